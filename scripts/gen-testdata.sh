@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Regenerates the committed fixtures in testdata/ with ffmpeg (Debian's ffmpeg 5.1 is enough).
+# The fixtures are committed so `cargo test` needs no ffmpeg; run this only to change them.
+#
+# Every file is small (low resolution, low bitrate) and deterministic for a given ffmpeg build
+# (-bitexact, single-threaded x264). Unix start times are in the names, as nginx-rtmp's
+# record_unique and SRS DVR write them, so the wall clock never depends on file mtimes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=testdata
+mkdir -p "$out/push"
+ff=(ffmpeg -hide_banner -loglevel error -y)
+x264=(-c:v libx264 -threads 1 -preset veryfast -pix_fmt yuv420p -g 50 -keyint_min 50 -sc_threshold 0)
+aac=(-c:a aac -b:a 32k -ar 44100 -ac 2)
+flv=(-f flv -flvflags no_duration_filesize -fflags +bitexact -map_metadata -1)
+
+# 30 s, H.264 High with B-frames, 320x240 at 25 fps, AAC LC stereo: the main sample.
+"${ff[@]}" -f lavfi -i "testsrc2=size=320x240:rate=25" -f lavfi -i "sine=frequency=440:sample_rate=44100" \
+  -t 30 "${x264[@]}" -profile:v high -bf 2 -b:v 80k -maxrate 100k -bufsize 200k "${aac[@]}" "${flv[@]}" "$out/studio-1764072000.flv"
+
+# 20 s audio only (AAC).
+"${ff[@]}" -f lavfi -i "sine=frequency=660:sample_rate=44100" -t 20 "${aac[@]}" "${flv[@]}" \
+  "$out/radio-1764072000.flv"
+
+# 20 s video only (H.264 Main, no B-frames).
+"${ff[@]}" -f lavfi -i "testsrc2=size=320x240:rate=25" -t 20 -vf scale=160:120 "${x264[@]}" -profile:v main -bf 0 \
+  -b:v 60k -maxrate 80k -bufsize 160k "${flv[@]}" "$out/silent-1764072000.flv"
+
+# Three pushes of one stream, 10 s each; gaps between them 60 s and 300 s:
+# default splice window (3 min) → 2 files; --splice-window 0 → 3 files.
+t0=1764075600
+for i in 0 1 2; do
+  start=$(( t0 + (i >= 1 ? 10 + 60 : 0) + (i >= 2 ? 10 + 300 : 0) ))
+  "${ff[@]}" -f lavfi -i "testsrc2=size=160x120:rate=25" -f lavfi -i "sine=frequency=$((300 + 100 * i)):sample_rate=44100" \
+    -t 10 "${x264[@]}" -profile:v high -bf 2 -b:v 50k -maxrate 60k -bufsize 120k "${aac[@]}" "${flv[@]}" "$out/push/show-$start.flv"
+done
+
+# A push whose resolution changes midway (320x240 → 256x144 after 6 s): the second part's
+# sequence headers follow the first part's tags in one FLV, as a live encoder restart sends them.
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+"${ff[@]}" -f lavfi -i "testsrc2=size=320x240:rate=25" -f lavfi -i "sine=frequency=500:sample_rate=44100" \
+  -t 6 "${x264[@]}" -profile:v high -bf 2 -b:v 50k -maxrate 60k -bufsize 120k "${aac[@]}" "${flv[@]}" "$tmp/a.flv"
+"${ff[@]}" -f lavfi -i "testsrc2=size=256x144:rate=25" -f lavfi -i "sine=frequency=500:sample_rate=44100" \
+  -t 6 "${x264[@]}" -profile:v high -bf 2 -b:v 50k -maxrate 60k -bufsize 120k "${aac[@]}" "${flv[@]}" "$tmp/b.flv"
+python3 scripts/flv-concat.py "$tmp/a.flv" "$tmp/b.flv" "$out/reschange-1764072000.flv"
+
+du -ch "$out"/*.flv "$out"/push/*.flv | tail -n 1

@@ -1,0 +1,85 @@
+//! Codec configuration parsers: read the few fields kls-rec reports or needs, never rebuild the
+//! bytes (the source bytes travel in [`crate::media`]).
+
+use std::fmt;
+
+pub mod aac;
+pub mod bits;
+pub mod h264;
+pub mod hevc;
+pub mod mp3;
+
+/// A codec structure that could not be parsed; names the field that failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CodecError {
+    /// e.g. "AVCDecoderConfigurationRecord"
+    pub structure: &'static str,
+    /// e.g. "numOfSequenceParameterSets"
+    pub field: &'static str,
+    pub detail: String,
+}
+
+impl CodecError {
+    pub fn new(structure: &'static str, field: &'static str, detail: impl Into<String>) -> Self {
+        CodecError {
+            structure,
+            field,
+            detail: detail.into(),
+        }
+    }
+}
+
+impl fmt::Display for CodecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}: {}", self.structure, self.field, self.detail)
+    }
+}
+
+impl std::error::Error for CodecError {}
+
+/// Iterates the NAL units of a length-prefixed access unit (ISO/IEC 14496-15 §5.3.2 / §8.3.2
+/// sample format). Stops at the first length that overruns the buffer (yielding an error).
+pub fn nal_units(data: &[u8], length_size: u8) -> NalUnits<'_> {
+    NalUnits {
+        data,
+        length_size: length_size as usize,
+    }
+}
+
+pub struct NalUnits<'a> {
+    data: &'a [u8],
+    length_size: usize,
+}
+
+impl<'a> Iterator for NalUnits<'a> {
+    type Item = Result<&'a [u8], CodecError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.data.is_empty() {
+            return None;
+        }
+        if self.length_size == 0 || self.length_size > 4 || self.data.len() < self.length_size {
+            self.data = &[];
+            return Some(Err(CodecError::new(
+                "access unit",
+                "NALUnitLength",
+                "truncated length field",
+            )));
+        }
+        let len = self.data[..self.length_size]
+            .iter()
+            .fold(0usize, |acc, &b| (acc << 8) | b as usize);
+        let rest = &self.data[self.length_size..];
+        if len > rest.len() {
+            self.data = &[];
+            return Some(Err(CodecError::new(
+                "access unit",
+                "NALUnitLength",
+                format!("{len} exceeds the {} bytes left", rest.len()),
+            )));
+        }
+        let (nal, tail) = rest.split_at(len);
+        self.data = tail;
+        Some(Ok(nal))
+    }
+}

@@ -1,0 +1,236 @@
+//! Inputs: captured bytes → push sessions (SPEC §1).
+//!
+//! Each input is probed by its first bytes, then yields one or more [`PendingSession`]s: what is
+//! known before reading the media (stream key, wall-clock start) plus a way to open a reader.
+//! The recording pipeline groups sessions by stream key, orders them by wall-clock start, and
+//! only then reads each one, streaming, so no input is ever held in memory.
+
+use std::fmt;
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::media::{CodecConfig, Event, StreamKey};
+
+pub mod flv;
+pub mod timeline;
+
+/// A failure that stops reading an input: names the input and, where known, the byte offset.
+#[derive(Debug)]
+pub struct InputError {
+    pub input: String,
+    pub offset: Option<u64>,
+    pub message: String,
+}
+
+impl InputError {
+    pub fn new(input: &str, offset: Option<u64>, message: impl Into<String>) -> InputError {
+        InputError {
+            input: input.to_string(),
+            offset,
+            message: message.into(),
+        }
+    }
+
+    pub fn io(input: &str, offset: Option<u64>, err: io::Error) -> InputError {
+        InputError::new(input, offset, err.to_string())
+    }
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.offset {
+            Some(o) => write!(f, "reading {} at byte {}: {}", self.input, o, self.message),
+            None => write!(f, "reading {}: {}", self.input, self.message),
+        }
+    }
+}
+
+impl std::error::Error for InputError {}
+
+/// Settings from the command line that say what inputs cannot (SPEC §1 table).
+#[derive(Clone, Debug, Default)]
+pub struct InputOptions {
+    pub app: Option<String>,
+    pub stream: Option<String>,
+    pub vdoid: Option<String>,
+    /// `--start-time`, Unix milliseconds.
+    pub start_time_ms: Option<i64>,
+}
+
+/// Where a session's wall-clock start came from, so a guess is never mistaken for a fact.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WallClockSource {
+    /// `--start-time`.
+    Flag,
+    /// A Unix time in the file name (nginx-rtmp `record_unique`, SRS DVR).
+    FileName,
+    /// The file's modification time minus its duration: a guess, reported as a warning.
+    ModifiedTime,
+    /// The time reading began (stdin without `--start-time`): a guess, reported as a warning.
+    ReadTime,
+    /// Packet capture times.
+    Capture,
+    /// A segment log or playlist line.
+    Log,
+}
+
+/// What is known of a session before its media is read.
+#[derive(Clone, Debug)]
+pub struct SessionInfo {
+    pub key: StreamKey,
+    /// Unix milliseconds of the session's first media packet.
+    pub wall_start_ms: i64,
+    pub wall_clock: WallClockSource,
+    /// The input's display name (its path, or `-`).
+    pub input: String,
+    /// Index of the session within its input (captures hold many).
+    pub index: usize,
+}
+
+/// Reads one push session's events, in input order.
+pub trait SessionReader: Send {
+    /// The codec configuration in force at the session's start.
+    fn config(&self) -> &Arc<CodecConfig>;
+
+    /// The next event; `None` once the session has ended.
+    fn next_event(&mut self) -> Result<Option<Event>, InputError>;
+
+    /// Bytes of the input consumed so far (progress).
+    fn position(&self) -> u64;
+}
+
+type Opener = Box<dyn FnOnce() -> Result<Box<dyn SessionReader>, InputError> + Send>;
+
+/// A session whose facts are known and whose media is not read yet.
+pub struct PendingSession {
+    pub info: SessionInfo,
+    /// Total input bytes, when known (progress).
+    pub size_hint: Option<u64>,
+    opener: Opener,
+}
+
+impl PendingSession {
+    pub fn new(info: SessionInfo, size_hint: Option<u64>, opener: Opener) -> PendingSession {
+        PendingSession {
+            info,
+            size_hint,
+            opener,
+        }
+    }
+
+    pub fn open(self) -> Result<Box<dyn SessionReader>, InputError> {
+        (self.opener)()
+    }
+}
+
+impl fmt::Debug for PendingSession {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PendingSession")
+            .field("info", &self.info)
+            .finish()
+    }
+}
+
+/// Opens an input by path (`-` for stdin), recognising its format by content.
+pub fn open(path: &str, opts: &InputOptions) -> Result<Vec<PendingSession>, InputError> {
+    if path == "-" {
+        return flv::open_stdin(opts).map(|s| vec![s]);
+    }
+    let mut magic = [0u8; 4];
+    let n = File::open(path)
+        .and_then(|mut f| read_up_to(&mut f, &mut magic))
+        .map_err(|e| InputError::io(path, None, e))?;
+    match &magic[..n] {
+        [b'F', b'L', b'V', ..] => flv::open_path(Path::new(path), opts).map(|s| vec![s]),
+        [] => Err(InputError::new(path, Some(0), "the file is empty")),
+        _ => Err(InputError::new(
+            path,
+            Some(0),
+            "not a recognised input (expected an FLV file, starting with \"FLV\")",
+        )),
+    }
+}
+
+fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+/// The stream name a file name implies: its stem without a trailing `-<unix time>` or
+/// `.<unix time>` (so `cam-1585829187.flv` is `cam`).
+pub fn stream_from_file_name(path: &Path) -> String {
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    match split_unix_time(&stem) {
+        Some((name, _)) if !name.is_empty() => name.to_string(),
+        _ => stem,
+    }
+}
+
+/// A Unix time in a file name: a 10-digit second or 13-digit millisecond number standing alone
+/// (bounded by non-digits). The last such number wins. Returns Unix milliseconds.
+pub fn time_from_file_name(path: &Path) -> Option<i64> {
+    let stem = path.file_stem()?.to_string_lossy().into_owned();
+    let bytes = stem.as_bytes();
+    let mut found = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i].is_ascii_digit() {
+            let start = i;
+            while i < bytes.len() && bytes[i].is_ascii_digit() {
+                i += 1;
+            }
+            let digits = &stem[start..i];
+            match digits.len() {
+                10 => found = digits.parse::<i64>().ok().map(|s| s * 1000),
+                13 => found = digits.parse::<i64>().ok(),
+                _ => {}
+            }
+        } else {
+            i += 1;
+        }
+    }
+    found
+}
+
+/// Splits `name-1585829187` or `name.1585829187` (10 or 13 digits) into name and time.
+fn split_unix_time(stem: &str) -> Option<(&str, &str)> {
+    let cut = stem.rfind(['-', '.'])?;
+    let digits = &stem[cut + 1..];
+    ((digits.len() == 10 || digits.len() == 13) && digits.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| (&stem[..cut], digits))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_times_from_file_names() {
+        let p = Path::new("dir/cam-1585829187.flv");
+        assert_eq!(stream_from_file_name(p), "cam");
+        assert_eq!(time_from_file_name(p), Some(1_585_829_187_000));
+        let p = Path::new("show.1585829187123.flv");
+        assert_eq!(stream_from_file_name(p), "show");
+        assert_eq!(time_from_file_name(p), Some(1_585_829_187_123));
+        let p = Path::new("plain.flv");
+        assert_eq!(stream_from_file_name(p), "plain");
+        assert_eq!(time_from_file_name(p), None);
+        // SRS DVR style: the time is not at the end.
+        let p = Path::new("livestream.1585829187000.flv");
+        assert_eq!(time_from_file_name(p), Some(1_585_829_187_000));
+        // Neither 10 nor 13 digits: not a time.
+        assert_eq!(time_from_file_name(Path::new("cam-12345.flv")), None);
+        assert_eq!(stream_from_file_name(Path::new("cam-12345.flv")), "cam-12345");
+    }
+}

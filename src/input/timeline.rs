@@ -1,0 +1,1 @@
+//! Timestamp repair: 32-bit rollover and discontinuities (SPEC §1) (stub).

@@ -1,0 +1,3 @@
+fn main() {
+    std::process::exit(kls_rec::cli::main());
+}

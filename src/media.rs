@@ -1,0 +1,237 @@
+//! The media model every input produces and every muxer consumes.
+//!
+//! A *push session* is one uninterrupted publish of one stream key: its wall-clock start, its codec
+//! configuration, and its packets in order. Inputs (FLV, RTMP, pcap, logs) turn bytes into
+//! sessions; the rules decide which file each packet goes to; muxers write packets unchanged.
+//!
+//! Media times are in a 90 kHz clock (`*_90k`): FLV/RTMP milliseconds convert exactly (× 90), and
+//! MPEG-TS timestamps are already 90 kHz, so no input loses precision. Wall-clock times are Unix
+//! milliseconds (`wall_*_ms`).
+
+use std::fmt;
+use std::sync::Arc;
+
+/// Milliseconds to the 90 kHz media clock.
+pub const fn ms_to_90k(ms: i64) -> i64 {
+    ms * 90
+}
+
+/// 90 kHz media clock to milliseconds, rounding toward negative infinity.
+pub const fn to_ms(t_90k: i64) -> i64 {
+    t_90k.div_euclid(90)
+}
+
+/// Which elementary stream a packet belongs to. At most one of each per session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TrackKind {
+    Video,
+    Audio,
+}
+
+impl fmt::Display for TrackKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TrackKind::Video => "video",
+            TrackKind::Audio => "audio",
+        })
+    }
+}
+
+/// The identity recordings are grouped by (SPEC §1).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct StreamKey {
+    pub app: String,
+    pub stream: String,
+    /// From `?vdoid=` on the publish name; `None` is reported as `""` in callbacks.
+    pub vdoid: Option<String>,
+}
+
+impl fmt::Display for StreamKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.app, self.stream)?;
+        if let Some(v) = &self.vdoid {
+            write!(f, "?vdoid={v}")?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VideoCodec {
+    H264,
+    Hevc,
+}
+
+/// How an FLV/RTMP source signalled HEVC; the FLV writer signals it the same way.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum FlvVideoSignal {
+    /// Legacy `CodecID` field: 7 for AVC, 12 for HEVC (the convention of Chinese CDNs).
+    #[default]
+    CodecId,
+    /// Enhanced RTMP: `IsExHeader` bit and a FourCC (`avc1`, `hvc1`).
+    Enhanced,
+}
+
+/// Video codec configuration: the decoder configuration record exactly as the source carried it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VideoConfig {
+    pub codec: VideoCodec,
+    /// AVCDecoderConfigurationRecord (ISO/IEC 14496-15 §5.3.3) or HEVCDecoderConfigurationRecord
+    /// (§8.3.3), the source bytes. Never rebuilt.
+    pub record: Vec<u8>,
+    /// Coded picture size from the first SPS (after cropping); 0 when it could not be parsed.
+    pub width: u32,
+    pub height: u32,
+    pub flv_signal: FlvVideoSignal,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AudioCodec {
+    Aac,
+    Mp3,
+}
+
+/// Audio codec configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AudioConfig {
+    pub codec: AudioCodec,
+    /// AudioSpecificConfig (ISO/IEC 14496-3 §1.6.2.1) source bytes for AAC; empty for MP3.
+    pub specific: Vec<u8>,
+    pub sample_rate: u32,
+    pub channels: u8,
+    /// The FLV AUDIODATA first byte (SoundFormat, SoundRate, SoundSize, SoundType) as received,
+    /// so the FLV writer reproduces it.
+    pub flv_sound_byte: u8,
+}
+
+/// The codec configuration of a session or a file. Two sessions can share a file only when their
+/// configurations are equal (SPEC §2 rule 2); equality is on the source bytes.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct CodecConfig {
+    pub video: Option<VideoConfig>,
+    pub audio: Option<AudioConfig>,
+}
+
+impl CodecConfig {
+    /// Names the fields that differ between two configurations, for reports and errors.
+    pub fn differences(&self, other: &CodecConfig) -> Vec<String> {
+        let mut out = Vec::new();
+        match (&self.video, &other.video) {
+            (None, None) => {}
+            (Some(_), None) | (None, Some(_)) => out.push("video track present".to_string()),
+            (Some(a), Some(b)) => {
+                if a.codec != b.codec {
+                    out.push(format!("video codec {:?} vs {:?}", a.codec, b.codec));
+                }
+                if (a.width, a.height) != (b.width, b.height) {
+                    out.push(format!(
+                        "resolution {}x{} vs {}x{}",
+                        a.width, a.height, b.width, b.height
+                    ));
+                }
+                if a.record != b.record {
+                    out.push("video decoder configuration (SPS/PPS/VPS)".to_string());
+                }
+            }
+        }
+        match (&self.audio, &other.audio) {
+            (None, None) => {}
+            (Some(_), None) | (None, Some(_)) => out.push("audio track present".to_string()),
+            (Some(a), Some(b)) => {
+                if a.codec != b.codec {
+                    out.push(format!("audio codec {:?} vs {:?}", a.codec, b.codec));
+                }
+                if a.sample_rate != b.sample_rate {
+                    out.push(format!("sample rate {} vs {}", a.sample_rate, b.sample_rate));
+                }
+                if a.channels != b.channels {
+                    out.push(format!("channels {} vs {}", a.channels, b.channels));
+                }
+                if a.specific != b.specific {
+                    out.push("AudioSpecificConfig".to_string());
+                }
+                if a.flv_sound_byte != b.flv_sound_byte && a.codec == AudioCodec::Mp3 {
+                    out.push("FLV sound flags".to_string());
+                }
+            }
+        }
+        out
+    }
+}
+
+/// One coded frame.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Packet {
+    pub track: TrackKind,
+    /// Decode time. Per track non-decreasing within a session (inputs repair discontinuities).
+    pub dts_90k: i64,
+    /// Composition offset: PTS − DTS (signed; FLV CompositionTime is signed 24-bit).
+    pub cts_90k: i32,
+    /// Video: a random access point (IDR / IRAP). Audio: always true.
+    pub keyframe: bool,
+    /// The codec payload: length-prefixed NAL units for H.264/HEVC (as in FLV and MP4), one raw
+    /// AAC access unit, or one MP3 frame. Never altered by kls-rec.
+    pub data: Vec<u8>,
+}
+
+impl Packet {
+    pub fn pts_90k(&self) -> i64 {
+        self.dts_90k + i64::from(self.cts_90k)
+    }
+}
+
+/// Something an input found that the user should hear about. Never silently dropped.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Damage {
+    /// Bytes skipped to resynchronise, with the byte offset where the damage began.
+    Skipped {
+        offset: u64,
+        len: u64,
+        what: String,
+    },
+    /// The input ended inside a unit (tag, message); what was valid before is kept.
+    Truncated { offset: u64, what: String },
+    /// A timestamp jump that was repaired to keep the timeline monotonic.
+    Discontinuity {
+        track: TrackKind,
+        offset: u64,
+        from_dts_90k: i64,
+        to_dts_90k: i64,
+    },
+    /// A packet dropped because it cannot be decoded (e.g. video before the first keyframe).
+    Dropped { offset: u64, what: String },
+}
+
+impl fmt::Display for Damage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Damage::Skipped { offset, len, what } => {
+                write!(f, "at byte {offset}: skipped {len} bytes ({what})")
+            }
+            Damage::Truncated { offset, what } => write!(f, "at byte {offset}: truncated {what}"),
+            Damage::Discontinuity {
+                track,
+                offset,
+                from_dts_90k,
+                to_dts_90k,
+            } => write!(
+                f,
+                "at byte {offset}: {track} timestamp discontinuity {} ms -> {} ms, timeline kept monotonic",
+                to_ms(*from_dts_90k),
+                to_ms(*to_dts_90k)
+            ),
+            Damage::Dropped { offset, what } => write!(f, "at byte {offset}: dropped {what}"),
+        }
+    }
+}
+
+/// What a session reader yields, in input order.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Event {
+    Packet(Packet),
+    /// The codec configuration changed inside the session (a new, different sequence header).
+    /// Packets after it use the new configuration.
+    Config(Arc<CodecConfig>),
+    /// Damage found and recovered from.
+    Damage(Damage),
+}

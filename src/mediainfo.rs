@@ -1,0 +1,1 @@
+//! ffprobe-style media information (stub).

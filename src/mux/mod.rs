@@ -1,0 +1,155 @@
+//! Muxers: packets in, recording files out, payloads never altered (SPEC §3).
+//!
+//! The recording pipeline opens one muxer per output format for each recording file, tells it
+//! where each push session of the file begins ([`Muxer::begin_session`]), hands it every packet
+//! with *file-relative* timestamps, and finally names the file ([`Muxer::finish`]), because the
+//! name carries the end time, known only then. Muxers write under temporary names and commit
+//! atomically through [`crate::sink::local`].
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use anyhow::Result;
+
+use crate::media::{CodecConfig, Packet};
+
+pub mod flv;
+pub mod hls;
+pub mod mp4;
+pub mod ts;
+
+/// An output container (SPEC §3 `--formats`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Format {
+    Hls,
+    Mp4,
+    Flv,
+}
+
+impl Format {
+    pub const ALL: [Format; 3] = [Format::Hls, Format::Mp4, Format::Flv];
+
+    /// Directory under `record/{App}/{StreamName}/` and the name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Hls => "hls",
+            Format::Mp4 => "mp4",
+            Format::Flv => "flv",
+        }
+    }
+
+    /// Extension of the main file (the playlist for HLS).
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Hls => "m3u8",
+            Format::Mp4 => "mp4",
+            Format::Flv => "flv",
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Format, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "hls" | "m3u8" => Ok(Format::Hls),
+            "mp4" => Ok(Format::Mp4),
+            "flv" => Ok(Format::Flv),
+            other => Err(format!("unknown format '{other}' (expected hls, mp4 or flv)")),
+        }
+    }
+}
+
+/// Settings that shape the bytes of outputs.
+#[derive(Clone, Debug)]
+pub struct MuxOptions {
+    /// HLS target segment length; segments are cut at the first keyframe at or after it.
+    pub hls_segment_90k: i64,
+}
+
+impl Default for MuxOptions {
+    fn default() -> Self {
+        MuxOptions {
+            hls_segment_90k: 10 * 90_000,
+        }
+    }
+}
+
+/// What a muxer knows when its file opens.
+#[derive(Clone, Debug)]
+pub struct FileOpen<'a> {
+    /// Directory the file goes in (`…/record/{App}/{StreamName}/{format}/`); may not exist yet.
+    pub dir: &'a Path,
+    /// The stream name used in file names (already made safe for paths).
+    pub stream_name: &'a str,
+    /// Unix seconds of the file's first packet: `{StartTime}` in names (HLS segments use it).
+    pub start_time_s: i64,
+    /// Codec configuration shared by every session in the file.
+    pub config: &'a CodecConfig,
+    pub options: &'a MuxOptions,
+}
+
+/// A push session beginning inside the file: the first call opens the file; later calls are
+/// splices (SPEC §2 rule 2), where HLS writes `EXT-X-DISCONTINUITY`.
+#[derive(Clone, Debug)]
+pub struct SessionStart {
+    /// File-relative DTS at which this session's first packet lands.
+    pub file_dts_90k: i64,
+    /// Unix milliseconds of that packet (for `EXT-X-PROGRAM-DATE-TIME`).
+    pub wall_ms: i64,
+    /// True for every call after the first.
+    pub spliced: bool,
+}
+
+/// How the finished file is named.
+#[derive(Clone, Debug)]
+pub struct FileClose {
+    /// `{StreamName}-{StartTime}-{EndTime}`, without extension.
+    pub base_name: String,
+}
+
+/// A finished file, committed under its final name.
+#[derive(Clone, Debug)]
+pub struct Produced {
+    pub format: Format,
+    /// The main file: `.flv`, `.mp4`, or the `.m3u8` playlist.
+    pub path: PathBuf,
+    /// Size of the main file in bytes.
+    pub size: u64,
+    /// MD5 of the main file (the callback's ETag).
+    pub md5: [u8; 16],
+    /// Further files that belong to it (HLS segments), in order.
+    pub parts: Vec<PathBuf>,
+    /// Size of the main file plus its parts (the HLS callback's `mediaSize`).
+    pub total_size: u64,
+    /// False when every file already existed with identical bytes (a re-run).
+    pub written: bool,
+}
+
+/// A recording-file writer for one format.
+pub trait Muxer: Send {
+    fn begin_session(&mut self, session: &SessionStart) -> Result<()>;
+
+    /// One packet. Timestamps are file-relative; per track DTS never decreases. The first
+    /// video packet of a file is a keyframe.
+    fn write(&mut self, packet: &Packet) -> Result<()>;
+
+    /// Completes the file and commits it (and its parts) under `close.base_name`.
+    fn finish(self: Box<Self>, close: &FileClose) -> Result<Produced>;
+}
+
+/// Opens a muxer of `format` for a new file.
+pub fn open(format: Format, file: &FileOpen<'_>) -> Result<Box<dyn Muxer>> {
+    Ok(match format {
+        Format::Flv => Box::new(flv::FlvMuxer::open(file)?),
+        Format::Mp4 => Box::new(mp4::Mp4Muxer::open(file)?),
+        Format::Hls => Box::new(hls::HlsMuxer::open(file)?),
+    })
+}

@@ -1,0 +1,1 @@
+//! MPEG-TS packetizer used by the HLS writer (stub: not written yet).

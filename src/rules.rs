@@ -1,0 +1,491 @@
+//! The recording rules (SPEC §2): which recording file each packet of each push session goes to.
+//!
+//! Pure: no I/O, no clocks. The pipeline feeds one [`Engine`] per stream key with the sessions of
+//! that key in wall-clock order and the packets of each, and the engine answers where each packet
+//! lands (file and file-relative DTS) and records every [`Decision`] with its [`Reason`].
+//!
+//! - **Slicing** (highest priority): once the open file's length reaches `slice`, the file is
+//!   closed before the next video keyframe (any packet when the session has no video).
+//! - **Interruption**: at a session end the file is held; the next session is appended when the
+//!   gap is within the splice window, the file is shorter than `slice` and `period`, and the codec
+//!   configuration is equal. Otherwise the held file is closed and a new one opened.
+//! - **Recording period**: consulted only at a resume; a continuous push never cuts on it.
+//! - **Codec change** inside a session closes the file and opens a new one.
+//!
+//! A file's *length* is the media duration written into it: an appended session continues the
+//! file's timeline right after the previous session's last packet, so gaps never count.
+
+use std::fmt;
+
+use crate::media::{CodecConfig, TrackKind, to_ms};
+
+/// The rules' settings, in milliseconds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settings {
+    pub slice_ms: i64,
+    /// `None`: no recording period.
+    pub period_ms: Option<i64>,
+    /// 0: never splice.
+    pub splice_window_ms: i64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            slice_ms: 6 * 3600 * 1000,
+            period_ms: None,
+            splice_window_ms: 3 * 60 * 1000,
+        }
+    }
+}
+
+/// Why a file was opened, closed, or a session appended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Reason {
+    /// The first push of the stream key in this run.
+    FirstPush,
+    /// The file reached the slice length during a push.
+    Slice,
+    /// A push resumed within the splice window into a file short enough: appended.
+    Spliced,
+    /// The push resumed after more than the splice window.
+    GapExceeded,
+    /// The push resumed within the window, but the file had already reached the period.
+    PeriodExceeded,
+    /// The push resumed within the window, but the file had already reached the slice length.
+    SliceExceededAtResume,
+    /// The codec configuration changed (inside a push, or between pushes).
+    CodecChange,
+    /// The input ended.
+    EndOfInput,
+}
+
+impl Reason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::FirstPush => "first-push",
+            Reason::Slice => "slice",
+            Reason::Spliced => "spliced",
+            Reason::GapExceeded => "gap-exceeded",
+            Reason::PeriodExceeded => "period-exceeded",
+            Reason::SliceExceededAtResume => "slice-exceeded-at-resume",
+            Reason::CodecChange => "codec-change",
+            Reason::EndOfInput => "end-of-input",
+        }
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Numbers recording files of one stream key in the order they open.
+pub type FileId = u32;
+
+/// One decision, as `--explain` prints it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// A new file begins with the packet being placed.
+    Open {
+        file: FileId,
+        reason: Reason,
+        /// Unix ms of the file's first packet.
+        wall_start_ms: i64,
+        /// Which session of the key (0-based) it begins in.
+        session: usize,
+    },
+    /// A session continues the held file.
+    Append {
+        file: FileId,
+        session: usize,
+        gap_ms: i64,
+        /// The file's length when the session joined; the session starts there.
+        file_len_90k: i64,
+        wall_start_ms: i64,
+    },
+    /// A file is complete.
+    Close {
+        file: FileId,
+        reason: Reason,
+        wall_start_ms: i64,
+        /// Unix ms of the end of the file's last packet.
+        wall_end_ms: i64,
+        /// Media duration written into the file.
+        len_90k: i64,
+        /// Wall-clock detail for `gap-exceeded` and friends: the gap that decided it.
+        gap_ms: Option<i64>,
+    },
+}
+
+impl fmt::Display for Decision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Decision::Open {
+                file,
+                reason,
+                wall_start_ms,
+                session,
+            } => write!(
+                f,
+                "open  file #{file} at {} (push #{session}): {reason}",
+                wall_ms_display(*wall_start_ms)
+            ),
+            Decision::Append {
+                file,
+                session,
+                gap_ms,
+                file_len_90k,
+                ..
+            } => write!(
+                f,
+                "append push #{session} to file #{file}: spliced (gap {} <= window, file length {})",
+                duration_display(*gap_ms),
+                duration_display(to_ms(*file_len_90k))
+            ),
+            Decision::Close {
+                file,
+                reason,
+                len_90k,
+                wall_end_ms,
+                gap_ms,
+                ..
+            } => {
+                write!(
+                    f,
+                    "close file #{file} at {} (length {}): {reason}",
+                    wall_ms_display(*wall_end_ms),
+                    duration_display(to_ms(*len_90k))
+                )?;
+                if let Some(g) = gap_ms {
+                    write!(f, " (gap {})", duration_display(*g))?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// `1585829187.123` style: Unix seconds with milliseconds.
+pub fn wall_ms_display(ms: i64) -> String {
+    format!("{}.{:03}", ms.div_euclid(1000), ms.rem_euclid(1000))
+}
+
+/// `1h02m03.456s` style.
+pub fn duration_display(ms: i64) -> String {
+    let sign = if ms < 0 { "-" } else { "" };
+    let ms = ms.unsigned_abs();
+    let (h, m, s, frac) = (ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, ms % 1000);
+    if h > 0 {
+        format!("{sign}{h}h{m:02}m{s:02}.{frac:03}s")
+    } else if m > 0 {
+        format!("{sign}{m}m{s:02}.{frac:03}s")
+    } else {
+        format!("{sign}{s}.{frac:03}s")
+    }
+}
+
+/// Where a packet goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Placement {
+    Write {
+        file: FileId,
+        /// DTS in the file's timeline (0 at the file's first packet).
+        file_dts_90k: i64,
+    },
+    /// A video packet before the first keyframe of a file: undecodable, so not written.
+    DropBeforeKeyframe,
+}
+
+#[derive(Clone, Debug)]
+struct OpenFile {
+    id: FileId,
+    wall_start_ms: i64,
+    /// End of the media written so far: max over packets of file DTS + duration.
+    len_90k: i64,
+    config: CodecConfig,
+    /// No video packet written yet (the first must be a keyframe).
+    awaiting_keyframe: bool,
+}
+
+#[derive(Clone, Debug)]
+struct Track {
+    last_dts_90k: i64,
+    /// Last DTS step: the duration given to the track's latest packet.
+    last_delta_90k: i64,
+}
+
+#[derive(Clone, Debug)]
+struct Session {
+    index: usize,
+    wall_start_ms: i64,
+    config: CodecConfig,
+    /// Session DTS of its first packet (`None` until it arrives).
+    first_dts_90k: Option<i64>,
+    /// End of the session's media in session DTS (last DTS + duration, max over tracks).
+    end_dts_90k: i64,
+    /// file DTS = session DTS + offset, for the current file.
+    offset_90k: i64,
+    video: Option<Track>,
+    audio: Option<Track>,
+    /// What opens the next file, when the next packet must open one.
+    pending_open: Option<Reason>,
+    /// Set when this session was appended: the file's length it continues from.
+    append_at_90k: Option<i64>,
+}
+
+impl Session {
+    fn wall_at(&self, dts_90k: i64) -> i64 {
+        self.wall_start_ms + to_ms(dts_90k - self.first_dts_90k.unwrap_or(dts_90k))
+    }
+
+    fn wall_end_ms(&self) -> i64 {
+        self.wall_at(self.end_dts_90k)
+    }
+
+    fn track(&mut self, kind: TrackKind) -> &mut Option<Track> {
+        match kind {
+            TrackKind::Video => &mut self.video,
+            TrackKind::Audio => &mut self.audio,
+        }
+    }
+}
+
+/// The rules for one stream key.
+#[derive(Debug)]
+pub struct Engine {
+    settings: Settings,
+    file: Option<OpenFile>,
+    session: Option<Session>,
+    /// Wall end of the previous session, for the gap.
+    prev_wall_end_ms: Option<i64>,
+    next_file: FileId,
+    sessions: usize,
+    decisions: Vec<Decision>,
+}
+
+impl Engine {
+    pub fn new(settings: Settings) -> Engine {
+        Engine {
+            settings,
+            file: None,
+            session: None,
+            prev_wall_end_ms: None,
+            next_file: 0,
+            sessions: 0,
+            decisions: Vec::new(),
+        }
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Decisions taken since the last call, in order.
+    pub fn drain_decisions(&mut self) -> std::vec::Drain<'_, Decision> {
+        self.decisions.drain(..)
+    }
+
+    /// A push session begins. `wall_start_ms` is the wall clock of its first packet.
+    pub fn begin_session(&mut self, wall_start_ms: i64, config: &CodecConfig) {
+        if self.session.is_some() {
+            self.end_session();
+        }
+        let index = self.sessions;
+        self.sessions += 1;
+        let mut session = Session {
+            index,
+            wall_start_ms,
+            config: config.clone(),
+            first_dts_90k: None,
+            end_dts_90k: i64::MIN,
+            offset_90k: 0,
+            video: None,
+            audio: None,
+            pending_open: Some(Reason::FirstPush),
+            append_at_90k: None,
+        };
+        if let Some(held) = &self.file {
+            let gap_ms = (wall_start_ms - self.prev_wall_end_ms.unwrap_or(wall_start_ms)).max(0);
+            let len_ms = to_ms(held.len_90k);
+            let s = &self.settings;
+            let verdict = if gap_ms > s.splice_window_ms || s.splice_window_ms == 0 {
+                Some(Reason::GapExceeded)
+            } else if len_ms >= s.slice_ms {
+                Some(Reason::SliceExceededAtResume)
+            } else if s.period_ms.is_some_and(|p| len_ms >= p) {
+                Some(Reason::PeriodExceeded)
+            } else if held.config != *config {
+                Some(Reason::CodecChange)
+            } else {
+                None
+            };
+            match verdict {
+                Some(reason) => {
+                    self.close(reason, Some(gap_ms));
+                    session.pending_open = Some(reason);
+                }
+                None => {
+                    session.pending_open = None;
+                    session.append_at_90k = Some(held.len_90k);
+                    self.decisions.push(Decision::Append {
+                        file: held.id,
+                        session: index,
+                        gap_ms,
+                        file_len_90k: held.len_90k,
+                        wall_start_ms,
+                    });
+                }
+            }
+        }
+        self.session = Some(session);
+    }
+
+    /// The codec configuration changed inside the running session.
+    pub fn config_change(&mut self, config: &CodecConfig) {
+        let Some(session) = self.session.as_mut() else {
+            return;
+        };
+        if session.config == *config {
+            return;
+        }
+        session.config = config.clone();
+        if self.file.is_some() {
+            self.close(Reason::CodecChange, None);
+            if let Some(s) = self.session.as_mut() {
+                s.pending_open = Some(Reason::CodecChange);
+            }
+        } else if let Some(s) = self.session.as_mut() {
+            // Nothing written yet: the file opens with the new configuration.
+            s.pending_open.get_or_insert(Reason::CodecChange);
+        }
+    }
+
+    /// Places one packet of the running session. `dts_90k` is in the session's own timeline.
+    pub fn packet(&mut self, track: TrackKind, dts_90k: i64, keyframe: bool) -> Placement {
+        let Some(session) = self.session.as_mut() else {
+            panic!("Engine::packet outside a session");
+        };
+        let has_video = session.config.video.is_some();
+        let first = *session.first_dts_90k.get_or_insert(dts_90k);
+
+        // Per-track duration bookkeeping: the latest packet lasts as long as the last step.
+        let slot = session.track(track);
+        let delta = match slot {
+            Some(t) => (dts_90k - t.last_dts_90k).max(0),
+            None => 0,
+        };
+        let last_delta = match slot {
+            Some(t) if delta == 0 => t.last_delta_90k,
+            _ => delta,
+        };
+        *slot = Some(Track {
+            last_dts_90k: dts_90k,
+            last_delta_90k: last_delta,
+        });
+        session.end_dts_90k = session.end_dts_90k.max(dts_90k + last_delta);
+
+        let may_cut = !has_video || (track == TrackKind::Video && keyframe);
+
+        // Rule 1: slicing inside a push.
+        if session.pending_open.is_none() && session.append_at_90k.is_none() && may_cut {
+            let file_dts = dts_90k + session.offset_90k;
+            if let Some(closing) = self
+                .file
+                .take_if(|f| to_ms(file_dts) >= self.settings.slice_ms && f.len_90k > 0)
+            {
+                // The file ends where its media ends (a last audio frame may reach past the cut).
+                let len_90k = closing.len_90k.max(file_dts);
+                self.decisions.push(Decision::Close {
+                    file: closing.id,
+                    reason: Reason::Slice,
+                    wall_start_ms: closing.wall_start_ms,
+                    wall_end_ms: session.wall_at(len_90k - session.offset_90k),
+                    len_90k,
+                    gap_ms: None,
+                });
+                session.pending_open = Some(Reason::Slice);
+            }
+        }
+
+        if let Some(reason) = session.pending_open {
+            if has_video && track == TrackKind::Video && !keyframe {
+                return Placement::DropBeforeKeyframe;
+            }
+            session.pending_open = None;
+            let id = self.next_file;
+            self.next_file += 1;
+            let wall_start_ms = session.wall_at(dts_90k);
+            session.offset_90k = -dts_90k;
+            self.file = Some(OpenFile {
+                id,
+                wall_start_ms,
+                len_90k: 0,
+                config: session.config.clone(),
+                awaiting_keyframe: has_video,
+            });
+            self.decisions.push(Decision::Open {
+                file: id,
+                reason,
+                wall_start_ms,
+                session: session.index,
+            });
+        } else if let Some(at) = session.append_at_90k.take() {
+            // First packet of an appended session: continue right after the file's end.
+            session.offset_90k = at - first;
+        }
+
+        let file = self.file.as_mut().expect("a file is open after the checks above");
+        if track == TrackKind::Video {
+            if file.awaiting_keyframe && !keyframe {
+                return Placement::DropBeforeKeyframe;
+            }
+            file.awaiting_keyframe = false;
+        }
+        let file_dts_90k = (dts_90k + session.offset_90k).max(0);
+        file.len_90k = file.len_90k.max(file_dts_90k + last_delta);
+        Placement::Write {
+            file: file.id,
+            file_dts_90k,
+        }
+    }
+
+    /// The running session ended; its file is held for a possible resume.
+    pub fn end_session(&mut self) {
+        if let Some(s) = self.session.take() {
+            if s.first_dts_90k.is_some() {
+                self.prev_wall_end_ms = Some(s.wall_end_ms());
+            }
+        }
+    }
+
+    /// No more sessions: the held file is closed.
+    pub fn finish(&mut self) {
+        self.end_session();
+        if self.file.is_some() {
+            self.close(Reason::EndOfInput, None);
+        }
+    }
+
+    fn close(&mut self, reason: Reason, gap_ms: Option<i64>) {
+        let Some(file) = self.file.take() else {
+            return;
+        };
+        // The file ends where its media ends, in the wall clock of the session that wrote last.
+        let wall_end_ms = match &self.session {
+            Some(s) if s.first_dts_90k.is_some() && s.append_at_90k.is_none() => s.wall_end_ms(),
+            _ => self
+                .prev_wall_end_ms
+                .unwrap_or(file.wall_start_ms + to_ms(file.len_90k)),
+        };
+        self.decisions.push(Decision::Close {
+            file: file.id,
+            reason,
+            wall_start_ms: file.wall_start_ms,
+            wall_end_ms,
+            len_90k: file.len_90k,
+            gap_ms,
+        });
+    }
+}

@@ -1,0 +1,5 @@
+//! Where finished recording files go: the local output tree (atomic, idempotent writes) and,
+//! later, S3-compatible storage.
+
+pub mod local;
+pub mod naming;
