@@ -1,0 +1,80 @@
+//! Helpers for tests inside the crate.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The committed fixtures directory.
+pub fn testdata(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata").join(name)
+}
+
+/// A fresh scratch directory for one test.
+pub fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("kls-rec-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Whether ffprobe/ffmpeg cross-checks can run. In CI (`CI` set) they must: a missing ffprobe
+/// fails the test instead of skipping it.
+pub fn have_ffprobe() -> bool {
+    let ok = Command::new("ffprobe").arg("-version").output().is_ok();
+    if !ok && std::env::var_os("CI").is_some() {
+        panic!("ffprobe is required in CI (apt-get install ffmpeg)");
+    }
+    if !ok {
+        eprintln!("ffprobe not found: skipping the ffprobe cross-check");
+    }
+    ok
+}
+
+/// Per-stream packets as ffprobe sees them: (stream index, pts, dts, size, flags, data hash),
+/// times in the stream's time base converted to milliseconds (rounded).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProbePacket {
+    pub codec_type: String,
+    pub pts_ms: Option<i64>,
+    pub dts_ms: Option<i64>,
+    pub size: u64,
+    pub keyframe: bool,
+    pub hash: String,
+}
+
+/// Runs `ffprobe -show_packets -show_data_hash MD5` on a file.
+pub fn probe_packets(path: &Path) -> Vec<ProbePacket> {
+    let out = Command::new("ffprobe")
+        .args(["-v", "error", "-show_packets", "-show_data_hash", "MD5"])
+        .args(["-show_entries", "packet=codec_type,pts_time,dts_time,size,flags,data_hash"])
+        .args(["-of", "json"])
+        .arg(path)
+        .output()
+        .expect("running ffprobe");
+    assert!(
+        out.status.success(),
+        "ffprobe failed on {}: {}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ms = |p: &serde_json::Value, k: &str| {
+        p.get(k)
+            .and_then(|t| t.as_str())
+            .and_then(|t| t.parse::<f64>().ok())
+            .map(|t| (t * 1000.0).round() as i64)
+    };
+    v["packets"]
+        .as_array()
+        .map(|a| a.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .map(|p| ProbePacket {
+            codec_type: p["codec_type"].as_str().unwrap_or_default().to_string(),
+            pts_ms: ms(p, "pts_time"),
+            dts_ms: ms(p, "dts_time"),
+            size: p["size"].as_str().and_then(|s| s.parse().ok()).unwrap_or(0),
+            keyframe: p["flags"].as_str().unwrap_or_default().starts_with('K'),
+            hash: p["data_hash"].as_str().unwrap_or_default().to_string(),
+        })
+        .collect()
+}
