@@ -87,6 +87,8 @@ pub struct SessionInfo {
     pub input: String,
     /// Index of the session within its input (captures hold many).
     pub index: usize,
+    /// Warnings found while probing (e.g. a guessed wall clock), printed before reading.
+    pub warnings: Vec<String>,
 }
 
 /// Reads one push session's events, in input order.
