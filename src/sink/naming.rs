@@ -1,1 +1,138 @@
-//! Naming (stub).
+//! Recording names and keys (SPEC §3): `record/{App}/{StreamName}/{format}/{StreamName}-{StartTime}-{EndTime}.{ext}`.
+//!
+//! App and stream names come from untrusted dumps, so each becomes exactly one safe path
+//! component: bytes outside `[A-Za-z0-9._~-]` are percent-encoded (`%2F` for `/`, UTF-8 bytes
+//! of other scripts likewise, so lookalikes cannot pass as ASCII), a name of only dots is
+//! encoded whole, an empty name is `_`, and a name longer than [`MAX_COMPONENT`] bytes is cut
+//! and given a hash suffix. The mapping is deterministic and injective for names that fit, so
+//! two distinct streams never share a directory, and nothing can leave the output root or the
+//! upload prefix.
+
+use std::path::{Path, PathBuf};
+
+use md5::{Digest, Md5};
+
+use crate::mux::Format;
+
+/// Longest component written (file systems allow 255 bytes; room is left for the times and the
+/// extension in file names).
+pub const MAX_COMPONENT: usize = 160;
+
+/// One safe path component for an untrusted name.
+pub fn safe_component(name: &str) -> String {
+    if name.is_empty() {
+        return "_".to_string();
+    }
+    let only_dots = name.bytes().all(|b| b == b'.');
+    let mut out = String::with_capacity(name.len());
+    for b in name.bytes() {
+        let keep = b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'~') || (b == b'.' && !only_dots);
+        if keep {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    if out.len() > MAX_COMPONENT {
+        let digest = Md5::digest(name.as_bytes());
+        let hash: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
+        let mut cut = MAX_COMPONENT - hash.len() - 1;
+        // Never cut inside a %XX escape.
+        let bytes = out.as_bytes();
+        while bytes[cut - 1] == b'%' || bytes[cut - 2] == b'%' {
+            cut -= 1;
+        }
+        out.truncate(cut);
+        out.push('-');
+        out.push_str(&hash);
+    }
+    out
+}
+
+/// `{StreamName}-{StartTime}-{EndTime}` from wall-clock milliseconds (floored to seconds).
+pub fn base_name(stream: &str, wall_start_ms: i64, wall_end_ms: i64) -> String {
+    format!(
+        "{}-{}-{}",
+        safe_component(stream),
+        wall_start_ms.div_euclid(1000),
+        wall_end_ms.div_euclid(1000)
+    )
+}
+
+/// The directory of a format's files, relative to the output root or the upload prefix:
+/// `record/{App}/{StreamName}/{format}`.
+pub fn format_dir(app: &str, stream: &str, format: Format) -> PathBuf {
+    Path::new("record")
+        .join(safe_component(app))
+        .join(safe_component(stream))
+        .join(format.name())
+}
+
+/// The object key (`/`-separated, relative) of a file under the output root.
+pub fn key_of(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ordinary_names_are_kept() {
+        assert_eq!(safe_component("live"), "live");
+        assert_eq!(safe_component("cam_1.main-2~x"), "cam_1.main-2~x");
+        assert_eq!(base_name("mystream", 1_585_829_187_999, 1_585_829_324_001), "mystream-1585829187-1585829324");
+        assert_eq!(
+            format_dir("live", "mystream", Format::Hls),
+            Path::new("record/live/mystream/hls")
+        );
+    }
+
+    #[test]
+    fn hostile_names_stay_one_component() {
+        for (name, want) in [
+            ("..", "%2E%2E"),
+            (".", "%2E"),
+            ("", "_"),
+            ("../x", "..%2Fx"),
+            ("/abs", "%2Fabs"),
+            ("a/b", "a%2Fb"),
+            ("a\\b", "a%5Cb"),
+            ("nul\0byte", "nul%00byte"),
+            ("tab\there", "tab%09here"),
+            ("％2e", "%EF%BC%852e"),
+            ("саm", "%D1%81%D0%B0m"),
+        ] {
+            let got = safe_component(name);
+            assert_eq!(got, want, "{name:?}");
+            assert!(!got.contains('/') && !got.contains('\\') && got != "." && got != "..");
+        }
+    }
+
+    #[test]
+    fn long_names_are_cut_with_a_hash() {
+        let long = "x".repeat(1000);
+        let a = safe_component(&long);
+        assert_eq!(a.len(), MAX_COMPONENT);
+        let b = safe_component(&("x".repeat(999) + "y"));
+        assert_ne!(a, b);
+        let escaped = safe_component(&"/".repeat(200));
+        assert!(escaped.len() <= MAX_COMPONENT);
+        // No dangling escape before the hash.
+        let stem = escaped.rsplit_once('-').unwrap().0;
+        assert!(stem.len() % 3 == 0 && stem.chars().step_by(3).all(|c| c == '%'), "{escaped}");
+    }
+
+    #[test]
+    fn keys_use_forward_slashes() {
+        let root = Path::new("/out");
+        assert_eq!(
+            key_of(root, Path::new("/out/record/live/a/flv/a-1-2.flv")),
+            "record/live/a/flv/a-1-2.flv"
+        );
+    }
+}
