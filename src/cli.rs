@@ -1,2 +1,343 @@
-//! Command line (stub).
-pub fn main() -> i32 { 0 }
+//! The command line: every flag defined once here; parsing and validation ("low args") are kept
+//! apart from the work ([`crate::record`]).
+//!
+//! Exit statuses (documented in the README and `--help`):
+//! 0 success; 1 failure (an input could not be read, an output could not be written);
+//! 2 usage error; 3 completed, but some input was damaged (recovered, reported on stderr).
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use anyhow::{Result, bail};
+use clap::{Args, Parser, Subcommand};
+
+use crate::input::InputOptions;
+use crate::mux::{Format, MuxOptions};
+use crate::record::{self, Outputs, RecordOptions};
+use crate::rules;
+
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_FAILURE: i32 = 1;
+pub const EXIT_USAGE: i32 = 2;
+pub const EXIT_DAMAGED: i32 = 3;
+
+const EXIT_STATUS_HELP: &str = "\
+Exit status: 0 success; 1 failure (an input unreadable, an output not written);
+2 usage error; 3 done, but some input was damaged (recovered; see stderr).";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "kls-rec",
+    version,
+    about = "Replay captured live pushes through a live service's recording rules",
+    after_help = EXIT_STATUS_HELP
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Produce the recording files (and callbacks) the service would have produced
+    #[command(after_help = EXIT_STATUS_HELP)]
+    Record(RecordArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct RecordArgs {
+    /// Inputs: FLV files, or - for stdin
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<String>,
+
+    /// Output root; files go under record/{App}/{StreamName}/{format}/
+    #[arg(short = 'o', long, value_name = "DIR", default_value = ".")]
+    pub out_dir: PathBuf,
+
+    /// Output formats, comma-separated: hls, mp4, flv
+    #[arg(long, value_name = "LIST", default_value = "hls", value_delimiter = ',')]
+    pub formats: Vec<Format>,
+
+    /// App name for inputs that do not carry one [default: live]
+    #[arg(long)]
+    pub app: Option<String>,
+
+    /// Stream name for inputs that do not carry one [default: the file stem]
+    #[arg(long)]
+    pub stream: Option<String>,
+
+    /// vdoid for inputs that do not carry one
+    #[arg(long)]
+    pub vdoid: Option<String>,
+
+    /// Wall clock of the first packet: Unix seconds, Unix ms, or RFC 3339
+    #[arg(long, value_name = "TIME", value_parser = parse_time_ms)]
+    pub start_time: Option<i64>,
+
+    /// Slice length: a file is cut at the next keyframe after it
+    #[arg(long, value_name = "DURATION", default_value = "6h", value_parser = parse_duration_ms)]
+    pub slice: i64,
+
+    /// Recording period, consulted when a push resumes [default: none]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration_ms)]
+    pub period: Option<i64>,
+
+    /// Resumes within this gap are appended to the held file (0: never)
+    #[arg(long, value_name = "DURATION", default_value = "3m", value_parser = parse_duration_ms)]
+    pub splice_window: i64,
+
+    /// HLS target segment length
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration_ms)]
+    pub hls_segment: i64,
+
+    /// Decide and print the files, write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Print every decision with its reason on stderr
+    #[arg(long)]
+    pub explain: bool,
+
+    /// Add starttime and endtime to HLS callbacks
+    #[arg(long)]
+    pub callback_times: bool,
+}
+
+/// Runs the command line; returns the exit status.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
+            let _ = e.print();
+            return code;
+        }
+    };
+    match cli.command {
+        Command::Record(args) => match run_record(args) {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                EXIT_FAILURE
+            }
+        },
+    }
+}
+
+fn run_record(args: RecordArgs) -> Result<i32> {
+    let (inputs, input_opts, opts) = record_settings(args)?;
+    let stdout = io::stdout();
+    let stderr = io::stderr();
+    let (mut out, mut log) = (stdout.lock(), stderr.lock());
+    let summary = record::run(
+        &inputs,
+        &input_opts,
+        &opts,
+        &mut Outputs {
+            out: &mut out,
+            log: &mut log,
+        },
+    )?;
+    out.flush()?;
+    Ok(if !summary.failures.is_empty() {
+        EXIT_FAILURE
+    } else if summary.damage > 0 {
+        EXIT_DAMAGED
+    } else {
+        EXIT_OK
+    })
+}
+
+/// Validates the arguments into the pipeline's settings.
+pub fn record_settings(args: RecordArgs) -> Result<(Vec<String>, InputOptions, RecordOptions)> {
+    if args.slice <= 0 {
+        bail!("--slice must be longer than 0");
+    }
+    if args.hls_segment <= 0 {
+        bail!("--hls-segment must be longer than 0");
+    }
+    let mut formats = args.formats;
+    formats.sort();
+    formats.dedup();
+    let input_opts = InputOptions {
+        app: args.app,
+        stream: args.stream,
+        vdoid: args.vdoid,
+        start_time_ms: args.start_time,
+    };
+    let opts = RecordOptions {
+        out_dir: args.out_dir,
+        formats,
+        rules: rules::Settings {
+            slice_ms: args.slice,
+            period_ms: args.period.filter(|&p| p > 0),
+            splice_window_ms: args.splice_window,
+        },
+        mux: MuxOptions {
+            hls_segment_90k: args.hls_segment * 90,
+        },
+        dry_run: args.dry_run,
+        explain: args.explain,
+        callback_times: args.callback_times,
+    };
+    Ok((args.inputs, input_opts, opts))
+}
+
+/// Durations like `6h`, `3m`, `90s`, `1h30m`, `500ms`; a bare number is seconds.
+pub fn parse_duration_ms(s: &str) -> Result<i64, String> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Err("empty duration".into());
+    }
+    if let Ok(secs) = s.parse::<f64>() {
+        return secs_to_ms(secs, s);
+    }
+    let mut total = 0i64;
+    let mut rest = s;
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .ok_or_else(|| format!("'{s}': a number needs a unit (h, m, s, ms)"))?;
+        if digits == 0 {
+            return Err(format!("'{s}' is not a duration (like 6h, 3m, 90s, 1h30m)"));
+        }
+        let value: f64 = rest[..digits]
+            .parse()
+            .map_err(|_| format!("'{s}' is not a duration"))?;
+        rest = &rest[digits..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let scale = match &rest[..unit_len] {
+            "h" => 3_600_000.0,
+            "m" | "min" => 60_000.0,
+            "s" => 1000.0,
+            "ms" => 1.0,
+            u => return Err(format!("'{s}': unknown unit '{u}' (use h, m, s or ms)")),
+        };
+        rest = &rest[unit_len..];
+        total = total
+            .checked_add(secs_to_ms(value * scale / 1000.0, s)?)
+            .ok_or_else(|| format!("'{s}' is too long"))?;
+    }
+    Ok(total)
+}
+
+fn secs_to_ms(secs: f64, original: &str) -> Result<i64, String> {
+    let ms = (secs * 1000.0).round();
+    if !ms.is_finite() || !(0.0..=1e15).contains(&ms) {
+        return Err(format!("'{original}' is out of range"));
+    }
+    Ok(ms as i64)
+}
+
+/// `--start-time`: Unix seconds (up to 10 digits), Unix milliseconds (13 digits), or RFC 3339
+/// (`2020-04-02T12:06:27Z`, `2020-04-02T20:06:27.5+08:00`). Returns Unix milliseconds.
+pub fn parse_time_ms(s: &str) -> Result<i64, String> {
+    let s = s.trim();
+    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+        let n: i64 = s.parse().map_err(|_| format!("'{s}' is out of range"))?;
+        return Ok(if s.len() >= 13 { n } else { n * 1000 });
+    }
+    parse_rfc3339_ms(s).ok_or_else(|| {
+        format!("'{s}' is not a time (Unix seconds, Unix ms, or RFC 3339 like 2020-04-02T12:06:27Z)")
+    })
+}
+
+fn parse_rfc3339_ms(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let t = s.get(r)?;
+        t.bytes().all(|c| c.is_ascii_digit()).then(|| t.parse().ok())?
+    };
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
+        return None;
+    }
+    if b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || sec > 60 {
+        return None;
+    }
+    let mut i = 19;
+    let mut frac_ms = 0i64;
+    if b.get(i) == Some(&b'.') {
+        let start = i + 1;
+        i = start;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        let digits = s.get(start..i)?;
+        if digits.is_empty() {
+            return None;
+        }
+        let padded: String = digits.chars().chain("000".chars()).take(3).collect();
+        frac_ms = padded.parse().ok()?;
+    }
+    let offset_min = match b.get(i)? {
+        b'Z' | b'z' if i + 1 == b.len() => 0,
+        sign @ (b'+' | b'-') if i + 6 == b.len() && b[i + 3] == b':' => {
+            let m = num(i + 1..i + 3)? * 60 + num(i + 4..i + 6)?;
+            if *sign == b'+' { m } else { -m }
+        }
+        _ => return None,
+    };
+    let days = days_from_civil(y, mo, d);
+    let secs = days * 86_400 + h * 3600 + mi * 60 + sec - offset_min * 60;
+    Some(secs * 1000 + frac_ms)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        for (s, ms) in [
+            ("6h", 6 * 3_600_000),
+            ("3m", 180_000),
+            ("90s", 90_000),
+            ("1h30m", 5_400_000),
+            ("1h30m15s", 5_415_000),
+            ("500ms", 500),
+            ("1.5s", 1500),
+            ("0", 0),
+            ("10", 10_000),
+        ] {
+            assert_eq!(parse_duration_ms(s), Ok(ms), "{s}");
+        }
+        for bad in ["", "h", "5x", "-3m", "1e400", "3m-"] {
+            assert!(parse_duration_ms(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn times() {
+        assert_eq!(parse_time_ms("1585829187"), Ok(1_585_829_187_000));
+        assert_eq!(parse_time_ms("1585829187123"), Ok(1_585_829_187_123));
+        assert_eq!(parse_time_ms("2020-04-02T12:06:27Z"), Ok(1_585_829_187_000));
+        assert_eq!(parse_time_ms("2020-04-02T20:06:27.5+08:00"), Ok(1_585_829_187_500));
+        assert_eq!(parse_time_ms("1970-01-01T00:00:00Z"), Ok(0));
+        for bad in ["yesterday", "2020-13-01T00:00:00Z", "2020-04-02T12:06:27", "2020-04-02"] {
+            assert!(parse_time_ms(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

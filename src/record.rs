@@ -1,1 +1,407 @@
-//! Recording pipeline (stub).
+//! The `record` pipeline: inputs → sessions grouped by stream → rules → muxers → callbacks.
+//!
+//! Sessions of one stream (same app and stream name) are ordered by wall-clock start and read
+//! one after another, streaming: each packet is placed by the [`rules::Engine`] and written, with
+//! its file-relative timestamp, to one muxer per requested format. Every decision is kept for
+//! `--explain` and `--dry-run`; every damage report is counted, so the exit status can say that
+//! the output is complete but the input was not.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+
+use crate::callback::{self, FileReport};
+use crate::input::{self, InputOptions, PendingSession, SessionInfo};
+use crate::media::{CodecConfig, Damage, Event, StreamKey};
+use crate::mediainfo::{self, FileStats};
+use crate::mux::{self, FileClose, FileOpen, Format, MuxOptions, Muxer, Produced, SessionStart};
+use crate::rules::{self, Decision, Engine, Placement, Reason};
+use crate::sink::naming;
+
+/// Everything `record` needs besides its inputs.
+#[derive(Clone, Debug)]
+pub struct RecordOptions {
+    pub out_dir: PathBuf,
+    pub formats: Vec<Format>,
+    pub rules: rules::Settings,
+    pub mux: MuxOptions,
+    pub dry_run: bool,
+    pub explain: bool,
+    pub callback_times: bool,
+}
+
+/// One file the run produced (or, in a dry run, would produce).
+#[derive(Clone, Debug)]
+pub struct FileResult {
+    pub format: Format,
+    /// The `record/…` key.
+    pub key: String,
+    pub opened: Reason,
+    pub closed: Reason,
+    pub len_ms: i64,
+    pub wall_start_ms: i64,
+    pub wall_end_ms: i64,
+    /// `None` in a dry run.
+    pub produced: Option<Produced>,
+}
+
+/// What a run did.
+#[derive(Debug, Default)]
+pub struct Summary {
+    pub files: Vec<FileResult>,
+    /// Damage found in the inputs (recovered from).
+    pub damage: usize,
+    /// Inputs or streams that failed outright, with the error.
+    pub failures: Vec<String>,
+}
+
+/// Where the run's messages go: callbacks or the dry-run plan to `out` (stdout), everything
+/// else to `log` (stderr).
+pub struct Outputs<'a> {
+    pub out: &'a mut dyn Write,
+    pub log: &'a mut dyn Write,
+}
+
+/// Runs `record` over `inputs`.
+pub fn run(
+    inputs: &[String],
+    input_opts: &InputOptions,
+    opts: &RecordOptions,
+    io: &mut Outputs<'_>,
+) -> Result<Summary> {
+    let mut summary = Summary::default();
+    let mut streams: BTreeMap<(String, String), Vec<PendingSession>> = BTreeMap::new();
+    for path in inputs {
+        match input::open(path, input_opts) {
+            Ok(sessions) => {
+                for s in sessions {
+                    for w in &s.info.warnings {
+                        writeln!(io.log, "warning: {}: {w}", s.info.input)?;
+                    }
+                    let k = &s.info.key;
+                    streams
+                        .entry((k.app.clone(), k.stream.clone()))
+                        .or_default()
+                        .push(s);
+                }
+            }
+            Err(e) => {
+                writeln!(io.log, "error: {e}")?;
+                summary.failures.push(e.to_string());
+            }
+        }
+    }
+    for sessions in streams.into_values() {
+        let mut sessions = sessions;
+        // Stable: equal starts keep the order the inputs were given in.
+        sessions.sort_by_key(|s| s.info.wall_start_ms);
+        let key = sessions[0].info.key.clone();
+        if let Err(e) = record_stream(&key, sessions, opts, io, &mut summary) {
+            writeln!(io.log, "error: stream {key}: {e:#}")?;
+            summary.failures.push(format!("stream {key}: {e:#}"));
+        }
+    }
+    Ok(summary)
+}
+
+/// An open recording file: one muxer per format, and what the callbacks need.
+struct OpenFile {
+    muxers: Vec<(Format, Box<dyn Muxer>)>,
+    opened: Reason,
+    config: Arc<CodecConfig>,
+    stats: FileStats,
+    vdoid: Option<String>,
+}
+
+struct StreamRun<'o, 'w> {
+    key: StreamKey,
+    opts: &'o RecordOptions,
+    file: Option<OpenFile>,
+    /// Configuration of the session being read.
+    config: Arc<CodecConfig>,
+    vdoid: Option<String>,
+    io: &'o mut Outputs<'w>,
+}
+
+fn record_stream(
+    key: &StreamKey,
+    sessions: Vec<PendingSession>,
+    opts: &RecordOptions,
+    io: &mut Outputs<'_>,
+    summary: &mut Summary,
+) -> Result<()> {
+    let mut engine = Engine::new(opts.rules.clone());
+    let mut run = StreamRun {
+        key: key.clone(),
+        opts,
+        file: None,
+        config: Arc::new(CodecConfig::default()),
+        vdoid: key.vdoid.clone(),
+        io,
+    };
+    for (index, pending) in sessions.into_iter().enumerate() {
+        let info = pending.info.clone();
+        if opts.explain {
+            writeln!(
+                run.io.log,
+                "{}: push #{index} from {} starts at {}",
+                run.key,
+                info.input,
+                rules::wall_ms_display(info.wall_start_ms)
+            )?;
+        }
+        let reader = match pending.open() {
+            Ok(r) => r,
+            Err(e) => {
+                writeln!(run.io.log, "error: {e}")?;
+                summary.failures.push(e.to_string());
+                continue;
+            }
+        };
+        run.vdoid = info.key.vdoid.clone();
+        if let Err(e) = record_session(&mut run, &mut engine, &info, reader, summary) {
+            writeln!(run.io.log, "error: {e:#}")?;
+            summary.failures.push(format!("{e:#}"));
+        }
+    }
+    engine.finish();
+    run.apply(&mut engine, summary)?;
+    Ok(())
+}
+
+fn record_session(
+    run: &mut StreamRun<'_, '_>,
+    engine: &mut Engine,
+    info: &SessionInfo,
+    mut reader: Box<dyn input::SessionReader>,
+    summary: &mut Summary,
+) -> Result<()> {
+    run.config = reader.config().clone();
+    let mut started = false;
+    let mut dropped = 0u64;
+    let result = loop {
+        let event = match reader.next_event() {
+            Ok(Some(e)) => e,
+            Ok(None) => break Ok(()),
+            Err(e) => break Err(anyhow::Error::new(e)),
+        };
+        match event {
+            Event::Packet(mut packet) => {
+                if !started {
+                    // A session begins at its first media packet (an empty dump is no push).
+                    engine.begin_session(info.wall_start_ms, &run.config);
+                    started = true;
+                }
+                let placement = engine.packet(packet.track, packet.dts_90k, packet.keyframe);
+                run.apply(engine, summary)?;
+                match placement {
+                    Placement::Write { file_dts_90k, .. } => {
+                        packet.dts_90k = file_dts_90k;
+                        if let Some(f) = run.file.as_mut() {
+                            f.stats.add(&packet);
+                            for (format, m) in &mut f.muxers {
+                                m.write(&packet)
+                                    .with_context(|| format!("writing the {format} file"))?;
+                            }
+                        }
+                    }
+                    Placement::DropBeforeKeyframe => dropped += 1,
+                }
+            }
+            Event::Config(config) => {
+                let diff = run.config.differences(&config);
+                if !diff.is_empty() {
+                    writeln!(
+                        run.io.log,
+                        "warning: {}: codec configuration changes at byte {} ({})",
+                        info.input,
+                        reader.position(),
+                        diff.join(", ")
+                    )?;
+                }
+                run.config = config;
+                if started {
+                    engine.config_change(&run.config);
+                    run.apply(engine, summary)?;
+                }
+            }
+            Event::Damage(d) => {
+                summary.damage += 1;
+                writeln!(run.io.log, "warning: {}: {d}", info.input)?;
+            }
+        }
+    };
+    if dropped > 0 {
+        summary.damage += 1;
+        let d = Damage::Dropped {
+            offset: reader.position(),
+            what: format!("{dropped} video packets before the first keyframe of a file"),
+        };
+        writeln!(run.io.log, "warning: {}: {d}", info.input)?;
+    }
+    if started {
+        engine.end_session();
+    } else {
+        writeln!(
+            run.io.log,
+            "warning: {}: push #{} has no media packets; ignored",
+            info.input, info.index
+        )?;
+    }
+    result
+}
+
+impl StreamRun<'_, '_> {
+    /// Carries out the engine's decisions: opens, splices into, and completes files.
+    fn apply(&mut self, engine: &mut Engine, summary: &mut Summary) -> Result<()> {
+        let decisions: Vec<Decision> = engine.drain_decisions().collect();
+        for d in decisions {
+            if self.opts.explain {
+                writeln!(self.io.log, "{}: {d}", self.key)?;
+            }
+            match d {
+                Decision::Open {
+                    reason,
+                    wall_start_ms,
+                    ..
+                } => self.open(reason, wall_start_ms)?,
+                Decision::Append {
+                    file_len_90k,
+                    wall_start_ms,
+                    ..
+                } => {
+                    if let Some(f) = self.file.as_mut() {
+                        let s = SessionStart {
+                            file_dts_90k: file_len_90k,
+                            wall_ms: wall_start_ms,
+                            spliced: true,
+                        };
+                        for (_, m) in &mut f.muxers {
+                            m.begin_session(&s)?;
+                        }
+                    }
+                }
+                Decision::Close {
+                    reason,
+                    wall_start_ms,
+                    wall_end_ms,
+                    len_90k,
+                    ..
+                } => self.close(reason, wall_start_ms, wall_end_ms, len_90k, summary)?,
+            }
+        }
+        Ok(())
+    }
+
+    fn open(&mut self, reason: Reason, wall_start_ms: i64) -> Result<()> {
+        let mut muxers = Vec::new();
+        if !self.opts.dry_run {
+            let stream_name = naming::safe_component(&self.key.stream);
+            for &format in &self.opts.formats {
+                let dir = self.opts.out_dir.join(naming::format_dir(
+                    &self.key.app,
+                    &self.key.stream,
+                    format,
+                ));
+                let open = FileOpen {
+                    dir: &dir,
+                    stream_name: &stream_name,
+                    start_time_s: wall_start_ms.div_euclid(1000),
+                    config: &self.config,
+                    options: &self.opts.mux,
+                };
+                let mut m = mux::open(format, &open)?;
+                m.begin_session(&SessionStart {
+                    file_dts_90k: 0,
+                    wall_ms: wall_start_ms,
+                    spliced: false,
+                })?;
+                muxers.push((format, m));
+            }
+        }
+        self.file = Some(OpenFile {
+            muxers,
+            opened: reason,
+            config: self.config.clone(),
+            stats: FileStats::default(),
+            vdoid: self.vdoid.clone(),
+        });
+        Ok(())
+    }
+
+    fn close(
+        &mut self,
+        reason: Reason,
+        wall_start_ms: i64,
+        wall_end_ms: i64,
+        len_90k: i64,
+        summary: &mut Summary,
+    ) -> Result<()> {
+        let Some(file) = self.file.take() else {
+            return Ok(());
+        };
+        let base_name = naming::base_name(&self.key.stream, wall_start_ms, wall_end_ms);
+        let close = FileClose {
+            base_name: base_name.clone(),
+        };
+        for &format in &self.opts.formats {
+            let key = naming::file_key(&self.key.app, &self.key.stream, format, &base_name);
+            let result = FileResult {
+                format,
+                key,
+                opened: file.opened,
+                closed: reason,
+                len_ms: crate::media::to_ms(len_90k),
+                wall_start_ms,
+                wall_end_ms,
+                produced: None,
+            };
+            if self.opts.dry_run {
+                writeln!(
+                    self.io.out,
+                    "{}\topened: {}\tclosed: {}\tlength: {}",
+                    result.key,
+                    result.opened,
+                    result.closed,
+                    rules::duration_display(result.len_ms)
+                )?;
+            }
+            summary.files.push(result);
+        }
+        if self.opts.dry_run {
+            return Ok(());
+        }
+        let first = summary.files.len() - self.opts.formats.len();
+        for ((format, muxer), result) in file.muxers.into_iter().zip(&mut summary.files[first..]) {
+            let produced = muxer
+                .finish(&close)
+                .with_context(|| format!("completing {}", result.key))?;
+            let report = FileReport {
+                key: result.key.clone(),
+                vdoid: file.vdoid.clone(),
+                stream: self.key.stream.clone(),
+                bucket: String::new(),
+                start_time_s: wall_start_ms.div_euclid(1000),
+                end_time_s: wall_end_ms.div_euclid(1000),
+                error: None,
+            };
+            let line = match format {
+                Format::Hls => {
+                    callback::hls(&report, produced.total_size, self.opts.callback_times)
+                }
+                Format::Mp4 | Format::Flv => {
+                    let info =
+                        mediainfo::describe(format, produced.size, &file.config, &file.stats);
+                    callback::avtrans(&report, &produced.md5, Some(&info))
+                }
+            };
+            writeln!(self.io.out, "{line}")?;
+            self.io.out.flush()?;
+            result.produced = Some(produced);
+        }
+        Ok(())
+    }
+}

@@ -68,6 +68,17 @@ pub fn format_dir(app: &str, stream: &str, format: Format) -> PathBuf {
         .join(format.name())
 }
 
+/// The key of a recording file: `record/{App}/{StreamName}/{format}/{base_name}.{ext}`.
+pub fn file_key(app: &str, stream: &str, format: Format, base_name: &str) -> String {
+    format!(
+        "record/{}/{}/{}/{base_name}.{}",
+        safe_component(app),
+        safe_component(stream),
+        format.name(),
+        format.extension()
+    )
+}
+
 /// The object key (`/`-separated, relative) of a file under the output root.
 pub fn key_of(root: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(root).unwrap_or(path);
