@@ -55,7 +55,12 @@ pub struct RecordArgs {
     pub out_dir: PathBuf,
 
     /// Output formats, comma-separated: hls, mp4, flv
-    #[arg(long, value_name = "LIST", default_value = "hls", value_delimiter = ',')]
+    #[arg(
+        long,
+        value_name = "LIST",
+        default_value = "hls",
+        value_delimiter = ','
+    )]
     pub formats: Vec<Format>,
 
     /// App name for inputs that do not carry one [default: live]
@@ -240,7 +245,9 @@ pub fn parse_time_ms(s: &str) -> Result<i64, String> {
         return Ok(if s.len() >= 13 { n } else { n * 1000 });
     }
     parse_rfc3339_ms(s).ok_or_else(|| {
-        format!("'{s}' is not a time (Unix seconds, Unix ms, or RFC 3339 like 2020-04-02T12:06:27Z)")
+        format!(
+            "'{s}' is not a time (Unix seconds, Unix ms, or RFC 3339 like 2020-04-02T12:06:27Z)"
+        )
     })
 }
 
@@ -248,7 +255,9 @@ fn parse_rfc3339_ms(s: &str) -> Option<i64> {
     let b = s.as_bytes();
     let num = |r: std::ops::Range<usize>| -> Option<i64> {
         let t = s.get(r)?;
-        t.bytes().all(|c| c.is_ascii_digit()).then(|| t.parse().ok())?
+        t.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| t.parse().ok())?
     };
     if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
         return None;
@@ -328,9 +337,17 @@ mod tests {
         assert_eq!(parse_time_ms("1585829187"), Ok(1_585_829_187_000));
         assert_eq!(parse_time_ms("1585829187123"), Ok(1_585_829_187_123));
         assert_eq!(parse_time_ms("2020-04-02T12:06:27Z"), Ok(1_585_829_187_000));
-        assert_eq!(parse_time_ms("2020-04-02T20:06:27.5+08:00"), Ok(1_585_829_187_500));
+        assert_eq!(
+            parse_time_ms("2020-04-02T20:06:27.5+08:00"),
+            Ok(1_585_829_187_500)
+        );
         assert_eq!(parse_time_ms("1970-01-01T00:00:00Z"), Ok(0));
-        for bad in ["yesterday", "2020-13-01T00:00:00Z", "2020-04-02T12:06:27", "2020-04-02"] {
+        for bad in [
+            "yesterday",
+            "2020-13-01T00:00:00Z",
+            "2020-04-02T12:06:27",
+            "2020-04-02",
+        ] {
             assert!(parse_time_ms(bad).is_err(), "{bad}");
         }
     }

@@ -436,7 +436,10 @@ impl Engine {
             session.offset_90k = at - first;
         }
 
-        let file = self.file.as_mut().expect("a file is open after the checks above");
+        let file = self
+            .file
+            .as_mut()
+            .expect("a file is open after the checks above");
         if track == TrackKind::Video {
             if file.awaiting_keyframe && !keyframe {
                 return Placement::DropBeforeKeyframe;
@@ -453,10 +456,8 @@ impl Engine {
 
     /// The running session ended; its file is held for a possible resume.
     pub fn end_session(&mut self) {
-        if let Some(s) = self.session.take() {
-            if s.first_dts_90k.is_some() {
-                self.prev_wall_end_ms = Some(s.wall_end_ms());
-            }
+        if let Some(s) = self.session.take().filter(|s| s.first_dts_90k.is_some()) {
+            self.prev_wall_end_ms = Some(s.wall_end_ms());
         }
     }
 
@@ -532,15 +533,14 @@ mod tests {
         let mut files = Vec::new();
         let mut t = 0;
         while t < len_ms {
-            if cfg.video.is_some() && t % 1000 == 0 {
-                if let Placement::Write { file, .. } =
+            if cfg.video.is_some()
+                && t % 1000 == 0
+                && let Placement::Write { file, .. } =
                     e.packet(TrackKind::Video, (dts0 + t) * 90, t % gop_ms == 0)
-                {
-                    files.push(file);
-                }
+            {
+                files.push(file);
             }
-            if let Placement::Write { file, .. } =
-                e.packet(TrackKind::Audio, (dts0 + t) * 90, true)
+            if let Placement::Write { file, .. } = e.packet(TrackKind::Audio, (dts0 + t) * 90, true)
             {
                 files.push(file);
             }
@@ -602,7 +602,10 @@ mod tests {
         });
         let t0 = 1_600_000_000_000;
         let first = push(&mut e, t0, 11 * H, 2000, &av(320));
-        assert!(first.iter().all(|&f| f == 0), "a continuous push is never cut by the period");
+        assert!(
+            first.iter().all(|&f| f == 0),
+            "a continuous push is never cut by the period"
+        );
         // Resume after one minute, well inside the splice window.
         let second = push(&mut e, t0 + 11 * H + M, 10 * M, 2000, &av(320));
         assert!(second.iter().all(|&f| f == 1));
@@ -616,7 +619,12 @@ mod tests {
 
     #[test]
     fn splice_window_three_minutes_appends_after_two_not_after_four() {
-        for (gap, spliced) in [(2 * M, true), (4 * M, false), (3 * M, true), (3 * M + 1, false)] {
+        for (gap, spliced) in [
+            (2 * M, true),
+            (4 * M, false),
+            (3 * M, true),
+            (3 * M + 1, false),
+        ] {
             let mut e = Engine::new(Settings::default());
             let t0 = 1_700_000_000_000;
             push(&mut e, t0, 10 * M, 2000, &av(320));
@@ -666,7 +674,11 @@ mod tests {
         push(&mut e, t0 + 70_000, 10_000, 2000, &av(320));
         e.finish();
         let d: Vec<Decision> = e.drain_decisions().collect();
-        assert!(d.iter().any(|d| matches!(d, Decision::Append { gap_ms: 60_000, .. })), "{d:#?}");
+        assert!(
+            d.iter()
+                .any(|d| matches!(d, Decision::Append { gap_ms: 60_000, .. })),
+            "{d:#?}"
+        );
     }
 
     #[test]
@@ -694,7 +706,10 @@ mod tests {
         e.finish();
         let c = closes(&mut e);
         assert_eq!(c.len(), 3);
-        assert!(c[..2].iter().all(|c| c.0 == Reason::Slice && c.3 == 10_000), "{c:?}");
+        assert!(
+            c[..2].iter().all(|c| c.0 == Reason::Slice && c.3 == 10_000),
+            "{c:?}"
+        );
     }
 
     #[test]
@@ -707,7 +722,10 @@ mod tests {
         push(&mut e, 0, 12_000, 4000, &av(320));
         e.finish();
         let c = closes(&mut e);
-        assert_eq!(c.iter().map(|c| c.3).collect::<Vec<_>>(), [4_000, 4_000, 4_000]);
+        assert_eq!(
+            c.iter().map(|c| c.3).collect::<Vec<_>>(),
+            [4_000, 4_000, 4_000]
+        );
     }
 
     #[test]
@@ -723,10 +741,10 @@ mod tests {
         assert!(files.iter().all(|&f| f == 1));
         e.finish();
         let c = closes(&mut e);
-        assert_eq!(c.iter().map(|c| (c.0, c.3)).collect::<Vec<_>>(), [
-            (Reason::Slice, 10_000),
-            (Reason::EndOfInput, 8_000)
-        ]);
+        assert_eq!(
+            c.iter().map(|c| (c.0, c.3)).collect::<Vec<_>>(),
+            [(Reason::Slice, 10_000), (Reason::EndOfInput, 8_000)]
+        );
     }
 
     #[test]
@@ -785,10 +803,19 @@ mod tests {
     fn file_starts_with_a_keyframe() {
         let mut e = Engine::new(Settings::default());
         e.begin_session(0, &av(320));
-        assert_eq!(e.packet(TrackKind::Video, 0, false), Placement::DropBeforeKeyframe);
+        assert_eq!(
+            e.packet(TrackKind::Video, 0, false),
+            Placement::DropBeforeKeyframe
+        );
         // Audio before the first keyframe is kept.
-        assert!(matches!(e.packet(TrackKind::Audio, 90, true), Placement::Write { .. }));
-        assert!(matches!(e.packet(TrackKind::Video, 3600, true), Placement::Write { .. }));
+        assert!(matches!(
+            e.packet(TrackKind::Audio, 90, true),
+            Placement::Write { .. }
+        ));
+        assert!(matches!(
+            e.packet(TrackKind::Video, 3600, true),
+            Placement::Write { .. }
+        ));
     }
 
     #[test]

@@ -32,7 +32,11 @@ pub fn parse_hvcc(_record: &[u8]) -> Result<HevcConfig, CodecError> {
 
 /// Parses an SPS NAL unit (2-byte header included, emulation prevention bytes present).
 pub fn parse_sps(_nal: &[u8]) -> Result<HevcSpsInfo, CodecError> {
-    Err(CodecError::new("seq_parameter_set_rbsp", "-", "not implemented"))
+    Err(CodecError::new(
+        "seq_parameter_set_rbsp",
+        "-",
+        "not implemented",
+    ))
 }
 
 /// True for IRAP pictures (nal_unit_type 16..=23: BLA, IDR, CRA).

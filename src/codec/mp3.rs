@@ -11,5 +11,9 @@ pub struct Mp3Header {
 }
 
 pub fn parse_header(_frame: &[u8]) -> Result<Mp3Header, CodecError> {
-    Err(CodecError::new("MPEG audio frame header", "-", "not implemented"))
+    Err(CodecError::new(
+        "MPEG audio frame header",
+        "-",
+        "not implemented",
+    ))
 }

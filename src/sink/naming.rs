@@ -26,7 +26,9 @@ pub fn safe_component(name: &str) -> String {
     let only_dots = name.bytes().all(|b| b == b'.');
     let mut out = String::with_capacity(name.len());
     for b in name.bytes() {
-        let keep = b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'~') || (b == b'.' && !only_dots);
+        let keep = b.is_ascii_alphanumeric()
+            || matches!(b, b'-' | b'_' | b'~')
+            || (b == b'.' && !only_dots);
         if keep {
             out.push(b as char);
         } else {
@@ -96,7 +98,10 @@ mod tests {
     fn ordinary_names_are_kept() {
         assert_eq!(safe_component("live"), "live");
         assert_eq!(safe_component("cam_1.main-2~x"), "cam_1.main-2~x");
-        assert_eq!(base_name("mystream", 1_585_829_187_999, 1_585_829_324_001), "mystream-1585829187-1585829324");
+        assert_eq!(
+            base_name("mystream", 1_585_829_187_999, 1_585_829_324_001),
+            "mystream-1585829187-1585829324"
+        );
         assert_eq!(
             format_dir("live", "mystream", Format::Hls),
             Path::new("record/live/mystream/hls")
@@ -135,7 +140,10 @@ mod tests {
         assert!(escaped.len() <= MAX_COMPONENT);
         // No dangling escape before the hash.
         let stem = escaped.rsplit_once('-').unwrap().0;
-        assert!(stem.len() % 3 == 0 && stem.chars().step_by(3).all(|c| c == '%'), "{escaped}");
+        assert!(
+            stem.len().is_multiple_of(3) && stem.chars().step_by(3).all(|c| c == '%'),
+            "{escaped}"
+        );
     }
 
     #[test]
