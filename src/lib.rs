@@ -16,5 +16,5 @@ pub mod mux;
 pub mod record;
 pub mod rules;
 pub mod sink;
-#[cfg(test)]
+#[doc(hidden)]
 pub mod testutil;

@@ -1,4 +1,5 @@
-//! Helpers for tests inside the crate.
+//! Helpers shared by the unit tests and the end-to-end tests in `tests/` (not part of the
+//! product's interface).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
