@@ -59,11 +59,30 @@ pub struct Summary {
 }
 
 /// Where the run's messages go: callbacks or the dry-run plan to `out` (stdout), everything
-/// else to `log` (stderr).
+/// else to `log` (stderr), and progress to `progress`.
 pub struct Outputs<'a> {
     pub out: &'a mut dyn Write,
     pub log: &'a mut dyn Write,
+    pub progress: &'a dyn Progress,
 }
+
+/// Progress reports; every method defaults to doing nothing.
+pub trait Progress {
+    /// Reading of an input (a session of it) begins.
+    fn input(&self, _name: &str, _size: Option<u64>) {}
+    /// Bytes of the current input consumed so far.
+    fn position(&self, _bytes: u64) {}
+    /// A file is complete under its final name.
+    fn file_done(&self, _key: &str) {}
+}
+
+/// No progress reports (tests, libraries).
+pub struct NoProgress;
+
+impl Progress for NoProgress {}
+
+/// How often (in packets) progress is reported: cheap enough for the per-packet loop.
+const PROGRESS_EVERY: u64 = 256;
 
 /// Runs `record` over `inputs`.
 pub fn run(
@@ -153,6 +172,7 @@ fn record_stream(
                 rules::wall_ms_display(info.wall_start_ms)
             )?;
         }
+        run.io.progress.input(&info.input, pending.size_hint);
         let reader = match pending.open() {
             Ok(r) => r,
             Err(e) => {
@@ -182,6 +202,7 @@ fn record_session(
     run.config = reader.config().clone();
     let mut started = false;
     let mut dropped = 0u64;
+    let mut packets = 0u64;
     let result = loop {
         let event = match reader.next_event() {
             Ok(Some(e)) => e,
@@ -190,6 +211,10 @@ fn record_session(
         };
         match event {
             Event::Packet(mut packet) => {
+                packets += 1;
+                if packets % PROGRESS_EVERY == 0 {
+                    run.io.progress.position(reader.position());
+                }
                 if !started {
                     // A session begins at its first media packet (an empty dump is no push).
                     engine.begin_session(info.wall_start_ms, &run.config);
@@ -400,8 +425,43 @@ impl StreamRun<'_, '_> {
             };
             writeln!(self.io.out, "{line}")?;
             self.io.out.flush()?;
+            self.io.progress.file_done(&result.key);
             result.produced = Some(produced);
         }
         Ok(())
     }
+}
+
+/// The `--json` summary: one line, `{"summary":{…}}`.
+pub fn summary_json(summary: &Summary, exit_status: i32) -> String {
+    let files: Vec<serde_json::Value> = summary
+        .files
+        .iter()
+        .map(|f| {
+            let mut v = serde_json::json!({
+                "format": f.format.name(),
+                "key": f.key,
+                "opened": f.opened.as_str(),
+                "closed": f.closed.as_str(),
+                "length_ms": f.len_ms,
+                "start_time": f.wall_start_ms.div_euclid(1000),
+                "end_time": f.wall_end_ms.div_euclid(1000),
+            });
+            if let Some(p) = &f.produced {
+                v["bytes"] = p.total_size.into();
+                v["md5"] = crate::sink::local::hex(&p.md5).into();
+                v["written"] = p.written.into();
+            }
+            v
+        })
+        .collect();
+    serde_json::json!({
+        "summary": {
+            "files": files,
+            "damage": summary.damage,
+            "failures": summary.failures,
+            "exit_status": exit_status,
+        }
+    })
+    .to_string()
 }

@@ -65,9 +65,21 @@ fn assert_same_stream(input: &[ProbePacket], out: &[ProbePacket], what: &str) {
     }
     let shift = out[0].dts_ms.unwrap() - input[0].dts_ms.unwrap();
     for (i, (a, b)) in input.iter().zip(out).enumerate() {
-        assert_eq!((a.size, &a.hash, a.keyframe), (b.size, &b.hash, b.keyframe), "{what}: packet {i}");
-        assert_eq!(b.dts_ms.unwrap() - a.dts_ms.unwrap(), shift, "{what}: packet {i} dts");
-        assert_eq!(b.pts_ms.unwrap() - a.pts_ms.unwrap(), shift, "{what}: packet {i} pts");
+        assert_eq!(
+            (a.size, &a.hash, a.keyframe),
+            (b.size, &b.hash, b.keyframe),
+            "{what}: packet {i}"
+        );
+        assert_eq!(
+            b.dts_ms.unwrap() - a.dts_ms.unwrap(),
+            shift,
+            "{what}: packet {i} dts"
+        );
+        assert_eq!(
+            b.pts_ms.unwrap() - a.pts_ms.unwrap(),
+            shift,
+            "{what}: packet {i} pts"
+        );
     }
 }
 
@@ -76,12 +88,24 @@ fn records_the_b_frame_sample_to_flv_with_its_callback() {
     let dir = scratch("e2e-studio");
     let input = testdata("studio-1764072000.flv");
     let out = record(&dir, &[input.to_str().unwrap(), "--formats", "flv"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let produced = files(&dir, "flv");
     assert_eq!(produced.len(), 1);
-    let name = produced[0].strip_prefix(&dir).unwrap().to_str().unwrap().to_string();
+    let name = produced[0]
+        .strip_prefix(&dir)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
     // 30 s starting at the Unix time in the input's name.
-    assert_eq!(name, "record/live/studio/flv/studio-1764072000-1764072030.flv");
+    assert_eq!(
+        name,
+        "record/live/studio/flv/studio-1764072000-1764072030.flv"
+    );
 
     let callbacks = stdout_lines(&out);
     assert_eq!(callbacks.len(), 1);
@@ -99,28 +123,45 @@ fn records_the_b_frame_sample_to_flv_with_its_callback() {
         for kind in ["video", "audio"] {
             assert_same_stream(&of(&a, kind), &of(&b, kind), kind);
         }
-        assert!(of(&a, "video").iter().any(|p| p.pts_ms != p.dts_ms), "B-frames expected");
+        assert!(
+            of(&a, "video").iter().any(|p| p.pts_ms != p.dts_ms),
+            "B-frames expected"
+        );
     }
 }
 
 #[test]
 fn three_pushes_splice_by_the_window() {
-    let pushes: Vec<String> = ["show-1764075600.flv", "show-1764075670.flv", "show-1764075980.flv"]
-        .iter()
-        .map(|n| testdata("push").join(n).to_str().unwrap().to_string())
-        .collect();
+    let pushes: Vec<String> = [
+        "show-1764075600.flv",
+        "show-1764075670.flv",
+        "show-1764075980.flv",
+    ]
+    .iter()
+    .map(|n| testdata("push").join(n).to_str().unwrap().to_string())
+    .collect();
     let mut args: Vec<&str> = pushes.iter().map(|s| s.as_str()).collect();
     args.extend(["--formats", "flv"]);
 
     let dir = scratch("e2e-push-default");
     let out = record(&dir, &args);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let names: Vec<String> = files(&dir, "flv")
         .iter()
         .map(|p| p.file_name().unwrap().to_str().unwrap().to_string())
         .collect();
     // The first two pushes (60 s apart) share a file spanning both; the third (300 s) does not.
-    assert_eq!(names, ["show-1764075600-1764075680.flv", "show-1764075980-1764075990.flv"]);
+    assert_eq!(
+        names,
+        [
+            "show-1764075600-1764075680.flv",
+            "show-1764075980-1764075990.flv"
+        ]
+    );
 
     let dir = scratch("e2e-push-nosplice");
     args.extend(["--splice-window", "0"]);
@@ -134,8 +175,21 @@ fn three_pushes_splice_by_the_window() {
 fn slicing_a_30_second_sample_every_10_seconds() {
     let dir = scratch("e2e-slice");
     let input = testdata("studio-1764072000.flv");
-    let out = record(&dir, &[input.to_str().unwrap(), "--formats", "flv", "--slice", "10s"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = record(
+        &dir,
+        &[
+            input.to_str().unwrap(),
+            "--formats",
+            "flv",
+            "--slice",
+            "10s",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let produced = files(&dir, "flv");
     assert_eq!(produced.len(), 3, "{produced:?}");
     if have_ffprobe() {
@@ -152,8 +206,10 @@ fn slicing_a_30_second_sample_every_10_seconds() {
                 .flat_map(|p| of(p, kind))
                 .map(|p| (p.size, p.hash, p.keyframe))
                 .collect();
-            let want: Vec<(u64, String, bool)> =
-                of(&a, kind).into_iter().map(|p| (p.size, p.hash, p.keyframe)).collect();
+            let want: Vec<(u64, String, bool)> = of(&a, kind)
+                .into_iter()
+                .map(|p| (p.size, p.hash, p.keyframe))
+                .collect();
             assert_eq!(joined, want, "{kind}");
         }
     }
@@ -163,27 +219,55 @@ fn slicing_a_30_second_sample_every_10_seconds() {
 fn a_resolution_change_opens_a_new_file() {
     let dir = scratch("e2e-reschange");
     let input = testdata("reschange-1764072000.flv");
-    let out = record(&dir, &[input.to_str().unwrap(), "--formats", "flv", "--explain"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = record(
+        &dir,
+        &[input.to_str().unwrap(), "--formats", "flv", "--explain"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(files(&dir, "flv").len(), 2);
     let explain = String::from_utf8_lossy(&out.stderr);
     assert!(explain.contains(": codec-change"), "{explain}");
 
-    let dry = record(&dir, &[input.to_str().unwrap(), "--dry-run", "--formats", "flv"]);
+    let dry = record(
+        &dir,
+        &[input.to_str().unwrap(), "--dry-run", "--formats", "flv"],
+    );
     let plan = String::from_utf8_lossy(&dry.stdout);
     assert_eq!(plan.lines().count(), 2, "{plan}");
-    assert!(plan.lines().nth(1).unwrap().contains("opened: codec-change"), "{plan}");
+    assert!(
+        plan.lines()
+            .nth(1)
+            .unwrap()
+            .contains("opened: codec-change"),
+        "{plan}"
+    );
 }
 
 #[test]
 fn dry_run_writes_nothing() {
     let dir = scratch("e2e-dry");
     let input = testdata("studio-1764072000.flv");
-    let out = record(&dir, &[input.to_str().unwrap(), "--dry-run", "--formats", "flv,mp4", "--slice", "10s"]);
+    let out = record(
+        &dir,
+        &[
+            input.to_str().unwrap(),
+            "--dry-run",
+            "--formats",
+            "flv,mp4",
+            "--slice",
+            "10s",
+        ],
+    );
     assert!(out.status.success());
     let plan = String::from_utf8_lossy(&out.stdout);
     assert_eq!(plan.lines().count(), 6, "{plan}");
-    assert!(plan.contains("record/live/studio/mp4/studio-1764072000-1764072010.mp4\topened: first-push\tclosed: slice"));
+    assert!(plan.contains(
+        "record/live/studio/mp4/studio-1764072000-1764072010.mp4\topened: first-push\tclosed: slice"
+    ));
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
 }
 
@@ -201,7 +285,10 @@ fn metadata_duration_and_keyframe_index() {
     let values = kls_rec::amf0::decode_all(&bytes[24..24 + size]).unwrap();
     assert_eq!(values[0].as_str(), Some("onMetaData"));
     let meta = &values[1];
-    assert_eq!(meta.get("filesize").and_then(|v| v.as_f64()), Some(bytes.len() as f64));
+    assert_eq!(
+        meta.get("filesize").and_then(|v| v.as_f64()),
+        Some(bytes.len() as f64)
+    );
     let kf = meta.get("keyframes").expect("keyframes index");
     let positions = match kf.get("filepositions") {
         Some(kls_rec::amf0::Value::StrictArray(v)) => v.clone(),
@@ -217,12 +304,25 @@ fn metadata_duration_and_keyframe_index() {
     assert!((duration - 30.0).abs() < 0.1, "{duration}");
     if have_ffprobe() {
         let probe = Command::new("ffprobe")
-            .args(["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0"])
+            .args([
+                "-v",
+                "error",
+                "-show_entries",
+                "format=duration",
+                "-of",
+                "csv=p=0",
+            ])
             .arg(path)
             .output()
             .unwrap();
-        let d: f64 = String::from_utf8_lossy(&probe.stdout).trim().parse().unwrap();
-        assert!((d - duration).abs() < 0.001, "ffprobe reads the duration from onMetaData: {d}");
+        let d: f64 = String::from_utf8_lossy(&probe.stdout)
+            .trim()
+            .parse()
+            .unwrap();
+        assert!(
+            (d - duration).abs() < 0.001,
+            "ffprobe reads the duration from onMetaData: {d}"
+        );
     }
 }
 
@@ -266,26 +366,49 @@ fn a_corrupted_tag_size_is_skipped_and_reported() {
     let out = record(&dir, &[input.to_str().unwrap(), "--formats", "flv"]);
     assert_eq!(out.status.code(), Some(3));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains(&format!("at byte {victim}")), "names the damaged tag's offset: {err}");
+    assert!(
+        err.contains(&format!("at byte {victim}")),
+        "names the damaged tag's offset: {err}"
+    );
     if have_ffprobe() {
         let a = probe_packets(&testdata("studio-1764072000.flv"));
-        let total: usize = files(&dir, "flv").iter().map(|p| probe_packets(p).len()).sum();
+        let total: usize = files(&dir, "flv")
+            .iter()
+            .map(|p| probe_packets(p).len())
+            .sum();
         // One tag lost, everything after it recovered.
-        assert!(total + 2 >= a.len() && total < a.len(), "{total} of {}", a.len());
+        assert!(
+            total + 2 >= a.len() && total < a.len(),
+            "{total} of {}",
+            a.len()
+        );
     }
 }
 
 #[test]
 fn exit_status_two_on_usage_errors() {
     assert_eq!(kls_rec(&["record"]).status.code(), Some(2));
-    assert_eq!(kls_rec(&["record", "x.flv", "--slice", "soon"]).status.code(), Some(2));
-    assert_eq!(kls_rec(&["record", "x.flv", "--formats", "avi"]).status.code(), Some(2));
+    assert_eq!(
+        kls_rec(&["record", "x.flv", "--slice", "soon"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        kls_rec(&["record", "x.flv", "--formats", "avi"])
+            .status
+            .code(),
+        Some(2)
+    );
 }
 
 #[test]
 fn an_unreadable_input_is_a_failure_naming_it() {
     let dir = scratch("e2e-missing");
-    let out = record(&dir, &["/nonexistent/cam-1764072000.flv", "--formats", "flv"]);
+    let out = record(
+        &dir,
+        &["/nonexistent/cam-1764072000.flv", "--formats", "flv"],
+    );
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/cam-1764072000.flv"));
 }

@@ -5,16 +5,20 @@
 //! 0 success; 1 failure (an input could not be read, an output could not be written);
 //! 2 usage error; 3 completed, but some input was damaged (recovered, reported on stderr).
 
-use std::io::{self, Write};
+use std::ffi::OsString;
+use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 
 use anyhow::{Result, bail};
-use clap::{Args, Parser, Subcommand};
+use clap::parser::ValueSource;
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::input::InputOptions;
 use crate::mux::{Format, MuxOptions};
 use crate::record::{self, Outputs, RecordOptions};
 use crate::rules;
+
+mod progress;
 
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_FAILURE: i32 = 1;
@@ -30,7 +34,8 @@ Exit status: 0 success; 1 failure (an input unreadable, an output not written);
     name = "kls-rec",
     version,
     about = "Replay captured live pushes through a live service's recording rules",
-    after_help = EXIT_STATUS_HELP
+    after_help = EXIT_STATUS_HELP,
+    term_width = 80
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -51,11 +56,18 @@ pub struct RecordArgs {
     pub inputs: Vec<String>,
 
     /// Output root; files go under record/{App}/{StreamName}/{format}/
-    #[arg(short = 'o', long, value_name = "DIR", default_value = ".")]
+    #[arg(
+        env = "KLS_REC_OUT_DIR",
+        short = 'o',
+        long,
+        value_name = "DIR",
+        default_value = "."
+    )]
     pub out_dir: PathBuf,
 
     /// Output formats, comma-separated: hls, mp4, flv
     #[arg(
+        env = "KLS_REC_FORMATS",
         long,
         value_name = "LIST",
         default_value = "hls",
@@ -64,58 +76,81 @@ pub struct RecordArgs {
     pub formats: Vec<Format>,
 
     /// App name for inputs that do not carry one [default: live]
-    #[arg(long)]
+    #[arg(env = "KLS_REC_APP", long)]
     pub app: Option<String>,
 
     /// Stream name for inputs that do not carry one [default: the file stem]
-    #[arg(long)]
+    #[arg(env = "KLS_REC_STREAM", long)]
     pub stream: Option<String>,
 
     /// vdoid for inputs that do not carry one
-    #[arg(long)]
+    #[arg(env = "KLS_REC_VDOID", long)]
     pub vdoid: Option<String>,
 
     /// Wall clock of the first packet: Unix seconds, Unix ms, or RFC 3339
-    #[arg(long, value_name = "TIME", value_parser = parse_time_ms)]
+    #[arg(env = "KLS_REC_START_TIME", long, value_name = "TIME", value_parser = parse_time_ms)]
     pub start_time: Option<i64>,
 
     /// Slice length: a file is cut at the next keyframe after it
-    #[arg(long, value_name = "DURATION", default_value = "6h", value_parser = parse_duration_ms)]
+    #[arg(env = "KLS_REC_SLICE", long, value_name = "DURATION", default_value = "6h", value_parser = parse_duration_ms)]
     pub slice: i64,
 
     /// Recording period, consulted when a push resumes [default: none]
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration_ms)]
+    #[arg(env = "KLS_REC_PERIOD", long, value_name = "DURATION", value_parser = parse_duration_ms)]
     pub period: Option<i64>,
 
     /// Resumes within this gap are appended to the held file (0: never)
-    #[arg(long, value_name = "DURATION", default_value = "3m", value_parser = parse_duration_ms)]
+    #[arg(env = "KLS_REC_SPLICE_WINDOW", long, value_name = "DURATION", default_value = "3m", value_parser = parse_duration_ms)]
     pub splice_window: i64,
 
     /// HLS target segment length
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration_ms)]
+    #[arg(env = "KLS_REC_HLS_SEGMENT", long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration_ms)]
     pub hls_segment: i64,
 
     /// Decide and print the files, write nothing
-    #[arg(long)]
+    #[arg(env = "KLS_REC_DRY_RUN", long)]
     pub dry_run: bool,
 
     /// Print every decision with its reason on stderr
-    #[arg(long)]
+    #[arg(env = "KLS_REC_EXPLAIN", long)]
     pub explain: bool,
 
     /// Add starttime and endtime to HLS callbacks
-    #[arg(long)]
+    #[arg(env = "KLS_REC_CALLBACK_TIMES", long)]
     pub callback_times: bool,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// Flags every subcommand takes.
+#[derive(Args, Debug)]
+pub struct CommonArgs {
+    /// Read settings from a TOML file (the flags' names; flags and env win)
+    #[arg(long, env = "KLS_REC_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// No progress bars
+    #[arg(short, long, env = "KLS_REC_QUIET")]
+    pub quiet: bool,
+
+    /// Print a JSON summary of the run as the last line on stdout
+    #[arg(long, env = "KLS_REC_JSON")]
+    pub json: bool,
 }
 
 /// Runs the command line; returns the exit status.
 pub fn main() -> i32 {
-    let cli = match Cli::try_parse() {
+    let cli = match parse_from(std::env::args_os()) {
         Ok(c) => c,
-        Err(e) => {
+        Err(Usage::Clap(e)) => {
             let code = if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
             let _ = e.print();
             return code;
+        }
+        Err(Usage::Config(msg)) => {
+            eprintln!("error: {msg}");
+            return EXIT_USAGE;
         }
     };
     match cli.command {
@@ -129,11 +164,114 @@ pub fn main() -> i32 {
     }
 }
 
+/// Why the command line was refused (exit status 2).
+pub enum Usage {
+    Clap(clap::Error),
+    Config(String),
+}
+
+/// Parses arguments with the precedence flag > `KLS_REC_*` environment > `--config` file >
+/// default. Clap resolves flags, environment and defaults; settings from the file are then
+/// inserted as flags for exactly those arguments whose value is still a default.
+pub fn parse_from<I, T>(args: I) -> Result<Cli, Usage>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let argv: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    let command = Cli::command();
+    let matches = command
+        .clone()
+        .try_get_matches_from(&argv)
+        .map_err(Usage::Clap)?;
+    let (sub_name, sub_matches) = matches.subcommand().expect("a subcommand is required");
+    let Some(path) = sub_matches.get_one::<PathBuf>("config") else {
+        return Cli::from_arg_matches(&matches).map_err(Usage::Clap);
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Usage::Config(format!("reading --config {}: {e}", path.display())))?;
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e| Usage::Config(format!("--config {}: {e}", path.display())))?;
+    let sub = command
+        .find_subcommand(sub_name)
+        .expect("the parsed subcommand exists");
+    let mut extra = Vec::new();
+    for (name, value) in &table {
+        let long = name.replace('_', "-");
+        let arg = sub
+            .get_arguments()
+            .find(|a| a.get_long() == Some(long.as_str()) && long != "config");
+        let Some(arg) = arg else {
+            let known_elsewhere = command.get_subcommands().any(|c| {
+                c.get_arguments()
+                    .any(|a| a.get_long() == Some(long.as_str()))
+            });
+            if known_elsewhere {
+                continue;
+            }
+            return Err(Usage::Config(format!(
+                "--config {}: unknown setting '{name}'",
+                path.display()
+            )));
+        };
+        let source = sub_matches.value_source(arg.get_id().as_str());
+        if matches!(
+            source,
+            Some(ValueSource::CommandLine | ValueSource::EnvVariable)
+        ) {
+            continue;
+        }
+        let flag = OsString::from(format!("--{long}"));
+        match value {
+            toml::Value::Boolean(true) => extra.push(flag),
+            toml::Value::Boolean(false) => {}
+            toml::Value::String(v) => extra.extend([flag, v.into()]),
+            toml::Value::Integer(v) => extra.extend([flag, v.to_string().into()]),
+            toml::Value::Float(v) => extra.extend([flag, v.to_string().into()]),
+            toml::Value::Array(items) => {
+                let joined: Vec<String> = items
+                    .iter()
+                    .map(|i| {
+                        i.as_str()
+                            .map(str::to_string)
+                            .unwrap_or_else(|| i.to_string())
+                    })
+                    .collect();
+                extra.extend([flag, joined.join(",").into()]);
+            }
+            other => {
+                return Err(Usage::Config(format!(
+                    "--config {}: setting '{name}' cannot be {}",
+                    path.display(),
+                    other.type_str()
+                )));
+            }
+        }
+    }
+    // The file's flags go right after the subcommand, before the user's own arguments.
+    let at = argv
+        .iter()
+        .position(|a| a == sub_name)
+        .map_or(argv.len(), |i| i + 1);
+    let mut merged = argv[..at].to_vec();
+    merged.extend(extra);
+    merged.extend_from_slice(&argv[at..]);
+    let matches = command.try_get_matches_from(&merged).map_err(Usage::Clap)?;
+    Cli::from_arg_matches(&matches).map_err(Usage::Clap)
+}
+
 fn run_record(args: RecordArgs) -> Result<i32> {
+    let common = CommonArgs {
+        config: args.common.config.clone(),
+        quiet: args.common.quiet,
+        json: args.common.json,
+    };
     let (inputs, input_opts, opts) = record_settings(args)?;
     let stdout = io::stdout();
-    let stderr = io::stderr();
-    let (mut out, mut log) = (stdout.lock(), stderr.lock());
+    let mut out = stdout.lock();
+    let bars = progress::Bars::new(!common.quiet && io::stderr().is_terminal());
+    let mut log = bars.log();
     let summary = record::run(
         &inputs,
         &input_opts,
@@ -141,16 +279,22 @@ fn run_record(args: RecordArgs) -> Result<i32> {
         &mut Outputs {
             out: &mut out,
             log: &mut log,
+            progress: &bars,
         },
     )?;
-    out.flush()?;
-    Ok(if !summary.failures.is_empty() {
+    bars.finish();
+    let code = if !summary.failures.is_empty() {
         EXIT_FAILURE
     } else if summary.damage > 0 {
         EXIT_DAMAGED
     } else {
         EXIT_OK
-    })
+    };
+    if common.json {
+        writeln!(out, "{}", record::summary_json(&summary, code))?;
+    }
+    out.flush()?;
+    Ok(code)
 }
 
 /// Validates the arguments into the pipeline's settings.
@@ -354,7 +498,6 @@ mod tests {
 
     #[test]
     fn cli_definition_is_consistent() {
-        use clap::CommandFactory;
         Cli::command().debug_assert();
     }
 }

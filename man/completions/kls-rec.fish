@@ -1,0 +1,49 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_kls_rec_global_optspecs
+    string join \n h/help V/version
+end
+
+function __fish_kls_rec_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_kls_rec_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_kls_rec_using_subcommand
+    set -l cmd (__fish_kls_rec_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c kls-rec -n "__fish_kls_rec_needs_command" -s h -l help -d 'Print help'
+complete -c kls-rec -n "__fish_kls_rec_needs_command" -s V -l version -d 'Print version'
+complete -c kls-rec -n "__fish_kls_rec_needs_command" -f -a "record" -d 'Produce the recording files (and callbacks) the service would have produced'
+complete -c kls-rec -n "__fish_kls_rec_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -s o -l out-dir -d 'Output root; files go under record/{App}/{StreamName}/{format}/' -r -F
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l formats -d 'Output formats, comma-separated: hls, mp4, flv' -r
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l app -d 'App name for inputs that do not carry one [default: live]' -r
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l stream -d 'Stream name for inputs that do not carry one [default: the file stem]' -r
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l vdoid -d 'vdoid for inputs that do not carry one' -r
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l start-time -d 'Wall clock of the first packet: Unix seconds, Unix ms, or RFC 3339' -r
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l slice -d 'Slice length: a file is cut at the next keyframe after it' -r
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l period -d 'Recording period, consulted when a push resumes [default: none]' -r
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l splice-window -d 'Resumes within this gap are appended to the held file (0: never)' -r
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l hls-segment -d 'HLS target segment length' -r
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l config -d 'Read settings from a TOML file (the flags\' names; flags and env win)' -r -F
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l dry-run -d 'Decide and print the files, write nothing'
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l explain -d 'Print every decision with its reason on stderr'
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l callback-times -d 'Add starttime and endtime to HLS callbacks'
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -s q -l quiet -d 'No progress bars'
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l json -d 'Print a JSON summary of the run as the last line on stdout'
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -s h -l help -d 'Print help'
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand help; and not __fish_seen_subcommand_from record help" -f -a "record" -d 'Produce the recording files (and callbacks) the service would have produced'
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand help; and not __fish_seen_subcommand_from record help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

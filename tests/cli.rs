@@ -1,0 +1,169 @@
+//! The command line as people meet it: help, settings precedence, generated documentation.
+
+use std::path::Path;
+use std::process::Command;
+
+use clap::CommandFactory;
+use kls_rec::cli::Cli;
+use kls_rec::testutil::{scratch, testdata};
+
+fn kls_rec() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_kls-rec"));
+    // Settings from the developer's environment must not leak into the tests.
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("KLS_REC_") {
+            c.env_remove(k);
+        }
+    }
+    c
+}
+
+#[test]
+fn help_fits_80_columns_and_every_flag_is_described() {
+    for args in [vec!["--help"], vec!["record", "--help"]] {
+        let out = kls_rec().args(&args).output().unwrap();
+        assert!(out.status.success());
+        let text = String::from_utf8(out.stdout).unwrap();
+        for line in text.lines() {
+            assert!(line.chars().count() <= 80, "{args:?}: too wide: {line:?}");
+        }
+    }
+    let mut cmd = Cli::command();
+    for sub in cmd.get_subcommands_mut() {
+        for arg in sub.get_arguments() {
+            let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
+            assert!(
+                !help.is_empty(),
+                "{} --{:?} has no description",
+                sub.get_name(),
+                arg.get_long()
+            );
+            assert!(!help.contains('\n'), "{:?}: one line", arg.get_long());
+        }
+    }
+}
+
+/// The number of files `record --dry-run` plans for the 30 s sample under the given settings.
+fn planned(config: Option<&Path>, env: Option<&str>, flag: Option<&str>) -> usize {
+    let mut c = kls_rec();
+    c.args(["record", "--dry-run", "--formats", "flv"]);
+    c.arg(testdata("studio-1764072000.flv"));
+    if let Some(f) = config {
+        c.arg("--config").arg(f);
+    }
+    if let Some(e) = env {
+        c.env("KLS_REC_SLICE", e);
+    }
+    if let Some(f) = flag {
+        c.args(["--slice", f]);
+    }
+    let out = c.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().lines().count()
+}
+
+#[test]
+fn flag_beats_env_beats_file_beats_default() {
+    let dir = scratch("cli-precedence");
+    let config = dir.join("kls-rec.toml");
+    std::fs::write(
+        &config,
+        "slice = \"10s\"\nsplice_window = \"1m\"\nformats = [\"flv\"]\n",
+    )
+    .unwrap();
+    assert_eq!(planned(None, None, None), 1, "default 6h: one file");
+    assert_eq!(planned(Some(&config), None, None), 3, "file: 10 s slices");
+    assert_eq!(
+        planned(Some(&config), Some("15s"), None),
+        2,
+        "env beats file"
+    );
+    assert_eq!(
+        planned(Some(&config), Some("15s"), Some("6h")),
+        1,
+        "flag beats env"
+    );
+}
+
+#[test]
+fn a_bad_config_file_is_a_usage_error() {
+    let dir = scratch("cli-badconfig");
+    let config = dir.join("bad.toml");
+    std::fs::write(&config, "slise = \"10s\"\n").unwrap();
+    let out = kls_rec()
+        .args(["record", "x.flv", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown setting 'slise'"));
+}
+
+#[test]
+fn the_example_config_parses() {
+    let out = kls_rec()
+        .args([
+            "record",
+            "--dry-run",
+            "--config",
+            "scripts/kls-rec.example.toml",
+        ])
+        .arg(testdata("studio-1764072000.flv"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The man page and completions are generated from the clap definition and committed; this
+/// fails when they are stale. Regenerate with `REGENERATE_DOCS=1 cargo test --test cli`.
+#[test]
+fn man_page_and_completions_are_current() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("man");
+    let mut wanted: Vec<(std::path::PathBuf, Vec<u8>)> = Vec::new();
+    let cmd = Cli::command();
+    let mut page = Vec::new();
+    clap_mangen::Man::new(cmd.clone())
+        .render(&mut page)
+        .unwrap();
+    wanted.push((root.join("kls-rec.1"), page));
+    for sub in cmd.get_subcommands() {
+        let name = format!("kls-rec-{}", sub.get_name());
+        let mut page = Vec::new();
+        clap_mangen::Man::new(sub.clone().name(&*name.clone().leak()))
+            .render(&mut page)
+            .unwrap();
+        wanted.push((root.join(format!("{name}.1")), page));
+    }
+    for (shell, file) in [
+        (clap_complete::Shell::Bash, "kls-rec.bash"),
+        (clap_complete::Shell::Zsh, "_kls-rec"),
+        (clap_complete::Shell::Fish, "kls-rec.fish"),
+    ] {
+        let mut buf = Vec::new();
+        clap_complete::generate(shell, &mut cmd.clone(), "kls-rec", &mut buf);
+        wanted.push((root.join("completions").join(file), buf));
+    }
+    let regenerate = std::env::var_os("REGENERATE_DOCS").is_some();
+    for (path, bytes) in wanted {
+        if regenerate {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, &bytes).unwrap();
+        } else {
+            let committed = std::fs::read(&path).unwrap_or_default();
+            assert!(
+                committed == bytes,
+                "{} is stale: run REGENERATE_DOCS=1 cargo test --test cli",
+                path.display()
+            );
+        }
+    }
+}
