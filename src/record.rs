@@ -212,7 +212,7 @@ fn record_session(
         match event {
             Event::Packet(mut packet) => {
                 packets += 1;
-                if packets % PROGRESS_EVERY == 0 {
+                if packets.is_multiple_of(PROGRESS_EVERY) {
                     run.io.progress.position(reader.position());
                 }
                 if !started {

@@ -3,8 +3,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use clap::CommandFactory;
-use kls_rec::cli::Cli;
+use kls_rec::cli::command;
 use kls_rec::testutil::{scratch, testdata};
 
 fn kls_rec() -> Command {
@@ -28,7 +27,7 @@ fn help_fits_80_columns_and_every_flag_is_described() {
             assert!(line.chars().count() <= 80, "{args:?}: too wide: {line:?}");
         }
     }
-    let mut cmd = Cli::command();
+    let mut cmd = command();
     for sub in cmd.get_subcommands_mut() {
         for arg in sub.get_arguments() {
             let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
@@ -129,7 +128,7 @@ fn the_example_config_parses() {
 fn man_page_and_completions_are_current() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("man");
     let mut wanted: Vec<(std::path::PathBuf, Vec<u8>)> = Vec::new();
-    let cmd = Cli::command();
+    let cmd = command();
     let mut page = Vec::new();
     clap_mangen::Man::new(cmd.clone())
         .render(&mut page)

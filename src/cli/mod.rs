@@ -164,6 +164,13 @@ pub fn main() -> i32 {
     }
 }
 
+/// The command definition, with environment values hidden from help (they may be secrets).
+pub fn command() -> clap::Command {
+    Cli::command()
+        .mut_args(|a| a.hide_env_values(true))
+        .mut_subcommands(|s| s.mut_args(|a| a.hide_env_values(true)))
+}
+
 /// Why the command line was refused (exit status 2).
 pub enum Usage {
     Clap(clap::Error),
@@ -179,7 +186,7 @@ where
     T: Into<OsString> + Clone,
 {
     let argv: Vec<OsString> = args.into_iter().map(Into::into).collect();
-    let command = Cli::command();
+    let command = command();
     let matches = command
         .clone()
         .try_get_matches_from(&argv)
@@ -498,6 +505,6 @@ mod tests {
 
     #[test]
     fn cli_definition_is_consistent() {
-        Cli::command().debug_assert();
+        command().debug_assert();
     }
 }
