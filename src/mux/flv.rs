@@ -61,6 +61,8 @@ pub struct FlvMuxer {
     index: Vec<IndexEntry>,
     /// Audio-only files: the next whole second that gets an index entry.
     next_audio_index_ms: i64,
+    /// A spool write failed part-way (see [`FlvMuxer::spool_tag`]).
+    broken: bool,
 }
 
 impl FlvMuxer {
@@ -104,6 +106,7 @@ impl FlvMuxer {
             audio: TrackStats::default(),
             index: Vec::new(),
             next_audio_index_ms: 0,
+            broken: false,
         })
     }
 
@@ -158,15 +161,32 @@ impl FlvMuxer {
         };
         // The DTS was checked to fit when the packet was written.
         let ts_ms = u32::try_from(self.video.last_dts_ms()).unwrap_or(0);
-        tag::write_tag(
-            &mut self.body,
-            tag::TAG_VIDEO,
-            ts_ms,
-            prefix.as_bytes(),
-            &[],
-        )?;
+        self.spool_tag(tag::TAG_VIDEO, ts_ms, &prefix, &[])
+    }
+
+    /// Appends a tag to the spool. A failure part-way leaves the body ending inside a tag, so
+    /// the muxer refuses any further write and never completes the file.
+    fn spool_tag(
+        &mut self,
+        tag_type: u8,
+        ts_ms: u32,
+        prefix: &tag::Prefix,
+        data: &[u8],
+    ) -> Result<()> {
+        if self.broken {
+            bail!("an earlier write to the FLV spool failed; the file cannot be completed");
+        }
+        self.broken = true;
+        tag::write_tag(&mut self.body, tag_type, ts_ms, prefix.as_bytes(), data)?;
+        self.broken = false;
         Ok(())
     }
+}
+
+/// The bit rate this writer declares for a track (`videodatarate`/`audiodatarate` × 1024, which
+/// ffprobe reports as the stream's `bit_rate`): its payload bits over the file duration, rounded.
+pub fn bit_rate(payload_bytes: u64, duration_ms: i64) -> Option<u64> {
+    (duration_ms > 0).then(|| (payload_bytes as f64 * 8000.0 / duration_ms as f64).round() as u64)
 }
 
 fn legacy_codec_id(codec: VideoCodec) -> u8 {
@@ -234,13 +254,7 @@ impl Muxer for FlvMuxer {
             &prefix,
             &packet.data,
         )?;
-        tag::write_tag(
-            &mut self.body,
-            tag_type,
-            ts_ms,
-            prefix.as_bytes(),
-            &packet.data,
-        )?;
+        self.spool_tag(tag_type, ts_ms, &prefix, &packet.data)?;
 
         let dts_ms = i64::from(ts_ms);
         let pts_ms = dts_ms + i64::from(cts_ms);
@@ -318,3 +332,5 @@ impl Muxer for FlvMuxer {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_bytes;

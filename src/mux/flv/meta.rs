@@ -93,9 +93,10 @@ impl Summary<'_> {
     /// Bit rate of a track over the file duration, rounded to whole bits per second, so that
     /// ffprobe's `bit_rate` (the data rate × 1024) is exactly this integer.
     pub fn bit_rate(&self, track: &TrackStats) -> Option<u64> {
-        let duration_ms = self.duration_ms();
-        (duration_ms > 0 && track.packets > 0)
-            .then(|| (track.payload_bytes as f64 * 8000.0 / duration_ms as f64).round() as u64)
+        if track.packets == 0 {
+            return None;
+        }
+        super::bit_rate(track.payload_bytes, self.duration_ms())
     }
 
     /// The script tag's data: the string `onMetaData` and the ECMA array, with file positions
