@@ -34,7 +34,9 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 
 use super::{FileClose, FileOpen, Format, Muxer, Produced, SessionStart};
-use crate::media::{AudioCodec, CodecConfig, FlvVideoSignal, Packet, TrackKind, VideoCodec, to_ms};
+use crate::media::{
+    AudioCodec, CodecConfig, FlvVideoSignal, Packet, TrackKind, VideoCodec, VideoConfig, to_ms,
+};
 use crate::sink::local::{OutFile, Outcome, Spool};
 
 mod meta;
@@ -74,20 +76,7 @@ impl FlvMuxer {
         }
         let mut body = Spool::create(file.dir, file.stream_name)?;
         if let Some(v) = &config.video {
-            let prefix = match v.flv_signal {
-                FlvVideoSignal::CodecId => tag::legacy_video(
-                    tag::FRAME_KEY,
-                    legacy_codec_id(v.codec),
-                    tag::AVC_SEQUENCE_HEADER,
-                    0,
-                ),
-                FlvVideoSignal::Enhanced => tag::enhanced_video(
-                    tag::FRAME_KEY,
-                    tag::EX_SEQUENCE_START,
-                    &meta::fourcc(v.codec),
-                    0,
-                ),
-            };
+            let prefix = video_prefix(v, tag::FRAME_KEY, VideoPart::SequenceHeader, 0);
             check_size("video decoder configuration record", &prefix, &v.record)?;
             tag::write_tag(&mut body, tag::TAG_VIDEO, 0, prefix.as_bytes(), &v.record)?;
         }
@@ -145,20 +134,7 @@ impl FlvMuxer {
         let Some(v) = &self.config.video else {
             return Ok(());
         };
-        let prefix = match v.flv_signal {
-            FlvVideoSignal::CodecId => tag::legacy_video(
-                tag::FRAME_KEY,
-                legacy_codec_id(v.codec),
-                tag::AVC_END_OF_SEQUENCE,
-                0,
-            ),
-            FlvVideoSignal::Enhanced => tag::enhanced_video(
-                tag::FRAME_KEY,
-                tag::EX_SEQUENCE_END,
-                &meta::fourcc(v.codec),
-                0,
-            ),
-        };
+        let prefix = video_prefix(v, tag::FRAME_KEY, VideoPart::EndOfSequence, 0);
         // The DTS was checked to fit when the packet was written.
         let ts_ms = u32::try_from(self.video.last_dts_ms()).unwrap_or(0);
         self.spool_tag(tag::TAG_VIDEO, ts_ms, &prefix, &[])
@@ -189,10 +165,37 @@ pub fn bit_rate(payload_bytes: u64, duration_ms: i64) -> Option<u64> {
     (duration_ms > 0).then(|| (payload_bytes as f64 * 8000.0 / duration_ms as f64).round() as u64)
 }
 
-fn legacy_codec_id(codec: VideoCodec) -> u8 {
-    match codec {
-        VideoCodec::H264 => tag::CODEC_AVC,
-        VideoCodec::Hevc => tag::CODEC_HEVC,
+/// What a video tag carries; each convention has its own packet type values for these.
+#[derive(Clone, Copy)]
+enum VideoPart {
+    SequenceHeader,
+    Frame,
+    EndOfSequence,
+}
+
+/// The video tag header in the convention the source used (SPEC §3: HEVC in both).
+fn video_prefix(v: &VideoConfig, frame_type: u8, part: VideoPart, cts_ms: i32) -> tag::Prefix {
+    match v.flv_signal {
+        FlvVideoSignal::CodecId => {
+            let codec_id = match v.codec {
+                VideoCodec::H264 => tag::CODEC_AVC,
+                VideoCodec::Hevc => tag::CODEC_HEVC,
+            };
+            let packet_type = match part {
+                VideoPart::SequenceHeader => tag::AVC_SEQUENCE_HEADER,
+                VideoPart::Frame => tag::AVC_NALU,
+                VideoPart::EndOfSequence => tag::AVC_END_OF_SEQUENCE,
+            };
+            tag::legacy_video(frame_type, codec_id, packet_type, cts_ms)
+        }
+        FlvVideoSignal::Enhanced => {
+            let packet_type = match part {
+                VideoPart::SequenceHeader => tag::EX_SEQUENCE_START,
+                VideoPart::Frame => tag::EX_CODED_FRAMES,
+                VideoPart::EndOfSequence => tag::EX_SEQUENCE_END,
+            };
+            tag::enhanced_video(frame_type, packet_type, &meta::fourcc(v.codec), cts_ms)
+        }
     }
 }
 
@@ -228,17 +231,7 @@ impl Muxer for FlvMuxer {
                 } else {
                     tag::FRAME_INTER
                 };
-                let prefix = match v.flv_signal {
-                    FlvVideoSignal::CodecId => {
-                        tag::legacy_video(frame, legacy_codec_id(v.codec), tag::AVC_NALU, cts_ms)
-                    }
-                    FlvVideoSignal::Enhanced => tag::enhanced_video(
-                        frame,
-                        tag::EX_CODED_FRAMES,
-                        &meta::fourcc(v.codec),
-                        cts_ms,
-                    ),
-                };
+                let prefix = video_prefix(v, frame, VideoPart::Frame, cts_ms);
                 (tag::TAG_VIDEO, prefix)
             }
             TrackKind::Audio => {
