@@ -8,7 +8,7 @@ use super::*;
 use crate::amf0;
 use crate::media::{AudioConfig, VideoConfig};
 use crate::mux::MuxOptions;
-use crate::testutil::{have_ffprobe, probe_packets, scratch, testdata};
+use crate::testutil::{ProbePacket, have_ffprobe, probe_packets, scratch, testdata};
 
 /// One tag of an FLV file, as a test sees it.
 #[derive(Clone, Debug)]
@@ -330,4 +330,83 @@ fn radio_audio_only_round_trip() {
 #[test]
 fn silent_video_only_round_trip() {
     check_fixture("silent-1764072000.flv", 160, 120);
+}
+
+#[test]
+fn spliced_sessions_continue_one_timeline() {
+    let (config, first) = demux(&testdata("push/show-1764075600.flv"), 160, 120);
+    let (config2, second) = demux(&testdata("push/show-1764075670.flv"), 160, 120);
+    assert_eq!(config, config2, "the pushes share one configuration");
+    // The second session lands one video frame after the first one's last packet.
+    let offset_90k = first.iter().map(|p| p.dts_90k).max().unwrap() + 40 * 90;
+    let dir = scratch("flv-writer-splice");
+    let options = MuxOptions::default();
+    let open = FileOpen {
+        dir: &dir,
+        stream_name: "show",
+        start_time_s: 1_764_075_600,
+        config: &config,
+        options: &options,
+    };
+    let mut m: Box<dyn Muxer> = Box::new(FlvMuxer::open(&open).unwrap());
+    for (i, (session, shift)) in [(&first, 0), (&second, offset_90k)].into_iter().enumerate() {
+        m.begin_session(&SessionStart {
+            file_dts_90k: shift,
+            wall_ms: 1_764_075_600_000 + i as i64 * 70_000,
+            spliced: i > 0,
+        })
+        .unwrap();
+        for p in session {
+            m.write(&Packet {
+                dts_90k: p.dts_90k + shift,
+                ..p.clone()
+            })
+            .unwrap();
+        }
+    }
+    let produced = m
+        .finish(&FileClose {
+            base_name: "show-1764075600-1764075680".into(),
+        })
+        .unwrap();
+    let (_, tags) = walk(&std::fs::read(&produced.path).unwrap());
+    let meta = metadata(&tags);
+    let keyframes = meta.get("keyframes").unwrap();
+    assert_eq!(
+        numbers(keyframes.get("times")).len(),
+        10,
+        "5 keyframes per 10 s push"
+    );
+
+    if have_ffprobe() {
+        let a = probe_packets(&testdata("push/show-1764075600.flv"));
+        let b = probe_packets(&testdata("push/show-1764075670.flv"));
+        let out = probe_packets(&produced.path);
+        for kind in ["video", "audio"] {
+            let of = |v: &Vec<ProbePacket>| -> Vec<ProbePacket> {
+                v.iter().filter(|p| p.codec_type == kind).cloned().collect()
+            };
+            let (a, b, out) = (of(&a), of(&b), of(&out));
+            assert_eq!(out.len(), a.len() + b.len(), "{kind} packets");
+            let shift_ms = offset_90k / 90;
+            let moved = b.iter().map(|p| ProbePacket {
+                dts_ms: p.dts_ms.map(|t| t + shift_ms),
+                pts_ms: p.pts_ms.map(|t| t + shift_ms),
+                ..p.clone()
+            });
+            let expected: Vec<ProbePacket> = a.iter().cloned().chain(moved).collect();
+            assert_eq!(out, expected, "{kind}: both sessions, the second shifted");
+        }
+        let decode = Command::new("ffmpeg")
+            .args(["-v", "error", "-i"])
+            .arg(&produced.path)
+            .args(["-f", "null", "-"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&decode.stderr),
+            "",
+            "ffmpeg decode errors"
+        );
+    }
 }
