@@ -7,9 +7,10 @@
 //!
 //! How ffmpeg reads it (libavformat/flvdec.c): `duration` becomes the format duration;
 //! `videodatarate` and `audiodatarate` (kbit/s, 1 kbit = 1024 bit) become each stream's
-//! `bit_rate` as `(int64) (value * 1024)`; every number is also shown as a format tag printed with
-//! `%.f`. The index is used only with at least two entries, the first at or after the end of the
-//! script tag.
+//! `bit_rate` as `(int64) (value * 1024)`; `framerate` becomes the video stream's
+//! `avg_frame_rate`. These well-known keys (`filesize` too) are kept out of ffprobe's format tags.
+//! The index is used only with at least two entries, the first at or after the end of the script
+//! tag; ffmpeg attaches it to the first stream created after the script tag (here the video).
 
 use crate::amf0::{self, Value};
 use crate::media::{AudioCodec, CodecConfig, FlvVideoSignal, VideoCodec};
