@@ -259,3 +259,24 @@ fn packets_flv_cannot_carry_are_errors() {
     // Abandoned muxers leave nothing behind.
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
 }
+
+#[test]
+fn enhanced_rtmp_avc_uses_the_avc1_fourcc() {
+    let config = CodecConfig {
+        video: Some(VideoConfig {
+            codec: VideoCodec::H264,
+            record: vec![1, 0x64, 0, 0x0D, 0xFF],
+            width: 0,
+            height: 0,
+            flv_signal: FlvVideoSignal::Enhanced,
+        }),
+        audio: None,
+    };
+    let v = config.video.as_ref().unwrap();
+    let start = video_prefix(v, tag::FRAME_KEY, VideoPart::SequenceHeader, 0);
+    assert_eq!(start.as_bytes(), cat(&[&[0x90], b"avc1"]));
+    let frame = video_prefix(v, tag::FRAME_INTER, VideoPart::Frame, 40);
+    assert_eq!(frame.as_bytes(), cat(&[&[0xA1], b"avc1", &[0, 0, 40]]));
+    let end = video_prefix(v, tag::FRAME_KEY, VideoPart::EndOfSequence, 0);
+    assert_eq!(end.as_bytes(), cat(&[&[0x92], b"avc1"]));
+}
