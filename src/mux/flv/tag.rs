@@ -1,0 +1,181 @@
+//! FLV tag bytes: the file header (Adobe FLV and F4V File Format Specification v10.1, Annex E.2),
+//! the tag framing (E.4.1), the legacy video and audio tag headers (E.4.2.1, E.4.3.1), and the
+//! Enhanced RTMP video tag header (veovera "Enhanced RTMP" v1, `ExVideoTagHeader`).
+//!
+//! Every function writes one structure and returns the bytes it wrote; nothing here knows about
+//! files or indexes.
+
+use std::io::{self, Write};
+
+/// TagType values (E.4.1).
+pub const TAG_AUDIO: u8 = 8;
+pub const TAG_VIDEO: u8 = 9;
+pub const TAG_SCRIPT: u8 = 18;
+
+/// Tag header length (E.4.1): TagType, DataSize, Timestamp, TimestampExtended, StreamID.
+pub const TAG_HEADER_LEN: u64 = 11;
+/// File header length (E.2) plus PreviousTagSize0.
+pub const FILE_HEADER_LEN: u64 = 9 + 4;
+/// DataSize is a UI24.
+pub const MAX_DATA_SIZE: usize = 0xFF_FFFF;
+
+/// Video FrameType (E.4.3.1).
+pub const FRAME_KEY: u8 = 1;
+pub const FRAME_INTER: u8 = 2;
+
+/// Legacy CodecID (E.4.3.1); 12 is the HEVC extension used by Chinese CDNs.
+pub const CODEC_AVC: u8 = 7;
+pub const CODEC_HEVC: u8 = 12;
+
+/// AVCPacketType (E.4.3.1); HEVC under codec id 12 uses the same values.
+pub const AVC_SEQUENCE_HEADER: u8 = 0;
+pub const AVC_NALU: u8 = 1;
+pub const AVC_END_OF_SEQUENCE: u8 = 2;
+
+/// Enhanced RTMP `IsExHeader` bit and VideoPacketType values.
+pub const EX_HEADER: u8 = 0x80;
+pub const EX_SEQUENCE_START: u8 = 0;
+pub const EX_CODED_FRAMES: u8 = 1;
+pub const EX_SEQUENCE_END: u8 = 2;
+
+/// AACPacketType (E.4.2.1).
+pub const AAC_SEQUENCE_HEADER: u8 = 0;
+pub const AAC_RAW: u8 = 1;
+
+/// The file header (E.2) and PreviousTagSize0.
+pub fn file_header(has_audio: bool, has_video: bool) -> [u8; FILE_HEADER_LEN as usize] {
+    // TypeFlagsAudio is bit 2, TypeFlagsVideo bit 0; the other bits are reserved, 0.
+    let flags = (u8::from(has_audio) << 2) | u8::from(has_video);
+    [
+        b'F', b'L', b'V',  // Signature
+        1,     // Version
+        flags, // TypeFlags
+        0, 0, 0, 9, // DataOffset: the header's own length
+        0, 0, 0, 0, // PreviousTagSize0
+    ]
+}
+
+/// Writes one tag: header, `prefix` (the codec tag header) and `payload` as its data, then its
+/// PreviousTagSize. Returns the bytes written. The caller checks the data size fits a UI24.
+pub fn write_tag(
+    out: &mut impl Write,
+    tag_type: u8,
+    timestamp_ms: u32,
+    prefix: &[u8],
+    payload: &[u8],
+) -> io::Result<u64> {
+    let data_size = prefix.len() + payload.len();
+    debug_assert!(data_size <= MAX_DATA_SIZE);
+    let size = (data_size as u32).to_be_bytes();
+    let ts = timestamp_ms.to_be_bytes();
+    let header = [
+        tag_type, // Reserved (2 bits) = 0, Filter = 0, TagType
+        size[1], size[2], size[3], // DataSize UI24
+        ts[1], ts[2], ts[3], // Timestamp: the low 24 bits of the milliseconds
+        ts[0], // TimestampExtended: the high 8 bits
+        0, 0, 0, // StreamID, always 0
+    ];
+    out.write_all(&header)?;
+    out.write_all(prefix)?;
+    out.write_all(payload)?;
+    // PreviousTagSize counts the header and the data.
+    out.write_all(&(TAG_HEADER_LEN as u32 + data_size as u32).to_be_bytes())?;
+    Ok(TAG_HEADER_LEN + data_size as u64 + 4)
+}
+
+/// A codec tag header of at most 9 bytes, built on the stack.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Prefix {
+    bytes: [u8; 9],
+    len: usize,
+}
+
+impl Prefix {
+    fn push(mut self, b: &[u8]) -> Prefix {
+        self.bytes[self.len..self.len + b.len()].copy_from_slice(b);
+        self.len += b.len();
+        self
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
+
+/// A signed 24-bit big-endian integer (SI24); the caller checks the range.
+fn si24(v: i32) -> [u8; 3] {
+    let b = v.to_be_bytes();
+    [b[1], b[2], b[3]]
+}
+
+/// Legacy VIDEODATA + AVCVIDEOPACKET header (E.4.3.1): FrameType/CodecID, AVCPacketType,
+/// CompositionTime (SI24, milliseconds).
+pub fn legacy_video(frame_type: u8, codec_id: u8, packet_type: u8, cts_ms: i32) -> Prefix {
+    Prefix::default()
+        .push(&[(frame_type << 4) | codec_id, packet_type])
+        .push(&si24(cts_ms))
+}
+
+/// Enhanced RTMP `ExVideoTagHeader`: IsExHeader (1 bit), FrameType (3 bits), PacketType
+/// (4 bits), the FourCC, then for CodedFrames only the SI24 CompositionTime.
+pub fn enhanced_video(frame_type: u8, packet_type: u8, fourcc: &[u8; 4], cts_ms: i32) -> Prefix {
+    let p = Prefix::default()
+        .push(&[EX_HEADER | ((frame_type & 0x07) << 4) | packet_type])
+        .push(fourcc);
+    if packet_type == EX_CODED_FRAMES {
+        p.push(&si24(cts_ms))
+    } else {
+        p
+    }
+}
+
+/// AUDIODATA header (E.4.2.1): the sound byte as the source sent it, then for AAC the
+/// AACPacketType.
+pub fn audio(sound_byte: u8, aac_packet_type: Option<u8>) -> Prefix {
+    let p = Prefix::default().push(&[sound_byte]);
+    match aac_packet_type {
+        Some(t) => p.push(&[t]),
+        None => p,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tag_framing() {
+        let mut out = Vec::new();
+        let n = write_tag(&mut out, TAG_VIDEO, 0x0123_4567, &[0xAA], &[0xBB, 0xCC]).unwrap();
+        assert_eq!(n, out.len() as u64);
+        assert_eq!(
+            out,
+            [
+                9, 0, 0, 3, // type, DataSize 3
+                0x23, 0x45, 0x67, 0x01, // low 24 bits, then the extended high byte
+                0, 0, 0, // StreamID
+                0xAA, 0xBB, 0xCC, // data
+                0, 0, 0, 14, // PreviousTagSize = 11 + 3
+            ]
+        );
+    }
+
+    #[test]
+    fn composition_time_is_signed() {
+        assert_eq!(
+            legacy_video(FRAME_INTER, CODEC_AVC, AVC_NALU, -40).as_bytes(),
+            [0x27, 1, 0xFF, 0xFF, 0xD8]
+        );
+        assert_eq!(
+            legacy_video(FRAME_KEY, CODEC_HEVC, AVC_NALU, 80).as_bytes(),
+            [0x1C, 1, 0, 0, 80]
+        );
+    }
+
+    #[test]
+    fn header_flags() {
+        assert_eq!(file_header(true, true)[4], 5);
+        assert_eq!(file_header(true, false)[4], 4);
+        assert_eq!(file_header(false, true)[4], 1);
+    }
+}
