@@ -193,8 +193,10 @@ fn studio_b_frames_are_carried_packet_exact() {
     assert_eq!(d.pcrs[0].1, TS_OFFSET_90K - crate::mux::ts::PCR_DELAY_90K);
 
     let pl = playlist_of(&produced);
-    assert_eq!(pl.target_duration, 10);
     assert_eq!(pl.segments.len(), 3);
+    // The last segment runs to the end of the last audio frame, a little past 30 s.
+    assert_eq!(pl.segments[2].duration, 10.08);
+    assert_eq!(pl.target_duration, 11);
     assert!(pl.segments.iter().all(|s| !s.discontinuity));
     assert_eq!(pl.segments[0].uri, "show-1764072000-0.ts");
     let durations: Vec<f32> = pl.segments.iter().map(|s| s.duration).collect();

@@ -155,10 +155,6 @@ pub enum AudioEs {
     Mp3,
 }
 
-/// Largest raw AAC frame an ADTS header can describe: aac_frame_length is 13 bits and counts
-/// the 7 header bytes.
-const ADTS_MAX_PAYLOAD: usize = (1 << 13) - 1 - 7;
-
 impl AudioEs {
     pub fn new(config: &AudioConfig) -> Result<AudioEs, CodecError> {
         Ok(match config.codec {
@@ -171,17 +167,8 @@ impl AudioEs {
     pub fn write_frame(&self, data: &[u8], out: &mut Vec<u8>) -> Result<(), CodecError> {
         match self {
             AudioEs::Aac(asc) => {
-                if data.len() > ADTS_MAX_PAYLOAD {
-                    return Err(CodecError::new(
-                        "adts_fixed_header",
-                        "aac_frame_length",
-                        format!(
-                            "an AAC frame of {} bytes exceeds the ADTS limit of {ADTS_MAX_PAYLOAD}",
-                            data.len()
-                        ),
-                    ));
-                }
-                out.extend_from_slice(&aac::adts_header(asc, data.len()));
+                // A frame over ADTS's 13-bit length is refused, never written with a wrong length.
+                out.extend_from_slice(&aac::adts_header_checked(asc, data.len())?);
                 out.extend_from_slice(data);
             }
             AudioEs::Mp3 => out.extend_from_slice(data),
