@@ -261,3 +261,147 @@ impl TsWriter {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::media::{AudioConfig, VideoCodec, VideoConfig};
+
+    /// avcC with one SPS and one PPS (contents opaque to the writer), 4-byte NAL lengths.
+    const AVCC: [u8; 17] = [
+        1, 0x64, 0, 0x1E, 0xFF, 0xE1, 0, 4, 0x67, 0x64, 0, 0x1E, 1, 0, 2, 0x68, 0xEE,
+    ];
+
+    fn config(video: bool, audio: Option<AudioCodec>) -> CodecConfig {
+        CodecConfig {
+            video: video.then(|| VideoConfig {
+                codec: VideoCodec::H264,
+                record: AVCC.to_vec(),
+                width: 0,
+                height: 0,
+                flv_signal: Default::default(),
+            }),
+            audio: audio.map(|codec| AudioConfig {
+                codec,
+                specific: if codec == AudioCodec::Aac {
+                    vec![0x12, 0x10]
+                } else {
+                    vec![]
+                },
+                sample_rate: if codec == AudioCodec::Aac {
+                    44_100
+                } else {
+                    22_050
+                },
+                channels: 2,
+                flv_sound_byte: 0,
+            }),
+        }
+    }
+
+    fn packet(track: TrackKind, dts_ms: i64, keyframe: bool, data: &[u8]) -> Packet {
+        Packet {
+            track,
+            dts_90k: dts_ms * 90,
+            cts_90k: 0,
+            keyframe,
+            data: data.to_vec(),
+        }
+    }
+
+    const SLICE: [u8; 6] = [0, 0, 0, 2, 0x65, 0x88];
+
+    /// PIDs and adaptation-field PCR flags of the written packets.
+    fn pcr_packets(ts: &[u8]) -> Vec<(u16, bool)> {
+        ts.chunks(PACKET_LEN)
+            .map(|p| {
+                let pid = u16::from_be_bytes([p[1] & 0x1F, p[2]]);
+                let pcr = p[3] & 0x20 != 0 && p[4] > 0 && p[5] & 0x10 != 0;
+                (pid, pcr)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn sparse_video_gets_pcr_only_packets_between_audio_frames() {
+        let mut w = TsWriter::new(&config(true, Some(AudioCodec::Aac))).unwrap();
+        let mut out = Vec::new();
+        w.start_segment(&mut out).unwrap();
+        w.write_packet(&packet(TrackKind::Video, 0, true, &SLICE), &mut out)
+            .unwrap();
+        // 1 fps video: audio every 23 ms carries the clock in between.
+        for i in 1..10 {
+            w.write_packet(&packet(TrackKind::Audio, i * 23, true, &[1, 2]), &mut out)
+                .unwrap();
+        }
+        let pk = pcr_packets(&out);
+        assert_eq!(
+            &pk[..3],
+            &[(PAT_PID, false), (PMT_PID, false), (VIDEO_PID, true)]
+        );
+        let pcr_only: Vec<usize> = (0..pk.len())
+            .filter(|&i| pk[i] == (VIDEO_PID, true) && i > 2)
+            .collect();
+        // At 46, 92, 138, 184 ms: each time the last PCR is 40 ms old.
+        assert_eq!(pcr_only.len(), 4);
+        assert!(pk.iter().all(|&(pid, pcr)| !pcr || pid == VIDEO_PID));
+    }
+
+    #[test]
+    fn stream_types_follow_ffmpeg() {
+        let w = TsWriter::new(&config(false, Some(AudioCodec::Mp3))).unwrap();
+        assert_eq!(
+            w.audio.as_ref().unwrap().stream_type,
+            STREAM_TYPE_MPEG2_AUDIO
+        );
+        assert_eq!(w.pcr_pid, AUDIO_PID);
+        let w = TsWriter::new(&config(true, Some(AudioCodec::Aac))).unwrap();
+        assert_eq!(w.video.as_ref().unwrap().stream_type, STREAM_TYPE_H264);
+        assert_eq!(w.audio.as_ref().unwrap().stream_type, STREAM_TYPE_AAC);
+        assert!(TsWriter::new(&config(false, None)).is_err());
+    }
+
+    #[test]
+    fn bad_packets_are_errors_naming_the_packet() {
+        let mut w = TsWriter::new(&config(true, None)).unwrap();
+        let mut out = Vec::new();
+        let e = w
+            .write_packet(&packet(TrackKind::Audio, 5, true, &[1]), &mut out)
+            .unwrap_err();
+        assert!(
+            format!("{e:#}").contains("audio packet at DTS 5 ms"),
+            "{e:#}"
+        );
+        let e = w
+            .write_packet(
+                &packet(TrackKind::Video, 7, true, &[0, 0, 1, 0, 0x65]),
+                &mut out,
+            )
+            .unwrap_err();
+        assert!(format!("{e:#}").contains("NALUnitLength"), "{e:#}");
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn arbitrary_payloads_never_panic() {
+        let mut w = TsWriter::new(&config(true, Some(AudioCodec::Aac))).unwrap();
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut out = Vec::new();
+        for i in 0..2000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let len = (seed % 600) as usize;
+            let data: Vec<u8> = (0..len).map(|k| (seed >> (k % 57)) as u8).collect();
+            let track = if seed & 1 == 0 {
+                TrackKind::Video
+            } else {
+                TrackKind::Audio
+            };
+            let mut p = packet(track, i, seed & 2 == 0, &data);
+            p.cts_90k = (seed >> 40) as i32 % 9000 - 4500;
+            let _ = w.write_packet(&p, &mut out);
+        }
+        assert_eq!(out.len() % PACKET_LEN, 0);
+    }
+}

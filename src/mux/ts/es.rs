@@ -176,3 +176,105 @@ impl AudioEs {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h264() -> VideoEs {
+        VideoEs {
+            codec: VideoCodec::H264,
+            nal_length_size: 4,
+            parameter_sets_annexb: [&START_CODE[..], &[0x67, 1], &START_CODE, &[0x68, 2]].concat(),
+        }
+    }
+
+    fn sample(nals: &[&[u8]]) -> Vec<u8> {
+        nals.iter()
+            .flat_map(|n| [&(n.len() as u32).to_be_bytes()[..], n].concat())
+            .collect()
+    }
+
+    fn run(es: &VideoEs, nals: &[&[u8]], keyframe: bool) -> Vec<u8> {
+        let mut out = Vec::new();
+        es.write_access_unit(&sample(nals), keyframe, &mut out)
+            .unwrap();
+        out
+    }
+
+    #[test]
+    fn keyframe_gets_aud_then_parameter_sets() {
+        let out = run(&h264(), &[&[0x06, 9], &[0x65, 7, 7]], true);
+        let want: Vec<u8> = [
+            &[0, 0, 0, 1, 0x09, 0xF0][..],
+            &[0, 0, 0, 1, 0x67, 1, 0, 0, 0, 1, 0x68, 2],
+            &[0, 0, 0, 1, 0x06, 9, 0, 0, 0, 1, 0x65, 7, 7],
+        ]
+        .concat();
+        assert_eq!(out, want);
+    }
+
+    #[test]
+    fn non_keyframe_gets_only_the_aud() {
+        let out = run(&h264(), &[&[0x41, 1]], false);
+        assert_eq!(out, [0, 0, 0, 1, 0x09, 0xF0, 0, 0, 0, 1, 0x41, 1]);
+    }
+
+    #[test]
+    fn in_band_parameter_sets_and_aud_are_not_doubled() {
+        let nals: [&[u8]; 4] = [&[0x09, 0x10], &[0x67, 5], &[0x68, 6], &[0x65, 7]];
+        let out = run(&h264(), &nals, true);
+        assert_eq!(
+            out,
+            [
+                0, 0, 0, 1, 0x09, 0x10, 0, 0, 0, 1, 0x67, 5, 0, 0, 0, 1, 0x68, 6, 0, 0, 0, 1, 0x65,
+                7
+            ]
+        );
+    }
+
+    #[test]
+    fn hevc_aud_and_empty_nal_units() {
+        let es = VideoEs {
+            codec: VideoCodec::Hevc,
+            nal_length_size: 2,
+            parameter_sets_annexb: vec![0, 0, 0, 1, 0x40, 1],
+        };
+        let mut out = Vec::new();
+        // An empty NAL unit, then an IDR_W_RADL slice (type 19).
+        es.write_access_unit(&[0, 0, 0, 3, 0x26, 1, 0xAA], true, &mut out)
+            .unwrap();
+        assert_eq!(
+            out,
+            [
+                0, 0, 0, 1, 0x46, 0x01, 0x50, 0, 0, 0, 1, 0x40, 1, 0, 0, 0, 1, 0x26, 1, 0xAA
+            ]
+        );
+    }
+
+    #[test]
+    fn overrunning_nal_length_is_an_error() {
+        let mut out = Vec::new();
+        let e = h264()
+            .write_access_unit(&[0, 0, 0, 9, 0x65], true, &mut out)
+            .unwrap_err();
+        assert_eq!(e.field, "NALUnitLength");
+    }
+
+    #[test]
+    fn adts_framing_and_limit() {
+        let asc = aac::parse_asc(&[0x12, 0x10]).unwrap();
+        let es = AudioEs::Aac(asc);
+        let mut out = Vec::new();
+        es.write_frame(&[1, 2, 3], &mut out).unwrap();
+        assert_eq!(out.len(), 10);
+        assert_eq!(&out[..2], &[0xFF, 0xF1]);
+        assert_eq!(&out[7..], &[1, 2, 3]);
+        assert!(es.write_frame(&vec![0; 9000], &mut out).is_err());
+        let mut mp3 = Vec::new();
+        AudioEs::Mp3
+            .write_frame(&[0xFF, 0xFB, 1], &mut mp3)
+            .unwrap();
+        assert_eq!(mp3, [0xFF, 0xFB, 1]);
+    }
+}
