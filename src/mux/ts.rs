@@ -23,6 +23,10 @@
 //!   §2.7.2 asks for. PCR values never decrease.
 //! - Continuity counters are per PID and continue across the segments of one recording (as
 //!   ffmpeg's HLS muxer does), so the concatenated segments form one valid stream.
+//! - One PES per frame, audio included: ffmpeg groups audio frames into PES packets of up to
+//!   2930 bytes, but then only the first frame's PTS is carried and the others are re-derived
+//!   from frame durations, which does not give back jittery millisecond RTMP timestamps. Exact
+//!   per-frame timing costs about 15 % in segment size for 128 kbit/s AAC at low video rates.
 //! - No SDT or other tables: HLS players need only PAT and PMT, which open every segment.
 
 use std::io::Write;
