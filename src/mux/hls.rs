@@ -62,13 +62,13 @@ impl TrackEnd {
         if let Some(last) = self.last_dts_90k
             && dts_90k > last
         {
-            self.step_90k = dts_90k - last;
+            self.step_90k = dts_90k.saturating_sub(last);
         }
         self.last_dts_90k = Some(dts_90k);
     }
 
     fn end_90k(&self) -> Option<i64> {
-        self.last_dts_90k.map(|d| d + self.step_90k)
+        self.last_dts_90k.map(|d| d.saturating_add(self.step_90k))
     }
 }
 
@@ -123,7 +123,7 @@ impl HlsMuxer {
         };
         let cut_point =
             !self.cut_at_keyframes || packet.track == TrackKind::Video && packet.keyframe;
-        cut_point && packet.dts_90k - open.first_dts_90k >= self.segment_target_90k
+        cut_point && packet.dts_90k.saturating_sub(open.first_dts_90k) >= self.segment_target_90k
     }
 
     fn open_segment(&mut self, packet: &Packet, session: &SessionStart) -> Result<()> {
@@ -133,12 +133,14 @@ impl HlsMuxer {
             .start_segment(&mut file)
             .with_context(|| format!("writing {}", self.dir.join(&name).display()))?;
         // Rounded to the nearest millisecond; FLV/RTMP times are whole milliseconds anyway.
-        let since_session_ms = (packet.dts_90k - session.file_dts_90k + 45).div_euclid(90);
+        let since_session_ms = (packet.dts_90k.saturating_sub(session.file_dts_90k))
+            .saturating_add(45)
+            .div_euclid(90);
         self.open = Some(OpenSegment {
             file,
             name,
             first_dts_90k: packet.dts_90k,
-            wall_ms: session.wall_ms + since_session_ms,
+            wall_ms: session.wall_ms.saturating_add(since_session_ms),
             discontinuity: std::mem::take(&mut self.discontinuity_pending),
         });
         Ok(())
@@ -179,7 +181,10 @@ impl HlsMuxer {
                 };
                 playlist::Entry {
                     uri: seg.name.clone(),
-                    duration_ms: (next_90k - seg.first_dts_90k + 45).div_euclid(90),
+                    duration_ms: next_90k
+                        .saturating_sub(seg.first_dts_90k)
+                        .saturating_add(45)
+                        .div_euclid(90),
                     program_date_time_ms: seg.wall_ms,
                     discontinuity: seg.discontinuity,
                 }

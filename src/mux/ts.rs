@@ -184,8 +184,9 @@ impl TsWriter {
     /// Writes one packet (file-relative timestamps) as a PES. A packet of a track the
     /// configuration lacks is an error.
     pub fn write_packet(&mut self, packet: &Packet, out: &mut impl Write) -> Result<()> {
-        let dts_90k = packet.dts_90k + TS_OFFSET_90K;
-        let pts_90k = packet.pts_90k() + TS_OFFSET_90K;
+        // Wrapping: the 33-bit fields wrap anyway, and no timestamp may panic the writer.
+        let dts_90k = packet.dts_90k.wrapping_add(TS_OFFSET_90K);
+        let pts_90k = dts_90k.wrapping_add(i64::from(packet.cts_90k));
         let at = || {
             format!(
                 "{} packet at DTS {} ms",
@@ -221,7 +222,7 @@ impl TsWriter {
         pes.extend_from_slice(&es);
         self.pes = es;
 
-        let pcr_now = dts_90k - PCR_DELAY_90K;
+        let pcr_now = dts_90k.wrapping_sub(PCR_DELAY_90K);
         let stale = self.pcr_due
             || self
                 .last_pcr_90k
@@ -384,6 +385,22 @@ mod tests {
             .unwrap_err();
         assert!(format!("{e:#}").contains("NALUnitLength"), "{e:#}");
         assert!(out.is_empty());
+    }
+
+    #[test]
+    fn extreme_timestamps_wrap_instead_of_panicking() {
+        let mut w = TsWriter::new(&config(true, Some(AudioCodec::Aac))).unwrap();
+        let mut out = Vec::new();
+        for dts_90k in [i64::MAX - 5, i64::MIN, -1, WRAP_90K * 3 + 7] {
+            let mut p = packet(TrackKind::Video, 0, true, &SLICE);
+            p.dts_90k = dts_90k;
+            p.cts_90k = i32::MAX;
+            w.write_packet(&p, &mut out).unwrap();
+            p.track = TrackKind::Audio;
+            p.data = vec![1];
+            w.write_packet(&p, &mut out).unwrap();
+        }
+        assert_eq!(out.len() % PACKET_LEN, 0);
     }
 
     #[test]
