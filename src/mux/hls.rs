@@ -1,26 +1,262 @@
-//! hls writer (stub: not written yet).
+//! HLS recording writer (`Format::Hls`, SPEC §3): a VOD media playlist (RFC 8216 §4.3) and its
+//! MPEG-TS segments (RFC 8216 §3.2, written by [`super::ts`]).
+//!
+//! ```text
+//! {dir}/{base_name}.m3u8                  written at finish, atomically
+//! {dir}/{stream}-{start_time_s}-{seq}.ts  one per segment, committed as each closes, seq from 0
+//! ```
+//!
+//! A segment is cut at the first video keyframe (any packet when the file has no video) whose DTS
+//! is at least `hls_segment_90k` after the segment's first DTS, and before the first packet of a
+//! spliced session, which also gets `EXT-X-DISCONTINUITY`. Every segment opens with PAT and PMT.
+//! `EXTINF` is the distance from the segment's first DTS to the next segment's (the last one to
+//! the end of its last packet: last DTS plus that track's last DTS step); the program date-time
+//! is the session's wall clock plus the media time since the session began. Nothing depends on
+//! "now": two runs give identical bytes.
+//!
+//! If writing fails midway, segments already committed stay (complete files); without a playlist
+//! they are not a recording, and a re-run rewrites the same bytes.
 
-use anyhow::{Result, bail};
+use std::path::{Path, PathBuf};
 
-use super::{FileClose, FileOpen, Muxer, Produced, SessionStart};
-use crate::media::Packet;
+use anyhow::{Context, Result, bail};
 
-pub struct HlsMuxer {}
+use super::ts::TsWriter;
+use super::{FileClose, FileOpen, Format, Muxer, Produced, SessionStart};
+use crate::media::{Packet, TrackKind};
+use crate::sink::local::{OutFile, Outcome};
+
+mod playlist;
+#[cfg(test)]
+mod tests;
+
+/// The segment being written.
+struct OpenSegment {
+    file: OutFile,
+    name: String,
+    first_dts_90k: i64,
+    wall_ms: i64,
+    discontinuity: bool,
+}
+
+/// A committed segment.
+struct ClosedSegment {
+    name: String,
+    path: PathBuf,
+    size: u64,
+    first_dts_90k: i64,
+    wall_ms: i64,
+    discontinuity: bool,
+    written: bool,
+}
+
+/// Where a track's last packet ends: its DTS plus the last step between two of its DTS.
+#[derive(Clone, Copy, Default)]
+struct TrackEnd {
+    last_dts_90k: Option<i64>,
+    step_90k: i64,
+}
+
+impl TrackEnd {
+    fn push(&mut self, dts_90k: i64) {
+        if let Some(last) = self.last_dts_90k
+            && dts_90k > last
+        {
+            self.step_90k = dts_90k.saturating_sub(last);
+        }
+        self.last_dts_90k = Some(dts_90k);
+    }
+
+    fn end_90k(&self) -> Option<i64> {
+        self.last_dts_90k.map(|d| d.saturating_add(self.step_90k))
+    }
+}
+
+pub struct HlsMuxer {
+    dir: PathBuf,
+    stream_name: String,
+    start_time_s: i64,
+    segment_target_90k: i64,
+    /// Cut only at video keyframes (the file has video).
+    cut_at_keyframes: bool,
+    ts: TsWriter,
+    session: Option<SessionStart>,
+    /// The next segment starts a spliced session.
+    discontinuity_pending: bool,
+    open: Option<OpenSegment>,
+    closed: Vec<ClosedSegment>,
+    video_end: TrackEnd,
+    audio_end: TrackEnd,
+}
 
 impl HlsMuxer {
-    pub fn open(_file: &FileOpen<'_>) -> Result<HlsMuxer> {
-        bail!("the hls output is not available yet")
+    pub fn open(file: &FileOpen<'_>) -> Result<HlsMuxer> {
+        if file.options.hls_segment_90k <= 0 {
+            bail!(
+                "the HLS segment length must be positive (got {} ms)",
+                crate::media::to_ms(file.options.hls_segment_90k)
+            );
+        }
+        Ok(HlsMuxer {
+            dir: file.dir.to_path_buf(),
+            stream_name: file.stream_name.to_string(),
+            start_time_s: file.start_time_s,
+            segment_target_90k: file.options.hls_segment_90k,
+            cut_at_keyframes: file.config.video.is_some(),
+            ts: TsWriter::new(file.config).context("preparing the MPEG-TS streams")?,
+            session: None,
+            discontinuity_pending: false,
+            open: None,
+            closed: Vec::new(),
+            video_end: TrackEnd::default(),
+            audio_end: TrackEnd::default(),
+        })
+    }
+
+    fn segment_name(&self, seq: usize) -> String {
+        format!("{}-{}-{seq}.ts", self.stream_name, self.start_time_s)
+    }
+
+    fn starts_segment(&self, packet: &Packet) -> bool {
+        let Some(open) = &self.open else {
+            return true;
+        };
+        let cut_point =
+            !self.cut_at_keyframes || packet.track == TrackKind::Video && packet.keyframe;
+        cut_point && packet.dts_90k.saturating_sub(open.first_dts_90k) >= self.segment_target_90k
+    }
+
+    fn open_segment(&mut self, packet: &Packet, session: &SessionStart) -> Result<()> {
+        let name = self.segment_name(self.closed.len());
+        let mut file = OutFile::create(&self.dir, &name)?;
+        self.ts
+            .start_segment(&mut file)
+            .with_context(|| format!("writing {}", self.dir.join(&name).display()))?;
+        // Rounded to the nearest millisecond; FLV/RTMP times are whole milliseconds anyway.
+        let since_session_ms = (packet.dts_90k.saturating_sub(session.file_dts_90k))
+            .saturating_add(45)
+            .div_euclid(90);
+        self.open = Some(OpenSegment {
+            file,
+            name,
+            first_dts_90k: packet.dts_90k,
+            wall_ms: session.wall_ms.saturating_add(since_session_ms),
+            discontinuity: std::mem::take(&mut self.discontinuity_pending),
+        });
+        Ok(())
+    }
+
+    fn close_segment(&mut self) -> Result<()> {
+        let Some(seg) = self.open.take() else {
+            return Ok(());
+        };
+        let path = self.dir.join(&seg.name);
+        let committed = seg.file.commit(&path)?;
+        self.closed.push(ClosedSegment {
+            name: seg.name,
+            path,
+            size: committed.size,
+            first_dts_90k: seg.first_dts_90k,
+            wall_ms: seg.wall_ms,
+            discontinuity: seg.discontinuity,
+            written: committed.outcome == Outcome::Written,
+        });
+        Ok(())
+    }
+
+    /// Playlist entries: each segment lasts until the next one's first DTS, the last until the
+    /// end of the file's last packet.
+    fn entries(&self) -> Vec<playlist::Entry> {
+        let end_90k = [self.video_end.end_90k(), self.audio_end.end_90k()]
+            .into_iter()
+            .flatten()
+            .max();
+        self.closed
+            .iter()
+            .enumerate()
+            .map(|(i, seg)| {
+                let next_90k = match self.closed.get(i + 1) {
+                    Some(next) => next.first_dts_90k,
+                    None => end_90k.unwrap_or(seg.first_dts_90k),
+                };
+                playlist::Entry {
+                    uri: seg.name.clone(),
+                    duration_ms: next_90k
+                        .saturating_sub(seg.first_dts_90k)
+                        .saturating_add(45)
+                        .div_euclid(90),
+                    program_date_time_ms: seg.wall_ms,
+                    discontinuity: seg.discontinuity,
+                }
+            })
+            .collect()
     }
 }
 
 impl Muxer for HlsMuxer {
-    fn begin_session(&mut self, _session: &SessionStart) -> Result<()> {
-        unimplemented!()
+    fn begin_session(&mut self, session: &SessionStart) -> Result<()> {
+        let has_media = self.open.is_some() || !self.closed.is_empty();
+        if session.spliced && has_media {
+            self.close_segment()?;
+            self.discontinuity_pending = true;
+        }
+        self.session = Some(session.clone());
+        Ok(())
     }
-    fn write(&mut self, _packet: &Packet) -> Result<()> {
-        unimplemented!()
+
+    fn write(&mut self, packet: &Packet) -> Result<()> {
+        let Some(session) = self.session.clone() else {
+            bail!("HLS writer: a packet arrived before its push session began");
+        };
+        if self.starts_segment(packet) {
+            self.close_segment()?;
+            self.open_segment(packet, &session)?;
+        }
+        let Some(seg) = self.open.as_mut() else {
+            bail!("HLS writer: no segment is open");
+        };
+        self.ts
+            .write_packet(packet, &mut seg.file)
+            .with_context(|| format!("writing {}", self.dir.join(&seg.name).display()))?;
+        match packet.track {
+            TrackKind::Video => self.video_end.push(packet.dts_90k),
+            TrackKind::Audio => self.audio_end.push(packet.dts_90k),
+        }
+        Ok(())
     }
-    fn finish(self: Box<Self>, _close: &FileClose) -> Result<Produced> {
-        unimplemented!()
+
+    fn finish(mut self: Box<Self>, close: &FileClose) -> Result<Produced> {
+        self.close_segment()?;
+        let path = self
+            .dir
+            .join(format!("{}.{}", close.base_name, Format::Hls.extension()));
+        if self.closed.is_empty() {
+            bail!("{}: the recording has no packets", path.display());
+        }
+        let text = playlist::render(&self.entries());
+        let committed = write_playlist(&self.dir, &close.base_name, &path, text.as_bytes())?;
+        let parts_size: u64 = self.closed.iter().map(|s| s.size).sum();
+        Ok(Produced {
+            format: Format::Hls,
+            path,
+            size: committed.size,
+            md5: committed.md5,
+            parts: self.closed.iter().map(|s| s.path.clone()).collect(),
+            total_size: committed.size + parts_size,
+            written: committed.outcome == Outcome::Written || self.closed.iter().any(|s| s.written),
+        })
     }
+}
+
+fn write_playlist(
+    dir: &Path,
+    base_name: &str,
+    path: &Path,
+    text: &[u8],
+) -> Result<crate::sink::local::Committed> {
+    use std::io::Write;
+    let mut file = OutFile::create(dir, base_name)?;
+    file.write_all(text)
+        .with_context(|| format!("writing {}", file.temp_path().display()))?;
+    file.commit(path)
 }

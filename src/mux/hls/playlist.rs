@@ -1,0 +1,135 @@
+//! The VOD media playlist (RFC 8216 §4.3), written by hand rather than with `m3u8-rs`'s writer:
+//! that writer omits `EXT-X-MEDIA-SEQUENCE` when it is 0, holds `EXTINF` as an `f32` (a 6 h
+//! segment loses milliseconds) and takes its decimal precision from process-wide state. Here
+//! durations are integer milliseconds printed with 3 decimals, and nothing depends on "now".
+
+use std::fmt::Write as _;
+
+/// One `EXTINF` entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// The segment's file name, relative to the playlist.
+    pub uri: String,
+    pub duration_ms: i64,
+    /// Wall clock of the segment's first packet, Unix milliseconds.
+    pub program_date_time_ms: i64,
+    /// A spliced session begins here (`EXT-X-DISCONTINUITY`, §4.3.2.3).
+    pub discontinuity: bool,
+}
+
+/// The playlist text: version 3 (decimal `EXTINF`, §4.3.2.1), target duration the ceiling of
+/// the longest segment (§4.3.3.1), media sequence 0, VOD, ended.
+pub fn render(entries: &[Entry]) -> String {
+    let longest_ms = entries
+        .iter()
+        .map(|e| e.duration_ms)
+        .max()
+        .unwrap_or(0)
+        .max(0);
+    let target_s = (longest_ms + 999) / 1000;
+    let mut s = String::new();
+    // Writing to a String cannot fail.
+    let _ = write!(
+        s,
+        "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:{target_s}\n\
+         #EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-PLAYLIST-TYPE:VOD\n"
+    );
+    for e in entries {
+        if e.discontinuity {
+            s.push_str("#EXT-X-DISCONTINUITY\n");
+        }
+        let d = e.duration_ms.max(0);
+        let _ = write!(
+            s,
+            "#EXT-X-PROGRAM-DATE-TIME:{}\n#EXTINF:{}.{:03},\n{}\n",
+            utc_millis(e.program_date_time_ms),
+            d / 1000,
+            d % 1000,
+            e.uri
+        );
+    }
+    s.push_str("#EXT-X-ENDLIST\n");
+    s
+}
+
+/// ISO 8601 / RFC 3339 UTC date-time with milliseconds (`2025-11-25T12:00:00.000Z`), the form
+/// RFC 8216 §4.3.2.6 asks for.
+pub fn utc_millis(unix_ms: i64) -> String {
+    let days = unix_ms.div_euclid(86_400_000);
+    let ms_of_day = unix_ms.rem_euclid(86_400_000);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+        ms_of_day / 3_600_000,
+        ms_of_day / 60_000 % 60,
+        ms_of_day / 1000 % 60,
+        ms_of_day % 1000
+    )
+}
+
+/// Proleptic Gregorian date of a day count from 1970-01-01 (H. Hinnant's `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097); // day of era, 0..=146096
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365; // year of era, 0..=399
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // day of year from March 1st
+    let mp = (5 * doy + 2) / 153; // month from March, 0..=11
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(utc_millis(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(utc_millis(1_764_075_600_123), "2025-11-25T13:00:00.123Z");
+        assert_eq!(utc_millis(951_782_400_000), "2000-02-29T00:00:00.000Z");
+        assert_eq!(utc_millis(4_107_542_399_999), "2100-02-28T23:59:59.999Z");
+        assert_eq!(utc_millis(-1), "1969-12-31T23:59:59.999Z");
+    }
+
+    #[test]
+    fn renders_and_parses_back() {
+        let entries = [
+            Entry {
+                uri: "show-1764075600-0.ts".into(),
+                duration_ms: 10_040,
+                program_date_time_ms: 1_764_075_600_000,
+                discontinuity: false,
+            },
+            Entry {
+                uri: "show-1764075600-1.ts".into(),
+                duration_ms: 9_960,
+                program_date_time_ms: 1_764_075_670_000,
+                discontinuity: true,
+            },
+        ];
+        let text = render(&entries);
+        assert_eq!(
+            text,
+            "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:11\n#EXT-X-MEDIA-SEQUENCE:0\n\
+             #EXT-X-PLAYLIST-TYPE:VOD\n\
+             #EXT-X-PROGRAM-DATE-TIME:2025-11-25T13:00:00.000Z\n#EXTINF:10.040,\nshow-1764075600-0.ts\n\
+             #EXT-X-DISCONTINUITY\n\
+             #EXT-X-PROGRAM-DATE-TIME:2025-11-25T13:01:10.000Z\n#EXTINF:9.960,\nshow-1764075600-1.ts\n\
+             #EXT-X-ENDLIST\n"
+        );
+        // An independent parser reads it the same way.
+        let pl = m3u8_rs::parse_media_playlist_res(text.as_bytes()).unwrap();
+        assert_eq!(pl.version, Some(3));
+        assert_eq!(pl.target_duration, 11);
+        assert!(pl.end_list);
+        assert_eq!(pl.playlist_type, Some(m3u8_rs::MediaPlaylistType::Vod));
+        assert_eq!(pl.segments.len(), 2);
+        assert!(!pl.segments[0].discontinuity && pl.segments[1].discontinuity);
+        assert_eq!(pl.segments[1].duration, 9.96);
+        let pdt = pl.segments[1].program_date_time.unwrap();
+        assert_eq!(pdt.timestamp_millis(), 1_764_075_670_000);
+    }
+}

@@ -1,0 +1,280 @@
+//! Elementary streams as MPEG-TS carries them (ISO/IEC 13818-1 §2.14 and Amendment 3):
+//!
+//! - H.264 / HEVC: the length-prefixed NAL units of a sample (ISO/IEC 14496-15 §5.3.2, §8.3.2)
+//!   become an Annex B byte stream (ITU-T H.264 / H.265 Annex B), with an access unit delimiter
+//!   first (H.264 §7.4.1.2.3, H.265 §7.4.2.4.4 require it in transport streams) and the decoder
+//!   configuration record's parameter sets before every keyframe, so each segment decodes alone.
+//! - AAC: each raw access unit gets an ADTS header (ISO/IEC 14496-3 §1.A.2.2) built from the
+//!   AudioSpecificConfig.
+//! - MP3: frames are already self-delimiting and pass through.
+//!
+//! Only bytes are added, never altered: removing the delimiters, the inserted parameter sets and
+//! the ADTS headers gives back the source payloads.
+
+use crate::codec::{self, CodecError, aac, h264, hevc};
+use crate::media::{AudioCodec, AudioConfig, VideoCodec, VideoConfig};
+
+/// Annex B start code; 4 bytes (with zero_byte) before every NAL unit, which Annex B B.1.2
+/// requires for parameter sets and the first NAL unit of an access unit and allows elsewhere.
+const START_CODE: [u8; 4] = [0, 0, 0, 1];
+
+/// H.264 access unit delimiter: nal_unit_type 9, primary_pic_type 7 (any slice type), stop bit.
+const H264_AUD: [u8; 2] = [0x09, 0xF0];
+/// HEVC access unit delimiter: nal_unit_type 35, layer 0, temporal id 1; pic_type 2 (I, P or B
+/// slices), stop bit.
+const HEVC_AUD: [u8; 3] = [0x46, 0x01, 0x50];
+
+const H264_SPS: u8 = 7;
+const H264_PPS: u8 = 8;
+const H264_AUD_TYPE: u8 = 9;
+const HEVC_VPS: u8 = 32;
+const HEVC_SPS: u8 = 33;
+const HEVC_PPS: u8 = 34;
+const HEVC_AUD_TYPE: u8 = 35;
+const HEVC_PREFIX_SEI: u8 = 39;
+
+/// How a video track's samples become Annex B access units.
+#[derive(Clone, Debug)]
+pub struct VideoEs {
+    codec: VideoCodec,
+    nal_length_size: u8,
+    /// The record's parameter sets, each behind a start code, ready to insert.
+    parameter_sets_annexb: Vec<u8>,
+}
+
+impl VideoEs {
+    /// Reads the NAL length size and parameter sets from the decoder configuration record.
+    pub fn new(config: &VideoConfig) -> Result<VideoEs, CodecError> {
+        let (nal_length_size, sets): (u8, Vec<Vec<u8>>) = match config.codec {
+            VideoCodec::H264 => {
+                let avc = h264::parse_avcc(&config.record)?;
+                (
+                    avc.nal_length_size,
+                    avc.sps.into_iter().chain(avc.pps).collect(),
+                )
+            }
+            VideoCodec::Hevc => {
+                let hvc = hevc::parse_hvcc(&config.record)?;
+                // VPS, SPS, PPS, then prefix SEI (e.g. HDR metadata): the order H.265 §7.4.2.4.4
+                // allows before the first VCL NAL unit. Suffix SEI cannot precede it and is left out.
+                let mut sets = Vec::new();
+                for wanted in [HEVC_VPS, HEVC_SPS, HEVC_PPS, HEVC_PREFIX_SEI] {
+                    for (nal_type, nals) in &hvc.arrays {
+                        if *nal_type == wanted {
+                            sets.extend(nals.iter().cloned());
+                        }
+                    }
+                }
+                (hvc.nal_length_size, sets)
+            }
+        };
+        let mut parameter_sets_annexb = Vec::new();
+        for nal in sets.iter().filter(|n| !n.is_empty()) {
+            parameter_sets_annexb.extend_from_slice(&START_CODE);
+            parameter_sets_annexb.extend_from_slice(nal);
+        }
+        Ok(VideoEs {
+            codec: config.codec,
+            nal_length_size,
+            parameter_sets_annexb,
+        })
+    }
+
+    /// Appends the Annex B form of one sample to `out`: an access unit delimiter unless the
+    /// sample starts with one; on keyframes the record's parameter sets right after it, unless
+    /// the sample carries its own (SPS and PPS; HEVC also VPS), as live encoders often do and as
+    /// ffmpeg's mp4toannexb filters also decide; then every NAL unit. Empty NAL units carry
+    /// nothing and are skipped rather than written as a bare start code.
+    pub fn write_access_unit(
+        &self,
+        data: &[u8],
+        keyframe: bool,
+        out: &mut Vec<u8>,
+    ) -> Result<(), CodecError> {
+        let mut nals = Vec::new();
+        for nal in codec::nal_units(data, self.nal_length_size) {
+            let nal = nal?;
+            if !nal.is_empty() {
+                nals.push(nal);
+            }
+        }
+        let types: Vec<u8> = nals.iter().map(|n| self.nal_type(n)).collect();
+        let starts_with_aud = types.first() == Some(&self.aud_type());
+        let (aud, rest) = if starts_with_aud {
+            (nals[0], &nals[1..])
+        } else {
+            (self.aud(), &nals[..])
+        };
+        out.extend_from_slice(&START_CODE);
+        out.extend_from_slice(aud);
+        if keyframe && !self.carries_parameter_sets(&types) {
+            out.extend_from_slice(&self.parameter_sets_annexb);
+        }
+        for nal in rest {
+            out.extend_from_slice(&START_CODE);
+            out.extend_from_slice(nal);
+        }
+        Ok(())
+    }
+
+    fn nal_type(&self, nal: &[u8]) -> u8 {
+        let first = nal.first().copied().unwrap_or(0);
+        match self.codec {
+            VideoCodec::H264 => first & 0x1F,
+            VideoCodec::Hevc => (first >> 1) & 0x3F,
+        }
+    }
+
+    fn aud_type(&self) -> u8 {
+        match self.codec {
+            VideoCodec::H264 => H264_AUD_TYPE,
+            VideoCodec::Hevc => HEVC_AUD_TYPE,
+        }
+    }
+
+    fn aud(&self) -> &'static [u8] {
+        match self.codec {
+            VideoCodec::H264 => &H264_AUD,
+            VideoCodec::Hevc => &HEVC_AUD,
+        }
+    }
+
+    fn carries_parameter_sets(&self, types: &[u8]) -> bool {
+        let has = |t: u8| types.contains(&t);
+        match self.codec {
+            VideoCodec::H264 => has(H264_SPS) && has(H264_PPS),
+            VideoCodec::Hevc => has(HEVC_VPS) && has(HEVC_SPS) && has(HEVC_PPS),
+        }
+    }
+}
+
+/// How an audio track's frames become the elementary stream.
+#[derive(Clone, Debug)]
+pub enum AudioEs {
+    Aac(aac::AscInfo),
+    Mp3,
+}
+
+impl AudioEs {
+    pub fn new(config: &AudioConfig) -> Result<AudioEs, CodecError> {
+        Ok(match config.codec {
+            AudioCodec::Aac => AudioEs::Aac(aac::parse_asc(&config.specific)?),
+            AudioCodec::Mp3 => AudioEs::Mp3,
+        })
+    }
+
+    /// Appends one frame, ADTS-framed for AAC, to `out`.
+    pub fn write_frame(&self, data: &[u8], out: &mut Vec<u8>) -> Result<(), CodecError> {
+        match self {
+            AudioEs::Aac(asc) => {
+                // A frame over ADTS's 13-bit length is refused, never written with a wrong length.
+                out.extend_from_slice(&aac::adts_header_checked(asc, data.len())?);
+                out.extend_from_slice(data);
+            }
+            AudioEs::Mp3 => out.extend_from_slice(data),
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h264() -> VideoEs {
+        VideoEs {
+            codec: VideoCodec::H264,
+            nal_length_size: 4,
+            parameter_sets_annexb: [&START_CODE[..], &[0x67, 1], &START_CODE, &[0x68, 2]].concat(),
+        }
+    }
+
+    fn sample(nals: &[&[u8]]) -> Vec<u8> {
+        nals.iter()
+            .flat_map(|n| [&(n.len() as u32).to_be_bytes()[..], n].concat())
+            .collect()
+    }
+
+    fn run(es: &VideoEs, nals: &[&[u8]], keyframe: bool) -> Vec<u8> {
+        let mut out = Vec::new();
+        es.write_access_unit(&sample(nals), keyframe, &mut out)
+            .unwrap();
+        out
+    }
+
+    #[test]
+    fn keyframe_gets_aud_then_parameter_sets() {
+        let out = run(&h264(), &[&[0x06, 9], &[0x65, 7, 7]], true);
+        let want: Vec<u8> = [
+            &[0, 0, 0, 1, 0x09, 0xF0][..],
+            &[0, 0, 0, 1, 0x67, 1, 0, 0, 0, 1, 0x68, 2],
+            &[0, 0, 0, 1, 0x06, 9, 0, 0, 0, 1, 0x65, 7, 7],
+        ]
+        .concat();
+        assert_eq!(out, want);
+    }
+
+    #[test]
+    fn non_keyframe_gets_only_the_aud() {
+        let out = run(&h264(), &[&[0x41, 1]], false);
+        assert_eq!(out, [0, 0, 0, 1, 0x09, 0xF0, 0, 0, 0, 1, 0x41, 1]);
+    }
+
+    #[test]
+    fn in_band_parameter_sets_and_aud_are_not_doubled() {
+        let nals: [&[u8]; 4] = [&[0x09, 0x10], &[0x67, 5], &[0x68, 6], &[0x65, 7]];
+        let out = run(&h264(), &nals, true);
+        assert_eq!(
+            out,
+            [
+                0, 0, 0, 1, 0x09, 0x10, 0, 0, 0, 1, 0x67, 5, 0, 0, 0, 1, 0x68, 6, 0, 0, 0, 1, 0x65,
+                7
+            ]
+        );
+    }
+
+    #[test]
+    fn hevc_aud_and_empty_nal_units() {
+        let es = VideoEs {
+            codec: VideoCodec::Hevc,
+            nal_length_size: 2,
+            parameter_sets_annexb: vec![0, 0, 0, 1, 0x40, 1],
+        };
+        let mut out = Vec::new();
+        // An empty NAL unit, then an IDR_W_RADL slice (type 19).
+        es.write_access_unit(&[0, 0, 0, 3, 0x26, 1, 0xAA], true, &mut out)
+            .unwrap();
+        assert_eq!(
+            out,
+            [
+                0, 0, 0, 1, 0x46, 0x01, 0x50, 0, 0, 0, 1, 0x40, 1, 0, 0, 0, 1, 0x26, 1, 0xAA
+            ]
+        );
+    }
+
+    #[test]
+    fn overrunning_nal_length_is_an_error() {
+        let mut out = Vec::new();
+        let e = h264()
+            .write_access_unit(&[0, 0, 0, 9, 0x65], true, &mut out)
+            .unwrap_err();
+        assert_eq!(e.field, "NALUnitLength");
+    }
+
+    #[test]
+    fn adts_framing_and_limit() {
+        let asc = aac::parse_asc(&[0x12, 0x10]).unwrap();
+        let es = AudioEs::Aac(asc);
+        let mut out = Vec::new();
+        es.write_frame(&[1, 2, 3], &mut out).unwrap();
+        assert_eq!(out.len(), 10);
+        assert_eq!(&out[..2], &[0xFF, 0xF1]);
+        assert_eq!(&out[7..], &[1, 2, 3]);
+        assert!(es.write_frame(&vec![0; 9000], &mut out).is_err());
+        let mut mp3 = Vec::new();
+        AudioEs::Mp3
+            .write_frame(&[0xFF, 0xFB, 1], &mut mp3)
+            .unwrap();
+        assert_eq!(mp3, [0xFF, 0xFB, 1]);
+    }
+}
