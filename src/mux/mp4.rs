@@ -205,19 +205,19 @@ impl Muxer for Mp4Muxer {
 
         // The moov's size does not depend on the offsets it holds, only on their width.
         let head_len = |moov_len: usize| (ftyp.len() + moov_len) as u64 + mdat_header_len;
-        let stco_len = moov::write_moov(&plan, 0, false)?.len();
         let last_chunk = plan
             .tracks
             .iter()
             .filter_map(|t| t.index.chunk_offsets.last().copied())
             .max()
             .unwrap_or(0);
-        let co64 = last_chunk + head_len(stco_len) > u64::from(u32::MAX);
-        let moov_len = if co64 {
-            moov::write_moov(&plan, 0, true)?.len()
-        } else {
-            stco_len
-        };
+        let fits_u32 = |at: u64| at <= u64::from(u32::MAX);
+        let mut co64 = !fits_u32(last_chunk);
+        let mut moov_len = moov::write_moov(&plan, 0, co64)?.len();
+        if !co64 && !fits_u32(last_chunk + head_len(moov_len)) {
+            co64 = true;
+            moov_len = moov::write_moov(&plan, 0, true)?.len();
+        }
         let moov = moov::write_moov(&plan, head_len(moov_len), co64)?;
         drop(plan);
 

@@ -4,6 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use md5::Digest;
+
 use super::*;
 use crate::media::{AudioCodec, AudioConfig, VideoConfig};
 use crate::mux::MuxOptions;
@@ -297,4 +299,386 @@ fn audio_only() {
 #[test]
 fn video_only() {
     check_fixture("silent-1764072000.flv", 160, 120);
+}
+
+/// A video payload of `len` bytes: one filler-data NAL unit (H.264 §7.3.2.7), so decoders skip it.
+fn filler_packet(len: usize) -> Vec<u8> {
+    let mut d = vec![0xFF; len];
+    d[..4].copy_from_slice(&(len as u32 - 4).to_be_bytes());
+    d[4] = 0x0C;
+    d[len - 1] = 0x80;
+    d
+}
+
+/// Past 4 GiB: `co64` offsets and a 64-bit `mdat`; the last samples land where the index says.
+/// Memory stays at one packet plus the index.
+#[test]
+fn over_4_gib_uses_co64_and_largesize() {
+    const VIDEO_PACKETS: usize = 4300;
+    let studio = read_flv(&testdata("studio-1764072000.flv"), 320, 240);
+    let dir = scratch("mp4-4gib");
+    // Removes the gigabytes even when an assertion fails.
+    struct Cleanup(PathBuf);
+    impl Drop for Cleanup {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+    let _cleanup = Cleanup(dir.clone());
+    let options = MuxOptions::default();
+    let open = FileOpen {
+        dir: &dir,
+        stream_name: "big",
+        start_time_s: 1_764_072_000,
+        config: &studio.config,
+        options: &options,
+    };
+    let mut m: Box<dyn Muxer> = Box::new(Mp4Muxer::open(&open).unwrap());
+    let mut video = Packet {
+        track: TrackKind::Video,
+        dts_90k: 0,
+        cts_90k: 0,
+        keyframe: true,
+        data: Vec::new(),
+    };
+    let audio = &studio
+        .packets
+        .iter()
+        .find(|p| p.track == TrackKind::Audio)
+        .unwrap();
+    let mut audio = (*audio).clone();
+    // Sizes vary so the last packets are told apart by size and hash.
+    let size_of = |i: usize| (1 << 20) + i % 251;
+    for i in 0..VIDEO_PACKETS {
+        video.dts_90k = i as i64 * 3600;
+        video.keyframe = i % 100 == 0;
+        video.data = filler_packet(size_of(i));
+        m.write(&video).unwrap();
+        audio.dts_90k = video.dts_90k;
+        m.write(&audio).unwrap();
+    }
+    let produced = m
+        .finish(&FileClose {
+            base_name: "big".to_string(),
+        })
+        .unwrap();
+    assert!(produced.size > 1 << 32);
+
+    let mut f = std::fs::File::open(&produced.path).unwrap();
+    let mut head = vec![0u8; 1 << 20];
+    std::io::Read::read_exact(&mut f, &mut head).unwrap();
+    let moov = find(&head, &[b"moov"]).unwrap();
+    let mdat_at = 8 + moov.len() + top_boxes(&head)[0].2 as usize;
+    assert_eq!(
+        &head[mdat_at..mdat_at + 8],
+        [0, 0, 0, 1, b'm', b'd', b'a', b't']
+    );
+    let largesize = u64::from_be_bytes(head[mdat_at + 8..mdat_at + 16].try_into().unwrap());
+    assert_eq!(mdat_at as u64 + largesize, produced.size);
+    for trak in traks(moov) {
+        assert!(find(trak, &[b"mdia", b"minf", b"stbl", b"co64"]).is_some());
+        assert!(find(trak, &[b"mdia", b"minf", b"stbl", b"stco"]).is_none());
+    }
+
+    if have_ffprobe() {
+        let out = Command::new("ffprobe")
+            .args([
+                "-v",
+                "error",
+                "-select_streams",
+                "v",
+                "-read_intervals",
+                "170%",
+            ])
+            .args(["-show_packets", "-show_data_hash", "MD5"])
+            .args([
+                "-show_entries",
+                "packet=pos,size,data_hash",
+                "-of",
+                "csv=p=0",
+            ])
+            .arg(&produced.path)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8(out.stdout).unwrap();
+        let last: Vec<&str> = text.lines().last().unwrap().split(',').collect();
+        let size = size_of(VIDEO_PACKETS - 1);
+        let md5: [u8; 16] = md5::Md5::digest(filler_packet(size)).into();
+        let pos: u64 = last[1].parse().unwrap();
+        assert_eq!(last[0], size.to_string());
+        assert!(pos > 1 << 32, "last sample at {pos}");
+        // The last video sample is followed by the last audio sample and nothing else.
+        assert_eq!(pos + size as u64 + audio.data.len() as u64, produced.size);
+        assert_eq!(last[2], format!("MD5:{}", crate::sink::local::hex(&md5)));
+    }
+}
+
+/// Packets and times as ffprobe reports them, in stream time-base ticks: (type, pts, dts).
+fn probe_ticks(path: &Path) -> Vec<(String, i64, i64)> {
+    let out = Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "packet=codec_type,pts,dts",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (
+                f[0].to_string(),
+                f[1].parse().unwrap(),
+                f[2].parse().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn sub_millisecond_times_keep_a_90k_timescale() {
+    // 29.97 fps: 3003 ticks per frame is no whole number of milliseconds.
+    let mut fx = read_flv(&testdata("silent-1764072000.flv"), 160, 120);
+    for (i, p) in fx.packets.iter_mut().enumerate() {
+        p.dts_90k = i as i64 * 3003;
+    }
+    let dir = scratch("mp4-90k");
+    let produced = mux(&fx.config, &fx.packets, &dir, "out");
+    let bytes = std::fs::read(&produced.path).unwrap();
+    let moov = find(&bytes, &[b"moov"]).unwrap();
+    assert_eq!(
+        &find(moov, &[b"mvhd"]).unwrap()[12..16],
+        90_000u32.to_be_bytes()
+    );
+    let mdhd = find(traks(moov)[0], &[b"mdia", b"mdhd"]).unwrap();
+    assert_eq!(&mdhd[12..16], 90_000u32.to_be_bytes());
+    if have_ffprobe() {
+        let ticks = probe_ticks(&produced.path);
+        let want: Vec<_> = fx
+            .packets
+            .iter()
+            .map(|p| ("video".to_string(), p.dts_90k, p.dts_90k))
+            .collect();
+        assert_eq!(ticks, want);
+        assert_decodes_cleanly(&produced.path);
+    }
+}
+
+#[test]
+fn spliced_sessions_continue_the_timeline() {
+    let a = read_flv(&testdata("push/show-1764075600.flv"), 160, 120);
+    let b = read_flv(&testdata("push/show-1764075670.flv"), 160, 120);
+    assert_eq!(a.config, b.config, "the pushes share one configuration");
+    // The second session lands one video frame after the first session's last packet.
+    let join_90k = a.packets.iter().map(|p| p.dts_90k).max().unwrap() + 3600;
+    let dir = scratch("mp4-splice");
+    let options = MuxOptions::default();
+    let open = FileOpen {
+        dir: &dir,
+        stream_name: "show",
+        start_time_s: 1_764_075_600,
+        config: &a.config,
+        options: &options,
+    };
+    let mut m: Box<dyn Muxer> = Box::new(Mp4Muxer::open(&open).unwrap());
+    for (n, (fx, start_90k)) in [(&a, 0), (&b, join_90k)].into_iter().enumerate() {
+        m.begin_session(&SessionStart {
+            file_dts_90k: start_90k,
+            wall_ms: 1_764_075_600_000 + n as i64 * 70_000,
+            spliced: n > 0,
+        })
+        .unwrap();
+        for p in &fx.packets {
+            m.write(&Packet {
+                dts_90k: p.dts_90k + start_90k,
+                ..p.clone()
+            })
+            .unwrap();
+        }
+    }
+    let produced = m
+        .finish(&FileClose {
+            base_name: "show-1764075600-1764075990".to_string(),
+        })
+        .unwrap();
+    assert!(produced.path.ends_with("show-1764075600-1764075990.mp4"));
+    if have_ffprobe() {
+        let mut want = probe_packets(&testdata("push/show-1764075600.flv"));
+        let join_ms = join_90k / 90;
+        want.extend(
+            probe_packets(&testdata("push/show-1764075670.flv"))
+                .into_iter()
+                .map(|p| ProbePacket {
+                    pts_ms: p.pts_ms.map(|t| t + join_ms),
+                    dts_ms: p.dts_ms.map(|t| t + join_ms),
+                    ..p
+                }),
+        );
+        assert_remuxed(&want, &probe_packets(&produced.path));
+        assert_decodes_cleanly(&produced.path);
+    }
+}
+
+fn synthetic(track: TrackKind, dts_ms: i64, cts_ms: i32, keyframe: bool) -> Packet {
+    Packet {
+        track,
+        dts_90k: dts_ms * 90,
+        cts_90k: cts_ms * 90,
+        keyframe,
+        data: vec![0, 0, 0, 1, 0x09],
+    }
+}
+
+fn synthetic_config(video: Option<VideoCodec>, audio: Option<AudioCodec>) -> CodecConfig {
+    CodecConfig {
+        video: video.map(|codec| VideoConfig {
+            codec,
+            record: vec![1, 0x64, 0, 0x1F, 0xFF, 0xE0, 0x00],
+            width: 1920,
+            height: 1080,
+            flv_signal: Default::default(),
+        }),
+        audio: audio.map(|codec| AudioConfig {
+            codec,
+            specific: if codec == AudioCodec::Aac {
+                vec![0x11, 0x90]
+            } else {
+                Vec::new()
+            },
+            sample_rate: 48_000,
+            channels: 2,
+            flv_sound_byte: 0x2F,
+        }),
+    }
+}
+
+#[test]
+fn negative_composition_offsets() {
+    let config = synthetic_config(Some(VideoCodec::H264), None);
+    let dir = scratch("mp4-negcts");
+    // A later frame presents before its decode time, never before the first: ctts version 1.
+    let packets = [
+        synthetic(TrackKind::Video, 0, 0, true),
+        synthetic(TrackKind::Video, 80, -40, false),
+        synthetic(TrackKind::Video, 120, 0, false),
+    ];
+    let p = mux(&config, &packets, &dir, "v1");
+    let bytes = std::fs::read(&p.path).unwrap();
+    assert!(
+        find(&bytes, &[b"ftyp"])
+            .unwrap()
+            .windows(4)
+            .any(|w| w == b"iso4")
+    );
+    let stbl = find(&bytes, &[b"moov", b"trak", b"mdia", b"minf", b"stbl"]).unwrap();
+    let ctts = find(stbl, &[b"ctts"]).unwrap();
+    assert_eq!(ctts[0], 1, "ctts version");
+    assert_eq!(&ctts[20..24], (-40i32).to_be_bytes()); // second run's offset
+
+    // The first frame presents 40 ms before it decodes: offsets are raised by 40 ms and the
+    // edit starts at media time 0.
+    let packets = [
+        synthetic(TrackKind::Video, 0, -40, true),
+        synthetic(TrackKind::Video, 40, -40, false),
+    ];
+    let p = mux(&config, &packets, &dir, "shifted");
+    let bytes = std::fs::read(&p.path).unwrap();
+    let trak = find(&bytes, &[b"moov", b"trak"]).unwrap();
+    let ctts = find(trak, &[b"mdia", b"minf", b"stbl", b"ctts"]).unwrap();
+    assert_eq!(&ctts[..12], [0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 2]);
+    assert_eq!(&ctts[12..16], 0u32.to_be_bytes());
+    assert!(find(trak, &[b"edts"]).is_none());
+}
+
+#[test]
+fn hevc_and_mp3_sample_entries() {
+    let dir = scratch("mp4-entries");
+    let config = synthetic_config(Some(VideoCodec::Hevc), Some(AudioCodec::Mp3));
+    let packets = [
+        synthetic(TrackKind::Video, 0, 0, true),
+        synthetic(TrackKind::Audio, 0, 0, true),
+        synthetic(TrackKind::Video, 40, 0, false),
+    ];
+    let p = mux(&config, &packets, &dir, "hevc");
+    let bytes = std::fs::read(&p.path).unwrap();
+    assert!(
+        !find(&bytes, &[b"ftyp"])
+            .unwrap()
+            .windows(4)
+            .any(|w| w == b"avc1")
+    );
+    let moov = find(&bytes, &[b"moov"]).unwrap();
+    let t = traks(moov);
+    let stsd = [b"mdia", b"minf", b"stbl", b"stsd"];
+    let hvcc = find(t[0], &[stsd.as_slice(), &[b"hvc1", b"hvcC"]].concat());
+    assert_eq!(
+        hvcc.unwrap(),
+        config.video.as_ref().unwrap().record.as_slice()
+    );
+    let esds = find(t[1], &[stsd.as_slice(), &[b"mp4a", b"esds"]].concat()).unwrap();
+    // ES_Descriptor header (5) + ES_ID (2) + flags (1) + DecoderConfigDescriptor header (5).
+    assert_eq!(esds[4 + 13], 0x6B, "MPEG-1 audio objectTypeIndication");
+    // No DecoderSpecificInfo for MP3: the SLConfigDescriptor follows the 13-byte config.
+    assert_eq!(esds[4 + 13 + 13], 0x06);
+    // A lone MP3 frame lasts 1152 samples at 48 kHz: 24 ms.
+    let stts = find(t[1], &[b"mdia", b"minf", b"stbl", b"stts"]).unwrap();
+    assert_eq!(&stts[4..16], [0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 24]);
+}
+
+#[test]
+fn refuses_what_the_file_cannot_hold() {
+    let dir = scratch("mp4-refuse");
+    let config = synthetic_config(Some(VideoCodec::H264), None);
+    let options = MuxOptions::default();
+    let open = FileOpen {
+        dir: &dir,
+        stream_name: "x",
+        start_time_s: 0,
+        config: &config,
+        options: &options,
+    };
+    let mut m = Mp4Muxer::open(&open).unwrap();
+    let err = m
+        .write(&synthetic(TrackKind::Audio, 0, 0, true))
+        .unwrap_err();
+    assert!(err.to_string().contains("no audio configuration"), "{err}");
+    m.write(&synthetic(TrackKind::Video, 40, 0, true)).unwrap();
+    let err = m
+        .write(&synthetic(TrackKind::Video, 0, 0, true))
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("video sample 2: dts_90k 0"),
+        "{err}"
+    );
+    // The refused packets left no trace: the file holds the one good sample.
+    let p = Box::new(m)
+        .finish(&FileClose {
+            base_name: "x".to_string(),
+        })
+        .unwrap();
+    let bytes = std::fs::read(&p.path).unwrap();
+    let stsz = find(
+        &bytes,
+        &[b"moov", b"trak", b"mdia", b"minf", b"stbl", b"stsz"],
+    )
+    .unwrap();
+    assert_eq!(&stsz[8..12], 1u32.to_be_bytes());
+    let empty = CodecConfig::default();
+    let open = FileOpen {
+        config: &empty,
+        ..open
+    };
+    assert!(Mp4Muxer::open(&open).is_err());
 }
