@@ -20,8 +20,8 @@
 //!
 //! Boxes are written here rather than with a crate: the `mp4` crate rebuilds avcC and the
 //! AudioSpecificConfig and writes no edit lists (DEPENDENCIES.md), and `mp4-atom` would still
-//! leave the sample tables and layout to us; owning ~600 lines gives deterministic bytes with no
-//! young API pinned. Packets stream into a [`Spool`] while only the sample index stays in
+//! leave the sample tables and layout to us; the boxes themselves are ~300 lines more, and
+//! owning them gives deterministic bytes with no young API pinned. Packets stream into a [`Spool`] while only the sample index stays in
 //! memory; [`Muxer::finish`] writes `ftyp` + `moov` (its chunk offsets computed knowing its own
 //! size) + the `mdat` header, then copies the spool after them into an [`OutFile`].
 //!
@@ -103,7 +103,7 @@ impl Mp4Muxer {
     }
 
     /// The `ftyp` box (ISO/IEC 14496-12 §4.3), with the brands ffmpeg writes for MP4.
-    fn ftyp(&self, negative_offsets: bool) -> Vec<u8> {
+    fn ftyp(&self, negative_offsets: bool) -> Result<Vec<u8>> {
         let mut w = bmff::BoxWriter::new();
         w.open(b"ftyp");
         w.bytes(b"isom"); // major_brand
@@ -119,7 +119,7 @@ impl Mp4Muxer {
             w.bytes(b"iso4");
         }
         w.close();
-        w.finish().unwrap_or_default()
+        w.finish()
     }
 }
 
@@ -201,7 +201,7 @@ impl Muxer for Mp4Muxer {
             tracks.push((t, Entry::Audio(a)));
         }
         let plan = MoviePlan::new(tracks, self.start_time_s);
-        let ftyp = self.ftyp(plan.negative_offsets());
+        let ftyp = self.ftyp(plan.negative_offsets())?;
 
         // The moov's size does not depend on the offsets it holds, only on their width.
         let head_len = |moov_len: usize| (ftyp.len() + moov_len) as u64 + mdat_header_len;

@@ -119,7 +119,8 @@ impl TrackIndex {
         self.sizes.len() as u32
     }
 
-    /// Adds one sample. `chunk_offset` is its spool offset when it starts a new chunk.
+    /// Adds one sample. `chunk_offset` is its spool offset when it starts a new chunk (always
+    /// the case for a track's first sample).
     /// Validates before changing anything, so a refused sample leaves the index intact.
     pub fn push(
         &mut self,
