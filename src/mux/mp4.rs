@@ -21,9 +21,10 @@
 //! Boxes are written here rather than with a crate: the `mp4` crate rebuilds avcC and the
 //! AudioSpecificConfig and writes no edit lists (DEPENDENCIES.md), and `mp4-atom` would still
 //! leave the sample tables and layout to us; the boxes themselves are ~300 lines more, and
-//! owning them gives deterministic bytes with no young API pinned. Packets stream into a [`Spool`] while only the sample index stays in
-//! memory; [`Muxer::finish`] writes `ftyp` + `moov` (its chunk offsets computed knowing its own
-//! size) + the `mdat` header, then copies the spool after them into an [`OutFile`].
+//! owning them gives deterministic bytes with no young API pinned. Packets stream into a
+//! [`Spool`] while only the sample index stays in memory; [`Muxer::finish`] writes `ftyp` +
+//! `moov` (its chunk offsets computed knowing its own size) + the `mdat` header, then copies the
+//! spool after them into an [`OutFile`].
 //!
 //! Chunks follow arrival order: a new chunk starts when the track changes, or when the current
 //! one spans half a second of decode time or 1 MiB, so audio and video interleave as they were
@@ -31,7 +32,10 @@
 //!
 //! Timescales: each track uses 1000 when every DTS and composition offset is a whole
 //! millisecond (FLV and RTMP sources), else 90000, so every timestamp survives exactly; the
-//! movie uses 1000 when all tracks do. See [`plan`] for the edit lists.
+//! movie uses 1000 when all tracks do. See [`plan`] for the edit lists. Composition offsets
+//! are written as received (`ctts` version 1 when one is negative), except when a sample would
+//! present before the track's first decode time, which no edit can express: then every offset
+//! of that track is raised by the same amount, so presentation times are still exact.
 
 use std::io::Write;
 
