@@ -142,7 +142,10 @@ impl CodecConfig {
                     out.push(format!("audio codec {:?} vs {:?}", a.codec, b.codec));
                 }
                 if a.sample_rate != b.sample_rate {
-                    out.push(format!("sample rate {} vs {}", a.sample_rate, b.sample_rate));
+                    out.push(format!(
+                        "sample rate {} vs {}",
+                        a.sample_rate, b.sample_rate
+                    ));
                 }
                 if a.channels != b.channels {
                     out.push(format!("channels {} vs {}", a.channels, b.channels));
@@ -184,11 +187,7 @@ impl Packet {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Damage {
     /// Bytes skipped to resynchronise, with the byte offset where the damage began.
-    Skipped {
-        offset: u64,
-        len: u64,
-        what: String,
-    },
+    Skipped { offset: u64, len: u64, what: String },
     /// The input ended inside a unit (tag, message); what was valid before is kept.
     Truncated { offset: u64, what: String },
     /// A timestamp jump that was repaired to keep the timeline monotonic.

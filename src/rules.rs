@@ -436,7 +436,10 @@ impl Engine {
             session.offset_90k = at - first;
         }
 
-        let file = self.file.as_mut().expect("a file is open after the checks above");
+        let file = self
+            .file
+            .as_mut()
+            .expect("a file is open after the checks above");
         if track == TrackKind::Video {
             if file.awaiting_keyframe && !keyframe {
                 return Placement::DropBeforeKeyframe;

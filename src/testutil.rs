@@ -5,7 +5,9 @@ use std::process::Command;
 
 /// The committed fixtures directory.
 pub fn testdata(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata")
+        .join(name)
 }
 
 /// A fresh scratch directory for one test.
@@ -45,7 +47,10 @@ pub struct ProbePacket {
 pub fn probe_packets(path: &Path) -> Vec<ProbePacket> {
     let out = Command::new("ffprobe")
         .args(["-v", "error", "-show_packets", "-show_data_hash", "MD5"])
-        .args(["-show_entries", "packet=codec_type,pts_time,dts_time,size,flags,data_hash"])
+        .args([
+            "-show_entries",
+            "packet=codec_type,pts_time,dts_time,size,flags,data_hash",
+        ])
         .args(["-of", "json"])
         .arg(path)
         .output()

@@ -13,5 +13,9 @@ pub fn open_path(path: &Path, _opts: &InputOptions) -> Result<PendingSession, In
 }
 
 pub fn open_stdin(_opts: &InputOptions) -> Result<PendingSession, InputError> {
-    Err(InputError::new("-", None, "FLV reading is not available yet"))
+    Err(InputError::new(
+        "-",
+        None,
+        "FLV reading is not available yet",
+    ))
 }

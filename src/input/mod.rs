@@ -233,6 +233,9 @@ mod tests {
         assert_eq!(time_from_file_name(p), Some(1_585_829_187_000));
         // Neither 10 nor 13 digits: not a time.
         assert_eq!(time_from_file_name(Path::new("cam-12345.flv")), None);
-        assert_eq!(stream_from_file_name(Path::new("cam-12345.flv")), "cam-12345");
+        assert_eq!(
+            stream_from_file_name(Path::new("cam-12345.flv")),
+            "cam-12345"
+        );
     }
 }

@@ -3,8 +3,8 @@
 
 use super::{gcd, reduce};
 
-/// Candidate rates: 360 steps of 1/12 fps, 30 NTSC-style rates, 3 high NTSC rates, 6 exact
-/// rates; each ×12×1001 (`get_std_framerate`).
+/// Candidate rates, in units of 1/(12×1001) fps (`get_std_framerate`): 1/12 to 30 fps in
+/// steps of 1/12, 31 to 60 fps, 80, 120 and 240 fps, then 24, 30, 60, 12, 15 and 48 × 1000/1001.
 const STD_RATES: usize = 30 * 12 + 30 + 3 + 6;
 
 fn std_framerate(i: usize) -> i64 {
@@ -65,19 +65,19 @@ pub(super) fn guess(
     let mut last: Option<i64> = None;
     let first = *dts.first()?;
     for &ts in dts {
-        if count >= max_deltas || (ts - first) as f64 * tb >= limit_s {
+        if count >= max_deltas || ts.saturating_sub(first) as f64 * tb >= limit_s {
             break;
         }
         if let Some(l) = last.filter(|&l| ts > l) {
             let t = ts as f64 * tb;
-            let duration = ts - l;
+            let duration = ts.saturating_sub(l);
             for (i, fit) in fits.iter_mut().enumerate() {
                 if fit.squares[0] < 1e10 {
                     fit.add(t * std_framerate(i) as f64 / (1001.0 * 12.0));
                 }
             }
             count += 1;
-            sum += duration;
+            sum = sum.saturating_add(duration);
             // Every 10 deltas, rates that fit neither grid are dropped.
             if count.is_multiple_of(10) {
                 for fit in &mut fits {

@@ -258,3 +258,110 @@ fn serialises_in_spec_order() {
         "{json}"
     );
 }
+
+/// Video DTS in ms of short x264 encodes muxed to FLV by ffmpeg 5.1, with the `r_frame_rate`
+/// ffprobe reported for the FLV and for its MP4 remux.
+#[test]
+fn frame_rate_guess_matches_ffprobe() {
+    let cases: &[(&[i64], (i64, i64))] = &[
+        // 30 fps, 6 frames: too few to settle on 30/1.
+        (&[0, 33, 67, 100, 133, 167], (359, 12)),
+        // 24 fps, 5 frames.
+        (&[0, 41, 83, 125, 166], (24000, 1001)),
+        // 30000/1001, 41 frames.
+        (
+            &[
+                0, 34, 67, 100, 134, 167, 200, 234, 267, 301, 334, 367, 401, 434, 467, 501, 534,
+                568, 601, 634, 668, 701, 734, 768, 801, 834, 868, 901, 935, 968, 1001, 1035, 1068,
+                1101, 1135, 1168, 1201, 1235, 1268, 1302, 1335,
+            ],
+            (30000, 1001),
+        ),
+    ];
+    for (dts_ms, want) in cases {
+        assert_eq!(
+            rfps::guess(dts_ms, 1000, 40, 90.0),
+            Some(*want),
+            "{dts_ms:?}"
+        );
+        let dts_90k: Vec<i64> = dts_ms.iter().map(|d| d * 90).collect();
+        assert_eq!(
+            rfps::guess(&dts_90k, 90_000, 20, 5.0),
+            Some(*want),
+            "{dts_ms:?}"
+        );
+    }
+    // Constant 40 ms: the GCD rule.
+    let dts: Vec<i64> = (0..41).map(|i| i * 40).collect();
+    assert_eq!(rfps::guess(&dts, 1000, 40, 90.0), Some((25, 1)));
+    // One frame: no guess.
+    assert_eq!(rfps::guess(&[0], 1000, 40, 90.0), None);
+    assert_eq!(rfps::guess(&[], 1000, 40, 90.0), None);
+}
+
+#[test]
+fn other_codecs_and_edge_cases() {
+    let hvcc = "0101600000009000000000003cf000fcfdf8f800000f03a00001001840010c01ffff01600000030090000003000003003c959809a10001002b42010101600000030090000003000003003ca00a880c1c9265959a4932bc05a020000003002000000303c1a2000100074401c172b46240";
+    let record: Vec<u8> = (0..hvcc.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hvcc[i..i + 2], 16).unwrap())
+        .collect();
+    let config = CodecConfig {
+        video: Some(VideoConfig {
+            codec: VideoCodec::Hevc,
+            record,
+            width: 0,
+            height: 0,
+            flv_signal: FlvVideoSignal::Enhanced,
+        }),
+        audio: Some(AudioConfig {
+            codec: AudioCodec::Mp3,
+            specific: Vec::new(),
+            sample_rate: 22050,
+            channels: 1,
+            flv_sound_byte: 0x2a,
+        }),
+    };
+    // No packets at all: nothing to divide by, nothing to panic about.
+    let info = describe(Format::Mp4, 100, &config, &FileStats::default());
+    assert_eq!(info.format.duration, "0.000000");
+    assert_eq!(info.format.bit_rate, None);
+    assert_eq!(info.streams[0].codec_name, "hevc");
+    assert_eq!(
+        (info.streams[0].width, info.streams[0].height),
+        (Some(330), Some(186))
+    );
+    assert_eq!(info.streams[0].bit_rate, None);
+    assert_eq!(info.streams[1].codec_name, "mp3");
+    assert_eq!(
+        (info.streams[1].sample_rate, info.streams[1].channels),
+        (Some(22050), Some(1))
+    );
+    // 30 fps video in 90 kHz, constant: timescale / delta in MP4.
+    let mut stats = FileStats::default();
+    for i in 0..10 {
+        stats.add(&Packet {
+            track: TrackKind::Video,
+            dts_90k: i * 3000,
+            cts_90k: 0,
+            keyframe: i == 0,
+            data: vec![0; 100],
+        });
+    }
+    let info = describe(Format::Mp4, 2000, &config, &stats);
+    assert_eq!(info.streams[0].r_frame_rate.as_deref(), Some("30/1"));
+    assert_eq!(info.format.duration, "0.333333");
+    assert_eq!(info.streams[0].bit_rate, Some(24000));
+    assert_eq!(stats.video.keyframes, 1);
+    // Audio only: index 0; no r_frame_rate, width or height in the JSON.
+    let audio_only = CodecConfig {
+        video: None,
+        audio: config.audio.clone(),
+    };
+    let info = describe(Format::Flv, 10, &audio_only, &FileStats::default());
+    let json = serde_json::to_string(&info.streams).unwrap();
+    assert_eq!(
+        json,
+        r#"[{"index":0,"codec_type":"audio","codec_name":"mp3","channels":1,"sample_rate":22050}]"#
+    );
+}

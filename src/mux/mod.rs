@@ -62,7 +62,9 @@ impl FromStr for Format {
             "hls" | "m3u8" => Ok(Format::Hls),
             "mp4" => Ok(Format::Mp4),
             "flv" => Ok(Format::Flv),
-            other => Err(format!("unknown format '{other}' (expected hls, mp4 or flv)")),
+            other => Err(format!(
+                "unknown format '{other}' (expected hls, mp4 or flv)"
+            )),
         }
     }
 }

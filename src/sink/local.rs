@@ -18,10 +18,7 @@ static TEMP_SEQ: AtomicU64 = AtomicU64::new(0);
 /// A unique hidden temporary path in `dir`, derived from `hint` (e.g. the file's stem).
 pub fn temp_path(dir: &Path, hint: &str, suffix: &str) -> PathBuf {
     let n = TEMP_SEQ.fetch_add(1, Ordering::Relaxed);
-    dir.join(format!(
-        ".{hint}.{}-{n}.{suffix}",
-        std::process::id()
-    ))
+    dir.join(format!(".{hint}.{}-{n}.{suffix}", std::process::id()))
 }
 
 /// A file being written under a temporary name: counts its bytes and hashes them (MD5 is the
@@ -130,10 +127,7 @@ pub struct Committed {
 /// and the existing file kept; with different bytes, nothing is replaced and an error says so.
 pub fn commit(temp: &Path, final_path: &Path, len: u64, md5: &[u8; 16]) -> Result<Outcome> {
     if let Ok(meta) = fs::metadata(final_path) {
-        let same = meta.len() == len
-            && md5_of_file(final_path)
-                .map(|m| &m == md5)
-                .unwrap_or(false);
+        let same = meta.len() == len && md5_of_file(final_path).map(|m| &m == md5).unwrap_or(false);
         let _ = fs::remove_file(temp);
         if same {
             return Ok(Outcome::Unchanged);
@@ -144,9 +138,8 @@ pub fn commit(temp: &Path, final_path: &Path, len: u64, md5: &[u8; 16]) -> Resul
             final_path.display()
         );
     }
-    fs::rename(temp, final_path).with_context(|| {
-        format!("renaming {} to {}", temp.display(), final_path.display())
-    })?;
+    fs::rename(temp, final_path)
+        .with_context(|| format!("renaming {} to {}", temp.display(), final_path.display()))?;
     if let Some(dir) = final_path.parent() {
         // Make the rename itself durable.
         if let Ok(d) = File::open(dir) {
