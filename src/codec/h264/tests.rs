@@ -129,6 +129,9 @@ fn sps_details() {
     let sps = parse_sps(&cfg.sps[0]).unwrap();
     assert!(sps.frame_mbs_only);
     assert_eq!((sps.coded_width, sps.coded_height), (320, 240));
+    // x264 writes VUI timing in fields: 25 fps = time_scale 50 / num_units_in_tick 1.
+    assert_eq!(sps.timing, Some((1, 50)));
+    assert!(!sps.fixed_frame_rate);
     let push = parse_sps(&parse_avcc(&hex(RECORDS[2].0)).unwrap().sps[0]).unwrap();
     assert_eq!((push.coded_width, push.coded_height), (160, 128));
     let inter = parse_sps(&parse_avcc(&hex(RECORDS[6].0)).unwrap().sps[0]).unwrap();
