@@ -364,3 +364,6 @@ impl<R: Read + Send> SessionReader for FlvSession<R> {
         self.tags.position()
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -370,3 +370,104 @@ fn random_damage_never_panics() {
         }
     }
 }
+
+#[test]
+fn opening_names_the_stream_and_its_wall_clock() {
+    let path = testutil::testdata("studio-1764072000.flv");
+    let s = open_path(&path, &InputOptions::default()).unwrap();
+    assert_eq!(s.info.key.to_string(), "live/studio");
+    assert_eq!(s.info.wall_start_ms, 1_764_072_000_000);
+    assert_eq!(s.info.wall_clock, WallClockSource::FileName);
+    assert!(s.info.warnings.is_empty());
+    assert_eq!(s.size_hint, Some(461_170));
+    let mut r = s.open().unwrap();
+    assert!(r.config().video.is_some() && r.config().audio.is_some());
+    let mut n = 0;
+    while r.next_event().unwrap().is_some() {
+        n += 1;
+    }
+    assert_eq!(n, 750 + 1293);
+    assert_eq!(r.position(), 461_170);
+
+    let opts = InputOptions {
+        app: Some("tv".into()),
+        stream: Some("news".into()),
+        vdoid: Some("v1".into()),
+        start_time_ms: Some(1_000),
+    };
+    let s = open_path(&path, &opts).unwrap();
+    assert_eq!(s.info.key.to_string(), "tv/news?vdoid=v1");
+    assert_eq!(
+        (s.info.wall_start_ms, s.info.wall_clock),
+        (1_000, WallClockSource::Flag)
+    );
+}
+
+#[test]
+fn without_a_time_in_the_name_the_wall_clock_is_mtime_minus_duration() {
+    let dir = testutil::scratch("flv-mtime");
+    let path = dir.join("clip.flv");
+    std::fs::write(&path, fixture("silent-1764072000.flv")).unwrap();
+    let mtime = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_764_072_100);
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
+    let s = open_path(&path, &InputOptions::default()).unwrap();
+    assert_eq!(s.info.key.stream, "clip");
+    assert_eq!(s.info.wall_clock, WallClockSource::ModifiedTime);
+    // 500 frames at 25 fps: the last one 19.96 s after the first.
+    assert_eq!(s.info.wall_start_ms, 1_764_072_100_000 - 19_960);
+    assert_eq!(s.info.warnings.len(), 1);
+    assert!(
+        s.info.warnings[0].contains("modification time"),
+        "{:?}",
+        s.info.warnings
+    );
+
+    // A truncated tail: the duration is no longer readable from the last tag.
+    let bytes = fixture("silent-1764072000.flv");
+    std::fs::write(&path, &bytes[..bytes.len() - 100]).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
+    let s = open_path(&path, &InputOptions::default()).unwrap();
+    assert_eq!(s.info.wall_clock, WallClockSource::ModifiedTime);
+    assert!(s.info.wall_start_ms <= 1_764_072_100_000);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn stdin_without_flags_is_guessed_and_said_so() {
+    let s = open_stdin(&InputOptions::default()).unwrap();
+    assert_eq!(s.info.key.to_string(), "live/stdin");
+    assert_eq!(s.info.wall_clock, WallClockSource::ReadTime);
+    assert_eq!(s.info.warnings.len(), 2);
+    let opts = InputOptions {
+        stream: Some("cam".into()),
+        start_time_ms: Some(5),
+        ..InputOptions::default()
+    };
+    let s = open_stdin(&opts).unwrap();
+    assert_eq!(
+        (s.info.wall_start_ms, s.info.wall_clock),
+        (5, WallClockSource::Flag)
+    );
+    assert!(s.info.warnings.is_empty());
+}
+
+#[test]
+fn a_file_that_is_not_flv_is_an_error() {
+    let dir = testutil::scratch("flv-not");
+    let path = dir.join("notes-1764072000.flv");
+    std::fs::write(&path, b"FLX\x01\x05\x00\x00\x00\x09").unwrap();
+    let e = open_path(&path, &InputOptions::default()).unwrap_err();
+    assert_eq!(e.offset, Some(0));
+    assert!(e.to_string().contains("not an FLV file"), "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
