@@ -14,6 +14,7 @@ pub mod media;
 pub mod mediainfo;
 pub mod mux;
 pub mod record;
+pub mod report;
 pub mod rules;
 pub mod sink;
 #[doc(hidden)]

@@ -18,6 +18,7 @@ use crate::input::{self, InputOptions, PendingSession, SessionInfo};
 use crate::media::{CodecConfig, Damage, Event, StreamKey};
 use crate::mediainfo::{self, FileStats};
 use crate::mux::{self, FileClose, FileOpen, Format, MuxOptions, Muxer, Produced, SessionStart};
+use crate::report::{DamageMark, FileSpan, SessionSpan, StreamReport};
 use crate::rules::{self, Decision, Engine, Placement, Reason};
 use crate::sink::naming;
 
@@ -56,6 +57,8 @@ pub struct Summary {
     pub damage: usize,
     /// Inputs or streams that failed outright, with the error.
     pub failures: Vec<String>,
+    /// Per stream: sessions, files and damage, for `--json` and `--timeline`.
+    pub streams: Vec<StreamReport>,
 }
 
 /// Where the run's messages go: callbacks or the dry-run plan to `out` (stdout), everything
@@ -143,6 +146,7 @@ struct StreamRun<'o, 'w> {
     config: Arc<CodecConfig>,
     vdoid: Option<String>,
     io: &'o mut Outputs<'w>,
+    report: StreamReport,
 }
 
 fn record_stream(
@@ -160,6 +164,14 @@ fn record_stream(
         config: Arc::new(CodecConfig::default()),
         vdoid: key.vdoid.clone(),
         io,
+        report: StreamReport {
+            app: key.app.clone(),
+            stream: key.stream.clone(),
+            settings: (&opts.rules).into(),
+            sessions: Vec::new(),
+            files: Vec::new(),
+            damage: Vec::new(),
+        },
     };
     for (index, pending) in sessions.into_iter().enumerate() {
         let info = pending.info.clone();
@@ -188,8 +200,9 @@ fn record_stream(
         }
     }
     engine.finish();
-    run.apply(&mut engine, summary)?;
-    Ok(())
+    let result = run.apply(&mut engine, summary);
+    summary.streams.push(run.report);
+    result
 }
 
 fn record_session(
@@ -203,6 +216,12 @@ fn record_session(
     let mut started = false;
     let mut dropped = 0u64;
     let mut packets = 0u64;
+    // Session DTS of the first and the latest packet: places damage on the wall clock.
+    let mut first_dts_90k = None;
+    let mut last_dts_90k = 0;
+    let wall_of = |first: Option<i64>, last: i64| {
+        info.wall_start_ms + first.map_or(0, |f| crate::media::to_ms(last - f))
+    };
     let result = loop {
         let event = match reader.next_event() {
             Ok(Some(e)) => e,
@@ -219,7 +238,17 @@ fn record_session(
                     // A session begins at its first media packet (an empty dump is no push).
                     engine.begin_session(info.wall_start_ms, &run.config);
                     started = true;
+                    run.report.sessions.push(SessionSpan {
+                        input: info.input.clone(),
+                        index: info.index,
+                        vdoid: info.key.vdoid.clone(),
+                        wall_start_ms: info.wall_start_ms,
+                        wall_end_ms: info.wall_start_ms,
+                        packets: 0,
+                    });
                 }
+                first_dts_90k.get_or_insert(packet.dts_90k);
+                last_dts_90k = packet.dts_90k;
                 let placement = engine.packet(packet.track, packet.dts_90k, packet.keyframe);
                 run.apply(engine, summary)?;
                 match placement {
@@ -256,6 +285,11 @@ fn record_session(
             Event::Damage(d) => {
                 summary.damage += 1;
                 writeln!(run.io.log, "warning: {}: {d}", info.input)?;
+                run.report.damage.push(DamageMark {
+                    wall_ms: wall_of(first_dts_90k, last_dts_90k),
+                    input: info.input.clone(),
+                    what: d.to_string(),
+                });
             }
         }
     };
@@ -266,9 +300,18 @@ fn record_session(
             what: format!("{dropped} video packets before the first keyframe of a file"),
         };
         writeln!(run.io.log, "warning: {}: {d}", info.input)?;
+        run.report.damage.push(DamageMark {
+            wall_ms: wall_of(first_dts_90k, last_dts_90k),
+            input: info.input.clone(),
+            what: d.to_string(),
+        });
     }
     if started {
-        engine.end_session();
+        let end = engine.end_session();
+        if let Some(span) = run.report.sessions.last_mut() {
+            span.wall_end_ms = end.unwrap_or(span.wall_start_ms);
+            span.packets = packets - dropped;
+        }
     } else {
         writeln!(
             run.io.log,
@@ -292,12 +335,27 @@ impl StreamRun<'_, '_> {
                     reason,
                     wall_start_ms,
                     ..
-                } => self.open(reason, wall_start_ms)?,
+                } => {
+                    self.report.files.push(FileSpan {
+                        keys: Vec::new(),
+                        wall_start_ms,
+                        wall_end_ms: wall_start_ms,
+                        len_ms: 0,
+                        opened: reason,
+                        closed: Reason::EndOfInput,
+                        sessions: vec![self.report.sessions.len().saturating_sub(1)],
+                    });
+                    self.open(reason, wall_start_ms)?
+                }
                 Decision::Append {
                     file_len_90k,
                     wall_start_ms,
                     ..
                 } => {
+                    if let Some(span) = self.report.files.last_mut() {
+                        span.sessions
+                            .push(self.report.sessions.len().saturating_sub(1));
+                    }
                     if let Some(f) = self.file.as_mut() {
                         let s = SessionStart {
                             file_dts_90k: file_len_90k,
@@ -369,6 +427,17 @@ impl StreamRun<'_, '_> {
             return Ok(());
         };
         let base_name = naming::base_name(&self.key.stream, wall_start_ms, wall_end_ms);
+        if let Some(span) = self.report.files.last_mut() {
+            span.keys = self
+                .opts
+                .formats
+                .iter()
+                .map(|&f| naming::file_key(&self.key.app, &self.key.stream, f, &base_name))
+                .collect();
+            span.wall_end_ms = wall_end_ms;
+            span.len_ms = crate::media::to_ms(len_90k);
+            span.closed = reason;
+        }
         let close = FileClose {
             base_name: base_name.clone(),
         };
@@ -461,6 +530,7 @@ pub fn summary_json(summary: &Summary, exit_status: i32) -> String {
             "damage": summary.damage,
             "failures": summary.failures,
             "exit_status": exit_status,
+            "streams": summary.streams,
         }
     })
     .to_string()

@@ -454,11 +454,13 @@ impl Engine {
         }
     }
 
-    /// The running session ended; its file is held for a possible resume.
-    pub fn end_session(&mut self) {
-        if let Some(s) = self.session.take().filter(|s| s.first_dts_90k.is_some()) {
-            self.prev_wall_end_ms = Some(s.wall_end_ms());
-        }
+    /// The running session ended; its file is held for a possible resume. Returns the wall
+    /// clock of the end of the session's last packet (`None` for a session without packets).
+    pub fn end_session(&mut self) -> Option<i64> {
+        let s = self.session.take().filter(|s| s.first_dts_90k.is_some())?;
+        let end = s.wall_end_ms();
+        self.prev_wall_end_ms = Some(end);
+        Some(end)
     }
 
     /// No more sessions: the held file is closed.
