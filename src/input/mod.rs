@@ -167,24 +167,29 @@ fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
 }
 
 /// The stream name a file name implies: its stem without a trailing `-<unix time>` or
-/// `.<unix time>` (so `cam-1585829187.flv` is `cam`).
+/// `.<unix time>` (so `cam-1585829187.flv` is `cam`), or without both times of a recording's own
+/// name (`cam-1585829187-1585829324.flv` is `cam`).
 pub fn stream_from_file_name(path: &Path) -> String {
     let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    match split_unix_time(&stem) {
-        Some((name, _)) if !name.is_empty() => name.to_string(),
-        _ => stem,
+    let mut name = stem.as_str();
+    for _ in 0..2 {
+        match split_unix_time(name) {
+            Some((rest, _)) if !rest.is_empty() => name = rest,
+            _ => break,
+        }
     }
+    name.to_string()
 }
 
 /// A Unix time in a file name: a 10-digit second or 13-digit millisecond number standing alone
-/// (bounded by non-digits). The last such number wins. Returns Unix milliseconds.
+/// (bounded by non-digits). The first such number wins, so a recording's own name
+/// (`{stream}-{start}-{end}`) gives its start. Returns Unix milliseconds.
 pub fn time_from_file_name(path: &Path) -> Option<i64> {
     let stem = path.file_stem()?.to_string_lossy().into_owned();
     let bytes = stem.as_bytes();
-    let mut found = None;
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i].is_ascii_digit() {
@@ -194,15 +199,15 @@ pub fn time_from_file_name(path: &Path) -> Option<i64> {
             }
             let digits = &stem[start..i];
             match digits.len() {
-                10 => found = digits.parse::<i64>().ok().map(|s| s * 1000),
-                13 => found = digits.parse::<i64>().ok(),
+                10 => return digits.parse::<i64>().ok().map(|s| s * 1000),
+                13 => return digits.parse::<i64>().ok(),
                 _ => {}
             }
         } else {
             i += 1;
         }
     }
-    found
+    None
 }
 
 /// Splits `name-1585829187` or `name.1585829187` (10 or 13 digits) into name and time.
@@ -230,6 +235,10 @@ mod tests {
         assert_eq!(time_from_file_name(p), None);
         // SRS DVR style: the time is not at the end.
         let p = Path::new("livestream.1585829187000.flv");
+        assert_eq!(time_from_file_name(p), Some(1_585_829_187_000));
+        // A recording's own name: the start time, the stream without both times.
+        let p = Path::new("cam-1585829187-1585829324.flv");
+        assert_eq!(stream_from_file_name(p), "cam");
         assert_eq!(time_from_file_name(p), Some(1_585_829_187_000));
         // Neither 10 nor 13 digits: not a time.
         assert_eq!(time_from_file_name(Path::new("cam-12345.flv")), None);
