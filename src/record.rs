@@ -32,6 +32,28 @@ pub struct RecordOptions {
     pub dry_run: bool,
     pub explain: bool,
     pub callback_times: bool,
+    /// Streams recorded at once (at least 1).
+    pub jobs: usize,
+    /// `--shard K/N`: only the stream keys whose stable hash falls in shard K of N.
+    pub shard: Option<Shard>,
+}
+
+/// A stable hash-partition of stream keys, so N machines split a backfill with no coordination.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    pub index: u64,
+    pub count: u64,
+}
+
+impl Shard {
+    /// Whether a stream belongs to this shard: the first 8 bytes of MD5(`app/stream`), big
+    /// endian, modulo the shard count. Stable across machines, runs and versions.
+    pub fn owns(&self, app: &str, stream: &str) -> bool {
+        use md5::{Digest, Md5};
+        let digest = Md5::digest(format!("{app}/{stream}").as_bytes());
+        let h = u64::from_be_bytes(digest[..8].try_into().expect("8 bytes"));
+        h % self.count == self.index
+    }
 }
 
 /// One file the run produced (or, in a dry run, would produce).
@@ -66,7 +88,7 @@ pub struct Summary {
 pub struct Outputs<'a> {
     pub out: &'a mut dyn Write,
     pub log: &'a mut dyn Write,
-    pub progress: &'a dyn Progress,
+    pub progress: &'a (dyn Progress + Sync),
 }
 
 /// Progress reports; every method defaults to doing nothing.
@@ -116,17 +138,103 @@ pub fn run(
             }
         }
     }
-    for sessions in streams.into_values() {
-        let mut sessions = sessions;
-        // Stable: equal starts keep the order the inputs were given in.
-        sessions.sort_by_key(|s| s.info.wall_start_ms);
-        let key = sessions[0].info.key.clone();
-        if let Err(e) = record_stream(&key, sessions, opts, io, &mut summary) {
-            writeln!(io.log, "error: stream {key}: {e:#}")?;
-            summary.failures.push(format!("stream {key}: {e:#}"));
+    let groups: Vec<Vec<PendingSession>> = streams
+        .into_iter()
+        .filter(|((app, stream), _)| opts.shard.is_none_or(|s| s.owns(app, stream)))
+        .map(|(_, mut sessions)| {
+            // Stable: equal starts keep the order the inputs were given in.
+            sessions.sort_by_key(|s| s.info.wall_start_ms);
+            sessions
+        })
+        .collect();
+    if opts.jobs <= 1 || groups.len() <= 1 {
+        for sessions in groups {
+            record_group(sessions, opts, io, &mut summary)?;
         }
+    } else {
+        record_parallel(groups, opts, io, &mut summary)?;
     }
     Ok(summary)
+}
+
+fn record_group(
+    sessions: Vec<PendingSession>,
+    opts: &RecordOptions,
+    io: &mut Outputs<'_>,
+    summary: &mut Summary,
+) -> Result<()> {
+    let key = sessions[0].info.key.clone();
+    if let Err(e) = record_stream(&key, sessions, opts, io, summary) {
+        writeln!(io.log, "error: stream {key}: {e:#}")?;
+        summary.failures.push(format!("stream {key}: {e:#}"));
+    }
+    Ok(())
+}
+
+/// Streams are independent: `opts.jobs` workers take them in key order, and each stream's
+/// callbacks and messages are printed, in key order, once it is done, so the output does not
+/// depend on the number of jobs.
+fn record_parallel(
+    groups: Vec<Vec<PendingSession>>,
+    opts: &RecordOptions,
+    io: &mut Outputs<'_>,
+    summary: &mut Summary,
+) -> Result<()> {
+    use std::sync::Mutex;
+    use std::sync::mpsc;
+
+    let count = groups.len();
+    let queue = Mutex::new(groups.into_iter().enumerate());
+    let (done, results) = mpsc::channel::<(usize, Vec<u8>, Vec<u8>, Result<Summary>)>();
+    let progress = io.progress;
+    std::thread::scope(|scope| -> Result<()> {
+        for _ in 0..opts.jobs.min(count) {
+            let done = done.clone();
+            let queue = &queue;
+            scope.spawn(move || {
+                loop {
+                    let next = queue.lock().expect("queue lock").next();
+                    let Some((index, sessions)) = next else {
+                        break;
+                    };
+                    let (mut out, mut log) = (Vec::new(), Vec::new());
+                    let mut part = Summary::default();
+                    let result = record_group(
+                        sessions,
+                        opts,
+                        &mut Outputs {
+                            out: &mut out,
+                            log: &mut log,
+                            progress,
+                        },
+                        &mut part,
+                    )
+                    .map(|()| part);
+                    if done.send((index, out, log, result)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(done);
+        let mut pending = BTreeMap::new();
+        let mut next_to_print = 0;
+        for (index, out, log, result) in results {
+            pending.insert(index, (out, log, result));
+            while let Some((out, log, result)) = pending.remove(&next_to_print) {
+                io.log.write_all(&log)?;
+                io.out.write_all(&out)?;
+                io.out.flush()?;
+                let part = result?;
+                summary.files.extend(part.files);
+                summary.damage += part.damage;
+                summary.failures.extend(part.failures);
+                summary.streams.extend(part.streams);
+                next_to_print += 1;
+            }
+        }
+        Ok(())
+    })
 }
 
 /// An open recording file: one muxer per format, and what the callbacks need.

@@ -38,6 +38,8 @@ complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l slice -d 'Sli
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l period -d 'Recording period, consulted when a push resumes [default: none]' -r
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l splice-window -d 'Resumes within this gap are appended to the held file (0: never)' -r
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l hls-segment -d 'HLS target segment length' -r
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -s j -l jobs -d 'Streams recorded at once [default: the number of cores]' -r
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l shard -d 'Only this share of the streams: K of N (0-based), by a stable hash' -r
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l config -d 'Read settings from a TOML file (the flags\' names; flags and env win)' -r -F
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l dry-run -d 'Decide and print the files, write nothing'
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l explain -d 'Print every decision with its reason on stderr'

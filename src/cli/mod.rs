@@ -15,7 +15,7 @@ use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::input::InputOptions;
 use crate::mux::{Format, MuxOptions};
-use crate::record::{self, Outputs, RecordOptions};
+use crate::record::{self, Outputs, RecordOptions, Shard};
 use crate::rules;
 
 mod progress;
@@ -118,6 +118,14 @@ pub struct RecordArgs {
     /// Add starttime and endtime to HLS callbacks
     #[arg(env = "KLS_REC_CALLBACK_TIMES", long)]
     pub callback_times: bool,
+
+    /// Streams recorded at once [default: the number of cores]
+    #[arg(env = "KLS_REC_JOBS", short = 'j', long, value_name = "N")]
+    pub jobs: Option<usize>,
+
+    /// Only this share of the streams: K of N (0-based), by a stable hash
+    #[arg(env = "KLS_REC_SHARD", long, value_name = "K/N", value_parser = parse_shard)]
+    pub shard: Option<Shard>,
 
     #[command(flatten)]
     pub common: CommonArgs,
@@ -335,8 +343,32 @@ pub fn record_settings(args: RecordArgs) -> Result<(Vec<String>, InputOptions, R
         dry_run: args.dry_run,
         explain: args.explain,
         callback_times: args.callback_times,
+        jobs: args
+            .jobs
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .max(1),
+        shard: args.shard,
     };
     Ok((args.inputs, input_opts, opts))
+}
+
+/// `--shard K/N`: shard K (0-based) of N.
+pub fn parse_shard(s: &str) -> Result<Shard, String> {
+    let (k, n) = s
+        .split_once('/')
+        .ok_or_else(|| format!("'{s}' is not K/N (like 0/3)"))?;
+    let (index, count): (u64, u64) = (
+        k.trim()
+            .parse()
+            .map_err(|_| format!("'{s}': K is not a number"))?,
+        n.trim()
+            .parse()
+            .map_err(|_| format!("'{s}': N is not a number"))?,
+    );
+    if count == 0 || index >= count {
+        return Err(format!("'{s}': K must be below N (shards are 0 to N-1)"));
+    }
+    Ok(Shard { index, count })
 }
 
 /// Durations like `6h`, `3m`, `90s`, `1h30m`, `500ms`; a bare number is seconds.
@@ -500,6 +532,14 @@ mod tests {
             "2020-04-02",
         ] {
             assert!(parse_time_ms(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn shards() {
+        assert_eq!(parse_shard("1/3"), Ok(Shard { index: 1, count: 3 }));
+        for bad in ["3/3", "1", "a/3", "0/0", "-1/3"] {
+            assert!(parse_shard(bad).is_err(), "{bad}");
         }
     }
 
