@@ -283,9 +283,8 @@ fn run_record(args: RecordArgs) -> Result<i32> {
         json: args.common.json,
     };
     let (inputs, input_opts, opts) = record_settings(args)?;
-    let stdout = io::stdout();
-    let mut out = stdout.lock();
     let bars = progress::Bars::new(!common.quiet && io::stderr().is_terminal());
+    let mut out = bars.out();
     let mut log = bars.log();
     let summary = record::run(
         &inputs,
