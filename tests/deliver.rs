@@ -593,3 +593,65 @@ fn a_second_run_is_locked_out_until_the_first_ends() {
     drop(first);
     OutputLock::acquire(&root, false).unwrap();
 }
+
+/// A server that accepts connections and never answers, for `secs` seconds.
+fn silent_server(secs: u64) -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    l.set_nonblocking(true).unwrap();
+    std::thread::spawn(move || {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        let mut held = Vec::new();
+        while Instant::now() < deadline {
+            match l.accept() {
+                Ok((c, _)) => held.push(c),
+                Err(_) => std::thread::sleep(Duration::from_millis(10)),
+            }
+        }
+    });
+    port
+}
+
+#[test]
+fn a_hanging_s3_endpoint_times_out() {
+    let port = silent_server(10);
+    let dir = scratch("deliver-s3-hang");
+    let up = uploader(&format!("http://127.0.0.1:{port}"), "s3://media").with_options(S3Options {
+        request_timeout: Duration::from_millis(300),
+        retry: RetryPolicy::quick(2),
+        ..test_options()
+    });
+    let (p, m) = write_file(&dir, "x.flv", b"x");
+    let started = Instant::now();
+    let e = format!("{:#}", up.upload(&p, "record/x.flv", m).unwrap_err());
+    assert!(started.elapsed() < Duration::from_secs(5), "{e}");
+    assert!(e.contains("timed out"), "{e}");
+    assert!(e.contains("after 2 attempts"), "{e}");
+}
+
+#[test]
+fn a_hanging_callback_endpoint_times_out_into_the_spool() {
+    let port = silent_server(10);
+    let root = scratch("deliver-http-hang");
+    let lock = OutputLock::acquire(&root, false).unwrap();
+    let p = Poster::new(
+        &format!("http://127.0.0.1:{port}/cb"),
+        Timeouts {
+            connect: Duration::from_millis(300),
+            total: Duration::from_millis(300),
+        },
+        RetryPolicy::quick(2),
+    )
+    .unwrap();
+    let sender = CallbackSender::new(&lock, p).unwrap();
+    let started = Instant::now();
+    let Sent::Spooled { error } = sender.send(CALLBACK).unwrap() else {
+        panic!("expected a spooled callback");
+    };
+    assert!(started.elapsed() < Duration::from_secs(5), "{error}");
+    assert!(error.contains("timed out"), "{error}");
+    assert_eq!(
+        std::fs::read_to_string(sender.spool_path()).unwrap(),
+        format!("{CALLBACK}\n")
+    );
+}

@@ -37,6 +37,7 @@ const REPLY_QUOTE_MAX: usize = 200;
 pub struct Poster {
     url: String,
     agent: ureq::Agent,
+    timeouts: Timeouts,
     retry: RetryPolicy,
 }
 
@@ -83,6 +84,7 @@ impl Poster {
         Ok(Poster {
             url: url.to_string(),
             agent: config.into(),
+            timeouts,
             retry,
         })
     }
@@ -113,7 +115,7 @@ impl Poster {
         let mut reply = match reply {
             Ok(r) => r,
             Err(e) => {
-                let message = describe_error(&e);
+                let message = describe_error(&e, &self.timeouts);
                 let error = PostError {
                     status: None,
                     message,
@@ -151,7 +153,7 @@ impl Poster {
 }
 
 /// ureq's error in words an operator can act on.
-fn describe_error(e: &ureq::Error) -> String {
+fn describe_error(e: &ureq::Error, limits: &Timeouts) -> String {
     match e {
         ureq::Error::Io(io) => match io.kind() {
             std::io::ErrorKind::ConnectionRefused => "connection refused".to_string(),
@@ -159,7 +161,10 @@ fn describe_error(e: &ureq::Error) -> String {
             std::io::ErrorKind::TimedOut => "timed out".to_string(),
             _ => io.to_string(),
         },
-        ureq::Error::Timeout(t) => format!("timed out ({t})"),
+        ureq::Error::Timeout(ureq::Timeout::Connect) => {
+            format!("connecting timed out after {:?}", limits.connect)
+        }
+        ureq::Error::Timeout(_) => format!("timed out after {:?}", limits.total),
         ureq::Error::HostNotFound => "host not found".to_string(),
         other => other.to_string(),
     }

@@ -22,7 +22,6 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use md5::{Digest, Md5};
 use s3::bucket::Bucket;
-use s3::creds::Credentials;
 use s3::error::S3Error;
 use s3::region::Region;
 use s3::serde_types::Part;
@@ -31,8 +30,10 @@ use super::retry::{Attempt, GaveUp, RetryPolicy, retry};
 use crate::mux::Produced;
 use crate::sink::local::{hex, md5_of_file};
 
+mod credentials;
 mod target;
 
+pub use credentials::S3Credentials;
 pub use target::{Target, default_path_style};
 
 /// S3's smallest part (all but the last) and its largest part count.
@@ -41,62 +42,6 @@ const MAX_PARTS: u64 = 10_000;
 
 /// Name of the user metadata holding the object's MD5 (sent as `x-amz-meta-md5`).
 const META_MD5: &str = "md5";
-
-/// Access keys, from the environment only. `Debug` never shows them.
-#[derive(Clone)]
-pub struct S3Credentials {
-    access_key: String,
-    secret_key: String,
-    session_token: Option<String>,
-}
-
-impl fmt::Debug for S3Credentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("S3Credentials { .. }")
-    }
-}
-
-impl S3Credentials {
-    pub fn new(access_key: &str, secret_key: &str, session_token: Option<&str>) -> S3Credentials {
-        S3Credentials {
-            access_key: access_key.to_string(),
-            secret_key: secret_key.to_string(),
-            session_token: session_token.map(str::to_owned),
-        }
-    }
-
-    /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and optionally `AWS_SESSION_TOKEN`.
-    pub fn from_env() -> Result<S3Credentials> {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        match (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY")) {
-            (Some(a), Some(s)) => Ok(S3Credentials::new(
-                &a,
-                &s,
-                var("AWS_SESSION_TOKEN").as_deref(),
-            )),
-            _ => bail!(
-                "uploading needs credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY \
-                 in the environment"
-            ),
-        }
-    }
-
-    /// Removes the keys from a message that might quote them (a server's error body).
-    fn scrub(&self, message: &str) -> String {
-        let mut m = message.to_string();
-        let secrets = [Some(&self.access_key), Some(&self.secret_key)];
-        for s in secrets
-            .into_iter()
-            .chain([self.session_token.as_ref()])
-            .flatten()
-        {
-            if s.len() >= 4 {
-                m = m.replace(s.as_str(), "[redacted]");
-            }
-        }
-        m
-    }
-}
 
 /// Tuning of uploads.
 #[derive(Clone, Debug)]
@@ -204,14 +149,7 @@ impl Uploader {
                 (region, shown)
             }
         };
-        let creds = Credentials::new(
-            Some(&credentials.access_key),
-            Some(&credentials.secret_key),
-            None,
-            credentials.session_token.as_deref(),
-            None,
-        )
-        .map_err(|e| anyhow::anyhow!("S3 credentials: {e}"))?;
+        let creds = credentials.to_rust_s3()?;
         let mut bucket = Bucket::new(&target.bucket, region, creds)
             .map_err(|e| anyhow::anyhow!("S3 bucket {}: {e}", target.bucket))?;
         if path_style.unwrap_or_else(|| endpoint.is_some_and(default_path_style)) {
@@ -312,7 +250,8 @@ impl Uploader {
     fn head_matches(&self, object: &str, md5: &[u8; 16], size: u64) -> Result<bool> {
         let head = self.retrying(|| match self.bucket.head_object(object) {
             Ok((h, _)) => Ok(Some(h)),
-            Err(S3Error::HttpFailWithBody(404, _)) => Ok(None),
+            // 403: without s3:ListBucket, AWS answers a HEAD of a missing key so.
+            Err(S3Error::HttpFailWithBody(404 | 403, _)) => Ok(None),
             Err(e) => Err(e),
         })?;
         let Some(head) = head else {
@@ -373,13 +312,18 @@ impl Uploader {
             .max(size.div_ceil(MAX_PARTS));
         let upload = self.retrying(|| bucket.initiate_multipart_upload(object, content_type))?;
         let id = upload.upload_id;
-        let sent = self.send_parts(local, object, &id, part_size, content_type, md5);
-        let completed = sent.and_then(|parts| {
-            self.retrying(|| {
-                self.bucket
-                    .complete_multipart_upload(object, &id, parts.clone())
-                    .map(|_| ())
-            })
+        let parts = match self.send_parts(local, object, &id, part_size, content_type, md5) {
+            Ok(p) => p,
+            Err(e) => {
+                // Best effort: parts left behind are billed until a lifecycle rule removes them.
+                let _ = self.bucket.abort_upload(object, &id);
+                return Err(e);
+            }
+        };
+        let completed = self.retrying(|| {
+            self.bucket
+                .complete_multipart_upload(object, &id, parts.clone())
+                .map(|_| ())
         });
         if let Err(e) = completed {
             // A lost reply to a completion that did happen: the object is there and whole.
