@@ -283,6 +283,21 @@ fn s3_uploads_are_exact_idempotent_and_survive_an_outage() {
     assert_eq!(again.len(), 2, "{again:#?}");
     assert!(again.iter().all(|m| m.starts_with("HEAD ")), "{again:#?}");
 
+    // Other bytes under an existing key: refused, as local files are, and nothing is sent.
+    let (other_path, other_md5) = write_file(&local, "other.flv", b"other bytes");
+    let before = proxy.methods().len();
+    let e = format!(
+        "{:#}",
+        up.upload(&other_path, small_key, other_md5).unwrap_err()
+    );
+    assert!(
+        e.contains(
+            "already holds a different object under backfill/record/live/cam/flv/cam-1-2.flv"
+        ),
+        "{e}"
+    );
+    assert_eq!(proxy.methods().len(), before + 1);
+
     // A file that changed since its MD5 was taken is refused.
     let e = up
         .upload(&small_path, "record/live/cam/flv/other.flv", big_md5)

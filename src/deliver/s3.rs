@@ -5,7 +5,8 @@
 //! - Object key: `PREFIX/` + the `record/…` key, never with an empty or `..` segment.
 //! - Idempotent: a `HeadObject` first; an object whose content MD5 equals the local file's is
 //!   not sent again. The MD5 is read from `x-amz-meta-md5`, which every upload stores (a
-//!   multipart ETag is not an MD5), or from a single-part ETag.
+//!   multipart ETag is not an MD5), or from a single-part ETag. An object with other (or
+//!   unknowable) content is never overwritten, as local files are not (SPEC §3).
 //! - Integrity: every PUT carries `Content-MD5` (checked by the server); the local file is hashed
 //!   as it is read and must still match the MD5 computed when it was written.
 //! - Retries: each request (HEAD, PUT, each part, completion) is retried on network errors,
@@ -75,6 +76,14 @@ pub enum UploadOutcome {
     Uploaded,
     /// An object with the same content MD5 was already there; nothing was sent.
     AlreadyPresent,
+}
+
+/// The object under a key, seen from the local file.
+enum Remote {
+    Absent,
+    Same,
+    /// Holds other bytes (or bytes whose MD5 cannot be known): what HEAD said.
+    Different(String),
 }
 
 /// Uploads files under one `s3://BUCKET[/PREFIX]`.
@@ -231,8 +240,13 @@ impl Uploader {
         let size = std::fs::metadata(local)
             .with_context(|| format!("reading {}", local.display()))?
             .len();
-        if self.head_matches(object, md5, size)? {
-            return Ok(UploadOutcome::AlreadyPresent);
+        match self.remote(object, md5, size)? {
+            Remote::Absent => {}
+            Remote::Same => return Ok(UploadOutcome::AlreadyPresent),
+            Remote::Different(what) => bail!(
+                "the bucket already holds a different object under {object} ({what}); kls-rec \
+                 never overwrites a recording (remove it or choose another prefix)"
+            ),
         }
         // rust-s3 sends x-amz-meta-* headers only with PutObject and CreateMultipartUpload.
         let mut meta_bucket = (*self.bucket).clone();
@@ -246,8 +260,8 @@ impl Uploader {
         Ok(UploadOutcome::Uploaded)
     }
 
-    /// Whether the object exists with this content (HEAD; a 404 is "no").
-    fn head_matches(&self, object: &str, md5: &[u8; 16], size: u64) -> Result<bool> {
+    /// What the bucket holds under `object` compared with the local file (one HEAD).
+    fn remote(&self, object: &str, md5: &[u8; 16], size: u64) -> Result<Remote> {
         let head = self.retrying(|| match self.bucket.head_object(object) {
             Ok((h, _)) => Ok(Some(h)),
             // 403: without s3:ListBucket, AWS answers a HEAD of a missing key so.
@@ -255,7 +269,7 @@ impl Uploader {
             Err(e) => Err(e),
         })?;
         let Some(head) = head else {
-            return Ok(false);
+            return Ok(Remote::Absent);
         };
         let want = hex(md5);
         let meta = head
@@ -267,12 +281,18 @@ impl Uploader {
             .e_tag
             .as_deref()
             .map(|e| e.trim().trim_matches('"').to_ascii_lowercase());
-        let same_md5 = meta.as_deref() == Some(want.as_str())
-            || etag
-                .as_deref()
-                .is_some_and(|e| !e.contains('-') && e == want);
+        // A multipart ETag (with '-') is no MD5; only our metadata tells then.
+        let remote_md5 = meta.or(etag.filter(|e| !e.contains('-')));
         let same_size = head.content_length.is_none_or(|l| l == size as i64);
-        Ok(same_md5 && same_size)
+        if same_size && remote_md5.as_deref() == Some(want.as_str()) {
+            return Ok(Remote::Same);
+        }
+        Ok(Remote::Different(format!(
+            "MD5 {}, {} bytes",
+            remote_md5.as_deref().unwrap_or("unknown"),
+            head.content_length
+                .map_or_else(|| "unknown".to_string(), |l| l.to_string())
+        )))
     }
 
     fn put_single(
@@ -285,8 +305,10 @@ impl Uploader {
         content_type: &str,
     ) -> Result<()> {
         let mut body = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
-        let mut f = File::open(local).with_context(|| format!("opening {}", local.display()))?;
-        f.read_to_end(&mut body)
+        let f = File::open(local).with_context(|| format!("opening {}", local.display()))?;
+        // Bounded by the size seen before: a file growing meanwhile fails the MD5 check.
+        f.take(size)
+            .read_to_end(&mut body)
             .with_context(|| format!("reading {}", local.display()))?;
         check_md5(local, &Md5::digest(&body).into(), md5)?;
         self.retrying(|| {
@@ -327,7 +349,7 @@ impl Uploader {
         });
         if let Err(e) = completed {
             // A lost reply to a completion that did happen: the object is there and whole.
-            if self.head_matches(object, md5, size).unwrap_or(false) {
+            if matches!(self.remote(object, md5, size), Ok(Remote::Same)) {
                 return Ok(());
             }
             let _ = self.bucket.abort_upload(object, &id);
