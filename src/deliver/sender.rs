@@ -180,3 +180,79 @@ impl CallbackSender {
         self.spool.path()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::deliver::{RetryPolicy, Timeouts};
+    use crate::testutil::scratch;
+
+    /// A poster to a port nothing listens on, trying once.
+    fn dead_poster() -> Poster {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        Poster::new(
+            &format!("http://127.0.0.1:{port}/cb"),
+            Timeouts::default(),
+            RetryPolicy::once(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn delivered_lines_leave_the_spool_without_a_request() {
+        let root = scratch("deliver-sender-dedup");
+        let lock = OutputLock::acquire(&root, false).unwrap();
+        let poster = dead_poster();
+        let line = r#"{"taskid":"T1","status":3}"#;
+        let mut log = DeliveredLog::open(&root).unwrap();
+        log.record(&delivery_entry(&poster.display_url(), line))
+            .unwrap();
+        let spool = CallbackSpool::new(&root);
+        spool.append(line).unwrap();
+        spool.append(line).unwrap();
+        let sender = CallbackSender::new(&lock, poster).unwrap();
+        let report = sender.redeliver_spool().unwrap();
+        assert_eq!(
+            report,
+            SpoolReport {
+                already_delivered: 2,
+                ..SpoolReport::default()
+            }
+        );
+        assert!(!spool.path().exists());
+        assert_eq!(sender.send(line).unwrap(), Sent::AlreadyDelivered);
+    }
+
+    #[test]
+    fn a_down_endpoint_keeps_the_spool_whole_and_in_order() {
+        let root = scratch("deliver-sender-down");
+        let lock = OutputLock::acquire(&root, false).unwrap();
+        let spool = CallbackSpool::new(&root);
+        let lines = [
+            r#"{"taskid":"A"}"#,
+            r#"{"taskid":"B"}"#,
+            r#"{"taskid":"A"}"#,
+        ];
+        for l in lines {
+            spool.append(l).unwrap();
+        }
+        let sender = CallbackSender::new(&lock, dead_poster()).unwrap();
+        let report = sender.redeliver_spool().unwrap();
+        assert_eq!((report.delivered, report.still_spooled), (0, 2));
+        assert!(report.error.unwrap().contains("connection refused"));
+        assert_eq!(spool.read().unwrap().lines, &lines[..2]);
+        // Later callbacks queue behind them without another attempt.
+        let Sent::Spooled { error } = sender.send(r#"{"taskid":"C"}"#).unwrap() else {
+            panic!("expected a spooled callback");
+        };
+        assert!(
+            error.starts_with("not tried: posting the callback to "),
+            "{error}"
+        );
+        assert_eq!(spool.read().unwrap().lines.len(), 3);
+    }
+}
