@@ -9,6 +9,7 @@ pub mod amf0;
 pub mod callback;
 pub mod cli;
 pub mod codec;
+pub mod deliver;
 pub mod input;
 pub mod media;
 pub mod mediainfo;
