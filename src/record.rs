@@ -81,6 +81,8 @@ pub struct Summary {
     pub failures: Vec<String>,
     /// Per stream: sessions, files and damage, for `--json` and `--timeline`.
     pub streams: Vec<StreamReport>,
+    /// Uploads that gave up and callbacks left in the spool.
+    pub delivery_failures: usize,
 }
 
 /// Where the run's messages go: callbacks or the dry-run plan to `out` (stdout), everything
@@ -89,6 +91,17 @@ pub struct Outputs<'a> {
     pub out: &'a mut dyn Write,
     pub log: &'a mut dyn Write,
     pub progress: &'a (dyn Progress + Sync),
+    /// Upload and callback delivery; `None`: files stay local and callbacks go to `out`.
+    pub delivery: Option<&'a Delivery>,
+}
+
+/// Where finished files and their callbacks go besides the local output root.
+pub struct Delivery {
+    pub uploader: Option<crate::deliver::Uploader>,
+    /// Local files are removed once uploaded.
+    pub delete_after_upload: bool,
+    /// POSTs callbacks (with retries and the spool) instead of printing them.
+    pub callbacks: Option<crate::deliver::CallbackSender>,
 }
 
 /// Progress reports; every method defaults to doing nothing.
@@ -187,6 +200,7 @@ fn record_parallel(
     let queue = Mutex::new(groups.into_iter().enumerate());
     let (done, results) = mpsc::channel::<(usize, Vec<u8>, Vec<u8>, Result<Summary>)>();
     let progress = io.progress;
+    let delivery = io.delivery;
     std::thread::scope(|scope| -> Result<()> {
         for _ in 0..opts.jobs.min(count) {
             let done = done.clone();
@@ -206,6 +220,7 @@ fn record_parallel(
                             out: &mut out,
                             log: &mut log,
                             progress,
+                            delivery,
                         },
                         &mut part,
                     )
@@ -230,6 +245,7 @@ fn record_parallel(
                 summary.damage += part.damage;
                 summary.failures.extend(part.failures);
                 summary.streams.extend(part.streams);
+                summary.delivery_failures += part.delivery_failures;
                 next_to_print += 1;
             }
         }
@@ -577,11 +593,12 @@ impl StreamRun<'_, '_> {
             return Ok(());
         }
         let first = summary.files.len() - self.opts.formats.len();
+        let mut delivery_failures = 0;
         for ((format, muxer), result) in file.muxers.into_iter().zip(&mut summary.files[first..]) {
             let produced = muxer
                 .finish(&close)
                 .with_context(|| format!("completing {}", result.key))?;
-            let report = FileReport {
+            let mut report = FileReport {
                 key: result.key.clone(),
                 vdoid: file.vdoid.clone(),
                 stream: self.key.stream.clone(),
@@ -590,6 +607,11 @@ impl StreamRun<'_, '_> {
                 end_time_s: wall_end_ms.div_euclid(1000),
                 error: None,
             };
+            if let Some(delivery) = self.io.delivery
+                && !self.deliver_file(delivery, &produced, &mut report)?
+            {
+                delivery_failures += 1;
+            }
             let line = match format {
                 Format::Hls => {
                     callback::hls(&report, produced.total_size, self.opts.callback_times)
@@ -600,12 +622,62 @@ impl StreamRun<'_, '_> {
                     callback::avtrans(&report, &produced.md5, Some(&info))
                 }
             };
-            writeln!(self.io.out, "{line}")?;
-            self.io.out.flush()?;
+            match self.io.delivery.and_then(|d| d.callbacks.as_ref()) {
+                Some(sender) => {
+                    if let crate::deliver::Sent::Spooled { error } = sender.send(&line)? {
+                        delivery_failures += 1;
+                        writeln!(
+                            self.io.log,
+                            "warning: callback for {} kept in the spool: {error}",
+                            result.key
+                        )?;
+                    }
+                }
+                None => {
+                    writeln!(self.io.out, "{line}")?;
+                    self.io.out.flush()?;
+                }
+            }
             self.io.progress.file_done(&result.key);
             result.produced = Some(produced);
         }
+        summary.delivery_failures += delivery_failures;
         Ok(())
+    }
+}
+
+impl StreamRun<'_, '_> {
+    /// Uploads a finished file; the callback then names the uploaded key and bucket, or says
+    /// status 4 with the error. The local files are always kept unless uploaded and asked to go.
+    /// Returns false when the upload gave up.
+    fn deliver_file(
+        &mut self,
+        delivery: &Delivery,
+        produced: &Produced,
+        report: &mut FileReport,
+    ) -> Result<bool> {
+        let Some(uploader) = &delivery.uploader else {
+            return Ok(true);
+        };
+        let key = report.key.clone();
+        report.key = uploader.key_for(&key);
+        report.bucket = uploader.bucket().to_string();
+        match uploader.upload_produced(produced, &key) {
+            Ok(_) => {
+                if delivery.delete_after_upload {
+                    for path in produced.parts.iter().chain([&produced.path]) {
+                        std::fs::remove_file(path)
+                            .with_context(|| format!("removing {}", path.display()))?;
+                    }
+                }
+            }
+            Err(e) => {
+                writeln!(self.io.log, "error: {e:#}; the local file is kept")?;
+                report.error = Some(format!("{e:#}"));
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
 }
 
@@ -637,6 +709,7 @@ pub fn summary_json(summary: &Summary, exit_status: i32) -> String {
             "files": files,
             "damage": summary.damage,
             "failures": summary.failures,
+            "delivery_failures": summary.delivery_failures,
             "exit_status": exit_status,
             "streams": summary.streams,
         }

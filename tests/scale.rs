@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use kls_rec::testutil::{scratch, testdata};
+use kls_rec::testutil::{recording_files, scratch, testdata};
 
 /// Every committed FLV fixture: eight stream keys.
 fn inputs() -> Vec<PathBuf> {
@@ -45,22 +45,15 @@ fn run(dir: &Path, extra: &[&str]) -> Vec<u8> {
 
 /// Relative path → bytes of every file under `dir`.
 fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut found = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                found.insert(
-                    p.strip_prefix(dir).unwrap().to_path_buf(),
-                    std::fs::read(&p).unwrap(),
-                );
-            }
-        }
-    }
-    found
+    recording_files(dir)
+        .into_iter()
+        .map(|p| {
+            (
+                p.strip_prefix(dir).unwrap().to_path_buf(),
+                std::fs::read(&p).unwrap(),
+            )
+        })
+        .collect()
 }
 
 #[test]

@@ -3,7 +3,8 @@
 //!
 //! Exit statuses (documented in the README and `--help`):
 //! 0 success; 1 failure (an input could not be read, an output could not be written);
-//! 2 usage error; 3 completed, but some input was damaged (recovered, reported on stderr).
+//! 2 usage error; 3 completed, but some input was damaged (recovered, reported on stderr);
+//! 4 files written, but an upload or a callback failed (local files kept, callbacks spooled).
 
 use std::ffi::OsString;
 use std::io::{self, IsTerminal, Write};
@@ -15,7 +16,7 @@ use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::input::InputOptions;
 use crate::mux::{Format, MuxOptions};
-use crate::record::{self, Outputs, RecordOptions, Shard};
+use crate::record::{self, Delivery, Outputs, RecordOptions, Shard};
 use crate::rules;
 
 mod progress;
@@ -24,10 +25,12 @@ pub const EXIT_OK: i32 = 0;
 pub const EXIT_FAILURE: i32 = 1;
 pub const EXIT_USAGE: i32 = 2;
 pub const EXIT_DAMAGED: i32 = 3;
+pub const EXIT_DELIVERY: i32 = 4;
 
 const EXIT_STATUS_HELP: &str = "\
 Exit status: 0 success; 1 failure (an input unreadable, an output not written);
-2 usage error; 3 done, but some input was damaged (recovered; see stderr).";
+2 usage error; 3 done, but some input was damaged (recovered; see stderr);
+4 files written, but an upload or callback failed (kept for the next run).";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -119,6 +122,39 @@ pub struct RecordArgs {
     #[arg(env = "KLS_REC_CALLBACK_TIMES", long)]
     pub callback_times: bool,
 
+    /// POST each callback here (retried; undelivered ones spooled for the next run)
+    #[arg(env = "KLS_REC_CALLBACK", long, value_name = "URL")]
+    pub callback: Option<String>,
+
+    /// Upload files to S3-compatible storage (credentials from AWS_* env)
+    #[arg(env = "KLS_REC_UPLOAD", long, value_name = "s3://BUCKET[/PREFIX]")]
+    pub upload: Option<String>,
+
+    /// S3 endpoint (KS3, MinIO, AWS …) [default: AWS for --region]
+    #[arg(
+        env = "KLS_REC_ENDPOINT",
+        long,
+        value_name = "URL",
+        requires = "upload"
+    )]
+    pub endpoint: Option<String>,
+
+    /// S3 region
+    #[arg(env = "KLS_REC_REGION", long, requires = "upload")]
+    pub region: Option<String>,
+
+    /// Path-style S3 addressing [default: on for IP and localhost endpoints]
+    #[arg(env = "KLS_REC_PATH_STYLE", long, requires = "upload")]
+    pub path_style: bool,
+
+    /// Upload files larger than this in parts, e.g. 64MiB
+    #[arg(env = "KLS_REC_MULTIPART_THRESHOLD", long, value_name = "SIZE", default_value = "64MiB", value_parser = parse_size)]
+    pub multipart_threshold: u64,
+
+    /// Remove local files once uploaded
+    #[arg(env = "KLS_REC_DELETE_AFTER_UPLOAD", long, requires = "upload")]
+    pub delete_after_upload: bool,
+
     /// Streams recorded at once [default: the number of cores]
     #[arg(env = "KLS_REC_JOBS", short = 'j', long, value_name = "N")]
     pub jobs: Option<usize>,
@@ -149,6 +185,7 @@ pub struct CommonArgs {
 
 /// Runs the command line; returns the exit status.
 pub fn main() -> i32 {
+    crate::deliver::init_tls();
     let cli = match parse_from(std::env::args_os()) {
         Ok(c) => c,
         Err(Usage::Clap(e)) => {
@@ -282,7 +319,27 @@ fn run_record(args: RecordArgs) -> Result<i32> {
         quiet: args.common.quiet,
         json: args.common.json,
     };
+    let delivery_args = DeliveryArgs {
+        callback: args.callback.clone(),
+        upload: args.upload.clone(),
+        endpoint: args.endpoint.clone(),
+        region: args.region.clone(),
+        path_style: args.path_style,
+        delete_after_upload: args.delete_after_upload,
+        multipart_threshold: args.multipart_threshold,
+    };
     let (inputs, input_opts, opts) = record_settings(args)?;
+    // One run per output root at a time; a dry run writes nothing and needs no lock.
+    let lock = if opts.dry_run {
+        None
+    } else {
+        std::fs::create_dir_all(&opts.out_dir)?;
+        Some(crate::deliver::OutputLock::acquire(&opts.out_dir, false)?)
+    };
+    let delivery = match &lock {
+        Some(lock) => delivery_args.open(lock)?,
+        None => None,
+    };
     let bars = progress::Bars::new(!common.quiet && io::stderr().is_terminal());
     let mut out = bars.out();
     let mut log = bars.log();
@@ -294,11 +351,14 @@ fn run_record(args: RecordArgs) -> Result<i32> {
             out: &mut out,
             log: &mut log,
             progress: &bars,
+            delivery: delivery.as_ref(),
         },
     )?;
     bars.finish();
     let code = if !summary.failures.is_empty() {
         EXIT_FAILURE
+    } else if summary.delivery_failures > 0 {
+        EXIT_DELIVERY
     } else if summary.damage > 0 {
         EXIT_DAMAGED
     } else {
@@ -309,6 +369,65 @@ fn run_record(args: RecordArgs) -> Result<i32> {
     }
     out.flush()?;
     Ok(code)
+}
+
+/// Upload and callback settings, opened into a [`Delivery`] once the output root is locked.
+struct DeliveryArgs {
+    callback: Option<String>,
+    upload: Option<String>,
+    endpoint: Option<String>,
+    region: Option<String>,
+    path_style: bool,
+    delete_after_upload: bool,
+    multipart_threshold: u64,
+}
+
+impl DeliveryArgs {
+    fn open(self, lock: &crate::deliver::OutputLock) -> Result<Option<Delivery>> {
+        if self.callback.is_none() && self.upload.is_none() {
+            return Ok(None);
+        }
+        let uploader = match &self.upload {
+            Some(target) => Some(
+                crate::deliver::Uploader::new(
+                    target,
+                    self.endpoint.as_deref(),
+                    self.region.as_deref(),
+                    self.path_style.then_some(true),
+                )?
+                .with_options(crate::deliver::S3Options {
+                    multipart_threshold: self.multipart_threshold,
+                    ..Default::default()
+                }),
+            ),
+            None => None,
+        };
+        let callbacks = match &self.callback {
+            Some(url) => {
+                let poster = crate::deliver::Poster::new(
+                    url,
+                    crate::deliver::Timeouts::default(),
+                    crate::deliver::RetryPolicy::default(),
+                )?;
+                let sender = crate::deliver::CallbackSender::new(lock, poster)?;
+                // What earlier runs could not deliver goes first.
+                let report = sender.redeliver_spool()?;
+                if report.delivered + report.still_spooled > 0 {
+                    eprintln!(
+                        "callbacks from earlier runs: {} delivered, {} still spooled",
+                        report.delivered, report.still_spooled
+                    );
+                }
+                Some(sender)
+            }
+            None => None,
+        };
+        Ok(Some(Delivery {
+            uploader,
+            delete_after_upload: self.delete_after_upload,
+            callbacks,
+        }))
+    }
 }
 
 /// Validates the arguments into the pipeline's settings.
@@ -349,6 +468,31 @@ pub fn record_settings(args: RecordArgs) -> Result<(Vec<String>, InputOptions, R
         shard: args.shard,
     };
     Ok((args.inputs, input_opts, opts))
+}
+
+/// Sizes like `64MiB`, `5MB`, `1048576` (bytes); binary and decimal units.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let n: u64 = t[..split]
+        .parse()
+        .map_err(|_| format!("'{s}' is not a size (like 64MiB)"))?;
+    let unit: u64 = match t[split..].trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1000,
+        "kib" => 1 << 10,
+        "m" | "mb" => 1_000_000,
+        "mib" => 1 << 20,
+        "g" | "gb" => 1_000_000_000,
+        "gib" => 1 << 30,
+        u => {
+            return Err(format!(
+                "'{s}': unknown unit '{u}' (B, KiB, MiB, GiB, kB, MB, GB)"
+            ));
+        }
+    };
+    n.checked_mul(unit)
+        .ok_or_else(|| format!("'{s}' is too large"))
 }
 
 /// `--shard K/N`: shard K (0-based) of N.
@@ -532,6 +676,14 @@ mod tests {
         ] {
             assert!(parse_time_ms(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("64MiB"), Ok(64 << 20));
+        assert_eq!(parse_size("5MB"), Ok(5_000_000));
+        assert_eq!(parse_size("1024"), Ok(1024));
+        assert!(parse_size("lots").is_err() && parse_size("5XB").is_err());
     }
 
     #[test]
