@@ -18,5 +18,6 @@ pub mod record;
 pub mod report;
 pub mod rules;
 pub mod sink;
+pub mod wallclock;
 #[doc(hidden)]
 pub mod testutil;

@@ -135,6 +135,16 @@ pub fn run(
         match input::open(path, input_opts) {
             Ok(sessions) => {
                 for s in sessions {
+                    if !s.has_media && !opts.dry_run {
+                        let msg = format!(
+                            "{}: this push has no media file, so only --dry-run (or inspect \
+                             --rules) can use it",
+                            s.info.input
+                        );
+                        writeln!(io.log, "error: {msg}")?;
+                        summary.failures.push(msg);
+                        continue;
+                    }
                     for w in &s.info.warnings {
                         writeln!(io.log, "warning: {}: {w}", s.info.input)?;
                     }

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use crate::media::{CodecConfig, Event, StreamKey};
 
 pub mod flv;
+pub mod log;
 pub mod timeline;
 
 /// A failure that stops reading an input: names the input and, where known, the byte offset.
@@ -110,6 +111,10 @@ pub struct PendingSession {
     pub info: SessionInfo,
     /// Total input bytes, when known (progress).
     pub size_hint: Option<u64>,
+    /// False for a session known only from a log or playlist: its reader yields placeholder
+    /// packets (no payload) spanning its duration, good for decisions (`--dry-run`,
+    /// `inspect --rules`) and nothing else.
+    pub has_media: bool,
     opener: Opener,
 }
 
@@ -118,8 +123,15 @@ impl PendingSession {
         PendingSession {
             info,
             size_hint,
+            has_media: true,
             opener,
         }
+    }
+
+    /// A session without media (see [`PendingSession::has_media`]).
+    pub fn without_media(mut self) -> PendingSession {
+        self.has_media = false;
+        self
     }
 
     pub fn open(self) -> Result<Box<dyn SessionReader>, InputError> {
@@ -146,11 +158,12 @@ pub fn open(path: &str, opts: &InputOptions) -> Result<Vec<PendingSession>, Inpu
         .map_err(|e| InputError::io(path, None, e))?;
     match &magic[..n] {
         [b'F', b'L', b'V', ..] => flv::open_path(Path::new(path), opts).map(|s| vec![s]),
+        _ if log::looks_like_log(Path::new(path)) => log::open_path(Path::new(path), opts),
         [] => Err(InputError::new(path, Some(0), "the file is empty")),
         _ => Err(InputError::new(
             path,
             Some(0),
-            "not a recognised input (expected an FLV file, starting with \"FLV\")",
+            "not a recognised input (expected an FLV file or a segment log)",
         )),
     }
 }
