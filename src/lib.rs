@@ -19,3 +19,4 @@ pub mod rules;
 pub mod sink;
 #[doc(hidden)]
 pub mod testutil;
+pub mod timeline;
