@@ -21,3 +21,4 @@ pub mod sink;
 pub mod wallclock;
 #[doc(hidden)]
 pub mod testutil;
+pub mod timeline;
