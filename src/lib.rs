@@ -18,7 +18,7 @@ pub mod record;
 pub mod report;
 pub mod rules;
 pub mod sink;
-pub mod wallclock;
 #[doc(hidden)]
 pub mod testutil;
 pub mod timeline;
+pub mod wallclock;

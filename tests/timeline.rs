@@ -38,12 +38,15 @@ fn three_pushes() -> Vec<StreamReport> {
         dry_run: true,
         explain: false,
         callback_times: false,
+        jobs: 1,
+        shard: None,
     };
     let (mut out, mut log) = (Vec::new(), Vec::new());
     let mut io = Outputs {
         out: &mut out,
         log: &mut log,
         progress: &NoProgress,
+        delivery: None,
     };
     let summary = record::run(&inputs, &InputOptions::default(), &opts, &mut io).unwrap();
     assert!(summary.failures.is_empty(), "{:?}", summary.failures);

@@ -38,6 +38,7 @@ complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l slice -d 'Sli
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l period -d 'Recording period, consulted when a push resumes [default: none]' -r
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l splice-window -d 'Resumes within this gap are appended to the held file (0: never)' -r
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l hls-segment -d 'HLS target segment length' -r
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l timeline -d 'Draw pushes, gaps and files with their reasons: FILE.svg or FILE.html' -r -F
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l callback -d 'POST each callback here (retried; undelivered ones spooled for the next run)' -r
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l upload -d 'Upload files to S3-compatible storage (credentials from AWS_* env)' -r
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l endpoint -d 'S3 endpoint (KS3, MinIO, AWS …) [default: AWS for --region]' -r

@@ -10,7 +10,7 @@ use std::ffi::OsString;
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use clap::parser::ValueSource;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
@@ -117,6 +117,10 @@ pub struct RecordArgs {
     /// Print every decision with its reason on stderr
     #[arg(env = "KLS_REC_EXPLAIN", long)]
     pub explain: bool,
+
+    /// Draw pushes, gaps and files with their reasons: FILE.svg or FILE.html
+    #[arg(env = "KLS_REC_TIMELINE", long, value_name = "FILE")]
+    pub timeline: Option<PathBuf>,
 
     /// Add starttime and endtime to HLS callbacks
     #[arg(env = "KLS_REC_CALLBACK_TIMES", long)]
@@ -328,6 +332,7 @@ fn run_record(args: RecordArgs) -> Result<i32> {
         delete_after_upload: args.delete_after_upload,
         multipart_threshold: args.multipart_threshold,
     };
+    let timeline = args.timeline.clone();
     let (inputs, input_opts, opts) = record_settings(args)?;
     // One run per output root at a time; a dry run writes nothing and needs no lock.
     let lock = if opts.dry_run {
@@ -355,6 +360,10 @@ fn run_record(args: RecordArgs) -> Result<i32> {
         },
     )?;
     bars.finish();
+    if let Some(path) = &timeline {
+        crate::timeline::write(path, &summary.streams)
+            .with_context(|| format!("writing the timeline {}", path.display()))?;
+    }
     let code = if !summary.failures.is_empty() {
         EXIT_FAILURE
     } else if summary.delivery_failures > 0 {

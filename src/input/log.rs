@@ -26,7 +26,9 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::{InputError, InputOptions, PendingSession, SessionInfo, SessionReader, WallClockSource};
+use super::{
+    InputError, InputOptions, PendingSession, SessionInfo, SessionReader, WallClockSource,
+};
 use crate::media::{CodecConfig, Event, Packet, StreamKey, TrackKind, ms_to_90k};
 use crate::wallclock::parse_time_ms;
 
@@ -36,7 +38,9 @@ const MAX_LINE: usize = 64 * 1024;
 /// Whether a file reads as a segment log: a `.jsonl`/`.ndjson`/`.csv` name, or a first line that
 /// is a JSON object or a CSV header naming `stream` and `start`.
 pub fn looks_like_log(path: &Path) -> bool {
-    let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase());
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase());
     if matches!(ext.as_deref(), Some("jsonl" | "ndjson" | "csv")) {
         return true;
     }
@@ -44,7 +48,9 @@ pub fn looks_like_log(path: &Path) -> bool {
         return false;
     };
     let mut first = String::new();
-    let _ = BufReader::new(f).take(MAX_LINE as u64).read_line(&mut first);
+    let _ = BufReader::new(f)
+        .take(MAX_LINE as u64)
+        .read_line(&mut first);
     let t = first.trim_start_matches('\u{feff}').trim();
     t.starts_with('{') && t.ends_with('}') || is_csv_header(t)
 }
@@ -89,14 +95,19 @@ pub fn read_lines(path: &Path) -> Result<Vec<LogLine>, InputError> {
         let at = offset;
         offset += n as u64;
         if n > MAX_LINE {
-            return Err(InputError::new(&input, Some(at), format!("line {line_no} is longer than {MAX_LINE} bytes")));
+            return Err(InputError::new(
+                &input,
+                Some(at),
+                format!("line {line_no} is longer than {MAX_LINE} bytes"),
+            ));
         }
         let text = buf.trim_start_matches('\u{feff}').trim();
         if text.is_empty() || text.starts_with('#') {
             continue;
         }
         let fields: BTreeMap<String, String> = if text.starts_with('{') {
-            json_fields(text).map_err(|e| InputError::new(&input, Some(at), format!("line {line_no}: {e}")))?
+            json_fields(text)
+                .map_err(|e| InputError::new(&input, Some(at), format!("line {line_no}: {e}")))?
         } else if let Some(cols) = &header {
             cols.iter()
                 .cloned()
@@ -110,10 +121,13 @@ pub fn read_lines(path: &Path) -> Result<Vec<LogLine>, InputError> {
             return Err(InputError::new(
                 &input,
                 Some(at),
-                format!("line {line_no}: neither a JSON object nor CSV under a header naming stream and start"),
+                format!(
+                    "line {line_no}: neither a JSON object nor CSV under a header naming stream and start"
+                ),
             ));
         };
-        let err = |what: String| InputError::new(&input, Some(at), format!("line {line_no}: {what}"));
+        let err =
+            |what: String| InputError::new(&input, Some(at), format!("line {line_no}: {what}"));
         let time = |key: &str| -> Result<Option<i64>, InputError> {
             fields
                 .get(key)
@@ -185,10 +199,21 @@ pub fn open_path(path: &Path, opts: &InputOptions) -> Result<Vec<PendingSession>
             .clone()
             .or_else(|| first.stream.clone())
             .ok_or_else(|| {
-                InputError::new(&input, None, format!("line {}: no stream (add a stream field or --stream)", first.line_no))
+                InputError::new(
+                    &input,
+                    None,
+                    format!(
+                        "line {}: no stream (add a stream field or --stream)",
+                        first.line_no
+                    ),
+                )
             })?;
         let key = StreamKey {
-            app: opts.app.clone().or_else(|| first.app.clone()).unwrap_or_else(|| "live".into()),
+            app: opts
+                .app
+                .clone()
+                .or_else(|| first.app.clone())
+                .unwrap_or_else(|| "live".into()),
             stream,
             vdoid: opts.vdoid.clone().or_else(|| first.vdoid.clone()),
         };
@@ -212,18 +237,26 @@ pub fn open_path(path: &Path, opts: &InputOptions) -> Result<Vec<PendingSession>
                 info,
                 None,
                 Box::new(move || {
-                    Ok(Box::new(SegmentsReader::open(segments, session_start, opts)?)
-                        as Box<dyn SessionReader>)
+                    Ok(
+                        Box::new(SegmentsReader::open(segments, session_start, opts)?)
+                            as Box<dyn SessionReader>,
+                    )
                 }),
             ));
         } else {
-            let end = group.iter().filter_map(|l| l.end_ms).max().unwrap_or(first.start_ms);
+            let end = group
+                .iter()
+                .filter_map(|l| l.end_ms)
+                .max()
+                .unwrap_or(first.start_ms);
             let duration_ms = end - first.start_ms;
             sessions.push(
                 PendingSession::new(
                     info,
                     None,
-                    Box::new(move || Ok(Box::new(Placeholder::new(duration_ms)) as Box<dyn SessionReader>)),
+                    Box::new(move || {
+                        Ok(Box::new(Placeholder::new(duration_ms)) as Box<dyn SessionReader>)
+                    }),
                 )
                 .without_media(),
             );
@@ -293,7 +326,11 @@ struct SegmentsReader {
 }
 
 impl SegmentsReader {
-    fn open(segments: Vec<(i64, PathBuf)>, session_start_ms: i64, opts: InputOptions) -> Result<SegmentsReader, InputError> {
+    fn open(
+        segments: Vec<(i64, PathBuf)>,
+        session_start_ms: i64,
+        opts: InputOptions,
+    ) -> Result<SegmentsReader, InputError> {
         let mut r = SegmentsReader {
             segments: segments.into_iter(),
             session_start_ms,
@@ -326,7 +363,14 @@ impl SegmentsReader {
         };
         let mut found = super::open(&name, &opts)?;
         if found.len() != 1 {
-            return Err(InputError::new(&name, None, format!("a log segment must hold one push, this holds {}", found.len())));
+            return Err(InputError::new(
+                &name,
+                None,
+                format!(
+                    "a log segment must hold one push, this holds {}",
+                    found.len()
+                ),
+            ));
         }
         let reader = found.remove(0).open()?;
         if self.current.is_some() && **reader.config() != *self.config {
@@ -419,12 +463,21 @@ mod tests {
     fn bad_lines_name_the_line_and_offset() {
         let dir = scratch("log-bad");
         let p = dir.join("bad.jsonl");
-        std::fs::write(&p, "{\"stream\":\"a\",\"start\":1585829187,\"end\":1585829188}\n{\"stream\":\"a\"}\n").unwrap();
+        std::fs::write(
+            &p,
+            "{\"stream\":\"a\",\"start\":1585829187,\"end\":1585829188}\n{\"stream\":\"a\"}\n",
+        )
+        .unwrap();
         let e = read_lines(&p).unwrap_err();
         assert_eq!(e.offset, Some(51));
         assert!(e.message.contains("line 2: no start time"), "{e}");
         std::fs::write(&p, "{\"stream\":\"a\",\"start\":1585829187}\n").unwrap();
-        assert!(read_lines(&p).unwrap_err().message.contains("needs an end time"));
+        assert!(
+            read_lines(&p)
+                .unwrap_err()
+                .message
+                .contains("needs an end time")
+        );
         std::fs::write(&p, "{\"stream\":\"a\",\"start\":5,\"end\":4}\n").unwrap();
         assert!(read_lines(&p).unwrap_err().message.contains("before start"));
     }
