@@ -265,23 +265,30 @@ pub fn open_path(path: &Path, opts: &InputOptions) -> Result<Vec<PendingSession>
     Ok(sessions)
 }
 
-/// Placeholder packets (no payload) every second or less, spanning a session's duration
-/// exactly, so the rules see its length; an audio-only stream as far as the rules care.
+/// Placeholder packets (no payload) every second, spanning a session's duration exactly, so
+/// the rules see its length; an audio-only stream as far as the rules care. The rules give the
+/// last packet the duration of the step before it, so the last packet sits halfway between
+/// the previous one and the end (all values are even in the 90 kHz clock: exact).
 pub struct Placeholder {
     config: Arc<CodecConfig>,
-    step_90k: i64,
-    count: i64,
-    next: i64,
+    dts_90k: std::vec::IntoIter<i64>,
 }
 
 impl Placeholder {
     pub fn new(duration_ms: i64) -> Placeholder {
-        let count = (duration_ms.max(1) + 999) / 1000;
+        const STEP_90K: i64 = 90_000;
+        let end = ms_to_90k(duration_ms.max(0));
+        let mut dts: Vec<i64> = (0..)
+            .map(|k| k * STEP_90K)
+            .take_while(|&t| t < end)
+            .collect();
+        match dts.last() {
+            Some(&prev) => dts.push((end + prev) / 2),
+            None => dts.push(0),
+        }
         Placeholder {
             config: Arc::new(CodecConfig::default()),
-            step_90k: ms_to_90k(duration_ms.max(1)) / count,
-            count,
-            next: 0,
+            dts_90k: dts.into_iter(),
         }
     }
 }
@@ -292,18 +299,15 @@ impl SessionReader for Placeholder {
     }
 
     fn next_event(&mut self) -> Result<Option<Event>, InputError> {
-        if self.next >= self.count {
-            return Ok(None);
-        }
-        let dts_90k = self.next * self.step_90k;
-        self.next += 1;
-        Ok(Some(Event::Packet(Packet {
-            track: TrackKind::Audio,
-            dts_90k,
-            cts_90k: 0,
-            keyframe: true,
-            data: Vec::new(),
-        })))
+        Ok(self.dts_90k.next().map(|dts_90k| {
+            Event::Packet(Packet {
+                track: TrackKind::Audio,
+                dts_90k,
+                cts_90k: 0,
+                keyframe: true,
+                data: Vec::new(),
+            })
+        }))
     }
 
     fn position(&self) -> u64 {
@@ -484,12 +488,18 @@ mod tests {
 
     #[test]
     fn placeholder_packets_span_the_duration_exactly() {
-        let mut p = Placeholder::new(2500);
-        let mut dts = Vec::new();
-        while let Some(Event::Packet(pk)) = p.next_event().unwrap() {
-            dts.push(pk.dts_90k);
-        }
-        assert_eq!(dts, [0, 75_000, 150_000]);
-        // The engine gives the last packet the previous step: 3 × 75 000 = 2.5 s.
+        let dts = |ms| {
+            let mut p = Placeholder::new(ms);
+            let mut v = Vec::new();
+            while let Some(Event::Packet(pk)) = p.next_event().unwrap() {
+                v.push(pk.dts_90k);
+            }
+            v
+        };
+        // The last packet lasts as long as the step before it: 180 000 + 22 500 = 202 500 (2.25 s).
+        assert_eq!(dts(2250), [0, 90_000, 180_000, 191_250]);
+        assert_eq!(dts(10_089).last(), Some(&((900_000 + 908_010) / 2)));
+        assert_eq!(dts(0), [0]);
+        assert_eq!(dts(500), [0, 22_500]);
     }
 }
