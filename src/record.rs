@@ -36,6 +36,30 @@ pub struct RecordOptions {
     pub jobs: usize,
     /// `--shard K/N`: only the stream keys whose stable hash falls in shard K of N.
     pub shard: Option<Shard>,
+    /// Read each stream's sessions in the order given instead of by wall-clock start (`splice
+    /// --in-order`).
+    pub keep_order: bool,
+    /// A codec configuration that differs between sessions, or changes inside one, is an error
+    /// naming the differing fields instead of a new file (`splice`).
+    pub strict_config: bool,
+}
+
+impl Default for RecordOptions {
+    fn default() -> Self {
+        RecordOptions {
+            out_dir: PathBuf::from("."),
+            formats: vec![Format::Hls],
+            rules: rules::Settings::default(),
+            mux: MuxOptions::default(),
+            dry_run: false,
+            explain: false,
+            callback_times: false,
+            jobs: 1,
+            shard: None,
+            keep_order: false,
+            strict_config: false,
+        }
+    }
 }
 
 /// A stable hash-partition of stream keys, so N machines split a backfill with no coordination.
@@ -166,7 +190,9 @@ pub fn run(
         .filter(|((app, stream), _)| opts.shard.is_none_or(|s| s.owns(app, stream)))
         .map(|(_, mut sessions)| {
             // Stable: equal starts keep the order the inputs were given in.
-            sessions.sort_by_key(|s| s.info.wall_start_ms);
+            if !opts.keep_order {
+                sessions.sort_by_key(|s| s.info.wall_start_ms);
+            }
             sessions
         })
         .collect();
@@ -281,6 +307,9 @@ struct StreamRun<'o, 'w> {
     vdoid: Option<String>,
     io: &'o mut Outputs<'w>,
     report: StreamReport,
+    /// With `strict_config`: the first session's configuration and input, which every later
+    /// one must equal.
+    first_config: Option<(Arc<CodecConfig>, String)>,
 }
 
 fn record_stream(
@@ -306,6 +335,7 @@ fn record_stream(
             files: Vec::new(),
             damage: Vec::new(),
         },
+        first_config: None,
     };
     for (index, pending) in sessions.into_iter().enumerate() {
         let info = pending.info.clone();
@@ -328,7 +358,13 @@ fn record_stream(
             }
         };
         run.vdoid = info.key.vdoid.clone();
-        if let Err(e) = record_session(&mut run, &mut engine, &info, reader, summary) {
+        let result = record_session(&mut run, &mut engine, &info, reader, summary);
+        if opts.strict_config {
+            // A join is all or nothing: the open file is dropped, so nothing is committed.
+            result?;
+            continue;
+        }
+        if let Err(e) = result {
             writeln!(run.io.log, "error: {e:#}")?;
             summary.failures.push(format!("{e:#}"));
         }
@@ -347,6 +383,22 @@ fn record_session(
     summary: &mut Summary,
 ) -> Result<()> {
     run.config = reader.config().clone();
+    if run.opts.strict_config {
+        match &run.first_config {
+            Some((first, first_input)) => {
+                let diff = first.differences(&run.config);
+                if !diff.is_empty() {
+                    anyhow::bail!(
+                        "{first_input} and {} differ in {}; files with different codec \
+                         configurations cannot be joined without re-encoding",
+                        info.input,
+                        diff.join(", ")
+                    );
+                }
+            }
+            None => run.first_config = Some((run.config.clone(), info.input.clone())),
+        }
+    }
     let mut started = false;
     let mut dropped = 0u64;
     let mut packets = 0u64;
@@ -401,6 +453,15 @@ fn record_session(
             }
             Event::Config(config) => {
                 let diff = run.config.differences(&config);
+                if run.opts.strict_config && !diff.is_empty() {
+                    anyhow::bail!(
+                        "{}: the codec configuration changes at byte {} ({}); files with \
+                         different configurations cannot be joined without re-encoding",
+                        info.input,
+                        reader.position(),
+                        diff.join(", ")
+                    );
+                }
                 if !diff.is_empty() {
                     writeln!(
                         run.io.log,

@@ -22,11 +22,17 @@ _kls__rec() {
             kls__rec,record)
                 cmd="kls__rec__subcmd__record"
                 ;;
+            kls__rec,splice)
+                cmd="kls__rec__subcmd__splice"
+                ;;
             kls__rec__subcmd__help,help)
                 cmd="kls__rec__subcmd__help__subcmd__help"
                 ;;
             kls__rec__subcmd__help,record)
                 cmd="kls__rec__subcmd__help__subcmd__record"
+                ;;
+            kls__rec__subcmd__help,splice)
+                cmd="kls__rec__subcmd__help__subcmd__splice"
                 ;;
             *)
                 ;;
@@ -35,7 +41,7 @@ _kls__rec() {
 
     case "${cmd}" in
         kls__rec)
-            opts="-h -V --help --version record help"
+            opts="-h -V --help --version record splice help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -49,7 +55,7 @@ _kls__rec() {
             return 0
             ;;
         kls__subcmd__rec__subcmd__help)
-            opts="record help"
+            opts="record splice help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -77,6 +83,20 @@ _kls__rec() {
             return 0
             ;;
         kls__subcmd__rec__subcmd__help__subcmd__record)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kls__subcmd__rec__subcmd__help__subcmd__splice)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -174,6 +194,48 @@ _kls__rec() {
                     return 0
                     ;;
                 --shard)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kls__subcmd__rec__subcmd__splice)
+            opts="-o -q -h --format --out-dir --app --stream --in-order --hls-segment --callback-times --config --quiet --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --out-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --app)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stream)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hls-segment)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

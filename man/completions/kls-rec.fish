@@ -27,6 +27,7 @@ end
 complete -c kls-rec -n "__fish_kls_rec_needs_command" -s h -l help -d 'Print help'
 complete -c kls-rec -n "__fish_kls_rec_needs_command" -s V -l version -d 'Print version'
 complete -c kls-rec -n "__fish_kls_rec_needs_command" -f -a "record" -d 'Produce the recording files (and callbacks) the service would have produced'
+complete -c kls-rec -n "__fish_kls_rec_needs_command" -f -a "splice" -d 'Join recordings of one stream into one file (like the service\'s CreateTask)'
 complete -c kls-rec -n "__fish_kls_rec_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -s o -l out-dir -d 'Output root; files go under record/{App}/{StreamName}/{format}/' -r -F
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l formats -d 'Output formats, comma-separated: hls, mp4, flv' -r
@@ -55,5 +56,17 @@ complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l delete-after-
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -s q -l quiet -d 'No progress bars'
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l json -d 'Print a JSON summary of the run as the last line on stdout'
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -s h -l help -d 'Print help'
-complete -c kls-rec -n "__fish_kls_rec_using_subcommand help; and not __fish_seen_subcommand_from record help" -f -a "record" -d 'Produce the recording files (and callbacks) the service would have produced'
-complete -c kls-rec -n "__fish_kls_rec_using_subcommand help; and not __fish_seen_subcommand_from record help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -l format -d 'Output format: mp4, flv or hls' -r
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -s o -l out-dir -d 'Output root; the file goes under record/{App}/{StreamName}/{format}/' -r -F
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -l app -d 'App name of the result [default: live]' -r
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -l stream -d 'Stream name of the result [default: from the file names]' -r
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -l hls-segment -d 'HLS target segment length' -r
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -l config -d 'Read settings from a TOML file (the flags\' names; flags and env win)' -r -F
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -l in-order -d 'Join in the order given, not by the start times in the names'
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -l callback-times -d 'Add starttime and endtime to an HLS callback'
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -s q -l quiet -d 'No progress bars'
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -l json -d 'Print a JSON summary of the run as the last line on stdout'
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -s h -l help -d 'Print help'
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand help; and not __fish_seen_subcommand_from record splice help" -f -a "record" -d 'Produce the recording files (and callbacks) the service would have produced'
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand help; and not __fish_seen_subcommand_from record splice help" -f -a "splice" -d 'Join recordings of one stream into one file (like the service\'s CreateTask)'
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand help; and not __fish_seen_subcommand_from record splice help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

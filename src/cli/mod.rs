@@ -20,6 +20,7 @@ use crate::record::{self, Delivery, Outputs, RecordOptions, Shard};
 use crate::rules;
 
 mod progress;
+mod splice;
 
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_FAILURE: i32 = 1;
@@ -50,6 +51,9 @@ pub enum Command {
     /// Produce the recording files (and callbacks) the service would have produced
     #[command(after_help = EXIT_STATUS_HELP)]
     Record(RecordArgs),
+    /// Join recordings of one stream into one file (like the service's CreateTask)
+    #[command(after_help = EXIT_STATUS_HELP)]
+    Splice(splice::SpliceArgs),
 }
 
 #[derive(Args, Debug)]
@@ -203,14 +207,13 @@ pub fn main() -> i32 {
         }
     };
     match cli.command {
-        Command::Record(args) => match run_record(args) {
-            Ok(code) => code,
-            Err(e) => {
-                eprintln!("error: {e:#}");
-                EXIT_FAILURE
-            }
-        },
+        Command::Record(args) => run_record(args),
+        Command::Splice(args) => splice::run(args),
     }
+    .unwrap_or_else(|e| {
+        eprintln!("error: {e:#}");
+        EXIT_FAILURE
+    })
 }
 
 /// The command definition, with environment values hidden from help (they may be secrets).
@@ -334,6 +337,23 @@ fn run_record(args: RecordArgs) -> Result<i32> {
     };
     let timeline = args.timeline.clone();
     let (inputs, input_opts, opts) = record_settings(args)?;
+    let (code, summary) = finish_run(&inputs, &input_opts, &opts, &common, Some(delivery_args))?;
+    if let Some(path) = &timeline {
+        crate::timeline::write(path, &summary.streams)
+            .with_context(|| format!("writing the timeline {}", path.display()))?;
+    }
+    Ok(code)
+}
+
+/// Runs the pipeline with the output root locked, progress on a terminal, callbacks on stdout
+/// or delivered, the `--json` summary; returns the exit status.
+fn finish_run(
+    inputs: &[String],
+    input_opts: &InputOptions,
+    opts: &RecordOptions,
+    common: &CommonArgs,
+    delivery_args: Option<DeliveryArgs>,
+) -> Result<(i32, record::Summary)> {
     // One run per output root at a time; a dry run writes nothing and needs no lock.
     let lock = if opts.dry_run {
         None
@@ -341,17 +361,17 @@ fn run_record(args: RecordArgs) -> Result<i32> {
         std::fs::create_dir_all(&opts.out_dir)?;
         Some(crate::deliver::OutputLock::acquire(&opts.out_dir, false)?)
     };
-    let delivery = match &lock {
-        Some(lock) => delivery_args.open(lock)?,
-        None => None,
+    let delivery = match (&lock, delivery_args) {
+        (Some(lock), Some(d)) => d.open(lock)?,
+        _ => None,
     };
     let bars = progress::Bars::new(!common.quiet && io::stderr().is_terminal());
     let mut out = bars.out();
     let mut log = bars.log();
     let summary = record::run(
-        &inputs,
-        &input_opts,
-        &opts,
+        inputs,
+        input_opts,
+        opts,
         &mut Outputs {
             out: &mut out,
             log: &mut log,
@@ -360,10 +380,6 @@ fn run_record(args: RecordArgs) -> Result<i32> {
         },
     )?;
     bars.finish();
-    if let Some(path) = &timeline {
-        crate::timeline::write(path, &summary.streams)
-            .with_context(|| format!("writing the timeline {}", path.display()))?;
-    }
     let code = if !summary.failures.is_empty() {
         EXIT_FAILURE
     } else if summary.delivery_failures > 0 {
@@ -377,7 +393,7 @@ fn run_record(args: RecordArgs) -> Result<i32> {
         writeln!(out, "{}", record::summary_json(&summary, code))?;
     }
     out.flush()?;
-    Ok(code)
+    Ok((code, summary))
 }
 
 /// Upload and callback settings, opened into a [`Delivery`] once the output root is locked.
@@ -470,6 +486,8 @@ pub fn record_settings(args: RecordArgs) -> Result<(Vec<String>, InputOptions, R
         dry_run: args.dry_run,
         explain: args.explain,
         callback_times: args.callback_times,
+        keep_order: false,
+        strict_config: false,
         jobs: args
             .jobs
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))

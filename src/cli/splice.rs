@@ -1,0 +1,110 @@
+//! `kls-rec splice`: recordings of one stream joined into one file, like the reference's
+//! CreateTask. The recording pipeline does the work with rules that never cut (no slice, no
+//! period, an unbounded splice window) and a strict codec check: files whose configurations
+//! differ are refused, naming the fields, since joining them would need re-encoding.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use anyhow::{Result, bail};
+use clap::Args;
+
+use super::{CommonArgs, finish_run};
+use crate::input::{self, InputOptions};
+use crate::mux::{Format, MuxOptions};
+use crate::record::RecordOptions;
+use crate::rules;
+
+#[derive(Args, Debug)]
+pub struct SpliceArgs {
+    /// Recordings of one stream: FLV, MP4 files or HLS playlists
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<String>,
+
+    /// Output format: mp4, flv or hls
+    #[arg(
+        env = "KLS_REC_FORMAT",
+        long,
+        value_name = "FORMAT",
+        default_value = "mp4"
+    )]
+    pub format: Format,
+
+    /// Output root; the file goes under record/{App}/{StreamName}/{format}/
+    #[arg(
+        env = "KLS_REC_OUT_DIR",
+        short = 'o',
+        long,
+        value_name = "DIR",
+        default_value = "."
+    )]
+    pub out_dir: PathBuf,
+
+    /// App name of the result [default: live]
+    #[arg(env = "KLS_REC_APP", long)]
+    pub app: Option<String>,
+
+    /// Stream name of the result [default: from the file names]
+    #[arg(env = "KLS_REC_STREAM", long)]
+    pub stream: Option<String>,
+
+    /// Join in the order given, not by the start times in the names
+    #[arg(long)]
+    pub in_order: bool,
+
+    /// HLS target segment length
+    #[arg(env = "KLS_REC_HLS_SEGMENT", long, value_name = "DURATION", default_value = "10s", value_parser = super::parse_duration_ms)]
+    pub hls_segment: i64,
+
+    /// Add starttime and endtime to an HLS callback
+    #[arg(env = "KLS_REC_CALLBACK_TIMES", long)]
+    pub callback_times: bool,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+pub fn run(args: SpliceArgs) -> Result<i32> {
+    if args.hls_segment <= 0 {
+        bail!("--hls-segment must be longer than 0");
+    }
+    let input_opts = InputOptions {
+        app: args.app,
+        stream: args.stream,
+        ..InputOptions::default()
+    };
+    // One stream only: refuse before anything is written.
+    let mut keys = BTreeSet::new();
+    for f in &args.files {
+        for s in input::open(f, &input_opts)? {
+            if !s.has_media {
+                bail!("{}: no media to join", s.info.input);
+            }
+            keys.insert(format!("{}/{}", s.info.key.app, s.info.key.stream));
+        }
+    }
+    if keys.len() > 1 {
+        let list: Vec<String> = keys.into_iter().collect();
+        bail!(
+            "the files belong to different streams ({}); name the result with --stream",
+            list.join(", ")
+        );
+    }
+    let opts = RecordOptions {
+        out_dir: args.out_dir,
+        formats: vec![args.format],
+        rules: rules::Settings {
+            slice_ms: i64::MAX,
+            period_ms: None,
+            splice_window_ms: i64::MAX,
+        },
+        mux: MuxOptions {
+            hls_segment_90k: args.hls_segment * 90,
+        },
+        callback_times: args.callback_times,
+        keep_order: args.in_order,
+        strict_config: true,
+        ..RecordOptions::default()
+    };
+    finish_run(&args.files, &input_opts, &opts, &args.common, None).map(|(code, _)| code)
+}
