@@ -50,7 +50,7 @@ pub struct Cli {
 pub enum Command {
     /// Produce the recording files (and callbacks) the service would have produced
     #[command(after_help = EXIT_STATUS_HELP)]
-    Record(RecordArgs),
+    Record(Box<RecordArgs>),
     /// Join recordings of one stream into one file (like the service's CreateTask)
     #[command(after_help = EXIT_STATUS_HELP)]
     Splice(splice::SpliceArgs),
@@ -207,7 +207,7 @@ pub fn main() -> i32 {
         }
     };
     match cli.command {
-        Command::Record(args) => run_record(args),
+        Command::Record(args) => run_record(*args),
         Command::Splice(args) => splice::run(args),
     }
     .unwrap_or_else(|e| {
