@@ -36,10 +36,7 @@ fn three_pushes() -> Vec<StreamReport> {
         rules: Settings::default(),
         mux: MuxOptions::default(),
         dry_run: true,
-        explain: false,
-        callback_times: false,
-        jobs: 1,
-        shard: None,
+        ..RecordOptions::default()
     };
     let (mut out, mut log) = (Vec::new(), Vec::new());
     let mut io = Outputs {
