@@ -1,0 +1,1 @@
+//! Chunk-level tests: header forms and state rules on hand-built chunks.
