@@ -14,6 +14,7 @@ use std::sync::Arc;
 use crate::media::{CodecConfig, Event, StreamKey};
 
 pub mod flv;
+pub mod rtmp;
 pub mod timeline;
 
 /// A failure that stops reading an input: names the input and, where known, the byte offset.
@@ -141,16 +142,19 @@ pub fn open(path: &str, opts: &InputOptions) -> Result<Vec<PendingSession>, Inpu
         return flv::open_stdin(opts).map(|s| vec![s]);
     }
     let mut magic = [0u8; 4];
-    let n = File::open(path)
-        .and_then(|mut f| read_up_to(&mut f, &mut magic))
+    let (n, len) = File::open(path)
+        .and_then(|mut f| Ok((read_up_to(&mut f, &mut magic)?, f.metadata()?.len())))
         .map_err(|e| InputError::io(path, None, e))?;
     match &magic[..n] {
         [b'F', b'L', b'V', ..] => flv::open_path(Path::new(path), opts).map(|s| vec![s]),
+        // RTMP handshake: C0 (version 3) and at least C1's 1536 bytes.
+        [rtmp::chunk::RTMP_VERSION, ..] if len > 1536 => rtmp::open_path(Path::new(path), opts),
         [] => Err(InputError::new(path, Some(0), "the file is empty")),
         _ => Err(InputError::new(
             path,
             Some(0),
-            "not a recognised input (expected an FLV file, starting with \"FLV\")",
+            "not a recognised input (expected an FLV file, starting with \"FLV\", or a raw RTMP \
+             dump, starting with the handshake byte 3)",
         )),
     }
 }
