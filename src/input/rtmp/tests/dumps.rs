@@ -123,3 +123,23 @@ fn dumps_without_publish_or_media_are_errors() {
     let e = open_path(&path, &InputOptions::default()).unwrap_err();
     assert!(e.to_string().contains("carries media"), "{e}");
 }
+
+#[test]
+fn real_ffmpeg_publish_dump_equals_its_flv() {
+    // ffmpeg 5.1 publishing testdata/push/show-1764075600.flv with -c copy
+    // (scripts/gen-rtmp-dump.py): its real chunking, header compression and commands.
+    let dump = std::fs::read(testdata("rtmp/show-1764075600.rtmp")).unwrap();
+    let (flv_config, flv_events) = flv_session("push/show-1764075600.flv");
+    let (config, events) = rtmp_session(&dump, 0);
+    assert_eq!(config, flv_config);
+    assert!(damage(&events).is_empty(), "{:?}", damage(&events));
+    assert_eq!(packets(&events), packets(&flv_events));
+
+    let s = connections_summary(&testdata("rtmp/show-1764075600.rtmp")).unwrap();
+    assert_eq!(s.publishes.len(), 1);
+    let p = &s.publishes[0];
+    assert_eq!((p.app.as_str(), p.name.as_str()), ("live", "show"));
+    assert_eq!(p.vdoid.as_deref(), Some("demo42"));
+    assert!(p.unpublished);
+    assert_eq!(s.damage_count, 0);
+}
