@@ -26,9 +26,13 @@ use std::collections::{HashMap, VecDeque};
 use super::Position;
 use crate::media::Damage;
 
+mod damage;
+mod header;
 mod resync;
 #[cfg(test)]
 mod tests;
+
+use header::{Header, Parse, parse_header};
 
 /// C0 (version) + C1 + C2 (§5.2.2–§5.2.4).
 pub const HANDSHAKE_LEN: u64 = 1 + 1536 + 1536;
@@ -101,28 +105,6 @@ pub(super) struct ChunkStream {
     /// First body byte of the stream's last message (sound byte, frame type and codec id).
     last_first_byte: Option<u8>,
     partial: Option<Partial>,
-}
-
-/// A parsed chunk header, before it is applied to its chunk stream.
-#[derive(Clone, Copy, Debug)]
-struct Header {
-    /// Bytes the header occupies (basic + message header + extended timestamp).
-    len: usize,
-    fmt: u8,
-    csid: u32,
-    /// Type 0: timestamp; 1/2: delta; resolved through the extended timestamp.
-    time_field: Option<u32>,
-    extended: bool,
-    length: Option<usize>,
-    type_id: Option<u8>,
-    stream_id: Option<u32>,
-}
-
-enum Parse {
-    /// More bytes are needed.
-    Need,
-    Bad(String),
-    Ok(Header),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -229,115 +211,6 @@ impl ChunkReader {
         self.stream_end += bytes.len() as u64;
         self.buf.extend_from_slice(bytes);
         self.run();
-    }
-
-    /// `lost` bytes are missing at `input_offset`.
-    pub fn gap(&mut self, lost: u64, input_offset: u64) {
-        if lost == 0 || self.finished {
-            return;
-        }
-        let gap_pos = self.stream_end;
-        self.segments.push_back(Segment {
-            stream_pos: gap_pos,
-            input_offset,
-            arrival_ms: None,
-        });
-        self.stream_end += lost;
-        let skipped = |what: &str| {
-            ChunkEvent::Damage(Damage::Skipped {
-                offset: input_offset,
-                len: lost,
-                what: what.to_string(),
-            })
-        };
-        match self.state {
-            // Handshake bytes are skipped anyway: still in step.
-            State::Handshake { left } if lost < left && self.buf.is_empty() => {
-                self.state = State::Handshake { left: left - lost };
-                self.base = self.stream_end;
-                self.out.push_back(skipped(
-                    "bytes missing from the stream, inside the handshake",
-                ));
-            }
-            // Inside one chunk body: the chunk boundaries are still known, only this message
-            // has a hole.
-            State::Body { csid, left }
-                if self.buf.is_empty() && usize::try_from(lost).is_ok_and(|l| l < left) =>
-            {
-                self.state = State::Body {
-                    csid,
-                    left: left - lost as usize,
-                };
-                self.base = self.stream_end;
-                self.out.push_back(skipped(
-                    "bytes missing from the stream, inside a chunk: its message is dropped",
-                ));
-                self.damage_partial(csid, "bytes of it are missing from the stream");
-            }
-            _ => {
-                let since = match self.state {
-                    State::Lost { since } => since,
-                    _ => self.base,
-                };
-                // Out of step: what is buffered before the hole cannot be completed.
-                self.base = self.stream_end;
-                self.buf.clear();
-                if !matches!(self.state, State::Lost { .. }) {
-                    self.lost_why = format!("{lost} bytes missing from the stream");
-                    self.drop_partials("bytes are missing from the stream");
-                    for st in self.streams.values_mut() {
-                        st.unsure = true;
-                    }
-                }
-                self.state = State::Lost { since };
-            }
-        }
-    }
-
-    /// End of the connection: reports what is incomplete.
-    pub fn finish(&mut self) {
-        if self.finished {
-            return;
-        }
-        self.finished = true;
-        self.run();
-        match self.state {
-            State::Handshake { .. } => {
-                let at = self.position(0);
-                self.out.push_back(ChunkEvent::Damage(Damage::Truncated {
-                    offset: at.input_offset,
-                    what: "RTMP handshake".into(),
-                }));
-            }
-            State::Header if !self.buf.is_empty() => {
-                let at = self.position(self.base);
-                self.out.push_back(ChunkEvent::Damage(Damage::Truncated {
-                    offset: at.input_offset,
-                    what: format!("chunk header ({} bytes present)", self.buf.len()),
-                }));
-            }
-            State::Lost { since } => self.report_skip(since, self.stream_end, "to the end"),
-            _ => {}
-        }
-        self.buf.clear();
-        let mut open: Vec<(u32, Partial)> = self
-            .streams
-            .iter_mut()
-            .filter_map(|(c, s)| s.partial.take().map(|p| (*c, p)))
-            .collect();
-        open.sort_by_key(|(_, p)| p.at.input_offset);
-        for (csid, p) in open {
-            if !p.damaged {
-                self.out.push_back(ChunkEvent::Damage(Damage::Truncated {
-                    offset: p.at.input_offset,
-                    what: format!(
-                        "type-{} message on chunk stream {csid} ({} of {} bytes)",
-                        p.type_id, p.received, p.length
-                    ),
-                }));
-            }
-        }
-        self.partial_bytes = 0;
     }
 
     /// The next event, in input order.
@@ -492,90 +365,6 @@ impl ChunkReader {
             left: left - n,
         };
         true
-    }
-
-    fn step_lost(&mut self, since: u64) -> bool {
-        if self.header_budget.is_some() {
-            // A resynchronisation trial that lost sync has failed: no scan inside it.
-            return false;
-        }
-        match self.find_header() {
-            resync::Found::At(i, chunk_size) => {
-                self.chunk_size = chunk_size;
-                self.consume(i);
-                self.report_skip(since, self.base, "resynchronised on a chunk header");
-                self.state = State::Header;
-                true
-            }
-            resync::Found::NeedFrom(i) => {
-                self.consume(i);
-                false
-            }
-        }
-    }
-
-    fn report_skip(&mut self, since: u64, until: u64, outcome: &str) {
-        let why = std::mem::take(&mut self.lost_why);
-        if until == since {
-            // A dump that starts at a chunk header without a handshake: nothing was lost.
-            return;
-        }
-        let at = self.position(since);
-        self.out.push_back(ChunkEvent::Damage(Damage::Skipped {
-            offset: at.input_offset,
-            len: until - since,
-            what: format!("{why}; {outcome}"),
-        }));
-    }
-
-    fn lose_sync(&mut self, why: String) {
-        self.lost_why = why;
-        self.drop_partials("the chunk stream lost sync");
-        for st in self.streams.values_mut() {
-            st.unsure = true;
-        }
-        // Scanning starts after the first byte, or a bad header would be found again.
-        let since = self.base;
-        if !self.buf.is_empty() {
-            self.consume(1);
-        }
-        self.state = State::Lost { since };
-    }
-
-    /// Marks a chunk stream's partial message damaged, reporting it once.
-    fn damage_partial(&mut self, csid: u32, why: &str) {
-        let Some(p) = self.streams.get_mut(&csid).and_then(|s| s.partial.as_mut()) else {
-            return;
-        };
-        if p.damaged {
-            return;
-        }
-        p.damaged = true;
-        self.partial_bytes -= p.body.len();
-        p.body = Vec::new();
-        let what = format!(
-            "type-{} message of {} bytes on chunk stream {csid}: {why}",
-            p.type_id, p.length
-        );
-        let offset = p.at.input_offset;
-        self.out
-            .push_back(ChunkEvent::Damage(Damage::Dropped { offset, what }));
-    }
-
-    fn drop_partials(&mut self, why: &str) {
-        let mut csids: Vec<(u64, u32)> = self
-            .streams
-            .iter()
-            .filter_map(|(c, s)| s.partial.as_ref().map(|p| (p.at.input_offset, *c)))
-            .collect();
-        csids.sort_unstable();
-        for (_, csid) in csids {
-            self.damage_partial(csid, why);
-            if let Some(s) = self.streams.get_mut(&csid) {
-                s.partial = None;
-            }
-        }
-        self.partial_bytes = 0;
     }
 
     /// Applies a parsed header to its chunk stream and enters the chunk's body.
@@ -736,93 +525,4 @@ impl ChunkReader {
             self.partial_bytes -= p.body.len();
         }
     }
-}
-
-/// Parses the chunk header at the start of `b` against the chunk streams' state.
-fn parse_header(b: &[u8], streams: &HashMap<u32, ChunkStream>, finished: bool) -> Parse {
-    let need = if finished {
-        Parse::Bad("the input ends inside a chunk header".into())
-    } else {
-        Parse::Need
-    };
-    let Some(&b0) = b.first() else {
-        return need;
-    };
-    let fmt = b0 >> 6;
-    // §5.3.1.1: 0 and 1 in the low 6 bits select the 2- and 3-byte forms.
-    let (csid, mut i) = match b0 & 0x3F {
-        0 => match b.get(1) {
-            Some(&x) => (64 + u32::from(x), 2),
-            None => return need,
-        },
-        1 => match (b.get(1), b.get(2)) {
-            (Some(&lo), Some(&hi)) => (64 + u32::from(lo) + 256 * u32::from(hi), 3),
-            _ => return need,
-        },
-        n => (u32::from(n), 1),
-    };
-    let st = streams.get(&csid);
-    let known = st.is_some_and(|s| s.known);
-    // A type 1 header carries all but the stream id and the timestamp base: librtmp opens
-    // chunk stream 2 with one (SRS and FFmpeg accept it), and a capture that starts
-    // mid-connection has seen no type 0 header.
-    if fmt >= 2 && !known {
-        return Parse::Bad(format!(
-            "type-{fmt} chunk header on chunk stream {csid}, which no type-0 header opened"
-        ));
-    }
-    let field_len = [11, 7, 3, 0][usize::from(fmt)];
-    let Some(f) = b.get(i..i + field_len) else {
-        return need;
-    };
-    i += field_len;
-    let mut h = Header {
-        len: 0,
-        fmt,
-        csid,
-        time_field: None,
-        extended: false,
-        length: None,
-        type_id: None,
-        stream_id: None,
-    };
-    if fmt <= 2 {
-        let t = u32::from_be_bytes([0, f[0], f[1], f[2]]);
-        h.extended = t == EXTENDED;
-        h.time_field = Some(t);
-    }
-    if fmt <= 1 {
-        h.length = Some(u32::from_be_bytes([0, f[3], f[4], f[5]]) as usize);
-        h.type_id = Some(f[6]);
-    }
-    if fmt == 0 {
-        // Message stream ID is little-endian (§5.3.1.2.1).
-        h.stream_id = Some(u32::from_le_bytes([f[7], f[8], f[9], f[10]]));
-    }
-    if h.extended {
-        let Some(e) = b.get(i..i + 4) else {
-            return need;
-        };
-        h.time_field = Some(u32::from_be_bytes([e[0], e[1], e[2], e[3]]));
-        i += 4;
-    } else if let Some(st) = st.filter(|s| fmt == 3 && s.extended) {
-        // A type 3 after an extended header may or may not repeat the 4 bytes.
-        let Some(e) = b.get(i..i + 4) else {
-            return if finished {
-                Parse::Ok(Header { len: i, ..h })
-            } else {
-                Parse::Need
-            };
-        };
-        let v = u32::from_be_bytes([e[0], e[1], e[2], e[3]]);
-        let message_ts = match &st.partial {
-            Some(p) => p.timestamp_ms,
-            None => st.timestamp_ms.wrapping_add(st.delta_ms),
-        };
-        if v == st.delta_ms || v == message_ts {
-            i += 4;
-        }
-    }
-    h.len = i;
-    Parse::Ok(h)
 }
