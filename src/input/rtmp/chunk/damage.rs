@@ -49,6 +49,10 @@ impl ChunkReader {
                     "bytes missing from the stream, inside a chunk: its message is dropped",
                 ));
                 self.damage_partial(csid, "bytes of it are missing from the stream");
+                // The lost bytes count as received: the message's later chunks stay in step.
+                if let Some(p) = self.streams.get_mut(&csid).and_then(|s| s.partial.as_mut()) {
+                    p.received += lost as usize;
+                }
             }
             _ => {
                 let since = match self.state {

@@ -211,3 +211,39 @@ fn buffered_bytes_stay_small_while_resynchronising() {
         "{d:?}"
     );
 }
+
+#[test]
+fn a_gap_inside_a_chunk_costs_only_its_message() {
+    let mut b = handshake();
+    b.extend(type0(6, 0, 300, 9, 1));
+    let body = video(300);
+    b.extend_from_slice(&body[..DEFAULT_CHUNK_SIZE]);
+    let cont = b.len();
+    b.push(0xC6);
+    b.extend_from_slice(&body[DEFAULT_CHUNK_SIZE..2 * DEFAULT_CHUNK_SIZE]);
+    b.push(0xC6);
+    b.extend_from_slice(&body[2 * DEFAULT_CHUNK_SIZE..]);
+    b.extend(type0(4, 10, 3, 8, 1));
+    b.extend_from_slice(&[0xAF, 1, 7]);
+    let mut r = ChunkReader::new();
+    // 20 bytes of the second chunk's body never arrive.
+    r.feed(&b[..cont + 11], None, 0);
+    r.gap(20, cont as u64 + 11);
+    r.feed(&b[cont + 31..], None, cont as u64 + 31);
+    r.finish();
+    let events: Vec<_> = std::iter::from_fn(|| r.next_event()).collect();
+    let m = messages(&events);
+    assert_eq!(m.len(), 1, "{events:?}");
+    assert_eq!((m[0].type_id, m[0].timestamp_ms), (8, 10));
+    let d = damages(&events);
+    assert!(
+        matches!(
+            d[..],
+            [
+                Damage::Skipped { len: 20, .. },
+                Damage::Dropped { offset: 3073, .. }
+            ]
+        ),
+        "{d:?}"
+    );
+}
