@@ -15,6 +15,7 @@ use crate::media::{CodecConfig, Event, StreamKey};
 
 pub mod flv;
 pub mod log;
+pub mod rtmp;
 pub mod timeline;
 
 /// A failure that stops reading an input: names the input and, where known, the byte offset.
@@ -153,17 +154,19 @@ pub fn open(path: &str, opts: &InputOptions) -> Result<Vec<PendingSession>, Inpu
         return flv::open_stdin(opts).map(|s| vec![s]);
     }
     let mut magic = [0u8; 4];
-    let n = File::open(path)
-        .and_then(|mut f| read_up_to(&mut f, &mut magic))
+    let (n, len) = File::open(path)
+        .and_then(|mut f| Ok((read_up_to(&mut f, &mut magic)?, f.metadata()?.len())))
         .map_err(|e| InputError::io(path, None, e))?;
     match &magic[..n] {
         [b'F', b'L', b'V', ..] => flv::open_path(Path::new(path), opts).map(|s| vec![s]),
+        // RTMP handshake: C0 (version 3) and at least C1's 1536 bytes.
+        [rtmp::chunk::RTMP_VERSION, ..] if len > 1536 => rtmp::open_path(Path::new(path), opts),
         _ if log::looks_like_log(Path::new(path)) => log::open_path(Path::new(path), opts),
         [] => Err(InputError::new(path, Some(0), "the file is empty")),
         _ => Err(InputError::new(
             path,
             Some(0),
-            "not a recognised input (expected an FLV file or a segment log)",
+            "not a recognised input (expected an FLV file, a raw RTMP dump, or a segment log)",
         )),
     }
 }

@@ -75,9 +75,12 @@ impl FlvMetadata {
     }
 }
 
-/// Reads one push session from an FLV stream.
-pub struct FlvSession<R> {
-    tags: TagReader<R>,
+/// Tags → one push session's events: the part of the FLV logic that does not depend on where the
+/// tags come from, so an FLV file ([`FlvSession`]) and RTMP media messages (`input::rtmp`) share
+/// it. Tags go in with [`TagSession::push_tag`]; events come out with [`TagSession::pop_event`]
+/// once the prelude has settled the starting configuration.
+#[derive(Debug)]
+pub struct TagSession {
     timeline: Timeline,
     /// The configuration at the session's start (settled by the prelude).
     start: Arc<CodecConfig>,
@@ -93,19 +96,21 @@ pub struct FlvSession<R> {
     /// Kinds of loss already reported: unsupported codecs and undecodable frames are reported
     /// once each, not once per tag.
     reported: HashSet<String>,
-    eof: bool,
 }
 
-impl<R: Read> FlvSession<R> {
-    /// Reads the FLV header and the prelude; `input` names the input in errors.
-    pub fn new(inner: R, input: &str) -> Result<FlvSession<R>, InputError> {
-        let (tags, damage) = TagReader::new(inner, input)?;
-        let mut s = FlvSession {
-            tags,
+impl Default for TagSession {
+    fn default() -> TagSession {
+        TagSession::new()
+    }
+}
+
+impl TagSession {
+    pub fn new() -> TagSession {
+        TagSession {
             timeline: Timeline::new(),
             start: Arc::default(),
             current: CodecConfig::default(),
-            queue: damage.into_iter().map(Event::Damage).collect(),
+            queue: VecDeque::new(),
             in_prelude: true,
             prelude_tags: 0,
             prelude_bytes: 0,
@@ -113,17 +118,49 @@ impl<R: Read> FlvSession<R> {
             last_dts_ms: 0,
             metadata: None,
             reported: HashSet::new(),
-            eof: false,
-        };
-        while s.in_prelude {
-            if !s.read_one()? || s.prelude_complete() {
-                s.end_prelude();
-            }
         }
-        Ok(s)
     }
 
-    /// `onMetaData`, if the stream carried one before the current position.
+    /// Consumes one tag (an FLV tag, or an RTMP media/data message laid out as one).
+    pub fn push_tag(&mut self, tag: &Tag) {
+        self.prelude_tags += usize::from(self.in_prelude);
+        self.handle(tag);
+        if self.in_prelude && self.prelude_complete() {
+            self.end_prelude();
+        }
+    }
+
+    /// Queues damage found by the framing layer, in input order with the tags.
+    pub fn push_damage(&mut self, damage: Damage) {
+        self.queue.push_back(Event::Damage(damage));
+    }
+
+    /// Whether the starting configuration is settled (events can be popped).
+    pub fn settled(&self) -> bool {
+        !self.in_prelude
+    }
+
+    /// Settles the starting configuration now (the input ended during the prelude).
+    pub fn settle(&mut self) {
+        if self.in_prelude {
+            self.end_prelude();
+        }
+    }
+
+    /// The configuration at the session's start; final once [`TagSession::settled`].
+    pub fn start_config(&self) -> &Arc<CodecConfig> {
+        &self.start
+    }
+
+    /// The next event; `None` while the prelude holds events back, or when none is queued.
+    pub fn pop_event(&mut self) -> Option<Event> {
+        if self.in_prelude {
+            return None;
+        }
+        self.queue.pop_front()
+    }
+
+    /// `onMetaData`, if the stream carried one so far.
     pub fn metadata(&self) -> Option<&FlvMetadata> {
         self.metadata.as_ref()
     }
@@ -150,25 +187,6 @@ impl<R: Read> FlvSession<R> {
     fn end_prelude(&mut self) {
         self.in_prelude = false;
         self.start = Arc::new(self.current.clone());
-    }
-
-    /// Reads one tag (or damage report) and queues its events; false at the end of the input.
-    fn read_one(&mut self) -> Result<bool, InputError> {
-        if self.eof {
-            return Ok(false);
-        }
-        match self.tags.next_event()? {
-            None => {
-                self.eof = true;
-                return Ok(false);
-            }
-            Some(TagEvent::Damage(d)) => self.queue.push_back(Event::Damage(d)),
-            Some(TagEvent::Tag(tag)) => {
-                self.prelude_tags += 1;
-                self.handle(&tag);
-            }
-        }
-        Ok(true)
     }
 
     fn report_once(&mut self, key: String, offset: u64) {
@@ -344,18 +362,68 @@ fn video_size(codec: VideoCodec, record: &[u8]) -> (u32, u32) {
     size.unwrap_or((0, 0))
 }
 
+/// Reads one push session from an FLV stream: a [`TagReader`] feeding a [`TagSession`].
+pub struct FlvSession<R> {
+    tags: TagReader<R>,
+    session: TagSession,
+    eof: bool,
+}
+
+impl<R: Read> FlvSession<R> {
+    /// Reads the FLV header and the prelude; `input` names the input in errors.
+    pub fn new(inner: R, input: &str) -> Result<FlvSession<R>, InputError> {
+        let (tags, damage) = TagReader::new(inner, input)?;
+        let mut s = FlvSession {
+            tags,
+            session: TagSession::new(),
+            eof: false,
+        };
+        for d in damage {
+            s.session.push_damage(d);
+        }
+        while !s.session.settled() {
+            if !s.read_one()? {
+                s.session.settle();
+            }
+        }
+        Ok(s)
+    }
+
+    /// `onMetaData`, if the stream carried one before the current position.
+    pub fn metadata(&self) -> Option<&FlvMetadata> {
+        self.session.metadata()
+    }
+
+    /// Reads one tag (or damage report) into the session; false at the end of the input.
+    fn read_one(&mut self) -> Result<bool, InputError> {
+        if self.eof {
+            return Ok(false);
+        }
+        match self.tags.next_event()? {
+            None => {
+                self.eof = true;
+                return Ok(false);
+            }
+            Some(TagEvent::Damage(d)) => self.session.push_damage(d),
+            Some(TagEvent::Tag(tag)) => self.session.push_tag(&tag),
+        }
+        Ok(true)
+    }
+}
+
 impl<R: Read + Send> SessionReader for FlvSession<R> {
     fn config(&self) -> &Arc<CodecConfig> {
-        &self.start
+        self.session.start_config()
     }
 
     fn next_event(&mut self) -> Result<Option<Event>, InputError> {
         loop {
-            if let Some(e) = self.queue.pop_front() {
+            if let Some(e) = self.session.pop_event() {
                 return Ok(Some(e));
             }
             if !self.read_one()? {
-                return Ok(None);
+                self.session.settle();
+                return Ok(self.session.pop_event());
             }
         }
     }

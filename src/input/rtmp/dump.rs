@@ -1,0 +1,373 @@
+//! A raw RTMP dump (the client-to-server bytes of one connection, handshake included) as an
+//! input: one push session per publish (SPEC §1).
+//!
+//! Opening reads the dump once, streaming, keeping only the list of publishes
+//! ([`PublishTracker`]). Each session's opener reads the dump again from the start (the chunk
+//! state of a connection depends on everything before) and yields that publish's events.
+//!
+//! Stream key: `app` from `connect`, the publish name and its `vdoid`; `--app` / `--stream` /
+//! `--vdoid` only fill in what the dump lacks (no `connect` app, an empty name, no `vdoid`),
+//! since one dump may publish several streams. Wall clock: `--start-time`, else a Unix time in
+//! the file name, else the file's mtime minus the span of the dump's media timestamps (with a
+//! warning), for the first publish; a later publish is placed by its first message timestamp
+//! relative to the first publish's, and never before the previous publish's end.
+//!
+//! Damage goes to the session it falls in; damage between two publishes goes to the later one,
+//! damage before the first publish to the first, and damage after the last to the last.
+
+use std::collections::{HashSet, VecDeque};
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::UNIX_EPOCH;
+
+use super::{DumpSummary, PublishSummary, PublishTracker, RtmpEvent, RtmpParser, media_tag};
+use crate::input::flv::session::TagSession;
+use crate::input::flv::{DEFAULT_APP, TagKind};
+use crate::input::{
+    InputError, InputOptions, PendingSession, SessionInfo, SessionReader, WallClockSource,
+    stream_from_file_name, time_from_file_name,
+};
+use crate::media::{CodecConfig, Damage, Event, StreamKey};
+
+/// Bytes read from the dump at a time.
+const READ_BLOCK: usize = 64 * 1024;
+
+/// Reads a whole dump through a parser, handing each event to `on_event`; returns its length.
+fn scan(
+    mut r: impl Read,
+    input: &str,
+    mut on_event: impl FnMut(RtmpEvent),
+) -> Result<u64, InputError> {
+    let mut parser = RtmpParser::new(input);
+    let mut block = vec![0u8; READ_BLOCK];
+    let mut pos = 0u64;
+    loop {
+        let n = r
+            .read(&mut block)
+            .map_err(|e| InputError::io(input, Some(pos), e))?;
+        if n == 0 {
+            break;
+        }
+        parser.feed(&block[..n], None, pos);
+        pos += n as u64;
+        parser.drain().for_each(&mut on_event);
+    }
+    parser.finish();
+    parser.drain().for_each(&mut on_event);
+    Ok(pos)
+}
+
+/// What a dump holds: its publishes, their keys, timestamps and message counts (for `inspect`).
+pub fn connections_summary(path: &Path) -> Result<DumpSummary, InputError> {
+    let input = path.display().to_string();
+    let file = File::open(path).map_err(|e| InputError::io(&input, None, e))?;
+    let mut tracker = PublishTracker::new();
+    let len = scan(file, &input, |e| tracker.push(&e))?;
+    Ok(tracker.finish(&input, len))
+}
+
+/// Opens a raw RTMP dump: one pending session per publish that carries media.
+pub fn open_path(path: &Path, opts: &InputOptions) -> Result<Vec<PendingSession>, InputError> {
+    let summary = connections_summary(path)?;
+    let input = summary.input.clone();
+    if summary.publishes.is_empty() {
+        return Err(InputError::new(
+            &input,
+            None,
+            format!(
+                "no publish command in the RTMP dump ({} damage reports{})",
+                summary.damage_count,
+                summary
+                    .damage
+                    .first()
+                    .map(|d| format!(", the first {d}"))
+                    .unwrap_or_default()
+            ),
+        ));
+    }
+    let mut warnings = Vec::new();
+    let (with_media, without): (Vec<_>, Vec<_>) =
+        summary.publishes.iter().partition(|p| p.has_media());
+    for p in &without {
+        warnings.push(format!(
+            "{input}: publish #{} of {:?} at byte {} carries no media and is skipped",
+            p.index, p.name, p.at.input_offset
+        ));
+    }
+    let Some(first) = with_media.first() else {
+        return Err(InputError::new(
+            &input,
+            None,
+            "none of the dump's publishes carries media",
+        ));
+    };
+    let (base_ms, wall_clock) = wall_clock_base(path, opts, first, &summary, &mut warnings)?;
+    let first_unwrapped = first.first_unwrapped_ms.unwrap_or(0);
+    let last_index = with_media.last().map_or(0, |p| p.index);
+    let mut sessions = Vec::new();
+    let mut prev_end_ms: Option<i64> = None;
+    for (n, p) in with_media.iter().enumerate() {
+        let mut wall_start_ms = base_ms + p.first_unwrapped_ms.unwrap_or(0) - first_unwrapped;
+        let mut session_warnings = if n == 0 {
+            std::mem::take(&mut warnings)
+        } else {
+            Vec::new()
+        };
+        if let Some(end) = prev_end_ms.filter(|end| wall_start_ms < *end) {
+            session_warnings.push(format!(
+                "{input}: publish #{} restarts its timestamps: placed right after the previous \
+                 publish, at {end} ms since the epoch",
+                p.index
+            ));
+            wall_start_ms = end;
+        }
+        prev_end_ms = Some(wall_start_ms + p.duration_ms());
+        let info = SessionInfo {
+            key: stream_key(p, opts, path),
+            wall_start_ms,
+            wall_clock,
+            input: input.clone(),
+            index: n,
+            warnings: session_warnings,
+        };
+        let (path, input, index) = (path.to_path_buf(), input.clone(), p.index);
+        let is_last = p.index == last_index;
+        let opener = Box::new(move || {
+            let file = File::open(&path).map_err(|e| InputError::io(&input, None, e))?;
+            let reader: Box<dyn SessionReader> =
+                Box::new(RtmpSession::new(file, &input, index, is_last)?);
+            Ok(reader)
+        });
+        sessions.push(PendingSession::new(info, Some(summary.bytes), opener));
+    }
+    Ok(sessions)
+}
+
+fn stream_key(p: &PublishSummary, opts: &InputOptions, path: &Path) -> StreamKey {
+    let or = |s: &str, flag: &Option<String>, default: &dyn Fn() -> String| {
+        if s.is_empty() {
+            flag.clone().unwrap_or_else(default)
+        } else {
+            s.to_string()
+        }
+    };
+    StreamKey {
+        app: or(&p.app, &opts.app, &|| DEFAULT_APP.to_string()),
+        stream: or(&p.name, &opts.stream, &|| stream_from_file_name(path)),
+        vdoid: p.vdoid.clone().or_else(|| opts.vdoid.clone()),
+    }
+}
+
+/// The wall-clock time of the first publish's first media message.
+fn wall_clock_base(
+    path: &Path,
+    opts: &InputOptions,
+    first: &PublishSummary,
+    summary: &DumpSummary,
+    warnings: &mut Vec<String>,
+) -> Result<(i64, WallClockSource), InputError> {
+    if let Some(t) = opts.start_time_ms {
+        return Ok((t, WallClockSource::Flag));
+    }
+    if let Some(t) = time_from_file_name(path) {
+        return Ok((t, WallClockSource::FileName));
+    }
+    let input = &summary.input;
+    let mtime_ms = std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .map_err(|e| InputError::io(input, None, e))?
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    let last = summary
+        .publishes
+        .iter()
+        .filter_map(|p| p.last_unwrapped_ms)
+        .max();
+    let span_ms = last
+        .zip(first.first_unwrapped_ms)
+        .map_or(0, |(l, f)| (l - f).max(0));
+    warnings.push(format!(
+        "{input}: no --start-time and no Unix time in the file name: the wall clock is guessed \
+         as the file's modification time ({mtime_ms} ms since the epoch) minus the span of its \
+         media timestamps ({span_ms} ms)"
+    ));
+    Ok((mtime_ms - span_ms, WallClockSource::ModifiedTime))
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// Before the target publish; `collect`: damage found now belongs to this session.
+    Before {
+        collect: bool,
+    },
+    Active,
+    /// After the target's unpublish, for the last publish (trailing damage is still its own).
+    Trailing,
+    Done,
+}
+
+/// Reads one publish of a raw dump as a push session.
+pub struct RtmpSession<R> {
+    reader: R,
+    input: String,
+    /// Dump bytes read so far.
+    pos: u64,
+    parser: RtmpParser,
+    session: TagSession,
+    pending: VecDeque<RtmpEvent>,
+    /// Index of the publish this session reads, and how many publishes were seen.
+    target: usize,
+    seen: usize,
+    is_last: bool,
+    phase: Phase,
+    eof: bool,
+    reported: HashSet<&'static str>,
+}
+
+impl<R: Read> RtmpSession<R> {
+    /// Reads the dump up to publish number `target` and through the session's prelude.
+    /// `is_last`: no later publish takes the damage found after this one ends.
+    pub fn new(
+        reader: R,
+        input: &str,
+        target: usize,
+        is_last: bool,
+    ) -> Result<RtmpSession<R>, InputError> {
+        let mut s = RtmpSession {
+            reader,
+            input: input.to_string(),
+            pos: 0,
+            parser: RtmpParser::new(input),
+            session: TagSession::new(),
+            pending: VecDeque::new(),
+            target,
+            seen: 0,
+            is_last,
+            phase: Phase::Before {
+                collect: target == 0,
+            },
+            eof: false,
+            reported: HashSet::new(),
+        };
+        while !s.session.settled() {
+            if !s.step()? {
+                s.session.settle();
+            }
+        }
+        Ok(s)
+    }
+
+    /// Handles one parser event; false once the session has nothing more to read.
+    fn step(&mut self) -> Result<bool, InputError> {
+        loop {
+            if self.phase == Phase::Done {
+                return Ok(false);
+            }
+            if let Some(e) = self.pending.pop_front() {
+                self.handle(e);
+                return Ok(true);
+            }
+            if self.eof {
+                return Ok(false);
+            }
+            self.read_block()?;
+        }
+    }
+
+    fn read_block(&mut self) -> Result<(), InputError> {
+        let mut block = vec![0u8; READ_BLOCK];
+        let n = self
+            .reader
+            .read(&mut block)
+            .map_err(|e| InputError::io(&self.input, Some(self.pos), e))?;
+        if n == 0 {
+            self.eof = true;
+            self.parser.finish();
+        } else {
+            self.parser.feed(&block[..n], None, self.pos);
+            self.pos += n as u64;
+        }
+        self.pending.extend(self.parser.drain());
+        Ok(())
+    }
+
+    fn handle(&mut self, e: RtmpEvent) {
+        match e {
+            RtmpEvent::Publish { .. } => {
+                self.seen += 1;
+                self.phase = match self.phase {
+                    Phase::Before { .. } if self.seen == self.target + 1 => Phase::Active,
+                    Phase::Before { .. } => Phase::Before { collect: false },
+                    _ => Phase::Done,
+                };
+            }
+            RtmpEvent::Unpublish { .. } => {
+                self.phase = match self.phase {
+                    // The previous publish ended: what follows until ours is ours to report.
+                    Phase::Before { .. } if self.seen == self.target => {
+                        Phase::Before { collect: true }
+                    }
+                    Phase::Active if self.is_last => Phase::Trailing,
+                    Phase::Active => Phase::Done,
+                    p => p,
+                };
+            }
+            RtmpEvent::Connect { .. } => {}
+            RtmpEvent::Damage(d) => {
+                if matches!(
+                    self.phase,
+                    Phase::Before { collect: true } | Phase::Active | Phase::Trailing
+                ) {
+                    self.session.push_damage(d);
+                }
+            }
+            RtmpEvent::Media {
+                kind,
+                timestamp_ms,
+                body,
+                at,
+            } => match self.phase {
+                Phase::Active => self
+                    .session
+                    .push_tag(&media_tag(kind, timestamp_ms, body, at)),
+                Phase::Before { collect: true } | Phase::Trailing if kind != TagKind::Script => {
+                    self.report_once("media messages outside a publish", at.input_offset)
+                }
+                _ => {}
+            },
+        }
+    }
+
+    fn report_once(&mut self, what: &'static str, offset: u64) {
+        if self.reported.insert(what) {
+            self.session.push_damage(Damage::Dropped {
+                offset,
+                what: format!("{what} (later ones are dropped without another report)"),
+            });
+        }
+    }
+}
+
+impl<R: Read + Send> SessionReader for RtmpSession<R> {
+    fn config(&self) -> &Arc<CodecConfig> {
+        self.session.start_config()
+    }
+
+    fn next_event(&mut self) -> Result<Option<Event>, InputError> {
+        loop {
+            if let Some(e) = self.session.pop_event() {
+                return Ok(Some(e));
+            }
+            if !self.step()? {
+                self.session.settle();
+                return Ok(self.session.pop_event());
+            }
+        }
+    }
+
+    fn position(&self) -> u64 {
+        self.pos
+    }
+}
