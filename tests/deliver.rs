@@ -196,14 +196,26 @@ fn s3_uploads_are_exact_idempotent_and_survive_an_outage() {
     assert!(e.starts_with(&want), "{e}");
     assert!(!e.contains(ACCESS_KEY) && !e.contains(SECRET_KEY), "{e}");
 
-    // Back up: the same call succeeds.
+    // The endpoint is down for the rest of this uploader's run: later files fail at once.
     server.restart();
+    let started = Instant::now();
+    let e = format!("{:#}", direct.upload(&c_path, c_key, c_md5).unwrap_err());
+    assert!(started.elapsed() < Duration::from_secs(1));
+    assert!(
+        e.starts_with(&format!(
+            "uploading {c_key} to s3://media/backfill: not tried: "
+        )),
+        "{e}"
+    );
+
+    // Back up: the next run's uploader succeeds.
+    let next = uploader(&server.endpoint(), "s3://media/backfill");
     assert_eq!(
-        direct.upload(&c_path, c_key, c_md5).unwrap(),
+        next.upload(&c_path, c_key, c_md5).unwrap(),
         UploadOutcome::Uploaded
     );
     assert_eq!(
-        get_object(&server.endpoint(), &direct.key_for(c_key)),
+        get_object(&server.endpoint(), &next.key_for(c_key)),
         std::fs::read(&c_path).unwrap()
     );
 }
