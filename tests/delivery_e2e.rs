@@ -137,6 +137,12 @@ fn record(out: &Path, args: &[&str], inputs: &[PathBuf]) -> Run {
     spawn(c, &out.with_extension("logs"), Stdio::null()).wait()
 }
 
+/// A passing test's scratch directory goes (the long pushes and their copies weigh ~200 MB);
+/// a failing one's stays for a look.
+fn remove_on_success(dir: &Path) {
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 /// Files under their final names (not starting with `.`), by path relative to `root`:
 /// (size, MD5 hex).
 fn final_files(root: &Path) -> BTreeMap<String, (u64, String)> {
@@ -350,6 +356,7 @@ fn a_backfill_uploads_exactly_once() {
     assert!(again.iter().all(|r| r.starts_with("HEAD ")), "{again:#?}");
     assert_eq!(second.stdout, first.stdout);
     assert_eq!(final_files(&out), local);
+    remove_on_success(&dir);
 }
 
 #[test]
@@ -431,6 +438,7 @@ fn an_s3_outage_keeps_the_files_and_the_next_run_uploads_them() {
     assert_eq!(stored_keys(&server), want.keys().cloned().collect());
     assert_eq!(objects(&server, want.keys().cloned()), want);
     assert_eq!(final_files(&out), local_want);
+    remove_on_success(&dir);
 }
 
 #[test]
@@ -513,6 +521,7 @@ fn callbacks_are_retried_spooled_and_delivered_once() {
     record(&root, &args, &fixtures()).expect(0);
     assert_eq!(up.received().len(), want.len());
     assert_eq!(final_files(&root), final_files(&dir.join("printed")));
+    remove_on_success(&dir);
 }
 
 /// `--stream`/`--start-time` for a push read from stdin, as the file name would give them.
@@ -583,6 +592,7 @@ fn a_killed_run_leaves_only_complete_files_and_a_rerun_finishes_the_job() {
     assert_eq!(final_files(&root), want);
     assert_eq!(rerun.stdout, reference.stdout);
     assert_eq!(temporaries(&root), Vec::<String>::new());
+    remove_on_success(&dir);
 }
 
 #[test]
@@ -639,4 +649,5 @@ fn a_second_run_on_the_same_root_is_refused() {
     assert_eq!(done.callbacks().len(), 3);
     assert_eq!(final_files(&root), final_files(&dir.join("reference")));
     assert!(temporaries(&root).is_empty(), "{:?}", temporaries(&root));
+    remove_on_success(&dir);
 }
