@@ -5,6 +5,8 @@
 // Each test crate uses a different subset.
 #![allow(dead_code)]
 
+pub mod run;
+
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
