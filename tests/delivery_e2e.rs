@@ -52,7 +52,7 @@ fn objects(
     .collect()
 }
 
-/// Keys of the objects `s3s-fs` holds (its files under ROOT/BUCKET, its own metadata left out).
+/// Keys of the objects `s3s-fs` holds: its files under ROOT/BUCKET (it keeps metadata elsewhere).
 fn stored_keys(server: &S3Server) -> BTreeSet<String> {
     walk(&server.root.join(BUCKET))
         .into_iter()
