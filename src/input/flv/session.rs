@@ -1,0 +1,369 @@
+//! FLV tags → one push session: sequence headers become the codec configuration (source bytes),
+//! media tags become packets on a repaired timeline, and everything odd is reported.
+//!
+//! The starting configuration is settled over a bounded prelude: tags are read and their events
+//! held until both tracks' sequence headers have been seen (or those `onMetaData` announces), a
+//! configuration changes, or [`PRELUDE_MAX_MS`] of media / [`PRELUDE_MAX_TAGS`] tags /
+//! [`PRELUDE_MAX_BYTES`] have gone by. A header arriving a few tags late is therefore part of
+//! the start, not a change. After the prelude a different sequence header is an
+//! [`Event::Config`]; an identical repeat is ignored.
+
+use std::collections::{HashSet, VecDeque};
+use std::io::Read;
+use std::sync::Arc;
+
+use super::body::{self, AudioBody, VideoBody};
+use super::tags::{Tag, TagEvent, TagKind, TagReader};
+use crate::amf0::{self, Value};
+use crate::codec::{aac, h264, hevc, mp3};
+use crate::input::timeline::Timeline;
+use crate::input::{InputError, SessionReader};
+use crate::media::{
+    AudioCodec, AudioConfig, CodecConfig, Damage, Event, Packet, TrackKind, VideoCodec,
+    VideoConfig, ms_to_90k,
+};
+
+/// Media time the prelude may span before the starting configuration is settled.
+pub const PRELUDE_MAX_MS: i64 = 3_000;
+/// Tags the prelude may hold.
+pub const PRELUDE_MAX_TAGS: usize = 1_000;
+/// Packet bytes the prelude may hold.
+pub const PRELUDE_MAX_BYTES: usize = 32 * 1024 * 1024;
+
+/// What `onMetaData` said, when a script tag carried it. Advisory: never required.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FlvMetadata {
+    /// `duration`, seconds in the source, here milliseconds.
+    pub duration_ms: Option<i64>,
+    pub video_codec_id: Option<f64>,
+    pub audio_codec_id: Option<f64>,
+    /// The whole ECMA array or object, keys in source order.
+    pub value: Value,
+}
+
+impl FlvMetadata {
+    /// Reads a script tag body: `onMetaData` (or `@setDataFrame`, `onMetaData`) then its values.
+    pub fn from_script(data: &[u8]) -> Result<Option<FlvMetadata>, amf0::Amf0Error> {
+        let values = amf0::decode_all(data)?;
+        let mut it = values
+            .into_iter()
+            .skip_while(|v| v.as_str() == Some("@setDataFrame"));
+        if it
+            .next()
+            .and_then(|v| v.as_str().map(|s| s == "onMetaData"))
+            != Some(true)
+        {
+            return Ok(None);
+        }
+        let Some(value) = it.next().filter(|v| v.properties().is_some()) else {
+            return Ok(None);
+        };
+        let num = |k: &str| {
+            value
+                .get(k)
+                .and_then(Value::as_f64)
+                .filter(|n| n.is_finite())
+        };
+        Ok(Some(FlvMetadata {
+            duration_ms: num("duration")
+                .filter(|d| *d >= 0.0 && *d < 1e12)
+                .map(|d| (d * 1000.0).round() as i64),
+            video_codec_id: num("videocodecid"),
+            audio_codec_id: num("audiocodecid"),
+            value,
+        }))
+    }
+}
+
+/// Reads one push session from an FLV stream.
+pub struct FlvSession<R> {
+    tags: TagReader<R>,
+    timeline: Timeline,
+    /// The configuration at the session's start (settled by the prelude).
+    start: Arc<CodecConfig>,
+    /// The configuration in force.
+    current: CodecConfig,
+    queue: VecDeque<Event>,
+    in_prelude: bool,
+    prelude_tags: usize,
+    prelude_bytes: usize,
+    first_dts_ms: Option<i64>,
+    last_dts_ms: i64,
+    metadata: Option<FlvMetadata>,
+    /// Kinds of loss already reported: unsupported codecs and undecodable frames are reported
+    /// once each, not once per tag.
+    reported: HashSet<String>,
+    eof: bool,
+}
+
+impl<R: Read> FlvSession<R> {
+    /// Reads the FLV header and the prelude; `input` names the input in errors.
+    pub fn new(inner: R, input: &str) -> Result<FlvSession<R>, InputError> {
+        let (tags, damage) = TagReader::new(inner, input)?;
+        let mut s = FlvSession {
+            tags,
+            timeline: Timeline::new(),
+            start: Arc::default(),
+            current: CodecConfig::default(),
+            queue: damage.into_iter().map(Event::Damage).collect(),
+            in_prelude: true,
+            prelude_tags: 0,
+            prelude_bytes: 0,
+            first_dts_ms: None,
+            last_dts_ms: 0,
+            metadata: None,
+            reported: HashSet::new(),
+            eof: false,
+        };
+        while s.in_prelude {
+            if !s.read_one()? || s.prelude_complete() {
+                s.end_prelude();
+            }
+        }
+        Ok(s)
+    }
+
+    /// `onMetaData`, if the stream carried one before the current position.
+    pub fn metadata(&self) -> Option<&FlvMetadata> {
+        self.metadata.as_ref()
+    }
+
+    fn prelude_complete(&self) -> bool {
+        let announced = self
+            .metadata
+            .as_ref()
+            .filter(|m| m.video_codec_id.is_some() || m.audio_codec_id.is_some());
+        let have_all = match announced {
+            Some(m) => {
+                (m.video_codec_id.is_none() || self.current.video.is_some())
+                    && (m.audio_codec_id.is_none() || self.current.audio.is_some())
+            }
+            None => self.current.video.is_some() && self.current.audio.is_some(),
+        };
+        let span_ms = self.first_dts_ms.map_or(0, |f| self.last_dts_ms - f);
+        have_all
+            || span_ms >= PRELUDE_MAX_MS
+            || self.prelude_tags >= PRELUDE_MAX_TAGS
+            || self.prelude_bytes >= PRELUDE_MAX_BYTES
+    }
+
+    fn end_prelude(&mut self) {
+        self.in_prelude = false;
+        self.start = Arc::new(self.current.clone());
+    }
+
+    /// Reads one tag (or damage report) and queues its events; false at the end of the input.
+    fn read_one(&mut self) -> Result<bool, InputError> {
+        if self.eof {
+            return Ok(false);
+        }
+        match self.tags.next_event()? {
+            None => {
+                self.eof = true;
+                return Ok(false);
+            }
+            Some(TagEvent::Damage(d)) => self.queue.push_back(Event::Damage(d)),
+            Some(TagEvent::Tag(tag)) => {
+                self.prelude_tags += 1;
+                self.handle(&tag);
+            }
+        }
+        Ok(true)
+    }
+
+    fn report_once(&mut self, key: String, offset: u64) {
+        if self.reported.insert(key.clone()) {
+            self.queue.push_back(Event::Damage(Damage::Dropped {
+                offset,
+                what: format!("{key} (later ones are dropped without another report)"),
+            }));
+        }
+    }
+
+    fn handle(&mut self, tag: &Tag) {
+        match tag.kind {
+            TagKind::Script => self.handle_script(tag),
+            TagKind::Video => match body::parse_video(&tag.data) {
+                Err(what) => self.queue.push_back(Event::Damage(Damage::Dropped {
+                    offset: tag.offset,
+                    what: format!("video tag: {what}"),
+                })),
+                Ok(VideoBody::Config {
+                    codec,
+                    signal,
+                    record,
+                }) => {
+                    let (width, height) = video_size(codec, record);
+                    let cfg = VideoConfig {
+                        codec,
+                        record: record.to_vec(),
+                        width,
+                        height,
+                        flv_signal: signal,
+                    };
+                    self.configure(|c| &mut c.video, cfg);
+                }
+                Ok(VideoBody::Frame {
+                    codec,
+                    keyframe,
+                    cts_ms,
+                    data,
+                }) => match &self.current.video {
+                    None => self.report_once(
+                        "video frames before the first video sequence header".into(),
+                        tag.offset,
+                    ),
+                    Some(v) if v.codec != codec => self.report_once(
+                        format!("{codec:?} frames in a {:?} stream", v.codec),
+                        tag.offset,
+                    ),
+                    Some(_) => self.packet(tag, TrackKind::Video, keyframe, cts_ms, data),
+                },
+                Ok(VideoBody::EndOfSequence | VideoBody::NotMedia) => {}
+                Ok(VideoBody::Unsupported(what)) => self.report_once(what, tag.offset),
+            },
+            TagKind::Audio => match body::parse_audio(&tag.data) {
+                Err(what) => self.queue.push_back(Event::Damage(Damage::Dropped {
+                    offset: tag.offset,
+                    what: format!("audio tag: {what}"),
+                })),
+                Ok(AudioBody::AacConfig { sound_byte, asc }) => {
+                    let (sample_rate, channels) = aac::parse_asc(asc)
+                        .map(|i| (i.sample_rate, i.channels))
+                        .unwrap_or((0, 0));
+                    let cfg = AudioConfig {
+                        codec: AudioCodec::Aac,
+                        specific: asc.to_vec(),
+                        sample_rate,
+                        channels,
+                        flv_sound_byte: sound_byte,
+                    };
+                    self.configure(|c| &mut c.audio, cfg);
+                }
+                Ok(AudioBody::AacFrame { data }) => match &self.current.audio {
+                    Some(a) if a.codec == AudioCodec::Aac => {
+                        self.packet(tag, TrackKind::Audio, true, 0, data)
+                    }
+                    _ => self.report_once(
+                        "AAC frames before the first AudioSpecificConfig".into(),
+                        tag.offset,
+                    ),
+                },
+                Ok(AudioBody::Mp3Frame { sound_byte, data }) => {
+                    // MP3 has no sequence header: the first frame's header and the sound byte
+                    // are its configuration, and a change of either is a configuration change.
+                    let (sample_rate, channels) = mp3::parse_header(data)
+                        .map(|h| (h.sample_rate, h.channels))
+                        .unwrap_or_else(|_| body::sound_byte_rate_channels(sound_byte));
+                    let cfg = AudioConfig {
+                        codec: AudioCodec::Mp3,
+                        specific: Vec::new(),
+                        sample_rate,
+                        channels,
+                        flv_sound_byte: sound_byte,
+                    };
+                    self.configure(|c| &mut c.audio, cfg);
+                    self.packet(tag, TrackKind::Audio, true, 0, data);
+                }
+                Ok(AudioBody::Unsupported(what)) => self.report_once(what, tag.offset),
+            },
+        }
+    }
+
+    fn handle_script(&mut self, tag: &Tag) {
+        match FlvMetadata::from_script(&tag.data) {
+            // The first onMetaData describes the push; later ones (encoder restarts) do not
+            // change what the prelude decided.
+            Ok(Some(m)) if self.metadata.is_none() => self.metadata = Some(m),
+            Ok(_) => {}
+            Err(e) => self.queue.push_back(Event::Damage(Damage::Dropped {
+                offset: tag.offset,
+                what: format!("script tag: {e}"),
+            })),
+        }
+    }
+
+    /// Installs a track's configuration: silently at the start, as an event afterwards.
+    fn configure<T: PartialEq>(&mut self, slot: fn(&mut CodecConfig) -> &mut Option<T>, new: T) {
+        let old = slot(&mut self.current);
+        if old.as_ref() == Some(&new) {
+            return;
+        }
+        let first = old.is_none();
+        if self.in_prelude && first {
+            *old = Some(new);
+            return;
+        }
+        if self.in_prelude {
+            // A real change: what came before it is the start.
+            self.end_prelude();
+        }
+        *slot(&mut self.current) = Some(new);
+        self.queue
+            .push_back(Event::Config(Arc::new(self.current.clone())));
+    }
+
+    fn packet(&mut self, tag: &Tag, track: TrackKind, keyframe: bool, cts_ms: i32, data: &[u8]) {
+        // ffmpeg skips empty media tags too: they carry nothing to decode.
+        if data.is_empty() {
+            return;
+        }
+        let stamp = self.timeline.repair(track, tag.timestamp_ms, tag.offset);
+        if let Some(d) = stamp.damage {
+            self.queue.push_back(Event::Damage(d));
+        }
+        self.first_dts_ms.get_or_insert(stamp.dts_ms);
+        self.last_dts_ms = stamp.dts_ms;
+        if self.in_prelude {
+            self.prelude_bytes += data.len();
+        }
+        self.queue.push_back(Event::Packet(Packet {
+            track,
+            dts_90k: ms_to_90k(stamp.dts_ms),
+            // |cts| < 2^23 ms, so × 90 fits in i32.
+            cts_90k: cts_ms * 90,
+            keyframe,
+            data: data.to_vec(),
+        }));
+    }
+}
+
+/// Coded picture size from the record's first SPS; 0×0 when it cannot be parsed (the record
+/// bytes are carried regardless).
+fn video_size(codec: VideoCodec, record: &[u8]) -> (u32, u32) {
+    let size = match codec {
+        VideoCodec::H264 => h264::parse_avcc(record).ok().and_then(|c| {
+            let sps = c.sps.first()?;
+            h264::parse_sps(sps).ok().map(|s| (s.width, s.height))
+        }),
+        VideoCodec::Hevc => hevc::parse_hvcc(record).ok().and_then(|c| {
+            let sps = c.nal_units_of(hevc::NAL_SPS).next()?;
+            hevc::parse_sps(sps).ok().map(|s| (s.width, s.height))
+        }),
+    };
+    size.unwrap_or((0, 0))
+}
+
+impl<R: Read + Send> SessionReader for FlvSession<R> {
+    fn config(&self) -> &Arc<CodecConfig> {
+        &self.start
+    }
+
+    fn next_event(&mut self) -> Result<Option<Event>, InputError> {
+        loop {
+            if let Some(e) = self.queue.pop_front() {
+                return Ok(Some(e));
+            }
+            if !self.read_one()? {
+                return Ok(None);
+            }
+        }
+    }
+
+    fn position(&self) -> u64 {
+        self.tags.position()
+    }
+}
+
+#[cfg(test)]
+mod tests;
