@@ -25,8 +25,9 @@
 //! first media edit's start (media timescale); `cts_90k = pts_90k − dts_90k`. Edits after the
 //! first media edit are not applied (reported). Media ticks become 90 kHz exactly when the
 //! timescale divides 90000 (1000, 90000, 48000 does not): otherwise each *absolute* time is
-//! rounded to the nearest tick, so rounding never accumulates. For kls-rec's own files this
-//! gives back exactly the file-relative DTS/CTS the writer received when the movie starts at 0.
+//! rounded to the nearest tick, so rounding never accumulates. An MP4 keeps no absolute origin:
+//! for kls-rec's own files (whose movie time 0 is the earliest presentation time of any track)
+//! this gives back exactly the DTS/CTS the writer received, less that earliest PTS.
 //!
 //! Packets are yielded in DTS order across the two tracks (ties by file offset, so the writer's
 //! interleaving is kept). Memory is the sample tables plus one payload.

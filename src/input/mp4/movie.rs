@@ -114,7 +114,14 @@ pub fn read_movie(f: &mut (impl Read + Seek), file_len: u64) -> Result<Movie, Bo
         header: moov_header,
         payload: &moov_bytes,
     };
-    list_children(&moov, 1, &mut layout)?;
+    // The moov's boxes go right after it, so the layout reads depth-first in file order.
+    let mut inside = Vec::new();
+    list_children(&moov, 1, &mut inside)?;
+    let at = layout
+        .iter()
+        .position(|b| b.offset == moov_header.offset)
+        .map_or(layout.len(), |i| i + 1);
+    layout.splice(at..at, inside);
     let (major_brand, compatible_brands) = ftyp.map(|b| brands(&b)).unwrap_or_default();
 
     let mvhd = moov.require(b"mvhd")?;
