@@ -47,7 +47,7 @@ pub mod cursor;
 pub mod entry;
 pub mod movie;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 pub mod track;
 
 pub use movie::BoxInfo;
