@@ -378,7 +378,7 @@ impl TsDemuxer {
                 } else {
                     diff
                 };
-                last + diff
+                last.saturating_add(diff)
             }
         }
     }
@@ -419,10 +419,14 @@ impl TsDemuxer {
         if let Some(c) = au.new_config {
             self.out.push_back(Demuxed::Video(c));
         }
-        let Some(dts_90k) = self.repair(TrackKind::Video, dts - TS_OFFSET_90K, pes.offset) else {
+        let Some(dts_90k) = self.repair(
+            TrackKind::Video,
+            dts.saturating_sub(TS_OFFSET_90K),
+            pes.offset,
+        ) else {
             return;
         };
-        let cts = pts - dts;
+        let cts = pts.saturating_sub(dts);
         self.out.push_back(Demuxed::Packet(Packet {
             track: TrackKind::Video,
             dts_90k,
@@ -436,7 +440,7 @@ impl TsDemuxer {
         let pts = pes.pts.map(|p| {
             let v = self.unwrap(p);
             self.last_raw_90k = Some(v);
-            v - TS_OFFSET_90K
+            v.saturating_sub(TS_OFFSET_90K)
         });
         let Some(a) = self.audio.as_mut() else {
             return;
@@ -490,7 +494,7 @@ impl TsDemuxer {
                 self.max_dts_90k.unwrap_or(dts)
             };
             fixed = anchor.saturating_add(step);
-            self.shift_90k = self.shift_90k.saturating_add(fixed - dts);
+            self.shift_90k = self.shift_90k.saturating_add(fixed.saturating_sub(dts));
             self.out.push_back(Demuxed::Damage(Damage::Discontinuity {
                 track,
                 offset,
@@ -501,10 +505,55 @@ impl TsDemuxer {
         if let Some(l) = clock.last_dts_90k
             && fixed > l
         {
-            clock.step_90k = fixed - l;
+            clock.step_90k = fixed.saturating_sub(l);
         }
         clock.last_dts_90k = Some(fixed);
         self.max_dts_90k = Some(self.max_dts_90k.map_or(fixed, |m| m.max(fixed)));
         Some(fixed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_unwrap_at_33_bits() {
+        let mut d = TsDemuxer::new(CodecConfig::default());
+        d.last_raw_90k = Some(WRAP_90K - 10);
+        assert_eq!(d.unwrap(5), WRAP_90K + 5);
+        assert_eq!(d.unwrap(WRAP_90K as u64 - 20), WRAP_90K - 20);
+        d.last_raw_90k = Some(3 * WRAP_90K + 7);
+        assert_eq!(d.unwrap(WRAP_90K as u64 - 1), 3 * WRAP_90K - 1);
+        // Only 33 bits count.
+        assert_eq!(d.unwrap(u64::MAX), 3 * WRAP_90K - 1);
+    }
+
+    #[test]
+    fn jumps_are_repaired_and_reported() {
+        let mut d = TsDemuxer::new(CodecConfig::default());
+        let v = TrackKind::Video;
+        assert_eq!(d.repair(v, 0, 0), Some(0));
+        assert_eq!(d.repair(v, 3600, 0), Some(3600));
+        // Backwards by 10 s: continues one step on, reported.
+        assert_eq!(d.repair(v, 3600 - 900_000, 188), Some(7200));
+        assert!(matches!(
+            d.out.pop_front(),
+            Some(Demuxed::Damage(Damage::Discontinuity { offset: 188, .. }))
+        ));
+        // Later packets keep the offset.
+        assert_eq!(d.repair(v, 7200 - 900_000, 376), Some(10_800));
+        // Audio follows the same offset; a forward jump of an hour is repaired too.
+        assert_eq!(
+            d.repair(TrackKind::Audio, 10_800 - 900_000, 0),
+            Some(14_400)
+        );
+        assert!(d.out.is_empty());
+        assert_eq!(d.repair(v, 3_600 * 90_000, 0), Some(18_000));
+        assert_eq!(d.out.len(), 1);
+        // Extreme values never overflow.
+        for t in [i64::MAX, i64::MIN, 0] {
+            let _ = d.repair(v, t, 0);
+        }
     }
 }

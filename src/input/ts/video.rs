@@ -3,12 +3,13 @@
 //!
 //! Per access unit: NAL units are split at start codes (trailing zero bytes belong to the next
 //! start code, Annex B B.2), a leading access unit delimiter is dropped, and, on a keyframe, the
-//! leading parameter sets are dropped *when they are exactly the configuration's* (the list
-//! kls-rec's writer inserts: SPS…PPS, or VPS…SPS…PPS…prefix SEI) and what remains carries no
-//! complete set of its own — the writer's own rule for inserting them, so a round trip gives
-//! back the source payloads. Two cases cannot be told apart in a transport stream and read back
-//! without the bytes: a source sample that began with its own access unit delimiter, and one
-//! that carried the very same parameter sets in-band at its start.
+//! configuration's parameter sets are dropped *when they appear as exactly the run a writer
+//! inserts* (the record's SPS…PPS, or VPS…SPS…PPS…prefix SEI: kls-rec puts it right after the
+//! delimiter, ffmpeg's `h264_mp4toannexb` before the first slice) and what remains carries no
+//! complete set of its own — the writers' rule for inserting them — so a round trip gives back
+//! the source payloads. Two cases cannot be told apart in a transport stream and read back
+//! without those bytes: a source sample that began with its own access unit delimiter, and one
+//! that carried the very same parameter sets in-band.
 //!
 //! The decoder configuration record is not in a transport stream. It is taken from a hint
 //! (a record whose parameter sets equal the stream's, e.g. from another recording of the same
@@ -173,13 +174,14 @@ impl VideoStream {
         }
         let types: Vec<u8> = nals.iter().map(|n| nal_type(codec, n)).collect();
         let keyframe = is_keyframe(codec, &types);
-        let lead = types
-            .iter()
-            .take_while(|&&t| is_parameter_set(codec, t))
-            .count();
         let mut new_config = None;
-        if carries_sets(codec, &types[..lead]) {
-            let stream_sets: Vec<Vec<u8>> = nals[..lead].iter().map(|n| n.to_vec()).collect();
+        if carries_sets(codec, &types) {
+            let stream_sets: Vec<Vec<u8>> = nals
+                .iter()
+                .zip(&types)
+                .filter(|(_, t)| is_parameter_set(codec, **t))
+                .map(|(n, _)| n.to_vec())
+                .collect();
             let same = self
                 .config
                 .as_ref()
@@ -194,17 +196,27 @@ impl VideoStream {
         let Some((_, sets)) = &self.config else {
             return Err("video before the first parameter sets (SPS/PPS)".into());
         };
-        // The configuration's sets the writer inserted in front of a keyframe lacking its own.
+        // The configuration's sets as a writer inserts them in front of a keyframe lacking its
+        // own: kls-rec right after the delimiter, ffmpeg's mp4toannexb before the first slice.
         let ins = sets.inserted.len();
-        if keyframe
-            && nals.len() >= ins
-            && nals[..ins]
-                .iter()
-                .zip(&sets.inserted)
-                .all(|(a, b)| *a == b.as_slice())
-            && !carries_sets(codec, &types[ins..])
-        {
-            nals.drain(..ins);
+        if keyframe && ins > 0 {
+            let at = (0..=nals.len().saturating_sub(ins)).find(|&i| {
+                nals.get(i..i + ins).is_some_and(|run| {
+                    run.iter()
+                        .zip(&sets.inserted)
+                        .all(|(a, b)| *a == b.as_slice())
+                })
+            });
+            if let Some(i) = at {
+                let rest: Vec<u8> = types[..i]
+                    .iter()
+                    .chain(&types[i + ins..])
+                    .copied()
+                    .collect();
+                if !carries_sets(codec, &rest) {
+                    nals.drain(i..i + ins);
+                }
+            }
         }
         let len_size = usize::from(sets.nal_length_size);
         let mut data = Vec::with_capacity(annex_b.len());
