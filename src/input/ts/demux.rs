@@ -161,7 +161,6 @@ impl TsDemuxer {
 
     /// Completes the PES packets in progress (at the end of an input).
     fn flush(&mut self) {
-        let offset = self.offset();
         if let Some(v) = self.video.as_mut()
             && let Some(a) = v.pes.finish()
         {
@@ -170,8 +169,7 @@ impl TsDemuxer {
         if let Some(a) = self.audio.as_mut().and_then(|a| a.pes.finish()) {
             self.assembled(TrackKind::Audio, a);
         }
-        // Only once per input: the next call returns None.
-        let _ = offset;
+        // The input is done: the next call returns None.
         if let Some(p) = self.packets.as_mut() {
             self.consumed_before += p.position();
         }

@@ -18,7 +18,8 @@
 //! lengths, the SPS and PPS of that access unit, and the chroma/bit-depth extension for profiles
 //! other than Baseline, Main and Extended), so streams ffmpeg muxed from an ffmpeg-written source
 //! usually read back the identical record; `hvcC` with the SPS's profile_tier_level, 4-byte
-//! lengths and VPS/SPS/PPS arrays (not byte-exact to any particular writer).
+//! lengths and VPS/SPS/PPS arrays, as ffmpeg writes it for x265 streams (less the SEI array
+//! ffmpeg copies from the encoder's extradata, which the stream does not repeat).
 
 use crate::codec::{self, h264, hevc};
 use crate::media::{FlvVideoSignal, VideoCodec, VideoConfig};
@@ -396,5 +397,86 @@ mod tests {
     fn video_before_parameter_sets_is_refused() {
         let mut v = VideoStream::new(VideoCodec::H264, None);
         assert!(v.access_unit(&[0, 0, 1, 0x41, 1]).is_err());
+    }
+
+    fn hex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    /// `hvcC` records ffmpeg 5.1 wrote for x265 encodes (without their SEI arrays).
+    const HVCC: [&str; 2] = [
+        "0101600000009000000000003cf000fcfdf8f800000f03a00001001840010c01ffff01600000030090000003000003003c959809a10001002b42010101600000030090000003000003003ca00a880c1c9265959a4932bc05a020000003002000000303c1a2000100074401c172b46240",
+        "0101600000009000000000003cf000fcfdf8f800001303a00001001c40010c02ffff01600000030090000003000003003c00009598acc048a10001002e42010201600000030090000003000003003c0000a0192069f7965662b349265780b404000003000400000300c820a2000100074401c172b46240",
+    ];
+
+    #[test]
+    fn hevc_records_are_rebuilt_as_ffmpeg_writes_them() {
+        for h in HVCC {
+            let record = hex(h);
+            let cfg = hevc::parse_hvcc(&record).unwrap();
+            let sets: Vec<Vec<u8>> = [HEVC_VPS, HEVC_SPS, HEVC_PPS]
+                .into_iter()
+                .flat_map(|t| cfg.nal_units_of(t).map(<[u8]>::to_vec).collect::<Vec<_>>())
+                .collect();
+            assert_eq!(build_hvcc(&sets).unwrap(), record);
+            // Through the stream: AUD, parameter sets, an IDR slice (type 19).
+            let mut au = vec![0, 0, 0, 1, 0x46, 0x01, 0x50];
+            for s in &sets {
+                au.extend([0, 0, 0, 1]);
+                au.extend(s);
+            }
+            au.extend([0, 0, 1, 0x26, 0x01, 0xAF, 0x00]);
+            let mut v = VideoStream::new(VideoCodec::Hevc, None);
+            let out = v.access_unit(&au).unwrap();
+            assert!(out.keyframe);
+            assert_eq!(out.new_config.unwrap().record, record);
+            assert_eq!(out.data, [0, 0, 0, 3, 0x26, 0x01, 0xAF]);
+            // The same sets again are no new configuration.
+            assert!(v.access_unit(&au).unwrap().new_config.is_none());
+        }
+    }
+
+    #[test]
+    fn hint_keeps_its_bytes_and_length_size() {
+        // The studio fixture's SPS and PPS, in a record with 2-byte NAL lengths.
+        let sps = hex("6764000dacd94141fb011000000300100000030320f1429960");
+        let pps = hex("68efbcb0");
+        let mut record = vec![1, 0x64, 0, 0x0d, 0xFD, 0xE1];
+        record.extend((sps.len() as u16).to_be_bytes());
+        record.extend(&sps);
+        record.push(1);
+        record.extend((pps.len() as u16).to_be_bytes());
+        record.extend(&pps);
+        let hint = VideoConfig {
+            codec: VideoCodec::H264,
+            record: record.clone(),
+            width: 320,
+            height: 240,
+            flv_signal: FlvVideoSignal::Enhanced,
+        };
+        let mut v = VideoStream::new(VideoCodec::H264, Some(hint.clone()));
+        let mut au = vec![0, 0, 0, 1, 0x09, 0xF0, 0, 0, 0, 1];
+        au.extend(&sps);
+        au.extend([0, 0, 0, 1]);
+        au.extend(&pps);
+        au.extend([0, 0, 0, 1, 0x65, 0x88, 0x01]);
+        let out = v.access_unit(&au).unwrap();
+        assert_eq!(out.new_config.as_ref(), Some(&hint));
+        assert_eq!(out.data, [0, 3, 0x65, 0x88, 0x01]);
+        // A hint with other parameter sets does not apply: a record is generated.
+        let other = VideoConfig {
+            record: [&record[..8], &[0x67, 0x4D], &record[10..]].concat(),
+            ..hint
+        };
+        let mut v = VideoStream::new(VideoCodec::H264, Some(other.clone()));
+        let out = v.access_unit(&au).unwrap();
+        let generated = out.new_config.unwrap();
+        assert_ne!(generated.record, other.record);
+        assert_eq!(generated.record[4], 0xFF);
+        assert_eq!((generated.width, generated.height), (320, 240));
+        assert_eq!(out.data, [0, 0, 0, 3, 0x65, 0x88, 0x01]);
     }
 }
