@@ -45,4 +45,19 @@ trap 'rm -rf "$tmp"' EXIT
   -t 6 "${x264[@]}" -profile:v high -bf 2 -b:v 50k -maxrate 60k -bufsize 120k "${aac[@]}" "${flv[@]}" "$tmp/b.flv"
 python3 scripts/flv-concat.py "$tmp/a.flv" "$tmp/b.flv" "$out/reschange-1764072000.flv"
 
-du -ch "$out"/*.flv "$out"/push/*.flv | tail -n 1
+# HEVC (x265 Main, B-frames) + AAC, 4 s, carried into FLV both ways Chinese CDNs and Enhanced
+# RTMP signal it. ffmpeg 5.1 can neither write nor read HEVC in FLV, so the FLVs are built from
+# the MP4's packets by scripts/flv-from-mp4.py, and the MP4 stays as the packets' reference.
+mkdir -p "$out/hevc"
+"${ff[@]}" -f lavfi -i "testsrc2=size=160x120:rate=25" -f lavfi -i "sine=frequency=700:sample_rate=44100" \
+  -t 4 -c:v libx265 -x265-params "log-level=error:keyint=25:min-keyint=25:bframes=2:pools=1:frame-threads=1" \
+  -b:v 60k "${aac[@]}" -fflags +bitexact -map_metadata -1 "$out/hevc/source.mp4"
+python3 scripts/flv-from-mp4.py "$out/hevc/source.mp4" "$out/hevc/cdn-1764072000.flv" codecid
+python3 scripts/flv-from-mp4.py "$out/hevc/source.mp4" "$out/hevc/ertmp-1764072000.flv" enhanced
+
+# H.264 + MP3, 5 s.
+"${ff[@]}" -f lavfi -i "testsrc2=size=160x120:rate=25" -f lavfi -i "sine=frequency=800:sample_rate=44100" \
+  -t 5 "${x264[@]}" -profile:v main -bf 0 -b:v 50k -c:a libmp3lame -b:a 32k -ar 44100 -ac 1 \
+  "${flv[@]}" "$out/mp3-1764072000.flv"
+
+du -ch "$out"/*.flv "$out"/push/*.flv "$out"/hevc/* | tail -n 1

@@ -9,12 +9,16 @@ pub mod amf0;
 pub mod callback;
 pub mod cli;
 pub mod codec;
+pub mod deliver;
 pub mod input;
 pub mod media;
 pub mod mediainfo;
 pub mod mux;
 pub mod record;
+pub mod report;
 pub mod rules;
 pub mod sink;
 #[doc(hidden)]
 pub mod testutil;
+pub mod timeline;
+pub mod wallclock;

@@ -18,6 +18,7 @@ use crate::input::{self, InputOptions, PendingSession, SessionInfo};
 use crate::media::{CodecConfig, Damage, Event, StreamKey};
 use crate::mediainfo::{self, FileStats};
 use crate::mux::{self, FileClose, FileOpen, Format, MuxOptions, Muxer, Produced, SessionStart};
+use crate::report::{DamageMark, FileSpan, SessionSpan, StreamReport};
 use crate::rules::{self, Decision, Engine, Placement, Reason};
 use crate::sink::naming;
 
@@ -31,6 +32,28 @@ pub struct RecordOptions {
     pub dry_run: bool,
     pub explain: bool,
     pub callback_times: bool,
+    /// Streams recorded at once (at least 1).
+    pub jobs: usize,
+    /// `--shard K/N`: only the stream keys whose stable hash falls in shard K of N.
+    pub shard: Option<Shard>,
+}
+
+/// A stable hash-partition of stream keys, so N machines split a backfill with no coordination.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    pub index: u64,
+    pub count: u64,
+}
+
+impl Shard {
+    /// Whether a stream belongs to this shard: the first 8 bytes of MD5(`app/stream`), big
+    /// endian, modulo the shard count. Stable across machines, runs and versions.
+    pub fn owns(&self, app: &str, stream: &str) -> bool {
+        use md5::{Digest, Md5};
+        let digest = Md5::digest(format!("{app}/{stream}").as_bytes());
+        let h = u64::from_be_bytes(digest[..8].try_into().expect("8 bytes"));
+        h % self.count == self.index
+    }
 }
 
 /// One file the run produced (or, in a dry run, would produce).
@@ -56,6 +79,10 @@ pub struct Summary {
     pub damage: usize,
     /// Inputs or streams that failed outright, with the error.
     pub failures: Vec<String>,
+    /// Per stream: sessions, files and damage, for `--json` and `--timeline`.
+    pub streams: Vec<StreamReport>,
+    /// Uploads that gave up and callbacks left in the spool.
+    pub delivery_failures: usize,
 }
 
 /// Where the run's messages go: callbacks or the dry-run plan to `out` (stdout), everything
@@ -63,7 +90,18 @@ pub struct Summary {
 pub struct Outputs<'a> {
     pub out: &'a mut dyn Write,
     pub log: &'a mut dyn Write,
-    pub progress: &'a dyn Progress,
+    pub progress: &'a (dyn Progress + Sync),
+    /// Upload and callback delivery; `None`: files stay local and callbacks go to `out`.
+    pub delivery: Option<&'a Delivery>,
+}
+
+/// Where finished files and their callbacks go besides the local output root.
+pub struct Delivery {
+    pub uploader: Option<crate::deliver::Uploader>,
+    /// Local files are removed once uploaded.
+    pub delete_after_upload: bool,
+    /// POSTs callbacks (with retries and the spool) instead of printing them.
+    pub callbacks: Option<crate::deliver::CallbackSender>,
 }
 
 /// Progress reports; every method defaults to doing nothing.
@@ -97,6 +135,16 @@ pub fn run(
         match input::open(path, input_opts) {
             Ok(sessions) => {
                 for s in sessions {
+                    if !s.has_media && !opts.dry_run {
+                        let msg = format!(
+                            "{}: this push has no media file, so only --dry-run (or inspect \
+                             --rules) can use it",
+                            s.info.input
+                        );
+                        writeln!(io.log, "error: {msg}")?;
+                        summary.failures.push(msg);
+                        continue;
+                    }
                     for w in &s.info.warnings {
                         writeln!(io.log, "warning: {}: {w}", s.info.input)?;
                     }
@@ -113,17 +161,106 @@ pub fn run(
             }
         }
     }
-    for sessions in streams.into_values() {
-        let mut sessions = sessions;
-        // Stable: equal starts keep the order the inputs were given in.
-        sessions.sort_by_key(|s| s.info.wall_start_ms);
-        let key = sessions[0].info.key.clone();
-        if let Err(e) = record_stream(&key, sessions, opts, io, &mut summary) {
-            writeln!(io.log, "error: stream {key}: {e:#}")?;
-            summary.failures.push(format!("stream {key}: {e:#}"));
+    let groups: Vec<Vec<PendingSession>> = streams
+        .into_iter()
+        .filter(|((app, stream), _)| opts.shard.is_none_or(|s| s.owns(app, stream)))
+        .map(|(_, mut sessions)| {
+            // Stable: equal starts keep the order the inputs were given in.
+            sessions.sort_by_key(|s| s.info.wall_start_ms);
+            sessions
+        })
+        .collect();
+    if opts.jobs <= 1 || groups.len() <= 1 {
+        for sessions in groups {
+            record_group(sessions, opts, io, &mut summary)?;
         }
+    } else {
+        record_parallel(groups, opts, io, &mut summary)?;
     }
     Ok(summary)
+}
+
+fn record_group(
+    sessions: Vec<PendingSession>,
+    opts: &RecordOptions,
+    io: &mut Outputs<'_>,
+    summary: &mut Summary,
+) -> Result<()> {
+    let key = sessions[0].info.key.clone();
+    if let Err(e) = record_stream(&key, sessions, opts, io, summary) {
+        writeln!(io.log, "error: stream {key}: {e:#}")?;
+        summary.failures.push(format!("stream {key}: {e:#}"));
+    }
+    Ok(())
+}
+
+/// Streams are independent: `opts.jobs` workers take them in key order, and each stream's
+/// callbacks and messages are printed, in key order, once it is done, so the output does not
+/// depend on the number of jobs.
+fn record_parallel(
+    groups: Vec<Vec<PendingSession>>,
+    opts: &RecordOptions,
+    io: &mut Outputs<'_>,
+    summary: &mut Summary,
+) -> Result<()> {
+    use std::sync::Mutex;
+    use std::sync::mpsc;
+
+    let count = groups.len();
+    let queue = Mutex::new(groups.into_iter().enumerate());
+    let (done, results) = mpsc::channel::<(usize, Vec<u8>, Vec<u8>, Result<Summary>)>();
+    let progress = io.progress;
+    let delivery = io.delivery;
+    std::thread::scope(|scope| -> Result<()> {
+        for _ in 0..opts.jobs.min(count) {
+            let done = done.clone();
+            let queue = &queue;
+            scope.spawn(move || {
+                loop {
+                    let next = queue.lock().expect("queue lock").next();
+                    let Some((index, sessions)) = next else {
+                        break;
+                    };
+                    let (mut out, mut log) = (Vec::new(), Vec::new());
+                    let mut part = Summary::default();
+                    let result = record_group(
+                        sessions,
+                        opts,
+                        &mut Outputs {
+                            out: &mut out,
+                            log: &mut log,
+                            progress,
+                            delivery,
+                        },
+                        &mut part,
+                    )
+                    .map(|()| part);
+                    if done.send((index, out, log, result)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(done);
+        let mut pending = BTreeMap::new();
+        let mut next_to_print = 0;
+        for (index, out, log, result) in results {
+            pending.insert(index, (out, log, result));
+            while let Some((out, log, result)) = pending.remove(&next_to_print) {
+                io.log.write_all(&log)?;
+                io.out.write_all(&out)?;
+                io.out.flush()?;
+                let part = result?;
+                summary.files.extend(part.files);
+                summary.damage += part.damage;
+                summary.failures.extend(part.failures);
+                summary.streams.extend(part.streams);
+                summary.delivery_failures += part.delivery_failures;
+                next_to_print += 1;
+            }
+        }
+        Ok(())
+    })
 }
 
 /// An open recording file: one muxer per format, and what the callbacks need.
@@ -143,6 +280,7 @@ struct StreamRun<'o, 'w> {
     config: Arc<CodecConfig>,
     vdoid: Option<String>,
     io: &'o mut Outputs<'w>,
+    report: StreamReport,
 }
 
 fn record_stream(
@@ -160,6 +298,14 @@ fn record_stream(
         config: Arc::new(CodecConfig::default()),
         vdoid: key.vdoid.clone(),
         io,
+        report: StreamReport {
+            app: key.app.clone(),
+            stream: key.stream.clone(),
+            settings: (&opts.rules).into(),
+            sessions: Vec::new(),
+            files: Vec::new(),
+            damage: Vec::new(),
+        },
     };
     for (index, pending) in sessions.into_iter().enumerate() {
         let info = pending.info.clone();
@@ -188,8 +334,9 @@ fn record_stream(
         }
     }
     engine.finish();
-    run.apply(&mut engine, summary)?;
-    Ok(())
+    let result = run.apply(&mut engine, summary);
+    summary.streams.push(run.report);
+    result
 }
 
 fn record_session(
@@ -203,6 +350,12 @@ fn record_session(
     let mut started = false;
     let mut dropped = 0u64;
     let mut packets = 0u64;
+    // Session DTS of the first and the latest packet: places damage on the wall clock.
+    let mut first_dts_90k = None;
+    let mut last_dts_90k = 0;
+    let wall_of = |first: Option<i64>, last: i64| {
+        info.wall_start_ms + first.map_or(0, |f| crate::media::to_ms(last - f))
+    };
     let result = loop {
         let event = match reader.next_event() {
             Ok(Some(e)) => e,
@@ -219,7 +372,17 @@ fn record_session(
                     // A session begins at its first media packet (an empty dump is no push).
                     engine.begin_session(info.wall_start_ms, &run.config);
                     started = true;
+                    run.report.sessions.push(SessionSpan {
+                        input: info.input.clone(),
+                        index: info.index,
+                        vdoid: info.key.vdoid.clone(),
+                        wall_start_ms: info.wall_start_ms,
+                        wall_end_ms: info.wall_start_ms,
+                        packets: 0,
+                    });
                 }
+                first_dts_90k.get_or_insert(packet.dts_90k);
+                last_dts_90k = packet.dts_90k;
                 let placement = engine.packet(packet.track, packet.dts_90k, packet.keyframe);
                 run.apply(engine, summary)?;
                 match placement {
@@ -256,6 +419,11 @@ fn record_session(
             Event::Damage(d) => {
                 summary.damage += 1;
                 writeln!(run.io.log, "warning: {}: {d}", info.input)?;
+                run.report.damage.push(DamageMark {
+                    wall_ms: wall_of(first_dts_90k, last_dts_90k),
+                    input: info.input.clone(),
+                    what: d.to_string(),
+                });
             }
         }
     };
@@ -266,9 +434,18 @@ fn record_session(
             what: format!("{dropped} video packets before the first keyframe of a file"),
         };
         writeln!(run.io.log, "warning: {}: {d}", info.input)?;
+        run.report.damage.push(DamageMark {
+            wall_ms: wall_of(first_dts_90k, last_dts_90k),
+            input: info.input.clone(),
+            what: d.to_string(),
+        });
     }
     if started {
-        engine.end_session();
+        let end = engine.end_session();
+        if let Some(span) = run.report.sessions.last_mut() {
+            span.wall_end_ms = end.unwrap_or(span.wall_start_ms);
+            span.packets = packets - dropped;
+        }
     } else {
         writeln!(
             run.io.log,
@@ -292,12 +469,27 @@ impl StreamRun<'_, '_> {
                     reason,
                     wall_start_ms,
                     ..
-                } => self.open(reason, wall_start_ms)?,
+                } => {
+                    self.report.files.push(FileSpan {
+                        keys: Vec::new(),
+                        wall_start_ms,
+                        wall_end_ms: wall_start_ms,
+                        len_ms: 0,
+                        opened: reason,
+                        closed: Reason::EndOfInput,
+                        sessions: vec![self.report.sessions.len().saturating_sub(1)],
+                    });
+                    self.open(reason, wall_start_ms)?
+                }
                 Decision::Append {
                     file_len_90k,
                     wall_start_ms,
                     ..
                 } => {
+                    if let Some(span) = self.report.files.last_mut() {
+                        span.sessions
+                            .push(self.report.sessions.len().saturating_sub(1));
+                    }
                     if let Some(f) = self.file.as_mut() {
                         let s = SessionStart {
                             file_dts_90k: file_len_90k,
@@ -369,6 +561,17 @@ impl StreamRun<'_, '_> {
             return Ok(());
         };
         let base_name = naming::base_name(&self.key.stream, wall_start_ms, wall_end_ms);
+        if let Some(span) = self.report.files.last_mut() {
+            span.keys = self
+                .opts
+                .formats
+                .iter()
+                .map(|&f| naming::file_key(&self.key.app, &self.key.stream, f, &base_name))
+                .collect();
+            span.wall_end_ms = wall_end_ms;
+            span.len_ms = crate::media::to_ms(len_90k);
+            span.closed = reason;
+        }
         let close = FileClose {
             base_name: base_name.clone(),
         };
@@ -400,11 +603,12 @@ impl StreamRun<'_, '_> {
             return Ok(());
         }
         let first = summary.files.len() - self.opts.formats.len();
+        let mut delivery_failures = 0;
         for ((format, muxer), result) in file.muxers.into_iter().zip(&mut summary.files[first..]) {
             let produced = muxer
                 .finish(&close)
                 .with_context(|| format!("completing {}", result.key))?;
-            let report = FileReport {
+            let mut report = FileReport {
                 key: result.key.clone(),
                 vdoid: file.vdoid.clone(),
                 stream: self.key.stream.clone(),
@@ -413,6 +617,11 @@ impl StreamRun<'_, '_> {
                 end_time_s: wall_end_ms.div_euclid(1000),
                 error: None,
             };
+            if let Some(delivery) = self.io.delivery
+                && !self.deliver_file(delivery, &produced, &mut report)?
+            {
+                delivery_failures += 1;
+            }
             let line = match format {
                 Format::Hls => {
                     callback::hls(&report, produced.total_size, self.opts.callback_times)
@@ -423,12 +632,62 @@ impl StreamRun<'_, '_> {
                     callback::avtrans(&report, &produced.md5, Some(&info))
                 }
             };
-            writeln!(self.io.out, "{line}")?;
-            self.io.out.flush()?;
+            match self.io.delivery.and_then(|d| d.callbacks.as_ref()) {
+                Some(sender) => {
+                    if let crate::deliver::Sent::Spooled { error } = sender.send(&line)? {
+                        delivery_failures += 1;
+                        writeln!(
+                            self.io.log,
+                            "warning: callback for {} kept in the spool: {error}",
+                            result.key
+                        )?;
+                    }
+                }
+                None => {
+                    writeln!(self.io.out, "{line}")?;
+                    self.io.out.flush()?;
+                }
+            }
             self.io.progress.file_done(&result.key);
             result.produced = Some(produced);
         }
+        summary.delivery_failures += delivery_failures;
         Ok(())
+    }
+}
+
+impl StreamRun<'_, '_> {
+    /// Uploads a finished file; the callback then names the uploaded key and bucket, or says
+    /// status 4 with the error. The local files are always kept unless uploaded and asked to go.
+    /// Returns false when the upload gave up.
+    fn deliver_file(
+        &mut self,
+        delivery: &Delivery,
+        produced: &Produced,
+        report: &mut FileReport,
+    ) -> Result<bool> {
+        let Some(uploader) = &delivery.uploader else {
+            return Ok(true);
+        };
+        let key = report.key.clone();
+        report.key = uploader.key_for(&key);
+        report.bucket = uploader.bucket().to_string();
+        match uploader.upload_produced(produced, &key) {
+            Ok(_) => {
+                if delivery.delete_after_upload {
+                    for path in produced.parts.iter().chain([&produced.path]) {
+                        std::fs::remove_file(path)
+                            .with_context(|| format!("removing {}", path.display()))?;
+                    }
+                }
+            }
+            Err(e) => {
+                writeln!(self.io.log, "error: {e:#}; the local file is kept")?;
+                report.error = Some(format!("{e:#}"));
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
 }
 
@@ -460,7 +719,9 @@ pub fn summary_json(summary: &Summary, exit_status: i32) -> String {
             "files": files,
             "damage": summary.damage,
             "failures": summary.failures,
+            "delivery_failures": summary.delivery_failures,
             "exit_status": exit_status,
+            "streams": summary.streams,
         }
     })
     .to_string()

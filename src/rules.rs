@@ -202,8 +202,10 @@ pub enum Placement {
 struct OpenFile {
     id: FileId,
     wall_start_ms: i64,
-    /// End of the media written so far: max over packets of file DTS + duration.
+    /// End of the media written so far: the latest end of any track (DTS + duration estimate).
     len_90k: i64,
+    /// Length carried over from earlier sessions in the file (appends start after it).
+    base_90k: i64,
     config: CodecConfig,
     /// No video packet written yet (the first must be a keyframe).
     awaiting_keyframe: bool,
@@ -216,6 +218,14 @@ struct Track {
     last_delta_90k: i64,
 }
 
+impl Track {
+    /// Where the track's media ends: its latest packet plus that packet's estimated duration.
+    /// Replaced by every packet, so an early guess never outlives the packet that corrects it.
+    fn end_90k(&self) -> i64 {
+        self.last_dts_90k + self.last_delta_90k
+    }
+}
+
 #[derive(Clone, Debug)]
 struct Session {
     index: usize,
@@ -223,8 +233,6 @@ struct Session {
     config: CodecConfig,
     /// Session DTS of its first packet (`None` until it arrives).
     first_dts_90k: Option<i64>,
-    /// End of the session's media in session DTS (last DTS + duration, max over tracks).
-    end_dts_90k: i64,
     /// file DTS = session DTS + offset, for the current file.
     offset_90k: i64,
     video: Option<Track>,
@@ -240,8 +248,17 @@ impl Session {
         self.wall_start_ms + to_ms(dts_90k - self.first_dts_90k.unwrap_or(dts_90k))
     }
 
+    /// End of the session's media in session DTS: the later of its tracks' ends.
+    fn end_dts_90k(&self) -> i64 {
+        let ends = [&self.video, &self.audio]
+            .into_iter()
+            .flatten()
+            .map(Track::end_90k);
+        ends.max().unwrap_or(self.first_dts_90k.unwrap_or(0))
+    }
+
     fn wall_end_ms(&self) -> i64 {
-        self.wall_at(self.end_dts_90k)
+        self.wall_at(self.end_dts_90k())
     }
 
     fn track(&mut self, kind: TrackKind) -> &mut Option<Track> {
@@ -299,7 +316,6 @@ impl Engine {
             wall_start_ms,
             config: config.clone(),
             first_dts_90k: None,
-            end_dts_90k: i64::MIN,
             offset_90k: 0,
             video: None,
             audio: None,
@@ -384,7 +400,6 @@ impl Engine {
             last_dts_90k: dts_90k,
             last_delta_90k: last_delta,
         });
-        session.end_dts_90k = session.end_dts_90k.max(dts_90k + last_delta);
 
         let may_cut = !has_video || (track == TrackKind::Video && keyframe);
 
@@ -422,6 +437,7 @@ impl Engine {
                 id,
                 wall_start_ms,
                 len_90k: 0,
+                base_90k: 0,
                 config: session.config.clone(),
                 awaiting_keyframe: has_video,
             });
@@ -434,6 +450,9 @@ impl Engine {
         } else if let Some(at) = session.append_at_90k.take() {
             // First packet of an appended session: continue right after the file's end.
             session.offset_90k = at - first;
+            if let Some(f) = self.file.as_mut() {
+                f.base_90k = at;
+            }
         }
 
         let file = self
@@ -447,18 +466,22 @@ impl Engine {
             file.awaiting_keyframe = false;
         }
         let file_dts_90k = (dts_90k + session.offset_90k).max(0);
-        file.len_90k = file.len_90k.max(file_dts_90k + last_delta);
+        file.len_90k = file
+            .base_90k
+            .max(session.end_dts_90k() + session.offset_90k);
         Placement::Write {
             file: file.id,
             file_dts_90k,
         }
     }
 
-    /// The running session ended; its file is held for a possible resume.
-    pub fn end_session(&mut self) {
-        if let Some(s) = self.session.take().filter(|s| s.first_dts_90k.is_some()) {
-            self.prev_wall_end_ms = Some(s.wall_end_ms());
-        }
+    /// The running session ended; its file is held for a possible resume. Returns the wall
+    /// clock of the end of the session's last packet (`None` for a session without packets).
+    pub fn end_session(&mut self) -> Option<i64> {
+        let s = self.session.take().filter(|s| s.first_dts_90k.is_some())?;
+        let end = s.wall_end_ms();
+        self.prev_wall_end_ms = Some(end);
+        Some(end)
     }
 
     /// No more sessions: the held file is closed.

@@ -84,3 +84,28 @@ pub fn probe_packets(path: &Path) -> Vec<ProbePacket> {
         })
         .collect()
 }
+
+/// Every file under `dir`, sorted, leaving out kls-rec's own state in an output root (the lock,
+/// the callback spool and delivered-log: `.kls-rec*`).
+pub fn recording_files(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if !p
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(".kls-rec"))
+            {
+                found.push(p);
+            }
+        }
+    }
+    found.sort();
+    found
+}

@@ -166,3 +166,56 @@ fn man_page_and_completions_are_current() {
         }
     }
 }
+
+/// On a terminal (a pty made by `script`) a progress bar is drawn on stderr; piped, nothing is.
+#[test]
+fn progress_bar_on_a_terminal_only() {
+    let dir = scratch("cli-progress");
+    let input = testdata("studio-1764072000.flv");
+    let cmd = format!(
+        "{} record --formats flv -o {} {}",
+        env!("CARGO_BIN_EXE_kls-rec"),
+        dir.join("tty").display(),
+        input.display()
+    );
+    let tty = Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .output()
+        .expect("script(1) from util-linux");
+    assert!(
+        tty.status.success(),
+        "{:?}: {} {}",
+        tty.status,
+        String::from_utf8_lossy(&tty.stdout),
+        String::from_utf8_lossy(&tty.stderr)
+    );
+    let screen = String::from_utf8_lossy(&tty.stdout);
+    // The bar's "done/total rate" text; callbacks never contain "KiB/".
+    assert!(
+        screen.contains("KiB/") && screen.contains("B/s"),
+        "no bar on a terminal: {screen}"
+    );
+
+    let piped = kls_rec()
+        .args(["record", "--formats", "flv", "-o"])
+        .arg(dir.join("piped"))
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert!(piped.status.success());
+    assert!(
+        piped.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&piped.stderr)
+    );
+
+    let quiet = Command::new("script")
+        .args(["-qec", &format!("{cmd} --quiet"), "/dev/null"])
+        .output()
+        .unwrap();
+    assert!(quiet.status.success());
+    assert!(
+        !String::from_utf8_lossy(&quiet.stdout).contains("KiB/"),
+        "--quiet draws no bar"
+    );
+}

@@ -9,7 +9,14 @@ use serde_json::Value;
 
 fn ffprobe(path: &Path) -> Value {
     let out = Command::new("ffprobe")
-        .args(["-v", "error", "-show_format", "-show_streams", "-of", "json"])
+        .args([
+            "-v",
+            "error",
+            "-show_format",
+            "-show_streams",
+            "-of",
+            "json",
+        ])
         .arg(path)
         .output()
         .unwrap();
@@ -37,7 +44,11 @@ fn check(sample: &str, format: &str) {
         .arg(testdata(sample))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let line = String::from_utf8(out.stdout).unwrap();
     let cb: Value = serde_json::from_str(line.lines().next().unwrap()).unwrap();
     let item = &cb["details"]["items"][0];
@@ -58,7 +69,15 @@ fn check(sample: &str, format: &str) {
     let ts = theirs["streams"].as_array().unwrap();
     assert_eq!(os.len(), ts.len(), "{what}: streams");
     for (o, t) in os.iter().zip(ts) {
-        for k in ["index", "codec_type", "codec_name", "width", "height", "r_frame_rate", "channels"] {
+        for k in [
+            "index",
+            "codec_type",
+            "codec_name",
+            "width",
+            "height",
+            "r_frame_rate",
+            "channels",
+        ] {
             // ffprobe says "0/0" for an audio stream's frame rate; the callback leaves it out.
             let audio_rate = k == "r_frame_rate" && t["codec_type"] == "audio";
             if !audio_rate {
@@ -66,12 +85,23 @@ fn check(sample: &str, format: &str) {
             }
         }
         if !o["sample_rate"].is_null() {
-            assert_eq!(num(&o["sample_rate"]), num(&t["sample_rate"]), "{what}: sample_rate");
+            assert_eq!(
+                num(&o["sample_rate"]),
+                num(&t["sample_rate"]),
+                "{what}: sample_rate"
+            );
         }
         if let (Some(a), Some(b)) = (num(&o["bit_rate"]), num(&t["bit_rate"])) {
-            assert!(close(a, b, 0.01), "{what}: stream {} bit_rate {a} vs {b}", t["index"]);
+            assert!(
+                close(a, b, 0.01),
+                "{what}: stream {} bit_rate {a} vs {b}",
+                t["index"]
+            );
         } else {
-            assert!(t["bit_rate"].is_null(), "{what}: ffprobe has a bit_rate we lack: {t}");
+            assert!(
+                t["bit_rate"].is_null(),
+                "{what}: ffprobe has a bit_rate we lack: {t}"
+            );
         }
     }
 }
@@ -81,7 +111,11 @@ fn out_mediainfo_matches_ffprobe() {
     if !have_ffprobe() {
         return;
     }
-    for sample in ["studio-1764072000.flv", "radio-1764072000.flv", "silent-1764072000.flv"] {
+    for sample in [
+        "studio-1764072000.flv",
+        "radio-1764072000.flv",
+        "silent-1764072000.flv",
+    ] {
         for format in ["flv", "mp4"] {
             check(sample, format);
         }

@@ -3,7 +3,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use kls_rec::testutil::{ProbePacket, have_ffprobe, probe_packets, scratch, testdata};
+use kls_rec::testutil::{
+    ProbePacket, have_ffprobe, probe_packets, recording_files, scratch, testdata,
+};
 
 fn kls_rec(args: &[&str]) -> Output {
     let out = Command::new(env!("CARGO_BIN_EXE_kls-rec"))
@@ -23,20 +25,10 @@ fn record(out_dir: &Path, args: &[&str]) -> Output {
 
 /// Every file under `dir` with the extension, sorted by name.
 fn files(dir: &Path, ext: &str) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == ext) {
-                found.push(p);
-            }
-        }
-    }
-    found.sort();
-    found
+    recording_files(dir)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|x| x == ext))
+        .collect()
 }
 
 fn stdout_lines(out: &Output) -> Vec<serde_json::Value> {

@@ -91,7 +91,7 @@ _kls__rec() {
             return 0
             ;;
         kls__subcmd__rec__subcmd__record)
-            opts="-o -q -h --out-dir --formats --app --stream --vdoid --start-time --slice --period --splice-window --hls-segment --dry-run --explain --callback-times --config --quiet --json --help"
+            opts="-o -j -q -h --out-dir --formats --app --stream --vdoid --start-time --slice --period --splice-window --hls-segment --dry-run --explain --timeline --callback-times --callback --upload --endpoint --region --path-style --multipart-threshold --delete-after-upload --jobs --shard --config --quiet --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -138,6 +138,42 @@ _kls__rec() {
                     return 0
                     ;;
                 --hls-segment)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeline)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --callback)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --upload)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --multipart-threshold)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -j)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --shard)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

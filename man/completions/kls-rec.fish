@@ -38,10 +38,20 @@ complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l slice -d 'Sli
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l period -d 'Recording period, consulted when a push resumes [default: none]' -r
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l splice-window -d 'Resumes within this gap are appended to the held file (0: never)' -r
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l hls-segment -d 'HLS target segment length' -r
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l timeline -d 'Draw pushes, gaps and files with their reasons: FILE.svg or FILE.html' -r -F
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l callback -d 'POST each callback here (retried; undelivered ones spooled for the next run)' -r
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l upload -d 'Upload files to S3-compatible storage (credentials from AWS_* env)' -r
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l endpoint -d 'S3 endpoint (KS3, MinIO, AWS …) [default: AWS for --region]' -r
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l region -d 'S3 region' -r
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l multipart-threshold -d 'Upload files larger than this in parts, e.g. 64MiB' -r
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -s j -l jobs -d 'Streams recorded at once [default: the number of cores]' -r
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l shard -d 'Only this share of the streams: K of N (0-based), by a stable hash' -r
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l config -d 'Read settings from a TOML file (the flags\' names; flags and env win)' -r -F
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l dry-run -d 'Decide and print the files, write nothing'
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l explain -d 'Print every decision with its reason on stderr'
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l callback-times -d 'Add starttime and endtime to HLS callbacks'
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l path-style -d 'Path-style S3 addressing [default: on for IP and localhost endpoints]'
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l delete-after-upload -d 'Remove local files once uploaded'
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -s q -l quiet -d 'No progress bars'
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l json -d 'Print a JSON summary of the run as the last line on stdout'
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -s h -l help -d 'Print help'

@@ -3,19 +3,20 @@
 //!
 //! Exit statuses (documented in the README and `--help`):
 //! 0 success; 1 failure (an input could not be read, an output could not be written);
-//! 2 usage error; 3 completed, but some input was damaged (recovered, reported on stderr).
+//! 2 usage error; 3 completed, but some input was damaged (recovered, reported on stderr);
+//! 4 files written, but an upload or a callback failed (local files kept, callbacks spooled).
 
 use std::ffi::OsString;
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use clap::parser::ValueSource;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::input::InputOptions;
 use crate::mux::{Format, MuxOptions};
-use crate::record::{self, Outputs, RecordOptions};
+use crate::record::{self, Delivery, Outputs, RecordOptions, Shard};
 use crate::rules;
 
 mod progress;
@@ -24,10 +25,12 @@ pub const EXIT_OK: i32 = 0;
 pub const EXIT_FAILURE: i32 = 1;
 pub const EXIT_USAGE: i32 = 2;
 pub const EXIT_DAMAGED: i32 = 3;
+pub const EXIT_DELIVERY: i32 = 4;
 
 const EXIT_STATUS_HELP: &str = "\
 Exit status: 0 success; 1 failure (an input unreadable, an output not written);
-2 usage error; 3 done, but some input was damaged (recovered; see stderr).";
+2 usage error; 3 done, but some input was damaged (recovered; see stderr);
+4 files written, but an upload or callback failed (kept for the next run).";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -88,7 +91,7 @@ pub struct RecordArgs {
     pub vdoid: Option<String>,
 
     /// Wall clock of the first packet: Unix seconds, Unix ms, or RFC 3339
-    #[arg(env = "KLS_REC_START_TIME", long, value_name = "TIME", value_parser = parse_time_ms)]
+    #[arg(env = "KLS_REC_START_TIME", long, value_name = "TIME", value_parser = crate::wallclock::parse_time_ms)]
     pub start_time: Option<i64>,
 
     /// Slice length: a file is cut at the next keyframe after it
@@ -115,9 +118,54 @@ pub struct RecordArgs {
     #[arg(env = "KLS_REC_EXPLAIN", long)]
     pub explain: bool,
 
+    /// Draw pushes, gaps and files with their reasons: FILE.svg or FILE.html
+    #[arg(env = "KLS_REC_TIMELINE", long, value_name = "FILE")]
+    pub timeline: Option<PathBuf>,
+
     /// Add starttime and endtime to HLS callbacks
     #[arg(env = "KLS_REC_CALLBACK_TIMES", long)]
     pub callback_times: bool,
+
+    /// POST each callback here (retried; undelivered ones spooled for the next run)
+    #[arg(env = "KLS_REC_CALLBACK", long, value_name = "URL")]
+    pub callback: Option<String>,
+
+    /// Upload files to S3-compatible storage (credentials from AWS_* env)
+    #[arg(env = "KLS_REC_UPLOAD", long, value_name = "s3://BUCKET[/PREFIX]")]
+    pub upload: Option<String>,
+
+    /// S3 endpoint (KS3, MinIO, AWS …) [default: AWS for --region]
+    #[arg(
+        env = "KLS_REC_ENDPOINT",
+        long,
+        value_name = "URL",
+        requires = "upload"
+    )]
+    pub endpoint: Option<String>,
+
+    /// S3 region
+    #[arg(env = "KLS_REC_REGION", long, requires = "upload")]
+    pub region: Option<String>,
+
+    /// Path-style S3 addressing [default: on for IP and localhost endpoints]
+    #[arg(env = "KLS_REC_PATH_STYLE", long, requires = "upload")]
+    pub path_style: bool,
+
+    /// Upload files larger than this in parts, e.g. 64MiB
+    #[arg(env = "KLS_REC_MULTIPART_THRESHOLD", long, value_name = "SIZE", default_value = "64MiB", value_parser = parse_size)]
+    pub multipart_threshold: u64,
+
+    /// Remove local files once uploaded
+    #[arg(env = "KLS_REC_DELETE_AFTER_UPLOAD", long, requires = "upload")]
+    pub delete_after_upload: bool,
+
+    /// Streams recorded at once [default: the number of cores]
+    #[arg(env = "KLS_REC_JOBS", short = 'j', long, value_name = "N")]
+    pub jobs: Option<usize>,
+
+    /// Only this share of the streams: K of N (0-based), by a stable hash
+    #[arg(env = "KLS_REC_SHARD", long, value_name = "K/N", value_parser = parse_shard)]
+    pub shard: Option<Shard>,
 
     #[command(flatten)]
     pub common: CommonArgs,
@@ -141,6 +189,7 @@ pub struct CommonArgs {
 
 /// Runs the command line; returns the exit status.
 pub fn main() -> i32 {
+    crate::deliver::init_tls();
     let cli = match parse_from(std::env::args_os()) {
         Ok(c) => c,
         Err(Usage::Clap(e)) => {
@@ -274,10 +323,30 @@ fn run_record(args: RecordArgs) -> Result<i32> {
         quiet: args.common.quiet,
         json: args.common.json,
     };
+    let delivery_args = DeliveryArgs {
+        callback: args.callback.clone(),
+        upload: args.upload.clone(),
+        endpoint: args.endpoint.clone(),
+        region: args.region.clone(),
+        path_style: args.path_style,
+        delete_after_upload: args.delete_after_upload,
+        multipart_threshold: args.multipart_threshold,
+    };
+    let timeline = args.timeline.clone();
     let (inputs, input_opts, opts) = record_settings(args)?;
-    let stdout = io::stdout();
-    let mut out = stdout.lock();
+    // One run per output root at a time; a dry run writes nothing and needs no lock.
+    let lock = if opts.dry_run {
+        None
+    } else {
+        std::fs::create_dir_all(&opts.out_dir)?;
+        Some(crate::deliver::OutputLock::acquire(&opts.out_dir, false)?)
+    };
+    let delivery = match &lock {
+        Some(lock) => delivery_args.open(lock)?,
+        None => None,
+    };
     let bars = progress::Bars::new(!common.quiet && io::stderr().is_terminal());
+    let mut out = bars.out();
     let mut log = bars.log();
     let summary = record::run(
         &inputs,
@@ -287,11 +356,18 @@ fn run_record(args: RecordArgs) -> Result<i32> {
             out: &mut out,
             log: &mut log,
             progress: &bars,
+            delivery: delivery.as_ref(),
         },
     )?;
     bars.finish();
+    if let Some(path) = &timeline {
+        crate::timeline::write(path, &summary.streams)
+            .with_context(|| format!("writing the timeline {}", path.display()))?;
+    }
     let code = if !summary.failures.is_empty() {
         EXIT_FAILURE
+    } else if summary.delivery_failures > 0 {
+        EXIT_DELIVERY
     } else if summary.damage > 0 {
         EXIT_DAMAGED
     } else {
@@ -302,6 +378,65 @@ fn run_record(args: RecordArgs) -> Result<i32> {
     }
     out.flush()?;
     Ok(code)
+}
+
+/// Upload and callback settings, opened into a [`Delivery`] once the output root is locked.
+struct DeliveryArgs {
+    callback: Option<String>,
+    upload: Option<String>,
+    endpoint: Option<String>,
+    region: Option<String>,
+    path_style: bool,
+    delete_after_upload: bool,
+    multipart_threshold: u64,
+}
+
+impl DeliveryArgs {
+    fn open(self, lock: &crate::deliver::OutputLock) -> Result<Option<Delivery>> {
+        if self.callback.is_none() && self.upload.is_none() {
+            return Ok(None);
+        }
+        let uploader = match &self.upload {
+            Some(target) => Some(
+                crate::deliver::Uploader::new(
+                    target,
+                    self.endpoint.as_deref(),
+                    self.region.as_deref(),
+                    self.path_style.then_some(true),
+                )?
+                .with_options(crate::deliver::S3Options {
+                    multipart_threshold: self.multipart_threshold,
+                    ..Default::default()
+                }),
+            ),
+            None => None,
+        };
+        let callbacks = match &self.callback {
+            Some(url) => {
+                let poster = crate::deliver::Poster::new(
+                    url,
+                    crate::deliver::Timeouts::default(),
+                    crate::deliver::RetryPolicy::default(),
+                )?;
+                let sender = crate::deliver::CallbackSender::new(lock, poster)?;
+                // What earlier runs could not deliver goes first.
+                let report = sender.redeliver_spool()?;
+                if report.delivered + report.still_spooled > 0 {
+                    eprintln!(
+                        "callbacks from earlier runs: {} delivered, {} still spooled",
+                        report.delivered, report.still_spooled
+                    );
+                }
+                Some(sender)
+            }
+            None => None,
+        };
+        Ok(Some(Delivery {
+            uploader,
+            delete_after_upload: self.delete_after_upload,
+            callbacks,
+        }))
+    }
 }
 
 /// Validates the arguments into the pipeline's settings.
@@ -335,8 +470,57 @@ pub fn record_settings(args: RecordArgs) -> Result<(Vec<String>, InputOptions, R
         dry_run: args.dry_run,
         explain: args.explain,
         callback_times: args.callback_times,
+        jobs: args
+            .jobs
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .max(1),
+        shard: args.shard,
     };
     Ok((args.inputs, input_opts, opts))
+}
+
+/// Sizes like `64MiB`, `5MB`, `1048576` (bytes); binary and decimal units.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let n: u64 = t[..split]
+        .parse()
+        .map_err(|_| format!("'{s}' is not a size (like 64MiB)"))?;
+    let unit: u64 = match t[split..].trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1000,
+        "kib" => 1 << 10,
+        "m" | "mb" => 1_000_000,
+        "mib" => 1 << 20,
+        "g" | "gb" => 1_000_000_000,
+        "gib" => 1 << 30,
+        u => {
+            return Err(format!(
+                "'{s}': unknown unit '{u}' (B, KiB, MiB, GiB, kB, MB, GB)"
+            ));
+        }
+    };
+    n.checked_mul(unit)
+        .ok_or_else(|| format!("'{s}' is too large"))
+}
+
+/// `--shard K/N`: shard K (0-based) of N.
+pub fn parse_shard(s: &str) -> Result<Shard, String> {
+    let (k, n) = s
+        .split_once('/')
+        .ok_or_else(|| format!("'{s}' is not K/N (like 0/3)"))?;
+    let (index, count): (u64, u64) = (
+        k.trim()
+            .parse()
+            .map_err(|_| format!("'{s}': K is not a number"))?,
+        n.trim()
+            .parse()
+            .map_err(|_| format!("'{s}': N is not a number"))?,
+    );
+    if count == 0 || index >= count {
+        return Err(format!("'{s}': K must be below N (shards are 0 to N-1)"));
+    }
+    Ok(Shard { index, count })
 }
 
 /// Durations like `6h`, `3m`, `90s`, `1h30m`, `500ms`; a bare number is seconds.
@@ -387,78 +571,6 @@ fn secs_to_ms(secs: f64, original: &str) -> Result<i64, String> {
     Ok(ms as i64)
 }
 
-/// `--start-time`: Unix seconds (up to 10 digits), Unix milliseconds (13 digits), or RFC 3339
-/// (`2020-04-02T12:06:27Z`, `2020-04-02T20:06:27.5+08:00`). Returns Unix milliseconds.
-pub fn parse_time_ms(s: &str) -> Result<i64, String> {
-    let s = s.trim();
-    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
-        let n: i64 = s.parse().map_err(|_| format!("'{s}' is out of range"))?;
-        return Ok(if s.len() >= 13 { n } else { n * 1000 });
-    }
-    parse_rfc3339_ms(s).ok_or_else(|| {
-        format!(
-            "'{s}' is not a time (Unix seconds, Unix ms, or RFC 3339 like 2020-04-02T12:06:27Z)"
-        )
-    })
-}
-
-fn parse_rfc3339_ms(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    let num = |r: std::ops::Range<usize>| -> Option<i64> {
-        let t = s.get(r)?;
-        t.bytes()
-            .all(|c| c.is_ascii_digit())
-            .then(|| t.parse().ok())?
-    };
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
-        return None;
-    }
-    if b[13] != b':' || b[16] != b':' {
-        return None;
-    }
-    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || sec > 60 {
-        return None;
-    }
-    let mut i = 19;
-    let mut frac_ms = 0i64;
-    if b.get(i) == Some(&b'.') {
-        let start = i + 1;
-        i = start;
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-        }
-        let digits = s.get(start..i)?;
-        if digits.is_empty() {
-            return None;
-        }
-        let padded: String = digits.chars().chain("000".chars()).take(3).collect();
-        frac_ms = padded.parse().ok()?;
-    }
-    let offset_min = match b.get(i)? {
-        b'Z' | b'z' if i + 1 == b.len() => 0,
-        sign @ (b'+' | b'-') if i + 6 == b.len() && b[i + 3] == b':' => {
-            let m = num(i + 1..i + 3)? * 60 + num(i + 4..i + 6)?;
-            if *sign == b'+' { m } else { -m }
-        }
-        _ => return None,
-    };
-    let days = days_from_civil(y, mo, d);
-    let secs = days * 86_400 + h * 3600 + mi * 60 + sec - offset_min * 60;
-    Some(secs * 1000 + frac_ms)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -484,22 +596,18 @@ mod tests {
     }
 
     #[test]
-    fn times() {
-        assert_eq!(parse_time_ms("1585829187"), Ok(1_585_829_187_000));
-        assert_eq!(parse_time_ms("1585829187123"), Ok(1_585_829_187_123));
-        assert_eq!(parse_time_ms("2020-04-02T12:06:27Z"), Ok(1_585_829_187_000));
-        assert_eq!(
-            parse_time_ms("2020-04-02T20:06:27.5+08:00"),
-            Ok(1_585_829_187_500)
-        );
-        assert_eq!(parse_time_ms("1970-01-01T00:00:00Z"), Ok(0));
-        for bad in [
-            "yesterday",
-            "2020-13-01T00:00:00Z",
-            "2020-04-02T12:06:27",
-            "2020-04-02",
-        ] {
-            assert!(parse_time_ms(bad).is_err(), "{bad}");
+    fn sizes() {
+        assert_eq!(parse_size("64MiB"), Ok(64 << 20));
+        assert_eq!(parse_size("5MB"), Ok(5_000_000));
+        assert_eq!(parse_size("1024"), Ok(1024));
+        assert!(parse_size("lots").is_err() && parse_size("5XB").is_err());
+    }
+
+    #[test]
+    fn shards() {
+        assert_eq!(parse_shard("1/3"), Ok(Shard { index: 1, count: 3 }));
+        for bad in ["3/3", "1", "a/3", "0/0", "-1/3"] {
+            assert!(parse_shard(bad).is_err(), "{bad}");
         }
     }
 

@@ -35,6 +35,14 @@ impl Bars {
         }
     }
 
+    /// A writer for stdout that does not tear the bar.
+    pub fn out(&self) -> Out {
+        Out {
+            bar: self.bar.clone(),
+            stdout: io::stdout(),
+        }
+    }
+
     pub fn finish(&self) {
         if let Some(b) = &self.bar {
             b.finish_and_clear();
@@ -70,6 +78,26 @@ impl Progress for Bars {
 /// stderr, with the bar hidden while a message is written.
 pub struct Log {
     bar: Option<ProgressBar>,
+}
+
+/// stdout (callbacks), with the bar hidden while a line is written, for when both are the
+/// same terminal.
+pub struct Out {
+    bar: Option<ProgressBar>,
+    stdout: io::Stdout,
+}
+
+impl Write for Out {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match &self.bar {
+            Some(b) => b.suspend(|| self.stdout.write(buf)),
+            None => self.stdout.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.stdout.flush()
+    }
 }
 
 impl Write for Log {

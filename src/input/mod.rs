@@ -15,6 +15,7 @@ use crate::media::{CodecConfig, Event, StreamKey};
 
 pub mod flv;
 pub mod hls;
+pub mod log;
 pub mod mp4;
 pub mod timeline;
 pub mod ts;
@@ -113,6 +114,10 @@ pub struct PendingSession {
     pub info: SessionInfo,
     /// Total input bytes, when known (progress).
     pub size_hint: Option<u64>,
+    /// False for a session known only from a log or playlist: its reader yields placeholder
+    /// packets (no payload) spanning its duration, good for decisions (`--dry-run`,
+    /// `inspect --rules`) and nothing else.
+    pub has_media: bool,
     opener: Opener,
 }
 
@@ -121,8 +126,15 @@ impl PendingSession {
         PendingSession {
             info,
             size_hint,
+            has_media: true,
             opener,
         }
+    }
+
+    /// A session without media (see [`PendingSession::has_media`]).
+    pub fn without_media(mut self) -> PendingSession {
+        self.has_media = false;
+        self
     }
 
     pub fn open(self) -> Result<Box<dyn SessionReader>, InputError> {
@@ -157,11 +169,12 @@ pub fn open(path: &str, opts: &InputOptions) -> Result<Vec<PendingSession>, Inpu
         }
         _ if text.starts_with(b"#EXTM3U") => hls::open_path(Path::new(path), opts),
         _ if ts::looks_like_ts(magic) => ts::open_path(Path::new(path), opts).map(|s| vec![s]),
+        _ if log::looks_like_log(Path::new(path)) => log::open_path(Path::new(path), opts),
         [] => Err(InputError::new(path, Some(0), "the file is empty")),
         _ => Err(InputError::new(
             path,
             Some(0),
-            "not a recognised input (expected FLV, MP4, MPEG-TS or an HLS playlist)",
+            "not a recognised input (expected FLV, MP4, MPEG-TS, an HLS playlist or a segment log)",
         )),
     }
 }
@@ -178,24 +191,29 @@ fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
 }
 
 /// The stream name a file name implies: its stem without a trailing `-<unix time>` or
-/// `.<unix time>` (so `cam-1585829187.flv` is `cam`).
+/// `.<unix time>` (so `cam-1585829187.flv` is `cam`), or without both times of a recording's own
+/// name (`cam-1585829187-1585829324.flv` is `cam`).
 pub fn stream_from_file_name(path: &Path) -> String {
     let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    match split_unix_time(&stem) {
-        Some((name, _)) if !name.is_empty() => name.to_string(),
-        _ => stem,
+    let mut name = stem.as_str();
+    for _ in 0..2 {
+        match split_unix_time(name) {
+            Some((rest, _)) if !rest.is_empty() => name = rest,
+            _ => break,
+        }
     }
+    name.to_string()
 }
 
 /// A Unix time in a file name: a 10-digit second or 13-digit millisecond number standing alone
-/// (bounded by non-digits). The last such number wins. Returns Unix milliseconds.
+/// (bounded by non-digits). The first such number wins, so a recording's own name
+/// (`{stream}-{start}-{end}`) gives its start. Returns Unix milliseconds.
 pub fn time_from_file_name(path: &Path) -> Option<i64> {
     let stem = path.file_stem()?.to_string_lossy().into_owned();
     let bytes = stem.as_bytes();
-    let mut found = None;
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i].is_ascii_digit() {
@@ -205,15 +223,15 @@ pub fn time_from_file_name(path: &Path) -> Option<i64> {
             }
             let digits = &stem[start..i];
             match digits.len() {
-                10 => found = digits.parse::<i64>().ok().map(|s| s * 1000),
-                13 => found = digits.parse::<i64>().ok(),
+                10 => return digits.parse::<i64>().ok().map(|s| s * 1000),
+                13 => return digits.parse::<i64>().ok(),
                 _ => {}
             }
         } else {
             i += 1;
         }
     }
-    found
+    None
 }
 
 /// Splits `name-1585829187` or `name.1585829187` (10 or 13 digits) into name and time.
@@ -241,6 +259,10 @@ mod tests {
         assert_eq!(time_from_file_name(p), None);
         // SRS DVR style: the time is not at the end.
         let p = Path::new("livestream.1585829187000.flv");
+        assert_eq!(time_from_file_name(p), Some(1_585_829_187_000));
+        // A recording's own name: the start time, the stream without both times.
+        let p = Path::new("cam-1585829187-1585829324.flv");
+        assert_eq!(stream_from_file_name(p), "cam");
         assert_eq!(time_from_file_name(p), Some(1_585_829_187_000));
         // Neither 10 nor 13 digits: not a time.
         assert_eq!(time_from_file_name(Path::new("cam-12345.flv")), None);

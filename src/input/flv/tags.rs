@@ -148,9 +148,10 @@ impl<R: Read> Window<R> {
                 self.base += self.start as u64;
                 self.start = 0;
             }
+            // Grow by one chunk per read, never by the amount asked: a claimed DataSize must not
+            // allocate (or zero) more than the input actually delivers.
             let old = self.buf.len();
-            let want = (n - (old - self.start)).max(READ_CHUNK);
-            self.buf.resize(old + want, 0);
+            self.buf.resize(old + READ_CHUNK, 0);
             let got = loop {
                 match self.inner.read(&mut self.buf[old..]) {
                     Ok(k) => break k,

@@ -213,7 +213,14 @@ fn the_prelude_waits_only_for_announced_tracks() {
 
 #[test]
 fn hevc_by_legacy_codec_id_and_by_enhanced_fourcc() {
-    let record = [1u8, 1, 0x60, 0, 0, 0];
+    // hvcC of an x265 330x186 encode (coded 336x192 with a conformance window).
+    let hex = "0101600000009000000000003cf000fcfdf8f800000f03a00001001840010c01ffff016000000300900000\
+               03000003003c959809a10001002b42010101600000030090000003000003003ca00a880c1c9265959a\
+               4932bc05a020000003002000000303c1a2000100074401c172b46240";
+    let record: Vec<u8> = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect();
     // Legacy CodecID 12.
     let (config, events) = Flv::new()
         .video(0, &[&[0x1C, 0, 0, 0, 0][..], &record].concat())

@@ -1,0 +1,505 @@
+//! Timestamped segment logs (SPEC §1): what an ingest logged about pushes, as JSON Lines or CSV.
+//!
+//! One line per push session, or per segment of one (lines sharing a `session` id, in order):
+//!
+//! ```text
+//! {"app":"live","stream":"cam","vdoid":"42","start":"2020-04-02T12:06:27Z","end":1585829247,"file":"cam-1.flv"}
+//! app,stream,vdoid,start,end,file,session
+//! live,cam,42,2020-04-02T12:06:27Z,2020-04-02T12:07:27Z,,
+//! ```
+//!
+//! - `stream` and `start` are required (`--stream` stands in for a missing stream, `--app` for
+//!   a missing app, default `live`); `end` is required for lines without `file`.
+//! - Times are Unix seconds, Unix milliseconds (13 digits) or RFC 3339.
+//! - `file` (optional) is a media file (FLV, or any input kls-rec reads), relative to the log's
+//!   directory. Its first packet is placed at the line's `start`.
+//! - `session` (optional) joins consecutive lines into one push; without it each line is one.
+//! - CSV: a header row naming the columns (any order, unknown columns ignored), fields
+//!   separated by commas, no quoting.
+//!
+//! A session without media files has no packets to write: it drives the rules only
+//! (`record --dry-run`, `inspect --rules`), through placeholder packets spanning its duration.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::{
+    InputError, InputOptions, PendingSession, SessionInfo, SessionReader, WallClockSource,
+};
+use crate::media::{CodecConfig, Event, Packet, StreamKey, TrackKind, ms_to_90k};
+use crate::wallclock::parse_time_ms;
+
+/// Lines longer than this are damage, not a log line.
+const MAX_LINE: usize = 64 * 1024;
+
+/// Whether a file reads as a segment log: a `.jsonl`/`.ndjson`/`.csv` name, or a first line that
+/// is a JSON object or a CSV header naming `stream` and `start`.
+pub fn looks_like_log(path: &Path) -> bool {
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase());
+    if matches!(ext.as_deref(), Some("jsonl" | "ndjson" | "csv")) {
+        return true;
+    }
+    let Ok(f) = File::open(path) else {
+        return false;
+    };
+    let mut first = String::new();
+    let _ = BufReader::new(f)
+        .take(MAX_LINE as u64)
+        .read_line(&mut first);
+    let t = first.trim_start_matches('\u{feff}').trim();
+    t.starts_with('{') && t.ends_with('}') || is_csv_header(t)
+}
+
+fn is_csv_header(line: &str) -> bool {
+    let cols: Vec<&str> = line.split(',').map(str::trim).collect();
+    cols.contains(&"stream") && cols.contains(&"start")
+}
+
+/// One line of a log.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LogLine {
+    pub line_no: usize,
+    pub app: Option<String>,
+    pub stream: Option<String>,
+    pub vdoid: Option<String>,
+    pub start_ms: i64,
+    pub end_ms: Option<i64>,
+    pub file: Option<PathBuf>,
+    pub session: Option<String>,
+}
+
+/// Reads every line of a log (JSON Lines or CSV).
+pub fn read_lines(path: &Path) -> Result<Vec<LogLine>, InputError> {
+    let input = path.display().to_string();
+    let f = File::open(path).map_err(|e| InputError::io(&input, None, e))?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    let mut lines = Vec::new();
+    let mut header: Option<Vec<String>> = None;
+    let mut offset = 0u64;
+    let mut reader = BufReader::new(f);
+    let mut buf = String::new();
+    for line_no in 1.. {
+        buf.clear();
+        let n = (&mut reader)
+            .take(MAX_LINE as u64 + 1)
+            .read_line(&mut buf)
+            .map_err(|e| InputError::io(&input, Some(offset), e))?;
+        if n == 0 {
+            break;
+        }
+        let at = offset;
+        offset += n as u64;
+        if n > MAX_LINE {
+            return Err(InputError::new(
+                &input,
+                Some(at),
+                format!("line {line_no} is longer than {MAX_LINE} bytes"),
+            ));
+        }
+        let text = buf.trim_start_matches('\u{feff}').trim();
+        if text.is_empty() || text.starts_with('#') {
+            continue;
+        }
+        let fields: BTreeMap<String, String> = if text.starts_with('{') {
+            json_fields(text)
+                .map_err(|e| InputError::new(&input, Some(at), format!("line {line_no}: {e}")))?
+        } else if let Some(cols) = &header {
+            cols.iter()
+                .cloned()
+                .zip(text.split(',').map(|v| v.trim().to_string()))
+                .filter(|(_, v)| !v.is_empty())
+                .collect()
+        } else if is_csv_header(text) {
+            header = Some(text.split(',').map(|c| c.trim().to_string()).collect());
+            continue;
+        } else {
+            return Err(InputError::new(
+                &input,
+                Some(at),
+                format!(
+                    "line {line_no}: neither a JSON object nor CSV under a header naming stream and start"
+                ),
+            ));
+        };
+        let err =
+            |what: String| InputError::new(&input, Some(at), format!("line {line_no}: {what}"));
+        let time = |key: &str| -> Result<Option<i64>, InputError> {
+            fields
+                .get(key)
+                .map(|v| parse_time_ms(v).map_err(|e| err(format!("{key}: {e}"))))
+                .transpose()
+        };
+        let start_ms = time("start")?.ok_or_else(|| err("no start time".into()))?;
+        let end_ms = time("end")?;
+        if end_ms.is_some_and(|e| e < start_ms) {
+            return Err(err("end is before start".into()));
+        }
+        let file = fields.get("file").map(|f| base.join(f));
+        if file.is_none() && end_ms.is_none() {
+            return Err(err("a line without a media file needs an end time".into()));
+        }
+        lines.push(LogLine {
+            line_no,
+            app: fields.get("app").cloned(),
+            stream: fields.get("stream").cloned(),
+            vdoid: fields.get("vdoid").cloned(),
+            start_ms,
+            end_ms,
+            file,
+            session: fields.get("session").cloned(),
+        });
+    }
+    Ok(lines)
+}
+
+/// A JSON object's fields as strings (numbers written as they are).
+fn json_fields(text: &str) -> Result<BTreeMap<String, String>, String> {
+    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
+    let obj = v.as_object().ok_or("not a JSON object")?;
+    Ok(obj
+        .iter()
+        .filter_map(|(k, v)| {
+            let s = match v {
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Number(n) => n.to_string(),
+                serde_json::Value::Null => return None,
+                other => other.to_string(),
+            };
+            Some((k.clone(), s))
+        })
+        .collect())
+}
+
+/// Opens a log: its lines grouped into push sessions.
+pub fn open_path(path: &Path, opts: &InputOptions) -> Result<Vec<PendingSession>, InputError> {
+    let input = path.display().to_string();
+    let lines = read_lines(path)?;
+    let mut groups: Vec<Vec<LogLine>> = Vec::new();
+    for line in lines {
+        let joins = line.session.is_some()
+            && groups
+                .last()
+                .and_then(|g| g.last())
+                .is_some_and(|prev| prev.session == line.session && prev.stream == line.stream);
+        match groups.last_mut() {
+            Some(g) if joins => g.push(line),
+            _ => groups.push(vec![line]),
+        }
+    }
+    let mut sessions = Vec::new();
+    for (index, group) in groups.into_iter().enumerate() {
+        let first = &group[0];
+        let stream = opts
+            .stream
+            .clone()
+            .or_else(|| first.stream.clone())
+            .ok_or_else(|| {
+                InputError::new(
+                    &input,
+                    None,
+                    format!(
+                        "line {}: no stream (add a stream field or --stream)",
+                        first.line_no
+                    ),
+                )
+            })?;
+        let key = StreamKey {
+            app: opts
+                .app
+                .clone()
+                .or_else(|| first.app.clone())
+                .unwrap_or_else(|| "live".into()),
+            stream,
+            vdoid: opts.vdoid.clone().or_else(|| first.vdoid.clone()),
+        };
+        let info = SessionInfo {
+            key,
+            wall_start_ms: first.start_ms,
+            wall_clock: WallClockSource::Log,
+            input: format!("{input}:{}", first.line_no),
+            index,
+            warnings: Vec::new(),
+        };
+        let with_media = group.iter().all(|l| l.file.is_some());
+        if with_media {
+            let segments: Vec<(i64, PathBuf)> = group
+                .iter()
+                .map(|l| (l.start_ms, l.file.clone().expect("checked above")))
+                .collect();
+            let session_start = first.start_ms;
+            let opts = opts.clone();
+            sessions.push(PendingSession::new(
+                info,
+                None,
+                Box::new(move || {
+                    Ok(
+                        Box::new(SegmentsReader::open(segments, session_start, opts)?)
+                            as Box<dyn SessionReader>,
+                    )
+                }),
+            ));
+        } else {
+            let end = group
+                .iter()
+                .filter_map(|l| l.end_ms)
+                .max()
+                .unwrap_or(first.start_ms);
+            let duration_ms = end - first.start_ms;
+            sessions.push(
+                PendingSession::new(
+                    info,
+                    None,
+                    Box::new(move || {
+                        Ok(Box::new(Placeholder::new(duration_ms)) as Box<dyn SessionReader>)
+                    }),
+                )
+                .without_media(),
+            );
+        }
+    }
+    Ok(sessions)
+}
+
+/// Placeholder packets (no payload) every second, spanning a session's duration exactly, so
+/// the rules see its length; an audio-only stream as far as the rules care. The rules give the
+/// last packet the duration of the step before it, so the last packet sits halfway between
+/// the previous one and the end (all values are even in the 90 kHz clock: exact).
+pub struct Placeholder {
+    config: Arc<CodecConfig>,
+    dts_90k: std::vec::IntoIter<i64>,
+}
+
+impl Placeholder {
+    pub fn new(duration_ms: i64) -> Placeholder {
+        const STEP_90K: i64 = 90_000;
+        let end = ms_to_90k(duration_ms.max(0));
+        let mut dts: Vec<i64> = (0..)
+            .map(|k| k * STEP_90K)
+            .take_while(|&t| t < end)
+            .collect();
+        match dts.last() {
+            Some(&prev) => dts.push((end + prev) / 2),
+            None => dts.push(0),
+        }
+        Placeholder {
+            config: Arc::new(CodecConfig::default()),
+            dts_90k: dts.into_iter(),
+        }
+    }
+}
+
+impl SessionReader for Placeholder {
+    fn config(&self) -> &Arc<CodecConfig> {
+        &self.config
+    }
+
+    fn next_event(&mut self) -> Result<Option<Event>, InputError> {
+        Ok(self.dts_90k.next().map(|dts_90k| {
+            Event::Packet(Packet {
+                track: TrackKind::Audio,
+                dts_90k,
+                cts_90k: 0,
+                keyframe: true,
+                data: Vec::new(),
+            })
+        }))
+    }
+
+    fn position(&self) -> u64 {
+        0
+    }
+}
+
+/// A session made of media files, one per log line, each placed at its line's start.
+struct SegmentsReader {
+    segments: std::vec::IntoIter<(i64, PathBuf)>,
+    session_start_ms: i64,
+    opts: InputOptions,
+    current: Option<Box<dyn SessionReader>>,
+    /// Added to the current segment's DTS.
+    offset_90k: Option<i64>,
+    segment_start_ms: i64,
+    config: Arc<CodecConfig>,
+    pending_config: Option<Arc<CodecConfig>>,
+    position: u64,
+}
+
+impl SegmentsReader {
+    fn open(
+        segments: Vec<(i64, PathBuf)>,
+        session_start_ms: i64,
+        opts: InputOptions,
+    ) -> Result<SegmentsReader, InputError> {
+        let mut r = SegmentsReader {
+            segments: segments.into_iter(),
+            session_start_ms,
+            opts,
+            current: None,
+            offset_90k: None,
+            segment_start_ms: session_start_ms,
+            config: Arc::new(CodecConfig::default()),
+            pending_config: None,
+            position: 0,
+        };
+        r.advance()?;
+        if let Some(c) = &r.current {
+            r.config = c.config().clone();
+        }
+        r.pending_config = None;
+        Ok(r)
+    }
+
+    /// Opens the next segment's media.
+    fn advance(&mut self) -> Result<bool, InputError> {
+        let Some((start_ms, path)) = self.segments.next() else {
+            self.current = None;
+            return Ok(false);
+        };
+        let name = path.display().to_string();
+        let opts = InputOptions {
+            start_time_ms: Some(start_ms),
+            ..self.opts.clone()
+        };
+        let mut found = super::open(&name, &opts)?;
+        if found.len() != 1 {
+            return Err(InputError::new(
+                &name,
+                None,
+                format!(
+                    "a log segment must hold one push, this holds {}",
+                    found.len()
+                ),
+            ));
+        }
+        let reader = found.remove(0).open()?;
+        if self.current.is_some() && **reader.config() != *self.config {
+            self.pending_config = Some(reader.config().clone());
+        }
+        self.current = Some(reader);
+        self.offset_90k = None;
+        self.segment_start_ms = start_ms;
+        Ok(true)
+    }
+}
+
+impl SessionReader for SegmentsReader {
+    fn config(&self) -> &Arc<CodecConfig> {
+        &self.config
+    }
+
+    fn next_event(&mut self) -> Result<Option<Event>, InputError> {
+        loop {
+            if let Some(c) = self.pending_config.take() {
+                self.config = c.clone();
+                return Ok(Some(Event::Config(c)));
+            }
+            let Some(reader) = self.current.as_mut() else {
+                return Ok(None);
+            };
+            match reader.next_event()? {
+                Some(Event::Packet(mut p)) => {
+                    self.position = reader.position();
+                    let target = ms_to_90k(self.segment_start_ms - self.session_start_ms);
+                    let offset = *self.offset_90k.get_or_insert(target - p.dts_90k);
+                    p.dts_90k += offset;
+                    return Ok(Some(Event::Packet(p)));
+                }
+                Some(Event::Config(c)) => {
+                    self.config = c.clone();
+                    return Ok(Some(Event::Config(c)));
+                }
+                Some(other) => return Ok(Some(other)),
+                None => {
+                    self.advance()?;
+                }
+            }
+        }
+    }
+
+    fn position(&self) -> u64 {
+        self.position
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::scratch;
+
+    #[test]
+    fn json_lines_and_csv_read_alike() {
+        let dir = scratch("log-parse");
+        let json = dir.join("pushes.jsonl");
+        std::fs::write(
+            &json,
+            "{\"app\":\"live\",\"stream\":\"cam\",\"vdoid\":\"42\",\"start\":\"2020-04-02T12:06:27Z\",\"end\":1585829247}\n\
+             # a comment\n\
+             {\"stream\":\"cam\",\"start\":1585829307000,\"end\":\"2020-04-02T12:09:27Z\"}\n",
+        )
+        .unwrap();
+        let csv = dir.join("pushes.csv");
+        std::fs::write(
+            &csv,
+            "app,stream,vdoid,start,end,file\nlive,cam,42,2020-04-02T12:06:27Z,1585829247,\n,cam,,1585829307000,2020-04-02T12:09:27Z,\n",
+        )
+        .unwrap();
+        let a = read_lines(&json).unwrap();
+        let mut b = read_lines(&csv).unwrap();
+        assert_eq!(a.len(), 2);
+        // Line numbers differ (comment vs header); the content does not.
+        for l in &mut b {
+            l.line_no = 0;
+        }
+        let a: Vec<LogLine> = a.into_iter().map(|l| LogLine { line_no: 0, ..l }).collect();
+        assert_eq!(a, b);
+        assert_eq!(a[0].start_ms, 1_585_829_187_000);
+        assert_eq!(a[0].end_ms, Some(1_585_829_247_000));
+        assert_eq!(a[1].app, None);
+        assert!(looks_like_log(&json) && looks_like_log(&csv));
+    }
+
+    #[test]
+    fn bad_lines_name_the_line_and_offset() {
+        let dir = scratch("log-bad");
+        let p = dir.join("bad.jsonl");
+        std::fs::write(
+            &p,
+            "{\"stream\":\"a\",\"start\":1585829187,\"end\":1585829188}\n{\"stream\":\"a\"}\n",
+        )
+        .unwrap();
+        let e = read_lines(&p).unwrap_err();
+        assert_eq!(e.offset, Some(51));
+        assert!(e.message.contains("line 2: no start time"), "{e}");
+        std::fs::write(&p, "{\"stream\":\"a\",\"start\":1585829187}\n").unwrap();
+        assert!(
+            read_lines(&p)
+                .unwrap_err()
+                .message
+                .contains("needs an end time")
+        );
+        std::fs::write(&p, "{\"stream\":\"a\",\"start\":5,\"end\":4}\n").unwrap();
+        assert!(read_lines(&p).unwrap_err().message.contains("before start"));
+    }
+
+    #[test]
+    fn placeholder_packets_span_the_duration_exactly() {
+        let dts = |ms| {
+            let mut p = Placeholder::new(ms);
+            let mut v = Vec::new();
+            while let Some(Event::Packet(pk)) = p.next_event().unwrap() {
+                v.push(pk.dts_90k);
+            }
+            v
+        };
+        // The last packet lasts as long as the step before it: 180 000 + 22 500 = 202 500 (2.25 s).
+        assert_eq!(dts(2250), [0, 90_000, 180_000, 191_250]);
+        assert_eq!(dts(10_089).last(), Some(&((900_000 + 908_010) / 2)));
+        assert_eq!(dts(0), [0]);
+        assert_eq!(dts(500), [0, 22_500]);
+    }
+}
