@@ -15,6 +15,7 @@ use crate::media::{CodecConfig, Event, StreamKey};
 
 pub mod flv;
 pub mod log;
+pub mod pcap;
 pub mod rtmp;
 pub mod timeline;
 
@@ -159,6 +160,7 @@ pub fn open(path: &str, opts: &InputOptions) -> Result<Vec<PendingSession>, Inpu
         .map_err(|e| InputError::io(path, None, e))?;
     match &magic[..n] {
         [b'F', b'L', b'V', ..] => flv::open_path(Path::new(path), opts).map(|s| vec![s]),
+        m if pcap::is_capture_magic(m) => pcap::open_path(Path::new(path), opts),
         // RTMP handshake: C0 (version 3) and at least C1's 1536 bytes.
         [rtmp::chunk::RTMP_VERSION, ..] if len > 1536 => rtmp::open_path(Path::new(path), opts),
         _ if log::looks_like_log(Path::new(path)) => log::open_path(Path::new(path), opts),
@@ -166,7 +168,8 @@ pub fn open(path: &str, opts: &InputOptions) -> Result<Vec<PendingSession>, Inpu
         _ => Err(InputError::new(
             path,
             Some(0),
-            "not a recognised input (expected an FLV file, a raw RTMP dump, or a segment log)",
+            "not a recognised input (expected an FLV file, a raw RTMP dump, a pcap/pcapng \
+             capture, or a segment log)",
         )),
     }
 }
