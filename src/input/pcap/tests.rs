@@ -99,3 +99,40 @@ fn a_capture_without_rtmp_is_an_error() {
     let e = open_path(&path, &InputOptions::default()).unwrap_err();
     assert!(e.to_string().contains("no RTMP publish"), "{e}");
 }
+
+/// Reads every session of a capture to the end; damage and errors are fine, panics are not.
+fn read_everything(path: &std::path::Path) {
+    let Ok(sessions) = open_path(path, &InputOptions::default()) else {
+        return;
+    };
+    for s in sessions {
+        if let Ok(mut r) = s.open() {
+            while let Ok(Some(_)) = r.next_event() {}
+        }
+    }
+}
+
+#[test]
+fn corrupted_and_truncated_captures_do_not_panic() {
+    let original = std::fs::read(testdata("capture/cam.pcap")).unwrap();
+    let dir = crate::testutil::scratch("pcap-corrupt");
+    let path = dir.join("bad.pcap");
+    // A fixed linear congruential sequence: reproducible "random" damage.
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = move || {
+        x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        (x >> 33) as usize
+    };
+    for round in 0..24 {
+        let mut bytes = original.clone();
+        for _ in 0..(1 + round * 4) {
+            let i = 24 + next() % (bytes.len() - 24);
+            bytes[i] = next() as u8;
+        }
+        if round % 4 == 3 {
+            bytes.truncate(24 + next() % (bytes.len() - 24));
+        }
+        std::fs::write(&path, &bytes).unwrap();
+        read_everything(&path);
+    }
+}
