@@ -18,6 +18,9 @@ use super::tcp::{Mark, Output, Reassembler};
 
 /// RTMP handshake C0: the protocol version.
 const RTMP_VERSION: u8 = 3;
+/// Reassembly window until a connection is known to carry RTMP: a connection whose first bytes
+/// the capture lacks cannot be recognised, so it may not hold the full window of memory.
+const DETECT_WINDOW: u64 = 256 * 1024;
 
 /// What the flow table reports, in capture order.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -147,7 +150,7 @@ impl Flows {
                 .stream
                 .offset_of(seq.wrapping_add(seg.payload.len() as u32));
         }
-        Self::emit(c, &mut outputs, out);
+        Self::emit(c, self.window, &mut outputs, out);
         self.scratch = outputs;
         let c = &self.conns[&key];
         if c.fin_at.is_some_and(|f| c.stream.delivered() >= f) && !c.stream.has_pending() {
@@ -180,7 +183,7 @@ impl Flows {
                 client,
                 server,
                 isn,
-                stream: Reassembler::new(isn, self.window),
+                stream: Reassembler::new(isn, self.window.min(DETECT_WINDOW)),
                 kind: Kind::Unknown,
                 fin_at: None,
                 ended: false,
@@ -200,7 +203,7 @@ impl Flows {
         let mut outputs = std::mem::take(&mut self.scratch);
         if c.kind != Kind::NotRtmp {
             c.stream.flush(&mut outputs);
-            Self::emit(c, &mut outputs, out);
+            Self::emit(c, self.window, &mut outputs, out);
         }
         c.ended = true;
         if c.kind == Kind::Rtmp {
@@ -210,7 +213,7 @@ impl Flows {
     }
 
     /// Turns reassembled output into events, deciding on the first byte whether it is RTMP.
-    fn emit(c: &mut Conn, outputs: &mut Vec<Output>, out: &mut Vec<FlowEvent>) {
+    fn emit(c: &mut Conn, window: u64, outputs: &mut Vec<Output>, out: &mut Vec<FlowEvent>) {
         for o in outputs.drain(..) {
             if c.kind == Kind::Unknown {
                 c.kind = match &o {
@@ -220,9 +223,14 @@ impl Flows {
                             client: c.client,
                             server: c.server,
                         });
+                        c.stream.set_window(window);
                         Kind::Rtmp
                     }
-                    _ => Kind::NotRtmp,
+                    _ => {
+                        // Nothing more of it is read: drop what waits.
+                        c.stream = Reassembler::new(None, 1);
+                        Kind::NotRtmp
+                    }
                 };
             }
             if c.kind != Kind::Rtmp {

@@ -68,6 +68,11 @@ impl Reassembler {
         }
     }
 
+    /// Changes the window; buffered bytes beyond a smaller one are handled at the next segment.
+    pub fn set_window(&mut self, window: u64) {
+        self.window = window.max(1);
+    }
+
     /// Stream offset of the next byte to deliver (= bytes delivered or declared lost).
     pub fn delivered(&self) -> u64 {
         self.delivered

@@ -224,3 +224,20 @@ fn capture_starting_mid_connection() {
     assert_eq!(data_of(&ev, 0), b"\x03xy");
     assert!(matches!(ev.last(), Some(FlowEvent::End { conn: 0, .. })));
 }
+
+#[test]
+fn unrecognisable_connection_holds_little_memory() {
+    // The first client bytes are missing: the connection cannot be recognised, and what follows
+    // the hole is not kept beyond the detection window.
+    let mut f = Flows::new(DEFAULT_WINDOW, None);
+    let chunk = vec![0x03u8; 60_000];
+    let mut segs = vec![syn(0)];
+    for i in 0..10u32 {
+        segs.push(seg(true, 1 + 1000 + 60_000 * i, &chunk));
+    }
+    let ev = feed(&mut f, &segs, CLIENT);
+    assert!(ev.is_empty(), "{ev:?}");
+    let c = f.conns.values().next().unwrap();
+    assert_eq!(c.kind, Kind::NotRtmp);
+    assert!(!c.stream.has_pending());
+}
