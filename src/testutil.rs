@@ -109,3 +109,66 @@ pub fn recording_files(dir: &Path) -> Vec<PathBuf> {
     found.sort();
     found
 }
+
+/// The recording files under `dir` with extension `ext`, sorted.
+pub fn with_ext(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    recording_files(dir)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|x| x == ext))
+        .collect()
+}
+
+/// The packets of one stream kind ("video", "audio").
+pub fn of(packets: &[ProbePacket], kind: &str) -> Vec<ProbePacket> {
+    packets
+        .iter()
+        .filter(|p| p.codec_type == kind)
+        .cloned()
+        .collect()
+}
+
+/// Asserts `out` carries `input`'s packets: the same count and keyframe flags, DTS and PTS
+/// shifted by one constant, and with `payloads` the same sizes and data hashes.
+pub fn assert_same_packets(input: &[ProbePacket], out: &[ProbePacket], payloads: bool, what: &str) {
+    assert_eq!(input.len(), out.len(), "{what}: packet count");
+    let Some((a0, b0)) = input.first().zip(out.first()) else {
+        return;
+    };
+    let shift = b0.dts_ms.unwrap() - a0.dts_ms.unwrap();
+    for (i, (a, b)) in input.iter().zip(out).enumerate() {
+        assert_eq!(a.keyframe, b.keyframe, "{what}: packet {i} keyframe");
+        assert_eq!(
+            b.dts_ms.unwrap() - a.dts_ms.unwrap(),
+            shift,
+            "{what}: packet {i} dts"
+        );
+        assert_eq!(
+            b.pts_ms.unwrap() - a.pts_ms.unwrap(),
+            shift,
+            "{what}: packet {i} pts"
+        );
+        if payloads {
+            assert_eq!(
+                (a.size, &a.hash),
+                (b.size, &b.hash),
+                "{what}: packet {i} payload"
+            );
+        }
+    }
+}
+
+/// `ffmpeg -v error -i FILE -f null -` succeeds and prints nothing.
+pub fn assert_decodes_cleanly(path: &Path) {
+    let out = Command::new("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(path)
+        .args(["-f", "null", "-"])
+        .output()
+        .expect("running ffmpeg");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && err.trim().is_empty(),
+        "{}: {err}",
+        path.display()
+    );
+}

@@ -1,13 +1,17 @@
 //! Delivery against real servers on 127.0.0.1: uploads to `s3s-fs` (the S3 protocol with
 //! signature checks), callbacks to a hand-written HTTP/1.1 listener, the spool and the lock.
 
-use std::io::{Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
+mod common;
+
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+
+use common::{
+    ACCESS_KEY, BUCKET, CountingProxy, Received, S3Server, SECRET_KEY, free_port, get_object,
+    have_s3s_fs, read_request, reply,
+};
 
 use kls_rec::deliver::{
     CallbackSender, OutputLock, Poster, RetryPolicy, S3Credentials, S3Options, Sent, Timeouts,
@@ -17,154 +21,6 @@ use kls_rec::mux::{Format, Produced};
 use kls_rec::sink::local::hex;
 use kls_rec::testutil::scratch;
 use md5::{Digest, Md5};
-
-const ACCESS_KEY: &str = "kls-rec-test-access";
-const SECRET_KEY: &str = "kls-rec-test-secret-key";
-const BUCKET: &str = "media";
-
-/// A port nothing listens on right now.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn wait_for_port(port: u16, up: bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while TcpStream::connect(("127.0.0.1", port)).is_ok() != up {
-        assert!(Instant::now() < deadline, "port {port} never became {up}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// Whether `s3s-fs` is installed. In CI (`CI` set) it must be.
-fn have_s3s_fs() -> bool {
-    let ok = Command::new("s3s-fs")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .status()
-        .is_ok();
-    if !ok && std::env::var_os("CI").is_some() {
-        panic!(
-            "s3s-fs is required in CI (cargo install s3s-fs --version 0.14.1 --features binary)"
-        );
-    }
-    if !ok {
-        eprintln!("s3s-fs not found: skipping the S3 test");
-    }
-    ok
-}
-
-/// An `s3s-fs` process on 127.0.0.1, killed on drop.
-struct S3Server {
-    root: PathBuf,
-    port: u16,
-    child: Option<Child>,
-}
-
-impl S3Server {
-    fn start(root: &Path) -> S3Server {
-        std::fs::create_dir_all(root.join(BUCKET)).unwrap();
-        let mut s = S3Server {
-            root: root.to_path_buf(),
-            port: free_port(),
-            child: None,
-        };
-        s.restart();
-        s
-    }
-
-    fn restart(&mut self) {
-        let child = Command::new("s3s-fs")
-            .args(["--host", "127.0.0.1", "--port", &self.port.to_string()])
-            .args(["--access-key", ACCESS_KEY, "--secret-key", SECRET_KEY])
-            .arg(&self.root)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("starting s3s-fs");
-        self.child = Some(child);
-        wait_for_port(self.port, true);
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-        wait_for_port(self.port, false);
-    }
-
-    fn endpoint(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for S3Server {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-/// A TCP proxy that records the first request line of every connection (rust-s3's blocking
-/// client opens one connection per request), to count what reaches the server.
-struct CountingProxy {
-    port: u16,
-    requests: Arc<Mutex<Vec<String>>>,
-}
-
-impl CountingProxy {
-    fn start(upstream: u16) -> CountingProxy {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let requests = Arc::new(Mutex::new(Vec::new()));
-        let log = requests.clone();
-        std::thread::spawn(move || {
-            for client in listener.incoming() {
-                let Ok(client) = client else { break };
-                let log = log.clone();
-                std::thread::spawn(move || relay(client, upstream, &log));
-            }
-        });
-        CountingProxy { port, requests }
-    }
-
-    fn methods(&self) -> Vec<String> {
-        self.requests.lock().unwrap().clone()
-    }
-}
-
-fn relay(mut client: TcpStream, upstream: u16, log: &Mutex<Vec<String>>) {
-    let Ok(mut server) = TcpStream::connect(("127.0.0.1", upstream)) else {
-        return;
-    };
-    let mut first = vec![0u8; 64 * 1024];
-    let Ok(n) = client.read(&mut first) else {
-        return;
-    };
-    let line = String::from_utf8_lossy(&first[..n])
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .to_string();
-    log.lock().unwrap().push(line);
-    if server.write_all(&first[..n]).is_err() {
-        return;
-    }
-    let (mut c2, mut s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
-    let back = std::thread::spawn(move || {
-        let _ = std::io::copy(&mut s2, &mut c2);
-        let _ = c2.shutdown(Shutdown::Write);
-    });
-    let _ = std::io::copy(&mut client, &mut server);
-    let _ = server.shutdown(Shutdown::Write);
-    let _ = back.join();
-}
 
 fn test_options() -> S3Options {
     S3Options {
@@ -204,22 +60,6 @@ fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> (PathBuf, [u8; 16]) {
     let p = dir.join(name);
     std::fs::write(&p, bytes).unwrap();
     (p, Md5::digest(bytes).into())
-}
-
-/// The object as the server returns it, through an independent client.
-fn get_object(endpoint: &str, key: &str) -> Vec<u8> {
-    let region = s3::region::Region::Custom {
-        region: "us-east-1".into(),
-        endpoint: endpoint.into(),
-    };
-    let creds =
-        s3::creds::Credentials::new(Some(ACCESS_KEY), Some(SECRET_KEY), None, None, None).unwrap();
-    let bucket = s3::Bucket::new(BUCKET, region, creds)
-        .unwrap()
-        .with_path_style();
-    let r = bucket.get_object(key).unwrap();
-    assert_eq!(r.status_code(), 200, "GET {key}");
-    r.to_vec()
 }
 
 #[test]
@@ -356,14 +196,26 @@ fn s3_uploads_are_exact_idempotent_and_survive_an_outage() {
     assert!(e.starts_with(&want), "{e}");
     assert!(!e.contains(ACCESS_KEY) && !e.contains(SECRET_KEY), "{e}");
 
-    // Back up: the same call succeeds.
+    // The endpoint is down for the rest of this uploader's run: later files fail at once.
     server.restart();
+    let started = Instant::now();
+    let e = format!("{:#}", direct.upload(&c_path, c_key, c_md5).unwrap_err());
+    assert!(started.elapsed() < Duration::from_secs(1));
+    assert!(
+        e.starts_with(&format!(
+            "uploading {c_key} to s3://media/backfill: not tried: "
+        )),
+        "{e}"
+    );
+
+    // Back up: the next run's uploader succeeds.
+    let next = uploader(&server.endpoint(), "s3://media/backfill");
     assert_eq!(
-        direct.upload(&c_path, c_key, c_md5).unwrap(),
+        next.upload(&c_path, c_key, c_md5).unwrap(),
         UploadOutcome::Uploaded
     );
     assert_eq!(
-        get_object(&server.endpoint(), &direct.key_for(c_key)),
+        get_object(&server.endpoint(), &next.key_for(c_key)),
         std::fs::read(&c_path).unwrap()
     );
 }
@@ -398,13 +250,6 @@ fn wrong_credentials_fail_at_once_without_showing_them() {
     );
 }
 
-/// One request as the listener received it.
-#[derive(Clone, Debug)]
-struct Received {
-    head: String,
-    body: String,
-}
-
 /// A hand-written HTTP/1.1 server: answers the scripted statuses in order, one per
 /// connection, then stops. Gives back what it received.
 fn listener(listener: TcpListener, statuses: Vec<u16>) -> JoinHandle<Vec<Received>> {
@@ -418,52 +263,11 @@ fn listener(listener: TcpListener, statuses: Vec<u16>) -> JoinHandle<Vec<Receive
             let Some(r) = read_request(&mut conn) else {
                 continue;
             };
-            got.push(r);
-            let reason = if status == 200 {
-                "OK"
-            } else {
-                "Internal Server Error"
-            };
-            let reply = format!(
-                "HTTP/1.1 {status} {reason}\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
-            );
-            let _ = conn.write_all(reply.as_bytes());
+            reply(&mut conn, status);
+            got.push(Received { status, ..r });
         }
         got
     })
-}
-
-fn read_request(conn: &mut TcpStream) -> Option<Received> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    let head_end = loop {
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-        let n = conn.read(&mut chunk).ok()?;
-        if n == 0 || buf.len() > 1 << 20 {
-            return None;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
-    let len: usize = head
-        .lines()
-        .find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            k.eq_ignore_ascii_case("content-length")
-                .then(|| v.trim().parse().ok())?
-        })
-        .unwrap_or(0);
-    while buf.len() < head_end + len {
-        let n = conn.read(&mut chunk).ok()?;
-        if n == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    }
-    let body = String::from_utf8_lossy(&buf[head_end..head_end + len]).to_string();
-    Some(Received { head, body })
 }
 
 fn poster(port: u16) -> Poster {

@@ -4,7 +4,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use kls_rec::testutil::{
-    ProbePacket, have_ffprobe, probe_packets, recording_files, scratch, testdata,
+    ProbePacket, assert_same_packets, have_ffprobe, of, probe_packets, recording_files, scratch,
+    testdata,
 };
 
 fn kls_rec(args: &[&str]) -> Output {
@@ -37,42 +38,6 @@ fn stdout_lines(out: &Output) -> Vec<serde_json::Value> {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
         .collect()
-}
-
-/// Packets of one stream kind.
-fn of(packets: &[ProbePacket], kind: &str) -> Vec<ProbePacket> {
-    packets
-        .iter()
-        .filter(|p| p.codec_type == kind)
-        .cloned()
-        .collect()
-}
-
-/// Asserts `out` carries the same packets as `input` for one stream kind: same sizes, payload
-/// hashes and keyframe flags, and DTS/PTS shifted by one constant.
-fn assert_same_stream(input: &[ProbePacket], out: &[ProbePacket], what: &str) {
-    assert_eq!(input.len(), out.len(), "{what}: packet count");
-    if input.is_empty() {
-        return;
-    }
-    let shift = out[0].dts_ms.unwrap() - input[0].dts_ms.unwrap();
-    for (i, (a, b)) in input.iter().zip(out).enumerate() {
-        assert_eq!(
-            (a.size, &a.hash, a.keyframe),
-            (b.size, &b.hash, b.keyframe),
-            "{what}: packet {i}"
-        );
-        assert_eq!(
-            b.dts_ms.unwrap() - a.dts_ms.unwrap(),
-            shift,
-            "{what}: packet {i} dts"
-        );
-        assert_eq!(
-            b.pts_ms.unwrap() - a.pts_ms.unwrap(),
-            shift,
-            "{what}: packet {i} pts"
-        );
-    }
 }
 
 #[test]
@@ -113,7 +78,7 @@ fn records_the_b_frame_sample_to_flv_with_its_callback() {
         let a = probe_packets(&input);
         let b = probe_packets(&produced[0]);
         for kind in ["video", "audio"] {
-            assert_same_stream(&of(&a, kind), &of(&b, kind), kind);
+            assert_same_packets(&of(&a, kind), &of(&b, kind), true, kind);
         }
         assert!(
             of(&a, "video").iter().any(|p| p.pts_ms != p.dts_ms),

@@ -3,7 +3,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use kls_rec::testutil::{ProbePacket, have_ffprobe, probe_packets, scratch, testdata};
+use kls_rec::testutil::{
+    assert_decodes_cleanly, assert_same_packets, have_ffprobe, of, probe_packets, scratch, testdata,
+};
 
 fn record(out_dir: &Path, args: &[&str]) {
     let out = Command::new(env!("CARGO_BIN_EXE_kls-rec"))
@@ -31,50 +33,6 @@ fn find(dir: &Path, ext: &str) -> PathBuf {
         }
     }
     panic!("no .{ext} under {}", dir.display());
-}
-
-fn of(packets: &[ProbePacket], kind: &str) -> Vec<ProbePacket> {
-    packets
-        .iter()
-        .filter(|p| p.codec_type == kind)
-        .cloned()
-        .collect()
-}
-
-fn assert_same(a: &[ProbePacket], b: &[ProbePacket], payloads: bool, what: &str) {
-    assert_eq!(a.len(), b.len(), "{what}: count");
-    let shift = b[0].dts_ms.unwrap() - a[0].dts_ms.unwrap();
-    for (i, (x, y)) in a.iter().zip(b).enumerate() {
-        assert_eq!(x.keyframe, y.keyframe, "{what}: {i} keyframe");
-        assert_eq!(
-            y.dts_ms.unwrap() - x.dts_ms.unwrap(),
-            shift,
-            "{what}: {i} dts"
-        );
-        assert_eq!(
-            y.pts_ms.unwrap() - x.pts_ms.unwrap(),
-            shift,
-            "{what}: {i} pts"
-        );
-        if payloads {
-            assert_eq!((x.size, &x.hash), (y.size, &y.hash), "{what}: {i} payload");
-        }
-    }
-}
-
-fn assert_decodes_cleanly(path: &Path) {
-    let out = Command::new("ffmpeg")
-        .args(["-v", "error", "-i"])
-        .arg(path)
-        .args(["-f", "null", "-"])
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success() && err.trim().is_empty(),
-        "{}: {err}",
-        path.display()
-    );
 }
 
 #[test]
@@ -121,13 +79,13 @@ fn hevc_in_both_flv_conventions_gives_the_source_packets() {
             let a = probe_packets(&source);
             let (m, h) = (probe_packets(&mp4), probe_packets(&m3u8));
             for kind in ["video", "audio"] {
-                assert_same(
+                assert_same_packets(
                     &of(&a, kind),
                     &of(&m, kind),
                     true,
                     &format!("{name} mp4 {kind}"),
                 );
-                assert_same(
+                assert_same_packets(
                     &of(&a, kind),
                     &of(&h, kind),
                     false,
@@ -154,7 +112,7 @@ fn mp3_audio_is_carried() {
         let out = find(&dir, ext);
         let b = probe_packets(&out);
         for kind in ["video", "audio"] {
-            assert_same(
+            assert_same_packets(
                 &of(&a, kind),
                 &of(&b, kind),
                 true,
@@ -168,7 +126,7 @@ fn mp3_audio_is_carried() {
     for kind in ["video", "audio"] {
         // MP3 frames travel in TS as they are; video gains AUDs and parameter sets.
         let payloads = kind == "audio";
-        assert_same(
+        assert_same_packets(
             &of(&a, kind),
             &of(&h, kind),
             payloads,

@@ -4,7 +4,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use kls_rec::testutil::{
-    ProbePacket, have_ffprobe, probe_packets, recording_files, scratch, testdata,
+    assert_decodes_cleanly, assert_same_packets, have_ffprobe, of, probe_packets, recording_files,
+    scratch, testdata, with_ext,
 };
 
 fn record(out_dir: &Path, args: &[&str]) -> Output {
@@ -25,67 +26,6 @@ fn files(dir: &Path) -> Vec<PathBuf> {
     recording_files(dir)
 }
 
-fn with_ext(dir: &Path, ext: &str) -> Vec<PathBuf> {
-    files(dir)
-        .into_iter()
-        .filter(|p| p.extension().is_some_and(|x| x == ext))
-        .collect()
-}
-
-fn of(packets: &[ProbePacket], kind: &str) -> Vec<ProbePacket> {
-    packets
-        .iter()
-        .filter(|p| p.codec_type == kind)
-        .cloned()
-        .collect()
-}
-
-/// Same count, keyframe flags and DTS/PTS shifted by one constant; with `payloads`, also the
-/// same sizes and hashes.
-fn assert_same(input: &[ProbePacket], out: &[ProbePacket], payloads: bool, what: &str) {
-    assert_eq!(input.len(), out.len(), "{what}: packet count");
-    let Some((a0, b0)) = input.first().zip(out.first()) else {
-        return;
-    };
-    let shift = b0.dts_ms.unwrap() - a0.dts_ms.unwrap();
-    for (i, (a, b)) in input.iter().zip(out).enumerate() {
-        assert_eq!(a.keyframe, b.keyframe, "{what}: packet {i} keyframe");
-        assert_eq!(
-            b.dts_ms.unwrap() - a.dts_ms.unwrap(),
-            shift,
-            "{what}: packet {i} dts"
-        );
-        assert_eq!(
-            b.pts_ms.unwrap() - a.pts_ms.unwrap(),
-            shift,
-            "{what}: packet {i} pts"
-        );
-        if payloads {
-            assert_eq!(
-                (a.size, &a.hash),
-                (b.size, &b.hash),
-                "{what}: packet {i} payload"
-            );
-        }
-    }
-}
-
-/// `ffmpeg -v error -i FILE -f null -` prints nothing.
-fn assert_decodes_cleanly(path: &Path) {
-    let out = Command::new("ffmpeg")
-        .args(["-v", "error", "-i"])
-        .arg(path)
-        .args(["-f", "null", "-"])
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success() && err.trim().is_empty(),
-        "{}: {err}",
-        path.display()
-    );
-}
-
 #[test]
 fn mp4_and_hls_carry_the_input_packets() {
     if !have_ffprobe() {
@@ -104,7 +44,7 @@ fn mp4_and_hls_carry_the_input_packets() {
         let m3u8 = &with_ext(&dir, "m3u8")[0];
         let (m, h) = (probe_packets(mp4), probe_packets(m3u8));
         for kind in ["video", "audio"] {
-            assert_same(
+            assert_same_packets(
                 &of(&a, kind),
                 &of(&m, kind),
                 true,
@@ -112,7 +52,7 @@ fn mp4_and_hls_carry_the_input_packets() {
             );
             // TS payloads carry ADTS headers, AUDs and parameter sets: the muxer's unit tests
             // compare them after stripping; here timing and keyframes.
-            assert_same(
+            assert_same_packets(
                 &of(&a, kind),
                 &of(&h, kind),
                 false,

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use kls_rec::testutil::{
-    ProbePacket, have_ffprobe, probe_packets, recording_files, scratch, testdata,
+    ProbePacket, have_ffprobe, of, probe_packets, recording_files, scratch, testdata, with_ext,
 };
 
 fn kls_rec(args: &[&str]) -> Output {
@@ -14,13 +14,6 @@ fn kls_rec(args: &[&str]) -> Output {
         .unwrap();
     assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
     out
-}
-
-fn with_ext(dir: &Path, ext: &str) -> Vec<PathBuf> {
-    recording_files(dir)
-        .into_iter()
-        .filter(|p| p.extension().is_some_and(|x| x == ext))
-        .collect()
 }
 
 /// Slices of the 30 s sample, 10 s each, in every format.
@@ -44,14 +37,6 @@ fn slices(name: &str) -> PathBuf {
         String::from_utf8_lossy(&out.stderr)
     );
     dir
-}
-
-fn of(packets: &[ProbePacket], kind: &str) -> Vec<ProbePacket> {
-    packets
-        .iter()
-        .filter(|p| p.codec_type == kind)
-        .cloned()
-        .collect()
 }
 
 /// The joined file carries the parts' packets in order (payloads, keyframes), each part's

@@ -8,6 +8,13 @@
 use std::fmt;
 use std::time::{Duration, Instant};
 
+use anyhow::{Context, Result, bail};
+
+/// Hidden knobs (environment only, not flags): attempts in all, and the longest single delay in
+/// milliseconds. They exist so tests and impatient operators need not wait out the defaults.
+pub const ENV_ATTEMPTS: &str = "KLS_REC_RETRY_ATTEMPTS";
+pub const ENV_MAX_DELAY_MS: &str = "KLS_REC_RETRY_MAX_MS";
+
 /// How often and how long to retry one operation.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RetryPolicy {
@@ -50,6 +57,36 @@ impl RetryPolicy {
             max_backoff: Duration::from_millis(40),
             max_total: Duration::from_secs(10),
         }
+    }
+
+    /// The default policy with [`ENV_ATTEMPTS`] and [`ENV_MAX_DELAY_MS`] applied when set.
+    pub fn from_env() -> Result<RetryPolicy> {
+        Self::default().with_overrides(
+            std::env::var(ENV_ATTEMPTS).ok().as_deref(),
+            std::env::var(ENV_MAX_DELAY_MS).ok().as_deref(),
+        )
+    }
+
+    fn with_overrides(mut self, attempts: Option<&str>, max_ms: Option<&str>) -> Result<Self> {
+        if let Some(a) = attempts.filter(|a| !a.trim().is_empty()) {
+            let n: u32 = a
+                .trim()
+                .parse()
+                .with_context(|| format!("{ENV_ATTEMPTS}={a:?}: not a number of attempts"))?;
+            if n == 0 {
+                bail!("{ENV_ATTEMPTS}={a:?}: at least 1 attempt is needed");
+            }
+            self.max_attempts = n;
+        }
+        if let Some(m) = max_ms.filter(|m| !m.trim().is_empty()) {
+            let ms: u64 = m
+                .trim()
+                .parse()
+                .with_context(|| format!("{ENV_MAX_DELAY_MS}={m:?}: not milliseconds"))?;
+            self.max_backoff = Duration::from_millis(ms);
+            self.initial_backoff = self.initial_backoff.min(self.max_backoff);
+        }
+        Ok(self)
     }
 
     /// The jittered delay after failed attempt number `attempt` (1-based).
@@ -214,6 +251,20 @@ mod tests {
         let e = retry::<(), _>(&policy, |_| Err(Attempt::Transient("down"))).unwrap_err();
         assert!(e.attempts < 20, "{}", e.attempts);
         assert!(started.elapsed() < Duration::from_millis(400));
+    }
+
+    #[test]
+    fn environment_shortens_the_policy() {
+        let d = RetryPolicy::default();
+        assert_eq!(d.clone().with_overrides(None, Some(" ")).unwrap(), d);
+        let p = d.clone().with_overrides(Some("2"), Some("30")).unwrap();
+        assert_eq!(p.max_attempts, 2);
+        assert_eq!(p.max_backoff, Duration::from_millis(30));
+        assert_eq!(p.initial_backoff, Duration::from_millis(30));
+        assert_eq!(p.max_total, d.max_total);
+        for (a, m) in [(Some("0"), None), (Some("x"), None), (None, Some("-1"))] {
+            assert!(d.clone().with_overrides(a, m).is_err(), "{a:?} {m:?}");
+        }
     }
 
     #[test]

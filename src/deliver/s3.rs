@@ -11,13 +11,16 @@
 //!   as it is read and must still match the MD5 computed when it was written.
 //! - Retries: each request (HEAD, PUT, each part, completion) is retried on network errors,
 //!   5xx, 408 and 429 per [`RetryPolicy`]; rust-s3's own retries are turned off so the bound
-//!   holds. A multipart upload that gives up is aborted, so no parts are left billed.
+//!   holds. A multipart upload that gives up is aborted, so no parts are left billed. Once a
+//!   request gave up on such a failure, the uploader tries no more (the endpoint is down; the
+//!   next run uploads what this one could not).
 //! - Credentials come only from the environment and never appear in messages or `Debug`.
 
 use std::fmt;
 use std::fs::File;
 use std::io::Read;
 use std::path::Path;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -93,6 +96,9 @@ pub struct Uploader {
     endpoint: String,
     credentials: S3Credentials,
     options: S3Options,
+    /// Set once a request gave up on a transient failure: the endpoint is down, and waiting out
+    /// the retries once per file would make a cron run crawl; later requests fail at once.
+    down: Mutex<Option<String>>,
 }
 
 impl fmt::Debug for Uploader {
@@ -172,6 +178,7 @@ impl Uploader {
             endpoint: endpoint_display,
             credentials,
             options,
+            down: Mutex::new(None),
         })
     }
 
@@ -396,15 +403,23 @@ impl Uploader {
     }
 
     /// One S3 request under the retry policy; the error names the endpoint and the effort.
+    /// After a transient give-up, no request of this uploader is tried again.
     fn retrying<T>(&self, mut op: impl FnMut() -> Result<T, S3Error>) -> Result<T> {
+        if let Some(why) = self.down.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+            bail!("not tried: {why}");
+        }
         retry(&self.options.retry, |_| op().map_err(|e| self.classify(e))).map_err(
             |g: GaveUp<String>| {
                 let GaveUp { error, .. } = &g;
-                anyhow::anyhow!(
+                let message = format!(
                     "{error} ({}){}",
                     self.endpoint,
                     g.to_string().strip_prefix(error.as_str()).unwrap_or("")
-                )
+                );
+                if g.transient {
+                    *self.down.lock().unwrap_or_else(|p| p.into_inner()) = Some(message.clone());
+                }
+                anyhow::anyhow!(message)
             },
         )
     }

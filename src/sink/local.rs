@@ -3,11 +3,14 @@
 //! Every output is written under a hidden temporary name in its final directory and renamed into
 //! place only when complete (SPEC §3, §7): a crash, kill or full disk never leaves an incomplete
 //! file under a final name. An existing file with the final name is never replaced by different
-//! bytes; an identical one is left alone, so re-runs are byte-identical and cheap.
+//! bytes; an identical one is left alone, so re-runs are byte-identical and cheap. Temporaries
+//! a killed run left behind are removed by the next process that writes in their directory.
 
+use std::collections::BTreeSet;
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::{Context, Result, bail};
@@ -15,10 +18,69 @@ use md5::{Digest, Md5};
 
 static TEMP_SEQ: AtomicU64 = AtomicU64::new(0);
 
-/// A unique hidden temporary path in `dir`, derived from `hint` (e.g. the file's stem).
+/// Suffixes of the temporaries named by [`temp_path`].
+const TEMP_SUFFIXES: [&str; 2] = ["partial", "spool"];
+
+/// A unique hidden temporary path in `dir`, derived from `hint` (e.g. the file's stem):
+/// `.{hint}.{pid}-{n}.{suffix}`. The first time a process names one in a directory, the
+/// temporaries left there by dead processes (a killed run) are removed.
 pub fn temp_path(dir: &Path, hint: &str, suffix: &str) -> PathBuf {
+    sweep_stale_temporaries(dir);
     let n = TEMP_SEQ.fetch_add(1, Ordering::Relaxed);
     dir.join(format!(".{hint}.{}-{n}.{suffix}", std::process::id()))
+}
+
+/// Removes, once per directory and process, the temporaries of `dir` whose owner pid no longer
+/// runs. A live owner's files are kept, and so is anything not named like a temporary.
+fn sweep_stale_temporaries(dir: &Path) {
+    static SWEPT: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
+    let first = SWEPT
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(dir.to_path_buf());
+    if !first {
+        return;
+    }
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let own = std::process::id();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(temp_owner) else {
+            continue;
+        };
+        if pid != own && !process_alive(pid) && entry.file_type().is_ok_and(|t| t.is_file()) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// The pid in a name made by [`temp_path`], or `None` for any other name.
+fn temp_owner(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix('.')?;
+    let (rest, suffix) = rest.rsplit_once('.')?;
+    if !TEMP_SUFFIXES.contains(&suffix) {
+        return None;
+    }
+    let (_, owner) = rest.rsplit_once('.')?;
+    let (pid, n) = owner.split_once('-')?;
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(pid) || !digits(n) {
+        return None;
+    }
+    pid.parse().ok()
+}
+
+/// Whether a process with this pid exists (signal 0 checks without sending anything).
+fn process_alive(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    // SAFETY: kill with signal 0 only checks for the process; no memory is shared.
+    let rc = unsafe { libc::kill(pid, 0) };
+    // EPERM: it exists, owned by someone else.
+    rc == 0 || io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
 }
 
 /// A file being written under a temporary name: counts its bytes and hashes them (MD5 is the
@@ -276,6 +338,35 @@ mod tests {
             f.write_all(b"partial").unwrap();
         }
         assert_eq!(fs::read_dir(&dir).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn temporaries_of_dead_processes_are_swept() {
+        let dir = scratch("sweep");
+        // No process has pid i32::MAX: Linux's pid_max is at most 2^22.
+        let dead = format!(".a.{}-0.partial", i32::MAX);
+        let live = format!(".a.{}-7.spool", std::process::id());
+        let other = [
+            ".kls-rec-callbacks.spool",
+            ".a.12x-0.partial",
+            "a.1-0.partial",
+        ];
+        for name in [dead.as_str(), live.as_str()].iter().chain(&other) {
+            fs::write(dir.join(name), b"x").unwrap();
+        }
+        assert_eq!(temp_owner(&dead), Some(i32::MAX as u32));
+        assert_eq!(
+            temp_owner(".kls-rec-callbacks.spool.12-3.partial"),
+            Some(12)
+        );
+        let t = temp_path(&dir, "b", "partial");
+        assert!(!dir.join(&dead).exists());
+        assert!(dir.join(&live).exists());
+        assert!(other.iter().all(|n| dir.join(n).exists()));
+        assert_eq!(
+            temp_owner(t.file_name().unwrap().to_str().unwrap()),
+            Some(std::process::id())
+        );
     }
 
     #[test]
