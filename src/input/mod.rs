@@ -17,6 +17,7 @@ pub mod flv;
 pub mod hls;
 pub mod log;
 pub mod mp4;
+pub mod pcap;
 pub mod rtmp;
 pub mod timeline;
 pub mod ts;
@@ -165,6 +166,7 @@ pub fn open(path: &str, opts: &InputOptions) -> Result<Vec<PendingSession>, Inpu
     let text = magic.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(magic);
     match magic {
         [b'F', b'L', b'V', ..] => flv::open_path(Path::new(path), opts).map(|s| vec![s]),
+        m if pcap::is_capture_magic(m) => pcap::open_path(Path::new(path), opts),
         [_, _, _, _, b'f', b't', b'y', b'p', ..] => {
             mp4::open_path(Path::new(path), opts).map(|s| vec![s])
         }
@@ -178,7 +180,7 @@ pub fn open(path: &str, opts: &InputOptions) -> Result<Vec<PendingSession>, Inpu
             path,
             Some(0),
             "not a recognised input (expected FLV, MP4, MPEG-TS, an HLS playlist, a raw RTMP \
-             dump or a segment log)",
+             dump, a pcap/pcapng capture or a segment log)",
         )),
     }
 }

@@ -1,0 +1,243 @@
+use super::*;
+use crate::input::pcap::tcp::DEFAULT_WINDOW;
+
+const CLIENT: &str = "10.0.0.1:50000";
+const SERVER: &str = "10.0.0.2:19350";
+
+struct Seg {
+    from_client: bool,
+    seq: u32,
+    ack: Option<u32>,
+    syn: bool,
+    fin: bool,
+    rst: bool,
+    payload: Vec<u8>,
+}
+
+fn seg(from_client: bool, seq: u32, payload: &[u8]) -> Seg {
+    Seg {
+        from_client,
+        seq,
+        ack: Some(1),
+        syn: false,
+        fin: false,
+        rst: false,
+        payload: payload.to_vec(),
+    }
+}
+
+fn syn(seq: u32) -> Seg {
+    Seg {
+        syn: true,
+        ack: None,
+        ..seg(true, seq, b"")
+    }
+}
+
+fn feed(flows: &mut Flows, segs: &[Seg], client: &str) -> Vec<FlowEvent> {
+    let (c, s): (SocketAddr, SocketAddr) = (client.parse().unwrap(), SERVER.parse().unwrap());
+    let mut out = Vec::new();
+    for (i, x) in segs.iter().enumerate() {
+        let (src, dst) = if x.from_client { (c, s) } else { (s, c) };
+        let segment = Segment {
+            src,
+            dst,
+            seq: x.seq,
+            ack: x.ack,
+            syn: x.syn,
+            fin: x.fin,
+            rst: x.rst,
+            payload: &x.payload,
+        };
+        let mark = Mark {
+            frame: i as u64 + 1,
+            ..Mark::default()
+        };
+        flows.segment(&segment, mark, &mut out);
+    }
+    out
+}
+
+fn data_of(events: &[FlowEvent], conn: u64) -> Vec<u8> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            FlowEvent::Data { conn: c, bytes, .. } if *c == conn => Some(bytes.clone()),
+            _ => None,
+        })
+        .flatten()
+        .collect()
+}
+
+/// A push: SYN, SYN+ACK, C0+C1 split in two, a reply from the server, more client bytes, FIN.
+fn push(isn: u32) -> Vec<Seg> {
+    let s = isn.wrapping_add(1);
+    vec![
+        syn(isn),
+        Seg {
+            syn: true,
+            ack: Some(s),
+            ..seg(false, 7000, b"")
+        },
+        seg(true, s, b"\x03abc"),
+        seg(true, s.wrapping_add(4), b"def"),
+        seg(false, 7001, b"\x03server"),
+        seg(true, s.wrapping_add(7), b"ghi"),
+        Seg {
+            fin: true,
+            ..seg(true, s.wrapping_add(10), b"")
+        },
+    ]
+}
+
+#[test]
+fn rtmp_connection_client_stream_only() {
+    let mut f = Flows::new(DEFAULT_WINDOW, None);
+    let ev = feed(&mut f, &push(u32::MAX - 5), CLIENT);
+    assert_eq!(
+        ev.first(),
+        Some(&FlowEvent::Start {
+            conn: 0,
+            client: CLIENT.parse().unwrap(),
+            server: SERVER.parse().unwrap(),
+        })
+    );
+    assert_eq!(data_of(&ev, 0), b"\x03abcdefghi");
+    assert!(matches!(ev.last(), Some(FlowEvent::End { conn: 0, .. })));
+}
+
+#[test]
+fn reconnect_on_the_same_ports_is_a_new_connection() {
+    let mut f = Flows::new(DEFAULT_WINDOW, None);
+    let mut segs = push(1000);
+    segs.extend(push(900_000));
+    let ev = feed(&mut f, &segs, CLIENT);
+    let starts = ev
+        .iter()
+        .filter(|e| matches!(e, FlowEvent::Start { .. }))
+        .count();
+    assert_eq!(starts, 2);
+    assert_eq!(data_of(&ev, 0), b"\x03abcdefghi");
+    assert_eq!(data_of(&ev, 1), b"\x03abcdefghi");
+    // A retransmitted SYN is not a new connection.
+    let mut f = Flows::new(DEFAULT_WINDOW, None);
+    let mut segs = vec![syn(5)];
+    segs.extend(push(5));
+    let ev = feed(&mut f, &segs, CLIENT);
+    assert_eq!(data_of(&ev, 0), b"\x03abcdefghi");
+    assert!(data_of(&ev, 1).is_empty());
+}
+
+#[test]
+fn not_rtmp_is_ignored() {
+    let mut f = Flows::new(DEFAULT_WINDOW, None);
+    let ev = feed(
+        &mut f,
+        &[
+            syn(1),
+            seg(true, 2, b"GET / HTTP/1.1\r\n"),
+            seg(true, 18, b"\x03"),
+        ],
+        CLIENT,
+    );
+    assert!(ev.is_empty(), "{ev:?}");
+}
+
+#[test]
+fn rst_ends_and_flushes_holes() {
+    let mut f = Flows::new(DEFAULT_WINDOW, None);
+    let ev = feed(
+        &mut f,
+        &[
+            syn(1),
+            seg(true, 2, b"\x03ab"),
+            seg(true, 8, b"xyz"),
+            Seg {
+                rst: true,
+                ..seg(false, 1, b"")
+            },
+        ],
+        CLIENT,
+    );
+    assert!(ev.iter().any(|e| matches!(
+        e,
+        FlowEvent::Gap {
+            conn: 0,
+            lost: 3,
+            ..
+        }
+    )));
+    assert_eq!(data_of(&ev, 0), b"\x03abxyz");
+    assert!(matches!(ev.last(), Some(FlowEvent::End { conn: 0, .. })));
+}
+
+#[test]
+fn fin_before_the_last_data_waits_for_it() {
+    let mut f = Flows::new(DEFAULT_WINDOW, None);
+    let ev = feed(
+        &mut f,
+        &[
+            syn(1),
+            seg(true, 2, b"\x03ab"),
+            Seg {
+                fin: true,
+                ..seg(true, 8, b"")
+            },
+            seg(true, 5, b"cde"),
+        ],
+        CLIENT,
+    );
+    assert_eq!(data_of(&ev, 0), b"\x03abcde");
+    assert!(matches!(ev.last(), Some(FlowEvent::End { conn: 0, .. })));
+}
+
+#[test]
+fn only_one_connection_is_reassembled_and_numbers_stay() {
+    let mut all = Flows::new(DEFAULT_WINDOW, None);
+    let mut one = Flows::new(DEFAULT_WINDOW, Some(1));
+    let mut ev_all = feed(&mut all, &push(10), CLIENT);
+    ev_all.extend(feed(&mut all, &push(20), "10.0.0.1:50001"));
+    let mut ev_one = feed(&mut one, &push(10), CLIENT);
+    ev_one.extend(feed(&mut one, &push(20), "10.0.0.1:50001"));
+    assert!(
+        ev_one
+            .iter()
+            .all(|e| !matches!(e, FlowEvent::Data { conn: 0, .. }))
+    );
+    assert_eq!(data_of(&ev_one, 1), data_of(&ev_all, 1));
+}
+
+#[test]
+fn capture_starting_mid_connection() {
+    // No SYN: a stray server ACK first, then client bytes that begin with the C0 byte.
+    let mut f = Flows::new(DEFAULT_WINDOW, None);
+    let mut ev = feed(
+        &mut f,
+        &[
+            seg(false, 50, b""),
+            seg(true, 1000, b"\x03x"),
+            seg(true, 1002, b"y"),
+        ],
+        CLIENT,
+    );
+    f.finish(Mark::default(), &mut ev);
+    assert_eq!(data_of(&ev, 0), b"\x03xy");
+    assert!(matches!(ev.last(), Some(FlowEvent::End { conn: 0, .. })));
+}
+
+#[test]
+fn unrecognisable_connection_holds_little_memory() {
+    // The first client bytes are missing: the connection cannot be recognised, and what follows
+    // the hole is not kept beyond the detection window.
+    let mut f = Flows::new(DEFAULT_WINDOW, None);
+    let chunk = vec![0x03u8; 60_000];
+    let mut segs = vec![syn(0)];
+    for i in 0..10u32 {
+        segs.push(seg(true, 1 + 1000 + 60_000 * i, &chunk));
+    }
+    let ev = feed(&mut f, &segs, CLIENT);
+    assert!(ev.is_empty(), "{ev:?}");
+    let c = f.conns.values().next().unwrap();
+    assert_eq!(c.kind, Kind::NotRtmp);
+    assert!(!c.stream.has_pending());
+}

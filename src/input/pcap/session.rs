@@ -1,0 +1,293 @@
+//! RTMP publishes in a capture: the first pass that lists them ([`scan`]) and the reader that
+//! replays one of them ([`CaptureSession`]) through the FLV session logic, since RTMP media
+//! bodies have the FLV tag body layout.
+//!
+//! Each publish is read by its own pass over the capture, reassembling only its connection:
+//! one pass per session, a cost proportional to the capture size times the number of publishes,
+//! fine for the captures users keep (minutes to hours of pushes) and what keeps memory bounded.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::flows::FlowEvent;
+use super::stream::{Item, Pass, describe};
+use crate::input::flv::session::TagSession;
+use crate::input::flv::{DEFAULT_APP, Tag};
+use crate::input::rtmp::{RtmpEvent, RtmpParser};
+use crate::input::{InputError, SessionReader};
+use crate::media::{CodecConfig, Damage, Event};
+
+/// One publish found by the first pass.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Publish {
+    /// The connection's number in the capture ([`super::flows`]).
+    pub conn: u64,
+    /// Index among the connection's publishes.
+    pub index: usize,
+    pub client: SocketAddr,
+    pub server: SocketAddr,
+    /// `app` from `connect` (`None` without one).
+    pub app: Option<String>,
+    pub name: String,
+    pub vdoid: Option<String>,
+    /// Capture time of the publish's first media message (`None`: it carried none).
+    pub first_media_ms: Option<i64>,
+}
+
+#[derive(Debug)]
+struct ConnScan {
+    parser: RtmpParser,
+    app: Option<String>,
+    publishes: usize,
+    /// Index in the result of the publish in progress.
+    current: Option<usize>,
+}
+
+/// Lists the publishes of a capture, in the order they began.
+pub fn scan(path: &Path, input: &str) -> Result<Vec<Publish>, InputError> {
+    let mut pass = Pass::open(path, input, None)?;
+    let mut conns: HashMap<u64, (SocketAddr, SocketAddr, ConnScan)> = HashMap::new();
+    let mut found = Vec::new();
+    while let Some(item) = pass.next_item()? {
+        let Item::Flow(ev) = item else {
+            continue;
+        };
+        let (conn, ended) = match ev {
+            FlowEvent::Start {
+                conn,
+                client,
+                server,
+            } => {
+                let name = format!("{input} ({client} -> {server})");
+                let scan = ConnScan {
+                    parser: RtmpParser::new(&name),
+                    app: None,
+                    publishes: 0,
+                    current: None,
+                };
+                conns.insert(conn, (client, server, scan));
+                (conn, false)
+            }
+            FlowEvent::Data { conn, bytes, mark } => {
+                if let Some((_, _, c)) = conns.get_mut(&conn) {
+                    c.parser.feed(&bytes, Some(mark.time_ms), mark.offset);
+                }
+                (conn, false)
+            }
+            FlowEvent::Gap { conn, lost, mark } => {
+                if let Some((_, _, c)) = conns.get_mut(&conn) {
+                    c.parser.gap(lost, mark.offset);
+                }
+                (conn, false)
+            }
+            FlowEvent::End { conn, .. } => {
+                if let Some((_, _, c)) = conns.get_mut(&conn) {
+                    c.parser.finish();
+                }
+                (conn, true)
+            }
+        };
+        let Some((client, server, c)) = conns.get_mut(&conn) else {
+            continue;
+        };
+        for e in c.parser.drain() {
+            match e {
+                RtmpEvent::Connect { app, .. } => c.app = Some(app),
+                RtmpEvent::Publish { name, vdoid, .. } => {
+                    c.current = Some(found.len());
+                    found.push(Publish {
+                        conn,
+                        index: c.publishes,
+                        client: *client,
+                        server: *server,
+                        app: c.app.clone(),
+                        name,
+                        vdoid,
+                        first_media_ms: None,
+                    });
+                    c.publishes += 1;
+                }
+                RtmpEvent::Media { at, .. } => {
+                    if let Some(p) = c.current.and_then(|i| found.get_mut(i)) {
+                        p.first_media_ms = p.first_media_ms.or(at.arrival_ms);
+                    }
+                }
+                RtmpEvent::Unpublish { .. } => c.current = None,
+                RtmpEvent::Damage(_) => {}
+            }
+        }
+        if ended {
+            conns.remove(&conn);
+        }
+    }
+    Ok(found)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// Before the publish's `publish` command.
+    Before,
+    During,
+    /// The publish ended: nothing more is read.
+    After,
+}
+
+/// Replays one publish of a capture.
+pub struct CaptureSession {
+    pass: Pass,
+    target: Publish,
+    parser: Option<RtmpParser>,
+    publishes_seen: usize,
+    phase: Phase,
+    session: TagSession,
+}
+
+impl CaptureSession {
+    /// Opens the capture and reads up to the publish's settled starting configuration.
+    pub fn new(path: PathBuf, input: &str, target: Publish) -> Result<CaptureSession, InputError> {
+        let pass = Pass::open(&path, input, Some(target.conn))?;
+        let mut s = CaptureSession {
+            pass,
+            target,
+            parser: None,
+            publishes_seen: 0,
+            phase: Phase::Before,
+            session: TagSession::new(),
+        };
+        while !s.session.settled() {
+            if !s.read_one()? {
+                s.session.settle();
+            }
+        }
+        Ok(s)
+    }
+
+    /// Reads one capture item into the session; false once the publish has ended.
+    fn read_one(&mut self) -> Result<bool, InputError> {
+        if self.phase == Phase::After {
+            return Ok(false);
+        }
+        let Some(item) = self.pass.next_item()? else {
+            self.phase = Phase::After;
+            return Ok(false);
+        };
+        let flow = match item {
+            Item::Damage(d) => {
+                if self.phase == Phase::During {
+                    self.session.push_damage(d);
+                }
+                return Ok(true);
+            }
+            Item::Flow(f) => f,
+        };
+        let target = self.target.conn;
+        match flow {
+            FlowEvent::Start { conn, .. } if conn == target => {
+                let name = format!(
+                    "{} ({} -> {})",
+                    self.pass.input(),
+                    self.target.client,
+                    self.target.server
+                );
+                self.parser = Some(RtmpParser::new(&name));
+            }
+            FlowEvent::Data { conn, bytes, mark } if conn == target => {
+                if let Some(p) = &mut self.parser {
+                    p.feed(&bytes, Some(mark.time_ms), mark.offset);
+                }
+            }
+            FlowEvent::Gap { conn, lost, mark } if conn == target => {
+                if self.phase == Phase::During {
+                    self.session.push_damage(Damage::Skipped {
+                        offset: mark.offset,
+                        len: lost,
+                        what: format!(
+                            "TCP stream {} -> {}: {lost} bytes missing from the capture before \
+                             {}; resynchronised after them",
+                            self.target.client,
+                            self.target.server,
+                            describe(mark)
+                        ),
+                    });
+                }
+                if let Some(p) = &mut self.parser {
+                    p.gap(lost, mark.offset);
+                }
+            }
+            FlowEvent::End { conn, .. } if conn == target => {
+                if let Some(p) = &mut self.parser {
+                    p.finish();
+                }
+                self.drain_parser();
+                self.phase = Phase::After;
+                return Ok(false);
+            }
+            _ => return Ok(true),
+        }
+        self.drain_parser();
+        Ok(self.phase != Phase::After)
+    }
+
+    fn drain_parser(&mut self) {
+        let Some(parser) = &mut self.parser else {
+            return;
+        };
+        for e in parser.drain() {
+            match e {
+                RtmpEvent::Publish { .. } => {
+                    self.phase = match self.phase {
+                        Phase::Before if self.publishes_seen == self.target.index => Phase::During,
+                        Phase::Before => Phase::Before,
+                        Phase::During | Phase::After => Phase::After,
+                    };
+                    self.publishes_seen += 1;
+                }
+                RtmpEvent::Unpublish { .. } if self.phase == Phase::During => {
+                    self.phase = Phase::After;
+                }
+                RtmpEvent::Media {
+                    kind,
+                    timestamp_ms,
+                    body,
+                    at,
+                } if self.phase == Phase::During => self.session.push_tag(&Tag {
+                    offset: at.input_offset,
+                    kind,
+                    timestamp_ms,
+                    data: body,
+                }),
+                RtmpEvent::Damage(d) if self.phase == Phase::During => self.session.push_damage(d),
+                _ => {}
+            }
+        }
+    }
+}
+
+impl SessionReader for CaptureSession {
+    fn config(&self) -> &Arc<CodecConfig> {
+        self.session.start_config()
+    }
+
+    fn next_event(&mut self) -> Result<Option<Event>, InputError> {
+        loop {
+            if let Some(e) = self.session.pop_event() {
+                return Ok(Some(e));
+            }
+            if !self.read_one()? {
+                self.session.settle();
+                return Ok(self.session.pop_event());
+            }
+        }
+    }
+
+    fn position(&self) -> u64 {
+        self.pass.position()
+    }
+}
+
+/// The stream key's app: from `connect`, else the default.
+pub fn app_of(p: &Publish) -> String {
+    p.app.clone().unwrap_or_else(|| DEFAULT_APP.to_string())
+}
