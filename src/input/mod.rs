@@ -14,9 +14,12 @@ use std::sync::Arc;
 use crate::media::{CodecConfig, Event, StreamKey};
 
 pub mod flv;
+pub mod hls;
 pub mod log;
+pub mod mp4;
 pub mod rtmp;
 pub mod timeline;
+pub mod ts;
 
 /// A failure that stops reading an input: names the input and, where known, the byte offset.
 #[derive(Debug)]
@@ -153,12 +156,20 @@ pub fn open(path: &str, opts: &InputOptions) -> Result<Vec<PendingSession>, Inpu
     if path == "-" {
         return flv::open_stdin(opts).map(|s| vec![s]);
     }
-    let mut magic = [0u8; 4];
+    // Enough for three MPEG-TS sync bytes (0, 188, 376).
+    let mut magic = [0u8; 3 * 188 + 1];
     let (n, len) = File::open(path)
         .and_then(|mut f| Ok((read_up_to(&mut f, &mut magic)?, f.metadata()?.len())))
         .map_err(|e| InputError::io(path, None, e))?;
-    match &magic[..n] {
+    let magic = &magic[..n];
+    let text = magic.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(magic);
+    match magic {
         [b'F', b'L', b'V', ..] => flv::open_path(Path::new(path), opts).map(|s| vec![s]),
+        [_, _, _, _, b'f', b't', b'y', b'p', ..] => {
+            mp4::open_path(Path::new(path), opts).map(|s| vec![s])
+        }
+        _ if text.starts_with(b"#EXTM3U") => hls::open_path(Path::new(path), opts),
+        _ if ts::looks_like_ts(magic) => ts::open_path(Path::new(path), opts).map(|s| vec![s]),
         // RTMP handshake: C0 (version 3) and at least C1's 1536 bytes.
         [rtmp::chunk::RTMP_VERSION, ..] if len > 1536 => rtmp::open_path(Path::new(path), opts),
         _ if log::looks_like_log(Path::new(path)) => log::open_path(Path::new(path), opts),
@@ -166,7 +177,8 @@ pub fn open(path: &str, opts: &InputOptions) -> Result<Vec<PendingSession>, Inpu
         _ => Err(InputError::new(
             path,
             Some(0),
-            "not a recognised input (expected an FLV file, a raw RTMP dump, or a segment log)",
+            "not a recognised input (expected FLV, MP4, MPEG-TS, an HLS playlist, \
+             a raw RTMP dump or a segment log)",
         )),
     }
 }

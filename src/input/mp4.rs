@@ -1,0 +1,474 @@
+//! MP4 input (ISO/IEC 14496-12 ISO base media file format, ISO/IEC 14496-14 MP4, ISO/IEC
+//! 14496-15 AVC/HEVC carriage): a recording file read back as one push session, for `splice`
+//! and `inspect` (SPEC §6).
+//!
+//! ```text
+//! ftyp                  brands (reported)
+//! moov                  read into memory wherever it is, before or after mdat
+//!   mvhd                timescale, creation time
+//!   trak                first video (hdlr vide) and first audio (hdlr soun) track used
+//!     edts/elst         leading empty edits + first media edit (see below)
+//!     mdia/mdhd         media timescale
+//!     mdia/minf/stbl    stsd (avc1/avc3+avcC, hvc1/hev1+hvcC, mp4a+esds, .mp3), stts, ctts,
+//!                       stss, stsz/stz2, stsc, stco/co64: walked sample by sample (cursor)
+//! mdat                  never read whole: each sample is read at its offset when yielded
+//! moof                  fragmented files are refused with a clear error
+//! ```
+//!
+//! - [`boxes`]: framing, every size checked against its parent and the file;
+//! - [`movie`]: the top-level walk and `moov`; [`track`]: one `trak`; [`entry`]: sample
+//!   entries → codec configuration (source bytes); [`cursor`]: sample tables → samples.
+//!
+//! **Times.** A sample's movie time is what the edit list makes of it, as ffmpeg presents it:
+//! `dts = empty + (dts_media − media_time)` and `pts = empty + (dts_media + ctts − media_time)`,
+//! where `empty` is the total of the leading empty edits (movie timescale) and `media_time` the
+//! first media edit's start (media timescale); `cts_90k = pts_90k − dts_90k`. Edits after the
+//! first media edit are not applied (reported). Media ticks become 90 kHz exactly when the
+//! timescale divides 90000 (1000, 90000, 48000 does not): otherwise each *absolute* time is
+//! rounded to the nearest tick, so rounding never accumulates. An MP4 keeps no absolute origin:
+//! for kls-rec's own files (whose movie time 0 is the earliest presentation time of any track)
+//! this gives back exactly the DTS/CTS the writer received, less that earliest PTS.
+//!
+//! Packets are yielded in DTS order across the two tracks (ties by file offset, so the writer's
+//! interleaving is kept). Memory is the sample tables plus one payload.
+
+use std::fs::File;
+use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::path::Path;
+use std::sync::Arc;
+
+use super::hls::naming;
+use super::{InputError, InputOptions, PendingSession, SessionInfo, SessionReader};
+use crate::codec::mp3;
+use crate::media::{AudioCodec, CodecConfig, Damage, Event, Packet, TrackKind};
+
+pub mod boxes;
+pub mod cursor;
+pub mod entry;
+pub mod movie;
+#[cfg(test)]
+pub(crate) mod tests;
+pub mod track;
+
+pub use movie::BoxInfo;
+pub use track::EditMap;
+
+use cursor::{Cursor, Sample, TableError};
+use entry::EntryCodec;
+use movie::Movie;
+use track::Track;
+
+/// Seconds from 1904-01-01 (the ISO BMFF epoch) to 1970-01-01.
+const EPOCH_1904_TO_1970_S: i64 = 2_082_844_800;
+
+/// What `inspect` prints of an MP4 file.
+#[derive(Clone, Debug)]
+pub struct Mp4Index {
+    pub file_len: u64,
+    pub major_brand: Option<String>,
+    pub compatible_brands: Vec<String>,
+    pub movie_timescale: u32,
+    pub movie_duration: u64,
+    /// `mvhd` creation_time as Unix seconds, when set.
+    pub creation_time_s: Option<i64>,
+    /// `moov` before `mdat`.
+    pub faststart: bool,
+    pub tracks: Vec<TrackSummary>,
+    /// Every box to the sample tables, depth-first.
+    pub boxes: Vec<BoxInfo>,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct TrackSummary {
+    pub id: u32,
+    /// `hdlr` handler_type (`vide`, `soun`, `hint` …).
+    pub handler: String,
+    pub kind: Option<TrackKind>,
+    /// The first sample entry's type (`avc1`, `mp4a` …).
+    pub sample_entry: Option<String>,
+    /// The codec configuration it gives, or why it is not carried.
+    pub config: Option<Result<TrackConfig, String>>,
+    pub timescale: u32,
+    /// `mdhd` duration, media timescale.
+    pub media_duration: u64,
+    pub samples: u32,
+    /// `None`: no `stss`, every sample is a sync sample.
+    pub sync_samples: Option<u32>,
+    pub sample_bytes: u64,
+    pub edit: EditMap,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TrackConfig {
+    Video(crate::media::VideoConfig),
+    Audio(crate::media::AudioConfig),
+}
+
+/// Reads the box layout and sample tables of an MP4 file (no sample data).
+pub fn read_index(path: &Path) -> Result<Mp4Index, InputError> {
+    let input = path.display().to_string();
+    let (_, movie) = open_movie(path, &input)?;
+    let tracks = movie
+        .tracks
+        .iter()
+        .map(|t| TrackSummary {
+            id: t.id,
+            handler: t.handler.to_string(),
+            kind: t.kind,
+            sample_entry: t.entry.as_ref().map(|e| e.fourcc.to_string()),
+            config: t.entry.as_ref().map(|e| match &e.codec {
+                EntryCodec::Video(v) => Ok(TrackConfig::Video(v.clone())),
+                EntryCodec::Audio(a) => Ok(TrackConfig::Audio(a.clone())),
+                EntryCodec::Unsupported(why) => Err(why.clone()),
+            }),
+            timescale: t.timescale,
+            media_duration: t.duration,
+            samples: t.tables.sizes.as_ref().map_or(0, |s| s.count()),
+            sync_samples: t.tables.stss.as_ref().map(|s| s.len() as u32),
+            sample_bytes: match &t.tables.sizes {
+                Some(track::Sizes::Uniform { size, count }) => u64::from(*size) * u64::from(*count),
+                Some(track::Sizes::Each(v)) => v.iter().map(|&s| u64::from(s)).sum(),
+                None => 0,
+            },
+            edit: t.edit,
+        })
+        .collect();
+    Ok(Mp4Index {
+        file_len: movie.file_len,
+        major_brand: movie.major_brand.map(|b| b.to_string()),
+        compatible_brands: movie
+            .compatible_brands
+            .iter()
+            .map(|b| b.to_string())
+            .collect(),
+        movie_timescale: movie.timescale,
+        movie_duration: movie.duration,
+        creation_time_s: (movie.creation_time_1904_s > 0).then(|| {
+            i64::try_from(movie.creation_time_1904_s).unwrap_or(i64::MAX) - EPOCH_1904_TO_1970_S
+        }),
+        faststart: movie.moov_first,
+        tracks,
+        boxes: movie.layout,
+        warnings: movie.warnings,
+    })
+}
+
+fn open_movie(path: &Path, input: &str) -> Result<(BufReader<File>, Movie), InputError> {
+    let file = File::open(path).map_err(|e| InputError::io(input, None, e))?;
+    let len = file
+        .metadata()
+        .map_err(|e| InputError::io(input, None, e))?
+        .len();
+    let mut f = BufReader::new(file);
+    let movie = movie::read_movie(&mut f, len)
+        .map_err(|e| InputError::new(input, Some(e.offset), e.message))?;
+    Ok((f, movie))
+}
+
+/// Opens an MP4 file as one pending session. The `moov` is read now (to validate the file and
+/// know its duration) and handed to the session.
+pub fn open_path(path: &Path, opts: &InputOptions) -> Result<PendingSession, InputError> {
+    let input = path.display().to_string();
+    let session = Mp4Session::open(path)?;
+    let mut warnings = session.warnings.clone();
+    let duration_ms = session.movie_duration_ms;
+    let (wall_start_ms, wall_clock) = naming::wall_clock(opts, path, duration_ms, &mut warnings);
+    let info = SessionInfo {
+        key: naming::stream_key(opts, path),
+        wall_start_ms,
+        wall_clock,
+        input,
+        index: 0,
+        warnings,
+    };
+    let size = session.movie_file_len;
+    let opener = Box::new(move || {
+        let reader: Box<dyn SessionReader> = Box::new(session);
+        Ok(reader)
+    });
+    Ok(PendingSession::new(info, Some(size), opener))
+}
+
+/// One used track: its tables, where its walk is, and its time mapping.
+struct TrackReader {
+    kind: TrackKind,
+    track: Track,
+    cursor: Cursor,
+    /// The next sample, read ahead for the DTS-order merge.
+    peek: Option<Sample>,
+    /// Leading empty edits in 90 kHz.
+    empty_90k: i64,
+    /// Damage already reported for a short `stts`.
+    stts_reported: bool,
+}
+
+impl TrackReader {
+    fn to_90k(&self, ticks: i64) -> i64 {
+        rescale_90k(ticks, self.track.timescale)
+    }
+
+    fn dts_90k(&self, s: &Sample) -> i64 {
+        self.empty_90k + self.to_90k(s.dts - self.track.edit.media_time)
+    }
+
+    fn pts_90k(&self, s: &Sample) -> i64 {
+        self.empty_90k + self.to_90k(s.dts + i64::from(s.cts) - self.track.edit.media_time)
+    }
+}
+
+/// `ticks` of a `timescale` clock in 90 kHz, rounded to nearest (exact when it divides 90000).
+pub fn rescale_90k(ticks: i64, timescale: u32) -> i64 {
+    let ts = i128::from(timescale.max(1));
+    let num = i128::from(ticks) * 90_000 * 2 + ts;
+    let v = num.div_euclid(2 * ts);
+    i64::try_from(v).unwrap_or(if v < 0 { i64::MIN } else { i64::MAX })
+}
+
+/// Reads an MP4 file's samples as one session.
+pub struct Mp4Session {
+    input: String,
+    file: BufReader<File>,
+    /// File offset the reader stands at.
+    pos: u64,
+    file_len: u64,
+    tracks: Vec<TrackReader>,
+    config: Arc<CodecConfig>,
+    queue: std::collections::VecDeque<Event>,
+    /// Facts found while opening, for [`SessionInfo::warnings`].
+    pub warnings: Vec<String>,
+    movie_duration_ms: i64,
+    movie_file_len: u64,
+}
+
+impl Mp4Session {
+    /// Reads the `moov` and chooses the first video and first audio track with a codec kls-rec
+    /// carries; other tracks are named in [`Mp4Session::warnings`].
+    pub fn open(path: &Path) -> Result<Mp4Session, InputError> {
+        let input = path.display().to_string();
+        let (mut file, movie) = open_movie(path, &input)?;
+        let mut warnings: Vec<String> = movie
+            .warnings
+            .iter()
+            .map(|w| format!("{input}: {w}"))
+            .collect();
+        let mut config = CodecConfig::default();
+        let mut tracks = Vec::new();
+        for t in movie.tracks {
+            let Some(kind) = t.kind else {
+                warnings.push(format!("{input}: track {} ('{}') ignored", t.id, t.handler));
+                continue;
+            };
+            let taken = match kind {
+                TrackKind::Video => config.video.is_some(),
+                TrackKind::Audio => config.audio.is_some(),
+            };
+            let entry = t.entry.as_ref().map(|e| &e.codec);
+            match entry {
+                _ if taken => {
+                    warnings.push(format!(
+                        "{input}: {kind} track {} ignored (one {kind} track is read)",
+                        t.id
+                    ));
+                    continue;
+                }
+                Some(EntryCodec::Video(v)) => config.video = Some(v.clone()),
+                Some(EntryCodec::Audio(a)) => config.audio = Some(a.clone()),
+                Some(EntryCodec::Unsupported(why)) => {
+                    warnings.push(format!(
+                        "{input}: {kind} track {} ignored: {why} is not supported",
+                        t.id
+                    ));
+                    continue;
+                }
+                None => {
+                    warnings.push(format!(
+                        "{input}: {kind} track {} has no sample entry",
+                        t.id
+                    ));
+                    continue;
+                }
+            }
+            if t.edit.ignored_edits > 0 {
+                warnings.push(format!(
+                    "{input}: {kind} track {}: {} edit(s) after the first media edit are not applied",
+                    t.id, t.edit.ignored_edits
+                ));
+            }
+            let empty_90k = rescale_90k(
+                i64::try_from(t.edit.empty_movie).unwrap_or(i64::MAX),
+                movie.timescale,
+            );
+            let cursor = Cursor::new(&t.tables);
+            tracks.push(TrackReader {
+                kind,
+                track: t,
+                cursor,
+                peek: None,
+                empty_90k,
+                stts_reported: false,
+            });
+        }
+        if tracks.is_empty() {
+            return Err(InputError::new(
+                &input,
+                None,
+                "no video or audio track with a supported codec (H.264, HEVC, AAC, MP3)",
+            ));
+        }
+        let mut queue = std::collections::VecDeque::new();
+        for t in &mut tracks {
+            advance(t, &mut queue);
+        }
+        // MP3 has no configuration record: the first frame's header is its configuration.
+        if let Some(a) = config.audio.as_mut().filter(|a| a.codec == AudioCodec::Mp3)
+            && let Some(s) = tracks
+                .iter()
+                .find(|t| t.kind == TrackKind::Audio)
+                .and_then(|t| t.peek)
+        {
+            let mut head = [0u8; 4];
+            if s.offset.saturating_add(4) <= movie.file_len
+                && file.seek(SeekFrom::Start(s.offset)).is_ok()
+                && file.read_exact(&mut head).is_ok()
+                && let Ok(h) = mp3::parse_header(&head)
+            {
+                *a = entry::mp3_config(h.sample_rate, h.channels);
+            }
+        }
+        let movie_duration_ms = rescale_90k(
+            i64::try_from(movie.duration).unwrap_or(i64::MAX),
+            movie.timescale,
+        ) / 90;
+        let pos = file
+            .stream_position()
+            .map_err(|e| InputError::io(&input, None, e))?;
+        Ok(Mp4Session {
+            input,
+            file,
+            pos,
+            file_len: movie.file_len,
+            tracks,
+            config: Arc::new(config),
+            queue,
+            warnings,
+            movie_duration_ms,
+            movie_file_len: movie.file_len,
+        })
+    }
+
+    /// Reads `size` bytes at `offset`, seeking only when not already there.
+    fn read_payload(&mut self, offset: u64, size: u32) -> Result<Vec<u8>, InputError> {
+        if offset != self.pos {
+            let delta = offset as i128 - self.pos as i128;
+            let r = if let Ok(d) = i64::try_from(delta) {
+                self.file.seek_relative(d)
+            } else {
+                self.file.seek(SeekFrom::Start(offset)).map(|_| ())
+            };
+            r.map_err(|e| InputError::io(&self.input, Some(offset), e))?;
+        }
+        // The caller checked offset + size against the file length.
+        let mut data = vec![0u8; size as usize];
+        self.file
+            .read_exact(&mut data)
+            .map_err(|e| InputError::io(&self.input, Some(offset), e))?;
+        self.pos = offset + u64::from(size);
+        Ok(data)
+    }
+}
+
+/// Reads a track's next sample into `peek`, queueing the damage found on the way.
+fn advance(t: &mut TrackReader, queue: &mut std::collections::VecDeque<Event>) {
+    t.peek = match t.cursor.next(&t.track.tables) {
+        Ok(s) => s,
+        Err(e) => {
+            let (sample, why) = match e {
+                TableError::NoChunk { sample } => (sample, "stsc/stco place no chunk for it"),
+                TableError::BadOffset { sample } => (sample, "its offset overflows"),
+            };
+            queue.push_back(Event::Damage(Damage::Truncated {
+                offset: t.track.offset,
+                what: format!(
+                    "{} track {}: sample tables end at sample {} of {} ({why})",
+                    t.kind,
+                    t.track.id,
+                    sample + 1,
+                    t.track.tables.sizes.as_ref().map_or(0, |s| s.count())
+                ),
+            }));
+            None
+        }
+    };
+    if t.cursor.stts_short && !t.stts_reported {
+        t.stts_reported = true;
+        queue.push_back(Event::Damage(Damage::Dropped {
+            offset: t.track.offset,
+            what: format!(
+                "{} track {}: 'stts' covers fewer samples than 'stsz'; the rest get no decode delta",
+                t.kind, t.track.id
+            ),
+        }));
+    }
+}
+
+impl SessionReader for Mp4Session {
+    fn config(&self) -> &Arc<CodecConfig> {
+        &self.config
+    }
+
+    fn next_event(&mut self) -> Result<Option<Event>, InputError> {
+        loop {
+            if let Some(e) = self.queue.pop_front() {
+                return Ok(Some(e));
+            }
+            let next = self
+                .tracks
+                .iter()
+                .enumerate()
+                .filter_map(|(i, t)| t.peek.map(|s| (t.dts_90k(&s), s.offset, i)))
+                .min();
+            let Some((dts_90k, _, i)) = next else {
+                return Ok(None);
+            };
+            let t = &mut self.tracks[i];
+            let Some(s) = t.peek else {
+                return Ok(None);
+            };
+            let (kind, id) = (t.kind, t.track.id);
+            let pts_90k = t.pts_90k(&s);
+            advance(t, &mut self.queue);
+            if s.offset.saturating_add(u64::from(s.size)) > self.file_len {
+                // The mdat is cut: this sample and every later one of the track are lost.
+                let t = &mut self.tracks[i];
+                let left = t.track.tables.sizes.as_ref().map_or(0, |z| z.count()) - s.number;
+                t.peek = None;
+                self.queue.push_back(Event::Damage(Damage::Truncated {
+                    offset: s.offset,
+                    what: format!(
+                        "{kind} track {id}: sample {} of {} bytes runs past the end of the file \
+                         ({} bytes); {left} samples lost",
+                        s.number + 1,
+                        s.size,
+                        self.file_len
+                    ),
+                }));
+                continue;
+            }
+            let data = self.read_payload(s.offset, s.size)?;
+            let cts = pts_90k.saturating_sub(dts_90k);
+            let cts_90k = i32::try_from(cts).unwrap_or(if cts < 0 { i32::MIN } else { i32::MAX });
+            return Ok(Some(Event::Packet(Packet {
+                track: kind,
+                dts_90k,
+                cts_90k,
+                keyframe: kind == TrackKind::Audio || s.sync,
+                data,
+            })));
+        }
+    }
+
+    fn position(&self) -> u64 {
+        self.pos
+    }
+}

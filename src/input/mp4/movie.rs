@@ -1,0 +1,229 @@
+//! The file's top-level boxes (ISO/IEC 14496-12 §4.2, walked by seeking, never reading `mdat`)
+//! and the `moov` box (§8.2), read into memory wherever it sits (before or after `mdat`).
+
+use std::io::{Read, Seek, SeekFrom};
+
+use super::boxes::{BoxError, BoxHeader, FourCc, MemBox};
+use super::track::{self, Track};
+
+/// Largest `moov` read into memory: a day of 60 fps video with audio needs about 50 MiB.
+pub const MAX_MOOV_BYTES: u64 = 512 << 20;
+
+/// Deepest box nesting listed in the layout (the sample tables sit at depth 6).
+const MAX_LAYOUT_DEPTH: usize = 8;
+
+/// Boxes whose payload is only boxes (§8 box definitions), walked for the layout.
+const CONTAINERS: [&[u8; 4]; 11] = [
+    b"moov", b"trak", b"mdia", b"minf", b"stbl", b"edts", b"dinf", b"mvex", b"udta", b"moof",
+    b"traf",
+];
+
+/// One box of the layout, for `inspect`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BoxInfo {
+    /// Nesting depth: 0 for top-level boxes.
+    pub depth: usize,
+    pub kind: String,
+    pub offset: u64,
+    pub size: u64,
+}
+
+/// What the top-level walk and `moov` give.
+#[derive(Clone, Debug)]
+pub struct Movie {
+    pub file_len: u64,
+    pub major_brand: Option<FourCc>,
+    pub compatible_brands: Vec<FourCc>,
+    pub timescale: u32,
+    /// `mvhd` duration, movie timescale.
+    pub duration: u64,
+    /// `mvhd` creation_time, seconds since 1904-01-01 (0 when unset).
+    pub creation_time_1904_s: u64,
+    pub tracks: Vec<Track>,
+    pub layout: Vec<BoxInfo>,
+    /// `moov` comes before the first `mdat` (faststart).
+    pub moov_first: bool,
+    /// Damage the walk stepped over (a cut `mdat`, trailing garbage).
+    pub warnings: Vec<String>,
+}
+
+/// Walks the top-level boxes of a file of `file_len` bytes and reads its `moov`.
+pub fn read_movie(f: &mut (impl Read + Seek), file_len: u64) -> Result<Movie, BoxError> {
+    let mut layout = Vec::new();
+    let mut warnings = Vec::new();
+    let mut ftyp: Option<Vec<u8>> = None;
+    let mut moov: Option<(BoxHeader, Vec<u8>)> = None;
+    let mut mdat_seen = false;
+    let mut moov_first = false;
+    let mut pos = 0u64;
+    while pos < file_len {
+        let mut head = [0u8; 16];
+        let n = read_at(f, pos, &mut head)?;
+        let header = match BoxHeader::parse(&head[..n], pos, file_len) {
+            Ok(h) => h,
+            Err(e) if &head[4..8] == b"mdat" && n >= 8 => {
+                // An mdat cut short: what is inside the file is still readable.
+                warnings.push(format!(
+                    "{e}: the file is truncated; samples past its end are lost"
+                ));
+                let header_len = if head[..4] == [0, 0, 0, 1] { 16 } else { 8 };
+                BoxHeader {
+                    kind: FourCc(*b"mdat"),
+                    offset: pos,
+                    header_len,
+                    size: file_len - pos,
+                }
+            }
+            Err(e) if moov.is_some() => {
+                warnings.push(format!("{e}: the rest of the file is ignored"));
+                break;
+            }
+            Err(e) => return Err(e),
+        };
+        layout.push(BoxInfo {
+            depth: 0,
+            kind: header.kind.to_string(),
+            offset: header.offset,
+            size: header.size,
+        });
+        match &header.kind.0 {
+            b"ftyp" if ftyp.is_none() => ftyp = Some(read_payload(f, &header, 1 << 16)?),
+            b"moov" if moov.is_none() => {
+                moov_first = !mdat_seen;
+                moov = Some((header, read_payload(f, &header, MAX_MOOV_BYTES)?));
+            }
+            b"mdat" => mdat_seen = true,
+            b"moof" => {
+                return Err(BoxError::new(
+                    header.offset,
+                    "fragmented MP4 ('moof' box) is not supported; remux it with \
+                     `ffmpeg -i in.mp4 -c copy out.mp4` first",
+                ));
+            }
+            _ => {}
+        }
+        pos = header.end();
+    }
+    let Some((moov_header, moov_bytes)) = moov else {
+        return Err(BoxError::new(
+            file_len,
+            "no 'moov' box: the file is truncated or not a complete MP4",
+        ));
+    };
+    let moov = MemBox {
+        header: moov_header,
+        payload: &moov_bytes,
+    };
+    // The moov's boxes go right after it, so the layout reads depth-first in file order.
+    let mut inside = Vec::new();
+    list_children(&moov, 1, &mut inside)?;
+    let at = layout
+        .iter()
+        .position(|b| b.offset == moov_header.offset)
+        .map_or(layout.len(), |i| i + 1);
+    layout.splice(at..at, inside);
+    let (major_brand, compatible_brands) = ftyp.map(|b| brands(&b)).unwrap_or_default();
+
+    let mvhd = moov.require(b"mvhd")?;
+    let (version, _, mut r) = mvhd.full()?;
+    let creation_time_1904_s = r.versioned(version, "creation_time")?;
+    r.versioned(version, "modification_time")?;
+    let timescale = r.u32("timescale")?;
+    if timescale == 0 {
+        return Err(r.err("timescale", "is 0"));
+    }
+    let duration = r.versioned(version, "duration")?;
+    let mut tracks = Vec::new();
+    for b in moov.children() {
+        let b = b?;
+        if &b.header.kind.0 == b"trak" {
+            tracks.push(track::read_trak(&b)?);
+        }
+    }
+    Ok(Movie {
+        file_len,
+        major_brand,
+        compatible_brands,
+        timescale,
+        duration,
+        creation_time_1904_s,
+        tracks,
+        layout,
+        moov_first,
+        warnings,
+    })
+}
+
+/// Reads up to `buf.len()` bytes at `pos`; returns how many the file had.
+fn read_at(f: &mut (impl Read + Seek), pos: u64, buf: &mut [u8]) -> Result<usize, BoxError> {
+    let io = |e: std::io::Error| BoxError::new(pos, e.to_string());
+    f.seek(SeekFrom::Start(pos)).map_err(io)?;
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read(&mut buf[n..]).map_err(io)? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+/// A box's payload, refused beyond `max` bytes (the size was already checked against the file).
+fn read_payload(f: &mut (impl Read + Seek), h: &BoxHeader, max: u64) -> Result<Vec<u8>, BoxError> {
+    if h.payload_len() > max {
+        return Err(BoxError::new(
+            h.offset,
+            format!(
+                "box '{}' of {} bytes exceeds the {max} bytes kls-rec reads into memory",
+                h.kind,
+                h.payload_len()
+            ),
+        ));
+    }
+    let mut buf = vec![0u8; h.payload_len() as usize];
+    let n = read_at(f, h.payload_offset(), &mut buf)?;
+    if n < buf.len() {
+        return Err(BoxError::new(
+            h.payload_offset() + n as u64,
+            format!("box '{}' is cut short", h.kind),
+        ));
+    }
+    Ok(buf)
+}
+
+/// Lists the boxes inside a container, depth-first, no deeper than [`MAX_LAYOUT_DEPTH`].
+fn list_children(b: &MemBox<'_>, depth: usize, out: &mut Vec<BoxInfo>) -> Result<(), BoxError> {
+    if depth > MAX_LAYOUT_DEPTH {
+        return Ok(());
+    }
+    for child in b.children() {
+        let child = child?;
+        out.push(BoxInfo {
+            depth,
+            kind: child.header.kind.to_string(),
+            offset: child.header.offset,
+            size: child.header.size,
+        });
+        if CONTAINERS.contains(&&child.header.kind.0) {
+            list_children(&child, depth + 1, out)?;
+        }
+    }
+    Ok(())
+}
+
+/// `ftyp` (§4.3): major brand, minor version, compatible brands.
+fn brands(payload: &[u8]) -> (Option<FourCc>, Vec<FourCc>) {
+    let four = |c: &[u8]| {
+        let mut b = [0u8; 4];
+        b.copy_from_slice(c);
+        FourCc(b)
+    };
+    let major = payload.get(..4).map(four);
+    let compatible = payload
+        .get(8..)
+        .unwrap_or_default()
+        .chunks_exact(4)
+        .map(four)
+        .collect();
+    (major, compatible)
+}

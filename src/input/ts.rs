@@ -1,0 +1,276 @@
+//! MPEG-2 transport stream input (ISO/IEC 13818-1) — a `.ts` file, or the segments of one HLS
+//! discontinuity run ([`super::hls`]) — read as one push session, streaming over `Read`.
+//!
+//! - [`packet`]: 188-byte packets, resynchronising on lost sync bytes (reported with offsets);
+//! - [`psi`]: PAT and PMT sections (CRC-checked);
+//! - [`pes`]: PES reassembly and PTS/DTS;
+//! - [`video`]: Annex B → length-prefixed NAL units, decoder configuration record (generated
+//!   from the stream's parameter sets, or a matching hint);
+//! - [`audio`]: ADTS → raw AAC + AudioSpecificConfig, MP3 frames;
+//! - [`demux`]: continuity counters, 33-bit unwrapping, timeline repair, stream selection.
+//!
+//! Elementary streams read: H.264 (stream_type 0x1B), HEVC (0x24), AAC in ADTS (0x0F), MPEG
+//! audio (0x03, 0x04); the first video and first audio stream of the program. The session's
+//! starting configuration is settled over a bounded prelude, as for FLV: events are held until
+//! every stream of the PMT has given its configuration (or [`PRELUDE_MAX_90K`] of media,
+//! [`PRELUDE_MAX_PACKETS`] packets or [`PRELUDE_MAX_BYTES`] went by); later changes are
+//! [`Event::Config`].
+
+use std::collections::VecDeque;
+use std::fs::File;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::hls::naming;
+use super::{InputError, InputOptions, PendingSession, SessionInfo, SessionReader};
+use crate::media::{CodecConfig, Damage, Event, Packet};
+
+pub mod audio;
+pub mod demux;
+pub mod packet;
+pub mod pes;
+pub mod psi;
+#[cfg(test)]
+mod tests;
+pub mod video;
+
+pub use demux::{Demuxed, TS_OFFSET_90K, TsDemuxer};
+
+/// Media time the prelude may span before the starting configuration is settled.
+pub const PRELUDE_MAX_90K: i64 = 3 * 90_000;
+/// Packets the prelude may hold.
+pub const PRELUDE_MAX_PACKETS: usize = 2_000;
+/// Payload bytes the prelude may hold.
+pub const PRELUDE_MAX_BYTES: usize = 32 << 20;
+
+/// Whether the first bytes of an input look like a transport stream: sync bytes 188 bytes apart
+/// (three of them when the input is that long).
+pub fn looks_like_ts(head: &[u8]) -> bool {
+    let syncs = head.iter().step_by(packet::PACKET_LEN).take(3);
+    let n = syncs.clone().count();
+    n > 0
+        && syncs.into_iter().all(|&b| b == packet::SYNC_BYTE)
+        && (n == 3 || head.len() < 3 * 188 + 1)
+}
+
+/// Opens a `.ts` file as one pending session.
+pub fn open_path(path: &Path, opts: &InputOptions) -> Result<PendingSession, InputError> {
+    let input = path.display().to_string();
+    let size = std::fs::metadata(path)
+        .map_err(|e| InputError::io(&input, None, e))?
+        .len();
+    let mut warnings = Vec::new();
+    let (wall_start_ms, wall_clock) = naming::wall_clock(opts, path, 0, &mut warnings);
+    if wall_clock == super::WallClockSource::ModifiedTime {
+        warnings.push(format!(
+            "{input}: the duration of an MPEG-TS file is not known before reading it: taken as 0"
+        ));
+    }
+    let info = SessionInfo {
+        key: naming::stream_key(opts, path),
+        wall_start_ms,
+        wall_clock,
+        input: input.clone(),
+        index: 0,
+        warnings,
+    };
+    let path = path.to_path_buf();
+    let opener = Box::new(move || {
+        let reader: Box<dyn SessionReader> = Box::new(TsSession::open(
+            input,
+            vec![(path, None)],
+            CodecConfig::default(),
+        )?);
+        Ok(reader)
+    });
+    Ok(PendingSession::new(info, Some(size), opener))
+}
+
+/// One push session read from transport stream files in order (one file, or an HLS run).
+pub struct TsSession {
+    input: String,
+    demux: TsDemuxer,
+    /// Files still to read, each with the name damage is reported under (HLS segments).
+    files: VecDeque<(PathBuf, Option<String>)>,
+    /// The segment being read, when named.
+    segment: Option<String>,
+    start: Arc<CodecConfig>,
+    current: CodecConfig,
+    queue: VecDeque<Event>,
+    in_prelude: bool,
+    prelude_packets: usize,
+    prelude_bytes: usize,
+    first_dts_90k: Option<i64>,
+    last_dts_90k: i64,
+    eof: bool,
+}
+
+impl TsSession {
+    /// Reads `files` in order as one timeline; `hints` as for [`TsDemuxer::new`]. A file that
+    /// cannot be opened is reported and skipped. The prelude is read here.
+    pub fn open(
+        input: String,
+        files: Vec<(PathBuf, Option<String>)>,
+        hints: CodecConfig,
+    ) -> Result<TsSession, InputError> {
+        let mut s = TsSession {
+            input,
+            demux: TsDemuxer::new(hints),
+            files: files.into(),
+            segment: None,
+            start: Arc::default(),
+            current: CodecConfig::default(),
+            queue: VecDeque::new(),
+            in_prelude: true,
+            prelude_packets: 0,
+            prelude_bytes: 0,
+            first_dts_90k: None,
+            last_dts_90k: 0,
+            eof: false,
+        };
+        while s.in_prelude {
+            if !s.read_one()? || s.prelude_complete() {
+                s.in_prelude = false;
+                s.start = Arc::new(s.current.clone());
+            }
+        }
+        Ok(s)
+    }
+
+    fn prelude_complete(&self) -> bool {
+        let (video, audio) = self.demux.has_tracks();
+        let have_all = (video || audio)
+            && (!video || self.current.video.is_some())
+            && (!audio || self.current.audio.is_some());
+        let span = self.first_dts_90k.map_or(0, |f| self.last_dts_90k - f);
+        have_all
+            || span >= PRELUDE_MAX_90K
+            || self.prelude_packets >= PRELUDE_MAX_PACKETS
+            || self.prelude_bytes >= PRELUDE_MAX_BYTES
+    }
+
+    /// Opens the next file; false when none is left.
+    fn next_file(&mut self) -> bool {
+        while let Some((path, name)) = self.files.pop_front() {
+            match File::open(&path) {
+                Ok(f) => {
+                    self.demux.set_input(Box::new(BufReader::new(f)));
+                    self.segment = name;
+                    return true;
+                }
+                Err(e) => self.queue.push_back(Event::Damage(Damage::Dropped {
+                    offset: 0,
+                    what: format!(
+                        "{}: cannot be read ({e}); its media is missing",
+                        path.display()
+                    ),
+                })),
+            }
+        }
+        false
+    }
+
+    /// Reads one demultiplexed item and queues its events; false at the end of every file.
+    fn read_one(&mut self) -> Result<bool, InputError> {
+        loop {
+            if self.eof {
+                return Ok(false);
+            }
+            let item = self
+                .demux
+                .next_item()
+                .map_err(|e| InputError::io(&self.input, Some(self.demux.position()), e))?;
+            match item {
+                Some(d) => {
+                    self.handle(d);
+                    return Ok(true);
+                }
+                None => {
+                    if !self.next_file() {
+                        self.eof = true;
+                    }
+                    if !self.queue.is_empty() {
+                        return Ok(true);
+                    }
+                }
+            }
+        }
+    }
+
+    fn handle(&mut self, d: Demuxed) {
+        match d {
+            Demuxed::Packet(p) => self.packet(p),
+            Demuxed::Video(v) => self.configure(|c| &mut c.video, v),
+            Demuxed::Audio(a) => self.configure(|c| &mut c.audio, a),
+            Demuxed::Damage(mut d) => {
+                if let Some(seg) = &self.segment {
+                    name_damage(&mut d, seg);
+                }
+                self.queue.push_back(Event::Damage(d));
+            }
+        }
+    }
+
+    fn packet(&mut self, p: Packet) {
+        self.first_dts_90k.get_or_insert(p.dts_90k);
+        self.last_dts_90k = self.last_dts_90k.max(p.dts_90k);
+        if self.in_prelude {
+            self.prelude_packets += 1;
+            self.prelude_bytes += p.data.len();
+        }
+        self.queue.push_back(Event::Packet(p));
+    }
+
+    /// A track's configuration: silently at the start, as an event afterwards.
+    fn configure<T: PartialEq>(&mut self, slot: fn(&mut CodecConfig) -> &mut Option<T>, new: T) {
+        let old = slot(&mut self.current);
+        if old.as_ref() == Some(&new) {
+            return;
+        }
+        if self.in_prelude && old.is_none() {
+            *old = Some(new);
+            return;
+        }
+        if self.in_prelude {
+            // A real change: what came before it is the start.
+            self.in_prelude = false;
+            self.start = Arc::new(self.current.clone());
+        }
+        *slot(&mut self.current) = Some(new);
+        self.queue
+            .push_back(Event::Config(Arc::new(self.current.clone())));
+    }
+}
+
+/// Prefixes damage found inside an HLS segment with the segment's name.
+fn name_damage(d: &mut Damage, segment: &str) {
+    let what = match d {
+        Damage::Skipped { what, .. }
+        | Damage::Truncated { what, .. }
+        | Damage::Dropped { what, .. } => what,
+        Damage::Discontinuity { .. } => return,
+    };
+    *what = format!("segment {segment}: {what}");
+}
+
+impl SessionReader for TsSession {
+    fn config(&self) -> &Arc<CodecConfig> {
+        &self.start
+    }
+
+    fn next_event(&mut self) -> Result<Option<Event>, InputError> {
+        loop {
+            if let Some(e) = self.queue.pop_front() {
+                return Ok(Some(e));
+            }
+            if !self.read_one()? {
+                return Ok(None);
+            }
+        }
+    }
+
+    fn position(&self) -> u64 {
+        self.demux.position()
+    }
+}

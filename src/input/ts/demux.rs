@@ -1,0 +1,557 @@
+//! The demultiplexer: transport packets → PAT → PMT → the first video and first audio
+//! elementary stream → PES → packets of the media model, on an unwrapped, repaired timeline.
+//!
+//! - Continuity counters (§2.4.3.3) are checked per PID; a gap (not announced by the
+//!   discontinuity_indicator) drops the PES it broke and is reported. One duplicate packet is
+//!   allowed, as the standard does.
+//! - PTS/DTS are 33-bit: each is read as the previous DTS plus the signed difference modulo
+//!   2^33, so a stream crossing the wrap (26.5 h) continues. Times are then given relative to
+//!   [`TS_OFFSET_90K`] (the 1.4 s where ffmpeg's and kls-rec's MPEG-TS output starts), so a
+//!   stream muxed from a zero-based source reads back at its source times.
+//! - A DTS that goes backwards on its track, or jumps more than [`MAX_FORWARD_JUMP_90K`] past
+//!   the latest one, is a discontinuity: one stream-wide offset keeps every track monotonic and
+//!   in sync, and the jump is reported.
+
+use std::collections::{HashSet, VecDeque};
+use std::io::Read;
+
+use super::audio::AudioStream;
+use super::packet::{PacketEvent, PacketReader, TsPacket};
+use super::pes::{Assembled, Pes, PesAssembler};
+use super::psi::{self, SectionBuffer};
+use super::video::VideoStream;
+use crate::media::{
+    AudioCodec, AudioConfig, CodecConfig, Damage, Packet, TrackKind, VideoCodec, VideoConfig,
+};
+pub use crate::mux::ts::TS_OFFSET_90K;
+
+/// 2^33: the period of PTS/DTS.
+pub const WRAP_90K: i64 = 1 << 33;
+/// A forward DTS jump beyond this (10 s, ffmpeg's `-dts_delta_threshold`) is a discontinuity.
+pub const MAX_FORWARD_JUMP_90K: i64 = 10 * 90_000;
+
+/// What the demultiplexer yields, in stream order.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Demuxed {
+    Packet(Packet),
+    Video(VideoConfig),
+    Audio(AudioConfig),
+    Damage(Damage),
+}
+
+/// One elementary stream being read.
+struct Es<S> {
+    pid: u16,
+    stream: S,
+    pes: PesAssembler,
+    last_cc: Option<u8>,
+    /// The last packet was a duplicate already (a second one is a gap).
+    duplicate_seen: bool,
+}
+
+impl<S> Es<S> {
+    fn new(pid: u16, stream: S) -> Es<S> {
+        Es {
+            pid,
+            stream,
+            pes: PesAssembler::default(),
+            last_cc: None,
+            duplicate_seen: false,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Default)]
+struct TrackClock {
+    last_dts_90k: Option<i64>,
+    step_90k: i64,
+}
+
+type Source = Box<dyn Read + Send>;
+
+pub struct TsDemuxer {
+    packets: Option<PacketReader<Source>>,
+    /// Bytes of earlier inputs (HLS segments), so positions keep growing.
+    consumed_before: u64,
+    pmt_pid: Option<u16>,
+    pat: SectionBuffer,
+    pmt: SectionBuffer,
+    /// (stream_type, PID) pairs of the PMT in force.
+    pmt_streams: Vec<(u8, u16)>,
+    video: Option<Es<VideoStream>>,
+    audio: Option<Es<AudioStream>>,
+    hints: CodecConfig,
+    /// Last unwrapped DTS (any track), the reference for unwrapping.
+    last_raw_90k: Option<i64>,
+    shift_90k: i64,
+    max_dts_90k: Option<i64>,
+    clocks: [TrackClock; 2],
+    out: VecDeque<Demuxed>,
+    reported: HashSet<String>,
+}
+
+impl TsDemuxer {
+    /// A demultiplexer; `hints` are decoder configurations to use when their parameter sets
+    /// are the stream's (see [`super::video`]).
+    pub fn new(hints: CodecConfig) -> TsDemuxer {
+        TsDemuxer {
+            packets: None,
+            consumed_before: 0,
+            pmt_pid: None,
+            pat: SectionBuffer::default(),
+            pmt: SectionBuffer::default(),
+            pmt_streams: Vec::new(),
+            video: None,
+            audio: None,
+            hints,
+            last_raw_90k: None,
+            shift_90k: 0,
+            max_dts_90k: None,
+            clocks: [TrackClock::default(); 2],
+            out: VecDeque::new(),
+            reported: HashSet::new(),
+        }
+    }
+
+    /// Continues with the next input (the next segment of an HLS run); timestamps, continuity
+    /// counters and configurations carry on.
+    pub fn set_input(&mut self, input: Source) {
+        if let Some(p) = &self.packets {
+            self.consumed_before += p.position();
+        }
+        self.packets = Some(PacketReader::new(input));
+    }
+
+    /// Offset within the current input.
+    pub fn offset(&self) -> u64 {
+        self.packets.as_ref().map_or(0, |p| p.position())
+    }
+
+    /// Bytes read over all inputs.
+    pub fn position(&self) -> u64 {
+        self.consumed_before + self.offset()
+    }
+
+    /// Whether the PMT lists a video / an audio stream kls-rec reads.
+    pub fn has_tracks(&self) -> (bool, bool) {
+        (self.video.is_some(), self.audio.is_some())
+    }
+
+    /// The next item of the current input; `None` when it is exhausted (its last PES flushed).
+    pub fn next_item(&mut self) -> std::io::Result<Option<Demuxed>> {
+        loop {
+            if let Some(d) = self.out.pop_front() {
+                return Ok(Some(d));
+            }
+            let Some(packets) = self.packets.as_mut() else {
+                return Ok(None);
+            };
+            match packets.next_event()? {
+                Some(PacketEvent::Damage(d)) => self.out.push_back(Demuxed::Damage(d)),
+                Some(PacketEvent::Packet(p)) => self.packet(p),
+                None => {
+                    self.flush();
+                    if self.out.is_empty() {
+                        return Ok(None);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Completes the PES packets in progress (at the end of an input).
+    fn flush(&mut self) {
+        if let Some(v) = self.video.as_mut()
+            && let Some(a) = v.pes.finish()
+        {
+            self.assembled(TrackKind::Video, a);
+        }
+        if let Some(a) = self.audio.as_mut().and_then(|a| a.pes.finish()) {
+            self.assembled(TrackKind::Audio, a);
+        }
+        // The input is done: the next call returns None.
+        if let Some(p) = self.packets.as_mut() {
+            self.consumed_before += p.position();
+        }
+        self.packets = None;
+    }
+
+    fn damage(&mut self, d: Damage) {
+        self.out.push_back(Demuxed::Damage(d));
+    }
+
+    fn report_once(&mut self, key: String, offset: u64) {
+        if self.reported.insert(key.clone()) {
+            self.damage(Damage::Dropped {
+                offset,
+                what: format!("{key} (later ones are dropped without another report)"),
+            });
+        }
+    }
+
+    fn packet(&mut self, p: TsPacket) {
+        if p.transport_error {
+            self.damage(Damage::Dropped {
+                offset: p.offset,
+                what: format!(
+                    "PID 0x{:04x} packet with transport_error_indicator set",
+                    p.pid
+                ),
+            });
+            return;
+        }
+        if p.pid == 0 {
+            self.psi(p, true);
+        } else if Some(p.pid) == self.pmt_pid {
+            self.psi(p, false);
+        } else if self.video.as_ref().is_some_and(|v| v.pid == p.pid) {
+            if self.continuity(TrackKind::Video, &p) {
+                let v = self.video.as_mut().map(|v| {
+                    v.pes
+                        .push(&p.payload, p.payload_unit_start, p.random_access, p.offset)
+                });
+                if let Some(Some(a)) = v {
+                    self.assembled(TrackKind::Video, a);
+                }
+            }
+        } else if self.audio.as_ref().is_some_and(|a| a.pid == p.pid)
+            && self.continuity(TrackKind::Audio, &p)
+        {
+            let a = self.audio.as_mut().map(|a| {
+                a.pes
+                    .push(&p.payload, p.payload_unit_start, p.random_access, p.offset)
+            });
+            if let Some(Some(a)) = a {
+                self.assembled(TrackKind::Audio, a);
+            }
+        }
+    }
+
+    /// Checks the continuity counter; false when the packet is to be skipped (a duplicate or
+    /// no payload).
+    fn continuity(&mut self, track: TrackKind, p: &TsPacket) -> bool {
+        let (pid, last, dup) = match track {
+            TrackKind::Video => match self.video.as_mut() {
+                Some(e) => (e.pid, &mut e.last_cc, &mut e.duplicate_seen),
+                None => return false,
+            },
+            TrackKind::Audio => match self.audio.as_mut() {
+                Some(e) => (e.pid, &mut e.last_cc, &mut e.duplicate_seen),
+                None => return false,
+            },
+        };
+        if !p.has_payload {
+            // §2.4.3.3: the counter does not advance without a payload.
+            return false;
+        }
+        let cc = p.continuity_counter;
+        let prev = last.replace(cc);
+        let Some(prev) = prev else {
+            return true;
+        };
+        if cc == prev && !*dup && !p.discontinuity {
+            *dup = true;
+            return false;
+        }
+        *dup = false;
+        if p.discontinuity || cc == (prev + 1) & 0x0F {
+            return true;
+        }
+        let lost = (cc.wrapping_sub(prev).wrapping_sub(1)) & 0x0F;
+        let broken = match track {
+            TrackKind::Video => self.video.as_mut().and_then(|e| e.pes.finish()),
+            TrackKind::Audio => self.audio.as_mut().and_then(|e| e.pes.finish()),
+        };
+        let what = match broken {
+            Some(_) => format!("the {track} PES in progress"),
+            None => "nothing yet".to_string(),
+        };
+        self.damage(Damage::Dropped {
+            offset: p.offset,
+            what: format!(
+                "{what}: PID 0x{pid:04x} continuity_counter {cc} after {prev} (at least {lost} \
+                 packets lost)"
+            ),
+        });
+        // A unit start still begins a new PES; a continuation has nothing to attach to.
+        p.payload_unit_start
+    }
+
+    fn psi(&mut self, p: TsPacket, pat: bool) {
+        if !p.has_payload {
+            return;
+        }
+        let buf = if pat { &mut self.pat } else { &mut self.pmt };
+        let section = match buf.push(&p.payload, p.payload_unit_start) {
+            Ok(Some(s)) => s,
+            Ok(None) => return,
+            Err(e) => {
+                return self.damage(Damage::Dropped {
+                    offset: p.offset,
+                    what: format!("PSI section on PID 0x{:04x}: {e}", p.pid),
+                });
+            }
+        };
+        let result = if pat {
+            psi::parse_pat(&section).map(|pmt| {
+                if pmt != self.pmt_pid {
+                    self.pmt_pid = pmt;
+                    self.pmt = SectionBuffer::default();
+                }
+            })
+        } else {
+            psi::parse_pmt(&section).map(|streams| self.program(&streams, p.offset))
+        };
+        if let Err(e) = result {
+            self.damage(Damage::Dropped {
+                offset: p.offset,
+                what: e,
+            });
+        }
+    }
+
+    /// Takes the first video and first audio stream of the PMT; a PMT repeating the same
+    /// streams changes nothing.
+    fn program(&mut self, streams: &[psi::PmtStream], offset: u64) {
+        let listed: Vec<(u8, u16)> = streams.iter().map(|s| (s.stream_type, s.pid)).collect();
+        if listed == self.pmt_streams {
+            return;
+        }
+        self.pmt_streams = listed;
+        let mut video = None;
+        let mut audio = None;
+        for s in streams {
+            let v = match s.stream_type {
+                0x1B => Some(VideoCodec::H264),
+                0x24 => Some(VideoCodec::Hevc),
+                _ => None,
+            };
+            let a = match s.stream_type {
+                0x0F => Some(AudioCodec::Aac),
+                0x03 | 0x04 => Some(AudioCodec::Mp3),
+                _ => None,
+            };
+            match (v, a) {
+                (Some(c), _) if video.is_none() => video = Some((c, s.pid)),
+                (_, Some(c)) if audio.is_none() => audio = Some((c, s.pid)),
+                (None, None) => self.report_once(
+                    format!(
+                        "PID 0x{:04x}: stream_type 0x{:02x} is not read",
+                        s.pid, s.stream_type
+                    ),
+                    offset,
+                ),
+                _ => self.report_once(
+                    format!(
+                        "PID 0x{:04x}: a second {} stream is not read",
+                        s.pid,
+                        if v.is_some() { "video" } else { "audio" }
+                    ),
+                    offset,
+                ),
+            }
+        }
+        // Streams that keep their PID and codec keep their state (configuration, counters).
+        let keep_video = matches!((&self.video, video), (Some(e), Some((_, pid))) if e.pid == pid);
+        if !keep_video {
+            self.video =
+                video.map(|(c, pid)| Es::new(pid, VideoStream::new(c, self.hints.video.clone())));
+        }
+        let keep_audio = matches!((&self.audio, audio), (Some(e), Some((_, pid))) if e.pid == pid);
+        if !keep_audio {
+            self.audio =
+                audio.map(|(c, pid)| Es::new(pid, AudioStream::new(c, self.hints.audio.clone())));
+        }
+    }
+
+    /// Unwraps a 33-bit timestamp against the last DTS.
+    fn unwrap(&self, raw: u64) -> i64 {
+        let raw = (raw as i64) & (WRAP_90K - 1);
+        match self.last_raw_90k {
+            None => raw,
+            Some(last) => {
+                let diff = (raw - last).rem_euclid(WRAP_90K);
+                let diff = if diff > WRAP_90K / 2 {
+                    diff - WRAP_90K
+                } else {
+                    diff
+                };
+                last.saturating_add(diff)
+            }
+        }
+    }
+
+    fn assembled(&mut self, track: TrackKind, a: Assembled) {
+        let pes = match a {
+            Assembled::Pes(p) => p,
+            Assembled::Bad { offset, what } => {
+                return self.damage(Damage::Dropped {
+                    offset,
+                    what: format!("{track} PES: {what}"),
+                });
+            }
+        };
+        match track {
+            TrackKind::Video => self.video_pes(pes),
+            TrackKind::Audio => self.audio_pes(pes),
+        }
+    }
+
+    fn video_pes(&mut self, pes: Pes) {
+        let Some(pts) = pes.pts else {
+            return self.damage(Damage::Dropped {
+                offset: pes.offset,
+                what: "video PES without a PTS".into(),
+            });
+        };
+        let dts = self.unwrap(pes.dts.unwrap_or(pts));
+        self.last_raw_90k = Some(dts);
+        let pts = self.unwrap(pts);
+        let Some(v) = self.video.as_mut() else {
+            return;
+        };
+        let au = match v.stream.access_unit(&pes.data) {
+            Ok(au) => au,
+            Err(e) => return self.report_once(format!("video access unit: {e}"), pes.offset),
+        };
+        if let Some(c) = au.new_config {
+            self.out.push_back(Demuxed::Video(c));
+        }
+        let Some(dts_90k) = self.repair(
+            TrackKind::Video,
+            dts.saturating_sub(TS_OFFSET_90K),
+            pes.offset,
+        ) else {
+            return;
+        };
+        let cts = pts.saturating_sub(dts);
+        self.out.push_back(Demuxed::Packet(Packet {
+            track: TrackKind::Video,
+            dts_90k,
+            cts_90k: i32::try_from(cts).unwrap_or(0),
+            keyframe: au.keyframe,
+            data: au.data,
+        }));
+    }
+
+    fn audio_pes(&mut self, pes: Pes) {
+        let pts = pes.pts.map(|p| {
+            let v = self.unwrap(p);
+            self.last_raw_90k = Some(v);
+            v.saturating_sub(TS_OFFSET_90K)
+        });
+        let Some(a) = self.audio.as_mut() else {
+            return;
+        };
+        let (frames, damage) = a.stream.pes(&pes.data, pts);
+        for d in damage {
+            self.damage(Damage::Skipped {
+                offset: pes.offset,
+                len: 0,
+                what: format!("audio PES: {d}"),
+            });
+        }
+        for f in frames {
+            if let Some(c) = f.new_config {
+                self.out.push_back(Demuxed::Audio(c));
+            }
+            if f.data.is_empty() {
+                continue;
+            }
+            let Some(dts_90k) = self.repair(TrackKind::Audio, f.pts_90k, pes.offset) else {
+                continue;
+            };
+            self.out.push_back(Demuxed::Packet(Packet {
+                track: TrackKind::Audio,
+                dts_90k,
+                cts_90k: 0,
+                keyframe: true,
+                data: f.data,
+            }));
+        }
+    }
+
+    /// Applies the stream-wide offset and repairs discontinuities (see the module doc).
+    fn repair(&mut self, track: TrackKind, dts_90k: i64, offset: u64) -> Option<i64> {
+        let clock = &mut self.clocks[track as usize];
+        let dts = dts_90k.checked_add(self.shift_90k)?;
+        let backwards = clock.last_dts_90k.is_some_and(|l| dts < l);
+        let forward = self
+            .max_dts_90k
+            .is_some_and(|m| dts > m.saturating_add(MAX_FORWARD_JUMP_90K));
+        let mut fixed = dts;
+        if backwards || forward {
+            let step = if clock.step_90k > 0 {
+                clock.step_90k
+            } else {
+                1
+            };
+            let anchor = if backwards {
+                clock.last_dts_90k.unwrap_or(dts)
+            } else {
+                self.max_dts_90k.unwrap_or(dts)
+            };
+            fixed = anchor.saturating_add(step);
+            self.shift_90k = self.shift_90k.saturating_add(fixed.saturating_sub(dts));
+            self.out.push_back(Demuxed::Damage(Damage::Discontinuity {
+                track,
+                offset,
+                from_dts_90k: clock.last_dts_90k.unwrap_or(anchor),
+                to_dts_90k: dts,
+            }));
+        }
+        if let Some(l) = clock.last_dts_90k
+            && fixed > l
+        {
+            clock.step_90k = fixed.saturating_sub(l);
+        }
+        clock.last_dts_90k = Some(fixed);
+        self.max_dts_90k = Some(self.max_dts_90k.map_or(fixed, |m| m.max(fixed)));
+        Some(fixed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_unwrap_at_33_bits() {
+        let mut d = TsDemuxer::new(CodecConfig::default());
+        d.last_raw_90k = Some(WRAP_90K - 10);
+        assert_eq!(d.unwrap(5), WRAP_90K + 5);
+        assert_eq!(d.unwrap(WRAP_90K as u64 - 20), WRAP_90K - 20);
+        d.last_raw_90k = Some(3 * WRAP_90K + 7);
+        assert_eq!(d.unwrap(WRAP_90K as u64 - 1), 3 * WRAP_90K - 1);
+        // Only 33 bits count.
+        assert_eq!(d.unwrap(u64::MAX), 3 * WRAP_90K - 1);
+    }
+
+    #[test]
+    fn jumps_are_repaired_and_reported() {
+        let mut d = TsDemuxer::new(CodecConfig::default());
+        let v = TrackKind::Video;
+        assert_eq!(d.repair(v, 0, 0), Some(0));
+        assert_eq!(d.repair(v, 3600, 0), Some(3600));
+        // Backwards by 10 s: continues one step on, reported.
+        assert_eq!(d.repair(v, 3600 - 900_000, 188), Some(7200));
+        assert!(matches!(
+            d.out.pop_front(),
+            Some(Demuxed::Damage(Damage::Discontinuity { offset: 188, .. }))
+        ));
+        // Later packets keep the offset.
+        assert_eq!(d.repair(v, 7200 - 900_000, 376), Some(10_800));
+        // Audio follows the same offset; a forward jump of an hour is repaired too.
+        assert_eq!(
+            d.repair(TrackKind::Audio, 10_800 - 900_000, 0),
+            Some(14_400)
+        );
+        assert!(d.out.is_empty());
+        assert_eq!(d.repair(v, 3_600 * 90_000, 0), Some(18_000));
+        assert_eq!(d.out.len(), 1);
+        // Extreme values never overflow.
+        for t in [i64::MAX, i64::MIN, 0] {
+            let _ = d.repair(v, t, 0);
+        }
+    }
+}

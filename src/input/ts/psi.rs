@@ -1,0 +1,210 @@
+//! Program-specific information as read (ISO/IEC 13818-1 §2.4.4): the program association
+//! section (§2.4.4.3) and the TS program map section (§2.4.4.8), reassembled across packets
+//! (bounded by the 1021-byte section_length limit of §2.4.4.4) and checked with their CRC-32.
+
+/// Largest section: 3 header bytes + section_length ≤ 1021 (§2.4.4.4, §2.4.4.9).
+const MAX_SECTION: usize = 3 + 1021;
+
+/// CRC-32/MPEG-2 (Annex A): polynomial 0x04C11DB7, initial 0xFFFFFFFF, no reflection; a section
+/// including its CRC gives 0.
+pub fn crc32_mpeg2(data: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for &b in data {
+        crc ^= u32::from(b) << 24;
+        for _ in 0..8 {
+            crc = if crc & 0x8000_0000 != 0 {
+                (crc << 1) ^ 0x04C1_1DB7
+            } else {
+                crc << 1
+            };
+        }
+    }
+    crc
+}
+
+/// Gathers one PID's section bytes from packet payloads.
+#[derive(Debug, Default)]
+pub struct SectionBuffer {
+    buf: Vec<u8>,
+    active: bool,
+}
+
+impl SectionBuffer {
+    /// Adds a payload; returns a complete section when one ends in it. Sections that start in
+    /// the same packet after the first are not needed for PAT/PMT and are ignored.
+    pub fn push(&mut self, payload: &[u8], unit_start: bool) -> Result<Option<Vec<u8>>, String> {
+        let data = if unit_start {
+            let pointer = usize::from(*payload.first().ok_or("empty PSI payload")?);
+            let rest = payload.get(1..).unwrap_or_default();
+            if self.active {
+                // The bytes before the pointer end the previous section.
+                self.extend(rest.get(..pointer).unwrap_or(rest));
+                if let Some(s) = self.complete() {
+                    self.start(rest.get(pointer..).unwrap_or_default());
+                    return Ok(Some(s));
+                }
+            }
+            self.start(rest.get(pointer..).ok_or("pointer_field past the packet")?);
+            return Ok(self.complete());
+        } else if self.active {
+            payload
+        } else {
+            return Ok(None);
+        };
+        self.extend(data);
+        Ok(self.complete())
+    }
+
+    fn start(&mut self, data: &[u8]) {
+        self.buf.clear();
+        self.active = true;
+        self.extend(data);
+    }
+
+    fn extend(&mut self, data: &[u8]) {
+        let room = MAX_SECTION.saturating_sub(self.buf.len());
+        self.buf.extend_from_slice(&data[..data.len().min(room)]);
+    }
+
+    fn complete(&mut self) -> Option<Vec<u8>> {
+        // table_id 0xFF is stuffing (§2.4.4.1): no section follows.
+        if self.buf.first() == Some(&0xFF) {
+            self.active = false;
+            return None;
+        }
+        let len = self
+            .buf
+            .get(1..3)
+            .map(|b| usize::from(u16::from_be_bytes([b[0], b[1]]) & 0x0FFF))?;
+        if self.buf.len() < 3 + len {
+            return None;
+        }
+        self.active = false;
+        Some(self.buf[..3 + len].to_vec())
+    }
+}
+
+/// A long-form section's table_id and body (between the 8-byte header and the CRC), after the
+/// CRC check.
+fn body(section: &[u8], want_table: u8, name: &str) -> Result<Vec<u8>, String> {
+    if section.len() < 12 {
+        return Err(format!(
+            "{name}: section of {} bytes is too short",
+            section.len()
+        ));
+    }
+    if section[0] != want_table {
+        return Err(format!(
+            "{name}: table_id 0x{:02x}, expected 0x{want_table:02x}",
+            section[0]
+        ));
+    }
+    if crc32_mpeg2(section) != 0 {
+        return Err(format!("{name}: CRC_32 mismatch"));
+    }
+    // current_next_indicator 0: a table not yet in force.
+    if section[5] & 0x01 == 0 {
+        return Err(format!("{name}: not current (current_next_indicator 0)"));
+    }
+    Ok(section[8..section.len() - 4].to_vec())
+}
+
+/// §2.4.4.3: the PMT PID of the first program (program_number ≠ 0).
+pub fn parse_pat(section: &[u8]) -> Result<Option<u16>, String> {
+    let b = body(section, 0x00, "program_association_section")?;
+    Ok(b.chunks_exact(4)
+        .find(|e| u16::from_be_bytes([e[0], e[1]]) != 0)
+        .map(|e| u16::from_be_bytes([e[2] & 0x1F, e[3]])))
+}
+
+/// One elementary stream of the PMT.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PmtStream {
+    pub stream_type: u8,
+    pub pid: u16,
+}
+
+/// §2.4.4.8: the elementary streams listed.
+pub fn parse_pmt(section: &[u8]) -> Result<Vec<PmtStream>, String> {
+    let b = body(section, 0x02, "TS_program_map_section")?;
+    let info_len = b
+        .get(2..4)
+        .map(|x| usize::from(u16::from_be_bytes([x[0], x[1]]) & 0x0FFF))
+        .ok_or("TS_program_map_section: program_info_length missing")?;
+    let mut rest = b
+        .get(4 + info_len..)
+        .ok_or("TS_program_map_section: program_info_length past the section")?;
+    let mut out = Vec::new();
+    while rest.len() >= 5 {
+        let es_info_len = usize::from(u16::from_be_bytes([rest[3], rest[4]]) & 0x0FFF);
+        out.push(PmtStream {
+            stream_type: rest[0],
+            pid: u16::from_be_bytes([rest[1] & 0x1F, rest[2]]),
+        });
+        rest = rest.get(5 + es_info_len..).unwrap_or_default();
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mux::ts::{PACKET_LEN, PMT_PID};
+
+    /// PAT and PMT as kls-rec's writer makes them.
+    fn writer_segment() -> Vec<u8> {
+        use crate::media::{AudioCodec, AudioConfig, CodecConfig};
+        let config = CodecConfig {
+            video: None,
+            audio: Some(AudioConfig {
+                codec: AudioCodec::Aac,
+                specific: vec![0x12, 0x10],
+                sample_rate: 44_100,
+                channels: 2,
+                flv_sound_byte: 0xAF,
+            }),
+        };
+        let mut w = crate::mux::ts::TsWriter::new(&config).unwrap();
+        let mut out = Vec::new();
+        w.start_segment(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn reads_the_writers_tables() {
+        let seg = writer_segment();
+        let (pat, pmt) = seg.split_at(PACKET_LEN);
+        let mut b = SectionBuffer::default();
+        let s = b.push(&pat[4..], true).unwrap().unwrap();
+        assert_eq!(parse_pat(&s).unwrap(), Some(PMT_PID));
+        let s = SectionBuffer::default()
+            .push(&pmt[4..], true)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            parse_pmt(&s).unwrap(),
+            [PmtStream {
+                stream_type: 0x0F,
+                pid: 0x101
+            }]
+        );
+        // A flipped bit fails the CRC.
+        let mut bad = s.clone();
+        bad[10] ^= 1;
+        assert!(parse_pmt(&bad).unwrap_err().contains("CRC"));
+    }
+
+    #[test]
+    fn sections_span_packets_and_hostile_pointers_are_errors() {
+        let seg = writer_segment();
+        let pat = &seg[4..PACKET_LEN];
+        let mut b = SectionBuffer::default();
+        // Pointer 0, then the section split after 6 bytes.
+        assert_eq!(b.push(&pat[..6], true).unwrap(), None);
+        let s = b.push(&pat[6..], false).unwrap().unwrap();
+        assert_eq!(parse_pat(&s).unwrap(), Some(PMT_PID));
+        assert!(SectionBuffer::default().push(&[200, 0, 0], true).is_err());
+        assert!(SectionBuffer::default().push(&[], true).is_err());
+        assert!(parse_pat(&[0; 3]).is_err());
+    }
+}

@@ -1,0 +1,172 @@
+//! The demuxer on transport streams ffmpeg wrote (cross-checked with ffprobe and with the FLV
+//! source), on damaged streams (garbage, lost packets, cuts) and on random bytes.
+
+use std::path::Path;
+use std::process::Command;
+
+use super::*;
+use crate::input::mp4::tests::{assert_times_match_ffprobe, read_flv, summary};
+use crate::media::TrackKind;
+use crate::media::{Damage, Event, Packet};
+use crate::testutil::{have_ffprobe, scratch, testdata};
+
+fn track(p: &[Packet], t: TrackKind) -> Vec<&Packet> {
+    p.iter().filter(|p| p.track == t).collect()
+}
+
+fn read(path: &Path) -> (CodecConfig, Vec<Packet>, Vec<Damage>) {
+    let mut s = TsSession::open(
+        "test".into(),
+        vec![(path.to_path_buf(), None)],
+        CodecConfig::default(),
+    )
+    .unwrap();
+    let config = (**s.config()).clone();
+    let mut packets = Vec::new();
+    let mut damage = Vec::new();
+    while let Some(e) = s.next_event().unwrap() {
+        match e {
+            Event::Packet(p) => packets.push(p),
+            Event::Damage(d) => damage.push(d),
+            Event::Config(_) => {}
+        }
+    }
+    (config, packets, damage)
+}
+
+/// `ffmpeg -c copy` of a fixture into MPEG-TS, or `None` without ffmpeg.
+fn ffmpeg_ts(dir: &Path, fixture: &str) -> Option<std::path::PathBuf> {
+    if !have_ffprobe() {
+        return None;
+    }
+    let out = dir.join(fixture.replace(".flv", ".ts"));
+    let ok = Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-i"])
+        .arg(testdata(fixture))
+        .args(["-c", "copy"])
+        .arg(&out)
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "ffmpeg failed");
+    Some(out)
+}
+
+#[test]
+fn ffmpeg_ts_matches_ffprobe_and_the_source() {
+    let dir = scratch("ts-read-ffmpeg");
+    for fixture in [
+        "studio-1764072000.flv",
+        "radio-1764072000.flv",
+        "silent-1764072000.flv",
+    ] {
+        let Some(ts) = ffmpeg_ts(&dir, fixture) else {
+            return;
+        };
+        let (config, got, damage) = read(&ts);
+        assert!(damage.is_empty(), "{fixture}: {damage:?}");
+        // ffprobe reports the stream's own clock: ours is that less the 1.4 s origin.
+        assert_times_match_ffprobe(&ts, &got, TS_OFFSET_90K, false);
+        // ffmpeg inserted AUDs and SPS/PPS: removed, the FLV's video comes back exactly.
+        let (src_config, src) = read_flv(&testdata(fixture));
+        let (v, src_v) = (track(&got, TrackKind::Video), track(&src, TrackKind::Video));
+        let shift = src_v.first().map_or(0, |p| p.dts_90k) - v.first().map_or(0, |p| p.dts_90k);
+        assert_eq!(summary(&v, shift), summary(&src_v, 0), "{fixture}: video");
+        // ffmpeg packs several AAC frames per PES, so their times are derived from durations;
+        // the payloads are the source's.
+        let payloads = |p: Vec<&Packet>| p.into_iter().map(|p| p.data.clone()).collect::<Vec<_>>();
+        assert!(
+            payloads(track(&got, TrackKind::Audio)) == payloads(track(&src, TrackKind::Audio)),
+            "{fixture}: audio payloads"
+        );
+        assert_eq!(config.video, src_config.video, "{fixture}");
+        assert_eq!(config.audio.is_some(), src_config.audio.is_some());
+        // input::open recognises it; the name gives stream and time.
+        let s = crate::input::open(ts.to_str().unwrap(), &InputOptions::default()).unwrap();
+        assert_eq!(s[0].info.wall_start_ms, 1_764_072_000_000);
+        assert_eq!(s[0].info.key.stream, fixture.split('-').next().unwrap());
+    }
+}
+
+#[test]
+fn garbage_lost_packets_and_cuts_are_reported_and_recovered() {
+    let dir = scratch("ts-read-damage");
+    let Some(ts) = ffmpeg_ts(&dir, "studio-1764072000.flv") else {
+        return;
+    };
+    let clean = std::fs::read(&ts).unwrap();
+    let (_, want, _) = read(&ts);
+    let n = clean.len() / 188;
+
+    // 1000 bytes of garbage in the middle, one packet dropped later, the last packet cut.
+    let garbage_at = (n / 3) * 188;
+    let lost_at = (2 * n / 3) * 188;
+    let mut bad = clean[..garbage_at].to_vec();
+    bad.extend((0..1000).map(|i| (i * 7 + 3) as u8 & 0x46));
+    bad.extend(&clean[garbage_at..lost_at]);
+    bad.extend(&clean[lost_at + 188..clean.len() - 100]);
+    let path = dir.join("damaged.ts");
+    std::fs::write(&path, &bad).unwrap();
+    let (_, got, damage) = read(&path);
+    assert!(
+        damage.iter().any(|d| matches!(d, Damage::Skipped { offset, len: 1000, .. } if *offset == garbage_at as u64)),
+        "{damage:?}"
+    );
+    assert!(
+        damage.iter().any(
+            |d| matches!(d, Damage::Dropped { what, .. } if what.contains("continuity_counter"))
+        ),
+        "{damage:?}"
+    );
+    assert!(
+        damage.iter().any(|d| matches!(d, Damage::Truncated { .. })),
+        "{damage:?}"
+    );
+    // Only what the damage touched is lost: the PES with the lost packet (ffmpeg puts up to
+    // seven AAC frames in one), the frame cut at the end.
+    assert!(
+        got.len() + 20 >= want.len() && got.len() < want.len(),
+        "{} of {}",
+        got.len(),
+        want.len()
+    );
+    let last = want
+        .iter()
+        .filter(|p| p.dts_90k < want[want.len() / 2].dts_90k)
+        .count();
+    assert_eq!(got[..last / 4], want[..last / 4]);
+}
+
+#[test]
+fn random_bytes_never_panic() {
+    let dir = scratch("ts-read-fuzz");
+    let Some(ts) = ffmpeg_ts(&dir, "radio-1764072000.flv") else {
+        return;
+    };
+    let clean = std::fs::read(&ts).unwrap();
+    let clean = &clean[..clean.len().min(188 * 400)];
+    let mut seed = 0x2545_F491_4F6C_DD1Du64;
+    let path = dir.join("fuzz.ts");
+    for round in 0..200 {
+        let mut b = clean.to_vec();
+        for _ in 0..(1 + round % 40) {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let at = (seed as usize) % b.len();
+            b[at] = (seed >> 40) as u8;
+        }
+        std::fs::write(&path, &b).unwrap();
+        let _ = read(&path);
+    }
+    // Pure noise, and sync bytes with noise between.
+    let noise: Vec<u8> = (0..50_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    std::fs::write(&path, &noise).unwrap();
+    let (_, got, _) = read(&path);
+    assert!(got.is_empty());
+    let mut synced = noise.clone();
+    synced.iter_mut().step_by(188).for_each(|b| *b = 0x47);
+    std::fs::write(&path, &synced).unwrap();
+    let _ = read(&path);
+}
