@@ -32,8 +32,9 @@
 //! - **HLS** (`hls`): `size` is the playlist's own size; `duration` the sum of the `EXTINF`
 //!   values, each × 10⁶ truncated to µs, only when `#EXT-X-ENDLIST` is present (a live playlist
 //!   has none); `bit_rate` = playlist size × 8 / duration, as ffprobe computes it.
-//! - **MPEG-TS** (`mpegts`): `duration` from the presentation span of the packets (FFmpeg
-//!   estimates it from the first and last PTS of each stream).
+//! - **MPEG-TS** (`mpegts`): `duration` from the PTS, as FFmpeg's `estimate_timings_from_pts`:
+//!   the earliest PTS to the latest presentation end, an AAC packet lasting its frame (1024 or
+//!   960 samples), a video packet its DTS step. Stream `duration`/`bit_rate` are not printed.
 //! - Inputs ffprobe cannot read name themselves (`rtmp_dump`, `pcap`, `segment_log`); their
 //!   duration is the sum of their sessions' media durations.
 //! - Every format: `bit_rate` = ⌊size × 8 / duration⌋ in doubles over whole µs.

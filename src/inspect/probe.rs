@@ -75,7 +75,7 @@ pub fn probe(ins: &Inspection) -> Probe {
         _ => Format::Flv,
     };
     let info = mediainfo::describe(stats_format, ins.size, &config, &stats);
-    let duration_us = format_duration_us(ins, &info.format.duration);
+    let duration_us = format_duration_us(ins);
     let mut streams = Vec::new();
     for s in &info.streams {
         let kind = if s.codec_type == "video" {
@@ -128,7 +128,7 @@ pub fn probe(ins: &Inspection) -> Probe {
 }
 
 /// The format duration in µs, by the container's rule.
-fn format_duration_us(ins: &Inspection, described: &str) -> Option<i64> {
+fn format_duration_us(ins: &Inspection) -> Option<i64> {
     match &ins.facts {
         ContainerFacts::Flv {
             meta_duration_s,
@@ -148,9 +148,43 @@ fn format_duration_us(ins: &Inspection, described: &str) -> Option<i64> {
         ContainerFacts::Hls {
             extinf_us, endlist, ..
         } => endlist.then_some(*extinf_us),
-        ContainerFacts::MpegTs => (described.parse::<f64>().ok()).map(|s| (s * 1e6).round() as i64),
+        ContainerFacts::MpegTs => Some(ts_duration_us(ins)),
         _ => Some(scanned_duration_us(ins)),
     }
+}
+
+/// FFmpeg's estimate from the PTS: the earliest PTS to the latest presentation end, where an
+/// AAC packet lasts its frame length (the parser's duration) and a video packet its DTS step.
+fn ts_duration_us(ins: &Inspection) -> i64 {
+    let Some(scan) = ins.sessions.iter().find_map(|s| s.scan.as_ref()) else {
+        return 0;
+    };
+    let (v, a) = (&scan.stats.video, &scan.stats.audio);
+    let aac_frame_90k = scan
+        .config
+        .audio
+        .as_ref()
+        .filter(|c| c.codec == AudioCodec::Aac)
+        .and_then(|c| aac::parse_asc(&c.specific).ok())
+        .filter(|asc| asc.core_sample_rate > 0)
+        .map(|asc| i64::from(asc.frame_length) * 90_000 / i64::from(asc.core_sample_rate));
+    let mut start = i64::MAX;
+    let mut end = i64::MIN;
+    if v.first_dts_90k.is_some() {
+        start = start.min(v.min_pts_90k);
+        end = end.max(v.presentation_end_90k());
+    }
+    if a.first_dts_90k.is_some() {
+        start = start.min(a.min_pts_90k);
+        end = end.max(match aac_frame_90k {
+            Some(f) => a.max_pts_90k.saturating_add(f),
+            None => a.presentation_end_90k(),
+        });
+    }
+    if start > end {
+        return 0;
+    }
+    end.saturating_sub(start).saturating_mul(100) / 9
 }
 
 /// The sessions' durations added up.

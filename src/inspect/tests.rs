@@ -84,3 +84,27 @@ fn studio_counts() {
         "{text}"
     );
 }
+
+/// Cut anywhere, a fixture is inspected or refused with an error, never a panic.
+#[test]
+fn truncated_inputs_never_panic() {
+    let dir = crate::testutil::scratch("inspect-truncated");
+    for name in [
+        "radio-1764072000.flv",
+        "hevc/source.mp4",
+        "rtmp/show-1764075600.rtmp",
+    ] {
+        let bytes = std::fs::read(testdata(name)).unwrap();
+        let ext = Path::new(name).extension().unwrap().to_str().unwrap();
+        for i in 0..24 {
+            let cut = bytes.len() * i / 24 + i;
+            let path = dir.join(format!("cut-{i}.{ext}"));
+            std::fs::write(&path, &bytes[..cut.min(bytes.len())]).unwrap();
+            if let Ok(ins) = inspect(path.to_str().unwrap(), &InputOptions::default()) {
+                let p = probe(&ins);
+                let _ = text::render(&ins, &p);
+                let _ = serde_json::to_string(&p).unwrap();
+            }
+        }
+    }
+}
