@@ -82,6 +82,8 @@ pub struct TrackScan {
     pub gaps: Vec<Gap>,
     pub gap_count: u64,
     pub median_step_90k: i64,
+    /// The step before the last packet: its duration, as the rules and ffprobe take it.
+    pub last_step_90k: i64,
     /// The first DTS values (the window FFmpeg analyses for `avg_frame_rate`).
     #[serde(skip)]
     pub early_dts_90k: Vec<i64>,
@@ -102,6 +104,7 @@ impl TrackScan {
         }
         if self.first_dts_90k.is_some() {
             let step = p.dts_90k.saturating_sub(self.last_dts_90k);
+            self.last_step_90k = step;
             if self.steps.len() < MAX_DISTINCT_STEPS || self.steps.contains_key(&step) {
                 *self.steps.entry(step).or_default() += 1;
             }
@@ -170,12 +173,12 @@ impl TrackScan {
         self.gaps = gaps;
     }
 
-    /// Last DTS − first DTS + the median step (the last packet's duration is not known).
+    /// Last DTS − first DTS + the last packet's duration (the step before it).
     pub fn duration_90k(&self) -> i64 {
         self.first_dts_90k.map_or(0, |f| {
             self.last_dts_90k
                 .saturating_sub(f)
-                .saturating_add(self.median_step_90k)
+                .saturating_add(self.last_step_90k)
         })
     }
 
