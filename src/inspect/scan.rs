@@ -91,6 +91,9 @@ pub struct TrackScan {
     steps: BTreeMap<i64, u64>,
     #[serde(skip)]
     candidates: Vec<(i64, Gap)>,
+    /// The smallest kept candidate once the list is full.
+    #[serde(skip)]
+    smallest_candidate: i64,
     #[serde(skip)]
     gop_start: Option<(i64, u64)>,
 }
@@ -130,6 +133,10 @@ impl TrackScan {
     /// Keeps the largest steps seen, as gap candidates.
     fn keep_candidate(&mut self, step: i64, dts_90k: i64, origin_90k: i64, byte: u64) {
         if self.candidates.len() >= MAX_GAP_CANDIDATES {
+            // Most steps are ordinary: one comparison, no scan.
+            if step <= self.smallest_candidate {
+                return;
+            }
             let (i, smallest) = self
                 .candidates
                 .iter()
@@ -148,6 +155,9 @@ impl TrackScan {
             byte,
         };
         self.candidates.push((step, gap));
+        if self.candidates.len() >= MAX_GAP_CANDIDATES {
+            self.smallest_candidate = self.candidates.iter().map(|(s, _)| *s).min().unwrap_or(0);
+        }
     }
 
     /// Median step, then the gaps: candidates above [`GAP_FACTOR`] × the median, in order.
