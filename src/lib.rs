@@ -11,6 +11,7 @@ pub mod cli;
 pub mod codec;
 pub mod deliver;
 pub mod input;
+pub mod inspect;
 pub mod media;
 pub mod mediainfo;
 pub mod mux;

@@ -19,6 +19,9 @@ _kls__rec() {
             kls__rec,help)
                 cmd="kls__rec__subcmd__help"
                 ;;
+            kls__rec,inspect)
+                cmd="kls__rec__subcmd__inspect"
+                ;;
             kls__rec,record)
                 cmd="kls__rec__subcmd__record"
                 ;;
@@ -27,6 +30,9 @@ _kls__rec() {
                 ;;
             kls__rec__subcmd__help,help)
                 cmd="kls__rec__subcmd__help__subcmd__help"
+                ;;
+            kls__rec__subcmd__help,inspect)
+                cmd="kls__rec__subcmd__help__subcmd__inspect"
                 ;;
             kls__rec__subcmd__help,record)
                 cmd="kls__rec__subcmd__help__subcmd__record"
@@ -41,7 +47,7 @@ _kls__rec() {
 
     case "${cmd}" in
         kls__rec)
-            opts="-h -V --help --version record splice help"
+            opts="-h -V --help --version record splice inspect help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -55,7 +61,7 @@ _kls__rec() {
             return 0
             ;;
         kls__subcmd__rec__subcmd__help)
-            opts="record splice help"
+            opts="record splice inspect help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -69,6 +75,20 @@ _kls__rec() {
             return 0
             ;;
         kls__subcmd__rec__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kls__subcmd__rec__subcmd__help__subcmd__inspect)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -103,6 +123,60 @@ _kls__rec() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kls__subcmd__rec__subcmd__inspect)
+            opts="-q -h --json --rules --formats --app --stream --vdoid --start-time --slice --period --splice-window --timeline --config --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --formats)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --app)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stream)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vdoid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --start-time)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --slice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --period)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --splice-window)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeline)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

@@ -28,6 +28,7 @@ complete -c kls-rec -n "__fish_kls_rec_needs_command" -s h -l help -d 'Print hel
 complete -c kls-rec -n "__fish_kls_rec_needs_command" -s V -l version -d 'Print version'
 complete -c kls-rec -n "__fish_kls_rec_needs_command" -f -a "record" -d 'Produce the recording files (and callbacks) the service would have produced'
 complete -c kls-rec -n "__fish_kls_rec_needs_command" -f -a "splice" -d 'Join recordings of one stream into one file (like the service\'s CreateTask)'
+complete -c kls-rec -n "__fish_kls_rec_needs_command" -f -a "inspect" -d 'Show what is inside inputs, or the decisions record would take (--rules)'
 complete -c kls-rec -n "__fish_kls_rec_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -s o -l out-dir -d 'Output root; files go under record/{App}/{StreamName}/{format}/' -r -F
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l formats -d 'Output formats, comma-separated: hls, mp4, flv' -r
@@ -67,6 +68,21 @@ complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -l callback-time
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -s q -l quiet -d 'No progress bars'
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -l json -d 'Print a JSON summary of the run as the last line on stdout'
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -s h -l help -d 'Print help'
-complete -c kls-rec -n "__fish_kls_rec_using_subcommand help; and not __fish_seen_subcommand_from record splice help" -f -a "record" -d 'Produce the recording files (and callbacks) the service would have produced'
-complete -c kls-rec -n "__fish_kls_rec_using_subcommand help; and not __fish_seen_subcommand_from record splice help" -f -a "splice" -d 'Join recordings of one stream into one file (like the service\'s CreateTask)'
-complete -c kls-rec -n "__fish_kls_rec_using_subcommand help; and not __fish_seen_subcommand_from record splice help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand inspect" -l formats -d 'With --rules: output formats, comma-separated: hls, mp4, flv' -r
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand inspect" -l app -d 'App name for inputs that do not carry one [default: live]' -r
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand inspect" -l stream -d 'Stream name for inputs that do not carry one [default: the file stem]' -r
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand inspect" -l vdoid -d 'vdoid for inputs that do not carry one' -r
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand inspect" -l start-time -d 'Wall clock of the first packet: Unix seconds, Unix ms, or RFC 3339' -r
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand inspect" -l slice -d 'With --rules: slice length' -r
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand inspect" -l period -d 'With --rules: recording period, consulted when a push resumes [default: none]' -r
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand inspect" -l splice-window -d 'With --rules: resumes within this gap are appended (0: never)' -r
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand inspect" -l timeline -d 'With --rules: draw pushes, gaps and files with their reasons: FILE.svg or FILE.html' -r -F
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand inspect" -l config -d 'Read settings from a TOML file (the flags\' names; flags and env win)' -r -F
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand inspect" -l json -d 'Print ffprobe-shaped JSON, one object per input per line (with --rules: the run summary)'
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand inspect" -l rules -d 'Print the decisions `record` would take (as record --dry-run --explain)'
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand inspect" -s q -l quiet -d 'No progress bars'
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand inspect" -s h -l help -d 'Print help'
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand help; and not __fish_seen_subcommand_from record splice inspect help" -f -a "record" -d 'Produce the recording files (and callbacks) the service would have produced'
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand help; and not __fish_seen_subcommand_from record splice inspect help" -f -a "splice" -d 'Join recordings of one stream into one file (like the service\'s CreateTask)'
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand help; and not __fish_seen_subcommand_from record splice inspect help" -f -a "inspect" -d 'Show what is inside inputs, or the decisions record would take (--rules)'
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand help; and not __fish_seen_subcommand_from record splice inspect help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -19,6 +19,7 @@ use crate::mux::{Format, MuxOptions};
 use crate::record::{self, Delivery, Outputs, RecordOptions, Shard};
 use crate::rules;
 
+mod inspect;
 mod progress;
 mod splice;
 
@@ -54,6 +55,9 @@ pub enum Command {
     /// Join recordings of one stream into one file (like the service's CreateTask)
     #[command(after_help = EXIT_STATUS_HELP)]
     Splice(splice::SpliceArgs),
+    /// Show what is inside inputs, or the decisions record would take (--rules)
+    #[command(after_help = EXIT_STATUS_HELP)]
+    Inspect(inspect::InspectArgs),
 }
 
 #[derive(Args, Debug)]
@@ -209,6 +213,7 @@ pub fn main() -> i32 {
     match cli.command {
         Command::Record(args) => run_record(*args),
         Command::Splice(args) => splice::run(args),
+        Command::Inspect(args) => inspect::run(args),
     }
     .unwrap_or_else(|e| {
         eprintln!("error: {e:#}");

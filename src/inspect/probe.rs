@@ -1,0 +1,326 @@
+//! The `--json` object: `ffprobe -show_format -show_streams -count_packets -of json` (FFmpeg
+//! 5.1) for the fields both know, with ffprobe's names, types (numbers as strings where it
+//! prints strings) and values. The rules per container are in the parent module's doc.
+
+use serde::Serialize;
+
+use super::{Container, ContainerFacts, Inspection};
+use crate::codec::{aac, h264, hevc};
+use crate::media::{AudioCodec, CodecConfig, TrackKind, VideoCodec};
+use crate::mediainfo;
+use crate::mux::Format;
+
+/// ffprobe's output for one file: `streams` then `format`, as ffprobe orders them.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Probe {
+    pub streams: Vec<ProbeStream>,
+    pub format: ProbeFormat,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ProbeFormat {
+    pub filename: String,
+    pub nb_streams: usize,
+    pub format_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration: Option<String>,
+    pub size: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bit_rate: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ProbeStream {
+    pub index: usize,
+    pub codec_name: String,
+    pub codec_type: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub level: Option<i32>,
+    pub r_frame_rate: String,
+    pub avg_frame_rate: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sample_rate: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channels: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bit_rate: Option<String>,
+    pub nb_read_packets: String,
+}
+
+/// ffprobe's values for an inspected file.
+pub fn probe(ins: &Inspection) -> Probe {
+    // The first session with media gives the configuration and the frame-rate analysis (ffprobe
+    // analyses the start of a file); packets are counted over all sessions.
+    let first = ins.sessions.iter().find_map(|s| s.scan.as_ref());
+    let config = first.map(|s| s.config.as_ref().clone()).unwrap_or_default();
+    let stats = first.map(|s| s.stats.clone()).unwrap_or_default();
+    let count = |kind| -> u64 {
+        ins.sessions
+            .iter()
+            .filter_map(|s| s.scan.as_ref())
+            .map(|s| s.track(kind).packets)
+            .sum()
+    };
+    let stats_format = match ins.container {
+        Container::Mp4 => Format::Mp4,
+        Container::Hls | Container::MpegTs => Format::Hls,
+        _ => Format::Flv,
+    };
+    let info = mediainfo::describe(stats_format, ins.size, &config, &stats);
+    let duration_us = format_duration_us(ins);
+    let mut streams = Vec::new();
+    for s in &info.streams {
+        let kind = if s.codec_type == "video" {
+            TrackKind::Video
+        } else {
+            TrackKind::Audio
+        };
+        let (profile, level) = profile_level(&config, kind);
+        let (duration, bit_rate) = stream_timing(ins, kind);
+        streams.push(ProbeStream {
+            index: streams.len(),
+            codec_name: s.codec_name.clone(),
+            codec_type: s.codec_type.clone(),
+            profile,
+            width: s.width,
+            height: s.height,
+            level,
+            r_frame_rate: s.r_frame_rate.clone().unwrap_or_else(|| "0/0".into()),
+            avg_frame_rate: match kind {
+                TrackKind::Video => avg_frame_rate(
+                    first.map_or(&[][..], |s| &s.video.early_dts_90k),
+                    s.r_frame_rate.as_deref().unwrap_or("0/0"),
+                ),
+                TrackKind::Audio => "0/0".into(),
+            },
+            sample_rate: s.sample_rate.map(|r| r.to_string()),
+            channels: s.channels,
+            duration,
+            bit_rate: bit_rate.map(|b| b.to_string()),
+            nb_read_packets: count(kind).to_string(),
+        });
+    }
+    let size = match &ins.facts {
+        ContainerFacts::Hls { playlist_size, .. } => *playlist_size,
+        _ => ins.size,
+    };
+    Probe {
+        format: ProbeFormat {
+            filename: ins.input.clone(),
+            nb_streams: streams.len(),
+            format_name: ins.container.format_name().into(),
+            duration: duration_us.map(|d| format!("{:.6}", d as f64 / 1e6)),
+            size: size.to_string(),
+            bit_rate: duration_us
+                .filter(|&d| d > 0)
+                .map(|d| ((size as f64 * 8.0 * 1e6 / d as f64) as u64).to_string()),
+        },
+        streams,
+    }
+}
+
+/// The format duration in µs, by the container's rule.
+fn format_duration_us(ins: &Inspection) -> Option<i64> {
+    match &ins.facts {
+        ContainerFacts::Flv {
+            meta_duration_s,
+            last_tag_ms,
+            ..
+        } => match (meta_duration_s, last_tag_ms) {
+            // FFmpeg: s->duration = num_val * AV_TIME_BASE, truncated.
+            (Some(d), _) => Some((d * 1e6) as i64),
+            (None, Some(ms)) => Some(i64::from(*ms) * 1000),
+            (None, None) => Some(scanned_duration_us(ins)),
+        },
+        ContainerFacts::Mp4(index) => Some(rescale(
+            index.movie_duration,
+            1_000_000,
+            u64::from(index.movie_timescale),
+        )),
+        ContainerFacts::Hls {
+            extinf_us, endlist, ..
+        } => endlist.then_some(*extinf_us),
+        ContainerFacts::MpegTs => Some(ts_duration_us(ins)),
+        _ => Some(scanned_duration_us(ins)),
+    }
+}
+
+/// FFmpeg's estimate from the PTS: the earliest PTS to the latest presentation end, where an
+/// AAC packet lasts its frame length (the parser's duration) and a video packet its DTS step.
+fn ts_duration_us(ins: &Inspection) -> i64 {
+    let Some(scan) = ins.sessions.iter().find_map(|s| s.scan.as_ref()) else {
+        return 0;
+    };
+    let (v, a) = (&scan.stats.video, &scan.stats.audio);
+    let aac_frame_90k = scan
+        .config
+        .audio
+        .as_ref()
+        .filter(|c| c.codec == AudioCodec::Aac)
+        .and_then(|c| aac::parse_asc(&c.specific).ok())
+        .filter(|asc| asc.core_sample_rate > 0)
+        .map(|asc| i64::from(asc.frame_length) * 90_000 / i64::from(asc.core_sample_rate));
+    let mut start = i64::MAX;
+    let mut end = i64::MIN;
+    if v.first_dts_90k.is_some() {
+        start = start.min(v.min_pts_90k);
+        end = end.max(v.presentation_end_90k());
+    }
+    if a.first_dts_90k.is_some() {
+        start = start.min(a.min_pts_90k);
+        end = end.max(match aac_frame_90k {
+            Some(f) => a.max_pts_90k.saturating_add(f),
+            None => a.presentation_end_90k(),
+        });
+    }
+    if start > end {
+        return 0;
+    }
+    end.saturating_sub(start).saturating_mul(100) / 9
+}
+
+/// The sessions' durations added up.
+fn scanned_duration_us(ins: &Inspection) -> i64 {
+    ins.sessions
+        .iter()
+        .filter_map(|s| s.scan.as_ref())
+        .map(|s| s.duration_90k())
+        .fold(0i64, i64::saturating_add)
+        .saturating_mul(100)
+        / 9
+}
+
+/// `a × b / c` rounded to nearest, halves away from zero (`av_rescale`).
+fn rescale(a: u64, b: u64, c: u64) -> i64 {
+    if c == 0 {
+        return 0;
+    }
+    let v = (u128::from(a) * u128::from(b) + u128::from(c) / 2) / u128::from(c);
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+/// Stream `duration` and `bit_rate` where ffprobe prints them: MP4 (`mdhd`) and FLV
+/// (`onMetaData` data rates × 1024).
+fn stream_timing(ins: &Inspection, kind: TrackKind) -> (Option<String>, Option<u64>) {
+    match &ins.facts {
+        ContainerFacts::Mp4(index) => {
+            let Some(t) = index.tracks.iter().find(|t| t.kind == Some(kind)) else {
+                return (None, None);
+            };
+            // With an edit list FFmpeg reports the edited duration, which the index does not
+            // keep: then no duration rather than a wrong one.
+            let edited = t.edit.empty_movie > 0 || t.edit.media_time != 0;
+            let duration = (t.timescale > 0 && !edited)
+                .then(|| format!("{:.6}", t.media_duration as f64 / f64::from(t.timescale)));
+            let bit_rate = (t.media_duration > 0).then(|| {
+                let v = u128::from(t.sample_bytes) * 8 * u128::from(t.timescale)
+                    / u128::from(t.media_duration);
+                u64::try_from(v).unwrap_or(u64::MAX)
+            });
+            (duration, bit_rate)
+        }
+        ContainerFacts::Flv {
+            videodatarate,
+            audiodatarate,
+            ..
+        } => {
+            let rate = match kind {
+                TrackKind::Video => videodatarate,
+                TrackKind::Audio => audiodatarate,
+            };
+            // FFmpeg: bit_rate = num_val * 1024.0, truncated; 0 is "unknown".
+            (None, rate.map(|r| (r * 1024.0) as u64).filter(|&b| b > 0))
+        }
+        _ => (None, None),
+    }
+}
+
+/// ffprobe's profile string and level number from the codec configuration.
+pub(super) fn profile_level(
+    config: &CodecConfig,
+    kind: TrackKind,
+) -> (Option<String>, Option<i32>) {
+    match kind {
+        TrackKind::Video => {
+            let Some(v) = &config.video else {
+                return (None, None);
+            };
+            match v.codec {
+                VideoCodec::H264 => h264::parse_avcc(&v.record).map_or((None, None), |c| {
+                    (
+                        Some(h264::profile_name(c.profile_idc, c.profile_compatibility).into()),
+                        Some(i32::from(c.level_idc)),
+                    )
+                }),
+                VideoCodec::Hevc => hevc::parse_hvcc(&v.record).map_or((None, None), |c| {
+                    (
+                        Some(hevc::profile_name(c.general_profile_idc).into()),
+                        Some(i32::from(c.general_level_idc)),
+                    )
+                }),
+            }
+        }
+        TrackKind::Audio => match &config.audio {
+            Some(a) if a.codec == AudioCodec::Aac => (
+                aac::parse_asc(&a.specific)
+                    .ok()
+                    .map(|asc| aac::profile_name(asc.object_type).to_string()),
+                None,
+            ),
+            _ => (None, None),
+        },
+    }
+}
+
+/// Frames over their DTS span in the first [`super::scan::EARLY_DTS`] packets, reduced; within
+/// 1 % of `r_frame_rate` it is that rate (FFmpeg rounds its estimate to a standard rate there).
+fn avg_frame_rate(early_dts_90k: &[i64], r_frame_rate: &str) -> String {
+    let (Some(first), Some(last)) = (early_dts_90k.first(), early_dts_90k.last()) else {
+        return "0/0".into();
+    };
+    let span = last.saturating_sub(*first);
+    let frames = i64::try_from(early_dts_90k.len()).unwrap_or(0) - 1;
+    if frames < 1 || span <= 0 {
+        return "0/0".into();
+    }
+    let avg = frames as f64 * 90_000.0 / span as f64;
+    if let Some((n, d)) = r_frame_rate.split_once('/')
+        && let (Ok(n), Ok(d)) = (n.parse::<f64>(), d.parse::<f64>())
+        && d > 0.0
+        && n > 0.0
+        && (avg - n / d).abs() <= 0.01 * n / d
+    {
+        return r_frame_rate.to_string();
+    }
+    let (num, den) = (frames.saturating_mul(90_000), span);
+    let g = gcd(num, den);
+    format!("{}/{}", num / g, den / g)
+}
+
+fn gcd(mut a: i64, mut b: i64) -> i64 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a.abs().max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rescale_rounds_like_ffmpeg() {
+        assert_eq!(rescale(30_023, 1_000_000, 1000), 30_023_000);
+        assert_eq!(rescale(1, 1_000_000, 3), 333_333);
+        assert_eq!(rescale(2, 1_000_000, 3), 666_667);
+        assert_eq!(rescale(5, 5, 0), 0);
+    }
+}

@@ -1,0 +1,352 @@
+//! One push session read to its end, counting what `inspect` reports: per track packets,
+//! keyframes, bytes, GOPs and timestamp gaps; configuration changes and damage with their byte
+//! offsets. Memory is bounded: the DTS-step histogram and the kept gap/damage lists are capped.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::input::{InputError, SessionReader};
+use crate::media::{CodecConfig, Event, Packet, TrackKind};
+use crate::mediainfo::FileStats;
+
+/// A DTS step larger than this many times the track's median step is a gap.
+pub const GAP_FACTOR: i64 = 3;
+/// Distinct DTS steps counted per track; a stream with more is counted approximately.
+const MAX_DISTINCT_STEPS: usize = 4096;
+/// Largest DTS steps kept per track as gap candidates (the count stays exact).
+const MAX_GAP_CANDIDATES: usize = 64;
+/// DTS values kept from a track's start.
+pub const EARLY_DTS: usize = 41;
+/// Damage reports and configuration changes kept per session (the rest are counted).
+pub const MAX_KEPT: usize = 64;
+
+/// A DTS step, where it happened.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Gap {
+    /// Session-relative DTS of the packet after the step.
+    pub at_ms: i64,
+    pub step_ms: i64,
+    /// Input bytes consumed when the packet was read (the packet ends at or before it).
+    pub byte: u64,
+}
+
+/// A codec configuration change inside the session.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ConfigChange {
+    pub byte: u64,
+    pub at_ms: i64,
+    pub differences: Vec<String>,
+}
+
+/// Group-of-pictures lengths of a video track: keyframe to keyframe.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct GopStats {
+    /// Complete GOPs (the last, open one is not counted).
+    pub count: u64,
+    pub min_frames: u64,
+    pub max_frames: u64,
+    pub total_frames: u64,
+    pub min_90k: i64,
+    pub max_90k: i64,
+    pub total_90k: i64,
+}
+
+impl GopStats {
+    fn add(&mut self, frames: u64, len_90k: i64) {
+        if self.count == 0 {
+            (self.min_frames, self.max_frames) = (frames, frames);
+            (self.min_90k, self.max_90k) = (len_90k, len_90k);
+        }
+        self.count += 1;
+        self.min_frames = self.min_frames.min(frames);
+        self.max_frames = self.max_frames.max(frames);
+        self.total_frames += frames;
+        self.min_90k = self.min_90k.min(len_90k);
+        self.max_90k = self.max_90k.max(len_90k);
+        self.total_90k = self.total_90k.saturating_add(len_90k);
+    }
+}
+
+/// One track of one session.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct TrackScan {
+    pub packets: u64,
+    pub keyframes: u64,
+    pub bytes: u64,
+    pub first_dts_90k: Option<i64>,
+    pub last_dts_90k: i64,
+    pub gop: GopStats,
+    /// Steps larger than [`GAP_FACTOR`] × the median, at most [`MAX_GAP_CANDIDATES`] kept.
+    pub gaps: Vec<Gap>,
+    pub gap_count: u64,
+    pub median_step_90k: i64,
+    /// The step before the last packet: its duration, as the rules and ffprobe take it.
+    pub last_step_90k: i64,
+    /// The first DTS values (the window FFmpeg analyses for `avg_frame_rate`).
+    #[serde(skip)]
+    pub early_dts_90k: Vec<i64>,
+    #[serde(skip)]
+    steps: BTreeMap<i64, u64>,
+    #[serde(skip)]
+    candidates: Vec<(i64, Gap)>,
+    /// The smallest kept candidate once the list is full.
+    #[serde(skip)]
+    smallest_candidate: i64,
+    #[serde(skip)]
+    gop_start: Option<(i64, u64)>,
+}
+
+impl TrackScan {
+    fn add(&mut self, p: &Packet, origin_90k: i64, byte: u64) {
+        self.packets += 1;
+        self.bytes += p.data.len() as u64;
+        if self.early_dts_90k.len() < EARLY_DTS {
+            self.early_dts_90k.push(p.dts_90k);
+        }
+        if self.first_dts_90k.is_some() {
+            let step = p.dts_90k.saturating_sub(self.last_dts_90k);
+            self.last_step_90k = step;
+            if self.steps.len() < MAX_DISTINCT_STEPS || self.steps.contains_key(&step) {
+                *self.steps.entry(step).or_default() += 1;
+            }
+            self.keep_candidate(step, p.dts_90k, origin_90k, byte);
+        } else {
+            self.first_dts_90k = Some(p.dts_90k);
+        }
+        self.last_dts_90k = p.dts_90k;
+        if p.keyframe {
+            self.keyframes += 1;
+            if p.track == TrackKind::Video {
+                if let Some((start, frames)) = self.gop_start {
+                    self.gop.add(frames, p.dts_90k.saturating_sub(start));
+                }
+                self.gop_start = Some((p.dts_90k, 0));
+            }
+        }
+        if let Some((_, frames)) = self.gop_start.as_mut() {
+            *frames += 1;
+        }
+    }
+
+    /// Keeps the largest steps seen, as gap candidates.
+    fn keep_candidate(&mut self, step: i64, dts_90k: i64, origin_90k: i64, byte: u64) {
+        if self.candidates.len() >= MAX_GAP_CANDIDATES {
+            // Most steps are ordinary: one comparison, no scan.
+            if step <= self.smallest_candidate {
+                return;
+            }
+            let (i, smallest) = self
+                .candidates
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, (s, _))| *s)
+                .map(|(i, (s, _))| (i, *s))
+                .unwrap_or((0, i64::MAX));
+            if step <= smallest {
+                return;
+            }
+            self.candidates.swap_remove(i);
+        }
+        let gap = Gap {
+            at_ms: crate::media::to_ms(dts_90k.saturating_sub(origin_90k)),
+            step_ms: crate::media::to_ms(step),
+            byte,
+        };
+        self.candidates.push((step, gap));
+        if self.candidates.len() >= MAX_GAP_CANDIDATES {
+            self.smallest_candidate = self.candidates.iter().map(|(s, _)| *s).min().unwrap_or(0);
+        }
+    }
+
+    /// Median step, then the gaps: candidates above [`GAP_FACTOR`] × the median, in order.
+    fn finish(&mut self) {
+        let total: u64 = self.steps.values().sum();
+        let mut seen = 0;
+        for (&step, &n) in &self.steps {
+            seen += n;
+            if seen * 2 >= total {
+                self.median_step_90k = step;
+                break;
+            }
+        }
+        let threshold = self.median_step_90k.max(1).saturating_mul(GAP_FACTOR);
+        self.gap_count = self.steps.range(threshold + 1..).map(|(_, n)| n).sum();
+        let mut gaps: Vec<Gap> = self
+            .candidates
+            .drain(..)
+            .filter(|(s, _)| *s > threshold)
+            .map(|(_, g)| g)
+            .collect();
+        gaps.sort_by_key(|g| (g.at_ms, g.byte));
+        self.gaps = gaps;
+    }
+
+    /// Last DTS − first DTS + the last packet's duration (the step before it).
+    pub fn duration_90k(&self) -> i64 {
+        self.first_dts_90k.map_or(0, |f| {
+            self.last_dts_90k
+                .saturating_sub(f)
+                .saturating_add(self.last_step_90k)
+        })
+    }
+
+    /// Bits per second over [`TrackScan::duration_90k`].
+    pub fn bit_rate(&self) -> Option<u64> {
+        let d = u128::try_from(self.duration_90k())
+            .ok()
+            .filter(|&d| d > 0)?;
+        u64::try_from(u128::from(self.bytes) * 8 * 90_000 / d).ok()
+    }
+}
+
+/// What one session held.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SessionScan {
+    #[serde(skip)]
+    pub config: Arc<CodecConfig>,
+    pub video: TrackScan,
+    pub audio: TrackScan,
+    pub config_changes: Vec<ConfigChange>,
+    pub config_change_count: u64,
+    /// Damage reports, rendered with their byte offsets.
+    pub damage: Vec<String>,
+    pub damage_count: u64,
+    /// ffprobe-style counters for the frame-rate guess.
+    #[serde(skip)]
+    pub stats: FileStats,
+    /// Input bytes read.
+    pub bytes_read: u64,
+}
+
+impl SessionScan {
+    /// Session duration: from the earliest first DTS of any track to the latest track end.
+    pub fn duration_90k(&self) -> i64 {
+        let tracks = [&self.video, &self.audio];
+        let start = tracks.iter().filter_map(|t| t.first_dts_90k).min();
+        let end = tracks
+            .iter()
+            .filter_map(|t| t.first_dts_90k.map(|f| f.saturating_add(t.duration_90k())))
+            .max();
+        match (start, end) {
+            (Some(s), Some(e)) => e.saturating_sub(s).max(0),
+            _ => 0,
+        }
+    }
+
+    pub fn track(&self, kind: TrackKind) -> &TrackScan {
+        match kind {
+            TrackKind::Video => &self.video,
+            TrackKind::Audio => &self.audio,
+        }
+    }
+}
+
+/// Reads a session to its end.
+pub fn scan(mut reader: Box<dyn SessionReader>) -> Result<SessionScan, InputError> {
+    let mut s = SessionScan {
+        config: reader.config().clone(),
+        ..SessionScan::default()
+    };
+    let mut current = s.config.clone();
+    let mut origin_90k: Option<i64> = None;
+    let mut last_90k = 0i64;
+    while let Some(event) = reader.next_event()? {
+        let byte = reader.position();
+        match event {
+            Event::Packet(p) => {
+                let origin = *origin_90k.get_or_insert(p.dts_90k);
+                last_90k = p.dts_90k;
+                s.stats.add(&p);
+                match p.track {
+                    TrackKind::Video => s.video.add(&p, origin, byte),
+                    TrackKind::Audio => s.audio.add(&p, origin, byte),
+                }
+            }
+            Event::Config(c) => {
+                s.config_change_count += 1;
+                if s.config_changes.len() < MAX_KEPT {
+                    s.config_changes.push(ConfigChange {
+                        byte,
+                        at_ms: crate::media::to_ms(
+                            last_90k.saturating_sub(origin_90k.unwrap_or(last_90k)),
+                        ),
+                        differences: current.differences(&c),
+                    });
+                }
+                current = c;
+            }
+            Event::Damage(d) => {
+                s.damage_count += 1;
+                if s.damage.len() < MAX_KEPT {
+                    s.damage.push(d.to_string());
+                }
+            }
+        }
+    }
+    s.bytes_read = reader.position();
+    s.video.finish();
+    s.audio.finish();
+    Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn packet(track: TrackKind, dts_ms: i64, keyframe: bool) -> Packet {
+        Packet {
+            track,
+            dts_90k: dts_ms * 90,
+            cts_90k: 0,
+            keyframe,
+            data: vec![0; 10],
+        }
+    }
+
+    #[test]
+    fn gops_and_gaps() {
+        let mut t = TrackScan::default();
+        // 25 fps, keyframe every 10 frames, one 2 s hole after frame 25.
+        let mut dts = 0;
+        for i in 0..40 {
+            if i == 25 {
+                dts += 2000;
+            }
+            t.add(&packet(TrackKind::Video, dts, i % 10 == 0), 0, i * 100);
+            dts += 40;
+        }
+        t.finish();
+        assert_eq!((t.packets, t.keyframes, t.bytes), (40, 4, 400));
+        assert_eq!(t.median_step_90k, 40 * 90);
+        assert_eq!(t.gap_count, 1);
+        assert_eq!(
+            t.gaps,
+            vec![Gap {
+                at_ms: 25 * 40 + 2000,
+                step_ms: 2040,
+                byte: 2500
+            }]
+        );
+        assert_eq!(t.gop.count, 3);
+        assert_eq!((t.gop.min_frames, t.gop.max_frames), (10, 10));
+        assert_eq!(t.gop.min_90k, 400 * 90);
+        assert_eq!(t.gop.max_90k, 2400 * 90);
+    }
+
+    #[test]
+    fn candidates_stay_bounded_and_counts_exact() {
+        let mut t = TrackScan::default();
+        let mut dts = 0;
+        for i in 0..10_000 {
+            dts += if i % 50 == 49 { 1000 + i } else { 20 };
+            t.add(&packet(TrackKind::Audio, dts, true), 0, 0);
+        }
+        t.finish();
+        assert_eq!(t.gap_count, 200);
+        assert_eq!(t.gaps.len(), MAX_GAP_CANDIDATES);
+        // The largest steps are the ones kept.
+        assert!(t.gaps.iter().all(|g| g.step_ms >= 1000 + 49 + 50 * 136));
+    }
+}
