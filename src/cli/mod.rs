@@ -62,7 +62,7 @@ pub enum Command {
 
 #[derive(Args, Debug)]
 pub struct RecordArgs {
-    /// Inputs: FLV files, or - for stdin
+    /// Inputs: FLV, MP4, TS, HLS, RTMP dumps, pcap, logs, s3:// URLs, - (stdin)
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<String>,
 
@@ -143,20 +143,15 @@ pub struct RecordArgs {
     pub upload: Option<String>,
 
     /// S3 endpoint (KS3, MinIO, AWS …) [default: AWS for --region]
-    #[arg(
-        env = "KLS_REC_ENDPOINT",
-        long,
-        value_name = "URL",
-        requires = "upload"
-    )]
+    #[arg(env = "KLS_REC_ENDPOINT", long, value_name = "URL")]
     pub endpoint: Option<String>,
 
     /// S3 region
-    #[arg(env = "KLS_REC_REGION", long, requires = "upload")]
+    #[arg(env = "KLS_REC_REGION", long)]
     pub region: Option<String>,
 
     /// Path-style S3 addressing [default: on for IP and localhost endpoints]
-    #[arg(env = "KLS_REC_PATH_STYLE", long, requires = "upload")]
+    #[arg(env = "KLS_REC_PATH_STYLE", long)]
     pub path_style: bool,
 
     /// Upload files larger than this in parts, e.g. 64MiB
@@ -342,7 +337,17 @@ fn run_record(args: RecordArgs) -> Result<i32> {
     };
     let timeline = args.timeline.clone();
     let (inputs, input_opts, opts) = record_settings(args)?;
-    let (code, summary) = finish_run(&inputs, &input_opts, &opts, &common, Some(delivery_args))?;
+    let scratch = opts.out_dir.join(".kls-rec-inputs");
+    crate::input::s3::configure(crate::input::s3::S3Access {
+        endpoint: delivery_args.endpoint.clone(),
+        region: delivery_args.region.clone(),
+        path_style: delivery_args.path_style.then_some(true),
+        scratch: Some(scratch.clone()),
+    });
+    let result = finish_run(&inputs, &input_opts, &opts, &common, Some(delivery_args));
+    // Inputs downloaded from S3 are kept for the run only.
+    let _ = std::fs::remove_dir_all(&scratch);
+    let (code, summary) = result?;
     if let Some(path) = &timeline {
         crate::timeline::write(path, &summary.streams)
             .with_context(|| format!("writing the timeline {}", path.display()))?;

@@ -111,6 +111,47 @@ impl fmt::Debug for Uploader {
     }
 }
 
+/// A bucket handle: `endpoint` (e.g. `http://127.0.0.1:9000`, a KS3 or MinIO URL) defaults
+/// to AWS in `region` (default `us-east-1`); `path_style` defaults to on when the endpoint's
+/// host is an IP address or `localhost`. Returns the bucket and the endpoint as shown in
+/// messages. Shared by uploads and `s3://` inputs.
+pub fn connect(
+    bucket_name: &str,
+    endpoint: Option<&str>,
+    region: Option<&str>,
+    path_style: Option<bool>,
+    credentials: &S3Credentials,
+) -> Result<(Box<Bucket>, String)> {
+    let region_name = region.filter(|r| !r.is_empty()).unwrap_or("us-east-1");
+    let (region, endpoint_display) = match endpoint {
+        Some(e) => {
+            let e = e.trim_end_matches('/');
+            if !(e.starts_with("http://") || e.starts_with("https://")) {
+                bail!("--endpoint {e}: must start with http:// or https://");
+            }
+            let region = Region::Custom {
+                region: region_name.to_string(),
+                endpoint: e.to_string(),
+            };
+            (region, e.to_string())
+        }
+        None => {
+            let region: Region = region_name
+                .parse()
+                .with_context(|| format!("--region {region_name}"))?;
+            let shown = format!("https://{}", region.endpoint());
+            (region, shown)
+        }
+    };
+    let creds = credentials.to_rust_s3()?;
+    let mut bucket = Bucket::new(bucket_name, region, creds)
+        .map_err(|e| anyhow::anyhow!("S3 bucket {bucket_name}: {e}"))?;
+    if path_style.unwrap_or_else(|| endpoint.is_some_and(default_path_style)) {
+        bucket.set_path_style();
+    }
+    Ok((bucket, endpoint_display))
+}
+
 impl Uploader {
     /// An uploader for `target` (`s3://BUCKET[/PREFIX]`) with credentials from the environment
     /// and default options. `endpoint` (e.g. `http://127.0.0.1:9000`, a KS3 or MinIO URL)
@@ -143,33 +184,8 @@ impl Uploader {
         // Our retry loop is the only one, so its bounds hold.
         s3::set_retries(0);
         let target: Target = target.parse()?;
-        let region_name = region.filter(|r| !r.is_empty()).unwrap_or("us-east-1");
-        let (region, endpoint_display) = match endpoint {
-            Some(e) => {
-                let e = e.trim_end_matches('/');
-                if !(e.starts_with("http://") || e.starts_with("https://")) {
-                    bail!("--endpoint {e}: must start with http:// or https://");
-                }
-                let region = Region::Custom {
-                    region: region_name.to_string(),
-                    endpoint: e.to_string(),
-                };
-                (region, e.to_string())
-            }
-            None => {
-                let region: Region = region_name
-                    .parse()
-                    .with_context(|| format!("--region {region_name}"))?;
-                let shown = format!("https://{}", region.endpoint());
-                (region, shown)
-            }
-        };
-        let creds = credentials.to_rust_s3()?;
-        let mut bucket = Bucket::new(&target.bucket, region, creds)
-            .map_err(|e| anyhow::anyhow!("S3 bucket {}: {e}", target.bucket))?;
-        if path_style.unwrap_or_else(|| endpoint.is_some_and(default_path_style)) {
-            bucket.set_path_style();
-        }
+        let (mut bucket, endpoint_display) =
+            connect(&target.bucket, endpoint, region, path_style, &credentials)?;
         let options = S3Options::default();
         bucket.set_request_timeout(Some(options.request_timeout));
         Ok(Uploader {

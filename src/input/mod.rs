@@ -19,6 +19,7 @@ pub mod log;
 pub mod mp4;
 pub mod pcap;
 pub mod rtmp;
+pub mod s3;
 pub mod timeline;
 pub mod ts;
 
@@ -156,6 +157,9 @@ impl fmt::Debug for PendingSession {
 pub fn open(path: &str, opts: &InputOptions) -> Result<Vec<PendingSession>, InputError> {
     if path == "-" {
         return flv::open_stdin(opts).map(|s| vec![s]);
+    }
+    if s3::is_s3(path) {
+        return s3::open(path, opts);
     }
     // Enough for three MPEG-TS sync bytes (0, 188, 376).
     let mut magic = [0u8; 3 * 188 + 1];
