@@ -70,12 +70,12 @@ pub fn open(url: &str, opts: &InputOptions) -> Result<Vec<PendingSession>, Input
     let bucket: Arc<Bucket> = Arc::from(bucket_for(url, &target)?);
     let fail = |e: s3::error::S3Error| InputError::new(url, None, format!("listing: {e}"));
     let mut keys: Vec<String> = Vec::new();
-    if !url.ends_with('/') && !target.prefix.is_empty() {
-        if let Ok((_, code)) = bucket.head_object(&target.prefix)
-            && (200..300).contains(&code)
-        {
-            keys.push(target.prefix.clone());
-        }
+    if !url.ends_with('/')
+        && !target.prefix.is_empty()
+        && let Ok((_, code)) = bucket.head_object(&target.prefix)
+        && (200..300).contains(&code)
+    {
+        keys.push(target.prefix.clone());
     }
     if keys.is_empty() {
         let prefix = if target.prefix.is_empty() {
