@@ -1,11 +1,12 @@
-//! Writing a file, and hashing it with MD5 (RFC 1321), on a worker thread fed with the
+//! Writing a file, and hashing it with MD5 (RFC 1321), on worker threads fed with the
 //! producer's blocks.
 //!
 //! Putting pages into the page cache costs the kernel about as much as the muxing itself, and
 //! MD5 runs at ~650 MB/s on one core: doing both beside the producing thread keeps a second core
-//! busy while the first one demuxes and muxes. Blocks travel to the worker and come back for
-//! reuse, at most [`MAX_BLOCKS`] per file, so memory stays bounded whatever the file size; a
-//! file that ends within its first block is written and hashed inline, with no thread.
+//! busy while the first one demuxes and muxes. Blocks go producer → hasher → writer → producer,
+//! so hashing one block overlaps writing the previous one, and come back for reuse: at most
+//! [`MAX_BLOCKS`] per file, so memory stays bounded whatever the file size. A file that ends
+//! within its first block is written and hashed inline, with no thread.
 
 use std::fs::File;
 use std::io::{self, Write};
@@ -16,8 +17,9 @@ use md5::{Digest, Md5};
 
 /// Size of one block handed to the worker: large sequential writes.
 pub const BLOCK_LEN: usize = 1 << 20;
-/// Blocks in existence per file (the one being filled included).
-const MAX_BLOCKS: usize = 3;
+/// Blocks in existence per file (the one being filled included): enough to keep the producer,
+/// the hasher and the writer busy at once.
+const MAX_BLOCKS: usize = 4;
 
 /// A block of file bytes: `data[..filled]` is meaningful; `data` has [`BLOCK_LEN`] bytes once
 /// in use.
@@ -67,7 +69,27 @@ impl Block {
 struct Worker {
     full: SyncSender<Block>,
     free: Receiver<Block>,
-    thread: JoinHandle<io::Result<Option<[u8; 16]>>>,
+    /// The hasher if any (it returns the digest), then the writer.
+    threads: Vec<JoinHandle<io::Result<Option<[u8; 16]>>>>,
+}
+
+impl Worker {
+    /// Waits for the threads: the first error, else the digest if one was computed.
+    fn join(self) -> io::Result<Option<[u8; 16]>> {
+        drop(self.full);
+        let mut digest = Ok(None);
+        for t in self.threads {
+            let r = t
+                .join()
+                .unwrap_or_else(|_| Err(io::Error::other("a file writer thread panicked")));
+            match (r, &digest) {
+                (Err(e), Ok(_)) => digest = Err(e),
+                (Ok(Some(d)), Ok(_)) => digest = Ok(Some(d)),
+                _ => {}
+            }
+        }
+        digest
+    }
 }
 
 /// Writes blocks to the end of a file, in order, and hashes them when asked to.
@@ -140,50 +162,65 @@ impl BlockPipe {
             }
             return Ok(self.hashed.then(|| Md5::digest(last.bytes()).into()));
         };
-        // A send error means the worker stopped on an error, which joining returns.
+        // A send error means a thread stopped on an error, which joining returns.
         let _ = w.full.send(last);
-        drop(w.full);
-        w.thread
-            .join()
-            .unwrap_or_else(|_| Err(io::Error::other("the file's writer thread panicked")))
+        w.join()
     }
 
     /// The worker stopped: its error.
     fn failure(&mut self) -> io::Error {
-        match self.worker.take() {
-            Some(w) => {
-                drop(w.full);
-                match w.thread.join() {
-                    Ok(Err(e)) => e,
-                    _ => io::Error::other("the file's writer thread stopped"),
-                }
-            }
-            None => io::Error::other("the file's writer is gone"),
+        match self.worker.take().map(Worker::join) {
+            Some(Err(e)) => e,
+            _ => io::Error::other("the file's writer thread stopped"),
         }
     }
 }
 
 fn spawn(mut file: File, hashed: bool, sync: bool) -> io::Result<Worker> {
-    let (full, to_write) = mpsc::sync_channel::<Block>(MAX_BLOCKS);
+    let (full, from_producer) = mpsc::sync_channel::<Block>(MAX_BLOCKS);
     let (give_back, free) = mpsc::sync_channel::<Block>(MAX_BLOCKS);
-    let thread = std::thread::Builder::new()
-        .name("file-writer".into())
-        .spawn(move || {
-            let mut md5 = hashed.then(Md5::new);
-            for block in to_write {
-                file.write_all(block.bytes())?;
-                if let Some(h) = md5.as_mut() {
-                    h.update(block.bytes());
+    let mut threads = Vec::new();
+    let to_write = if hashed {
+        let (to_writer, to_write) = mpsc::sync_channel::<Block>(MAX_BLOCKS);
+        threads.push(
+            std::thread::Builder::new()
+                .name("file-md5".into())
+                .spawn(move || {
+                    let mut h = Md5::new();
+                    for block in from_producer {
+                        h.update(block.bytes());
+                        if to_writer.send(block).is_err() {
+                            // The writer stopped on an error, which it reports.
+                            break;
+                        }
+                    }
+                    Ok(Some(h.finalize().into()))
+                })?,
+        );
+        to_write
+    } else {
+        from_producer
+    };
+    threads.push(
+        std::thread::Builder::new()
+            .name("file-writer".into())
+            .spawn(move || {
+                for block in to_write {
+                    file.write_all(block.bytes())?;
+                    // The producer may be done and no longer taking blocks back.
+                    let _ = give_back.try_send(block);
                 }
-                // The producer may be done and no longer taking blocks back.
-                let _ = give_back.try_send(block);
-            }
-            if sync {
-                file.sync_all()?;
-            }
-            Ok(md5.map(|h| h.finalize().into()))
-        })?;
-    Ok(Worker { full, free, thread })
+                if sync {
+                    file.sync_all()?;
+                }
+                Ok(None)
+            })?,
+    );
+    Ok(Worker {
+        full,
+        free,
+        threads,
+    })
 }
 
 #[cfg(test)]
