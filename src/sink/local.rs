@@ -377,17 +377,51 @@ impl Spool {
             .complete()
             .with_context(|| format!("writing {}", path.display()))?;
         self.file.seek(SeekFrom::Start(0))?;
-        let copied = out
-            .0
-            .w
-            .append_from(&mut self.file, self.w.len)
-            .with_context(|| format!("copying {} to {}", path.display(), out.0.w.path.display()))?;
-        if copied != self.w.len {
-            bail!("{} shrank while being copied", path.display());
+        let mut copied = 0;
+        while copied < self.w.len {
+            let n = out
+                .0
+                .w
+                .append_from(&mut self.file, RELEASE_STEP.min(self.w.len - copied))
+                .with_context(|| {
+                    format!("copying {} to {}", path.display(), out.0.w.path.display())
+                })?;
+            if n == 0 {
+                bail!("{} shrank while being copied", path.display());
+            }
+            release(&self.file, copied, n);
+            copied += n;
         }
         Ok(())
     }
 }
+
+/// Bytes of a spool copied between two releases of its storage.
+const RELEASE_STEP: u64 = 8 << 20;
+
+/// Gives the storage of a copied range of a spool back (a hole punched in the file), so a spool
+/// and the file it is copied into never both hold the whole media: half the peak space on disk
+/// or tmpfs. Best effort: where holes are not supported the spool goes when dropped.
+#[cfg(target_os = "linux")]
+fn release(file: &File, offset: u64, len: u64) {
+    use std::os::fd::AsRawFd;
+    let (Ok(offset), Ok(len)) = (i64::try_from(offset), i64::try_from(len)) else {
+        return;
+    };
+    // SAFETY: fallocate(2) reads only its integer arguments; the descriptor stays open for the
+    // duration of the call since `file` is borrowed.
+    let _ = unsafe {
+        libc::fallocate(
+            file.as_raw_fd(),
+            libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE,
+            offset,
+            len,
+        )
+    };
+}
+
+#[cfg(not(target_os = "linux"))]
+fn release(_file: &File, _offset: u64, _len: u64) {}
 
 impl Write for Spool {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
