@@ -58,6 +58,37 @@ pub struct Tag {
     pub data: Vec<u8>,
 }
 
+impl Tag {
+    pub fn as_ref(&self) -> TagRef<'_> {
+        TagRef {
+            offset: self.offset,
+            kind: self.kind,
+            timestamp_ms: self.timestamp_ms,
+            data: &self.data,
+        }
+    }
+}
+
+/// A tag whose body is borrowed: from the reader's window (no copy per tag) or from a [`Tag`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TagRef<'a> {
+    pub offset: u64,
+    pub kind: TagKind,
+    pub timestamp_ms: u32,
+    pub data: &'a [u8],
+}
+
+impl TagRef<'_> {
+    pub fn to_owned(&self) -> Tag {
+        Tag {
+            offset: self.offset,
+            kind: self.kind,
+            timestamp_ms: self.timestamp_ms,
+            data: self.data.to_vec(),
+        }
+    }
+}
+
 /// The FLV header fields (E.2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FlvHeader {
@@ -72,6 +103,24 @@ pub struct FlvHeader {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TagEvent {
     Tag(Tag),
+    Damage(Damage),
+}
+
+/// [`TagEvent`] with the tag borrowed from the reader.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TagEventRef<'a> {
+    Tag(TagRef<'a>),
+    Damage(Damage),
+}
+
+/// What [`TagReader`] found, the tag body still in its window at `body` (window indices).
+enum Found {
+    Tag {
+        offset: u64,
+        kind: TagKind,
+        timestamp_ms: u32,
+        body: std::ops::Range<usize>,
+    },
     Damage(Damage),
 }
 
@@ -283,8 +332,35 @@ impl<R: Read> TagReader<R> {
 
     /// The next tag or damage report; `None` at the end of the input.
     pub fn next_event(&mut self) -> Result<Option<TagEvent>, InputError> {
+        Ok(self.next_event_ref()?.map(|e| match e {
+            TagEventRef::Tag(t) => TagEvent::Tag(t.to_owned()),
+            TagEventRef::Damage(d) => TagEvent::Damage(d),
+        }))
+    }
+
+    /// Like [`TagReader::next_event`], the tag body borrowed from the reader (valid until the
+    /// next call).
+    pub fn next_event_ref(&mut self) -> Result<Option<TagEventRef<'_>>, InputError> {
+        Ok(self.next_found()?.map(|f| match f {
+            Found::Tag {
+                offset,
+                kind,
+                timestamp_ms,
+                body,
+            } => TagEventRef::Tag(TagRef {
+                offset,
+                kind,
+                timestamp_ms,
+                // `consume` only moves the window's start: the body stays until the next fill.
+                data: self.w.buf.get(body).unwrap_or_default(),
+            }),
+            Found::Damage(d) => TagEventRef::Damage(d),
+        }))
+    }
+
+    fn next_found(&mut self) -> Result<Option<Found>, InputError> {
         if let Some(d) = self.pending.take() {
-            return Ok(Some(TagEvent::Damage(d)));
+            return Ok(Some(Found::Damage(d)));
         }
         if self.done {
             return Ok(None);
@@ -313,7 +389,7 @@ impl<R: Read> TagReader<R> {
                 });
                 self.w.consume(PREV_SIZE_LEN);
                 self.done = true;
-                return Ok(Some(TagEvent::Tag(tag)));
+                return Ok(Some(tag));
             }
             return self.resync(
                 at,
@@ -333,7 +409,7 @@ impl<R: Read> TagReader<R> {
         if prev as usize == TAG_HEADER_LEN + h.data_size {
             let tag = self.take_tag(at, &h);
             self.w.consume(PREV_SIZE_LEN);
-            return Ok(Some(TagEvent::Tag(tag)));
+            return Ok(Some(tag));
         }
         // A wrong PreviousTagSize after a tag whose successor is where DataSize says: only that
         // field is damaged. Otherwise DataSize itself is wrong and the tag cannot be trusted.
@@ -349,7 +425,7 @@ impl<R: Read> TagReader<R> {
                     TAG_HEADER_LEN + h.data_size
                 ),
             });
-            return Ok(Some(TagEvent::Tag(tag)));
+            return Ok(Some(tag));
         }
         self.resync(
             at,
@@ -360,16 +436,16 @@ impl<R: Read> TagReader<R> {
         )
     }
 
-    /// Moves the tag whose header `h` sits at the window start out of the window.
-    fn take_tag(&mut self, at: u64, h: &TagHeader) -> Tag {
-        let data = self.w.avail()[TAG_HEADER_LEN..TAG_HEADER_LEN + h.data_size].to_vec();
+    /// Consumes the tag whose header `h` sits at the window start; its body stays in the window.
+    fn take_tag(&mut self, at: u64, h: &TagHeader) -> Found {
+        let start = self.w.start + TAG_HEADER_LEN;
         self.w.consume(TAG_HEADER_LEN + h.data_size);
-        Tag {
+        Found::Tag {
             offset: at,
             // problem() returned None, so the type is known.
             kind: TagKind::from_type(h.type_byte).unwrap_or(TagKind::Script),
             timestamp_ms: h.timestamp_ms,
-            data,
+            body: start..start + h.data_size,
         }
     }
 
@@ -398,14 +474,14 @@ impl<R: Read> TagReader<R> {
 
     /// Skips forward from the damaged bytes at `at` to the next plausible tag and reports what
     /// was skipped, or reports the truncation when no tag follows.
-    fn resync(&mut self, at: u64, what: String) -> Result<Option<TagEvent>, InputError> {
+    fn resync(&mut self, at: u64, what: String) -> Result<Option<Found>, InputError> {
         self.w.consume(1);
         loop {
             if !self.fill(TAG_HEADER_LEN)? {
                 let lost = self.w.pos() + self.w.avail().len() as u64 - at;
                 self.w.consume(self.w.avail().len());
                 self.done = true;
-                return Ok(Some(TagEvent::Damage(Damage::Truncated {
+                return Ok(Some(Found::Damage(Damage::Truncated {
                     offset: at,
                     what: format!("{what}; no valid tag in the last {lost} bytes"),
                 })));
@@ -418,7 +494,7 @@ impl<R: Read> TagReader<R> {
                 Some(i) => {
                     self.w.consume(i);
                     if self.plausible_at(0, true)? {
-                        return Ok(Some(TagEvent::Damage(Damage::Skipped {
+                        return Ok(Some(Found::Damage(Damage::Skipped {
                             offset: at,
                             len: self.w.pos() - at,
                             what,
