@@ -5,7 +5,7 @@
 //! MD5 runs at ~650 MB/s on one core: doing both beside the producing thread keeps a second core
 //! busy while the first one demuxes and muxes. Blocks go producer → hasher → writer → producer,
 //! so hashing one block overlaps writing the previous one, and come back for reuse: at most
-//! [`MAX_BLOCKS`] per file, so memory stays bounded whatever the file size. A file that ends
+//! [`max_blocks`] per file, so memory stays bounded whatever the file size. A file that ends
 //! within its first block is written and hashed inline, with no thread.
 
 use std::fs::File;
@@ -17,9 +17,11 @@ use md5::{Digest, Md5};
 
 /// Size of one block handed to the worker: large sequential writes.
 pub const BLOCK_LEN: usize = 1 << 20;
-/// Blocks in existence per file (the one being filled included): enough to keep the producer,
-/// the hasher and the writer busy at once.
-const MAX_BLOCKS: usize = 4;
+/// Blocks in existence per file (the one being filled included): one for each stage, so the
+/// producer, the hasher and the writer are busy at once. Peak RSS is mostly these blocks.
+fn max_blocks(hashed: bool) -> usize {
+    if hashed { 3 } else { 2 }
+}
 
 /// A block of file bytes: `data[..filled]` is meaningful; `data` has [`BLOCK_LEN`] bytes once
 /// in use.
@@ -135,7 +137,7 @@ impl BlockPipe {
             b.filled = 0;
             return Ok(b);
         }
-        if self.blocks < MAX_BLOCKS {
+        if self.blocks < max_blocks(self.hashed) {
             self.blocks += 1;
             return Ok(Block::new());
         }
@@ -177,11 +179,13 @@ impl BlockPipe {
 }
 
 fn spawn(mut file: File, hashed: bool, sync: bool) -> io::Result<Worker> {
-    let (full, from_producer) = mpsc::sync_channel::<Block>(MAX_BLOCKS);
-    let (give_back, free) = mpsc::sync_channel::<Block>(MAX_BLOCKS);
+    // Every channel can hold every block, so no send waits on a full channel.
+    let cap = max_blocks(hashed);
+    let (full, from_producer) = mpsc::sync_channel::<Block>(cap);
+    let (give_back, free) = mpsc::sync_channel::<Block>(cap);
     let mut threads = Vec::new();
     let to_write = if hashed {
-        let (to_writer, to_write) = mpsc::sync_channel::<Block>(MAX_BLOCKS);
+        let (to_writer, to_write) = mpsc::sync_channel::<Block>(cap);
         threads.push(
             std::thread::Builder::new()
                 .name("file-md5".into())
