@@ -4,6 +4,10 @@
 //! place only when complete (SPEC §3, §7): a crash, kill or full disk never leaves an incomplete
 //! file under a final name. An existing file with the final name is never replaced by different
 //! bytes; an identical one is left alone, so re-runs are byte-identical and cheap.
+//!
+//! Writing is off the muxing thread: [`OutFile`] (hashed: its MD5 is the callback's ETag),
+//! [`PlainFile`] (no digest) and [`Spool`] hand 1 MiB blocks to worker threads (see `pipe`), so
+//! on two cores the page-cache work and MD5 run beside the demuxing and muxing.
 
 use std::fs::{self, File};
 use std::io::{self, Read, Seek, SeekFrom, Write};
