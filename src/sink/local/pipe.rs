@@ -253,6 +253,7 @@ mod tests {
         let mut bytes = Vec::new();
         File::open(&path).unwrap().read_to_end(&mut bytes).unwrap();
         std::fs::remove_file(&path).unwrap();
+        let _ = std::fs::remove_dir(&dir);
         (bytes, md5)
     }
 
