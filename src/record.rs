@@ -665,10 +665,9 @@ impl StreamRun<'_, '_> {
         }
         let first = summary.files.len() - self.opts.formats.len();
         let mut delivery_failures = 0;
-        for ((format, muxer), result) in file.muxers.into_iter().zip(&mut summary.files[first..]) {
-            let produced = muxer
-                .finish(&close)
-                .with_context(|| format!("completing {}", result.key))?;
+        let finished = finish_all(file.muxers, &close);
+        for ((format, produced), result) in finished.into_iter().zip(&mut summary.files[first..]) {
+            let produced = produced.with_context(|| format!("completing {}", result.key))?;
             let mut report = FileReport {
                 key: result.key.clone(),
                 vdoid: file.vdoid.clone(),
@@ -715,6 +714,35 @@ impl StreamRun<'_, '_> {
         summary.delivery_failures += delivery_failures;
         Ok(())
     }
+}
+
+/// Completes a file's muxers side by side: finishing copies each format's spooled media into
+/// place and hashes it, work that the formats can share the cores for.
+fn finish_all(
+    muxers: Vec<(Format, Box<dyn Muxer>)>,
+    close: &FileClose,
+) -> Vec<(Format, Result<Produced>)> {
+    if muxers.len() <= 1 {
+        return muxers
+            .into_iter()
+            .map(|(f, m)| (f, m.finish(close)))
+            .collect();
+    }
+    std::thread::scope(|scope| {
+        let running: Vec<_> = muxers
+            .into_iter()
+            .map(|(f, m)| (f, scope.spawn(move || m.finish(close))))
+            .collect();
+        running
+            .into_iter()
+            .map(|(f, t)| {
+                let r = t
+                    .join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("the {f} writer panicked")));
+                (f, r)
+            })
+            .collect()
+    })
 }
 
 impl StreamRun<'_, '_> {

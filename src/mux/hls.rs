@@ -24,7 +24,7 @@ use anyhow::{Context, Result, bail};
 use super::ts::TsWriter;
 use super::{FileClose, FileOpen, Format, Muxer, Produced, SessionStart};
 use crate::media::{Packet, TrackKind};
-use crate::sink::local::{OutFile, Outcome};
+use crate::sink::local::{OutFile, Outcome, PlainFile};
 
 mod playlist;
 #[cfg(test)]
@@ -32,7 +32,8 @@ mod tests;
 
 /// The segment being written.
 struct OpenSegment {
-    file: OutFile,
+    /// No MD5: no callback carries a segment's ETag.
+    file: PlainFile,
     name: String,
     first_dts_90k: i64,
     wall_ms: i64,
@@ -128,7 +129,7 @@ impl HlsMuxer {
 
     fn open_segment(&mut self, packet: &Packet, session: &SessionStart) -> Result<()> {
         let name = self.segment_name(self.closed.len());
-        let mut file = OutFile::create(&self.dir, &name)?;
+        let mut file = PlainFile::create(&self.dir, &name)?;
         self.ts
             .start_segment(&mut file)
             .with_context(|| format!("writing {}", self.dir.join(&name).display()))?;
@@ -151,15 +152,16 @@ impl HlsMuxer {
             return Ok(());
         };
         let path = self.dir.join(&seg.name);
-        let committed = seg.file.commit(&path)?;
+        let size = seg.file.len();
+        let outcome = seg.file.commit(&path)?;
         self.closed.push(ClosedSegment {
             name: seg.name,
             path,
-            size: committed.size,
+            size,
             first_dts_90k: seg.first_dts_90k,
             wall_ms: seg.wall_ms,
             discontinuity: seg.discontinuity,
-            written: committed.outcome == Outcome::Written,
+            written: outcome == Outcome::Written,
         });
         Ok(())
     }

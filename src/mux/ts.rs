@@ -93,7 +93,7 @@ pub struct TsWriter {
     last_pcr_90k: Option<i64>,
     /// The next PES on the PCR PID must carry a PCR (a segment just started).
     pcr_due: bool,
-    /// Reused PES buffer.
+    /// Reused buffer for a PES payload (the elementary stream bytes of one frame).
     pes: Vec<u8>,
 }
 
@@ -216,11 +216,9 @@ impl TsWriter {
                 (s.pid, STREAM_ID_AUDIO, true)
             }
         };
-        let mut pes = Vec::with_capacity(19 + es.len());
-        pes::pes_header(&mut pes, stream_id, pts_90k, dts_90k, es.len(), bounded)
+        let mut head = Vec::with_capacity(pes::MAX_HEADER_LEN);
+        pes::pes_header(&mut head, stream_id, pts_90k, dts_90k, es.len(), bounded)
             .with_context(at)?;
-        pes.extend_from_slice(&es);
-        self.pes = es;
 
         let pcr_now = dts_90k.wrapping_sub(PCR_DELAY_90K);
         let stale = self.pcr_due
@@ -245,7 +243,8 @@ impl TsWriter {
             TrackKind::Audio => self.audio.as_mut().map(|s| &mut s.cc),
         }
         .with_context(at)?;
-        pes::write_pes(out, pid, cc, &pes, first).with_context(at)?;
+        pes::write_pes(out, pid, cc, [&head, &es], first).with_context(at)?;
+        self.pes = es;
         Ok(())
     }
 

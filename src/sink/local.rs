@@ -5,16 +5,24 @@
 //! file under a final name. An existing file with the final name is never replaced by different
 //! bytes; an identical one is left alone, so re-runs are byte-identical and cheap. Temporaries
 //! a killed run left behind are removed by the next process that writes in their directory.
+//!
+//! Writing is off the muxing thread: [`OutFile`] (hashed: its MD5 is the callback's ETag),
+//! [`PlainFile`] (no digest) and [`Spool`] hand 1 MiB blocks to worker threads (see `pipe`), so
+//! on two cores the page-cache work and MD5 run beside the demuxing and muxing.
 
 use std::collections::BTreeSet;
 use std::fs::{self, File};
-use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::{Context, Result, bail};
 use md5::{Digest, Md5};
+
+mod pipe;
+
+use pipe::{Block, BlockPipe};
 
 static TEMP_SEQ: AtomicU64 = AtomicU64::new(0);
 
@@ -83,55 +91,161 @@ fn process_alive(pid: u32) -> bool {
     rc == 0 || io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
 }
 
-/// A file being written under a temporary name: counts its bytes and hashes them (MD5 is the
-/// callback's ETag) as they pass, so the file is never read back.
-pub struct OutFile {
-    temp: PathBuf,
-    inner: Option<BufWriter<File>>,
-    md5: Md5,
+/// The writing shared by [`OutFile`], [`PlainFile`] and [`Spool`]: bytes gather in 1 MiB
+/// blocks that a worker thread writes (and hashes, for an [`OutFile`]), so the producer only
+/// copies, and even 188-byte transport packets reach the kernel in large writes.
+struct Writer {
+    path: PathBuf,
+    /// `None` once complete.
+    pipe: Option<BlockPipe>,
+    block: Block,
     len: u64,
 }
 
-impl OutFile {
-    pub fn create(dir: &Path, hint: &str) -> Result<OutFile> {
+impl Writer {
+    fn new(path: PathBuf, file: File, hashed: bool, sync: bool) -> Writer {
+        Writer {
+            path,
+            pipe: Some(BlockPipe::new(file, hashed, sync)),
+            block: Block::new(),
+            len: 0,
+        }
+    }
+
+    /// Hands the filled block to the worker and takes an empty one.
+    fn ship(&mut self) -> io::Result<()> {
+        let pipe = self
+            .pipe
+            .as_mut()
+            .ok_or_else(|| io::Error::other("write to a file already complete"))?;
+        let done = std::mem::replace(&mut self.block, Block::empty());
+        self.block = pipe.send(done)?;
+        Ok(())
+    }
+
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let n = self.block.push(buf);
+        if self.block.is_full() {
+            self.ship()?;
+        }
+        self.len += n as u64;
+        Ok(n)
+    }
+
+    /// Appends `len` bytes read from `r`, reading straight into the blocks.
+    fn append_from(&mut self, r: &mut impl Read, mut len: u64) -> io::Result<u64> {
+        let mut copied = 0;
+        while len > 0 {
+            if self.block.is_full() {
+                self.ship()?;
+            }
+            let spare = self.block.spare();
+            let want = spare.len().min(usize::try_from(len).unwrap_or(usize::MAX));
+            let n = match r.read(&mut spare[..want]) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            self.block.filled += n;
+            self.len += n as u64;
+            copied += n as u64;
+            len -= n as u64;
+        }
+        if self.block.is_full() {
+            self.ship()?;
+        }
+        Ok(copied)
+    }
+
+    /// Writes what is left and waits until it is written; the digest when hashing.
+    fn complete(&mut self) -> io::Result<Option<[u8; 16]>> {
+        let pipe = self
+            .pipe
+            .take()
+            .ok_or_else(|| io::Error::other("file completed twice"))?;
+        pipe.finish(std::mem::replace(&mut self.block, Block::empty()))
+    }
+}
+
+/// A file being written under a temporary name, renamed into place by `commit`.
+struct TempFile {
+    w: Writer,
+    /// Still under the temporary name (removed if dropped so).
+    pending: bool,
+}
+
+impl TempFile {
+    fn create(dir: &Path, hint: &str, hashed: bool) -> Result<TempFile> {
         fs::create_dir_all(dir).with_context(|| format!("creating directory {}", dir.display()))?;
         let temp = temp_path(dir, hint, "partial");
         let file = File::create(&temp).with_context(|| format!("creating {}", temp.display()))?;
-        Ok(OutFile {
-            temp,
-            inner: Some(BufWriter::with_capacity(1 << 20, file)),
-            md5: Md5::new(),
-            len: 0,
+        Ok(TempFile {
+            w: Writer::new(temp, file, hashed, true),
+            pending: true,
         })
     }
 
+    /// Completes and syncs the file, renames it to `final_path` (see [`commit`]).
+    fn commit(&mut self, final_path: &Path) -> Result<(Outcome, Option<[u8; 16]>)> {
+        let temp = self.w.path.clone();
+        let md5 = self
+            .w
+            .complete()
+            .with_context(|| format!("writing {}", temp.display()))?;
+        self.pending = false;
+        let outcome = commit(&temp, final_path, self.w.len);
+        if outcome.is_err() {
+            let _ = fs::remove_file(&temp);
+        }
+        Ok((outcome?, md5))
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if self.pending {
+            // Abandoned (error or panic): never leave the partial file behind. The worker
+            // ends once the pipe is dropped; the file goes now.
+            self.w.pipe = None;
+            let _ = fs::remove_file(&self.w.path);
+        }
+    }
+}
+
+/// A file being written under a temporary name: counts its bytes and hashes them (MD5 is the
+/// callback's ETag) as they pass, on a worker thread, so the file is never read back.
+pub struct OutFile(TempFile);
+
+impl OutFile {
+    pub fn create(dir: &Path, hint: &str) -> Result<OutFile> {
+        TempFile::create(dir, hint, true).map(OutFile)
+    }
+
     pub fn len(&self) -> u64 {
-        self.len
+        self.0.w.len
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.0.w.len == 0
     }
 
     pub fn temp_path(&self) -> &Path {
-        &self.temp
+        &self.0.w.path
     }
 
-    /// Flushes, syncs and renames the file to `final_path` (see [`commit`]).
+    /// Writes, syncs and renames the file to `final_path` (see [`commit`]).
     pub fn commit(mut self, final_path: &Path) -> Result<Committed> {
-        let w = self.inner.take().expect("OutFile committed once");
-        let file = w
-            .into_inner()
-            .map_err(|e| e.into_error())
-            .with_context(|| format!("writing {}", self.temp.display()))?;
-        file.sync_all()
-            .with_context(|| format!("syncing {}", self.temp.display()))?;
-        drop(file);
-        let md5: [u8; 16] = self.md5.clone().finalize().into();
-        let outcome = commit(&self.temp, final_path, self.len, &md5)?;
+        let (outcome, md5) = self.0.commit(final_path)?;
+        let Some(md5) = md5 else {
+            bail!("{}: no digest was computed", final_path.display());
+        };
         Ok(Committed {
             path: final_path.to_path_buf(),
-            size: self.len,
+            size: self.0.w.len,
             md5,
             outcome,
         })
@@ -140,30 +254,49 @@ impl OutFile {
 
 impl Write for OutFile {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self
-            .inner
-            .as_mut()
-            .expect("OutFile written after commit")
-            .write(buf)?;
-        self.md5.update(&buf[..n]);
-        self.len += n as u64;
-        Ok(n)
+        self.0.w.write(buf)
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        match self.inner.as_mut() {
-            Some(w) => w.flush(),
-            None => Ok(()),
-        }
+        // Blocks go out whole; `commit` writes the rest.
+        Ok(())
     }
 }
 
-impl Drop for OutFile {
-    fn drop(&mut self) {
-        if self.inner.take().is_some() {
-            // Abandoned (error or panic): never leave the partial file behind.
-            let _ = fs::remove_file(&self.temp);
-        }
+/// Like [`OutFile`], without the digest: for files no callback carries an ETag of (HLS
+/// segments; an uploader hashes what it sends itself).
+pub struct PlainFile(TempFile);
+
+impl PlainFile {
+    pub fn create(dir: &Path, hint: &str) -> Result<PlainFile> {
+        TempFile::create(dir, hint, false).map(PlainFile)
+    }
+
+    pub fn len(&self) -> u64 {
+        self.0.w.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.w.len == 0
+    }
+
+    pub fn temp_path(&self) -> &Path {
+        &self.0.w.path
+    }
+
+    /// Writes, syncs and renames the file to `final_path` (see [`commit`]).
+    pub fn commit(mut self, final_path: &Path) -> Result<Outcome> {
+        Ok(self.0.commit(final_path)?.0)
+    }
+}
+
+impl Write for PlainFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.w.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
     }
 }
 
@@ -185,11 +318,12 @@ pub struct Committed {
     pub outcome: Outcome,
 }
 
-/// Renames `temp` to `final_path`. If `final_path` exists with the same bytes, `temp` is removed
-/// and the existing file kept; with different bytes, nothing is replaced and an error says so.
-pub fn commit(temp: &Path, final_path: &Path, len: u64, md5: &[u8; 16]) -> Result<Outcome> {
+/// Renames the complete file `temp` (`len` bytes) to `final_path`. If `final_path` exists with
+/// the same bytes, `temp` is removed and the existing file kept; with different bytes, nothing
+/// is replaced and an error says so.
+pub fn commit(temp: &Path, final_path: &Path, len: u64) -> Result<Outcome> {
     if let Ok(meta) = fs::metadata(final_path) {
-        let same = meta.len() == len && md5_of_file(final_path).map(|m| &m == md5).unwrap_or(false);
+        let same = meta.len() == len && same_bytes(temp, final_path).unwrap_or(false);
         let _ = fs::remove_file(temp);
         if same {
             return Ok(Outcome::Unchanged);
@@ -209,6 +343,35 @@ pub fn commit(temp: &Path, final_path: &Path, len: u64, md5: &[u8; 16]) -> Resul
         }
     }
     Ok(Outcome::Written)
+}
+
+/// Whether two files hold the same bytes: a comparison, cheaper than hashing either.
+fn same_bytes(a: &Path, b: &Path) -> io::Result<bool> {
+    let (mut fa, mut fb) = (File::open(a)?, File::open(b)?);
+    let (mut ba, mut bb) = (vec![0u8; 1 << 16], vec![0u8; 1 << 16]);
+    loop {
+        let n = read_full(&mut fa, &mut ba)?;
+        if read_full(&mut fb, &mut bb[..n.max(1)])? != n || ba[..n] != bb[..n] {
+            return Ok(false);
+        }
+        if n == 0 {
+            return Ok(true);
+        }
+    }
+}
+
+/// Reads until `buf` is full or the input ends; returns the bytes read.
+fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
 }
 
 /// MD5 of a whole file, streamed.
@@ -234,9 +397,9 @@ pub fn hex(bytes: &[u8]) -> String {
 /// Scratch storage for data that must be written after something computed from it (the FLV
 /// keyframe index, the MP4 `moov`): a hidden file beside the output, removed when dropped.
 pub struct Spool {
-    path: PathBuf,
-    file: BufWriter<File>,
-    len: u64,
+    /// Our handle, for reading back; the writer's worker has its own.
+    file: File,
+    w: Writer,
 }
 
 impl Spool {
@@ -249,57 +412,104 @@ impl Spool {
             .create_new(true)
             .open(&path)
             .with_context(|| format!("creating {}", path.display()))?;
+        let for_writer = file.try_clone();
+        let for_writer = match for_writer {
+            Ok(f) => f,
+            Err(e) => {
+                let _ = fs::remove_file(&path);
+                return Err(e).with_context(|| format!("opening {}", path.display()));
+            }
+        };
         Ok(Spool {
-            path,
-            file: BufWriter::with_capacity(1 << 20, file),
-            len: 0,
+            file,
+            w: Writer::new(path, for_writer, false, false),
         })
     }
 
     /// Bytes written so far: the offset the next write lands at.
     pub fn len(&self) -> u64 {
-        self.len
+        self.w.len
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.w.len == 0
     }
 
-    /// Copies the whole spool into `out`.
-    pub fn copy_to(&mut self, out: &mut impl Write) -> Result<()> {
-        self.file.flush()?;
-        let f = self.file.get_mut();
-        f.seek(SeekFrom::Start(0))?;
-        let copied = io::copy(&mut f.take(self.len), out)
-            .with_context(|| format!("copying {}", self.path.display()))?;
-        if copied != self.len {
-            bail!("{} shrank while being copied", self.path.display());
+    /// Copies the whole spool to the end of `out`, reading straight into its blocks. Nothing
+    /// may be written to the spool afterwards.
+    pub fn copy_to(&mut self, out: &mut OutFile) -> Result<()> {
+        let path = self.w.path.clone();
+        self.w
+            .complete()
+            .with_context(|| format!("writing {}", path.display()))?;
+        self.file.seek(SeekFrom::Start(0))?;
+        let mut copied = 0;
+        while copied < self.w.len {
+            let n = out
+                .0
+                .w
+                .append_from(&mut self.file, RELEASE_STEP.min(self.w.len - copied))
+                .with_context(|| {
+                    format!("copying {} to {}", path.display(), out.0.w.path.display())
+                })?;
+            if n == 0 {
+                bail!("{} shrank while being copied", path.display());
+            }
+            release(&self.file, copied, n);
+            copied += n;
         }
         Ok(())
     }
 }
 
+/// Bytes of a spool copied between two releases of its storage.
+const RELEASE_STEP: u64 = 8 << 20;
+
+/// Gives the storage of a copied range of a spool back (a hole punched in the file), so a spool
+/// and the file it is copied into never both hold the whole media: half the peak space on disk
+/// or tmpfs. Best effort: where holes are not supported the spool goes when dropped.
+#[cfg(target_os = "linux")]
+fn release(file: &File, offset: u64, len: u64) {
+    use std::os::fd::AsRawFd;
+    let (Ok(offset), Ok(len)) = (i64::try_from(offset), i64::try_from(len)) else {
+        return;
+    };
+    // SAFETY: fallocate(2) reads only its integer arguments; the descriptor stays open for the
+    // duration of the call since `file` is borrowed.
+    let _ = unsafe {
+        libc::fallocate(
+            file.as_raw_fd(),
+            libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE,
+            offset,
+            len,
+        )
+    };
+}
+
+#[cfg(not(target_os = "linux"))]
+fn release(_file: &File, _offset: u64, _len: u64) {}
+
 impl Write for Spool {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.file.write(buf)?;
-        self.len += n as u64;
-        Ok(n)
+        self.w.write(buf)
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.file.flush()
+        Ok(())
     }
 }
 
 impl Drop for Spool {
     fn drop(&mut self) {
-        let _ = fs::remove_file(&self.path);
+        self.w.pipe = None;
+        let _ = fs::remove_file(&self.w.path);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pipe::BLOCK_LEN;
 
     fn scratch(name: &str) -> PathBuf {
         let d = std::env::temp_dir().join(format!("kls-rec-local-{name}-{}", std::process::id()));
@@ -375,10 +585,57 @@ mod tests {
         let mut s = Spool::create(&dir, "s").unwrap();
         s.write_all(b"abc").unwrap();
         s.write_all(b"def").unwrap();
-        let mut v = Vec::new();
-        s.copy_to(&mut v).unwrap();
-        assert_eq!(v, b"abcdef");
+        let mut out = OutFile::create(&dir, "o").unwrap();
+        out.write_all(b">").unwrap();
+        s.copy_to(&mut out).unwrap();
+        let c = out.commit(&dir.join("o")).unwrap();
+        assert_eq!(fs::read(&c.path).unwrap(), b">abcdef");
+        assert_eq!(c.md5, <[u8; 16]>::from(Md5::digest(b">abcdef")));
         drop(s);
-        assert_eq!(fs::read_dir(&dir).unwrap().count(), 0);
+        assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);
+    }
+
+    /// Several blocks, written in uneven pieces and through a spool, hash as one file.
+    #[test]
+    fn large_files_hash_and_copy_exactly() {
+        let dir = scratch("large");
+        let bytes: Vec<u8> = (0..(3 * BLOCK_LEN + 4321))
+            .map(|i| (i * 31 + i / 7) as u8)
+            .collect();
+        let mut spool = Spool::create(&dir, "s").unwrap();
+        spool.write_all(&bytes[1000..]).unwrap();
+        let mut out = OutFile::create(&dir, "big").unwrap();
+        for piece in bytes[..1000].chunks(188) {
+            out.write_all(piece).unwrap();
+        }
+        spool.copy_to(&mut out).unwrap();
+        assert_eq!(out.len(), bytes.len() as u64);
+        let c = out.commit(&dir.join("big")).unwrap();
+        assert_eq!(c.md5, <[u8; 16]>::from(Md5::digest(&bytes)));
+        assert_eq!(fs::read(&c.path).unwrap(), bytes);
+
+        let mut plain = PlainFile::create(&dir, "plain").unwrap();
+        plain.write_all(&bytes[..10]).unwrap();
+        plain.write_all(&bytes[10..]).unwrap();
+        let target = dir.join("plain");
+        assert_eq!(plain.commit(&target).unwrap(), Outcome::Written);
+        assert_eq!(fs::read(&target).unwrap(), bytes);
+    }
+
+    #[test]
+    fn plain_files_commit_idempotently() {
+        let dir = scratch("plain");
+        let target = dir.join("a.ts");
+        let write = |b: &[u8]| {
+            let mut f = PlainFile::create(&dir, "a").unwrap();
+            f.write_all(b).unwrap();
+            f.commit(&target)
+        };
+        assert_eq!(write(b"segment").unwrap(), Outcome::Written);
+        assert_eq!(write(b"segment").unwrap(), Outcome::Unchanged);
+        assert!(write(b"segmenT").is_err());
+        assert!(write(b"segment+").is_err());
+        assert_eq!(fs::read(&target).unwrap(), b"segment");
+        assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);
     }
 }

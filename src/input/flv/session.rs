@@ -13,7 +13,7 @@ use std::io::Read;
 use std::sync::Arc;
 
 use super::body::{self, AudioBody, VideoBody};
-use super::tags::{Tag, TagEvent, TagKind, TagReader};
+use super::tags::{Tag, TagEventRef, TagKind, TagReader, TagRef};
 use crate::amf0::{self, Value};
 use crate::codec::{aac, h264, hevc, mp3};
 use crate::input::timeline::Timeline;
@@ -123,6 +123,11 @@ impl TagSession {
 
     /// Consumes one tag (an FLV tag, or an RTMP media/data message laid out as one).
     pub fn push_tag(&mut self, tag: &Tag) {
+        self.push_tag_ref(tag.as_ref());
+    }
+
+    /// [`TagSession::push_tag`] for a borrowed tag.
+    pub fn push_tag_ref(&mut self, tag: TagRef<'_>) {
         self.prelude_tags += usize::from(self.in_prelude);
         self.handle(tag);
         if self.in_prelude && self.prelude_complete() {
@@ -198,10 +203,10 @@ impl TagSession {
         }
     }
 
-    fn handle(&mut self, tag: &Tag) {
+    fn handle(&mut self, tag: TagRef<'_>) {
         match tag.kind {
             TagKind::Script => self.handle_script(tag),
-            TagKind::Video => match body::parse_video(&tag.data) {
+            TagKind::Video => match body::parse_video(tag.data) {
                 Err(what) => self.queue.push_back(Event::Damage(Damage::Dropped {
                     offset: tag.offset,
                     what: format!("video tag: {what}"),
@@ -240,7 +245,7 @@ impl TagSession {
                 Ok(VideoBody::EndOfSequence | VideoBody::NotMedia) => {}
                 Ok(VideoBody::Unsupported(what)) => self.report_once(what, tag.offset),
             },
-            TagKind::Audio => match body::parse_audio(&tag.data) {
+            TagKind::Audio => match body::parse_audio(tag.data) {
                 Err(what) => self.queue.push_back(Event::Damage(Damage::Dropped {
                     offset: tag.offset,
                     what: format!("audio tag: {what}"),
@@ -288,8 +293,8 @@ impl TagSession {
         }
     }
 
-    fn handle_script(&mut self, tag: &Tag) {
-        match FlvMetadata::from_script(&tag.data) {
+    fn handle_script(&mut self, tag: TagRef<'_>) {
+        match FlvMetadata::from_script(tag.data) {
             // The first onMetaData describes the push; later ones (encoder restarts) do not
             // change what the prelude decided.
             Ok(Some(m)) if self.metadata.is_none() => self.metadata = Some(m),
@@ -321,7 +326,14 @@ impl TagSession {
             .push_back(Event::Config(Arc::new(self.current.clone())));
     }
 
-    fn packet(&mut self, tag: &Tag, track: TrackKind, keyframe: bool, cts_ms: i32, data: &[u8]) {
+    fn packet(
+        &mut self,
+        tag: TagRef<'_>,
+        track: TrackKind,
+        keyframe: bool,
+        cts_ms: i32,
+        data: &[u8],
+    ) {
         // ffmpeg skips empty media tags too: they carry nothing to decode.
         if data.is_empty() {
             return;
@@ -399,13 +411,13 @@ impl<R: Read> FlvSession<R> {
         if self.eof {
             return Ok(false);
         }
-        match self.tags.next_event()? {
+        match self.tags.next_event_ref()? {
             None => {
                 self.eof = true;
                 return Ok(false);
             }
-            Some(TagEvent::Damage(d)) => self.session.push_damage(d),
-            Some(TagEvent::Tag(tag)) => self.session.push_tag(&tag),
+            Some(TagEventRef::Damage(d)) => self.session.push_damage(d),
+            Some(TagEventRef::Tag(tag)) => self.session.push_tag_ref(tag),
         }
         Ok(true)
     }

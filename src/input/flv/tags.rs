@@ -58,6 +58,37 @@ pub struct Tag {
     pub data: Vec<u8>,
 }
 
+impl Tag {
+    pub fn as_ref(&self) -> TagRef<'_> {
+        TagRef {
+            offset: self.offset,
+            kind: self.kind,
+            timestamp_ms: self.timestamp_ms,
+            data: &self.data,
+        }
+    }
+}
+
+/// A tag whose body is borrowed: from the reader's window (no copy per tag) or from a [`Tag`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TagRef<'a> {
+    pub offset: u64,
+    pub kind: TagKind,
+    pub timestamp_ms: u32,
+    pub data: &'a [u8],
+}
+
+impl TagRef<'_> {
+    pub fn to_owned(&self) -> Tag {
+        Tag {
+            offset: self.offset,
+            kind: self.kind,
+            timestamp_ms: self.timestamp_ms,
+            data: self.data.to_vec(),
+        }
+    }
+}
+
 /// The FLV header fields (E.2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FlvHeader {
@@ -72,6 +103,24 @@ pub struct FlvHeader {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TagEvent {
     Tag(Tag),
+    Damage(Damage),
+}
+
+/// [`TagEvent`] with the tag borrowed from the reader.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TagEventRef<'a> {
+    Tag(TagRef<'a>),
+    Damage(Damage),
+}
+
+/// What [`TagReader`] found, the tag body still in its window at `body` (window indices).
+enum Found {
+    Tag {
+        offset: u64,
+        kind: TagKind,
+        timestamp_ms: u32,
+        body: std::ops::Range<usize>,
+    },
     Damage(Damage),
 }
 
@@ -283,8 +332,35 @@ impl<R: Read> TagReader<R> {
 
     /// The next tag or damage report; `None` at the end of the input.
     pub fn next_event(&mut self) -> Result<Option<TagEvent>, InputError> {
+        Ok(self.next_event_ref()?.map(|e| match e {
+            TagEventRef::Tag(t) => TagEvent::Tag(t.to_owned()),
+            TagEventRef::Damage(d) => TagEvent::Damage(d),
+        }))
+    }
+
+    /// Like [`TagReader::next_event`], the tag body borrowed from the reader (valid until the
+    /// next call).
+    pub fn next_event_ref(&mut self) -> Result<Option<TagEventRef<'_>>, InputError> {
+        Ok(self.next_found()?.map(|f| match f {
+            Found::Tag {
+                offset,
+                kind,
+                timestamp_ms,
+                body,
+            } => TagEventRef::Tag(TagRef {
+                offset,
+                kind,
+                timestamp_ms,
+                // `consume` only moves the window's start: the body stays until the next fill.
+                data: self.w.buf.get(body).unwrap_or_default(),
+            }),
+            Found::Damage(d) => TagEventRef::Damage(d),
+        }))
+    }
+
+    fn next_found(&mut self) -> Result<Option<Found>, InputError> {
         if let Some(d) = self.pending.take() {
-            return Ok(Some(TagEvent::Damage(d)));
+            return Ok(Some(Found::Damage(d)));
         }
         if self.done {
             return Ok(None);
@@ -313,7 +389,7 @@ impl<R: Read> TagReader<R> {
                 });
                 self.w.consume(PREV_SIZE_LEN);
                 self.done = true;
-                return Ok(Some(TagEvent::Tag(tag)));
+                return Ok(Some(tag));
             }
             return self.resync(
                 at,
@@ -333,7 +409,7 @@ impl<R: Read> TagReader<R> {
         if prev as usize == TAG_HEADER_LEN + h.data_size {
             let tag = self.take_tag(at, &h);
             self.w.consume(PREV_SIZE_LEN);
-            return Ok(Some(TagEvent::Tag(tag)));
+            return Ok(Some(tag));
         }
         // A wrong PreviousTagSize after a tag whose successor is where DataSize says: only that
         // field is damaged. Otherwise DataSize itself is wrong and the tag cannot be trusted.
@@ -349,7 +425,7 @@ impl<R: Read> TagReader<R> {
                     TAG_HEADER_LEN + h.data_size
                 ),
             });
-            return Ok(Some(TagEvent::Tag(tag)));
+            return Ok(Some(tag));
         }
         self.resync(
             at,
@@ -360,16 +436,16 @@ impl<R: Read> TagReader<R> {
         )
     }
 
-    /// Moves the tag whose header `h` sits at the window start out of the window.
-    fn take_tag(&mut self, at: u64, h: &TagHeader) -> Tag {
-        let data = self.w.avail()[TAG_HEADER_LEN..TAG_HEADER_LEN + h.data_size].to_vec();
+    /// Consumes the tag whose header `h` sits at the window start; its body stays in the window.
+    fn take_tag(&mut self, at: u64, h: &TagHeader) -> Found {
+        let start = self.w.start + TAG_HEADER_LEN;
         self.w.consume(TAG_HEADER_LEN + h.data_size);
-        Tag {
+        Found::Tag {
             offset: at,
             // problem() returned None, so the type is known.
             kind: TagKind::from_type(h.type_byte).unwrap_or(TagKind::Script),
             timestamp_ms: h.timestamp_ms,
-            data,
+            body: start..start + h.data_size,
         }
     }
 
@@ -398,14 +474,14 @@ impl<R: Read> TagReader<R> {
 
     /// Skips forward from the damaged bytes at `at` to the next plausible tag and reports what
     /// was skipped, or reports the truncation when no tag follows.
-    fn resync(&mut self, at: u64, what: String) -> Result<Option<TagEvent>, InputError> {
+    fn resync(&mut self, at: u64, what: String) -> Result<Option<Found>, InputError> {
         self.w.consume(1);
         loop {
             if !self.fill(TAG_HEADER_LEN)? {
                 let lost = self.w.pos() + self.w.avail().len() as u64 - at;
                 self.w.consume(self.w.avail().len());
                 self.done = true;
-                return Ok(Some(TagEvent::Damage(Damage::Truncated {
+                return Ok(Some(Found::Damage(Damage::Truncated {
                     offset: at,
                     what: format!("{what}; no valid tag in the last {lost} bytes"),
                 })));
@@ -418,7 +494,7 @@ impl<R: Read> TagReader<R> {
                 Some(i) => {
                     self.w.consume(i);
                     if self.plausible_at(0, true)? {
-                        return Ok(Some(TagEvent::Damage(Damage::Skipped {
+                        return Ok(Some(Found::Damage(Damage::Skipped {
                             offset: at,
                             len: self.w.pos() - at,
                             what,
@@ -432,126 +508,4 @@ impl<R: Read> TagReader<R> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn tag(tag_type: u8, ts: u32, body: &[u8]) -> Vec<u8> {
-        let s = (body.len() as u32).to_be_bytes();
-        let t = ts.to_be_bytes();
-        let mut out = vec![tag_type, s[1], s[2], s[3], t[1], t[2], t[3], t[0], 0, 0, 0];
-        out.extend_from_slice(body);
-        out.extend_from_slice(&(11 + body.len() as u32).to_be_bytes());
-        out
-    }
-
-    fn read(bytes: &[u8]) -> (FlvHeader, Vec<Damage>, Vec<TagEvent>) {
-        let (mut r, d) = TagReader::new(bytes, "t").unwrap();
-        let mut out = Vec::new();
-        while let Some(e) = r.next_event().unwrap() {
-            out.push(e);
-        }
-        (r.header(), d, out)
-    }
-
-    #[test]
-    fn header_fields_and_extended_timestamps() {
-        let mut b = b"FLV\x01\x04\x00\x00\x00\x09\x00\x00\x00\x00".to_vec();
-        b.extend(tag(8, 0x1234_5678, &[0xAF, 1, 7]));
-        let (h, d, tags) = read(&b);
-        assert!(d.is_empty());
-        assert_eq!(
-            (h.version, h.has_audio, h.has_video, h.data_offset),
-            (1, true, false, 9)
-        );
-        assert_eq!(
-            tags,
-            [TagEvent::Tag(Tag {
-                offset: 13,
-                kind: TagKind::Audio,
-                timestamp_ms: 0x1234_5678,
-                data: vec![0xAF, 1, 7],
-            })]
-        );
-    }
-
-    #[test]
-    fn a_longer_header_is_skipped_and_an_impossible_one_reported() {
-        let mut b = b"FLV\x01\x05\x00\x00\x00\x0C...\x00\x00\x00\x00".to_vec();
-        b.extend(tag(9, 0, &[0x17, 2, 0, 0, 0]));
-        let (_, d, tags) = read(&b);
-        assert!(d.is_empty());
-        assert!(matches!(&tags[..], [TagEvent::Tag(Tag { offset: 16, .. })]));
-
-        let mut b = b"FLV\x01\x05\xFF\xFF\xFF\xFF\x00\x00\x00\x00".to_vec();
-        b.extend(tag(9, 0, &[0x17, 2, 0, 0, 0]));
-        let (_, d, tags) = read(&b);
-        assert!(
-            matches!(
-                &d[..],
-                [Damage::Skipped {
-                    offset: 5,
-                    len: 4,
-                    ..
-                }]
-            ),
-            "{d:?}"
-        );
-        assert!(matches!(&tags[..], [TagEvent::Tag(Tag { offset: 13, .. })]));
-    }
-
-    #[test]
-    fn a_missing_previous_tag_size0_is_tolerated() {
-        let mut b = b"FLV\x01\x05\x00\x00\x00\x09".to_vec();
-        b.extend(tag(18, 0, &[5]));
-        let (_, d, tags) = read(&b);
-        assert!(d.is_empty());
-        assert!(matches!(&tags[..], [TagEvent::Tag(Tag { offset: 9, .. })]));
-    }
-
-    #[test]
-    fn bad_tag_headers_resynchronise() {
-        let mut b = b"FLV\x01\x05\x00\x00\x00\x09\x00\x00\x00\x00".to_vec();
-        // Unknown type, then StreamID not 0, then an encrypted (Filter) tag, then a good one.
-        b.extend(tag(7, 0, &[1, 2, 3]));
-        let mut bad_stream = tag(9, 0, &[0x17, 2, 0, 0, 0]);
-        bad_stream[10] = 1;
-        b.extend(bad_stream);
-        b.extend(tag(0x28, 0, &[1]));
-        let good_at = b.len() as u64;
-        b.extend(tag(9, 40, &[0x17, 2, 0, 0, 0]));
-        let (_, _, events) = read(&b);
-        assert_eq!(events.len(), 2, "{events:?}");
-        assert_eq!(
-            events[0],
-            TagEvent::Damage(Damage::Skipped {
-                offset: 13,
-                len: good_at - 13,
-                what: "unknown TagType 7".into(),
-            })
-        );
-        assert!(matches!(&events[1], TagEvent::Tag(t) if t.offset == good_at));
-    }
-
-    #[test]
-    fn a_reader_error_is_an_input_error_with_the_offset() {
-        struct Failing(usize);
-        impl Read for Failing {
-            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-                let header = b"FLV\x01\x05\x00\x00\x00\x09\x00\x00\x00\x00";
-                if self.0 >= header.len() {
-                    return Err(io::Error::other("disk on fire"));
-                }
-                let n = (header.len() - self.0).min(buf.len());
-                buf[..n].copy_from_slice(&header[self.0..self.0 + n]);
-                self.0 += n;
-                Ok(n)
-            }
-        }
-        // Looking past PreviousTagSize0 for the first tag hits the failure.
-        let Err(e) = TagReader::new(Failing(0), "t") else {
-            panic!("the read error was lost");
-        };
-        assert_eq!(e.offset, Some(9));
-        assert!(e.to_string().contains("disk on fire"));
-    }
-}
+mod tests;

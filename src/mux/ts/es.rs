@@ -91,28 +91,40 @@ impl VideoEs {
         keyframe: bool,
         out: &mut Vec<u8>,
     ) -> Result<(), CodecError> {
-        let mut nals = Vec::new();
+        // First pass: every length is checked before anything is written, and the NAL unit
+        // types present are noted (as bits: H.264 types are 5 bits, HEVC types 6).
+        let mut first_type = None;
+        let mut present = 0u64;
         for nal in codec::nal_units(data, self.nal_length_size) {
             let nal = nal?;
             if !nal.is_empty() {
-                nals.push(nal);
+                let t = self.nal_type(nal);
+                first_type.get_or_insert(t);
+                present |= 1 << t;
             }
         }
-        let types: Vec<u8> = nals.iter().map(|n| self.nal_type(n)).collect();
-        let starts_with_aud = types.first() == Some(&self.aud_type());
-        let (aud, rest) = if starts_with_aud {
-            (nals[0], &nals[1..])
-        } else {
-            (self.aud(), &nals[..])
-        };
-        out.extend_from_slice(&START_CODE);
-        out.extend_from_slice(aud);
-        if keyframe && !self.carries_parameter_sets(&types) {
-            out.extend_from_slice(&self.parameter_sets_annexb);
+        let starts_with_aud = first_type == Some(self.aud_type());
+        let insert_sets = keyframe && !self.carries_parameter_sets(present);
+        if !starts_with_aud {
+            out.extend_from_slice(&START_CODE);
+            out.extend_from_slice(self.aud());
+            if insert_sets {
+                out.extend_from_slice(&self.parameter_sets_annexb);
+            }
         }
-        for nal in rest {
+        let mut first = true;
+        for nal in codec::nal_units(data, self.nal_length_size) {
+            let nal = nal?;
+            if nal.is_empty() {
+                continue;
+            }
             out.extend_from_slice(&START_CODE);
             out.extend_from_slice(nal);
+            if first && starts_with_aud && insert_sets {
+                // Right after the sample's own delimiter.
+                out.extend_from_slice(&self.parameter_sets_annexb);
+            }
+            first = false;
         }
         Ok(())
     }
@@ -139,8 +151,9 @@ impl VideoEs {
         }
     }
 
-    fn carries_parameter_sets(&self, types: &[u8]) -> bool {
-        let has = |t: u8| types.contains(&t);
+    /// `present`: bit `t` set for each NAL unit type `t` in the sample.
+    fn carries_parameter_sets(&self, present: u64) -> bool {
+        let has = |t: u8| present & (1 << t) != 0;
         match self.codec {
             VideoCodec::H264 => has(H264_SPS) && has(H264_PPS),
             VideoCodec::Hevc => has(HEVC_VPS) && has(HEVC_SPS) && has(HEVC_PPS),

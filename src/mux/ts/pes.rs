@@ -12,6 +12,9 @@ pub const WRAP_90K: i64 = 1 << 33;
 /// Bytes of a transport packet after its 4-byte header.
 const BODY_LEN: usize = PACKET_LEN - 4;
 
+/// Longest PES header [`pes_header`] writes: 9 bytes, PTS and DTS.
+pub const MAX_HEADER_LEN: usize = 19;
+
 /// Appends a PES header for one access unit to `out`. `pts_90k`/`dts_90k` are taken modulo 2^33;
 /// DTS is written only when it differs from PTS (§2.4.3.7: PTS_DTS_flags '10' or '11').
 /// `pes_len` is the PES_packet_length: the bytes after that field, or 0 for "unbounded", which
@@ -74,16 +77,18 @@ pub struct FirstPacket {
     pub random_access: bool,
 }
 
-/// Splits one whole PES into transport packets on `pid`, written to `out`. `cc` holds the PID's
-/// last continuity_counter and is advanced for each packet (every packet here has a payload).
+/// Splits one whole PES, given as its header and its payload (`parts`, so neither is copied
+/// into one buffer first), into transport packets on `pid`, written to `out`. `cc` holds the
+/// PID's last continuity_counter and is advanced for each packet (every packet here has a
+/// payload).
 pub fn write_pes(
     out: &mut impl Write,
     pid: u16,
     cc: &mut u8,
-    pes: &[u8],
+    parts: [&[u8]; 2],
     first: FirstPacket,
 ) -> io::Result<()> {
-    let mut rest = pes;
+    let [mut head, mut body] = parts;
     let mut is_first = true;
     loop {
         let mut p = [0xFFu8; PACKET_LEN];
@@ -99,7 +104,7 @@ pub fn write_pes(
             (false, true) => 2,
             (false, false) => 0,
         };
-        let payload_len = rest.len().min(BODY_LEN - af_min);
+        let payload_len = (head.len() + body.len()).min(BODY_LEN - af_min);
         let af_len = BODY_LEN - payload_len; // stuffing grows the field to fill the packet
         p[0] = 0x47; // sync_byte
         // transport_error 0, payload_unit_start_indicator, priority 0, PID high bits
@@ -117,11 +122,16 @@ pub fn write_pes(
                 }
             }
         }
-        p[4 + af_len..].copy_from_slice(&rest[..payload_len]);
+        // The payload: what is left of the header, then of the body.
+        let from_head = head.len().min(payload_len);
+        let at = 4 + af_len;
+        p[at..at + from_head].copy_from_slice(&head[..from_head]);
+        p[at + from_head..].copy_from_slice(&body[..payload_len - from_head]);
         out.write_all(&p)?;
-        rest = &rest[payload_len..];
+        head = &head[from_head..];
+        body = &body[payload_len - from_head..];
         is_first = false;
-        if rest.is_empty() {
+        if head.is_empty() && body.is_empty() {
             return Ok(());
         }
     }
@@ -235,7 +245,14 @@ mod tests {
                 let pes: Vec<u8> = (0..len).map(|i| i as u8).collect();
                 let mut out = Vec::new();
                 let mut cc = 15;
-                write_pes(&mut out, 0x100, &mut cc, &pes, first).unwrap();
+                write_pes(
+                    &mut out,
+                    0x100,
+                    &mut cc,
+                    [&pes[..len.min(7)], &pes[len.min(7)..]],
+                    first,
+                )
+                .unwrap();
                 let pk = packets(&out);
                 let joined: Vec<u8> = pk.iter().flat_map(|p| p.3.clone()).collect();
                 assert_eq!(joined, pes, "len {len} {first:?}");
