@@ -55,18 +55,29 @@ impl OutFile {
         &self.temp
     }
 
-    /// Flushes, syncs and renames the file to `final_path` (see [`commit`]).
+    /// Flushes, syncs and renames the file to `final_path` (see [`commit`]). On failure (a full
+    /// disk fails the last flush or the sync) the temporary file is removed.
     pub fn commit(mut self, final_path: &Path) -> Result<Committed> {
         let w = self.inner.take().expect("OutFile committed once");
-        let file = w
-            .into_inner()
-            .map_err(|e| e.into_error())
-            .with_context(|| format!("writing {}", self.temp.display()))?;
-        file.sync_all()
-            .with_context(|| format!("syncing {}", self.temp.display()))?;
-        drop(file);
         let md5: [u8; 16] = self.md5.clone().finalize().into();
-        let outcome = commit(&self.temp, final_path, self.len, &md5)?;
+        let done = (|| {
+            let file = w
+                .into_inner()
+                .map_err(|e| e.into_error())
+                .with_context(|| format!("writing {}", self.temp.display()))?;
+            file.sync_all()
+                .with_context(|| format!("syncing {}", self.temp.display()))?;
+            drop(file);
+            commit(&self.temp, final_path, self.len, &md5)
+        })();
+        let outcome = match done {
+            Ok(o) => o,
+            Err(e) => {
+                // Drop no longer sees a writer, so it would leave the partial file behind.
+                let _ = fs::remove_file(&self.temp);
+                return Err(e);
+            }
+        };
         Ok(Committed {
             path: final_path.to_path_buf(),
             size: self.len,
