@@ -1,0 +1,260 @@
+//! The recording writers on arbitrary packet sequences that keep the muxer contract
+//! ([`kls_rec::mux::Muxer`]: file-relative DTS, per track non-decreasing, the first video
+//! packet a keyframe) but are otherwise hostile: odd codec configuration bytes, payloads that
+//! are not NAL units, huge composition offsets and DTS jumps, splices, tiny HLS segments.
+//! Errors are allowed, panics are not. An FLV written from a valid configuration is read back
+//! and must give the same packets.
+
+#![no_main]
+
+use std::path::PathBuf;
+
+use kls_rec::input::SessionReader;
+use kls_rec::input::flv::FlvSession;
+use kls_rec::media::{
+    AudioCodec, AudioConfig, CodecConfig, Event, FlvVideoSignal, Packet, TrackKind, VideoCodec,
+    VideoConfig,
+};
+use kls_rec::mux::{self, FileClose, FileOpen, Format, MuxOptions, SessionStart};
+use libfuzzer_sys::arbitrary::{Result, Unstructured};
+use libfuzzer_sys::fuzz_target;
+
+/// The fixtures' AVCDecoderConfigurationRecord (High profile, 160x120) and AAC LC stereo
+/// 44.1 kHz AudioSpecificConfig, for runs that need a configuration the reader accepts.
+const AVCC: &[u8] = &[
+    0x01, 0x64, 0x00, 0x0b, 0xff, 0xe1, 0x00, 0x19, 0x67, 0x64, 0x00, 0x0b, 0xac, 0xd9, 0x42, 0x84,
+    0x7e, 0x5c, 0x04, 0x40, 0x00, 0x00, 0x03, 0x00, 0x40, 0x00, 0x00, 0x0c, 0x83, 0xc5, 0x0a, 0x65,
+    0x80, 0x01, 0x00, 0x04, 0x68, 0xef, 0xbc, 0xb0, 0xfd, 0xf8, 0xf8, 0x00,
+];
+const ASC: &[u8] = &[0x12, 0x10, 0x56, 0xe5, 0x00];
+const AAC_SOUND_BYTE: u8 = 0xAF;
+const MAX_PACKETS: usize = 300;
+
+fn video_config(u: &mut Unstructured) -> Result<(Option<VideoConfig>, bool)> {
+    Ok(match u.int_in_range(0..=3u8)? {
+        0 => (None, true),
+        1 => (
+            Some(VideoConfig {
+                codec: VideoCodec::H264,
+                record: AVCC.to_vec(),
+                width: 160,
+                height: 120,
+                flv_signal: FlvVideoSignal::CodecId,
+            }),
+            true,
+        ),
+        _ => {
+            let len = u.int_in_range(0..=64usize)?;
+            (
+                Some(VideoConfig {
+                    codec: if u.arbitrary()? {
+                        VideoCodec::Hevc
+                    } else {
+                        VideoCodec::H264
+                    },
+                    record: u.bytes(len)?.to_vec(),
+                    width: u.int_in_range(0..=8192)?,
+                    height: u.int_in_range(0..=8192)?,
+                    flv_signal: if u.arbitrary()? {
+                        FlvVideoSignal::Enhanced
+                    } else {
+                        FlvVideoSignal::CodecId
+                    },
+                }),
+                false,
+            )
+        }
+    })
+}
+
+fn audio_config(u: &mut Unstructured) -> Result<(Option<AudioConfig>, bool)> {
+    Ok(match u.int_in_range(0..=3u8)? {
+        0 => (None, true),
+        1 => (
+            Some(AudioConfig {
+                codec: AudioCodec::Aac,
+                specific: ASC.to_vec(),
+                sample_rate: 44_100,
+                channels: 2,
+                flv_sound_byte: AAC_SOUND_BYTE,
+            }),
+            true,
+        ),
+        _ => {
+            let codec = if u.arbitrary()? {
+                AudioCodec::Mp3
+            } else {
+                AudioCodec::Aac
+            };
+            let len = u.int_in_range(0..=16usize)?;
+            (
+                Some(AudioConfig {
+                    codec,
+                    specific: u.bytes(len)?.to_vec(),
+                    sample_rate: u.arbitrary()?,
+                    channels: u.arbitrary()?,
+                    flv_sound_byte: u.arbitrary()?,
+                }),
+                false,
+            )
+        }
+    })
+}
+
+/// A packet DTS step: mostly a frame or two, sometimes a jump of hours or days.
+fn dts_step_90k(u: &mut Unstructured) -> Result<i64> {
+    Ok(match u.int_in_range(0..=15u8)? {
+        0 => i64::from(u.arbitrary::<u32>()?) * 90,
+        1 => 0,
+        _ => i64::from(u.int_in_range(1..=200u32)?) * 90,
+    })
+}
+
+struct Run {
+    config: CodecConfig,
+    /// Both tracks' configurations are ones the FLV reader parses back.
+    readable: bool,
+    format: Format,
+    hls_segment_90k: i64,
+    /// Packets, each with whether a spliced session begins at it.
+    packets: Vec<(bool, Packet)>,
+}
+
+fn run(u: &mut Unstructured) -> Result<Run> {
+    let (video, v_ok) = video_config(u)?;
+    let (audio, a_ok) = audio_config(u)?;
+    let format = *u.choose(&Format::ALL)?;
+    let hls_segment_90k = i64::from(u.int_in_range(1..=20_000u32)?) * 90;
+    let mut tracks = Vec::new();
+    if video.is_some() {
+        tracks.push(TrackKind::Video);
+    }
+    if audio.is_some() {
+        tracks.push(TrackKind::Audio);
+    }
+    let mut packets = Vec::new();
+    let mut dts_90k = [0i64; 2];
+    let mut seen_video = false;
+    while !tracks.is_empty() && packets.len() < MAX_PACKETS && !u.is_empty() {
+        let track = *u.choose(&tracks)?;
+        let i = usize::from(track == TrackKind::Audio);
+        dts_90k[i] += dts_step_90k(u)?;
+        let cts_ms = if track == TrackKind::Video {
+            u.int_in_range(-(1 << 23)..=(1 << 23) - 1)?
+        } else {
+            0
+        };
+        let keyframe = track == TrackKind::Audio || !seen_video || u.arbitrary()?;
+        seen_video |= track == TrackKind::Video;
+        let len = u.int_in_range(1..=4096usize)?;
+        let data = u.bytes(len.min(u.len().max(1)))?.to_vec();
+        if data.is_empty() {
+            break;
+        }
+        let splice = !packets.is_empty() && u.ratio(1, 40)?;
+        packets.push((
+            splice,
+            Packet {
+                track,
+                dts_90k: dts_90k[i],
+                cts_90k: cts_ms * 90,
+                keyframe,
+                data,
+            },
+        ));
+    }
+    Ok(Run {
+        config: CodecConfig { video, audio },
+        readable: v_ok && a_ok,
+        format,
+        hls_segment_90k,
+        packets,
+    })
+}
+
+fn scratch_dir() -> PathBuf {
+    // tmpfs where there is one: every file is fsynced when committed.
+    let base = std::path::Path::new("/dev/shm");
+    let base = if base.is_dir() {
+        base.to_path_buf()
+    } else {
+        std::env::temp_dir()
+    };
+    base.join(format!("kls-rec-fuzz-mux-{}", std::process::id()))
+}
+
+fn write(run: &Run, dir: &std::path::Path) -> anyhow::Result<mux::Produced> {
+    let options = MuxOptions {
+        hls_segment_90k: run.hls_segment_90k,
+    };
+    let open = FileOpen {
+        dir,
+        stream_name: "fuzz",
+        start_time_s: 1_764_072_000,
+        config: &run.config,
+        options: &options,
+    };
+    let mut m = mux::open(run.format, &open)?;
+    m.begin_session(&SessionStart {
+        file_dts_90k: 0,
+        wall_ms: 1_764_072_000_000,
+        spliced: false,
+    })?;
+    for (splice, p) in &run.packets {
+        if *splice {
+            m.begin_session(&SessionStart {
+                file_dts_90k: p.dts_90k,
+                wall_ms: 1_764_072_000_000 + p.dts_90k / 90,
+                spliced: true,
+            })?;
+        }
+        m.write(p)?;
+    }
+    m.finish(&FileClose {
+        base_name: "fuzz-1764072000-1764072001".into(),
+    })
+}
+
+/// Reads an FLV recording back: the payloads, in order, must be the packets written.
+fn read_back(run: &Run, produced: &mux::Produced) {
+    let file = std::fs::File::open(&produced.path).expect("the committed FLV opens");
+    let mut s = FlvSession::new(file, "out.flv").expect("the written FLV reads back");
+    let mut got = Vec::new();
+    while let Some(e) = s.next_event().expect("reading the written FLV") {
+        if let Event::Packet(p) = e {
+            got.push((p.track, p.data));
+        }
+    }
+    let want: Vec<_> = run
+        .packets
+        .iter()
+        .map(|(_, p)| (p.track, p.data.clone()))
+        .collect();
+    assert_eq!(got.len(), want.len(), "packets read back from the FLV");
+    assert!(got == want, "payloads read back from the FLV differ");
+}
+
+fuzz_target!(|data: &[u8]| {
+    let mut u = Unstructured::new(data);
+    let Ok(run) = run(&mut u) else { return };
+    let dir = scratch_dir();
+    let _ = std::fs::remove_dir_all(&dir);
+    if let Ok(produced) = write(&run, &dir) {
+        let len = std::fs::metadata(&produced.path)
+            .expect("the produced file exists")
+            .len();
+        assert_eq!(
+            len,
+            produced.size,
+            "size reported for {}",
+            produced.path.display()
+        );
+        for part in &produced.parts {
+            assert!(part.is_file(), "missing part {}", part.display());
+        }
+        if run.format == Format::Flv && run.readable {
+            read_back(&run, &produced);
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+});

@@ -1,0 +1,76 @@
+//! Helpers shared by the fuzz targets in `fuzz_targets/`: a reader that delivers the input in
+//! short reads (so buffer refills are exercised at every boundary), and the invariants every
+//! input reader must keep whatever the bytes (SPEC §7).
+
+use std::io::{self, Read};
+
+use kls_rec::media::Damage;
+
+/// Largest input the stream targets need: bigger ones only slow the fuzzer down.
+pub const MAX_INPUT: usize = 1 << 20;
+
+/// Reads a byte slice in pieces of at most `chunk` bytes, and answers every third read with
+/// `Interrupted`, as a pipe or a signal-interrupted `read(2)` may.
+pub struct ChunkedReader<'a> {
+    data: &'a [u8],
+    chunk: usize,
+    reads: u64,
+}
+
+impl<'a> ChunkedReader<'a> {
+    /// The piece size is derived from the input's length, so a crash reproduces from the input
+    /// file alone and fixture-derived seeds need no prefix byte. Tiny pieces only for small
+    /// inputs: the FLV reader zeroes a 64 KiB chunk per read, which would slow fuzzing to a
+    /// crawl (a cost real inputs, read in large pieces, do not pay).
+    pub fn new(data: &'a [u8]) -> ChunkedReader<'a> {
+        let small = if data.len() <= 4096 { 1 } else { 1021 };
+        let chunks = [usize::MAX, usize::MAX, 4096, 509, small];
+        ChunkedReader {
+            data,
+            chunk: chunks[data.len() % chunks.len()],
+            reads: 0,
+        }
+    }
+}
+
+impl Read for ChunkedReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.reads += 1;
+        if self.chunk != usize::MAX && self.reads % 3 == 0 {
+            return Err(io::ErrorKind::Interrupted.into());
+        }
+        let n = buf.len().min(self.chunk).min(self.data.len());
+        buf[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        Ok(n)
+    }
+}
+
+/// The byte offset a damage report names.
+pub fn damage_offset(d: &Damage) -> u64 {
+    match d {
+        Damage::Skipped { offset, .. }
+        | Damage::Truncated { offset, .. }
+        | Damage::Discontinuity { offset, .. }
+        | Damage::Dropped { offset, .. } => *offset,
+    }
+}
+
+/// Panics (a finding) unless a damage report points inside an input of `len` bytes; a
+/// truncation may point at the end itself. A skipped range must end within the input too.
+pub fn check_damage(d: &Damage, len: usize) {
+    let len = len as u64;
+    let offset = damage_offset(d);
+    assert!(
+        offset <= len,
+        "damage at byte {offset} beyond a {len}-byte input: {d}"
+    );
+    if let Damage::Skipped { offset, len: n, .. } = d {
+        assert!(
+            offset.checked_add(*n).is_some_and(|end| end <= len),
+            "skipped range {offset}+{n} beyond a {len}-byte input: {d}"
+        );
+    }
+    // Rendering the report must not panic either.
+    let _ = d.to_string();
+}
