@@ -185,7 +185,7 @@ _kls__rec() {
             return 0
             ;;
         kls__subcmd__rec__subcmd__record)
-            opts="-o -j -q -h --out-dir --formats --app --stream --vdoid --start-time --slice --period --splice-window --hls-segment --dry-run --explain --timeline --callback-times --callback --upload --endpoint --region --path-style --multipart-threshold --delete-after-upload --jobs --shard --config --quiet --json --help"
+            opts="-o -j -q -h --out-dir --formats --app --stream --vdoid --start-time --slice --period --splice-window --timeline --hls-segment --dry-run --explain --callback-times --callback --upload --endpoint --region --path-style --multipart-threshold --delete-after-upload --jobs --shard --config --quiet --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -231,11 +231,11 @@ _kls__rec() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --hls-segment)
+                --timeline)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --timeline)
+                --hls-segment)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

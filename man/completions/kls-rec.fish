@@ -39,8 +39,8 @@ complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l start-time -d
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l slice -d 'Slice length: a file is cut at the next keyframe after it' -r
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l period -d 'Recording period, consulted when a push resumes [default: none]' -r
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l splice-window -d 'Resumes within this gap are appended to the held file (0: never)' -r
-complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l hls-segment -d 'HLS target segment length' -r
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l timeline -d 'Draw pushes, gaps and files with their reasons: FILE.svg or FILE.html' -r -F
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l hls-segment -d 'HLS target segment length' -r
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l callback -d 'POST each callback here (retried; undelivered ones spooled for the next run)' -r
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l upload -d 'Upload files to S3-compatible storage (credentials from AWS_* env)' -r
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l endpoint -d 'S3 endpoint (KS3, MinIO, AWS …) [default: AWS for --region]' -r
@@ -68,15 +68,15 @@ complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -l callback-time
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -s q -l quiet -d 'No progress bars'
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -l json -d 'Print a JSON summary of the run as the last line on stdout'
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -s h -l help -d 'Print help'
-complete -c kls-rec -n "__fish_kls_rec_using_subcommand inspect" -l formats -d 'With --rules: output formats, comma-separated: hls, mp4, flv' -r
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand inspect" -l formats -d 'Output formats, comma-separated: hls, mp4, flv' -r
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand inspect" -l app -d 'App name for inputs that do not carry one [default: live]' -r
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand inspect" -l stream -d 'Stream name for inputs that do not carry one [default: the file stem]' -r
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand inspect" -l vdoid -d 'vdoid for inputs that do not carry one' -r
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand inspect" -l start-time -d 'Wall clock of the first packet: Unix seconds, Unix ms, or RFC 3339' -r
-complete -c kls-rec -n "__fish_kls_rec_using_subcommand inspect" -l slice -d 'With --rules: slice length' -r
-complete -c kls-rec -n "__fish_kls_rec_using_subcommand inspect" -l period -d 'With --rules: recording period, consulted when a push resumes [default: none]' -r
-complete -c kls-rec -n "__fish_kls_rec_using_subcommand inspect" -l splice-window -d 'With --rules: resumes within this gap are appended (0: never)' -r
-complete -c kls-rec -n "__fish_kls_rec_using_subcommand inspect" -l timeline -d 'With --rules: draw pushes, gaps and files with their reasons: FILE.svg or FILE.html' -r -F
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand inspect" -l slice -d 'Slice length: a file is cut at the next keyframe after it' -r
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand inspect" -l period -d 'Recording period, consulted when a push resumes [default: none]' -r
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand inspect" -l splice-window -d 'Resumes within this gap are appended to the held file (0: never)' -r
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand inspect" -l timeline -d 'Draw pushes, gaps and files with their reasons: FILE.svg or FILE.html' -r -F
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand inspect" -l config -d 'Read settings from a TOML file (the flags\' names; flags and env win)' -r -F
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand inspect" -l json -d 'Print ffprobe-shaped JSON, one object per input per line (with --rules: the run summary)'
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand inspect" -l rules -d 'Print the decisions `record` would take (as record --dry-run --explain)'

@@ -11,9 +11,8 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Args;
 
-use super::{CommonArgs, EXIT_DAMAGED, EXIT_FAILURE, EXIT_OK, RecordArgs};
-use crate::input::InputOptions;
-use crate::mux::Format;
+use super::{CommonArgs, DecisionArgs, EXIT_DAMAGED, EXIT_FAILURE, EXIT_OK};
+use crate::record::RecordOptions;
 
 #[derive(Args, Debug)]
 pub struct InspectArgs {
@@ -29,47 +28,9 @@ pub struct InspectArgs {
     #[arg(long)]
     pub rules: bool,
 
-    /// With --rules: output formats, comma-separated: hls, mp4, flv
-    #[arg(
-        env = "KLS_REC_FORMATS",
-        long,
-        value_name = "LIST",
-        default_value = "hls",
-        value_delimiter = ','
-    )]
-    pub formats: Vec<Format>,
-
-    /// App name for inputs that do not carry one [default: live]
-    #[arg(env = "KLS_REC_APP", long)]
-    pub app: Option<String>,
-
-    /// Stream name for inputs that do not carry one [default: the file stem]
-    #[arg(env = "KLS_REC_STREAM", long)]
-    pub stream: Option<String>,
-
-    /// vdoid for inputs that do not carry one
-    #[arg(env = "KLS_REC_VDOID", long)]
-    pub vdoid: Option<String>,
-
-    /// Wall clock of the first packet: Unix seconds, Unix ms, or RFC 3339
-    #[arg(env = "KLS_REC_START_TIME", long, value_name = "TIME", value_parser = crate::wallclock::parse_time_ms)]
-    pub start_time: Option<i64>,
-
-    /// With --rules: slice length
-    #[arg(env = "KLS_REC_SLICE", long, value_name = "DURATION", default_value = "6h", value_parser = super::parse_duration_ms)]
-    pub slice: i64,
-
-    /// With --rules: recording period, consulted when a push resumes [default: none]
-    #[arg(env = "KLS_REC_PERIOD", long, value_name = "DURATION", value_parser = super::parse_duration_ms)]
-    pub period: Option<i64>,
-
-    /// With --rules: resumes within this gap are appended (0: never)
-    #[arg(env = "KLS_REC_SPLICE_WINDOW", long, value_name = "DURATION", default_value = "3m", value_parser = super::parse_duration_ms)]
-    pub splice_window: i64,
-
-    /// With --rules: draw pushes, gaps and files with their reasons: FILE.svg or FILE.html
-    #[arg(env = "KLS_REC_TIMELINE", long, value_name = "FILE")]
-    pub timeline: Option<PathBuf>,
+    /// With --rules: the settings `record` would use
+    #[command(flatten)]
+    pub decide: DecisionArgs,
 
     /// Read settings from a TOML file (the flags' names; flags and env win)
     #[arg(long, env = "KLS_REC_CONFIG", value_name = "FILE")]
@@ -84,12 +45,7 @@ pub fn run(args: InspectArgs) -> Result<i32> {
     if args.rules {
         return run_rules(args);
     }
-    let opts = InputOptions {
-        app: args.app,
-        stream: args.stream,
-        vdoid: args.vdoid,
-        start_time_ms: args.start_time,
-    };
+    let opts = args.decide.input_options();
     let mut out = std::io::stdout().lock();
     let mut code = EXIT_OK;
     for file in &args.files {
@@ -122,39 +78,13 @@ fn run_rules(args: InspectArgs) -> Result<i32> {
         quiet: args.quiet,
         json: args.json,
     };
-    let timeline = args.timeline.clone();
-    let record = RecordArgs {
-        inputs: args.files,
-        out_dir: PathBuf::from("."),
-        formats: args.formats,
-        app: args.app,
-        stream: args.stream,
-        vdoid: args.vdoid,
-        start_time: args.start_time,
-        slice: args.slice,
-        period: args.period,
-        splice_window: args.splice_window,
-        hls_segment: 10_000,
+    let timeline = args.decide.timeline.clone();
+    let opts = RecordOptions {
         dry_run: true,
         explain: true,
-        timeline: None,
-        callback_times: false,
-        callback: None,
-        upload: None,
-        endpoint: None,
-        region: None,
-        path_style: false,
-        multipart_threshold: 64 << 20,
-        delete_after_upload: false,
-        jobs: None,
-        shard: None,
-        common: CommonArgs {
-            config: None,
-            quiet: args.quiet,
-            json: args.json,
-        },
+        ..args.decide.record_options()?
     };
-    let (inputs, input_opts, opts) = super::record_settings(record)?;
+    let (inputs, input_opts) = (args.files, args.decide.input_options());
     let (code, summary) = super::finish_run(&inputs, &input_opts, &opts, &common, None)?;
     if let Some(path) = &timeline {
         crate::timeline::write(path, &summary.streams)

@@ -76,43 +76,8 @@ pub struct RecordArgs {
     )]
     pub out_dir: PathBuf,
 
-    /// Output formats, comma-separated: hls, mp4, flv
-    #[arg(
-        env = "KLS_REC_FORMATS",
-        long,
-        value_name = "LIST",
-        default_value = "hls",
-        value_delimiter = ','
-    )]
-    pub formats: Vec<Format>,
-
-    /// App name for inputs that do not carry one [default: live]
-    #[arg(env = "KLS_REC_APP", long)]
-    pub app: Option<String>,
-
-    /// Stream name for inputs that do not carry one [default: the file stem]
-    #[arg(env = "KLS_REC_STREAM", long)]
-    pub stream: Option<String>,
-
-    /// vdoid for inputs that do not carry one
-    #[arg(env = "KLS_REC_VDOID", long)]
-    pub vdoid: Option<String>,
-
-    /// Wall clock of the first packet: Unix seconds, Unix ms, or RFC 3339
-    #[arg(env = "KLS_REC_START_TIME", long, value_name = "TIME", value_parser = crate::wallclock::parse_time_ms)]
-    pub start_time: Option<i64>,
-
-    /// Slice length: a file is cut at the next keyframe after it
-    #[arg(env = "KLS_REC_SLICE", long, value_name = "DURATION", default_value = "6h", value_parser = parse_duration_ms)]
-    pub slice: i64,
-
-    /// Recording period, consulted when a push resumes [default: none]
-    #[arg(env = "KLS_REC_PERIOD", long, value_name = "DURATION", value_parser = parse_duration_ms)]
-    pub period: Option<i64>,
-
-    /// Resumes within this gap are appended to the held file (0: never)
-    #[arg(env = "KLS_REC_SPLICE_WINDOW", long, value_name = "DURATION", default_value = "3m", value_parser = parse_duration_ms)]
-    pub splice_window: i64,
+    #[command(flatten)]
+    pub decide: DecisionArgs,
 
     /// HLS target segment length
     #[arg(env = "KLS_REC_HLS_SEGMENT", long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration_ms)]
@@ -125,10 +90,6 @@ pub struct RecordArgs {
     /// Print every decision with its reason on stderr
     #[arg(env = "KLS_REC_EXPLAIN", long)]
     pub explain: bool,
-
-    /// Draw pushes, gaps and files with their reasons: FILE.svg or FILE.html
-    #[arg(env = "KLS_REC_TIMELINE", long, value_name = "FILE")]
-    pub timeline: Option<PathBuf>,
 
     /// Add starttime and endtime to HLS callbacks
     #[arg(env = "KLS_REC_CALLBACK_TIMES", long)]
@@ -172,6 +133,84 @@ pub struct RecordArgs {
 
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+/// The settings that decide which files a run makes: `record` and `inspect --rules` share
+/// them, so both read the same flags, environment and config names.
+#[derive(Args, Debug, Clone)]
+pub struct DecisionArgs {
+    /// Output formats, comma-separated: hls, mp4, flv
+    #[arg(
+        env = "KLS_REC_FORMATS",
+        long,
+        value_name = "LIST",
+        default_value = "hls",
+        value_delimiter = ','
+    )]
+    pub formats: Vec<Format>,
+
+    /// App name for inputs that do not carry one [default: live]
+    #[arg(env = "KLS_REC_APP", long)]
+    pub app: Option<String>,
+
+    /// Stream name for inputs that do not carry one [default: the file stem]
+    #[arg(env = "KLS_REC_STREAM", long)]
+    pub stream: Option<String>,
+
+    /// vdoid for inputs that do not carry one
+    #[arg(env = "KLS_REC_VDOID", long)]
+    pub vdoid: Option<String>,
+
+    /// Wall clock of the first packet: Unix seconds, Unix ms, or RFC 3339
+    #[arg(env = "KLS_REC_START_TIME", long, value_name = "TIME", value_parser = crate::wallclock::parse_time_ms)]
+    pub start_time: Option<i64>,
+
+    /// Slice length: a file is cut at the next keyframe after it
+    #[arg(env = "KLS_REC_SLICE", long, value_name = "DURATION", default_value = "6h", value_parser = parse_duration_ms)]
+    pub slice: i64,
+
+    /// Recording period, consulted when a push resumes [default: none]
+    #[arg(env = "KLS_REC_PERIOD", long, value_name = "DURATION", value_parser = parse_duration_ms)]
+    pub period: Option<i64>,
+
+    /// Resumes within this gap are appended to the held file (0: never)
+    #[arg(env = "KLS_REC_SPLICE_WINDOW", long, value_name = "DURATION", default_value = "3m", value_parser = parse_duration_ms)]
+    pub splice_window: i64,
+
+    /// Draw pushes, gaps and files with their reasons: FILE.svg or FILE.html
+    #[arg(env = "KLS_REC_TIMELINE", long, value_name = "FILE")]
+    pub timeline: Option<PathBuf>,
+}
+
+impl DecisionArgs {
+    /// What inputs need from the flags.
+    pub fn input_options(&self) -> InputOptions {
+        InputOptions {
+            app: self.app.clone(),
+            stream: self.stream.clone(),
+            vdoid: self.vdoid.clone(),
+            start_time_ms: self.start_time,
+        }
+    }
+
+    /// The rules and formats, validated; everything else at its default.
+    pub fn record_options(&self) -> Result<RecordOptions> {
+        if self.slice <= 0 {
+            bail!("--slice must be longer than 0");
+        }
+        let mut formats = self.formats.clone();
+        formats.sort();
+        formats.dedup();
+        Ok(RecordOptions {
+            formats,
+            rules: rules::Settings {
+                slice_ms: self.slice,
+                period_ms: self.period.filter(|&p| p > 0),
+                splice_window_ms: self.splice_window,
+            },
+            ..RecordOptions::default()
+        })
+    }
 }
 
 /// Flags every subcommand takes.
@@ -335,7 +374,7 @@ fn run_record(args: RecordArgs) -> Result<i32> {
         delete_after_upload: args.delete_after_upload,
         multipart_threshold: args.multipart_threshold,
     };
-    let timeline = args.timeline.clone();
+    let timeline = args.decide.timeline.clone();
     let (inputs, input_opts, opts) = record_settings(args)?;
     let scratch = opts.out_dir.join(".kls-rec-inputs");
     crate::input::s3::configure(crate::input::s3::S3Access {
@@ -467,44 +506,25 @@ impl DeliveryArgs {
 
 /// Validates the arguments into the pipeline's settings.
 pub fn record_settings(args: RecordArgs) -> Result<(Vec<String>, InputOptions, RecordOptions)> {
-    if args.slice <= 0 {
-        bail!("--slice must be longer than 0");
-    }
     if args.hls_segment <= 0 {
         bail!("--hls-segment must be longer than 0");
     }
-    let mut formats = args.formats;
-    formats.sort();
-    formats.dedup();
-    let input_opts = InputOptions {
-        app: args.app,
-        stream: args.stream,
-        vdoid: args.vdoid,
-        start_time_ms: args.start_time,
-    };
     let opts = RecordOptions {
         out_dir: args.out_dir,
-        formats,
-        rules: rules::Settings {
-            slice_ms: args.slice,
-            period_ms: args.period.filter(|&p| p > 0),
-            splice_window_ms: args.splice_window,
-        },
         mux: MuxOptions {
             hls_segment_90k: args.hls_segment * 90,
         },
         dry_run: args.dry_run,
         explain: args.explain,
         callback_times: args.callback_times,
-        keep_order: false,
-        strict_config: false,
         jobs: args
             .jobs
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
             .max(1),
         shard: args.shard,
+        ..args.decide.record_options()?
     };
-    Ok((args.inputs, input_opts, opts))
+    Ok((args.inputs, args.decide.input_options(), opts))
 }
 
 /// Sizes like `64MiB`, `5MB`, `1048576` (bytes); binary and decimal units.
