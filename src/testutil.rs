@@ -172,3 +172,14 @@ pub fn assert_decodes_cleanly(path: &Path) {
         path.display()
     );
 }
+
+/// Relative path → bytes of every recording file under `dir` (see [`recording_files`]).
+pub fn tree(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    recording_files(dir)
+        .into_iter()
+        .map(|p| {
+            let bytes = std::fs::read(&p).unwrap();
+            (p.strip_prefix(dir).unwrap().to_path_buf(), bytes)
+        })
+        .collect()
+}

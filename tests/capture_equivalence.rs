@@ -8,7 +8,7 @@ use std::process::{Command, Output};
 use kls_rec::input::pcap::flows::FlowEvent;
 use kls_rec::input::pcap::session::scan;
 use kls_rec::input::pcap::stream::{Item, Pass};
-use kls_rec::testutil::{recording_files, scratch, testdata};
+use kls_rec::testutil::{scratch, testdata, tree};
 
 fn kls_rec(args: &[&str]) -> Output {
     let out = Command::new(env!("CARGO_BIN_EXE_kls-rec"))
@@ -41,18 +41,6 @@ fn dumps(capture: &Path, dir: &Path) -> Vec<PathBuf> {
             let path = dir.join(format!("cam-{}.rtmp", p.first_media_ms.unwrap()));
             std::fs::write(&path, b).unwrap();
             path
-        })
-        .collect()
-}
-
-fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    recording_files(dir)
-        .into_iter()
-        .map(|p| {
-            (
-                p.strip_prefix(dir).unwrap().to_path_buf(),
-                std::fs::read(&p).unwrap(),
-            )
         })
         .collect()
 }

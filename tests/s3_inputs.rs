@@ -2,12 +2,11 @@
 
 mod common;
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use common::{ACCESS_KEY, BUCKET, S3Server, SECRET_KEY, have_s3s_fs};
-use kls_rec::testutil::{recording_files, scratch, testdata};
+use kls_rec::testutil::{recording_files, scratch, testdata, tree};
 
 fn record(endpoint: Option<&str>, out: &Path, inputs: &[&str]) -> Output {
     let mut c = Command::new(env!("CARGO_BIN_EXE_kls-rec"));
@@ -28,18 +27,6 @@ fn record(endpoint: Option<&str>, out: &Path, inputs: &[&str]) -> Output {
         String::from_utf8_lossy(&out.stderr)
     );
     out
-}
-
-fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    recording_files(dir)
-        .into_iter()
-        .map(|p| {
-            (
-                p.strip_prefix(dir).unwrap().to_path_buf(),
-                std::fs::read(&p).unwrap(),
-            )
-        })
-        .collect()
 }
 
 #[test]

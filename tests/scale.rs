@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use kls_rec::testutil::{recording_files, scratch, testdata};
+use kls_rec::testutil::{scratch, testdata, tree};
 
 /// Every committed FLV fixture: eight stream keys.
 fn inputs() -> Vec<PathBuf> {
@@ -44,17 +44,6 @@ fn run(dir: &Path, extra: &[&str]) -> Vec<u8> {
 }
 
 /// Relative path → bytes of every file under `dir`.
-fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    recording_files(dir)
-        .into_iter()
-        .map(|p| {
-            (
-                p.strip_prefix(dir).unwrap().to_path_buf(),
-                std::fs::read(&p).unwrap(),
-            )
-        })
-        .collect()
-}
 
 #[test]
 fn jobs_and_shards_give_the_same_files() {
