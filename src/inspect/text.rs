@@ -267,8 +267,10 @@ fn audio(o: &mut String, a: &AudioConfig, t: &TrackScan) {
         4,
         "audio",
         &format!(
-            "{name}{profile}, {} Hz, {} channels",
-            a.sample_rate, a.channels
+            "{name}{profile}, {} Hz, {} channel{}",
+            a.sample_rate,
+            a.channels,
+            if a.channels == 1 { "" } else { "s" }
         ),
     );
     if !a.specific.is_empty() {
