@@ -10,18 +10,21 @@
 # release mode with coverage instrumentation into fuzz/target/: minutes on a 2-core machine.
 #
 # Toolchain: cargo-fuzz's instrumentation (-Cpasses=sancov-module, -Cllvm-args=…) is stable;
-# only a sanitizer (-Zsanitizer) needs nightly features. This script always exports
-# RUSTC_BOOTSTRAP=1, which lets the one stable toolchain accept them, so switching sanitizers
-# does not invalidate the build; checked with cargo 1.95 stable. With a nightly toolchain
-# instead: FUZZ_TOOLCHAIN=nightly scripts/fuzz.sh … (RUSTC_BOOTSTRAP is then not set).
+# only a sanitizer (-Zsanitizer) needs nightly features. Checked with rustc 1.95 stable: the
+# default build (no sanitizer) needs nothing more; -Zsanitizer=address is refused ("only
+# accepted on the nightly compiler") unless RUSTC_BOOTSTRAP=1, and then builds and runs. This
+# script always exports RUSTC_BOOTSTRAP=1, so switching sanitizers does not change the build
+# environment. With a nightly toolchain instead: FUZZ_TOOLCHAIN=nightly scripts/fuzz.sh …
+# (RUSTC_BOOTSTRAP is then not set).
 #
 # Sanitizer: none by default (FUZZ_SANITIZER=address to change). kls-rec is safe Rust (one
 # flock(2) call aside), so AddressSanitizer finds nothing the Rust checks do not, at a fraction
 # of the speed. Debug assertions and overflow checks are on (cargo-fuzz's default), so an
 # integer overflow on hostile input is a finding like a panic.
 #
-# Limits: -rss_limit_mb=2048 (an allocation sized by a hostile length field shows as an "oom"
-# finding), -max_len per target (below), -timeout=10 s per input.
+# One fuzzing process at a time (libFuzzer's default of one job, no -workers): the machine's
+# cores are shared. Limits: -rss_limit_mb=2048 (an allocation sized by a hostile length field
+# shows as an "oom" finding), -max_len per target (below), -timeout=10 s per input.
 #
 # Seed corpora come from the committed fixtures, extracted by this script into
 # fuzz/corpus/<target>/ (not committed; libFuzzer adds what it finds there). Findings land in
