@@ -19,8 +19,17 @@ use crate::media::{CodecConfig, Damage, Event, StreamKey};
 use crate::mediainfo::{self, FileStats};
 use crate::mux::{self, FileClose, FileOpen, Format, MuxOptions, Muxer, Produced, SessionStart};
 use crate::report::{DamageMark, FileSpan, SessionSpan, StreamReport};
+
+mod deliver;
+mod parallel;
+mod summary;
+
 use crate::rules::{self, Decision, Engine, Placement, Reason};
 use crate::sink::naming;
+pub use deliver::Delivery;
+pub use parallel::Shard;
+use parallel::record_parallel;
+pub use summary::summary_json;
 
 /// Everything `record` needs besides its inputs.
 #[derive(Clone, Debug)]
@@ -62,24 +71,6 @@ impl Default for RecordOptions {
     }
 }
 
-/// A stable hash-partition of stream keys, so N machines split a backfill with no coordination.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Shard {
-    pub index: u64,
-    pub count: u64,
-}
-
-impl Shard {
-    /// Whether a stream belongs to this shard: the first 8 bytes of MD5(`app/stream`), big
-    /// endian, modulo the shard count. Stable across machines, runs and versions.
-    pub fn owns(&self, app: &str, stream: &str) -> bool {
-        use md5::{Digest, Md5};
-        let digest = Md5::digest(format!("{app}/{stream}").as_bytes());
-        let h = u64::from_be_bytes(digest[..8].try_into().expect("8 bytes"));
-        h % self.count == self.index
-    }
-}
-
 /// One file the run produced (or, in a dry run, would produce).
 #[derive(Clone, Debug)]
 pub struct FileResult {
@@ -117,15 +108,6 @@ pub struct Outputs<'a> {
     pub progress: &'a (dyn Progress + Sync),
     /// Upload and callback delivery; `None`: files stay local and callbacks go to `out`.
     pub delivery: Option<&'a Delivery>,
-}
-
-/// Where finished files and their callbacks go besides the local output root.
-pub struct Delivery {
-    pub uploader: Option<crate::deliver::Uploader>,
-    /// Local files are removed once uploaded.
-    pub delete_after_upload: bool,
-    /// POSTs callbacks (with retries and the spool) instead of printing them.
-    pub callbacks: Option<crate::deliver::CallbackSender>,
 }
 
 /// Progress reports; every method defaults to doing nothing.
@@ -218,75 +200,6 @@ fn record_group(
         summary.failures.push(format!("stream {key}: {e:#}"));
     }
     Ok(())
-}
-
-/// Streams are independent: `opts.jobs` workers take them in key order, and each stream's
-/// callbacks and messages are printed, in key order, once it is done, so the output does not
-/// depend on the number of jobs.
-fn record_parallel(
-    groups: Vec<Vec<PendingSession>>,
-    opts: &RecordOptions,
-    io: &mut Outputs<'_>,
-    summary: &mut Summary,
-) -> Result<()> {
-    use std::sync::Mutex;
-    use std::sync::mpsc;
-
-    let count = groups.len();
-    let queue = Mutex::new(groups.into_iter().enumerate());
-    let (done, results) = mpsc::channel::<(usize, Vec<u8>, Vec<u8>, Result<Summary>)>();
-    let progress = io.progress;
-    let delivery = io.delivery;
-    std::thread::scope(|scope| -> Result<()> {
-        for _ in 0..opts.jobs.min(count) {
-            let done = done.clone();
-            let queue = &queue;
-            scope.spawn(move || {
-                loop {
-                    let next = queue.lock().expect("queue lock").next();
-                    let Some((index, sessions)) = next else {
-                        break;
-                    };
-                    let (mut out, mut log) = (Vec::new(), Vec::new());
-                    let mut part = Summary::default();
-                    let result = record_group(
-                        sessions,
-                        opts,
-                        &mut Outputs {
-                            out: &mut out,
-                            log: &mut log,
-                            progress,
-                            delivery,
-                        },
-                        &mut part,
-                    )
-                    .map(|()| part);
-                    if done.send((index, out, log, result)).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-        drop(done);
-        let mut pending = BTreeMap::new();
-        let mut next_to_print = 0;
-        for (index, out, log, result) in results {
-            pending.insert(index, (out, log, result));
-            while let Some((out, log, result)) = pending.remove(&next_to_print) {
-                io.log.write_all(&log)?;
-                io.out.write_all(&out)?;
-                io.out.flush()?;
-                let part = result?;
-                summary.files.extend(part.files);
-                summary.damage += part.damage;
-                summary.failures.extend(part.failures);
-                summary.streams.extend(part.streams);
-                summary.delivery_failures += part.delivery_failures;
-                next_to_print += 1;
-            }
-        }
-        Ok(())
-    })
 }
 
 /// An open recording file: one muxer per format, and what the callbacks need.
@@ -743,75 +656,4 @@ fn finish_all(
             })
             .collect()
     })
-}
-
-impl StreamRun<'_, '_> {
-    /// Uploads a finished file; the callback then names the uploaded key and bucket, or says
-    /// status 4 with the error. The local files are always kept unless uploaded and asked to go.
-    /// Returns false when the upload gave up.
-    fn deliver_file(
-        &mut self,
-        delivery: &Delivery,
-        produced: &Produced,
-        report: &mut FileReport,
-    ) -> Result<bool> {
-        let Some(uploader) = &delivery.uploader else {
-            return Ok(true);
-        };
-        let key = report.key.clone();
-        report.key = uploader.key_for(&key);
-        report.bucket = uploader.bucket().to_string();
-        match uploader.upload_produced(produced, &key) {
-            Ok(_) => {
-                if delivery.delete_after_upload {
-                    for path in produced.parts.iter().chain([&produced.path]) {
-                        std::fs::remove_file(path)
-                            .with_context(|| format!("removing {}", path.display()))?;
-                    }
-                }
-            }
-            Err(e) => {
-                writeln!(self.io.log, "error: {e:#}; the local file is kept")?;
-                report.error = Some(format!("{e:#}"));
-                return Ok(false);
-            }
-        }
-        Ok(true)
-    }
-}
-
-/// The `--json` summary: one line, `{"summary":{…}}`.
-pub fn summary_json(summary: &Summary, exit_status: i32) -> String {
-    let files: Vec<serde_json::Value> = summary
-        .files
-        .iter()
-        .map(|f| {
-            let mut v = serde_json::json!({
-                "format": f.format.name(),
-                "key": f.key,
-                "opened": f.opened.as_str(),
-                "closed": f.closed.as_str(),
-                "length_ms": f.len_ms,
-                "start_time": f.wall_start_ms.div_euclid(1000),
-                "end_time": f.wall_end_ms.div_euclid(1000),
-            });
-            if let Some(p) = &f.produced {
-                v["bytes"] = p.total_size.into();
-                v["md5"] = crate::sink::local::hex(&p.md5).into();
-                v["written"] = p.written.into();
-            }
-            v
-        })
-        .collect();
-    serde_json::json!({
-        "summary": {
-            "files": files,
-            "damage": summary.damage,
-            "failures": summary.failures,
-            "delivery_failures": summary.delivery_failures,
-            "exit_status": exit_status,
-            "streams": summary.streams,
-        }
-    })
-    .to_string()
 }

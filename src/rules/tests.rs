@@ -1,0 +1,341 @@
+//! The rules on the reference's worked examples and their edges.
+
+use super::*;
+use crate::media::{AudioCodec, AudioConfig, VideoCodec, VideoConfig};
+
+const H: i64 = 3600 * 1000;
+const M: i64 = 60 * 1000;
+
+fn av(width: u32) -> CodecConfig {
+    CodecConfig {
+        video: Some(VideoConfig {
+            codec: VideoCodec::H264,
+            record: vec![1, 100, 0, 31, width as u8],
+            width,
+            height: 240,
+            flv_signal: Default::default(),
+        }),
+        audio: Some(AudioConfig {
+            codec: AudioCodec::Aac,
+            specific: vec![0x12, 0x10],
+            sample_rate: 44100,
+            channels: 2,
+            flv_sound_byte: 0xAF,
+        }),
+    }
+}
+
+fn audio_only() -> CodecConfig {
+    CodecConfig {
+        video: None,
+        ..av(320)
+    }
+}
+
+/// Feeds a push of `len_ms` with 1 fps video (a keyframe every `gop_ms`) and audio every
+/// 500 ms, starting at session DTS `dts0_ms`. Returns the placements' files in order.
+fn push(e: &mut Engine, wall_ms: i64, len_ms: i64, gop_ms: i64, cfg: &CodecConfig) -> Vec<u32> {
+    let dts0 = 5_000;
+    e.begin_session(wall_ms, cfg);
+    let mut files = Vec::new();
+    let mut t = 0;
+    while t < len_ms {
+        if cfg.video.is_some()
+            && t % 1000 == 0
+            && let Placement::Write { file, .. } =
+                e.packet(TrackKind::Video, (dts0 + t) * 90, t % gop_ms == 0)
+        {
+            files.push(file);
+        }
+        if let Placement::Write { file, .. } = e.packet(TrackKind::Audio, (dts0 + t) * 90, true) {
+            files.push(file);
+        }
+        t += 500;
+    }
+    e.end_session();
+    files
+}
+
+fn closes(e: &mut Engine) -> Vec<(Reason, i64, i64, i64)> {
+    e.drain_decisions()
+        .filter_map(|d| match d {
+            Decision::Close {
+                reason,
+                wall_start_ms,
+                wall_end_ms,
+                len_90k,
+                ..
+            } => Some((reason, wall_start_ms, wall_end_ms, to_ms(len_90k))),
+            _ => None,
+        })
+        .collect()
+}
+
+fn opens(decisions: &[Decision]) -> Vec<Reason> {
+    decisions
+        .iter()
+        .filter_map(|d| match d {
+            Decision::Open { reason, .. } => Some(*reason),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn six_hour_push_with_two_hour_slices_gives_three_files() {
+    let mut e = Engine::new(Settings {
+        slice_ms: 2 * H,
+        ..Settings::default()
+    });
+    let t0 = 1_585_829_187_000;
+    push(&mut e, t0, 6 * H, 2000, &av(320));
+    e.finish();
+    let c = closes(&mut e);
+    assert_eq!(c.len(), 3, "{c:?}");
+    assert_eq!(c[0], (Reason::Slice, t0, t0 + 2 * H, 2 * H));
+    assert_eq!(c[1], (Reason::Slice, t0 + 2 * H, t0 + 4 * H, 2 * H));
+    assert_eq!(c[2].0, Reason::EndOfInput);
+    assert_eq!(c[2].1, t0 + 4 * H);
+    assert_eq!(c[2].2, t0 + 6 * H);
+}
+
+#[test]
+fn eleven_hour_push_with_ten_hour_period_is_one_file_then_a_new_one_after_resume() {
+    let mut e = Engine::new(Settings {
+        slice_ms: 24 * H,
+        period_ms: Some(10 * H),
+        ..Settings::default()
+    });
+    let t0 = 1_600_000_000_000;
+    let first = push(&mut e, t0, 11 * H, 2000, &av(320));
+    assert!(
+        first.iter().all(|&f| f == 0),
+        "a continuous push is never cut by the period"
+    );
+    // Resume after one minute, well inside the splice window.
+    let second = push(&mut e, t0 + 11 * H + M, 10 * M, 2000, &av(320));
+    assert!(second.iter().all(|&f| f == 1));
+    e.finish();
+    let c = closes(&mut e);
+    assert_eq!(c.len(), 2);
+    assert_eq!(c[0].0, Reason::PeriodExceeded);
+    assert_eq!(c[0].3, 11 * H);
+    assert_eq!(c[1].0, Reason::EndOfInput);
+}
+
+#[test]
+fn splice_window_three_minutes_appends_after_two_not_after_four() {
+    for (gap, spliced) in [
+        (2 * M, true),
+        (4 * M, false),
+        (3 * M, true),
+        (3 * M + 1, false),
+    ] {
+        let mut e = Engine::new(Settings::default());
+        let t0 = 1_700_000_000_000;
+        push(&mut e, t0, 10 * M, 2000, &av(320));
+        let later = push(&mut e, t0 + 10 * M + gap, 5 * M, 2000, &av(320));
+        e.finish();
+        let decisions: Vec<Decision> = e.drain_decisions().collect();
+        let appended = decisions
+            .iter()
+            .any(|d| matches!(d, Decision::Append { gap_ms, .. } if *gap_ms == gap));
+        assert_eq!(appended, spliced, "gap {gap}: {decisions:#?}");
+        assert_eq!(later[0], if spliced { 0 } else { 1 });
+        if !spliced {
+            assert_eq!(opens(&decisions), [Reason::FirstPush, Reason::GapExceeded]);
+        }
+    }
+}
+
+#[test]
+fn appended_session_continues_the_timeline_without_the_gap() {
+    let mut e = Engine::new(Settings::default());
+    let t0 = 1_700_000_000_000;
+    push(&mut e, t0, 10_000, 2000, &av(320));
+    e.begin_session(t0 + 70_000, &av(320));
+    // The second push's own DTS starts anywhere; in the file it follows the first's end.
+    let Placement::Write { file_dts_90k, .. } = e.packet(TrackKind::Video, 123_456, true) else {
+        panic!("keyframe placed");
+    };
+    // First push: last video at 9 s (+1 s), last audio at 9.5 s (+0.5 s) → ends at 10 s.
+    assert_eq!(to_ms(file_dts_90k), 10_000);
+    e.end_session();
+    e.finish();
+    let c = closes(&mut e);
+    // Name spans wall clock from the first push's start to the second's end.
+    assert_eq!(c, [(Reason::EndOfInput, t0, t0 + 70_000, 10_000)]);
+}
+
+#[test]
+fn gap_is_measured_from_the_end_of_the_previous_push() {
+    let mut e = Engine::new(Settings {
+        splice_window_ms: 60_000,
+        ..Settings::default()
+    });
+    let t0 = 1_700_000_000_000;
+    push(&mut e, t0, 10_000, 2000, &av(320));
+    // Starts 70 s after the first began: the gap is 60 s, exactly the window.
+    push(&mut e, t0 + 70_000, 10_000, 2000, &av(320));
+    e.finish();
+    let d: Vec<Decision> = e.drain_decisions().collect();
+    assert!(
+        d.iter()
+            .any(|d| matches!(d, Decision::Append { gap_ms: 60_000, .. })),
+        "{d:#?}"
+    );
+}
+
+#[test]
+fn zero_window_never_splices() {
+    let mut e = Engine::new(Settings {
+        splice_window_ms: 0,
+        ..Settings::default()
+    });
+    push(&mut e, 0, 10_000, 2000, &av(320));
+    push(&mut e, 10_000, 10_000, 2000, &av(320));
+    e.finish();
+    assert_eq!(
+        closes(&mut e).iter().map(|c| c.0).collect::<Vec<_>>(),
+        [Reason::GapExceeded, Reason::EndOfInput]
+    );
+}
+
+#[test]
+fn audio_only_slices_on_any_packet() {
+    let mut e = Engine::new(Settings {
+        slice_ms: 10_000,
+        ..Settings::default()
+    });
+    push(&mut e, 0, 30_000, 2000, &audio_only());
+    e.finish();
+    let c = closes(&mut e);
+    assert_eq!(c.len(), 3);
+    assert!(
+        c[..2].iter().all(|c| c.0 == Reason::Slice && c.3 == 10_000),
+        "{c:?}"
+    );
+}
+
+#[test]
+fn slice_waits_for_the_next_keyframe() {
+    let mut e = Engine::new(Settings {
+        slice_ms: 3_000,
+        ..Settings::default()
+    });
+    // Keyframes every 4 s: the 3 s slice is reached at 3 s, the cut happens at 4 s.
+    push(&mut e, 0, 12_000, 4000, &av(320));
+    e.finish();
+    let c = closes(&mut e);
+    assert_eq!(
+        c.iter().map(|c| c.3).collect::<Vec<_>>(),
+        [4_000, 4_000, 4_000]
+    );
+}
+
+#[test]
+fn slice_reached_inside_a_session_that_later_resumes() {
+    let mut e = Engine::new(Settings {
+        slice_ms: 10_000,
+        ..Settings::default()
+    });
+    // 14 s push: cut at 10 s, the second file holds 4 s and is held at the end.
+    push(&mut e, 0, 14_000, 2000, &av(320));
+    // Resume 30 s later: the held 4 s file is short enough, so the resume appends to it.
+    let files = push(&mut e, 44_000, 4_000, 2000, &av(320));
+    assert!(files.iter().all(|&f| f == 1));
+    e.finish();
+    let c = closes(&mut e);
+    assert_eq!(
+        c.iter().map(|c| (c.0, c.3)).collect::<Vec<_>>(),
+        [(Reason::Slice, 10_000), (Reason::EndOfInput, 8_000)]
+    );
+}
+
+#[test]
+fn resume_into_a_file_at_the_slice_length_opens_a_new_file() {
+    let mut e = Engine::new(Settings {
+        slice_ms: 10_000,
+        ..Settings::default()
+    });
+    // Exactly 10 s of media, ending before the next keyframe could cut it.
+    push(&mut e, 0, 10_000, 2000, &av(320));
+    push(&mut e, 20_000, 4_000, 2000, &av(320));
+    e.finish();
+    assert_eq!(
+        closes(&mut e).iter().map(|c| c.0).collect::<Vec<_>>(),
+        [Reason::SliceExceededAtResume, Reason::EndOfInput]
+    );
+}
+
+#[test]
+fn codec_change_at_resume_opens_a_new_file() {
+    let mut e = Engine::new(Settings::default());
+    push(&mut e, 0, 10_000, 2000, &av(320));
+    push(&mut e, 20_000, 10_000, 2000, &av(640));
+    e.finish();
+    assert_eq!(
+        closes(&mut e).iter().map(|c| c.0).collect::<Vec<_>>(),
+        [Reason::CodecChange, Reason::EndOfInput]
+    );
+}
+
+#[test]
+fn codec_change_inside_a_session_cuts_and_waits_for_a_keyframe() {
+    let mut e = Engine::new(Settings::default());
+    e.begin_session(0, &av(320));
+    for i in 0..10 {
+        e.packet(TrackKind::Video, i * 90_000, i % 2 == 0);
+    }
+    e.config_change(&av(640));
+    assert_eq!(
+        e.packet(TrackKind::Video, 10 * 90_000, false),
+        Placement::DropBeforeKeyframe
+    );
+    assert_eq!(
+        e.packet(TrackKind::Video, 11 * 90_000, true),
+        Placement::Write {
+            file: 1,
+            file_dts_90k: 0
+        }
+    );
+    e.finish();
+    let d: Vec<Decision> = e.drain_decisions().collect();
+    assert_eq!(opens(&d), [Reason::FirstPush, Reason::CodecChange]);
+}
+
+#[test]
+fn file_starts_with_a_keyframe() {
+    let mut e = Engine::new(Settings::default());
+    e.begin_session(0, &av(320));
+    assert_eq!(
+        e.packet(TrackKind::Video, 0, false),
+        Placement::DropBeforeKeyframe
+    );
+    // Audio before the first keyframe is kept.
+    assert!(matches!(
+        e.packet(TrackKind::Audio, 90, true),
+        Placement::Write { .. }
+    ));
+    assert!(matches!(
+        e.packet(TrackKind::Video, 3600, true),
+        Placement::Write { .. }
+    ));
+}
+
+#[test]
+fn reasons_print_as_documented() {
+    let all = [
+        (Reason::FirstPush, "first-push"),
+        (Reason::Slice, "slice"),
+        (Reason::Spliced, "spliced"),
+        (Reason::GapExceeded, "gap-exceeded"),
+        (Reason::PeriodExceeded, "period-exceeded"),
+        (Reason::SliceExceededAtResume, "slice-exceeded-at-resume"),
+        (Reason::CodecChange, "codec-change"),
+        (Reason::EndOfInput, "end-of-input"),
+    ];
+    for (r, s) in all {
+        assert_eq!(r.to_string(), s);
+    }
+}
