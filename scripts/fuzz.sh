@@ -76,8 +76,8 @@ fi
 # structure need little. Small inputs mean many more executions per second.
 max_len() {
     case $1 in
-        flv_tags | flv_session) echo 65536 ;;
-        mux_roundtrip) echo 16384 ;;
+        flv_tags | flv_session | mp4_boxes) echo 65536 ;;
+        mux_roundtrip | rtmp_chunks | pcap | mpegts) echo 16384 ;;
         *) echo 4096 ;;
     esac
 }
@@ -87,7 +87,7 @@ seed_corpus() {
     local target=$1 dir=fuzz/corpus/$1
     mkdir -p "$dir"
     python3 - "$target" "$dir" testdata <<'PY'
-import hashlib, os, pathlib, sys
+import hashlib, os, pathlib, shutil, subprocess, sys, tempfile
 
 target, out, testdata = sys.argv[1], pathlib.Path(sys.argv[2]), pathlib.Path(sys.argv[3])
 fixtures = sorted(p for p in testdata.rglob("*.flv") if "regress" not in p.parts)
@@ -105,6 +105,49 @@ def tags(b):
             return
         yield b[pos], body
         pos += 11 + size + 4
+
+def ffmpeg(src, fmt, *args):
+    """The first seconds of a fixture remuxed by ffmpeg (None without ffmpeg)."""
+    if not shutil.which("ffmpeg"):
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        out = pathlib.Path(tmp) / ("seed." + fmt)
+        cmd = ["ffmpeg", "-v", "error", "-i", str(src), "-t", "1", "-c", "copy", *args, str(out)]
+        if subprocess.run(cmd, stdin=subprocess.DEVNULL).returncode != 0:
+            return None
+        return out.read_bytes()
+
+# Targets of the other input kinds: prefixes of their fixtures, or fixtures remuxed.
+push = testdata / "push" / "show-1764075600.flv"
+if target == "rtmp_chunks":
+    for f in sorted((testdata / "rtmp").glob("*.rtmp")):
+        for n in (1600, 3200, 8192, 16000):
+            save(f.read_bytes()[:n])
+elif target == "pcap":
+    for f in sorted((testdata / "capture").glob("*.pcap*")):
+        for n in (512, 4096, 16000):
+            save(f.read_bytes()[:n])
+elif target == "mpegts":
+    ts = ffmpeg(push, "ts", "-f", "mpegts")
+    for n in (188 * 8, 188 * 40, 188 * 85):
+        save(ts and ts[:n])
+elif target == "mp4_boxes":
+    save(ffmpeg(push, "mp4", "-t", "0.4", "-movflags", "+faststart"))
+    mp4 = ffmpeg(push, "mp4", "-t", "0.2")
+    save(mp4)
+    save(mp4 and mp4[:2000])
+elif target == "m3u8":
+    seg = "#EXTINF:{:.3f},\nlive-{}.ts\n"
+    save(b"#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:10\n#EXT-X-MEDIA-SEQUENCE:0\n"
+         + "".join(seg.format(10, i) for i in range(3)).encode() + b"#EXT-X-ENDLIST\n")
+    save(b"#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXT-X-PROGRAM-DATE-TIME:2025-11-25T12:00:00.000Z\n"
+         + seg.format(6, 0).encode() + b"#EXT-X-DISCONTINUITY\n"
+         + b"#EXT-X-PROGRAM-DATE-TIME:2025-11-25T12:05:00+08:00\n" + seg.format(4.2, 1).encode()
+         + b"#EXT-X-DISCONTINUITY\n" + seg.format(2.5, 2).encode()
+         + b"#EXT-X-KEY:METHOD=NONE\n#EXT-X-BYTERANGE:100@0\n" + seg.format(1, 3).encode())
+elif target == "segment_log":
+    for f in sorted(testdata.rglob("*.jsonl")) + sorted(testdata.rglob("*.csv")):
+        save(f.read_bytes())
 
 for f in fixtures:
     b = f.read_bytes()

@@ -634,7 +634,7 @@ fn rollover_and_the_extended_timestamp_byte_change_nothing() {
 }
 
 /// Feeds one kept crash input to the parser its name starts with (`amf0-`, `flv_tags-`,
-/// `flv_session-`, `codec-`, the fuzz target that found it): it must not panic, and it must end.
+/// `flv_session-`, `codec-`, `rtmp_chunks-`, `mpegts-`, `pcap-`, `mp4_boxes-`, the fuzz target that found it): it must not panic, and it must end.
 fn replay(name: &str, data: &[u8]) {
     use kls_rec::codec::{aac, h264, hevc, mp3, nal_units};
     use kls_rec::input::SessionReader;
@@ -684,6 +684,86 @@ fn replay(name: &str, data: &[u8]) {
             let _ = mp3::parse_header(data);
             for length_size in 0..=5 {
                 nal_units(data, length_size).for_each(drop);
+            }
+        }
+        "rtmp_chunks" => {
+            use kls_rec::input::rtmp::{RtmpEvent, RtmpParser};
+            use kls_rec::media::Damage;
+            // In one-byte pieces, as the fuzz target fed it.
+            let mut parser = RtmpParser::new(name);
+            let mut events = Vec::new();
+            for (i, b) in data.iter().enumerate() {
+                parser.feed(std::slice::from_ref(b), None, i as u64);
+                events.extend(parser.drain());
+            }
+            parser.finish();
+            events.extend(parser.drain());
+            for e in events {
+                if let RtmpEvent::Damage(d @ Damage::Skipped { offset, len, .. }) = &e {
+                    assert!(offset + len <= data.len() as u64, "{name}: {d}");
+                }
+            }
+        }
+        "mpegts" => {
+            let mut demux = kls_rec::input::ts::TsDemuxer::new(Default::default());
+            demux.set_input(Box::new(std::io::Cursor::new(data.to_vec())));
+            let mut n = 0;
+            while let Ok(Some(item)) = demux.next_item() {
+                if let kls_rec::input::ts::Demuxed::Packet(p) = item {
+                    assert!(!p.data.is_empty(), "{name}: empty packet");
+                }
+                n += 1;
+                assert!(
+                    n <= data.len() + 64,
+                    "{name}: the demultiplexer does not end"
+                );
+            }
+        }
+        "pcap" => {
+            use kls_rec::input::pcap::tcp::{Mark, Reassembler};
+            let cursor = std::io::Cursor::new(data.to_vec());
+            if let Ok(c) = kls_rec::input::pcap::capture::CaptureReader::new(cursor, name) {
+                let mut pass = kls_rec::input::pcap::stream::Pass::new(c, name, None);
+                let mut n = 0;
+                while let Ok(Some(_)) = pass.next_item() {
+                    n += 1;
+                    assert!(n <= 4 * data.len() + 64, "{name}: the pass does not end");
+                }
+            }
+            // As the fuzz target reads it too: a window byte, then segments of a 4-byte
+            // sequence number, a length byte and the payload.
+            let Some((&first, mut rest)) = data.split_first() else {
+                return;
+            };
+            let isn = (first & 1 == 1).then_some(u32::from(first).wrapping_mul(0x0101_0101));
+            let mut r = Reassembler::new(isn, u64::from(first >> 1) * 8);
+            let mut out = Vec::new();
+            while let [a, b, c, d, n, tail @ ..] = rest {
+                let (payload, next) = tail.split_at(usize::from(*n).min(tail.len()));
+                r.push(
+                    u32::from_be_bytes([*a, *b, *c, *d]),
+                    payload,
+                    Mark::default(),
+                    &mut out,
+                );
+                rest = next;
+            }
+            r.flush(&mut out);
+        }
+        "mp4_boxes" => {
+            use kls_rec::media::Damage;
+            let path = scratch("bad-regress-mp4").join(name);
+            std::fs::write(&path, data).unwrap();
+            if let Ok(mut s) = kls_rec::input::mp4::Mp4Session::open(&path) {
+                let mut n = 0;
+                while let Ok(Some(e)) = s.next_event() {
+                    if let kls_rec::media::Event::Damage(d @ Damage::Truncated { offset, .. }) = &e
+                    {
+                        assert!(*offset <= data.len() as u64, "{name}: {d}");
+                    }
+                    n += 1;
+                    assert!(n <= 100_000, "{name}: the session does not end");
+                }
             }
         }
         // Muxer findings are kept as unit tests beside the writer they concern.

@@ -444,7 +444,8 @@ impl SessionReader for Mp4Session {
                 let left = t.track.tables.sizes.as_ref().map_or(0, |z| z.count()) - s.number;
                 t.peek = None;
                 self.queue.push_back(Event::Damage(Damage::Truncated {
-                    offset: s.offset,
+                    // A table may place the sample wholly past the end: name the end then.
+                    offset: s.offset.min(self.file_len),
                     what: format!(
                         "{kind} track {id}: sample {} of {} bytes runs past the end of the file \
                          ({} bytes); {left} samples lost",

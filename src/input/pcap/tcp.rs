@@ -101,6 +101,14 @@ impl Reassembler {
         let dist = i64::from(seq.wrapping_sub(next) as i32);
         let start = self.delivered as i64 + dist;
         let end = start + payload.len() as i64;
+        // A segment far past the hole: the hole is not going to fill within the window. First,
+        // since handing on what follows the hole moves `delivered`, possibly past `start`.
+        let far = start.max(0) as u64;
+        while far > self.delivered + self.window {
+            if !self.declare_lost(out, Some((far, mark))) {
+                break;
+            }
+        }
         if end <= self.delivered as i64 {
             self.duplicate_bytes += payload.len() as u64;
             return;
@@ -110,12 +118,6 @@ impl Reassembler {
         self.duplicate_bytes += skip as u64;
         let start = (start.max(0) as u64).max(self.delivered);
         let payload = payload.get(skip..).unwrap_or_default();
-        // A segment far past the hole: the hole is not going to fill within the window.
-        while start > self.delivered + self.window {
-            if !self.declare_lost(out, Some((start, mark))) {
-                break;
-            }
-        }
         if start == self.delivered && self.pending.is_empty() {
             self.advance(payload.len() as u64);
             out.push(Output::Data {
@@ -189,6 +191,8 @@ impl Reassembler {
     /// buffered) lost and hands on what follows it. False when there was no hole to declare.
     fn declare_lost(&mut self, out: &mut Vec<Output>, beyond: Option<(u64, Mark)>) -> bool {
         let next = match (self.pending.first_key_value(), beyond) {
+            // Never past the segment itself: its bytes would land behind the delivered ones.
+            (Some((k, _)), Some(b)) if *k > b.0 => b,
             (Some((k, (_, mark))), _) => (*k, *mark),
             (None, Some(b)) => b,
             (None, None) => return false,

@@ -417,6 +417,10 @@ impl TsDemuxer {
         if let Some(c) = au.new_config {
             self.out.push_back(Demuxed::Video(c));
         }
+        // A PES with no media bytes (empty, or parameter sets only) is no packet, as for audio.
+        if au.data.is_empty() {
+            return;
+        }
         let Some(dts_90k) = self.repair(
             TrackKind::Video,
             dts.saturating_sub(TS_OFFSET_90K),

@@ -184,3 +184,15 @@ fn stream_without_syn_starts_at_its_first_segment() {
     );
     assert_eq!(b, b"xyz");
 }
+
+#[test]
+fn a_far_segment_behind_buffered_bytes_is_not_placed_behind_the_stream() {
+    // Window 8: bytes at 8..13 wait; a segment at 9 lies beyond the window, so the hole 0..8 is
+    // declared lost and 8..13 handed on, past the segment's own start.
+    let mut r = Reassembler::new(Some(u32::MAX), 8);
+    let (b, g) = run(&mut r, &[(8, b"abcde"), (9, b"BCDEFG")], true);
+    assert_eq!(b, b"????????abcdeFG");
+    assert_eq!(g, vec![(8, 1)]);
+    assert!(!r.has_pending());
+    assert_eq!(r.delivered(), 15);
+}

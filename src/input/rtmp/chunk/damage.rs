@@ -162,10 +162,11 @@ impl ChunkReader {
         }
         // Scanning starts after the first byte, or a bad header would be found again.
         let since = self.base;
+        // Lost first: consuming keeps the input position of `since` only in that state.
+        self.state = State::Lost { since };
         if !self.buf.is_empty() {
             self.consume(1);
         }
-        self.state = State::Lost { since };
     }
 
     /// Marks a chunk stream's partial message damaged, reporting it once.

@@ -1,0 +1,76 @@
+//! MP4 (ISO/IEC 14496-12) box layout, sample tables and sample reading over arbitrary bytes:
+//! the box tree and `moov` from memory, then `read_index` and a whole `Mp4Session` over the
+//! bytes as a file in /dev/shm. No panic; every box and damage report lies inside the file;
+//! per track the DTS never decreases; no sample is larger than the file.
+
+#![no_main]
+
+use std::io::Cursor;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use kls_rec::input::SessionReader;
+use kls_rec::input::mp4::{Mp4Session, movie, read_index};
+use kls_rec::media::{Event, TrackKind};
+use kls_rec_fuzz::{MAX_INPUT, check_damage};
+use libfuzzer_sys::fuzz_target;
+
+/// Events read per input at most: sample tables may describe billions of empty samples in a few
+/// bytes, which is legal and not a finding, only slow.
+const MAX_EVENTS: usize = 20_000;
+
+/// A file of this process in /dev/shm (memory-backed: no disk traffic per execution).
+fn scratch() -> &'static PathBuf {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        let dir = PathBuf::from(format!("/dev/shm/kls-rec-fuzz-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("scratch directory in /dev/shm");
+        dir.join("fuzz.mp4")
+    })
+}
+
+fuzz_target!(|data: &[u8]| {
+    if data.len() > MAX_INPUT {
+        return;
+    }
+    let len = data.len() as u64;
+    if let Ok(m) = movie::read_movie(&mut Cursor::new(data), len) {
+        let _ = m.warnings.len();
+    }
+    let path = scratch();
+    std::fs::write(path, data).expect("write the scratch file");
+    if let Ok(index) = read_index(path) {
+        assert_eq!(index.file_len, len, "file length");
+        for b in &index.boxes {
+            let _ = format!("{b:?}");
+        }
+    }
+    let Ok(mut session) = Mp4Session::open(path) else {
+        return;
+    };
+    let _ = session.config();
+    let mut last_dts = [i64::MIN; 2];
+    for _ in 0..MAX_EVENTS {
+        let event = match session.next_event() {
+            Err(_) | Ok(None) => return,
+            Ok(Some(e)) => e,
+        };
+        match event {
+            Event::Damage(d) => check_damage(&d, data.len()),
+            Event::Config(_) => {}
+            Event::Packet(p) => {
+                let i = usize::from(p.track == TrackKind::Audio);
+                assert!(
+                    p.dts_90k >= last_dts[i],
+                    "{} DTS went back from {} to {}",
+                    p.track,
+                    last_dts[i],
+                    p.dts_90k
+                );
+                last_dts[i] = p.dts_90k;
+                assert!(p.data.len() <= data.len(), "sample larger than the file");
+            }
+        }
+        assert!(session.position() <= len, "position beyond the file");
+    }
+});
