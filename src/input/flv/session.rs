@@ -423,21 +423,46 @@ impl<R: Read> FlvSession<R> {
     }
 }
 
+/// A source of tags for a [`TagSession`]: the FLV file reader, the RTMP dump and capture
+/// readers. [`next_event`] turns any of them into session events.
+pub trait TagFeed {
+    fn session(&mut self) -> &mut TagSession;
+
+    /// Feeds the session one more unit (a tag, a message, a capture packet); false at the end.
+    fn feed(&mut self) -> Result<bool, InputError>;
+}
+
+/// The next event of a fed session: what is queued, else feed until something is, and at the
+/// end settle the session, whose input may have ended during the prelude.
+pub fn next_event(r: &mut impl TagFeed) -> Result<Option<Event>, InputError> {
+    loop {
+        if let Some(e) = r.session().pop_event() {
+            return Ok(Some(e));
+        }
+        if !r.feed()? {
+            r.session().settle();
+            return Ok(r.session().pop_event());
+        }
+    }
+}
+
+impl<R: Read + Send> TagFeed for FlvSession<R> {
+    fn session(&mut self) -> &mut TagSession {
+        &mut self.session
+    }
+
+    fn feed(&mut self) -> Result<bool, InputError> {
+        self.read_one()
+    }
+}
+
 impl<R: Read + Send> SessionReader for FlvSession<R> {
     fn config(&self) -> &Arc<CodecConfig> {
         self.session.start_config()
     }
 
     fn next_event(&mut self) -> Result<Option<Event>, InputError> {
-        loop {
-            if let Some(e) = self.session.pop_event() {
-                return Ok(Some(e));
-            }
-            if !self.read_one()? {
-                self.session.settle();
-                return Ok(self.session.pop_event());
-            }
-        }
+        next_event(self)
     }
 
     fn position(&self) -> u64 {

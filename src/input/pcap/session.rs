@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use super::flows::FlowEvent;
 use super::stream::{Item, Pass, describe};
-use crate::input::flv::session::TagSession;
+use crate::input::flv::session::{TagFeed, TagSession, next_event};
 use crate::input::flv::{DEFAULT_APP, Tag};
 use crate::input::rtmp::{RtmpEvent, RtmpParser};
 use crate::input::{InputError, SessionReader};
@@ -265,21 +265,23 @@ impl CaptureSession {
     }
 }
 
+impl TagFeed for CaptureSession {
+    fn session(&mut self) -> &mut TagSession {
+        &mut self.session
+    }
+
+    fn feed(&mut self) -> Result<bool, InputError> {
+        self.read_one()
+    }
+}
+
 impl SessionReader for CaptureSession {
     fn config(&self) -> &Arc<CodecConfig> {
         self.session.start_config()
     }
 
     fn next_event(&mut self) -> Result<Option<Event>, InputError> {
-        loop {
-            if let Some(e) = self.session.pop_event() {
-                return Ok(Some(e));
-            }
-            if !self.read_one()? {
-                self.session.settle();
-                return Ok(self.session.pop_event());
-            }
-        }
+        next_event(self)
     }
 
     fn position(&self) -> u64 {

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::time::UNIX_EPOCH;
 
 use super::{DumpSummary, PublishSummary, PublishTracker, RtmpEvent, RtmpParser, media_tag};
-use crate::input::flv::session::TagSession;
+use crate::input::flv::session::{TagFeed, TagSession, next_event};
 use crate::input::flv::{DEFAULT_APP, TagKind};
 use crate::input::{
     InputError, InputOptions, PendingSession, SessionInfo, SessionReader, WallClockSource,
@@ -350,21 +350,23 @@ impl<R: Read> RtmpSession<R> {
     }
 }
 
+impl<R: Read + Send> TagFeed for RtmpSession<R> {
+    fn session(&mut self) -> &mut TagSession {
+        &mut self.session
+    }
+
+    fn feed(&mut self) -> Result<bool, InputError> {
+        self.step()
+    }
+}
+
 impl<R: Read + Send> SessionReader for RtmpSession<R> {
     fn config(&self) -> &Arc<CodecConfig> {
         self.session.start_config()
     }
 
     fn next_event(&mut self) -> Result<Option<Event>, InputError> {
-        loop {
-            if let Some(e) = self.session.pop_event() {
-                return Ok(Some(e));
-            }
-            if !self.step()? {
-                self.session.settle();
-                return Ok(self.session.pop_event());
-            }
-        }
+        next_event(self)
     }
 
     fn position(&self) -> u64 {
