@@ -50,9 +50,14 @@ pub fn scan(path: &Path, input: &str) -> Result<Vec<Publish>, InputError> {
     let mut pass = Pass::open(path, input, None)?;
     let mut conns: HashMap<u64, (SocketAddr, SocketAddr, ConnScan)> = HashMap::new();
     let mut found = Vec::new();
+    let mut damage = None;
     while let Some(item) = pass.next_item()? {
-        let Item::Flow(ev) = item else {
-            continue;
+        let ev = match item {
+            Item::Flow(ev) => ev,
+            Item::Damage(d) => {
+                damage.get_or_insert(d);
+                continue;
+            }
         };
         let (conn, ended) = match ev {
             FlowEvent::Start {
@@ -122,7 +127,16 @@ pub fn scan(path: &Path, input: &str) -> Result<Vec<Publish>, InputError> {
             conns.remove(&conn);
         }
     }
-    Ok(found)
+    match damage {
+        // Nothing found and the capture is damaged: the damage is the likelier story.
+        Some(d) if found.is_empty() => Err(InputError::new(
+            input,
+            None,
+            format!("no RTMP publish before the capture's damage {d}"),
+        )),
+        // Otherwise each session reports the damage when its pass reaches it.
+        _ => Ok(found),
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

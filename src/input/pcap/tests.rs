@@ -2,7 +2,7 @@ use std::fs::File;
 
 use super::*;
 use crate::input::flv::FlvSession;
-use crate::media::{Event, Packet};
+use crate::media::{Damage, Event, Packet};
 use crate::testutil::testdata;
 
 fn packets(mut r: Box<dyn SessionReader>) -> (Vec<Packet>, Vec<String>) {
@@ -134,5 +134,50 @@ fn corrupted_and_truncated_captures_do_not_panic() {
         }
         std::fs::write(&path, &bytes).unwrap();
         read_everything(&path);
+    }
+}
+
+#[test]
+fn a_pcapng_block_shorter_than_its_framing_is_reported_at_its_offset() {
+    // The committed pcapng's section and interface blocks, then a Process Information Block
+    // declaring 8 bytes: pcap-parser alone would subtract 12 from 8.
+    let original = std::fs::read(testdata("capture/cam.pcapng")).unwrap();
+    for big_endian in [false, true] {
+        let word = |v: u32| {
+            if big_endian {
+                v.to_be_bytes()
+            } else {
+                v.to_le_bytes()
+            }
+        };
+        let mut bytes = Vec::new();
+        if big_endian {
+            // A big-endian section header: type, length, byte-order magic, version 1.0,
+            // section length unknown, no options.
+            for v in [0x0a0d_0d0a, 28, 0x1a2b_3c4d] {
+                bytes.extend(word(v));
+            }
+            bytes.extend([0, 1, 0, 0]);
+            bytes.extend([0xff; 8]);
+            bytes.extend(word(28));
+        } else {
+            bytes.extend(&original[..32]);
+        }
+        let offset = bytes.len() as u64;
+        for v in [0x8000_0001, 8, 8] {
+            bytes.extend(word(v));
+        }
+        let mut c = capture::CaptureReader::new(std::io::Cursor::new(bytes), "x.pcapng").unwrap();
+        match c.next_item().unwrap() {
+            Some(capture::CaptureItem::Damage(d @ Damage::Skipped { offset: at, .. })) => {
+                assert_eq!(at, offset, "{d}");
+                assert!(
+                    d.to_string().contains("fewer than its own 12-byte framing"),
+                    "{d}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(c.next_item().unwrap().is_none());
     }
 }
