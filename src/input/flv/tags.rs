@@ -173,8 +173,12 @@ impl TagHeader {
 /// A read-ahead window over the input: bytes from the current position on, and their offset.
 struct Window<R> {
     inner: R,
+    /// Initialised storage; `buf[start..end]` is the input not consumed yet. It grows by
+    /// [`READ_CHUNK`] only when less than a chunk of room is left, so a short read (a slow
+    /// pipe) costs its own bytes, not a fresh chunk of zeroes.
     buf: Vec<u8>,
     start: usize,
+    end: usize,
     /// Absolute input offset of `buf[0]`.
     base: u64,
     eof: bool,
@@ -186,39 +190,38 @@ impl<R: Read> Window<R> {
     }
 
     fn avail(&self) -> &[u8] {
-        &self.buf[self.start..]
+        &self.buf[self.start..self.end]
     }
 
     /// Reads until `n` bytes are available or the input ends; false if it ended first.
     fn fill(&mut self, n: usize) -> io::Result<bool> {
-        while self.buf.len() - self.start < n && !self.eof {
-            if self.start > 0 && self.start >= self.buf.len() / 2 {
-                self.buf.drain(..self.start);
+        while self.end - self.start < n && !self.eof {
+            if self.start > 0 && self.start >= self.end / 2 {
+                self.buf.copy_within(self.start..self.end, 0);
                 self.base += self.start as u64;
+                self.end -= self.start;
                 self.start = 0;
             }
-            // Grow by one chunk per read, never by the amount asked: a claimed DataSize must not
-            // allocate (or zero) more than the input actually delivers.
-            let old = self.buf.len();
-            self.buf.resize(old + READ_CHUNK, 0);
+            // Grow by one chunk at a time, never by the amount asked: a claimed DataSize must
+            // not allocate (or zero) more than the input actually delivers.
+            if self.buf.len() - self.end < READ_CHUNK {
+                self.buf.resize(self.end + READ_CHUNK, 0);
+            }
             let got = loop {
-                match self.inner.read(&mut self.buf[old..]) {
+                match self.inner.read(&mut self.buf[self.end..]) {
                     Ok(k) => break k,
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(e) => {
-                        self.buf.truncate(old);
-                        return Err(e);
-                    }
+                    Err(e) => return Err(e),
                 }
             };
-            self.buf.truncate(old + got);
+            self.end += got;
             self.eof = got == 0;
         }
-        Ok(self.buf.len() - self.start >= n)
+        Ok(self.end - self.start >= n)
     }
 
     fn consume(&mut self, n: usize) {
-        self.start = (self.start + n).min(self.buf.len());
+        self.start = (self.start + n).min(self.end);
     }
 }
 
@@ -239,6 +242,7 @@ impl<R: Read> TagReader<R> {
             inner,
             buf: Vec::new(),
             start: 0,
+            end: 0,
             base: 0,
             eof: false,
         };
@@ -373,7 +377,15 @@ impl<R: Read> TagReader<R> {
             return Ok(None);
         }
         let Some(h) = TagHeader::parse(self.w.avail()) else {
-            return self.resync(at, format!("{avail} bytes too short for a tag header"));
+            // Fewer than a header's bytes after a full fill: the input ends here.
+            self.w.consume(avail);
+            self.done = true;
+            return Ok(Some(Found::Damage(Damage::Truncated {
+                offset: at,
+                what: format!(
+                    "tag header ({avail} of its {TAG_HEADER_LEN} bytes before the input ends)"
+                ),
+            })));
         };
         if let Some(problem) = h.problem() {
             return self.resync(at, problem);

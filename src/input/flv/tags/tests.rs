@@ -119,3 +119,48 @@ fn a_reader_error_is_an_input_error_with_the_offset() {
     assert_eq!(e.offset, Some(9));
     assert!(e.to_string().contains("disk on fire"));
 }
+
+/// A pipe that delivers at most `n` bytes per read.
+struct Trickle<'a>(&'a [u8], usize);
+
+impl Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.1.min(buf.len()).min(self.0.len());
+        buf[..n].copy_from_slice(&self.0[..n]);
+        self.0 = &self.0[n..];
+        Ok(n)
+    }
+}
+
+#[test]
+fn short_reads_give_the_same_tags_and_damage() {
+    let mut b = b"FLV\x01\x05\x00\x00\x00\x09\x00\x00\x00\x00".to_vec();
+    for i in 0..40u32 {
+        b.extend(tag(9, i * 40, &vec![0x17; 3000 + i as usize * 97]));
+        if i == 17 {
+            b.extend(b"garbage");
+        }
+    }
+    b.extend(&tag(8, 2000, &[0xAF, 1, 2, 3])[..5]);
+    let whole = read(&b);
+    assert_eq!(
+        whole.2.len(),
+        40 + 2,
+        "40 tags, the garbage, the cut header"
+    );
+    for n in [1, 7, 4096, 70_000] {
+        let (mut r, d) = TagReader::new(Trickle(&b, n), "t").unwrap();
+        let mut events = Vec::new();
+        while let Some(e) = r.next_event().unwrap() {
+            events.push(e);
+        }
+        assert_eq!((r.header(), d, events), whole, "{n} bytes per read");
+    }
+    assert_eq!(
+        whole.2.last(),
+        Some(&TagEvent::Damage(Damage::Truncated {
+            offset: b.len() as u64 - 5,
+            what: "tag header (5 of its 11 bytes before the input ends)".into(),
+        }))
+    );
+}
