@@ -19,9 +19,8 @@ pub struct ChunkedReader<'a> {
 
 impl<'a> ChunkedReader<'a> {
     /// The piece size is derived from the input's length, so a crash reproduces from the input
-    /// file alone and fixture-derived seeds need no prefix byte. Tiny pieces only for small
-    /// inputs: the FLV reader zeroes a 64 KiB chunk per read, which would slow fuzzing to a
-    /// crawl (a cost real inputs, read in large pieces, do not pay).
+    /// file alone and fixture-derived seeds need no prefix byte. One-byte pieces only for small
+    /// inputs: a read per byte of a 64 KiB input would slow fuzzing more than it finds.
     pub fn new(data: &'a [u8]) -> ChunkedReader<'a> {
         let small = if data.len() <= 4096 { 1 } else { 1021 };
         let chunks = [usize::MAX, usize::MAX, 4096, 509, small];
