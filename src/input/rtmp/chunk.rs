@@ -154,6 +154,9 @@ pub struct ChunkReader {
     out: VecDeque<ChunkEvent>,
     /// Chunk headers still to parse before stopping (a resynchronisation trial); None: no limit.
     header_budget: Option<usize>,
+    /// While resynchronising: the buffered length at which the scan is tried again after one
+    /// that needed more bytes (see [`ChunkReader::step_lost`]).
+    rescan_len: usize,
 }
 
 impl Default for ChunkReader {
@@ -190,6 +193,7 @@ impl ChunkReader {
             finished: false,
             out: VecDeque::new(),
             header_budget: None,
+            rescan_len: 0,
         }
     }
 

@@ -2,7 +2,7 @@
 //! scan that recovers it, the end of the input inside a unit. Partial messages that cannot be
 //! trusted are dropped and reported; nothing half-received is handed on.
 
-use super::resync::Found;
+use super::resync::{self, Found};
 use super::{ChunkEvent, ChunkReader, Partial, Segment, State};
 use crate::media::Damage;
 
@@ -62,6 +62,7 @@ impl ChunkReader {
                 // Out of step: what is buffered before the hole cannot be completed.
                 self.base = self.stream_end;
                 self.buf.clear();
+                self.rescan_len = 0;
                 if !matches!(self.state, State::Lost { .. }) {
                     self.lost_why = format!("{lost} bytes missing from the stream");
                     self.drop_partials("bytes are missing from the stream");
@@ -125,8 +126,16 @@ impl ChunkReader {
             // A resynchronisation trial that lost sync has failed: no scan inside it.
             return false;
         }
+        // A scan that needed more bytes is tried again once the buffer has doubled (or the look-
+        // ahead is full, or the input ended), not on every feed: a trial re-parses up to the
+        // whole look-ahead, so retrying per TCP segment would cost it once per segment. A
+        // verdict never depends on how the bytes were fed (see `trial`), only when it is given.
+        if !self.finished && self.buf.len() < self.rescan_len {
+            return false;
+        }
         match self.find_header() {
             Found::At(i, chunk_size) => {
+                self.rescan_len = 0;
                 self.chunk_size = chunk_size;
                 self.consume(i);
                 self.report_skip(since, self.base, "resynchronised on a chunk header");
@@ -135,6 +144,7 @@ impl ChunkReader {
             }
             Found::NeedFrom(i) => {
                 self.consume(i);
+                self.rescan_len = (2 * self.buf.len()).min(resync::MAX_LOOKAHEAD + 1);
                 false
             }
         }
@@ -156,6 +166,7 @@ impl ChunkReader {
 
     pub(super) fn lose_sync(&mut self, why: String) {
         self.lost_why = why;
+        self.rescan_len = 0;
         self.drop_partials("the chunk stream lost sync");
         for st in self.streams.values_mut() {
             st.unsure = true;

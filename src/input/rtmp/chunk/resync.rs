@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use super::{ChunkEvent, ChunkReader, ChunkStream, Parse, State, parse_header};
 
 /// Look-ahead a trial parses at most (beyond, it is cut short rather than buffered for).
-const MAX_LOOKAHEAD: usize = 256 * 1024;
+pub(super) const MAX_LOOKAHEAD: usize = 256 * 1024;
 /// Longest audio, command or data message a resynchronisation believes in.
 const MAX_SMALL_MESSAGE: usize = 1024 * 1024;
 /// Chunk sizes FFmpeg/OBS (4096), librtmp and Wirecast (1024, 60000, 65536) set.
@@ -108,10 +108,12 @@ impl ChunkReader {
             return Verdict::No;
         }
         let parsed = TRIAL_HEADERS - t.header_budget.unwrap_or(0);
-        if parsed == TRIAL_HEADERS
-            || (limited && parsed >= 2)
-            || (self.finished && t.buf.is_empty())
-        {
+        // Every chunk of the trial read whole: more bytes cannot change the verdict, so it is the
+        // same however the bytes were fed. A full look-ahead decides too (it sees the same bytes
+        // however many more are buffered): one clean header whose chunk fills it is believed, or
+        // the scan would wait, and buffer, forever.
+        let complete = parsed == TRIAL_HEADERS && matches!(t.state, State::Header);
+        if complete || (limited && parsed >= 1) || (self.finished && t.buf.is_empty()) {
             Verdict::Yes
         } else if self.finished {
             // The input ends inside the trial: take what parsed cleanly.

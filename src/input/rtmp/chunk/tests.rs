@@ -247,3 +247,55 @@ fn a_gap_inside_a_chunk_costs_only_its_message() {
         "{d:?}"
     );
 }
+
+/// A stream with a 16 MiB chunk size that loses sync, then a 1 MiB video message in one chunk,
+/// then two small ones.
+fn big_chunk_after_damage() -> (Vec<u8>, usize) {
+    let mut b = handshake();
+    b.extend(type0(2, 0, 4, TYPE_SET_CHUNK_SIZE, 0));
+    b.extend_from_slice(&0x0100_0000u32.to_be_bytes());
+    b.push(0xFF);
+    let at = b.len();
+    for (ts, len) in [(0, 1 << 20), (40, 900), (80, 700)] {
+        b.extend(type0(4, ts, len, 9, 1));
+        b.extend(video(len));
+    }
+    (b, at)
+}
+
+#[test]
+fn resynchronising_buffers_at_most_the_look_ahead() {
+    let (b, _) = big_chunk_after_damage();
+    let mut r = ChunkReader::new();
+    let mut max = 0;
+    for (i, piece) in b.chunks(4096).enumerate() {
+        r.feed(piece, None, (i * 4096) as u64);
+        max = max.max(r.buf.len());
+    }
+    // The trial of the 1 MiB chunk never sees more than its look-ahead, so it decides there
+    // instead of buffering the message (or, on a longer stream, everything after it).
+    assert!(max <= resync::MAX_LOOKAHEAD + 4096, "{max} bytes buffered");
+    r.finish();
+    let events: Vec<_> = std::iter::from_fn(|| r.next_event()).collect();
+    assert_eq!(messages(&events).len(), 3, "{:?}", damages(&events));
+}
+
+#[test]
+fn a_resynchronisation_is_the_same_however_the_bytes_are_fed() {
+    let (b, at) = big_chunk_after_damage();
+    let whole = run(&b);
+    assert!(
+        matches!(damages(&whole)[..], [Damage::Skipped { offset, len: 1, .. }] if *offset == at as u64 - 1),
+        "{:?}",
+        damages(&whole)
+    );
+    for piece in [1, 7, 1460, 65_536] {
+        let mut r = ChunkReader::new();
+        for (i, p) in b.chunks(piece).enumerate() {
+            r.feed(p, None, (i * piece) as u64);
+        }
+        r.finish();
+        let events: Vec<_> = std::iter::from_fn(|| r.next_event()).collect();
+        assert_eq!(events, whole, "{piece}-byte pieces");
+    }
+}
