@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use kls_rec::testutil::{have_ffprobe, recording_files, scratch, testdata};
+use kls_rec::testutil::{have_ffprobe, probe_json, recording_files, scratch, testdata};
 use serde_json::Value;
 
 fn kls_rec(args: &[&str]) -> Output {
@@ -24,23 +24,6 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-fn ffprobe(path: &Path) -> Value {
-    let out = Command::new("ffprobe")
-        .args([
-            "-v",
-            "error",
-            "-show_format",
-            "-show_streams",
-            "-count_packets",
-        ])
-        .args(["-of", "json"])
-        .arg(path)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "ffprobe failed on {}", path.display());
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
 fn inspect_json(path: &Path) -> Value {
     let out = kls_rec(&["inspect", "--json", path.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -54,7 +37,7 @@ fn inspect_json(path: &Path) -> Value {
 /// MPEG-TS the duration and an audio bit rate, FLV and HLS a bit rate at most).
 fn assert_like_ffprobe(path: &Path) {
     let ours = inspect_json(path);
-    let theirs = ffprobe(path);
+    let theirs = probe_json(path, &["-count_packets"]);
     let name = path.display();
     for k in ["format_name", "nb_streams", "size"] {
         assert_eq!(ours["format"][k], theirs["format"][k], "{name}: format.{k}");
