@@ -26,15 +26,22 @@
 //!   HEVC in FLV (neither codec id 12 nor Enhanced RTMP): there kls-rec says `hevc` where it
 //!   says nothing.
 //! - **MP4** (`mov,mp4,m4a,3gp,3g2,mj2`): `duration` is the `mvhd` duration rescaled to µs
-//!   (rounded, `av_rescale`), edit lists or not; stream `duration` the `mdhd` duration, stream
-//!   `bit_rate` ⌊sample bytes × 8 × timescale / `mdhd` duration⌋, `nb_read_packets` the sample
-//!   count.
+//!   (rounded, `av_rescale`); stream `bit_rate` ⌊sample bytes × 8 × timescale / D⌋ where D is
+//!   the `mdhd` duration cut to the `stts` total (`mov_read_stts`, `mov_build_index`); stream
+//!   `duration` D cut to the edit list's span, every edit rescaled to the media timescale and
+//!   added up, empty edits included (`mov_fix_index`); `nb_read_packets` the sample count.
 //! - **HLS** (`hls`): `size` is the playlist's own size; `duration` the sum of the `EXTINF`
 //!   values, each × 10⁶ truncated to µs, only when `#EXT-X-ENDLIST` is present (a live playlist
-//!   has none); `bit_rate` = playlist size × 8 / duration, as ffprobe computes it.
-//! - **MPEG-TS** (`mpegts`): `duration` from the PTS, as FFmpeg's `estimate_timings_from_pts`:
-//!   the earliest PTS to the latest presentation end, an AAC packet lasting its frame (1024 or
-//!   960 samples), a video packet its DTS step. Stream `duration`/`bit_rate` are not printed.
+//!   has none); `bit_rate` = playlist size × 8 / duration, as ffprobe computes it. Streams carry
+//!   no `duration`; only MP3 audio a `bit_rate` (its decoder's: the frame header's rate, exact
+//!   for constant-bit-rate MP3).
+//! - **MPEG-TS** (`mpegts`): as FFmpeg's `estimate_timings_from_pts`, a stream's `duration`
+//!   runs from its earliest PTS to its latest PTS plus one packet's duration (video 1 /
+//!   `r_frame_rate`, audio one frame, in whole 90 kHz ticks), and the format's from the
+//!   earliest stream start to the latest stream end. An audio stream's `bit_rate` is its
+//!   parser's running average ([`scan::AudioParse`]); video has none. FFmpeg times a PES, which
+//!   may hold several audio frames, by its first frame; kls-rec's writer puts one frame in each,
+//!   but a file that groups them (ffmpeg's own) reads here up to that PES's other frames longer.
 //! - Inputs ffprobe cannot read name themselves (`rtmp_dump`, `pcap`, `segment_log`); their
 //!   duration is the sum of their sessions' media durations.
 //! - Every format: `bit_rate` = ⌊size × 8 / duration⌋ in doubles over whole µs.

@@ -21,6 +21,16 @@ pub const fn to_ms(t_90k: i64) -> i64 {
     t_90k.div_euclid(90)
 }
 
+/// `a × b / c` rounded to nearest, halves up (FFmpeg's `av_rescale` on non-negative values);
+/// 0 when `c` is 0, saturating at `u64::MAX`.
+pub fn rescale(a: u64, b: u64, c: u64) -> u64 {
+    if c == 0 {
+        return 0;
+    }
+    let v = (u128::from(a) * u128::from(b) + u128::from(c) / 2) / u128::from(c);
+    u64::try_from(v).unwrap_or(u64::MAX)
+}
+
 /// Which elementary stream a packet belongs to. At most one of each per session.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum TrackKind {

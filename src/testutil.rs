@@ -4,6 +4,12 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use serde_json::Value;
+
+use crate::input::SessionReader;
+use crate::input::flv::{FlvSession, Tag, TagEvent, TagReader};
+use crate::media::{CodecConfig, Damage, Event, Packet};
+
 /// The committed fixtures directory.
 pub fn testdata(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -46,23 +52,16 @@ pub struct ProbePacket {
 
 /// Runs `ffprobe -show_packets -show_data_hash MD5` on a file.
 pub fn probe_packets(path: &Path) -> Vec<ProbePacket> {
-    let out = Command::new("ffprobe")
-        .args(["-v", "error", "-show_packets", "-show_data_hash", "MD5"])
-        .args([
+    let v = ffprobe(
+        path,
+        &[
+            "-show_packets",
+            "-show_data_hash",
+            "MD5",
             "-show_entries",
             "packet=codec_type,pts_time,dts_time,size,flags,data_hash",
-        ])
-        .args(["-of", "json"])
-        .arg(path)
-        .output()
-        .expect("running ffprobe");
-    assert!(
-        out.status.success(),
-        "ffprobe failed on {}: {}",
-        path.display(),
-        String::from_utf8_lossy(&out.stderr)
+        ],
     );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let ms = |p: &serde_json::Value, k: &str| {
         p.get(k)
             .and_then(|t| t.as_str())
@@ -182,4 +181,195 @@ pub fn tree(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
             (p.strip_prefix(dir).unwrap().to_path_buf(), bytes)
         })
         .collect()
+}
+
+/// `ffprobe -v error -show_format -show_streams EXTRA -of json FILE`, parsed.
+pub fn probe_json(path: &Path, extra: &[&str]) -> Value {
+    let mut args = vec!["-show_format", "-show_streams"];
+    args.extend_from_slice(extra);
+    ffprobe(path, &args)
+}
+
+/// `ffprobe -v error ARGS -of json FILE`, parsed; ffprobe's complaint in the failure.
+fn ffprobe(path: &Path, args: &[&str]) -> Value {
+    let out = Command::new("ffprobe")
+        .args(["-v", "error"])
+        .args(args)
+        .args(["-of", "json"])
+        .arg(path)
+        .output()
+        .expect("running ffprobe");
+    assert!(
+        out.status.success(),
+        "ffprobe failed on {}: {}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// A JSON number, or a string holding one (ffprobe prints most numbers as strings).
+pub fn json_f64(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.parse().ok(),
+        _ => None,
+    }
+}
+
+/// Asserts an ffprobe-shaped media description (`outMediainfo`, [`crate::mediainfo`]) says what
+/// ffprobe says (`probe_json`) of the same file: format name, size, codecs, sizes, frame and
+/// sample rates and channels exactly; durations within 0.05 s; bit rates within 1 %, present
+/// where and only where ffprobe prints one.
+pub fn assert_mediainfo_like_ffprobe(ours: &Value, theirs: &Value, what: &str) {
+    let f64_of = |v: &Value, k: &str| {
+        json_f64(v).unwrap_or_else(|| panic!("{what}: {k} is not a number: {v}"))
+    };
+    let close = |a: f64, b: f64| (a - b).abs() <= 0.01 * b.abs();
+    let (of, tf) = (&ours["format"], &theirs["format"]);
+    assert_eq!(of["format_name"], tf["format_name"], "{what}: format_name");
+    assert_eq!(
+        f64_of(&of["size"], "size"),
+        f64_of(&tf["size"], "size"),
+        "{what}: size"
+    );
+    let (od, td) = (
+        f64_of(&of["duration"], "duration"),
+        f64_of(&tf["duration"], "duration"),
+    );
+    assert!((od - td).abs() <= 0.05, "{what}: duration {od} vs {td}");
+    let (ob, tb) = (
+        f64_of(&of["bit_rate"], "bit_rate"),
+        f64_of(&tf["bit_rate"], "bit_rate"),
+    );
+    assert!(close(ob, tb), "{what}: bit_rate {ob} vs {tb}");
+    let os = ours["streams"].as_array().unwrap();
+    let ts = theirs["streams"].as_array().unwrap();
+    assert_eq!(os.len(), ts.len(), "{what}: streams");
+    for (o, t) in os.iter().zip(ts) {
+        let index = &t["index"];
+        for k in [
+            "index",
+            "codec_type",
+            "codec_name",
+            "width",
+            "height",
+            "channels",
+        ] {
+            assert_eq!(o.get(k), t.get(k), "{what}: stream {index}: {k}");
+        }
+        // ffprobe says "0/0" for an audio stream's frame rate, which ours leave out.
+        if t["codec_type"] == "video" {
+            assert_eq!(
+                o["r_frame_rate"], t["r_frame_rate"],
+                "{what}: stream {index}: r_frame_rate"
+            );
+        }
+        if !o["sample_rate"].is_null() {
+            assert_eq!(
+                json_f64(&o["sample_rate"]),
+                json_f64(&t["sample_rate"]),
+                "{what}: stream {index}: sample_rate"
+            );
+        }
+        match (json_f64(&o["bit_rate"]), json_f64(&t["bit_rate"])) {
+            (Some(a), Some(b)) => {
+                assert!(close(a, b), "{what}: stream {index}: bit_rate {a} vs {b}")
+            }
+            (a, b) => assert_eq!(
+                a.is_some(),
+                b.is_some(),
+                "{what}: stream {index}: bit_rate {o} vs {t}"
+            ),
+        }
+    }
+}
+
+/// What a session reader yields, to its end, by kind.
+#[derive(Clone, Debug, Default)]
+pub struct Drained {
+    /// The configuration in force at the start.
+    pub config: CodecConfig,
+    pub packets: Vec<Packet>,
+    pub damage: Vec<Damage>,
+    /// Configurations announced later ([`Event::Config`]), in order.
+    pub changes: Vec<CodecConfig>,
+}
+
+impl Drained {
+    /// Asserts the configuration never changed.
+    pub fn unchanged(self) -> Drained {
+        assert_eq!(self.changes, [], "unexpected configuration change");
+        self
+    }
+}
+
+/// Reads a session to its end.
+pub fn drain(reader: &mut dyn SessionReader) -> Drained {
+    let mut d = Drained {
+        config: (**reader.config()).clone(),
+        ..Drained::default()
+    };
+    while let Some(e) = reader.next_event().unwrap() {
+        match e {
+            Event::Packet(p) => d.packets.push(p),
+            Event::Damage(x) => d.damage.push(x),
+            Event::Config(c) => d.changes.push((*c).clone()),
+        }
+    }
+    d
+}
+
+/// A fixture read through the crate's FLV reader: its starting configuration and packets.
+pub fn read_flv(path: &Path) -> (CodecConfig, Vec<Packet>) {
+    let f = std::fs::File::open(path).unwrap();
+    let mut s = FlvSession::new(std::io::BufReader::new(f), "fixture").unwrap();
+    let d = drain(&mut s);
+    (d.config, d.packets)
+}
+
+/// The header flags byte and the tags of a well-formed FLV, read with the crate's tag reader:
+/// any damage it reports (a reserved bit, a StreamID, a PreviousTagSize that does not match,
+/// bytes after the last tag) fails the test.
+pub fn flv_tags(bytes: &[u8]) -> (u8, Vec<Tag>) {
+    let (mut reader, damage) = TagReader::new(bytes, "flv").unwrap();
+    assert_eq!(damage, [], "FLV header");
+    let mut tags = Vec::new();
+    while let Some(e) = reader.next_event().unwrap() {
+        match e {
+            TagEvent::Tag(t) => tags.push(t),
+            TagEvent::Damage(d) => panic!("FLV damage: {d}"),
+        }
+    }
+    (bytes[4], tags)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The tag walk used on writers' output fails on what a careless writer would leave.
+    #[test]
+    fn flv_tags_fail_on_damage() {
+        let good = std::fs::read(testdata("radio-1764072000.flv")).unwrap();
+        let (flags, tags) = flv_tags(&good);
+        assert_eq!(flags, 0x04);
+        assert!(tags.len() > 800);
+        let last = tags.last().unwrap();
+        let end = last.offset as usize + 11 + last.data.len();
+        let mut wrong_size = good.clone();
+        wrong_size[end + 3] ^= 1;
+        let mut trailing = good.clone();
+        trailing.extend_from_slice(&[9, 0, 0]);
+        let mut stream_id = good.clone();
+        stream_id[last.offset as usize + 10] = 1;
+        for (what, bytes) in [
+            ("PreviousTagSize", wrong_size),
+            ("trailing bytes", trailing),
+            ("StreamID", stream_id),
+        ] {
+            let caught = std::panic::catch_unwind(|| flv_tags(&bytes));
+            assert!(caught.is_err(), "{what} not caught");
+        }
+    }
 }

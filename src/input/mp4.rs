@@ -92,6 +92,8 @@ pub struct TrackSummary {
     pub timescale: u32,
     /// `mdhd` duration, media timescale.
     pub media_duration: u64,
+    /// The sample durations of `stts` added up, media timescale.
+    pub stts_duration: u64,
     pub samples: u32,
     /// `None`: no `stss`, every sample is a sync sample.
     pub sync_samples: Option<u32>,
@@ -124,6 +126,12 @@ pub fn read_index(path: &Path) -> Result<Mp4Index, InputError> {
             }),
             timescale: t.timescale,
             media_duration: t.duration,
+            stts_duration: t
+                .tables
+                .stts
+                .iter()
+                .map(|&(count, delta)| u64::from(count) * u64::from(delta))
+                .fold(0, u64::saturating_add),
             samples: t.tables.sizes.as_ref().map_or(0, |s| s.count()),
             sync_samples: t.tables.stss.as_ref().map(|s| s.len() as u32),
             sample_bytes: match &t.tables.sizes {

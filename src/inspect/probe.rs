@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::{Container, ContainerFacts, Inspection};
 use crate::codec::{aac, h264, hevc};
-use crate::media::{AudioCodec, CodecConfig, TrackKind, VideoCodec};
+use crate::media::{AudioCodec, CodecConfig, TrackKind, VideoCodec, rescale};
 use crate::mediainfo;
 use crate::mux::Format;
 
@@ -75,7 +75,13 @@ pub fn probe(ins: &Inspection) -> Probe {
         _ => Format::Flv,
     };
     let info = mediainfo::describe(stats_format, ins.size, &config, &stats);
-    let duration_us = format_duration_us(ins);
+    let video_rate = info
+        .streams
+        .iter()
+        .find(|s| s.codec_type == "video")
+        .and_then(|s| s.r_frame_rate.as_deref());
+    let ts = ts_spans(ins, video_rate);
+    let duration_us = format_duration_us(ins, &ts);
     let mut streams = Vec::new();
     for s in &info.streams {
         let kind = if s.codec_type == "video" {
@@ -84,7 +90,8 @@ pub fn probe(ins: &Inspection) -> Probe {
             TrackKind::Audio
         };
         let (profile, level) = profile_level(&config, kind);
-        let (duration, bit_rate) = stream_timing(ins, kind);
+        let r_frame_rate = s.r_frame_rate.as_deref().unwrap_or("0/0");
+        let (duration, bit_rate) = stream_timing(ins, kind, &ts);
         streams.push(ProbeStream {
             index: streams.len(),
             codec_name: s.codec_name.clone(),
@@ -93,11 +100,11 @@ pub fn probe(ins: &Inspection) -> Probe {
             width: s.width,
             height: s.height,
             level,
-            r_frame_rate: s.r_frame_rate.clone().unwrap_or_else(|| "0/0".into()),
+            r_frame_rate: r_frame_rate.to_string(),
             avg_frame_rate: match kind {
                 TrackKind::Video => avg_frame_rate(
                     first.map_or(&[][..], |s| &s.video.early_dts_90k),
-                    s.r_frame_rate.as_deref().unwrap_or("0/0"),
+                    r_frame_rate,
                 ),
                 TrackKind::Audio => "0/0".into(),
             },
@@ -128,7 +135,7 @@ pub fn probe(ins: &Inspection) -> Probe {
 }
 
 /// The format duration in µs, by the container's rule.
-fn format_duration_us(ins: &Inspection) -> Option<i64> {
+fn format_duration_us(ins: &Inspection, ts: &TsSpans) -> Option<i64> {
     match &ins.facts {
         ContainerFacts::Flv {
             meta_duration_s,
@@ -140,51 +147,94 @@ fn format_duration_us(ins: &Inspection) -> Option<i64> {
             (None, Some(ms)) => Some(i64::from(*ms) * 1000),
             (None, None) => Some(scanned_duration_us(ins)),
         },
-        ContainerFacts::Mp4(index) => Some(rescale(
-            index.movie_duration,
-            1_000_000,
-            u64::from(index.movie_timescale),
-        )),
+        ContainerFacts::Mp4(index) => Some(
+            i64::try_from(rescale(
+                index.movie_duration,
+                1_000_000,
+                u64::from(index.movie_timescale),
+            ))
+            .unwrap_or(i64::MAX),
+        ),
         ContainerFacts::Hls {
             extinf_us, endlist, ..
         } => endlist.then_some(*extinf_us),
-        ContainerFacts::MpegTs => Some(ts_duration_us(ins)),
+        ContainerFacts::MpegTs => Some(ts.format_duration_us()),
         _ => Some(scanned_duration_us(ins)),
     }
 }
 
-/// FFmpeg's estimate from the PTS: the earliest PTS to the latest presentation end, where an
-/// AAC packet lasts its frame length (the parser's duration) and a video packet its DTS step.
-fn ts_duration_us(ins: &Inspection) -> i64 {
+/// Each stream's presentation span in an MPEG-TS file (90 kHz), as FFmpeg's
+/// `estimate_timings_from_pts` finds it: from the stream's earliest PTS to its latest PTS plus
+/// one packet's duration — for video 1 / `r_frame_rate`, for audio one frame (1024 AAC or
+/// 1152/576 MP3 samples at the stream's rate), each rounded down to whole ticks; without them,
+/// the DTS step before the packet.
+#[derive(Clone, Copy, Debug, Default)]
+struct TsSpans {
+    video: Option<(i64, i64)>,
+    audio: Option<(i64, i64)>,
+}
+
+impl TsSpans {
+    fn of(&self, kind: TrackKind) -> Option<(i64, i64)> {
+        match kind {
+            TrackKind::Video => self.video,
+            TrackKind::Audio => self.audio,
+        }
+    }
+
+    /// `update_stream_timings`: the latest stream end minus the earliest stream start, each
+    /// start and duration rescaled to µs on its own (rounded).
+    fn format_duration_us(&self) -> i64 {
+        let spans = [self.video, self.audio];
+        let start = spans.iter().flatten().map(|&(s, _)| ticks_to_us(s)).min();
+        let end = spans
+            .iter()
+            .flatten()
+            .map(|&(s, e)| ticks_to_us(s).saturating_add(ticks_to_us(e.saturating_sub(s))))
+            .max();
+        match (start, end) {
+            (Some(s), Some(e)) => e.saturating_sub(s).max(0),
+            _ => 0,
+        }
+    }
+}
+
+/// The spans of the first session with media, for MPEG-TS inputs.
+fn ts_spans(ins: &Inspection, video_rate: Option<&str>) -> TsSpans {
     let Some(scan) = ins.sessions.iter().find_map(|s| s.scan.as_ref()) else {
-        return 0;
+        return TsSpans::default();
     };
-    let (v, a) = (&scan.stats.video, &scan.stats.audio);
-    let aac_frame_90k = scan
-        .config
-        .audio
-        .as_ref()
-        .filter(|c| c.codec == AudioCodec::Aac)
-        .and_then(|c| aac::parse_asc(&c.specific).ok())
-        .filter(|asc| asc.core_sample_rate > 0)
-        .map(|asc| i64::from(asc.frame_length) * 90_000 / i64::from(asc.core_sample_rate));
-    let mut start = i64::MAX;
-    let mut end = i64::MIN;
-    if v.first_dts_90k.is_some() {
-        start = start.min(v.min_pts_90k);
-        end = end.max(v.presentation_end_90k());
+    if ins.container != Container::MpegTs {
+        return TsSpans::default();
     }
-    if a.first_dts_90k.is_some() {
-        start = start.min(a.min_pts_90k);
-        end = end.max(match aac_frame_90k {
-            Some(f) => a.max_pts_90k.saturating_add(f),
-            None => a.presentation_end_90k(),
-        });
+    let span = |t: &mediainfo::TrackStats, frame_90k: Option<i64>| {
+        t.first_dts_90k?;
+        let end = match frame_90k {
+            Some(f) => t.max_pts_90k.saturating_add(f),
+            None => t.presentation_end_90k(),
+        };
+        Some((t.min_pts_90k, end))
+    };
+    let video_frame_90k = video_rate
+        .and_then(|r| r.split_once('/'))
+        .and_then(|(n, d)| Some((n.parse::<i64>().ok()?, d.parse::<i64>().ok()?)))
+        .filter(|&(n, d)| n > 0 && d > 0)
+        .map(|(n, d)| d.saturating_mul(90_000) / n);
+    TsSpans {
+        video: span(&scan.stats.video, video_frame_90k),
+        audio: span(&scan.stats.audio, scan.audio_parse.frame_90k),
     }
-    if start > end {
-        return 0;
-    }
-    end.saturating_sub(start).saturating_mul(100) / 9
+}
+
+/// 90 kHz ticks to µs, rounded to nearest with halves away from zero (`av_rescale_q`).
+fn ticks_to_us(t_90k: i64) -> i64 {
+    let us = i64::try_from(rescale(t_90k.unsigned_abs(), 100, 9)).unwrap_or(i64::MAX);
+    if t_90k < 0 { -us } else { us }
+}
+
+/// ffprobe's `%f` of a duration in ticks of `1 / timescale`: ticks × av_q2d(time base).
+fn seconds(ticks: i64, timescale: u32) -> String {
+    format!("{:.6}", ticks as f64 * (1.0 / f64::from(timescale)))
 }
 
 /// The sessions' durations added up.
@@ -198,33 +248,38 @@ fn scanned_duration_us(ins: &Inspection) -> i64 {
         / 9
 }
 
-/// `a × b / c` rounded to nearest, halves away from zero (`av_rescale`).
-fn rescale(a: u64, b: u64, c: u64) -> i64 {
-    if c == 0 {
-        return 0;
-    }
-    let v = (u128::from(a) * u128::from(b) + u128::from(c) / 2) / u128::from(c);
-    i64::try_from(v).unwrap_or(i64::MAX)
-}
-
-/// Stream `duration` and `bit_rate` where ffprobe prints them: MP4 (`mdhd`) and FLV
-/// (`onMetaData` data rates × 1024).
-fn stream_timing(ins: &Inspection, kind: TrackKind) -> (Option<String>, Option<u64>) {
+/// Stream `duration` and `bit_rate` where ffprobe prints them: MP4 (`mdhd`, `stts` and the
+/// edit list), FLV (`onMetaData` data rates × 1024), MPEG-TS (the PTS spans; the audio parser's
+/// bit rate) and HLS (an MP3 frame's bit rate, which the MP3 decoder reports).
+fn stream_timing(ins: &Inspection, kind: TrackKind, ts: &TsSpans) -> (Option<String>, Option<u64>) {
+    let parsed_audio_bit_rate = || {
+        let first = ins.sessions.iter().find_map(|s| s.scan.as_ref())?;
+        u64::try_from(first.audio_parse.bit_rate)
+            .ok()
+            .filter(|&b| b > 0 && kind == TrackKind::Audio)
+    };
     match &ins.facts {
         ContainerFacts::Mp4(index) => {
             let Some(t) = index.tracks.iter().find(|t| t.kind == Some(kind)) else {
                 return (None, None);
             };
-            // With an edit list FFmpeg reports the edited duration, which the index does not
-            // keep: then no duration rather than a wrong one.
-            let edited = t.edit.empty_movie > 0 || t.edit.media_time != 0;
-            let duration = (t.timescale > 0 && !edited)
-                .then(|| format!("{:.6}", t.media_duration as f64 / f64::from(t.timescale)));
-            let bit_rate = (t.media_duration > 0).then(|| {
-                let v = u128::from(t.sample_bytes) * 8 * u128::from(t.timescale)
-                    / u128::from(t.media_duration);
+            // mov.c: the mdhd duration, cut to the stts total (mov_read_stts), which gives the
+            // bit rate (mov_build_index); then cut to the edit list's span (mov_fix_index).
+            let mut media = t.media_duration;
+            if t.stts_duration > 0 {
+                media = media.min(t.stts_duration);
+            }
+            let bit_rate = (media > 0).then(|| {
+                let v =
+                    u128::from(t.sample_bytes) * 8 * u128::from(t.timescale) / u128::from(media);
                 u64::try_from(v).unwrap_or(u64::MAX)
             });
+            let edited = match t.edit.span_media {
+                Some(span) if t.samples > 0 => media.min(span),
+                _ => media,
+            };
+            let duration = (t.timescale > 0)
+                .then(|| seconds(i64::try_from(edited).unwrap_or(i64::MAX), t.timescale));
             (duration, bit_rate)
         }
         ContainerFacts::Flv {
@@ -238,6 +293,19 @@ fn stream_timing(ins: &Inspection, kind: TrackKind) -> (Option<String>, Option<u
             };
             // FFmpeg: bit_rate = num_val * 1024.0, truncated; 0 is "unknown".
             (None, rate.map(|r| (r * 1024.0) as u64).filter(|&b| b > 0))
+        }
+        ContainerFacts::MpegTs => (
+            ts.of(kind)
+                .map(|(start, end)| seconds(end.saturating_sub(start), 90_000)),
+            parsed_audio_bit_rate(),
+        ),
+        // hls.c runs no parser on its streams; of the decoders only MP3's reports a bit rate.
+        ContainerFacts::Hls { .. } => {
+            let first = ins.sessions.iter().find_map(|s| s.scan.as_ref());
+            let mp3 = first
+                .and_then(|s| s.config.audio.as_ref())
+                .is_some_and(|a| a.codec == AudioCodec::Mp3);
+            (None, parsed_audio_bit_rate().filter(|_| mp3))
         }
         _ => (None, None),
     }
@@ -322,5 +390,11 @@ mod tests {
         assert_eq!(rescale(1, 1_000_000, 3), 333_333);
         assert_eq!(rescale(2, 1_000_000, 3), 666_667);
         assert_eq!(rescale(5, 5, 0), 0);
+        // 90 kHz ticks: 1 tick is 11.1 µs, 5 ticks 55.6 µs; halves go away from zero.
+        assert_eq!(ticks_to_us(1), 11);
+        assert_eq!(ticks_to_us(5), 56);
+        assert_eq!(ticks_to_us(-5), -56);
+        assert_eq!(seconds(363_619, 90_000), "4.040211");
+        assert_eq!(seconds(4000, 1000), "4.000000");
     }
 }

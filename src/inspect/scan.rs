@@ -7,8 +7,9 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use crate::codec::{aac, mp3};
 use crate::input::{InputError, SessionReader};
-use crate::media::{CodecConfig, Event, Packet, TrackKind};
+use crate::media::{AudioCodec, CodecConfig, Event, Packet, TrackKind};
 use crate::mediainfo::FileStats;
 
 /// A DTS step larger than this many times the track's median step is a gap.
@@ -201,6 +202,55 @@ impl TrackScan {
     }
 }
 
+/// ADTS header bytes before each AAC frame, as kls-rec's MPEG-TS writer puts them. A header
+/// with a CRC is 2 bytes longer, which the reader does not keep: such a stream reads lower.
+const ADTS_HEADER_LEN: i64 = 7;
+/// Samples in one ADTS raw data block.
+const ADTS_FRAME_SAMPLES: i64 = 1024;
+
+/// What FFmpeg's audio parsers (`aac_ac3_parser.c` over `adts_header.c`, `mpegaudio_parser.c`)
+/// make of a session's audio, as an MPEG-TS demuxer reports it.
+#[derive(Clone, Debug, Default)]
+pub struct AudioParse {
+    frames: i64,
+    /// After every frame `bit_rate += (frame_rate − bit_rate) / frames`, in integers, where an
+    /// AAC frame's rate is its ADTS bytes × 8 × the ADTS sample rate / 1024 and an MP3 frame's
+    /// the rate its header names.
+    pub bit_rate: i64,
+    /// One frame's duration, ⌊samples × 90000 / sample rate⌋: the packet duration FFmpeg
+    /// assumes where the container gives none.
+    pub frame_90k: Option<i64>,
+}
+
+impl AudioParse {
+    /// `adts_rate`: the ADTS sample rate of the stream's AAC (its core rate); `None` for MP3.
+    fn add(&mut self, codec: AudioCodec, adts_rate: Option<u32>, frame: &[u8]) {
+        let frame_rate = match (codec, adts_rate) {
+            (AudioCodec::Aac, Some(rate)) if rate > 0 => {
+                let bytes = i64::try_from(frame.len()).unwrap_or(i64::MAX);
+                self.frame_90k
+                    .get_or_insert(ADTS_FRAME_SAMPLES * 90_000 / i64::from(rate));
+                bytes
+                    .saturating_add(ADTS_HEADER_LEN)
+                    .saturating_mul(8 * i64::from(rate))
+                    / ADTS_FRAME_SAMPLES
+            }
+            (AudioCodec::Mp3, _) => match mp3::parse_header(frame) {
+                Ok(h) if h.sample_rate > 0 => {
+                    self.frame_90k.get_or_insert(
+                        i64::from(h.samples_per_frame) * 90_000 / i64::from(h.sample_rate),
+                    );
+                    i64::from(h.bitrate_kbps) * 1000
+                }
+                _ => return,
+            },
+            (AudioCodec::Aac, _) => return,
+        };
+        self.frames += 1;
+        self.bit_rate += (frame_rate - self.bit_rate) / self.frames;
+    }
+}
+
 /// What one session held.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct SessionScan {
@@ -216,6 +266,9 @@ pub struct SessionScan {
     /// ffprobe-style counters for the frame-rate guess.
     #[serde(skip)]
     pub stats: FileStats,
+    /// What an MPEG-TS demuxer's audio parser would report.
+    #[serde(skip)]
+    pub audio_parse: AudioParse,
     /// Input bytes read.
     pub bytes_read: u64,
 }
@@ -250,6 +303,7 @@ pub fn scan(mut reader: Box<dyn SessionReader>) -> Result<SessionScan, InputErro
         ..SessionScan::default()
     };
     let mut current = s.config.clone();
+    let mut adts_rate = adts_sample_rate(&current);
     let mut origin_90k: Option<i64> = None;
     let mut last_90k = 0i64;
     while let Some(event) = reader.next_event()? {
@@ -261,7 +315,12 @@ pub fn scan(mut reader: Box<dyn SessionReader>) -> Result<SessionScan, InputErro
                 s.stats.add(&p);
                 match p.track {
                     TrackKind::Video => s.video.add(&p, origin, byte),
-                    TrackKind::Audio => s.audio.add(&p, origin, byte),
+                    TrackKind::Audio => {
+                        s.audio.add(&p, origin, byte);
+                        if let Some(a) = &current.audio {
+                            s.audio_parse.add(a.codec, adts_rate, &p.data);
+                        }
+                    }
                 }
             }
             Event::Config(c) => {
@@ -276,6 +335,7 @@ pub fn scan(mut reader: Box<dyn SessionReader>) -> Result<SessionScan, InputErro
                     });
                 }
                 current = c;
+                adts_rate = adts_sample_rate(&current);
             }
             Event::Damage(d) => {
                 s.damage_count += 1;
@@ -289,6 +349,17 @@ pub fn scan(mut reader: Box<dyn SessionReader>) -> Result<SessionScan, InputErro
     s.video.finish();
     s.audio.finish();
     Ok(s)
+}
+
+/// The sample rate an ADTS header gives an AAC configuration: its core coder's.
+fn adts_sample_rate(config: &CodecConfig) -> Option<u32> {
+    let a = config
+        .audio
+        .as_ref()
+        .filter(|a| a.codec == AudioCodec::Aac)?;
+    aac::parse_asc(&a.specific)
+        .ok()
+        .map(|asc| asc.core_sample_rate)
 }
 
 #[cfg(test)]
@@ -333,6 +404,25 @@ mod tests {
         assert_eq!((t.gop.min_frames, t.gop.max_frames), (10, 10));
         assert_eq!(t.gop.min_90k, 400 * 90);
         assert_eq!(t.gop.max_90k, 2400 * 90);
+    }
+
+    /// The running average truncates toward zero after every frame, as FFmpeg's does in C.
+    #[test]
+    fn audio_parser_bit_rate() {
+        let mut a = AudioParse::default();
+        // (93 + 7) × 8 × 44100 / 1024 = 34453, then (43 + 7) … = 17226.
+        a.add(AudioCodec::Aac, Some(44_100), &[0; 93]);
+        assert_eq!((a.bit_rate, a.frame_90k), (34_453, Some(2089)));
+        a.add(AudioCodec::Aac, Some(44_100), &[0; 43]);
+        assert_eq!(a.bit_rate, 34_453 + (17_226 - 34_453) / 2);
+        // MP3: the header's rate (MPEG-1 layer III, 128 kbit/s, 44.1 kHz: 1152 samples).
+        let mut m = AudioParse::default();
+        m.add(AudioCodec::Mp3, None, &[0xFF, 0xFB, 0x90, 0x00]);
+        assert_eq!((m.bit_rate, m.frame_90k), (128_000, Some(2351)));
+        // What cannot be parsed counts for nothing.
+        m.add(AudioCodec::Mp3, None, &[0; 4]);
+        a.add(AudioCodec::Aac, None, &[0; 10]);
+        assert_eq!((m.bit_rate, m.frames, a.frames), (128_000, 1, 2));
     }
 
     #[test]

@@ -79,6 +79,12 @@ fn studio_counts() {
     assert_eq!(p.streams[1].profile.as_deref(), Some("LC"));
     let text = text::render(&ins, &p);
     assert!(text.contains("push #0  live/studio"), "{text}");
+    // The stream bit rates `--json` prints (onMetaData's data rates × 1024), in the report too.
+    assert_eq!(p.streams[0].bit_rate.as_deref(), Some("80000"));
+    assert!(
+        text.contains("  stream      #0 video h264, bit rate 80000 bit/s\n"),
+        "{text}"
+    );
     assert!(
         text.contains("2025-11-25 12:00:00.000 UTC (from the file name)"),
         "{text}"

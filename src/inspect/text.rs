@@ -29,6 +29,7 @@ pub fn render(ins: &Inspection, probe: &Probe) -> String {
     }
     o.push('\n');
     facts(&mut o, &ins.facts);
+    streams(&mut o, probe);
     for s in &ins.sessions {
         session(&mut o, s);
     }
@@ -172,6 +173,23 @@ fn facts(o: &mut String, facts: &ContainerFacts) {
             }
         }
         ContainerFacts::MpegTs | ContainerFacts::None => {}
+    }
+}
+
+/// The stream durations and bit rates the container states, as `--json` prints them.
+fn streams(o: &mut String, probe: &Probe) {
+    for s in &probe.streams {
+        if s.duration.is_none() && s.bit_rate.is_none() {
+            continue;
+        }
+        let mut v = format!("#{} {} {}", s.index, s.codec_type, s.codec_name);
+        if let Some(d) = &s.duration {
+            let _ = write!(v, ", duration {d} s");
+        }
+        if let Some(b) = &s.bit_rate {
+            let _ = write!(v, ", bit rate {b} bit/s");
+        }
+        line(o, 2, "stream", &v);
     }
 }
 

@@ -2,87 +2,10 @@ use std::path::Path;
 use std::process::Command;
 
 use super::*;
-use crate::media::{AudioConfig, FlvVideoSignal, VideoConfig, ms_to_90k};
-use crate::testutil::{have_ffprobe, scratch, testdata};
-
-/// Packets and configuration of an H.264/AAC FLV, read with a few lines of tag walking.
-fn read_flv(path: &Path) -> (CodecConfig, Vec<Packet>) {
-    let d = std::fs::read(path).unwrap();
-    let mut off = u32::from_be_bytes(d[5..9].try_into().unwrap()) as usize + 4;
-    let mut config = CodecConfig::default();
-    let mut packets = Vec::new();
-    while off + 11 <= d.len() {
-        let kind = d[off] & 0x1f;
-        let size = u32::from_be_bytes([0, d[off + 1], d[off + 2], d[off + 3]]) as usize;
-        let ts = u32::from_be_bytes([d[off + 7], d[off + 4], d[off + 5], d[off + 6]]);
-        let body = &d[off + 11..off + 11 + size];
-        off += 11 + size + 4;
-        let dts_90k = ms_to_90k(i64::from(ts));
-        match kind {
-            9 if body[1] == 0 && config.video.is_none() => {
-                let record = body[5..].to_vec();
-                let sps = h264::parse_sps(&h264::parse_avcc(&record).unwrap().sps[0]).unwrap();
-                config.video = Some(VideoConfig {
-                    codec: VideoCodec::H264,
-                    record,
-                    width: sps.width,
-                    height: sps.height,
-                    flv_signal: FlvVideoSignal::CodecId,
-                });
-            }
-            9 if body[1] == 1 => {
-                let cts = i32::from_be_bytes([0, body[2], body[3], body[4]]) << 8 >> 8;
-                packets.push(Packet {
-                    track: TrackKind::Video,
-                    dts_90k,
-                    cts_90k: cts * 90,
-                    keyframe: body[0] >> 4 == 1,
-                    data: body[5..].to_vec(),
-                });
-            }
-            8 if body[1] == 0 && config.audio.is_none() => {
-                let asc = aac::parse_asc(&body[2..]).unwrap();
-                config.audio = Some(AudioConfig {
-                    codec: AudioCodec::Aac,
-                    specific: body[2..].to_vec(),
-                    sample_rate: asc.sample_rate,
-                    channels: asc.channels,
-                    flv_sound_byte: body[0],
-                });
-            }
-            8 if body[1] == 1 => packets.push(Packet {
-                track: TrackKind::Audio,
-                dts_90k,
-                cts_90k: 0,
-                keyframe: true,
-                data: body[2..].to_vec(),
-            }),
-            _ => {}
-        }
-    }
-    (config, packets)
-}
-
-fn ffprobe_json(path: &Path) -> serde_json::Value {
-    let out = Command::new("ffprobe")
-        .args([
-            "-v",
-            "error",
-            "-show_format",
-            "-show_streams",
-            "-of",
-            "json",
-        ])
-        .arg(path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
+use crate::media::{AudioConfig, FlvVideoSignal, VideoConfig};
+use crate::testutil::{
+    assert_mediainfo_like_ffprobe, have_ffprobe, json_f64, probe_json, read_flv, scratch, testdata,
+};
 
 fn ffmpeg_copy(input: &Path, output: &Path) {
     let st = Command::new("ffmpeg")
@@ -106,52 +29,8 @@ fn patch_number(flv: &mut [u8], key: &str, value: f64) {
     flv[at + 1..at + 9].copy_from_slice(&value.to_be_bytes());
 }
 
-fn num(v: &serde_json::Value) -> f64 {
-    match v {
-        serde_json::Value::String(s) => s.parse().unwrap(),
-        other => other.as_f64().unwrap(),
-    }
-}
-
-/// Compares `describe` with ffprobe: names, sizes, rates exact; duration within 0.05 s;
-/// bit rates within 1 %.
-fn assert_matches(ours: &MediaInfo, probe: &serde_json::Value, what: &str) {
-    let ours = serde_json::to_value(ours).unwrap();
-    let (f, pf) = (&ours["format"], &probe["format"]);
-    assert_eq!(f["format_name"], pf["format_name"], "{what}");
-    assert_eq!(num(&f["size"]), num(&pf["size"]), "{what}");
-    let dd = (num(&f["duration"]) - num(&pf["duration"])).abs();
-    assert!(
-        dd <= 0.05,
-        "{what}: duration {} vs {}",
-        f["duration"],
-        pf["duration"]
-    );
-    let close = |a: f64, b: f64| (a - b).abs() <= b * 0.01;
-    assert!(
-        close(num(&f["bit_rate"]), num(&pf["bit_rate"])),
-        "{what}: {f} vs {pf}"
-    );
-    let streams = ours["streams"].as_array().unwrap();
-    let probed = probe["streams"].as_array().unwrap();
-    assert_eq!(streams.len(), probed.len(), "{what}");
-    for (s, p) in streams.iter().zip(probed) {
-        // ffprobe lists streams in file order; ours are video first.
-        assert_eq!(s["index"], p["index"], "{what}");
-        for key in ["codec_type", "codec_name", "width", "height", "channels"] {
-            assert_eq!(s.get(key), p.get(key), "{what}: {key}");
-        }
-        if s["codec_type"] == "video" {
-            assert_eq!(s["r_frame_rate"], p["r_frame_rate"], "{what}: r_frame_rate");
-        }
-        if let Some(rate) = s.get("sample_rate") {
-            assert_eq!(num(rate), num(&p["sample_rate"]), "{what}: sample_rate");
-        }
-        match (s.get("bit_rate"), p.get("bit_rate")) {
-            (Some(a), Some(b)) => assert!(close(num(a), num(b)), "{what}: {s} vs {p}"),
-            (a, b) => assert_eq!(a.is_some(), b.is_some(), "{what}: bit_rate {s} vs {p}"),
-        }
-    }
+fn json(info: &MediaInfo) -> serde_json::Value {
+    serde_json::to_value(info).unwrap()
 }
 
 fn stats_of(packets: &[Packet]) -> FileStats {
@@ -181,7 +60,7 @@ fn mp4_remux_matches_ffprobe() {
         ffmpeg_copy(&testdata(name), &mp4);
         let size = std::fs::metadata(&mp4).unwrap().len();
         let ours = describe(Format::Mp4, size, &config, &stats_of(&packets));
-        assert_matches(&ours, &ffprobe_json(&mp4), name);
+        assert_mediainfo_like_ffprobe(&json(&ours), &probe_json(&mp4, &[]), name);
     }
 }
 
@@ -207,18 +86,17 @@ fn flv_with_our_metadata_matches_ffprobe() {
             patch_number(&mut bytes, "audiodatarate", r);
         }
         std::fs::write(&flv, &bytes).unwrap();
-        let ours = describe(Format::Flv, bytes.len() as u64, &config, &stats);
-        let probe = ffprobe_json(&flv);
-        assert_matches(&ours, &probe, name);
+        let ours = json(&describe(Format::Flv, bytes.len() as u64, &config, &stats));
+        let probe = probe_json(&flv, &[]);
+        assert_mediainfo_like_ffprobe(&ours, &probe, name);
         // Exact where the rules are exact.
-        let ours = serde_json::to_value(&ours).unwrap();
         assert_eq!(
             ours["format"]["duration"], probe["format"]["duration"],
             "{name}"
         );
         assert_eq!(
-            num(&ours["format"]["bit_rate"]),
-            num(&probe["format"]["bit_rate"]),
+            json_f64(&ours["format"]["bit_rate"]).unwrap(),
+            json_f64(&probe["format"]["bit_rate"]).unwrap(),
             "{name}"
         );
         for (s, p) in ours["streams"]
@@ -227,7 +105,11 @@ fn flv_with_our_metadata_matches_ffprobe() {
             .iter()
             .zip(probe["streams"].as_array().unwrap())
         {
-            assert_eq!(num(&s["bit_rate"]), num(&p["bit_rate"]), "{name}");
+            assert_eq!(
+                json_f64(&s["bit_rate"]).unwrap(),
+                json_f64(&p["bit_rate"]).unwrap(),
+                "{name}"
+            );
         }
     }
 }

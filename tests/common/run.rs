@@ -8,8 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use kls_rec::input::flv::TagKind;
 use kls_rec::sink::local::{hex, md5_of_file};
-use kls_rec::testutil::testdata;
+use kls_rec::testutil::{flv_tags, testdata};
 use serde_json::Value;
 
 use super::{ACCESS_KEY, ChildGuard, SECRET_KEY};
@@ -192,20 +193,25 @@ pub fn walk(root: &Path) -> Vec<(String, PathBuf)> {
 /// `copies` × 30 s, about 460 KB per copy. Written as `big-1764072000.flv` in `dir`.
 pub fn long_push(dir: &Path, copies: u32) -> PathBuf {
     let src = std::fs::read(testdata("studio-1764072000.flv")).unwrap();
-    let tags = flv_tags(&src);
-    let span_ms = tags.iter().map(|t| t.1).max().unwrap() + 40;
+    let (_, tags) = flv_tags(&src);
+    let span_ms = tags.iter().map(|t| t.timestamp_ms).max().unwrap() + 40;
     let mut out = b"FLV\x01\x05\x00\x00\x00\x09\x00\x00\x00\x00".to_vec();
     for copy in 0..copies {
-        for &(kind, ts, body) in &tags {
-            let sequence_header = match kind {
-                9 => body.len() > 1 && body[0] & 0x0f == 7 && body[1] == 0,
-                8 => body.len() > 1 && body[0] >> 4 == 10 && body[1] == 0,
-                _ => true,
+        for tag in &tags {
+            let (ts, body) = (tag.timestamp_ms, tag.data.as_slice());
+            let sequence_header = match tag.kind {
+                TagKind::Video => body.len() > 1 && body[0] & 0x0f == 7 && body[1] == 0,
+                TagKind::Audio => body.len() > 1 && body[0] >> 4 == 10 && body[1] == 0,
+                TagKind::Script => true,
             };
             if copy > 0 && sequence_header {
                 continue;
             }
-            let t = if kind == 18 { 0 } else { ts + copy * span_ms };
+            let (kind, t) = match tag.kind {
+                TagKind::Audio => (8, ts + copy * span_ms),
+                TagKind::Video => (9, ts + copy * span_ms),
+                TagKind::Script => (18, 0),
+            };
             out.push(kind);
             out.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
             out.extend_from_slice(&(t & 0x00ff_ffff).to_be_bytes()[1..]);
@@ -218,19 +224,4 @@ pub fn long_push(dir: &Path, copies: u32) -> PathBuf {
     let path = dir.join("big-1764072000.flv");
     std::fs::write(&path, out).unwrap();
     path
-}
-
-/// (tag type, timestamp ms, body) of each tag of a well-formed FLV.
-pub fn flv_tags(data: &[u8]) -> Vec<(u8, u32, &[u8])> {
-    assert_eq!(&data[..3], b"FLV");
-    let mut pos = u32::from_be_bytes(data[5..9].try_into().unwrap()) as usize + 4;
-    let mut tags = Vec::new();
-    while pos + 11 <= data.len() {
-        let h = &data[pos..pos + 11];
-        let size = u32::from_be_bytes([0, h[1], h[2], h[3]]) as usize;
-        let ts = u32::from_be_bytes([h[7], h[4], h[5], h[6]]);
-        tags.push((h[0] & 0x1f, ts, &data[pos + 11..pos + 11 + size]));
-        pos += 11 + size + 4;
-    }
-    tags
 }

@@ -2,36 +2,20 @@
 //! the program date-times, payloads and timestamps as written; missing segments; sibling hints.
 
 use super::*;
-use crate::input::mp4::tests::{assert_same_packets, read_flv, write};
-use crate::media::{Damage, Event, Packet};
+use crate::input::mp4::tests::{assert_same_packets, write, write_fixture};
+use crate::media::{Damage, Packet};
 use crate::mux::Format;
-use crate::testutil::{scratch, testdata};
+use crate::testutil::{drain, read_flv, scratch, testdata};
 
 fn read_session(p: PendingSession) -> (CodecConfig, Vec<Packet>, Vec<Damage>) {
-    let mut s = p.open().unwrap();
-    let config = (**s.config()).clone();
-    let mut packets = Vec::new();
-    let mut damage = Vec::new();
-    while let Some(e) = s.next_event().unwrap() {
-        match e {
-            Event::Packet(p) => packets.push(p),
-            Event::Damage(d) => damage.push(d),
-            Event::Config(c) => panic!("unexpected configuration change {c:?}"),
-        }
-    }
-    (config, packets, damage)
+    let d = drain(p.open().unwrap().as_mut()).unchanged();
+    (d.config, d.packets, d.damage)
 }
 
 #[test]
 fn one_session_reads_back_with_ffmpegs_avcc() {
     let dir = scratch("hls-read-one");
-    let (config, packets) = read_flv(&testdata("studio-1764072000.flv"));
-    let path = write(
-        &dir,
-        Format::Hls,
-        &config,
-        &[(0, 1_764_072_000_000, &packets)],
-    );
+    let (config, packets, path) = write_fixture(&dir, Format::Hls, "studio-1764072000.flv");
     let sessions = crate::input::open(path.to_str().unwrap(), &InputOptions::default()).unwrap();
     assert_eq!(sessions.len(), 1);
     let info = &sessions[0].info;
@@ -109,13 +93,7 @@ fn discontinuities_are_sessions_with_their_wall_clocks() {
 #[test]
 fn missing_segments_still_give_times() {
     let dir = scratch("hls-read-missing");
-    let (config, packets) = read_flv(&testdata("studio-1764072000.flv"));
-    let path = write(
-        &dir,
-        Format::Hls,
-        &config,
-        &[(0, 1_764_072_000_000, &packets)],
-    );
+    let (_, packets, path) = write_fixture(&dir, Format::Hls, "studio-1764072000.flv");
     let text = std::fs::read_to_string(&path).unwrap();
     let segs: Vec<&str> = text.lines().filter(|l| l.ends_with(".ts")).collect();
     assert!(segs.len() >= 3);

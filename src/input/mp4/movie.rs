@@ -137,7 +137,7 @@ pub fn read_movie(f: &mut (impl Read + Seek), file_len: u64) -> Result<Movie, Bo
     for b in moov.children() {
         let b = b?;
         if &b.header.kind.0 == b"trak" {
-            tracks.push(track::read_trak(&b)?);
+            tracks.push(track::read_trak(&b, timescale)?);
         }
     }
     Ok(Movie {

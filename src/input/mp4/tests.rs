@@ -7,21 +7,7 @@ use std::process::Command;
 use super::*;
 use crate::media::{CodecConfig, Packet};
 use crate::mux::{FileClose, FileOpen, Format, MuxOptions, SessionStart};
-use crate::testutil::{have_ffprobe, probe_packets, scratch, testdata};
-
-/// A fixture read through the FLV reader: its starting configuration and packets.
-pub fn read_flv(path: &Path) -> (CodecConfig, Vec<Packet>) {
-    let f = std::fs::File::open(path).unwrap();
-    let mut s = crate::input::flv::FlvSession::new(std::io::BufReader::new(f), "fixture").unwrap();
-    let config = (**s.config()).clone();
-    let mut packets = Vec::new();
-    while let Some(e) = s.next_event().unwrap() {
-        if let Event::Packet(p) = e {
-            packets.push(p);
-        }
-    }
-    (config, packets)
-}
+use crate::testutil::{Drained, drain, have_ffprobe, probe_packets, read_flv, scratch, testdata};
 
 /// Writes one file of `format` holding `sessions` (wall clock, packets with file-relative times).
 pub fn write(
@@ -60,17 +46,16 @@ pub fn write(
     mux.finish(&FileClose { base_name: base }).unwrap().path
 }
 
-fn read_all(s: &mut dyn SessionReader) -> (Vec<Packet>, Vec<Damage>) {
-    let mut packets = Vec::new();
-    let mut damage = Vec::new();
-    while let Some(e) = s.next_event().unwrap() {
-        match e {
-            Event::Packet(p) => packets.push(p),
-            Event::Damage(d) => damage.push(d),
-            Event::Config(c) => panic!("unexpected configuration change {c:?}"),
-        }
-    }
-    (packets, damage)
+/// A fixture written as one `format` file (one session at 2025-11-25 12:00:00 UTC) in `dir`:
+/// its configuration, its packets and the file.
+pub fn write_fixture(
+    dir: &Path,
+    format: Format,
+    name: &str,
+) -> (CodecConfig, Vec<Packet>, PathBuf) {
+    let (config, packets) = read_flv(&testdata(name));
+    let path = write(dir, format, &config, &[(0, 1_764_072_000_000, &packets)]);
+    (config, packets, path)
 }
 
 fn per_track(packets: &[Packet], track: TrackKind) -> Vec<&Packet> {
@@ -117,18 +102,16 @@ fn our_mp4_reads_back_exactly() {
         "radio-1764072000.flv",
         "silent-1764072000.flv",
     ] {
-        let (config, packets) = read_flv(&testdata(name));
         let dir = dir.join(name);
         std::fs::create_dir_all(&dir).unwrap();
-        let path = write(
-            &dir,
-            Format::Mp4,
-            &config,
-            &[(0, 1_764_072_000_000, &packets)],
-        );
+        let (config, packets, path) = write_fixture(&dir, Format::Mp4, name);
         let mut s = Mp4Session::open(&path).unwrap();
         assert_eq!(**s.config(), config, "{name}: configuration bytes");
-        let (got, damage) = read_all(&mut s);
+        let Drained {
+            packets: got,
+            damage,
+            ..
+        } = drain(&mut s).unchanged();
         assert!(damage.is_empty(), "{name}: {damage:?}");
         // The movie's time 0 is the earliest presentation time of any track.
         let shift = assert_same_packets(&got, &packets, name);
@@ -152,13 +135,7 @@ fn our_mp4_reads_back_exactly() {
 #[test]
 fn index_lists_tracks_and_boxes() {
     let dir = scratch("mp4-read-index");
-    let (config, packets) = read_flv(&testdata("studio-1764072000.flv"));
-    let path = write(
-        &dir,
-        Format::Mp4,
-        &config,
-        &[(0, 1_764_072_000_000, &packets)],
-    );
+    let (config, packets, path) = write_fixture(&dir, Format::Mp4, "studio-1764072000.flv");
     let ix = read_index(&path).unwrap();
     assert!(ix.faststart);
     assert_eq!(ix.major_brand.as_deref(), Some("isom"));
@@ -270,7 +247,11 @@ fn ffmpeg_mp4_matches_ffprobe() {
         args.push(out.to_str().unwrap());
         assert!(ffmpeg(&args), "ffmpeg failed");
         let mut s = Mp4Session::open(&out).unwrap();
-        let (got, damage) = read_all(&mut s);
+        let Drained {
+            packets: got,
+            damage,
+            ..
+        } = drain(&mut s).unchanged();
         assert!(damage.is_empty(), "{damage:?}");
         assert_matches_ffprobe(&out, &got);
         assert_eq!(read_index(&out).unwrap().faststart, extra.is_some());
@@ -280,13 +261,7 @@ fn ffmpeg_mp4_matches_ffprobe() {
 #[test]
 fn truncated_files_are_errors_or_recovered() {
     let dir = scratch("mp4-read-truncated");
-    let (config, packets) = read_flv(&testdata("studio-1764072000.flv"));
-    let path = write(
-        &dir,
-        Format::Mp4,
-        &config,
-        &[(0, 1_764_072_000_000, &packets)],
-    );
+    let (_, packets, path) = write_fixture(&dir, Format::Mp4, "studio-1764072000.flv");
     let bytes = std::fs::read(&path).unwrap();
     let ix = read_index(&path).unwrap();
     let moov = ix.boxes.iter().find(|b| b.kind == "moov").unwrap();
@@ -307,7 +282,11 @@ fn truncated_files_are_errors_or_recovered() {
         "{:?}",
         s.warnings
     );
-    let (got, damage) = read_all(&mut s);
+    let Drained {
+        packets: got,
+        damage,
+        ..
+    } = drain(&mut s).unchanged();
     assert!(!got.is_empty() && got.len() < packets.len());
     assert_eq!(damage.len(), 2, "{damage:?}");
     assert!(damage.iter().all(|d| matches!(d, Damage::Truncated { .. })));

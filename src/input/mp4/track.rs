@@ -5,7 +5,7 @@
 
 use super::boxes::{BoxError, FourCc, MemBox};
 use super::entry::{self, SampleEntry};
-use crate::media::TrackKind;
+use crate::media::{TrackKind, rescale};
 
 /// Sample sizes: one for all, or one per sample.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -62,6 +62,9 @@ pub struct EditMap {
     pub media_time: i64,
     /// Edits after the first media edit (or a media rate other than 1), which are not applied.
     pub ignored_edits: u32,
+    /// Every edit's segment_duration rescaled to the media timescale (each rounded on its own,
+    /// as FFmpeg's `mov_fix_index` does) and added up; `None` without an edit.
+    pub span_media: Option<u64>,
 }
 
 #[derive(Clone, Debug)]
@@ -81,8 +84,8 @@ pub struct Track {
     pub offset: u64,
 }
 
-/// Reads one `trak`.
-pub fn read_trak(trak: &MemBox<'_>) -> Result<Track, BoxError> {
+/// Reads one `trak` of a movie whose `mvhd` timescale is `movie_timescale`.
+pub fn read_trak(trak: &MemBox<'_>, movie_timescale: u32) -> Result<Track, BoxError> {
     let tkhd = trak.require(b"tkhd")?;
     let (version, _, mut r) = tkhd.full()?;
     r.versioned(version, "creation_time")?;
@@ -114,7 +117,7 @@ pub fn read_trak(trak: &MemBox<'_>) -> Result<Track, BoxError> {
 
     let edit = match trak.child(b"edts")? {
         Some(edts) => match edts.child(b"elst")? {
-            Some(elst) => read_elst(&elst)?,
+            Some(elst) => read_elst(&elst, timescale, movie_timescale)?,
             None => EditMap::default(),
         },
         None => EditMap::default(),
@@ -152,7 +155,11 @@ pub fn read_trak(trak: &MemBox<'_>) -> Result<Track, BoxError> {
 
 /// §8.6.6: leading empty edits (media_time −1) shift the track; the first media edit's
 /// media_time says which media time presents at that point.
-fn read_elst(elst: &MemBox<'_>) -> Result<EditMap, BoxError> {
+fn read_elst(
+    elst: &MemBox<'_>,
+    media_timescale: u32,
+    movie_timescale: u32,
+) -> Result<EditMap, BoxError> {
     let (version, _, mut r) = elst.full()?;
     let entry_len = if version == 1 { 20 } else { 12 };
     let n = r.count(entry_len, "entry_count")?;
@@ -166,6 +173,12 @@ fn read_elst(elst: &MemBox<'_>) -> Result<EditMap, BoxError> {
             i64::from(r.u32("media_time")? as i32)
         };
         let rate = r.u32("media_rate")?;
+        let span = map.span_media.unwrap_or(0);
+        map.span_media = Some(span.saturating_add(rescale(
+            duration,
+            u64::from(media_timescale),
+            u64::from(movie_timescale),
+        )));
         if media_seen {
             map.ignored_edits += 1;
         } else if media_time == -1 {

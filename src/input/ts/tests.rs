@@ -5,10 +5,10 @@ use std::path::Path;
 use std::process::Command;
 
 use super::*;
-use crate::input::mp4::tests::{assert_times_match_ffprobe, read_flv, summary};
+use crate::input::mp4::tests::{assert_times_match_ffprobe, summary};
 use crate::media::TrackKind;
-use crate::media::{Damage, Event, Packet};
-use crate::testutil::{have_ffprobe, scratch, testdata};
+use crate::media::{Damage, Packet};
+use crate::testutil::{drain, have_ffprobe, read_flv, scratch, testdata};
 
 fn track(p: &[Packet], t: TrackKind) -> Vec<&Packet> {
     p.iter().filter(|p| p.track == t).collect()
@@ -21,17 +21,9 @@ fn read(path: &Path) -> (CodecConfig, Vec<Packet>, Vec<Damage>) {
         CodecConfig::default(),
     )
     .unwrap();
-    let config = (**s.config()).clone();
-    let mut packets = Vec::new();
-    let mut damage = Vec::new();
-    while let Some(e) = s.next_event().unwrap() {
-        match e {
-            Event::Packet(p) => packets.push(p),
-            Event::Damage(d) => damage.push(d),
-            Event::Config(_) => {}
-        }
-    }
-    (config, packets, damage)
+    // Configuration changes are not asked about here.
+    let d = drain(&mut s);
+    (d.config, d.packets, d.damage)
 }
 
 /// `ffmpeg -c copy` of a fixture into MPEG-TS, or `None` without ffmpeg.

@@ -1,13 +1,14 @@
 //! The writer's bytes field by field where ffprobe 5.1 cannot check them (Enhanced RTMP HEVC,
 //! legacy codec id 12), MP3, and the errors for packets FLV cannot carry.
 
-use super::tests::{RawTag, metadata, mux, numbers, walk};
+use super::tests::{metadata, mux, numbers};
 use std::path::Path;
 
 use super::*;
+use crate::input::flv::{Tag, TagKind};
 use crate::media::{AudioConfig, VideoConfig};
 use crate::mux::MuxOptions;
-use crate::testutil::scratch;
+use crate::testutil::{flv_tags, scratch};
 
 /// An HEVCDecoderConfigurationRecord (ISO/IEC 14496-15 §8.3.3.1) with no parameter set arrays:
 /// the writer never parses it, so any bytes show that it is carried unchanged.
@@ -86,10 +87,10 @@ fn cat(parts: &[&[u8]]) -> Vec<u8> {
     parts.concat()
 }
 
-fn assert_tag(t: &RawTag, tag_type: u8, ts_ms: u32, data: &[u8]) {
+fn assert_tag(t: &Tag, kind: TagKind, ts_ms: u32, data: &[u8]) {
     assert_eq!(
-        (t.tag_type, t.ts_ms, t.data.as_slice()),
-        (tag_type, ts_ms, data)
+        (t.kind, t.timestamp_ms, t.data.as_slice()),
+        (kind, ts_ms, data)
     );
 }
 
@@ -103,33 +104,53 @@ fn enhanced_rtmp_hevc_tags() {
     let config = hevc_config(FlvVideoSignal::Enhanced);
     let produced = mux(&dir, &config, &hevc_packets());
     let bytes = std::fs::read(&produced.path).unwrap();
-    let (flags, tags) = walk(&bytes);
+    let (flags, tags) = flv_tags(&bytes);
     assert_eq!(flags, 0x05);
     assert_eq!(tags.len(), 8);
     // ExVideoTagHeader: IsExHeader 1, FrameType 1 (key), PacketType 0 (SequenceStart), FourCC;
     // then the HEVCDecoderConfigurationRecord.
-    assert_tag(&tags[1], 9, 0, &cat(&[&[0x90], b"hvc1", &HVCC]));
+    assert_tag(
+        &tags[1],
+        TagKind::Video,
+        0,
+        &cat(&[&[0x90], b"hvc1", &HVCC]),
+    );
     // AACPacketType 0 and the AudioSpecificConfig.
-    assert_tag(&tags[2], 8, 0, &cat(&[&[AAC_SOUND_BYTE, 0], &ASC]));
+    assert_tag(
+        &tags[2],
+        TagKind::Audio,
+        0,
+        &cat(&[&[AAC_SOUND_BYTE, 0], &ASC]),
+    );
     // PacketType 1 (CodedFrames): SI24 CompositionTime, then the NAL units.
-    assert_tag(&tags[3], 9, 0, &cat(&[&[0x91], b"hvc1", &[0, 0, 80], &IDR]));
-    assert_tag(&tags[4], 8, 0, &cat(&[&[AAC_SOUND_BYTE, 1], &AAC_FRAME]));
+    assert_tag(
+        &tags[3],
+        TagKind::Video,
+        0,
+        &cat(&[&[0x91], b"hvc1", &[0, 0, 80], &IDR]),
+    );
+    assert_tag(
+        &tags[4],
+        TagKind::Audio,
+        0,
+        &cat(&[&[AAC_SOUND_BYTE, 1], &AAC_FRAME]),
+    );
     // FrameType 2 (inter).
     assert_tag(
         &tags[5],
-        9,
+        TagKind::Video,
         40,
         &cat(&[&[0xA1], b"hvc1", &[0, 0, 120], &TRAIL]),
     );
     // A negative CompositionTime in two's complement.
     assert_tag(
         &tags[6],
-        9,
+        TagKind::Video,
         80,
         &cat(&[&[0x91], b"hvc1", &[0xFF, 0xFF, 0xD8], &CRA]),
     );
     // PacketType 2 (SequenceEnd): FourCC and nothing else, at the last video DTS.
-    assert_tag(&tags[7], 9, 80, &cat(&[&[0x92], b"hvc1"]));
+    assert_tag(&tags[7], TagKind::Video, 80, &cat(&[&[0x92], b"hvc1"]));
 
     let meta = metadata(&tags);
     // Enhanced RTMP: videocodecid is the FourCC as a number.
@@ -149,7 +170,7 @@ fn enhanced_rtmp_hevc_tags() {
     assert_eq!(numbers(keyframes.get("times")), [0.0, 0.08]);
     assert_eq!(
         numbers(keyframes.get("filepositions")),
-        [tags[3].pos as f64, tags[6].pos as f64]
+        [tags[3].offset as f64, tags[6].offset as f64]
     );
 }
 
@@ -157,14 +178,34 @@ fn enhanced_rtmp_hevc_tags() {
 fn legacy_codec_id_12_hevc_tags() {
     let dir = scratch("flv-writer-legacy-hevc");
     let produced = mux(&dir, &hevc_config(FlvVideoSignal::CodecId), &hevc_packets());
-    let (_, tags) = walk(&std::fs::read(&produced.path).unwrap());
+    let (_, tags) = flv_tags(&std::fs::read(&produced.path).unwrap());
     // FrameType 1 + CodecID 12, AVCPacketType 0, CompositionTime 0, the record.
-    assert_tag(&tags[1], 9, 0, &cat(&[&[0x1C, 0, 0, 0, 0], &HVCC]));
-    assert_tag(&tags[3], 9, 0, &cat(&[&[0x1C, 1, 0, 0, 80], &IDR]));
-    assert_tag(&tags[5], 9, 40, &cat(&[&[0x2C, 1, 0, 0, 120], &TRAIL]));
-    assert_tag(&tags[6], 9, 80, &cat(&[&[0x1C, 1, 0xFF, 0xFF, 0xD8], &CRA]));
+    assert_tag(
+        &tags[1],
+        TagKind::Video,
+        0,
+        &cat(&[&[0x1C, 0, 0, 0, 0], &HVCC]),
+    );
+    assert_tag(
+        &tags[3],
+        TagKind::Video,
+        0,
+        &cat(&[&[0x1C, 1, 0, 0, 80], &IDR]),
+    );
+    assert_tag(
+        &tags[5],
+        TagKind::Video,
+        40,
+        &cat(&[&[0x2C, 1, 0, 0, 120], &TRAIL]),
+    );
+    assert_tag(
+        &tags[6],
+        TagKind::Video,
+        80,
+        &cat(&[&[0x1C, 1, 0xFF, 0xFF, 0xD8], &CRA]),
+    );
     // AVCPacketType 2: end of sequence.
-    assert_tag(&tags[7], 9, 80, &[0x1C, 2, 0, 0, 0]);
+    assert_tag(&tags[7], TagKind::Video, 80, &[0x1C, 2, 0, 0, 0]);
     assert_eq!(number(&metadata(&tags), "videocodecid"), 12.0);
 }
 
@@ -191,14 +232,19 @@ fn mp3_tags_and_extended_timestamps() {
     ];
     let produced = mux(&dir, &config, &packets);
     let bytes = std::fs::read(&produced.path).unwrap();
-    let (flags, tags) = walk(&bytes);
+    let (flags, tags) = flv_tags(&bytes);
     assert_eq!(flags, 0x04);
     // No sequence header and no end of sequence: the sound byte, then the frame.
     assert_eq!(tags.len(), 4);
-    assert_tag(&tags[1], 8, 0, &cat(&[&[sound_byte], &frame]));
-    assert_tag(&tags[2], 8, 26, &cat(&[&[sound_byte], &frame]));
-    assert_tag(&tags[3], 8, 0x0100_0010, &cat(&[&[sound_byte], &frame]));
-    let header = &bytes[tags[3].pos as usize..tags[3].pos as usize + 8];
+    assert_tag(&tags[1], TagKind::Audio, 0, &cat(&[&[sound_byte], &frame]));
+    assert_tag(&tags[2], TagKind::Audio, 26, &cat(&[&[sound_byte], &frame]));
+    assert_tag(
+        &tags[3],
+        TagKind::Audio,
+        0x0100_0010,
+        &cat(&[&[sound_byte], &frame]),
+    );
+    let header = &bytes[tags[3].offset as usize..tags[3].offset as usize + 8];
     assert_eq!(header[4..8], [0x00, 0x00, 0x10, 0x01]);
     let meta = metadata(&tags);
     assert_eq!(number(&meta, "audiocodecid"), 2.0);
