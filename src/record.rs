@@ -17,16 +17,19 @@ use crate::callback::{self, FileReport};
 use crate::input::{self, InputOptions, PendingSession, SessionInfo};
 use crate::media::{CodecConfig, Damage, Event, StreamKey};
 use crate::mediainfo::{self, FileStats};
+use crate::mux::mp4::{Mp4Muxer, Planner};
 use crate::mux::{self, FileClose, FileOpen, Format, MuxOptions, Muxer, Produced, SessionStart};
 use crate::report::{DamageMark, FileSpan, SessionSpan, StreamReport};
 
 mod deliver;
+mod index_pass;
 mod parallel;
 mod summary;
 
 use crate::rules::{self, Decision, Engine, Placement, Reason};
 use crate::sink::naming;
 pub use deliver::Delivery;
+use index_pass::Mp4Plans;
 pub use parallel::Shard;
 use parallel::record_parallel;
 pub use summary::summary_json;
@@ -51,6 +54,10 @@ pub struct RecordOptions {
     /// A codec configuration that differs between sessions, or changes inside one, is an error
     /// naming the differing fields instead of a new file (`splice`).
     pub strict_config: bool,
+    /// When MP4 is written, read a stream whose inputs can be read twice in two passes, so each
+    /// MP4 file is written and hashed in one streaming pass ([`index_pass`]). Off, every MP4
+    /// file spools its media (the same bytes; tests compare the two).
+    pub mp4_index_pass: bool,
 }
 
 impl Default for RecordOptions {
@@ -67,6 +74,7 @@ impl Default for RecordOptions {
             shard: None,
             keep_order: false,
             strict_config: false,
+            mp4_index_pass: true,
         }
     }
 }
@@ -205,6 +213,8 @@ fn record_group(
 /// An open recording file: one muxer per format, and what the callbacks need.
 struct OpenFile {
     muxers: Vec<(Format, Box<dyn Muxer>)>,
+    /// In the index pass, instead of muxers: the MP4 file's plan being learnt.
+    planner: Option<Planner>,
     opened: Reason,
     config: Arc<CodecConfig>,
     stats: FileStats,
@@ -223,6 +233,8 @@ struct StreamRun<'o, 'w> {
     /// With `strict_config`: the first session's configuration and input, which every later
     /// one must equal.
     first_config: Option<(Arc<CodecConfig>, String)>,
+    /// Whether this is an index pass, a write pass following one, or a lone pass.
+    mp4: Mp4Plans,
 }
 
 fn record_stream(
@@ -231,6 +243,24 @@ fn record_stream(
     opts: &RecordOptions,
     io: &mut Outputs<'_>,
     summary: &mut Summary,
+) -> Result<()> {
+    if !index_pass::wanted(opts, &sessions) {
+        return stream_pass(key, &sessions, opts, io, summary, Mp4Plans::Spool);
+    }
+    index_pass::beside(key, &sessions, opts, |plans| {
+        stream_pass(key, &sessions, opts, io, summary, plans)
+    })
+}
+
+/// One reading of a stream's sessions through the rules: the write pass (files, callbacks), or
+/// with [`Mp4Plans::Learn`] the index pass (MP4 plans only).
+fn stream_pass(
+    key: &StreamKey,
+    sessions: &[PendingSession],
+    opts: &RecordOptions,
+    io: &mut Outputs<'_>,
+    summary: &mut Summary,
+    mp4: Mp4Plans,
 ) -> Result<()> {
     let mut engine = Engine::new(opts.rules.clone());
     let mut run = StreamRun {
@@ -249,8 +279,9 @@ fn record_stream(
             damage: Vec::new(),
         },
         first_config: None,
+        mp4,
     };
-    for (index, pending) in sessions.into_iter().enumerate() {
+    for (index, pending) in sessions.iter().enumerate() {
         let info = pending.info.clone();
         if opts.explain {
             writeln!(
@@ -280,6 +311,9 @@ fn record_stream(
         if let Err(e) = result {
             writeln!(run.io.log, "error: {e:#}")?;
             summary.failures.push(format!("{e:#}"));
+            for (_, m) in run.file.iter_mut().flat_map(|f| &mut f.muxers) {
+                m.push_ended_early();
+            }
         }
     }
     engine.finish();
@@ -358,6 +392,9 @@ fn record_session(
                             for (format, m) in &mut f.muxers {
                                 m.write(&packet)
                                     .with_context(|| format!("writing the {format} file"))?;
+                            }
+                            if let Some(p) = f.planner.as_mut() {
+                                p.write(&packet).context("writing the mp4 file")?;
                             }
                         }
                     }
@@ -464,6 +501,7 @@ impl StreamRun<'_, '_> {
                         span.sessions
                             .push(self.report.sessions.len().saturating_sub(1));
                     }
+                    let input = self.current_input();
                     if let Some(f) = self.file.as_mut() {
                         let s = SessionStart {
                             file_dts_90k: file_len_90k,
@@ -472,6 +510,9 @@ impl StreamRun<'_, '_> {
                         };
                         for (_, m) in &mut f.muxers {
                             m.begin_session(&s)?;
+                        }
+                        if let Some(p) = f.planner.as_mut() {
+                            p.begin_session(&input);
                         }
                     }
                 }
@@ -487,9 +528,24 @@ impl StreamRun<'_, '_> {
         Ok(())
     }
 
+    /// The input of the session being read.
+    fn current_input(&self) -> String {
+        self.report
+            .sessions
+            .last()
+            .map(|s| s.input.clone())
+            .unwrap_or_default()
+    }
+
     fn open(&mut self, reason: Reason, wall_start_ms: i64) -> Result<()> {
         let mut muxers = Vec::new();
-        if !self.opts.dry_run {
+        let mut planner = None;
+        let start_time_s = wall_start_ms.div_euclid(1000);
+        if let Mp4Plans::Learn(_) = self.mp4 {
+            let mut p = Planner::new(&self.config, start_time_s)?;
+            p.begin_session(&self.current_input());
+            planner = Some(p);
+        } else if !self.opts.dry_run {
             let stream_name = naming::safe_component(&self.key.stream);
             for &format in &self.opts.formats {
                 let dir = self.opts.out_dir.join(naming::format_dir(
@@ -500,11 +556,17 @@ impl StreamRun<'_, '_> {
                 let open = FileOpen {
                     dir: &dir,
                     stream_name: &stream_name,
-                    start_time_s: wall_start_ms.div_euclid(1000),
+                    start_time_s,
                     config: &self.config,
                     options: &self.opts.mux,
                 };
-                let mut m = mux::open(format, &open)?;
+                let mut m: Box<dyn Muxer> = match (&self.mp4, format) {
+                    (Mp4Plans::Follow(plans), Format::Mp4) => {
+                        let plan = plans.recv().ok();
+                        Box::new(Mp4Muxer::follow(&open, plan, &self.current_input())?)
+                    }
+                    _ => mux::open(format, &open)?,
+                };
                 m.begin_session(&SessionStart {
                     file_dts_90k: 0,
                     wall_ms: wall_start_ms,
@@ -515,6 +577,7 @@ impl StreamRun<'_, '_> {
         }
         self.file = Some(OpenFile {
             muxers,
+            planner,
             opened: reason,
             config: self.config.clone(),
             stats: FileStats::default(),
@@ -545,6 +608,11 @@ impl StreamRun<'_, '_> {
             span.wall_end_ms = wall_end_ms;
             span.len_ms = crate::media::to_ms(len_90k);
             span.closed = reason;
+        }
+        if let (Some(p), Mp4Plans::Learn(plans)) = (file.planner, &self.mp4) {
+            // The write pass may have ended (an error): then no one waits for the plan.
+            let _ = plans.send(p.finish(&base_name));
+            return Ok(());
         }
         let close = FileClose {
             base_name: base_name.clone(),
