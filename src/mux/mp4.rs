@@ -29,12 +29,12 @@
 //! [`layout`] (sample tables and chunking) before the first payload byte goes out. Two ways,
 //! one box writer ([`head`]):
 //!
-//! - **Planned** ([`Mp4Muxer::follow`]), for inputs that can be read twice: an index pass
-//!   through the same readers and rules built the file's [`FilePlan`]; `ftyp` + `moov` + the
-//!   `mdat` header are written at once, then each packet straight into the final [`OutFile`],
-//!   hashed as it is written, each checked against the plan ([`follow`]). The MD5 is done
-//!   with the last packet.
-//! - **Spooled** ([`Mp4Muxer::open`]), for inputs read once (stdin, streamed objects): packets
+//! - **Planned** ([`Mp4Muxer::follow`]), when the recording pipeline ran an index pass (inputs
+//!   that can be read twice; `record::index_pass` says when) through the same readers and rules:
+//!   it built the file's [`FilePlan`]; `ftyp` + `moov` + the `mdat` header are written at once,
+//!   then each packet straight into the final [`OutFile`], hashed as it is written, each checked
+//!   against the plan ([`follow`]). The MD5 is done with the last packet.
+//! - **Spooled** ([`Mp4Muxer::open`]), otherwise (stdin, streamed objects, beside FLV): packets
 //!   stream into a [`Spool`] while the layout is learnt; [`Muxer::finish`] writes the head,
 //!   then copies the spool after it.
 //!
