@@ -1,9 +1,11 @@
 //! Inputs: captured bytes → push sessions (SPEC §1).
 //!
 //! Each input is probed by its first bytes, then yields one or more [`PendingSession`]s: what is
-//! known before reading the media (stream key, wall-clock start) plus a way to open a reader.
-//! The recording pipeline groups sessions by stream key, orders them by wall-clock start, and
-//! only then reads each one, streaming, so no input is ever held in memory.
+//! known before reading the media (stream key, wall-clock start) plus a way to open a reader:
+//! once for stdin and streamed objects, as often as needed for files (the recording pipeline's
+//! MP4 index pass reads them twice). The recording pipeline groups sessions by stream key,
+//! orders them by wall-clock start, and only then reads each one, streaming, so no input is
+//! ever held in memory.
 
 use std::fmt;
 use std::fs::File;
