@@ -4,9 +4,9 @@
 //! one after another, streaming: each packet is placed by the [`rules::Engine`] and written, with
 //! its file-relative timestamp, to one muxer per requested format. Every decision is kept for
 //! `--explain` and `--dry-run`; every damage report is counted, so the exit status can say that
-//! the output is complete but the input was not. When MP4 is written and a stream's inputs
-//! can be read twice, an [`index_pass`] reads them first, so each MP4 file is written in one
-//! pass.
+//! the output is complete but the input was not. When MP4 is written (without FLV) and a
+//! stream's inputs can be read twice, an [`index_pass`] reads them first, so each MP4 file is
+//! written in one pass.
 
 use std::collections::BTreeMap;
 use std::io::Write;

@@ -3,9 +3,14 @@
 //! so the write pass puts `moov` first and streams each packet straight into the final file,
 //! its MD5 done with the last packet (no spool, no copy, no hashing after the input ends).
 //!
-//! Only where it pays and is possible: MP4 among the formats, not a dry run, and every input of
-//! the stream readable twice (files; not stdin or an object streamed while it downloads, which
-//! keep the spooling writer). The index pass runs on its own thread and hands each plan over
+//! Only where it pays and is possible: MP4 among the formats, FLV not, not a dry run, and every
+//! input of the stream readable twice (files; not stdin or an object streamed while it
+//! downloads). Otherwise the MP4 writer spools. With FLV written too, the run ends with the FLV
+//! file's copy and MD5 anyway (its `onMetaData` needs the whole input), and a spooled MP4's copy
+//! and MD5 run beside it on the other core; hashing the MP4 during the pass instead lengthens
+//! the pass by that MD5 and leaves the FLV's alone at the end: less work, but two MD5s one after
+//! the other, which measured slower on two cores (the hour with `hls,mp4,flv`: 4.8 s against
+//! 3.6 s spooled). The index pass runs on its own thread and hands each plan over
 //! when its file closes; a rendezvous channel keeps it at most one file ahead, so at most two
 //! plans (sample indexes, never payloads) are held whatever the number of files. The write
 //! pass checks every packet against its plan, so an input that changes between the passes
@@ -34,11 +39,13 @@ pub(super) enum Mp4Plans {
     Follow(Receiver<FilePlan>),
 }
 
-/// Whether a stream's MP4 files are planned by an index pass.
+/// Whether a stream's MP4 files are planned by an index pass (see the module doc for why not
+/// beside FLV).
 pub(super) fn wanted(opts: &RecordOptions, sessions: &[PendingSession]) -> bool {
     opts.mp4_index_pass
         && !opts.dry_run
         && opts.formats.contains(&Format::Mp4)
+        && !opts.formats.contains(&Format::Flv)
         && sessions.iter().all(PendingSession::can_reread)
 }
 
