@@ -3,7 +3,7 @@
 //! layout, payloads and decoder configuration bytes carried over unchanged.
 //!
 //! ```text
-//!                           the head, written first ([`head`]):
+//!                           the head, written first ([`Head`]):
 //! ftyp                      isom, minor 512, compatible isom iso2 [avc1] mp41 [iso4]
 //! moov
 //!   mvhd                    times from the recording start (1904 epoch), never "now"
@@ -27,7 +27,7 @@
 //!
 //! `moov` comes first but describes every sample, so the writer must know the file's
 //! [`layout`] (sample tables and chunking) before the first payload byte goes out. Two ways,
-//! one box writer ([`head`]):
+//! one box writer ([`Head`]):
 //!
 //! - **Planned** ([`Mp4Muxer::follow`]), when the recording pipeline ran an index pass (inputs
 //!   that can be read twice; `record::index_pass` says when) through the same readers and rules:
@@ -137,10 +137,9 @@ impl Mp4Muxer {
             Some(plan)
                 if plan.start_time_s == file.start_time_s && plan.layout.fits(file.config) =>
             {
-                let head = head(&plan.layout, file.config, file.start_time_s)?;
+                let head = Head::new(&plan.layout, file.config, file.start_time_s)?;
                 let mut out = OutFile::create(file.dir, &plan.base_name)?;
-                out.write_all(&head)
-                    .with_context(|| format!("writing {}", out.temp_path().display()))?;
+                head.write_to(&mut out)?;
                 Media::Planned(Box::new(Planned {
                     plan,
                     follower: Follower::default(),
@@ -188,45 +187,59 @@ fn ftyp(config: &CodecConfig, negative_offsets: bool) -> Result<Vec<u8>> {
     w.finish()
 }
 
-/// Everything before the first payload byte of a file laid out by `layout` (sealed): `ftyp`,
-/// `moov` (its chunk offsets computed knowing its own size) and the `mdat` header.
-fn head(layout: &Layout, config: &CodecConfig, start_time_s: i64) -> Result<Vec<u8>> {
-    let payload_len = layout.payload_len();
-    // §4.2: size 1 announces a 64-bit largesize after the type.
-    let mdat_header_len: u64 = if payload_len + 8 > u64::from(u32::MAX) {
-        16
-    } else {
-        8
-    };
-    let plan = MoviePlan::new(layout.tracks(config), start_time_s);
-    let mut head = ftyp(config, plan.negative_offsets())?;
+/// Everything before the first payload byte of a file: `ftyp`, `moov` and the `mdat` header,
+/// kept apart because joining them would copy `moov` (megabytes on a long file).
+struct Head {
+    ftyp: Vec<u8>,
+    moov: Vec<u8>,
+    mdat: Vec<u8>,
+}
 
-    // The moov's size does not depend on the offsets it holds, only on their width.
-    let head_len = |moov_len: usize| (head.len() + moov_len) as u64 + mdat_header_len;
-    let last_chunk = plan
-        .tracks
-        .iter()
-        .filter_map(|t| t.index.chunk_offsets.last().copied())
-        .max()
-        .unwrap_or(0);
-    let fits_u32 = |at: u64| at <= u64::from(u32::MAX);
-    let mut co64 = !fits_u32(last_chunk);
-    let mut moov_len = moov::write_moov(&plan, 0, co64)?.len();
-    if !co64 && !fits_u32(last_chunk + head_len(moov_len)) {
-        co64 = true;
-        moov_len = moov::write_moov(&plan, 0, true)?.len();
+impl Head {
+    /// The head of a file laid out by `layout` (sealed): `moov`'s chunk offsets are computed
+    /// knowing its own size.
+    fn new(layout: &Layout, config: &CodecConfig, start_time_s: i64) -> Result<Head> {
+        let payload_len = layout.payload_len();
+        // §4.2: size 1 announces a 64-bit largesize after the type.
+        let mdat = if payload_len + 8 > u64::from(u32::MAX) {
+            let mut h = 1u32.to_be_bytes().to_vec();
+            h.extend_from_slice(b"mdat");
+            h.extend_from_slice(&(payload_len + 16).to_be_bytes());
+            h
+        } else {
+            let mut h = ((payload_len + 8) as u32).to_be_bytes().to_vec();
+            h.extend_from_slice(b"mdat");
+            h
+        };
+        let plan = MoviePlan::new(layout.tracks(config), start_time_s);
+        let ftyp = ftyp(config, plan.negative_offsets())?;
+
+        // The moov's size does not depend on the offsets it holds, only on their width.
+        let head_len = |moov_len: usize| (ftyp.len() + moov_len + mdat.len()) as u64;
+        let last_chunk = plan
+            .tracks
+            .iter()
+            .filter_map(|t| t.index.chunk_offsets.last().copied())
+            .max()
+            .unwrap_or(0);
+        let fits_u32 = |at: u64| at <= u64::from(u32::MAX);
+        let mut co64 = !fits_u32(last_chunk);
+        let mut moov_len = moov::write_moov(&plan, 0, co64)?.len();
+        if !co64 && !fits_u32(last_chunk + head_len(moov_len)) {
+            co64 = true;
+            moov_len = moov::write_moov(&plan, 0, true)?.len();
+        }
+        let moov = moov::write_moov(&plan, head_len(moov_len), co64)?;
+        Ok(Head { ftyp, moov, mdat })
     }
-    let moov = moov::write_moov(&plan, head_len(moov_len), co64)?;
-    head.extend_from_slice(&moov);
-    if mdat_header_len == 16 {
-        head.extend_from_slice(&1u32.to_be_bytes());
-        head.extend_from_slice(b"mdat");
-        head.extend_from_slice(&(payload_len + 16).to_be_bytes());
-    } else {
-        head.extend_from_slice(&((payload_len + 8) as u32).to_be_bytes());
-        head.extend_from_slice(b"mdat");
+
+    fn write_to(&self, out: &mut OutFile) -> Result<()> {
+        for part in [&self.ftyp, &self.moov, &self.mdat] {
+            out.write_all(part)
+                .with_context(|| format!("writing {}", out.temp_path().display()))?;
+        }
+        Ok(())
     }
-    Ok(head)
 }
 
 impl Muxer for Mp4Muxer {
@@ -293,11 +306,11 @@ impl Muxer for Mp4Muxer {
                     mut spool,
                 } = *s;
                 layout.seal();
-                let head = head(&layout, &self.config, self.start_time_s)?;
+                let head = Head::new(&layout, &self.config, self.start_time_s)?;
                 drop(layout);
                 let mut out = OutFile::create(&self.dir, &close.base_name)?;
-                out.write_all(&head)
-                    .with_context(|| format!("writing {}", out.temp_path().display()))?;
+                head.write_to(&mut out)?;
+                drop(head);
                 spool.copy_to(&mut out)?;
                 out.commit(&name)?
             }
