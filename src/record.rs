@@ -4,7 +4,9 @@
 //! one after another, streaming: each packet is placed by the [`rules::Engine`] and written, with
 //! its file-relative timestamp, to one muxer per requested format. Every decision is kept for
 //! `--explain` and `--dry-run`; every damage report is counted, so the exit status can say that
-//! the output is complete but the input was not.
+//! the output is complete but the input was not. When MP4 is written (without FLV) and a
+//! stream's inputs can be read twice, an [`index_pass`] reads them first, so each MP4 file is
+//! written in one pass.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -14,21 +16,26 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 
 use crate::callback::{self, FileReport};
-use crate::input::{self, InputOptions, PendingSession, SessionInfo};
-use crate::media::{CodecConfig, Damage, Event, StreamKey};
+use crate::input::{self, InputOptions, PendingSession};
+use crate::media::{CodecConfig, StreamKey};
 use crate::mediainfo::{self, FileStats};
+use crate::mux::mp4::{Mp4Muxer, Planner};
 use crate::mux::{self, FileClose, FileOpen, Format, MuxOptions, Muxer, Produced, SessionStart};
-use crate::report::{DamageMark, FileSpan, SessionSpan, StreamReport};
+use crate::report::{FileSpan, StreamReport};
 
 mod deliver;
+mod index_pass;
 mod parallel;
+mod session;
 mod summary;
 
-use crate::rules::{self, Decision, Engine, Placement, Reason};
+use crate::rules::{self, Decision, Engine, Reason};
 use crate::sink::naming;
 pub use deliver::Delivery;
+use index_pass::Mp4Plans;
 pub use parallel::Shard;
 use parallel::record_parallel;
+use session::record_session;
 pub use summary::summary_json;
 
 /// Everything `record` needs besides its inputs.
@@ -51,6 +58,10 @@ pub struct RecordOptions {
     /// A codec configuration that differs between sessions, or changes inside one, is an error
     /// naming the differing fields instead of a new file (`splice`).
     pub strict_config: bool,
+    /// When MP4 is written, read a stream whose inputs can be read twice in two passes, so each
+    /// MP4 file is written and hashed in one streaming pass ([`index_pass`]). Off, every MP4
+    /// file spools its media (the same bytes; tests compare the two).
+    pub mp4_index_pass: bool,
 }
 
 impl Default for RecordOptions {
@@ -67,6 +78,7 @@ impl Default for RecordOptions {
             shard: None,
             keep_order: false,
             strict_config: false,
+            mp4_index_pass: true,
         }
     }
 }
@@ -124,9 +136,6 @@ pub trait Progress {
 pub struct NoProgress;
 
 impl Progress for NoProgress {}
-
-/// How often (in packets) progress is reported: cheap enough for the per-packet loop.
-const PROGRESS_EVERY: u64 = 256;
 
 /// Runs `record` over `inputs`.
 pub fn run(
@@ -205,6 +214,8 @@ fn record_group(
 /// An open recording file: one muxer per format, and what the callbacks need.
 struct OpenFile {
     muxers: Vec<(Format, Box<dyn Muxer>)>,
+    /// In the index pass, instead of muxers: the MP4 file's plan being learnt.
+    planner: Option<Planner>,
     opened: Reason,
     config: Arc<CodecConfig>,
     stats: FileStats,
@@ -223,6 +234,8 @@ struct StreamRun<'o, 'w> {
     /// With `strict_config`: the first session's configuration and input, which every later
     /// one must equal.
     first_config: Option<(Arc<CodecConfig>, String)>,
+    /// Whether this is an index pass, a write pass following one, or a lone pass.
+    mp4: Mp4Plans,
 }
 
 fn record_stream(
@@ -231,6 +244,24 @@ fn record_stream(
     opts: &RecordOptions,
     io: &mut Outputs<'_>,
     summary: &mut Summary,
+) -> Result<()> {
+    if !index_pass::wanted(opts, &sessions) {
+        return stream_pass(key, &sessions, opts, io, summary, Mp4Plans::Spool);
+    }
+    index_pass::beside(key, &sessions, opts, |plans| {
+        stream_pass(key, &sessions, opts, io, summary, plans)
+    })
+}
+
+/// One reading of a stream's sessions through the rules: the write pass (files, callbacks), or
+/// with [`Mp4Plans::Learn`] the index pass (MP4 plans only).
+fn stream_pass(
+    key: &StreamKey,
+    sessions: &[PendingSession],
+    opts: &RecordOptions,
+    io: &mut Outputs<'_>,
+    summary: &mut Summary,
+    mp4: Mp4Plans,
 ) -> Result<()> {
     let mut engine = Engine::new(opts.rules.clone());
     let mut run = StreamRun {
@@ -249,8 +280,9 @@ fn record_stream(
             damage: Vec::new(),
         },
         first_config: None,
+        mp4,
     };
-    for (index, pending) in sessions.into_iter().enumerate() {
+    for (index, pending) in sessions.iter().enumerate() {
         let info = pending.info.clone();
         if opts.explain {
             writeln!(
@@ -280,153 +312,14 @@ fn record_stream(
         if let Err(e) = result {
             writeln!(run.io.log, "error: {e:#}")?;
             summary.failures.push(format!("{e:#}"));
+            for (_, m) in run.file.iter_mut().flat_map(|f| &mut f.muxers) {
+                m.push_ended_early();
+            }
         }
     }
     engine.finish();
     let result = run.apply(&mut engine, summary);
     summary.streams.push(run.report);
-    result
-}
-
-fn record_session(
-    run: &mut StreamRun<'_, '_>,
-    engine: &mut Engine,
-    info: &SessionInfo,
-    mut reader: Box<dyn input::SessionReader>,
-    summary: &mut Summary,
-) -> Result<()> {
-    run.config = reader.config().clone();
-    if run.opts.strict_config {
-        match &run.first_config {
-            Some((first, first_input)) => {
-                let diff = first.differences(&run.config);
-                if !diff.is_empty() {
-                    anyhow::bail!(
-                        "{first_input} and {} differ in {}; files with different codec \
-                         configurations cannot be joined without re-encoding",
-                        info.input,
-                        diff.join(", ")
-                    );
-                }
-            }
-            None => run.first_config = Some((run.config.clone(), info.input.clone())),
-        }
-    }
-    let mut started = false;
-    let mut dropped = 0u64;
-    let mut packets = 0u64;
-    // Session DTS of the first and the latest packet: places damage on the wall clock.
-    let mut first_dts_90k = None;
-    let mut last_dts_90k = 0;
-    let wall_of = |first: Option<i64>, last: i64| {
-        info.wall_start_ms + first.map_or(0, |f| crate::media::to_ms(last - f))
-    };
-    let result = loop {
-        let event = match reader.next_event() {
-            Ok(Some(e)) => e,
-            Ok(None) => break Ok(()),
-            Err(e) => break Err(anyhow::Error::new(e)),
-        };
-        match event {
-            Event::Packet(mut packet) => {
-                packets += 1;
-                if packets.is_multiple_of(PROGRESS_EVERY) {
-                    run.io.progress.position(reader.position());
-                }
-                if !started {
-                    // A session begins at its first media packet (an empty dump is no push).
-                    engine.begin_session(info.wall_start_ms, &run.config);
-                    started = true;
-                    run.report.sessions.push(SessionSpan {
-                        input: info.input.clone(),
-                        index: info.index,
-                        vdoid: info.key.vdoid.clone(),
-                        wall_start_ms: info.wall_start_ms,
-                        wall_end_ms: info.wall_start_ms,
-                        packets: 0,
-                    });
-                }
-                first_dts_90k.get_or_insert(packet.dts_90k);
-                last_dts_90k = packet.dts_90k;
-                let placement = engine.packet(packet.track, packet.dts_90k, packet.keyframe);
-                run.apply(engine, summary)?;
-                match placement {
-                    Placement::Write { file_dts_90k, .. } => {
-                        packet.dts_90k = file_dts_90k;
-                        if let Some(f) = run.file.as_mut() {
-                            f.stats.add(&packet);
-                            for (format, m) in &mut f.muxers {
-                                m.write(&packet)
-                                    .with_context(|| format!("writing the {format} file"))?;
-                            }
-                        }
-                    }
-                    Placement::DropBeforeKeyframe => dropped += 1,
-                }
-            }
-            Event::Config(config) => {
-                let diff = run.config.differences(&config);
-                if run.opts.strict_config && !diff.is_empty() {
-                    anyhow::bail!(
-                        "{}: the codec configuration changes at byte {} ({}); files with \
-                         different configurations cannot be joined without re-encoding",
-                        info.input,
-                        reader.position(),
-                        diff.join(", ")
-                    );
-                }
-                if !diff.is_empty() {
-                    writeln!(
-                        run.io.log,
-                        "warning: {}: codec configuration changes at byte {} ({})",
-                        info.input,
-                        reader.position(),
-                        diff.join(", ")
-                    )?;
-                }
-                run.config = config;
-                if started {
-                    engine.config_change(&run.config);
-                    run.apply(engine, summary)?;
-                }
-            }
-            Event::Damage(d) => {
-                summary.damage += 1;
-                writeln!(run.io.log, "warning: {}: {d}", info.input)?;
-                run.report.damage.push(DamageMark {
-                    wall_ms: wall_of(first_dts_90k, last_dts_90k),
-                    input: info.input.clone(),
-                    what: d.to_string(),
-                });
-            }
-        }
-    };
-    if dropped > 0 {
-        summary.damage += 1;
-        let d = Damage::Dropped {
-            offset: reader.position(),
-            what: format!("{dropped} video packets before the first keyframe of a file"),
-        };
-        writeln!(run.io.log, "warning: {}: {d}", info.input)?;
-        run.report.damage.push(DamageMark {
-            wall_ms: wall_of(first_dts_90k, last_dts_90k),
-            input: info.input.clone(),
-            what: d.to_string(),
-        });
-    }
-    if started {
-        let end = engine.end_session();
-        if let Some(span) = run.report.sessions.last_mut() {
-            span.wall_end_ms = end.unwrap_or(span.wall_start_ms);
-            span.packets = packets - dropped;
-        }
-    } else {
-        writeln!(
-            run.io.log,
-            "warning: {}: push #{} has no media packets; ignored",
-            info.input, info.index
-        )?;
-    }
     result
 }
 
@@ -464,6 +357,7 @@ impl StreamRun<'_, '_> {
                         span.sessions
                             .push(self.report.sessions.len().saturating_sub(1));
                     }
+                    let input = self.current_input();
                     if let Some(f) = self.file.as_mut() {
                         let s = SessionStart {
                             file_dts_90k: file_len_90k,
@@ -472,6 +366,9 @@ impl StreamRun<'_, '_> {
                         };
                         for (_, m) in &mut f.muxers {
                             m.begin_session(&s)?;
+                        }
+                        if let Some(p) = f.planner.as_mut() {
+                            p.begin_session(&input);
                         }
                     }
                 }
@@ -487,9 +384,24 @@ impl StreamRun<'_, '_> {
         Ok(())
     }
 
+    /// The input of the session being read.
+    fn current_input(&self) -> String {
+        self.report
+            .sessions
+            .last()
+            .map(|s| s.input.clone())
+            .unwrap_or_default()
+    }
+
     fn open(&mut self, reason: Reason, wall_start_ms: i64) -> Result<()> {
         let mut muxers = Vec::new();
-        if !self.opts.dry_run {
+        let mut planner = None;
+        let start_time_s = wall_start_ms.div_euclid(1000);
+        if let Mp4Plans::Learn(_) = self.mp4 {
+            let mut p = Planner::new(&self.config, start_time_s)?;
+            p.begin_session(&self.current_input());
+            planner = Some(p);
+        } else if !self.opts.dry_run {
             let stream_name = naming::safe_component(&self.key.stream);
             for &format in &self.opts.formats {
                 let dir = self.opts.out_dir.join(naming::format_dir(
@@ -500,11 +412,17 @@ impl StreamRun<'_, '_> {
                 let open = FileOpen {
                     dir: &dir,
                     stream_name: &stream_name,
-                    start_time_s: wall_start_ms.div_euclid(1000),
+                    start_time_s,
                     config: &self.config,
                     options: &self.opts.mux,
                 };
-                let mut m = mux::open(format, &open)?;
+                let mut m: Box<dyn Muxer> = match (&self.mp4, format) {
+                    (Mp4Plans::Follow(plans), Format::Mp4) => {
+                        let plan = plans.recv().ok();
+                        Box::new(Mp4Muxer::follow(&open, plan, &self.current_input())?)
+                    }
+                    _ => mux::open(format, &open)?,
+                };
                 m.begin_session(&SessionStart {
                     file_dts_90k: 0,
                     wall_ms: wall_start_ms,
@@ -515,6 +433,7 @@ impl StreamRun<'_, '_> {
         }
         self.file = Some(OpenFile {
             muxers,
+            planner,
             opened: reason,
             config: self.config.clone(),
             stats: FileStats::default(),
@@ -545,6 +464,11 @@ impl StreamRun<'_, '_> {
             span.wall_end_ms = wall_end_ms;
             span.len_ms = crate::media::to_ms(len_90k);
             span.closed = reason;
+        }
+        if let (Some(p), Mp4Plans::Learn(plans)) = (file.planner, &self.mp4) {
+            // The write pass may have ended (an error): then no one waits for the plan.
+            let _ = plans.send(p.finish(&base_name));
+            return Ok(());
         }
         let close = FileClose {
             base_name: base_name.clone(),

@@ -76,7 +76,7 @@ pub fn open_path(path: &Path, opts: &InputOptions) -> Result<PendingSession, Inp
         let reader: Box<dyn SessionReader> = Box::new(FlvSession::new(file, &input)?);
         Ok(reader)
     });
-    Ok(PendingSession::new(info, Some(meta.len()), opener))
+    Ok(PendingSession::rereadable(info, Some(meta.len()), opener))
 }
 
 /// Opens stdin as one pending session; it is read only when the session is opened.

@@ -221,10 +221,11 @@ pub fn open_with_hints(
             .collect();
         let (name, hints) = (input.clone(), hints.clone());
         let opener = Box::new(move || {
-            let reader: Box<dyn SessionReader> = Box::new(TsSession::open(name, files, hints)?);
+            let reader: Box<dyn SessionReader> =
+                Box::new(TsSession::open(name.clone(), files.clone(), hints.clone())?);
             Ok(reader)
         });
-        out.push(PendingSession::new(info, Some(size), opener));
+        out.push(PendingSession::rereadable(info, Some(size), opener));
     }
     if out.is_empty() {
         return Err(InputError::new(

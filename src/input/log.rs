@@ -233,14 +233,13 @@ pub fn open_path(path: &Path, opts: &InputOptions) -> Result<Vec<PendingSession>
                 .collect();
             let session_start = first.start_ms;
             let opts = opts.clone();
-            sessions.push(PendingSession::new(
+            sessions.push(PendingSession::rereadable(
                 info,
                 None,
                 Box::new(move || {
-                    Ok(
-                        Box::new(SegmentsReader::open(segments, session_start, opts)?)
-                            as Box<dyn SessionReader>,
-                    )
+                    let reader =
+                        SegmentsReader::open(segments.clone(), session_start, opts.clone())?;
+                    Ok(Box::new(reader) as Box<dyn SessionReader>)
                 }),
             ));
         } else {

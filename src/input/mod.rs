@@ -1,15 +1,17 @@
 //! Inputs: captured bytes → push sessions (SPEC §1).
 //!
 //! Each input is probed by its first bytes, then yields one or more [`PendingSession`]s: what is
-//! known before reading the media (stream key, wall-clock start) plus a way to open a reader.
-//! The recording pipeline groups sessions by stream key, orders them by wall-clock start, and
-//! only then reads each one, streaming, so no input is ever held in memory.
+//! known before reading the media (stream key, wall-clock start) plus a way to open a reader:
+//! once for stdin and streamed objects, as often as needed for files (the recording pipeline's
+//! MP4 index pass reads them twice). The recording pipeline groups sessions by stream key,
+//! orders them by wall-clock start, and only then reads each one, streaming, so no input is
+//! ever held in memory.
 
 use std::fmt;
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use crate::media::{CodecConfig, Event, StreamKey};
 
@@ -110,7 +112,16 @@ pub trait SessionReader: Send {
     fn position(&self) -> u64;
 }
 
-type Opener = Box<dyn FnOnce() -> Result<Box<dyn SessionReader>, InputError> + Send>;
+type Open = Result<Box<dyn SessionReader>, InputError>;
+
+/// How a pending session's media is reached.
+enum Opener {
+    /// Bytes that can be read once (stdin, an object streamed while it downloads); taken by the
+    /// first opening.
+    Once(Mutex<Option<Box<dyn FnOnce() -> Open + Send>>>),
+    /// A file: every opening reads it again from its start.
+    Again(Box<dyn Fn() -> Open + Send + Sync>),
+}
 
 /// A session whose facts are known and whose media is not read yet.
 pub struct PendingSession {
@@ -125,12 +136,31 @@ pub struct PendingSession {
 }
 
 impl PendingSession {
-    pub fn new(info: SessionInfo, size_hint: Option<u64>, opener: Opener) -> PendingSession {
+    /// A session whose media can be read only once.
+    pub fn new(
+        info: SessionInfo,
+        size_hint: Option<u64>,
+        opener: Box<dyn FnOnce() -> Open + Send>,
+    ) -> PendingSession {
         PendingSession {
             info,
             size_hint,
             has_media: true,
-            opener,
+            opener: Opener::Once(Mutex::new(Some(opener))),
+        }
+    }
+
+    /// A session whose media can be read again, each opening from its start (files).
+    pub fn rereadable(
+        info: SessionInfo,
+        size_hint: Option<u64>,
+        opener: Box<dyn Fn() -> Open + Send + Sync>,
+    ) -> PendingSession {
+        PendingSession {
+            info,
+            size_hint,
+            has_media: true,
+            opener: Opener::Again(opener),
         }
     }
 
@@ -140,8 +170,28 @@ impl PendingSession {
         self
     }
 
-    pub fn open(self) -> Result<Box<dyn SessionReader>, InputError> {
-        (self.opener)()
+    /// Whether [`PendingSession::open`] can be called more than once.
+    pub fn can_reread(&self) -> bool {
+        matches!(self.opener, Opener::Again(_))
+    }
+
+    /// A reader from the session's first event. A session that can be read only once refuses
+    /// a second opening.
+    pub fn open(&self) -> Open {
+        match &self.opener {
+            Opener::Again(open) => open(),
+            Opener::Once(once) => {
+                let taken = once.lock().unwrap_or_else(|p| p.into_inner()).take();
+                match taken {
+                    Some(open) => open(),
+                    None => Err(InputError::new(
+                        &self.info.input,
+                        None,
+                        "this input can be read only once and was read already",
+                    )),
+                }
+            }
+        }
     }
 }
 

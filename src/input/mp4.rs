@@ -191,11 +191,19 @@ pub fn open_path(path: &Path, opts: &InputOptions) -> Result<PendingSession, Inp
         warnings,
     };
     let size = session.movie_file_len;
+    // The first opening takes the movie read here; a later one reads the `moov` again.
+    let first = std::sync::Mutex::new(Some(session));
+    let path = path.to_path_buf();
     let opener = Box::new(move || {
+        let taken = first.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let session = match taken {
+            Some(s) => s,
+            None => Mp4Session::open(&path)?,
+        };
         let reader: Box<dyn SessionReader> = Box::new(session);
         Ok(reader)
     });
-    Ok(PendingSession::new(info, Some(size), opener))
+    Ok(PendingSession::rereadable(info, Some(size), opener))
 }
 
 /// One used track: its tables, where its walk is, and its time mapping.

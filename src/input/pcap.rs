@@ -77,10 +77,11 @@ pub fn open_path(path: &Path, opts: &InputOptions) -> Result<Vec<PendingSession>
         };
         let (path, input) = (path.to_path_buf(), input.clone());
         let opener = Box::new(move || {
-            let reader: Box<dyn SessionReader> = Box::new(CaptureSession::new(path, &input, p)?);
+            let reader: Box<dyn SessionReader> =
+                Box::new(CaptureSession::new(path.clone(), &input, p.clone())?);
             Ok(reader)
         });
-        sessions.push(PendingSession::new(info, Some(size), opener));
+        sessions.push(PendingSession::rereadable(info, Some(size), opener));
     }
     if sessions.is_empty() {
         let mut message = "no RTMP publish with media in the capture".to_string();

@@ -78,13 +78,13 @@ pub fn open_path(path: &Path, opts: &InputOptions) -> Result<PendingSession, Inp
     let path = path.to_path_buf();
     let opener = Box::new(move || {
         let reader: Box<dyn SessionReader> = Box::new(TsSession::open(
-            input,
-            vec![(path, None)],
+            input.clone(),
+            vec![(path.clone(), None)],
             CodecConfig::default(),
         )?);
         Ok(reader)
     });
-    Ok(PendingSession::new(info, Some(size), opener))
+    Ok(PendingSession::rereadable(info, Some(size), opener))
 }
 
 /// One push session read from transport stream files in order (one file, or an HLS run).

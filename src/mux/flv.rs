@@ -37,7 +37,7 @@ use super::{FileClose, FileOpen, Format, Muxer, Produced, SessionStart};
 use crate::media::{
     AudioCodec, CodecConfig, FlvVideoSignal, Packet, TrackKind, VideoCodec, VideoConfig, to_ms,
 };
-use crate::sink::local::{OutFile, Outcome, Spool};
+use crate::sink::local::{OutFile, Spool};
 
 mod meta;
 mod tag;
@@ -311,15 +311,7 @@ impl Muxer for FlvMuxer {
         let committed = out
             .commit(&final_path)
             .with_context(|| format!("committing {}", final_path.display()))?;
-        Ok(Produced {
-            format: Format::Flv,
-            path: committed.path,
-            size: committed.size,
-            md5: committed.md5,
-            parts: Vec::new(),
-            total_size: committed.size,
-            written: committed.outcome == Outcome::Written,
-        })
+        Ok(Produced::single(Format::Flv, committed))
     }
 }
 

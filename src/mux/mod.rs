@@ -13,6 +13,7 @@ use std::str::FromStr;
 use anyhow::Result;
 
 use crate::media::{CodecConfig, Packet};
+use crate::sink::local::{Committed, Outcome};
 
 pub mod flv;
 pub mod hls;
@@ -135,6 +136,21 @@ pub struct Produced {
     pub written: bool,
 }
 
+impl Produced {
+    /// A format written as one file (FLV, MP4), now committed.
+    pub fn single(format: Format, committed: Committed) -> Produced {
+        Produced {
+            format,
+            path: committed.path,
+            size: committed.size,
+            md5: committed.md5,
+            parts: Vec::new(),
+            total_size: committed.size,
+            written: committed.outcome == Outcome::Written,
+        }
+    }
+}
+
 /// A recording-file writer for one format.
 pub trait Muxer: Send {
     fn begin_session(&mut self, session: &SessionStart) -> Result<()>;
@@ -142,6 +158,10 @@ pub trait Muxer: Send {
     /// One packet. Timestamps are file-relative; per track DTS never decreases. The first
     /// video packet of a file is a keyframe.
     fn write(&mut self, packet: &Packet) -> Result<()>;
+
+    /// The push being written stopped on an error before its end: the rest of its packets
+    /// will not come.
+    fn push_ended_early(&mut self) {}
 
     /// Completes the file and commits it (and its parts) under `close.base_name`.
     fn finish(self: Box<Self>, close: &FileClose) -> Result<Produced>;

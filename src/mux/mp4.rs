@@ -3,6 +3,7 @@
 //! layout, payloads and decoder configuration bytes carried over unchanged.
 //!
 //! ```text
+//!                           the head, written first ([`Head`]):
 //! ftyp                      isom, minor 512, compatible isom iso2 [avc1] mp41 [iso4]
 //! moov
 //!   mvhd                    times from the recording start (1904 epoch), never "now"
@@ -15,20 +16,30 @@
 //!       stsd                avc1+avcC | hvc1+hvcC (source record) | mp4a+esds (source ASC)
 //!       stts ctts stss      decode deltas, composition offsets, keyframes
 //!       stsc stsz stco|co64 chunking, sizes, offsets (co64 once one passes 4 GiB)
-//! mdat                      64-bit largesize when over 4 GiB
+//! mdat                      header: 64-bit largesize when over 4 GiB
+//!                           then the payloads, in arrival order, chunked ([`layout`])
 //! ```
 //!
 //! Boxes are written here rather than with a crate: the `mp4` crate rebuilds avcC and the
 //! AudioSpecificConfig and writes no edit lists (DEPENDENCIES.md), and `mp4-atom` would still
 //! leave the sample tables and layout to us; the boxes themselves are ~300 lines more, and
-//! owning them gives deterministic bytes with no young API pinned. Packets stream into a
-//! [`Spool`] while only the sample index stays in memory; [`Muxer::finish`] writes `ftyp` +
-//! `moov` (its chunk offsets computed knowing its own size) + the `mdat` header, then copies the
-//! spool after them into an [`OutFile`].
+//! owning them gives deterministic bytes with no young API pinned.
 //!
-//! Chunks follow arrival order: a new chunk starts when the track changes, or when the current
-//! one spans half a second of decode time or 1 MiB, so audio and video interleave as they were
-//! pushed and a player never seeks far between them.
+//! `moov` comes first but describes every sample, so the writer must know the file's
+//! [`layout`] (sample tables and chunking) before the first payload byte goes out. Two ways,
+//! one box writer ([`Head`]):
+//!
+//! - **Planned** ([`Mp4Muxer::follow`]), when the recording pipeline ran an index pass (inputs
+//!   that can be read twice; `record::index_pass` says when) through the same readers and rules:
+//!   it built the file's [`FilePlan`]; `ftyp` + `moov` + the `mdat` header are written at once,
+//!   then each packet straight into the final [`OutFile`], hashed as it is written, each checked
+//!   against the plan ([`follow`]). The MD5 is done with the last packet.
+//! - **Spooled** ([`Mp4Muxer::open`]), otherwise (stdin, streamed objects, beside FLV): packets
+//!   stream into a [`Spool`] while the layout is learnt; [`Muxer::finish`] writes the head,
+//!   then copies the spool after it.
+//!
+//! Both give the same bytes: the planned head is built from a layout the index pass learnt with
+//! the same code the spooling writer runs.
 //!
 //! Timescales: each track uses 1000 when every DTS and composition offset is a whole
 //! millisecond (FLV and RTMP sources), else 90000, so every timestamp survives exactly; the
@@ -38,177 +49,173 @@
 //! of that track is raised by the same amount, so presentation times are still exact.
 
 use std::io::Write;
+use std::path::PathBuf;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow};
 
 use super::{FileClose, FileOpen, Format, Muxer, Produced, SessionStart};
-use crate::media::{CodecConfig, Packet, TrackKind, VideoCodec};
-use crate::sink::local::{OutFile, Outcome, Spool};
+use crate::media::{CodecConfig, Packet, VideoCodec};
+use crate::sink::local::{OutFile, Spool};
 
 mod bmff;
+mod follow;
 mod index;
+mod layout;
 mod moov;
 mod plan;
 mod stsd;
 #[cfg(test)]
 mod tests;
 
-use index::{IndexError, TrackIndex};
-use plan::{Entry, MoviePlan};
+use follow::Follower;
+use layout::Layout;
+pub use layout::{FilePlan, Planner};
+use plan::MoviePlan;
+
+/// How every error of a write pass that differs from its plan begins, after the input's name.
+const CHANGED: &str = "changed between the index pass and the write pass";
 
 /// Version of the bytes this writer produces. Bump it whenever any output byte changes for the
 /// same input, so a changed ETag is always deliberate.
 pub const FORMAT_VERSION: u32 = 1;
 
-/// A chunk closes once it spans this much decode time…
-const CHUNK_MAX_90K: i64 = 45_000;
-/// …or holds this many bytes.
-const CHUNK_MAX_BYTES: u64 = 1 << 20;
-
-/// The chunk being filled in the spool.
-struct OpenChunk {
-    track: TrackKind,
-    start_dts_90k: i64,
-    bytes: u64,
-}
-
 pub struct Mp4Muxer {
-    dir: std::path::PathBuf,
+    dir: PathBuf,
     start_time_s: i64,
     config: CodecConfig,
-    video: Option<TrackIndex>,
-    audio: Option<TrackIndex>,
-    chunk: Option<OpenChunk>,
+    media: Media,
+}
+
+/// Where the media goes, by how the file learns its layout.
+enum Media {
+    /// Into a spool, while the layout is learnt; `finish` writes the head, then copies.
+    Spooled(Box<Spooled>),
+    /// Straight into the final file, whose head was written from the index pass's plan.
+    Planned(Box<Planned>),
+    /// The file cannot be completed: `finish` reports why.
+    Failed(anyhow::Error),
+}
+
+struct Spooled {
+    layout: Layout,
     spool: Spool,
 }
 
+struct Planned {
+    plan: FilePlan,
+    follower: Follower,
+    /// Push sessions begun so far.
+    sessions: usize,
+    /// The input of a push that stopped early on an error in the write pass (one the index
+    /// pass need not have met, such as a full disk): the packets no longer follow the plan.
+    ended_early: Option<String>,
+    out: OutFile,
+}
+
 impl Mp4Muxer {
+    /// A writer that spools its media and lays the file out once every packet is known.
     pub fn open(file: &FileOpen<'_>) -> Result<Mp4Muxer> {
-        if file.config.video.is_none() && file.config.audio.is_none() {
-            bail!("mp4: the file has neither a video nor an audio configuration");
-        }
+        let layout = Layout::new(file.config)?;
         Ok(Mp4Muxer {
             dir: file.dir.to_path_buf(),
             start_time_s: file.start_time_s,
             config: file.config.clone(),
-            video: file
-                .config
-                .video
-                .as_ref()
-                .map(|_| TrackIndex::new(TrackKind::Video)),
-            audio: file
-                .config
-                .audio
-                .as_ref()
-                .map(|_| TrackIndex::new(TrackKind::Audio)),
-            chunk: None,
-            spool: Spool::create(file.dir, file.stream_name)?,
+            media: Media::Spooled(Box::new(Spooled {
+                layout,
+                spool: Spool::create(file.dir, file.stream_name)?,
+            })),
         })
     }
 
-    /// The `ftyp` box (ISO/IEC 14496-12 §4.3), with the brands ffmpeg writes for MP4.
-    fn ftyp(&self, negative_offsets: bool) -> Result<Vec<u8>> {
-        let mut w = bmff::BoxWriter::new();
-        w.open(b"ftyp");
-        w.bytes(b"isom"); // major_brand
-        w.u32(0x200); // minor_version
-        w.bytes(b"isom");
-        w.bytes(b"iso2");
-        if matches!(&self.config.video, Some(v) if v.codec == VideoCodec::H264) {
-            w.bytes(b"avc1");
-        }
-        w.bytes(b"mp41");
-        if negative_offsets {
-            // ctts version 1 (negative composition offsets) is an iso4 feature.
-            w.bytes(b"iso4");
-        }
-        w.close();
-        w.finish()
+    /// A writer that follows `plan`, the index pass's plan for this file: the head goes out
+    /// now, then every packet straight after it. `None` (the index pass planned no more
+    /// files), or a plan for another file, fails the file, naming `input`.
+    pub fn follow(file: &FileOpen<'_>, plan: Option<FilePlan>, input: &str) -> Result<Mp4Muxer> {
+        // Refuses what `open` refuses, with the same error.
+        Layout::new(file.config)?;
+        let media = match plan {
+            Some(plan)
+                if plan.start_time_s == file.start_time_s && plan.layout.fits(file.config) =>
+            {
+                let head = Head::new(&plan.layout, file.config, file.start_time_s)?;
+                let mut out = OutFile::create(file.dir, &plan.base_name)?;
+                head.write_to(&mut out)?;
+                Media::Planned(Box::new(Planned {
+                    plan,
+                    follower: Follower::default(),
+                    sessions: 0,
+                    ended_early: None,
+                    out,
+                }))
+            }
+            Some(plan) => Media::Failed(anyhow!(
+                "{input} {CHANGED}: the file opening at {} is not the planned {}",
+                file.start_time_s,
+                plan.base_name
+            )),
+            None => Media::Failed(anyhow!(
+                "{input} {CHANGED}: the index pass planned no MP4 file opening at {}",
+                file.start_time_s
+            )),
+        };
+        Ok(Mp4Muxer {
+            dir: file.dir.to_path_buf(),
+            start_time_s: file.start_time_s,
+            config: file.config.clone(),
+            media,
+        })
     }
 }
 
-impl Muxer for Mp4Muxer {
-    fn begin_session(&mut self, _session: &SessionStart) -> Result<()> {
-        // A spliced session continues the file's timeline: nothing in MP4 marks the join.
-        Ok(())
+/// The `ftyp` box (ISO/IEC 14496-12 §4.3), with the brands ffmpeg writes for MP4.
+fn ftyp(config: &CodecConfig, negative_offsets: bool) -> Result<Vec<u8>> {
+    let mut w = bmff::BoxWriter::new();
+    w.open(b"ftyp");
+    w.bytes(b"isom"); // major_brand
+    w.u32(0x200); // minor_version
+    w.bytes(b"isom");
+    w.bytes(b"iso2");
+    if matches!(&config.video, Some(v) if v.codec == VideoCodec::H264) {
+        w.bytes(b"avc1");
     }
-
-    fn write(&mut self, packet: &Packet) -> Result<()> {
-        let Some(index) = (match packet.track {
-            TrackKind::Video => self.video.as_mut(),
-            TrackKind::Audio => self.audio.as_mut(),
-        }) else {
-            bail!(
-                "mp4: {} packet but the file has no {} configuration",
-                packet.track,
-                packet.track
-            );
-        };
-        let size = u32::try_from(packet.data.len()).map_err(|_| {
-            anyhow::anyhow!(
-                "mp4: {} packet of {} bytes exceeds 4 GiB",
-                packet.track,
-                packet.data.len()
-            )
-        })?;
-        let new_chunk = match &self.chunk {
-            Some(c) => {
-                c.track != packet.track
-                    || packet.dts_90k.saturating_sub(c.start_dts_90k) >= CHUNK_MAX_90K
-                    || c.bytes >= CHUNK_MAX_BYTES
-            }
-            None => true,
-        };
-        let offset = self.spool.len();
-        index
-            .push(
-                packet.dts_90k,
-                packet.cts_90k,
-                packet.keyframe,
-                size,
-                new_chunk.then_some(offset),
-            )
-            .map_err(|e| index_error(packet.track, index.count(), e))?;
-        if new_chunk {
-            self.chunk = Some(OpenChunk {
-                track: packet.track,
-                start_dts_90k: packet.dts_90k,
-                bytes: 0,
-            });
-        }
-        if let Some(c) = self.chunk.as_mut() {
-            c.bytes += u64::from(size);
-        }
-        self.spool
-            .write_all(&packet.data)
-            .context("mp4: spooling media data")?;
-        Ok(())
+    w.bytes(b"mp41");
+    if negative_offsets {
+        // ctts version 1 (negative composition offsets) is an iso4 feature.
+        w.bytes(b"iso4");
     }
+    w.close();
+    w.finish()
+}
 
-    fn finish(mut self: Box<Self>, close: &FileClose) -> Result<Produced> {
-        for t in self.video.iter_mut().chain(self.audio.iter_mut()) {
-            t.seal();
-        }
-        let payload_len = self.spool.len();
+/// Everything before the first payload byte of a file: `ftyp`, `moov` and the `mdat` header,
+/// kept apart because joining them would copy `moov` (megabytes on a long file).
+struct Head {
+    ftyp: Vec<u8>,
+    moov: Vec<u8>,
+    mdat: Vec<u8>,
+}
+
+impl Head {
+    /// The head of a file laid out by `layout` (sealed): `moov`'s chunk offsets are computed
+    /// knowing its own size.
+    fn new(layout: &Layout, config: &CodecConfig, start_time_s: i64) -> Result<Head> {
+        let payload_len = layout.payload_len();
         // §4.2: size 1 announces a 64-bit largesize after the type.
-        let mdat_header_len: u64 = if payload_len + 8 > u64::from(u32::MAX) {
-            16
+        let mdat = if payload_len + 8 > u64::from(u32::MAX) {
+            let mut h = 1u32.to_be_bytes().to_vec();
+            h.extend_from_slice(b"mdat");
+            h.extend_from_slice(&(payload_len + 16).to_be_bytes());
+            h
         } else {
-            8
+            let mut h = ((payload_len + 8) as u32).to_be_bytes().to_vec();
+            h.extend_from_slice(b"mdat");
+            h
         };
-
-        let mut tracks = Vec::new();
-        if let (Some(t), Some(v)) = (&self.video, &self.config.video) {
-            tracks.push((t, Entry::Video(v)));
-        }
-        if let (Some(t), Some(a)) = (&self.audio, &self.config.audio) {
-            tracks.push((t, Entry::Audio(a)));
-        }
-        let plan = MoviePlan::new(tracks, self.start_time_s);
-        let ftyp = self.ftyp(plan.negative_offsets())?;
+        let plan = MoviePlan::new(layout.tracks(config), start_time_s);
+        let ftyp = ftyp(config, plan.negative_offsets())?;
 
         // The moov's size does not depend on the offsets it holds, only on their width.
-        let head_len = |moov_len: usize| (ftyp.len() + moov_len) as u64 + mdat_header_len;
+        let head_len = |moov_len: usize| (ftyp.len() + moov_len + mdat.len()) as u64;
         let last_chunk = plan
             .tracks
             .iter()
@@ -223,52 +230,127 @@ impl Muxer for Mp4Muxer {
             moov_len = moov::write_moov(&plan, 0, true)?.len();
         }
         let moov = moov::write_moov(&plan, head_len(moov_len), co64)?;
-        drop(plan);
+        Ok(Head { ftyp, moov, mdat })
+    }
 
-        let name = format!("{}.{}", close.base_name, Format::Mp4.extension());
-        let mut out = OutFile::create(&self.dir, &close.base_name)?;
-        let write_head = |out: &mut OutFile| -> std::io::Result<()> {
-            out.write_all(&ftyp)?;
-            out.write_all(&moov)?;
-            if mdat_header_len == 16 {
-                out.write_all(&1u32.to_be_bytes())?;
-                out.write_all(b"mdat")?;
-                out.write_all(&(payload_len + 16).to_be_bytes())?;
-            } else {
-                out.write_all(&((payload_len + 8) as u32).to_be_bytes())?;
-                out.write_all(b"mdat")?;
-            }
-            Ok(())
-        };
-        write_head(&mut out).with_context(|| format!("writing {}", out.temp_path().display()))?;
-        self.spool.copy_to(&mut out)?;
-        let committed = out.commit(&self.dir.join(name))?;
-        Ok(Produced {
-            format: Format::Mp4,
-            path: committed.path,
-            size: committed.size,
-            md5: committed.md5,
-            parts: Vec::new(),
-            total_size: committed.size,
-            written: committed.outcome == Outcome::Written,
-        })
+    fn write_to(&self, out: &mut OutFile) -> Result<()> {
+        for part in [&self.ftyp, &self.moov, &self.mdat] {
+            out.write_all(part)
+                .with_context(|| format!("writing {}", out.temp_path().display()))?;
+        }
+        Ok(())
     }
 }
 
-fn index_error(track: TrackKind, sample: u32, e: IndexError) -> anyhow::Error {
-    let n = u64::from(sample) + 1;
-    match e {
-        IndexError::DtsBackwards { from_90k, to_90k } => anyhow::anyhow!(
-            "mp4: {track} sample {n}: dts_90k {to_90k} is before the previous {from_90k}"
-        ),
-        IndexError::DeltaTooLarge { delta_90k } => anyhow::anyhow!(
-            "mp4: {track} sample {n}: decode delta of {delta_90k} (90 kHz) exceeds the 32-bit stts field"
-        ),
-        IndexError::DtsOutOfRange { dts_90k } => {
-            anyhow::anyhow!("mp4: {track} sample {n}: dts_90k {dts_90k} is out of range")
+impl Muxer for Mp4Muxer {
+    fn begin_session(&mut self, _session: &SessionStart) -> Result<()> {
+        // A spliced session continues the file's timeline: nothing in MP4 marks the join.
+        if let Media::Planned(p) = &mut self.media {
+            p.sessions += 1;
+            if p.sessions > p.plan.inputs.len() {
+                let last = p.plan.inputs.last().map_or("?", String::as_str);
+                self.media = Media::Failed(anyhow!(
+                    "the inputs {CHANGED}: a push after {last} joins {}, which the index pass \
+                     did not plan",
+                    p.plan.base_name
+                ));
+            }
         }
-        IndexError::TooManySamples => {
-            anyhow::anyhow!("mp4: {track} track exceeds 2^32 samples")
+        Ok(())
+    }
+
+    fn write(&mut self, packet: &Packet) -> Result<()> {
+        match &mut self.media {
+            Media::Spooled(s) => {
+                s.layout.push(packet)?;
+                s.spool
+                    .write_all(&packet.data)
+                    .context("mp4: spooling media data")?;
+            }
+            Media::Planned(p) => {
+                if let Err(d) = p.follower.check(&p.plan.layout, packet)? {
+                    let e = p.deviation(&d.to_string());
+                    self.media = Media::Failed(e);
+                    return Ok(());
+                }
+                if let Err(e) = p.out.write_all(&packet.data) {
+                    let e = anyhow::Error::new(e)
+                        .context(format!("writing {}", p.out.temp_path().display()));
+                    let reported = anyhow!("{e:#}");
+                    self.media = Media::Failed(e);
+                    return Err(reported);
+                }
+            }
+            // Reported by `finish`; the file's temporary is gone already.
+            Media::Failed(_) => {}
+        }
+        Ok(())
+    }
+
+    fn push_ended_early(&mut self) {
+        if let Media::Planned(p) = &mut self.media
+            && p.ended_early.is_none()
+        {
+            p.ended_early = Some(p.input().to_string());
+        }
+    }
+
+    fn finish(self: Box<Self>, close: &FileClose) -> Result<Produced> {
+        let name = self
+            .dir
+            .join(format!("{}.{}", close.base_name, Format::Mp4.extension()));
+        let committed = match self.media {
+            Media::Spooled(s) => {
+                let Spooled {
+                    mut layout,
+                    mut spool,
+                } = *s;
+                layout.seal();
+                let head = Head::new(&layout, &self.config, self.start_time_s)?;
+                drop(layout);
+                let mut out = OutFile::create(&self.dir, &close.base_name)?;
+                head.write_to(&mut out)?;
+                drop(head);
+                spool.copy_to(&mut out)?;
+                out.commit(&name)?
+            }
+            Media::Planned(p) => {
+                if let Err(d) = p.follower.finish(&p.plan.layout) {
+                    return Err(p.deviation(&d.to_string()));
+                }
+                if close.base_name != p.plan.base_name {
+                    return Err(p.deviation(&format!(
+                        "the file closes as {}, planned as {}",
+                        close.base_name, p.plan.base_name
+                    )));
+                }
+                p.out.commit(&name)?
+            }
+            Media::Failed(e) => return Err(e),
+        };
+        Ok(Produced::single(Format::Mp4, committed))
+    }
+}
+
+impl Planned {
+    /// The input of the push being written.
+    fn input(&self) -> &str {
+        let session = self.sessions.saturating_sub(1);
+        self.plan
+            .inputs
+            .get(session)
+            .map_or("the input", String::as_str)
+    }
+
+    /// The error for a write pass that no longer follows the plan, naming the input.
+    fn deviation(&self, what: &str) -> anyhow::Error {
+        let file = format!("{}.{}", self.plan.base_name, Format::Mp4.extension());
+        match &self.ended_early {
+            Some(input) => anyhow!(
+                "a push from {input} stopped early on an error (reported above), so the write \
+                 pass no longer follows the index pass ({what}); {file} is not written"
+            ),
+            None => anyhow!("{} {CHANGED}: {what}; {file} is not written", self.input()),
         }
     }
 }

@@ -140,7 +140,11 @@ pub fn open_path(path: &Path, opts: &InputOptions) -> Result<Vec<PendingSession>
                 Box::new(RtmpSession::new(file, &input, index, is_last)?);
             Ok(reader)
         });
-        sessions.push(PendingSession::new(info, Some(summary.bytes), opener));
+        sessions.push(PendingSession::rereadable(
+            info,
+            Some(summary.bytes),
+            opener,
+        ));
     }
     Ok(sessions)
 }

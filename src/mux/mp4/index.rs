@@ -87,6 +87,31 @@ pub enum IndexError {
 /// Largest magnitude accepted for a DTS, leaving headroom for every sum the writer forms.
 const MAX_DTS_90K: i64 = 1 << 53;
 
+/// Whether a sample decoding at `dts_90k` may follow `count` samples, the last decoding at
+/// `last_dts_90k`; its decode delta from that one (none for a first sample). These are all
+/// the checks [`TrackIndex::push`] makes.
+pub fn admit(count: u32, last_dts_90k: i64, dts_90k: i64) -> Result<Option<u32>, IndexError> {
+    if count == u32::MAX {
+        return Err(IndexError::TooManySamples);
+    }
+    if !(-MAX_DTS_90K..=MAX_DTS_90K).contains(&dts_90k) {
+        return Err(IndexError::DtsOutOfRange { dts_90k });
+    }
+    if count == 0 {
+        return Ok(None);
+    }
+    // Both times are within ±2^53, so the difference cannot overflow.
+    let d = dts_90k - last_dts_90k;
+    if d < 0 {
+        return Err(IndexError::DtsBackwards {
+            from_90k: last_dts_90k,
+            to_90k: dts_90k,
+        });
+    }
+    let delta = u32::try_from(d).map_err(|_| IndexError::DeltaTooLarge { delta_90k: d })?;
+    Ok(Some(delta))
+}
+
 impl TrackIndex {
     pub fn new(kind: TrackKind) -> TrackIndex {
         TrackIndex {
@@ -114,6 +139,11 @@ impl TrackIndex {
         }
     }
 
+    /// Decode time of the first sample (0 while there is none).
+    pub fn first_dts_90k(&self) -> i64 {
+        self.first_dts_90k
+    }
+
     pub fn count(&self) -> u32 {
         // `push` refuses a sample past u32::MAX, so this never truncates.
         self.sizes.len() as u32
@@ -131,23 +161,9 @@ impl TrackIndex {
         chunk_offset: Option<u64>,
     ) -> Result<(), IndexError> {
         let n = self.count();
-        if n == u32::MAX {
-            return Err(IndexError::TooManySamples);
-        }
-        if !(-MAX_DTS_90K..=MAX_DTS_90K).contains(&dts_90k) {
-            return Err(IndexError::DtsOutOfRange { dts_90k });
-        }
+        let delta = admit(n, self.last_dts_90k, dts_90k)?;
         let pts_90k = dts_90k + i64::from(cts_90k);
-        if n > 0 {
-            // Both times are within ±2^53, so the difference cannot overflow.
-            let d = dts_90k - self.last_dts_90k;
-            if d < 0 {
-                return Err(IndexError::DtsBackwards {
-                    from_90k: self.last_dts_90k,
-                    to_90k: dts_90k,
-                });
-            }
-            let delta = u32::try_from(d).map_err(|_| IndexError::DeltaTooLarge { delta_90k: d })?;
+        if let Some(delta) = delta {
             push_run(&mut self.deltas_90k, delta);
             if delta != 0 {
                 self.last_nonzero_delta_90k = Some(delta);

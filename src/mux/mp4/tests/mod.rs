@@ -5,11 +5,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::*;
-use crate::media::{AudioCodec, AudioConfig, VideoConfig};
+use crate::media::{AudioCodec, AudioConfig, TrackKind, VideoConfig};
 use crate::mux::MuxOptions;
 use crate::testutil::{ProbePacket, have_ffprobe, probe_packets, scratch, testdata};
 
 mod large;
+mod planned;
 mod synthetic;
 
 /// A fixture's tags as the muxer sees them: configuration from the sequence headers, packets
