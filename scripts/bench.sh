@@ -156,13 +156,20 @@ export kls out
 ff_env="$(declare -p ff)"
 export ff_env
 
-# pair LABEL_A LABEL_B INPUT 'CMD_A' 'CMD_B': N alternating runs of each.
+# pair LABEL_A LABEL_B INPUT 'CMD_A' 'CMD_B': N alternating runs of each, in A B, B A, A B, …
+# order: the second of two heavy runs back to back is often the slower (page cache, writeback,
+# CPU frequency), so neither command always takes that place.
 pair() {
   local a=$1 b=$2 input=$3 ca=$4 cb=$5
   for i in $(seq "$runs"); do
     echo "  $input: run $i/$runs of $a | $b" >&2
-    timed "$a" "$input" bash -c "eval \"\$ff_env\"; $ca" _ "$input"
-    timed "$b" "$input" bash -c "eval \"\$ff_env\"; $cb" _ "$input"
+    if [ $((i % 2)) = 1 ]; then
+      timed "$a" "$input" bash -c "eval \"\$ff_env\"; $ca" _ "$input"
+      timed "$b" "$input" bash -c "eval \"\$ff_env\"; $cb" _ "$input"
+    else
+      timed "$b" "$input" bash -c "eval \"\$ff_env\"; $cb" _ "$input"
+      timed "$a" "$input" bash -c "eval \"\$ff_env\"; $ca" _ "$input"
+    fi
   done
 }
 
