@@ -503,8 +503,17 @@ impl StreamRun<'_, '_> {
         let first = summary.files.len() - self.opts.formats.len();
         let mut delivery_failures = 0;
         let finished = finish_all(file.muxers, &close);
+        // A format that fails to complete does not cost the others their callbacks: they are
+        // committed already, so each is reported, and then the first failure.
+        let mut failed = None;
         for ((format, produced), result) in finished.into_iter().zip(&mut summary.files[first..]) {
-            let produced = produced.with_context(|| format!("completing {}", result.key))?;
+            let produced = match produced.with_context(|| format!("completing {}", result.key)) {
+                Ok(produced) => produced,
+                Err(e) => {
+                    failed.get_or_insert(e);
+                    continue;
+                }
+            };
             let mut report = FileReport {
                 key: result.key.clone(),
                 vdoid: file.vdoid.clone(),
@@ -549,7 +558,7 @@ impl StreamRun<'_, '_> {
             result.produced = Some(produced);
         }
         summary.delivery_failures += delivery_failures;
-        Ok(())
+        failed.map_or(Ok(()), Err)
     }
 }
 

@@ -166,8 +166,8 @@ fn only_mp4_runs_on_rereadable_inputs_get_an_index_pass() {
 }
 
 /// An input rewritten between the index pass and the write pass (here: cut short) fails its MP4
-/// file with an error naming the input; the HLS recording is written, and nothing is left under
-/// the MP4's final name or as a temporary.
+/// file with an error naming the input; the HLS recording is written and its callback printed
+/// (though MP4 comes first), and nothing is left under the MP4's final name or as a temporary.
 #[test]
 fn an_input_that_changes_between_the_passes_fails_its_mp4_file() {
     let dir = scratch("index-pass-changed");
@@ -202,12 +202,17 @@ fn an_input_that_changes_between_the_passes_fails_its_mp4_file() {
     let out = dir.join("out");
     let opts = RecordOptions {
         out_dir: out.clone(),
-        formats: FORMATS.to_vec(),
+        formats: vec![Format::Mp4, Format::Hls],
         ..RecordOptions::default()
     };
     let key = sessions[0].info.key.clone();
-    let (result, _, _) =
+    let (result, stdout, _) =
         captured(|io| record_stream(&key, sessions, &opts, io, &mut Summary::default()));
+    let callbacks: Vec<&str> = stdout.lines().collect();
+    assert!(
+        matches!(&callbacks[..], [line] if line.contains(".m3u8")),
+        "{stdout}"
+    );
     let err = format!("{:#}", result.unwrap_err());
     assert!(
         err.contains("completing record/live/studio/mp4/")
