@@ -6,8 +6,8 @@
 
 use kls_rec::input::SessionReader;
 use kls_rec::input::flv::FlvSession;
-use kls_rec::media::{Event, TrackKind};
-use kls_rec_fuzz::{ChunkedReader, MAX_INPUT, check_damage};
+use kls_rec::media::Event;
+use kls_rec_fuzz::{ChunkedReader, DtsOrder, MAX_INPUT, check_damage};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -18,7 +18,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let _ = session.config();
-    let mut last_dts = [i64::MIN; 2];
+    let mut dts_order = DtsOrder::default();
     // Each tag (≥ 15 bytes) yields a packet plus at most a few reports.
     for _ in 0..=4 * data.len() + 8 {
         let event = match session.next_event() {
@@ -29,15 +29,7 @@ fuzz_target!(|data: &[u8]| {
             Event::Damage(d) => check_damage(&d, data.len()),
             Event::Config(_) => {}
             Event::Packet(p) => {
-                let i = usize::from(p.track == TrackKind::Audio);
-                assert!(
-                    p.dts_90k >= last_dts[i],
-                    "{} DTS went back from {} to {}",
-                    p.track,
-                    last_dts[i],
-                    p.dts_90k
-                );
-                last_dts[i] = p.dts_90k;
+                dts_order.check(&p);
                 // CompositionTime is SI24 milliseconds.
                 let cts_range_90k = -(1 << 23) * 90..(1 << 23) * 90;
                 assert!(cts_range_90k.contains(&p.cts_90k), "cts {}", p.cts_90k);

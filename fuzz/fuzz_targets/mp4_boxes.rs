@@ -11,8 +11,8 @@ use std::sync::OnceLock;
 
 use kls_rec::input::SessionReader;
 use kls_rec::input::mp4::{Mp4Session, movie, read_index};
-use kls_rec::media::{Event, TrackKind};
-use kls_rec_fuzz::{MAX_INPUT, check_damage};
+use kls_rec::media::Event;
+use kls_rec_fuzz::{DtsOrder, MAX_INPUT, check_damage};
 use libfuzzer_sys::fuzz_target;
 
 /// Events read per input at most: sample tables may describe billions of empty samples in a few
@@ -49,7 +49,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let _ = session.config();
-    let mut last_dts = [i64::MIN; 2];
+    let mut dts_order = DtsOrder::default();
     for _ in 0..MAX_EVENTS {
         let event = match session.next_event() {
             Err(_) | Ok(None) => return,
@@ -59,15 +59,7 @@ fuzz_target!(|data: &[u8]| {
             Event::Damage(d) => check_damage(&d, data.len()),
             Event::Config(_) => {}
             Event::Packet(p) => {
-                let i = usize::from(p.track == TrackKind::Audio);
-                assert!(
-                    p.dts_90k >= last_dts[i],
-                    "{} DTS went back from {} to {}",
-                    p.track,
-                    last_dts[i],
-                    p.dts_90k
-                );
-                last_dts[i] = p.dts_90k;
+                dts_order.check(&p);
                 assert!(p.data.len() <= data.len(), "sample larger than the file");
             }
         }

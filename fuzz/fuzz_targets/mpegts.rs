@@ -8,8 +8,8 @@
 use std::io::{self, Read};
 
 use kls_rec::input::ts::{Demuxed, TsDemuxer};
-use kls_rec::media::{CodecConfig, TrackKind};
-use kls_rec_fuzz::{MAX_INPUT, check_damage};
+use kls_rec::media::CodecConfig;
+use kls_rec_fuzz::{DtsOrder, MAX_INPUT, check_damage};
 use libfuzzer_sys::fuzz_target;
 
 /// The demuxer wants an owned `Read + Send`: the input, read as [`ChunkedReader`] reads it.
@@ -58,7 +58,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let (first, second) = data.split_at(split);
     let mut demux = TsDemuxer::new(CodecConfig::default());
-    let mut last_dts = [i64::MIN; 2];
+    let mut dts_order = DtsOrder::default();
     let mut read_before = 0u64;
     for part in [first, second] {
         if part.is_empty() {
@@ -80,15 +80,7 @@ fuzz_target!(|data: &[u8]| {
                 Demuxed::Damage(d) => check_damage(&d, read_before as usize + part.len()),
                 Demuxed::Video(_) | Demuxed::Audio(_) => {}
                 Demuxed::Packet(p) => {
-                    let i = usize::from(p.track == TrackKind::Audio);
-                    assert!(
-                        p.dts_90k >= last_dts[i],
-                        "{} DTS went back from {} to {}",
-                        p.track,
-                        last_dts[i],
-                        p.dts_90k
-                    );
-                    last_dts[i] = p.dts_90k;
+                    dts_order.check(&p);
                     assert!(!p.data.is_empty(), "empty packet");
                     assert!(p.data.len() <= data.len(), "packet larger than the input");
                 }

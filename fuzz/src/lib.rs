@@ -4,7 +4,7 @@
 
 use std::io::{self, Read};
 
-use kls_rec::media::Damage;
+use kls_rec::media::{Damage, Packet, TrackKind};
 
 /// Largest input the stream targets need: bigger ones only slow the fuzzer down.
 pub const MAX_INPUT: usize = 1 << 20;
@@ -72,4 +72,29 @@ pub fn check_damage(d: &Damage, len: usize) {
     }
     // Rendering the report must not panic either.
     let _ = d.to_string();
+}
+
+/// The last DTS of each track: a reader's packets never go back in decode time per track.
+#[derive(Debug)]
+pub struct DtsOrder([i64; 2]);
+
+impl Default for DtsOrder {
+    fn default() -> DtsOrder {
+        DtsOrder([i64::MIN; 2])
+    }
+}
+
+impl DtsOrder {
+    /// Panics (a finding) when `p` decodes before the previous packet of its track.
+    pub fn check(&mut self, p: &Packet) {
+        let last = &mut self.0[usize::from(p.track == TrackKind::Audio)];
+        assert!(
+            p.dts_90k >= *last,
+            "{} DTS went back from {} to {}",
+            p.track,
+            *last,
+            p.dts_90k
+        );
+        *last = p.dts_90k;
+    }
 }
