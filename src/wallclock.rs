@@ -62,8 +62,8 @@ fn parse_rfc3339_ms(s: &str) -> Option<i64> {
     Some(secs * 1000 + frac_ms)
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
+pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
@@ -72,9 +72,54 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// Proleptic Gregorian `(year, month, day)` of a day count from 1970-01-01 (H. Hinnant's
+/// `civil_from_days`); saturating, so no day count panics.
+pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days.saturating_add(719_468);
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097); // day of era, 0..=146096
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365; // year of era, 0..=399
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // day of year from March 1st
+    let mp = (5 * doy + 2) / 153; // month from March, 0..=11
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe.saturating_add(era.saturating_mul(400)) + i64::from(m <= 2);
+    (y, m, d)
+}
+
+/// `(year, month, day, hour, minute, second, millisecond)` of a Unix millisecond, UTC.
+pub fn utc_fields(unix_ms: i64) -> (i64, i64, i64, i64, i64, i64, i64) {
+    let (y, m, d) = civil_from_days(unix_ms.div_euclid(86_400_000));
+    let ms_of_day = unix_ms.rem_euclid(86_400_000);
+    (
+        y,
+        m,
+        d,
+        ms_of_day / 3_600_000,
+        ms_of_day / 60_000 % 60,
+        ms_of_day / 1000 % 60,
+        ms_of_day % 1000,
+    )
+}
+
+/// ISO 8601 / RFC 3339 UTC date-time with milliseconds: `2025-11-25T12:00:00.000Z`.
+pub fn rfc3339_ms(unix_ms: i64) -> String {
+    let (y, m, d, h, mi, s, ms) = utc_fields(unix_ms);
+    format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{ms:03}Z")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(rfc3339_ms(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339_ms(1_764_075_600_123), "2025-11-25T13:00:00.123Z");
+        assert_eq!(rfc3339_ms(951_782_400_000), "2000-02-29T00:00:00.000Z");
+        assert_eq!(rfc3339_ms(4_107_542_399_999), "2100-02-28T23:59:59.999Z");
+        assert_eq!(rfc3339_ms(-1), "1969-12-31T23:59:59.999Z");
+    }
 
     #[test]
     fn times() {

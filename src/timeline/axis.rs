@@ -143,17 +143,10 @@ pub fn ticks(scale: &Scale) -> Vec<Tick> {
 
 /// `("2025-11-25", "13:00:00")` for a Unix millisecond.
 pub fn utc_parts(ms: i64) -> (String, String) {
-    let days = ms.div_euclid(86_400_000);
-    let ms_of_day = ms.rem_euclid(86_400_000);
-    let (y, m, d) = civil_from_days(days);
+    let (y, m, d, h, mi, s, _) = crate::wallclock::utc_fields(ms);
     (
         format!("{y:04}-{m:02}-{d:02}"),
-        format!(
-            "{:02}:{:02}:{:02}",
-            ms_of_day / 3_600_000,
-            ms_of_day / 60_000 % 60,
-            ms_of_day / 1000 % 60
-        ),
+        format!("{h:02}:{mi:02}:{s:02}"),
     )
 }
 
@@ -161,20 +154,6 @@ pub fn utc_parts(ms: i64) -> (String, String) {
 pub fn utc_ms(ms: i64) -> String {
     let (date, time) = utc_parts(ms);
     format!("{date} {time}.{:03}", ms.rem_euclid(1000))
-}
-
-/// Proleptic Gregorian date of a day count from 1970-01-01 (H. Hinnant's `civil_from_days`).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days.saturating_add(719_468);
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097); // day of era, 0..=146096
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365; // year of era, 0..=399
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // day of year from March 1st
-    let mp = (5 * doy + 2) / 153; // month from March, 0..=11
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe.saturating_add(era.saturating_mul(400)) + i64::from(m <= 2);
-    (y, m, d)
 }
 
 /// A short duration for labels: `850ms`, `20.2s`, `4m05s`, `11h00m`, `3d04h`.

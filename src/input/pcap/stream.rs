@@ -13,6 +13,7 @@ use super::link::{self, Decoded};
 use super::tcp::{DEFAULT_WINDOW, Mark};
 use crate::input::InputError;
 use crate::media::Damage;
+use crate::wallclock::rfc3339_ms;
 
 /// Reports of unreadable packets given one by one; later ones are counted in one last report.
 const MAX_PACKET_REPORTS: u64 = 64;
@@ -140,30 +141,9 @@ impl Pass {
 
 /// Names a capture position for people: packet number and UTC capture time.
 pub fn describe(mark: Mark) -> String {
-    format!("capture packet #{} ({})", mark.frame, utc(mark.time_ms))
-}
-
-/// Unix milliseconds as ISO 8601 UTC (`2026-11-25T13:20:01.123Z`).
-pub fn utc(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let days = secs.div_euclid(86_400);
-    let sod = secs.rem_euclid(86_400);
-    // Civil date from days since 1970-01-01 (H. Hinnant, "chrono-compatible low-level date
-    // algorithms").
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
     format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        sod / 3600,
-        sod / 60 % 60,
-        sod % 60,
-        ms.rem_euclid(1000)
+        "capture packet #{} ({})",
+        mark.frame,
+        rfc3339_ms(mark.time_ms)
     )
 }

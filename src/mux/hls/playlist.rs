@@ -5,6 +5,8 @@
 
 use std::fmt::Write as _;
 
+use crate::wallclock::rfc3339_ms;
+
 /// One `EXTINF` entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Entry {
@@ -42,7 +44,8 @@ pub fn render(entries: &[Entry]) -> String {
         let _ = write!(
             s,
             "#EXT-X-PROGRAM-DATE-TIME:{}\n#EXTINF:{}.{:03},\n{}\n",
-            utc_millis(e.program_date_time_ms),
+            // RFC 8216 §4.3.2.6: ISO 8601 date-time with milliseconds.
+            rfc3339_ms(e.program_date_time_ms),
             d / 1000,
             d % 1000,
             e.uri
@@ -52,47 +55,9 @@ pub fn render(entries: &[Entry]) -> String {
     s
 }
 
-/// ISO 8601 / RFC 3339 UTC date-time with milliseconds (`2025-11-25T12:00:00.000Z`), the form
-/// RFC 8216 §4.3.2.6 asks for.
-pub fn utc_millis(unix_ms: i64) -> String {
-    let days = unix_ms.div_euclid(86_400_000);
-    let ms_of_day = unix_ms.rem_euclid(86_400_000);
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
-        ms_of_day / 3_600_000,
-        ms_of_day / 60_000 % 60,
-        ms_of_day / 1000 % 60,
-        ms_of_day % 1000
-    )
-}
-
-/// Proleptic Gregorian date of a day count from 1970-01-01 (H. Hinnant's `civil_from_days`).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097); // day of era, 0..=146096
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365; // year of era, 0..=399
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // day of year from March 1st
-    let mp = (5 * doy + 2) / 153; // month from March, 0..=11
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dates() {
-        assert_eq!(utc_millis(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(utc_millis(1_764_075_600_123), "2025-11-25T13:00:00.123Z");
-        assert_eq!(utc_millis(951_782_400_000), "2000-02-29T00:00:00.000Z");
-        assert_eq!(utc_millis(4_107_542_399_999), "2100-02-28T23:59:59.999Z");
-        assert_eq!(utc_millis(-1), "1969-12-31T23:59:59.999Z");
-    }
 
     #[test]
     fn renders_and_parses_back() {
