@@ -2,7 +2,7 @@
 //! product's interface).
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
 
 use serde_json::Value;
 
@@ -170,6 +170,48 @@ pub fn assert_decodes_cleanly(path: &Path) {
         "{}: {err}",
         path.display()
     );
+}
+
+/// Runs the binary at `bin` (an end-to-end test's `env!("CARGO_BIN_EXE_kls-rec")`) with
+/// `args`, without any `KLS_REC_*` setting of the caller's environment; fails the test if it
+/// panicked.
+pub fn run_binary(bin: &str, args: &[&str]) -> Output {
+    let mut cmd = Command::new(bin);
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("KLS_REC_") {
+            cmd.env_remove(k);
+        }
+    }
+    let out = cmd.args(args).output().expect("running kls-rec");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "kls-rec panicked:\n{stderr}");
+    out
+}
+
+/// Fails the test if a temporary or partial file (a dot file other than kls-rec's own
+/// `.kls-rec*` state) is anywhere under `root`; a missing `root` has none.
+pub fn assert_no_temporaries(root: &Path) {
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let entries = match std::fs::read_dir(&d) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => panic!("{}: {e}", d.display()),
+        };
+        for e in entries {
+            let p = e.unwrap().path();
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                assert!(
+                    !name.starts_with('.') || name.starts_with(".kls-rec"),
+                    "temporary file left behind: {}",
+                    p.display()
+                );
+            }
+        }
+    }
 }
 
 /// Relative path → bytes of every recording file under `dir` (see [`recording_files`]).

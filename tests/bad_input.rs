@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use kls_rec::input::flv::{TagEvent, TagReader};
-use kls_rec::testutil::{recording_files, scratch, testdata};
+use kls_rec::testutil::{assert_no_temporaries, recording_files, scratch, testdata};
 
 /// Address space the child may map: room for its threads' stacks and allocator arenas, far less
 /// than an allocation sized by a hostile 32-bit length field would ask.
@@ -79,32 +79,8 @@ fn record(out: &Path, extra: &[&str], inputs: &[&Path], stdin: Option<&[u8]>) ->
         "{inputs:?}: {}",
         run.stderr
     );
-    assert_clean(out);
+    assert_no_temporaries(out);
     run
-}
-
-/// No temporary or partial file is left in the output root (kls-rec's own `.kls-rec*` state
-/// excepted).
-fn assert_clean(out: &Path) {
-    let mut stack = vec![out.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries {
-            let p = e.unwrap().path();
-            let name = p.file_name().unwrap().to_string_lossy().into_owned();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                assert!(
-                    !name.starts_with('.') || name.starts_with(".kls-rec"),
-                    "temporary file left behind: {}",
-                    p.display()
-                );
-            }
-        }
-    }
 }
 
 /// Recording files under `out` that are not HLS segments: one per format and recording.

@@ -4,25 +4,16 @@
 //! with segments reordered, duplicated or dropped, to check reassembly.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use kls_rec::testutil::{
-    ProbePacket, assert_same_packets, have_ffprobe, of, probe_packets, recording_files, scratch,
-    testdata, with_ext,
+    ProbePacket, assert_same_packets, have_ffprobe, of, probe_packets, recording_files, run_binary,
+    scratch, testdata, with_ext,
 };
 
 /// Runs `kls-rec` without the caller's `KLS_REC_*` settings.
 fn kls_rec(args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kls-rec"));
-    for (k, _) in std::env::vars_os() {
-        if k.to_string_lossy().starts_with("KLS_REC_") {
-            cmd.env_remove(k);
-        }
-    }
-    let out = cmd.args(args).output().expect("running kls-rec");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!stderr.contains("panicked"), "kls-rec panicked:\n{stderr}");
-    out
+    run_binary(env!("CARGO_BIN_EXE_kls-rec"), args)
 }
 
 fn record(input: &Path, dir: &Path, extra: &[&str]) -> Output {

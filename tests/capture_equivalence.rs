@@ -3,18 +3,15 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use kls_rec::input::pcap::flows::FlowEvent;
 use kls_rec::input::pcap::session::scan;
 use kls_rec::input::pcap::stream::{Item, Pass};
-use kls_rec::testutil::{scratch, testdata, tree};
+use kls_rec::testutil::{run_binary, scratch, testdata, tree};
 
 fn kls_rec(args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_kls-rec"))
-        .args(args)
-        .output()
-        .unwrap();
+    let out = run_binary(env!("CARGO_BIN_EXE_kls-rec"), args);
     assert!(
         out.status.success(),
         "{args:?}: {}",

@@ -13,7 +13,7 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use kls_rec::testutil::{recording_files, scratch, testdata};
+use kls_rec::testutil::{assert_no_temporaries, recording_files, scratch, testdata};
 
 const FORMATS: &str = "hls,mp4,flv";
 
@@ -64,26 +64,6 @@ fn tree(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
             (p.strip_prefix(root).unwrap().to_path_buf(), bytes)
         })
         .collect()
-}
-
-/// No temporary or partial file anywhere under `root`.
-fn assert_no_temporaries(root: &Path) {
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            let name = p.file_name().unwrap().to_string_lossy().into_owned();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                assert!(
-                    !name.starts_with('.') || name.starts_with(".kls-rec"),
-                    "temporary file left: {}",
-                    p.display()
-                );
-            }
-        }
-    }
 }
 
 /// Checks a failed run: non-zero exit, an error naming a file under `root` and the cause, every

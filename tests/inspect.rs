@@ -2,18 +2,13 @@
 //! --explain`, damage and RTMP publishes in the report.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-use kls_rec::testutil::{have_ffprobe, probe_json, recording_files, scratch, testdata};
+use kls_rec::testutil::{have_ffprobe, probe_json, recording_files, run_binary, scratch, testdata};
 use serde_json::Value;
 
 fn kls_rec(args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_kls-rec"))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
-    out
+    run_binary(env!("CARGO_BIN_EXE_kls-rec"), args)
 }
 
 fn stdout(o: &Output) -> String {

@@ -1,16 +1,11 @@
 //! Segment logs drive the rules like the media they describe.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
-use kls_rec::testutil::{recording_files, scratch, testdata};
+use kls_rec::testutil::{recording_files, run_binary, scratch, testdata};
 
 fn kls_rec(args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_kls-rec"))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
-    out
+    run_binary(env!("CARGO_BIN_EXE_kls-rec"), args)
 }
 
 fn pushes() -> Vec<String> {

@@ -4,18 +4,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use kls_rec::testutil::{
-    ProbePacket, assert_same_packets, have_ffprobe, of, probe_packets, recording_files, scratch,
-    testdata,
+    ProbePacket, assert_same_packets, have_ffprobe, of, probe_packets, recording_files, run_binary,
+    scratch, testdata,
 };
 
 fn kls_rec(args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_kls-rec"))
-        .args(args)
-        .output()
-        .expect("running kls-rec");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!stderr.contains("panicked"), "kls-rec panicked:\n{stderr}");
-    out
+    run_binary(env!("CARGO_BIN_EXE_kls-rec"), args)
 }
 
 fn record(out_dir: &Path, args: &[&str]) -> Output {

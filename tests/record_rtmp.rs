@@ -2,18 +2,12 @@
 //! (`testdata/rtmp/`, made by `scripts/gen-rtmp-dump.py`), checked with ffprobe against the FLV.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-use kls_rec::testutil::{ProbePacket, have_ffprobe, probe_packets, scratch, testdata};
+use kls_rec::testutil::{ProbePacket, have_ffprobe, probe_packets, run_binary, scratch, testdata};
 
 fn kls_rec(args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_kls-rec"))
-        .args(args)
-        .output()
-        .expect("running kls-rec");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!stderr.contains("panicked"), "kls-rec panicked:\n{stderr}");
-    out
+    run_binary(env!("CARGO_BIN_EXE_kls-rec"), args)
 }
 
 /// Every file under `dir` with the extension, sorted by name.

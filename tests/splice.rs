@@ -1,19 +1,15 @@
 //! `kls-rec splice`: recordings of one stream joined into one file.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use kls_rec::testutil::{
-    ProbePacket, have_ffprobe, of, probe_packets, recording_files, scratch, testdata, with_ext,
+    ProbePacket, have_ffprobe, of, probe_packets, recording_files, run_binary, scratch, testdata,
+    with_ext,
 };
 
 fn kls_rec(args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_kls-rec"))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
-    out
+    run_binary(env!("CARGO_BIN_EXE_kls-rec"), args)
 }
 
 /// Slices of the 30 s sample, 10 s each, in every format.
