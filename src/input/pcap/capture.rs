@@ -10,7 +10,7 @@
 //! One check is ours: `pcap-parser` 0.17 subtracts the 12 bytes of a pcapng block's framing
 //! from the declared block length without checking it first for block types whose fixed part
 //! is shorter (the Process Information Block), which overflows on a hostile length. Every
-//! pcapng block header is therefore checked here before the crate sees it ([`short_block`]).
+//! pcapng block header is therefore checked here before the crate sees it (`State::short_block`).
 
 use std::io::Read;
 
@@ -273,7 +273,29 @@ impl State {
     /// the 12 bytes of its own framing (type, length, trailing length). Section headers are
     /// left to the crate: their byte order is their own, and it checks their length.
     fn short_block(&self, window: &[u8], offset: u64) -> Option<Damage> {
-        short_block(self.ng_big_endian?, window, offset)
+        const SHB_TYPE: [u8; 4] = [0x0a, 0x0d, 0x0d, 0x0a];
+        let big_endian = self.ng_big_endian?;
+        let header: &[u8; 8] = window.get(..8)?.try_into().ok()?;
+        if header[..4] == SHB_TYPE {
+            return None;
+        }
+        let word = |b: [u8; 4]| {
+            if big_endian {
+                u32::from_be_bytes(b)
+            } else {
+                u32::from_le_bytes(b)
+            }
+        };
+        let kind = word([header[0], header[1], header[2], header[3]]);
+        let len = word([header[4], header[5], header[6], header[7]]);
+        (len < 12).then(|| Damage::Skipped {
+            offset,
+            len: 0,
+            what: format!(
+                "pcapng block of type {kind:#010x} declares {len} bytes, fewer than its own 12-byte \
+                 framing: the rest of the capture is skipped"
+            ),
+        })
     }
 
     fn set_frame(&mut self, offset: u64, time_us: i64, link_type: u32, data: &[u8]) {
@@ -296,32 +318,6 @@ enum Step {
 /// `if_tsresol` (pcapng §4.2): 10^-n s, or 2^-n s when the top bit is set. Computed here because
 /// `pcap-parser` 0.17 refuses every power-of-two resolution (it range-checks the byte with the
 /// flag still set). `None` when it does not fit 64 bits.
-/// See [`State::short_block`].
-fn short_block(big_endian: bool, window: &[u8], offset: u64) -> Option<Damage> {
-    const SHB_TYPE: [u8; 4] = [0x0a, 0x0d, 0x0d, 0x0a];
-    let header: &[u8; 8] = window.get(..8)?.try_into().ok()?;
-    if header[..4] == SHB_TYPE {
-        return None;
-    }
-    let word = |b: [u8; 4]| {
-        if big_endian {
-            u32::from_be_bytes(b)
-        } else {
-            u32::from_le_bytes(b)
-        }
-    };
-    let kind = word([header[0], header[1], header[2], header[3]]);
-    let len = word([header[4], header[5], header[6], header[7]]);
-    (len < 12).then(|| Damage::Skipped {
-        offset,
-        len: 0,
-        what: format!(
-            "pcapng block of type {kind:#010x} declares {len} bytes, fewer than its own 12-byte \
-             framing: the rest of the capture is skipped"
-        ),
-    })
-}
-
 fn units_per_s(tsresol: u8) -> Option<u64> {
     let n = u32::from(tsresol & 0x7f);
     if tsresol & 0x80 == 0 {
