@@ -30,6 +30,10 @@ mod playlist;
 #[cfg(test)]
 mod tests;
 
+/// Version of the bytes this writer produces (playlist and segments); bumped whenever they
+/// change, so changed outputs are always deliberate (`tests/golden.rs` holds it to that).
+pub const FORMAT_VERSION: u32 = 1;
+
 /// The segment being written.
 struct OpenSegment {
     /// No MD5: no callback carries a segment's ETag.
