@@ -25,6 +25,7 @@ use crate::report::{FileSpan, StreamReport};
 
 mod deliver;
 mod index_pass;
+mod interleave;
 mod parallel;
 mod session;
 mod summary;
@@ -349,7 +350,7 @@ impl StreamRun<'_, '_> {
                     self.open(reason, wall_start_ms)?
                 }
                 Decision::Append {
-                    file_len_90k,
+                    start_90k,
                     wall_start_ms,
                     ..
                 } => {
@@ -360,7 +361,7 @@ impl StreamRun<'_, '_> {
                     let input = self.current_input();
                     if let Some(f) = self.file.as_mut() {
                         let s = SessionStart {
-                            file_dts_90k: file_len_90k,
+                            file_dts_90k: start_90k,
                             wall_ms: wall_start_ms,
                             spliced: true,
                         };

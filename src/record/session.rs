@@ -4,9 +4,10 @@
 
 use anyhow::{Context, Result};
 
+use super::interleave::Interleaver;
 use super::{StreamRun, Summary};
 use crate::input::{self, SessionInfo};
-use crate::media::{Damage, Event};
+use crate::media::{Damage, Event, Packet};
 use crate::report::{DamageMark, SessionSpan};
 use crate::rules::{Engine, Placement};
 
@@ -37,62 +38,39 @@ pub(super) fn record_session(
             None => run.first_config = Some((run.config.clone(), info.input.clone())),
         }
     }
-    let mut started = false;
-    let mut dropped = 0u64;
-    let mut packets = 0u64;
-    // Session DTS of the first and the latest packet: places damage on the wall clock.
-    let mut first_dts_90k = None;
-    let mut last_dts_90k = 0;
-    let wall_of = |first: Option<i64>, last: i64| {
-        info.wall_start_ms + first.map_or(0, |f| crate::media::to_ms(last - f))
+    let mut placer = Placer {
+        info,
+        started: false,
+        dropped: 0,
+        packets: 0,
+        first_dts_90k: None,
+        last_dts_90k: 0,
+        queue: Interleaver::new(&run.config),
     };
     let result = loop {
         let event = match reader.next_event() {
             Ok(Some(e)) => e,
-            Ok(None) => break Ok(()),
-            Err(e) => break Err(anyhow::Error::new(e)),
+            Ok(None) => break placer.drain(run, engine, summary),
+            Err(e) => {
+                // What was read before the error is still written, in order.
+                placer.drain(run, engine, summary)?;
+                break Err(anyhow::Error::new(e));
+            }
         };
         match event {
-            Event::Packet(mut packet) => {
-                packets += 1;
-                if packets.is_multiple_of(PROGRESS_EVERY) {
+            Event::Packet(packet) => {
+                placer.packets += 1;
+                if placer.packets.is_multiple_of(PROGRESS_EVERY) {
                     run.io.progress.position(reader.position());
                 }
-                if !started {
-                    // A session begins at its first media packet (an empty dump is no push).
-                    engine.begin_session(info.wall_start_ms, &run.config);
-                    started = true;
-                    run.report.sessions.push(SessionSpan {
-                        input: info.input.clone(),
-                        index: info.index,
-                        vdoid: info.key.vdoid.clone(),
-                        wall_start_ms: info.wall_start_ms,
-                        wall_end_ms: info.wall_start_ms,
-                        packets: 0,
-                    });
-                }
-                first_dts_90k.get_or_insert(packet.dts_90k);
-                last_dts_90k = packet.dts_90k;
-                let placement = engine.packet(packet.track, packet.dts_90k, packet.keyframe);
-                run.apply(engine, summary)?;
-                match placement {
-                    Placement::Write { file_dts_90k, .. } => {
-                        packet.dts_90k = file_dts_90k;
-                        if let Some(f) = run.file.as_mut() {
-                            f.stats.add(&packet);
-                            for (format, m) in &mut f.muxers {
-                                m.write(&packet)
-                                    .with_context(|| format!("writing the {format} file"))?;
-                            }
-                            if let Some(p) = f.planner.as_mut() {
-                                p.write(&packet).context("writing the mp4 file")?;
-                            }
-                        }
-                    }
-                    Placement::DropBeforeKeyframe => dropped += 1,
+                placer.queue.push(packet);
+                while let Some(p) = placer.queue.pop() {
+                    placer.place(run, engine, summary, p)?;
                 }
             }
             Event::Config(config) => {
+                // The packets read before the change belong to the configuration they came with.
+                placer.drain(run, engine, summary)?;
                 let diff = run.config.differences(&config);
                 if run.opts.strict_config && !diff.is_empty() {
                     anyhow::bail!(
@@ -113,7 +91,8 @@ pub(super) fn record_session(
                     )?;
                 }
                 run.config = config;
-                if started {
+                placer.queue.expect(&run.config);
+                if placer.started {
                     engine.config_change(&run.config);
                     run.apply(engine, summary)?;
                 }
@@ -122,13 +101,20 @@ pub(super) fn record_session(
                 summary.damage += 1;
                 writeln!(run.io.log, "warning: {}: {d}", info.input)?;
                 run.report.damage.push(DamageMark {
-                    wall_ms: wall_of(first_dts_90k, last_dts_90k),
+                    wall_ms: placer.wall_ms(),
                     input: info.input.clone(),
                     what: d.to_string(),
                 });
             }
         }
     };
+    let Placer {
+        started,
+        dropped,
+        packets,
+        ..
+    } = placer;
+    let wall_ms = placer.wall_ms();
     if dropped > 0 {
         summary.damage += 1;
         let d = Damage::Dropped {
@@ -137,7 +123,7 @@ pub(super) fn record_session(
         };
         writeln!(run.io.log, "warning: {}: {d}", info.input)?;
         run.report.damage.push(DamageMark {
-            wall_ms: wall_of(first_dts_90k, last_dts_90k),
+            wall_ms,
             input: info.input.clone(),
             what: d.to_string(),
         });
@@ -156,4 +142,85 @@ pub(super) fn record_session(
         )?;
     }
     result
+}
+
+/// The session's packets on their way from the reader, through the decode-order queue, to the
+/// rules and the open file's writers.
+struct Placer<'i> {
+    info: &'i SessionInfo,
+    /// The session has begun in the rules (at its first packet placed).
+    started: bool,
+    dropped: u64,
+    /// Packets read.
+    packets: u64,
+    /// Session DTS of the first and the latest packet placed: places damage on the wall clock.
+    first_dts_90k: Option<i64>,
+    last_dts_90k: i64,
+    queue: Interleaver,
+}
+
+impl Placer<'_> {
+    fn wall_ms(&self) -> i64 {
+        self.info.wall_start_ms
+            + self
+                .first_dts_90k
+                .map_or(0, |f| crate::media::to_ms(self.last_dts_90k - f))
+    }
+
+    /// Places every queued packet.
+    fn drain(
+        &mut self,
+        run: &mut StreamRun<'_, '_>,
+        engine: &mut Engine,
+        summary: &mut Summary,
+    ) -> Result<()> {
+        while let Some(p) = self.queue.drain() {
+            self.place(run, engine, summary, p)?;
+        }
+        Ok(())
+    }
+
+    /// One packet through the rules into the open file.
+    fn place(
+        &mut self,
+        run: &mut StreamRun<'_, '_>,
+        engine: &mut Engine,
+        summary: &mut Summary,
+        mut packet: Packet,
+    ) -> Result<()> {
+        if !self.started {
+            // A session begins at its first media packet (an empty dump is no push).
+            engine.begin_session(self.info.wall_start_ms, &run.config, self.queue.starts());
+            self.started = true;
+            run.report.sessions.push(SessionSpan {
+                input: self.info.input.clone(),
+                index: self.info.index,
+                vdoid: self.info.key.vdoid.clone(),
+                wall_start_ms: self.info.wall_start_ms,
+                wall_end_ms: self.info.wall_start_ms,
+                packets: 0,
+            });
+        }
+        self.first_dts_90k.get_or_insert(packet.dts_90k);
+        self.last_dts_90k = packet.dts_90k;
+        let placement = engine.packet(packet.track, packet.dts_90k, packet.keyframe);
+        run.apply(engine, summary)?;
+        match placement {
+            Placement::Write { file_dts_90k, .. } => {
+                packet.dts_90k = file_dts_90k;
+                if let Some(f) = run.file.as_mut() {
+                    f.stats.add(&packet);
+                    for (format, m) in &mut f.muxers {
+                        m.write(&packet)
+                            .with_context(|| format!("writing the {format} file"))?;
+                    }
+                    if let Some(p) = f.planner.as_mut() {
+                        p.write(&packet).context("writing the mp4 file")?;
+                    }
+                }
+            }
+            Placement::DropBeforeKeyframe => self.dropped += 1,
+        }
+        Ok(())
+    }
 }
