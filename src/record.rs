@@ -63,6 +63,10 @@ pub struct RecordOptions {
     /// MP4 file is written and hashed in one streaming pass ([`index_pass`]). Off, every MP4
     /// file spools its media (the same bytes; tests compare the two).
     pub mp4_index_pass: bool,
+    /// `splice`: the latest end the inputs' own names state. A joined file's name and callback
+    /// run at least to it: its sessions' wall clocks come from the names' whole seconds, so the
+    /// last one computed from its start and duration can fall up to a second short.
+    pub name_end_ms: Option<i64>,
 }
 
 impl Default for RecordOptions {
@@ -80,6 +84,7 @@ impl Default for RecordOptions {
             keep_order: false,
             strict_config: false,
             mp4_index_pass: true,
+            name_end_ms: None,
         }
     }
 }
@@ -454,6 +459,10 @@ impl StreamRun<'_, '_> {
         let Some(file) = self.file.take() else {
             return Ok(());
         };
+        let wall_end_ms = self
+            .opts
+            .name_end_ms
+            .map_or(wall_end_ms, |e| e.max(wall_end_ms));
         let base_name = naming::base_name(&self.key.stream, wall_start_ms, wall_end_ms);
         if let Some(span) = self.report.files.last_mut() {
             span.keys = self
