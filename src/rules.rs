@@ -391,10 +391,20 @@ impl Engine {
         self.decisions.drain(..)
     }
 
-    /// A push session begins. `wall_start_ms` is the wall clock of its first packet; `starts`,
-    /// where its tracks begin as far as known (the pipeline reads ahead to order packets), lets
-    /// an appended session continue the file track by track ([`OpenFile::continuation_90k`]).
-    pub fn begin_session(&mut self, wall_start_ms: i64, config: &CodecConfig, starts: TrackStarts) {
+    /// A push session begins. `wall_start_ms` is the wall clock of its first packet.
+    pub fn begin_session(&mut self, wall_start_ms: i64, config: &CodecConfig) {
+        self.begin_session_at(wall_start_ms, config, TrackStarts::default());
+    }
+
+    /// [`Engine::begin_session`], knowing where the session's tracks begin (the pipeline reads
+    /// ahead to order packets): an appended session then continues the file track by track
+    /// ([`OpenFile::continuation_90k`]).
+    pub fn begin_session_at(
+        &mut self,
+        wall_start_ms: i64,
+        config: &CodecConfig,
+        starts: TrackStarts,
+    ) {
         if self.session.is_some() {
             self.end_session();
         }

@@ -190,7 +190,7 @@ impl Placer<'_> {
     ) -> Result<()> {
         if !self.started {
             // A session begins at its first media packet (an empty dump is no push).
-            engine.begin_session(self.info.wall_start_ms, &run.config, self.queue.starts());
+            engine.begin_session_at(self.info.wall_start_ms, &run.config, self.queue.starts());
             self.started = true;
             run.report.sessions.push(SessionSpan {
                 input: self.info.input.clone(),

@@ -36,7 +36,7 @@ fn audio_only() -> CodecConfig {
 /// 500 ms, starting at session DTS `dts0_ms`. Returns the placements' files in order.
 fn push(e: &mut Engine, wall_ms: i64, len_ms: i64, gop_ms: i64, cfg: &CodecConfig) -> Vec<u32> {
     let dts0 = 5_000;
-    e.begin_session(wall_ms, cfg, TrackStarts::default());
+    e.begin_session(wall_ms, cfg);
     let mut files = Vec::new();
     let mut t = 0;
     while t < len_ms {
@@ -153,7 +153,7 @@ fn appended_session_continues_the_timeline_without_the_gap() {
     let mut e = Engine::new(Settings::default());
     let t0 = 1_700_000_000_000;
     push(&mut e, t0, 10_000, 2000, &av(320));
-    e.begin_session(t0 + 70_000, &av(320), TrackStarts::default());
+    e.begin_session(t0 + 70_000, &av(320));
     // The second push's own DTS starts anywhere; in the file it follows the first's end.
     let Placement::Write { file_dts_90k, .. } = e.packet(TrackKind::Video, 123_456, true) else {
         panic!("keyframe placed");
@@ -283,7 +283,7 @@ fn codec_change_at_resume_opens_a_new_file() {
 #[test]
 fn codec_change_inside_a_session_cuts_and_waits_for_a_keyframe() {
     let mut e = Engine::new(Settings::default());
-    e.begin_session(0, &av(320), TrackStarts::default());
+    e.begin_session(0, &av(320));
     for i in 0..10 {
         e.packet(TrackKind::Video, i * 90_000, i % 2 == 0);
     }
@@ -307,7 +307,7 @@ fn codec_change_inside_a_session_cuts_and_waits_for_a_keyframe() {
 #[test]
 fn file_starts_with_a_keyframe() {
     let mut e = Engine::new(Settings::default());
-    e.begin_session(0, &av(320), TrackStarts::default());
+    e.begin_session(0, &av(320));
     assert_eq!(
         e.packet(TrackKind::Video, 0, false),
         Placement::DropBeforeKeyframe
@@ -347,7 +347,7 @@ fn av_session(e: &mut Engine, dts0_ms: i64, audio_after_ms: i64, len_ms: i64) ->
         video_90k: Some(dts0_ms * 90),
         audio_90k: Some((dts0_ms + audio_after_ms) * 90),
     };
-    e.begin_session(0, &av(320), starts);
+    e.begin_session_at(0, &av(320), starts);
     let (mut v, mut a) = (0, audio_after_ms);
     let mut first = (None, None);
     while v < len_ms || a < len_ms {
@@ -394,7 +394,7 @@ fn pushes_whose_tracks_end_apart_join_after_every_track_ends() {
         video_90k: Some(0),
         audio_90k: Some(0),
     };
-    e.begin_session(0, &av(320), starts);
+    e.begin_session_at(0, &av(320), starts);
     for i in 0..100 {
         e.packet(TrackKind::Video, i * 40 * 90, i % 25 == 0);
     }
