@@ -4,7 +4,7 @@ order, as an MPEG-TS muxer with a large mux delay or Apple's segmenter writes th
 cut the packets next to the keyframe in the file are not the ones next to it in time.
 
 One 11 s encode (128x96 H.264 with B-frames, a keyframe every 0.72 s so cuts do not fall on
-whole seconds; 44.1 kHz mono AAC) is copied into an FLV and an MPEG-TS by ffmpeg, then
+whole seconds; 44.1 kHz mono AAC; single-threaded, bit-exact) is copied into an FLV and an MPEG-TS by ffmpeg, then
 re-ordered here without touching a payload or a timestamp:
 
   lead-1764072000.flv  audio tags moved 600 ms ahead of the video of the same time
@@ -28,7 +28,7 @@ def encode(tmp):
         ["ffmpeg", "-v", "error", "-y",
          "-f", "lavfi", "-i", "testsrc2=size=128x96:rate=25",
          "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100",
-         "-t", "11", "-c:v", "libx264", "-preset", "veryfast", "-g", "18", "-keyint_min", "18",
+         "-t", "11", "-c:v", "libx264", "-threads", "1", "-preset", "veryfast", "-g", "18", "-keyint_min", "18",
          "-sc_threshold", "0", "-bf", "2", "-b:v", "20k", "-pix_fmt", "yuv420p",
          "-c:a", "aac", "-b:a", "16k", "-ac", "1",
          "-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact", src],
