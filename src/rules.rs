@@ -197,6 +197,9 @@ pub enum Placement {
         file: FileId,
         /// DTS in the file's timeline (0 at the file's first packet).
         file_dts_90k: i64,
+        /// How far the DTS was raised because it fell before the file's first packet: 0 unless
+        /// the input delivers a track further out of decode order than the pipeline reads ahead.
+        raised_90k: i64,
     },
     /// A video packet before the first keyframe of a file: undecodable, so not written.
     DropBeforeKeyframe,
@@ -266,8 +269,8 @@ impl OpenFile {
     /// duration); the lead track (video when the file has video) decides, so slices of one push
     /// join back into its timeline exactly, as long as no other track then overlaps its previous
     /// packet by more than [`JOIN_TOLERANCE_90K`] (a duration estimate's error). Otherwise (pushes
-    /// whose tracks end apart) the session starts after every track's end. Without the track
-    /// starts: right after the file's end.
+    /// whose tracks end apart), and without the track starts, the session's first packet lands
+    /// right after the file's end.
     fn continuation_90k(&self, starts: &TrackStarts) -> i64 {
         let Some(first) = [starts.video_90k, starts.audio_90k]
             .into_iter()
@@ -289,9 +292,16 @@ impl OpenFile {
             .filter_map(after)
             .max();
         let offset = match (after(lead), every) {
-            (Some(lead), Some(every)) if every - lead <= JOIN_TOLERANCE_90K => lead,
-            (_, Some(every)) => every,
-            (_, None) => self.len_90k - first,
+            (Some(lead), Some(every)) if every - lead <= JOIN_TOLERANCE_90K => {
+                // Within the tolerance, still never behind a track's last packet.
+                let floor = [TrackKind::Video, TrackKind::Audio]
+                    .into_iter()
+                    .filter_map(|k| Some(self.track(k)?.last_dts_90k + 1 - starts.of(k)?))
+                    .max();
+                floor.map_or(lead, |f| f.max(lead))
+            }
+            // As a log of the pushes (which knows their lengths only) predicts it.
+            (Some(_) | None, Some(_) | None) => self.len_90k - first,
         };
         first + offset
     }
@@ -569,6 +579,7 @@ impl Engine {
             file.awaiting_keyframe = false;
         }
         let file_dts_90k = (dts_90k + session.offset_90k).max(0);
+        let raised_90k = file_dts_90k - (dts_90k + session.offset_90k);
         let end_90k = session.track(track).as_ref().map_or(0, Track::end_90k) + session.offset_90k;
         *file.track_mut(track) = Some(FileTrack {
             last_dts_90k: file_dts_90k,
@@ -580,6 +591,7 @@ impl Engine {
         Placement::Write {
             file: file.id,
             file_dts_90k,
+            raised_90k,
         }
     }
 

@@ -1,8 +1,9 @@
 //! A session's packets handed to the rules in decode order across its tracks.
 //!
-//! Inputs deliver packets in file order, and file order is not decode order across tracks: an
-//! MPEG-TS muxer writes audio PES packets up to ~0.7 s behind or ahead of the video of the same
-//! time (ffmpeg's `-muxdelay`, Apple's segmenter), and an MP4 stores each track in chunks. The
+//! Inputs deliver packets in file order (the MP4 reader alone merges its tracks by DTS), and file
+//! order is not decode order across tracks: an MPEG-TS muxer writes audio PES packets up to
+//! ~0.7 s behind or ahead of the video of the same time (ffmpeg's `-muxdelay`, Apple's
+//! segmenter), and an FLV or RTMP encoder may send its audio ahead of its video. The
 //! rules cut a file at a video keyframe, and a packet whose DTS lies before the keyframe's but
 //! arrives after it would land before the new file's first packet. So packets are queued per
 //! track and released in DTS order (ties: in file order), the way ffmpeg's muxers interleave

@@ -1,13 +1,16 @@
-//! Reading one push session through the rules: each packet is placed by the engine and handed,
-//! with its file-relative timestamp, to the open file's writers (or, in the index pass, to its
-//! MP4 planner); configuration changes and damage are reported as they come.
+//! Reading one push session through the rules: packets are put in decode order across tracks
+//! ([`super::interleave`]), then each is placed by the engine and handed, with its file-relative
+//! timestamp, to the open file's writers (or, in the index pass, to its MP4 planner);
+//! configuration changes and damage are reported as they come.
+
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 
-use super::interleave::Interleaver;
+use super::interleave::{Interleaver, MAX_SPAN_90K};
 use super::{StreamRun, Summary};
 use crate::input::{self, SessionInfo};
-use crate::media::{Damage, Event, Packet};
+use crate::media::{CodecConfig, Damage, Event, Packet};
 use crate::report::{DamageMark, SessionSpan};
 use crate::rules::{Engine, Placement};
 
@@ -22,26 +25,12 @@ pub(super) fn record_session(
     summary: &mut Summary,
 ) -> Result<()> {
     run.config = reader.config().clone();
-    if run.opts.strict_config {
-        match &run.first_config {
-            Some((first, first_input)) => {
-                let diff = first.differences(&run.config);
-                if !diff.is_empty() {
-                    anyhow::bail!(
-                        "{first_input} and {} differ in {}; files with different codec \
-                         configurations cannot be joined without re-encoding",
-                        info.input,
-                        diff.join(", ")
-                    );
-                }
-            }
-            None => run.first_config = Some((run.config.clone(), info.input.clone())),
-        }
-    }
+    check_joinable(run, info)?;
     let mut placer = Placer {
         info,
         started: false,
         dropped: 0,
+        raised: 0,
         packets: 0,
         first_dts_90k: None,
         last_dts_90k: 0,
@@ -69,79 +58,56 @@ pub(super) fn record_session(
                 }
             }
             Event::Config(config) => {
-                // The packets read before the change belong to the configuration they came with.
-                placer.drain(run, engine, summary)?;
-                let diff = run.config.differences(&config);
-                if run.opts.strict_config && !diff.is_empty() {
-                    anyhow::bail!(
-                        "{}: the codec configuration changes at byte {} ({}); files with \
-                         different configurations cannot be joined without re-encoding",
-                        info.input,
-                        reader.position(),
-                        diff.join(", ")
-                    );
-                }
-                if !diff.is_empty() {
-                    writeln!(
-                        run.io.log,
-                        "warning: {}: codec configuration changes at byte {} ({})",
-                        info.input,
-                        reader.position(),
-                        diff.join(", ")
-                    )?;
-                }
-                run.config = config;
-                placer.queue.expect(&run.config);
-                if placer.started {
-                    engine.config_change(&run.config);
-                    run.apply(engine, summary)?;
-                }
+                placer.config(run, engine, summary, config, reader.position())?
             }
             Event::Damage(d) => {
-                summary.damage += 1;
-                writeln!(run.io.log, "warning: {}: {d}", info.input)?;
-                run.report.damage.push(DamageMark {
-                    wall_ms: placer.wall_ms(),
-                    input: info.input.clone(),
-                    what: d.to_string(),
-                });
+                let wall_ms = placer.wall_ms();
+                report_damage(run, summary, info, wall_ms, d.to_string())?;
             }
         }
     };
-    let Placer {
-        started,
-        dropped,
-        packets,
-        ..
-    } = placer;
-    let wall_ms = placer.wall_ms();
-    if dropped > 0 {
-        summary.damage += 1;
-        let d = Damage::Dropped {
-            offset: reader.position(),
-            what: format!("{dropped} video packets before the first keyframe of a file"),
-        };
-        writeln!(run.io.log, "warning: {}: {d}", info.input)?;
-        run.report.damage.push(DamageMark {
-            wall_ms,
-            input: info.input.clone(),
-            what: d.to_string(),
-        });
-    }
-    if started {
-        let end = engine.end_session();
-        if let Some(span) = run.report.sessions.last_mut() {
-            span.wall_end_ms = end.unwrap_or(span.wall_start_ms);
-            span.packets = packets - dropped;
-        }
-    } else {
-        writeln!(
-            run.io.log,
-            "warning: {}: push #{} has no media packets; ignored",
-            info.input, info.index
-        )?;
-    }
+    placer.finish(run, engine, summary, reader.position())?;
     result
+}
+
+/// With `strict_config` (`splice`): the session's configuration must equal the first one's.
+fn check_joinable(run: &mut StreamRun<'_, '_>, info: &SessionInfo) -> Result<()> {
+    if !run.opts.strict_config {
+        return Ok(());
+    }
+    match &run.first_config {
+        Some((first, first_input)) => {
+            let diff = first.differences(&run.config);
+            if !diff.is_empty() {
+                anyhow::bail!(
+                    "{first_input} and {} differ in {}; files with different codec \
+                     configurations cannot be joined without re-encoding",
+                    info.input,
+                    diff.join(", ")
+                );
+            }
+        }
+        None => run.first_config = Some((run.config.clone(), info.input.clone())),
+    }
+    Ok(())
+}
+
+/// Counts, prints and marks (for `--timeline`) one piece of damage.
+fn report_damage(
+    run: &mut StreamRun<'_, '_>,
+    summary: &mut Summary,
+    info: &SessionInfo,
+    wall_ms: i64,
+    what: String,
+) -> Result<()> {
+    summary.damage += 1;
+    writeln!(run.io.log, "warning: {}: {what}", info.input)?;
+    run.report.damage.push(DamageMark {
+        wall_ms,
+        input: info.input.clone(),
+        what,
+    });
+    Ok(())
 }
 
 /// The session's packets on their way from the reader, through the decode-order queue, to the
@@ -151,6 +117,8 @@ struct Placer<'i> {
     /// The session has begun in the rules (at its first packet placed).
     started: bool,
     dropped: u64,
+    /// Packets whose DTS fell before their file's first packet and was raised to it.
+    raised: u64,
     /// Packets read.
     packets: u64,
     /// Session DTS of the first and the latest packet placed: places damage on the wall clock.
@@ -206,7 +174,12 @@ impl Placer<'_> {
         let placement = engine.packet(packet.track, packet.dts_90k, packet.keyframe);
         run.apply(engine, summary)?;
         match placement {
-            Placement::Write { file_dts_90k, .. } => {
+            Placement::Write {
+                file_dts_90k,
+                raised_90k,
+                ..
+            } => {
+                self.raised += u64::from(raised_90k > 0);
                 packet.dts_90k = file_dts_90k;
                 if let Some(f) = run.file.as_mut() {
                     f.stats.add(&packet);
@@ -220,6 +193,87 @@ impl Placer<'_> {
                 }
             }
             Placement::DropBeforeKeyframe => self.dropped += 1,
+        }
+        Ok(())
+    }
+
+    /// A configuration change: the packets read before it are placed first, with the
+    /// configuration they came with.
+    fn config(
+        &mut self,
+        run: &mut StreamRun<'_, '_>,
+        engine: &mut Engine,
+        summary: &mut Summary,
+        config: Arc<CodecConfig>,
+        position: u64,
+    ) -> Result<()> {
+        self.drain(run, engine, summary)?;
+        let input = &self.info.input;
+        let diff = run.config.differences(&config);
+        if run.opts.strict_config && !diff.is_empty() {
+            anyhow::bail!(
+                "{input}: the codec configuration changes at byte {position} ({}); files with \
+                 different configurations cannot be joined without re-encoding",
+                diff.join(", ")
+            );
+        }
+        if !diff.is_empty() {
+            writeln!(
+                run.io.log,
+                "warning: {input}: codec configuration changes at byte {position} ({})",
+                diff.join(", ")
+            )?;
+        }
+        run.config = config;
+        self.queue.expect(&run.config);
+        if self.started {
+            engine.config_change(&run.config);
+            run.apply(engine, summary)?;
+        }
+        Ok(())
+    }
+
+    /// The session's end: what was dropped or re-stamped is reported, and the rules hear of
+    /// the end.
+    fn finish(
+        self,
+        run: &mut StreamRun<'_, '_>,
+        engine: &mut Engine,
+        summary: &mut Summary,
+        position: u64,
+    ) -> Result<()> {
+        let (info, wall_ms) = (self.info, self.wall_ms());
+        if self.dropped > 0 {
+            let d = Damage::Dropped {
+                offset: position,
+                what: format!(
+                    "{} video packets before the first keyframe of a file",
+                    self.dropped
+                ),
+            };
+            report_damage(run, summary, info, wall_ms, d.to_string())?;
+        }
+        if self.raised > 0 {
+            let what = format!(
+                "{} packets came more than {} s out of decode order, before their file's first \
+                 packet: their DTS was raised to the file's start",
+                self.raised,
+                MAX_SPAN_90K / 90_000
+            );
+            report_damage(run, summary, info, wall_ms, what)?;
+        }
+        if !self.started {
+            writeln!(
+                run.io.log,
+                "warning: {}: push #{} has no media packets; ignored",
+                info.input, info.index
+            )?;
+            return Ok(());
+        }
+        let end = engine.end_session();
+        if let Some(span) = run.report.sessions.last_mut() {
+            span.wall_end_ms = end.unwrap_or(span.wall_start_ms);
+            span.packets = self.packets - self.dropped;
         }
         Ok(())
     }

@@ -296,7 +296,8 @@ fn codec_change_inside_a_session_cuts_and_waits_for_a_keyframe() {
         e.packet(TrackKind::Video, 11 * 90_000, true),
         Placement::Write {
             file: 1,
-            file_dts_90k: 0
+            file_dts_90k: 0,
+            raised_90k: 0
         }
     );
     e.finish();
@@ -405,4 +406,22 @@ fn pushes_whose_tracks_end_apart_join_after_every_track_ends() {
     // The next push starts both tracks together: the video waits for the audio's end.
     let (video, audio) = av_session(&mut e, 0, 0, 2_000);
     assert_eq!((video, audio), (182 * 23 + 23, 182 * 23 + 23));
+}
+
+#[test]
+fn a_packet_before_its_files_first_is_raised_to_it_and_says_by_how_much() {
+    let mut e = Engine::new(Settings::default());
+    e.begin_session(0, &av(320));
+    let write = |file_dts_90k, raised_90k| Placement::Write {
+        file: 0,
+        file_dts_90k,
+        raised_90k,
+    };
+    assert_eq!(e.packet(TrackKind::Video, 9_000, true), write(0, 0));
+    // Audio decoded 0.1 s before the keyframe, but read after it.
+    assert_eq!(e.packet(TrackKind::Audio, 0, true), write(0, 9_000));
+    assert_eq!(
+        e.packet(TrackKind::Audio, 9_000 + 2_070, true),
+        write(2_070, 0)
+    );
 }
