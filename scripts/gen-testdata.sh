@@ -60,4 +60,7 @@ python3 scripts/flv-from-mp4.py "$out/hevc/source.mp4" "$out/hevc/ertmp-17640720
   -t 5 "${x264[@]}" -profile:v main -bf 0 -b:v 50k -c:a libmp3lame -b:a 32k -ar 44100 -ac 1 \
   "${flv[@]}" "$out/mp3-1764072000.flv"
 
+# Audio 600 ms ahead of and behind the video in file order (FLV and MPEG-TS), for cuts.
+python3 scripts/gen-audio-lead.py "$out/audio-lead"
+
 du -ch "$out"/*.flv "$out"/push/*.flv "$out"/hevc/* | tail -n 1

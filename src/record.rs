@@ -25,6 +25,7 @@ use crate::report::{FileSpan, StreamReport};
 
 mod deliver;
 mod index_pass;
+mod interleave;
 mod parallel;
 mod session;
 mod summary;
@@ -62,6 +63,10 @@ pub struct RecordOptions {
     /// MP4 file is written and hashed in one streaming pass ([`index_pass`]). Off, every MP4
     /// file spools its media (the same bytes; tests compare the two).
     pub mp4_index_pass: bool,
+    /// `splice`: the latest end the inputs' own names state. A joined file's name and callback
+    /// run at least to it: its sessions' wall clocks come from the names' whole seconds, so the
+    /// last one computed from its start and duration can fall up to a second short.
+    pub name_end_ms: Option<i64>,
 }
 
 impl Default for RecordOptions {
@@ -79,6 +84,7 @@ impl Default for RecordOptions {
             keep_order: false,
             strict_config: false,
             mp4_index_pass: true,
+            name_end_ms: None,
         }
     }
 }
@@ -349,7 +355,7 @@ impl StreamRun<'_, '_> {
                     self.open(reason, wall_start_ms)?
                 }
                 Decision::Append {
-                    file_len_90k,
+                    start_90k,
                     wall_start_ms,
                     ..
                 } => {
@@ -360,7 +366,7 @@ impl StreamRun<'_, '_> {
                     let input = self.current_input();
                     if let Some(f) = self.file.as_mut() {
                         let s = SessionStart {
-                            file_dts_90k: file_len_90k,
+                            file_dts_90k: start_90k,
                             wall_ms: wall_start_ms,
                             spliced: true,
                         };
@@ -453,6 +459,10 @@ impl StreamRun<'_, '_> {
         let Some(file) = self.file.take() else {
             return Ok(());
         };
+        let wall_end_ms = self
+            .opts
+            .name_end_ms
+            .map_or(wall_end_ms, |e| e.max(wall_end_ms));
         let base_name = naming::base_name(&self.key.stream, wall_start_ms, wall_end_ms);
         if let Some(span) = self.report.files.last_mut() {
             span.keys = self

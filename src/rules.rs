@@ -101,8 +101,12 @@ pub enum Decision {
         file: FileId,
         session: usize,
         gap_ms: i64,
-        /// The file's length when the session joined; the session starts there.
+        /// The file's length when the session joined.
         file_len_90k: i64,
+        /// File DTS at which the session's first packet lands: its lead track continues the
+        /// file's exactly, so this may fall a little before `file_len_90k` (see
+        /// [`OpenFile::continuation_90k`]).
+        start_90k: i64,
         wall_start_ms: i64,
     },
     /// A file is complete.
@@ -193,9 +197,41 @@ pub enum Placement {
         file: FileId,
         /// DTS in the file's timeline (0 at the file's first packet).
         file_dts_90k: i64,
+        /// How far the DTS was raised because it fell before the file's first packet: 0 unless
+        /// the input delivers a track further out of decode order than the pipeline reads ahead.
+        raised_90k: i64,
     },
     /// A video packet before the first keyframe of a file: undecodable, so not written.
     DropBeforeKeyframe,
+}
+
+/// How far a track may overlap its previous packet when an appended session's lead track
+/// continues the file exactly: the error of a duration estimated from a millisecond DTS step.
+pub const JOIN_TOLERANCE_90K: i64 = 2 * 90;
+
+/// Where each track of a session begins (session DTS of its first packet), as far as known
+/// before the session's first packet is placed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TrackStarts {
+    pub video_90k: Option<i64>,
+    pub audio_90k: Option<i64>,
+}
+
+impl TrackStarts {
+    fn of(&self, kind: TrackKind) -> Option<i64> {
+        match kind {
+            TrackKind::Video => self.video_90k,
+            TrackKind::Audio => self.audio_90k,
+        }
+    }
+}
+
+/// A track's media in the open file, in file DTS.
+#[derive(Clone, Copy, Debug)]
+struct FileTrack {
+    last_dts_90k: i64,
+    /// The latest packet's DTS plus its estimated duration.
+    end_90k: i64,
 }
 
 #[derive(Clone, Debug)]
@@ -209,6 +245,66 @@ struct OpenFile {
     config: CodecConfig,
     /// No video packet written yet (the first must be a keyframe).
     awaiting_keyframe: bool,
+    video: Option<FileTrack>,
+    audio: Option<FileTrack>,
+}
+
+impl OpenFile {
+    fn track(&self, kind: TrackKind) -> Option<FileTrack> {
+        match kind {
+            TrackKind::Video => self.video,
+            TrackKind::Audio => self.audio,
+        }
+    }
+
+    fn track_mut(&mut self, kind: TrackKind) -> &mut Option<FileTrack> {
+        match kind {
+            TrackKind::Video => &mut self.video,
+            TrackKind::Audio => &mut self.audio,
+        }
+    }
+
+    /// Where an appended session's first packet lands (file DTS), given where its tracks
+    /// begin. Each track would continue right after its own last packet (DTS + estimated
+    /// duration); the lead track (video when the file has video) decides, so slices of one push
+    /// join back into its timeline exactly, as long as no other track then overlaps its previous
+    /// packet by more than [`JOIN_TOLERANCE_90K`] (a duration estimate's error). Otherwise (pushes
+    /// whose tracks end apart), and without the track starts, the session's first packet lands
+    /// right after the file's end.
+    fn continuation_90k(&self, starts: &TrackStarts) -> i64 {
+        let Some(first) = [starts.video_90k, starts.audio_90k]
+            .into_iter()
+            .flatten()
+            .min()
+        else {
+            return self.len_90k;
+        };
+        let lead = match self.config.video {
+            Some(_) => TrackKind::Video,
+            None => TrackKind::Audio,
+        };
+        let after = |k: TrackKind| {
+            let t = self.track(k)?;
+            Some(t.end_90k.max(t.last_dts_90k + 1) - starts.of(k)?)
+        };
+        let every = [TrackKind::Video, TrackKind::Audio]
+            .into_iter()
+            .filter_map(after)
+            .max();
+        let offset = match (after(lead), every) {
+            (Some(lead), Some(every)) if every - lead <= JOIN_TOLERANCE_90K => {
+                // Within the tolerance, still never behind a track's last packet.
+                let floor = [TrackKind::Video, TrackKind::Audio]
+                    .into_iter()
+                    .filter_map(|k| Some(self.track(k)?.last_dts_90k + 1 - starts.of(k)?))
+                    .max();
+                floor.map_or(lead, |f| f.max(lead))
+            }
+            // As a log of the pushes (which knows their lengths only) predicts it.
+            (Some(_) | None, Some(_) | None) => self.len_90k - first,
+        };
+        first + offset
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -239,7 +335,8 @@ struct Session {
     audio: Option<Track>,
     /// What opens the next file, when the next packet must open one.
     pending_open: Option<Reason>,
-    /// Set when this session was appended: the file's length it continues from.
+    /// Set when this session was appended, until its first packet: the file DTS that packet
+    /// lands at.
     append_at_90k: Option<i64>,
 }
 
@@ -306,6 +403,18 @@ impl Engine {
 
     /// A push session begins. `wall_start_ms` is the wall clock of its first packet.
     pub fn begin_session(&mut self, wall_start_ms: i64, config: &CodecConfig) {
+        self.begin_session_at(wall_start_ms, config, TrackStarts::default());
+    }
+
+    /// [`Engine::begin_session`], knowing where the session's tracks begin (the pipeline reads
+    /// ahead to order packets): an appended session then continues the file track by track
+    /// ([`OpenFile::continuation_90k`]).
+    pub fn begin_session_at(
+        &mut self,
+        wall_start_ms: i64,
+        config: &CodecConfig,
+        starts: TrackStarts,
+    ) {
         if self.session.is_some() {
             self.end_session();
         }
@@ -343,13 +452,15 @@ impl Engine {
                     session.pending_open = Some(reason);
                 }
                 None => {
+                    let start_90k = held.continuation_90k(&starts);
                     session.pending_open = None;
-                    session.append_at_90k = Some(held.len_90k);
+                    session.append_at_90k = Some(start_90k);
                     self.decisions.push(Decision::Append {
                         file: held.id,
                         session: index,
                         gap_ms,
                         file_len_90k: held.len_90k,
+                        start_90k,
                         wall_start_ms,
                     });
                 }
@@ -440,6 +551,8 @@ impl Engine {
                 base_90k: 0,
                 config: session.config.clone(),
                 awaiting_keyframe: has_video,
+                video: None,
+                audio: None,
             });
             self.decisions.push(Decision::Open {
                 file: id,
@@ -451,7 +564,7 @@ impl Engine {
             // First packet of an appended session: continue right after the file's end.
             session.offset_90k = at - first;
             if let Some(f) = self.file.as_mut() {
-                f.base_90k = at;
+                f.base_90k = f.len_90k;
             }
         }
 
@@ -466,12 +579,19 @@ impl Engine {
             file.awaiting_keyframe = false;
         }
         let file_dts_90k = (dts_90k + session.offset_90k).max(0);
+        let raised_90k = file_dts_90k - (dts_90k + session.offset_90k);
+        let end_90k = session.track(track).as_ref().map_or(0, Track::end_90k) + session.offset_90k;
+        *file.track_mut(track) = Some(FileTrack {
+            last_dts_90k: file_dts_90k,
+            end_90k: end_90k.max(file_dts_90k),
+        });
         file.len_90k = file
             .base_90k
             .max(session.end_dts_90k() + session.offset_90k);
         Placement::Write {
             file: file.id,
             file_dts_90k,
+            raised_90k,
         }
     }
 

@@ -1,10 +1,11 @@
 //! `kls-rec splice`: recordings of one stream joined into one file, like the reference's
 //! CreateTask. The recording pipeline does the work with rules that never cut (no slice, no
 //! period, an unbounded splice window) and a strict codec check: files whose configurations
-//! differ are refused, naming the fields, since joining them would need re-encoding.
+//! differ are refused, naming the fields, since joining them would need re-encoding. The joined
+//! file is named from the earliest start to the latest end the inputs' own names state.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 use clap::Args;
@@ -14,6 +15,7 @@ use crate::input::{self, InputOptions};
 use crate::mux::{Format, MuxOptions};
 use crate::record::RecordOptions;
 use crate::rules;
+use crate::sink::naming;
 
 #[derive(Args, Debug)]
 pub struct SpliceArgs {
@@ -104,6 +106,11 @@ pub fn run(args: SpliceArgs) -> Result<i32> {
         callback_times: args.callback_times,
         keep_order: args.in_order,
         strict_config: true,
+        name_end_ms: args
+            .files
+            .iter()
+            .filter_map(|f| naming::end_time_ms(Path::new(f)))
+            .max(),
         ..RecordOptions::default()
     };
     finish_run(&args.files, &input_opts, &opts, &args.common, None).map(|(code, _)| code)

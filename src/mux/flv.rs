@@ -46,7 +46,7 @@ use meta::{IndexEntry, Summary, TrackStats};
 
 /// Version of the bytes this writer produces; bumped whenever they change, so a changed ETag is
 /// always deliberate.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// CompositionTime is an SI24.
 const CTS_MIN_MS: i64 = -(1 << 23);

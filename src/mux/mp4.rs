@@ -77,7 +77,7 @@ const CHANGED: &str = "changed between the index pass and the write pass";
 
 /// Version of the bytes this writer produces. Bump it whenever any output byte changes for the
 /// same input, so a changed ETag is always deliberate.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 pub struct Mp4Muxer {
     dir: PathBuf,

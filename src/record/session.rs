@@ -1,12 +1,16 @@
-//! Reading one push session through the rules: each packet is placed by the engine and handed,
-//! with its file-relative timestamp, to the open file's writers (or, in the index pass, to its
-//! MP4 planner); configuration changes and damage are reported as they come.
+//! Reading one push session through the rules: packets are put in decode order across tracks
+//! ([`super::interleave`]), then each is placed by the engine and handed, with its file-relative
+//! timestamp, to the open file's writers (or, in the index pass, to its MP4 planner);
+//! configuration changes and damage are reported as they come.
+
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 
+use super::interleave::{Interleaver, MAX_SPAN_90K};
 use super::{StreamRun, Summary};
 use crate::input::{self, SessionInfo};
-use crate::media::{Damage, Event};
+use crate::media::{CodecConfig, Damage, Event, Packet};
 use crate::report::{DamageMark, SessionSpan};
 use crate::rules::{Engine, Placement};
 
@@ -21,139 +25,256 @@ pub(super) fn record_session(
     summary: &mut Summary,
 ) -> Result<()> {
     run.config = reader.config().clone();
-    if run.opts.strict_config {
-        match &run.first_config {
-            Some((first, first_input)) => {
-                let diff = first.differences(&run.config);
-                if !diff.is_empty() {
-                    anyhow::bail!(
-                        "{first_input} and {} differ in {}; files with different codec \
-                         configurations cannot be joined without re-encoding",
-                        info.input,
-                        diff.join(", ")
-                    );
-                }
-            }
-            None => run.first_config = Some((run.config.clone(), info.input.clone())),
-        }
-    }
-    let mut started = false;
-    let mut dropped = 0u64;
-    let mut packets = 0u64;
-    // Session DTS of the first and the latest packet: places damage on the wall clock.
-    let mut first_dts_90k = None;
-    let mut last_dts_90k = 0;
-    let wall_of = |first: Option<i64>, last: i64| {
-        info.wall_start_ms + first.map_or(0, |f| crate::media::to_ms(last - f))
+    check_joinable(run, info)?;
+    let mut placer = Placer {
+        info,
+        started: false,
+        dropped: 0,
+        raised: 0,
+        packets: 0,
+        first_dts_90k: None,
+        last_dts_90k: 0,
+        queue: Interleaver::new(&run.config),
     };
     let result = loop {
         let event = match reader.next_event() {
             Ok(Some(e)) => e,
-            Ok(None) => break Ok(()),
-            Err(e) => break Err(anyhow::Error::new(e)),
+            Ok(None) => break placer.drain(run, engine, summary),
+            Err(e) => {
+                // What was read before the error is still written, in order.
+                placer.drain(run, engine, summary)?;
+                break Err(anyhow::Error::new(e));
+            }
         };
         match event {
-            Event::Packet(mut packet) => {
-                packets += 1;
-                if packets.is_multiple_of(PROGRESS_EVERY) {
+            Event::Packet(packet) => {
+                placer.packets += 1;
+                if placer.packets.is_multiple_of(PROGRESS_EVERY) {
                     run.io.progress.position(reader.position());
                 }
-                if !started {
-                    // A session begins at its first media packet (an empty dump is no push).
-                    engine.begin_session(info.wall_start_ms, &run.config);
-                    started = true;
-                    run.report.sessions.push(SessionSpan {
-                        input: info.input.clone(),
-                        index: info.index,
-                        vdoid: info.key.vdoid.clone(),
-                        wall_start_ms: info.wall_start_ms,
-                        wall_end_ms: info.wall_start_ms,
-                        packets: 0,
-                    });
-                }
-                first_dts_90k.get_or_insert(packet.dts_90k);
-                last_dts_90k = packet.dts_90k;
-                let placement = engine.packet(packet.track, packet.dts_90k, packet.keyframe);
-                run.apply(engine, summary)?;
-                match placement {
-                    Placement::Write { file_dts_90k, .. } => {
-                        packet.dts_90k = file_dts_90k;
-                        if let Some(f) = run.file.as_mut() {
-                            f.stats.add(&packet);
-                            for (format, m) in &mut f.muxers {
-                                m.write(&packet)
-                                    .with_context(|| format!("writing the {format} file"))?;
-                            }
-                            if let Some(p) = f.planner.as_mut() {
-                                p.write(&packet).context("writing the mp4 file")?;
-                            }
-                        }
-                    }
-                    Placement::DropBeforeKeyframe => dropped += 1,
+                placer.queue.push(packet);
+                while let Some(p) = placer.queue.pop() {
+                    placer.place(run, engine, summary, p)?;
                 }
             }
             Event::Config(config) => {
-                let diff = run.config.differences(&config);
-                if run.opts.strict_config && !diff.is_empty() {
-                    anyhow::bail!(
-                        "{}: the codec configuration changes at byte {} ({}); files with \
-                         different configurations cannot be joined without re-encoding",
-                        info.input,
-                        reader.position(),
-                        diff.join(", ")
-                    );
-                }
-                if !diff.is_empty() {
-                    writeln!(
-                        run.io.log,
-                        "warning: {}: codec configuration changes at byte {} ({})",
-                        info.input,
-                        reader.position(),
-                        diff.join(", ")
-                    )?;
-                }
-                run.config = config;
-                if started {
-                    engine.config_change(&run.config);
-                    run.apply(engine, summary)?;
-                }
+                placer.config(run, engine, summary, config, reader.position())?
             }
             Event::Damage(d) => {
-                summary.damage += 1;
-                writeln!(run.io.log, "warning: {}: {d}", info.input)?;
-                run.report.damage.push(DamageMark {
-                    wall_ms: wall_of(first_dts_90k, last_dts_90k),
-                    input: info.input.clone(),
-                    what: d.to_string(),
-                });
+                let wall_ms = placer.wall_ms();
+                report_damage(run, summary, info, wall_ms, d.to_string())?;
             }
         }
     };
-    if dropped > 0 {
-        summary.damage += 1;
-        let d = Damage::Dropped {
-            offset: reader.position(),
-            what: format!("{dropped} video packets before the first keyframe of a file"),
-        };
-        writeln!(run.io.log, "warning: {}: {d}", info.input)?;
-        run.report.damage.push(DamageMark {
-            wall_ms: wall_of(first_dts_90k, last_dts_90k),
-            input: info.input.clone(),
-            what: d.to_string(),
-        });
+    placer.finish(run, engine, summary, reader.position())?;
+    result
+}
+
+/// With `strict_config` (`splice`): the session's configuration must equal the first one's.
+fn check_joinable(run: &mut StreamRun<'_, '_>, info: &SessionInfo) -> Result<()> {
+    if !run.opts.strict_config {
+        return Ok(());
     }
-    if started {
+    match &run.first_config {
+        Some((first, first_input)) => {
+            let diff = first.differences(&run.config);
+            if !diff.is_empty() {
+                anyhow::bail!(
+                    "{first_input} and {} differ in {}; files with different codec \
+                     configurations cannot be joined without re-encoding",
+                    info.input,
+                    diff.join(", ")
+                );
+            }
+        }
+        None => run.first_config = Some((run.config.clone(), info.input.clone())),
+    }
+    Ok(())
+}
+
+/// Counts, prints and marks (for `--timeline`) one piece of damage.
+fn report_damage(
+    run: &mut StreamRun<'_, '_>,
+    summary: &mut Summary,
+    info: &SessionInfo,
+    wall_ms: i64,
+    what: String,
+) -> Result<()> {
+    summary.damage += 1;
+    writeln!(run.io.log, "warning: {}: {what}", info.input)?;
+    run.report.damage.push(DamageMark {
+        wall_ms,
+        input: info.input.clone(),
+        what,
+    });
+    Ok(())
+}
+
+/// The session's packets on their way from the reader, through the decode-order queue, to the
+/// rules and the open file's writers.
+struct Placer<'i> {
+    info: &'i SessionInfo,
+    /// The session has begun in the rules (at its first packet placed).
+    started: bool,
+    dropped: u64,
+    /// Packets whose DTS fell before their file's first packet and was raised to it.
+    raised: u64,
+    /// Packets read.
+    packets: u64,
+    /// Session DTS of the first and the latest packet placed: places damage on the wall clock.
+    first_dts_90k: Option<i64>,
+    last_dts_90k: i64,
+    queue: Interleaver,
+}
+
+impl Placer<'_> {
+    fn wall_ms(&self) -> i64 {
+        self.info.wall_start_ms
+            + self
+                .first_dts_90k
+                .map_or(0, |f| crate::media::to_ms(self.last_dts_90k - f))
+    }
+
+    /// Places every queued packet.
+    fn drain(
+        &mut self,
+        run: &mut StreamRun<'_, '_>,
+        engine: &mut Engine,
+        summary: &mut Summary,
+    ) -> Result<()> {
+        while let Some(p) = self.queue.drain() {
+            self.place(run, engine, summary, p)?;
+        }
+        Ok(())
+    }
+
+    /// One packet through the rules into the open file.
+    fn place(
+        &mut self,
+        run: &mut StreamRun<'_, '_>,
+        engine: &mut Engine,
+        summary: &mut Summary,
+        mut packet: Packet,
+    ) -> Result<()> {
+        if !self.started {
+            // A session begins at its first media packet (an empty dump is no push).
+            engine.begin_session_at(self.info.wall_start_ms, &run.config, self.queue.starts());
+            self.started = true;
+            run.report.sessions.push(SessionSpan {
+                input: self.info.input.clone(),
+                index: self.info.index,
+                vdoid: self.info.key.vdoid.clone(),
+                wall_start_ms: self.info.wall_start_ms,
+                wall_end_ms: self.info.wall_start_ms,
+                packets: 0,
+            });
+        }
+        self.first_dts_90k.get_or_insert(packet.dts_90k);
+        self.last_dts_90k = packet.dts_90k;
+        let placement = engine.packet(packet.track, packet.dts_90k, packet.keyframe);
+        run.apply(engine, summary)?;
+        match placement {
+            Placement::Write {
+                file_dts_90k,
+                raised_90k,
+                ..
+            } => {
+                self.raised += u64::from(raised_90k > 0);
+                packet.dts_90k = file_dts_90k;
+                if let Some(f) = run.file.as_mut() {
+                    f.stats.add(&packet);
+                    for (format, m) in &mut f.muxers {
+                        m.write(&packet)
+                            .with_context(|| format!("writing the {format} file"))?;
+                    }
+                    if let Some(p) = f.planner.as_mut() {
+                        p.write(&packet).context("writing the mp4 file")?;
+                    }
+                }
+            }
+            Placement::DropBeforeKeyframe => self.dropped += 1,
+        }
+        Ok(())
+    }
+
+    /// A configuration change: the packets read before it are placed first, with the
+    /// configuration they came with.
+    fn config(
+        &mut self,
+        run: &mut StreamRun<'_, '_>,
+        engine: &mut Engine,
+        summary: &mut Summary,
+        config: Arc<CodecConfig>,
+        position: u64,
+    ) -> Result<()> {
+        self.drain(run, engine, summary)?;
+        let input = &self.info.input;
+        let diff = run.config.differences(&config);
+        if run.opts.strict_config && !diff.is_empty() {
+            anyhow::bail!(
+                "{input}: the codec configuration changes at byte {position} ({}); files with \
+                 different configurations cannot be joined without re-encoding",
+                diff.join(", ")
+            );
+        }
+        if !diff.is_empty() {
+            writeln!(
+                run.io.log,
+                "warning: {input}: codec configuration changes at byte {position} ({})",
+                diff.join(", ")
+            )?;
+        }
+        run.config = config;
+        self.queue.expect(&run.config);
+        if self.started {
+            engine.config_change(&run.config);
+            run.apply(engine, summary)?;
+        }
+        Ok(())
+    }
+
+    /// The session's end: what was dropped or re-stamped is reported, and the rules hear of
+    /// the end.
+    fn finish(
+        self,
+        run: &mut StreamRun<'_, '_>,
+        engine: &mut Engine,
+        summary: &mut Summary,
+        position: u64,
+    ) -> Result<()> {
+        let (info, wall_ms) = (self.info, self.wall_ms());
+        if self.dropped > 0 {
+            let d = Damage::Dropped {
+                offset: position,
+                what: format!(
+                    "{} video packets before the first keyframe of a file",
+                    self.dropped
+                ),
+            };
+            report_damage(run, summary, info, wall_ms, d.to_string())?;
+        }
+        if self.raised > 0 {
+            let what = format!(
+                "{} packets came more than {} s out of decode order, before their file's first \
+                 packet: their DTS was raised to the file's start",
+                self.raised,
+                MAX_SPAN_90K / 90_000
+            );
+            report_damage(run, summary, info, wall_ms, what)?;
+        }
+        if !self.started {
+            writeln!(
+                run.io.log,
+                "warning: {}: push #{} has no media packets; ignored",
+                info.input, info.index
+            )?;
+            return Ok(());
+        }
         let end = engine.end_session();
         if let Some(span) = run.report.sessions.last_mut() {
             span.wall_end_ms = end.unwrap_or(span.wall_start_ms);
-            span.packets = packets - dropped;
+            span.packets = self.packets - self.dropped;
         }
-    } else {
-        writeln!(
-            run.io.log,
-            "warning: {}: push #{} has no media packets; ignored",
-            info.input, info.index
-        )?;
+        Ok(())
     }
-    result
 }

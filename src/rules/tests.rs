@@ -296,7 +296,8 @@ fn codec_change_inside_a_session_cuts_and_waits_for_a_keyframe() {
         e.packet(TrackKind::Video, 11 * 90_000, true),
         Placement::Write {
             file: 1,
-            file_dts_90k: 0
+            file_dts_90k: 0,
+            raised_90k: 0
         }
     );
     e.finish();
@@ -338,4 +339,89 @@ fn reasons_print_as_documented() {
     for (r, s) in all {
         assert_eq!(r.to_string(), s);
     }
+}
+
+/// One session of 25 fps video and 23 ms audio frames, the audio starting `audio_after_ms` after
+/// the video; returns the file DTS (ms) of its first video and first audio packet.
+fn av_session(e: &mut Engine, dts0_ms: i64, audio_after_ms: i64, len_ms: i64) -> (i64, i64) {
+    let starts = TrackStarts {
+        video_90k: Some(dts0_ms * 90),
+        audio_90k: Some((dts0_ms + audio_after_ms) * 90),
+    };
+    e.begin_session_at(0, &av(320), starts);
+    let (mut v, mut a) = (0, audio_after_ms);
+    let mut first = (None, None);
+    while v < len_ms || a < len_ms {
+        let (track, t) = if v <= a {
+            (TrackKind::Video, v)
+        } else {
+            (TrackKind::Audio, a)
+        };
+        let Placement::Write { file_dts_90k, .. } =
+            e.packet(track, (dts0_ms + t) * 90, t % 1000 == 0)
+        else {
+            panic!("placed");
+        };
+        match track {
+            TrackKind::Video => {
+                first.0.get_or_insert(to_ms(file_dts_90k));
+                v += 40;
+            }
+            TrackKind::Audio => {
+                first.1.get_or_insert(to_ms(file_dts_90k));
+                a += 23;
+            }
+        }
+    }
+    e.end_session();
+    (first.0.unwrap(), first.1.unwrap())
+}
+
+#[test]
+fn an_appended_slice_continues_the_video_exactly_though_its_audio_ran_past_it() {
+    let mut e = Engine::new(Settings::default());
+    // 10 s of video (last frame 9.96 s + 40 ms); audio from 0 to 9.982 s + 23 ms = 10.005 s.
+    av_session(&mut e, 0, 0, 10_000);
+    // The next slice begins with its keyframe; its audio 5 ms later, continuing the first's.
+    let (video, audio) = av_session(&mut e, 77_000, 5, 4_000);
+    assert_eq!((video, audio), (10_000, 10_005));
+}
+
+#[test]
+fn pushes_whose_tracks_end_apart_join_after_every_track_ends() {
+    let mut e = Engine::new(Settings::default());
+    // Audio runs 0.2 s past the video (video 0..4 s, audio 0..4.2 s).
+    let starts = TrackStarts {
+        video_90k: Some(0),
+        audio_90k: Some(0),
+    };
+    e.begin_session_at(0, &av(320), starts);
+    for i in 0..100 {
+        e.packet(TrackKind::Video, i * 40 * 90, i % 25 == 0);
+    }
+    for i in 0..=182 {
+        e.packet(TrackKind::Audio, i * 23 * 90, true);
+    }
+    e.end_session();
+    // The next push starts both tracks together: the video waits for the audio's end.
+    let (video, audio) = av_session(&mut e, 0, 0, 2_000);
+    assert_eq!((video, audio), (182 * 23 + 23, 182 * 23 + 23));
+}
+
+#[test]
+fn a_packet_before_its_files_first_is_raised_to_it_and_says_by_how_much() {
+    let mut e = Engine::new(Settings::default());
+    e.begin_session(0, &av(320));
+    let write = |file_dts_90k, raised_90k| Placement::Write {
+        file: 0,
+        file_dts_90k,
+        raised_90k,
+    };
+    assert_eq!(e.packet(TrackKind::Video, 9_000, true), write(0, 0));
+    // Audio decoded 0.1 s before the keyframe, but read after it.
+    assert_eq!(e.packet(TrackKind::Audio, 0, true), write(0, 9_000));
+    assert_eq!(
+        e.packet(TrackKind::Audio, 9_000 + 2_070, true),
+        write(2_070, 0)
+    );
 }

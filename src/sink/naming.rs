@@ -61,6 +61,20 @@ pub fn base_name(stream: &str, wall_start_ms: i64, wall_end_ms: i64) -> String {
     )
 }
 
+/// The end a recording's own name states (`{StreamName}-{StartTime}-{EndTime}.{ext}`), in Unix
+/// milliseconds: the `EndTime` second. `None` for any other name.
+pub fn end_time_ms(path: &Path) -> Option<i64> {
+    let stem = path.file_stem()?.to_str()?;
+    let mut times = stem.rsplitn(3, '-');
+    let (end, start) = (times.next()?, times.next()?);
+    times.next().filter(|stream| !stream.is_empty())?;
+    let is_time = |t: &str| t.len() == 10 && t.bytes().all(|b| b.is_ascii_digit());
+    if !(is_time(end) && is_time(start)) {
+        return None;
+    }
+    end.parse::<i64>().ok().map(|s| s * 1000)
+}
+
 /// The directory of a format's files, relative to the output root or the upload prefix:
 /// `record/{App}/{StreamName}/{format}`.
 pub fn format_dir(app: &str, stream: &str, format: Format) -> PathBuf {
@@ -93,6 +107,22 @@ pub fn key_of(root: &Path, path: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_recordings_own_name_states_its_end() {
+        let end = |p: &str| end_time_ms(Path::new(p));
+        assert_eq!(
+            end("d/cam-1764072024-1764072031.flv"),
+            Some(1_764_072_031_000)
+        );
+        assert_eq!(
+            end("cam-x-1764072024-1764072031.m3u8"),
+            Some(1_764_072_031_000)
+        );
+        assert_eq!(end("cam-1764072024.flv"), None);
+        assert_eq!(end("1764072024-1764072031.mp4"), None);
+        assert_eq!(end("cam-1764072024-17640720.mp4"), None);
+    }
 
     #[test]
     fn ordinary_names_are_kept() {
