@@ -51,8 +51,10 @@ pub enum AuEvent {
     },
     /// Bytes skipped before an access unit start.
     Skipped { offset: u64, len: u64, what: String },
-    /// An access unit dropped, or given derived times.
-    Damage { offset: u64, what: String },
+    /// The access unit in progress dropped.
+    Dropped { offset: u64, what: String },
+    /// An access unit given derived times (the message is the same for every one).
+    Derived { offset: u64, what: String },
 }
 
 /// Where a PES began in the buffer, and its timestamps until an access unit takes them.
@@ -206,7 +208,7 @@ impl AuAssembler {
         if self.started && self.buf.len() > MAX_AU_BYTES {
             let len = self.buf.len();
             self.reset();
-            self.out.push(AuEvent::Damage {
+            self.out.push(AuEvent::Dropped {
                 offset: self.offset,
                 what: format!(
                     "video access unit: {len} bytes without the start of a next one (over \
@@ -340,12 +342,11 @@ impl AuAssembler {
                 let dts = self
                     .last_dts
                     .map_or(0, |d| d.saturating_add(self.step.max(1)));
-                self.out.push(AuEvent::Damage {
+                self.out.push(AuEvent::Derived {
                     offset: self.offset,
-                    what: format!(
-                        "video access unit without a PTS of its own: DTS and PTS derived as \
-                         {dts} (90 kHz, the previous DTS plus the last step)"
-                    ),
+                    what: "video access unit without a PTS of its own: presented at a DTS of \
+                           the previous one plus the last step"
+                        .into(),
                 });
                 AuTime { pts: dts, dts }
             }

@@ -469,7 +469,17 @@ impl TsDemuxer {
                 AuEvent::Skipped { offset, len, what } => {
                     self.damage(Damage::Skipped { offset, len, what })
                 }
-                AuEvent::Damage { offset, what } => self.report_once(what, offset),
+                AuEvent::Dropped { offset, what } => self.damage(Damage::Dropped { offset, what }),
+                AuEvent::Derived { offset, what } => {
+                    if self.reported.insert(what.clone()) {
+                        let what = format!("{what} (later ones are not reported)");
+                        self.damage(Damage::Skipped {
+                            offset,
+                            len: 0,
+                            what,
+                        });
+                    }
+                }
             }
         }
     }

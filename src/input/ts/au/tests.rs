@@ -22,7 +22,7 @@ fn units(a: &mut AuAssembler) -> Vec<(Vec<u8>, AuTime)> {
         .into_iter()
         .filter_map(|e| match e {
             AuEvent::Unit { data, time, .. } => Some((data, time)),
-            AuEvent::Skipped { .. } | AuEvent::Damage { .. } => None,
+            AuEvent::Skipped { .. } | AuEvent::Dropped { .. } | AuEvent::Derived { .. } => None,
         })
         .collect()
 }
@@ -87,4 +87,141 @@ fn units_split_across_pes_come_out_whole_with_their_times() {
         .map(|(u, d)| (u.clone(), T(d).unwrap()))
         .collect();
     assert_eq!(got, want);
+}
+
+#[test]
+fn nal_roles_follow_the_access_unit_rules() {
+    let h264 = |b: &[u8]| role(VideoCodec::H264, b);
+    assert_eq!(h264(&[0x09, 0xF0]), NalRole::Delimiter);
+    for t in [0x67, 0x68, 0x06, 0x0E, 0x12] {
+        assert_eq!(h264(&[t, 0]), NalRole::Prefix, "{t:#x}");
+    }
+    assert_eq!(h264(&[0x65, 0x88]), NalRole::FirstSlice);
+    assert_eq!(h264(&[0x41, 0x9A]), NalRole::FirstSlice);
+    assert_eq!(h264(&[0x41, 0x22]), NalRole::Slice);
+    assert_eq!(h264(&[0x41]), NalRole::Slice);
+    for t in [0x0A, 0x0B, 0x0C, 0x13, 0x14] {
+        assert_eq!(h264(&[t, 0xFF]), NalRole::Other, "{t:#x}");
+    }
+    let hevc = |t: u8, flag: u8| role(VideoCodec::Hevc, &[t << 1, 1, flag]);
+    assert_eq!(hevc(35, 0x50), NalRole::Delimiter);
+    for t in [32, 33, 34, 39, 41, 44, 48, 55] {
+        assert_eq!(hevc(t, 0), NalRole::Prefix, "{t}");
+    }
+    for t in [0, 1, 9, 19, 21, 31] {
+        assert_eq!(hevc(t, 0x80), NalRole::FirstSlice, "{t}");
+        assert_eq!(hevc(t, 0x7F), NalRole::Slice, "{t}");
+    }
+    for t in [36, 37, 38, 40, 45, 56, 63] {
+        assert_eq!(hevc(t, 0x80), NalRole::Other, "{t}");
+    }
+    assert_eq!(role(VideoCodec::Hevc, &[]), NalRole::Other);
+}
+
+#[test]
+fn an_hevc_picture_of_two_slice_segments_is_one_unit() {
+    // AUD, VPS, first slice segment (IDR_W_RADL), second segment; then a new picture without
+    // a delimiter: its first segment starts the next unit.
+    let first: Vec<u8> = [
+        &[0, 0, 0, 1, 0x46, 0x01, 0x50][..],
+        &[0, 0, 1, 0x40, 0x01, 0x0C, 0x01],
+        &[0, 0, 1, 0x26, 0x01, 0xAF, 0x11],
+        &[0, 0, 1, 0x26, 0x01, 0x2F, 0x22],
+    ]
+    .concat();
+    let second = [0, 0, 1, 0x02, 0x01, 0xD0, 0x33];
+    let mut a = AuAssembler::new(VideoCodec::Hevc);
+    // The PES boundary falls inside the second segment's header.
+    let all = [&first[..], &second].concat();
+    a.push(&all[..first.len() - 3], T(0), 0);
+    a.push(&all[first.len() - 3..], T(3600), 188);
+    a.finish();
+    assert_eq!(
+        units(&mut a),
+        [(first, T(0).unwrap()), (second.to_vec(), T(3600).unwrap())]
+    );
+}
+
+#[test]
+fn a_unit_starting_without_a_pts_gets_derived_times() {
+    let aus: Vec<Vec<u8>> = (0..3).map(|k| h264_au(&[(true, 20 + k)])).collect();
+    let mut a = AuAssembler::new(VideoCodec::H264);
+    a.push(&aus[0], T(0), 0);
+    a.push(&aus[1], T(3600), 188);
+    a.push(&aus[2], None, 376);
+    a.finish();
+    let events = a.take();
+    let derived = events
+        .iter()
+        .filter(|e| matches!(e, AuEvent::Derived { offset: 376, .. }))
+        .count();
+    assert_eq!(derived, 1, "{events:?}");
+    let times: Vec<AuTime> = events
+        .into_iter()
+        .filter_map(|e| match e {
+            AuEvent::Unit { time, .. } => Some(time),
+            AuEvent::Skipped { .. } | AuEvent::Dropped { .. } | AuEvent::Derived { .. } => None,
+        })
+        .collect();
+    assert_eq!(
+        times.last(),
+        Some(&AuTime {
+            pts: 7200,
+            dts: 7200
+        })
+    );
+}
+
+#[test]
+fn a_stream_without_unit_starts_keeps_memory_bounded() {
+    let mut a = AuAssembler::new(VideoCodec::H264);
+    // No start code at all: skipped as it comes, nothing kept.
+    let junk = vec![0x55u8; 1 << 20];
+    for k in 0..4 {
+        a.push(&junk, T(k * 3600), k as u64 * 188);
+        assert!(a.buf.len() < 8 && a.marks.len() <= 2);
+    }
+    let skipped: u64 = a
+        .take()
+        .iter()
+        .map(|e| match e {
+            AuEvent::Skipped { len, .. } => *len,
+            AuEvent::Unit { .. } | AuEvent::Dropped { .. } | AuEvent::Derived { .. } => 0,
+        })
+        .sum();
+    assert!(skipped + 8 >= 4 << 20, "{skipped}");
+    // A unit that never ends is dropped past the bound; the next one is read again.
+    a.push(&h264_au(&[(true, 10)]), T(0), 0);
+    let chunk = vec![0x55u8; 4 << 20];
+    for k in 0..(MAX_AU_BYTES / chunk.len() + 1) {
+        a.push(&chunk, None, k as u64);
+        assert!(a.buf.len() <= MAX_AU_BYTES + chunk.len());
+    }
+    let events = a.take();
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, AuEvent::Dropped { what, .. } if what.contains("bytes without"))),
+        "{events:?}"
+    );
+    let next = h264_au(&[(true, 10)]);
+    a.push(&next, T(90_000), 0);
+    a.finish();
+    assert_eq!(units(&mut a), [(next, T(90_000).unwrap())]);
+}
+
+#[test]
+fn a_lost_pes_drops_the_unit_it_continued() {
+    let aus: Vec<Vec<u8>> = (0..3).map(|k| h264_au(&[(true, 40 + k)])).collect();
+    let mut a = AuAssembler::new(VideoCodec::H264);
+    a.push(&aus[0], T(0), 0);
+    a.push(&aus[1][..20], T(3600), 188);
+    a.lose();
+    // The rest of the second unit has nothing to attach to.
+    a.push(&[&aus[1][20..], &aus[2][..]].concat(), None, 376);
+    a.finish();
+    let got = units(&mut a);
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[0].0, aus[0]);
+    assert_eq!(got[1].0, aus[2]);
 }
