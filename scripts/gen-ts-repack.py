@@ -11,6 +11,7 @@ Boundary placements, in turn from one access unit to the next:
   nostart  as `slice`, and the access unit's largest NAL is cut again by an extra PES with no
            PTS/DTS and no start code at all
   aligned  at the access unit's start (the normal case, kept in the mix)
+One more H.264 file has the PES of three access units without PTS/DTS (appleuntimed-*).
 
 Audio, PAT/PMT and every other packet are kept as they are; a new video PES is written where
 the source's PES with the same timestamps began, with that packet's PCR and random access flag.
@@ -193,9 +194,13 @@ class Packetiser:
                 return out
 
 
-def repack(data):
+def repack(data, untimed=()):
+    """The re-packetised stream; the PES of the access units numbered in `untimed` carry no
+    PTS/DTS."""
     vpid, _ = video_pid(data)
     src = video_pes(data, vpid)
+    for k in untimed:
+        src[k][1] = src[k][2] = None
     es = bytearray()
     starts = []
     for _, _, _, b, _ in src:
@@ -221,7 +226,8 @@ def repack(data):
         out = []
         for j in range(len(pieces) - 1):
             body = bytes(es[pieces[j]:pieces[j + 1]])
-            header = pes_header(pts, dts if dts != pts else None) if j == 0 else pes_header(None, None)
+            timed = j == 0 and pts is not None
+            header = pes_header(pts, dts if dts != pts else None) if timed else pes_header(None, None)
             out += pk.pes(header + body, af if j == 0 else b"")
         new_pes[idx] = out
     result = bytearray()
@@ -301,6 +307,11 @@ def main():
         out = os.path.join(d, f"apple{codec}-1764072000.ts")
         open(out, "wb").write(repack(data))
         check(src, out)
+    # Access units starting in PES without timestamps (two in a row, one alone): ffprobe gives
+    # them none, ffmpeg's remux the previous DTS plus the last step.
+    src = os.path.join(d, "src-h264.ts")
+    open(os.path.join(d, "appleuntimed-1764072000.ts"), "wb").write(
+        repack(open(src, "rb").read(), untimed=(10, 11, 30)))
     # A playlist of re-packetised H.264 segments: access units span the segment boundaries.
     seg_dir = os.path.join(d, "applehls")
     os.makedirs(seg_dir, exist_ok=True)

@@ -127,3 +127,53 @@ fn repacketised_ts_records_packet_exact_and_decodes_cleanly() {
         }
     }
 }
+
+#[test]
+fn access_units_without_timestamps_are_timed_as_ffmpeg_remuxes_them() {
+    if !have_ffprobe() {
+        return;
+    }
+    let input = testdata("ts/appleuntimed-1764072000.ts");
+    let dir = scratch("e2e-tsau-untimed");
+    // ffprobe gives the units that start in PES without PTS/DTS no times; ffmpeg's remux the
+    // previous DTS plus the last step, presented at that DTS.
+    let untimed = of(&probe_packets(&input), "video")
+        .iter()
+        .filter(|p| p.dts_ms.is_none())
+        .count();
+    assert_eq!(untimed, 3);
+    let reference = of(&source_samples(&dir, &input, "h264"), "video");
+    let out = dir.join("out");
+    let o = run_binary(
+        env!("CARGO_BIN_EXE_kls-rec"),
+        &[
+            "record",
+            "-o",
+            out.to_str().unwrap(),
+            input.to_str().unwrap(),
+            "--formats",
+            "hls,mp4,flv",
+        ],
+    );
+    // Reported as damage: exit status 3.
+    assert_eq!(o.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(
+        stderr.matches("without a PTS of its own").count(),
+        1,
+        "{stderr}"
+    );
+    for ext in ["mp4", "flv"] {
+        let f = only(with_ext(&out, ext), ext);
+        assert_same_packets(&reference, &of(&probe_packets(&f), "video"), true, ext);
+        assert_decodes_cleanly(&f);
+    }
+    let m3u8 = only(with_ext(&out, "m3u8"), "hls");
+    assert_same_packets(
+        &reference,
+        &of(&probe_packets(&m3u8), "video"),
+        false,
+        "hls",
+    );
+    assert_decodes_cleanly(&m3u8);
+}

@@ -344,8 +344,8 @@ impl AuAssembler {
                     .map_or(0, |d| d.saturating_add(self.step.max(1)));
                 self.out.push(AuEvent::Derived {
                     offset: self.offset,
-                    what: "video access unit without a PTS of its own: presented at a DTS of \
-                           the previous one plus the last step"
+                    what: "video access unit without a PTS of its own, given the previous DTS \
+                           plus the last step as DTS and PTS"
                         .into(),
                 });
                 AuTime { pts: dts, dts }

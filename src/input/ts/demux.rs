@@ -472,7 +472,7 @@ impl TsDemuxer {
                 AuEvent::Dropped { offset, what } => self.damage(Damage::Dropped { offset, what }),
                 AuEvent::Derived { offset, what } => {
                     if self.reported.insert(what.clone()) {
-                        let what = format!("{what} (later ones are not reported)");
+                        let what = format!("{what}; later ones are not reported");
                         self.damage(Damage::Skipped {
                             offset,
                             len: 0,
