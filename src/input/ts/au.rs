@@ -6,12 +6,14 @@
 //! there, data_alignment_indicator 0), and a PES may hold no access unit start at all. So the
 //! PES payloads of the PID are read as one Annex B byte stream and cut where an access unit
 //! begins, as ffmpeg's parsers do:
-//! - H.264 (§7.4.1.2.3): an access unit delimiter; an SPS, PPS, SEI or NAL unit of types 14–18
-//!   once the unit has a slice; a slice with first_mb_in_slice 0 once the unit has a slice (the
-//!   first slice of a new primary picture, §7.4.1.2.4).
+//! - H.264 (§7.4.1.2.3): an access unit delimiter; an SPS, PPS or SEI once the unit has a
+//!   slice; a slice (or data partition A) with first_mb_in_slice 0 once the unit has a slice (the
+//!   first slice of a new primary picture, §7.4.1.2.4). NAL unit types 14–18 (SVC/MVC prefixes
+//!   and extensions) are left with the unit, as ffmpeg's parser leaves them.
 //! - HEVC (§7.4.2.4.4): an access unit delimiter; a VPS, SPS, PPS, prefix SEI or NAL unit of
-//!   types 41–44 or 48–55 once the unit has a slice segment; a slice segment with
-//!   first_slice_segment_in_pic_flag once the unit has one.
+//!   types 41–44 or 48–55 once the unit has a slice segment (and end of sequence/bitstream, as
+//!   ffmpeg's parser cuts them); a slice segment with first_slice_segment_in_pic_flag once the
+//!   unit has one.
 //!
 //! Timing: a PES's PTS/DTS belong to the first access unit that starts in it (where its NAL
 //! header is); bytes before that continue the previous unit. A unit that starts in a PES with no
@@ -89,19 +91,21 @@ fn role(codec: VideoCodec, nal: &[u8]) -> NalRole {
     match codec {
         VideoCodec::H264 => match h & 0x1F {
             9 => NalRole::Delimiter,
-            6..=8 | 14..=18 => NalRole::Prefix,
-            // first_mb_in_slice ue(v) is 0 exactly when its first bit is 1.
-            1..=5 if nal.get(1).is_some_and(|b| b & 0x80 != 0) => NalRole::FirstSlice,
+            6..=8 => NalRole::Prefix,
+            // first_mb_in_slice ue(v) is 0 exactly when its first bit is 1 (slices and data
+            // partition A; partitions B and C continue the slice of their A).
+            1 | 2 | 5 if nal.get(1).is_some_and(|b| b & 0x80 != 0) => NalRole::FirstSlice,
             1..=5 => NalRole::Slice,
-            0 | 10..=13 | 19..=31 => NalRole::Other,
+            0 | 10..=31 => NalRole::Other,
             32..=u8::MAX => unreachable!("masked to 5 bits"),
         },
         VideoCodec::Hevc => match (h >> 1) & 0x3F {
             35 => NalRole::Delimiter,
-            32..=34 | 39 | 41..=44 | 48..=55 => NalRole::Prefix,
-            0..=31 if nal.get(2).is_some_and(|b| b & 0x80 != 0) => NalRole::FirstSlice,
-            0..=31 => NalRole::Slice,
-            36..=38 | 40 | 45..=47 | 56..=63 => NalRole::Other,
+            // End of sequence / bitstream too, as ffmpeg's parser cuts them.
+            32..=34 | 36 | 37 | 39 | 41..=44 | 48..=55 => NalRole::Prefix,
+            0..=9 | 16..=21 if nal.get(2).is_some_and(|b| b & 0x80 != 0) => NalRole::FirstSlice,
+            0..=9 | 16..=21 => NalRole::Slice,
+            10..=15 | 22..=31 | 38 | 40 | 45..=47 | 56..=63 => NalRole::Other,
             64..=u8::MAX => unreachable!("masked to 6 bits"),
         },
     }

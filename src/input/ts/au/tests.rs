@@ -93,26 +93,30 @@ fn units_split_across_pes_come_out_whole_with_their_times() {
 fn nal_roles_follow_the_access_unit_rules() {
     let h264 = |b: &[u8]| role(VideoCodec::H264, b);
     assert_eq!(h264(&[0x09, 0xF0]), NalRole::Delimiter);
-    for t in [0x67, 0x68, 0x06, 0x0E, 0x12] {
+    for t in [0x67, 0x68, 0x06] {
         assert_eq!(h264(&[t, 0]), NalRole::Prefix, "{t:#x}");
     }
     assert_eq!(h264(&[0x65, 0x88]), NalRole::FirstSlice);
     assert_eq!(h264(&[0x41, 0x9A]), NalRole::FirstSlice);
+    assert_eq!(h264(&[0x22, 0x80]), NalRole::FirstSlice);
     assert_eq!(h264(&[0x41, 0x22]), NalRole::Slice);
     assert_eq!(h264(&[0x41]), NalRole::Slice);
-    for t in [0x0A, 0x0B, 0x0C, 0x13, 0x14] {
+    // Partitions B and C start with slice_id, not first_mb_in_slice.
+    assert_eq!(h264(&[0x23, 0x80]), NalRole::Slice);
+    assert_eq!(h264(&[0x24, 0x80]), NalRole::Slice);
+    for t in [0x0A, 0x0B, 0x0C, 0x0E, 0x0F, 0x12, 0x13, 0x14] {
         assert_eq!(h264(&[t, 0xFF]), NalRole::Other, "{t:#x}");
     }
     let hevc = |t: u8, flag: u8| role(VideoCodec::Hevc, &[t << 1, 1, flag]);
     assert_eq!(hevc(35, 0x50), NalRole::Delimiter);
-    for t in [32, 33, 34, 39, 41, 44, 48, 55] {
+    for t in [32, 33, 34, 36, 37, 39, 41, 44, 48, 55] {
         assert_eq!(hevc(t, 0), NalRole::Prefix, "{t}");
     }
-    for t in [0, 1, 9, 19, 21, 31] {
+    for t in [0, 1, 9, 16, 19, 21] {
         assert_eq!(hevc(t, 0x80), NalRole::FirstSlice, "{t}");
         assert_eq!(hevc(t, 0x7F), NalRole::Slice, "{t}");
     }
-    for t in [36, 37, 38, 40, 45, 56, 63] {
+    for t in [10, 15, 22, 31, 38, 40, 45, 56, 63] {
         assert_eq!(hevc(t, 0x80), NalRole::Other, "{t}");
     }
     assert_eq!(role(VideoCodec::Hevc, &[]), NalRole::Other);
