@@ -208,14 +208,10 @@ def repack(data, untimed=()):
         es += b
     starts.append(len(es))
     # New PES k: from boundary[k] to boundary[k+1], timestamps of AU k; extra cuts without.
-    bounds = [0]
-    extras = []
+    bounds, extras = [0], [[]]
     for k in range(1, len(src)):
-        rel, _ = cuts_for(k, es[starts[k - 1]:starts[k]], es[starts[k]:starts[k + 1]])
+        rel, extra = cuts_for(k, es[starts[k - 1]:starts[k]], es[starts[k]:starts[k + 1]])
         bounds.append(starts[k] + rel)
-    for k in range(len(src)):
-        _, extra = cuts_for(k, es[starts[k - 1]:starts[k]] if k else es[:0] + b"\x00\x00\x01\x09",
-                            es[starts[k]:starts[k + 1]])
         extras.append([starts[k] + e for e in extra])
     bounds.append(len(es))
     pk = Packetiser(vpid)
