@@ -4,6 +4,7 @@
 //! - [`packet`]: 188-byte packets, resynchronising on lost sync bytes (reported with offsets);
 //! - [`psi`]: PAT and PMT sections (CRC-checked);
 //! - [`pes`]: PES reassembly and PTS/DTS;
+//! - [`au`]: video access units rebuilt from the elementary stream across PES boundaries;
 //! - [`video`]: Annex B → length-prefixed NAL units, decoder configuration record (generated
 //!   from the stream's parameter sets, or a matching hint);
 //! - [`audio`]: ADTS → raw AAC + AudioSpecificConfig, MP3 frames;
@@ -26,6 +27,7 @@ use super::hls::naming;
 use super::{InputError, InputOptions, PendingSession, SessionInfo, SessionReader};
 use crate::media::{CodecConfig, Damage, Event, Packet};
 
+pub mod au;
 pub mod audio;
 pub mod demux;
 pub mod packet;
@@ -187,7 +189,7 @@ impl TsSession {
                     return Ok(true);
                 }
                 None => {
-                    if !self.next_file() {
+                    if !self.next_file() && !self.demux.end_of_stream() {
                         self.eof = true;
                     }
                     if !self.queue.is_empty() {

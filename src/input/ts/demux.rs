@@ -11,10 +11,13 @@
 //! - A DTS that goes backwards on its track, or jumps more than [`MAX_FORWARD_JUMP_90K`] past
 //!   the latest one, is a discontinuity: one stream-wide offset keeps every track monotonic and
 //!   in sync, and the jump is reported.
+//! - Video access units are rebuilt from the elementary stream across PES boundaries
+//!   ([`super::au`]); the last one is complete at [`TsDemuxer::end_of_stream`].
 
 use std::collections::{HashSet, VecDeque};
 use std::io::Read;
 
+use super::au::{AuAssembler, AuEvent, AuTime};
 use super::audio::AudioStream;
 use super::packet::{PacketEvent, PacketReader, TsPacket};
 use super::pes::{Assembled, Pes, PesAssembler};
@@ -37,6 +40,12 @@ pub enum Demuxed {
     Video(VideoConfig),
     Audio(AudioConfig),
     Damage(Damage),
+}
+
+/// A video PID: its access units rebuilt, then converted to samples.
+struct VideoTrack {
+    units: AuAssembler,
+    samples: VideoStream,
 }
 
 /// One elementary stream being read.
@@ -78,7 +87,7 @@ pub struct TsDemuxer {
     pmt: SectionBuffer,
     /// (stream_type, PID) pairs of the PMT in force.
     pmt_streams: Vec<(u8, u16)>,
-    video: Option<Es<VideoStream>>,
+    video: Option<Es<VideoTrack>>,
     audio: Option<Es<AudioStream>>,
     hints: CodecConfig,
     /// Last unwrapped DTS (any track), the reference for unwrapping.
@@ -159,6 +168,16 @@ impl TsDemuxer {
         }
     }
 
+    /// Completes the video access unit in progress, at the end of the last input; true when
+    /// that gave items for [`TsDemuxer::next_item`].
+    pub fn end_of_stream(&mut self) -> bool {
+        if let Some(v) = self.video.as_mut() {
+            v.stream.units.finish();
+        }
+        self.video_units();
+        !self.out.is_empty()
+    }
+
     /// Completes the PES packets in progress (at the end of an input).
     fn flush(&mut self) {
         if let Some(v) = self.video.as_mut()
@@ -166,6 +185,10 @@ impl TsDemuxer {
         {
             self.assembled(TrackKind::Video, a);
         }
+        if let Some(v) = self.video.as_mut() {
+            v.stream.units.end_of_input();
+        }
+        self.video_units();
         if let Some(a) = self.audio.as_mut().and_then(|a| a.pes.finish()) {
             self.assembled(TrackKind::Audio, a);
         }
@@ -206,13 +229,7 @@ impl TsDemuxer {
             self.psi(p, false);
         } else if self.video.as_ref().is_some_and(|v| v.pid == p.pid) {
             if self.continuity(TrackKind::Video, &p) {
-                let v = self.video.as_mut().map(|v| {
-                    v.pes
-                        .push(&p.payload, p.payload_unit_start, p.random_access, p.offset)
-                });
-                if let Some(Some(a)) = v {
-                    self.assembled(TrackKind::Video, a);
-                }
+                self.video_packet(&p);
             }
         } else if self.audio.as_ref().is_some_and(|a| a.pid == p.pid)
             && self.continuity(TrackKind::Audio, &p)
@@ -225,6 +242,26 @@ impl TsDemuxer {
                 self.assembled(TrackKind::Audio, a);
             }
         }
+    }
+
+    /// A video payload; a PES it completes is followed by the first bytes of the next one,
+    /// which may show that the access unit in progress is complete.
+    fn video_packet(&mut self, p: &TsPacket) {
+        let Some(v) = self.video.as_mut() else {
+            return;
+        };
+        let Some(a) = v
+            .pes
+            .push(&p.payload, p.payload_unit_start, p.random_access, p.offset)
+        else {
+            return;
+        };
+        let next = v.pes.peek_es().map(<[u8]>::to_vec);
+        self.assembled(TrackKind::Video, a);
+        if let (Some(next), Some(v)) = (next, self.video.as_mut()) {
+            v.stream.units.before_pes(&next);
+        }
+        self.video_units();
     }
 
     /// Checks the continuity counter; false when the packet is to be skipped (a duplicate or
@@ -259,7 +296,11 @@ impl TsDemuxer {
         }
         let lost = (cc.wrapping_sub(prev).wrapping_sub(1)) & 0x0F;
         let broken = match track {
-            TrackKind::Video => self.video.as_mut().and_then(|e| e.pes.finish()),
+            TrackKind::Video => self.video.as_mut().and_then(|e| {
+                // The access unit the broken PES continued is lost with it.
+                e.stream.units.lose();
+                e.pes.finish()
+            }),
             TrackKind::Audio => self.audio.as_mut().and_then(|e| e.pes.finish()),
         };
         let what = match broken {
@@ -354,8 +395,13 @@ impl TsDemuxer {
         // Streams that keep their PID and codec keep their state (configuration, counters).
         let keep_video = matches!((&self.video, video), (Some(e), Some((_, pid))) if e.pid == pid);
         if !keep_video {
-            self.video =
-                video.map(|(c, pid)| Es::new(pid, VideoStream::new(c, self.hints.video.clone())));
+            self.video = video.map(|(c, pid)| {
+                let track = VideoTrack {
+                    units: AuAssembler::new(c),
+                    samples: VideoStream::new(c, self.hints.video.clone()),
+                };
+                Es::new(pid, track)
+            });
         }
         let keep_audio = matches!((&self.audio, audio), (Some(e), Some((_, pid))) if e.pid == pid);
         if !keep_audio {
@@ -397,38 +443,70 @@ impl TsDemuxer {
         }
     }
 
+    /// A video PES: its bytes go to the access unit assembler with its unwrapped times.
     fn video_pes(&mut self, pes: Pes) {
-        let Some(pts) = pes.pts else {
-            return self.damage(Damage::Dropped {
-                offset: pes.offset,
-                what: "video PES without a PTS".into(),
-            });
-        };
-        let dts = self.unwrap(pes.dts.unwrap_or(pts));
-        self.last_raw_90k = Some(dts);
-        let pts = self.unwrap(pts);
+        let time = pes.pts.map(|pts| {
+            let dts = self.unwrap(pes.dts.unwrap_or(pts));
+            self.last_raw_90k = Some(dts);
+            AuTime {
+                pts: self.unwrap(pts),
+                dts,
+            }
+        });
+        if let Some(v) = self.video.as_mut() {
+            v.stream.units.push(&pes.data, time, pes.offset);
+        }
+    }
+
+    /// Turns the access units rebuilt so far into packets.
+    fn video_units(&mut self) {
         let Some(v) = self.video.as_mut() else {
             return;
         };
-        let au = match v.stream.access_unit(&pes.data) {
+        for e in v.stream.units.take() {
+            match e {
+                AuEvent::Unit { data, time, offset } => self.video_unit(&data, time, offset),
+                AuEvent::Skipped { offset, len, what } => {
+                    self.damage(Damage::Skipped { offset, len, what })
+                }
+                AuEvent::Dropped { offset, what } => self.damage(Damage::Dropped { offset, what }),
+                AuEvent::Derived { offset, what } => {
+                    if self.reported.insert(what.clone()) {
+                        let what = format!("{what}; later ones are not reported");
+                        self.damage(Damage::Skipped {
+                            offset,
+                            len: 0,
+                            what,
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    fn video_unit(&mut self, annex_b: &[u8], time: AuTime, offset: u64) {
+        let Some(v) = self.video.as_mut() else {
+            return;
+        };
+        let au = match v.stream.samples.access_unit(annex_b) {
             Ok(au) => au,
-            Err(e) => return self.report_once(format!("video access unit: {e}"), pes.offset),
+            Err(e) => return self.report_once(format!("video access unit: {e}"), offset),
         };
         if let Some(c) = au.new_config {
             self.out.push_back(Demuxed::Video(c));
         }
-        // A PES with no media bytes (empty, or parameter sets only) is no packet, as for audio.
+        // A unit with no media bytes (empty, or parameter sets only) is no packet, as for audio.
         if au.data.is_empty() {
             return;
         }
         let Some(dts_90k) = self.repair(
             TrackKind::Video,
-            dts.saturating_sub(TS_OFFSET_90K),
-            pes.offset,
+            time.dts.saturating_sub(TS_OFFSET_90K),
+            offset,
         ) else {
             return;
         };
-        let cts = pts.saturating_sub(dts);
+        let cts = time.pts.saturating_sub(time.dts);
         self.out.push_back(Demuxed::Packet(Packet {
             track: TrackKind::Video,
             dts_90k,

@@ -71,6 +71,15 @@ impl PesAssembler {
         done
     }
 
+    /// The elementary stream bytes gathered so far of the PES in progress, once its header is
+    /// complete (the first bytes of the next PES, when the previous one was just completed).
+    pub fn peek_es(&self) -> Option<&[u8]> {
+        if !self.active || self.buf.len() < 9 || self.buf[..3] != [0, 0, 1] {
+            return None;
+        }
+        self.buf.get(9 + usize::from(self.buf[8])..)
+    }
+
     /// Whether a PES with a PES_packet_length has all its bytes.
     fn bounded_complete(&self) -> bool {
         match self.buf.get(4..6) {
