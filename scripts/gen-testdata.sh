@@ -60,4 +60,17 @@ python3 scripts/flv-from-mp4.py "$out/hevc/source.mp4" "$out/hevc/ertmp-17640720
   -t 5 "${x264[@]}" -profile:v main -bf 0 -b:v 50k -c:a libmp3lame -b:a 32k -ar 44100 -ac 1 \
   "${flv[@]}" "$out/mp3-1764072000.flv"
 
-du -ch "$out"/*.flv "$out"/push/*.flv "$out"/hevc/* | tail -n 1
+# MP3 only: the H.264 + MP3 push without its video tags (single-track HLS).
+python3 scripts/flv-rewrite.py novideo "$out/mp3-1764072000.flv" "$out/mp3only-1764072000.flv"
+
+# Video sent without a decoder configuration record, as some cameras and small encoders send it
+# (3 s each): the sequence header's body as Annex B parameter sets, or no sequence header and
+# the parameter sets in-band in the first keyframe; H.264 and HEVC (both FLV conventions).
+mkdir -p "$out/annexb"
+for mode in annexb inband; do
+  python3 scripts/flv-rewrite.py $mode "$out/mp3-1764072000.flv" "$out/annexb/avc-$mode-1764072000.flv" --max-ms 3000
+done
+python3 scripts/flv-rewrite.py annexb "$out/hevc/cdn-1764072000.flv" "$out/annexb/hevc-annexb-1764072000.flv" --max-ms 3000
+python3 scripts/flv-rewrite.py inband "$out/hevc/ertmp-1764072000.flv" "$out/annexb/hevc-inband-1764072000.flv" --max-ms 3000
+
+du -ch "$out"/*.flv "$out"/push/*.flv "$out"/hevc/* "$out"/annexb/* | tail -n 1

@@ -242,6 +242,7 @@ fn video(o: &mut String, v: &VideoConfig, t: &TrackScan, scan: &SessionScan) {
     let config = CodecConfig {
         video: Some(v.clone()),
         audio: None,
+        video_built: None,
     };
     let info = crate::mediainfo::describe(crate::mux::Format::Flv, 0, &config, &scan.stats);
     let (profile, level) = super::probe::profile_level(&config, TrackKind::Video);
@@ -273,6 +274,7 @@ fn audio(o: &mut String, a: &AudioConfig, t: &TrackScan) {
     let config = CodecConfig {
         video: None,
         audio: Some(a.clone()),
+        video_built: None,
     };
     let (profile, _) = super::probe::profile_level(&config, TrackKind::Audio);
     let name = match a.codec {

@@ -300,6 +300,7 @@ mod tests {
                 channels: 2,
                 flv_sound_byte: 0,
             }),
+            video_built: None,
         }
     }
 
