@@ -302,6 +302,11 @@ fn stream_pass(
                 continue;
             }
         };
+        if opts.explain
+            && let (Some(v), Some(built)) = (&reader.config().video, &reader.config().video_built)
+        {
+            writeln!(run.io.log, "{}: push #{index}: {}", run.key, built.describe(v.codec))?;
+        }
         run.vdoid = info.key.vdoid.clone();
         let result = record_session(&mut run, &mut engine, &info, reader, summary);
         if opts.strict_config {

@@ -267,6 +267,9 @@ fn video(o: &mut String, v: &VideoConfig, t: &TrackScan, scan: &SessionScan) {
         ),
     );
     line(o, 4, "", &format!("config {}", hex_short(&v.record)));
+    if let Some(built) = &scan.config.video_built {
+        line(o, 4, "", &built.describe(v.codec));
+    }
     counts(o, t, true);
 }
 
