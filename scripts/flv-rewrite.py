@@ -7,6 +7,8 @@ the Annex B / in-band parameter set fixtures (testdata/annexb/):
   inband  the video sequence header is removed and the record's parameter sets are put in-band,
           4-byte length-prefixed, in front of the first keyframe's NAL units; every other coded
           frame is unchanged.
+  badrecord  the sequence header's configurationVersion is 0: a record no MP4 or TS writer can
+          use, while FLV can carry it (one format failing).
   noaudio / novideo  the audio / video tags are removed (single-track inputs).
 
 Both the legacy CodecID (7 AVC, 12 HEVC) and the Enhanced RTMP (IsExHeader, FourCC) headers are
@@ -78,6 +80,9 @@ def main():
             break
         if (mode == "noaudio" and ttype == 8) or (mode == "novideo" and ttype == 9):
             continue
+        if ttype == 9 and mode == "badrecord" and video_header(body)[1] == 0:
+            hlen = video_header(body)[0]
+            body = body[:hlen] + b"\0" + body[hlen + 1:]
         if ttype == 9 and mode in ("annexb", "inband") and body and (body[0] >> 4 & 7) != 5:
             hlen, ptype, hevc = video_header(body)
             if ptype == 0:
