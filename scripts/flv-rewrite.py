@@ -10,11 +10,13 @@ the Annex B / in-band parameter set fixtures (testdata/annexb/):
   badrecord  the sequence header's configurationVersion is 0: a record no MP4 or TS writer can
           use, while FLV can carry it (one format failing).
   noaudio / novideo  the audio / video tags are removed (single-track inputs).
+  noop    tags copied unchanged (with --max-ms: a short push).
 
 Both the legacy CodecID (7 AVC, 12 HEVC) and the Enhanced RTMP (IsExHeader, FourCC) headers are
 handled. --max-ms keeps only the tags up to that timestamp (small fixtures).
 
 usage: flv-rewrite.py MODE IN.flv OUT.flv [--max-ms N]"""
+MODES = ("annexb", "inband", "badrecord", "noaudio", "novideo", "noop")
 import struct
 import sys
 
@@ -71,6 +73,7 @@ def record_sets(record, hevc):
 
 def main():
     mode, src, dst, *rest = sys.argv[1:]
+    assert mode in MODES, f"mode {mode!r} is none of {MODES}"
     max_ms = int(rest[1]) if rest[:1] == ["--max-ms"] else None
     data = open(src, "rb").read()
     out = bytearray(data[:13])

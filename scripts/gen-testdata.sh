@@ -60,8 +60,13 @@ python3 scripts/flv-from-mp4.py "$out/hevc/source.mp4" "$out/hevc/ertmp-17640720
   -t 5 "${x264[@]}" -profile:v main -bf 0 -b:v 50k -c:a libmp3lame -b:a 32k -ar 44100 -ac 1 \
   "${flv[@]}" "$out/mp3-1764072000.flv"
 
-# MP3 only: the H.264 + MP3 push without its video tags (single-track HLS).
-python3 scripts/flv-rewrite.py novideo "$out/mp3-1764072000.flv" "$out/mp3only-1764072000.flv"
+# Single-track pushes for HLS: MP3 only (the H.264 + MP3 push without its video tags), and
+# pushes too short to fill 2048 bytes of MPEG-TS (MP3 only, AAC only, video only).
+mkdir -p "$out/single"
+python3 scripts/flv-rewrite.py novideo "$out/mp3-1764072000.flv" "$out/single/mp3-1764072000.flv"
+python3 scripts/flv-rewrite.py novideo "$out/mp3-1764072000.flv" "$out/single/mp3short-1764072000.flv" --max-ms 200
+python3 scripts/flv-rewrite.py noop "$out/radio-1764072000.flv" "$out/single/aacshort-1764072000.flv" --max-ms 100
+python3 scripts/flv-rewrite.py noaudio "$out/mp3-1764072000.flv" "$out/single/videoshort-1764072000.flv" --max-ms 40
 
 # Video sent without a decoder configuration record, as some cameras and small encoders send it
 # (3 s each): the sequence header's body as Annex B parameter sets, or no sequence header and
@@ -72,5 +77,6 @@ for mode in annexb inband; do
 done
 python3 scripts/flv-rewrite.py annexb "$out/hevc/cdn-1764072000.flv" "$out/annexb/hevc-annexb-1764072000.flv" --max-ms 3000
 python3 scripts/flv-rewrite.py inband "$out/hevc/ertmp-1764072000.flv" "$out/annexb/hevc-inband-1764072000.flv" --max-ms 3000
+python3 scripts/flv-rewrite.py badrecord "$out/mp3-1764072000.flv" "$out/annexb/badrecord-1764072000.flv" --max-ms 1000
 
-du -ch "$out"/*.flv "$out"/push/*.flv "$out"/hevc/* "$out"/annexb/* | tail -n 1
+du -ch "$out"/*.flv "$out"/push/*.flv "$out"/hevc/* "$out"/annexb/* "$out"/single/* | tail -n 1
