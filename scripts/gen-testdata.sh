@@ -63,4 +63,23 @@ python3 scripts/flv-from-mp4.py "$out/hevc/source.mp4" "$out/hevc/ertmp-17640720
 # Audio 600 ms ahead of and behind the video in file order (FLV and MPEG-TS), for cuts.
 python3 scripts/gen-audio-lead.py "$out/audio-lead"
 
-du -ch "$out"/*.flv "$out"/push/*.flv "$out"/hevc/* | tail -n 1
+# Single-track pushes for HLS: MP3 only (the H.264 + MP3 push without its video tags), and
+# pushes too short to fill 2048 bytes of MPEG-TS (MP3 only, AAC only, video only).
+mkdir -p "$out/single"
+python3 scripts/flv-rewrite.py novideo "$out/mp3-1764072000.flv" "$out/single/mp3-1764072000.flv"
+python3 scripts/flv-rewrite.py novideo "$out/mp3-1764072000.flv" "$out/single/mp3short-1764072000.flv" --max-ms 200
+python3 scripts/flv-rewrite.py noop "$out/radio-1764072000.flv" "$out/single/aacshort-1764072000.flv" --max-ms 100
+python3 scripts/flv-rewrite.py noaudio "$out/mp3-1764072000.flv" "$out/single/videoshort-1764072000.flv" --max-ms 40
+
+# Video sent without a decoder configuration record, as some cameras and small encoders send it
+# (3 s each): the sequence header's body as Annex B parameter sets, or no sequence header and
+# the parameter sets in-band in the first keyframe; H.264 and HEVC (both FLV conventions).
+mkdir -p "$out/annexb"
+for mode in annexb inband; do
+  python3 scripts/flv-rewrite.py $mode "$out/mp3-1764072000.flv" "$out/annexb/avc-$mode-1764072000.flv" --max-ms 3000
+done
+python3 scripts/flv-rewrite.py annexb "$out/hevc/cdn-1764072000.flv" "$out/annexb/hevc-annexb-1764072000.flv" --max-ms 3000
+python3 scripts/flv-rewrite.py inband "$out/hevc/ertmp-1764072000.flv" "$out/annexb/hevc-inband-1764072000.flv" --max-ms 3000
+python3 scripts/flv-rewrite.py badrecord "$out/mp3-1764072000.flv" "$out/annexb/badrecord-1764072000.flv" --max-ms 1000
+
+du -ch "$out"/*.flv "$out"/push/*.flv "$out"/hevc/* "$out"/annexb/* "$out"/single/* "$out"/audio-lead/* | tail -n 1

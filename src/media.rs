@@ -82,12 +82,15 @@ pub enum FlvVideoSignal {
     Enhanced,
 }
 
-/// Video codec configuration: the decoder configuration record exactly as the source carried it.
+/// Video codec configuration: the decoder configuration record exactly as the source carried it
+/// (or, where [`CodecConfig::video_built`] says so, as kls-rec built it).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VideoConfig {
     pub codec: VideoCodec,
     /// AVCDecoderConfigurationRecord (ISO/IEC 14496-15 §5.3.3) or HEVCDecoderConfigurationRecord
-    /// (§8.3.3), the source bytes. Never rebuilt.
+    /// (§8.3.3): the source bytes, never rebuilt — except when an FLV/RTMP source sent no record
+    /// (Annex B parameter sets in its sequence header, or none but in-band ones), which
+    /// [`CodecConfig::video_built`] records.
     pub record: Vec<u8>,
     /// Coded picture size from the first SPS (after cropping); 0 when it could not be parsed.
     pub width: u32,
@@ -114,12 +117,50 @@ pub struct AudioConfig {
     pub flv_sound_byte: u8,
 }
 
+/// Why [`VideoConfig::record`] was built by kls-rec rather than received: the one place where
+/// configuration bytes are rebuilt. MP4 and MPEG-TS use the built record; the FLV writer writes
+/// what the source sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BuiltRecord {
+    /// The sequence header's body was Annex B parameter sets (start codes, SPS/PPS[/VPS]) as some
+    /// cameras and small encoders send: these bytes, as received, which the FLV writer keeps.
+    AnnexB(Vec<u8>),
+    /// No sequence header came before the first keyframe, which carried its parameter sets
+    /// in-band; the FLV writer writes the built record as the sequence header the source lacked.
+    InBand,
+}
+
+impl BuiltRecord {
+    /// The finding in words, for `inspect` and `--explain`: `"Annex B (SPS, PPS)"`, ….
+    pub fn describe(&self, codec: VideoCodec) -> String {
+        let sets = match codec {
+            VideoCodec::H264 => "SPS, PPS",
+            VideoCodec::Hevc => "VPS, SPS, PPS",
+        };
+        let record = match codec {
+            VideoCodec::H264 => "avcC",
+            VideoCodec::Hevc => "hvcC",
+        };
+        match self {
+            BuiltRecord::AnnexB(_) => {
+                format!("sequence header: Annex B ({sets}) — {record} built for MP4/HLS")
+            }
+            BuiltRecord::InBand => format!(
+                "sequence header: none, {sets} in-band in the first keyframe — {record} built for \
+                 MP4/HLS/FLV"
+            ),
+        }
+    }
+}
+
 /// The codec configuration of a session or a file. Two sessions can share a file only when their
 /// configurations are equal (SPEC §2 rule 2); equality is on the source bytes.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct CodecConfig {
     pub video: Option<VideoConfig>,
     pub audio: Option<AudioConfig>,
+    /// `Some` when `video.record` was built from parameter sets instead of received.
+    pub video_built: Option<BuiltRecord>,
 }
 
 impl CodecConfig {
@@ -143,6 +184,9 @@ impl CodecConfig {
                     out.push("video decoder configuration (SPS/PPS/VPS)".to_string());
                 }
             }
+        }
+        if self.video_built != other.video_built {
+            out.push("video sequence header form".to_string());
         }
         match (&self.audio, &other.audio) {
             (None, None) => {}

@@ -308,6 +308,16 @@ fn stream_pass(
                 continue;
             }
         };
+        if opts.explain
+            && let (Some(v), Some(built)) = (&reader.config().video, &reader.config().video_built)
+        {
+            writeln!(
+                run.io.log,
+                "{}: push #{index}: {}",
+                run.key,
+                built.describe(v.codec)
+            )?;
+        }
         run.vdoid = info.key.vdoid.clone();
         let result = record_session(&mut run, &mut engine, &info, reader, summary);
         if opts.strict_config {
@@ -352,7 +362,7 @@ impl StreamRun<'_, '_> {
                         closed: Reason::EndOfInput,
                         sessions: vec![self.report.sessions.len().saturating_sub(1)],
                     });
-                    self.open(reason, wall_start_ms)?
+                    self.open(reason, wall_start_ms, summary)?
                 }
                 Decision::Append {
                     start_90k,
@@ -399,7 +409,7 @@ impl StreamRun<'_, '_> {
             .unwrap_or_default()
     }
 
-    fn open(&mut self, reason: Reason, wall_start_ms: i64) -> Result<()> {
+    fn open(&mut self, reason: Reason, wall_start_ms: i64, summary: &mut Summary) -> Result<()> {
         let mut muxers = Vec::new();
         let mut planner = None;
         let start_time_s = wall_start_ms.div_euclid(1000);
@@ -422,19 +432,35 @@ impl StreamRun<'_, '_> {
                     config: &self.config,
                     options: &self.opts.mux,
                 };
-                let mut m: Box<dyn Muxer> = match (&self.mp4, format) {
+                let opened = match (&self.mp4, format) {
                     (Mp4Plans::Follow(plans), Format::Mp4) => {
                         let plan = plans.recv().ok();
-                        Box::new(Mp4Muxer::follow(&open, plan, &self.current_input())?)
+                        Mp4Muxer::follow(&open, plan, &self.current_input())
+                            .map(|m| Box::new(m) as Box<dyn Muxer>)
                     }
-                    _ => mux::open(format, &open)?,
-                };
-                m.begin_session(&SessionStart {
-                    file_dts_90k: 0,
-                    wall_ms: wall_start_ms,
-                    spliced: false,
-                })?;
-                muxers.push((format, m));
+                    _ => mux::open(format, &open),
+                }
+                .and_then(|mut m| {
+                    m.begin_session(&SessionStart {
+                        file_dts_90k: 0,
+                        wall_ms: wall_start_ms,
+                        spliced: false,
+                    })?;
+                    Ok(m)
+                });
+                // A format that cannot be written does not cost the others their files.
+                match opened {
+                    Ok(m) => muxers.push((format, m)),
+                    Err(e) => {
+                        let msg = format!(
+                            "{}: stream {}: no {format} file: {e:#}",
+                            self.current_input(),
+                            self.key
+                        );
+                        writeln!(self.io.log, "error: {msg}")?;
+                        summary.failures.push(msg);
+                    }
+                }
             }
         }
         self.file = Some(OpenFile {
@@ -464,10 +490,13 @@ impl StreamRun<'_, '_> {
             .name_end_ms
             .map_or(wall_end_ms, |e| e.max(wall_end_ms));
         let base_name = naming::base_name(&self.key.stream, wall_start_ms, wall_end_ms);
+        // The formats whose writers opened (all of them in a dry run or an index pass).
+        let formats: Vec<Format> = match &file.planner {
+            None if !self.opts.dry_run => file.muxers.iter().map(|(f, _)| *f).collect(),
+            _ => self.opts.formats.clone(),
+        };
         if let Some(span) = self.report.files.last_mut() {
-            span.keys = self
-                .opts
-                .formats
+            span.keys = formats
                 .iter()
                 .map(|&f| naming::file_key(&self.key.app, &self.key.stream, f, &base_name))
                 .collect();
@@ -483,7 +512,7 @@ impl StreamRun<'_, '_> {
         let close = FileClose {
             base_name: base_name.clone(),
         };
-        for &format in &self.opts.formats {
+        for &format in &formats {
             let key = naming::file_key(&self.key.app, &self.key.stream, format, &base_name);
             let result = FileResult {
                 format,
@@ -510,7 +539,7 @@ impl StreamRun<'_, '_> {
         if self.opts.dry_run {
             return Ok(());
         }
-        let first = summary.files.len() - self.opts.formats.len();
+        let first = summary.files.len() - formats.len();
         let mut delivery_failures = 0;
         let finished = finish_all(file.muxers, &close);
         // A format that fails to complete does not cost the others their callbacks: they are

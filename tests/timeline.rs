@@ -72,6 +72,7 @@ fn video_config() -> CodecConfig {
             flv_signal: Default::default(),
         }),
         audio: None,
+        video_built: None,
     }
 }
 

@@ -169,7 +169,11 @@ fn run(u: &mut Unstructured) -> Result<Run> {
         ));
     }
     Ok(Run {
-        config: CodecConfig { video, audio },
+        config: CodecConfig {
+            video,
+            audio,
+            video_built: None,
+        },
         readable: v_ok && a_ok,
         format,
         hls_segment_90k,

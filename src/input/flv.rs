@@ -3,6 +3,7 @@
 //!
 //! - [`tags`]: framing, streaming over any `Read`, resynchronising after damage;
 //! - [`body`]: the audio/video codec headers in front of each payload;
+//! - [`paramsets`]: records built for video sent without one (Annex B or in-band parameter sets);
 //! - [`session`]: tags → codec configuration, packets on a repaired timeline, reports.
 //!
 //! Opening is cheap: the header and the first tags are read to validate the input, and, only when
@@ -21,6 +22,7 @@ use super::{
 use crate::media::StreamKey;
 
 pub mod body;
+pub mod paramsets;
 pub mod session;
 pub mod tags;
 

@@ -242,6 +242,7 @@ fn video(o: &mut String, v: &VideoConfig, t: &TrackScan, scan: &SessionScan) {
     let config = CodecConfig {
         video: Some(v.clone()),
         audio: None,
+        video_built: None,
     };
     let info = crate::mediainfo::describe(crate::mux::Format::Flv, 0, &config, &scan.stats);
     let (profile, level) = super::probe::profile_level(&config, TrackKind::Video);
@@ -266,6 +267,9 @@ fn video(o: &mut String, v: &VideoConfig, t: &TrackScan, scan: &SessionScan) {
         ),
     );
     line(o, 4, "", &format!("config {}", hex_short(&v.record)));
+    if let Some(built) = &scan.config.video_built {
+        line(o, 4, "", &built.describe(v.codec));
+    }
     counts(o, t, true);
 }
 
@@ -273,6 +277,7 @@ fn audio(o: &mut String, a: &AudioConfig, t: &TrackScan) {
     let config = CodecConfig {
         video: None,
         audio: Some(a.clone()),
+        video_built: None,
     };
     let (profile, _) = super::probe::profile_level(&config, TrackKind::Audio);
     let name = match a.codec {

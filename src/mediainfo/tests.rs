@@ -203,6 +203,7 @@ fn other_codecs_and_edge_cases() {
             channels: 1,
             flv_sound_byte: 0x2a,
         }),
+        video_built: None,
     };
     // No packets at all: nothing to divide by, nothing to panic about.
     let info = describe(Format::Mp4, 100, &config, &FileStats::default());
@@ -239,6 +240,7 @@ fn other_codecs_and_edge_cases() {
     let audio_only = CodecConfig {
         video: None,
         audio: config.audio.clone(),
+        video_built: None,
     };
     let info = describe(Format::Flv, 10, &audio_only, &FileStats::default());
     let json = serde_json::to_string(&info.streams).unwrap();

@@ -8,7 +8,8 @@
 //! script tag  "onMetaData" { duration, width, height, videodatarate, framerate, videocodecid,
 //!                            audiodatarate, audiosamplerate, audiosamplesize, stereo,
 //!                            audiocodecid, filesize, keyframes { times, filepositions } }
-//! video tag   sequence header (the source's AVC/HEVC decoder configuration record), ts 0
+//! video tag   sequence header (the source's AVC/HEVC decoder configuration record, or its Annex
+//!             B parameter sets as received; the built record when it sent none), ts 0
 //! audio tag   AAC sequence header (the source's AudioSpecificConfig), ts 0 — none for MP3
 //! tags        every packet, in the order received, payload unchanged
 //! video tag   end of sequence (AVCPacketType 2 / PacketTypeSequenceEnd) at the last video DTS
@@ -35,7 +36,8 @@ use anyhow::{Context, Result, bail};
 
 use super::{FileClose, FileOpen, Format, Muxer, Produced, SessionStart};
 use crate::media::{
-    AudioCodec, CodecConfig, FlvVideoSignal, Packet, TrackKind, VideoCodec, VideoConfig, to_ms,
+    AudioCodec, BuiltRecord, CodecConfig, FlvVideoSignal, Packet, TrackKind, VideoCodec,
+    VideoConfig, to_ms,
 };
 use crate::sink::local::{OutFile, Spool};
 
@@ -77,8 +79,12 @@ impl FlvMuxer {
         let mut body = Spool::create(file.dir, file.stream_name)?;
         if let Some(v) = &config.video {
             let prefix = video_prefix(v, tag::FRAME_KEY, VideoPart::SequenceHeader, 0);
-            check_size("video decoder configuration record", &prefix, &v.record)?;
-            tag::write_tag(&mut body, tag::TAG_VIDEO, 0, prefix.as_bytes(), &v.record)?;
+            let header = match &config.video_built {
+                Some(BuiltRecord::AnnexB(received)) => received,
+                Some(BuiltRecord::InBand) | None => &v.record,
+            };
+            check_size("video decoder configuration record", &prefix, header)?;
+            tag::write_tag(&mut body, tag::TAG_VIDEO, 0, prefix.as_bytes(), header)?;
         }
         if let Some(a) = &config.audio
             && a.codec == AudioCodec::Aac

@@ -12,7 +12,8 @@
 //! `EXTINF` is the distance from the segment's first DTS to the next segment's (the last one to
 //! the end of its last packet: last DTS plus that track's last DTS step); the program date-time
 //! is the session's wall clock plus the media time since the session began. Nothing depends on
-//! "now": two runs give identical bytes.
+//! "now": two runs give identical bytes. A short segment is padded with null packets so that
+//! ffmpeg probes it as MPEG-TS (see [`super::ts`]).
 //!
 //! If writing fails midway, segments already committed stay (complete files); without a playlist
 //! they are not a recording, and a re-run rewrites the same bytes.
@@ -152,10 +153,13 @@ impl HlsMuxer {
     }
 
     fn close_segment(&mut self) -> Result<()> {
-        let Some(seg) = self.open.take() else {
+        let Some(mut seg) = self.open.take() else {
             return Ok(());
         };
         let path = self.dir.join(&seg.name);
+        self.ts
+            .end_segment(seg.file.len(), &mut seg.file)
+            .with_context(|| format!("writing {}", path.display()))?;
         let size = seg.file.len();
         let outcome = seg.file.commit(&path)?;
         self.closed.push(ClosedSegment {

@@ -28,6 +28,11 @@
 //!   from frame durations, which does not give back jittery millisecond RTMP timestamps. Exact
 //!   per-frame timing costs about 15 % in segment size for 128 kbit/s AAC at low video rates.
 //! - No SDT or other tables: HLS players need only PAT and PMT, which open every segment.
+//! - A segment has at least [`MIN_SEGMENT_PACKETS`] packets, null packets (PID 0x1FFF) making up
+//!   the difference: ffmpeg probes the first 2048 bytes of an HLS playlist's media and scores
+//!   MPEG-TS only from ten packets' worth on, so a shorter recording with two PES packets or more
+//!   (one MP3 frame each, say) is taken for MPEG-PS, which its HLS demuxer refuses for a `.ts`
+//!   URL ("detected format mpeg"). ffmpeg's own muxer escapes this only by grouping audio frames.
 
 use std::io::Write;
 
@@ -52,6 +57,11 @@ pub const AUDIO_PID: u16 = 0x0101;
 /// transport_stream_id and program_number, both 1 as in ffmpeg.
 pub const TRANSPORT_STREAM_ID: u16 = 0x0001;
 pub const PROGRAM_NUMBER: u16 = 0x0001;
+
+/// The fewest transport packets in a segment (see the module doc): 2048 bytes and more.
+pub const MIN_SEGMENT_PACKETS: u64 = 11;
+/// The null packet PID (§2.4.3.3 Table 2-3).
+pub const NULL_PID: u16 = 0x1FFF;
 
 /// stream_type values (§2.4.4.9 Table 2-34 and its amendments).
 pub const STREAM_TYPE_MPEG1_AUDIO: u8 = 0x03;
@@ -181,6 +191,19 @@ impl TsWriter {
         Ok(())
     }
 
+    /// Ends a segment of which `len` bytes are written: pads a short one with null packets up to
+    /// [`MIN_SEGMENT_PACKETS`].
+    pub fn end_segment(&mut self, len: u64, out: &mut impl Write) -> Result<()> {
+        let mut null = [0xFF; PACKET_LEN];
+        // sync byte, PID 0x1FFF, payload only (continuity counter 0: ignored for null packets).
+        null[..4].copy_from_slice(&[0x47, (NULL_PID >> 8) as u8, NULL_PID as u8, 0x10]);
+        let have = len / PACKET_LEN as u64;
+        for _ in have..MIN_SEGMENT_PACKETS {
+            out.write_all(&null)?;
+        }
+        Ok(())
+    }
+
     /// Writes one packet (file-relative timestamps) as a PES. A packet of a track the
     /// configuration lacks is an error.
     pub fn write_packet(&mut self, packet: &Packet, out: &mut impl Write) -> Result<()> {
@@ -300,6 +323,7 @@ mod tests {
                 channels: 2,
                 flv_sound_byte: 0,
             }),
+            video_built: None,
         }
     }
 

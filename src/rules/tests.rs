@@ -22,6 +22,7 @@ fn av(width: u32) -> CodecConfig {
             channels: 2,
             flv_sound_byte: 0xAF,
         }),
+        video_built: None,
     }
 }
 

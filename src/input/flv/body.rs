@@ -97,6 +97,15 @@ pub enum AudioBody<'a> {
     Unsupported(String),
 }
 
+/// How a video tag's header is laid out: Enhanced RTMP when its first byte sets `IsExHeader`.
+pub fn video_signal(first_byte: u8) -> FlvVideoSignal {
+    if first_byte & 0x80 != 0 {
+        FlvVideoSignal::Enhanced
+    } else {
+        FlvVideoSignal::CodecId
+    }
+}
+
 /// Signed 24-bit big-endian.
 fn si24(b: &[u8]) -> i32 {
     (i32::from_be_bytes([b[0], b[1], b[2], 0])) >> 8
@@ -107,8 +116,9 @@ pub fn parse_video(data: &[u8]) -> Result<VideoBody<'_>, String> {
     let Some(&first) = data.first() else {
         return Err("empty video tag".into());
     };
-    if first & 0x80 != 0 {
-        return parse_enhanced_video(data);
+    match video_signal(first) {
+        FlvVideoSignal::Enhanced => return parse_enhanced_video(data),
+        FlvVideoSignal::CodecId => {}
     }
     let frame_type = first >> 4;
     let codec_id = first & 0x0F;

@@ -1,5 +1,7 @@
-//! FLV tags → one push session: sequence headers become the codec configuration (source bytes),
-//! media tags become packets on a repaired timeline, and everything odd is reported.
+//! FLV tags → one push session: sequence headers become the codec configuration (source bytes,
+//! or a record built from Annex B / in-band parameter sets when the source sent none, see
+//! [`super::paramsets`]), media tags become packets on a repaired timeline, and everything odd
+//! is reported.
 //!
 //! The starting configuration is settled over a bounded prelude: tags are read and their events
 //! held until both tracks' sequence headers have been seen (or those `onMetaData` announces), a
@@ -13,14 +15,15 @@ use std::io::Read;
 use std::sync::Arc;
 
 use super::body::{self, AudioBody, VideoBody};
+use super::paramsets;
 use super::tags::{Tag, TagEventRef, TagKind, TagReader, TagRef};
 use crate::amf0::{self, Value};
 use crate::codec::{aac, h264, hevc, mp3};
 use crate::input::timeline::Timeline;
 use crate::input::{InputError, SessionReader};
 use crate::media::{
-    AudioCodec, AudioConfig, CodecConfig, Damage, Event, Packet, TrackKind, VideoCodec,
-    VideoConfig, ms_to_90k,
+    AudioCodec, AudioConfig, BuiltRecord, CodecConfig, Damage, Event, FlvVideoSignal, Packet,
+    TrackKind, VideoCodec, VideoConfig, ms_to_90k,
 };
 
 /// Media time the prelude may span before the starting configuration is settled.
@@ -215,23 +218,14 @@ impl TagSession {
                     codec,
                     signal,
                     record,
-                }) => {
-                    let (width, height) = video_size(codec, record);
-                    let cfg = VideoConfig {
-                        codec,
-                        record: record.to_vec(),
-                        width,
-                        height,
-                        flv_signal: signal,
-                    };
-                    self.configure(|c| &mut c.video, cfg);
-                }
+                }) => self.video_header(codec, signal, record),
                 Ok(VideoBody::Frame {
                     codec,
                     keyframe,
                     cts_ms,
                     data,
                 }) => match &self.current.video {
+                    None if keyframe => self.in_band_config(tag, codec, cts_ms, data),
                     None => self.report_once(
                         "video frames before the first video sequence header".into(),
                         tag.offset,
@@ -306,6 +300,42 @@ impl TagSession {
         }
     }
 
+    /// A video sequence header: a decoder configuration record, or Annex B parameter sets from
+    /// which one is built ([`paramsets`]). Annex B from which none can be built is carried as
+    /// received, like any record that does not parse; the writers that need one say why.
+    fn video_header(&mut self, codec: VideoCodec, signal: FlvVideoSignal, body: &[u8]) {
+        let (record, built) =
+            match paramsets::is_annex_b(body).then(|| paramsets::from_annex_b(codec, body)) {
+                Some(Ok(record)) => (record, Some(BuiltRecord::AnnexB(body.to_vec()))),
+                Some(Err(_)) | None => (body.to_vec(), None),
+            };
+        self.configure_video(video_config(codec, signal, record), built);
+    }
+
+    /// A keyframe before any video sequence header: when it carries its parameter sets in-band,
+    /// they configure the track (a record is built) and the frame is the track's first packet.
+    fn in_band_config(&mut self, tag: TagRef<'_>, codec: VideoCodec, cts_ms: i32, data: &[u8]) {
+        match paramsets::from_in_band(codec, data) {
+            Some(Ok(record)) => {
+                let signal = body::video_signal(tag.data[0]);
+                let cfg = video_config(codec, signal, record);
+                self.configure_video(cfg, Some(BuiltRecord::InBand));
+                self.packet(tag, TrackKind::Video, true, cts_ms, data);
+            }
+            Some(Err(why)) => self.report_once(
+                format!(
+                    "video frames before the first video sequence header (the in-band \
+                     parameter sets are incomplete: {why})"
+                ),
+                tag.offset,
+            ),
+            None => self.report_once(
+                "video frames before the first video sequence header".into(),
+                tag.offset,
+            ),
+        }
+    }
+
     /// Installs a track's configuration: silently at the start, as an event afterwards.
     fn configure<T: PartialEq>(&mut self, slot: fn(&mut CodecConfig) -> &mut Option<T>, new: T) {
         let old = slot(&mut self.current);
@@ -313,15 +343,31 @@ impl TagSession {
             return;
         }
         let first = old.is_none();
+        self.install(first, move |c| *slot(c) = Some(new));
+    }
+
+    /// [`TagSession::configure`] for video, whose record may have been built.
+    fn configure_video(&mut self, new: VideoConfig, built: Option<BuiltRecord>) {
+        if self.current.video.as_ref() == Some(&new) && self.current.video_built == built {
+            return;
+        }
+        let first = self.current.video.is_none();
+        self.install(first, move |c| {
+            c.video = Some(new);
+            c.video_built = built;
+        });
+    }
+
+    fn install(&mut self, first: bool, set: impl FnOnce(&mut CodecConfig)) {
         if self.in_prelude && first {
-            *old = Some(new);
+            set(&mut self.current);
             return;
         }
         if self.in_prelude {
             // A real change: what came before it is the start.
             self.end_prelude();
         }
-        *slot(&mut self.current) = Some(new);
+        set(&mut self.current);
         self.queue
             .push_back(Event::Config(Arc::new(self.current.clone())));
     }
@@ -355,6 +401,17 @@ impl TagSession {
             keyframe,
             data: data.to_vec(),
         }));
+    }
+}
+
+fn video_config(codec: VideoCodec, flv_signal: FlvVideoSignal, record: Vec<u8>) -> VideoConfig {
+    let (width, height) = video_size(codec, &record);
+    VideoConfig {
+        codec,
+        record,
+        width,
+        height,
+        flv_signal,
     }
 }
 

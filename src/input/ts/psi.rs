@@ -163,6 +163,7 @@ mod tests {
                 channels: 2,
                 flv_sound_byte: 0xAF,
             }),
+            video_built: None,
         };
         let mut w = crate::mux::ts::TsWriter::new(&config).unwrap();
         let mut out = Vec::new();

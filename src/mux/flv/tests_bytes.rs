@@ -45,6 +45,7 @@ fn hevc_config(signal: FlvVideoSignal) -> CodecConfig {
             channels: 2,
             flv_sound_byte: AAC_SOUND_BYTE,
         }),
+        video_built: None,
     }
 }
 
@@ -222,6 +223,7 @@ fn mp3_tags_and_extended_timestamps() {
             channels: 2,
             flv_sound_byte: sound_byte,
         }),
+        video_built: None,
     };
     let frame = [0xFF, 0xFB, 0x90, 0x64, 0x00];
     // The last frame is past 2^24 ms, where the TimestampExtended byte is needed.
@@ -317,6 +319,7 @@ fn enhanced_rtmp_avc_uses_the_avc1_fourcc() {
             flv_signal: FlvVideoSignal::Enhanced,
         }),
         audio: None,
+        video_built: None,
     };
     let v = config.video.as_ref().unwrap();
     let start = video_prefix(v, tag::FRAME_KEY, VideoPart::SequenceHeader, 0);

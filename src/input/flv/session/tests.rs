@@ -1,5 +1,5 @@
 //! Session semantics on FLV streams built byte by byte: the prelude, configuration changes,
-//! HEVC in both conventions, MP3, unsupported codecs, timestamps.
+//! HEVC in both conventions, MP3, unsupported codecs, timestamps, video sent without a record.
 
 use super::*;
 use crate::media::FlvVideoSignal;
@@ -362,4 +362,87 @@ fn a_malformed_script_or_media_tag_is_reported() {
     assert!(matches!(d[0], Damage::Dropped { offset: 13, what } if what.contains("AMF0")));
     assert!(matches!(d[1], Damage::Dropped { what, .. } if what.contains("AVCVIDEOPACKET")));
     assert!(matches!(d[2], Damage::Dropped { what, .. } if what.contains("AACPacketType")));
+}
+
+mod without_a_record {
+    use super::*;
+    use crate::input::flv::paramsets::sample::{PPS, SPS};
+
+    fn annex_b(nals: &[&[u8]]) -> Vec<u8> {
+        nals.iter()
+            .flat_map(|n| [&[0, 0, 0, 1][..], n].concat())
+            .collect()
+    }
+
+    fn length_prefixed(nals: &[&[u8]]) -> Vec<u8> {
+        nals.iter()
+            .flat_map(|n| [&(n.len() as u32).to_be_bytes()[..], n].concat())
+            .collect()
+    }
+
+    const IDR: &[u8] = &[0x65, 0x88, 0x84, 0x00];
+    const SLICE: &[u8] = &[0x41, 0x9a, 0x02];
+
+    #[test]
+    fn an_annex_b_sequence_header_gets_a_built_record() {
+        let body = annex_b(&[SPS, PPS]);
+        let frame = length_prefixed(&[IDR]);
+        let (config, events) = Flv::new()
+            .video(0, &avc_seq(&body))
+            .video(0, &avc_frame(true, 0, &frame))
+            .read();
+        let v = config.video.as_ref().unwrap();
+        assert_eq!(config.video_built, Some(BuiltRecord::AnnexB(body.clone())));
+        let avc = h264::parse_avcc(&v.record).unwrap();
+        assert_eq!((avc.sps, avc.pps), (vec![SPS.to_vec()], vec![PPS.to_vec()]));
+        assert_eq!((v.width, v.height), (160, 120));
+        assert_eq!(packets(&events)[0].data, frame);
+        // Annex B from which no record can be built is carried as received.
+        let body = annex_b(&[SPS]);
+        let (config, _) = Flv::new().video(0, &avc_seq(&body)).read();
+        assert_eq!(config.video.as_ref().unwrap().record, body);
+        assert_eq!(config.video_built, None);
+    }
+
+    #[test]
+    fn in_band_parameter_sets_configure_the_track() {
+        let key = length_prefixed(&[SPS, PPS, IDR]);
+        let (config, events) = Flv::new()
+            .video(0, &avc_frame(false, 0, &length_prefixed(&[SLICE])))
+            .video(40, &avc_frame(true, 0, &key))
+            .video(80, &avc_frame(false, 0, &length_prefixed(&[SLICE])))
+            .read();
+        assert_eq!(config.video_built, Some(BuiltRecord::InBand));
+        let v = config.video.as_ref().unwrap();
+        let expected = super::paramsets::from_annex_b(VideoCodec::H264, &annex_b(&[SPS, PPS]));
+        assert_eq!(Ok(v.record.clone()), expected);
+        assert_eq!((v.width, v.height), (160, 120));
+        let p = packets(&events);
+        assert_eq!(p.len(), 2, "the inter frame before the keyframe is dropped");
+        assert_eq!(
+            (p[0].data.as_slice(), p[0].keyframe),
+            (key.as_slice(), true)
+        );
+        assert!(
+            events.iter().any(
+                |e| matches!(e, Event::Damage(Damage::Dropped { offset: 13, what })
+                if what.contains("before the first video sequence header"))
+            ),
+            "{events:?}"
+        );
+    }
+
+    #[test]
+    fn incomplete_in_band_sets_are_reported() {
+        let key = length_prefixed(&[SPS, IDR]);
+        let (config, events) = Flv::new().video(0, &avc_frame(true, 0, &key)).read();
+        assert_eq!(config.video, None);
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, Event::Damage(Damage::Dropped { what, .. })
+                if what.contains("in-band parameter sets are incomplete: no PPS"))),
+            "{events:?}"
+        );
+    }
 }

@@ -33,6 +33,7 @@ fn synthetic_config(video: Option<VideoCodec>, audio: Option<AudioCodec>) -> Cod
             channels: 2,
             flv_sound_byte: 0x2F,
         }),
+        video_built: None,
     }
 }
 
