@@ -263,6 +263,8 @@ pub struct SessionScan {
     /// Damage reports, rendered with their byte offsets.
     pub damage: Vec<String>,
     pub damage_count: u64,
+    /// Streams not recorded (not damage), rendered with where they were first seen.
+    pub not_recorded: Vec<String>,
     /// ffprobe-style counters for the frame-rate guess.
     #[serde(skip)]
     pub stats: FileStats,
@@ -336,6 +338,11 @@ pub fn scan(mut reader: Box<dyn SessionReader>) -> Result<SessionScan, InputErro
                 }
                 current = c;
                 adts_rate = adts_sample_rate(&current);
+            }
+            Event::NotRecorded(n) => {
+                if s.not_recorded.len() < MAX_KEPT {
+                    s.not_recorded.push(n.to_string());
+                }
             }
             Event::Damage(d) => {
                 s.damage_count += 1;
