@@ -243,6 +243,22 @@ pub fn flv_metadata(stats: &FileStats) -> FlvMetaNumbers {
     }
 }
 
+/// FFmpeg's `codec_name` of a video codec.
+pub fn video_codec_name(c: VideoCodec) -> &'static str {
+    match c {
+        VideoCodec::H264 => "h264",
+        VideoCodec::Hevc => "hevc",
+    }
+}
+
+/// FFmpeg's `codec_name` of an audio codec.
+pub fn audio_codec_name(c: AudioCodec) -> &'static str {
+    match c {
+        AudioCodec::Aac => "aac",
+        AudioCodec::Mp3 => "mp3",
+    }
+}
+
 /// What ffprobe reports for a `format` file of `file_size` bytes holding these packets.
 /// HLS is described like MP4 (its callbacks carry no `outMediainfo`).
 pub fn describe(
@@ -280,11 +296,7 @@ pub fn describe(
         streams.push(StreamInfo {
             index: streams.len() as u32,
             codec_type: "video".into(),
-            codec_name: match v.codec {
-                VideoCodec::H264 => "h264",
-                VideoCodec::Hevc => "hevc",
-            }
-            .into(),
+            codec_name: video_codec_name(v.codec).into(),
             bit_rate: stats.video.bit_rate(),
             width: Some(width),
             height: Some(height),
@@ -294,13 +306,14 @@ pub fn describe(
         });
     }
     if let Some(a) = &config.audio {
-        let (sample_rate, channels, name) = match a.codec {
+        let (sample_rate, channels) = match a.codec {
             AudioCodec::Aac => match aac::parse_asc(&a.specific) {
-                Ok(asc) => (asc.sample_rate, asc.channels, "aac"),
-                Err(_) => (a.sample_rate, a.channels, "aac"),
+                Ok(asc) => (asc.sample_rate, asc.channels),
+                Err(_) => (a.sample_rate, a.channels),
             },
-            AudioCodec::Mp3 => (a.sample_rate, a.channels, "mp3"),
+            AudioCodec::Mp3 => (a.sample_rate, a.channels),
         };
+        let name = audio_codec_name(a.codec);
         streams.push(StreamInfo {
             index: streams.len() as u32,
             codec_type: "audio".into(),

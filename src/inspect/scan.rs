@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::codec::{aac, mp3};
 use crate::input::{InputError, SessionReader};
-use crate::media::{AudioCodec, CodecConfig, Event, Packet, TrackKind};
+use crate::media::{AudioCodec, CodecConfig, Event, NotRecorded, Packet, TrackKind};
 use crate::mediainfo::FileStats;
 
 /// A DTS step larger than this many times the track's median step is a gap.
@@ -263,8 +263,9 @@ pub struct SessionScan {
     /// Damage reports, rendered with their byte offsets.
     pub damage: Vec<String>,
     pub damage_count: u64,
-    /// Streams not recorded (not damage), rendered with where they were first seen.
-    pub not_recorded: Vec<String>,
+    /// Streams not recorded (not damage), as reported.
+    #[serde(skip)]
+    pub not_recorded: Vec<NotRecorded>,
     /// ffprobe-style counters for the frame-rate guess.
     #[serde(skip)]
     pub stats: FileStats,
@@ -341,7 +342,7 @@ pub fn scan(mut reader: Box<dyn SessionReader>) -> Result<SessionScan, InputErro
             }
             Event::NotRecorded(n) => {
                 if s.not_recorded.len() < MAX_KEPT {
-                    s.not_recorded.push(n.to_string());
+                    s.not_recorded.push(n);
                 }
             }
             Event::Damage(d) => {
