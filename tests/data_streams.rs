@@ -105,3 +105,75 @@ fn klv_is_not_recorded_either() {
     );
     assert_eq!(err.matches("not recorded").count(), 3, "{err}");
 }
+
+/// In an HLS run the data PIDs are named once for the whole playlist, not as a dropped segment.
+#[test]
+fn data_pids_in_hls_segments_are_named_once() {
+    let dir = scratch("data-hls");
+    let seg = dir.join("fileSequence0.ts");
+    std::fs::copy(testdata("data-streams/cue-1764072000.ts"), &seg).unwrap();
+    let playlist = dir.join("cue-1764072000.m3u8");
+    std::fs::write(
+        &playlist,
+        "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:5\n#EXTINF:4.0,\nfileSequence0.ts\n\
+         #EXT-X-ENDLIST\n",
+    )
+    .unwrap();
+    let out = kls_rec(&[
+        "record",
+        "-q",
+        "--dry-run",
+        "-o",
+        dir.join("out").to_str().unwrap(),
+        playlist.to_str().unwrap(),
+    ]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert_eq!(err.matches("not recorded").count(), 2, "{err}");
+    assert!(
+        err.contains("not recorded: PID 0x0103 timed ID3 (stream_type 0x15)"),
+        "{err}"
+    );
+    assert!(!err.contains("dropped"), "{err}");
+}
+
+/// An FLV whose audio track is a SoundFormat kls-rec does not read (Speex) and which carries
+/// Enhanced RTMP frames of an unread FourCC (`av01`): the H.264 is recorded, exit status 0.
+#[test]
+fn flv_codecs_not_read_are_not_damage() {
+    let dir = scratch("data-flv");
+    let mut flv = std::fs::read(testdata("silent-1764072000.flv")).unwrap();
+    for (kind, body) in [
+        (8u8, &[0xB2, 0x55][..]),
+        (9, &[0x91, b'a', b'v', b'0', b'1', 0, 0, 0, 7][..]),
+    ] {
+        let size = (body.len() as u32).to_be_bytes();
+        let mut tag = vec![kind, size[1], size[2], size[3], 0, 0, 40, 0, 0, 0, 0];
+        tag.extend_from_slice(body);
+        tag.extend_from_slice(&(11 + body.len() as u32).to_be_bytes());
+        flv.extend_from_slice(&tag);
+    }
+    let input = dir.join("mixed-1764072000.flv");
+    std::fs::write(&input, &flv).unwrap();
+    let out = kls_rec(&[
+        "record",
+        "-q",
+        "--json",
+        "--formats",
+        "flv",
+        "-o",
+        dir.join("out").to_str().unwrap(),
+        input.to_str().unwrap(),
+    ]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("not recorded: audio SoundFormat 11 (Speex"),
+        "{err}"
+    );
+    assert!(
+        err.contains("not recorded: Enhanced RTMP video FourCC \"av01\""),
+        "{err}"
+    );
+    assert_eq!(summary(&out)["summary"]["not_recorded"], 2);
+}
