@@ -55,6 +55,22 @@ mkdir -p "$out/hevc"
 python3 scripts/flv-from-mp4.py "$out/hevc/source.mp4" "$out/hevc/cdn-1764072000.flv" codecid
 python3 scripts/flv-from-mp4.py "$out/hevc/source.mp4" "$out/hevc/ertmp-1764072000.flv" enhanced
 
+# 8 s of AAC, video (H.264 Main, no B-frames) only from 4 s on: a track that starts late, whose
+# bit rate over the file differs from its bit rate over its own span.
+"${ff[@]}" -f lavfi -i "sine=frequency=550:sample_rate=44100" -itsoffset 4 -f lavfi -i "testsrc2=size=160x120:rate=25" \
+  -t 8 -map 1:v -map 0:a "${x264[@]}" -profile:v main -bf 0 -b:v 50k -maxrate 60k -bufsize 120k "${aac[@]}" \
+  "${flv[@]}" "$out/late-video-1764072000.flv"
+
+# MPEG-TS with data PIDs beside H.264 + AAC (4 s, ffmpeg's mpegts muxer, which puts several AAC
+# frames in one PES): SCTE-35 and timed ID3 (cue-*.ts), and KLV as well (klv-*.ts), added to the
+# ffmpeg-written file by scripts/ts-add-data.py. Not recorded; ffprobe lists them as data streams.
+mkdir -p "$out/data-streams"
+"${ff[@]}" -f lavfi -i "testsrc2=size=160x120:rate=25" -f lavfi -i "sine=frequency=440:sample_rate=44100" \
+  -t 4 "${x264[@]}" -profile:v high -bf 2 -b:v 50k -maxrate 60k -bufsize 120k "${aac[@]}" \
+  -fflags +bitexact -map_metadata -1 -f mpegts "$tmp/base.ts"
+python3 scripts/ts-add-data.py "$tmp/base.ts" "$out/data-streams/cue-1764072000.ts"
+python3 scripts/ts-add-data.py "$tmp/base.ts" "$out/data-streams/klv-1764072000.ts" --klv
+
 # H.264 + MP3, 5 s.
 "${ff[@]}" -f lavfi -i "testsrc2=size=160x120:rate=25" -f lavfi -i "sine=frequency=800:sample_rate=44100" \
   -t 5 "${x264[@]}" -profile:v main -bf 0 -b:v 50k -c:a libmp3lame -b:a 32k -ar 44100 -ac 1 \

@@ -39,9 +39,16 @@
 //!   runs from its earliest PTS to its latest PTS plus one packet's duration (video 1 /
 //!   `r_frame_rate`, audio one frame, in whole 90 kHz ticks), and the format's from the
 //!   earliest stream start to the latest stream end. An audio stream's `bit_rate` is its
-//!   parser's running average ([`scan::AudioParse`]); video has none. FFmpeg times a PES, which
-//!   may hold several audio frames, by its first frame; kls-rec's writer puts one frame in each,
-//!   but a file that groups them (ffmpeg's own) reads here up to that PES's other frames longer.
+//!   parser's running average ([`scan::AudioParse`]); video has none. FFmpeg's packets there
+//!   are PES packets, and a PES may hold several audio frames (ffmpeg's own muxer groups them):
+//!   the audio end is the last PES's PTS plus one frame, read by [`ts_facts`]. Streams are
+//!   listed in PMT order with their PID as `id`; every PMT entry is listed, data PIDs included
+//!   (`codec_type` `data`, `codec_name` `scte_35`, `timed_id3`, `klv` as FFmpeg names them,
+//!   absent where it names none; `nb_read_packets` their PES packets, SCTE-35 its sections),
+//!   without `duration`.
+//! - After ffprobe's fields, `damage` (`count`, `reports` with byte offsets) when any was found
+//!   (the exit status is then 3), and `not_recorded` (`what`, `offset`) for streams kls-rec does
+//!   not record, which are not damage.
 //! - Inputs ffprobe cannot read name themselves (`rtmp_dump`, `pcap`, `segment_log`); their
 //!   duration is the sum of their sessions' media durations.
 //! - Every format: `bit_rate` = ⌊size × 8 / duration⌋ in doubles over whole µs.
@@ -60,6 +67,7 @@ use crate::input::{self, InputError, InputOptions, SessionInfo};
 pub mod probe;
 pub mod scan;
 pub mod text;
+pub mod ts_facts;
 
 pub use probe::{Probe, probe};
 pub use scan::SessionScan;
@@ -134,7 +142,8 @@ pub enum ContainerFacts {
         extinf_us: i64,
         endlist: bool,
     },
-    MpegTs,
+    /// The first program's streams, PMT order, with their units and PES times.
+    MpegTs(Vec<ts_facts::TsStream>),
     Rtmp(Box<DumpSummary>),
     None,
 }
@@ -251,7 +260,10 @@ fn facts(path: &Path, container: Container) -> Result<ContainerFacts, InputError
         Container::Flv => flv_facts(path, &name)?,
         Container::Mp4 => ContainerFacts::Mp4(Box::new(input::mp4::read_index(path)?)),
         Container::Hls => hls_facts(path, &name)?,
-        Container::MpegTs => ContainerFacts::MpegTs,
+        Container::MpegTs => {
+            let file = File::open(path).map_err(|e| InputError::io(&name, None, e))?;
+            ContainerFacts::MpegTs(ts_facts::read(BufReader::new(file)))
+        }
         Container::RtmpDump => {
             ContainerFacts::Rtmp(Box::new(input::rtmp::connections_summary(path)?))
         }

@@ -278,6 +278,27 @@ impl fmt::Display for Damage {
     }
 }
 
+/// A stream or a kind of message the input carries that kls-rec does not record: a data PID
+/// (SCTE-35, timed ID3, KLV, subtitles), a codec it does not read, a second video or audio
+/// stream. Not damage: the media kls-rec records is complete. Reported once per stream.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NotRecorded {
+    /// Where it was first seen (the PMT, the tag).
+    pub offset: u64,
+    /// What it is, e.g. `PID 0x0103 timed ID3 (stream_type 0x15)`.
+    pub what: String,
+}
+
+impl fmt::Display for NotRecorded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "not recorded: {}; first seen at byte {}",
+            self.what, self.offset
+        )
+    }
+}
+
 /// What a session reader yields, in input order.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Event {
@@ -287,4 +308,6 @@ pub enum Event {
     Config(Arc<CodecConfig>),
     /// Damage found and recovered from.
     Damage(Damage),
+    /// A stream kls-rec does not record (not damage).
+    NotRecorded(NotRecorded),
 }

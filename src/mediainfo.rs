@@ -25,9 +25,11 @@
 //!   must write [`flv_metadata`]'s `duration_s`: the latest presentation end relative to the
 //!   first tag's timestamp, in seconds (what FFmpeg's `flvenc` writes).
 //! - stream `bit_rate` is `videodatarate` / `audiodatarate` × 1024; without them ffprobe prints
-//!   none. The writer must write [`flv_metadata`]'s values (our bit rate / 1024, exact in a
-//!   double), which use the same bit-rate rule as MP4. The properties are 8-byte AMF0 numbers,
-//!   so they can be rewritten in place once the file's packets are known.
+//!   none. [`flv_metadata`]'s values are the writer's (`crate::mux::flv::bit_rate`: a track's
+//!   payload bits over the *file* duration, rounded, / 1024, exact in a double), not MP4's rule
+//!   (over the track's own media duration), which differs where a track starts late or ends
+//!   early. The properties are 8-byte AMF0 numbers, so they can be rewritten in place once the
+//!   file's packets are known.
 //! - `r_frame_rate`: FFmpeg's guess from the first 40 DTS deltas in milliseconds.
 //!
 //! **Both**: format `bit_rate` = ⌊size × 8 / duration⌋, computed as FFmpeg does, in doubles
@@ -234,12 +236,35 @@ pub fn flv_metadata(stats: &FileStats) -> FlvMetaNumbers {
         .map(TrackStats::presentation_end_90k)
         .max()
         .unwrap_or(origin);
-    let rate = |t: &TrackStats| t.bit_rate().map(|b| b as f64 / 1024.0);
+    // Whole milliseconds, as FLV timestamps are.
+    let duration_ms = crate::media::to_ms(end.saturating_sub(origin)).max(0);
+    // The FLV writer's rule: the track's payload over the file duration, not the track's own.
+    let rate = |t: &TrackStats| {
+        (t.packets > 0)
+            .then(|| crate::mux::flv::bit_rate(t.bytes, duration_ms))
+            .flatten()
+            .map(|b| b as f64 / 1024.0)
+    };
     FlvMetaNumbers {
-        // Whole milliseconds, as FLV timestamps are.
-        duration_s: crate::media::to_ms(end.saturating_sub(origin)).max(0) as f64 / 1000.0,
+        duration_s: duration_ms as f64 / 1000.0,
         videodatarate: rate(&stats.video),
         audiodatarate: rate(&stats.audio),
+    }
+}
+
+/// FFmpeg's `codec_name` of a video codec.
+pub fn video_codec_name(c: VideoCodec) -> &'static str {
+    match c {
+        VideoCodec::H264 => "h264",
+        VideoCodec::Hevc => "hevc",
+    }
+}
+
+/// FFmpeg's `codec_name` of an audio codec.
+pub fn audio_codec_name(c: AudioCodec) -> &'static str {
+    match c {
+        AudioCodec::Aac => "aac",
+        AudioCodec::Mp3 => "mp3",
     }
 }
 
@@ -273,6 +298,22 @@ pub fn describe(
     };
     let bit_rate = (duration_us > 0)
         .then(|| (file_size as f64 * 8.0 * 1_000_000.0 / duration_us as f64) as u64);
+    // FLV: what ffprobe reads back, `videodatarate` / `audiodatarate` × 1024 (exact: the
+    // writer's integer bit rate / 1024 is exact in a double).
+    let stream_bit_rate = |kind: TrackKind| match format {
+        Format::Flv => {
+            let meta = flv_metadata(stats);
+            let rate = match kind {
+                TrackKind::Video => meta.videodatarate,
+                TrackKind::Audio => meta.audiodatarate,
+            };
+            rate.map(|r| (r * 1024.0) as u64)
+        }
+        Format::Mp4 | Format::Hls => match kind {
+            TrackKind::Video => stats.video.bit_rate(),
+            TrackKind::Audio => stats.audio.bit_rate(),
+        },
+    };
     let mut streams = Vec::new();
     if let Some(v) = &config.video {
         let (width, height, timing) = video_geometry(v);
@@ -280,12 +321,8 @@ pub fn describe(
         streams.push(StreamInfo {
             index: streams.len() as u32,
             codec_type: "video".into(),
-            codec_name: match v.codec {
-                VideoCodec::H264 => "h264",
-                VideoCodec::Hevc => "hevc",
-            }
-            .into(),
-            bit_rate: stats.video.bit_rate(),
+            codec_name: video_codec_name(v.codec).into(),
+            bit_rate: stream_bit_rate(TrackKind::Video),
             width: Some(width),
             height: Some(height),
             r_frame_rate: Some(format!("{}/{}", r.0, r.1)),
@@ -294,18 +331,19 @@ pub fn describe(
         });
     }
     if let Some(a) = &config.audio {
-        let (sample_rate, channels, name) = match a.codec {
+        let (sample_rate, channels) = match a.codec {
             AudioCodec::Aac => match aac::parse_asc(&a.specific) {
-                Ok(asc) => (asc.sample_rate, asc.channels, "aac"),
-                Err(_) => (a.sample_rate, a.channels, "aac"),
+                Ok(asc) => (asc.sample_rate, asc.channels),
+                Err(_) => (a.sample_rate, a.channels),
             },
-            AudioCodec::Mp3 => (a.sample_rate, a.channels, "mp3"),
+            AudioCodec::Mp3 => (a.sample_rate, a.channels),
         };
+        let name = audio_codec_name(a.codec);
         streams.push(StreamInfo {
             index: streams.len() as u32,
             codec_type: "audio".into(),
             codec_name: name.into(),
-            bit_rate: stats.audio.bit_rate(),
+            bit_rate: stream_bit_rate(TrackKind::Audio),
             width: None,
             height: None,
             r_frame_rate: None,

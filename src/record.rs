@@ -110,6 +110,8 @@ pub struct Summary {
     pub files: Vec<FileResult>,
     /// Damage found in the inputs (recovered from).
     pub damage: usize,
+    /// Streams reported as not recorded (once per input and stream); they change no status.
+    pub not_recorded: usize,
     /// Inputs or streams that failed outright, with the error.
     pub failures: Vec<String>,
     /// Per stream: sessions, files and damage, for `--json` and `--timeline`.
@@ -284,6 +286,7 @@ fn stream_pass(
             sessions: Vec::new(),
             files: Vec::new(),
             damage: Vec::new(),
+            not_recorded: Vec::new(),
         },
         first_config: None,
         mp4,

@@ -15,6 +15,9 @@ pub struct StreamReport {
     pub sessions: Vec<SessionSpan>,
     pub files: Vec<FileSpan>,
     pub damage: Vec<DamageMark>,
+    /// Streams the inputs carry that are not recorded (data PIDs, codecs not read): not damage.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_recorded: Vec<NotRecordedMark>,
 }
 
 /// The rules' settings, in milliseconds.
@@ -69,6 +72,15 @@ pub struct FileSpan {
 pub struct DamageMark {
     pub wall_ms: i64,
     pub input: String,
+    pub what: String,
+}
+
+/// A stream not recorded, once per input.
+#[derive(Clone, Debug, Serialize)]
+pub struct NotRecordedMark {
+    pub input: String,
+    /// Byte offset where it was first seen.
+    pub offset: u64,
     pub what: String,
 }
 

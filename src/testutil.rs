@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::input::SessionReader;
 use crate::input::flv::{FlvSession, Tag, TagEvent, TagReader};
-use crate::media::{CodecConfig, Damage, Event, Packet};
+use crate::media::{CodecConfig, Damage, Event, NotRecorded, Packet};
 
 /// The committed fixtures directory.
 pub fn testdata(name: &str) -> PathBuf {
@@ -334,6 +334,8 @@ pub struct Drained {
     pub config: CodecConfig,
     pub packets: Vec<Packet>,
     pub damage: Vec<Damage>,
+    /// Streams reported as not recorded.
+    pub not_recorded: Vec<NotRecorded>,
     /// Configurations announced later ([`Event::Config`]), in order.
     pub changes: Vec<CodecConfig>,
 }
@@ -356,6 +358,7 @@ pub fn drain(reader: &mut dyn SessionReader) -> Drained {
         match e {
             Event::Packet(p) => d.packets.push(p),
             Event::Damage(x) => d.damage.push(x),
+            Event::NotRecorded(n) => d.not_recorded.push(n),
             Event::Config(c) => d.changes.push((*c).clone()),
         }
     }

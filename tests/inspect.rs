@@ -56,6 +56,16 @@ fn assert_like_ffprobe(path: &Path) {
     );
     assert_eq!(a.len(), b.len(), "{name}: streams");
     for (s, t) in a.iter().zip(b) {
+        if ours["format"]["format_name"] == "mpegts" {
+            assert_eq!(s["id"], t["id"], "{name}: stream {}: id", t["index"]);
+        }
+        if t["codec_type"] != "video" && t["codec_type"] != "audio" {
+            // Data streams: listed, named and counted as ffprobe does; no timing.
+            for k in ["index", "codec_name", "codec_type", "nb_read_packets"] {
+                assert_eq!(s[k], t[k], "{name}: stream {}: {k}", t["index"]);
+            }
+            continue;
+        }
         for k in [
             "index",
             "codec_name",
@@ -94,6 +104,9 @@ fn json_equals_ffprobe_on_fixtures() {
     inputs.sort();
     assert!(inputs.len() >= 8, "{inputs:?}");
     inputs.push(testdata("hevc/source.mp4"));
+    // ffmpeg-written MPEG-TS (several AAC frames per PES) with SCTE-35, timed ID3 and KLV PIDs.
+    inputs.push(testdata("data-streams/cue-1764072000.ts"));
+    inputs.push(testdata("data-streams/klv-1764072000.ts"));
     for p in &inputs {
         assert_like_ffprobe(p);
     }
@@ -253,6 +266,41 @@ fn damage_is_reported_with_its_offset() {
     );
     // What is valid after the damage is still counted.
     assert!(text.contains(" keyframes"), "{text}");
+    // --json says so too: the count and the reports with their offsets.
+    let out = kls_rec(&["inspect", "--json", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let v: Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    let reports = v["damage"]["reports"].as_array().unwrap();
+    assert!(v["damage"]["count"].as_u64().unwrap() >= reports.len() as u64);
+    assert!(
+        reports
+            .iter()
+            .any(|r| r.as_str().unwrap().contains("at byte ")),
+        "{v}"
+    );
+}
+
+/// Data PIDs are listed as ffprobe lists them, and reported as not recorded, not as damage.
+#[test]
+fn data_streams_are_listed_and_not_damage() {
+    let path = testdata("data-streams/cue-1764072000.ts");
+    let v = inspect_json(&path);
+    assert!(v.get("damage").is_none(), "{v}");
+    assert_eq!(v["format"]["nb_streams"], 4);
+    assert_eq!(v["streams"][3]["codec_name"], "timed_id3");
+    assert_eq!(
+        v["not_recorded"][1]["what"],
+        "PID 0x0103 timed ID3 (stream_type 0x15)"
+    );
+    let out = kls_rec(&["inspect", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("#2 data scte_35, PID 0x102, 4 packets"),
+        "{text}"
+    );
+    assert!(text.contains("not recorded PID 0x0102 SCTE-35"), "{text}");
+    assert!(text.contains("damage      none"), "{text}");
 }
 
 #[test]

@@ -2,9 +2,12 @@
 //! apart from the work ([`crate::record`]).
 //!
 //! Exit statuses (documented in the README and `--help`):
-//! 0 success; 1 failure (an input could not be read, an output could not be written);
-//! 2 usage error; 3 completed, but some input was damaged (recovered, reported on stderr);
-//! 4 files written, but an upload or a callback failed (local files kept, callbacks spooled).
+//! 0 success, streams not recorded (data PIDs, codecs kls-rec does not read) included;
+//! 1 failure (an input could not be read, an output could not be written); 2 usage error;
+//! 3 completed, but some input was damaged (recovered, reported on stderr);
+//! 4 files written, but an upload or a callback failed (local files kept, callbacks spooled);
+//! 5 media kls-rec read could not be carried into a requested format (reserved: every codec it
+//! reads fits every format today). When several apply, the first of 1, 4, 5, 3 is the status.
 
 use std::ffi::OsString;
 use std::io::{self, IsTerminal, Write};
@@ -28,11 +31,18 @@ pub const EXIT_FAILURE: i32 = 1;
 pub const EXIT_USAGE: i32 = 2;
 pub const EXIT_DAMAGED: i32 = 3;
 pub const EXIT_DELIVERY: i32 = 4;
+/// Media that was read but not carried into a requested format. No codec kls-rec reads is
+/// refused by a format it writes, so no run returns it yet; it is kept apart from damage (3)
+/// and from streams not recorded (0) so scripts can rely on it.
+pub const EXIT_LOST_MEDIA: i32 = 5;
 
 const EXIT_STATUS_HELP: &str = "\
-Exit status: 0 success; 1 failure (an input unreadable, an output not written);
-2 usage error; 3 done, but some input was damaged (recovered; see stderr);
-4 files written, but an upload or callback failed (kept for the next run).";
+Exit status: 0 success (streams not recorded, such as SCTE-35, ID3 or KLV data
+PIDs or codecs kls-rec does not read, are listed on stderr and change nothing);
+1 failure (an input unreadable, an output not written); 2 usage error; 3 done,
+but some input was damaged (recovered; see stderr); 4 files written, but an
+upload or callback failed (kept for the next run); 5 media read but not carried
+into a requested format (reserved). Several: the first of 1, 4, 5, 3.";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -429,6 +439,7 @@ fn finish_run(
         },
     )?;
     bars.finish();
+    // Streams not recorded (summary.not_recorded) are not damage: they change no status.
     let code = if !summary.failures.is_empty() {
         EXIT_FAILURE
     } else if summary.delivery_failures > 0 {

@@ -211,6 +211,8 @@ impl TsSession {
                 }
                 self.queue.push_back(Event::Damage(d));
             }
+            // Once per stream for the whole input, not per HLS segment.
+            Demuxed::NotRecorded(n) => self.queue.push_back(Event::NotRecorded(n)),
         }
     }
 

@@ -4,17 +4,39 @@
 
 use serde::Serialize;
 
-use super::{Container, ContainerFacts, Inspection};
+use super::{Container, ContainerFacts, Inspection, ts_facts};
 use crate::codec::{aac, h264, hevc};
+use crate::input::ts::psi::EsKind;
 use crate::media::{AudioCodec, CodecConfig, TrackKind, VideoCodec, rescale};
 use crate::mediainfo;
 use crate::mux::Format;
 
-/// ffprobe's output for one file: `streams` then `format`, as ffprobe orders them.
+/// ffprobe's output for one file: `streams` then `format`, as ffprobe orders them; then what
+/// ffprobe does not say: the damage found (the exit status is 3 when there is any) and the
+/// streams not recorded, each omitted when empty.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Probe {
     pub streams: Vec<ProbeStream>,
     pub format: ProbeFormat,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub damage: Option<ProbeDamage>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_recorded: Vec<ProbeNotRecorded>,
+}
+
+/// A stream not recorded, and the byte where it was first seen (the PMT, the tag).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ProbeNotRecorded {
+    pub what: String,
+    pub offset: u64,
+}
+
+/// Damage across the input's sessions: how many reports, and the first ones (with their byte
+/// offsets) as the report prints them.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ProbeDamage {
+    pub count: u64,
+    pub reports: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -32,8 +54,11 @@ pub struct ProbeFormat {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ProbeStream {
     pub index: usize,
-    pub codec_name: String,
-    pub codec_type: String,
+    /// Absent where ffprobe knows no codec (an MPEG-TS stream_type it does not map).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub codec_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub codec_type: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub profile: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -53,6 +78,9 @@ pub struct ProbeStream {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bit_rate: Option<String>,
     pub nb_read_packets: String,
+    /// MPEG-TS: the PID, as ffprobe prints it (`0x100`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
 }
 
 /// ffprobe's values for an inspected file.
@@ -94,8 +122,8 @@ pub fn probe(ins: &Inspection) -> Probe {
         let (duration, bit_rate) = stream_timing(ins, kind, &ts);
         streams.push(ProbeStream {
             index: streams.len(),
-            codec_name: s.codec_name.clone(),
-            codec_type: s.codec_type.clone(),
+            codec_name: Some(s.codec_name.clone()),
+            codec_type: Some(s.codec_type.clone()),
             profile,
             width: s.width,
             height: s.height,
@@ -113,7 +141,11 @@ pub fn probe(ins: &Inspection) -> Probe {
             duration,
             bit_rate: bit_rate.map(|b| b.to_string()),
             nb_read_packets: count(kind).to_string(),
+            id: None,
         });
+    }
+    if let ContainerFacts::MpegTs(pmt) = &ins.facts {
+        streams = ts_streams(streams, pmt);
     }
     let size = match &ins.facts {
         ContainerFacts::Hls { playlist_size, .. } => *playlist_size,
@@ -131,7 +163,109 @@ pub fn probe(ins: &Inspection) -> Probe {
                 .map(|d| ((size as f64 * 8.0 * 1e6 / d as f64) as u64).to_string()),
         },
         streams,
+        damage: damage(ins),
+        not_recorded: ins
+            .sessions
+            .iter()
+            .filter_map(|s| s.scan.as_ref())
+            .flat_map(|s| &s.not_recorded)
+            .fold(Vec::new(), |mut v, n| {
+                if !v.iter().any(|p: &ProbeNotRecorded| p.what == n.what) {
+                    v.push(ProbeNotRecorded {
+                        what: n.what.clone(),
+                        offset: n.offset,
+                    });
+                }
+                v
+            }),
     }
+}
+
+/// The input's damage, when there is any: reports, and sessions that could not be read.
+fn damage(ins: &Inspection) -> Option<ProbeDamage> {
+    let count = ins.damage_count();
+    let reports = ins
+        .sessions
+        .iter()
+        .flat_map(|s| {
+            let scanned = s.scan.iter().flat_map(|x| x.damage.iter().cloned());
+            scanned.chain(s.error.clone())
+        })
+        .collect();
+    (count > 0).then_some(ProbeDamage { count, reports })
+}
+
+/// The media streams and every other PMT entry in PMT order, as ffprobe lists an MPEG-TS: the
+/// streams kls-rec reads (the first video and the first audio entry) keep their values and
+/// gain their PID; the others are listed with the codec FFmpeg names and their unit count.
+fn ts_streams(media: Vec<ProbeStream>, pmt: &[ts_facts::TsStream]) -> Vec<ProbeStream> {
+    let mut media: Vec<Option<ProbeStream>> = media.into_iter().map(Some).collect();
+    let mut take = |kind: &str| {
+        media
+            .iter_mut()
+            .find(|s| {
+                s.as_ref()
+                    .is_some_and(|s| s.codec_type.as_deref() == Some(kind))
+            })
+            .and_then(Option::take)
+    };
+    let (mut video_seen, mut audio_seen) = (false, false);
+    let mut out = Vec::new();
+    for s in pmt {
+        let read = match s.kind {
+            EsKind::Video(_) if !video_seen => {
+                video_seen = true;
+                take("video")
+            }
+            EsKind::Audio(_) if !audio_seen => {
+                audio_seen = true;
+                take("audio")
+            }
+            EsKind::Video(_) | EsKind::Audio(_) | EsKind::Other { .. } => None,
+        };
+        let (codec_type, codec_name) = match s.kind {
+            EsKind::Video(c) => (Some("video"), Some(mediainfo::video_codec_name(c))),
+            EsKind::Audio(c) => (Some("audio"), Some(mediainfo::audio_codec_name(c))),
+            EsKind::Other {
+                codec_type,
+                codec_name,
+                ..
+            } => (codec_type, codec_name),
+        };
+        let stream = read.unwrap_or_else(|| ProbeStream {
+            index: 0,
+            codec_name: codec_name.map(str::to_string),
+            codec_type: codec_type.map(str::to_string),
+            profile: None,
+            width: None,
+            height: None,
+            level: None,
+            r_frame_rate: "0/0".into(),
+            avg_frame_rate: "0/0".into(),
+            sample_rate: None,
+            channels: None,
+            duration: None,
+            bit_rate: None,
+            nb_read_packets: s.units.to_string(),
+            id: None,
+        });
+        out.push(ProbeStream {
+            index: out.len(),
+            id: Some(format!("0x{:x}", s.pid)),
+            ..stream
+        });
+    }
+    // A track read without a PMT entry (none was found) stays listed.
+    out.extend(
+        media
+            .into_iter()
+            .flatten()
+            .map(|s| ProbeStream { index: 0, ..s }),
+    );
+    for (i, s) in out.iter_mut().enumerate() {
+        s.index = i;
+    }
+    out
 }
 
 /// The format duration in µs, by the container's rule.
@@ -158,7 +292,7 @@ fn format_duration_us(ins: &Inspection, ts: &TsSpans) -> Option<i64> {
         ContainerFacts::Hls {
             extinf_us, endlist, ..
         } => endlist.then_some(*extinf_us),
-        ContainerFacts::MpegTs => Some(ts.format_duration_us()),
+        ContainerFacts::MpegTs(_) => Some(ts.format_duration_us()),
         _ => Some(scanned_duration_us(ins)),
     }
 }
@@ -220,9 +354,33 @@ fn ts_spans(ins: &Inspection, video_rate: Option<&str>) -> TsSpans {
         .and_then(|(n, d)| Some((n.parse::<i64>().ok()?, d.parse::<i64>().ok()?)))
         .filter(|&(n, d)| n > 0 && d > 0)
         .map(|(n, d)| d.saturating_mul(90_000) / n);
+    // FFmpeg times the audio end by the last PES, which may hold several frames: its PTS
+    // (the PES's first frame) plus one frame.
+    let audio_pes = match &ins.facts {
+        ContainerFacts::MpegTs(pmt) => pmt
+            .iter()
+            .find(|s| matches!(s.kind, EsKind::Audio(_)))
+            .and_then(|s| {
+                s.first_pts_90k
+                    .map(|_| s.max_pts_after_first_90k.unwrap_or(0))
+            }),
+        _ => None,
+    };
+    let audio = match (
+        span(&scan.stats.audio, scan.audio_parse.frame_90k),
+        audio_pes,
+    ) {
+        (Some((start, _)), Some(after)) => Some((
+            start,
+            start
+                .saturating_add(after)
+                .saturating_add(scan.audio_parse.frame_90k.unwrap_or(0)),
+        )),
+        (s, _) => s,
+    };
     TsSpans {
         video: span(&scan.stats.video, video_frame_90k),
-        audio: span(&scan.stats.audio, scan.audio_parse.frame_90k),
+        audio,
     }
 }
 
@@ -294,7 +452,7 @@ fn stream_timing(ins: &Inspection, kind: TrackKind, ts: &TsSpans) -> (Option<Str
             // FFmpeg: bit_rate = num_val * 1024.0, truncated; 0 is "unknown".
             (None, rate.map(|r| (r * 1024.0) as u64).filter(|&b| b > 0))
         }
-        ContainerFacts::MpegTs => (
+        ContainerFacts::MpegTs(_) => (
             ts.of(kind)
                 .map(|(start, end)| seconds(end.saturating_sub(start), 90_000)),
             parsed_audio_bit_rate(),

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::codec::{aac, mp3};
 use crate::input::{InputError, SessionReader};
-use crate::media::{AudioCodec, CodecConfig, Event, Packet, TrackKind};
+use crate::media::{AudioCodec, CodecConfig, Event, NotRecorded, Packet, TrackKind};
 use crate::mediainfo::FileStats;
 
 /// A DTS step larger than this many times the track's median step is a gap.
@@ -263,6 +263,9 @@ pub struct SessionScan {
     /// Damage reports, rendered with their byte offsets.
     pub damage: Vec<String>,
     pub damage_count: u64,
+    /// Streams not recorded (not damage), as reported.
+    #[serde(skip)]
+    pub not_recorded: Vec<NotRecorded>,
     /// ffprobe-style counters for the frame-rate guess.
     #[serde(skip)]
     pub stats: FileStats,
@@ -336,6 +339,11 @@ pub fn scan(mut reader: Box<dyn SessionReader>) -> Result<SessionScan, InputErro
                 }
                 current = c;
                 adts_rate = adts_sample_rate(&current);
+            }
+            Event::NotRecorded(n) => {
+                if s.not_recorded.len() < MAX_KEPT {
+                    s.not_recorded.push(n);
+                }
             }
             Event::Damage(d) => {
                 s.damage_count += 1;

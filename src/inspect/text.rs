@@ -172,17 +172,36 @@ fn facts(o: &mut String, facts: &ContainerFacts) {
                 );
             }
         }
-        ContainerFacts::MpegTs | ContainerFacts::None => {}
+        ContainerFacts::MpegTs(_) | ContainerFacts::None => {}
     }
 }
 
-/// The stream durations and bit rates the container states, as `--json` prints them.
+/// The stream durations and bit rates the container states, as `--json` prints them, and the
+/// streams that are not media (an MPEG-TS's data PIDs).
 fn streams(o: &mut String, probe: &Probe) {
     for s in &probe.streams {
+        let media = matches!(s.codec_type.as_deref(), Some("video" | "audio"));
+        if !media {
+            let id = s.id.as_deref().unwrap_or("?");
+            let v = format!(
+                "#{} {} {}, PID {id}, {} packets",
+                s.index,
+                s.codec_type.as_deref().unwrap_or("unknown"),
+                s.codec_name.as_deref().unwrap_or("unknown"),
+                s.nb_read_packets
+            );
+            line(o, 2, "stream", &v);
+            continue;
+        }
         if s.duration.is_none() && s.bit_rate.is_none() {
             continue;
         }
-        let mut v = format!("#{} {} {}", s.index, s.codec_type, s.codec_name);
+        let mut v = format!(
+            "#{} {} {}",
+            s.index,
+            s.codec_type.as_deref().unwrap_or("unknown"),
+            s.codec_name.as_deref().unwrap_or("unknown")
+        );
         if let Some(d) = &s.duration {
             let _ = write!(v, ", duration {d} s");
         }
@@ -236,6 +255,14 @@ fn session(o: &mut String, s: &SessionReport) {
     changes(o, scan);
     gaps(o, scan);
     damage(o, scan);
+    for n in &scan.not_recorded {
+        line(
+            o,
+            4,
+            "not recorded",
+            &format!("{} (at byte {}; not damage)", n.what, n.offset),
+        );
+    }
 }
 
 fn video(o: &mut String, v: &VideoConfig, t: &TrackScan, scan: &SessionScan) {

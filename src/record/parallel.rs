@@ -85,6 +85,7 @@ pub(super) fn record_parallel(
                 let part = result?;
                 summary.files.extend(part.files);
                 summary.damage += part.damage;
+                summary.not_recorded += part.not_recorded;
                 summary.failures.extend(part.failures);
                 summary.streams.extend(part.streams);
                 summary.delivery_failures += part.delivery_failures;

@@ -11,7 +11,7 @@ use super::interleave::{Interleaver, MAX_SPAN_90K};
 use super::{StreamRun, Summary};
 use crate::input::{self, SessionInfo};
 use crate::media::{CodecConfig, Damage, Event, Packet};
-use crate::report::{DamageMark, SessionSpan};
+use crate::report::{DamageMark, NotRecordedMark, SessionSpan};
 use crate::rules::{Engine, Placement};
 
 /// How often (in packets) progress is reported: cheap enough for the per-packet loop.
@@ -59,6 +59,23 @@ pub(super) fn record_session(
             }
             Event::Config(config) => {
                 placer.config(run, engine, summary, config, reader.position())?
+            }
+            Event::NotRecorded(n) => {
+                // Once per input: a later push of the same input repeats what the first said.
+                let seen = run
+                    .report
+                    .not_recorded
+                    .iter()
+                    .any(|m| m.input == info.input && m.what == n.what);
+                if !seen {
+                    summary.not_recorded += 1;
+                    writeln!(run.io.log, "note: {}: {n}", info.input)?;
+                    run.report.not_recorded.push(NotRecordedMark {
+                        input: info.input.clone(),
+                        offset: n.offset,
+                        what: n.what,
+                    });
+                }
             }
             Event::Damage(d) => {
                 let wall_ms = placer.wall_ms();

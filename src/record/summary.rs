@@ -29,6 +29,7 @@ pub fn summary_json(summary: &Summary, exit_status: i32) -> String {
         "summary": {
             "files": files,
             "damage": summary.damage,
+            "not_recorded": summary.not_recorded,
             "failures": summary.failures,
             "delivery_failures": summary.delivery_failures,
             "exit_status": exit_status,

@@ -53,6 +53,7 @@ fn report(sessions: Vec<(i64, i64)>, files: Vec<(i64, i64, Reason, Reason)>) -> 
             })
             .collect(),
         damage: Vec::new(),
+        not_recorded: Vec::new(),
     }
 }
 

@@ -22,8 +22,8 @@ use crate::codec::{aac, h264, hevc, mp3};
 use crate::input::timeline::Timeline;
 use crate::input::{InputError, SessionReader};
 use crate::media::{
-    AudioCodec, AudioConfig, BuiltRecord, CodecConfig, Damage, Event, FlvVideoSignal, Packet,
-    TrackKind, VideoCodec, VideoConfig, ms_to_90k,
+    AudioCodec, AudioConfig, BuiltRecord, CodecConfig, Damage, Event, FlvVideoSignal, NotRecorded,
+    Packet, TrackKind, VideoCodec, VideoConfig, ms_to_90k,
 };
 
 /// Media time the prelude may span before the starting configuration is settled.
@@ -206,6 +206,14 @@ impl TagSession {
         }
     }
 
+    /// A codec or kind of tag kls-rec does not read: not damage, reported once.
+    fn not_recorded(&mut self, what: String, offset: u64) {
+        if self.reported.insert(what.clone()) {
+            self.queue
+                .push_back(Event::NotRecorded(NotRecorded { offset, what }));
+        }
+    }
+
     fn handle(&mut self, tag: TagRef<'_>) {
         match tag.kind {
             TagKind::Script => self.handle_script(tag),
@@ -237,7 +245,7 @@ impl TagSession {
                     Some(_) => self.packet(tag, TrackKind::Video, keyframe, cts_ms, data),
                 },
                 Ok(VideoBody::EndOfSequence | VideoBody::NotMedia) => {}
-                Ok(VideoBody::Unsupported(what)) => self.report_once(what, tag.offset),
+                Ok(VideoBody::Unsupported(what)) => self.not_recorded(what, tag.offset),
             },
             TagKind::Audio => match body::parse_audio(tag.data) {
                 Err(what) => self.queue.push_back(Event::Damage(Damage::Dropped {
@@ -282,7 +290,7 @@ impl TagSession {
                     self.configure(|c| &mut c.audio, cfg);
                     self.packet(tag, TrackKind::Audio, true, 0, data);
                 }
-                Ok(AudioBody::Unsupported(what)) => self.report_once(what, tag.offset),
+                Ok(AudioBody::Unsupported(what)) => self.not_recorded(what, tag.offset),
             },
         }
     }

@@ -12,6 +12,7 @@ fn packets(mut r: Box<dyn SessionReader>) -> (Vec<Packet>, Vec<String>) {
             Event::Packet(p) => packets.push(p),
             Event::Damage(d) => damage.push(d.to_string()),
             Event::Config(_) => damage.push("config change".into()),
+            Event::NotRecorded(n) => damage.push(n.to_string()),
         }
     }
     (packets, damage)

@@ -23,9 +23,7 @@ use super::packet::{PacketEvent, PacketReader, TsPacket};
 use super::pes::{Assembled, Pes, PesAssembler};
 use super::psi::{self, SectionBuffer};
 use super::video::VideoStream;
-use crate::media::{
-    AudioCodec, AudioConfig, CodecConfig, Damage, Packet, TrackKind, VideoCodec, VideoConfig,
-};
+use crate::media::{AudioConfig, CodecConfig, Damage, NotRecorded, Packet, TrackKind, VideoConfig};
 pub use crate::mux::ts::TS_OFFSET_90K;
 
 /// 2^33: the period of PTS/DTS.
@@ -40,6 +38,8 @@ pub enum Demuxed {
     Video(VideoConfig),
     Audio(AudioConfig),
     Damage(Damage),
+    /// A PMT entry kls-rec does not record (data, another codec, a second track): once per PID.
+    NotRecorded(NotRecorded),
 }
 
 /// A video PID: its access units rebuilt, then converted to samples.
@@ -341,7 +341,7 @@ impl TsDemuxer {
                 }
             })
         } else {
-            psi::parse_pmt(&section).map(|streams| self.program(&streams, p.offset))
+            psi::parse_pmt(&section).map(|pmt| self.program(&pmt, p.offset))
         };
         if let Err(e) = result {
             self.damage(Damage::Dropped {
@@ -351,45 +351,37 @@ impl TsDemuxer {
         }
     }
 
-    /// Takes the first video and first audio stream of the PMT; a PMT repeating the same
-    /// streams changes nothing.
-    fn program(&mut self, streams: &[psi::PmtStream], offset: u64) {
-        let listed: Vec<(u8, u16)> = streams.iter().map(|s| (s.stream_type, s.pid)).collect();
+    /// Takes the first video and first audio stream of the PMT; every other entry is reported
+    /// once as not recorded. A PMT repeating the same streams changes nothing.
+    fn program(&mut self, pmt: &psi::Pmt, offset: u64) {
+        let listed: Vec<(u8, u16)> = pmt.streams.iter().map(|s| (s.stream_type, s.pid)).collect();
         if listed == self.pmt_streams {
             return;
         }
         self.pmt_streams = listed;
         let mut video = None;
         let mut audio = None;
-        for s in streams {
-            let v = match s.stream_type {
-                0x1B => Some(VideoCodec::H264),
-                0x24 => Some(VideoCodec::Hevc),
-                _ => None,
+        for s in &pmt.streams {
+            let what = match psi::classify(pmt.format, s) {
+                psi::EsKind::Video(c) if video.is_none() => {
+                    video = Some((c, s.pid));
+                    continue;
+                }
+                psi::EsKind::Audio(c) if audio.is_none() => {
+                    audio = Some((c, s.pid));
+                    continue;
+                }
+                psi::EsKind::Video(c) => format!("a second video stream ({c:?})"),
+                psi::EsKind::Audio(c) => format!("a second audio stream ({c:?})"),
+                psi::EsKind::Other { label, .. } => label.to_string(),
             };
-            let a = match s.stream_type {
-                0x0F => Some(AudioCodec::Aac),
-                0x03 | 0x04 => Some(AudioCodec::Mp3),
-                _ => None,
-            };
-            match (v, a) {
-                (Some(c), _) if video.is_none() => video = Some((c, s.pid)),
-                (_, Some(c)) if audio.is_none() => audio = Some((c, s.pid)),
-                (None, None) => self.report_once(
-                    format!(
-                        "PID 0x{:04x}: stream_type 0x{:02x} is not read",
-                        s.pid, s.stream_type
-                    ),
-                    offset,
-                ),
-                _ => self.report_once(
-                    format!(
-                        "PID 0x{:04x}: a second {} stream is not read",
-                        s.pid,
-                        if v.is_some() { "video" } else { "audio" }
-                    ),
-                    offset,
-                ),
+            let what = format!(
+                "PID 0x{:04x} {what} (stream_type 0x{:02x})",
+                s.pid, s.stream_type
+            );
+            if self.reported.insert(what.clone()) {
+                self.out
+                    .push_back(Demuxed::NotRecorded(NotRecorded { offset, what }));
             }
         }
         // Streams that keep their PID and codec keep their state (configuration, counters).

@@ -5,6 +5,8 @@
 /// Largest section: 3 header bytes + section_length ≤ 1021 (§2.4.4.4, §2.4.4.9).
 const MAX_SECTION: usize = 3 + 1021;
 
+use crate::media::{AudioCodec, VideoCodec};
+
 /// CRC-32/MPEG-2 (Annex A): polynomial 0x04C11DB7, initial 0xFFFFFFFF, no reflection; a section
 /// including its CRC gives 0.
 pub fn crc32_mpeg2(data: &[u8]) -> u32 {
@@ -122,24 +124,112 @@ pub fn parse_pat(section: &[u8]) -> Result<Option<u16>, String> {
 pub struct PmtStream {
     pub stream_type: u8,
     pub pid: u16,
+    /// The format_identifier of its registration_descriptor (tag 0x05, §2.6.8), or the
+    /// metadata_format_identifier of its metadata_descriptor (tag 0x26, §2.6.60), if any.
+    pub format: Option<[u8; 4]>,
+}
+
+/// A program map: its own registration (SCTE 35 §8.1 puts `CUEI` there) and its streams.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Pmt {
+    pub format: Option<[u8; 4]>,
+    pub streams: Vec<PmtStream>,
+}
+
+/// What a PMT entry carries, as FFmpeg 5.1's `mpegts` demuxer names it (`codec_type`,
+/// `codec_name`, `None` where it knows none) and as kls-rec's reports call it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EsKind {
+    /// A codec kls-rec reads.
+    Video(VideoCodec),
+    Audio(AudioCodec),
+    /// Anything else: not recorded.
+    Other {
+        codec_type: Option<&'static str>,
+        codec_name: Option<&'static str>,
+        label: &'static str,
+    },
+}
+
+/// Classifies a PMT entry (ISO/IEC 13818-1 Table 2-34; the registration formats FFmpeg knows).
+pub fn classify(program_format: Option<[u8; 4]>, s: &PmtStream) -> EsKind {
+    let other = |codec_type, codec_name, label| EsKind::Other {
+        codec_type: Some(codec_type),
+        codec_name,
+        label,
+    };
+    match (s.stream_type, s.format.as_ref().map(|f| &f[..])) {
+        (0x1B, _) => EsKind::Video(VideoCodec::H264),
+        (0x24, _) => EsKind::Video(VideoCodec::Hevc),
+        (0x0F, _) => EsKind::Audio(AudioCodec::Aac),
+        (0x03 | 0x04, _) => EsKind::Audio(AudioCodec::Mp3),
+        (0x86, _) if program_format == Some(*b"CUEI") => other("data", Some("scte_35"), "SCTE-35"),
+        (0x15 | 0x06, Some(b"ID3 ")) => other("data", Some("timed_id3"), "timed ID3"),
+        (0x15 | 0x06, Some(b"KLVA")) => other("data", Some("klv"), "KLV"),
+        (0x01, _) => other("video", Some("mpeg1video"), "MPEG-1 video"),
+        (0x02, _) => other("video", Some("mpeg2video"), "MPEG-2 video"),
+        (0x10, _) => other("video", Some("mpeg4"), "MPEG-4 Part 2 video"),
+        (0x11, _) => other("audio", Some("aac_latm"), "AAC LATM audio"),
+        (0x81, _) | (0x06, Some(b"AC-3")) => other("audio", Some("ac3"), "AC-3 audio"),
+        (0x87, _) | (0x06, Some(b"EAC3")) => other("audio", Some("eac3"), "E-AC-3 audio"),
+        (0x06, Some(b"Opus")) => other("audio", Some("opus"), "Opus audio"),
+        (0x15, _) => other("data", None, "metadata"),
+        (0x05, _) => other("data", None, "private sections"),
+        (0x06, _) => other("data", None, "private data"),
+        _ => EsKind::Other {
+            codec_type: None,
+            codec_name: None,
+            label: "unknown stream",
+        },
+    }
+}
+
+/// The format identifier a descriptor loop names, if any (see [`PmtStream::format`]); with
+/// `metadata` false, only a registration_descriptor's (as FFmpeg reads a program loop).
+fn descriptor_format(mut d: &[u8], metadata: bool) -> Option<[u8; 4]> {
+    while d.len() >= 2 {
+        let (tag, len) = (d[0], usize::from(d[1]));
+        let body = d.get(2..2 + len)?;
+        match tag {
+            0x05 if len >= 4 => return Some([body[0], body[1], body[2], body[3]]),
+            // metadata_application_format (2), its identifier when 0xFFFF (4), metadata_format
+            // (1), then metadata_format_identifier (4) when it is 0xFF.
+            0x25 | 0x26 if metadata => {
+                let app = u16::from_be_bytes([*body.first()?, *body.get(1)?]);
+                let at = if app == 0xFFFF { 6 } else { 2 };
+                if body.get(at) == Some(&0xFF) {
+                    let f = body.get(at + 1..at + 5)?;
+                    return Some([f[0], f[1], f[2], f[3]]);
+                }
+            }
+            _ => {}
+        }
+        d = &d[2 + len..];
+    }
+    None
 }
 
 /// §2.4.4.8: the elementary streams listed.
-pub fn parse_pmt(section: &[u8]) -> Result<Vec<PmtStream>, String> {
+pub fn parse_pmt(section: &[u8]) -> Result<Pmt, String> {
     let b = body(section, 0x02, "TS_program_map_section")?;
     let info_len = b
         .get(2..4)
         .map(|x| usize::from(u16::from_be_bytes([x[0], x[1]]) & 0x0FFF))
         .ok_or("TS_program_map_section: program_info_length missing")?;
-    let mut rest = b
-        .get(4 + info_len..)
+    let info = b
+        .get(4..4 + info_len)
         .ok_or("TS_program_map_section: program_info_length past the section")?;
-    let mut out = Vec::new();
+    let mut rest = &b[4 + info_len..];
+    let mut out = Pmt {
+        format: descriptor_format(info, false),
+        streams: Vec::new(),
+    };
     while rest.len() >= 5 {
         let es_info_len = usize::from(u16::from_be_bytes([rest[3], rest[4]]) & 0x0FFF);
-        out.push(PmtStream {
+        out.streams.push(PmtStream {
             stream_type: rest[0],
             pid: u16::from_be_bytes([rest[1] & 0x1F, rest[2]]),
+            format: descriptor_format(rest.get(5..5 + es_info_len).unwrap_or(&rest[5..]), true),
         });
         rest = rest.get(5 + es_info_len..).unwrap_or_default();
     }
@@ -183,16 +273,63 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(
-            parse_pmt(&s).unwrap(),
+            parse_pmt(&s).unwrap().streams,
             [PmtStream {
                 stream_type: 0x0F,
-                pid: 0x101
+                pid: 0x101,
+                format: None,
             }]
         );
         // A flipped bit fails the CRC.
         let mut bad = s.clone();
         bad[10] ^= 1;
         assert!(parse_pmt(&bad).unwrap_err().contains("CRC"));
+    }
+
+    /// The data PIDs of `scripts/ts-add-data.py`: CUEI in the program loop, ID3 and KLVA on
+    /// their streams, named as FFmpeg 5.1 names them.
+    #[test]
+    fn data_streams_are_classified_by_their_descriptors() {
+        let ts =
+            std::fs::read(crate::testutil::testdata("data-streams/klv-1764072000.ts")).unwrap();
+        let pmt = &ts[2 * PACKET_LEN..3 * PACKET_LEN];
+        let s = SectionBuffer::default()
+            .push(&pmt[4..], true)
+            .unwrap()
+            .unwrap();
+        let pmt = parse_pmt(&s).unwrap();
+        assert_eq!(pmt.format, Some(*b"CUEI"));
+        let names: Vec<_> = pmt
+            .streams
+            .iter()
+            .map(|st| match classify(pmt.format, st) {
+                EsKind::Video(c) => format!("video {c:?}"),
+                EsKind::Audio(c) => format!("audio {c:?}"),
+                EsKind::Other {
+                    codec_type,
+                    codec_name,
+                    ..
+                } => format!("{codec_type:?} {codec_name:?} 0x{:x}", st.pid),
+            })
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "video H264",
+                "audio Aac",
+                r#"Some("data") Some("scte_35") 0x102"#,
+                r#"Some("data") Some("timed_id3") 0x103"#,
+                r#"Some("data") Some("klv") 0x104"#,
+            ]
+        );
+        // Without the program's CUEI, stream_type 0x86 is nothing FFmpeg knows.
+        assert!(matches!(
+            classify(None, &pmt.streams[2]),
+            EsKind::Other {
+                codec_type: None,
+                ..
+            }
+        ));
     }
 
     #[test]
