@@ -8,11 +8,13 @@
 //! - [`tcp`]: one direction's byte stream, reassembled (wrap, reordering, overlaps, holes);
 //! - [`flows`]: connections → the client streams of those that carry RTMP;
 //! - [`stream`]: one pass over a capture, damage named by capture position;
+//! - [`spool`]: what that pass spools per connection for the sessions;
 //! - [`session`]: the publishes a first pass finds, and the replay of one of them through
 //!   `input::rtmp`'s parser and the FLV session logic.
 //!
-//! Opening a capture reads it once, whole, to list its publishes; each session then reads it
-//! again when it is opened (one pass per session, see [`session`]). `--app` / `--stream` /
+//! Opening a capture reads it once, whole, to list its publishes and spool each RTMP
+//! connection's client stream; each session replays its connection from the spool, so the
+//! capture is read once however many publishes it holds (see [`spool`]). `--app` / `--stream` /
 //! `--vdoid` replace what the commands say, for every session of the capture; `--start-time` is
 //! not used: the capture's clock is the wall clock.
 
@@ -27,6 +29,7 @@ pub mod capture;
 pub mod flows;
 pub mod link;
 pub mod session;
+pub mod spool;
 pub mod stream;
 pub mod tcp;
 
@@ -51,7 +54,7 @@ pub fn open_path(path: &Path, opts: &InputOptions) -> Result<Vec<PendingSession>
     let size = std::fs::metadata(path)
         .map_err(|e| InputError::io(&input, None, e))?
         .len();
-    let publishes = scan(path, &input)?;
+    let (publishes, spool) = session::scan_spooled(path, &input)?;
     let mut sessions = Vec::new();
     let mut warnings = Vec::new();
     for p in publishes {
@@ -75,10 +78,10 @@ pub fn open_path(path: &Path, opts: &InputOptions) -> Result<Vec<PendingSession>
             index: sessions.len(),
             warnings: std::mem::take(&mut warnings),
         };
-        let (path, input) = (path.to_path_buf(), input.clone());
+        let (spool, input) = (spool.clone(), input.clone());
         let opener = Box::new(move || {
             let reader: Box<dyn SessionReader> =
-                Box::new(CaptureSession::new(path.clone(), &input, p.clone())?);
+                Box::new(CaptureSession::new(&spool, &input, p.clone())?);
             Ok(reader)
         });
         sessions.push(PendingSession::rereadable(info, Some(size), opener));

@@ -2,16 +2,17 @@
 //! replays one of them ([`CaptureSession`]) through the FLV session logic, since RTMP media
 //! bodies have the FLV tag body layout.
 //!
-//! Each publish is read by its own pass over the capture, reassembling only its connection:
-//! one pass per session, a cost proportional to the capture size times the number of publishes,
-//! fine for the captures users keep (minutes to hours of pushes) and what keeps memory bounded.
+//! The capture is read once: the first pass also spools what each RTMP connection's sessions
+//! read ([`super::spool`]), and each session replays its connection from the spool, seeing the
+//! items and capture positions a pass of its own would see.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use super::flows::FlowEvent;
+use super::spool::{Spool, SpoolReader, SpoolWriter};
 use super::stream::{Item, Pass, describe};
 use crate::input::flv::session::{TagFeed, TagSession, next_event};
 use crate::input::flv::{DEFAULT_APP, Tag};
@@ -47,11 +48,32 @@ struct ConnScan {
 
 /// Lists the publishes of a capture, in the order they began.
 pub fn scan(path: &Path, input: &str) -> Result<Vec<Publish>, InputError> {
+    scan_into(path, input, None)
+}
+
+/// Lists the publishes of a capture and spools what their sessions read, in one pass.
+pub fn scan_spooled(path: &Path, input: &str) -> Result<(Vec<Publish>, Spool), InputError> {
+    let spool_error = |e| InputError::new(input, None, format!("capture spool: {e}"));
+    let mut spool = SpoolWriter::create().map_err(spool_error)?;
+    let found = scan_into(path, input, Some(&mut spool))?;
+    Ok((found, spool.finish().map_err(spool_error)?))
+}
+
+fn scan_into(
+    path: &Path,
+    input: &str,
+    mut spool: Option<&mut SpoolWriter>,
+) -> Result<Vec<Publish>, InputError> {
     let mut pass = Pass::open(path, input, None)?;
     let mut conns: HashMap<u64, (SocketAddr, SocketAddr, ConnScan)> = HashMap::new();
     let mut found = Vec::new();
     let mut damage = None;
     while let Some(item) = pass.next_item()? {
+        if let Some(spool) = spool.as_deref_mut() {
+            spool
+                .item(&item, pass.position())
+                .map_err(|e| InputError::new(input, None, format!("capture spool: {e}")))?;
+        }
         let ev = match item {
             Item::Flow(ev) => ev,
             Item::Damage(d) => {
@@ -150,7 +172,10 @@ enum Phase {
 
 /// Replays one publish of a capture.
 pub struct CaptureSession {
-    pass: Pass,
+    input: String,
+    items: SpoolReader,
+    /// The capture position of the last item read.
+    position: u64,
     target: Publish,
     parser: Option<RtmpParser>,
     publishes_seen: usize,
@@ -159,11 +184,18 @@ pub struct CaptureSession {
 }
 
 impl CaptureSession {
-    /// Opens the capture and reads up to the publish's settled starting configuration.
-    pub fn new(path: PathBuf, input: &str, target: Publish) -> Result<CaptureSession, InputError> {
-        let pass = Pass::open(&path, input, Some(target.conn))?;
+    /// Opens the publish's connection in the spool and reads up to the publish's settled
+    /// starting configuration.
+    pub fn new(spool: &Spool, input: &str, target: Publish) -> Result<CaptureSession, InputError> {
+        let start = FlowEvent::Start {
+            conn: target.conn,
+            client: target.client,
+            server: target.server,
+        };
         let mut s = CaptureSession {
-            pass,
+            input: input.to_string(),
+            items: spool.reader(target.conn, start),
+            position: 0,
             target,
             parser: None,
             publishes_seen: 0,
@@ -183,10 +215,18 @@ impl CaptureSession {
         if self.phase == Phase::After {
             return Ok(false);
         }
-        let Some(item) = self.pass.next_item()? else {
+        let next = self.items.next_item().map_err(|e| {
+            InputError::new(
+                &self.input,
+                Some(self.position),
+                format!("capture spool: {e}"),
+            )
+        })?;
+        let Some((item, position)) = next else {
             self.phase = Phase::After;
             return Ok(false);
         };
+        self.position = position;
         let flow = match item {
             Item::Damage(d) => {
                 if self.phase == Phase::During {
@@ -201,9 +241,7 @@ impl CaptureSession {
             FlowEvent::Start { conn, .. } if conn == target => {
                 let name = format!(
                     "{} ({} -> {})",
-                    self.pass.input(),
-                    self.target.client,
-                    self.target.server
+                    self.input, self.target.client, self.target.server
                 );
                 self.parser = Some(RtmpParser::new(&name));
             }
@@ -299,7 +337,7 @@ impl SessionReader for CaptureSession {
     }
 
     fn position(&self) -> u64 {
-        self.pass.position()
+        self.position
     }
 }
 

@@ -10,6 +10,7 @@ use std::path::Path;
 use super::capture::{CaptureItem, CaptureReader};
 use super::flows::{FlowEvent, Flows};
 use super::link::{self, Decoded};
+use super::spool::Counted;
 use super::tcp::{DEFAULT_WINDOW, Mark};
 use crate::input::InputError;
 use crate::media::Damage;
@@ -44,7 +45,7 @@ impl Pass {
     pub fn open(path: &Path, input: &str, only: Option<u64>) -> Result<Pass, InputError> {
         let file = File::open(path).map_err(|e| InputError::io(input, None, e))?;
         Ok(Pass::new(
-            CaptureReader::new(BufReader::new(file), input)?,
+            CaptureReader::new(BufReader::new(Counted(file)), input)?,
             input,
             only,
         ))

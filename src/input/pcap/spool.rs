@@ -1,0 +1,439 @@
+//! The first pass's copy of what each RTMP connection's sessions read, so a capture is read once
+//! however many publishes it holds.
+//!
+//! While [`super::session::scan`] reads the capture, every item a session of a connection would
+//! see — the connection's flow events and the capture damage found while it is open — is
+//! appended, with the capture position the pass had reached when it was yielded, to one spool
+//! file in the temporary directory (`TMPDIR`), in chunks of at most [`CHUNK`] bytes per
+//! connection. A session then reads its connection's chunks ([`SpoolReader`]) instead of the
+//! capture, and sees the same items at the same positions as a pass of its own would, so its
+//! events, damage reports and byte offsets are unchanged.
+//!
+//! Memory: one chunk buffer per open RTMP connection and the chunks' places (16 bytes per
+//! chunk). The spool holds the client bytes of the capture's RTMP connections (about the size
+//! of the capture); it is an unnamed file (`O_TMPFILE`, else unlinked as soon as it is open),
+//! so it goes when the last session is done and leaves nothing behind when the run is killed.
+
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::flows::FlowEvent;
+use super::stream::Item;
+use super::tcp::Mark;
+use crate::media::{Damage, TrackKind};
+
+/// A connection's buffer is written out once it holds this much.
+pub const CHUNK: usize = 64 * 1024;
+
+thread_local! {
+    static CAPTURE_READ: Cell<u64> = const { Cell::new(0) };
+    static SPOOL_READ: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Bytes this thread has read from capture files and from spools (tests and benchmarks check
+/// that a capture is read once).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReadCounts {
+    pub capture: u64,
+    pub spool: u64,
+}
+
+pub fn read_counts() -> ReadCounts {
+    ReadCounts {
+        capture: CAPTURE_READ.with(Cell::get),
+        spool: SPOOL_READ.with(Cell::get),
+    }
+}
+
+/// A capture file, its bytes counted in [`read_counts`].
+pub struct Counted<R>(pub R);
+
+impl<R: io::Read> io::Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.0.read(buf)?;
+        CAPTURE_READ.with(|c| c.set(c.get() + n as u64));
+        Ok(n)
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Chunk {
+    offset: u64,
+    len: u32,
+}
+
+#[derive(Debug, Default)]
+struct Open {
+    buf: Vec<u8>,
+    chunks: Vec<Chunk>,
+}
+
+/// The spool being written by the first pass.
+pub struct SpoolWriter {
+    file: File,
+    end: u64,
+    open: HashMap<u64, Open>,
+    /// Chunks of the connections that ended.
+    done: HashMap<u64, Vec<Chunk>>,
+}
+
+impl SpoolWriter {
+    pub fn create() -> io::Result<SpoolWriter> {
+        Ok(SpoolWriter {
+            file: unnamed_file()?,
+            end: 0,
+            open: HashMap::new(),
+            done: HashMap::new(),
+        })
+    }
+
+    /// One item of the pass, yielded at capture position `position`.
+    pub fn item(&mut self, item: &Item, position: u64) -> io::Result<()> {
+        match item {
+            Item::Damage(d) => {
+                let mut keys: Vec<u64> = self.open.keys().copied().collect();
+                keys.sort_unstable();
+                for conn in keys {
+                    let o = self.open.entry(conn).or_default();
+                    encode_damage(&mut o.buf, d, position);
+                    self.spill(conn, false)?;
+                }
+            }
+            Item::Flow(ev) => {
+                let conn = match ev {
+                    FlowEvent::Start { conn, .. } => {
+                        self.open.insert(*conn, Open::default());
+                        *conn
+                    }
+                    FlowEvent::Data { conn, .. }
+                    | FlowEvent::Gap { conn, .. }
+                    | FlowEvent::End { conn, .. } => *conn,
+                };
+                let Some(o) = self.open.get_mut(&conn) else {
+                    return Ok(());
+                };
+                encode_flow(&mut o.buf, ev, position);
+                self.spill(conn, matches!(ev, FlowEvent::End { .. }))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes a connection's buffer out when it is full or the connection has ended.
+    fn spill(&mut self, conn: u64, ended: bool) -> io::Result<()> {
+        let Some(o) = self.open.get_mut(&conn) else {
+            return Ok(());
+        };
+        if (o.buf.len() >= CHUNK || ended) && !o.buf.is_empty() {
+            self.file.write_all_at(&o.buf, self.end)?;
+            o.chunks.push(Chunk {
+                offset: self.end,
+                len: o.buf.len() as u32,
+            });
+            self.end += o.buf.len() as u64;
+            o.buf.clear();
+        }
+        if ended && let Some(o) = self.open.remove(&conn) {
+            self.done.insert(conn, o.chunks);
+        }
+        Ok(())
+    }
+
+    /// The spool, every connection's buffer written out.
+    pub fn finish(mut self) -> io::Result<Spool> {
+        let mut keys: Vec<u64> = self.open.keys().copied().collect();
+        keys.sort_unstable();
+        for conn in keys {
+            self.spill(conn, true)?;
+        }
+        Ok(Spool {
+            file: Arc::new(self.file),
+            chunks: self
+                .done
+                .into_iter()
+                .map(|(k, v)| (k, Arc::from(v)))
+                .collect(),
+        })
+    }
+}
+
+/// The written spool, shared by a capture's sessions.
+#[derive(Clone)]
+pub struct Spool {
+    file: Arc<File>,
+    chunks: HashMap<u64, Arc<[Chunk]>>,
+}
+
+impl Spool {
+    /// A reader of connection `conn`'s items (none when it carried no RTMP).
+    pub fn reader(&self, conn: u64, start: FlowEvent) -> SpoolReader {
+        SpoolReader {
+            file: Arc::clone(&self.file),
+            chunks: self
+                .chunks
+                .get(&conn)
+                .cloned()
+                .unwrap_or_else(|| Arc::from([])),
+            next: 0,
+            buf: Vec::new(),
+            at: 0,
+            start,
+        }
+    }
+}
+
+/// One connection's items, in pass order.
+pub struct SpoolReader {
+    file: Arc<File>,
+    chunks: Arc<[Chunk]>,
+    next: usize,
+    buf: Vec<u8>,
+    at: usize,
+    /// The connection's start event (its addresses are not spooled).
+    start: FlowEvent,
+}
+
+impl SpoolReader {
+    /// The next item and the capture position it was yielded at; `None` after the last.
+    pub fn next_item(&mut self) -> io::Result<Option<(Item, u64)>> {
+        if self.at >= self.buf.len() {
+            let Some(chunk) = self.chunks.get(self.next).copied() else {
+                return Ok(None);
+            };
+            self.next += 1;
+            self.buf.resize(chunk.len as usize, 0);
+            self.file.read_exact_at(&mut self.buf, chunk.offset)?;
+            SPOOL_READ.with(|c| c.set(c.get() + u64::from(chunk.len)));
+            self.at = 0;
+        }
+        let mut d = Decoder {
+            buf: &self.buf,
+            at: self.at,
+        };
+        let item = d.item(&self.start).ok_or_else(|| {
+            io::Error::new(io::ErrorKind::InvalidData, "capture spool is corrupt")
+        })?;
+        self.at = d.at;
+        Ok(Some(item))
+    }
+}
+
+/// An unnamed read-write file in the temporary directory.
+fn unnamed_file() -> io::Result<File> {
+    let dir = std::env::temp_dir();
+    let tmpfile = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .mode(0o600)
+        .custom_flags(libc::O_TMPFILE)
+        .open(&dir);
+    match tmpfile {
+        Ok(f) => Ok(f),
+        // Filesystems without O_TMPFILE: a fresh name, unlinked at once.
+        Err(_) => {
+            static NEXT: AtomicU64 = AtomicU64::new(0);
+            let path = dir.join(format!(
+                ".kls-rec-capture-{}-{}.spool",
+                std::process::id(),
+                NEXT.fetch_add(1, Ordering::Relaxed)
+            ));
+            let f = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&path)?;
+            std::fs::remove_file(&path)?;
+            Ok(f)
+        }
+    }
+}
+
+const START: u8 = 0;
+const DATA: u8 = 1;
+const GAP: u8 = 2;
+const END: u8 = 3;
+const SKIPPED: u8 = 4;
+const TRUNCATED: u8 = 5;
+const DISCONTINUITY: u8 = 6;
+const DROPPED: u8 = 7;
+
+fn put_u64(buf: &mut Vec<u8>, v: u64) {
+    buf.extend_from_slice(&v.to_le_bytes());
+}
+
+fn put_bytes(buf: &mut Vec<u8>, b: &[u8]) {
+    put_u64(buf, b.len() as u64);
+    buf.extend_from_slice(b);
+}
+
+fn put_mark(buf: &mut Vec<u8>, m: &Mark) {
+    put_u64(buf, m.frame);
+    put_u64(buf, m.offset);
+    put_u64(buf, m.time_ms as u64);
+}
+
+fn encode_flow(buf: &mut Vec<u8>, ev: &FlowEvent, position: u64) {
+    match ev {
+        FlowEvent::Start { .. } => {
+            buf.push(START);
+            put_u64(buf, position);
+        }
+        FlowEvent::Data { bytes, mark, .. } => {
+            buf.push(DATA);
+            put_u64(buf, position);
+            put_mark(buf, mark);
+            put_bytes(buf, bytes);
+        }
+        FlowEvent::Gap { lost, mark, .. } => {
+            buf.push(GAP);
+            put_u64(buf, position);
+            put_u64(buf, *lost);
+            put_mark(buf, mark);
+        }
+        FlowEvent::End { mark, .. } => {
+            buf.push(END);
+            put_u64(buf, position);
+            put_mark(buf, mark);
+        }
+    }
+}
+
+fn encode_damage(buf: &mut Vec<u8>, d: &Damage, position: u64) {
+    match d {
+        Damage::Skipped { offset, len, what } => {
+            buf.push(SKIPPED);
+            put_u64(buf, position);
+            put_u64(buf, *offset);
+            put_u64(buf, *len);
+            put_bytes(buf, what.as_bytes());
+        }
+        Damage::Truncated { offset, what } => {
+            buf.push(TRUNCATED);
+            put_u64(buf, position);
+            put_u64(buf, *offset);
+            put_bytes(buf, what.as_bytes());
+        }
+        Damage::Discontinuity {
+            track,
+            offset,
+            from_dts_90k,
+            to_dts_90k,
+        } => {
+            buf.push(DISCONTINUITY);
+            put_u64(buf, position);
+            buf.push(match track {
+                TrackKind::Video => 0,
+                TrackKind::Audio => 1,
+            });
+            put_u64(buf, *offset);
+            put_u64(buf, *from_dts_90k as u64);
+            put_u64(buf, *to_dts_90k as u64);
+        }
+        Damage::Dropped { offset, what } => {
+            buf.push(DROPPED);
+            put_u64(buf, position);
+            put_u64(buf, *offset);
+            put_bytes(buf, what.as_bytes());
+        }
+    }
+}
+
+struct Decoder<'a> {
+    buf: &'a [u8],
+    at: usize,
+}
+
+impl Decoder<'_> {
+    fn u8(&mut self) -> Option<u8> {
+        let b = *self.buf.get(self.at)?;
+        self.at += 1;
+        Some(b)
+    }
+
+    fn u64(&mut self) -> Option<u64> {
+        let b = self.buf.get(self.at..self.at + 8)?;
+        self.at += 8;
+        Some(u64::from_le_bytes(b.try_into().ok()?))
+    }
+
+    fn bytes(&mut self) -> Option<Vec<u8>> {
+        let len = usize::try_from(self.u64()?).ok()?;
+        let b = self.buf.get(self.at..self.at.checked_add(len)?)?.to_vec();
+        self.at += len;
+        Some(b)
+    }
+
+    fn text(&mut self) -> Option<String> {
+        String::from_utf8(self.bytes()?).ok()
+    }
+
+    fn mark(&mut self) -> Option<Mark> {
+        Some(Mark {
+            frame: self.u64()?,
+            offset: self.u64()?,
+            time_ms: self.u64()? as i64,
+        })
+    }
+
+    fn item(&mut self, start: &FlowEvent) -> Option<(Item, u64)> {
+        let conn = match start {
+            FlowEvent::Start { conn, .. }
+            | FlowEvent::Data { conn, .. }
+            | FlowEvent::Gap { conn, .. }
+            | FlowEvent::End { conn, .. } => *conn,
+        };
+        let tag = self.u8()?;
+        let position = self.u64()?;
+        let item = match tag {
+            START => Item::Flow(start.clone()),
+            DATA => {
+                let mark = self.mark()?;
+                let bytes = self.bytes()?;
+                Item::Flow(FlowEvent::Data { conn, bytes, mark })
+            }
+            GAP => {
+                let lost = self.u64()?;
+                let mark = self.mark()?;
+                Item::Flow(FlowEvent::Gap { conn, lost, mark })
+            }
+            END => Item::Flow(FlowEvent::End {
+                conn,
+                mark: self.mark()?,
+            }),
+            SKIPPED => Item::Damage(Damage::Skipped {
+                offset: self.u64()?,
+                len: self.u64()?,
+                what: self.text()?,
+            }),
+            TRUNCATED => Item::Damage(Damage::Truncated {
+                offset: self.u64()?,
+                what: self.text()?,
+            }),
+            DISCONTINUITY => Item::Damage(Damage::Discontinuity {
+                track: match self.u8()? {
+                    0 => TrackKind::Video,
+                    1 => TrackKind::Audio,
+                    _ => return None,
+                },
+                offset: self.u64()?,
+                from_dts_90k: self.u64()? as i64,
+                to_dts_90k: self.u64()? as i64,
+            }),
+            DROPPED => Item::Damage(Damage::Dropped {
+                offset: self.u64()?,
+                what: self.text()?,
+            }),
+            _ => return None,
+        };
+        Some((item, position))
+    }
+}
+
+#[cfg(test)]
+mod tests;
