@@ -62,7 +62,10 @@ fn dockerfile_is_multi_stage_locked_slim_and_unprivileged() {
     let froms: Vec<&&str> = lines.iter().filter(|l| l.starts_with("FROM ")).collect();
     assert_eq!(froms.len(), 2, "a builder and a runtime stage: {froms:?}");
     assert!(froms[0].ends_with(" AS builder"), "{froms:?}");
-    assert!(froms[1].starts_with("FROM debian:bookworm-slim"), "{froms:?}");
+    assert!(
+        froms[1].starts_with("FROM debian:bookworm-slim"),
+        "{froms:?}"
+    );
     assert!(text.contains("cargo build --release --locked"));
     assert!(text.contains("ca-certificates"));
     let user = lines.iter().rev().find(|l| l.starts_with("USER ")).unwrap();
