@@ -179,6 +179,41 @@ impl Inspection {
     }
 }
 
+/// Inspects one input as the command line names it: a path, `-` (stdin), or an `s3://`
+/// object or prefix, whose objects are downloaded ([`input::s3::fetch`]) and inspected each
+/// under its `s3://` name. One result per input found.
+pub fn inspect_input(path: &str, opts: &InputOptions) -> Vec<Result<Inspection, InputError>> {
+    if !input::s3::is_s3(path) {
+        return vec![inspect(path, opts)];
+    }
+    let objects = match input::s3::fetch(path, opts) {
+        Ok(o) => o,
+        Err(e) => return vec![Err(e)],
+    };
+    objects
+        .into_iter()
+        .map(|(name, local)| {
+            let local = local.display().to_string();
+            let rename = |text: &str| text.replace(&local, &name);
+            match inspect(&local, opts) {
+                Ok(mut ins) => {
+                    ins.input = name.clone();
+                    for s in &mut ins.sessions {
+                        s.info.input = rename(&s.info.input);
+                        s.error = s.error.as_deref().map(rename);
+                    }
+                    Ok(ins)
+                }
+                Err(e) => Err(InputError {
+                    input: rename(&e.input),
+                    message: rename(&e.message),
+                    ..e
+                }),
+            }
+        })
+        .collect()
+}
+
 /// Inspects one input (a path; `-` is stdin).
 pub fn inspect(path: &str, opts: &InputOptions) -> Result<Inspection, InputError> {
     let (container, size) = if path == "-" {

@@ -131,7 +131,7 @@ _kls__rec() {
             return 0
             ;;
         kls__subcmd__rec__subcmd__inspect)
-            opts="-q -h --json --rules --formats --app --stream --vdoid --start-time --slice --period --splice-window --timeline --config --quiet --help"
+            opts="-q -h --json --rules --formats --app --stream --vdoid --start-time --slice --period --splice-window --timeline --config --quiet --endpoint --region --path-style --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -174,6 +174,14 @@ _kls__rec() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --region)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -283,7 +291,7 @@ _kls__rec() {
             return 0
             ;;
         kls__subcmd__rec__subcmd__splice)
-            opts="-o -q -h --format --out-dir --app --stream --in-order --hls-segment --callback-times --config --quiet --json --help"
+            opts="-o -q -h --format --out-dir --app --stream --in-order --hls-segment --callback-times --endpoint --region --path-style --config --quiet --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -310,6 +318,14 @@ _kls__rec() {
                     return 0
                     ;;
                 --hls-segment)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --region)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

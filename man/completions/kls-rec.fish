@@ -42,9 +42,9 @@ complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l splice-window
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l timeline -d 'Draw pushes, gaps and files with their reasons: FILE.svg or FILE.html' -r -F
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l hls-segment -d 'HLS target segment length' -r
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l callback -d 'POST each callback here (retried; undelivered ones spooled for the next run)' -r
-complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l upload -d 'Upload files to S3-compatible storage (credentials from AWS_* env)' -r
-complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l endpoint -d 'S3 endpoint (KS3, MinIO, AWS …) [default: AWS for --region]' -r
-complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l region -d 'S3 region' -r
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l upload -d 'Upload files to S3-compatible storage (credentials: AWS_* env, ~/.aws profile, roles)' -r
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l endpoint -d 'S3 endpoint (KS3, MinIO, AWS …) [default: AWS_ENDPOINT_URL, the AWS profile\'s endpoint_url, else AWS for the region]' -r
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l region -d 'S3 region [default: AWS_REGION, AWS_DEFAULT_REGION, the AWS profile\'s, else us-east-1]' -r
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l multipart-threshold -d 'Upload files larger than this in parts, e.g. 64MiB' -r
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -s j -l jobs -d 'Streams recorded at once [default: the number of cores]' -r
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l shard -d 'Only this share of the streams: K of N (0-based), by a stable hash' -r
@@ -62,9 +62,12 @@ complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -s o -l out-dir 
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -l app -d 'App name of the result [default: live]' -r
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -l stream -d 'Stream name of the result [default: from the file names]' -r
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -l hls-segment -d 'HLS target segment length' -r
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -l endpoint -d 'S3 endpoint (KS3, MinIO, AWS …) [default: AWS_ENDPOINT_URL, the AWS profile\'s endpoint_url, else AWS for the region]' -r
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -l region -d 'S3 region [default: AWS_REGION, AWS_DEFAULT_REGION, the AWS profile\'s, else us-east-1]' -r
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -l config -d 'Read settings from a TOML file (the flags\' names; flags and env win)' -r -F
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -l in-order -d 'Join in the order given, not by the start times in the names'
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -l callback-times -d 'Add starttime and endtime to an HLS callback'
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -l path-style -d 'Path-style S3 addressing [default: on for IP and localhost endpoints]'
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -s q -l quiet -d 'No progress bars'
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -l json -d 'Print a JSON summary of the run as the last line on stdout'
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -s h -l help -d 'Print help'
@@ -78,9 +81,12 @@ complete -c kls-rec -n "__fish_kls_rec_using_subcommand inspect" -l period -d 'R
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand inspect" -l splice-window -d 'Resumes within this gap are appended to the held file (0: never)' -r
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand inspect" -l timeline -d 'Draw pushes, gaps and files with their reasons: FILE.svg or FILE.html' -r -F
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand inspect" -l config -d 'Read settings from a TOML file (the flags\' names; flags and env win)' -r -F
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand inspect" -l endpoint -d 'S3 endpoint (KS3, MinIO, AWS …) [default: AWS_ENDPOINT_URL, the AWS profile\'s endpoint_url, else AWS for the region]' -r
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand inspect" -l region -d 'S3 region [default: AWS_REGION, AWS_DEFAULT_REGION, the AWS profile\'s, else us-east-1]' -r
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand inspect" -l json -d 'Print ffprobe-shaped JSON, one object per input per line (with --rules: the run summary)'
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand inspect" -l rules -d 'Print the decisions `record` would take (as record --dry-run --explain)'
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand inspect" -s q -l quiet -d 'No progress bars'
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand inspect" -l path-style -d 'Path-style S3 addressing [default: on for IP and localhost endpoints]'
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand inspect" -s h -l help -d 'Print help'
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand help; and not __fish_seen_subcommand_from record splice inspect help" -f -a "record" -d 'Produce the recording files (and callbacks) the service would have produced'
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand help; and not __fish_seen_subcommand_from record splice inspect help" -f -a "splice" -d 'Join recordings of one stream into one file (like the service\'s CreateTask)'

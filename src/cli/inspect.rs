@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Args;
 
-use super::{CommonArgs, DecisionArgs, EXIT_DAMAGED, EXIT_FAILURE, EXIT_OK};
+use super::{CommonArgs, DecisionArgs, EXIT_DAMAGED, EXIT_FAILURE, EXIT_OK, S3Args};
 use crate::record::RecordOptions;
 
 #[derive(Args, Debug)]
@@ -39,32 +39,52 @@ pub struct InspectArgs {
     /// No progress bars
     #[arg(short, long, env = "KLS_REC_QUIET")]
     pub quiet: bool,
+
+    #[command(flatten)]
+    pub s3: S3Args,
+}
+
+/// Where `s3://` inputs are downloaded for the run (removed after it): inspect has no output
+/// root.
+fn scratch() -> PathBuf {
+    std::env::temp_dir().join(format!("kls-rec-inspect-{}", std::process::id()))
 }
 
 pub fn run(args: InspectArgs) -> Result<i32> {
     if args.rules {
         return run_rules(args);
     }
-    let opts = args.decide.input_options();
+    let scratch = scratch();
+    let mut opts = args.decide.input_options();
+    opts.s3 = Some(args.s3.open(scratch.clone()));
+    let result = report(&args, &opts);
+    let _ = std::fs::remove_dir_all(&scratch);
+    result
+}
+
+/// The report (or JSON) of every input; the exit status.
+fn report(args: &InspectArgs, opts: &crate::input::InputOptions) -> Result<i32> {
     let mut out = std::io::stdout().lock();
     let mut code = EXIT_OK;
     for file in &args.files {
-        let ins = match crate::inspect::inspect(file, &opts) {
-            Ok(i) => i,
-            Err(e) => {
-                eprintln!("error: {e}");
-                code = EXIT_FAILURE;
-                continue;
+        for found in crate::inspect::inspect_input(file, opts) {
+            let ins = match found {
+                Ok(i) => i,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    code = EXIT_FAILURE;
+                    continue;
+                }
+            };
+            let probe = crate::inspect::probe(&ins);
+            if args.json {
+                writeln!(out, "{}", serde_json::to_string(&probe)?)?;
+            } else {
+                write!(out, "{}", crate::inspect::text::render(&ins, &probe))?;
             }
-        };
-        let probe = crate::inspect::probe(&ins);
-        if args.json {
-            writeln!(out, "{}", serde_json::to_string(&probe)?)?;
-        } else {
-            write!(out, "{}", crate::inspect::text::render(&ins, &probe))?;
-        }
-        if ins.damage_count() > 0 && code == EXIT_OK {
-            code = EXIT_DAMAGED;
+            if ins.damage_count() > 0 && code == EXIT_OK {
+                code = EXIT_DAMAGED;
+            }
         }
     }
     out.flush()?;
@@ -84,8 +104,12 @@ fn run_rules(args: InspectArgs) -> Result<i32> {
         explain: true,
         ..args.decide.record_options()?
     };
-    let (inputs, input_opts) = (args.files, args.decide.input_options());
-    let (code, summary) = super::finish_run(&inputs, &input_opts, &opts, &common, None)?;
+    let mut input_opts = args.decide.input_options();
+    let scratch = scratch();
+    input_opts.s3 = Some(args.s3.open(scratch.clone()));
+    let result = super::finish_run(&args.files, &input_opts, &opts, &common, None);
+    let _ = std::fs::remove_dir_all(&scratch);
+    let (code, summary) = result?;
     if let Some(path) = &timeline {
         crate::timeline::write(path, &summary.streams)
             .with_context(|| format!("writing the timeline {}", path.display()))?;

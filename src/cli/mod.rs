@@ -109,21 +109,12 @@ pub struct RecordArgs {
     #[arg(env = "KLS_REC_CALLBACK", long, value_name = "URL")]
     pub callback: Option<String>,
 
-    /// Upload files to S3-compatible storage (credentials from AWS_* env)
+    /// Upload files to S3-compatible storage (credentials: AWS_* env, ~/.aws profile, roles)
     #[arg(env = "KLS_REC_UPLOAD", long, value_name = "s3://BUCKET[/PREFIX]")]
     pub upload: Option<String>,
 
-    /// S3 endpoint (KS3, MinIO, AWS …) [default: AWS for --region]
-    #[arg(env = "KLS_REC_ENDPOINT", long, value_name = "URL")]
-    pub endpoint: Option<String>,
-
-    /// S3 region
-    #[arg(env = "KLS_REC_REGION", long)]
-    pub region: Option<String>,
-
-    /// Path-style S3 addressing [default: on for IP and localhost endpoints]
-    #[arg(env = "KLS_REC_PATH_STYLE", long)]
-    pub path_style: bool,
+    #[command(flatten)]
+    pub s3: S3Args,
 
     /// Upload files larger than this in parts, e.g. 64MiB
     #[arg(env = "KLS_REC_MULTIPART_THRESHOLD", long, value_name = "SIZE", default_value = "64MiB", value_parser = parse_size)]
@@ -200,6 +191,7 @@ impl DecisionArgs {
             stream: self.stream.clone(),
             vdoid: self.vdoid.clone(),
             start_time_ms: self.start_time,
+            s3: None,
         }
     }
 
@@ -219,6 +211,40 @@ impl DecisionArgs {
                 splice_window_ms: self.splice_window,
             },
             ..RecordOptions::default()
+        })
+    }
+}
+
+/// Where S3 storage is, for uploads and `s3://` inputs: `record`, `inspect` and `splice` share
+/// these flags; what they leave unset comes from the AWS environment
+/// ([`crate::deliver::S3Access`]).
+#[derive(Args, Debug, Clone)]
+pub struct S3Args {
+    /// S3 endpoint (KS3, MinIO, AWS …) [default: AWS_ENDPOINT_URL, the AWS profile's
+    /// endpoint_url, else AWS for the region]
+    #[arg(env = "KLS_REC_ENDPOINT", long, value_name = "URL")]
+    pub endpoint: Option<String>,
+
+    /// S3 region [default: AWS_REGION, AWS_DEFAULT_REGION, the AWS profile's, else us-east-1]
+    #[arg(env = "KLS_REC_REGION", long)]
+    pub region: Option<String>,
+
+    /// Path-style S3 addressing [default: on for IP and localhost endpoints]
+    #[arg(env = "KLS_REC_PATH_STYLE", long)]
+    pub path_style: bool,
+}
+
+impl S3Args {
+    /// The run's S3 settings; `s3://` inputs that must be downloaded go under `scratch`.
+    pub fn open(&self, scratch: PathBuf) -> std::sync::Arc<crate::input::s3::S3Inputs> {
+        let flags = crate::deliver::S3Flags {
+            endpoint: self.endpoint.clone(),
+            region: self.region.clone(),
+            path_style: self.path_style.then_some(true),
+        };
+        std::sync::Arc::new(crate::input::s3::S3Inputs {
+            access: crate::deliver::S3Access::from_env(flags),
+            scratch,
         })
     }
 }
@@ -375,24 +401,21 @@ fn run_record(args: RecordArgs) -> Result<i32> {
         quiet: args.common.quiet,
         json: args.common.json,
     };
-    let delivery_args = DeliveryArgs {
+    let s3_args = args.s3.clone();
+    let mut delivery_args = DeliveryArgs {
         callback: args.callback.clone(),
         upload: args.upload.clone(),
-        endpoint: args.endpoint.clone(),
-        region: args.region.clone(),
-        path_style: args.path_style,
+        s3: None,
         delete_after_upload: args.delete_after_upload,
         multipart_threshold: args.multipart_threshold,
     };
     let timeline = args.decide.timeline.clone();
-    let (inputs, input_opts, opts) = record_settings(args)?;
+    let (inputs, mut input_opts, opts) = record_settings(args)?;
     let scratch = opts.out_dir.join(".kls-rec-inputs");
-    crate::input::s3::configure(crate::input::s3::S3Access {
-        endpoint: delivery_args.endpoint.clone(),
-        region: delivery_args.region.clone(),
-        path_style: delivery_args.path_style.then_some(true),
-        scratch: Some(scratch.clone()),
-    });
+    // One set of S3 settings (and one credential lookup) for inputs and uploads.
+    let s3 = s3_args.open(scratch.clone());
+    input_opts.s3 = Some(s3.clone());
+    delivery_args.s3 = Some(s3);
     let result = finish_run(&inputs, &input_opts, &opts, &common, Some(delivery_args));
     // Inputs downloaded from S3 are kept for the run only.
     let _ = std::fs::remove_dir_all(&scratch);
@@ -460,9 +483,7 @@ fn finish_run(
 struct DeliveryArgs {
     callback: Option<String>,
     upload: Option<String>,
-    endpoint: Option<String>,
-    region: Option<String>,
-    path_style: bool,
+    s3: Option<std::sync::Arc<crate::input::s3::S3Inputs>>,
     delete_after_upload: bool,
     multipart_threshold: u64,
 }
@@ -478,9 +499,11 @@ impl DeliveryArgs {
             Some(target) => Some(
                 crate::deliver::Uploader::new(
                     target,
-                    self.endpoint.as_deref(),
-                    self.region.as_deref(),
-                    self.path_style.then_some(true),
+                    &self
+                        .s3
+                        .as_ref()
+                        .context("uploads need the S3 settings")?
+                        .access,
                 )?
                 .with_options(crate::deliver::S3Options {
                     multipart_threshold: self.multipart_threshold,

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Result, bail};
 use clap::Args;
 
-use super::{CommonArgs, finish_run};
+use super::{CommonArgs, S3Args, finish_run};
 use crate::input::{self, InputOptions};
 use crate::mux::{Format, MuxOptions};
 use crate::record::RecordOptions;
@@ -19,7 +19,7 @@ use crate::sink::naming;
 
 #[derive(Args, Debug)]
 pub struct SpliceArgs {
-    /// Recordings of one stream: FLV, MP4 files or HLS playlists
+    /// Recordings of one stream: FLV, MP4 files or HLS playlists, local or s3://
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<String>,
 
@@ -63,6 +63,9 @@ pub struct SpliceArgs {
     pub callback_times: bool,
 
     #[command(flatten)]
+    pub s3: S3Args,
+
+    #[command(flatten)]
     pub common: CommonArgs,
 }
 
@@ -70,15 +73,25 @@ pub fn run(args: SpliceArgs) -> Result<i32> {
     if args.hls_segment <= 0 {
         bail!("--hls-segment must be longer than 0");
     }
+    // s3:// inputs that must be downloaded are kept in the output root for the run.
+    let scratch = args.out_dir.join(".kls-rec-inputs");
     let input_opts = InputOptions {
-        app: args.app,
-        stream: args.stream,
+        app: args.app.clone(),
+        stream: args.stream.clone(),
+        s3: Some(args.s3.open(scratch.clone())),
         ..InputOptions::default()
     };
+    let result = join(args, &input_opts);
+    let _ = std::fs::remove_dir_all(&scratch);
+    result
+}
+
+/// Checks that the files are of one stream, then joins them.
+fn join(args: SpliceArgs, input_opts: &InputOptions) -> Result<i32> {
     // One stream only: refuse before anything is written.
     let mut keys = BTreeSet::new();
     for f in &args.files {
-        for s in input::open(f, &input_opts)? {
+        for s in input::open(f, input_opts)? {
             if !s.has_media {
                 bail!("{}: no media to join", s.info.input);
             }
@@ -113,5 +126,5 @@ pub fn run(args: SpliceArgs) -> Result<i32> {
             .max(),
         ..RecordOptions::default()
     };
-    finish_run(&args.files, &input_opts, &opts, &args.common, None).map(|(code, _)| code)
+    finish_run(&args.files, input_opts, &opts, &args.common, None).map(|(code, _)| code)
 }

@@ -1,13 +1,13 @@
-//! One run per output root: an exclusive `flock(2)` on `.kls-rec.lock` in the root (SPEC §7).
+//! One run per output root: an exclusive lock ([`File::lock`], `flock(2)` on Linux) on
+//! `.kls-rec.lock` in the root (SPEC §7).
 //!
 //! Two cron runs writing the same tree would race on the callback spool and the delivered-log.
 //! The lock is advisory and tied to the open file: it is released when [`OutputLock`] drops and
 //! by the kernel when the process dies, so a crash never leaves a stale lock. The holder writes
 //! its pid into the file, which the second run names in its message.
 
-use std::fs::{self, File};
+use std::fs::{self, File, TryLockError};
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -23,7 +23,7 @@ const PID_TEXT_MAX: u64 = 64;
 pub struct OutputLock {
     root: PathBuf,
     path: PathBuf,
-    // Keeps the descriptor, and with it the flock, open.
+    // Keeps the descriptor, and with it the lock, open.
     _file: File,
 }
 
@@ -42,28 +42,19 @@ impl OutputLock {
             .truncate(false)
             .open(&path)
             .with_context(|| format!("opening lock file {}", path.display()))?;
-        let op = if wait {
-            libc::LOCK_EX
+        if wait {
+            lock_waiting(&file).with_context(|| format!("locking {}", path.display()))?;
         } else {
-            libc::LOCK_EX | libc::LOCK_NB
-        };
-        loop {
-            // SAFETY: flock takes a descriptor we own and an integer; no memory is shared.
-            let rc = unsafe { libc::flock(file.as_raw_fd(), op) };
-            if rc == 0 {
-                break;
-            }
-            let err = std::io::Error::last_os_error();
-            match err.raw_os_error() {
-                Some(libc::EINTR) => continue,
-                Some(libc::EWOULDBLOCK) => bail!(
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(TryLockError::WouldBlock) => bail!(
                     "output directory {} is in use by another kls-rec run ({}); wait for it \
                      to finish, or run with a different --out-dir",
                     root.display(),
                     holder(&mut file)
                 ),
-                _ => {
-                    return Err(err).with_context(|| format!("locking {}", path.display()));
+                Err(TryLockError::Error(e)) => {
+                    return Err(e).with_context(|| format!("locking {}", path.display()));
                 }
             }
         }
@@ -83,6 +74,16 @@ impl OutputLock {
     /// The lock file's path.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+}
+
+/// Blocks until the lock is ours; a signal arriving meanwhile does not end the wait.
+fn lock_waiting(file: &File) -> std::io::Result<()> {
+    loop {
+        match file.lock() {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
     }
 }
 

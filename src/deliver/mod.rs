@@ -24,7 +24,7 @@ pub mod spool;
 pub use http::{Poster, Timeouts};
 pub use lock::OutputLock;
 pub use retry::RetryPolicy;
-pub use s3::{S3Credentials, S3Options, UploadOutcome, Uploader};
+pub use s3::{S3Access, S3Credentials, S3Flags, S3Options, UploadOutcome, Uploader};
 pub use sender::{CallbackSender, Sent, SpoolReport};
 
 /// Installs the process-wide rustls crypto provider (aws-lc-rs, the one rust-s3 is built with).

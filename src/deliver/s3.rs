@@ -14,7 +14,9 @@
 //!   holds. A multipart upload that gives up is aborted, so no parts are left billed. Once a
 //!   request gave up on such a failure, the uploader tries no more (the endpoint is down; the
 //!   next run uploads what this one could not).
-//! - Credentials come only from the environment and never appear in messages or `Debug`.
+//! - Endpoint, region and credentials as S3 tools find them ([`S3Access`]: flags, `AWS_*`
+//!   variables, the `~/.aws` profile, web identity, instance role); credentials never appear
+//!   in messages or `Debug`.
 
 use std::fmt;
 use std::fs::File;
@@ -34,9 +36,12 @@ use super::retry::{Attempt, GaveUp, RetryPolicy, retry};
 use crate::mux::Produced;
 use crate::sink::local::{hex, md5_of_file};
 
+mod access;
 mod credentials;
+mod profile;
 mod target;
 
+pub use access::{S3Access, S3Flags};
 pub use credentials::S3Credentials;
 pub use target::{Target, default_path_style};
 
@@ -153,26 +158,23 @@ pub fn connect(
 }
 
 impl Uploader {
-    /// An uploader for `target` (`s3://BUCKET[/PREFIX]`) with credentials from the environment
-    /// and default options. `endpoint` (e.g. `http://127.0.0.1:9000`, a KS3 or MinIO URL)
-    /// defaults to AWS in `region` (default `us-east-1`); `path_style` defaults to on when the
-    /// endpoint's host is an IP address or `localhost`.
-    pub fn new(
-        target: &str,
-        endpoint: Option<&str>,
-        region: Option<&str>,
-        path_style: Option<bool>,
-    ) -> Result<Uploader> {
+    /// An uploader for `target` (`s3://BUCKET[/PREFIX]`) reached as `access` says, with default
+    /// options.
+    pub fn new(target: &str, access: &S3Access) -> Result<Uploader> {
+        let (endpoint, region) = access.endpoint_and_region()?;
         Self::with_credentials(
             target,
-            endpoint,
-            region,
-            path_style,
-            S3Credentials::from_env()?,
+            endpoint.as_deref(),
+            region.as_deref(),
+            access.path_style(),
+            access.credentials()?,
         )
     }
 
-    /// As [`Uploader::new`] with explicit credentials.
+    /// An uploader with explicit settings and credentials. `endpoint` (e.g.
+    /// `http://127.0.0.1:9000`, a KS3 or MinIO URL) defaults to AWS in `region` (default
+    /// `us-east-1`); `path_style` defaults to on when the endpoint's host is an IP address or
+    /// `localhost`.
     pub fn with_credentials(
         target: &str,
         endpoint: Option<&str>,

@@ -66,6 +66,8 @@ pub struct InputOptions {
     pub vdoid: Option<String>,
     /// `--start-time`, Unix milliseconds.
     pub start_time_ms: Option<i64>,
+    /// How `s3://` inputs are reached (`None`: from the environment alone).
+    pub s3: Option<std::sync::Arc<s3::S3Inputs>>,
 }
 
 /// Where a session's wall-clock start came from, so a guess is never mistaken for a fact.

@@ -10,36 +10,40 @@
 //! file. When a listing holds HLS playlists, its `.ts` objects are their segments, downloaded
 //! beside them and not read as inputs of their own.
 //!
-//! The bucket is reached as for uploads: `--endpoint`, `--region`, `--path-style`, credentials
-//! from the `AWS_*` environment ([`configure`], called once by the command line).
+//! The bucket is reached as for uploads ([`S3Access`]: `--endpoint`, `--region`,
+//! `--path-style`, the `AWS_*` variables and the `~/.aws` profile), with the settings the
+//! command line puts in [`InputOptions::s3`]. Reading needs only `s3:ListBucket` and
+//! `s3:GetObject`: nothing is written to the bucket.
 
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use s3::Bucket;
 
 use super::{
     InputError, InputOptions, PendingSession, SessionInfo, SessionReader, WallClockSource,
 };
-use crate::deliver::s3::{S3Credentials, Target, connect};
+use crate::deliver::s3::{S3Access, S3Flags, Target};
 use crate::media::StreamKey;
 
-/// How `s3://` inputs reach their bucket.
-#[derive(Clone, Debug, Default)]
-pub struct S3Access {
-    pub endpoint: Option<String>,
-    pub region: Option<String>,
-    pub path_style: Option<bool>,
-    /// Where downloaded (not streamed) inputs are kept for the run.
-    pub scratch: Option<PathBuf>,
+/// How `s3://` inputs reach their bucket, and where the inputs that are downloaded (not
+/// streamed) are kept for the run (the caller removes it afterwards).
+#[derive(Debug)]
+pub struct S3Inputs {
+    pub access: S3Access,
+    pub scratch: PathBuf,
 }
 
-static ACCESS: OnceLock<S3Access> = OnceLock::new();
-
-/// Sets how `s3://` inputs are reached, once per process (the command line does it).
-pub fn configure(access: S3Access) {
-    let _ = ACCESS.set(access);
+impl S3Inputs {
+    /// Settings from this process's environment only, downloads under the temporary directory
+    /// (for callers that set no [`InputOptions::s3`]).
+    fn fallback() -> S3Inputs {
+        S3Inputs {
+            access: S3Access::from_env(S3Flags::default()),
+            scratch: std::env::temp_dir().join(format!("kls-rec-inputs-{}", std::process::id())),
+        }
+    }
 }
 
 /// Whether an input names S3 storage.
@@ -47,27 +51,23 @@ pub fn is_s3(path: &str) -> bool {
     path.starts_with("s3://")
 }
 
-fn bucket_for(url: &str, target: &Target) -> Result<Box<Bucket>, InputError> {
-    let access = ACCESS.get().cloned().unwrap_or_default();
-    let creds =
-        S3Credentials::from_env().map_err(|e| InputError::new(url, None, format!("{e:#}")))?;
-    connect(
-        &target.bucket,
-        access.endpoint.as_deref(),
-        access.region.as_deref(),
-        access.path_style,
-        &creds,
-    )
-    .map(|(b, _)| b)
-    .map_err(|e| InputError::new(url, None, format!("{e:#}")))
+fn settings(opts: &InputOptions) -> Arc<S3Inputs> {
+    opts.s3
+        .clone()
+        .unwrap_or_else(|| Arc::new(S3Inputs::fallback()))
 }
 
-/// Opens an `s3://` input: one object, or every object under a prefix.
-pub fn open(url: &str, opts: &InputOptions) -> Result<Vec<PendingSession>, InputError> {
+/// The bucket of `url` and the keys it names: the object itself, or every object under the
+/// prefix, in key order.
+fn list(url: &str, s3: &S3Inputs) -> Result<(Arc<Bucket>, Target, Vec<String>), InputError> {
     let target: Target = url
         .parse()
         .map_err(|e: anyhow::Error| InputError::new(url, None, format!("{e:#}")))?;
-    let bucket: Arc<Bucket> = Arc::from(bucket_for(url, &target)?);
+    let bucket: Arc<Bucket> = s3
+        .access
+        .connect(&target.bucket)
+        .map(|(b, _)| Arc::from(b))
+        .map_err(|e| InputError::new(url, None, format!("{e:#}")))?;
     let fail = |e: s3::error::S3Error| InputError::new(url, None, format!("listing: {e}"));
     let mut keys: Vec<String> = Vec::new();
     if !url.ends_with('/')
@@ -91,6 +91,13 @@ pub fn open(url: &str, opts: &InputOptions) -> Result<Vec<PendingSession>, Input
             return Err(InputError::new(url, None, "no objects there"));
         }
     }
+    Ok((bucket, target, keys))
+}
+
+/// Opens an `s3://` input: one object, or every object under a prefix.
+pub fn open(url: &str, opts: &InputOptions) -> Result<Vec<PendingSession>, InputError> {
+    let s3 = settings(opts);
+    let (bucket, target, keys) = list(url, &s3)?;
     let has_playlist = keys.iter().any(|k| k.ends_with(".m3u8"));
     let mut sessions = Vec::new();
     for key in &keys {
@@ -98,7 +105,7 @@ pub fn open(url: &str, opts: &InputOptions) -> Result<Vec<PendingSession>, Input
         if key.ends_with(".flv") {
             sessions.push(stream_flv(&name, bucket.clone(), key, opts)?);
         } else {
-            let local = download(&name, &bucket, key)?;
+            let local = download(&name, &bucket, key, &s3.scratch)?;
             if has_playlist && key.ends_with(".ts") {
                 continue;
             }
@@ -112,12 +119,26 @@ pub fn open(url: &str, opts: &InputOptions) -> Result<Vec<PendingSession>, Input
     Ok(sessions)
 }
 
+/// Downloads every object an `s3://` input names into the scratch directory: each input's
+/// `s3://` name and local path, in key order (an HLS listing's `.ts` segments are downloaded
+/// beside their playlists, not listed as inputs).
+pub fn fetch(url: &str, opts: &InputOptions) -> Result<Vec<(String, PathBuf)>, InputError> {
+    let s3 = settings(opts);
+    let (bucket, target, keys) = list(url, &s3)?;
+    let has_playlist = keys.iter().any(|k| k.ends_with(".m3u8"));
+    let mut inputs = Vec::new();
+    for key in &keys {
+        let name = format!("s3://{}/{key}", target.bucket);
+        let local = download(&name, &bucket, key, &s3.scratch)?;
+        if !(has_playlist && key.ends_with(".ts")) {
+            inputs.push((name, local));
+        }
+    }
+    Ok(inputs)
+}
+
 /// Downloads one object into the run's scratch directory, keyed like the bucket.
-fn download(name: &str, bucket: &Bucket, key: &str) -> Result<PathBuf, InputError> {
-    let access = ACCESS.get().cloned().unwrap_or_default();
-    let root = access.scratch.unwrap_or_else(|| {
-        std::env::temp_dir().join(format!("kls-rec-inputs-{}", std::process::id()))
-    });
+fn download(name: &str, bucket: &Bucket, key: &str, root: &Path) -> Result<PathBuf, InputError> {
     let safe: PathBuf = key
         .split('/')
         .filter(|p| !p.is_empty())

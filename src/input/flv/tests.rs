@@ -394,6 +394,7 @@ fn opening_names_the_stream_and_its_wall_clock() {
         stream: Some("news".into()),
         vdoid: Some("v1".into()),
         start_time_ms: Some(1_000),
+        s3: None,
     };
     let s = open_path(&path, &opts).unwrap();
     assert_eq!(s.info.key.to_string(), "tv/news?vdoid=v1");
