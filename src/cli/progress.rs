@@ -32,6 +32,7 @@ impl Bars {
     pub fn log(&self) -> Log {
         Log {
             bar: self.bar.clone(),
+            pending: Vec::new(),
         }
     }
 
@@ -40,6 +41,7 @@ impl Bars {
         Out {
             bar: self.bar.clone(),
             stdout: io::stdout(),
+            pending: Vec::new(),
         }
     }
 
@@ -75,40 +77,90 @@ impl Progress for Bars {
     }
 }
 
-/// stderr, with the bar hidden while a message is written.
+/// stderr, written a whole line at a time above the bar: a message written in pieces (each
+/// `writeln!` is several writes) would otherwise come out as fragments, each followed by a copy
+/// of the bar, and a partial line would be wiped by the next redraw.
 pub struct Log {
     bar: Option<ProgressBar>,
+    pending: Vec<u8>,
 }
 
-/// stdout (callbacks), with the bar hidden while a line is written, for when both are the
+/// stdout (callbacks), written a whole line at a time above the bar, for when both are the
 /// same terminal.
 pub struct Out {
     bar: Option<ProgressBar>,
     stdout: io::Stdout,
+    pending: Vec<u8>,
+}
+
+/// Buffers `buf` into `pending` and writes what ends in a newline with `write_lines`; without
+/// a bar, writes straight through.
+fn write_lines(
+    bar: &Option<ProgressBar>,
+    pending: &mut Vec<u8>,
+    buf: &[u8],
+    mut sink: impl FnMut(&[u8]) -> io::Result<()>,
+) -> io::Result<usize> {
+    let Some(bar) = bar else {
+        sink(buf)?;
+        return Ok(buf.len());
+    };
+    pending.extend_from_slice(buf);
+    if let Some(end) = pending.iter().rposition(|&b| b == b'\n') {
+        let lines: Vec<u8> = pending.drain(..=end).collect();
+        bar.suspend(|| sink(&lines))?;
+    }
+    Ok(buf.len())
+}
+
+/// Writes what is buffered, complete line or not.
+fn flush_lines(
+    bar: &Option<ProgressBar>,
+    pending: &mut Vec<u8>,
+    mut sink: impl FnMut(&[u8]) -> io::Result<()>,
+) -> io::Result<()> {
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let rest = std::mem::take(pending);
+    match bar {
+        Some(b) => b.suspend(|| sink(&rest)),
+        None => sink(&rest),
+    }
 }
 
 impl Write for Out {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match &self.bar {
-            Some(b) => b.suspend(|| self.stdout.write(buf)),
-            None => self.stdout.write(buf),
-        }
+        let stdout = &mut self.stdout;
+        write_lines(&self.bar, &mut self.pending, buf, |b| stdout.write_all(b))
     }
 
     fn flush(&mut self) -> io::Result<()> {
+        let stdout = &mut self.stdout;
+        flush_lines(&self.bar, &mut self.pending, |b| stdout.write_all(b))?;
         self.stdout.flush()
     }
 }
 
 impl Write for Log {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match &self.bar {
-            Some(b) => b.suspend(|| io::stderr().write(buf)),
-            None => io::stderr().write(buf),
-        }
+        write_lines(&self.bar, &mut self.pending, buf, |b| io::stderr().write_all(b))
     }
 
     fn flush(&mut self) -> io::Result<()> {
+        flush_lines(&self.bar, &mut self.pending, |b| io::stderr().write_all(b))?;
         io::stderr().flush()
+    }
+}
+
+impl Drop for Log {
+    fn drop(&mut self) {
+        let _ = self.flush();
+    }
+}
+
+impl Drop for Out {
+    fn drop(&mut self) {
+        let _ = self.flush();
     }
 }
