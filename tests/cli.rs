@@ -219,3 +219,73 @@ fn progress_bar_on_a_terminal_only() {
         "--quiet draws no bar"
     );
 }
+
+/// Runs a shell command line under a pseudo-terminal (`script`, from the repository root) and
+/// returns what a terminal shows, one entry per line: the bar's redraws (`\r`, erase line)
+/// overwrite each other, so only the text after a line's last erase is visible.
+fn on_a_terminal(line: &str) -> (std::process::ExitStatus, String, Vec<String>) {
+    let out = Command::new("script")
+        .args(["-qec", line, "/dev/null"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("KLS_REC_QUIET")
+        .output()
+        .expect("script(1) from util-linux");
+    let screen = String::from_utf8_lossy(&out.stdout).into_owned();
+    let lines = screen
+        .split('\n')
+        .map(|l| {
+            let visible = l.rsplit("\x1b[2K").next().unwrap_or_default();
+            visible.trim_end_matches('\r').to_string()
+        })
+        .filter(|l| !l.is_empty())
+        .collect();
+    (out.status, screen, lines)
+}
+
+/// The README's `--explain` transcript, line by line.
+fn readme_explain_lines() -> Vec<String> {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let marker = "$ kls-rec record testdata/push/*.flv --formats flv --explain -o out\n";
+    let transcript = readme.split(marker).nth(1).unwrap();
+    let transcript = transcript.split("```").next().unwrap();
+    transcript.lines().map(str::to_string).collect()
+}
+
+/// With the bar drawn, `record --explain` and `inspect --rules` show the README's transcript
+/// lines whole and in order, and a warning of a single input stays on the screen.
+#[test]
+fn explain_and_warnings_read_whole_under_the_bar() {
+    let dir = scratch("cli-pty-explain");
+    let bin = env!("CARGO_BIN_EXE_kls-rec");
+    let want = readme_explain_lines();
+    for line in [
+        format!(
+            "{bin} record testdata/push/*.flv --formats flv --explain -o {}",
+            dir.join("out").display()
+        ),
+        format!("{bin} inspect --rules testdata/push/*.flv --formats flv"),
+    ] {
+        let (status, screen, lines) = on_a_terminal(&line);
+        assert!(status.success(), "{line}: {status:?}\n{screen}");
+        assert!(screen.contains("KiB/"), "{line}: no bar drawn:\n{screen}");
+        let explained: Vec<String> = lines
+            .into_iter()
+            .filter(|l| l.starts_with("live/show"))
+            .collect();
+        assert_eq!(explained, want, "{line}:\n{screen}");
+    }
+    let line = format!(
+        "{bin} record - --stream cam --formats flv -o {} < testdata/studio-1764072000.flv",
+        dir.join("stdin").display()
+    );
+    let (status, screen, lines) = on_a_terminal(&line);
+    assert!(status.success(), "{screen}");
+    assert!(screen.contains("KiB/"), "no bar drawn:\n{screen}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("warning: ") && l.contains("no --start-time")),
+        "the warning was wiped:\n{screen}"
+    );
+}
