@@ -289,3 +289,78 @@ fn explain_and_warnings_read_whole_under_the_bar() {
         "the warning was wiped:\n{screen}"
     );
 }
+
+/// Every unusable setting is a usage error (status 2) found before any work: nothing is
+/// written, not even the output root.
+#[test]
+fn usage_errors_exit_2_before_any_work() {
+    let dir = scratch("cli-usage");
+    let input = testdata("studio-1764072000.flv");
+    let cases: &[(&str, &[&str], Option<(&str, &str)>, &str)] = &[
+        ("record", &["--slice", "0"], None, "--slice"),
+        ("record", &["--slice", "1e3"], None, "--slice"),
+        ("record", &["--hls-segment", "0"], None, "--hls-segment"),
+        ("record", &["--callback", "notaurl"], None, "--callback"),
+        ("record", &["--upload", "http://x"], None, "--upload"),
+        ("record", &["--endpoint", "notaurl"], None, "--endpoint"),
+        ("record", &["--timeline", "t.png"], None, "--timeline"),
+        ("record", &["--start-time", "2026-02-31T00:00:00Z"], None, "--start-time"),
+        ("record", &[], Some(("KLS_REC_QUIET", "maybe")), "KLS_REC_QUIET"),
+        ("record", &[], Some(("KLS_REC_SLICE", "1e3")), "KLS_REC_SLICE"),
+        ("record", &[], Some(("KLS_REC_TIMELINE", "t.png")), "KLS_REC_TIMELINE"),
+        ("inspect", &["--rules", "--timeline", "t.png"], None, "--timeline"),
+        ("inspect", &["--timeline", "t.svg"], None, "--rules"),
+        ("splice", &["--hls-segment", "0"], None, "--hls-segment"),
+    ];
+    for (i, (sub, args, env, named)) in cases.iter().enumerate() {
+        let out_dir = dir.join(format!("case{i}"));
+        let mut c = kls_rec();
+        c.arg(sub).args(*args).arg(&input).current_dir(&dir);
+        if *sub != "inspect" {
+            c.arg("-o").arg(&out_dir);
+        }
+        if let Some((k, v)) = env {
+            c.env(k, v);
+        }
+        let out = c.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let what = format!("{sub} {args:?} {env:?}");
+        assert_eq!(out.status.code(), Some(2), "{what}: {stderr}");
+        assert!(stderr.contains(named), "{what}: names {named}: {stderr}");
+        assert!(!out_dir.exists(), "{what}: wrote {}", out_dir.display());
+        assert!(!dir.join("t.svg").exists() && !dir.join("t.png").exists());
+    }
+}
+
+/// On/off settings from the environment take 1/0, true/false, yes/no in any case.
+#[test]
+fn switches_from_the_environment() {
+    let dir = scratch("cli-switches");
+    for (i, (value, dry)) in [
+        ("1", true),
+        ("true", true),
+        ("YES", true),
+        ("0", false),
+        ("False", false),
+        ("no", false),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let out_dir = dir.join(format!("v{i}"));
+        let out = kls_rec()
+            .args(["record", "--formats", "flv", "-o"])
+            .arg(&out_dir)
+            .arg(testdata("studio-1764072000.flv"))
+            .env("KLS_REC_DRY_RUN", value)
+            .env("KLS_REC_QUIET", value)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{value}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(!out_dir.join("record").exists(), dry, "KLS_REC_DRY_RUN={value}");
+    }
+}

@@ -82,7 +82,7 @@ fn run_rules(args: InspectArgs) -> Result<i32> {
     let opts = RecordOptions {
         dry_run: true,
         explain: true,
-        ..args.decide.record_options()?
+        ..args.decide.record_options()
     };
     let (inputs, input_opts) = (args.files, args.decide.input_options());
     let (code, summary) = super::finish_run(&inputs, &input_opts, &opts, &common, None)?;

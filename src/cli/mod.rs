@@ -10,7 +10,7 @@ use std::ffi::OsString;
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::parser::ValueSource;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
@@ -80,7 +80,7 @@ pub struct RecordArgs {
     pub decide: DecisionArgs,
 
     /// HLS target segment length
-    #[arg(env = "KLS_REC_HLS_SEGMENT", long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration_ms)]
+    #[arg(env = "KLS_REC_HLS_SEGMENT", long, value_name = "DURATION", default_value = "10s", value_parser = parse_positive_duration_ms)]
     pub hls_segment: i64,
 
     /// Decide and print the files, write nothing
@@ -96,15 +96,15 @@ pub struct RecordArgs {
     pub callback_times: bool,
 
     /// POST each callback here (retried; undelivered ones spooled for the next run)
-    #[arg(env = "KLS_REC_CALLBACK", long, value_name = "URL")]
+    #[arg(env = "KLS_REC_CALLBACK", long, value_name = "URL", value_parser = parse_http_url)]
     pub callback: Option<String>,
 
     /// Upload files to S3-compatible storage (credentials from AWS_* env)
-    #[arg(env = "KLS_REC_UPLOAD", long, value_name = "s3://BUCKET[/PREFIX]")]
+    #[arg(env = "KLS_REC_UPLOAD", long, value_name = "s3://BUCKET[/PREFIX]", value_parser = parse_upload_target)]
     pub upload: Option<String>,
 
     /// S3 endpoint (KS3, MinIO, AWS …) [default: AWS for --region]
-    #[arg(env = "KLS_REC_ENDPOINT", long, value_name = "URL")]
+    #[arg(env = "KLS_REC_ENDPOINT", long, value_name = "URL", value_parser = parse_http_url)]
     pub endpoint: Option<String>,
 
     /// S3 region
@@ -166,7 +166,7 @@ pub struct DecisionArgs {
     pub start_time: Option<i64>,
 
     /// Slice length: a file is cut at the next keyframe after it
-    #[arg(env = "KLS_REC_SLICE", long, value_name = "DURATION", default_value = "6h", value_parser = parse_duration_ms)]
+    #[arg(env = "KLS_REC_SLICE", long, value_name = "DURATION", default_value = "6h", value_parser = parse_positive_duration_ms)]
     pub slice: i64,
 
     /// Recording period, consulted when a push resumes [default: none]
@@ -178,7 +178,7 @@ pub struct DecisionArgs {
     pub splice_window: i64,
 
     /// Draw pushes, gaps and files with their reasons: FILE.svg or FILE.html
-    #[arg(env = "KLS_REC_TIMELINE", long, value_name = "FILE")]
+    #[arg(env = "KLS_REC_TIMELINE", long, value_name = "FILE", value_parser = parse_timeline_path)]
     pub timeline: Option<PathBuf>,
 }
 
@@ -193,15 +193,12 @@ impl DecisionArgs {
         }
     }
 
-    /// The rules and formats, validated; everything else at its default.
-    pub fn record_options(&self) -> Result<RecordOptions> {
-        if self.slice <= 0 {
-            bail!("--slice must be longer than 0");
-        }
+    /// The rules and formats (checked as they were parsed); everything else at its default.
+    pub fn record_options(&self) -> RecordOptions {
         let mut formats = self.formats.clone();
         formats.sort();
         formats.dedup();
-        Ok(RecordOptions {
+        RecordOptions {
             formats,
             rules: rules::Settings {
                 slice_ms: self.slice,
@@ -209,7 +206,7 @@ impl DecisionArgs {
                 splice_window_ms: self.splice_window,
             },
             ..RecordOptions::default()
-        })
+        }
     }
 }
 
@@ -255,11 +252,19 @@ pub fn main() -> i32 {
     })
 }
 
-/// The command definition, with environment values hidden from help (they may be secrets).
+/// The command definition, with environment values hidden from help (they may be secrets),
+/// and on/off settings read from the environment as [`parse_switch`] reads them.
 pub fn command() -> clap::Command {
+    fn arg(a: clap::Arg) -> clap::Arg {
+        let a = a.hide_env_values(true);
+        match a.get_action() {
+            clap::ArgAction::SetTrue => a.value_parser(parse_switch),
+            _ => a,
+        }
+    }
     Cli::command()
-        .mut_args(|a| a.hide_env_values(true))
-        .mut_subcommands(|s| s.mut_args(|a| a.hide_env_values(true)))
+        .mut_args(arg)
+        .mut_subcommands(|s| s.mut_args(arg))
 }
 
 /// Why the command line was refused (exit status 2).
@@ -281,10 +286,10 @@ where
     let matches = command
         .clone()
         .try_get_matches_from(&argv)
-        .map_err(Usage::Clap)?;
+        .map_err(|e| name_the_variable(e, &command, &argv))?;
     let (sub_name, sub_matches) = matches.subcommand().expect("a subcommand is required");
     let Some(path) = sub_matches.get_one::<PathBuf>("config") else {
-        return Cli::from_arg_matches(&matches).map_err(Usage::Clap);
+        return checked(&matches);
     };
     let text = std::fs::read_to_string(path)
         .map_err(|e| Usage::Config(format!("reading --config {}: {e}", path.display())))?;
@@ -355,8 +360,59 @@ where
     let mut merged = argv[..at].to_vec();
     merged.extend(extra);
     merged.extend_from_slice(&argv[at..]);
-    let matches = command.try_get_matches_from(&merged).map_err(Usage::Clap)?;
-    Cli::from_arg_matches(&matches).map_err(Usage::Clap)
+    let matches = command
+        .clone()
+        .try_get_matches_from(&merged)
+        .map_err(|e| name_the_variable(e, &command, &argv))?;
+    checked(&matches)
+}
+
+/// The settings that only make sense together, checked before any work.
+fn checked(matches: &clap::ArgMatches) -> Result<Cli, Usage> {
+    let cli = Cli::from_arg_matches(matches).map_err(Usage::Clap)?;
+    if let Command::Inspect(args) = &cli.command
+        && !args.rules
+        && args.decide.timeline.is_some()
+    {
+        return Err(Usage::Config(
+            "--timeline draws the decisions of inspect --rules: add --rules".into(),
+        ));
+    }
+    Ok(cli)
+}
+
+/// A value that clap refused and that came from a `KLS_REC_*` variable (not from the command
+/// line) is reported under the variable's name, so the user knows where to look.
+fn name_the_variable(e: clap::Error, command: &clap::Command, argv: &[OsString]) -> Usage {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if !matches!(e.kind(), ErrorKind::ValueValidation | ErrorKind::InvalidValue) {
+        return Usage::Clap(e);
+    }
+    let (Some(ContextValue::String(arg)), Some(ContextValue::String(value))) =
+        (e.get(ContextKind::InvalidArg), e.get(ContextKind::InvalidValue))
+    else {
+        return Usage::Clap(e);
+    };
+    let long = arg.split([' ', '=']).next().unwrap_or_default();
+    let on_command_line = argv.iter().any(|a| {
+        let a = a.to_string_lossy();
+        a == long || a.starts_with(&format!("{long}="))
+    });
+    let var = command
+        .get_subcommands()
+        .flat_map(|c| c.get_arguments())
+        .find(|a| a.get_long().is_some_and(|l| format!("--{l}") == long))
+        .and_then(|a| a.get_env());
+    match var {
+        Some(var) if !on_command_line && std::env::var_os(var).is_some_and(|v| v == **value) => {
+            let why = std::error::Error::source(&e).map_or_else(String::new, |s| s.to_string());
+            Usage::Config(format!(
+                "invalid value '{value}' in the environment variable {} (for {long}): {why}",
+                var.to_string_lossy()
+            ))
+        }
+        _ => Usage::Clap(e),
+    }
 }
 
 fn run_record(args: RecordArgs) -> Result<i32> {
@@ -375,7 +431,7 @@ fn run_record(args: RecordArgs) -> Result<i32> {
         multipart_threshold: args.multipart_threshold,
     };
     let timeline = args.decide.timeline.clone();
-    let (inputs, input_opts, opts) = record_settings(args)?;
+    let (inputs, input_opts, opts) = record_settings(args);
     let scratch = opts.out_dir.join(".kls-rec-inputs");
     crate::input::s3::configure(crate::input::s3::S3Access {
         endpoint: delivery_args.endpoint.clone(),
@@ -505,10 +561,7 @@ impl DeliveryArgs {
 }
 
 /// Validates the arguments into the pipeline's settings.
-pub fn record_settings(args: RecordArgs) -> Result<(Vec<String>, InputOptions, RecordOptions)> {
-    if args.hls_segment <= 0 {
-        bail!("--hls-segment must be longer than 0");
-    }
+pub fn record_settings(args: RecordArgs) -> (Vec<String>, InputOptions, RecordOptions) {
     let opts = RecordOptions {
         out_dir: args.out_dir,
         mux: MuxOptions {
@@ -522,9 +575,9 @@ pub fn record_settings(args: RecordArgs) -> Result<(Vec<String>, InputOptions, R
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
             .max(1),
         shard: args.shard,
-        ..args.decide.record_options()?
+        ..args.decide.record_options()
     };
-    Ok((args.inputs, args.decide.input_options(), opts))
+    (args.inputs, args.decide.input_options(), opts)
 }
 
 /// Sizes like `64MiB`, `5MB`, `1048576` (bytes); binary and decimal units.
@@ -571,52 +624,113 @@ pub fn parse_shard(s: &str) -> Result<Shard, String> {
     Ok(Shard { index, count })
 }
 
-/// Durations like `6h`, `3m`, `90s`, `1h30m`, `500ms`; a bare number is seconds.
+/// Durations: a sequence of number-and-unit terms, units `d`, `h`, `m`, `s`, `ms`, each once
+/// and largest first, spaces between terms allowed (`6h`, `1h30m`, `1h 30m`, `1.5s`, `1d`); a
+/// bare whole number is seconds (`0`, `90`). No exponents, signs or unitless fractions.
 pub fn parse_duration_ms(s: &str) -> Result<i64, String> {
-    let s = s.trim();
-    if s.is_empty() {
-        return Err("empty duration".into());
+    const UNITS: [(&str, f64); 5] = [
+        ("d", 86_400_000.0),
+        ("h", 3_600_000.0),
+        ("m", 60_000.0),
+        ("s", 1000.0),
+        ("ms", 1.0),
+    ];
+    let like = "like 6h, 1h30m, 1h 30m, 90s, 500ms";
+    let t = s.trim();
+    if t.is_empty() {
+        return Err(format!("empty duration ({like})"));
     }
-    if let Ok(secs) = s.parse::<f64>() {
-        return secs_to_ms(secs, s);
+    if t.bytes().all(|b| b.is_ascii_digit()) {
+        return t
+            .parse::<i64>()
+            .ok()
+            .and_then(|n| n.checked_mul(1000))
+            .filter(|&ms| ms <= 1_000_000_000_000_000)
+            .ok_or_else(|| format!("'{s}' is out of range"));
     }
-    let mut total = 0i64;
-    let mut rest = s;
+    let mut total = 0.0;
+    let mut rest = t;
+    let mut next_unit = 0; // terms come largest unit first, each once
     while !rest.is_empty() {
         let digits = rest
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .ok_or_else(|| format!("'{s}': a number needs a unit (h, m, s, ms)"))?;
-        if digits == 0 {
-            return Err(format!("'{s}' is not a duration (like 6h, 3m, 90s, 1h30m)"));
-        }
-        let value: f64 = rest[..digits]
-            .parse()
-            .map_err(|_| format!("'{s}' is not a duration"))?;
+            .unwrap_or(rest.len());
+        let number = &rest[..digits];
+        let value: f64 = match number.parse() {
+            Ok(v) if !number.starts_with('.') && !number.ends_with('.') => v,
+            _ => return Err(format!("'{s}' is not a duration ({like})")),
+        };
         rest = &rest[digits..];
         let unit_len = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .find(|c: char| !c.is_ascii_alphabetic())
             .unwrap_or(rest.len());
-        let scale = match &rest[..unit_len] {
-            "h" => 3_600_000.0,
-            "m" | "min" => 60_000.0,
-            "s" => 1000.0,
-            "ms" => 1.0,
-            u => return Err(format!("'{s}': unknown unit '{u}' (use h, m, s or ms)")),
+        let unit = &rest[..unit_len];
+        let Some(at) = UNITS.iter().position(|(u, _)| *u == unit) else {
+            return Err(if unit.is_empty() {
+                format!("'{s}': {number} needs a unit (d, h, m, s or ms)")
+            } else {
+                format!("'{s}': unknown unit '{unit}' (d, h, m, s or ms)")
+            });
         };
-        rest = &rest[unit_len..];
-        total = total
-            .checked_add(secs_to_ms(value * scale / 1000.0, s)?)
-            .ok_or_else(|| format!("'{s}' is too long"))?;
+        if at < next_unit {
+            return Err(format!("'{s}': each unit once, largest first ({like})"));
+        }
+        next_unit = at + 1;
+        total += value * UNITS[at].1;
+        rest = rest[unit_len..].trim_start();
     }
-    Ok(total)
-}
-
-fn secs_to_ms(secs: f64, original: &str) -> Result<i64, String> {
-    let ms = (secs * 1000.0).round();
-    if !ms.is_finite() || !(0.0..=1e15).contains(&ms) {
-        return Err(format!("'{original}' is out of range"));
+    let ms = total.round();
+    if !(0.0..=1e15).contains(&ms) {
+        return Err(format!("'{s}' is out of range"));
     }
     Ok(ms as i64)
+}
+
+/// A duration that must be longer than 0 (`--slice`, `--hls-segment`).
+pub fn parse_positive_duration_ms(s: &str) -> Result<i64, String> {
+    match parse_duration_ms(s)? {
+        0 => Err(format!("'{s}': must be longer than 0")),
+        ms => Ok(ms),
+    }
+}
+
+/// An `http://` or `https://` URL with a host (`--callback`, `--endpoint`).
+pub fn parse_http_url(s: &str) -> Result<String, String> {
+    let lower = s.to_ascii_lowercase();
+    let rest = ["http://", "https://"]
+        .iter()
+        .find_map(|scheme| lower.strip_prefix(scheme))
+        .ok_or_else(|| "must start with http:// or https://".to_string())?;
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = host.rsplit('@').next().unwrap_or_default();
+    if host.is_empty() || host.starts_with(':') {
+        return Err("the URL names no host".into());
+    }
+    Ok(s.to_string())
+}
+
+/// `--upload s3://BUCKET[/PREFIX]`, checked as the uploader will read it.
+pub fn parse_upload_target(s: &str) -> Result<String, String> {
+    s.parse::<crate::deliver::s3::Target>()
+        .map(|_| s.to_string())
+        .map_err(|e| e.to_string())
+}
+
+/// `--timeline FILE.svg` or `FILE.html`.
+pub fn parse_timeline_path(s: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(s);
+    crate::timeline::Kind::of(&path).map_err(|e| e.to_string())?;
+    Ok(path)
+}
+
+/// The values an on/off setting takes from the environment or a config file: `1`/`0`,
+/// `true`/`false`, `yes`/`no`, in any case.
+pub fn parse_switch(s: &str) -> Result<bool, String> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" => Ok(true),
+        "0" | "false" | "no" | "" => Ok(false),
+        _ => Err(format!("'{s}' is not on or off (1/0, true/false, yes/no)")),
+    }
 }
 
 #[cfg(test)]
@@ -630,17 +744,44 @@ mod tests {
             ("3m", 180_000),
             ("90s", 90_000),
             ("1h30m", 5_400_000),
+            ("1h 30m", 5_400_000),
             ("1h30m15s", 5_415_000),
+            ("1d", 86_400_000),
+            ("1d 2h", 93_600_000),
             ("500ms", 500),
+            ("1s500ms", 1500),
             ("1.5s", 1500),
             ("0", 0),
             ("10", 10_000),
         ] {
             assert_eq!(parse_duration_ms(s), Ok(ms), "{s}");
         }
-        for bad in ["", "h", "5x", "-3m", "1e400", "3m-"] {
+        for bad in [
+            "", "h", "5x", "-3m", "1e3", "1e400", "3m-", "1.5", "30m1h", "1m1m", ".5s", "5.s",
+            "1min", "+5s",
+        ] {
             assert!(parse_duration_ms(bad).is_err(), "{bad}");
         }
+        assert!(parse_positive_duration_ms("0").is_err());
+        assert!(parse_positive_duration_ms("0s").is_err());
+        assert_eq!(parse_positive_duration_ms("1ms"), Ok(1));
+    }
+
+    #[test]
+    fn settings_checked_before_work() {
+        assert!(parse_http_url("https://example.com/cb").is_ok());
+        assert!(parse_http_url("HTTP://127.0.0.1:8080").is_ok());
+        for bad in ["notaurl", "ftp://x", "http://", "http:///path", "http://:80/"] {
+            assert!(parse_http_url(bad).is_err(), "{bad}");
+        }
+        assert!(parse_upload_target("s3://media/live").is_ok());
+        assert!(parse_upload_target("http://x").is_err());
+        assert!(parse_timeline_path("plan.svg").is_ok() && parse_timeline_path("p.HTML").is_ok());
+        assert!(parse_timeline_path("t.png").is_err());
+        for (s, on) in [("1", true), ("YES", true), ("True", true), ("0", false), ("no", false)] {
+            assert_eq!(parse_switch(s), Ok(on), "{s}");
+        }
+        assert!(parse_switch("maybe").is_err() && parse_switch("on").is_err());
     }
 
     #[test]

@@ -53,7 +53,7 @@ pub struct SpliceArgs {
     pub in_order: bool,
 
     /// HLS target segment length
-    #[arg(env = "KLS_REC_HLS_SEGMENT", long, value_name = "DURATION", default_value = "10s", value_parser = super::parse_duration_ms)]
+    #[arg(env = "KLS_REC_HLS_SEGMENT", long, value_name = "DURATION", default_value = "10s", value_parser = super::parse_positive_duration_ms)]
     pub hls_segment: i64,
 
     /// Add starttime and endtime to an HLS callback
@@ -65,9 +65,6 @@ pub struct SpliceArgs {
 }
 
 pub fn run(args: SpliceArgs) -> Result<i32> {
-    if args.hls_segment <= 0 {
-        bail!("--hls-segment must be longer than 0");
-    }
     let input_opts = InputOptions {
         app: args.app,
         stream: args.stream,
