@@ -205,10 +205,22 @@ fn record_group(
 ) -> Result<()> {
     let key = sessions[0].info.key.clone();
     if let Err(e) = record_stream(&key, sessions, opts, io, summary) {
+        if is_broken_pipe(&e) {
+            return Err(e);
+        }
         writeln!(io.log, "error: stream {key}: {e:#}")?;
         summary.failures.push(format!("stream {key}: {e:#}"));
     }
     Ok(())
+}
+
+/// Whether `e` is stdout's reader having gone (`kls-rec … | head -1`): the run ends there, with
+/// no message, instead of reporting a failed stream and going on.
+pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// An open recording file: one muxer per format, and what the callbacks need.
@@ -310,6 +322,9 @@ fn stream_pass(
             continue;
         }
         if let Err(e) = result {
+            if is_broken_pipe(&e) {
+                return Err(e);
+            }
             writeln!(run.io.log, "error: {e:#}")?;
             summary.failures.push(format!("{e:#}"));
             for (_, m) in run.file.iter_mut().flat_map(|f| &mut f.muxers) {

@@ -364,3 +364,53 @@ fn switches_from_the_environment() {
         assert_eq!(!out_dir.join("record").exists(), dry, "KLS_REC_DRY_RUN={value}");
     }
 }
+
+/// With `--json`, stdout holds JSON only (`| jq .` parses it): the dry-run plan is in the
+/// summary, the decisions of `inspect --rules` on stderr.
+#[test]
+fn json_runs_print_only_json() {
+    let pushes = [
+        "testdata/push/show-1764075600.flv",
+        "testdata/push/show-1764075670.flv",
+        "testdata/push/show-1764075980.flv",
+    ];
+    for args in [
+        &["record", "--dry-run", "--json", "--formats", "hls,flv"][..],
+        &["inspect", "--rules", "--json", "--formats", "flv"][..],
+    ] {
+        let out = kls_rec()
+            .args(args)
+            .args(pushes)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: {e}: {}", String::from_utf8_lossy(&out.stdout)));
+        let files = v["summary"]["files"].as_array().unwrap();
+        assert_eq!(files.len(), if args[0] == "record" { 4 } else { 2 }, "{v}");
+    }
+}
+
+/// A reader that stops early (`kls-rec inspect … | head -1`) ends kls-rec quietly, with status
+/// 0 as ripgrep does.
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    use std::io::{BufRead, BufReader};
+    let mut child = kls_rec()
+        .arg("inspect")
+        .args(std::iter::repeat_n(testdata("studio-1764072000.flv"), 200))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.contains("FLV"), "{first}");
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+}

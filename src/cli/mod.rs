@@ -247,6 +247,10 @@ pub fn main() -> i32 {
         Command::Inspect(args) => inspect::run(args),
     }
     .unwrap_or_else(|e| {
+        // As ripgrep: a closed stdout (`| head -1`) is the reader's choice, not a failure.
+        if record::is_broken_pipe(&e) {
+            return EXIT_OK;
+        }
         eprintln!("error: {e:#}");
         EXIT_FAILURE
     })
@@ -473,12 +477,19 @@ fn finish_run(
     let bars = progress::Bars::new(!common.quiet && io::stderr().is_terminal());
     let mut out = bars.out();
     let mut log = bars.log();
+    // With --json, stdout is JSON only: the dry-run plan is in the summary's files.
+    let mut no_plan = io::sink();
+    let run_out: &mut dyn Write = if common.json && opts.dry_run {
+        &mut no_plan
+    } else {
+        &mut out
+    };
     let summary = record::run(
         inputs,
         input_opts,
         opts,
         &mut Outputs {
-            out: &mut out,
+            out: run_out,
             log: &mut log,
             progress: &bars,
             delivery: delivery.as_ref(),
