@@ -4,6 +4,9 @@ use std::path::Path;
 use std::process::Command;
 
 use kls_rec::cli::command;
+
+#[path = "cli/man.rs"]
+mod man;
 use kls_rec::testutil::{scratch, testdata};
 
 fn kls_rec() -> Command {
@@ -129,18 +132,8 @@ fn man_page_and_completions_are_current() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("man");
     let mut wanted: Vec<(std::path::PathBuf, Vec<u8>)> = Vec::new();
     let cmd = command();
-    let mut page = Vec::new();
-    clap_mangen::Man::new(cmd.clone())
-        .render(&mut page)
-        .unwrap();
-    wanted.push((root.join("kls-rec.1"), page));
-    for sub in cmd.get_subcommands() {
-        let name = format!("kls-rec-{}", sub.get_name());
-        let mut page = Vec::new();
-        clap_mangen::Man::new(sub.clone().name(&*name.clone().leak()))
-            .render(&mut page)
-            .unwrap();
-        wanted.push((root.join(format!("{name}.1")), page));
+    for (name, page) in man::pages(&cmd) {
+        wanted.push((root.join(name), page));
     }
     for (shell, file) in [
         (clap_complete::Shell::Bash, "kls-rec.bash"),
@@ -413,4 +406,67 @@ fn a_closed_pipe_ends_quietly() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(stderr.is_empty(), "{stderr}");
+}
+
+/// The man pages refer only to pages that exist, and each has the sections a reader looks for.
+#[test]
+fn man_pages_refer_to_pages_that_exist() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("man");
+    let mut pages = Vec::new();
+    for entry in std::fs::read_dir(&root).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "1") {
+            pages.push(path);
+        }
+    }
+    assert!(pages.len() >= 4, "{pages:?}");
+    for page in &pages {
+        let text = std::fs::read_to_string(page).unwrap();
+        for section in ["SYNOPSIS", "ENVIRONMENT", "FILES", "EXIT STATUS", "SEE ALSO"] {
+            assert!(
+                text.contains(&format!(".SH \"{section}\"")) || text.contains(&format!(".SH {section}\n")),
+                "{}: no {section} section",
+                page.display()
+            );
+        }
+        // `.BR name (1)` and inline `name(1)`, with roff's escaped hyphens.
+        let unescaped = text.replace("\\-", "-");
+        let mut refs = Vec::new();
+        for line in unescaped.lines() {
+            if let Some(rest) = line.strip_prefix(".BR ") {
+                let mut words = rest.split_whitespace();
+                if let (Some(name), Some(sec)) = (words.next(), words.next())
+                    && sec.starts_with("(1)")
+                {
+                    refs.push(name.trim_matches('"').to_string());
+                }
+            }
+            for (i, _) in line.match_indices("(1)") {
+                let name: String = line[..i]
+                    .chars()
+                    .rev()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect();
+                if !name.is_empty() {
+                    refs.push(name);
+                }
+            }
+        }
+        assert!(!refs.is_empty(), "{}: no SEE ALSO references", page.display());
+        for r in refs {
+            assert!(
+                root.join(format!("{r}.1")).exists(),
+                "{} refers to {r}(1), which does not exist",
+                page.display()
+            );
+        }
+    }
+    let record = std::fs::read_to_string(root.join("kls-rec-record.1")).unwrap();
+    let synopsis = record.split(".SH SYNOPSIS").nth(1).unwrap().lines().nth(1).unwrap();
+    assert!(synopsis.starts_with("\\fBkls\\-rec record\\fR"), "{synopsis}");
+    assert!(synopsis.contains("\\fIDURATION\\fR"), "value names: {synopsis}");
+    assert!(record.contains("KLS_REC_SLICE"), "environment notes");
 }

@@ -226,6 +226,52 @@ pub struct CommonArgs {
     pub json: bool,
 }
 
+/// The environment variables read that are not a flag's (for the man pages).
+pub fn other_environment() -> Vec<(&'static str, &'static str)> {
+    use crate::deliver::retry::{ENV_ATTEMPTS, ENV_MAX_DELAY_MS};
+    vec![
+        ("AWS_ACCESS_KEY_ID", "S3 access key for --upload and s3:// inputs."),
+        ("AWS_SECRET_ACCESS_KEY", "S3 secret key for --upload and s3:// inputs."),
+        ("AWS_SESSION_TOKEN", "S3 session token, with temporary credentials."),
+        (ENV_ATTEMPTS, "Upload and callback attempts in all (default 5)."),
+        (ENV_MAX_DELAY_MS, "Longest delay between attempts, in milliseconds."),
+    ]
+}
+
+/// What kls-rec keeps in and under the output root (`-o DIR`), for the man pages.
+pub fn files() -> Vec<(String, &'static str)> {
+    use crate::deliver::{lock::LOCK_FILE, spool::DELIVERED_FILE, spool::SPOOL_FILE};
+    vec![
+        (
+            "DIR/record/APP/STREAM/FORMAT/".into(),
+            "The recordings, under the names the service gives them.",
+        ),
+        (
+            format!("DIR/{LOCK_FILE}"),
+            "Held while a run writes to DIR; a second run on DIR fails (status 1).",
+        ),
+        (
+            format!("DIR/{SPOOL_FILE}"),
+            "Callbacks not yet delivered (JSON Lines), sent first by the next run.",
+        ),
+        (
+            format!("DIR/{DELIVERED_FILE}"),
+            "Callbacks delivered, so a re-run does not send them again.",
+        ),
+        (
+            format!("DIR/{INPUTS_SCRATCH}/"),
+            "s3:// inputs that must be downloaded, for the run only.",
+        ),
+        (
+            "FILE given to --config".into(),
+            "Settings in TOML, under the flags' names.",
+        ),
+    ]
+}
+
+/// Where `s3://` inputs that cannot be streamed are downloaded, in the output root.
+const INPUTS_SCRATCH: &str = ".kls-rec-inputs";
+
 /// Runs the command line; returns the exit status.
 pub fn main() -> i32 {
     crate::deliver::init_tls();
@@ -436,7 +482,7 @@ fn run_record(args: RecordArgs) -> Result<i32> {
     };
     let timeline = args.decide.timeline.clone();
     let (inputs, input_opts, opts) = record_settings(args);
-    let scratch = opts.out_dir.join(".kls-rec-inputs");
+    let scratch = opts.out_dir.join(INPUTS_SCRATCH);
     crate::input::s3::configure(crate::input::s3::S3Access {
         endpoint: delivery_args.endpoint.clone(),
         region: delivery_args.region.clone(),
