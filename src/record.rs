@@ -248,6 +248,8 @@ struct StreamRun<'o, 'w> {
     first_config: Option<(Arc<CodecConfig>, String)>,
     /// Whether this is an index pass, a write pass following one, or a lone pass.
     mp4: Mp4Plans,
+    /// The number of the push being read, in the stream (`--explain`'s `push #N`).
+    push: usize,
 }
 
 fn record_stream(
@@ -293,6 +295,7 @@ fn stream_pass(
         },
         first_config: None,
         mp4,
+        push: 0,
     };
     for (index, pending) in sessions.iter().enumerate() {
         let info = pending.info.clone();
@@ -306,6 +309,7 @@ fn stream_pass(
             )?;
         }
         run.io.progress.input(&info.input, pending.size_hint);
+        run.push = index;
         let reader = match pending.open() {
             Ok(r) => r,
             Err(e) => {

@@ -108,6 +108,7 @@ fn eleven_hours() -> Vec<StreamReport> {
         let end = e.end_session().unwrap();
         r.sessions.push(SessionSpan {
             input: format!("dumps/cam-{}.flv", wall / 1000),
+            push: i,
             index: 0,
             vdoid: None,
             wall_start_ms: wall,
@@ -308,10 +309,11 @@ fn three_push_sample_draws_every_file_with_its_reasons() {
     assert!(svg.contains(">gap 4m59s<"), "gap label");
     assert!(svg.contains("within the 3m00.000s splice window"));
     assert!(svg.contains("longer than the 3m00.000s splice window"));
+    // Pushes are numbered per stream, as --explain numbers them.
     for input in [
         "show-1764075600.flv #0",
-        "show-1764075670.flv #0",
-        "show-1764075980.flv #0",
+        "show-1764075670.flv #1",
+        "show-1764075980.flv #2",
     ] {
         assert!(svg.contains(input), "push label {input}");
     }

@@ -64,6 +64,7 @@ pub(super) fn record_session(
                     started = true;
                     run.report.sessions.push(SessionSpan {
                         input: info.input.clone(),
+                        push: run.push,
                         index: info.index,
                         vdoid: info.key.vdoid.clone(),
                         wall_start_ms: info.wall_start_ms,
