@@ -232,6 +232,8 @@ struct OpenFile {
     config: Arc<CodecConfig>,
     stats: FileStats,
     vdoid: Option<String>,
+    /// Formats whose writer failed (reported then): not completed, so no second error follows.
+    failed: Vec<Format>,
 }
 
 struct StreamRun<'o, 'w> {
@@ -383,8 +385,10 @@ impl StreamRun<'_, '_> {
                             wall_ms: wall_start_ms,
                             spliced: true,
                         };
-                        for (_, m) in &mut f.muxers {
-                            m.begin_session(&s)?;
+                        for (format, m) in &mut f.muxers {
+                            if !f.failed.contains(format) {
+                                m.begin_session(&s)?;
+                            }
                         }
                         if let Some(p) = f.planner.as_mut() {
                             p.begin_session(&input);
@@ -457,6 +461,7 @@ impl StreamRun<'_, '_> {
             config: self.config.clone(),
             stats: FileStats::default(),
             vdoid: self.vdoid.clone(),
+            failed: Vec::new(),
         });
         Ok(())
     }
@@ -492,7 +497,11 @@ impl StreamRun<'_, '_> {
         let close = FileClose {
             base_name: base_name.clone(),
         };
+        let first = summary.files.len();
         for &format in &self.opts.formats {
+            if file.failed.contains(&format) {
+                continue;
+            }
             let key = naming::file_key(&self.key.app, &self.key.stream, format, &base_name);
             let result = FileResult {
                 format,
@@ -519,9 +528,10 @@ impl StreamRun<'_, '_> {
         if self.opts.dry_run {
             return Ok(());
         }
-        let first = summary.files.len() - self.opts.formats.len();
         let mut delivery_failures = 0;
-        let finished = finish_all(file.muxers, &close);
+        let failed = &file.failed;
+        let muxers = file.muxers.into_iter();
+        let finished = finish_all(muxers.filter(|(f, _)| !failed.contains(f)).collect(), &close);
         // A format that fails to complete does not cost the others their callbacks: they are
         // committed already, so each is reported, and then the first failure.
         let mut failed = None;

@@ -470,3 +470,33 @@ fn man_pages_refer_to_pages_that_exist() {
     assert!(synopsis.contains("\\fIDURATION\\fR"), "value names: {synopsis}");
     assert!(record.contains("KLS_REC_SLICE"), "environment notes");
 }
+
+/// A re-run with other settings into the same root reports the conflicting file once (no
+/// follow-on "no packets" for the format that could not be written), and the other formats'
+/// files are complete under their right names.
+#[test]
+fn a_rerun_with_other_settings_reports_the_conflict_once() {
+    let dir = scratch("cli-rerun-conflict");
+    let input = testdata("studio-1764072000.flv");
+    let run = |extra: &[&str]| {
+        kls_rec()
+            .args(["record", "-o"])
+            .arg(&dir)
+            .arg(&input)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    assert!(run(&["--formats", "hls"]).status.success());
+    let out = run(&["--formats", "hls,flv", "--hls-segment", "4s"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(errors[0].contains("already exists with different content"), "{stderr}");
+    assert!(
+        dir.join("record/live/studio/flv/studio-1764072000-1764072030.flv")
+            .exists()
+    );
+    kls_rec::testutil::assert_no_temporaries(&dir);
+}

@@ -82,8 +82,16 @@ pub(super) fn record_session(
                         if let Some(f) = run.file.as_mut() {
                             f.stats.add(&packet);
                             for (format, m) in &mut f.muxers {
-                                m.write(&packet)
-                                    .with_context(|| format!("writing the {format} file"))?;
+                                if f.failed.contains(format) {
+                                    continue;
+                                }
+                                if let Err(e) = m.write(&packet) {
+                                    // Reported once; the other formats' files go on.
+                                    let e = e.context(format!("writing the {format} file"));
+                                    writeln!(run.io.log, "error: {e:#}")?;
+                                    summary.failures.push(format!("{e:#}"));
+                                    f.failed.push(*format);
+                                }
                             }
                             if let Some(p) = f.planner.as_mut() {
                                 p.write(&packet).context("writing the mp4 file")?;
