@@ -500,3 +500,26 @@ fn a_rerun_with_other_settings_reports_the_conflict_once() {
     );
     kls_rec::testutil::assert_no_temporaries(&dir);
 }
+
+/// `--wait` waits for the run holding the output root instead of failing at once.
+#[test]
+fn wait_for_a_locked_output_root() {
+    let dir = scratch("cli-wait");
+    let lock = kls_rec::deliver::OutputLock::acquire(&dir, false).unwrap();
+    let record = |extra: &[&str]| {
+        let mut c = kls_rec();
+        c.args(["record", "--formats", "flv", "-o"])
+            .arg(&dir)
+            .arg(testdata("studio-1764072000.flv"))
+            .args(extra);
+        c
+    };
+    let busy = record(&[]).output().unwrap();
+    assert_eq!(busy.status.code(), Some(1));
+    let mut waiting = record(&["--wait"]).spawn().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(waiting.try_wait().unwrap().is_none(), "did not wait");
+    drop(lock);
+    assert!(waiting.wait().unwrap().success());
+    assert!(!kls_rec::testutil::recording_files(&dir).is_empty());
+}

@@ -185,7 +185,7 @@ _kls__rec() {
             return 0
             ;;
         kls__subcmd__rec__subcmd__record)
-            opts="-o -j -q -h --out-dir --formats --app --stream --vdoid --start-time --slice --period --splice-window --timeline --hls-segment --dry-run --explain --callback-times --callback --upload --endpoint --region --path-style --multipart-threshold --delete-after-upload --jobs --shard --config --quiet --json --help"
+            opts="-o -j -q -h --out-dir --hls-segment --callback-times --formats --app --stream --vdoid --start-time --slice --period --splice-window --timeline --dry-run --explain --callback --upload --endpoint --region --path-style --multipart-threshold --delete-after-upload --jobs --shard --json --wait --config --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -196,6 +196,10 @@ _kls__rec() {
                     return 0
                     ;;
                 -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hls-segment)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -232,10 +236,6 @@ _kls__rec() {
                     return 0
                     ;;
                 --timeline)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --hls-segment)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -283,7 +283,7 @@ _kls__rec() {
             return 0
             ;;
         kls__subcmd__rec__subcmd__splice)
-            opts="-o -q -h --format --out-dir --app --stream --in-order --hls-segment --callback-times --config --quiet --json --help"
+            opts="-o -q -h --format --out-dir --hls-segment --callback-times --app --stream --in-order --json --wait --config --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -301,15 +301,15 @@ _kls__rec() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --hls-segment)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --app)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --stream)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --hls-segment)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -6,12 +6,11 @@
 //! stdout, the decision log on stderr, byte for byte what `record --dry-run --explain` prints.
 
 use std::io::Write;
-use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
 
-use super::{CommonArgs, DecisionArgs, EXIT_DAMAGED, EXIT_FAILURE, EXIT_OK};
+use super::{CommonArgs, DecisionArgs, EXIT_DAMAGED, EXIT_FAILURE, EXIT_OK, RunArgs};
 use crate::record::RecordOptions;
 
 #[derive(Args, Debug)]
@@ -32,13 +31,8 @@ pub struct InspectArgs {
     #[command(flatten)]
     pub decide: DecisionArgs,
 
-    /// Read settings from a TOML file (the flags' names; flags and env win)
-    #[arg(long, env = "KLS_REC_CONFIG", value_name = "FILE")]
-    pub config: Option<PathBuf>,
-
-    /// No progress bars
-    #[arg(short, long, env = "KLS_REC_QUIET")]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub common: CommonArgs,
 }
 
 pub fn run(args: InspectArgs) -> Result<i32> {
@@ -73,10 +67,9 @@ pub fn run(args: InspectArgs) -> Result<i32> {
 
 /// `record --dry-run --explain` with these settings.
 fn run_rules(args: InspectArgs) -> Result<i32> {
-    let common = CommonArgs {
-        config: args.config.clone(),
-        quiet: args.quiet,
+    let run = RunArgs {
         json: args.json,
+        wait: false,
     };
     let timeline = args.decide.timeline.clone();
     let opts = RecordOptions {
@@ -85,7 +78,7 @@ fn run_rules(args: InspectArgs) -> Result<i32> {
         ..args.decide.record_options()
     };
     let (inputs, input_opts) = (args.files, args.decide.input_options());
-    let (code, summary) = super::finish_run(&inputs, &input_opts, &opts, &common, None)?;
+    let (code, summary) = super::finish_run(&inputs, &input_opts, &opts, (&args.common, &run), None)?;
     if let Some(path) = &timeline {
         crate::timeline::write(path, &summary.streams)
             .with_context(|| format!("writing the timeline {}", path.display()))?;

@@ -66,70 +66,58 @@ pub struct RecordArgs {
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<String>,
 
-    /// Output root; files go under record/{App}/{StreamName}/{format}/
-    #[arg(
-        env = "KLS_REC_OUT_DIR",
-        short = 'o',
-        long,
-        value_name = "DIR",
-        default_value = "."
-    )]
-    pub out_dir: PathBuf,
+    #[command(flatten)]
+    pub output: OutputArgs,
 
     #[command(flatten)]
     pub decide: DecisionArgs,
 
-    /// HLS target segment length
-    #[arg(env = "KLS_REC_HLS_SEGMENT", long, value_name = "DURATION", default_value = "10s", value_parser = parse_positive_duration_ms)]
-    pub hls_segment: i64,
-
     /// Decide and print the files, write nothing
-    #[arg(env = "KLS_REC_DRY_RUN", long)]
+    #[arg(help_heading = "Run", env = "KLS_REC_DRY_RUN", long)]
     pub dry_run: bool,
 
     /// Print every decision with its reason on stderr
-    #[arg(env = "KLS_REC_EXPLAIN", long)]
+    #[arg(help_heading = "Run", env = "KLS_REC_EXPLAIN", long)]
     pub explain: bool,
 
-    /// Add starttime and endtime to HLS callbacks
-    #[arg(env = "KLS_REC_CALLBACK_TIMES", long)]
-    pub callback_times: bool,
-
     /// POST each callback here (retried; undelivered ones spooled for the next run)
-    #[arg(env = "KLS_REC_CALLBACK", long, value_name = "URL", value_parser = parse_http_url)]
+    #[arg(help_heading = "Delivery", env = "KLS_REC_CALLBACK", long, value_name = "URL", value_parser = parse_http_url)]
     pub callback: Option<String>,
 
     /// Upload files to S3-compatible storage (credentials from AWS_* env)
-    #[arg(env = "KLS_REC_UPLOAD", long, value_name = "s3://BUCKET[/PREFIX]", value_parser = parse_upload_target)]
+    #[arg(help_heading = "Delivery", env = "KLS_REC_UPLOAD", long, value_name = "s3://BUCKET[/PREFIX]", value_parser = parse_upload_target)]
     pub upload: Option<String>,
 
     /// S3 endpoint (KS3, MinIO, AWS …) [default: AWS for --region]
-    #[arg(env = "KLS_REC_ENDPOINT", long, value_name = "URL", value_parser = parse_http_url)]
+    #[arg(help_heading = "Delivery", env = "KLS_REC_ENDPOINT", long, value_name = "URL", value_parser = parse_http_url)]
     pub endpoint: Option<String>,
 
     /// S3 region
-    #[arg(env = "KLS_REC_REGION", long)]
+    #[arg(help_heading = "Delivery", env = "KLS_REC_REGION", long)]
     pub region: Option<String>,
 
     /// Path-style S3 addressing [default: on for IP and localhost endpoints]
-    #[arg(env = "KLS_REC_PATH_STYLE", long)]
+    #[arg(help_heading = "Delivery", env = "KLS_REC_PATH_STYLE", long)]
     pub path_style: bool,
 
     /// Upload files larger than this in parts, e.g. 64MiB
-    #[arg(env = "KLS_REC_MULTIPART_THRESHOLD", long, value_name = "SIZE", default_value = "64MiB", value_parser = parse_size)]
+    #[arg(help_heading = "Delivery", env = "KLS_REC_MULTIPART_THRESHOLD", long, value_name = "SIZE", default_value = "64MiB", value_parser = parse_size)]
     pub multipart_threshold: u64,
 
     /// Remove local files once uploaded
-    #[arg(env = "KLS_REC_DELETE_AFTER_UPLOAD", long, requires = "upload")]
+    #[arg(help_heading = "Delivery", env = "KLS_REC_DELETE_AFTER_UPLOAD", long, requires = "upload")]
     pub delete_after_upload: bool,
 
     /// Streams recorded at once [default: the number of cores]
-    #[arg(env = "KLS_REC_JOBS", short = 'j', long, value_name = "N")]
+    #[arg(help_heading = "Run", env = "KLS_REC_JOBS", short = 'j', long, value_name = "N")]
     pub jobs: Option<usize>,
 
     /// Only this share of the streams: K of N (0-based), by a stable hash
-    #[arg(env = "KLS_REC_SHARD", long, value_name = "K/N", value_parser = parse_shard)]
+    #[arg(help_heading = "Run", env = "KLS_REC_SHARD", long, value_name = "K/N", value_parser = parse_shard)]
     pub shard: Option<Shard>,
+
+    #[command(flatten)]
+    pub run: RunArgs,
 
     #[command(flatten)]
     pub common: CommonArgs,
@@ -141,6 +129,7 @@ pub struct RecordArgs {
 pub struct DecisionArgs {
     /// Output formats, comma-separated: hls, mp4, flv
     #[arg(
+        help_heading = "Rules",
         env = "KLS_REC_FORMATS",
         long,
         value_name = "LIST",
@@ -150,35 +139,35 @@ pub struct DecisionArgs {
     pub formats: Vec<Format>,
 
     /// App name for inputs that do not carry one [default: live]
-    #[arg(env = "KLS_REC_APP", long)]
+    #[arg(help_heading = "Rules", env = "KLS_REC_APP", long)]
     pub app: Option<String>,
 
     /// Stream name for inputs that do not carry one [default: the file stem]
-    #[arg(env = "KLS_REC_STREAM", long)]
+    #[arg(help_heading = "Rules", env = "KLS_REC_STREAM", long)]
     pub stream: Option<String>,
 
     /// vdoid for inputs that do not carry one
-    #[arg(env = "KLS_REC_VDOID", long)]
+    #[arg(help_heading = "Rules", env = "KLS_REC_VDOID", long)]
     pub vdoid: Option<String>,
 
     /// Wall clock of the first packet: Unix seconds, Unix ms, or RFC 3339
-    #[arg(env = "KLS_REC_START_TIME", long, value_name = "TIME", value_parser = crate::wallclock::parse_time_ms)]
+    #[arg(help_heading = "Rules", env = "KLS_REC_START_TIME", long, value_name = "TIME", value_parser = crate::wallclock::parse_time_ms)]
     pub start_time: Option<i64>,
 
     /// Slice length: a file is cut at the next keyframe after it
-    #[arg(env = "KLS_REC_SLICE", long, value_name = "DURATION", default_value = "6h", value_parser = parse_positive_duration_ms)]
+    #[arg(help_heading = "Rules", env = "KLS_REC_SLICE", long, value_name = "DURATION", default_value = "6h", value_parser = parse_positive_duration_ms)]
     pub slice: i64,
 
     /// Recording period, consulted when a push resumes [default: none]
-    #[arg(env = "KLS_REC_PERIOD", long, value_name = "DURATION", value_parser = parse_duration_ms)]
+    #[arg(help_heading = "Rules", env = "KLS_REC_PERIOD", long, value_name = "DURATION", value_parser = parse_duration_ms)]
     pub period: Option<i64>,
 
     /// Resumes within this gap are appended to the held file (0: never)
-    #[arg(env = "KLS_REC_SPLICE_WINDOW", long, value_name = "DURATION", default_value = "3m", value_parser = parse_duration_ms)]
+    #[arg(help_heading = "Rules", env = "KLS_REC_SPLICE_WINDOW", long, value_name = "DURATION", default_value = "3m", value_parser = parse_duration_ms)]
     pub splice_window: i64,
 
     /// Draw pushes, gaps and files with their reasons: FILE.svg or FILE.html
-    #[arg(env = "KLS_REC_TIMELINE", long, value_name = "FILE", value_parser = parse_timeline_path)]
+    #[arg(help_heading = "Rules", env = "KLS_REC_TIMELINE", long, value_name = "FILE", value_parser = parse_timeline_path)]
     pub timeline: Option<PathBuf>,
 }
 
@@ -210,20 +199,51 @@ impl DecisionArgs {
     }
 }
 
+/// Where and how the files are written: `record` and `splice` share them.
+#[derive(Args, Debug, Clone)]
+pub struct OutputArgs {
+    /// Output root; files go under record/{App}/{StreamName}/{format}/
+    #[arg(
+        help_heading = "Output",
+        env = "KLS_REC_OUT_DIR",
+        short = 'o',
+        long,
+        value_name = "DIR",
+        default_value = "."
+    )]
+    pub out_dir: PathBuf,
+
+    /// HLS target segment length
+    #[arg(help_heading = "Output", env = "KLS_REC_HLS_SEGMENT", long, value_name = "DURATION", default_value = "10s", value_parser = parse_positive_duration_ms)]
+    pub hls_segment: i64,
+
+    /// Add starttime and endtime to HLS callbacks
+    #[arg(help_heading = "Output", env = "KLS_REC_CALLBACK_TIMES", long)]
+    pub callback_times: bool,
+}
+
 /// Flags every subcommand takes.
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Clone)]
 pub struct CommonArgs {
     /// Read settings from a TOML file (the flags' names; flags and env win)
-    #[arg(long, env = "KLS_REC_CONFIG", value_name = "FILE")]
+    #[arg(help_heading = "Run", long, env = "KLS_REC_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
 
     /// No progress bars
-    #[arg(short, long, env = "KLS_REC_QUIET")]
+    #[arg(help_heading = "Run", short, long, env = "KLS_REC_QUIET")]
     pub quiet: bool,
+}
 
+/// Flags of the commands that write recordings (`record`, `splice`).
+#[derive(Args, Debug, Clone)]
+pub struct RunArgs {
     /// Print a JSON summary of the run as the last line on stdout
-    #[arg(long, env = "KLS_REC_JSON")]
+    #[arg(help_heading = "Run", long, env = "KLS_REC_JSON")]
     pub json: bool,
+
+    /// If another run holds the output root, wait for it to end instead of failing
+    #[arg(help_heading = "Run", long, env = "KLS_REC_WAIT")]
+    pub wait: bool,
 }
 
 /// The environment variables read that are not a flag's (for the man pages).
@@ -466,11 +486,7 @@ fn name_the_variable(e: clap::Error, command: &clap::Command, argv: &[OsString])
 }
 
 fn run_record(args: RecordArgs) -> Result<i32> {
-    let common = CommonArgs {
-        config: args.common.config.clone(),
-        quiet: args.common.quiet,
-        json: args.common.json,
-    };
+    let (common, run) = (args.common.clone(), args.run.clone());
     let delivery_args = DeliveryArgs {
         callback: args.callback.clone(),
         upload: args.upload.clone(),
@@ -489,7 +505,7 @@ fn run_record(args: RecordArgs) -> Result<i32> {
         path_style: delivery_args.path_style.then_some(true),
         scratch: Some(scratch.clone()),
     });
-    let result = finish_run(&inputs, &input_opts, &opts, &common, Some(delivery_args));
+    let result = finish_run(&inputs, &input_opts, &opts, (&common, &run), Some(delivery_args));
     // Inputs downloaded from S3 are kept for the run only.
     let _ = std::fs::remove_dir_all(&scratch);
     let (code, summary) = result?;
@@ -506,7 +522,7 @@ fn finish_run(
     inputs: &[String],
     input_opts: &InputOptions,
     opts: &RecordOptions,
-    common: &CommonArgs,
+    (common, run): (&CommonArgs, &RunArgs),
     delivery_args: Option<DeliveryArgs>,
 ) -> Result<(i32, record::Summary)> {
     // One run per output root at a time; a dry run writes nothing and needs no lock.
@@ -514,7 +530,7 @@ fn finish_run(
         None
     } else {
         std::fs::create_dir_all(&opts.out_dir)?;
-        Some(crate::deliver::OutputLock::acquire(&opts.out_dir, false)?)
+        Some(crate::deliver::OutputLock::acquire(&opts.out_dir, run.wait)?)
     };
     let delivery = match (&lock, delivery_args) {
         (Some(lock), Some(d)) => d.open(lock)?,
@@ -525,7 +541,7 @@ fn finish_run(
     let mut log = bars.log();
     // With --json, stdout is JSON only: the dry-run plan is in the summary's files.
     let mut no_plan = io::sink();
-    let run_out: &mut dyn Write = if common.json && opts.dry_run {
+    let run_out: &mut dyn Write = if run.json && opts.dry_run {
         &mut no_plan
     } else {
         &mut out
@@ -551,7 +567,7 @@ fn finish_run(
     } else {
         EXIT_OK
     };
-    if common.json {
+    if run.json {
         writeln!(out, "{}", record::summary_json(&summary, code))?;
     }
     out.flush()?;
@@ -620,13 +636,13 @@ impl DeliveryArgs {
 /// Validates the arguments into the pipeline's settings.
 pub fn record_settings(args: RecordArgs) -> (Vec<String>, InputOptions, RecordOptions) {
     let opts = RecordOptions {
-        out_dir: args.out_dir,
+        out_dir: args.output.out_dir,
         mux: MuxOptions {
-            hls_segment_90k: args.hls_segment * 90,
+            hls_segment_90k: args.output.hls_segment * 90,
         },
         dry_run: args.dry_run,
         explain: args.explain,
-        callback_times: args.callback_times,
+        callback_times: args.output.callback_times,
         jobs: args
             .jobs
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))

@@ -4,12 +4,11 @@
 //! differ are refused, naming the fields, since joining them would need re-encoding.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 use clap::Args;
 
-use super::{CommonArgs, finish_run};
+use super::{CommonArgs, OutputArgs, RunArgs, finish_run};
 use crate::input::{self, InputOptions};
 use crate::mux::{Format, MuxOptions};
 use crate::record::RecordOptions;
@@ -30,15 +29,8 @@ pub struct SpliceArgs {
     )]
     pub format: Format,
 
-    /// Output root; the file goes under record/{App}/{StreamName}/{format}/
-    #[arg(
-        env = "KLS_REC_OUT_DIR",
-        short = 'o',
-        long,
-        value_name = "DIR",
-        default_value = "."
-    )]
-    pub out_dir: PathBuf,
+    #[command(flatten)]
+    pub output: OutputArgs,
 
     /// App name of the result [default: live]
     #[arg(env = "KLS_REC_APP", long)]
@@ -52,13 +44,8 @@ pub struct SpliceArgs {
     #[arg(long)]
     pub in_order: bool,
 
-    /// HLS target segment length
-    #[arg(env = "KLS_REC_HLS_SEGMENT", long, value_name = "DURATION", default_value = "10s", value_parser = super::parse_positive_duration_ms)]
-    pub hls_segment: i64,
-
-    /// Add starttime and endtime to an HLS callback
-    #[arg(env = "KLS_REC_CALLBACK_TIMES", long)]
-    pub callback_times: bool,
+    #[command(flatten)]
+    pub run: RunArgs,
 
     #[command(flatten)]
     pub common: CommonArgs,
@@ -88,7 +75,7 @@ pub fn run(args: SpliceArgs) -> Result<i32> {
         );
     }
     let opts = RecordOptions {
-        out_dir: args.out_dir,
+        out_dir: args.output.out_dir,
         formats: vec![args.format],
         rules: rules::Settings {
             slice_ms: i64::MAX,
@@ -96,12 +83,18 @@ pub fn run(args: SpliceArgs) -> Result<i32> {
             splice_window_ms: i64::MAX,
         },
         mux: MuxOptions {
-            hls_segment_90k: args.hls_segment * 90,
+            hls_segment_90k: args.output.hls_segment * 90,
         },
-        callback_times: args.callback_times,
+        callback_times: args.output.callback_times,
         keep_order: args.in_order,
         strict_config: true,
         ..RecordOptions::default()
     };
-    finish_run(&args.files, &input_opts, &opts, &args.common, None).map(|(code, _)| code)
+    finish_run(
+        &args.files,
+        &input_opts,
+        &opts,
+        (&args.common, &args.run),
+        None,
+    ).map(|(code, _)| code)
 }
