@@ -523,3 +523,24 @@ fn wait_for_a_locked_output_root() {
     assert!(waiting.wait().unwrap().success());
     assert!(!kls_rec::testutil::recording_files(&dir).is_empty());
 }
+
+/// `--version` names the git revision it was built from, where git could tell.
+#[test]
+fn version_names_the_git_revision() {
+    let out = kls_rec().arg("--version").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let want = concat!("kls-rec ", env!("CARGO_PKG_VERSION"));
+    assert!(text.starts_with(want), "{text}");
+    let rev = Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output();
+    match rev {
+        Ok(r) if r.status.success() => {
+            let rev = String::from_utf8(r.stdout).unwrap();
+            assert_eq!(text.trim(), format!("{want} (rev {})", rev.trim()));
+        }
+        _ => eprintln!("no git here: the version alone ({text})"),
+    }
+}

@@ -37,7 +37,7 @@ Exit status: 0 success; 1 failure (an input unreadable, an output not written);
 #[derive(Parser, Debug)]
 #[command(
     name = "kls-rec",
-    version,
+    version = env!("KLS_REC_VERSION"),
     about = "Replay captured live pushes through a live service's recording rules",
     after_help = EXIT_STATUS_HELP,
     term_width = 80

@@ -34,7 +34,8 @@ fn page(cmd: &clap::Command, parent: Option<&clap::Command>, subs: &[&clap::Comm
         ),
         None => (cmd.get_name().to_string(), cmd.get_name().to_string()),
     };
-    let version = parent.unwrap_or(cmd).get_version().unwrap_or_default();
+    // The package version, not `--version`'s (which names the git revision).
+    let version = env!("CARGO_PKG_VERSION");
     let man = Man::new(cmd.clone().name(page_name.clone().leak() as &str))
         .title(page_name.to_uppercase())
         .source(format!("kls-rec {version}"))
