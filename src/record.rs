@@ -124,6 +124,8 @@ pub struct Outputs<'a> {
 
 /// Progress reports; every method defaults to doing nothing.
 pub trait Progress {
+    /// What the run will read: its pushes, and their bytes in all when every size is known.
+    fn plan(&self, _pushes: usize, _bytes: Option<u64>) {}
     /// Reading of an input (a session of it) begins.
     fn input(&self, _name: &str, _size: Option<u64>) {}
     /// Bytes of the current input consumed so far.
@@ -187,6 +189,9 @@ pub fn run(
             sessions
         })
         .collect();
+    let pushes = groups.iter().map(Vec::len).sum();
+    let bytes = groups.iter().flatten().map(|s| s.size_hint).sum();
+    io.progress.plan(pushes, bytes);
     if opts.jobs <= 1 || groups.len() <= 1 {
         for sessions in groups {
             record_group(sessions, opts, io, &mut summary)?;

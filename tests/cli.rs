@@ -269,12 +269,12 @@ fn explain_and_warnings_read_whole_under_the_bar() {
         assert_eq!(explained, want, "{line}:\n{screen}");
     }
     let line = format!(
-        "{bin} record - --stream cam --formats flv -o {} < testdata/studio-1764072000.flv",
+        "{bin} record - --stream cam --formats flv --color never -o {} < testdata/studio-1764072000.flv",
         dir.join("stdin").display()
     );
     let (status, screen, lines) = on_a_terminal(&line);
     assert!(status.success(), "{screen}");
-    assert!(screen.contains("KiB/"), "no bar drawn:\n{screen}");
+    assert!(screen.contains(" B/s"), "no bar drawn:\n{screen}");
     assert!(
         lines
             .iter()
@@ -543,4 +543,73 @@ fn version_names_the_git_revision() {
         }
         _ => eprintln!("no git here: the version alone ({text})"),
     }
+}
+
+/// `-v` adds a line per input and per file, `-qq` drops warnings, and the prefixes are coloured
+/// only when asked or on a terminal without NO_COLOR.
+#[test]
+fn verbosity_and_colour_of_messages() {
+    let dir = scratch("cli-verbosity");
+    // No Unix time in the name: a warning says how the wall clock was guessed.
+    let input = dir.join("nostamp.flv");
+    std::fs::copy(testdata("studio-1764072000.flv"), &input).unwrap();
+    let stderr = |args: &[&str], env: &[(&str, &str)]| {
+        let mut c = kls_rec();
+        c.args(["record", "--dry-run", "--formats", "flv"]).arg(&input).args(args);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        let out = c.output().unwrap();
+        assert!(out.status.success(), "{args:?}");
+        String::from_utf8(out.stderr).unwrap()
+    };
+    let plain = stderr(&[], &[]);
+    assert!(plain.starts_with("warning: ") && !plain.contains('\x1b'), "{plain}");
+    assert!(!stderr(&["-qq"], &[]).contains("warning"));
+    assert!(!stderr(&[], &[("KLS_REC_QUIET", "2")]).contains("warning"));
+    assert!(stderr(&["-q"], &[]).contains("warning"), "-q keeps warnings");
+    let verbose = stderr(&["-v"], &[]);
+    assert!(verbose.contains("reading ") && verbose.contains("nostamp.flv"), "{verbose}");
+    let coloured = stderr(&["--color", "always"], &[]);
+    assert!(coloured.starts_with("\x1b[1;33mwarning:\x1b[0m "), "{coloured:?}");
+    assert!(!stderr(&["--color", "never"], &[]).contains('\x1b'));
+    let written = kls_rec()
+        .args(["record", "-v", "--formats", "flv", "-o"])
+        .arg(dir.join("out"))
+        .arg(testdata("studio-1764072000.flv"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&written.stderr);
+    assert!(
+        text.contains("wrote record/live/studio/flv/studio-1764072000-1764072030.flv"),
+        "{text}"
+    );
+
+    let bin = env!("CARGO_BIN_EXE_kls-rec");
+    let line = format!("{bin} record --dry-run --formats flv {}", input.display());
+    let (_, screen, _) = on_a_terminal(&line);
+    assert!(screen.contains("\x1b[1;33mwarning:"), "auto colours on a terminal");
+    let (_, screen, _) = on_a_terminal(&format!("NO_COLOR=1 {line}"));
+    assert!(!screen.contains("\x1b[1;33m"), "NO_COLOR");
+}
+
+/// The bar covers the whole run (`[k/n]` pushes), and for stdin, whose size is unknown, it is a
+/// spinner with bytes and no ETA.
+#[test]
+fn progress_over_many_inputs_and_on_stdin() {
+    let dir = scratch("cli-progress-run");
+    let bin = env!("CARGO_BIN_EXE_kls-rec");
+    let (status, screen, _) = on_a_terminal(&format!(
+        "{bin} record --formats flv -j 1 -o {} testdata/push/*.flv",
+        dir.join("many").display()
+    ));
+    assert!(status.success(), "{screen}");
+    assert!(screen.contains("[3/3] testdata/push/show-1764075980"), "{screen}");
+    let (status, screen, _) = on_a_terminal(&format!(
+        "cat testdata/studio-1764072000.flv | {bin} record - --stream s --start-time 1 \
+         --formats flv -o {}",
+        dir.join("stdin").display()
+    ));
+    assert!(status.success(), "{screen}");
+    assert!(screen.contains("KiB") && !screen.contains(" eta "), "{screen}");
 }

@@ -131,7 +131,7 @@ _kls__rec() {
             return 0
             ;;
         kls__subcmd__rec__subcmd__inspect)
-            opts="-q -h --json --rules --formats --app --stream --vdoid --start-time --slice --period --splice-window --timeline --config --quiet --help"
+            opts="-q -v -h --json --rules --formats --app --stream --vdoid --start-time --slice --period --splice-window --timeline --config --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -177,6 +177,10 @@ _kls__rec() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -185,7 +189,7 @@ _kls__rec() {
             return 0
             ;;
         kls__subcmd__rec__subcmd__record)
-            opts="-o -j -q -h --out-dir --hls-segment --callback-times --formats --app --stream --vdoid --start-time --slice --period --splice-window --timeline --dry-run --explain --callback --upload --endpoint --region --path-style --multipart-threshold --delete-after-upload --jobs --shard --json --wait --config --quiet --help"
+            opts="-o -j -q -v -h --out-dir --hls-segment --callback-times --formats --app --stream --vdoid --start-time --slice --period --splice-window --timeline --dry-run --explain --callback --upload --endpoint --region --path-style --multipart-threshold --delete-after-upload --jobs --shard --json --wait --config --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -275,6 +279,10 @@ _kls__rec() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -283,7 +291,7 @@ _kls__rec() {
             return 0
             ;;
         kls__subcmd__rec__subcmd__splice)
-            opts="-o -q -h --format --out-dir --hls-segment --callback-times --app --stream --in-order --json --wait --config --quiet --help"
+            opts="-o -q -v -h --format --out-dir --hls-segment --callback-times --app --stream --in-order --json --wait --config --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -315,6 +323,10 @@ _kls__rec() {
                     ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)

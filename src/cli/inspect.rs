@@ -46,7 +46,7 @@ pub fn run(args: InspectArgs) -> Result<i32> {
         let ins = match crate::inspect::inspect(file, &opts) {
             Ok(i) => i,
             Err(e) => {
-                eprintln!("error: {e}");
+                super::style::error(&e.to_string());
                 code = EXIT_FAILURE;
                 continue;
             }

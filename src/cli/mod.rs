@@ -22,6 +22,7 @@ use crate::rules;
 mod inspect;
 mod progress;
 mod splice;
+mod style;
 
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_FAILURE: i32 = 1;
@@ -229,9 +230,24 @@ pub struct CommonArgs {
     #[arg(help_heading = "Run", long, env = "KLS_REC_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
 
-    /// No progress bars
-    #[arg(help_heading = "Run", short, long, env = "KLS_REC_QUIET")]
-    pub quiet: bool,
+    /// Less on stderr: -q no progress bar, -qq no warnings either (errors stay)
+    #[arg(help_heading = "Run", short, long, env = "KLS_REC_QUIET", action = clap::ArgAction::Count, value_parser = style::parse_level)]
+    pub quiet: u8,
+
+    /// More on stderr: a line per input read and per file written, terminal or not
+    #[arg(help_heading = "Run", short, long, env = "KLS_REC_VERBOSE", action = clap::ArgAction::Count, value_parser = style::parse_level)]
+    pub verbose: u8,
+
+    /// Colour the error: and warning: prefixes: auto (on a terminal, unless NO_COLOR is set)
+    #[arg(help_heading = "Run", long, env = "KLS_REC_COLOR", value_name = "WHEN", default_value = "auto")]
+    pub color: style::ColorChoice,
+}
+
+impl CommonArgs {
+    /// Sets how kls-rec's messages look for the rest of the run.
+    fn install_style(&self) {
+        style::Style::new(self.color, self.quiet, self.verbose).install();
+    }
 }
 
 /// Flags of the commands that write recordings (`record`, `splice`).
@@ -255,6 +271,7 @@ pub fn other_environment() -> Vec<(&'static str, &'static str)> {
         ("AWS_SESSION_TOKEN", "S3 session token, with temporary credentials."),
         (ENV_ATTEMPTS, "Upload and callback attempts in all (default 5)."),
         (ENV_MAX_DELAY_MS, "Longest delay between attempts, in milliseconds."),
+        ("NO_COLOR", "Set and not empty: no colour with --color auto."),
     ]
 }
 
@@ -307,6 +324,11 @@ pub fn main() -> i32 {
             return EXIT_USAGE;
         }
     };
+    match &cli.command {
+        Command::Record(args) => args.common.install_style(),
+        Command::Splice(args) => args.common.install_style(),
+        Command::Inspect(args) => args.common.install_style(),
+    }
     match cli.command {
         Command::Record(args) => run_record(*args),
         Command::Splice(args) => splice::run(args),
@@ -317,7 +339,7 @@ pub fn main() -> i32 {
         if record::is_broken_pipe(&e) {
             return EXIT_OK;
         }
-        eprintln!("error: {e:#}");
+        style::error(&format!("{e:#}"));
         EXIT_FAILURE
     })
 }
@@ -464,6 +486,7 @@ fn name_the_variable(e: clap::Error, command: &clap::Command, argv: &[OsString])
         return Usage::Clap(e);
     };
     let long = arg.split([' ', '=']).next().unwrap_or_default();
+    let long = long.trim_end_matches("...");
     let on_command_line = argv.iter().any(|a| {
         let a = a.to_string_lossy();
         a == long || a.starts_with(&format!("{long}="))
@@ -536,7 +559,7 @@ fn finish_run(
         (Some(lock), Some(d)) => d.open(lock)?,
         _ => None,
     };
-    let bars = progress::Bars::new(!common.quiet && io::stderr().is_terminal());
+    let bars = progress::Bars::new(common.quiet == 0 && io::stderr().is_terminal());
     let mut out = bars.out();
     let mut log = bars.log();
     // With --json, stdout is JSON only: the dry-run plan is in the summary's files.
