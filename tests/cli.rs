@@ -613,3 +613,38 @@ fn progress_over_many_inputs_and_on_stdin() {
     assert!(status.success(), "{screen}");
     assert!(screen.contains("KiB") && !screen.contains(" eta "), "{screen}");
 }
+
+/// A local directory is every file under it, recursively, in name order: the same plan as the
+/// files named one by one; hidden files are skipped.
+#[test]
+fn a_directory_is_its_files() {
+    let dir = scratch("cli-directory");
+    let pushes = ["show-1764075600.flv", "show-1764075670.flv", "show-1764075980.flv"];
+    for (sub, name) in ["a", "b", "b/c"].iter().zip(pushes) {
+        std::fs::create_dir_all(dir.join(sub)).unwrap();
+        std::fs::copy(testdata(&format!("push/{name}")), dir.join(sub).join(name)).unwrap();
+    }
+    std::fs::write(dir.join(".kls-rec.lock"), b"").unwrap();
+    let plan = |inputs: Vec<std::path::PathBuf>| {
+        let out = kls_rec()
+            .args(["record", "--dry-run", "--json", "--formats", "flv"])
+            .args(&inputs)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["summary"]["files"].clone()
+    };
+    let by_name = plan(
+        ["a", "b", "b/c"]
+            .iter()
+            .zip(pushes)
+            .map(|(sub, name)| dir.join(sub).join(name))
+            .collect(),
+    );
+    assert_eq!(plan(vec![dir.clone()]), by_name);
+    assert_eq!(by_name.as_array().unwrap().len(), 2);
+    let inspected = kls_rec().arg("inspect").arg(&dir).output().unwrap();
+    assert!(inspected.status.success());
+    assert_eq!(String::from_utf8_lossy(&inspected.stdout).matches(": FLV,").count(), 3);
+}

@@ -42,7 +42,7 @@ pub fn run(args: InspectArgs) -> Result<i32> {
     let opts = args.decide.input_options();
     let mut out = std::io::stdout().lock();
     let mut code = EXIT_OK;
-    for file in &args.files {
+    for file in &expand_directories(&args.files)? {
         let ins = match crate::inspect::inspect(file, &opts) {
             Ok(i) => i,
             Err(e) => {
@@ -63,6 +63,20 @@ pub fn run(args: InspectArgs) -> Result<i32> {
     }
     out.flush()?;
     Ok(code)
+}
+
+/// The inputs with each local directory replaced by the files under it, as record reads them.
+fn expand_directories(inputs: &[String]) -> Result<Vec<String>> {
+    let mut files = Vec::new();
+    for input in inputs {
+        if std::path::Path::new(input).is_dir() {
+            let listed = crate::input::dir::list(std::path::Path::new(input))?;
+            files.extend(listed.iter().map(|p| p.display().to_string()));
+        } else {
+            files.push(input.clone());
+        }
+    }
+    Ok(files)
 }
 
 /// `record --dry-run --explain` with these settings.

@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::media::{CodecConfig, Event, StreamKey};
 
+pub mod dir;
 pub mod flv;
 pub mod hls;
 pub mod log;
@@ -210,6 +211,9 @@ pub fn open(path: &str, opts: &InputOptions) -> Result<Vec<PendingSession>, Inpu
     }
     if s3::is_s3(path) {
         return s3::open(path, opts);
+    }
+    if Path::new(path).is_dir() {
+        return dir::open(Path::new(path), opts);
     }
     // Enough for three MPEG-TS sync bytes (0, 188, 376).
     let mut magic = [0u8; 3 * 188 + 1];
