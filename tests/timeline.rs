@@ -75,9 +75,10 @@ fn video_config() -> CodecConfig {
     }
 }
 
-/// SPEC §2's worked example: an 11 h push with period 10 h (slice 12 h) is one file, the push
-/// resuming 2 min later opens a new one (period-exceeded), and a push 1 min after that is
-/// appended to it. Reports are built from the engine's decisions the way `record` builds them.
+/// The worked example of README "The rules": an 11 h push with period 10 h (slice 12 h) is one
+/// file, the push resuming 2 min later opens a new one (period-exceeded), and a push 1 min after
+/// that is appended to it. Reports are built from the engine's decisions the way `record` builds
+/// them.
 fn eleven_hours() -> Vec<StreamReport> {
     let settings = Settings {
         slice_ms: 12 * H,

@@ -15,7 +15,7 @@ use crate::record::RecordOptions;
 
 #[derive(Args, Debug)]
 pub struct InspectArgs {
-    /// Inputs: FLV, MP4, TS, HLS, RTMP dumps, pcap, logs, s3:// URLs, - (stdin)
+    /// Inputs: FLV, MP4, TS, HLS, RTMP dumps, pcap, logs, directories, s3:// URLs, - (stdin)
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<String>,
 

@@ -63,7 +63,7 @@ pub enum Command {
 
 #[derive(Args, Debug)]
 pub struct RecordArgs {
-    /// Inputs: FLV, MP4, TS, HLS, RTMP dumps, pcap, logs, s3:// URLs, - (stdin)
+    /// Inputs: FLV, MP4, TS, HLS, RTMP dumps, pcap, logs, directories, s3:// URLs, - (stdin)
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<String>,
 

@@ -1,4 +1,5 @@
-//! One run per output root: an exclusive `flock(2)` on `.kls-rec.lock` in the root (SPEC §7).
+//! One run per output root: an exclusive `flock(2)` on `.kls-rec.lock` in the root (README "Bad
+//! input, crashes, full disks").
 //!
 //! Two cron runs writing the same tree would race on the callback spool and the delivered-log.
 //! The lock is advisory and tied to the open file: it is released when [`OutputLock`] drops and

@@ -1,4 +1,4 @@
-//! Inputs: captured bytes → push sessions (SPEC §1).
+//! Inputs: captured bytes → push sessions (README "Inputs").
 //!
 //! Each input is probed by its first bytes, then yields one or more [`PendingSession`]s: what is
 //! known before reading the media (stream key, wall-clock start) plus a way to open a reader:
@@ -59,7 +59,7 @@ impl fmt::Display for InputError {
 
 impl std::error::Error for InputError {}
 
-/// Settings from the command line that say what inputs cannot (SPEC §1 table).
+/// Settings from the command line that say what inputs cannot (README "Inputs" table).
 #[derive(Clone, Debug, Default)]
 pub struct InputOptions {
     pub app: Option<String>,

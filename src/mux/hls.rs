@@ -1,5 +1,5 @@
-//! HLS recording writer (`Format::Hls`, SPEC §3): a VOD media playlist (RFC 8216 §4.3) and its
-//! MPEG-TS segments (RFC 8216 §3.2, written by [`super::ts`]).
+//! HLS recording writer (`Format::Hls`, README "Outputs"): a VOD media playlist (RFC 8216 §4.3) and
+//! its MPEG-TS segments (RFC 8216 §3.2, written by [`super::ts`]).
 //!
 //! ```text
 //! {dir}/{base_name}.m3u8                  written at finish, atomically

@@ -1,5 +1,5 @@
-//! The MP4 recording writer (`Format::Mp4`, SPEC §3): ISO/IEC 14496-12 (ISO base media file
-//! format) with ISO/IEC 14496-14 (MP4) and ISO/IEC 14496-15 (AVC/HEVC carriage), faststart
+//! The MP4 recording writer (`Format::Mp4`, README "Outputs"): ISO/IEC 14496-12 (ISO base media
+//! file format) with ISO/IEC 14496-14 (MP4) and ISO/IEC 14496-15 (AVC/HEVC carriage), faststart
 //! layout, payloads and decoder configuration bytes carried over unchanged.
 //!
 //! ```text
