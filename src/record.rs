@@ -536,7 +536,10 @@ impl StreamRun<'_, '_> {
         let mut delivery_failures = 0;
         let failed = &file.failed;
         let muxers = file.muxers.into_iter();
-        let finished = finish_all(muxers.filter(|(f, _)| !failed.contains(f)).collect(), &close);
+        let finished = finish_all(
+            muxers.filter(|(f, _)| !failed.contains(f)).collect(),
+            &close,
+        );
         // A format that fails to complete does not cost the others their callbacks: they are
         // committed already, so each is reported, and then the first failure.
         let mut failed = None;

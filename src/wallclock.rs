@@ -35,12 +35,8 @@ fn parse_rfc3339_ms(s: &str) -> Option<i64> {
 /// Days since 1970-01-01 of a proleptic Gregorian date; `None` when it is not a date.
 pub fn days_from_civil(y: i64, m: i64, d: i64) -> Option<i64> {
     let month = time::Month::try_from(u8::try_from(m).ok()?).ok()?;
-    let date = time::Date::from_calendar_date(
-        i32::try_from(y).ok()?,
-        month,
-        u8::try_from(d).ok()?,
-    )
-    .ok()?;
+    let date = time::Date::from_calendar_date(i32::try_from(y).ok()?, month, u8::try_from(d).ok()?)
+        .ok()?;
     Some(i64::from(
         date.to_julian_day() - time::OffsetDateTime::UNIX_EPOCH.date().to_julian_day(),
     ))
@@ -100,7 +96,10 @@ mod tests {
         );
         assert_eq!(parse_time_ms("1970-01-01T00:00:00Z"), Ok(0));
         assert_eq!(parse_time_ms("2024-02-29 00:00:00Z"), Ok(1_709_164_800_000));
-        assert_eq!(parse_time_ms("2020-04-02t12:06:27.123456z"), Ok(1_585_829_187_123));
+        assert_eq!(
+            parse_time_ms("2020-04-02t12:06:27.123456z"),
+            Ok(1_585_829_187_123)
+        );
         for bad in [
             "yesterday",
             "2020-13-01T00:00:00Z",

@@ -297,11 +297,36 @@ fn usage_errors_exit_2_before_any_work() {
         ("record", &["--upload", "http://x"], None, "--upload"),
         ("record", &["--endpoint", "notaurl"], None, "--endpoint"),
         ("record", &["--timeline", "t.png"], None, "--timeline"),
-        ("record", &["--start-time", "2026-02-31T00:00:00Z"], None, "--start-time"),
-        ("record", &[], Some(("KLS_REC_QUIET", "maybe")), "KLS_REC_QUIET"),
-        ("record", &[], Some(("KLS_REC_SLICE", "1e3")), "KLS_REC_SLICE"),
-        ("record", &[], Some(("KLS_REC_TIMELINE", "t.png")), "KLS_REC_TIMELINE"),
-        ("inspect", &["--rules", "--timeline", "t.png"], None, "--timeline"),
+        (
+            "record",
+            &["--start-time", "2026-02-31T00:00:00Z"],
+            None,
+            "--start-time",
+        ),
+        (
+            "record",
+            &[],
+            Some(("KLS_REC_QUIET", "maybe")),
+            "KLS_REC_QUIET",
+        ),
+        (
+            "record",
+            &[],
+            Some(("KLS_REC_SLICE", "1e3")),
+            "KLS_REC_SLICE",
+        ),
+        (
+            "record",
+            &[],
+            Some(("KLS_REC_TIMELINE", "t.png")),
+            "KLS_REC_TIMELINE",
+        ),
+        (
+            "inspect",
+            &["--rules", "--timeline", "t.png"],
+            None,
+            "--timeline",
+        ),
         ("inspect", &["--timeline", "t.svg"], None, "--rules"),
         ("splice", &["--hls-segment", "0"], None, "--hls-segment"),
     ];
@@ -354,7 +379,11 @@ fn switches_from_the_environment() {
             "{value}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        assert_eq!(!out_dir.join("record").exists(), dry, "KLS_REC_DRY_RUN={value}");
+        assert_eq!(
+            !out_dir.join("record").exists(),
+            dry,
+            "KLS_REC_DRY_RUN={value}"
+        );
     }
 }
 
@@ -422,9 +451,16 @@ fn man_pages_refer_to_pages_that_exist() {
     assert!(pages.len() >= 4, "{pages:?}");
     for page in &pages {
         let text = std::fs::read_to_string(page).unwrap();
-        for section in ["SYNOPSIS", "ENVIRONMENT", "FILES", "EXIT STATUS", "SEE ALSO"] {
+        for section in [
+            "SYNOPSIS",
+            "ENVIRONMENT",
+            "FILES",
+            "EXIT STATUS",
+            "SEE ALSO",
+        ] {
             assert!(
-                text.contains(&format!(".SH \"{section}\"")) || text.contains(&format!(".SH {section}\n")),
+                text.contains(&format!(".SH \"{section}\""))
+                    || text.contains(&format!(".SH {section}\n")),
                 "{}: no {section} section",
                 page.display()
             );
@@ -455,7 +491,11 @@ fn man_pages_refer_to_pages_that_exist() {
                 }
             }
         }
-        assert!(!refs.is_empty(), "{}: no SEE ALSO references", page.display());
+        assert!(
+            !refs.is_empty(),
+            "{}: no SEE ALSO references",
+            page.display()
+        );
         for r in refs {
             assert!(
                 root.join(format!("{r}.1")).exists(),
@@ -465,9 +505,21 @@ fn man_pages_refer_to_pages_that_exist() {
         }
     }
     let record = std::fs::read_to_string(root.join("kls-rec-record.1")).unwrap();
-    let synopsis = record.split(".SH SYNOPSIS").nth(1).unwrap().lines().nth(1).unwrap();
-    assert!(synopsis.starts_with("\\fBkls\\-rec record\\fR"), "{synopsis}");
-    assert!(synopsis.contains("\\fIDURATION\\fR"), "value names: {synopsis}");
+    let synopsis = record
+        .split(".SH SYNOPSIS")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .nth(1)
+        .unwrap();
+    assert!(
+        synopsis.starts_with("\\fBkls\\-rec record\\fR"),
+        "{synopsis}"
+    );
+    assert!(
+        synopsis.contains("\\fIDURATION\\fR"),
+        "value names: {synopsis}"
+    );
     assert!(record.contains("KLS_REC_SLICE"), "environment notes");
 }
 
@@ -493,7 +545,10 @@ fn a_rerun_with_other_settings_reports_the_conflict_once() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
     assert_eq!(errors.len(), 1, "{stderr}");
-    assert!(errors[0].contains("already exists with different content"), "{stderr}");
+    assert!(
+        errors[0].contains("already exists with different content"),
+        "{stderr}"
+    );
     assert!(
         dir.join("record/live/studio/flv/studio-1764072000-1764072030.flv")
             .exists()
@@ -555,7 +610,9 @@ fn verbosity_and_colour_of_messages() {
     std::fs::copy(testdata("studio-1764072000.flv"), &input).unwrap();
     let stderr = |args: &[&str], env: &[(&str, &str)]| {
         let mut c = kls_rec();
-        c.args(["record", "--dry-run", "--formats", "flv"]).arg(&input).args(args);
+        c.args(["record", "--dry-run", "--formats", "flv"])
+            .arg(&input)
+            .args(args);
         for (k, v) in env {
             c.env(k, v);
         }
@@ -564,14 +621,26 @@ fn verbosity_and_colour_of_messages() {
         String::from_utf8(out.stderr).unwrap()
     };
     let plain = stderr(&[], &[]);
-    assert!(plain.starts_with("warning: ") && !plain.contains('\x1b'), "{plain}");
+    assert!(
+        plain.starts_with("warning: ") && !plain.contains('\x1b'),
+        "{plain}"
+    );
     assert!(!stderr(&["-qq"], &[]).contains("warning"));
     assert!(!stderr(&[], &[("KLS_REC_QUIET", "2")]).contains("warning"));
-    assert!(stderr(&["-q"], &[]).contains("warning"), "-q keeps warnings");
+    assert!(
+        stderr(&["-q"], &[]).contains("warning"),
+        "-q keeps warnings"
+    );
     let verbose = stderr(&["-v"], &[]);
-    assert!(verbose.contains("reading ") && verbose.contains("nostamp.flv"), "{verbose}");
+    assert!(
+        verbose.contains("reading ") && verbose.contains("nostamp.flv"),
+        "{verbose}"
+    );
     let coloured = stderr(&["--color", "always"], &[]);
-    assert!(coloured.starts_with("\x1b[1;33mwarning:\x1b[0m "), "{coloured:?}");
+    assert!(
+        coloured.starts_with("\x1b[1;33mwarning:\x1b[0m "),
+        "{coloured:?}"
+    );
     assert!(!stderr(&["--color", "never"], &[]).contains('\x1b'));
     let written = kls_rec()
         .args(["record", "-v", "--formats", "flv", "-o"])
@@ -588,7 +657,10 @@ fn verbosity_and_colour_of_messages() {
     let bin = env!("CARGO_BIN_EXE_kls-rec");
     let line = format!("{bin} record --dry-run --formats flv {}", input.display());
     let (_, screen, _) = on_a_terminal(&line);
-    assert!(screen.contains("\x1b[1;33mwarning:"), "auto colours on a terminal");
+    assert!(
+        screen.contains("\x1b[1;33mwarning:"),
+        "auto colours on a terminal"
+    );
     let (_, screen, _) = on_a_terminal(&format!("NO_COLOR=1 {line}"));
     assert!(!screen.contains("\x1b[1;33m"), "NO_COLOR");
 }
@@ -604,14 +676,20 @@ fn progress_over_many_inputs_and_on_stdin() {
         dir.join("many").display()
     ));
     assert!(status.success(), "{screen}");
-    assert!(screen.contains("[3/3] testdata/push/show-1764075980"), "{screen}");
+    assert!(
+        screen.contains("[3/3] testdata/push/show-1764075980"),
+        "{screen}"
+    );
     let (status, screen, _) = on_a_terminal(&format!(
         "cat testdata/studio-1764072000.flv | {bin} record - --stream s --start-time 1 \
          --formats flv -o {}",
         dir.join("stdin").display()
     ));
     assert!(status.success(), "{screen}");
-    assert!(screen.contains("KiB") && !screen.contains(" eta "), "{screen}");
+    assert!(
+        screen.contains("KiB") && !screen.contains(" eta "),
+        "{screen}"
+    );
 }
 
 /// A local directory is every file under it, recursively, in name order: the same plan as the
@@ -619,7 +697,11 @@ fn progress_over_many_inputs_and_on_stdin() {
 #[test]
 fn a_directory_is_its_files() {
     let dir = scratch("cli-directory");
-    let pushes = ["show-1764075600.flv", "show-1764075670.flv", "show-1764075980.flv"];
+    let pushes = [
+        "show-1764075600.flv",
+        "show-1764075670.flv",
+        "show-1764075980.flv",
+    ];
     for (sub, name) in ["a", "b", "b/c"].iter().zip(pushes) {
         std::fs::create_dir_all(dir.join(sub)).unwrap();
         std::fs::copy(testdata(&format!("push/{name}")), dir.join(sub).join(name)).unwrap();
@@ -631,7 +713,11 @@ fn a_directory_is_its_files() {
             .args(&inputs)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         v["summary"]["files"].clone()
     };
@@ -646,5 +732,10 @@ fn a_directory_is_its_files() {
     assert_eq!(by_name.as_array().unwrap().len(), 2);
     let inspected = kls_rec().arg("inspect").arg(&dir).output().unwrap();
     assert!(inspected.status.success());
-    assert_eq!(String::from_utf8_lossy(&inspected.stdout).matches(": FLV,").count(), 3);
+    assert_eq!(
+        String::from_utf8_lossy(&inspected.stdout)
+            .matches(": FLV,")
+            .count(),
+        3
+    );
 }

@@ -92,7 +92,8 @@ fn run_rules(args: InspectArgs) -> Result<i32> {
         ..args.decide.record_options()
     };
     let (inputs, input_opts) = (args.files, args.decide.input_options());
-    let (code, summary) = super::finish_run(&inputs, &input_opts, &opts, (&args.common, &run), None)?;
+    let (code, summary) =
+        super::finish_run(&inputs, &input_opts, &opts, (&args.common, &run), None)?;
     if let Some(path) = &timeline {
         crate::timeline::write(path, &summary.streams)
             .with_context(|| format!("writing the timeline {}", path.display()))?;

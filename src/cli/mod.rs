@@ -106,11 +106,22 @@ pub struct RecordArgs {
     pub multipart_threshold: u64,
 
     /// Remove local files once uploaded
-    #[arg(help_heading = "Delivery", env = "KLS_REC_DELETE_AFTER_UPLOAD", long, requires = "upload")]
+    #[arg(
+        help_heading = "Delivery",
+        env = "KLS_REC_DELETE_AFTER_UPLOAD",
+        long,
+        requires = "upload"
+    )]
     pub delete_after_upload: bool,
 
     /// Streams recorded at once [default: the number of cores]
-    #[arg(help_heading = "Run", env = "KLS_REC_JOBS", short = 'j', long, value_name = "N")]
+    #[arg(
+        help_heading = "Run",
+        env = "KLS_REC_JOBS",
+        short = 'j',
+        long,
+        value_name = "N"
+    )]
     pub jobs: Option<usize>,
 
     /// Only this share of the streams: K of N (0-based), by a stable hash
@@ -227,7 +238,12 @@ pub struct OutputArgs {
 #[derive(Args, Debug, Clone)]
 pub struct CommonArgs {
     /// Read settings from a TOML file (the flags' names; flags and env win)
-    #[arg(help_heading = "Run", long, env = "KLS_REC_CONFIG", value_name = "FILE")]
+    #[arg(
+        help_heading = "Run",
+        long,
+        env = "KLS_REC_CONFIG",
+        value_name = "FILE"
+    )]
     pub config: Option<PathBuf>,
 
     /// Less on stderr: -q no progress bar, -qq no warnings either (errors stay)
@@ -239,7 +255,13 @@ pub struct CommonArgs {
     pub verbose: u8,
 
     /// Colour the error: and warning: prefixes: auto (on a terminal, unless NO_COLOR is set)
-    #[arg(help_heading = "Run", long, env = "KLS_REC_COLOR", value_name = "WHEN", default_value = "auto")]
+    #[arg(
+        help_heading = "Run",
+        long,
+        env = "KLS_REC_COLOR",
+        value_name = "WHEN",
+        default_value = "auto"
+    )]
     pub color: style::ColorChoice,
 }
 
@@ -266,12 +288,30 @@ pub struct RunArgs {
 pub fn other_environment() -> Vec<(&'static str, &'static str)> {
     use crate::deliver::retry::{ENV_ATTEMPTS, ENV_MAX_DELAY_MS};
     vec![
-        ("AWS_ACCESS_KEY_ID", "S3 access key for --upload and s3:// inputs."),
-        ("AWS_SECRET_ACCESS_KEY", "S3 secret key for --upload and s3:// inputs."),
-        ("AWS_SESSION_TOKEN", "S3 session token, with temporary credentials."),
-        (ENV_ATTEMPTS, "Upload and callback attempts in all (default 5)."),
-        (ENV_MAX_DELAY_MS, "Longest delay between attempts, in milliseconds."),
-        ("NO_COLOR", "Set and not empty: no colour with --color auto."),
+        (
+            "AWS_ACCESS_KEY_ID",
+            "S3 access key for --upload and s3:// inputs.",
+        ),
+        (
+            "AWS_SECRET_ACCESS_KEY",
+            "S3 secret key for --upload and s3:// inputs.",
+        ),
+        (
+            "AWS_SESSION_TOKEN",
+            "S3 session token, with temporary credentials.",
+        ),
+        (
+            ENV_ATTEMPTS,
+            "Upload and callback attempts in all (default 5).",
+        ),
+        (
+            ENV_MAX_DELAY_MS,
+            "Longest delay between attempts, in milliseconds.",
+        ),
+        (
+            "NO_COLOR",
+            "Set and not empty: no colour with --color auto.",
+        ),
     ]
 }
 
@@ -477,12 +517,16 @@ fn checked(matches: &clap::ArgMatches) -> Result<Cli, Usage> {
 /// line) is reported under the variable's name, so the user knows where to look.
 fn name_the_variable(e: clap::Error, command: &clap::Command, argv: &[OsString]) -> Usage {
     use clap::error::{ContextKind, ContextValue, ErrorKind};
-    if !matches!(e.kind(), ErrorKind::ValueValidation | ErrorKind::InvalidValue) {
+    if !matches!(
+        e.kind(),
+        ErrorKind::ValueValidation | ErrorKind::InvalidValue
+    ) {
         return Usage::Clap(e);
     }
-    let (Some(ContextValue::String(arg)), Some(ContextValue::String(value))) =
-        (e.get(ContextKind::InvalidArg), e.get(ContextKind::InvalidValue))
-    else {
+    let (Some(ContextValue::String(arg)), Some(ContextValue::String(value))) = (
+        e.get(ContextKind::InvalidArg),
+        e.get(ContextKind::InvalidValue),
+    ) else {
         return Usage::Clap(e);
     };
     let long = arg.split([' ', '=']).next().unwrap_or_default();
@@ -528,7 +572,13 @@ fn run_record(args: RecordArgs) -> Result<i32> {
         path_style: delivery_args.path_style.then_some(true),
         scratch: Some(scratch.clone()),
     });
-    let result = finish_run(&inputs, &input_opts, &opts, (&common, &run), Some(delivery_args));
+    let result = finish_run(
+        &inputs,
+        &input_opts,
+        &opts,
+        (&common, &run),
+        Some(delivery_args),
+    );
     // Inputs downloaded from S3 are kept for the run only.
     let _ = std::fs::remove_dir_all(&scratch);
     let (code, summary) = result?;
@@ -553,7 +603,10 @@ fn finish_run(
         None
     } else {
         std::fs::create_dir_all(&opts.out_dir)?;
-        Some(crate::deliver::OutputLock::acquire(&opts.out_dir, run.wait)?)
+        Some(crate::deliver::OutputLock::acquire(
+            &opts.out_dir,
+            run.wait,
+        )?)
     };
     let delivery = match (&lock, delivery_args) {
         (Some(lock), Some(d)) => d.open(lock)?,
@@ -867,14 +920,26 @@ mod tests {
     fn settings_checked_before_work() {
         assert!(parse_http_url("https://example.com/cb").is_ok());
         assert!(parse_http_url("HTTP://127.0.0.1:8080").is_ok());
-        for bad in ["notaurl", "ftp://x", "http://", "http:///path", "http://:80/"] {
+        for bad in [
+            "notaurl",
+            "ftp://x",
+            "http://",
+            "http:///path",
+            "http://:80/",
+        ] {
             assert!(parse_http_url(bad).is_err(), "{bad}");
         }
         assert!(parse_upload_target("s3://media/live").is_ok());
         assert!(parse_upload_target("http://x").is_err());
         assert!(parse_timeline_path("plan.svg").is_ok() && parse_timeline_path("p.HTML").is_ok());
         assert!(parse_timeline_path("t.png").is_err());
-        for (s, on) in [("1", true), ("YES", true), ("True", true), ("0", false), ("no", false)] {
+        for (s, on) in [
+            ("1", true),
+            ("YES", true),
+            ("True", true),
+            ("0", false),
+            ("no", false),
+        ] {
             assert_eq!(parse_switch(s), Ok(on), "{s}");
         }
         assert!(parse_switch("maybe").is_err() && parse_switch("on").is_err());

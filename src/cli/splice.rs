@@ -96,5 +96,6 @@ pub fn run(args: SpliceArgs) -> Result<i32> {
         &opts,
         (&args.common, &args.run),
         None,
-    ).map(|(code, _)| code)
+    )
+    .map(|(code, _)| code)
 }

@@ -92,7 +92,9 @@ pub fn parse_level(s: &str) -> Result<u8, String> {
     }
     match s.trim().parse::<u8>() {
         Ok(n) if n <= 3 => Ok(n),
-        _ => Err(format!("'{s}' is not a level (0 to 3, or 1/0, true/false, yes/no)")),
+        _ => Err(format!(
+            "'{s}' is not a level (0 to 3, or 1/0, true/false, yes/no)"
+        )),
     }
 }
 
@@ -107,7 +109,10 @@ mod tests {
             warnings: true,
             verbose: false,
         };
-        assert_eq!(plain.render("warning: x\n").as_deref(), Some("warning: x\n"));
+        assert_eq!(
+            plain.render("warning: x\n").as_deref(),
+            Some("warning: x\n")
+        );
         let quiet = Style {
             warnings: false,
             ..plain
@@ -122,7 +127,10 @@ mod tests {
             coloured.render("error: x\n").as_deref(),
             Some("\x1b[1;31merror:\x1b[0m x\n")
         );
-        assert_eq!(coloured.render("live/show: x\n").as_deref(), Some("live/show: x\n"));
+        assert_eq!(
+            coloured.render("live/show: x\n").as_deref(),
+            Some("live/show: x\n")
+        );
         for (s, n) in [("1", 1), ("2", 2), ("yes", 1), ("FALSE", 0), ("0", 0)] {
             assert_eq!(parse_level(s), Ok(n), "{s}");
         }

@@ -31,7 +31,9 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), InputError> {
         if entry.file_name().to_string_lossy().starts_with('.') {
             continue;
         }
-        let kind = entry.file_type().map_err(|e| InputError::io(&name, None, e))?;
+        let kind = entry
+            .file_type()
+            .map_err(|e| InputError::io(&name, None, e))?;
         entries.push((entry.path(), kind));
     }
     entries.sort_by(|a, b| a.0.cmp(&b.0));
@@ -86,7 +88,10 @@ mod tests {
             .iter()
             .map(|p| p.strip_prefix(&root).unwrap().display().to_string())
             .collect();
-        assert_eq!(got, ["a.flv", "b/1.flv", "b/2.flv", "hls/x.m3u8", "lone/y.ts"]);
+        assert_eq!(
+            got,
+            ["a.flv", "b/1.flv", "b/2.flv", "hls/x.m3u8", "lone/y.ts"]
+        );
         fs::create_dir_all(root.join("empty")).unwrap();
         assert!(list(&root.join("empty")).is_err());
         let _ = fs::remove_dir_all(&root);

@@ -127,8 +127,13 @@ fn commands_section(subs: &[&clap::Command]) -> Roff {
     roff.control("SH", ["COMMANDS"]);
     for sub in subs {
         roff.control("TP", []);
-        roff.control("BR", [format!("kls-rec-{}", sub.get_name()).as_str(), "(1)"]);
-        roff.text([roman(sub.get_about().map(|a| a.to_string()).unwrap_or_default())]);
+        roff.control(
+            "BR",
+            [format!("kls-rec-{}", sub.get_name()).as_str(), "(1)"],
+        );
+        roff.text([roman(
+            sub.get_about().map(|a| a.to_string()).unwrap_or_default(),
+        )]);
     }
     roff
 }
@@ -179,7 +184,10 @@ fn files_section() -> Roff {
 
 /// The exit statuses as `--help` lists them ("Exit status: 0 success; 1 failure …").
 fn exit_status(cmd: &clap::Command) -> Roff {
-    let help = cmd.get_after_help().map(|h| h.to_string()).unwrap_or_default();
+    let help = cmd
+        .get_after_help()
+        .map(|h| h.to_string())
+        .unwrap_or_default();
     let text = help.replace('\n', " ");
     let text = text.trim_start_matches("Exit status:").trim();
     let mut roff = Roff::default();
