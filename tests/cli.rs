@@ -289,7 +289,9 @@ fn explain_and_warnings_read_whole_under_the_bar() {
 fn usage_errors_exit_2_before_any_work() {
     let dir = scratch("cli-usage");
     let input = testdata("studio-1764072000.flv");
-    let cases: &[(&str, &[&str], Option<(&str, &str)>, &str)] = &[
+    // (command, flags, environment, what the message must name)
+    type Case<'a> = (&'a str, &'a [&'a str], Option<(&'a str, &'a str)>, &'a str);
+    let cases: &[Case] = &[
         ("record", &["--slice", "0"], None, "--slice"),
         ("record", &["--slice", "1e3"], None, "--slice"),
         ("record", &["--hls-segment", "0"], None, "--hls-segment"),
