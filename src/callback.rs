@@ -1,5 +1,5 @@
-//! Recording callbacks (SPEC §4): the reference service's JSON, field for field, the historical
-//! `itmes` included.
+//! Recording callbacks (README "Callbacks"): the reference service's JSON, field for field, the
+//! historical `itmes` included.
 //!
 //! HLS files get the HLS schema; MP4 and FLV files the `avtrans` schema with the file's MD5 as
 //! `ETag` and ffprobe-style media information as a JSON *string* in `outMediainfo`. `taskid` is

@@ -1,9 +1,9 @@
-//! `kls-rec inspect` (SPEC §6): what is inside an input — its container, push sessions (stream
-//! key, wall clock and where it came from, duration), tracks (codec, profile, level, size, frame
-//! rate, sample rate, channels, configuration bytes, packet and keyframe counts, GOP lengths, bit
-//! rate), timestamp gaps, configuration changes and damage with byte offsets, and for RTMP dumps
-//! their connections and publishes. Every input is read through [`crate::input::open`], so
-//! `inspect` sees exactly what `record` sees.
+//! `kls-rec inspect` (README "Inspecting inputs and recordings"): what is inside an input — its
+//! container, push sessions (stream key, wall clock and where it came from, duration), tracks
+//! (codec, profile, level, size, frame rate, sample rate, channels, configuration bytes, packet and
+//! keyframe counts, GOP lengths, bit rate), timestamp gaps, configuration changes and damage with
+//! byte offsets, and for RTMP dumps their connections and publishes. Every input is read through
+//! [`crate::input::open`], so `inspect` sees exactly what `record` sees.
 //!
 //! **Gaps.** A DTS step larger than [`scan::GAP_FACTOR`] times the track's median step is a gap,
 //! reported with its session time and the input byte where the packet was read. Discontinuities

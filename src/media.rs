@@ -47,7 +47,7 @@ impl fmt::Display for TrackKind {
     }
 }
 
-/// The identity recordings are grouped by (SPEC §1).
+/// The identity recordings are grouped by (README "Inputs").
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct StreamKey {
     pub app: String,
@@ -154,7 +154,7 @@ impl BuiltRecord {
 }
 
 /// The codec configuration of a session or a file. Two sessions can share a file only when their
-/// configurations are equal (SPEC §2 rule 2); equality is on the source bytes.
+/// configurations are equal (README "The rules" rule 2); equality is on the source bytes.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct CodecConfig {
     pub video: Option<VideoConfig>,

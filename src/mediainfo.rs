@@ -1,6 +1,6 @@
-//! ffprobe-style media information: the `outMediainfo` of MP4 and FLV callbacks (SPEC §4),
-//! computed from what kls-rec wrote, never by running ffprobe, with the names and values
-//! `ffprobe -show_format -show_streams` (FFmpeg 5.1) prints for the same file.
+//! ffprobe-style media information: the `outMediainfo` of MP4 and FLV callbacks (README
+//! "Callbacks"), computed from what kls-rec wrote, never by running ffprobe, with the names and
+//! values `ffprobe -show_format -show_streams` (FFmpeg 5.1) prints for the same file.
 //!
 //! Streams are listed video first (index 0), then audio. The rules below are FFmpeg's
 //! (`libavformat/flvdec.c`, `mov.c`, `demux.c`), checked against ffprobe 5.1 on remuxes of the
@@ -175,7 +175,7 @@ impl FileStats {
     }
 }
 
-/// The `outMediainfo` object; serialises with ffprobe's names, in SPEC §4's order.
+/// The `outMediainfo` object; serialises with ffprobe's names, in the README's "Callbacks" order.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct MediaInfo {
     pub metadata: BTreeMap<String, String>,

@@ -132,6 +132,8 @@ pub struct Outputs<'a> {
 
 /// Progress reports; every method defaults to doing nothing.
 pub trait Progress {
+    /// What the run will read: its pushes, and their bytes in all when every size is known.
+    fn plan(&self, _pushes: usize, _bytes: Option<u64>) {}
     /// Reading of an input (a session of it) begins.
     fn input(&self, _name: &str, _size: Option<u64>) {}
     /// Bytes of the current input consumed so far.
@@ -195,6 +197,9 @@ pub fn run(
             sessions
         })
         .collect();
+    let pushes = groups.iter().map(Vec::len).sum();
+    let bytes = groups.iter().flatten().map(|s| s.size_hint).sum();
+    io.progress.plan(pushes, bytes);
     if opts.jobs <= 1 || groups.len() <= 1 {
         for sessions in groups {
             record_group(sessions, opts, io, &mut summary)?;
@@ -213,10 +218,22 @@ fn record_group(
 ) -> Result<()> {
     let key = sessions[0].info.key.clone();
     if let Err(e) = record_stream(&key, sessions, opts, io, summary) {
+        if is_broken_pipe(&e) {
+            return Err(e);
+        }
         writeln!(io.log, "error: stream {key}: {e:#}")?;
         summary.failures.push(format!("stream {key}: {e:#}"));
     }
     Ok(())
+}
+
+/// Whether `e` is stdout's reader having gone (`kls-rec … | head -1`): the run ends there, with
+/// no message, instead of reporting a failed stream and going on.
+pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// An open recording file: one muxer per format, and what the callbacks need.
@@ -228,6 +245,8 @@ struct OpenFile {
     config: Arc<CodecConfig>,
     stats: FileStats,
     vdoid: Option<String>,
+    /// Formats whose writer failed (reported then): not completed, so no second error follows.
+    failed: Vec<Format>,
 }
 
 struct StreamRun<'o, 'w> {
@@ -244,6 +263,8 @@ struct StreamRun<'o, 'w> {
     first_config: Option<(Arc<CodecConfig>, String)>,
     /// Whether this is an index pass, a write pass following one, or a lone pass.
     mp4: Mp4Plans,
+    /// The number of the push being read, in the stream (`--explain`'s `push #N`).
+    push: usize,
 }
 
 fn record_stream(
@@ -290,6 +311,7 @@ fn stream_pass(
         },
         first_config: None,
         mp4,
+        push: 0,
     };
     for (index, pending) in sessions.iter().enumerate() {
         let info = pending.info.clone();
@@ -303,6 +325,7 @@ fn stream_pass(
             )?;
         }
         run.io.progress.input(&info.input, pending.size_hint);
+        run.push = index;
         let reader = match pending.open() {
             Ok(r) => r,
             Err(e) => {
@@ -329,6 +352,9 @@ fn stream_pass(
             continue;
         }
         if let Err(e) = result {
+            if is_broken_pipe(&e) {
+                return Err(e);
+            }
             writeln!(run.io.log, "error: {e:#}")?;
             summary.failures.push(format!("{e:#}"));
             for (_, m) in run.file.iter_mut().flat_map(|f| &mut f.muxers) {
@@ -383,8 +409,10 @@ impl StreamRun<'_, '_> {
                             wall_ms: wall_start_ms,
                             spliced: true,
                         };
-                        for (_, m) in &mut f.muxers {
-                            m.begin_session(&s)?;
+                        for (format, m) in &mut f.muxers {
+                            if !f.failed.contains(format) {
+                                m.begin_session(&s)?;
+                            }
                         }
                         if let Some(p) = f.planner.as_mut() {
                             p.begin_session(&input);
@@ -473,6 +501,7 @@ impl StreamRun<'_, '_> {
             config: self.config.clone(),
             stats: FileStats::default(),
             vdoid: self.vdoid.clone(),
+            failed: Vec::new(),
         });
         Ok(())
     }
@@ -498,6 +527,11 @@ impl StreamRun<'_, '_> {
             None if !self.opts.dry_run => file.muxers.iter().map(|(f, _)| *f).collect(),
             _ => self.opts.formats.clone(),
         };
+        // A format whose writer failed on the way was reported then: it has no file.
+        let formats: Vec<Format> = formats
+            .into_iter()
+            .filter(|f| !file.failed.contains(f))
+            .collect();
         if let Some(span) = self.report.files.last_mut() {
             span.keys = formats
                 .iter()
@@ -544,7 +578,12 @@ impl StreamRun<'_, '_> {
         }
         let first = summary.files.len() - formats.len();
         let mut delivery_failures = 0;
-        let finished = finish_all(file.muxers, &close);
+        let failed = &file.failed;
+        let muxers = file.muxers.into_iter();
+        let finished = finish_all(
+            muxers.filter(|(f, _)| !failed.contains(f)).collect(),
+            &close,
+        );
         // A format that fails to complete does not cost the others their callbacks: they are
         // committed already, so each is reported, and then the first failure.
         let mut failed = None;

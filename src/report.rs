@@ -43,6 +43,8 @@ impl From<&Settings> for SettingsReport {
 pub struct SessionSpan {
     /// The input's display name.
     pub input: String,
+    /// The push's number in its stream, as `--explain` numbers it (`push #1`).
+    pub push: usize,
     /// Index of the session within its input.
     pub index: usize,
     pub vdoid: Option<String>,
@@ -59,7 +61,8 @@ pub struct FileSpan {
     pub keys: Vec<String>,
     pub wall_start_ms: i64,
     pub wall_end_ms: i64,
-    /// Media duration written into the file.
+    /// Media duration written into the file; `length_ms` in JSON, as in the summary's files.
+    #[serde(rename = "length_ms")]
     pub len_ms: i64,
     pub opened: Reason,
     pub closed: Reason,

@@ -1,4 +1,5 @@
-//! The recording rules (SPEC §2): which recording file each packet of each push session goes to.
+//! The recording rules (README "The rules"): which recording file each packet of each push session
+//! goes to.
 //!
 //! Pure: no I/O, no clocks. The pipeline feeds one [`Engine`] per stream key with the sessions of
 //! that key in wall-clock order and the packets of each, and the engine answers where each packet

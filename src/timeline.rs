@@ -92,23 +92,41 @@ pub fn render_html(streams: &[StreamReport]) -> String {
     )
 }
 
+/// What a timeline file holds, by its name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Svg,
+    Html,
+}
+
+impl Kind {
+    /// `.svg` or `.html`/`.htm` (any case); anything else is refused, so the command line can
+    /// check the name before any work.
+    pub fn of(path: &Path) -> Result<Kind> {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        match ext.as_deref() {
+            Some("svg") => Ok(Kind::Svg),
+            Some("html" | "htm") => Ok(Kind::Html),
+            _ => bail!(
+                "timeline {}: the name must end in .svg or .html",
+                path.display()
+            ),
+        }
+    }
+}
+
 /// Writes the picture to `path`: SVG for `.svg`, HTML for `.html`/`.htm`.
 ///
 /// Written under a temporary name and renamed over `path`, so no reader ever sees half a
 /// picture. Unlike a recording ([`crate::sink::local::OutFile`] never replaces a file with
 /// different bytes), a picture is replaced: it changes with the settings by design.
 pub fn write(path: &Path, streams: &[StreamReport]) -> Result<()> {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase);
-    let text = match ext.as_deref() {
-        Some("svg") => render_svg(streams),
-        Some("html" | "htm") => render_html(streams),
-        _ => bail!(
-            "timeline {}: the name must end in .svg or .html",
-            path.display()
-        ),
+    let text = match Kind::of(path)? {
+        Kind::Svg => render_svg(streams),
+        Kind::Html => render_html(streams),
     };
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,

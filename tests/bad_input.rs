@@ -1,7 +1,7 @@
-//! Hostile and broken input through the whole binary (SPEC §7): empty files, random bytes,
-//! every fixture cut short, impossible sizes, deep AMF0 nesting, lying counts and timestamps
-//! that go back, jump ahead, roll over or use the extended byte; plus the inputs that once made
-//! a parser fail, kept in `testdata/regress/`.
+//! Hostile and broken input through the whole binary (README "Bad input, crashes, full disks"):
+//! empty files, random bytes, every fixture cut short, impossible sizes, deep AMF0 nesting, lying
+//! counts and timestamps that go back, jump ahead, roll over or use the extended byte; plus the
+//! inputs that once made a parser fail, kept in `testdata/regress/`.
 //!
 //! Each run must exit 0, 1 or 3 as `src/cli/mod.rs` documents (never a panic's 101 or a
 //! signal), name the file and the byte offset of damage, leave no temporary file behind and

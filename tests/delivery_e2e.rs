@@ -1,7 +1,8 @@
-//! Delivery as a cron backfill sees it (SPEC §4, §5, §7): the `kls-rec` binary on the committed
-//! fixtures, uploading to `s3s-fs` and posting to a scripted callback receiver, both on
-//! 127.0.0.1; an S3 outage, a receiver that fails or is down, a run killed midway, and two runs
-//! on one output root. Every child process is killed when its test ends, pass or fail.
+//! Delivery as a cron backfill sees it (README "Callbacks", "Upload and callback delivery", "Bad
+//! input, crashes, full disks"): the `kls-rec` binary on the committed fixtures, uploading to
+//! `s3s-fs` and posting to a scripted callback receiver, both on 127.0.0.1; an S3 outage, a
+//! receiver that fails or is down, a run killed midway, and two runs on one output root. Every
+//! child process is killed when its test ends, pass or fail.
 
 mod common;
 

@@ -1,7 +1,8 @@
-//! A full disk while recording (SPEC §7): the run fails with an error naming the file it could
-//! not write, exits non-zero, leaves no incomplete file under a final name and no temporary
-//! file, keeps every complete file (from an earlier run in the same output root, or from
-//! earlier slices of the same run) byte-identical, and a re-run with space finishes the job.
+//! A full disk while recording (README "Bad input, crashes, full disks"): the run fails with an
+//! error naming the file it could not write, exits non-zero, leaves no incomplete file under a
+//! final name and no temporary file, keeps every complete file (from an earlier run in the same
+//! output root, or from earlier slices of the same run) byte-identical, and a re-run with space
+//! finishes the job.
 //!
 //! Two ways to fill the disk: a small tmpfs mounted for the test (a real `ENOSPC`; needs root,
 //! as CI has), and a lowered `RLIMIT_FSIZE` for the child with `SIGXFSZ` ignored, so writes

@@ -27,9 +27,10 @@ fn inspect_json(path: &Path) -> Value {
     serde_json::from_str(&text).unwrap()
 }
 
-/// The fields SPEC §6 says must equal ffprobe 5.1's. A stream's `duration` and `bit_rate` are
-/// compared as printed, absence included: ffprobe prints them for some containers only (MP4 both,
-/// MPEG-TS the duration and an audio bit rate, FLV and HLS a bit rate at most).
+/// The fields README "Inspecting inputs and recordings" says must equal ffprobe 5.1's. A stream's
+/// `duration` and `bit_rate` are compared as printed, absence included: ffprobe prints them for
+/// some containers only (MP4 both, MPEG-TS the duration and an audio bit rate, FLV and HLS a bit
+/// rate at most).
 fn assert_like_ffprobe(path: &Path) {
     let ours = inspect_json(path);
     let theirs = probe_json(path, &["-count_packets"]);

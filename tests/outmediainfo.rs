@@ -1,5 +1,5 @@
-//! `outMediainfo` in the callbacks equals what ffprobe says of the same file (SPEC §4): names,
-//! codecs, sizes and rates exactly; duration within 0.05 s; bit rates within 1 %.
+//! `outMediainfo` in the callbacks equals what ffprobe says of the same file (README "Callbacks"):
+//! names, codecs, sizes and rates exactly; duration within 0.05 s; bit rates within 1 %.
 
 use std::process::Command;
 

@@ -76,9 +76,10 @@ fn video_config() -> CodecConfig {
     }
 }
 
-/// SPEC §2's worked example: an 11 h push with period 10 h (slice 12 h) is one file, the push
-/// resuming 2 min later opens a new one (period-exceeded), and a push 1 min after that is
-/// appended to it. Reports are built from the engine's decisions the way `record` builds them.
+/// The worked example of README "The rules": an 11 h push with period 10 h (slice 12 h) is one
+/// file, the push resuming 2 min later opens a new one (period-exceeded), and a push 1 min after
+/// that is appended to it. Reports are built from the engine's decisions the way `record` builds
+/// them.
 fn eleven_hours() -> Vec<StreamReport> {
     let settings = Settings {
         slice_ms: 12 * H,
@@ -103,12 +104,14 @@ fn eleven_hours() -> Vec<StreamReport> {
             input: "cam.flv".into(),
             what: "timestamp discontinuity: DTS jumps back 12 s at byte 18342".into(),
         }],
+        not_recorded: Vec::new(),
     };
     for (i, &(wall, len)) in pushes.iter().enumerate() {
         push(&mut e, wall, len);
         let end = e.end_session().unwrap();
         r.sessions.push(SessionSpan {
             input: format!("dumps/cam-{}.flv", wall / 1000),
+            push: i,
             index: 0,
             vdoid: None,
             wall_start_ms: wall,
@@ -309,10 +312,11 @@ fn three_push_sample_draws_every_file_with_its_reasons() {
     assert!(svg.contains(">gap 4m59s<"), "gap label");
     assert!(svg.contains("within the 3m00.000s splice window"));
     assert!(svg.contains("longer than the 3m00.000s splice window"));
+    // Pushes are numbered per stream, as --explain numbers them.
     for input in [
         "show-1764075600.flv #0",
-        "show-1764075670.flv #0",
-        "show-1764075980.flv #0",
+        "show-1764075670.flv #1",
+        "show-1764075980.flv #2",
     ] {
         assert!(svg.contains(input), "push label {input}");
     }

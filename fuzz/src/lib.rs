@@ -1,6 +1,6 @@
 //! Helpers shared by the fuzz targets in `fuzz_targets/`: a reader that delivers the input in
 //! short reads (so buffer refills are exercised at every boundary), and the invariants every
-//! input reader must keep whatever the bytes (SPEC §7).
+//! input reader must keep whatever the bytes (README "Bad input, crashes, full disks").
 
 use std::io::{self, Read};
 

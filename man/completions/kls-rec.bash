@@ -131,7 +131,7 @@ _kls__rec() {
             return 0
             ;;
         kls__subcmd__rec__subcmd__inspect)
-            opts="-q -h --json --rules --formats --app --stream --vdoid --start-time --slice --period --splice-window --timeline --config --quiet --endpoint --region --path-style --help"
+            opts="-q -v -h --json --rules --formats --app --stream --vdoid --start-time --slice --period --splice-window --timeline --endpoint --region --path-style --config --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -173,16 +173,20 @@ _kls__rec() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --config)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --endpoint)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --region)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -193,7 +197,7 @@ _kls__rec() {
             return 0
             ;;
         kls__subcmd__rec__subcmd__record)
-            opts="-o -j -q -h --out-dir --formats --app --stream --vdoid --start-time --slice --period --splice-window --timeline --hls-segment --dry-run --explain --callback-times --callback --upload --endpoint --region --path-style --multipart-threshold --delete-after-upload --jobs --shard --config --quiet --json --help"
+            opts="-o -j -q -v -h --out-dir --hls-segment --callback-times --formats --app --stream --vdoid --start-time --slice --period --splice-window --timeline --dry-run --explain --callback --upload --endpoint --region --path-style --multipart-threshold --delete-after-upload --jobs --shard --json --wait --config --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -207,6 +211,10 @@ _kls__rec() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --hls-segment)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --formats)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -240,10 +248,6 @@ _kls__rec() {
                     return 0
                     ;;
                 --timeline)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --hls-segment)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -283,6 +287,10 @@ _kls__rec() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -291,7 +299,7 @@ _kls__rec() {
             return 0
             ;;
         kls__subcmd__rec__subcmd__splice)
-            opts="-o -q -h --format --out-dir --app --stream --in-order --hls-segment --callback-times --endpoint --region --path-style --config --quiet --json --help"
+            opts="-o -q -v -h --format --out-dir --hls-segment --callback-times --app --stream --in-order --json --wait --endpoint --region --path-style --config --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -309,15 +317,15 @@ _kls__rec() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --hls-segment)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --app)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --stream)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --hls-segment)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -331,6 +339,10 @@ _kls__rec() {
                     ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)

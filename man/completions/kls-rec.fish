@@ -31,6 +31,7 @@ complete -c kls-rec -n "__fish_kls_rec_needs_command" -f -a "splice" -d 'Join re
 complete -c kls-rec -n "__fish_kls_rec_needs_command" -f -a "inspect" -d 'Show what is inside inputs, or the decisions record would take (--rules)'
 complete -c kls-rec -n "__fish_kls_rec_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -s o -l out-dir -d 'Output root; files go under record/{App}/{StreamName}/{format}/' -r -F
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l hls-segment -d 'HLS target segment length' -r
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l formats -d 'Output formats, comma-separated: hls, mp4, flv' -r
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l app -d 'App name for inputs that do not carry one [default: live]' -r
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l stream -d 'Stream name for inputs that do not carry one [default: the file stem]' -r
@@ -40,7 +41,6 @@ complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l slice -d 'Sli
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l period -d 'Recording period, consulted when a push resumes [default: none]' -r
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l splice-window -d 'Resumes within this gap are appended to the held file (0: never)' -r
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l timeline -d 'Draw pushes, gaps and files with their reasons: FILE.svg or FILE.html' -r -F
-complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l hls-segment -d 'HLS target segment length' -r
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l callback -d 'POST each callback here (retried; undelivered ones spooled for the next run)' -r
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l upload -d 'Upload files to S3-compatible storage (credentials: AWS_* env, ~/.aws profile, roles)' -r
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l endpoint -d 'S3 endpoint (KS3, MinIO, AWS …) [default: AWS_ENDPOINT_URL, the AWS profile\'s endpoint_url, else AWS for the region]' -r
@@ -49,28 +49,38 @@ complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l multipart-thr
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -s j -l jobs -d 'Streams recorded at once [default: the number of cores]' -r
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l shard -d 'Only this share of the streams: K of N (0-based), by a stable hash' -r
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l config -d 'Read settings from a TOML file (the flags\' names; flags and env win)' -r -F
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l color -d 'Colour the error: and warning: prefixes: auto (on a terminal, unless NO_COLOR is set)' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
+always\t''
+never\t''"
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l callback-times -d 'Add starttime and endtime to HLS callbacks'
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l dry-run -d 'Decide and print the files, write nothing'
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l explain -d 'Print every decision with its reason on stderr'
-complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l callback-times -d 'Add starttime and endtime to HLS callbacks'
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l path-style -d 'Path-style S3 addressing [default: on for IP and localhost endpoints]'
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l delete-after-upload -d 'Remove local files once uploaded'
-complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -s q -l quiet -d 'No progress bars'
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l json -d 'Print a JSON summary of the run as the last line on stdout'
-complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -s h -l help -d 'Print help'
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l wait -d 'If another run holds the output root, wait for it to end instead of failing'
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -s q -l quiet -d 'Less on stderr: -q no progress bar, -qq no warnings either (errors stay)'
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -s v -l verbose -d 'More on stderr: a line per input read and per file written, terminal or not'
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -l format -d 'Output format: mp4, flv or hls' -r
-complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -s o -l out-dir -d 'Output root; the file goes under record/{App}/{StreamName}/{format}/' -r -F
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -s o -l out-dir -d 'Output root; files go under record/{App}/{StreamName}/{format}/' -r -F
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -l hls-segment -d 'HLS target segment length' -r
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -l app -d 'App name of the result [default: live]' -r
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -l stream -d 'Stream name of the result [default: from the file names]' -r
-complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -l hls-segment -d 'HLS target segment length' -r
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -l endpoint -d 'S3 endpoint (KS3, MinIO, AWS …) [default: AWS_ENDPOINT_URL, the AWS profile\'s endpoint_url, else AWS for the region]' -r
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -l region -d 'S3 region [default: AWS_REGION, AWS_DEFAULT_REGION, the AWS profile\'s, else us-east-1]' -r
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -l config -d 'Read settings from a TOML file (the flags\' names; flags and env win)' -r -F
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -l color -d 'Colour the error: and warning: prefixes: auto (on a terminal, unless NO_COLOR is set)' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
+always\t''
+never\t''"
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -l callback-times -d 'Add starttime and endtime to HLS callbacks'
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -l in-order -d 'Join in the order given, not by the start times in the names'
-complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -l callback-times -d 'Add starttime and endtime to an HLS callback'
-complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -l path-style -d 'Path-style S3 addressing [default: on for IP and localhost endpoints]'
-complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -s q -l quiet -d 'No progress bars'
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -l json -d 'Print a JSON summary of the run as the last line on stdout'
-complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -s h -l help -d 'Print help'
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -l wait -d 'If another run holds the output root, wait for it to end instead of failing'
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -l path-style -d 'Path-style S3 addressing [default: on for IP and localhost endpoints]'
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -s q -l quiet -d 'Less on stderr: -q no progress bar, -qq no warnings either (errors stay)'
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -s v -l verbose -d 'More on stderr: a line per input read and per file written, terminal or not'
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand inspect" -l formats -d 'Output formats, comma-separated: hls, mp4, flv' -r
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand inspect" -l app -d 'App name for inputs that do not carry one [default: live]' -r
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand inspect" -l stream -d 'Stream name for inputs that do not carry one [default: the file stem]' -r
@@ -80,14 +90,18 @@ complete -c kls-rec -n "__fish_kls_rec_using_subcommand inspect" -l slice -d 'Sl
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand inspect" -l period -d 'Recording period, consulted when a push resumes [default: none]' -r
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand inspect" -l splice-window -d 'Resumes within this gap are appended to the held file (0: never)' -r
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand inspect" -l timeline -d 'Draw pushes, gaps and files with their reasons: FILE.svg or FILE.html' -r -F
-complete -c kls-rec -n "__fish_kls_rec_using_subcommand inspect" -l config -d 'Read settings from a TOML file (the flags\' names; flags and env win)' -r -F
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand inspect" -l endpoint -d 'S3 endpoint (KS3, MinIO, AWS …) [default: AWS_ENDPOINT_URL, the AWS profile\'s endpoint_url, else AWS for the region]' -r
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand inspect" -l region -d 'S3 region [default: AWS_REGION, AWS_DEFAULT_REGION, the AWS profile\'s, else us-east-1]' -r
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand inspect" -l config -d 'Read settings from a TOML file (the flags\' names; flags and env win)' -r -F
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand inspect" -l color -d 'Colour the error: and warning: prefixes: auto (on a terminal, unless NO_COLOR is set)' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
+always\t''
+never\t''"
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand inspect" -l json -d 'Print ffprobe-shaped JSON, one object per input per line (with --rules: the run summary)'
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand inspect" -l rules -d 'Print the decisions `record` would take (as record --dry-run --explain)'
-complete -c kls-rec -n "__fish_kls_rec_using_subcommand inspect" -s q -l quiet -d 'No progress bars'
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand inspect" -l path-style -d 'Path-style S3 addressing [default: on for IP and localhost endpoints]'
-complete -c kls-rec -n "__fish_kls_rec_using_subcommand inspect" -s h -l help -d 'Print help'
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand inspect" -s q -l quiet -d 'Less on stderr: -q no progress bar, -qq no warnings either (errors stay)'
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand inspect" -s v -l verbose -d 'More on stderr: a line per input read and per file written, terminal or not'
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand inspect" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand help; and not __fish_seen_subcommand_from record splice inspect help" -f -a "record" -d 'Produce the recording files (and callbacks) the service would have produced'
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand help; and not __fish_seen_subcommand_from record splice inspect help" -f -a "splice" -d 'Join recordings of one stream into one file (like the service\'s CreateTask)'
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand help; and not __fish_seen_subcommand_from record splice inspect help" -f -a "inspect" -d 'Show what is inside inputs, or the decisions record would take (--rules)'

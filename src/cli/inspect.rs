@@ -6,17 +6,17 @@
 //! stdout, the decision log on stderr, byte for byte what `record --dry-run --explain` prints.
 
 use std::io::Write;
-use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
 
-use super::{CommonArgs, DecisionArgs, EXIT_DAMAGED, EXIT_FAILURE, EXIT_OK, S3Args};
+use super::{CommonArgs, DecisionArgs, EXIT_DAMAGED, EXIT_FAILURE, EXIT_OK, RunArgs, S3Args};
+use std::path::PathBuf;
 use crate::record::RecordOptions;
 
 #[derive(Args, Debug)]
 pub struct InspectArgs {
-    /// Inputs: FLV, MP4, TS, HLS, RTMP dumps, pcap, logs, s3:// URLs, - (stdin)
+    /// Inputs: FLV, MP4, TS, HLS, RTMP dumps, pcap, logs, directories, s3:// URLs, - (stdin)
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<String>,
 
@@ -32,16 +32,11 @@ pub struct InspectArgs {
     #[command(flatten)]
     pub decide: DecisionArgs,
 
-    /// Read settings from a TOML file (the flags' names; flags and env win)
-    #[arg(long, env = "KLS_REC_CONFIG", value_name = "FILE")]
-    pub config: Option<PathBuf>,
-
-    /// No progress bars
-    #[arg(short, long, env = "KLS_REC_QUIET")]
-    pub quiet: bool,
-
     #[command(flatten)]
     pub s3: S3Args,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
 }
 
 /// Where `s3://` inputs are downloaded for the run (removed after it): inspect has no output
@@ -66,12 +61,12 @@ pub fn run(args: InspectArgs) -> Result<i32> {
 fn report(args: &InspectArgs, opts: &crate::input::InputOptions) -> Result<i32> {
     let mut out = std::io::stdout().lock();
     let mut code = EXIT_OK;
-    for file in &args.files {
+    for file in &expand_directories(&args.files)? {
         for found in crate::inspect::inspect_input(file, opts) {
             let ins = match found {
                 Ok(i) => i,
                 Err(e) => {
-                    eprintln!("error: {e}");
+                    super::style::error(&e.to_string());
                     code = EXIT_FAILURE;
                     continue;
                 }
@@ -91,23 +86,36 @@ fn report(args: &InspectArgs, opts: &crate::input::InputOptions) -> Result<i32> 
     Ok(code)
 }
 
+/// The inputs with each local directory replaced by the files under it, as record reads them.
+fn expand_directories(inputs: &[String]) -> Result<Vec<String>> {
+    let mut files = Vec::new();
+    for input in inputs {
+        if std::path::Path::new(input).is_dir() {
+            let listed = crate::input::dir::list(std::path::Path::new(input))?;
+            files.extend(listed.iter().map(|p| p.display().to_string()));
+        } else {
+            files.push(input.clone());
+        }
+    }
+    Ok(files)
+}
+
 /// `record --dry-run --explain` with these settings.
 fn run_rules(args: InspectArgs) -> Result<i32> {
-    let common = CommonArgs {
-        config: args.config.clone(),
-        quiet: args.quiet,
+    let run = RunArgs {
         json: args.json,
+        wait: false,
     };
     let timeline = args.decide.timeline.clone();
     let opts = RecordOptions {
         dry_run: true,
         explain: true,
-        ..args.decide.record_options()?
+        ..args.decide.record_options()
     };
     let mut input_opts = args.decide.input_options();
     let scratch = scratch();
     input_opts.s3 = Some(args.s3.open(scratch.clone()));
-    let result = super::finish_run(&args.files, &input_opts, &opts, &common, None);
+    let result = super::finish_run(&args.files, &input_opts, &opts, (&args.common, &run), None);
     let _ = std::fs::remove_dir_all(&scratch);
     let (code, summary) = result?;
     if let Some(path) = &timeline {

@@ -2,18 +2,15 @@
 //! apart from the work ([`crate::record`]).
 //!
 //! Exit statuses (documented in the README and `--help`):
-//! 0 success, streams not recorded (data PIDs, codecs kls-rec does not read) included;
-//! 1 failure (an input could not be read, an output could not be written); 2 usage error;
-//! 3 completed, but some input was damaged (recovered, reported on stderr);
-//! 4 files written, but an upload or a callback failed (local files kept, callbacks spooled);
-//! 5 media kls-rec read could not be carried into a requested format (reserved: every codec it
-//! reads fits every format today). When several apply, the first of 1, 4, 5, 3 is the status.
+//! 0 success; 1 failure (an input could not be read, an output could not be written);
+//! 2 usage error; 3 completed, but some input was damaged (recovered, reported on stderr);
+//! 4 files written, but an upload or a callback failed (local files kept, callbacks spooled).
 
 use std::ffi::OsString;
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::parser::ValueSource;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
@@ -25,29 +22,23 @@ use crate::rules;
 mod inspect;
 mod progress;
 mod splice;
+mod style;
 
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_FAILURE: i32 = 1;
 pub const EXIT_USAGE: i32 = 2;
 pub const EXIT_DAMAGED: i32 = 3;
 pub const EXIT_DELIVERY: i32 = 4;
-/// Media that was read but not carried into a requested format. No codec kls-rec reads is
-/// refused by a format it writes, so no run returns it yet; it is kept apart from damage (3)
-/// and from streams not recorded (0) so scripts can rely on it.
-pub const EXIT_LOST_MEDIA: i32 = 5;
 
 const EXIT_STATUS_HELP: &str = "\
-Exit status: 0 success (streams not recorded, such as SCTE-35, ID3 or KLV data
-PIDs or codecs kls-rec does not read, are listed on stderr and change nothing);
-1 failure (an input unreadable, an output not written); 2 usage error; 3 done,
-but some input was damaged (recovered; see stderr); 4 files written, but an
-upload or callback failed (kept for the next run); 5 media read but not carried
-into a requested format (reserved). Several: the first of 1, 4, 5, 3.";
+Exit status: 0 success; 1 failure (an input unreadable, an output not written);
+2 usage error; 3 done, but some input was damaged (recovered; see stderr);
+4 files written, but an upload or callback failed (kept for the next run).";
 
 #[derive(Parser, Debug)]
 #[command(
     name = "kls-rec",
-    version,
+    version = env!("KLS_REC_VERSION"),
     about = "Replay captured live pushes through a live service's recording rules",
     after_help = EXIT_STATUS_HELP,
     term_width = 80
@@ -72,65 +63,64 @@ pub enum Command {
 
 #[derive(Args, Debug)]
 pub struct RecordArgs {
-    /// Inputs: FLV, MP4, TS, HLS, RTMP dumps, pcap, logs, s3:// URLs, - (stdin)
+    /// Inputs: FLV, MP4, TS, HLS, RTMP dumps, pcap, logs, directories, s3:// URLs, - (stdin)
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<String>,
 
-    /// Output root; files go under record/{App}/{StreamName}/{format}/
-    #[arg(
-        env = "KLS_REC_OUT_DIR",
-        short = 'o',
-        long,
-        value_name = "DIR",
-        default_value = "."
-    )]
-    pub out_dir: PathBuf,
+    #[command(flatten)]
+    pub output: OutputArgs,
 
     #[command(flatten)]
     pub decide: DecisionArgs,
 
-    /// HLS target segment length
-    #[arg(env = "KLS_REC_HLS_SEGMENT", long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration_ms)]
-    pub hls_segment: i64,
-
     /// Decide and print the files, write nothing
-    #[arg(env = "KLS_REC_DRY_RUN", long)]
+    #[arg(help_heading = "Run", env = "KLS_REC_DRY_RUN", long)]
     pub dry_run: bool,
 
     /// Print every decision with its reason on stderr
-    #[arg(env = "KLS_REC_EXPLAIN", long)]
+    #[arg(help_heading = "Run", env = "KLS_REC_EXPLAIN", long)]
     pub explain: bool,
 
-    /// Add starttime and endtime to HLS callbacks
-    #[arg(env = "KLS_REC_CALLBACK_TIMES", long)]
-    pub callback_times: bool,
-
     /// POST each callback here (retried; undelivered ones spooled for the next run)
-    #[arg(env = "KLS_REC_CALLBACK", long, value_name = "URL")]
+    #[arg(help_heading = "Delivery", env = "KLS_REC_CALLBACK", long, value_name = "URL", value_parser = parse_http_url)]
     pub callback: Option<String>,
 
     /// Upload files to S3-compatible storage (credentials: AWS_* env, ~/.aws profile, roles)
-    #[arg(env = "KLS_REC_UPLOAD", long, value_name = "s3://BUCKET[/PREFIX]")]
+    #[arg(help_heading = "Delivery", env = "KLS_REC_UPLOAD", long, value_name = "s3://BUCKET[/PREFIX]", value_parser = parse_upload_target)]
     pub upload: Option<String>,
 
     #[command(flatten)]
     pub s3: S3Args,
 
     /// Upload files larger than this in parts, e.g. 64MiB
-    #[arg(env = "KLS_REC_MULTIPART_THRESHOLD", long, value_name = "SIZE", default_value = "64MiB", value_parser = parse_size)]
+    #[arg(help_heading = "Delivery", env = "KLS_REC_MULTIPART_THRESHOLD", long, value_name = "SIZE", default_value = "64MiB", value_parser = parse_size)]
     pub multipart_threshold: u64,
 
     /// Remove local files once uploaded
-    #[arg(env = "KLS_REC_DELETE_AFTER_UPLOAD", long, requires = "upload")]
+    #[arg(
+        help_heading = "Delivery",
+        env = "KLS_REC_DELETE_AFTER_UPLOAD",
+        long,
+        requires = "upload"
+    )]
     pub delete_after_upload: bool,
 
     /// Streams recorded at once [default: the number of cores]
-    #[arg(env = "KLS_REC_JOBS", short = 'j', long, value_name = "N")]
+    #[arg(
+        help_heading = "Run",
+        env = "KLS_REC_JOBS",
+        short = 'j',
+        long,
+        value_name = "N"
+    )]
     pub jobs: Option<usize>,
 
     /// Only this share of the streams: K of N (0-based), by a stable hash
-    #[arg(env = "KLS_REC_SHARD", long, value_name = "K/N", value_parser = parse_shard)]
+    #[arg(help_heading = "Run", env = "KLS_REC_SHARD", long, value_name = "K/N", value_parser = parse_shard)]
     pub shard: Option<Shard>,
+
+    #[command(flatten)]
+    pub run: RunArgs,
 
     #[command(flatten)]
     pub common: CommonArgs,
@@ -142,6 +132,7 @@ pub struct RecordArgs {
 pub struct DecisionArgs {
     /// Output formats, comma-separated: hls, mp4, flv
     #[arg(
+        help_heading = "Rules",
         env = "KLS_REC_FORMATS",
         long,
         value_name = "LIST",
@@ -151,35 +142,35 @@ pub struct DecisionArgs {
     pub formats: Vec<Format>,
 
     /// App name for inputs that do not carry one [default: live]
-    #[arg(env = "KLS_REC_APP", long)]
+    #[arg(help_heading = "Rules", env = "KLS_REC_APP", long)]
     pub app: Option<String>,
 
     /// Stream name for inputs that do not carry one [default: the file stem]
-    #[arg(env = "KLS_REC_STREAM", long)]
+    #[arg(help_heading = "Rules", env = "KLS_REC_STREAM", long)]
     pub stream: Option<String>,
 
     /// vdoid for inputs that do not carry one
-    #[arg(env = "KLS_REC_VDOID", long)]
+    #[arg(help_heading = "Rules", env = "KLS_REC_VDOID", long)]
     pub vdoid: Option<String>,
 
     /// Wall clock of the first packet: Unix seconds, Unix ms, or RFC 3339
-    #[arg(env = "KLS_REC_START_TIME", long, value_name = "TIME", value_parser = crate::wallclock::parse_time_ms)]
+    #[arg(help_heading = "Rules", env = "KLS_REC_START_TIME", long, value_name = "TIME", value_parser = crate::wallclock::parse_time_ms)]
     pub start_time: Option<i64>,
 
     /// Slice length: a file is cut at the next keyframe after it
-    #[arg(env = "KLS_REC_SLICE", long, value_name = "DURATION", default_value = "6h", value_parser = parse_duration_ms)]
+    #[arg(help_heading = "Rules", env = "KLS_REC_SLICE", long, value_name = "DURATION", default_value = "6h", value_parser = parse_positive_duration_ms)]
     pub slice: i64,
 
     /// Recording period, consulted when a push resumes [default: none]
-    #[arg(env = "KLS_REC_PERIOD", long, value_name = "DURATION", value_parser = parse_duration_ms)]
+    #[arg(help_heading = "Rules", env = "KLS_REC_PERIOD", long, value_name = "DURATION", value_parser = parse_duration_ms)]
     pub period: Option<i64>,
 
     /// Resumes within this gap are appended to the held file (0: never)
-    #[arg(env = "KLS_REC_SPLICE_WINDOW", long, value_name = "DURATION", default_value = "3m", value_parser = parse_duration_ms)]
+    #[arg(help_heading = "Rules", env = "KLS_REC_SPLICE_WINDOW", long, value_name = "DURATION", default_value = "3m", value_parser = parse_duration_ms)]
     pub splice_window: i64,
 
     /// Draw pushes, gaps and files with their reasons: FILE.svg or FILE.html
-    #[arg(env = "KLS_REC_TIMELINE", long, value_name = "FILE")]
+    #[arg(help_heading = "Rules", env = "KLS_REC_TIMELINE", long, value_name = "FILE", value_parser = parse_timeline_path)]
     pub timeline: Option<PathBuf>,
 }
 
@@ -195,15 +186,12 @@ impl DecisionArgs {
         }
     }
 
-    /// The rules and formats, validated; everything else at its default.
-    pub fn record_options(&self) -> Result<RecordOptions> {
-        if self.slice <= 0 {
-            bail!("--slice must be longer than 0");
-        }
+    /// The rules and formats (checked as they were parsed); everything else at its default.
+    pub fn record_options(&self) -> RecordOptions {
         let mut formats = self.formats.clone();
         formats.sort();
         formats.dedup();
-        Ok(RecordOptions {
+        RecordOptions {
             formats,
             rules: rules::Settings {
                 slice_ms: self.slice,
@@ -211,8 +199,31 @@ impl DecisionArgs {
                 splice_window_ms: self.splice_window,
             },
             ..RecordOptions::default()
-        })
+        }
     }
+}
+
+/// Where and how the files are written: `record` and `splice` share them.
+#[derive(Args, Debug, Clone)]
+pub struct OutputArgs {
+    /// Output root; files go under record/{App}/{StreamName}/{format}/
+    #[arg(
+        help_heading = "Output",
+        env = "KLS_REC_OUT_DIR",
+        short = 'o',
+        long,
+        value_name = "DIR",
+        default_value = "."
+    )]
+    pub out_dir: PathBuf,
+
+    /// HLS target segment length
+    #[arg(help_heading = "Output", env = "KLS_REC_HLS_SEGMENT", long, value_name = "DURATION", default_value = "10s", value_parser = parse_positive_duration_ms)]
+    pub hls_segment: i64,
+
+    /// Add starttime and endtime to HLS callbacks
+    #[arg(help_heading = "Output", env = "KLS_REC_CALLBACK_TIMES", long)]
+    pub callback_times: bool,
 }
 
 /// Where S3 storage is, for uploads and `s3://` inputs: `record`, `inspect` and `splice` share
@@ -222,15 +233,15 @@ impl DecisionArgs {
 pub struct S3Args {
     /// S3 endpoint (KS3, MinIO, AWS …) [default: AWS_ENDPOINT_URL, the AWS profile's
     /// endpoint_url, else AWS for the region]
-    #[arg(env = "KLS_REC_ENDPOINT", long, value_name = "URL")]
+    #[arg(help_heading = "S3", env = "KLS_REC_ENDPOINT", long, value_name = "URL", value_parser = parse_http_url)]
     pub endpoint: Option<String>,
 
     /// S3 region [default: AWS_REGION, AWS_DEFAULT_REGION, the AWS profile's, else us-east-1]
-    #[arg(env = "KLS_REC_REGION", long)]
+    #[arg(help_heading = "S3", env = "KLS_REC_REGION", long)]
     pub region: Option<String>,
 
     /// Path-style S3 addressing [default: on for IP and localhost endpoints]
-    #[arg(env = "KLS_REC_PATH_STYLE", long)]
+    #[arg(help_heading = "S3", env = "KLS_REC_PATH_STYLE", long)]
     pub path_style: bool,
 }
 
@@ -250,20 +261,119 @@ impl S3Args {
 }
 
 /// Flags every subcommand takes.
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Clone)]
 pub struct CommonArgs {
     /// Read settings from a TOML file (the flags' names; flags and env win)
-    #[arg(long, env = "KLS_REC_CONFIG", value_name = "FILE")]
+    #[arg(
+        help_heading = "Run",
+        long,
+        env = "KLS_REC_CONFIG",
+        value_name = "FILE"
+    )]
     pub config: Option<PathBuf>,
 
-    /// No progress bars
-    #[arg(short, long, env = "KLS_REC_QUIET")]
-    pub quiet: bool,
+    /// Less on stderr: -q no progress bar, -qq no warnings either (errors stay)
+    #[arg(help_heading = "Run", short, long, env = "KLS_REC_QUIET", action = clap::ArgAction::Count, value_parser = style::parse_level)]
+    pub quiet: u8,
 
-    /// Print a JSON summary of the run as the last line on stdout
-    #[arg(long, env = "KLS_REC_JSON")]
-    pub json: bool,
+    /// More on stderr: a line per input read and per file written, terminal or not
+    #[arg(help_heading = "Run", short, long, env = "KLS_REC_VERBOSE", action = clap::ArgAction::Count, value_parser = style::parse_level)]
+    pub verbose: u8,
+
+    /// Colour the error: and warning: prefixes: auto (on a terminal, unless NO_COLOR is set)
+    #[arg(
+        help_heading = "Run",
+        long,
+        env = "KLS_REC_COLOR",
+        value_name = "WHEN",
+        default_value = "auto"
+    )]
+    pub color: style::ColorChoice,
 }
+
+impl CommonArgs {
+    /// Sets how kls-rec's messages look for the rest of the run.
+    fn install_style(&self) {
+        style::Style::new(self.color, self.quiet, self.verbose).install();
+    }
+}
+
+/// Flags of the commands that write recordings (`record`, `splice`).
+#[derive(Args, Debug, Clone)]
+pub struct RunArgs {
+    /// Print a JSON summary of the run as the last line on stdout
+    #[arg(help_heading = "Run", long, env = "KLS_REC_JSON")]
+    pub json: bool,
+
+    /// If another run holds the output root, wait for it to end instead of failing
+    #[arg(help_heading = "Run", long, env = "KLS_REC_WAIT")]
+    pub wait: bool,
+}
+
+/// The environment variables read that are not a flag's (for the man pages).
+pub fn other_environment() -> Vec<(&'static str, &'static str)> {
+    use crate::deliver::retry::{ENV_ATTEMPTS, ENV_MAX_DELAY_MS};
+    vec![
+        (
+            "AWS_ACCESS_KEY_ID",
+            "S3 access key for --upload and s3:// inputs.",
+        ),
+        (
+            "AWS_SECRET_ACCESS_KEY",
+            "S3 secret key for --upload and s3:// inputs.",
+        ),
+        (
+            "AWS_SESSION_TOKEN",
+            "S3 session token, with temporary credentials.",
+        ),
+        (
+            ENV_ATTEMPTS,
+            "Upload and callback attempts in all (default 5).",
+        ),
+        (
+            ENV_MAX_DELAY_MS,
+            "Longest delay between attempts, in milliseconds.",
+        ),
+        (
+            "NO_COLOR",
+            "Set and not empty: no colour with --color auto.",
+        ),
+    ]
+}
+
+/// What kls-rec keeps in and under the output root (`-o DIR`), for the man pages.
+pub fn files() -> Vec<(String, &'static str)> {
+    use crate::deliver::{lock::LOCK_FILE, spool::DELIVERED_FILE, spool::SPOOL_FILE};
+    vec![
+        (
+            "DIR/record/APP/STREAM/FORMAT/".into(),
+            "The recordings, under the names the service gives them.",
+        ),
+        (
+            format!("DIR/{LOCK_FILE}"),
+            "Held while a run writes to DIR; a second run on DIR fails (status 1).",
+        ),
+        (
+            format!("DIR/{SPOOL_FILE}"),
+            "Callbacks not yet delivered (JSON Lines), sent first by the next run.",
+        ),
+        (
+            format!("DIR/{DELIVERED_FILE}"),
+            "Callbacks delivered, so a re-run does not send them again.",
+        ),
+        (
+            format!("DIR/{INPUTS_SCRATCH}/"),
+            "s3:// inputs that must be downloaded, for the run only.",
+        ),
+        (
+            "FILE given to --config".into(),
+            "Settings in TOML, under the flags' names.",
+        ),
+    ]
+}
+
+/// Where `s3://` inputs that cannot be streamed are downloaded, in the output root.
+pub(super) const INPUTS_SCRATCH: &str = ".kls-rec-inputs";
 
 /// Runs the command line; returns the exit status.
 pub fn main() -> i32 {
@@ -280,22 +390,39 @@ pub fn main() -> i32 {
             return EXIT_USAGE;
         }
     };
+    match &cli.command {
+        Command::Record(args) => args.common.install_style(),
+        Command::Splice(args) => args.common.install_style(),
+        Command::Inspect(args) => args.common.install_style(),
+    }
     match cli.command {
         Command::Record(args) => run_record(*args),
         Command::Splice(args) => splice::run(args),
         Command::Inspect(args) => inspect::run(args),
     }
     .unwrap_or_else(|e| {
-        eprintln!("error: {e:#}");
+        // As ripgrep: a closed stdout (`| head -1`) is the reader's choice, not a failure.
+        if record::is_broken_pipe(&e) {
+            return EXIT_OK;
+        }
+        style::error(&format!("{e:#}"));
         EXIT_FAILURE
     })
 }
 
-/// The command definition, with environment values hidden from help (they may be secrets).
+/// The command definition, with environment values hidden from help (they may be secrets),
+/// and on/off settings read from the environment as [`parse_switch`] reads them.
 pub fn command() -> clap::Command {
+    fn arg(a: clap::Arg) -> clap::Arg {
+        let a = a.hide_env_values(true);
+        match a.get_action() {
+            clap::ArgAction::SetTrue => a.value_parser(parse_switch),
+            _ => a,
+        }
+    }
     Cli::command()
-        .mut_args(|a| a.hide_env_values(true))
-        .mut_subcommands(|s| s.mut_args(|a| a.hide_env_values(true)))
+        .mut_args(arg)
+        .mut_subcommands(|s| s.mut_args(arg))
 }
 
 /// Why the command line was refused (exit status 2).
@@ -317,10 +444,10 @@ where
     let matches = command
         .clone()
         .try_get_matches_from(&argv)
-        .map_err(Usage::Clap)?;
+        .map_err(|e| name_the_variable(e, &command, &argv))?;
     let (sub_name, sub_matches) = matches.subcommand().expect("a subcommand is required");
     let Some(path) = sub_matches.get_one::<PathBuf>("config") else {
-        return Cli::from_arg_matches(&matches).map_err(Usage::Clap);
+        return checked(&matches);
     };
     let text = std::fs::read_to_string(path)
         .map_err(|e| Usage::Config(format!("reading --config {}: {e}", path.display())))?;
@@ -391,16 +518,68 @@ where
     let mut merged = argv[..at].to_vec();
     merged.extend(extra);
     merged.extend_from_slice(&argv[at..]);
-    let matches = command.try_get_matches_from(&merged).map_err(Usage::Clap)?;
-    Cli::from_arg_matches(&matches).map_err(Usage::Clap)
+    let matches = command
+        .clone()
+        .try_get_matches_from(&merged)
+        .map_err(|e| name_the_variable(e, &command, &argv))?;
+    checked(&matches)
+}
+
+/// The settings that only make sense together, checked before any work.
+fn checked(matches: &clap::ArgMatches) -> Result<Cli, Usage> {
+    let cli = Cli::from_arg_matches(matches).map_err(Usage::Clap)?;
+    if let Command::Inspect(args) = &cli.command
+        && !args.rules
+        && args.decide.timeline.is_some()
+    {
+        return Err(Usage::Config(
+            "--timeline draws the decisions of inspect --rules: add --rules".into(),
+        ));
+    }
+    Ok(cli)
+}
+
+/// A value that clap refused and that came from a `KLS_REC_*` variable (not from the command
+/// line) is reported under the variable's name, so the user knows where to look.
+fn name_the_variable(e: clap::Error, command: &clap::Command, argv: &[OsString]) -> Usage {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if !matches!(
+        e.kind(),
+        ErrorKind::ValueValidation | ErrorKind::InvalidValue
+    ) {
+        return Usage::Clap(e);
+    }
+    let (Some(ContextValue::String(arg)), Some(ContextValue::String(value))) = (
+        e.get(ContextKind::InvalidArg),
+        e.get(ContextKind::InvalidValue),
+    ) else {
+        return Usage::Clap(e);
+    };
+    let long = arg.split([' ', '=']).next().unwrap_or_default();
+    let long = long.trim_end_matches("...");
+    let on_command_line = argv.iter().any(|a| {
+        let a = a.to_string_lossy();
+        a == long || a.starts_with(&format!("{long}="))
+    });
+    let var = command
+        .get_subcommands()
+        .flat_map(|c| c.get_arguments())
+        .find(|a| a.get_long().is_some_and(|l| format!("--{l}") == long))
+        .and_then(|a| a.get_env());
+    match var {
+        Some(var) if !on_command_line && std::env::var_os(var).is_some_and(|v| v == **value) => {
+            let why = std::error::Error::source(&e).map_or_else(String::new, |s| s.to_string());
+            Usage::Config(format!(
+                "invalid value '{value}' in the environment variable {} (for {long}): {why}",
+                var.to_string_lossy()
+            ))
+        }
+        _ => Usage::Clap(e),
+    }
 }
 
 fn run_record(args: RecordArgs) -> Result<i32> {
-    let common = CommonArgs {
-        config: args.common.config.clone(),
-        quiet: args.common.quiet,
-        json: args.common.json,
-    };
+    let (common, run) = (args.common.clone(), args.run.clone());
     let s3_args = args.s3.clone();
     let mut delivery_args = DeliveryArgs {
         callback: args.callback.clone(),
@@ -410,13 +589,19 @@ fn run_record(args: RecordArgs) -> Result<i32> {
         multipart_threshold: args.multipart_threshold,
     };
     let timeline = args.decide.timeline.clone();
-    let (inputs, mut input_opts, opts) = record_settings(args)?;
-    let scratch = opts.out_dir.join(".kls-rec-inputs");
+    let (inputs, mut input_opts, opts) = record_settings(args);
+    let scratch = opts.out_dir.join(INPUTS_SCRATCH);
     // One set of S3 settings (and one credential lookup) for inputs and uploads.
     let s3 = s3_args.open(scratch.clone());
     input_opts.s3 = Some(s3.clone());
     delivery_args.s3 = Some(s3);
-    let result = finish_run(&inputs, &input_opts, &opts, &common, Some(delivery_args));
+    let result = finish_run(
+        &inputs,
+        &input_opts,
+        &opts,
+        (&common, &run),
+        Some(delivery_args),
+    );
     // Inputs downloaded from S3 are kept for the run only.
     let _ = std::fs::remove_dir_all(&scratch);
     let (code, summary) = result?;
@@ -433,7 +618,7 @@ fn finish_run(
     inputs: &[String],
     input_opts: &InputOptions,
     opts: &RecordOptions,
-    common: &CommonArgs,
+    (common, run): (&CommonArgs, &RunArgs),
     delivery_args: Option<DeliveryArgs>,
 ) -> Result<(i32, record::Summary)> {
     // One run per output root at a time; a dry run writes nothing and needs no lock.
@@ -441,28 +626,37 @@ fn finish_run(
         None
     } else {
         std::fs::create_dir_all(&opts.out_dir)?;
-        Some(crate::deliver::OutputLock::acquire(&opts.out_dir, false)?)
+        Some(crate::deliver::OutputLock::acquire(
+            &opts.out_dir,
+            run.wait,
+        )?)
     };
     let delivery = match (&lock, delivery_args) {
         (Some(lock), Some(d)) => d.open(lock)?,
         _ => None,
     };
-    let bars = progress::Bars::new(!common.quiet && io::stderr().is_terminal());
+    let bars = progress::Bars::new(common.quiet == 0 && io::stderr().is_terminal());
     let mut out = bars.out();
     let mut log = bars.log();
+    // With --json, stdout is JSON only: the dry-run plan is in the summary's files.
+    let mut no_plan = io::sink();
+    let run_out: &mut dyn Write = if run.json && opts.dry_run {
+        &mut no_plan
+    } else {
+        &mut out
+    };
     let summary = record::run(
         inputs,
         input_opts,
         opts,
         &mut Outputs {
-            out: &mut out,
+            out: run_out,
             log: &mut log,
             progress: &bars,
             delivery: delivery.as_ref(),
         },
     )?;
     bars.finish();
-    // Streams not recorded (summary.not_recorded) are not damage: they change no status.
     let code = if !summary.failures.is_empty() {
         EXIT_FAILURE
     } else if summary.delivery_failures > 0 {
@@ -472,7 +666,7 @@ fn finish_run(
     } else {
         EXIT_OK
     };
-    if common.json {
+    if run.json {
         writeln!(out, "{}", record::summary_json(&summary, code))?;
     }
     out.flush()?;
@@ -539,26 +733,23 @@ impl DeliveryArgs {
 }
 
 /// Validates the arguments into the pipeline's settings.
-pub fn record_settings(args: RecordArgs) -> Result<(Vec<String>, InputOptions, RecordOptions)> {
-    if args.hls_segment <= 0 {
-        bail!("--hls-segment must be longer than 0");
-    }
+pub fn record_settings(args: RecordArgs) -> (Vec<String>, InputOptions, RecordOptions) {
     let opts = RecordOptions {
-        out_dir: args.out_dir,
+        out_dir: args.output.out_dir,
         mux: MuxOptions {
-            hls_segment_90k: args.hls_segment * 90,
+            hls_segment_90k: args.output.hls_segment * 90,
         },
         dry_run: args.dry_run,
         explain: args.explain,
-        callback_times: args.callback_times,
+        callback_times: args.output.callback_times,
         jobs: args
             .jobs
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
             .max(1),
         shard: args.shard,
-        ..args.decide.record_options()?
+        ..args.decide.record_options()
     };
-    Ok((args.inputs, args.decide.input_options(), opts))
+    (args.inputs, args.decide.input_options(), opts)
 }
 
 /// Sizes like `64MiB`, `5MB`, `1048576` (bytes); binary and decimal units.
@@ -605,52 +796,113 @@ pub fn parse_shard(s: &str) -> Result<Shard, String> {
     Ok(Shard { index, count })
 }
 
-/// Durations like `6h`, `3m`, `90s`, `1h30m`, `500ms`; a bare number is seconds.
+/// Durations: a sequence of number-and-unit terms, units `d`, `h`, `m`, `s`, `ms`, each once
+/// and largest first, spaces between terms allowed (`6h`, `1h30m`, `1h 30m`, `1.5s`, `1d`); a
+/// bare whole number is seconds (`0`, `90`). No exponents, signs or unitless fractions.
 pub fn parse_duration_ms(s: &str) -> Result<i64, String> {
-    let s = s.trim();
-    if s.is_empty() {
-        return Err("empty duration".into());
+    const UNITS: [(&str, f64); 5] = [
+        ("d", 86_400_000.0),
+        ("h", 3_600_000.0),
+        ("m", 60_000.0),
+        ("s", 1000.0),
+        ("ms", 1.0),
+    ];
+    let like = "like 6h, 1h30m, 1h 30m, 90s, 500ms";
+    let t = s.trim();
+    if t.is_empty() {
+        return Err(format!("empty duration ({like})"));
     }
-    if let Ok(secs) = s.parse::<f64>() {
-        return secs_to_ms(secs, s);
+    if t.bytes().all(|b| b.is_ascii_digit()) {
+        return t
+            .parse::<i64>()
+            .ok()
+            .and_then(|n| n.checked_mul(1000))
+            .filter(|&ms| ms <= 1_000_000_000_000_000)
+            .ok_or_else(|| format!("'{s}' is out of range"));
     }
-    let mut total = 0i64;
-    let mut rest = s;
+    let mut total = 0.0;
+    let mut rest = t;
+    let mut next_unit = 0; // terms come largest unit first, each once
     while !rest.is_empty() {
         let digits = rest
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .ok_or_else(|| format!("'{s}': a number needs a unit (h, m, s, ms)"))?;
-        if digits == 0 {
-            return Err(format!("'{s}' is not a duration (like 6h, 3m, 90s, 1h30m)"));
-        }
-        let value: f64 = rest[..digits]
-            .parse()
-            .map_err(|_| format!("'{s}' is not a duration"))?;
+            .unwrap_or(rest.len());
+        let number = &rest[..digits];
+        let value: f64 = match number.parse() {
+            Ok(v) if !number.starts_with('.') && !number.ends_with('.') => v,
+            _ => return Err(format!("'{s}' is not a duration ({like})")),
+        };
         rest = &rest[digits..];
         let unit_len = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .find(|c: char| !c.is_ascii_alphabetic())
             .unwrap_or(rest.len());
-        let scale = match &rest[..unit_len] {
-            "h" => 3_600_000.0,
-            "m" | "min" => 60_000.0,
-            "s" => 1000.0,
-            "ms" => 1.0,
-            u => return Err(format!("'{s}': unknown unit '{u}' (use h, m, s or ms)")),
+        let unit = &rest[..unit_len];
+        let Some(at) = UNITS.iter().position(|(u, _)| *u == unit) else {
+            return Err(if unit.is_empty() {
+                format!("'{s}': {number} needs a unit (d, h, m, s or ms)")
+            } else {
+                format!("'{s}': unknown unit '{unit}' (d, h, m, s or ms)")
+            });
         };
-        rest = &rest[unit_len..];
-        total = total
-            .checked_add(secs_to_ms(value * scale / 1000.0, s)?)
-            .ok_or_else(|| format!("'{s}' is too long"))?;
+        if at < next_unit {
+            return Err(format!("'{s}': each unit once, largest first ({like})"));
+        }
+        next_unit = at + 1;
+        total += value * UNITS[at].1;
+        rest = rest[unit_len..].trim_start();
     }
-    Ok(total)
-}
-
-fn secs_to_ms(secs: f64, original: &str) -> Result<i64, String> {
-    let ms = (secs * 1000.0).round();
-    if !ms.is_finite() || !(0.0..=1e15).contains(&ms) {
-        return Err(format!("'{original}' is out of range"));
+    let ms = total.round();
+    if !(0.0..=1e15).contains(&ms) {
+        return Err(format!("'{s}' is out of range"));
     }
     Ok(ms as i64)
+}
+
+/// A duration that must be longer than 0 (`--slice`, `--hls-segment`).
+pub fn parse_positive_duration_ms(s: &str) -> Result<i64, String> {
+    match parse_duration_ms(s)? {
+        0 => Err(format!("'{s}': must be longer than 0")),
+        ms => Ok(ms),
+    }
+}
+
+/// An `http://` or `https://` URL with a host (`--callback`, `--endpoint`).
+pub fn parse_http_url(s: &str) -> Result<String, String> {
+    let lower = s.to_ascii_lowercase();
+    let rest = ["http://", "https://"]
+        .iter()
+        .find_map(|scheme| lower.strip_prefix(scheme))
+        .ok_or_else(|| "must start with http:// or https://".to_string())?;
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = host.rsplit('@').next().unwrap_or_default();
+    if host.is_empty() || host.starts_with(':') {
+        return Err("the URL names no host".into());
+    }
+    Ok(s.to_string())
+}
+
+/// `--upload s3://BUCKET[/PREFIX]`, checked as the uploader will read it.
+pub fn parse_upload_target(s: &str) -> Result<String, String> {
+    s.parse::<crate::deliver::s3::Target>()
+        .map(|_| s.to_string())
+        .map_err(|e| e.to_string())
+}
+
+/// `--timeline FILE.svg` or `FILE.html`.
+pub fn parse_timeline_path(s: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(s);
+    crate::timeline::Kind::of(&path).map_err(|e| e.to_string())?;
+    Ok(path)
+}
+
+/// The values an on/off setting takes from the environment or a config file: `1`/`0`,
+/// `true`/`false`, `yes`/`no`, in any case.
+pub fn parse_switch(s: &str) -> Result<bool, String> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" => Ok(true),
+        "0" | "false" | "no" | "" => Ok(false),
+        _ => Err(format!("'{s}' is not on or off (1/0, true/false, yes/no)")),
+    }
 }
 
 #[cfg(test)]
@@ -664,17 +916,56 @@ mod tests {
             ("3m", 180_000),
             ("90s", 90_000),
             ("1h30m", 5_400_000),
+            ("1h 30m", 5_400_000),
             ("1h30m15s", 5_415_000),
+            ("1d", 86_400_000),
+            ("1d 2h", 93_600_000),
             ("500ms", 500),
+            ("1s500ms", 1500),
             ("1.5s", 1500),
             ("0", 0),
             ("10", 10_000),
         ] {
             assert_eq!(parse_duration_ms(s), Ok(ms), "{s}");
         }
-        for bad in ["", "h", "5x", "-3m", "1e400", "3m-"] {
+        for bad in [
+            "", "h", "5x", "-3m", "1e3", "1e400", "3m-", "1.5", "30m1h", "1m1m", ".5s", "5.s",
+            "1min", "+5s",
+        ] {
             assert!(parse_duration_ms(bad).is_err(), "{bad}");
         }
+        assert!(parse_positive_duration_ms("0").is_err());
+        assert!(parse_positive_duration_ms("0s").is_err());
+        assert_eq!(parse_positive_duration_ms("1ms"), Ok(1));
+    }
+
+    #[test]
+    fn settings_checked_before_work() {
+        assert!(parse_http_url("https://example.com/cb").is_ok());
+        assert!(parse_http_url("HTTP://127.0.0.1:8080").is_ok());
+        for bad in [
+            "notaurl",
+            "ftp://x",
+            "http://",
+            "http:///path",
+            "http://:80/",
+        ] {
+            assert!(parse_http_url(bad).is_err(), "{bad}");
+        }
+        assert!(parse_upload_target("s3://media/live").is_ok());
+        assert!(parse_upload_target("http://x").is_err());
+        assert!(parse_timeline_path("plan.svg").is_ok() && parse_timeline_path("p.HTML").is_ok());
+        assert!(parse_timeline_path("t.png").is_err());
+        for (s, on) in [
+            ("1", true),
+            ("YES", true),
+            ("True", true),
+            ("0", false),
+            ("no", false),
+        ] {
+            assert_eq!(parse_switch(s), Ok(on), "{s}");
+        }
+        assert!(parse_switch("maybe").is_err() && parse_switch("on").is_err());
     }
 
     #[test]

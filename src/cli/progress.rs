@@ -1,37 +1,57 @@
-//! Progress on a terminal: bytes read of the current input, files produced. Nothing at all when
-//! stderr is not a terminal or with `--quiet`, so cron logs stay clean.
+//! Progress on a terminal: one bar over the whole run (`[k/n]` pushes begun of those planned,
+//! bytes read of all inputs, an ETA when every input's size is known; a spinner with bytes when
+//! one is not, as stdin), and the files produced. Nothing at all when stderr is not a terminal
+//! or with `--quiet`, so cron logs stay clean. Messages are written a whole line at a time above
+//! the bar, in the style of [`super::style`].
 
+use std::collections::HashMap;
 use std::io::{self, Write};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread::ThreadId;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use super::style::Style;
 use crate::record::Progress;
+
+const KNOWN: &str = "{spinner} {wide_msg} {bytes}/{total_bytes} {binary_bytes_per_sec} eta {eta}";
+const UNKNOWN: &str = "{spinner} {wide_msg} {bytes} {binary_bytes_per_sec}";
 
 pub struct Bars {
     bar: Option<ProgressBar>,
+    /// Pushes planned (0 until known) and begun.
+    planned: AtomicUsize,
+    begun: AtomicUsize,
+    /// Per worker thread, the push it reads: its size if known and the position reported
+    /// last. Streams are read side by side (`--jobs`), and the bar adds up what each has read.
+    positions: Mutex<HashMap<ThreadId, (Option<u64>, u64)>>,
+    verbose: bool,
 }
 
 impl Bars {
     pub fn new(enabled: bool) -> Bars {
         let bar = enabled.then(|| {
             let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-            bar.set_style(
-                ProgressStyle::with_template(
-                    "{spinner} {wide_msg} {bytes}/{total_bytes} {binary_bytes_per_sec} eta {eta}",
-                )
-                .expect("the template is valid"),
-            );
+            bar.set_style(style(UNKNOWN));
             bar.enable_steady_tick(Duration::from_millis(200));
             bar
         });
-        Bars { bar }
+        Bars {
+            bar,
+            planned: AtomicUsize::new(0),
+            begun: AtomicUsize::new(0),
+            positions: Mutex::new(HashMap::new()),
+            verbose: Style::get().verbose,
+        }
     }
 
     /// A writer for messages that does not tear the bar.
     pub fn log(&self) -> Log {
         Log {
             bar: self.bar.clone(),
+            pending: Vec::new(),
         }
     }
 
@@ -40,6 +60,7 @@ impl Bars {
         Out {
             bar: self.bar.clone(),
             stdout: io::stdout(),
+            pending: Vec::new(),
         }
     }
 
@@ -48,67 +69,161 @@ impl Bars {
             b.finish_and_clear();
         }
     }
+
+    /// A line above the bar, or on stderr without one.
+    fn say(&self, line: String) {
+        match &self.bar {
+            Some(b) => b.println(line),
+            None => eprintln!("{line}"),
+        }
+    }
+}
+
+fn style(template: &str) -> ProgressStyle {
+    ProgressStyle::with_template(template).expect("the template is valid")
 }
 
 impl Progress for Bars {
+    fn plan(&self, pushes: usize, bytes: Option<u64>) {
+        self.planned.store(pushes, Ordering::Relaxed);
+        if let (Some(b), Some(total)) = (&self.bar, bytes) {
+            b.set_style(style(KNOWN));
+            b.set_length(total);
+        }
+    }
+
     fn input(&self, name: &str, size: Option<u64>) {
-        if let Some(b) = &self.bar {
-            b.set_position(0);
-            match size {
-                Some(s) => b.set_length(s),
-                None => b.unset_length(),
+        let begun = self.begun.fetch_add(1, Ordering::Relaxed) + 1;
+        let planned = self.planned.load(Ordering::Relaxed);
+        let counted = if planned > 1 {
+            format!("[{begun}/{planned}] {name}")
+        } else {
+            name.to_string()
+        };
+        if let Ok(mut p) = self.positions.lock() {
+            // The previous push of this thread was read to its end.
+            let previous = p.insert(std::thread::current().id(), (size, 0));
+            if let (Some(b), Some((Some(len), last))) = (&self.bar, previous) {
+                b.inc(len.saturating_sub(last));
             }
-            b.set_message(name.to_string());
+        }
+        if self.verbose {
+            let size = size.map_or(String::new(), |s| format!(" ({s} bytes)"));
+            self.say(format!("reading {name}{size}"));
+        }
+        if let Some(b) = &self.bar {
+            b.set_message(counted);
         }
     }
 
     fn position(&self, bytes: u64) {
-        if let Some(b) = &self.bar {
-            b.set_position(bytes);
-        }
+        let Some(b) = &self.bar else {
+            return;
+        };
+        let Ok(mut p) = self.positions.lock() else {
+            return;
+        };
+        let (_, last) = p.entry(std::thread::current().id()).or_insert((None, 0));
+        b.inc(bytes.saturating_sub(*last));
+        *last = bytes.max(*last);
     }
 
     fn file_done(&self, key: &str) {
-        if let Some(b) = &self.bar {
-            b.println(format!("wrote {key}"));
+        if self.bar.is_some() || self.verbose {
+            self.say(format!("wrote {key}"));
         }
     }
 }
 
-/// stderr, with the bar hidden while a message is written.
+/// stderr, written a whole line at a time above the bar: a message written in pieces (each
+/// `writeln!` is several writes) would otherwise come out as fragments, each followed by a copy
+/// of the bar, and a partial line would be wiped by the next redraw. Each line is shown as the
+/// [`Style`] says (coloured prefixes, warnings dropped with `-qq`).
 pub struct Log {
     bar: Option<ProgressBar>,
+    pending: Vec<u8>,
 }
 
-/// stdout (callbacks), with the bar hidden while a line is written, for when both are the
-/// same terminal.
-pub struct Out {
-    bar: Option<ProgressBar>,
-    stdout: io::Stdout,
-}
-
-impl Write for Out {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match &self.bar {
-            Some(b) => b.suspend(|| self.stdout.write(buf)),
-            None => self.stdout.write(buf),
+impl Log {
+    fn emit(&self, bytes: &[u8]) -> io::Result<()> {
+        let style = Style::get();
+        let text = String::from_utf8_lossy(bytes);
+        let shown: String = text
+            .split_inclusive('\n')
+            .filter_map(|line| style.render(line))
+            .collect();
+        if shown.is_empty() {
+            return Ok(());
         }
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.stdout.flush()
+        match &self.bar {
+            Some(b) => b.suspend(|| io::stderr().write_all(shown.as_bytes())),
+            None => io::stderr().write_all(shown.as_bytes()),
+        }
     }
 }
 
 impl Write for Log {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match &self.bar {
-            Some(b) => b.suspend(|| io::stderr().write(buf)),
-            None => io::stderr().write(buf),
+        self.pending.extend_from_slice(buf);
+        if let Some(end) = self.pending.iter().rposition(|&b| b == b'\n') {
+            let lines: Vec<u8> = self.pending.drain(..=end).collect();
+            self.emit(&lines)?;
         }
+        Ok(buf.len())
     }
 
     fn flush(&mut self) -> io::Result<()> {
+        let rest = std::mem::take(&mut self.pending);
+        if !rest.is_empty() {
+            self.emit(&rest)?;
+        }
         io::stderr().flush()
+    }
+}
+
+impl Drop for Log {
+    fn drop(&mut self) {
+        let _ = self.flush();
+    }
+}
+
+/// stdout (callbacks), written a whole line at a time above the bar, for when both are the
+/// same terminal.
+pub struct Out {
+    bar: Option<ProgressBar>,
+    stdout: io::Stdout,
+    pending: Vec<u8>,
+}
+
+impl Write for Out {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let Some(bar) = &self.bar else {
+            return self.stdout.write(buf);
+        };
+        self.pending.extend_from_slice(buf);
+        if let Some(end) = self.pending.iter().rposition(|&b| b == b'\n') {
+            let lines: Vec<u8> = self.pending.drain(..=end).collect();
+            let stdout = &mut self.stdout;
+            bar.suspend(|| stdout.write_all(&lines))?;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        let rest = std::mem::take(&mut self.pending);
+        if !rest.is_empty() {
+            let stdout = &mut self.stdout;
+            match &self.bar {
+                Some(b) => b.suspend(|| stdout.write_all(&rest))?,
+                None => stdout.write_all(&rest)?,
+            }
+        }
+        self.stdout.flush()
+    }
+}
+
+impl Drop for Out {
+    fn drop(&mut self) {
+        let _ = self.flush();
     }
 }

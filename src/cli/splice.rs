@@ -5,12 +5,12 @@
 //! file is named from the earliest start to the latest end the inputs' own names state.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Result, bail};
 use clap::Args;
 
-use super::{CommonArgs, S3Args, finish_run};
+use super::{CommonArgs, OutputArgs, RunArgs, S3Args, finish_run};
 use crate::input::{self, InputOptions};
 use crate::mux::{Format, MuxOptions};
 use crate::record::RecordOptions;
@@ -32,15 +32,8 @@ pub struct SpliceArgs {
     )]
     pub format: Format,
 
-    /// Output root; the file goes under record/{App}/{StreamName}/{format}/
-    #[arg(
-        env = "KLS_REC_OUT_DIR",
-        short = 'o',
-        long,
-        value_name = "DIR",
-        default_value = "."
-    )]
-    pub out_dir: PathBuf,
+    #[command(flatten)]
+    pub output: OutputArgs,
 
     /// App name of the result [default: live]
     #[arg(env = "KLS_REC_APP", long)]
@@ -54,13 +47,8 @@ pub struct SpliceArgs {
     #[arg(long)]
     pub in_order: bool,
 
-    /// HLS target segment length
-    #[arg(env = "KLS_REC_HLS_SEGMENT", long, value_name = "DURATION", default_value = "10s", value_parser = super::parse_duration_ms)]
-    pub hls_segment: i64,
-
-    /// Add starttime and endtime to an HLS callback
-    #[arg(env = "KLS_REC_CALLBACK_TIMES", long)]
-    pub callback_times: bool,
+    #[command(flatten)]
+    pub run: RunArgs,
 
     #[command(flatten)]
     pub s3: S3Args,
@@ -70,11 +58,8 @@ pub struct SpliceArgs {
 }
 
 pub fn run(args: SpliceArgs) -> Result<i32> {
-    if args.hls_segment <= 0 {
-        bail!("--hls-segment must be longer than 0");
-    }
     // s3:// inputs that must be downloaded are kept in the output root for the run.
-    let scratch = args.out_dir.join(".kls-rec-inputs");
+    let scratch = args.output.out_dir.join(super::INPUTS_SCRATCH);
     let input_opts = InputOptions {
         app: args.app.clone(),
         stream: args.stream.clone(),
@@ -106,7 +91,7 @@ fn join(args: SpliceArgs, input_opts: &InputOptions) -> Result<i32> {
         );
     }
     let opts = RecordOptions {
-        out_dir: args.out_dir,
+        out_dir: args.output.out_dir,
         formats: vec![args.format],
         rules: rules::Settings {
             slice_ms: i64::MAX,
@@ -114,9 +99,9 @@ fn join(args: SpliceArgs, input_opts: &InputOptions) -> Result<i32> {
             splice_window_ms: i64::MAX,
         },
         mux: MuxOptions {
-            hls_segment_90k: args.hls_segment * 90,
+            hls_segment_90k: args.output.hls_segment * 90,
         },
-        callback_times: args.callback_times,
+        callback_times: args.output.callback_times,
         keep_order: args.in_order,
         strict_config: true,
         name_end_ms: args
@@ -126,5 +111,12 @@ fn join(args: SpliceArgs, input_opts: &InputOptions) -> Result<i32> {
             .max(),
         ..RecordOptions::default()
     };
-    finish_run(&args.files, input_opts, &opts, &args.common, None).map(|(code, _)| code)
+    finish_run(
+        &args.files,
+        input_opts,
+        &opts,
+        (&args.common, &args.run),
+        None,
+    )
+    .map(|(code, _)| code)
 }

@@ -1,6 +1,6 @@
-//! Callback POSTs (SPEC §4): one JSON line per request, `Content-Type: application/json`,
-//! HTTP/1.1 (RFC 9110 §9.3.3, RFC 9112) through `ureq`, bounded by connect and total timeouts,
-//! retried with backoff on network errors, 5xx, 408 and 429.
+//! Callback POSTs (README "Callbacks"): one JSON line per request, `Content-Type:
+//! application/json`, HTTP/1.1 (RFC 9110 §9.3.3, RFC 9112) through `ureq`, bounded by connect and
+//! total timeouts, retried with backoff on network errors, 5xx, 408 and 429.
 //!
 //! Any 2xx is delivery. Redirects are not followed (a POST body is not re-sent elsewhere
 //! silently). URLs in messages lose their query and user info, which often carry tokens.

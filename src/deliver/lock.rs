@@ -1,5 +1,5 @@
 //! One run per output root: an exclusive lock ([`File::lock`], `flock(2)` on Linux) on
-//! `.kls-rec.lock` in the root (SPEC §7).
+//! `.kls-rec.lock` in the root (README "Bad input, crashes, full disks").
 //!
 //! Two cron runs writing the same tree would race on the callback spool and the delivered-log.
 //! The lock is advisory and tied to the open file: it is released when [`OutputLock`] drops and

@@ -1,5 +1,6 @@
-//! Delivery of finished recordings (SPEC §4, §5, §7): S3 upload, HTTP callbacks with retries,
-//! a spool and a delivered-log, and a lock that keeps two runs out of one output root.
+//! Delivery of finished recordings (README "Callbacks", "Upload and callback delivery", "Bad input,
+//! crashes, full disks"): S3 upload, HTTP callbacks with retries, a spool and a delivered-log, and
+//! a lock that keeps two runs out of one output root.
 //!
 //! How a run uses it, in order:
 //!

@@ -1,5 +1,6 @@
-//! Bounded retries with exponential backoff and jitter, shared by the S3 uploader and the
-//! callback poster (SPEC §4, §5, §7: an endpoint that fails or hangs never blocks a run forever).
+//! Bounded retries with exponential backoff and jitter, shared by the S3 uploader and the callback
+//! poster (README "Callbacks", "Upload and callback delivery", "Bad input, crashes, full disks": an
+//! endpoint that fails or hangs never blocks a run forever).
 //!
 //! The delay before attempt `n + 1` is drawn uniformly from `[d/2, d]` where
 //! `d = min(initial_backoff · 2ⁿ⁻¹, max_backoff)` ("equal jitter"), so many cron jobs retrying at

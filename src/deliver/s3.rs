@@ -1,12 +1,13 @@
-//! Upload of recording files to S3-compatible storage (SPEC §5) with `rust-s3` (blocking):
-//! AWS Signature V4, `PutObject` below the multipart threshold, else `CreateMultipartUpload`,
-//! sequential `UploadPart`s and `CompleteMultipartUpload` (Amazon S3 API Reference).
+//! Upload of recording files to S3-compatible storage (README "Upload and callback delivery") with
+//! `rust-s3` (blocking): AWS Signature V4, `PutObject` below the multipart threshold, else
+//! `CreateMultipartUpload`, sequential `UploadPart`s and `CompleteMultipartUpload` (Amazon S3 API
+//! Reference).
 //!
 //! - Object key: `PREFIX/` + the `record/…` key, never with an empty or `..` segment.
 //! - Idempotent: a `HeadObject` first; an object whose content MD5 equals the local file's is
 //!   not sent again. The MD5 is read from `x-amz-meta-md5`, which every upload stores (a
 //!   multipart ETag is not an MD5), or from a single-part ETag. An object with other (or
-//!   unknowable) content is never overwritten, as local files are not (SPEC §3).
+//!   unknowable) content is never overwritten, as local files are not (README "Outputs").
 //! - Integrity: every PUT carries `Content-MD5` (checked by the server); the local file is hashed
 //!   as it is read and must still match the MD5 computed when it was written.
 //! - Retries: each request (HEAD, PUT, each part, completion) is retried on network errors,

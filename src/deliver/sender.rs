@@ -1,5 +1,5 @@
-//! Callback delivery for one run (SPEC §4, §7): POST, else spool; redeliver the spool first;
-//! never send the same callback twice.
+//! Callback delivery for one run (README "Callbacks", "Bad input, crashes, full disks"): POST, else
+//! spool; redeliver the spool first; never send the same callback twice.
 //!
 //! Rules, in the order they apply to each callback body:
 //! 1. its delivered-log entry (see [`super::spool`]) is present → not sent again;

@@ -1,4 +1,5 @@
-//! The two small files that make callbacks survive failures and re-runs (SPEC §4, §7):
+//! The two small files that make callbacks survive failures and re-runs (README "Callbacks", "Bad
+//! input, crashes, full disks"):
 //!
 //! - the **spool**, `.kls-rec-callbacks.spool` in the output root: JSON Lines, one callback
 //!   body per line, appended and `fsync`ed when a callback could not be delivered, rewritten

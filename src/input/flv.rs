@@ -1,5 +1,5 @@
 //! FLV input (Adobe "Video File Format Specification" 10.1, Annex E; HEVC by legacy `CodecID` 12
-//! and by Enhanced RTMP v1 FourCC): an FLV file or stdin is one push session (SPEC §1).
+//! and by Enhanced RTMP v1 FourCC): an FLV file or stdin is one push session (README "Inputs").
 //!
 //! - [`tags`]: framing, streaming over any `Read`, resynchronising after damage;
 //! - [`body`]: the audio/video codec headers in front of each payload;
@@ -29,7 +29,7 @@ pub mod tags;
 pub use session::{FlvMetadata, FlvSession};
 pub use tags::{FlvHeader, Tag, TagEvent, TagKind, TagReader};
 
-/// Default `app` when neither a flag nor the input names one (SPEC §1).
+/// Default `app` when neither a flag nor the input names one (README "Inputs").
 pub const DEFAULT_APP: &str = "live";
 /// Stream name for stdin without `--stream`.
 pub const STDIN_STREAM: &str = "stdin";

@@ -1,6 +1,6 @@
-//! HLS media playlist input (RFC 8216 §4.3; SPEC §1): a playlist of MPEG-TS segments becomes
-//! one push session per discontinuity run — the segments from one `EXT-X-DISCONTINUITY` to the
-//! next — read in order through one [`TsDemuxer`](super::ts::TsDemuxer), so timestamps continue
+//! HLS media playlist input (RFC 8216 §4.3; README "Inputs"): a playlist of MPEG-TS segments
+//! becomes one push session per discontinuity run — the segments from one `EXT-X-DISCONTINUITY` to
+//! the next — read in order through one [`TsDemuxer`](super::ts::TsDemuxer), so timestamps continue
 //! across the segments of a run.
 //!
 //! Wall clock of a run: its first `EXT-X-PROGRAM-DATE-TIME`, moved back by the `EXTINF`

@@ -1,4 +1,5 @@
-//! Timestamped segment logs (SPEC §1): what an ingest logged about pushes, as JSON Lines or CSV.
+//! Timestamped segment logs (README "Inputs"): what an ingest logged about pushes, as JSON Lines or
+//! CSV.
 //!
 //! One line per push session, or per segment of one (lines sharing a `session` id, in order):
 //!

@@ -1,4 +1,4 @@
-//! Inputs: captured bytes → push sessions (SPEC §1).
+//! Inputs: captured bytes → push sessions (README "Inputs").
 //!
 //! Each input is probed by its first bytes, then yields one or more [`PendingSession`]s: what is
 //! known before reading the media (stream key, wall-clock start) plus a way to open a reader:
@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::media::{CodecConfig, Event, StreamKey};
 
+pub mod dir;
 pub mod flv;
 pub mod hls;
 pub mod log;
@@ -58,7 +59,7 @@ impl fmt::Display for InputError {
 
 impl std::error::Error for InputError {}
 
-/// Settings from the command line that say what inputs cannot (SPEC §1 table).
+/// Settings from the command line that say what inputs cannot (README "Inputs" table).
 #[derive(Clone, Debug, Default)]
 pub struct InputOptions {
     pub app: Option<String>,
@@ -212,6 +213,9 @@ pub fn open(path: &str, opts: &InputOptions) -> Result<Vec<PendingSession>, Inpu
     }
     if s3::is_s3(path) {
         return s3::open(path, opts);
+    }
+    if Path::new(path).is_dir() {
+        return dir::open(Path::new(path), opts);
     }
     // Enough for three MPEG-TS sync bytes (0, 188, 376).
     let mut magic = [0u8; 3 * 188 + 1];

@@ -1,6 +1,6 @@
 //! MP4 input (ISO/IEC 14496-12 ISO base media file format, ISO/IEC 14496-14 MP4, ISO/IEC
 //! 14496-15 AVC/HEVC carriage): a recording file read back as one push session, for `splice`
-//! and `inspect` (SPEC §6).
+//! and `inspect` (README "Inspecting inputs and recordings").
 //!
 //! ```text
 //! ftyp                  brands (reported)

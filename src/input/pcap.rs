@@ -1,7 +1,7 @@
-//! Packet captures (pcap, pcapng) of RTMP pushes as inputs (SPEC §1): every `publish` on every
-//! TCP connection that carries RTMP becomes one push session, keyed by the `connect` command's
-//! `app` and the publish name (its `?vdoid=` query giving the vdoid), its wall clock the capture
-//! time of its first media message.
+//! Packet captures (pcap, pcapng) of RTMP pushes as inputs (README "Inputs"): every `publish` on
+//! every TCP connection that carries RTMP becomes one push session, keyed by the `connect`
+//! command's `app` and the publish name (its `?vdoid=` query giving the vdoid), its wall clock the
+//! capture time of its first media message.
 //!
 //! - [`capture`]: pcap / pcapng records → frames with capture times;
 //! - [`link`]: frames → TCP segments (Ethernet, Linux cooked v1/v2, BSD/OpenBSD loopback, raw IP);

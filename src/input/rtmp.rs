@@ -1,6 +1,6 @@
 //! RTMP input: the client-to-server bytes of a publishing connection (Adobe "Real-Time Messaging
 //! Protocol (RTMP) Specification" 1.0, 2012), from a raw dump or, through `input::pcap`, from a
-//! packet capture (SPEC §1).
+//! packet capture (README "Inputs").
 //!
 //! - [`chunk`]: handshake and chunk stream → messages (state per chunk stream id, interleaving,
 //!   Set Chunk Size, Abort, extended timestamps in both type 3 conventions, resynchronisation);

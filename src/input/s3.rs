@@ -1,5 +1,5 @@
-//! `s3://BUCKET/KEY` and `s3://BUCKET/PREFIX/` inputs (SPEC §8), so a backfill can read its
-//! dumps where they are stored.
+//! `s3://BUCKET/KEY` and `s3://BUCKET/PREFIX/` inputs (README "Cron and backfills"), so a backfill
+//! can read its dumps where they are stored.
 //!
 //! A URL naming one object is that object; a URL ending in `/`, or naming no object, lists
 //! every object under it (in key order). FLV objects are **streamed**: the download runs on a

@@ -1,4 +1,4 @@
-//! Timestamp repair for FLV and RTMP inputs (SPEC §1): 32-bit millisecond timestamps are
+//! Timestamp repair for FLV and RTMP inputs (README "Inputs"): 32-bit millisecond timestamps are
 //! unwrapped across their rollover, and discontinuities are repaired so that each track's DTS
 //! stays non-decreasing and continuous.
 //!

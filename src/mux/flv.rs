@@ -1,4 +1,4 @@
-//! The FLV recording writer (SPEC §3 "FLV"), following the Adobe FLV and F4V File Format
+//! The FLV recording writer (README "Outputs" "FLV"), following the Adobe FLV and F4V File Format
 //! Specification v10.1 Annex E, and veovera Enhanced RTMP v1 for HEVC signalled by FourCC.
 //!
 //! File layout:
@@ -48,7 +48,7 @@ use meta::{IndexEntry, Summary, TrackStats};
 
 /// Version of the bytes this writer produces; bumped whenever they change, so a changed ETag is
 /// always deliberate.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// CompositionTime is an SI24.
 const CTS_MIN_MS: i64 = -(1 << 23);
@@ -179,7 +179,7 @@ enum VideoPart {
     EndOfSequence,
 }
 
-/// The video tag header in the convention the source used (SPEC §3: HEVC in both).
+/// The video tag header in the convention the source used (README "Outputs": HEVC in both).
 fn video_prefix(v: &VideoConfig, frame_type: u8, part: VideoPart, cts_ms: i32) -> tag::Prefix {
     match v.flv_signal {
         FlvVideoSignal::CodecId => {

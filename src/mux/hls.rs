@@ -1,5 +1,5 @@
-//! HLS recording writer (`Format::Hls`, SPEC §3): a VOD media playlist (RFC 8216 §4.3) and its
-//! MPEG-TS segments (RFC 8216 §3.2, written by [`super::ts`]).
+//! HLS recording writer (`Format::Hls`, README "Outputs"): a VOD media playlist (RFC 8216 §4.3) and
+//! its MPEG-TS segments (RFC 8216 §3.2, written by [`super::ts`]).
 //!
 //! ```text
 //! {dir}/{base_name}.m3u8                  written at finish, atomically
@@ -33,7 +33,7 @@ mod tests;
 
 /// Version of the bytes this writer produces (playlist and segments); bumped whenever they
 /// change, so changed outputs are always deliberate (`tests/golden.rs` holds it to that).
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// The segment being written.
 struct OpenSegment {

@@ -1,4 +1,4 @@
-//! Muxers: packets in, recording files out, payloads never altered (SPEC §3).
+//! Muxers: packets in, recording files out, payloads never altered (README "Outputs").
 //!
 //! The recording pipeline opens one muxer per output format for each recording file, tells it
 //! where each push session of the file begins ([`Muxer::begin_session`]), hands it every packet
@@ -20,7 +20,7 @@ pub mod hls;
 pub mod mp4;
 pub mod ts;
 
-/// An output container (SPEC §3 `--formats`).
+/// An output container (README "Outputs" `--formats`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Format {
     Hls,
@@ -100,7 +100,7 @@ pub struct FileOpen<'a> {
 }
 
 /// A push session beginning inside the file: the first call opens the file; later calls are
-/// splices (SPEC §2 rule 2), where HLS writes `EXT-X-DISCONTINUITY`.
+/// splices (README "The rules" rule 2), where HLS writes `EXT-X-DISCONTINUITY`.
 #[derive(Clone, Debug)]
 pub struct SessionStart {
     /// File-relative DTS at which this session's first packet lands.

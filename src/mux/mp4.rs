@@ -1,5 +1,5 @@
-//! The MP4 recording writer (`Format::Mp4`, SPEC §3): ISO/IEC 14496-12 (ISO base media file
-//! format) with ISO/IEC 14496-14 (MP4) and ISO/IEC 14496-15 (AVC/HEVC carriage), faststart
+//! The MP4 recording writer (`Format::Mp4`, README "Outputs"): ISO/IEC 14496-12 (ISO base media
+//! file format) with ISO/IEC 14496-14 (MP4) and ISO/IEC 14496-15 (AVC/HEVC carriage), faststart
 //! layout, payloads and decoder configuration bytes carried over unchanged.
 //!
 //! ```text
@@ -77,7 +77,7 @@ const CHANGED: &str = "changed between the index pass and the write pass";
 
 /// Version of the bytes this writer produces. Bump it whenever any output byte changes for the
 /// same input, so a changed ETag is always deliberate.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 pub struct Mp4Muxer {
     dir: PathBuf,

@@ -142,6 +142,7 @@ mod tests {
                 channels: 2,
                 flv_sound_byte: 0xAF,
             }),
+            video_built: None,
         }
     }
 

@@ -127,6 +127,30 @@ fn report_damage(
     Ok(())
 }
 
+/// One placed packet into the open file's writers. A writer that fails is reported once and
+/// stops; the other formats' files go on.
+fn write_packet(run: &mut StreamRun<'_, '_>, summary: &mut Summary, packet: &Packet) -> Result<()> {
+    let Some(f) = run.file.as_mut() else {
+        return Ok(());
+    };
+    f.stats.add(packet);
+    for (format, m) in &mut f.muxers {
+        if f.failed.contains(format) {
+            continue;
+        }
+        if let Err(e) = m.write(packet) {
+            let e = e.context(format!("writing the {format} file"));
+            writeln!(run.io.log, "error: {e:#}")?;
+            summary.failures.push(format!("{e:#}"));
+            f.failed.push(*format);
+        }
+    }
+    if let Some(p) = f.planner.as_mut() {
+        p.write(packet).context("writing the mp4 file")?;
+    }
+    Ok(())
+}
+
 /// The session's packets on their way from the reader, through the decode-order queue, to the
 /// rules and the open file's writers.
 struct Placer<'i> {
@@ -179,6 +203,7 @@ impl Placer<'_> {
             self.started = true;
             run.report.sessions.push(SessionSpan {
                 input: self.info.input.clone(),
+                push: run.push,
                 index: self.info.index,
                 vdoid: self.info.key.vdoid.clone(),
                 wall_start_ms: self.info.wall_start_ms,
@@ -198,16 +223,7 @@ impl Placer<'_> {
             } => {
                 self.raised += u64::from(raised_90k > 0);
                 packet.dts_90k = file_dts_90k;
-                if let Some(f) = run.file.as_mut() {
-                    f.stats.add(&packet);
-                    for (format, m) in &mut f.muxers {
-                        m.write(&packet)
-                            .with_context(|| format!("writing the {format} file"))?;
-                    }
-                    if let Some(p) = f.planner.as_mut() {
-                        p.write(&packet).context("writing the mp4 file")?;
-                    }
-                }
+                write_packet(run, summary, &packet)?;
             }
             Placement::DropBeforeKeyframe => self.dropped += 1,
         }

@@ -1,10 +1,11 @@
 //! Atomic, idempotent local files.
 //!
 //! Every output is written under a hidden temporary name in its final directory and renamed into
-//! place only when complete (SPEC §3, §7): a crash, kill or full disk never leaves an incomplete
-//! file under a final name. An existing file with the final name is never replaced by different
-//! bytes; an identical one is left alone, so re-runs are byte-identical and cheap. Temporaries
-//! a killed run left behind are removed by the next process that writes in their directory.
+//! place only when complete (README "Outputs", "Bad input, crashes, full disks"): a crash, kill or
+//! full disk never leaves an incomplete file under a final name. An existing file with the final
+//! name is never replaced by different bytes; an identical one is left alone, so re-runs are
+//! byte-identical and cheap. Temporaries a killed run left behind are removed by the next process
+//! that writes in their directory.
 //!
 //! Writing is off the muxing thread: [`OutFile`] (hashed: its MD5 is the callback's ETag),
 //! [`PlainFile`] (no digest) and [`Spool`] hand 1 MiB blocks to worker threads (see `pipe`), so

@@ -1,4 +1,5 @@
-//! Recording names and keys (SPEC §3): `record/{App}/{StreamName}/{format}/{StreamName}-{StartTime}-{EndTime}.{ext}`.
+//! Recording names and keys (README "Outputs"):
+//! `record/{App}/{StreamName}/{format}/{StreamName}-{StartTime}-{EndTime}.{ext}`.
 //!
 //! App and stream names come from untrusted dumps, so each becomes exactly one safe path
 //! component: bytes outside `[A-Za-z0-9._~-]` are percent-encoded (`%2F` for `/`, UTF-8 bytes

@@ -28,6 +28,7 @@ fn report(sessions: Vec<(i64, i64)>, files: Vec<(i64, i64, Reason, Reason)>) -> 
             .enumerate()
             .map(|(i, (a, b))| SessionSpan {
                 input: format!("dumps/cam-{}.flv", a / 1000),
+                push: i,
                 index: i % 3,
                 vdoid: None,
                 wall_start_ms: a,
@@ -293,6 +294,7 @@ fn unlabelled_files_go_to_the_legend_with_a_tag() {
     let mut r = regular(10, 12 * M, 10 * M);
     r.sessions.push(SessionSpan {
         input: "late.flv".into(),
+        push: 10,
         index: 0,
         vdoid: Some("v1".into()),
         wall_start_ms: T0 + D,

@@ -29,7 +29,7 @@ pub fn basename(input: &str) -> &str {
 }
 
 pub fn session_label(s: &SessionSpan) -> String {
-    format!("{} #{}", basename(&s.input), s.index)
+    format!("{} #{}", basename(&s.input), s.push)
 }
 
 /// A file's name: its first key's last component without the extension.
@@ -51,7 +51,7 @@ pub fn file_reasons(f: &FileSpan) -> String {
 }
 
 pub fn session_tip(s: &SessionSpan, gap_before_ms: Option<i64>, st: &SettingsReport) -> String {
-    let mut t = format!("push #{} of {}\n", s.index, s.input);
+    let mut t = format!("push #{} from {}\n", s.push, s.input);
     if let Some(v) = &s.vdoid {
         let _ = writeln!(t, "vdoid {v}");
     }

@@ -1,5 +1,5 @@
-//! `s3://BUCKET[/PREFIX]` targets and the object keys under them (SPEC §5, §7: nothing escapes
-//! the upload prefix).
+//! `s3://BUCKET[/PREFIX]` targets and the object keys under them (README "Upload and callback
+//! delivery", "Bad input, crashes, full disks": nothing escapes the upload prefix).
 
 use std::fmt;
 use std::str::FromStr;

@@ -1,7 +1,7 @@
 //! Stream names and wall clocks from the names of recording files.
 //!
-//! kls-rec names its outputs `{StreamName}-{StartTime}-{EndTime}.{ext}` (SPEC §3, two 10-digit
-//! Unix seconds) and its HLS segments `{StreamName}-{StartTime}-{seq}.ts`. Read back, the
+//! kls-rec names its outputs `{StreamName}-{StartTime}-{EndTime}.{ext}` (README "Outputs", two
+//! 10-digit Unix seconds) and its HLS segments `{StreamName}-{StartTime}-{seq}.ts`. Read back, the
 //! stream is the name without those numbers and the wall clock is the *first* number, where the
 //! generic FLV rule ([`crate::input::time_from_file_name`]) would take the last one (the end).
 //! Other names fall back to the FLV rule: a trailing `-<unix time>` or `.<unix time>`.
@@ -12,7 +12,7 @@ use std::time::UNIX_EPOCH;
 use crate::input::{InputOptions, WallClockSource, stream_from_file_name, time_from_file_name};
 use crate::media::StreamKey;
 
-/// Default `app` when neither a flag nor the input names one (SPEC §1).
+/// Default `app` when neither a flag nor the input names one (README "Inputs").
 pub const DEFAULT_APP: &str = "live";
 
 /// `{stream}-{start}-{end}` (or `{stream}-{start}-{seq}` for a `.ts` segment): the stream and
@@ -57,7 +57,7 @@ pub fn stream_key(opts: &InputOptions, path: &Path) -> StreamKey {
     }
 }
 
-/// The wall-clock start of a recording file, as for FLV (SPEC §1): `--start-time`, else the
+/// The wall-clock start of a recording file, as for FLV (README "Inputs"): `--start-time`, else the
 /// name's time, else the file's modification time minus `duration_ms`, with a warning naming
 /// the guess.
 pub fn wall_clock(

@@ -164,7 +164,7 @@ pub fn parse_date_time_ms(s: &str) -> Option<i64> {
             sign * (hh * 60 + mm)
         }
     };
-    let days = crate::wallclock::days_from_civil(y, mo, d);
+    let days = crate::wallclock::days_from_civil(y, mo, d)?;
     Some(((days * 86_400 + h * 3600 + mi * 60 + sec - offset_min * 60) * 1000) + ms)
 }
 

@@ -1,5 +1,5 @@
 //! A raw RTMP dump (the client-to-server bytes of one connection, handshake included) as an
-//! input: one push session per publish (SPEC §1).
+//! input: one push session per publish (README "Inputs").
 //!
 //! Opening reads the dump once, streaming, keeping only the list of publishes
 //! ([`PublishTracker`]). Each session's opener reads the dump again from the start (the chunk

@@ -166,6 +166,7 @@ fn packets(mut r: Box<dyn SessionReader>) -> Vec<crate::media::Packet> {
             Event::Packet(p) => packets.push(p),
             Event::Damage(d) => panic!("{d}"),
             Event::Config(_) => panic!("config change"),
+            Event::NotRecorded(n) => panic!("not recorded: {n:?}"),
         }
     }
     packets

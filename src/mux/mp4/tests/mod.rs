@@ -218,7 +218,7 @@ fn assert_decodes_cleanly(path: &Path) {
     );
 }
 
-/// Remuxes a fixture twice and checks everything the SPEC promises of the MP4 output.
+/// Remuxes a fixture twice and checks everything the README promises of the MP4 output.
 fn check_fixture(name: &str, width: u32, height: u32) -> PathBuf {
     let src = testdata(name);
     let fx = read_flv(&src, width, height);
