@@ -11,8 +11,8 @@ use anyhow::{Context, Result};
 use clap::Args;
 
 use super::{CommonArgs, DecisionArgs, EXIT_DAMAGED, EXIT_FAILURE, EXIT_OK, RunArgs, S3Args};
-use std::path::PathBuf;
 use crate::record::RecordOptions;
+use std::path::PathBuf;
 
 #[derive(Args, Debug)]
 pub struct InspectArgs {
