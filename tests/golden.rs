@@ -75,6 +75,78 @@ fn inputs() -> Vec<(&'static str, Vec<&'static str>)> {
             "pushed",
             [&["testdata/capture/pushed.flv"][..], &fixed].concat(),
         ),
+        ("late-video", vec!["testdata/late-video-1764072000.flv"]),
+        (
+            "annexb avc",
+            vec!["testdata/annexb/avc-annexb-1764072000.flv"],
+        ),
+        (
+            "annexb avc-inband",
+            vec!["testdata/annexb/avc-inband-1764072000.flv"],
+        ),
+        (
+            "annexb badrecord",
+            vec!["testdata/annexb/badrecord-1764072000.flv"],
+        ),
+        (
+            "annexb hevc",
+            vec!["testdata/annexb/hevc-annexb-1764072000.flv"],
+        ),
+        (
+            "annexb hevc-inband",
+            vec!["testdata/annexb/hevc-inband-1764072000.flv"],
+        ),
+        (
+            "audio-lag ts",
+            vec!["testdata/audio-lead/lag-1764072000.ts"],
+        ),
+        (
+            "audio-lead flv",
+            vec!["testdata/audio-lead/lead-1764072000.flv"],
+        ),
+        (
+            "audio-lead ts",
+            vec!["testdata/audio-lead/lead-1764072000.ts"],
+        ),
+        (
+            "data-streams cue",
+            vec!["testdata/data-streams/cue-1764072000.ts"],
+        ),
+        (
+            "data-streams klv",
+            vec!["testdata/data-streams/klv-1764072000.ts"],
+        ),
+        (
+            "single aacshort",
+            vec!["testdata/single/aacshort-1764072000.flv"],
+        ),
+        ("single mp3", vec!["testdata/single/mp3-1764072000.flv"]),
+        (
+            "single mp3short",
+            vec!["testdata/single/mp3short-1764072000.flv"],
+        ),
+        (
+            "single videoshort",
+            vec!["testdata/single/videoshort-1764072000.flv"],
+        ),
+        ("ts apple h264", vec!["testdata/ts/appleh264-1764072000.ts"]),
+        ("ts apple hevc", vec!["testdata/ts/applehevc-1764072000.ts"]),
+        (
+            "ts apple untimed",
+            vec!["testdata/ts/appleuntimed-1764072000.ts"],
+        ),
+        (
+            "ts apple hls",
+            vec!["testdata/ts/applehls/applehls-1764072000.m3u8"],
+        ),
+        (
+            "ts src h264",
+            [&["testdata/ts/src-h264.ts"][..], &fixed].concat(),
+        ),
+        (
+            "ts src hevc",
+            [&["testdata/ts/src-hevc.ts"][..], &fixed].concat(),
+        ),
     ]
 }
 
