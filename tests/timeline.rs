@@ -102,6 +102,7 @@ fn eleven_hours() -> Vec<StreamReport> {
             input: "cam.flv".into(),
             what: "timestamp discontinuity: DTS jumps back 12 s at byte 18342".into(),
         }],
+        not_recorded: Vec::new(),
     };
     for (i, &(wall, len)) in pushes.iter().enumerate() {
         push(&mut e, wall, len);

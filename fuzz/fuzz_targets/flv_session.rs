@@ -28,6 +28,7 @@ fuzz_target!(|data: &[u8]| {
         match event {
             Event::Damage(d) => check_damage(&d, data.len()),
             Event::Config(_) => {}
+            Event::NotRecorded(n) => assert!(n.offset <= data.len() as u64, "{n}"),
             Event::Packet(p) => {
                 dts_order.check(&p);
                 // CompositionTime is SI24 milliseconds.

@@ -58,6 +58,7 @@ fuzz_target!(|data: &[u8]| {
         match event {
             Event::Damage(d) => check_damage(&d, data.len()),
             Event::Config(_) => {}
+            Event::NotRecorded(n) => assert!(n.offset <= data.len() as u64, "{n}"),
             Event::Packet(p) => {
                 dts_order.check(&p);
                 assert!(p.data.len() <= data.len(), "sample larger than the file");

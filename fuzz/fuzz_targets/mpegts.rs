@@ -79,6 +79,9 @@ fuzz_target!(|data: &[u8]| {
                 // Offsets name the current input or all inputs read: both lie within these.
                 Demuxed::Damage(d) => check_damage(&d, read_before as usize + part.len()),
                 Demuxed::Video(_) | Demuxed::Audio(_) => {}
+                Demuxed::NotRecorded(n) => {
+                    assert!(n.offset <= read_before + part.len() as u64, "{n}")
+                }
                 Demuxed::Packet(p) => {
                     dts_order.check(&p);
                     assert!(!p.data.is_empty(), "empty packet");

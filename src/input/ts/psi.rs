@@ -158,6 +158,11 @@ pub fn classify(program_format: Option<[u8; 4]>, s: &PmtStream) -> EsKind {
         codec_name,
         label,
     };
+    let unnamed = |label| EsKind::Other {
+        codec_type: None,
+        codec_name: None,
+        label,
+    };
     match (s.stream_type, s.format.as_ref().map(|f| &f[..])) {
         (0x1B, _) => EsKind::Video(VideoCodec::H264),
         (0x24, _) => EsKind::Video(VideoCodec::Hevc),
@@ -173,14 +178,12 @@ pub fn classify(program_format: Option<[u8; 4]>, s: &PmtStream) -> EsKind {
         (0x81, _) | (0x06, Some(b"AC-3")) => other("audio", Some("ac3"), "AC-3 audio"),
         (0x87, _) | (0x06, Some(b"EAC3")) => other("audio", Some("eac3"), "E-AC-3 audio"),
         (0x06, Some(b"Opus")) => other("audio", Some("opus"), "Opus audio"),
-        (0x15, _) => other("data", None, "metadata"),
-        (0x05, _) => other("data", None, "private sections"),
-        (0x06, _) => other("data", None, "private data"),
-        _ => EsKind::Other {
-            codec_type: None,
-            codec_name: None,
-            label: "unknown stream",
-        },
+        // FFmpeg 5.1 reads a private-data PES it cannot place as bin_data; metadata PES without
+        // a format it knows, and private sections, it lists without a codec.
+        (0x06, _) => other("data", Some("bin_data"), "private data"),
+        (0x15, _) => unnamed("metadata"),
+        (0x05, _) => unnamed("private sections"),
+        _ => unnamed("unknown stream"),
     }
 }
 
@@ -321,6 +324,26 @@ mod tests {
                 r#"Some("data") Some("klv") 0x104"#,
             ]
         );
+        // Without descriptors: private data is FFmpeg's bin_data, metadata has no codec.
+        let bare = |stream_type| PmtStream {
+            stream_type,
+            pid: 0x200,
+            format: None,
+        };
+        assert!(matches!(
+            classify(None, &bare(0x06)),
+            EsKind::Other {
+                codec_name: Some("bin_data"),
+                ..
+            }
+        ));
+        assert!(matches!(
+            classify(None, &bare(0x15)),
+            EsKind::Other {
+                codec_type: None,
+                ..
+            }
+        ));
         // Without the program's CUEI, stream_type 0x86 is nothing FFmpeg knows.
         assert!(matches!(
             classify(None, &pmt.streams[2]),
