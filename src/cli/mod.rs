@@ -415,6 +415,7 @@ fn finish_run(
         _ => None,
     };
     let bars = progress::Bars::new(!common.quiet && io::stderr().is_terminal());
+    let kill_switch = crate::killpoint::KillAt::from_env(&bars);
     let mut out = bars.out();
     let mut log = bars.log();
     let summary = record::run(
@@ -424,7 +425,7 @@ fn finish_run(
         &mut Outputs {
             out: &mut out,
             log: &mut log,
-            progress: &bars,
+            progress: &kill_switch,
             delivery: delivery.as_ref(),
         },
     )?;
