@@ -12,6 +12,8 @@ pub mod codec;
 pub mod deliver;
 pub mod input;
 pub mod inspect;
+#[doc(hidden)]
+pub mod killpoint;
 pub mod media;
 pub mod mediainfo;
 pub mod mux;

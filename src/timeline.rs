@@ -12,11 +12,14 @@
 //! Readability from seconds to years: the axis picks round tick steps far enough apart for their
 //! labels ([`axis`]); labels that do not fit their shape go to a lane below it, then to a legend
 //! or the tooltip; runs of pushes or files too short to draw apart become one summarised shape
-//! ([`cluster`]), which also bounds the document's size by its width.
+//! ([`cluster`]), which also bounds the document's size by its width; more stream keys than
+//! bands fit become summary lanes on one axis ([`overview`]), the HTML page then listing every
+//! file by name under the picture.
 
 mod axis;
 mod band;
 mod cluster;
+mod overview;
 mod svg;
 mod tips;
 
@@ -84,7 +87,10 @@ pub fn render_svg(streams: &[StreamReport]) -> String {
 
 /// The picture in an HTML page: hovering a shape shows its details beside the pointer.
 pub fn render_html(streams: &[StreamReport]) -> String {
-    let body = render(streams).out;
+    let mut body = render(streams).out;
+    if streams.len() > overview::MAX_BANDS {
+        body.push_str(&overview::file_list(streams));
+    }
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n\
          <title>kls-rec timeline</title>\n<style>{HTML_CSS}</style></head>\n<body>\n{body}\
@@ -201,8 +207,12 @@ fn render(streams: &[StreamReport]) -> Svg {
         body.text(8.0, y, Anchor::Start, "m", "no streams: nothing was read");
         y += 10.0;
     }
-    for r in streams {
-        y = band::draw(&mut body, r, &frame, y);
+    if streams.len() > overview::MAX_BANDS {
+        y = overview::draw(&mut body, streams, &frame, y);
+    } else {
+        for r in streams {
+            y = band::draw(&mut body, r, &frame, y);
+        }
     }
     y = legend(&mut body, y);
     let height = y.ceil();

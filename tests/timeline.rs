@@ -507,3 +507,114 @@ fn renders_in_headless_chromium() {
         std::fs::copy(dir.join("both-svg.png"), PathBuf::from(keep)).unwrap();
     }
 }
+
+/// 100 000 pushes over 1 000 stream keys, as `scripts/gen-timeline-log.py` writes them (2 to
+/// 40 minute pushes, gaps from 5 s to 2 h), with one file per push or two: built directly, the
+/// rules' decisions do not matter to the picture's size.
+fn fleet() -> Vec<StreamReport> {
+    let mut state: u64 = 18;
+    let mut next = |n: u64| {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 33) % n
+    };
+    (0..1000)
+        .map(|k| {
+            let stream = format!("s{k:04}");
+            let mut t = 1_764_072_000_000 + next(3_600_000) as i64;
+            let (mut sessions, mut files) = (Vec::new(), Vec::new());
+            for i in 0..100 {
+                let len = 120_000 + next(2_280_000) as i64;
+                sessions.push(SessionSpan {
+                    input: "fleet.jsonl".into(),
+                    index: i,
+                    vdoid: None,
+                    wall_start_ms: t,
+                    wall_end_ms: t + len,
+                    packets: 0,
+                });
+                if i % 2 == 0 {
+                    files.push(FileSpan {
+                        keys: vec![format!(
+                            "record/live/{stream}/hls/{stream}-{}.m3u8",
+                            t / 1000
+                        )],
+                        wall_start_ms: t,
+                        wall_end_ms: t + len,
+                        len_ms: len,
+                        opened: Reason::FirstPush,
+                        closed: Reason::GapExceeded,
+                        sessions: vec![i],
+                    });
+                } else if let Some(f) = files.last_mut() {
+                    f.wall_end_ms = t + len;
+                    f.len_ms += len;
+                    f.sessions.push(i);
+                }
+                t += len + [5_000, 60_000, 600_000, 7_200_000][next(4) as usize];
+            }
+            StreamReport {
+                app: "live".into(),
+                stream,
+                settings: SettingsReport {
+                    slice_ms: 6 * H,
+                    period_ms: None,
+                    splice_window_ms: 3 * M,
+                },
+                sessions,
+                files,
+                damage: Vec::new(),
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn a_hundred_thousand_pushes_over_a_thousand_streams_stay_small_and_render_quickly() {
+    let streams = fleet();
+    let dir = scratch("timeline-fleet");
+    let (svg, html) = (dir.join("fleet.svg"), dir.join("fleet.html"));
+    timeline::write(&svg, &streams).unwrap();
+    timeline::write(&html, &streams).unwrap();
+    let (svg_len, html_len) = (
+        std::fs::metadata(&svg).unwrap().len(),
+        std::fs::metadata(&html).unwrap().len(),
+    );
+    println!("100 000 pushes over 1 000 stream keys: SVG {svg_len} bytes, HTML {html_len} bytes");
+    assert!(svg_len <= 5_000_000 && html_len <= 5_000_000);
+    let doc = std::fs::read_to_string(&html).unwrap();
+    assert_self_contained(&doc);
+    // The page names every file, one line each.
+    let listed: BTreeSet<&str> = doc
+        .lines()
+        .filter_map(|l| l.strip_prefix("  ")?.split("  ").next())
+        .collect();
+    for f in streams.iter().flat_map(|s| &s.files) {
+        let stem = f.keys[0]
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .trim_end_matches(".m3u8");
+        assert!(listed.contains(stem), "{stem} not listed");
+    }
+    if !have_chromium() {
+        return;
+    }
+    for (page, png) in [(&svg, "fleet-svg.png"), (&html, "fleet-html.png")] {
+        let t = std::time::Instant::now();
+        let (_, _, pixels) = screenshot(page, &dir.join(png));
+        let took = t.elapsed();
+        println!(
+            "{}: rendered in headless Chromium in {took:?}",
+            page.display()
+        );
+        let agg = rgb(timeline::palette::SESSION_AGG);
+        assert!(
+            pixels.iter().filter(|&&p| p == agg).count() > 1000,
+            "pushes drawn"
+        );
+        // 10 s is the target on an idle machine (README); a shared CI runner gets three times.
+        assert!(took.as_secs() < 30, "{took:?}");
+    }
+}

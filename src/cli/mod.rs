@@ -636,6 +636,7 @@ fn finish_run(
         _ => None,
     };
     let bars = progress::Bars::new(common.quiet == 0 && io::stderr().is_terminal());
+    let kill_switch = crate::killpoint::KillAt::from_env(&bars);
     let mut out = bars.out();
     let mut log = bars.log();
     // With --json, stdout is JSON only: the dry-run plan is in the summary's files.
@@ -652,7 +653,7 @@ fn finish_run(
         &mut Outputs {
             out: run_out,
             log: &mut log,
-            progress: &bars,
+            progress: &kill_switch,
             delivery: delivery.as_ref(),
         },
     )?;

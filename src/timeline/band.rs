@@ -29,7 +29,7 @@ const NAME_COLS: usize = 48;
 // Vertical layout of a band, offsets from its top; the files row sits below the lanes the
 // push labels used.
 const TITLE_Y: f64 = 12.0;
-const AXIS_Y: f64 = 44.0;
+pub(super) const AXIS_Y: f64 = 44.0;
 const DAMAGE_TOP: f64 = 78.0;
 const PUSH_TOP: f64 = 92.0;
 const PUSH_H: f64 = 28.0;
@@ -99,7 +99,7 @@ pub fn draw(svg: &mut Svg, r: &StreamReport, frame: &Frame, top: f64) -> f64 {
 }
 
 /// The wall-clock range the band must show, `None` when it has nothing.
-fn extent(r: &StreamReport) -> Option<(i64, i64)> {
+pub(super) fn extent(r: &StreamReport) -> Option<(i64, i64)> {
     let points = r
         .sessions
         .iter()
@@ -116,7 +116,7 @@ fn extent(r: &StreamReport) -> Option<(i64, i64)> {
     })
 }
 
-fn draw_axis(svg: &mut Svg, scale: &Scale, frame: &Frame, top: f64, grid_bottom: f64) {
+pub(super) fn draw_axis(svg: &mut Svg, scale: &Scale, frame: &Frame, top: f64, grid_bottom: f64) {
     svg.text(8.0, top + AXIS_Y + LINE_H, Anchor::Start, "m", "UTC");
     svg.text(
         8.0,

@@ -292,8 +292,10 @@ impl Receiver {
                     continue;
                 };
                 r.status = script.next().unwrap_or(200);
-                reply(&mut conn, r.status);
+                // Logged before the reply: a client that exits on the reply finds it logged.
+                let status = r.status;
                 log.lock().unwrap().push(r);
+                reply(&mut conn, status);
             }
         });
         Receiver {
