@@ -528,6 +528,7 @@ fn fleet() -> Vec<StreamReport> {
                 let len = 120_000 + next(2_280_000) as i64;
                 sessions.push(SessionSpan {
                     input: "fleet.jsonl".into(),
+                    push: i,
                     index: i,
                     vdoid: None,
                     wall_start_ms: t,
@@ -565,6 +566,7 @@ fn fleet() -> Vec<StreamReport> {
                 sessions,
                 files,
                 damage: Vec::new(),
+                not_recorded: Vec::new(),
             }
         })
         .collect()
