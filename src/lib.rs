@@ -3,10 +3,22 @@
 //!
 //! Data flows through the modules in this order: [`input`] (captures → push sessions) →
 //! [`rules`] (pure decisions) → [`mux`] (FLV, MP4, MPEG-TS/HLS writers) → [`sink`] (local files)
-//! and [`callback`].
+//! and [`callback`], with [`deliver`] (S3 uploads, HTTP callbacks) and [`record`] running the
+//! whole pipeline; [`inspect`] and [`timeline`] read and draw what it saw.
+//!
+//! # This library is not a stable API
+//!
+//! kls-rec is a command-line tool. The library is its implementation, public so that its
+//! integration tests (`tests/`) and fuzz targets (`fuzz/`) can reach the parsers and writers
+//! they exercise; it makes no compatibility promise between versions. Two modules are public
+//! only for the crate's own use and are hidden from the documentation:
+//! - `cli`: the command line, for the `kls-rec` binary (`cli::main`) and the test that
+//!   regenerates the man pages and completions from its definition (`cli::command`);
+//! - `testutil`: helpers of the tests (fixtures, ffprobe cross-checks, scratch directories).
 
 pub mod amf0;
 pub mod callback;
+#[doc(hidden)]
 pub mod cli;
 pub mod codec;
 pub mod deliver;
