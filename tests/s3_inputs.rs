@@ -4,7 +4,7 @@
 mod common;
 
 use std::io::{Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::net::{Shutdown, TcpStream};
 use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
@@ -100,17 +100,7 @@ struct ReadOnlyProxy {
 
 impl ReadOnlyProxy {
     fn start(upstream: u16) -> ReadOnlyProxy {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let requests = Arc::new(Mutex::new(Vec::new()));
-        let log = requests.clone();
-        std::thread::spawn(move || {
-            for client in listener.incoming() {
-                let Ok(client) = client else { break };
-                let log = log.clone();
-                std::thread::spawn(move || relay_reads(client, upstream, &log));
-            }
-        });
+        let (port, requests) = common::spawn_proxy(upstream, relay_reads);
         ReadOnlyProxy { port, requests }
     }
 

@@ -128,6 +128,27 @@ impl S3Server {
     }
 }
 
+/// What a proxy does with one client connection: relay it to the upstream port, logging the
+/// request lines it sees.
+pub type Relay = fn(TcpStream, u16, &Mutex<Vec<String>>);
+
+/// A proxy on a free port of 127.0.0.1 in front of `upstream`, each connection handled by
+/// `relay` on its own thread; its port and the request lines logged.
+pub fn spawn_proxy(upstream: u16, relay: Relay) -> (u16, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let requests = Arc::new(Mutex::new(Vec::new()));
+    let log = requests.clone();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(client) = client else { break };
+            let log = log.clone();
+            std::thread::spawn(move || relay(client, upstream, &log));
+        }
+    });
+    (port, requests)
+}
+
 /// A TCP proxy that records the first request line of every connection (rust-s3's blocking
 /// client opens one connection per request), to count what reaches the server.
 pub struct CountingProxy {
@@ -137,17 +158,7 @@ pub struct CountingProxy {
 
 impl CountingProxy {
     pub fn start(upstream: u16) -> CountingProxy {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let requests = Arc::new(Mutex::new(Vec::new()));
-        let log = requests.clone();
-        std::thread::spawn(move || {
-            for client in listener.incoming() {
-                let Ok(client) = client else { break };
-                let log = log.clone();
-                std::thread::spawn(move || relay(client, upstream, &log));
-            }
-        });
+        let (port, requests) = spawn_proxy(upstream, relay);
         CountingProxy { port, requests }
     }
 

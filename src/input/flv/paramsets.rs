@@ -98,25 +98,27 @@ pub(super) mod sample {
         0x00, 0x00, 0x03, 0x00, 0x32, 0x0f, 0x14, 0x2a, 0xa0,
     ];
     pub const PPS: &[u8] = &[0x68, 0xef, 0x3c, 0x80];
+
+    /// NAL units behind 4-byte start codes.
+    pub fn annex_b(nals: &[&[u8]]) -> Vec<u8> {
+        nals.iter()
+            .flat_map(|n| [&[0, 0, 0, 1][..], n].concat())
+            .collect()
+    }
+
+    /// NAL units behind 4-byte lengths, as FLV carries them.
+    pub fn length_prefixed(nals: &[&[u8]]) -> Vec<u8> {
+        nals.iter()
+            .flat_map(|n| [&(n.len() as u32).to_be_bytes()[..], n].concat())
+            .collect()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    use super::sample::{PPS, SPS};
-
-    fn annex_b(nals: &[&[u8]]) -> Vec<u8> {
-        nals.iter()
-            .flat_map(|n| [&[0, 0, 0, 1][..], n].concat())
-            .collect()
-    }
-
-    fn length_prefixed(nals: &[&[u8]]) -> Vec<u8> {
-        nals.iter()
-            .flat_map(|n| [&(n.len() as u32).to_be_bytes()[..], n].concat())
-            .collect()
-    }
+    use super::sample::{PPS, SPS, annex_b, length_prefixed};
 
     #[test]
     fn annex_b_sequence_header_gives_the_record_ffmpeg_writes() {

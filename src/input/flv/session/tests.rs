@@ -374,19 +374,7 @@ fn a_malformed_script_or_media_tag_is_reported() {
 
 mod without_a_record {
     use super::*;
-    use crate::input::flv::paramsets::sample::{PPS, SPS};
-
-    fn annex_b(nals: &[&[u8]]) -> Vec<u8> {
-        nals.iter()
-            .flat_map(|n| [&[0, 0, 0, 1][..], n].concat())
-            .collect()
-    }
-
-    fn length_prefixed(nals: &[&[u8]]) -> Vec<u8> {
-        nals.iter()
-            .flat_map(|n| [&(n.len() as u32).to_be_bytes()[..], n].concat())
-            .collect()
-    }
+    use crate::input::flv::paramsets::sample::{PPS, SPS, annex_b, length_prefixed};
 
     const IDR: &[u8] = &[0x65, 0x88, 0x84, 0x00];
     const SLICE: &[u8] = &[0x41, 0x9a, 0x02];
