@@ -75,19 +75,7 @@ fuzz_target!(|data: &[u8]| {
                 }
                 Ok(Some(i)) => i,
             };
-            match item {
-                // Offsets name the current input or all inputs read: both lie within these.
-                Demuxed::Damage(d) => check_damage(&d, read_before as usize + part.len()),
-                Demuxed::Video(_) | Demuxed::Audio(_) => {}
-                Demuxed::NotRecorded(n) => {
-                    assert!(n.offset <= read_before + part.len() as u64, "{n}")
-                }
-                Demuxed::Packet(p) => {
-                    dts_order.check(&p);
-                    assert!(!p.data.is_empty(), "empty packet");
-                    assert!(p.data.len() <= data.len(), "packet larger than the input");
-                }
-            }
+            check(item, read_before + part.len() as u64, data.len(), &mut dts_order);
             assert!(
                 demux.position() <= read_before + part.len() as u64,
                 "position beyond the input"
@@ -96,5 +84,36 @@ fuzz_target!(|data: &[u8]| {
         assert!(ended, "the demultiplexer did not end");
         read_before += part.len() as u64;
     }
+    // The end of the stream completes the last video access unit.
+    let total = data.len() as u64;
+    if demux.end_of_stream() {
+        let mut ended = false;
+        for _ in 0..=data.len() + 64 {
+            match demux.next_item() {
+                Err(_) | Ok(None) => {
+                    ended = true;
+                    break;
+                }
+                Ok(Some(item)) => check(item, total, data.len(), &mut dts_order),
+            }
+        }
+        assert!(ended, "the demultiplexer did not end after the end of the stream");
+    }
     let _ = demux.has_tracks();
 });
+
+/// One item: damage and notes point within the `bound` bytes read so far, packets keep their
+/// track's DTS order and are never empty nor larger than the input.
+fn check(item: Demuxed, bound: u64, input_len: usize, dts_order: &mut DtsOrder) {
+    match item {
+        // Offsets name the current input or all inputs read: both lie within these.
+        Demuxed::Damage(d) => check_damage(&d, bound as usize),
+        Demuxed::Video(_) | Demuxed::Audio(_) => {}
+        Demuxed::NotRecorded(n) => assert!(n.offset <= bound, "{n}"),
+        Demuxed::Packet(p) => {
+            dts_order.check(&p);
+            assert!(!p.data.is_empty(), "empty packet");
+            assert!(p.data.len() <= input_len, "packet larger than the input");
+        }
+    }
+}
