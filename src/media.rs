@@ -131,7 +131,8 @@ pub enum BuiltRecord {
 }
 
 impl BuiltRecord {
-    /// The finding in words, for `inspect` and `--explain`: `"Annex B (SPS, PPS)"`, ….
+    /// The finding in words, for `inspect` and `--explain`, e.g. `sequence header: Annex B (SPS,
+    /// PPS) — avcC built for MP4/HLS`.
     pub fn describe(&self, codec: VideoCodec) -> String {
         let sets = match codec {
             VideoCodec::H264 => "SPS, PPS",
