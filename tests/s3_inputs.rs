@@ -3,8 +3,8 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::{Shutdown, TcpStream};
+use std::io::Write;
+use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
@@ -118,15 +118,9 @@ impl ReadOnlyProxy {
 }
 
 fn relay_reads(mut client: TcpStream, upstream: u16, log: &Mutex<Vec<String>>) {
-    let mut first = vec![0u8; 64 * 1024];
-    let Ok(n) = client.read(&mut first) else {
+    let Some((first, line)) = common::first_request(&mut client) else {
         return;
     };
-    let line = String::from_utf8_lossy(&first[..n])
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .to_string();
     log.lock().unwrap().push(line.clone());
     if !(line.starts_with("GET ") || line.starts_with("HEAD ")) {
         let body = "<Error><Code>AccessDenied</Code><Message>read-only key</Message></Error>";
@@ -138,20 +132,7 @@ fn relay_reads(mut client: TcpStream, upstream: u16, log: &Mutex<Vec<String>>) {
         );
         return;
     }
-    let Ok(mut server) = TcpStream::connect(("127.0.0.1", upstream)) else {
-        return;
-    };
-    if server.write_all(&first[..n]).is_err() {
-        return;
-    }
-    let (mut c2, mut s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
-    let back = std::thread::spawn(move || {
-        let _ = std::io::copy(&mut s2, &mut c2);
-        let _ = c2.shutdown(Shutdown::Write);
-    });
-    let _ = std::io::copy(&mut client, &mut server);
-    let _ = server.shutdown(Shutdown::Write);
-    let _ = back.join();
+    common::forward(client, upstream, &first);
 }
 
 /// The S3 server with the three `show` pushes and an MP4 under `media/backfill/`.

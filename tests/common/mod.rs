@@ -173,20 +173,32 @@ impl CountingProxy {
 }
 
 fn relay(mut client: TcpStream, upstream: u16, log: &Mutex<Vec<String>>) {
-    let Ok(mut server) = TcpStream::connect(("127.0.0.1", upstream)) else {
+    let Some((first, line)) = first_request(&mut client) else {
         return;
     };
+    log.lock().unwrap().push(line);
+    forward(client, upstream, &first);
+}
+
+/// A client's first read and the request line it begins with.
+pub fn first_request(client: &mut TcpStream) -> Option<(Vec<u8>, String)> {
     let mut first = vec![0u8; 64 * 1024];
-    let Ok(n) = client.read(&mut first) else {
-        return;
-    };
-    let line = String::from_utf8_lossy(&first[..n])
+    let n = client.read(&mut first).ok()?;
+    first.truncate(n);
+    let line = String::from_utf8_lossy(&first)
         .lines()
         .next()
         .unwrap_or_default()
         .to_string();
-    log.lock().unwrap().push(line);
-    if server.write_all(&first[..n]).is_err() {
+    Some((first, line))
+}
+
+/// Sends `first` on to 127.0.0.1:`upstream`, then copies both directions until each closes.
+pub fn forward(mut client: TcpStream, upstream: u16, first: &[u8]) {
+    let Ok(mut server) = TcpStream::connect(("127.0.0.1", upstream)) else {
+        return;
+    };
+    if server.write_all(first).is_err() {
         return;
     }
     let (mut c2, mut s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
