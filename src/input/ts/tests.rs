@@ -128,6 +128,24 @@ fn garbage_lost_packets_and_cuts_are_reported_and_recovered() {
     assert_eq!(got[..last / 4], want[..last / 4]);
 }
 
+/// `rounds` copies of `clean`, round `r` with `1 + r % flips` bytes overwritten at places an
+/// xorshift generator from `seed` picks.
+fn corrupted(clean: &[u8], rounds: usize, flips: usize, mut seed: u64) -> Vec<Vec<u8>> {
+    (0..rounds)
+        .map(|round| {
+            let mut b = clean.to_vec();
+            for _ in 0..(1 + round % flips) {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                let at = (seed as usize) % b.len();
+                b[at] = (seed >> 40) as u8;
+            }
+            b
+        })
+        .collect()
+}
+
 #[test]
 fn random_bytes_never_panic() {
     let dir = scratch("ts-read-fuzz");
@@ -136,17 +154,8 @@ fn random_bytes_never_panic() {
     };
     let clean = std::fs::read(&ts).unwrap();
     let clean = &clean[..clean.len().min(188 * 400)];
-    let mut seed = 0x2545_F491_4F6C_DD1Du64;
     let path = dir.join("fuzz.ts");
-    for round in 0..200 {
-        let mut b = clean.to_vec();
-        for _ in 0..(1 + round % 40) {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            let at = (seed as usize) % b.len();
-            b[at] = (seed >> 40) as u8;
-        }
+    for b in corrupted(clean, 200, 40, 0x2545_F491_4F6C_DD1D) {
         std::fs::write(&path, &b).unwrap();
         let _ = read(&path);
     }
@@ -211,16 +220,7 @@ fn damaged_repacketised_video_never_panics() {
     let dir = scratch("ts-read-fuzz-au");
     let clean = std::fs::read(testdata("ts/appleh264-1764072000.ts")).unwrap();
     let path = dir.join("fuzz.ts");
-    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
-    for round in 0..100 {
-        let mut b = clean.clone();
-        for _ in 0..(1 + round % 30) {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            let at = (seed as usize) % b.len();
-            b[at] = (seed >> 40) as u8;
-        }
+    for b in corrupted(&clean, 100, 30, 0x9E37_79B9_7F4A_7C15) {
         std::fs::write(&path, &b).unwrap();
         let (_, got, _) = read(&path);
         assert!(got.iter().all(|p| !p.data.is_empty()));
