@@ -8,6 +8,12 @@ use super::CodecError;
 use super::bits::{BitReader, ByteReader, rbsp};
 
 const AVCC: &str = "AVCDecoderConfigurationRecord";
+
+/// NAL unit types kls-rec tells apart (H.264 Table 7-1).
+pub const NAL_IDR: u8 = 5;
+pub const NAL_SPS: u8 = 7;
+pub const NAL_PPS: u8 = 8;
+pub const NAL_AUD: u8 = 9;
 const SPS: &str = "seq_parameter_set_rbsp";
 
 /// The parsed view of an `avcC` record; the record's bytes stay with the caller.

@@ -16,6 +16,9 @@ const SPS: &str = "seq_parameter_set_rbsp";
 pub const NAL_VPS: u8 = 32;
 pub const NAL_SPS: u8 = 33;
 pub const NAL_PPS: u8 = 34;
+/// The access unit delimiter and the prefix SEI (H.265 Table 7-1).
+pub const NAL_AUD: u8 = 35;
+pub const NAL_PREFIX_SEI: u8 = 39;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HevcConfig {

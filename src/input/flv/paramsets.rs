@@ -22,8 +22,7 @@ use crate::media::VideoCodec;
 /// NAL length size of FLV coded frames when no record says it (what the built record says).
 const IN_BAND_LENGTH_SIZE: u8 = 4;
 
-const H264_SPS: u8 = 7;
-const H264_PPS: u8 = 8;
+use codec::h264::{NAL_PPS as H264_PPS, NAL_SPS as H264_SPS};
 
 /// Whether a sequence header body is Annex B (a start code) rather than a configuration record,
 /// which begins with configurationVersion 1.

@@ -24,15 +24,11 @@
 use crate::codec::{self, h264, hevc};
 use crate::media::{FlvVideoSignal, VideoCodec, VideoConfig};
 
-const H264_IDR: u8 = 5;
-const H264_SPS: u8 = 7;
-const H264_PPS: u8 = 8;
-const H264_AUD: u8 = 9;
-const HEVC_VPS: u8 = 32;
-const HEVC_SPS: u8 = 33;
-const HEVC_PPS: u8 = 34;
-const HEVC_AUD: u8 = 35;
-const HEVC_PREFIX_SEI: u8 = 39;
+use h264::{NAL_AUD as H264_AUD, NAL_IDR as H264_IDR, NAL_PPS as H264_PPS, NAL_SPS as H264_SPS};
+use hevc::{
+    NAL_AUD as HEVC_AUD, NAL_PPS as HEVC_PPS, NAL_PREFIX_SEI as HEVC_PREFIX_SEI,
+    NAL_SPS as HEVC_SPS, NAL_VPS as HEVC_VPS,
+};
 
 /// Splits an Annex B byte stream into NAL units (empty ones left out).
 pub fn split_annex_b(data: &[u8]) -> Vec<&[u8]> {

@@ -24,14 +24,11 @@ const H264_AUD: [u8; 2] = [0x09, 0xF0];
 /// slices), stop bit.
 const HEVC_AUD: [u8; 3] = [0x46, 0x01, 0x50];
 
-const H264_SPS: u8 = 7;
-const H264_PPS: u8 = 8;
-const H264_AUD_TYPE: u8 = 9;
-const HEVC_VPS: u8 = 32;
-const HEVC_SPS: u8 = 33;
-const HEVC_PPS: u8 = 34;
-const HEVC_AUD_TYPE: u8 = 35;
-const HEVC_PREFIX_SEI: u8 = 39;
+use crate::codec::h264::{NAL_AUD as H264_AUD_TYPE, NAL_PPS as H264_PPS, NAL_SPS as H264_SPS};
+use crate::codec::hevc::{
+    NAL_AUD as HEVC_AUD_TYPE, NAL_PPS as HEVC_PPS, NAL_PREFIX_SEI as HEVC_PREFIX_SEI,
+    NAL_SPS as HEVC_SPS, NAL_VPS as HEVC_VPS,
+};
 
 /// How a video track's samples become Annex B access units.
 #[derive(Clone, Debug)]
