@@ -245,7 +245,8 @@ struct OpenFile {
     config: Arc<CodecConfig>,
     stats: FileStats,
     vdoid: Option<String>,
-    /// Formats whose writer failed (reported then): not completed, so no second error follows.
+    /// Formats whose writer failed to open or to write (reported then): not completed, so no
+    /// second error follows.
     failed: Vec<Format>,
 }
 
@@ -442,6 +443,7 @@ impl StreamRun<'_, '_> {
 
     fn open(&mut self, reason: Reason, wall_start_ms: i64, summary: &mut Summary) -> Result<()> {
         let mut muxers = Vec::new();
+        let mut failed = Vec::new();
         let mut planner = None;
         let start_time_s = wall_start_ms.div_euclid(1000);
         if let Mp4Plans::Learn(_) = self.mp4 {
@@ -490,6 +492,7 @@ impl StreamRun<'_, '_> {
                         );
                         writeln!(self.io.log, "error: {msg}")?;
                         summary.failures.push(msg);
+                        failed.push(format);
                     }
                 }
             }
@@ -501,7 +504,7 @@ impl StreamRun<'_, '_> {
             config: self.config.clone(),
             stats: FileStats::default(),
             vdoid: self.vdoid.clone(),
-            failed: Vec::new(),
+            failed,
         });
         Ok(())
     }
@@ -522,14 +525,8 @@ impl StreamRun<'_, '_> {
             .name_end_ms
             .map_or(wall_end_ms, |e| e.max(wall_end_ms));
         let base_name = naming::base_name(&self.key.stream, wall_start_ms, wall_end_ms);
-        // The formats whose writers opened (all of them in a dry run or an index pass).
-        let formats: Vec<Format> = match &file.planner {
-            None if !self.opts.dry_run => file.muxers.iter().map(|(f, _)| *f).collect(),
-            _ => self.opts.formats.clone(),
-        };
-        // A format whose writer failed on the way was reported then: it has no file.
-        let formats: Vec<Format> = formats
-            .into_iter()
+        // A format whose writer failed to open or on the way was reported then: it has no file.
+        let formats: Vec<Format> = (self.opts.formats.iter().copied())
             .filter(|f| !file.failed.contains(f))
             .collect();
         if let Some(span) = self.report.files.last_mut() {
