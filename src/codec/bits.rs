@@ -211,6 +211,18 @@ impl<'a> ByteReader<'a> {
         let b = self.take(4, field)?;
         Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
     }
+
+    /// A little-endian u16 (Ogg-family headers such as `OpusHead`).
+    pub fn u16_le(&mut self, field: &'static str) -> Result<u16, CodecError> {
+        let b = self.take(2, field)?;
+        Ok(u16::from_le_bytes([b[0], b[1]]))
+    }
+
+    /// A little-endian u32.
+    pub fn u32_le(&mut self, field: &'static str) -> Result<u32, CodecError> {
+        let b = self.take(4, field)?;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
 }
 
 #[cfg(test)]

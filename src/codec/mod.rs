@@ -4,10 +4,27 @@
 use std::fmt;
 
 pub mod aac;
+pub mod ac3;
+pub mod av1;
 pub mod bits;
+pub mod flac;
 pub mod h264;
 pub mod hevc;
 pub mod mp3;
+pub mod opus;
+pub mod vp9;
+
+/// Hex strings of real byte strings, for the parsers' tests.
+#[cfg(test)]
+pub(crate) mod testhex {
+    pub fn hex(s: &str) -> Vec<u8> {
+        let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+}
 
 /// A codec structure that could not be parsed; names the field that failed.
 #[derive(Clone, Debug, PartialEq, Eq)]
