@@ -7,6 +7,7 @@ pub mod aac;
 pub mod bits;
 pub mod h264;
 pub mod hevc;
+pub mod ids;
 pub mod mp3;
 
 /// A codec structure that could not be parsed; names the field that failed.
