@@ -70,6 +70,10 @@ impl fmt::Display for StreamKey {
 pub enum VideoCodec {
     H264,
     Hevc,
+    /// AV1 (AV1-ISOBMFF: `av01` / `av1C`).
+    Av1,
+    /// VP9 (VP-codec ISOBMFF: `vp09` / `vpcC`).
+    Vp9,
 }
 
 /// How an FLV/RTMP source signalled HEVC; the FLV writer signals it the same way.
@@ -102,6 +106,14 @@ pub struct VideoConfig {
 pub enum AudioCodec {
     Aac,
     Mp3,
+    /// Opus (Opus-in-ISOBMFF: `Opus` / `dOps`).
+    Opus,
+    /// FLAC (FLAC-in-ISOBMFF: `fLaC` / `dfLa`).
+    Flac,
+    /// AC-3 (ETSI TS 102 366 Annex F: `ac-3` / `dac3`).
+    Ac3,
+    /// E-AC-3 (ETSI TS 102 366 Annex F: `ec-3` / `dec3`).
+    Eac3,
 }
 
 /// Audio codec configuration.
@@ -137,10 +149,15 @@ impl BuiltRecord {
         let sets = match codec {
             VideoCodec::H264 => "SPS, PPS",
             VideoCodec::Hevc => "VPS, SPS, PPS",
+            // Never built (no parameter sets): named for completeness.
+            VideoCodec::Av1 => "sequence header OBU",
+            VideoCodec::Vp9 => "frame header",
         };
         let record = match codec {
             VideoCodec::H264 => "avcC",
             VideoCodec::Hevc => "hvcC",
+            VideoCodec::Av1 => "av1C",
+            VideoCodec::Vp9 => "vpcC",
         };
         match self {
             BuiltRecord::AnnexB(_) => {

@@ -254,18 +254,12 @@ pub fn flv_metadata(stats: &FileStats) -> FlvMetaNumbers {
 
 /// FFmpeg's `codec_name` of a video codec.
 pub fn video_codec_name(c: VideoCodec) -> &'static str {
-    match c {
-        VideoCodec::H264 => "h264",
-        VideoCodec::Hevc => "hevc",
-    }
+    c.name()
 }
 
 /// FFmpeg's `codec_name` of an audio codec.
 pub fn audio_codec_name(c: AudioCodec) -> &'static str {
-    match c {
-        AudioCodec::Aac => "aac",
-        AudioCodec::Mp3 => "mp3",
-    }
+    c.name()
 }
 
 /// What ffprobe reports for a `format` file of `file_size` bytes holding these packets.
@@ -336,7 +330,11 @@ pub fn describe(
                 Ok(asc) => (asc.sample_rate, asc.channels),
                 Err(_) => (a.sample_rate, a.channels),
             },
-            AudioCodec::Mp3 => (a.sample_rate, a.channels),
+            AudioCodec::Mp3
+            | AudioCodec::Opus
+            | AudioCodec::Flac
+            | AudioCodec::Ac3
+            | AudioCodec::Eac3 => (a.sample_rate, a.channels),
         };
         let name = audio_codec_name(a.codec);
         streams.push(StreamInfo {
@@ -377,6 +375,8 @@ fn video_geometry(v: &crate::media::VideoConfig) -> (u32, u32, Option<(u32, u32)
             let s = hevc::parse_sps(c.nal_units_of(hevc::NAL_SPS).next()?).ok()?;
             Some((s.width, s.height, s.timing.map(|(n, t)| (t, n))))
         }),
+        // No frame rate in their configuration: the size is the configuration's.
+        VideoCodec::Av1 | VideoCodec::Vp9 => None,
     };
     parsed.unwrap_or((v.width, v.height, None))
 }

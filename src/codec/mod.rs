@@ -10,6 +10,7 @@ pub mod bits;
 pub mod flac;
 pub mod h264;
 pub mod hevc;
+pub mod ids;
 pub mod mp3;
 pub mod opus;
 pub mod vp9;

@@ -492,6 +492,8 @@ pub(super) fn profile_level(
                         Some(i32::from(c.general_level_idc)),
                     )
                 }),
+                // Profiles of these are read by their configuration parsers (not yet).
+                VideoCodec::Av1 | VideoCodec::Vp9 => (None, None),
             }
         }
         TrackKind::Audio => match &config.audio {

@@ -245,6 +245,8 @@ impl AudioParse {
                 _ => return,
             },
             (AudioCodec::Aac, _) => return,
+            // No per-frame bit rate in their frames: the packet statistics give it.
+            (AudioCodec::Opus | AudioCodec::Flac | AudioCodec::Ac3 | AudioCodec::Eac3, _) => return,
         };
         self.frames += 1;
         self.bit_rate += (frame_rate - self.bit_rate) / self.frames;

@@ -307,10 +307,7 @@ fn audio(o: &mut String, a: &AudioConfig, t: &TrackScan) {
         video_built: None,
     };
     let (profile, _) = super::probe::profile_level(&config, TrackKind::Audio);
-    let name = match a.codec {
-        crate::media::AudioCodec::Aac => "aac",
-        crate::media::AudioCodec::Mp3 => "mp3",
-    };
+    let name = a.codec.name();
     let profile = profile.map_or(String::new(), |p| format!(" {p}"));
     line(
         o,
@@ -434,10 +431,7 @@ fn line(o: &mut String, indent: usize, label: &str, value: &str) {
 }
 
 fn codec_video(v: &VideoConfig) -> &'static str {
-    match v.codec {
-        crate::media::VideoCodec::H264 => "h264",
-        crate::media::VideoCodec::Hevc => "hevc",
-    }
+    v.codec.name()
 }
 
 /// H.264 level_idc is ten times the level; HEVC general_level_idc thirty times.
@@ -445,6 +439,8 @@ fn level_display(codec: crate::media::VideoCodec, idc: i32) -> String {
     let per = match codec {
         crate::media::VideoCodec::H264 => 10,
         crate::media::VideoCodec::Hevc => 30,
+        // AV1 seq_level_idx and VP9 level are shown as the number itself.
+        crate::media::VideoCodec::Av1 | crate::media::VideoCodec::Vp9 => 1,
     };
     if idc % per == 0 {
         format!("{}", idc / per)

@@ -36,8 +36,7 @@ use anyhow::{Context, Result, bail};
 
 use super::{FileClose, FileOpen, Format, Muxer, Produced, SessionStart};
 use crate::media::{
-    AudioCodec, BuiltRecord, CodecConfig, FlvVideoSignal, Packet, TrackKind, VideoCodec,
-    VideoConfig, to_ms,
+    AudioCodec, BuiltRecord, CodecConfig, FlvVideoSignal, Packet, TrackKind, VideoConfig, to_ms,
 };
 use crate::sink::local::{OutFile, Spool};
 
@@ -76,6 +75,7 @@ impl FlvMuxer {
         if config.video.is_none() && config.audio.is_none() {
             bail!("an FLV file needs an audio or a video track; the configuration has neither");
         }
+        check_carried(&config)?;
         let mut body = Spool::create(file.dir, file.stream_name)?;
         if let Some(v) = &config.video {
             let prefix = video_prefix(v, tag::FRAME_KEY, VideoPart::SequenceHeader, 0);
@@ -179,14 +179,33 @@ enum VideoPart {
     EndOfSequence,
 }
 
+/// The legacy `CodecID` the video is written with: the source's convention, except for a codec
+/// FLV has no CodecID for, which only Enhanced RTMP can signal.
+fn legacy_codec_id(v: &VideoConfig) -> Option<u8> {
+    match v.flv_signal {
+        FlvVideoSignal::CodecId => v.codec.ids().flv_codec_id,
+        FlvVideoSignal::Enhanced => None,
+    }
+}
+
+/// Refuses, before anything is written, audio this writer cannot signal yet.
+fn check_carried(config: &CodecConfig) -> Result<()> {
+    if let Some(a) = &config.audio {
+        match a.codec {
+            AudioCodec::Aac | AudioCodec::Mp3 => {}
+            AudioCodec::Opus | AudioCodec::Flac | AudioCodec::Ac3 | AudioCodec::Eac3 => bail!(
+                "FLV writing of {} audio (Enhanced RTMP audio FourCC) is not supported yet",
+                a.codec.name()
+            ),
+        }
+    }
+    Ok(())
+}
+
 /// The video tag header in the convention the source used (README "Outputs": HEVC in both).
 fn video_prefix(v: &VideoConfig, frame_type: u8, part: VideoPart, cts_ms: i32) -> tag::Prefix {
-    match v.flv_signal {
-        FlvVideoSignal::CodecId => {
-            let codec_id = match v.codec {
-                VideoCodec::H264 => tag::CODEC_AVC,
-                VideoCodec::Hevc => tag::CODEC_HEVC,
-            };
+    match legacy_codec_id(v) {
+        Some(codec_id) => {
             let packet_type = match part {
                 VideoPart::SequenceHeader => tag::AVC_SEQUENCE_HEADER,
                 VideoPart::Frame => tag::AVC_NALU,
@@ -194,13 +213,13 @@ fn video_prefix(v: &VideoConfig, frame_type: u8, part: VideoPart, cts_ms: i32) -
             };
             tag::legacy_video(frame_type, codec_id, packet_type, cts_ms)
         }
-        FlvVideoSignal::Enhanced => {
+        None => {
             let packet_type = match part {
                 VideoPart::SequenceHeader => tag::EX_SEQUENCE_START,
                 VideoPart::Frame => tag::EX_CODED_FRAMES,
                 VideoPart::EndOfSequence => tag::EX_SEQUENCE_END,
             };
-            tag::enhanced_video(frame_type, packet_type, &meta::fourcc(v.codec), cts_ms)
+            tag::enhanced_video(frame_type, packet_type, &v.codec.ids().fourcc, cts_ms)
         }
     }
 }

@@ -36,7 +36,7 @@
 
 use std::io::Write;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 
 use crate::media::{AudioCodec, CodecConfig, Packet, TrackKind, to_ms};
 
@@ -117,6 +117,10 @@ impl TsWriter {
                 stream_type: match v.codec {
                     crate::media::VideoCodec::H264 => STREAM_TYPE_H264,
                     crate::media::VideoCodec::Hevc => STREAM_TYPE_HEVC,
+                    crate::media::VideoCodec::Av1 | crate::media::VideoCodec::Vp9 => bail!(
+                        "MPEG-TS cannot carry {} video (no stream type for it)",
+                        v.codec.name()
+                    ),
                 },
                 es: VideoEs::new(v).context("reading the video decoder configuration")?,
                 cc: 15,
@@ -133,6 +137,12 @@ impl TsWriter {
                         STREAM_TYPE_MPEG2_AUDIO
                     }
                     AudioCodec::Mp3 => STREAM_TYPE_MPEG1_AUDIO,
+                    AudioCodec::Opus | AudioCodec::Flac | AudioCodec::Ac3 | AudioCodec::Eac3 => {
+                        bail!(
+                            "MPEG-TS segments of {} audio are not written yet",
+                            a.codec.name()
+                        )
+                    }
                 },
                 es: AudioEs::new(a).context("reading the audio configuration")?,
                 cc: 15,

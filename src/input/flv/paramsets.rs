@@ -39,6 +39,8 @@ fn needed(codec: VideoCodec) -> &'static [u8] {
             codec::hevc::NAL_SPS,
             codec::hevc::NAL_PPS,
         ],
+        // Not NAL-unit codecs: their configuration has no parameter sets to gather.
+        VideoCodec::Av1 | VideoCodec::Vp9 => &[],
     }
 }
 
@@ -47,6 +49,7 @@ fn set_name(codec: VideoCodec, t: u8) -> &'static str {
         (VideoCodec::H264, H264_SPS) | (VideoCodec::Hevc, codec::hevc::NAL_SPS) => "SPS",
         (VideoCodec::H264, _) | (VideoCodec::Hevc, codec::hevc::NAL_PPS) => "PPS",
         (VideoCodec::Hevc, _) => "VPS",
+        (VideoCodec::Av1 | VideoCodec::Vp9, _) => "parameter set",
     }
 }
 
@@ -67,6 +70,10 @@ fn record_from(codec: VideoCodec, nals: &[&[u8]]) -> Result<Vec<u8>, String> {
     match codec {
         VideoCodec::H264 => build_avcc(&sets),
         VideoCodec::Hevc => build_hvcc(&sets),
+        VideoCodec::Av1 | VideoCodec::Vp9 => Err(format!(
+            "{} has no parameter sets to build a configuration record from",
+            codec.name()
+        )),
     }
 }
 

@@ -435,6 +435,8 @@ fn video_size(codec: VideoCodec, record: &[u8]) -> (u32, u32) {
             let sps = c.nal_units_of(hevc::NAL_SPS).next()?;
             hevc::parse_sps(sps).ok().map(|s| (s.width, s.height))
         }),
+        // Sized by their own configuration parsers (not read yet).
+        VideoCodec::Av1 | VideoCodec::Vp9 => None,
     };
     size.unwrap_or((0, 0))
 }

@@ -80,6 +80,8 @@ fn visual(b: &MemBox<'_>, codec: VideoCodec, config: &[u8; 4]) -> Result<EntryCo
             let sps = c.nal_units_of(hevc::NAL_SPS).next()?;
             hevc::parse_sps(sps).ok().map(|s| (s.width, s.height))
         }),
+        // Sized by their own configuration parsers (not read yet).
+        VideoCodec::Av1 | VideoCodec::Vp9 => None,
     };
     // The SPS is what decoders use; the entry's size is a fallback for records we cannot read.
     let (width, height) = sps_size.unwrap_or((entry_width, entry_height));

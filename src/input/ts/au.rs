@@ -108,6 +108,8 @@ fn role(codec: VideoCodec, nal: &[u8]) -> NalRole {
             10..=15 | 22..=31 | 38 | 40 | 45..=47 | 56..=63 => NalRole::Other,
             64..=u8::MAX => unreachable!("masked to 6 bits"),
         },
+        // Not NAL-unit codecs; the TS reader maps no stream type to them.
+        VideoCodec::Av1 | VideoCodec::Vp9 => NalRole::Other,
     }
 }
 
@@ -116,6 +118,7 @@ fn header_len(codec: VideoCodec) -> usize {
     match codec {
         VideoCodec::H264 => 2,
         VideoCodec::Hevc => 3,
+        VideoCodec::Av1 | VideoCodec::Vp9 => 1,
     }
 }
 

@@ -154,6 +154,9 @@ impl AudioStream {
             let parsed = match self.codec {
                 AudioCodec::Aac => self.aac_frame(rest),
                 AudioCodec::Mp3 => self.mp3_frame(rest),
+                AudioCodec::Opus | AudioCodec::Flac | AudioCodec::Ac3 | AudioCodec::Eac3 => {
+                    Err(format!("{} in MPEG-TS is not read", self.codec.name()))
+                }
             };
             let carried_frame = carried && pos == 0;
             let pts = if carried_frame {

@@ -61,6 +61,8 @@ pub fn nal_type(codec: VideoCodec, nal: &[u8]) -> u8 {
     match codec {
         VideoCodec::H264 => b & 0x1F,
         VideoCodec::Hevc => (b >> 1) & 0x3F,
+        // Not NAL-unit codecs; the TS reader maps no stream type to them.
+        VideoCodec::Av1 | VideoCodec::Vp9 => 0,
     }
 }
 
@@ -68,6 +70,7 @@ fn is_parameter_set(codec: VideoCodec, t: u8) -> bool {
     match codec {
         VideoCodec::H264 => matches!(t, H264_SPS | H264_PPS),
         VideoCodec::Hevc => matches!(t, HEVC_VPS | HEVC_SPS | HEVC_PPS),
+        VideoCodec::Av1 | VideoCodec::Vp9 => false,
     }
 }
 
@@ -75,6 +78,7 @@ fn is_keyframe(codec: VideoCodec, types: &[u8]) -> bool {
     match codec {
         VideoCodec::H264 => types.contains(&H264_IDR),
         VideoCodec::Hevc => types.iter().any(|&t| hevc::is_irap(t)),
+        VideoCodec::Av1 | VideoCodec::Vp9 => false,
     }
 }
 
@@ -85,6 +89,7 @@ fn carries_sets(codec: VideoCodec, types: &[u8]) -> bool {
     match codec {
         VideoCodec::H264 => has(H264_SPS) && has(H264_PPS),
         VideoCodec::Hevc => has(HEVC_VPS) && has(HEVC_SPS) && has(HEVC_PPS),
+        VideoCodec::Av1 | VideoCodec::Vp9 => false,
     }
 }
 
@@ -124,6 +129,7 @@ fn config_sets(config: &VideoConfig) -> Option<ConfigSets> {
                 nal_length_size: hvc.nal_length_size,
             })
         }
+        VideoCodec::Av1 | VideoCodec::Vp9 => None,
     }
 }
 
@@ -165,6 +171,9 @@ impl VideoStream {
         let aud = match codec {
             VideoCodec::H264 => H264_AUD,
             VideoCodec::Hevc => HEVC_AUD,
+            VideoCodec::Av1 | VideoCodec::Vp9 => {
+                return Err(format!("{} in MPEG-TS is not read", codec.name()));
+            }
         };
         if nals.first().is_some_and(|n| nal_type(codec, n) == aud) {
             nals.remove(0);
@@ -244,6 +253,9 @@ impl VideoStream {
         let record = match self.codec {
             VideoCodec::H264 => build_avcc(stream_sets)?,
             VideoCodec::Hevc => build_hvcc(stream_sets)?,
+            VideoCodec::Av1 | VideoCodec::Vp9 => {
+                return Err(format!("{} in MPEG-TS is not read", self.codec.name()));
+            }
         };
         let (width, height) = match self.codec {
             VideoCodec::H264 => stream_sets
@@ -256,6 +268,7 @@ impl VideoStream {
                 .find(|n| nal_type(self.codec, n) == HEVC_SPS)
                 .and_then(|n| hevc::parse_sps(n).ok())
                 .map_or((0, 0), |s| (s.width, s.height)),
+            VideoCodec::Av1 | VideoCodec::Vp9 => (0, 0),
         };
         Ok(VideoConfig {
             codec: self.codec,
@@ -278,6 +291,7 @@ fn same_sets(codec: VideoCodec, a: &[Vec<u8>], b: &[Vec<u8>]) -> bool {
     let types: &[u8] = match codec {
         VideoCodec::H264 => &[H264_SPS, H264_PPS],
         VideoCodec::Hevc => &[HEVC_VPS, HEVC_SPS, HEVC_PPS],
+        VideoCodec::Av1 | VideoCodec::Vp9 => &[],
     };
     types.iter().all(|&t| by_type(a, t) == by_type(b, t))
 }

@@ -13,9 +13,7 @@
 //! tag; ffmpeg attaches it to the first stream created after the script tag (here the video).
 
 use crate::amf0::{self, Value};
-use crate::media::{AudioCodec, CodecConfig, FlvVideoSignal, VideoCodec};
-
-use super::tag;
+use crate::media::{AudioConfig, CodecConfig, VideoConfig};
 
 /// Per-track counts gathered while writing.
 #[derive(Clone, Debug, Default)]
@@ -127,7 +125,7 @@ impl Summary<'_> {
             if let Some(fps) = self.video.rate() {
                 num("framerate", fps);
             }
-            num("videocodecid", video_codec_id(v.codec, v.flv_signal));
+            num("videocodecid", video_codec_id(v));
         }
         if let Some(a) = &self.config.audio {
             if let Some(bps) = self.bit_rate(self.audio) {
@@ -143,12 +141,8 @@ impl Summary<'_> {
                     8.0
                 },
             );
-            let codec_id = match a.codec {
-                AudioCodec::Aac => 10,
-                AudioCodec::Mp3 => 2,
-            };
             p.push(("stereo".into(), Value::Boolean(a.channels >= 2)));
-            p.push(("audiocodecid".into(), Value::Number(codec_id.into())));
+            p.push(("audiocodecid".into(), Value::Number(audio_codec_id(a))));
         }
         p.push(("filesize".into(), Value::Number(file_size as f64)));
         if self.index.len() >= 2 {
@@ -177,20 +171,18 @@ impl Summary<'_> {
 
 /// `videocodecid`: the legacy CodecID, or for Enhanced RTMP the FourCC as a number, as the
 /// Enhanced RTMP spec's onMetaData section says.
-fn video_codec_id(codec: VideoCodec, signal: FlvVideoSignal) -> f64 {
-    match signal {
-        FlvVideoSignal::CodecId => f64::from(match codec {
-            VideoCodec::H264 => tag::CODEC_AVC,
-            VideoCodec::Hevc => tag::CODEC_HEVC,
-        }),
-        FlvVideoSignal::Enhanced => f64::from(u32::from_be_bytes(fourcc(codec))),
+fn video_codec_id(v: &VideoConfig) -> f64 {
+    match super::legacy_codec_id(v) {
+        Some(id) => f64::from(id),
+        None => f64::from(u32::from_be_bytes(v.codec.ids().fourcc)),
     }
 }
 
-/// Enhanced RTMP FourCC of a video codec.
-pub fn fourcc(codec: VideoCodec) -> [u8; 4] {
-    match codec {
-        VideoCodec::H264 => *b"avc1",
-        VideoCodec::Hevc => *b"hvc1",
+/// `audiocodecid`: the legacy SoundFormat, or for an Enhanced RTMP audio codec its FourCC as a
+/// number.
+fn audio_codec_id(a: &AudioConfig) -> f64 {
+    match a.codec.ids().flv_sound_format {
+        Some(format) => f64::from(format),
+        None => f64::from(u32::from_be_bytes(a.codec.ids().fourcc)),
     }
 }

@@ -23,10 +23,6 @@ pub const MAX_DATA_SIZE: usize = 0xFF_FFFF;
 pub const FRAME_KEY: u8 = 1;
 pub const FRAME_INTER: u8 = 2;
 
-/// Legacy CodecID (E.4.3.1); 12 is the HEVC extension used by Chinese CDNs.
-pub const CODEC_AVC: u8 = 7;
-pub const CODEC_HEVC: u8 = 12;
-
 /// AVCPacketType (E.4.3.1); HEVC under codec id 12 uses the same values.
 pub const AVC_SEQUENCE_HEADER: u8 = 0;
 pub const AVC_NALU: u8 = 1;
@@ -163,11 +159,11 @@ mod tests {
     #[test]
     fn composition_time_is_signed() {
         assert_eq!(
-            legacy_video(FRAME_INTER, CODEC_AVC, AVC_NALU, -40).as_bytes(),
+            legacy_video(FRAME_INTER, 7, AVC_NALU, -40).as_bytes(),
             [0x27, 1, 0xFF, 0xFF, 0xD8]
         );
         assert_eq!(
-            legacy_video(FRAME_KEY, CODEC_HEVC, AVC_NALU, 80).as_bytes(),
+            legacy_video(FRAME_KEY, 12, AVC_NALU, 80).as_bytes(),
             [0x1C, 1, 0, 0, 80]
         );
     }

@@ -44,6 +44,7 @@ impl Layout {
         if config.video.is_none() && config.audio.is_none() {
             bail!("mp4: the file has neither a video nor an audio configuration");
         }
+        super::stsd::check_carried(config)?;
         Ok(Layout {
             video: config
                 .video

@@ -120,6 +120,11 @@ fn lone_sample(kind: TrackKind, entry: Entry<'_>) -> LoneSample {
             samples: match a.codec {
                 AudioCodec::Aac => 1024,
                 AudioCodec::Mp3 => 1152,
+                // [`super::stsd::check_carried`] refuses these before a sample is placed; their
+                // usual frames, for completeness (Opus 20 ms at 48 kHz, AC-3 six blocks).
+                AudioCodec::Opus => 960,
+                AudioCodec::Flac => 4096,
+                AudioCodec::Ac3 | AudioCodec::Eac3 => 1536,
             },
             rate: a.sample_rate,
         },

@@ -7,7 +7,7 @@ use anyhow::{Result, bail};
 
 use super::bmff::BoxWriter;
 use super::plan::{Entry, TrackPlan};
-use crate::media::{AudioCodec, AudioConfig, VideoCodec, VideoConfig};
+use crate::media::{AudioCodec, AudioConfig, CodecConfig, VideoCodec, VideoConfig};
 
 /// ISO/IEC 14496-1 §7.2.2.1 descriptor tags.
 const ES_DESCR_TAG: u8 = 0x03;
@@ -27,18 +27,60 @@ pub fn write_stsd(w: &mut BoxWriter, t: &TrackPlan<'_>) -> Result<()> {
     w.open_full(b"stsd", 0, 0);
     w.u32(1); // entry_count
     match t.entry {
-        Entry::Video(v) => visual_entry(w, v),
+        Entry::Video(v) => visual_entry(w, v)?,
         Entry::Audio(a) => audio_entry(w, t, a)?,
     }
     w.close();
     Ok(())
 }
 
+/// The sample entry and configuration box of a video codec; `None` where this writer has no
+/// sample entry for it yet.
+fn video_boxes(codec: VideoCodec) -> Option<(&'static [u8; 4], &'static [u8; 4])> {
+    match codec {
+        VideoCodec::H264 => Some((b"avc1", b"avcC")),
+        VideoCodec::Hevc => Some((b"hvc1", b"hvcC")),
+        VideoCodec::Av1 | VideoCodec::Vp9 => None,
+    }
+}
+
+/// The `esds` objectTypeIndication of an audio codec; `None` where this writer has no sample
+/// entry for it yet.
+fn audio_oti(a: &AudioConfig) -> Option<u8> {
+    match a.codec {
+        AudioCodec::Aac => Some(OTI_AAC),
+        AudioCodec::Mp3 if a.sample_rate > 24_000 => Some(OTI_MPEG1_AUDIO),
+        AudioCodec::Mp3 => Some(OTI_MPEG2_AUDIO),
+        AudioCodec::Opus | AudioCodec::Flac | AudioCodec::Ac3 | AudioCodec::Eac3 => None,
+    }
+}
+
+/// Refuses, before anything is written, a configuration with a codec this writer has no
+/// sample entry for.
+pub fn check_carried(config: &CodecConfig) -> Result<()> {
+    if let Some(v) = &config.video
+        && video_boxes(v.codec).is_none()
+    {
+        bail!(
+            "mp4: {} video cannot be written to MP4 yet (no sample entry for it)",
+            v.codec.name()
+        );
+    }
+    if let Some(a) = &config.audio
+        && audio_oti(a).is_none()
+    {
+        bail!(
+            "mp4: {} audio cannot be written to MP4 yet (no sample entry for it)",
+            a.codec.name()
+        );
+    }
+    Ok(())
+}
+
 /// §12.1.3 VisualSampleEntry.
-fn visual_entry(w: &mut BoxWriter, v: &VideoConfig) {
-    let (entry, config): (&[u8; 4], &[u8; 4]) = match v.codec {
-        VideoCodec::H264 => (b"avc1", b"avcC"),
-        VideoCodec::Hevc => (b"hvc1", b"hvcC"),
+fn visual_entry(w: &mut BoxWriter, v: &VideoConfig) -> Result<()> {
+    let Some((entry, config)) = video_boxes(v.codec) else {
+        bail!("mp4: no sample entry for {} video", v.codec.name());
     };
     w.open(entry);
     w.zeros(6); // reserved
@@ -57,6 +99,7 @@ fn visual_entry(w: &mut BoxWriter, v: &VideoConfig) {
     w.bytes(&v.record);
     w.close();
     w.close();
+    Ok(())
 }
 
 /// §12.2.3 AudioSampleEntry (version 0) with its `esds`.
@@ -95,10 +138,8 @@ fn descriptor(w: &mut BoxWriter, tag: u8, len: usize) -> Result<()> {
 /// ISO/IEC 14496-14 §5.6 ES descriptor box.
 fn esds(w: &mut BoxWriter, t: &TrackPlan<'_>, a: &AudioConfig) -> Result<()> {
     let ix = t.index;
-    let oti = match a.codec {
-        AudioCodec::Aac => OTI_AAC,
-        AudioCodec::Mp3 if a.sample_rate > 24_000 => OTI_MPEG1_AUDIO,
-        AudioCodec::Mp3 => OTI_MPEG2_AUDIO,
+    let Some(oti) = audio_oti(a) else {
+        bail!("mp4: no sample entry for {} audio", a.codec.name());
     };
     let specific_len = if a.specific.is_empty() {
         0

@@ -50,6 +50,13 @@ impl VideoEs {
                     avc.sps.into_iter().chain(avc.pps).collect(),
                 )
             }
+            VideoCodec::Av1 | VideoCodec::Vp9 => {
+                return Err(CodecError::new(
+                    "decoder configuration",
+                    "codec",
+                    format!("{} is not a NAL unit codec", config.codec.name()),
+                ));
+            }
             VideoCodec::Hevc => {
                 let hvc = hevc::parse_hvcc(&config.record)?;
                 // VPS, SPS, PPS, then prefix SEI (e.g. HDR metadata): the order H.265 §7.4.2.4.4
@@ -131,6 +138,8 @@ impl VideoEs {
         match self.codec {
             VideoCodec::H264 => first & 0x1F,
             VideoCodec::Hevc => (first >> 1) & 0x3F,
+            // [`VideoEs::new`] refuses these.
+            VideoCodec::Av1 | VideoCodec::Vp9 => 0,
         }
     }
 
@@ -138,6 +147,7 @@ impl VideoEs {
         match self.codec {
             VideoCodec::H264 => H264_AUD_TYPE,
             VideoCodec::Hevc => HEVC_AUD_TYPE,
+            VideoCodec::Av1 | VideoCodec::Vp9 => 0,
         }
     }
 
@@ -145,6 +155,7 @@ impl VideoEs {
         match self.codec {
             VideoCodec::H264 => &H264_AUD,
             VideoCodec::Hevc => &HEVC_AUD,
+            VideoCodec::Av1 | VideoCodec::Vp9 => &[],
         }
     }
 
@@ -154,6 +165,7 @@ impl VideoEs {
         match self.codec {
             VideoCodec::H264 => has(H264_SPS) && has(H264_PPS),
             VideoCodec::Hevc => has(HEVC_VPS) && has(HEVC_SPS) && has(HEVC_PPS),
+            VideoCodec::Av1 | VideoCodec::Vp9 => false,
         }
     }
 }
@@ -170,6 +182,13 @@ impl AudioEs {
         Ok(match config.codec {
             AudioCodec::Aac => AudioEs::Aac(aac::parse_asc(&config.specific)?),
             AudioCodec::Mp3 => AudioEs::Mp3,
+            AudioCodec::Opus | AudioCodec::Flac | AudioCodec::Ac3 | AudioCodec::Eac3 => {
+                return Err(CodecError::new(
+                    "audio configuration",
+                    "codec",
+                    format!("no MPEG-TS framing for {} is written", config.codec.name()),
+                ));
+            }
         })
     }
 
