@@ -15,7 +15,7 @@ use crate::sink::local::PlainFile;
 /// `--hls-segments`: the segment format of HLS recordings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum SegmentChoice {
-    /// MPEG-TS when it carries every track (H.264, AAC, MP3), fMP4 otherwise (HEVC)
+    /// MPEG-TS when it carries every track (H.264, HEVC, AAC, MP3), fMP4 otherwise
     #[default]
     Auto,
     /// MPEG-TS segments (.ts)
@@ -32,8 +32,9 @@ pub enum SegmentFormat {
 }
 
 impl SegmentChoice {
-    /// The format for a file of `config`: under `auto`, MPEG-TS where it is the reference's
-    /// layout and every player takes it; HEVC goes to fMP4, which Apple's players require for it.
+    /// The format for a file of `config`: under `auto`, MPEG-TS where it carries every track,
+    /// the reference's layout. HEVC stays in MPEG-TS under `auto` until HLS playlists of fMP4
+    /// segments can be read back (`splice`, `inspect`); `--hls-segments fmp4` gives fMP4.
     pub fn resolve(self, config: &CodecConfig) -> SegmentFormat {
         match self {
             SegmentChoice::Ts => SegmentFormat::Ts,
@@ -41,7 +42,7 @@ impl SegmentChoice {
             SegmentChoice::Auto => {
                 let video_in_ts = config.video.as_ref().is_none_or(|v| match v.codec {
                     VideoCodec::H264 => true,
-                    VideoCodec::Hevc => false,
+                    VideoCodec::Hevc => true,
                 });
                 let audio_in_ts = config.audio.as_ref().is_none_or(|a| match a.codec {
                     AudioCodec::Aac | AudioCodec::Mp3 => true,

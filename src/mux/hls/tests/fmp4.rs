@@ -62,17 +62,13 @@ fn h264_aac_fmp4_segments_are_packet_exact() {
 }
 
 #[test]
-fn hevc_goes_to_fmp4_under_auto_packet_exact() {
+fn hevc_fmp4_segments_are_packet_exact() {
     let flv = flv_walk::read(&testdata("hevc/cdn-1764072000.flv"));
-    assert_eq!(
-        SegmentChoice::Auto.resolve(&flv.config),
-        crate::mux::hls::SegmentFormat::Fmp4
-    );
     let dir = scratch("hls-fmp4-hevc");
-    let produced = record(
+    let produced = record_with(
         &dir,
         &flv.config,
-        2 * 90_000,
+        &fmp4_options(2 * 90_000),
         &[(first_session(1_764_072_000_000), &flv.packets)],
     );
     assert!(produced.parts.len() > 2, "{:?}", produced.parts);
@@ -94,9 +90,14 @@ fn h264_stays_ts_under_auto() {
         SegmentChoice::Auto.resolve(&flv.config),
         crate::mux::hls::SegmentFormat::Ts
     );
+    let hevc = flv_walk::read(&testdata("hevc/cdn-1764072000.flv")).config;
     assert_eq!(
-        SegmentChoice::Ts.resolve(&flv_walk::read(&testdata("hevc/cdn-1764072000.flv")).config),
+        SegmentChoice::Ts.resolve(&hevc),
         crate::mux::hls::SegmentFormat::Ts
+    );
+    assert_eq!(
+        SegmentChoice::Fmp4.resolve(&flv.config),
+        crate::mux::hls::SegmentFormat::Fmp4
     );
 }
 
