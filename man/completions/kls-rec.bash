@@ -197,7 +197,7 @@ _kls__rec() {
             return 0
             ;;
         kls__subcmd__rec__subcmd__record)
-            opts="-o -j -q -v -h --out-dir --hls-segment --callback-times --formats --app --stream --vdoid --start-time --slice --period --splice-window --timeline --dry-run --explain --callback --upload --endpoint --region --path-style --multipart-threshold --delete-after-upload --jobs --shard --json --wait --config --quiet --verbose --color --help"
+            opts="-o -j -q -v -h --out-dir --hls-segment --hls-segments --callback-times --formats --app --stream --vdoid --start-time --slice --period --splice-window --timeline --dry-run --explain --callback --upload --endpoint --region --path-style --multipart-threshold --delete-after-upload --jobs --shard --json --wait --config --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -213,6 +213,10 @@ _kls__rec() {
                     ;;
                 --hls-segment)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hls-segments)
+                    COMPREPLY=($(compgen -W "auto ts fmp4" -- "${cur}"))
                     return 0
                     ;;
                 --formats)
@@ -299,7 +303,7 @@ _kls__rec() {
             return 0
             ;;
         kls__subcmd__rec__subcmd__splice)
-            opts="-o -q -v -h --format --out-dir --hls-segment --callback-times --app --stream --in-order --json --wait --endpoint --region --path-style --config --quiet --verbose --color --help"
+            opts="-o -q -v -h --format --out-dir --hls-segment --hls-segments --callback-times --app --stream --in-order --json --wait --endpoint --region --path-style --config --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -319,6 +323,10 @@ _kls__rec() {
                     ;;
                 --hls-segment)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hls-segments)
+                    COMPREPLY=($(compgen -W "auto ts fmp4" -- "${cur}"))
                     return 0
                     ;;
                 --app)

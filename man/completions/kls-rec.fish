@@ -32,6 +32,9 @@ complete -c kls-rec -n "__fish_kls_rec_needs_command" -f -a "inspect" -d 'Show w
 complete -c kls-rec -n "__fish_kls_rec_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -s o -l out-dir -d 'Output root; files go under record/{App}/{StreamName}/{format}/' -r -F
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l hls-segment -d 'HLS target segment length' -r
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l hls-segments -d 'HLS segment format: MPEG-TS where it carries every track (H.264, AAC, MP3), else fMP4' -r -f -a "auto\t'MPEG-TS when it carries every track (H.264, HEVC, AAC, MP3), fMP4 otherwise'
+ts\t'MPEG-TS segments (.ts)'
+fmp4\t'Fragmented MP4 segments (init segment + .m4s)'"
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l formats -d 'Output formats, comma-separated: hls, mp4, flv' -r
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l app -d 'App name for inputs that do not carry one [default: live]' -r
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l stream -d 'Stream name for inputs that do not carry one [default: the file stem]' -r
@@ -65,6 +68,9 @@ complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -s h -l help -d 
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -l format -d 'Output format: mp4, flv or hls' -r
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -s o -l out-dir -d 'Output root; files go under record/{App}/{StreamName}/{format}/' -r -F
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -l hls-segment -d 'HLS target segment length' -r
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -l hls-segments -d 'HLS segment format: MPEG-TS where it carries every track (H.264, AAC, MP3), else fMP4' -r -f -a "auto\t'MPEG-TS when it carries every track (H.264, HEVC, AAC, MP3), fMP4 otherwise'
+ts\t'MPEG-TS segments (.ts)'
+fmp4\t'Fragmented MP4 segments (init segment + .m4s)'"
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -l app -d 'App name of the result [default: live]' -r
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -l stream -d 'Stream name of the result [default: from the file names]' -r
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -l endpoint -d 'S3 endpoint (KS3, MinIO, AWS …) [default: AWS_ENDPOINT_URL, the AWS profile\'s endpoint_url, else AWS for the region]' -r

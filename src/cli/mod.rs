@@ -221,6 +221,10 @@ pub struct OutputArgs {
     #[arg(help_heading = "Output", env = "KLS_REC_HLS_SEGMENT", long, value_name = "DURATION", default_value = "10s", value_parser = parse_positive_duration_ms)]
     pub hls_segment: i64,
 
+    /// HLS segment format: MPEG-TS where it carries every track (H.264, AAC, MP3), else fMP4
+    #[arg(help_heading = "Output", env = "KLS_REC_HLS_SEGMENTS", long, value_name = "FORMAT", value_enum, default_value_t = crate::mux::hls::SegmentChoice::Auto)]
+    pub hls_segments: crate::mux::hls::SegmentChoice,
+
     /// Add starttime and endtime to HLS callbacks
     #[arg(help_heading = "Output", env = "KLS_REC_CALLBACK_TIMES", long)]
     pub callback_times: bool,
@@ -739,6 +743,7 @@ pub fn record_settings(args: RecordArgs) -> (Vec<String>, InputOptions, RecordOp
         out_dir: args.output.out_dir,
         mux: MuxOptions {
             hls_segment_90k: args.output.hls_segment * 90,
+            hls_segments: args.output.hls_segments,
         },
         dry_run: args.dry_run,
         explain: args.explain,

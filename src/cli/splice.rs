@@ -100,6 +100,7 @@ fn join(args: SpliceArgs, input_opts: &InputOptions) -> Result<i32> {
         },
         mux: MuxOptions {
             hls_segment_90k: args.output.hls_segment * 90,
+            hls_segments: args.output.hls_segments,
         },
         callback_times: args.output.callback_times,
         keep_order: args.in_order,

@@ -12,7 +12,8 @@
 //!     mdia/minf/stbl    stsd (avc1/avc3+avcC, hvc1/hev1+hvcC, mp4a+esds, .mp3), stts, ctts,
 //!                       stss, stsz/stz2, stsc, stco/co64: walked sample by sample (cursor)
 //! mdat                  never read whole: each sample is read at its offset when yielded
-//! moof                  fragmented files are refused with a clear error
+//! moof/traf             movie fragments (tfhd, tfdt, trun with trex/tfhd defaults): their
+//!                       samples appended to the track's tables ([`fragment`])
 //! ```
 //!
 //! - [`boxes`]: framing, every size checked against its parent and the file;
@@ -45,6 +46,7 @@ use crate::media::{AudioCodec, CodecConfig, Damage, Event, Packet, TrackKind};
 pub mod boxes;
 pub mod cursor;
 pub mod entry;
+pub mod fragment;
 pub mod movie;
 #[cfg(test)]
 pub(crate) mod tests;

@@ -1,19 +1,23 @@
-//! HLS recording writer (`Format::Hls`, README "Outputs"): a VOD media playlist (RFC 8216 §4.3) and
-//! its MPEG-TS segments (RFC 8216 §3.2, written by [`super::ts`]).
+//! HLS recording writer (`Format::Hls`, README "Outputs"): a VOD media playlist (RFC 8216 §4.3)
+//! and its media segments, MPEG-TS (§3.2, written by [`super::ts`]) or fragmented MP4 (§3.3,
+//! [`fmp4`]), behind one [`SegmentWriter`] trait; `--hls-segments` chooses ([`segment`]).
 //!
 //! ```text
-//! {dir}/{base_name}.m3u8                  written at finish, atomically
-//! {dir}/{stream}-{start_time_s}-{seq}.ts  one per segment, committed as each closes, seq from 0
+//! {dir}/{base_name}.m3u8                   written at finish, atomically
+//! {dir}/{stream}-{start_time_s}-init.mp4   fMP4 only: the init segment (EXT-X-MAP)
+//! {dir}/{stream}-{start_time_s}-{seq}.ts   one per segment (.m4s for fMP4), committed as each
+//!                                          closes, seq from 0
 //! ```
 //!
 //! A segment is cut at the first video keyframe (any packet when the file has no video) whose DTS
 //! is at least `hls_segment_90k` after the segment's first DTS, and before the first packet of a
-//! spliced session, which also gets `EXT-X-DISCONTINUITY`. Every segment opens with PAT and PMT.
-//! `EXTINF` is the distance from the segment's first DTS to the next segment's (the last one to
-//! the end of its last packet: last DTS plus that track's last DTS step); the program date-time
+//! spliced session, which also gets `EXT-X-DISCONTINUITY`. Every TS segment opens with PAT and
+//! PMT. `EXTINF` is the distance from the segment's first DTS to the next segment's (the last one
+//! to the end of its last packet: last DTS plus that track's last DTS step); the program date-time
 //! is the session's wall clock plus the media time since the session began. Nothing depends on
-//! "now": two runs give identical bytes. A short segment is padded with null packets so that
-//! ffmpeg probes it as MPEG-TS (see [`super::ts`]).
+//! "now": two runs give identical bytes. A short TS segment is padded with null packets so that
+//! ffmpeg probes it as MPEG-TS (see [`super::ts`]). A file's codec configuration is the same in
+//! every session it holds (a change opens a new file), so one init segment serves the playlist.
 //!
 //! If writing fails midway, segments already committed stay (complete files); without a playlist
 //! they are not a recording, and a re-run rewrites the same bytes.
@@ -27,9 +31,13 @@ use super::{FileClose, FileOpen, Format, Muxer, Produced, SessionStart};
 use crate::media::{Packet, TrackKind};
 use crate::sink::local::{OutFile, Outcome, PlainFile};
 
+pub mod fmp4;
 mod playlist;
+pub mod segment;
 #[cfg(test)]
 mod tests;
+
+pub use segment::{SegmentChoice, SegmentFormat, SegmentWriter};
 
 /// Version of the bytes this writer produces (playlist and segments); bumped whenever they
 /// change, so changed outputs are always deliberate (`tests/golden.rs` holds it to that).
@@ -85,7 +93,9 @@ pub struct HlsMuxer {
     segment_target_90k: i64,
     /// Cut only at video keyframes (the file has video).
     cut_at_keyframes: bool,
-    ts: TsWriter,
+    segments: Box<dyn SegmentWriter>,
+    /// The committed init segment, once the first media segment opened (fMP4).
+    init: Option<ClosedSegment>,
     session: Option<SessionStart>,
     /// The next segment starts a spliced session.
     discontinuity_pending: bool,
@@ -103,13 +113,24 @@ impl HlsMuxer {
                 crate::media::to_ms(file.options.hls_segment_90k)
             );
         }
+        let segments: Box<dyn SegmentWriter> = match file.options.hls_segments.resolve(file.config)
+        {
+            SegmentFormat::Ts => {
+                Box::new(TsWriter::new(file.config).context("preparing the MPEG-TS streams")?)
+            }
+            SegmentFormat::Fmp4 => Box::new(
+                fmp4::Fmp4Segments::new(file.config, file.start_time_s)
+                    .context("preparing the fMP4 init segment")?,
+            ),
+        };
         Ok(HlsMuxer {
             dir: file.dir.to_path_buf(),
             stream_name: file.stream_name.to_string(),
             start_time_s: file.start_time_s,
             segment_target_90k: file.options.hls_segment_90k,
             cut_at_keyframes: file.config.video.is_some(),
-            ts: TsWriter::new(file.config).context("preparing the MPEG-TS streams")?,
+            segments,
+            init: None,
             session: None,
             discontinuity_pending: false,
             open: None,
@@ -120,7 +141,32 @@ impl HlsMuxer {
     }
 
     fn segment_name(&self, seq: usize) -> String {
-        format!("{}-{}-{seq}.ts", self.stream_name, self.start_time_s)
+        let ext = self.segments.extension();
+        format!("{}-{}-{seq}.{ext}", self.stream_name, self.start_time_s)
+    }
+
+    /// Commits the init segment before the first media segment, for formats that have one.
+    fn write_init(&mut self) -> Result<()> {
+        let Some(bytes) = self.segments.init_segment().filter(|_| self.init.is_none()) else {
+            return Ok(());
+        };
+        let name = format!("{}-{}-init.mp4", self.stream_name, self.start_time_s);
+        let path = self.dir.join(&name);
+        let mut file = PlainFile::create(&self.dir, &name)?;
+        std::io::Write::write_all(&mut file, bytes)
+            .with_context(|| format!("writing {}", path.display()))?;
+        let size = file.len();
+        let outcome = file.commit(&path)?;
+        self.init = Some(ClosedSegment {
+            name,
+            path,
+            size,
+            first_dts_90k: 0,
+            wall_ms: 0,
+            discontinuity: false,
+            written: outcome == Outcome::Written,
+        });
+        Ok(())
     }
 
     fn starts_segment(&self, packet: &Packet) -> bool {
@@ -133,9 +179,10 @@ impl HlsMuxer {
     }
 
     fn open_segment(&mut self, packet: &Packet, session: &SessionStart) -> Result<()> {
+        self.write_init()?;
         let name = self.segment_name(self.closed.len());
         let mut file = PlainFile::create(&self.dir, &name)?;
-        self.ts
+        self.segments
             .start_segment(&mut file)
             .with_context(|| format!("writing {}", self.dir.join(&name).display()))?;
         // Rounded to the nearest millisecond; FLV/RTMP times are whole milliseconds anyway.
@@ -157,8 +204,8 @@ impl HlsMuxer {
             return Ok(());
         };
         let path = self.dir.join(&seg.name);
-        self.ts
-            .end_segment(seg.file.len(), &mut seg.file)
+        self.segments
+            .end_segment(&mut seg.file)
             .with_context(|| format!("writing {}", path.display()))?;
         let size = seg.file.len();
         let outcome = seg.file.commit(&path)?;
@@ -225,7 +272,7 @@ impl Muxer for HlsMuxer {
         let Some(seg) = self.open.as_mut() else {
             bail!("HLS writer: no segment is open");
         };
-        self.ts
+        self.segments
             .write_packet(packet, &mut seg.file)
             .with_context(|| format!("writing {}", self.dir.join(&seg.name).display()))?;
         match packet.track {
@@ -243,17 +290,20 @@ impl Muxer for HlsMuxer {
         if self.closed.is_empty() {
             bail!("{}: the recording has no packets", path.display());
         }
-        let text = playlist::render(&self.entries());
+        let map = self.init.as_ref().map(|i| i.name.as_str());
+        let text = playlist::render(&self.entries(), map);
         let committed = write_playlist(&self.dir, &close.base_name, &path, text.as_bytes())?;
-        let parts_size: u64 = self.closed.iter().map(|s| s.size).sum();
+        // The init segment first: uploaded, like every segment, before the playlist.
+        let parts: Vec<&ClosedSegment> = self.init.iter().chain(&self.closed).collect();
+        let parts_size: u64 = parts.iter().map(|s| s.size).sum();
         Ok(Produced {
             format: Format::Hls,
             path,
             size: committed.size,
             md5: committed.md5,
-            parts: self.closed.iter().map(|s| s.path.clone()).collect(),
+            parts: parts.iter().map(|s| s.path.clone()).collect(),
             total_size: committed.size + parts_size,
-            written: committed.outcome == Outcome::Written || self.closed.iter().any(|s| s.written),
+            written: committed.outcome == Outcome::Written || parts.iter().any(|s| s.written),
         })
     }
 }

@@ -75,12 +75,15 @@ impl FromStr for Format {
 pub struct MuxOptions {
     /// HLS target segment length; segments are cut at the first keyframe at or after it.
     pub hls_segment_90k: i64,
+    /// `--hls-segments`: MPEG-TS or fMP4 segments.
+    pub hls_segments: hls::SegmentChoice,
 }
 
 impl Default for MuxOptions {
     fn default() -> Self {
         MuxOptions {
             hls_segment_90k: 10 * 90_000,
+            hls_segments: hls::SegmentChoice::Auto,
         }
     }
 }

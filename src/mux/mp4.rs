@@ -59,6 +59,7 @@ use crate::sink::local::{OutFile, Spool};
 
 mod bmff;
 mod follow;
+pub mod fragment;
 mod index;
 mod layout;
 mod moov;

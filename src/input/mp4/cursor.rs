@@ -49,6 +49,7 @@ impl Cursor {
         Cursor {
             stts_left: t.stts.first().map_or(0, |e| e.0),
             ctts_left: t.ctts.first().map_or(0, |e| e.0),
+            dts: t.first_dts,
             ..Cursor::default()
         }
     }
@@ -159,6 +160,7 @@ mod tests {
     #[test]
     fn walks_runs_chunks_and_sync_samples() {
         let t = Tables {
+            first_dts: 0,
             stts: vec![(2, 10), (0, 99), (1, 20)],
             ctts: vec![(1, 5), (2, -5)],
             stss: Some(vec![1, 3]),
@@ -199,6 +201,7 @@ mod tests {
     #[test]
     fn missing_chunks_are_reported() {
         let t = Tables {
+            first_dts: 0,
             sizes: Some(Sizes::Uniform {
                 size: 1,
                 count: u32::MAX,
@@ -214,6 +217,7 @@ mod tests {
         assert!(c.next(&t).unwrap().is_some());
         assert_eq!(c.next(&t), Err(TableError::BadOffset { sample: 1 }));
         let t = Tables {
+            first_dts: 0,
             chunk_offsets: vec![0],
             ..t
         };

@@ -4,6 +4,7 @@
 use std::io::{Read, Seek, SeekFrom};
 
 use super::boxes::{BoxError, BoxHeader, FourCc, MemBox};
+use super::fragment::{self, Appender};
 use super::track::{self, Track};
 
 /// Largest `moov` read into memory: a day of 60 fps video with audio needs about 50 MiB.
@@ -54,6 +55,9 @@ pub fn read_movie(f: &mut (impl Read + Seek), file_len: u64) -> Result<Movie, Bo
     let mut ftyp: Option<Vec<u8>> = None;
     let mut moov: Option<(BoxHeader, Vec<u8>)> = None;
     let mut mdat_seen = false;
+    // Movie fragments (§8.8), read once `moov` gives their defaults.
+    let mut moofs: Vec<(BoxHeader, Vec<u8>)> = Vec::new();
+    let mut moof_bytes = 0u64;
     let mut moov_first = false;
     let mut pos = 0u64;
     while pos < file_len {
@@ -94,11 +98,17 @@ pub fn read_movie(f: &mut (impl Read + Seek), file_len: u64) -> Result<Movie, Bo
             }
             b"mdat" => mdat_seen = true,
             b"moof" => {
-                return Err(BoxError::new(
-                    header.offset,
-                    "fragmented MP4 ('moof' box) is not supported; remux it with \
-                     `ffmpeg -i in.mp4 -c copy out.mp4` first",
-                ));
+                moof_bytes += header.payload_len();
+                if moof_bytes > MAX_MOOV_BYTES {
+                    return Err(BoxError::new(
+                        header.offset,
+                        format!(
+                            "the movie fragments' 'moof' boxes exceed the {MAX_MOOV_BYTES} bytes \
+                             kls-rec reads into memory"
+                        ),
+                    ));
+                }
+                moofs.push((header, read_payload(f, &header, MAX_MOOV_BYTES)?));
             }
             _ => {}
         }
@@ -139,6 +149,28 @@ pub fn read_movie(f: &mut (impl Read + Seek), file_len: u64) -> Result<Movie, Bo
         if &b.header.kind.0 == b"trak" {
             tracks.push(track::read_trak(&b, timescale)?);
         }
+    }
+    if !moofs.is_empty() {
+        let defaults = match moov.child(b"mvex")? {
+            Some(mvex) => fragment::read_mvex(&mvex)?,
+            None => Default::default(),
+        };
+        let mut appender = Appender::new(defaults);
+        for (header, payload) in &moofs {
+            let moof = MemBox {
+                header: *header,
+                payload,
+            };
+            appender.moof(&moof, &mut tracks)?;
+            let mut inside = Vec::new();
+            list_children(&moof, 1, &mut inside)?;
+            let at = layout
+                .iter()
+                .position(|b| b.offset == header.offset)
+                .map_or(layout.len(), |i| i + 1);
+            layout.splice(at..at, inside);
+        }
+        warnings.extend(appender.warnings);
     }
     Ok(Movie {
         file_len,

@@ -51,6 +51,9 @@ pub struct Tables {
     pub sizes: Option<Sizes>,
     pub stsc: Vec<ChunkRun>,
     pub chunk_offsets: Vec<u64>,
+    /// Decode time of the first sample, media timescale: 0 for sample tables, the first
+    /// `tfdt` for samples from movie fragments ([`super::fragment`]).
+    pub first_dts: i64,
 }
 
 /// How the edit list places the media on the movie timeline.

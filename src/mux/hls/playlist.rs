@@ -20,8 +20,10 @@ pub struct Entry {
 }
 
 /// The playlist text: version 3 (decimal `EXTINF`, §4.3.2.1), target duration the ceiling of
-/// the longest segment (§4.3.3.1), media sequence 0, VOD, ended.
-pub fn render(entries: &[Entry]) -> String {
+/// the longest segment (§4.3.3.1), media sequence 0, VOD, ended. With an init segment `map`
+/// (fMP4), `EXT-X-MAP` names it before the first segment (§4.3.2.5), which needs version 6 in a
+/// playlist without `EXT-X-I-FRAMES-ONLY` (§4.3.2.5, §7).
+pub fn render(entries: &[Entry], map: Option<&str>) -> String {
     let longest_ms = entries
         .iter()
         .map(|e| e.duration_ms)
@@ -31,11 +33,15 @@ pub fn render(entries: &[Entry]) -> String {
     let target_s = (longest_ms + 999) / 1000;
     let mut s = String::new();
     // Writing to a String cannot fail.
+    let version = if map.is_some() { 6 } else { 3 };
     let _ = write!(
         s,
-        "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:{target_s}\n\
+        "#EXTM3U\n#EXT-X-VERSION:{version}\n#EXT-X-TARGETDURATION:{target_s}\n\
          #EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-PLAYLIST-TYPE:VOD\n"
     );
+    if let Some(uri) = map {
+        let _ = writeln!(s, "#EXT-X-MAP:URI=\"{uri}\"");
+    }
     for e in entries {
         if e.discontinuity {
             s.push_str("#EXT-X-DISCONTINUITY\n");
@@ -75,7 +81,7 @@ mod tests {
                 discontinuity: true,
             },
         ];
-        let text = render(&entries);
+        let text = render(&entries, None);
         assert_eq!(
             text,
             "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:11\n#EXT-X-MEDIA-SEQUENCE:0\n\

@@ -13,6 +13,7 @@ use crate::mux::{FileOpen, Format, MuxOptions};
 use crate::testutil::{have_ffprobe, probe_packets, scratch, testdata};
 
 mod flv_walk;
+mod fmp4;
 mod ts_demux;
 
 use flv_walk::Flv;
@@ -26,13 +27,24 @@ fn record(
 ) -> Produced {
     let options = MuxOptions {
         hls_segment_90k: segment_90k,
+        ..MuxOptions::default()
     };
+    record_with(dir, config, &options, sessions)
+}
+
+/// [`record`] with every mux option given.
+fn record_with(
+    dir: &Path,
+    config: &CodecConfig,
+    options: &MuxOptions,
+    sessions: &[(SessionStart, &[Packet])],
+) -> Produced {
     let file = FileOpen {
         dir,
         stream_name: "show",
         start_time_s: sessions[0].0.wall_ms.div_euclid(1000),
         config,
-        options: &options,
+        options,
     };
     let mut mux = crate::mux::open(Format::Hls, &file).unwrap();
     for (start, packets) in sessions {

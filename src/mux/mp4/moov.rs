@@ -22,8 +22,27 @@ pub fn write_moov(plan: &MoviePlan<'_>, data_start: u64, co64: bool) -> Result<V
     for track in &plan.tracks {
         trak(&mut w, plan, track, data_start, co64)?;
     }
+    if plan.fragmented {
+        mvex(&mut w, plan);
+    }
     w.close();
     w.finish()
+}
+
+/// §8.8.1 Movie extends: one `trex` per track, no defaults (every `trun` states its samples'
+/// durations, sizes and flags), the first sample description.
+fn mvex(w: &mut BoxWriter, plan: &MoviePlan<'_>) {
+    w.open(b"mvex");
+    for t in &plan.tracks {
+        w.open_full(b"trex", 0, 0);
+        w.u32(t.id); // track_ID
+        w.u32(1); // default_sample_description_index
+        w.u32(0); // default_sample_duration
+        w.u32(0); // default_sample_size
+        w.u32(0); // default_sample_flags
+        w.close();
+    }
+    w.close();
 }
 
 /// Version 1 (64-bit times) only when a value does not fit version 0's 32 bits.
@@ -119,7 +138,7 @@ fn trak(
     w.close();
     w.close();
     w.close();
-    stbl(w, t, data_start, co64)?;
+    stbl(w, t, plan.fragmented, data_start, co64)?;
     w.close(); // minf
     w.close(); // mdia
     w.close(); // trak
@@ -203,7 +222,13 @@ fn mdhd(w: &mut BoxWriter, plan: &MoviePlan<'_>, t: &TrackPlan<'_>) {
 }
 
 /// §8.5.1 Sample table: description, times, sync samples, chunking, sizes, offsets.
-fn stbl(w: &mut BoxWriter, t: &TrackPlan<'_>, data_start: u64, co64: bool) -> Result<()> {
+fn stbl(
+    w: &mut BoxWriter,
+    t: &TrackPlan<'_>,
+    fragmented: bool,
+    data_start: u64,
+    co64: bool,
+) -> Result<()> {
     let ix = t.index;
     let tm = &t.timing;
     w.open(b"stbl");
@@ -251,7 +276,9 @@ fn stbl(w: &mut BoxWriter, t: &TrackPlan<'_>, data_start: u64, co64: bool) -> Re
     }
 
     // §8.6.2 Sync sample: every keyframe (video only; audio samples are all sync samples).
-    if matches!(t.entry, Entry::Video(_)) {
+    // An init segment has none: its fragments flag each sample (an empty `stss` would say no
+    // sample is a sync sample).
+    if matches!(t.entry, Entry::Video(_)) && !fragmented {
         w.open_full(b"stss", 0, 0);
         w.u32(ix.sync.len() as u32);
         ix.sync.iter().for_each(|&n| w.u32(n));

@@ -14,6 +14,9 @@ use crate::media::{AudioCodec, AudioConfig, TrackKind, VideoConfig};
 /// Seconds from 1904-01-01 (the ISO BMFF epoch) to 1970-01-01.
 const EPOCH_1904_TO_1970_S: i64 = 2_082_844_800;
 
+/// The timescale of every track of a fragmented file: the media clock itself.
+pub const FRAGMENT_TIMESCALE: u32 = 90_000;
+
 /// What a track's sample entry describes.
 #[derive(Clone, Copy, Debug)]
 pub enum Entry<'a> {
@@ -50,6 +53,9 @@ pub struct MoviePlan<'a> {
     pub time_1904_s: u64,
     pub duration_movie: u64,
     pub tracks: Vec<TrackPlan<'a>>,
+    /// An init segment of a fragmented file (ISO/IEC 14496-12 §8.8): the sample tables stay
+    /// empty, no `stss` or edit list is written, and `mvex` announces the fragments.
+    pub fragmented: bool,
 }
 
 impl<'a> MoviePlan<'a> {
@@ -103,6 +109,43 @@ impl<'a> MoviePlan<'a> {
             time_1904_s: start_time_s.saturating_add(EPOCH_1904_TO_1970_S).max(0) as u64,
             duration_movie: plans.iter().map(|t| t.duration_movie).max().unwrap_or(0),
             tracks: plans,
+            fragmented: false,
+        }
+    }
+
+    /// The movie of an init segment: every track in the 90 kHz media clock (so every packet
+    /// time is exact before any is known), no samples, no edits, durations 0.
+    pub fn fragmented(
+        tracks: Vec<(&'a TrackIndex, Entry<'a>)>,
+        start_time_s: i64,
+    ) -> MoviePlan<'a> {
+        let timing = Timing {
+            timescale: FRAGMENT_TIMESCALE,
+            div: 1,
+            last_delta: 0,
+            media_duration: 0,
+            offset_shift: 0,
+            media_min_pts: 0,
+            presentation_end: 0,
+        };
+        let plans = tracks
+            .into_iter()
+            .enumerate()
+            .map(|(i, (index, entry))| TrackPlan {
+                id: i as u32 + 1,
+                index,
+                entry,
+                timing,
+                edit: None,
+                duration_movie: 0,
+            })
+            .collect();
+        MoviePlan {
+            timescale: FRAGMENT_TIMESCALE,
+            time_1904_s: start_time_s.saturating_add(EPOCH_1904_TO_1970_S).max(0) as u64,
+            duration_movie: 0,
+            tracks: plans,
+            fragmented: true,
         }
     }
 

@@ -1,0 +1,97 @@
+//! The segment formats of an HLS recording (RFC 8216 §3): what the playlist writer
+//! ([`super::HlsMuxer`]) asks of a segment writer, and the choice between them
+//! (`--hls-segments`, README "Outputs").
+//!
+//! - MPEG-TS (§3.2), [`super::super::ts::TsWriter`]: the reference service's layout;
+//! - fragmented MP4 (§3.3), [`super::fmp4::Fmp4Segments`]: an init segment named by
+//!   `EXT-X-MAP` and one `moof`/`mdat` fragment per segment.
+
+use anyhow::Result;
+
+use crate::media::{AudioCodec, CodecConfig, Packet, VideoCodec};
+use crate::mux::ts::TsWriter;
+use crate::sink::local::PlainFile;
+
+/// `--hls-segments`: the segment format of HLS recordings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum SegmentChoice {
+    /// MPEG-TS when it carries every track (H.264, HEVC, AAC, MP3), fMP4 otherwise
+    #[default]
+    Auto,
+    /// MPEG-TS segments (.ts)
+    Ts,
+    /// Fragmented MP4 segments (init segment + .m4s)
+    Fmp4,
+}
+
+/// The segment format a file is written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SegmentFormat {
+    Ts,
+    Fmp4,
+}
+
+impl SegmentChoice {
+    /// The format for a file of `config`: under `auto`, MPEG-TS where it carries every track,
+    /// the reference's layout. HEVC stays in MPEG-TS under `auto` until HLS playlists of fMP4
+    /// segments can be read back (`splice`, `inspect`); `--hls-segments fmp4` gives fMP4.
+    pub fn resolve(self, config: &CodecConfig) -> SegmentFormat {
+        match self {
+            SegmentChoice::Ts => SegmentFormat::Ts,
+            SegmentChoice::Fmp4 => SegmentFormat::Fmp4,
+            SegmentChoice::Auto => {
+                let video_in_ts = config.video.as_ref().is_none_or(|v| match v.codec {
+                    VideoCodec::H264 => true,
+                    VideoCodec::Hevc => true,
+                });
+                let audio_in_ts = config.audio.as_ref().is_none_or(|a| match a.codec {
+                    AudioCodec::Aac | AudioCodec::Mp3 => true,
+                });
+                if video_in_ts && audio_in_ts {
+                    SegmentFormat::Ts
+                } else {
+                    SegmentFormat::Fmp4
+                }
+            }
+        }
+    }
+}
+
+/// A writer of one HLS recording's media segments; the playlist writer decides where each
+/// segment begins and names the files.
+pub trait SegmentWriter: Send {
+    /// Extension of the media segments (`ts`, `m4s`).
+    fn extension(&self) -> &'static str;
+
+    /// The init segment (`EXT-X-MAP`, §4.3.2.5), for formats that have one.
+    fn init_segment(&self) -> Option<&[u8]>;
+
+    fn start_segment(&mut self, out: &mut PlainFile) -> Result<()>;
+
+    fn write_packet(&mut self, packet: &Packet, out: &mut PlainFile) -> Result<()>;
+
+    /// Completes the segment; `out` holds what was written so far.
+    fn end_segment(&mut self, out: &mut PlainFile) -> Result<()>;
+}
+
+impl SegmentWriter for TsWriter {
+    fn extension(&self) -> &'static str {
+        "ts"
+    }
+
+    fn init_segment(&self) -> Option<&[u8]> {
+        None
+    }
+
+    fn start_segment(&mut self, out: &mut PlainFile) -> Result<()> {
+        TsWriter::start_segment(self, out)
+    }
+
+    fn write_packet(&mut self, packet: &Packet, out: &mut PlainFile) -> Result<()> {
+        TsWriter::write_packet(self, packet, out)
+    }
+
+    fn end_segment(&mut self, out: &mut PlainFile) -> Result<()> {
+        TsWriter::end_segment(self, out.len(), out)
+    }
+}
