@@ -31,6 +31,7 @@ use super::{
     InputError, InputOptions, PendingSession, SessionInfo, SessionReader, WallClockSource,
 };
 use crate::media::{CodecConfig, Event, Packet, StreamKey, TrackKind, ms_to_90k};
+use crate::rules::Span;
 use crate::wallclock::parse_time_ms;
 
 /// Lines longer than this are damage, not a log line.
@@ -268,27 +269,22 @@ pub fn open_path(path: &Path, opts: &InputOptions) -> Result<Vec<PendingSession>
 /// Placeholder packets (no payload) every second, spanning a session's duration exactly, so
 /// the rules see its length; an audio-only stream as far as the rules care. The rules give the
 /// last packet the duration of the step before it, so the last packet sits halfway between
-/// the previous one and the end (all values are even in the 90 kHz clock: exact).
+/// the previous one and the end (all values are even in the 90 kHz clock: exact). The pipeline
+/// takes them as one [`Span`], placed at once.
 pub struct Placeholder {
     config: Arc<CodecConfig>,
-    dts_90k: std::vec::IntoIter<i64>,
+    span: Span,
+    /// Packets handed out so far.
+    next: u64,
 }
 
 impl Placeholder {
     pub fn new(duration_ms: i64) -> Placeholder {
         const STEP_90K: i64 = 90_000;
-        let end = ms_to_90k(duration_ms.max(0));
-        let mut dts: Vec<i64> = (0..)
-            .map(|k| k * STEP_90K)
-            .take_while(|&t| t < end)
-            .collect();
-        match dts.last() {
-            Some(&prev) => dts.push((end + prev) / 2),
-            None => dts.push(0),
-        }
         Placeholder {
             config: Arc::new(CodecConfig::default()),
-            dts_90k: dts.into_iter(),
+            span: Span::until(TrackKind::Audio, STEP_90K, ms_to_90k(duration_ms.max(0))),
+            next: 0,
         }
     }
 }
@@ -299,15 +295,25 @@ impl SessionReader for Placeholder {
     }
 
     fn next_event(&mut self) -> Result<Option<Event>, InputError> {
-        Ok(self.dts_90k.next().map(|dts_90k| {
-            Event::Packet(Packet {
-                track: TrackKind::Audio,
-                dts_90k,
-                cts_90k: 0,
-                keyframe: true,
-                data: Vec::new(),
-            })
-        }))
+        if self.next >= self.span.count {
+            return Ok(None);
+        }
+        let dts_90k = self.span.dts_90k(self.next);
+        self.next += 1;
+        Ok(Some(Event::Packet(Packet {
+            track: self.span.track,
+            dts_90k,
+            cts_90k: 0,
+            keyframe: true,
+            data: Vec::new(),
+        })))
+    }
+
+    fn take_span(&mut self) -> Option<Span> {
+        (self.next == 0).then(|| {
+            self.next = self.span.count;
+            self.span
+        })
     }
 
     fn position(&self) -> u64 {

@@ -113,6 +113,13 @@ pub trait SessionReader: Send {
 
     /// Bytes of the input consumed so far (progress).
     fn position(&self) -> u64;
+
+    /// All the session's packets as one span, when they are evenly spaced placeholders (a
+    /// segment log's push) and none was read yet: the rules place it at once. After it, the
+    /// reader has no packets left.
+    fn take_span(&mut self) -> Option<crate::rules::Span> {
+        None
+    }
 }
 
 type Open = Result<Box<dyn SessionReader>, InputError>;
