@@ -37,7 +37,7 @@ use index_pass::Mp4Plans;
 pub use parallel::Shard;
 use parallel::record_parallel;
 use session::record_session;
-pub use summary::summary_json;
+pub use summary::{JsonSpool, KeepStreams, Reports, summary_json};
 
 /// Everything `record` needs besides its inputs.
 #[derive(Clone, Debug)]
@@ -147,12 +147,24 @@ pub struct NoProgress;
 
 impl Progress for NoProgress {}
 
-/// Runs `record` over `inputs`.
+/// Runs `record` over `inputs`; every stream's files and report are kept in the summary.
 pub fn run(
     inputs: &[String],
     input_opts: &InputOptions,
     opts: &RecordOptions,
     io: &mut Outputs<'_>,
+) -> Result<Summary> {
+    run_with(inputs, input_opts, opts, io, None)
+}
+
+/// [`run`], handing each stream's files and report to `reports` once the stream is done
+/// instead of keeping them in the summary (which then holds the counts and failures only).
+pub fn run_with(
+    inputs: &[String],
+    input_opts: &InputOptions,
+    opts: &RecordOptions,
+    io: &mut Outputs<'_>,
+    mut reports: Option<&mut dyn Reports>,
 ) -> Result<Summary> {
     let mut summary = Summary::default();
     let mut streams: BTreeMap<(String, String), Vec<PendingSession>> = BTreeMap::new();
@@ -203,11 +215,21 @@ pub fn run(
     if opts.jobs <= 1 || groups.len() <= 1 {
         for sessions in groups {
             record_group(sessions, opts, io, &mut summary)?;
+            hand_over(&mut reports, &mut summary)?;
         }
     } else {
-        record_parallel(groups, opts, io, &mut summary)?;
+        record_parallel(groups, opts, io, &mut summary, &mut reports)?;
     }
     Ok(summary)
+}
+
+/// The finished streams' files and reports to `reports`, if any.
+fn hand_over(reports: &mut Option<&mut dyn Reports>, summary: &mut Summary) -> Result<()> {
+    if let Some(r) = reports.as_mut() {
+        let files = std::mem::take(&mut summary.files);
+        r.stream(files, std::mem::take(&mut summary.streams))?;
+    }
+    Ok(())
 }
 
 fn record_group(

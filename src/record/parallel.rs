@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use anyhow::Result;
 
-use super::{Outputs, RecordOptions, Summary, record_group};
+use super::{Outputs, RecordOptions, Reports, Summary, hand_over, record_group};
 use crate::input::PendingSession;
 
 /// A stable hash-partition of stream keys, so N machines split a backfill with no coordination.
@@ -34,6 +34,7 @@ pub(super) fn record_parallel(
     opts: &RecordOptions,
     io: &mut Outputs<'_>,
     summary: &mut Summary,
+    reports: &mut Option<&mut dyn Reports>,
 ) -> Result<()> {
     use std::sync::Mutex;
     use std::sync::mpsc;
@@ -89,6 +90,7 @@ pub(super) fn record_parallel(
                 summary.failures.extend(part.failures);
                 summary.streams.extend(part.streams);
                 summary.delivery_failures += part.delivery_failures;
+                hand_over(reports, summary)?;
                 next_to_print += 1;
             }
         }
