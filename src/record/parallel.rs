@@ -30,7 +30,7 @@ impl Shard {
 /// callbacks and messages are printed, in key order, once it is done, so the output does not
 /// depend on the number of jobs.
 pub(super) fn record_parallel(
-    groups: Vec<Vec<PendingSession>>,
+    groups: &mut (dyn Iterator<Item = Vec<PendingSession>> + Send),
     opts: &RecordOptions,
     io: &mut Outputs<'_>,
     summary: &mut Summary,
@@ -39,13 +39,12 @@ pub(super) fn record_parallel(
     use std::sync::Mutex;
     use std::sync::mpsc;
 
-    let count = groups.len();
-    let queue = Mutex::new(groups.into_iter().enumerate());
+    let queue = Mutex::new(groups.enumerate());
     let (done, results) = mpsc::channel::<(usize, Vec<u8>, Vec<u8>, Result<Summary>)>();
     let progress = io.progress;
     let delivery = io.delivery;
     std::thread::scope(|scope| -> Result<()> {
-        for _ in 0..opts.jobs.min(count) {
+        for _ in 0..opts.jobs {
             let done = done.clone();
             let queue = &queue;
             scope.spawn(move || {
