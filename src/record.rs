@@ -16,6 +16,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 
 use crate::callback::{self, FileReport};
+use crate::input::log::sort::SortedLog;
 use crate::input::{self, InputOptions, PendingSession};
 use crate::media::{CodecConfig, StreamKey};
 use crate::mediainfo::{self, FileStats};
@@ -24,6 +25,7 @@ use crate::mux::{self, FileClose, FileOpen, Format, MuxOptions, Muxer, Produced,
 use crate::report::{FileSpan, StreamReport};
 
 mod deliver;
+mod groups;
 mod index_pass;
 mod interleave;
 mod parallel;
@@ -33,11 +35,12 @@ mod summary;
 use crate::rules::{self, Decision, Engine, Reason};
 use crate::sink::naming;
 pub use deliver::Delivery;
+use groups::Groups;
 use index_pass::Mp4Plans;
 pub use parallel::Shard;
 use parallel::record_parallel;
 use session::record_session;
-pub use summary::summary_json;
+pub use summary::{JsonSpool, KeepStreams, Reports, summary_json};
 
 /// Everything `record` needs besides its inputs.
 #[derive(Clone, Debug)]
@@ -147,16 +150,41 @@ pub struct NoProgress;
 
 impl Progress for NoProgress {}
 
-/// Runs `record` over `inputs`.
+/// Runs `record` over `inputs`; every stream's files and report are kept in the summary.
 pub fn run(
     inputs: &[String],
     input_opts: &InputOptions,
     opts: &RecordOptions,
     io: &mut Outputs<'_>,
 ) -> Result<Summary> {
+    run_with(inputs, input_opts, opts, io, None)
+}
+
+/// [`run`], handing each stream's files and report to `reports` once the stream is done
+/// instead of keeping them in the summary (which then holds the counts and failures only).
+pub fn run_with(
+    inputs: &[String],
+    input_opts: &InputOptions,
+    opts: &RecordOptions,
+    io: &mut Outputs<'_>,
+    mut reports: Option<&mut dyn Reports>,
+) -> Result<Summary> {
     let mut summary = Summary::default();
-    let mut streams: BTreeMap<(String, String), Vec<PendingSession>> = BTreeMap::new();
-    for path in inputs {
+    let owned = |app: &str, stream: &str| opts.shard.is_none_or(|s| s.owns(app, stream));
+    let mut streams: BTreeMap<(String, String), Vec<(usize, PendingSession)>> = BTreeMap::new();
+    let mut logs = Vec::new();
+    for (number, path) in inputs.iter().enumerate() {
+        // A dry run's segment log may hold millions of pushes: sorted by key outside memory.
+        if opts.dry_run && input::is_segment_log(path) {
+            match SortedLog::open(std::path::Path::new(path), input_opts, owned) {
+                Ok(log) => logs.push((number, log)),
+                Err(e) => {
+                    writeln!(io.log, "error: {e}")?;
+                    summary.failures.push(e.to_string());
+                }
+            }
+            continue;
+        }
         match input::open(path, input_opts) {
             Ok(sessions) => {
                 for s in sessions {
@@ -174,10 +202,12 @@ pub fn run(
                         writeln!(io.log, "warning: {}: {w}", s.info.input)?;
                     }
                     let k = &s.info.key;
-                    streams
-                        .entry((k.app.clone(), k.stream.clone()))
-                        .or_default()
-                        .push(s);
+                    if owned(&k.app, &k.stream) {
+                        streams
+                            .entry((k.app.clone(), k.stream.clone()))
+                            .or_default()
+                            .push((number, s));
+                    }
                 }
             }
             Err(e) => {
@@ -186,28 +216,31 @@ pub fn run(
             }
         }
     }
-    let groups: Vec<Vec<PendingSession>> = streams
-        .into_iter()
-        .filter(|((app, stream), _)| opts.shard.is_none_or(|s| s.owns(app, stream)))
-        .map(|(_, mut sessions)| {
-            // Stable: equal starts keep the order the inputs were given in.
-            if !opts.keep_order {
-                sessions.sort_by_key(|s| s.info.wall_start_ms);
-            }
-            sessions
-        })
-        .collect();
-    let pushes = groups.iter().map(Vec::len).sum();
-    let bytes = groups.iter().flatten().map(|s| s.size_hint).sum();
-    io.progress.plan(pushes, bytes);
-    if opts.jobs <= 1 || groups.len() <= 1 {
-        for sessions in groups {
+    let mut groups = Groups::new(streams, logs, opts.keep_order);
+    let (pushes, keys) = groups.counts();
+    io.progress.plan(pushes, groups.bytes());
+    if opts.jobs <= 1 || keys <= 1 {
+        for sessions in &mut groups {
             record_group(sessions, opts, io, &mut summary)?;
+            hand_over(&mut reports, &mut summary)?;
         }
     } else {
-        record_parallel(groups, opts, io, &mut summary)?;
+        record_parallel(&mut groups, opts, io, &mut summary, &mut reports)?;
+    }
+    if let Some(e) = groups.error {
+        writeln!(io.log, "error: {e}")?;
+        summary.failures.push(e.to_string());
     }
     Ok(summary)
+}
+
+/// The finished streams' files and reports to `reports`, if any.
+fn hand_over(reports: &mut Option<&mut dyn Reports>, summary: &mut Summary) -> Result<()> {
+    if let Some(r) = reports.as_mut() {
+        let files = std::mem::take(&mut summary.files);
+        r.stream(files, std::mem::take(&mut summary.streams))?;
+    }
+    Ok(())
 }
 
 fn record_group(

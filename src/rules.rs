@@ -635,5 +635,8 @@ impl Engine {
     }
 }
 
+mod span;
+pub use span::Span;
+
 #[cfg(test)]
 mod tests;

@@ -115,7 +115,14 @@ fn run_rules(args: InspectArgs) -> Result<i32> {
     let mut input_opts = args.decide.input_options();
     let scratch = scratch();
     input_opts.s3 = Some(args.s3.open(scratch.clone()));
-    let result = super::finish_run(&args.files, &input_opts, &opts, (&args.common, &run), None);
+    let result = super::finish_run(
+        &args.files,
+        &input_opts,
+        &opts,
+        (&args.common, &run),
+        None,
+        timeline.is_some(),
+    );
     let _ = std::fs::remove_dir_all(&scratch);
     let (code, summary) = result?;
     if let Some(path) = &timeline {

@@ -605,6 +605,7 @@ fn run_record(args: RecordArgs) -> Result<i32> {
         &opts,
         (&common, &run),
         Some(delivery_args),
+        timeline.is_some(),
     );
     // Inputs downloaded from S3 are kept for the run only.
     let _ = std::fs::remove_dir_all(&scratch);
@@ -617,13 +618,15 @@ fn run_record(args: RecordArgs) -> Result<i32> {
 }
 
 /// Runs the pipeline with the output root locked, progress on a terminal, callbacks on stdout
-/// or delivered, the `--json` summary; returns the exit status.
+/// or delivered, the `--json` summary; returns the exit status. The summary keeps the stream
+/// reports only with `keep_streams` (a timeline), never the files.
 fn finish_run(
     inputs: &[String],
     input_opts: &InputOptions,
     opts: &RecordOptions,
     (common, run): (&CommonArgs, &RunArgs),
     delivery_args: Option<DeliveryArgs>,
+    keep_streams: bool,
 ) -> Result<(i32, record::Summary)> {
     // One run per output root at a time; a dry run writes nothing and needs no lock.
     let lock = if opts.dry_run {
@@ -650,7 +653,19 @@ fn finish_run(
     } else {
         &mut out
     };
-    let summary = record::run(
+    // Each stream's results are let go once printed (or spooled for --json), so memory does
+    // not grow with the run; the reports stay only for a timeline.
+    let mut json = if run.json {
+        Some(record::JsonSpool::new(keep_streams)?)
+    } else {
+        None
+    };
+    let mut keep = record::KeepStreams(keep_streams.then(Vec::new));
+    let reports: &mut dyn record::Reports = match json.as_mut() {
+        Some(j) => j,
+        None => &mut keep,
+    };
+    let mut summary = record::run_with(
         inputs,
         input_opts,
         opts,
@@ -660,6 +675,7 @@ fn finish_run(
             progress: &kill_switch,
             delivery: delivery.as_ref(),
         },
+        Some(reports),
     )?;
     bars.finish();
     let code = if !summary.failures.is_empty() {
@@ -671,9 +687,10 @@ fn finish_run(
     } else {
         EXIT_OK
     };
-    if run.json {
-        writeln!(out, "{}", record::summary_json(&summary, code))?;
-    }
+    summary.streams = match json {
+        Some(j) => j.finish(&summary, code, &mut out)?,
+        None => keep.0.unwrap_or_default(),
+    };
     out.flush()?;
     Ok((code, summary))
 }

@@ -59,7 +59,7 @@ impl Bars {
     pub fn out(&self) -> Out {
         Out {
             bar: self.bar.clone(),
-            stdout: io::stdout(),
+            stdout: io::BufWriter::with_capacity(OUT_BUFFER, io::stdout()),
             pending: Vec::new(),
         }
     }
@@ -187,11 +187,15 @@ impl Drop for Log {
     }
 }
 
+/// How much of stdout is gathered before it is written: a dry run's plan of millions of lines
+/// goes out in large writes. Callbacks are flushed one by one by those who write them.
+const OUT_BUFFER: usize = 64 * 1024;
+
 /// stdout (callbacks), written a whole line at a time above the bar, for when both are the
-/// same terminal.
+/// same terminal; buffered otherwise (see [`OUT_BUFFER`]).
 pub struct Out {
     bar: Option<ProgressBar>,
-    stdout: io::Stdout,
+    stdout: io::BufWriter<io::Stdout>,
     pending: Vec<u8>,
 }
 

@@ -118,6 +118,7 @@ fn join(args: SpliceArgs, input_opts: &InputOptions) -> Result<i32> {
         &opts,
         (&args.common, &args.run),
         None,
+        false,
     )
     .map(|(code, _)| code)
 }

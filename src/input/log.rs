@@ -22,6 +22,7 @@
 //! (`record --dry-run`, `inspect --rules`), through placeholder packets spanning its duration.
 
 use std::collections::BTreeMap;
+
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -31,7 +32,10 @@ use super::{
     InputError, InputOptions, PendingSession, SessionInfo, SessionReader, WallClockSource,
 };
 use crate::media::{CodecConfig, Event, Packet, StreamKey, TrackKind, ms_to_90k};
+use crate::rules::Span;
 use crate::wallclock::parse_time_ms;
+
+pub mod sort;
 
 /// Lines longer than this are damage, not a log line.
 const MAX_LINE: usize = 64 * 1024;
@@ -76,86 +80,138 @@ pub struct LogLine {
 
 /// Reads every line of a log (JSON Lines or CSV).
 pub fn read_lines(path: &Path) -> Result<Vec<LogLine>, InputError> {
-    let input = path.display().to_string();
-    let f = File::open(path).map_err(|e| InputError::io(&input, None, e))?;
-    let base = path.parent().unwrap_or(Path::new("."));
-    let mut lines = Vec::new();
-    let mut header: Option<Vec<String>> = None;
-    let mut offset = 0u64;
-    let mut reader = BufReader::new(f);
-    let mut buf = String::new();
-    for line_no in 1.. {
-        buf.clear();
-        let n = (&mut reader)
-            .take(MAX_LINE as u64 + 1)
-            .read_line(&mut buf)
-            .map_err(|e| InputError::io(&input, Some(offset), e))?;
-        if n == 0 {
-            break;
-        }
-        let at = offset;
-        offset += n as u64;
-        if n > MAX_LINE {
-            return Err(InputError::new(
-                &input,
-                Some(at),
-                format!("line {line_no} is longer than {MAX_LINE} bytes"),
-            ));
-        }
-        let text = buf.trim_start_matches('\u{feff}').trim();
-        if text.is_empty() || text.starts_with('#') {
-            continue;
-        }
-        let fields: BTreeMap<String, String> = if text.starts_with('{') {
-            json_fields(text)
-                .map_err(|e| InputError::new(&input, Some(at), format!("line {line_no}: {e}")))?
-        } else if let Some(cols) = &header {
-            cols.iter()
-                .cloned()
-                .zip(text.split(',').map(|v| v.trim().to_string()))
-                .filter(|(_, v)| !v.is_empty())
-                .collect()
-        } else if is_csv_header(text) {
-            header = Some(text.split(',').map(|c| c.trim().to_string()).collect());
-            continue;
-        } else {
-            return Err(InputError::new(
-                &input,
-                Some(at),
-                format!(
-                    "line {line_no}: neither a JSON object nor CSV under a header naming stream and start"
-                ),
-            ));
-        };
-        let err =
-            |what: String| InputError::new(&input, Some(at), format!("line {line_no}: {what}"));
-        let time = |key: &str| -> Result<Option<i64>, InputError> {
-            fields
-                .get(key)
-                .map(|v| parse_time_ms(v).map_err(|e| err(format!("{key}: {e}"))))
-                .transpose()
-        };
-        let start_ms = time("start")?.ok_or_else(|| err("no start time".into()))?;
-        let end_ms = time("end")?;
-        if end_ms.is_some_and(|e| e < start_ms) {
-            return Err(err("end is before start".into()));
-        }
-        let file = fields.get("file").map(|f| base.join(f));
-        if file.is_none() && end_ms.is_none() {
-            return Err(err("a line without a media file needs an end time".into()));
-        }
-        lines.push(LogLine {
-            line_no,
-            app: fields.get("app").cloned(),
-            stream: fields.get("stream").cloned(),
-            vdoid: fields.get("vdoid").cloned(),
-            start_ms,
-            end_ms,
-            file,
-            session: fields.get("session").cloned(),
-        });
+    Lines::open(path)?.collect()
+}
+
+/// A log's lines, read one at a time.
+pub struct Lines {
+    input: String,
+    base: PathBuf,
+    reader: BufReader<File>,
+    header: Option<Vec<String>>,
+    offset: u64,
+    line_no: usize,
+    buf: String,
+    failed: bool,
+}
+
+impl Lines {
+    pub fn open(path: &Path) -> Result<Lines, InputError> {
+        let input = path.display().to_string();
+        let f = File::open(path).map_err(|e| InputError::io(&input, None, e))?;
+        Ok(Lines {
+            input,
+            base: path.parent().unwrap_or(Path::new(".")).to_path_buf(),
+            reader: BufReader::with_capacity(256 * 1024, f),
+            header: None,
+            offset: 0,
+            line_no: 0,
+            buf: String::new(),
+            failed: false,
+        })
     }
-    Ok(lines)
+
+    /// The next line that is not blank, a comment or the CSV header.
+    fn next_line(&mut self) -> Result<Option<LogLine>, InputError> {
+        loop {
+            self.line_no += 1;
+            let line_no = self.line_no;
+            self.buf.clear();
+            let n = (&mut self.reader)
+                .take(MAX_LINE as u64 + 1)
+                .read_line(&mut self.buf)
+                .map_err(|e| InputError::io(&self.input, Some(self.offset), e))?;
+            if n == 0 {
+                return Ok(None);
+            }
+            let at = self.offset;
+            self.offset += n as u64;
+            if n > MAX_LINE {
+                return Err(InputError::new(
+                    &self.input,
+                    Some(at),
+                    format!("line {line_no} is longer than {MAX_LINE} bytes"),
+                ));
+            }
+            let text = self.buf.trim_start_matches('\u{feff}').trim();
+            if text.is_empty() || text.starts_with('#') {
+                continue;
+            }
+            let fields: BTreeMap<String, String> = if text.starts_with('{') {
+                json_fields(text).map_err(|e| {
+                    InputError::new(&self.input, Some(at), format!("line {line_no}: {e}"))
+                })?
+            } else if let Some(cols) = &self.header {
+                cols.iter()
+                    .cloned()
+                    .zip(text.split(',').map(|v| v.trim().to_string()))
+                    .filter(|(_, v)| !v.is_empty())
+                    .collect()
+            } else if is_csv_header(text) {
+                self.header = Some(text.split(',').map(|c| c.trim().to_string()).collect());
+                continue;
+            } else {
+                return Err(InputError::new(
+                    &self.input,
+                    Some(at),
+                    format!(
+                        "line {line_no}: neither a JSON object nor CSV under a header naming stream and start"
+                    ),
+                ));
+            };
+            return line_of(fields, line_no, &self.base)
+                .map(Some)
+                .map_err(|what| {
+                    InputError::new(&self.input, Some(at), format!("line {line_no}: {what}"))
+                });
+        }
+    }
+}
+
+impl Iterator for Lines {
+    type Item = Result<LogLine, InputError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed {
+            return None;
+        }
+        let next = self.next_line().transpose();
+        self.failed = matches!(next, Some(Err(_)));
+        next
+    }
+}
+
+/// One line's fields checked into a [`LogLine`].
+fn line_of(
+    fields: BTreeMap<String, String>,
+    line_no: usize,
+    base: &Path,
+) -> Result<LogLine, String> {
+    let time = |key: &str| -> Result<Option<i64>, String> {
+        fields
+            .get(key)
+            .map(|v| parse_time_ms(v).map_err(|e| format!("{key}: {e}")))
+            .transpose()
+    };
+    let start_ms = time("start")?.ok_or("no start time")?;
+    let end_ms = time("end")?;
+    if end_ms.is_some_and(|e| e < start_ms) {
+        return Err("end is before start".into());
+    }
+    let file = fields.get("file").map(|f| base.join(f));
+    if file.is_none() && end_ms.is_none() {
+        return Err("a line without a media file needs an end time".into());
+    }
+    Ok(LogLine {
+        line_no,
+        app: fields.get("app").cloned(),
+        stream: fields.get("stream").cloned(),
+        vdoid: fields.get("vdoid").cloned(),
+        start_ms,
+        end_ms,
+        file,
+        session: fields.get("session").cloned(),
+    })
 }
 
 /// A JSON object's fields as strings (numbers written as they are).
@@ -179,29 +235,103 @@ fn json_fields(text: &str) -> Result<BTreeMap<String, String>, String> {
 /// Opens a log: its lines grouped into push sessions.
 pub fn open_path(path: &Path, opts: &InputOptions) -> Result<Vec<PendingSession>, InputError> {
     let input = path.display().to_string();
-    let lines = read_lines(path)?;
-    let mut groups: Vec<Vec<LogLine>> = Vec::new();
-    for line in lines {
-        let joins = line.session.is_some()
-            && groups
-                .last()
-                .and_then(|g| g.last())
-                .is_some_and(|prev| prev.session == line.session && prev.stream == line.stream);
-        match groups.last_mut() {
-            Some(g) if joins => g.push(line),
-            _ => groups.push(vec![line]),
-        }
-    }
     let mut sessions = Vec::new();
-    for (index, group) in groups.into_iter().enumerate() {
+    for s in Sessions::open(path, opts)? {
+        sessions.push(s?.pending(&input, opts));
+    }
+    Ok(sessions)
+}
+
+/// A push session of a log, as its lines give it: small, so millions can be sorted
+/// ([`sort`]) before any is opened.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LogSession {
+    /// The session's number in the log.
+    pub index: usize,
+    /// Its first line.
+    pub line_no: usize,
+    pub key: StreamKey,
+    pub start_ms: i64,
+    /// The latest end of its lines (the start when none has one).
+    pub end_ms: i64,
+    /// Each line's start and media file, when every line has one.
+    pub segments: Vec<(i64, PathBuf)>,
+}
+
+impl LogSession {
+    /// The session, ready to be read: its media files, or placeholders spanning its length.
+    pub fn pending(self, input: &str, opts: &InputOptions) -> PendingSession {
+        let info = SessionInfo {
+            key: self.key,
+            wall_start_ms: self.start_ms,
+            wall_clock: WallClockSource::Log,
+            input: format!("{input}:{}", self.line_no),
+            index: self.index,
+            warnings: Vec::new(),
+        };
+        if self.segments.is_empty() {
+            let duration_ms = self.end_ms - self.start_ms;
+            return PendingSession::new(
+                info,
+                None,
+                Box::new(move || {
+                    Ok(Box::new(Placeholder::new(duration_ms)) as Box<dyn SessionReader>)
+                }),
+            )
+            .without_media();
+        }
+        let (segments, session_start, opts) = (self.segments, self.start_ms, opts.clone());
+        PendingSession::rereadable(
+            info,
+            None,
+            Box::new(move || {
+                let reader = SegmentsReader::open(segments.clone(), session_start, opts.clone())?;
+                Ok(Box::new(reader) as Box<dyn SessionReader>)
+            }),
+        )
+    }
+}
+
+/// A log's push sessions in log order: consecutive lines sharing a `session` (and stream)
+/// are one.
+pub struct Sessions<'o> {
+    input: String,
+    lines: std::iter::Peekable<Lines>,
+    opts: &'o InputOptions,
+    index: usize,
+}
+
+impl Sessions<'_> {
+    pub fn open<'o>(path: &Path, opts: &'o InputOptions) -> Result<Sessions<'o>, InputError> {
+        Ok(Sessions {
+            input: path.display().to_string(),
+            lines: Lines::open(path)?.peekable(),
+            opts,
+            index: 0,
+        })
+    }
+
+    fn session(&mut self, first: LogLine) -> Result<LogSession, InputError> {
+        let mut group = vec![first];
+        while let Some(Ok(next)) = self.lines.peek() {
+            let prev = group.last().expect("not empty");
+            let joins = next.session.is_some()
+                && prev.session == next.session
+                && prev.stream == next.stream;
+            if !joins {
+                break;
+            }
+            group.push(self.lines.next().expect("peeked")?);
+        }
         let first = &group[0];
+        let opts = self.opts;
         let stream = opts
             .stream
             .clone()
             .or_else(|| first.stream.clone())
             .ok_or_else(|| {
                 InputError::new(
-                    &input,
+                    &self.input,
                     None,
                     format!(
                         "line {}: no stream (add a stream field or --stream)",
@@ -210,85 +340,63 @@ pub fn open_path(path: &Path, opts: &InputOptions) -> Result<Vec<PendingSession>
                 )
             })?;
         let key = StreamKey {
-            app: opts
-                .app
-                .clone()
-                .or_else(|| first.app.clone())
-                .unwrap_or_else(|| "live".into()),
+            app: (opts.app.clone().or_else(|| first.app.clone())).unwrap_or_else(|| "live".into()),
             stream,
             vdoid: opts.vdoid.clone().or_else(|| first.vdoid.clone()),
         };
-        let info = SessionInfo {
-            key,
-            wall_start_ms: first.start_ms,
-            wall_clock: WallClockSource::Log,
-            input: format!("{input}:{}", first.line_no),
-            index,
-            warnings: Vec::new(),
+        let (line_no, start_ms) = (first.line_no, first.start_ms);
+        let end_ms = group.iter().filter_map(|l| l.end_ms).max();
+        let segments = match group.iter().all(|l| l.file.is_some()) {
+            true => group
+                .into_iter()
+                .filter_map(|l| Some((l.start_ms, l.file?)))
+                .collect(),
+            false => Vec::new(),
         };
-        let with_media = group.iter().all(|l| l.file.is_some());
-        if with_media {
-            let segments: Vec<(i64, PathBuf)> = group
-                .iter()
-                .map(|l| (l.start_ms, l.file.clone().expect("checked above")))
-                .collect();
-            let session_start = first.start_ms;
-            let opts = opts.clone();
-            sessions.push(PendingSession::rereadable(
-                info,
-                None,
-                Box::new(move || {
-                    let reader =
-                        SegmentsReader::open(segments.clone(), session_start, opts.clone())?;
-                    Ok(Box::new(reader) as Box<dyn SessionReader>)
-                }),
-            ));
-        } else {
-            let end = group
-                .iter()
-                .filter_map(|l| l.end_ms)
-                .max()
-                .unwrap_or(first.start_ms);
-            let duration_ms = end - first.start_ms;
-            sessions.push(
-                PendingSession::new(
-                    info,
-                    None,
-                    Box::new(move || {
-                        Ok(Box::new(Placeholder::new(duration_ms)) as Box<dyn SessionReader>)
-                    }),
-                )
-                .without_media(),
-            );
-        }
+        let session = LogSession {
+            index: self.index,
+            line_no,
+            key,
+            start_ms,
+            end_ms: end_ms.unwrap_or(start_ms),
+            segments,
+        };
+        self.index += 1;
+        Ok(session)
     }
-    Ok(sessions)
+}
+
+impl Iterator for Sessions<'_> {
+    type Item = Result<LogSession, InputError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let first = match self.lines.next()? {
+            Ok(l) => l,
+            Err(e) => return Some(Err(e)),
+        };
+        Some(self.session(first))
+    }
 }
 
 /// Placeholder packets (no payload) every second, spanning a session's duration exactly, so
 /// the rules see its length; an audio-only stream as far as the rules care. The rules give the
 /// last packet the duration of the step before it, so the last packet sits halfway between
-/// the previous one and the end (all values are even in the 90 kHz clock: exact).
+/// the previous one and the end (all values are even in the 90 kHz clock: exact). The pipeline
+/// takes them as one [`Span`], placed at once.
 pub struct Placeholder {
     config: Arc<CodecConfig>,
-    dts_90k: std::vec::IntoIter<i64>,
+    span: Span,
+    /// Packets handed out so far.
+    next: u64,
 }
 
 impl Placeholder {
     pub fn new(duration_ms: i64) -> Placeholder {
         const STEP_90K: i64 = 90_000;
-        let end = ms_to_90k(duration_ms.max(0));
-        let mut dts: Vec<i64> = (0..)
-            .map(|k| k * STEP_90K)
-            .take_while(|&t| t < end)
-            .collect();
-        match dts.last() {
-            Some(&prev) => dts.push((end + prev) / 2),
-            None => dts.push(0),
-        }
         Placeholder {
             config: Arc::new(CodecConfig::default()),
-            dts_90k: dts.into_iter(),
+            span: Span::until(TrackKind::Audio, STEP_90K, ms_to_90k(duration_ms.max(0))),
+            next: 0,
         }
     }
 }
@@ -299,15 +407,25 @@ impl SessionReader for Placeholder {
     }
 
     fn next_event(&mut self) -> Result<Option<Event>, InputError> {
-        Ok(self.dts_90k.next().map(|dts_90k| {
-            Event::Packet(Packet {
-                track: TrackKind::Audio,
-                dts_90k,
-                cts_90k: 0,
-                keyframe: true,
-                data: Vec::new(),
-            })
-        }))
+        if self.next >= self.span.count {
+            return Ok(None);
+        }
+        let dts_90k = self.span.dts_90k(self.next);
+        self.next += 1;
+        Ok(Some(Event::Packet(Packet {
+            track: self.span.track,
+            dts_90k,
+            cts_90k: 0,
+            keyframe: true,
+            data: Vec::new(),
+        })))
+    }
+
+    fn take_span(&mut self) -> Option<Span> {
+        (self.next == 0).then(|| {
+            self.next = self.span.count;
+            self.span
+        })
     }
 
     fn position(&self) -> u64 {

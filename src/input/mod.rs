@@ -113,6 +113,13 @@ pub trait SessionReader: Send {
 
     /// Bytes of the input consumed so far (progress).
     fn position(&self) -> u64;
+
+    /// All the session's packets as one span, when they are evenly spaced placeholders (a
+    /// segment log's push) and none was read yet: the rules place it at once. After it, the
+    /// reader has no packets left.
+    fn take_span(&mut self) -> Option<crate::rules::Span> {
+        None
+    }
 }
 
 type Open = Result<Box<dyn SessionReader>, InputError>;
@@ -217,6 +224,32 @@ pub fn open(path: &str, opts: &InputOptions) -> Result<Vec<PendingSession>, Inpu
     if Path::new(path).is_dir() {
         return dir::open(Path::new(path), opts);
     }
+    let p = Path::new(path);
+    match kind(path)? {
+        Kind::Flv => flv::open_path(p, opts).map(|s| vec![s]),
+        Kind::Capture => pcap::open_path(p, opts),
+        Kind::Mp4 => mp4::open_path(p, opts).map(|s| vec![s]),
+        Kind::Hls => hls::open_path(p, opts),
+        Kind::Ts => ts::open_path(p, opts).map(|s| vec![s]),
+        Kind::Rtmp => rtmp::open_path(p, opts),
+        Kind::Log => log::open_path(p, opts),
+    }
+}
+
+/// What a file holds, recognised by its content.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Flv,
+    Capture,
+    Mp4,
+    Hls,
+    Ts,
+    Rtmp,
+    Log,
+}
+
+/// Recognises a local file's kind by its first bytes (a segment log also by its name).
+pub fn kind(path: &str) -> Result<Kind, InputError> {
     // Enough for three MPEG-TS sync bytes (0, 188, 376).
     let mut magic = [0u8; 3 * 188 + 1];
     let (n, len) = File::open(path)
@@ -224,25 +257,33 @@ pub fn open(path: &str, opts: &InputOptions) -> Result<Vec<PendingSession>, Inpu
         .map_err(|e| InputError::io(path, None, e))?;
     let magic = &magic[..n];
     let text = magic.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(magic);
-    match magic {
-        [b'F', b'L', b'V', ..] => flv::open_path(Path::new(path), opts).map(|s| vec![s]),
-        m if pcap::is_capture_magic(m) => pcap::open_path(Path::new(path), opts),
-        [_, _, _, _, b'f', b't', b'y', b'p', ..] => {
-            mp4::open_path(Path::new(path), opts).map(|s| vec![s])
-        }
-        _ if text.starts_with(b"#EXTM3U") => hls::open_path(Path::new(path), opts),
-        _ if ts::looks_like_ts(magic) => ts::open_path(Path::new(path), opts).map(|s| vec![s]),
+    Ok(match magic {
+        [b'F', b'L', b'V', ..] => Kind::Flv,
+        m if pcap::is_capture_magic(m) => Kind::Capture,
+        [_, _, _, _, b'f', b't', b'y', b'p', ..] => Kind::Mp4,
+        _ if text.starts_with(b"#EXTM3U") => Kind::Hls,
+        _ if ts::looks_like_ts(magic) => Kind::Ts,
         // RTMP handshake: C0 (version 3) and at least C1's 1536 bytes.
-        [rtmp::chunk::RTMP_VERSION, ..] if len > 1536 => rtmp::open_path(Path::new(path), opts),
-        _ if log::looks_like_log(Path::new(path)) => log::open_path(Path::new(path), opts),
-        [] => Err(InputError::new(path, Some(0), "the file is empty")),
-        _ => Err(InputError::new(
-            path,
-            Some(0),
-            "not a recognised input (expected FLV, MP4, MPEG-TS, an HLS playlist, a raw RTMP \
-             dump, a pcap/pcapng capture or a segment log)",
-        )),
-    }
+        [rtmp::chunk::RTMP_VERSION, ..] if len > 1536 => Kind::Rtmp,
+        _ if log::looks_like_log(Path::new(path)) => Kind::Log,
+        [] => return Err(InputError::new(path, Some(0), "the file is empty")),
+        _ => {
+            return Err(InputError::new(
+                path,
+                Some(0),
+                "not a recognised input (expected FLV, MP4, MPEG-TS, an HLS playlist, a raw RTMP \
+                 dump, a pcap/pcapng capture or a segment log)",
+            ));
+        }
+    })
+}
+
+/// Whether `path` is a local segment log (not stdin, `s3://` or a directory).
+pub fn is_segment_log(path: &str) -> bool {
+    path != "-"
+        && !s3::is_s3(path)
+        && !Path::new(path).is_dir()
+        && matches!(kind(path), Ok(Kind::Log))
 }
 
 fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {

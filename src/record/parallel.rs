@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use anyhow::Result;
 
-use super::{Outputs, RecordOptions, Summary, record_group};
+use super::{Outputs, RecordOptions, Reports, Summary, hand_over, record_group};
 use crate::input::PendingSession;
 
 /// A stable hash-partition of stream keys, so N machines split a backfill with no coordination.
@@ -30,21 +30,21 @@ impl Shard {
 /// callbacks and messages are printed, in key order, once it is done, so the output does not
 /// depend on the number of jobs.
 pub(super) fn record_parallel(
-    groups: Vec<Vec<PendingSession>>,
+    groups: &mut (dyn Iterator<Item = Vec<PendingSession>> + Send),
     opts: &RecordOptions,
     io: &mut Outputs<'_>,
     summary: &mut Summary,
+    reports: &mut Option<&mut dyn Reports>,
 ) -> Result<()> {
     use std::sync::Mutex;
     use std::sync::mpsc;
 
-    let count = groups.len();
-    let queue = Mutex::new(groups.into_iter().enumerate());
+    let queue = Mutex::new(groups.enumerate());
     let (done, results) = mpsc::channel::<(usize, Vec<u8>, Vec<u8>, Result<Summary>)>();
     let progress = io.progress;
     let delivery = io.delivery;
     std::thread::scope(|scope| -> Result<()> {
-        for _ in 0..opts.jobs.min(count) {
+        for _ in 0..opts.jobs {
             let done = done.clone();
             let queue = &queue;
             scope.spawn(move || {
@@ -89,6 +89,7 @@ pub(super) fn record_parallel(
                 summary.failures.extend(part.failures);
                 summary.streams.extend(part.streams);
                 summary.delivery_failures += part.delivery_failures;
+                hand_over(reports, summary)?;
                 next_to_print += 1;
             }
         }

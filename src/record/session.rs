@@ -10,9 +10,10 @@ use anyhow::{Context, Result};
 use super::interleave::{Interleaver, MAX_SPAN_90K};
 use super::{StreamRun, Summary};
 use crate::input::{self, SessionInfo};
+use crate::media::TrackKind;
 use crate::media::{CodecConfig, Damage, Event, Packet};
 use crate::report::{DamageMark, NotRecordedMark, SessionSpan};
-use crate::rules::{Engine, Placement};
+use crate::rules::{Engine, Placement, Span, TrackStarts};
 
 /// How often (in packets) progress is reported: cheap enough for the per-packet loop.
 const PROGRESS_EVERY: u64 = 256;
@@ -36,6 +37,9 @@ pub(super) fn record_session(
         last_dts_90k: 0,
         queue: Interleaver::new(&run.config),
     };
+    if let Some(span) = reader.take_span() {
+        placer.span(run, engine, summary, &span)?;
+    }
     let result = loop {
         let event = match reader.next_event() {
             Ok(Some(e)) => e,
@@ -189,6 +193,51 @@ impl Placer<'_> {
         Ok(())
     }
 
+    /// The session begins in the rules and the report, at its first packet placed.
+    fn start(&mut self, run: &mut StreamRun<'_, '_>, engine: &mut Engine, starts: TrackStarts) {
+        if self.started {
+            return;
+        }
+        // A session begins at its first media packet (an empty dump is no push).
+        engine.begin_session_at(self.info.wall_start_ms, &run.config, starts);
+        self.started = true;
+        run.report.sessions.push(SessionSpan {
+            input: self.info.input.clone(),
+            push: run.push,
+            index: self.info.index,
+            vdoid: self.info.key.vdoid.clone(),
+            wall_start_ms: self.info.wall_start_ms,
+            wall_end_ms: self.info.wall_start_ms,
+            packets: 0,
+        });
+    }
+
+    /// Placeholder packets (no payload, nothing to write) placed at once, as the packets one by
+    /// one would be: a span is one track's, so the decode-order queue would pass it unchanged.
+    fn span(
+        &mut self,
+        run: &mut StreamRun<'_, '_>,
+        engine: &mut Engine,
+        summary: &mut Summary,
+        span: &Span,
+    ) -> Result<()> {
+        if span.count == 0 {
+            return Ok(());
+        }
+        let first = span.dts_90k(0);
+        let mut starts = self.queue.starts();
+        match span.track {
+            TrackKind::Video => starts.video_90k.get_or_insert(first),
+            TrackKind::Audio => starts.audio_90k.get_or_insert(first),
+        };
+        self.start(run, engine, starts);
+        self.packets += span.count;
+        self.first_dts_90k.get_or_insert(first);
+        self.last_dts_90k = span.dts_90k(span.count - 1);
+        engine.span(span);
+        run.apply(engine, summary)
+    }
+
     /// One packet through the rules into the open file.
     fn place(
         &mut self,
@@ -197,20 +246,8 @@ impl Placer<'_> {
         summary: &mut Summary,
         mut packet: Packet,
     ) -> Result<()> {
-        if !self.started {
-            // A session begins at its first media packet (an empty dump is no push).
-            engine.begin_session_at(self.info.wall_start_ms, &run.config, self.queue.starts());
-            self.started = true;
-            run.report.sessions.push(SessionSpan {
-                input: self.info.input.clone(),
-                push: run.push,
-                index: self.info.index,
-                vdoid: self.info.key.vdoid.clone(),
-                wall_start_ms: self.info.wall_start_ms,
-                wall_end_ms: self.info.wall_start_ms,
-                packets: 0,
-            });
-        }
+        let starts = self.queue.starts();
+        self.start(run, engine, starts);
         self.first_dts_90k.get_or_insert(packet.dts_90k);
         self.last_dts_90k = packet.dts_90k;
         let placement = engine.packet(packet.track, packet.dts_90k, packet.keyframe);

@@ -223,8 +223,9 @@ impl SpoolReader {
     }
 }
 
-/// An unnamed read-write file in the temporary directory.
-fn unnamed_file() -> io::Result<File> {
+/// An unnamed read-write file in the temporary directory (also the spill of a segment log's
+/// sort and the `--json` summary's parts).
+pub(crate) fn unnamed_file() -> io::Result<File> {
     let dir = std::env::temp_dir();
     let tmpfile = OpenOptions::new()
         .read(true)
