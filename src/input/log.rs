@@ -222,6 +222,7 @@ pub fn open_path(path: &Path, opts: &InputOptions) -> Result<Vec<PendingSession>
             key,
             wall_start_ms: first.start_ms,
             wall_clock: WallClockSource::Log,
+            played: false,
             input: format!("{input}:{}", first.line_no),
             index,
             warnings: Vec::new(),
