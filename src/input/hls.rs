@@ -210,6 +210,7 @@ pub fn open_with_hints(
             key: key.clone(),
             wall_start_ms: run.wall_start_ms,
             wall_clock: run.wall_clock,
+            played: false,
             input: input.clone(),
             index: run.index,
             warnings: run.warnings.clone(),

@@ -265,6 +265,7 @@ impl LogSession {
             key: self.key,
             wall_start_ms: self.start_ms,
             wall_clock: WallClockSource::Log,
+            played: false,
             input: format!("{input}:{}", self.line_no),
             index: self.index,
             warnings: Vec::new(),

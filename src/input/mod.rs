@@ -95,6 +95,9 @@ pub struct SessionInfo {
     /// Unix milliseconds of the session's first media packet.
     pub wall_start_ms: i64,
     pub wall_clock: WallClockSource,
+    /// What a viewer received (an RTMP play, an HTTP-FLV download), not what a publisher sent
+    /// (README "Played streams").
+    pub played: bool,
     /// The input's display name (its path, or `-`).
     pub input: String,
     /// Index of the session within its input (captures hold many).

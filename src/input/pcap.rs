@@ -74,6 +74,7 @@ pub fn open_path(path: &Path, opts: &InputOptions) -> Result<Vec<PendingSession>
             key,
             wall_start_ms,
             wall_clock: WallClockSource::Capture,
+            played: false,
             input: input.clone(),
             index: sessions.len(),
             warnings: std::mem::take(&mut warnings),

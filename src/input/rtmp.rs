@@ -1,6 +1,7 @@
-//! RTMP input: the client-to-server bytes of a publishing connection (Adobe "Real-Time Messaging
-//! Protocol (RTMP) Specification" 1.0, 2012), from a raw dump or, through `input::pcap`, from a
-//! packet capture (README "Inputs").
+//! RTMP input: the client-to-server bytes of a publishing connection, or the server-to-client
+//! bytes of a playing one (Adobe "Real-Time Messaging Protocol (RTMP) Specification" 1.0, 2012),
+//! from a raw dump or, through `input::pcap`, from a packet capture (README "Inputs", "Played
+//! streams").
 //!
 //! - [`chunk`]: handshake and chunk stream → messages (state per chunk stream id, interleaving,
 //!   Set Chunk Size, Abort, extended timestamps in both type 3 conventions, resynchronisation);
@@ -14,7 +15,9 @@
 //!
 //! Each `publish` opens a push session of key (`app` from `connect`, the publish name without its
 //! query, `vdoid` from `?vdoid=`) that runs until `FCUnpublish` / `deleteStream` / `closeStream`,
-//! the next `publish`, or the end of the connection.
+//! the next `publish`, or the end of the connection. A server's `onStatus` `NetStream.Play.Start`
+//! opens a *played* session the same way (the viewer's copy of the stream), ended by
+//! `NetStream.Play.Stop` / `UnpublishNotify`, the next start, or the end.
 
 pub mod chunk;
 pub mod dump;
@@ -65,7 +68,21 @@ pub enum RtmpEvent {
         body: Vec<u8>,
         at: Position,
     },
-    /// FCUnpublish / deleteStream / closeStream: the publish ended.
+    /// `play` (§7.2.2.1), sent by a client asking for a stream: `name` without its query.
+    Play {
+        name: String,
+        query: Option<String>,
+        vdoid: Option<String>,
+        at: Position,
+    },
+    /// The server's `onStatus` `NetStream.Play.Start`: the media messages that follow are a
+    /// played stream. `name`: the info object's `details`, where the server names the stream.
+    PlayStart {
+        name: Option<String>,
+        at: Position,
+    },
+    /// FCUnpublish / deleteStream / closeStream from a publisher, or the server's `onStatus`
+    /// `NetStream.Play.Stop` / `NetStream.Play.UnpublishNotify` to a player: the push ended.
     Unpublish {
         at: Position,
     },

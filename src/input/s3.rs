@@ -197,6 +197,7 @@ fn stream_flv(
         },
         wall_start_ms,
         wall_clock,
+        played: false,
         input: name.to_string(),
         index: 0,
         warnings,

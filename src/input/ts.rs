@@ -73,6 +73,7 @@ pub fn open_path(path: &Path, opts: &InputOptions) -> Result<PendingSession, Inp
         key: naming::stream_key(opts, path),
         wall_start_ms,
         wall_clock,
+        played: false,
         input: input.clone(),
         index: 0,
         warnings,

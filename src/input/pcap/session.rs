@@ -142,7 +142,8 @@ fn scan_into(
                     }
                 }
                 RtmpEvent::Unpublish { .. } => c.current = None,
-                RtmpEvent::Damage(_) => {}
+                // Only the client's direction is read here: a play's media are not in it.
+                RtmpEvent::Play { .. } | RtmpEvent::PlayStart { .. } | RtmpEvent::Damage(_) => {}
             }
         }
         if ended {

@@ -1,5 +1,6 @@
-//! A raw RTMP dump (the client-to-server bytes of one connection, handshake included) as an
-//! input: one push session per publish (README "Inputs").
+//! A raw RTMP dump (the client-to-server bytes of one connection, handshake included, or the
+//! server-to-client bytes of a player's connection, S0/S1/S2 first) as an input: one push
+//! session per publish or played stream (README "Inputs", "Played streams").
 //!
 //! Opening reads the dump once, streaming, keeping only the list of publishes
 //! ([`PublishTracker`]). Each session's opener reads the dump again from the start (the chunk
@@ -72,12 +73,23 @@ pub fn connections_summary(path: &Path) -> Result<DumpSummary, InputError> {
 pub fn open_path(path: &Path, opts: &InputOptions) -> Result<Vec<PendingSession>, InputError> {
     let summary = connections_summary(path)?;
     let input = summary.input.clone();
+    if summary.publishes.is_empty() && !summary.plays_requested.is_empty() {
+        return Err(InputError::new(
+            &input,
+            None,
+            format!(
+                "nothing to record: the dump holds the client's side of a play of {:?}; the \
+                 media went the other way (server to client), which it does not hold",
+                summary.plays_requested.join(", ")
+            ),
+        ));
+    }
     if summary.publishes.is_empty() {
         return Err(InputError::new(
             &input,
             None,
             format!(
-                "no publish command in the RTMP dump ({} damage reports{})",
+                "no publish command and no played stream in the RTMP dump ({} damage reports{})",
                 summary.damage_count,
                 summary
                     .damage
@@ -92,8 +104,11 @@ pub fn open_path(path: &Path, opts: &InputOptions) -> Result<Vec<PendingSession>
         summary.publishes.iter().partition(|p| p.has_media());
     for p in &without {
         warnings.push(format!(
-            "{input}: publish #{} of {:?} at byte {} carries no media and is skipped",
-            p.index, p.name, p.at.input_offset
+            "{input}: {} #{} of {:?} at byte {} carries no media and is skipped",
+            push_word(p),
+            p.index,
+            p.name,
+            p.at.input_offset
         ));
     }
     let Some(first) = with_media.first() else {
@@ -117,8 +132,9 @@ pub fn open_path(path: &Path, opts: &InputOptions) -> Result<Vec<PendingSession>
         };
         if let Some(end) = prev_end_ms.filter(|end| wall_start_ms < *end) {
             session_warnings.push(format!(
-                "{input}: publish #{} restarts its timestamps: placed right after the previous \
-                 publish, at {end} ms since the epoch",
+                "{input}: {} #{} restarts its timestamps: placed right after the previous \
+                 one, at {end} ms since the epoch",
+                push_word(p),
                 p.index
             ));
             wall_start_ms = end;
@@ -128,6 +144,7 @@ pub fn open_path(path: &Path, opts: &InputOptions) -> Result<Vec<PendingSession>
             key: stream_key(p, opts, path),
             wall_start_ms,
             wall_clock,
+            played: p.played,
             input: input.clone(),
             index: n,
             warnings: session_warnings,
@@ -147,6 +164,11 @@ pub fn open_path(path: &Path, opts: &InputOptions) -> Result<Vec<PendingSession>
         ));
     }
     Ok(sessions)
+}
+
+/// How messages name a push: "publish" or "played".
+fn push_word(p: &PublishSummary) -> &'static str {
+    if p.played { "played" } else { "publish" }
 }
 
 fn stream_key(p: &PublishSummary, opts: &InputOptions, path: &Path) -> StreamKey {
@@ -299,7 +321,7 @@ impl<R: Read> RtmpSession<R> {
 
     fn handle(&mut self, e: RtmpEvent) {
         match e {
-            RtmpEvent::Publish { .. } => {
+            RtmpEvent::Publish { .. } | RtmpEvent::PlayStart { .. } => {
                 self.seen += 1;
                 self.phase = match self.phase {
                     Phase::Before { .. } if self.seen == self.target + 1 => Phase::Active,
@@ -318,7 +340,7 @@ impl<R: Read> RtmpSession<R> {
                     p => p,
                 };
             }
-            RtmpEvent::Connect { .. } => {}
+            RtmpEvent::Connect { .. } | RtmpEvent::Play { .. } => {}
             RtmpEvent::Damage(d) => {
                 if matches!(
                     self.phase,

@@ -1,6 +1,10 @@
 //! RTMP messages → [`RtmpEvent`]s (Adobe RTMP Specification 1.0 §7.1 message types, §7.2.1.1
-//! `connect`, §7.2.2.6 `publish`, §7.2.2.3 `deleteStream`; the `releaseStream` / `FCPublish` /
-//! `FCUnpublish` commands FFmpeg, OBS and librtmp send around them; aggregate messages §7.1.6).
+//! `connect`, §7.2.2.6 `publish`, §7.2.2.1 `play`, §7.2.2.3 `deleteStream`; the `releaseStream`
+//! / `FCPublish` / `FCUnpublish` commands FFmpeg, OBS and librtmp send around them; the server's
+//! `onStatus` `NetStream.Play.*` codes to a player; aggregate messages §7.1.6).
+//!
+//! The same parser reads either direction of a connection: a client's bytes carry `connect`,
+//! `publish` and `play`; a server's carry `onStatus` and, to a player, the media.
 //!
 //! Commands (type 20 AMF0, type 17 AMF3 whose leading 0 byte switches to AMF0) are decoded with
 //! [`crate::amf0`]; a value that fails to decode ends the command's values, and the ones before
@@ -37,6 +41,15 @@ pub struct RtmpParser {
     events: Vec<RtmpEvent>,
     /// A publish is running: FCUnpublish, deleteStream and closeStream end it once.
     publishing: bool,
+    /// A played stream is running (server side): `NetStream.Play.Stop` ends it once.
+    playing: bool,
+}
+
+/// `onStatus` codes a server sends a player (RTMP 1.0 §7.2.2; the codes as Flash defined them).
+mod status {
+    pub const PLAY_START: &str = "NetStream.Play.Start";
+    pub const PLAY_STOP: &str = "NetStream.Play.Stop";
+    pub const PLAY_UNPUBLISH_NOTIFY: &str = "NetStream.Play.UnpublishNotify";
 }
 
 impl RtmpParser {
@@ -47,6 +60,7 @@ impl RtmpParser {
             chunks: ChunkReader::new(),
             events: Vec::new(),
             publishing: false,
+            playing: false,
         }
     }
 
@@ -181,7 +195,48 @@ impl RtmpParser {
                 self.publishing = false;
                 self.events.push(RtmpEvent::Unpublish { at });
             }
+            "play" => {
+                let Some(full) = values.get(3).and_then(Value::as_str) else {
+                    self.events.push(RtmpEvent::Damage(Damage::Dropped {
+                        offset: at.input_offset,
+                        what: "play command without a stream name".into(),
+                    }));
+                    return;
+                };
+                let (name, query) = split_query(full);
+                self.events.push(RtmpEvent::Play {
+                    name: name.to_string(),
+                    vdoid: query
+                        .and_then(|q| query_value(q, "vdoid"))
+                        .map(str::to_string),
+                    query: query.map(str::to_string),
+                    at,
+                });
+            }
+            "onStatus" => self.on_status(values.get(3), at),
             // releaseStream, FCPublish, createStream, _checkbw, ...: nothing to record.
+            _ => {}
+        }
+    }
+
+    /// A server's `onStatus` to a player: its info object's `code` starts or stops the played
+    /// stream; `details` (where the server sends it) names the stream.
+    fn on_status(&mut self, info: Option<&Value>, at: Position) {
+        let text = |k: &str| info.and_then(|o| o.get(k)).and_then(Value::as_str);
+        match text("code") {
+            Some(status::PLAY_START) => {
+                self.playing = true;
+                let name = text("details").map(|d| split_query(d).0.to_string());
+                self.events.push(RtmpEvent::PlayStart {
+                    name: name.filter(|n| !n.is_empty()),
+                    at,
+                });
+            }
+            Some(status::PLAY_STOP | status::PLAY_UNPUBLISH_NOTIFY) if self.playing => {
+                self.playing = false;
+                self.events.push(RtmpEvent::Unpublish { at });
+            }
+            // Play.Reset, Publish.Start, Data.Start, ...: no boundary of a push.
             _ => {}
         }
     }

@@ -1,4 +1,5 @@
-//! Per-publish facts from a connection's events: the first pass over an RTMP input (which
+//! Per-publish facts from a connection's events (a played stream, README "Played streams", is
+//! one more push, marked [`PublishSummary::played`]): the first pass over an RTMP input (which
 //! publishes there are, their keys, first timestamps and byte ranges), kept cheap (nothing of the
 //! media is retained), and the summary `inspect` prints.
 
@@ -16,6 +17,8 @@ pub const MAX_DAMAGE_KEPT: usize = 32;
 pub struct PublishSummary {
     /// Index among the connection's publishes.
     pub index: usize,
+    /// A played stream (the server's media to a player), not a publish.
+    pub played: bool,
     /// `app` of the connection's `connect` ("" when there was none).
     pub app: String,
     pub tc_url: Option<String>,
@@ -65,7 +68,8 @@ impl fmt::Display for PublishSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "publish #{} app={:?} tcUrl={:?} name={:?} vdoid={:?} bytes {}..{}",
+            "{} #{} app={:?} tcUrl={:?} name={:?} vdoid={:?} bytes {}..{}",
+            if self.played { "played" } else { "publish" },
             self.index,
             self.app,
             self.tc_url.as_deref().unwrap_or(""),
@@ -103,6 +107,8 @@ pub struct DumpSummary {
     pub input: String,
     pub bytes: u64,
     pub publishes: Vec<PublishSummary>,
+    /// Names of the `play` commands a client sent (a client-side dump of a player).
+    pub plays_requested: Vec<String>,
     /// Media messages outside any publish (before the first, after an unpublish).
     pub media_outside: u64,
     pub damage_count: u64,
@@ -121,6 +127,9 @@ impl fmt::Display for DumpSummary {
         )?;
         for p in &self.publishes {
             writeln!(f, "  {p}")?;
+        }
+        for name in &self.plays_requested {
+            writeln!(f, "  play {name:?} requested by the client")?;
         }
         if self.media_outside > 0 {
             writeln!(
@@ -149,6 +158,9 @@ pub struct PublishTracker {
     app: String,
     tc_url: Option<String>,
     publishes: Vec<PublishSummary>,
+    /// The client's last `play`: name, query, vdoid (named the played stream that follows).
+    play: Option<(String, Option<String>, Option<String>)>,
+    plays_requested: Vec<String>,
     open: bool,
     /// Last raw media timestamp and its unwrapped value, over the whole connection.
     unwrap: Option<(u32, i64)>,
@@ -173,30 +185,17 @@ impl PublishTracker {
                 query,
                 vdoid,
                 at,
+            } => self.begin(false, name.clone(), query.clone(), vdoid.clone(), *at),
+            RtmpEvent::Play {
+                name, query, vdoid, ..
             } => {
-                self.close(at.input_offset, false);
-                self.publishes.push(PublishSummary {
-                    index: self.publishes.len(),
-                    app: self.app.clone(),
-                    tc_url: self.tc_url.clone(),
-                    name: name.clone(),
-                    query: query.clone(),
-                    vdoid: vdoid.clone(),
-                    at: *at,
-                    end_offset: at.input_offset,
-                    unpublished: false,
-                    first_timestamp_ms: None,
-                    last_timestamp_ms: None,
-                    first_unwrapped_ms: None,
-                    last_unwrapped_ms: None,
-                    first_media_arrival_ms: None,
-                    audio_messages: 0,
-                    video_messages: 0,
-                    data_messages: 0,
-                    media_bytes: 0,
-                    damage_count: 0,
-                });
-                self.open = true;
+                self.plays_requested.push(name.clone());
+                self.play = Some((name.clone(), query.clone(), vdoid.clone()));
+            }
+            RtmpEvent::PlayStart { name, at } => {
+                let (asked, query, vdoid) = self.play.clone().unwrap_or_default();
+                let name = name.clone().unwrap_or(asked);
+                self.begin(true, name, query, vdoid, *at);
             }
             RtmpEvent::Unpublish { at } => self.close(at.input_offset, true),
             RtmpEvent::Media {
@@ -217,6 +216,41 @@ impl PublishTracker {
         }
     }
 
+    /// A publish or played stream begins.
+    fn begin(
+        &mut self,
+        played: bool,
+        name: String,
+        query: Option<String>,
+        vdoid: Option<String>,
+        at: Position,
+    ) {
+        self.close(at.input_offset, false);
+        self.publishes.push(PublishSummary {
+            index: self.publishes.len(),
+            played,
+            app: self.app.clone(),
+            tc_url: self.tc_url.clone(),
+            name,
+            query,
+            vdoid,
+            at,
+            end_offset: at.input_offset,
+            unpublished: false,
+            first_timestamp_ms: None,
+            last_timestamp_ms: None,
+            first_unwrapped_ms: None,
+            last_unwrapped_ms: None,
+            first_media_arrival_ms: None,
+            audio_messages: 0,
+            video_messages: 0,
+            data_messages: 0,
+            media_bytes: 0,
+            damage_count: 0,
+        });
+        self.open = true;
+    }
+
     /// The summary, once the connection has ended at input offset `end_offset`.
     pub fn finish(mut self, input: &str, end_offset: u64) -> DumpSummary {
         self.close(end_offset, false);
@@ -224,6 +258,7 @@ impl PublishTracker {
             input: input.to_string(),
             bytes: end_offset,
             publishes: self.publishes,
+            plays_requested: self.plays_requested,
             media_outside: self.media_outside,
             damage_count: self.damage_count,
             damage: self.damage,

@@ -192,6 +192,7 @@ fn an_input_that_changes_between_the_passes_fails_its_mp4_file() {
             },
             wall_start_ms: 1_764_072_000_000,
             wall_clock: WallClockSource::FileName,
+            played: false,
             input: name.into(),
             index: 0,
             warnings: Vec::new(),
