@@ -116,6 +116,21 @@ pub enum AudioCodec {
     Eac3,
 }
 
+impl AudioCodec {
+    /// Samples in one usual frame: AAC 1024, MP3 1152 (MPEG-1 Layer III), Opus 960 (20 ms at
+    /// 48 kHz), FLAC 4096 (FFmpeg's default block size), AC-3/E-AC-3 1536 (six blocks). The
+    /// length given to a lone frame whose duration no next frame tells.
+    pub fn frame_samples(self) -> u32 {
+        match self {
+            AudioCodec::Aac => 1024,
+            AudioCodec::Mp3 => 1152,
+            AudioCodec::Opus => 960,
+            AudioCodec::Flac => 4096,
+            AudioCodec::Ac3 | AudioCodec::Eac3 => 1536,
+        }
+    }
+}
+
 /// Audio codec configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AudioConfig {

@@ -17,7 +17,7 @@ use anyhow::{Result, bail};
 use std::io::Write;
 
 use super::segment::SegmentWriter;
-use crate::media::{AudioCodec, CodecConfig, Packet, TrackKind};
+use crate::media::{CodecConfig, Packet, TrackKind};
 use crate::mux::mp4::fragment::{self, FragmentSample, TrackFragment};
 use crate::sink::local::PlainFile;
 
@@ -88,11 +88,9 @@ impl Fmp4Segments {
             tracks.push((TrackKind::Video, 90_000 / 25));
         }
         if let Some(a) = &config.audio {
-            let samples = match a.codec {
-                AudioCodec::Aac => 1024,
-                AudioCodec::Mp3 => 1152,
-            };
-            let lone = crate::media::rescale(samples, 90_000, u64::from(a.sample_rate.max(1)));
+            let samples = a.codec.frame_samples();
+            let lone =
+                crate::media::rescale(u64::from(samples), 90_000, u64::from(a.sample_rate.max(1)));
             tracks.push((TrackKind::Audio, u32::try_from(lone).unwrap_or(u32::MAX)));
         }
         let tracks = tracks

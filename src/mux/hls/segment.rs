@@ -41,11 +41,14 @@ impl SegmentChoice {
             SegmentChoice::Fmp4 => SegmentFormat::Fmp4,
             SegmentChoice::Auto => {
                 let video_in_ts = config.video.as_ref().is_none_or(|v| match v.codec {
-                    VideoCodec::H264 => true,
-                    VideoCodec::Hevc => true,
+                    VideoCodec::H264 | VideoCodec::Hevc => true,
+                    VideoCodec::Av1 | VideoCodec::Vp9 => false,
                 });
                 let audio_in_ts = config.audio.as_ref().is_none_or(|a| match a.codec {
                     AudioCodec::Aac | AudioCodec::Mp3 => true,
+                    AudioCodec::Opus | AudioCodec::Flac | AudioCodec::Ac3 | AudioCodec::Eac3 => {
+                        false
+                    }
                 });
                 if video_in_ts && audio_in_ts {
                     SegmentFormat::Ts

@@ -9,7 +9,7 @@
 //! earliest PTS is its first DTS and starts at movie time 0 needs no edit list.
 
 use super::index::{LoneSample, Timing, TrackIndex};
-use crate::media::{AudioCodec, AudioConfig, TrackKind, VideoConfig};
+use crate::media::{AudioConfig, TrackKind, VideoConfig};
 
 /// Seconds from 1904-01-01 (the ISO BMFF epoch) to 1970-01-01.
 const EPOCH_1904_TO_1970_S: i64 = 2_082_844_800;
@@ -160,15 +160,7 @@ impl<'a> MoviePlan<'a> {
 fn lone_sample(kind: TrackKind, entry: Entry<'_>) -> LoneSample {
     match (kind, entry) {
         (_, Entry::Audio(a)) => LoneSample::Audio {
-            samples: match a.codec {
-                AudioCodec::Aac => 1024,
-                AudioCodec::Mp3 => 1152,
-                // [`super::stsd::check_carried`] refuses these before a sample is placed; their
-                // usual frames, for completeness (Opus 20 ms at 48 kHz, AC-3 six blocks).
-                AudioCodec::Opus => 960,
-                AudioCodec::Flac => 4096,
-                AudioCodec::Ac3 | AudioCodec::Eac3 => 1536,
-            },
+            samples: a.codec.frame_samples(),
             rate: a.sample_rate,
         },
         _ => LoneSample::Video,
