@@ -173,50 +173,58 @@ impl RtmpParser {
                 });
             }
             "publish" => {
-                let Some(full) = values.get(3).and_then(Value::as_str) else {
-                    self.events.push(RtmpEvent::Damage(Damage::Dropped {
-                        offset: at.input_offset,
-                        what: "publish command without a stream name".into(),
-                    }));
-                    return;
-                };
-                let (name, query) = split_query(full);
-                self.publishing = true;
-                self.events.push(RtmpEvent::Publish {
-                    name: name.to_string(),
-                    vdoid: query
-                        .and_then(|q| query_value(q, "vdoid"))
-                        .map(str::to_string),
-                    query: query.map(str::to_string),
-                    at,
-                });
+                if let Some(StreamName { name, query, vdoid }) =
+                    self.stream_name(&values, "publish", at)
+                {
+                    self.publishing = true;
+                    self.events.push(RtmpEvent::Publish {
+                        name,
+                        query,
+                        vdoid,
+                        at,
+                    });
+                }
             }
             "FCUnpublish" | "deleteStream" | "closeStream" if self.publishing => {
                 self.publishing = false;
                 self.events.push(RtmpEvent::Unpublish { at });
             }
             "play" => {
-                let Some(full) = values.get(3).and_then(Value::as_str) else {
-                    self.events.push(RtmpEvent::Damage(Damage::Dropped {
-                        offset: at.input_offset,
-                        what: "play command without a stream name".into(),
-                    }));
-                    return;
-                };
-                let (name, query) = split_query(full);
-                self.events.push(RtmpEvent::Play {
-                    name: name.to_string(),
-                    vdoid: query
-                        .and_then(|q| query_value(q, "vdoid"))
-                        .map(str::to_string),
-                    query: query.map(str::to_string),
-                    at,
-                });
+                if let Some(StreamName { name, query, vdoid }) =
+                    self.stream_name(&values, "play", at)
+                {
+                    self.events.push(RtmpEvent::Play {
+                        name,
+                        query,
+                        vdoid,
+                        at,
+                    });
+                }
             }
             "onStatus" => self.on_status(values.get(3), at),
             // releaseStream, FCPublish, createStream, _checkbw, ...: nothing to record.
             _ => {}
         }
+    }
+
+    /// The stream name argument of a `publish` or `play` command (its fourth value), split
+    /// from its `?query` (with `vdoid` read from it); a command without one is damage.
+    fn stream_name(&mut self, values: &[Value], command: &str, at: Position) -> Option<StreamName> {
+        let Some(full) = values.get(3).and_then(Value::as_str) else {
+            self.events.push(RtmpEvent::Damage(Damage::Dropped {
+                offset: at.input_offset,
+                what: format!("{command} command without a stream name"),
+            }));
+            return None;
+        };
+        let (name, query) = split_query(full);
+        Some(StreamName {
+            name: name.to_string(),
+            vdoid: query
+                .and_then(|q| query_value(q, "vdoid"))
+                .map(str::to_string),
+            query: query.map(str::to_string),
+        })
     }
 
     /// A server's `onStatus` to a player: its info object's `code` starts or stops the played
@@ -304,6 +312,13 @@ fn decode_lenient(mut b: &[u8], max: usize) -> (Vec<Value>, Option<amf0::Amf0Err
         }
     }
     (values, None)
+}
+
+/// A `publish` or `play` command's stream name, split from its query.
+struct StreamName {
+    name: String,
+    query: Option<String>,
+    vdoid: Option<String>,
 }
 
 /// Splits a publish name at its `?`: `stream?vdoid=1&t=2` → (`stream`, `vdoid=1&t=2`).
