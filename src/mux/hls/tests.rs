@@ -275,13 +275,20 @@ fn silent_video_only() {
     }
 }
 
-#[test]
-fn spliced_session_gets_one_discontinuity_and_its_wall_clock() {
+/// The two committed pushes of `show` as one file's sessions, the second spliced right after
+/// the first one's last packet (+40 ms) on the file timeline.
+struct TwoPushes {
+    a: Flv,
+    b: Flv,
+    b_packets: Vec<Packet>,
+    b_start_90k: i64,
+}
+
+fn two_pushes() -> TwoPushes {
     let a = flv_walk::read(&testdata("push/show-1764075600.flv"));
     let b = flv_walk::read(&testdata("push/show-1764075670.flv"));
-    // The second push continues the file timeline right after the first one's last packet.
     let b_start_90k = a.packets.iter().map(|p| p.dts_90k).max().unwrap() + 40 * 90;
-    let b_packets: Vec<Packet> = b
+    let b_packets = b
         .packets
         .iter()
         .map(|p| Packet {
@@ -289,17 +296,36 @@ fn spliced_session_gets_one_discontinuity_and_its_wall_clock() {
             ..p.clone()
         })
         .collect();
-    let sessions = [
-        (first_session(1_764_075_600_000), &a.packets[..]),
-        (
-            SessionStart {
-                file_dts_90k: b_start_90k,
-                wall_ms: 1_764_075_670_000,
-                spliced: true,
-            },
-            &b_packets[..],
-        ),
-    ];
+    TwoPushes {
+        a,
+        b,
+        b_packets,
+        b_start_90k,
+    }
+}
+
+impl TwoPushes {
+    fn sessions(&self) -> [(SessionStart, &[Packet]); 2] {
+        [
+            (first_session(1_764_075_600_000), &self.a.packets[..]),
+            (
+                SessionStart {
+                    file_dts_90k: self.b_start_90k,
+                    wall_ms: 1_764_075_670_000,
+                    spliced: true,
+                },
+                &self.b_packets[..],
+            ),
+        ]
+    }
+}
+
+#[test]
+fn spliced_session_gets_one_discontinuity_and_its_wall_clock() {
+    let pushes = two_pushes();
+    let (a, b, b_packets) = (&pushes.a, &pushes.b, &pushes.b_packets);
+    let b_start_90k = pushes.b_start_90k;
+    let sessions = pushes.sessions();
     let dir = scratch("hls-splice");
     let produced = record(&dir, &a.config, 4 * 90_000, &sessions);
     let text = std::fs::read_to_string(&produced.path).unwrap();
@@ -328,12 +354,12 @@ fn spliced_session_gets_one_discontinuity_and_its_wall_clock() {
         .iter()
         .filter(|p| p.track == TrackKind::Audio)
         .count();
-    check_track(&a, TrackKind::Video, 0, &video[..a_video]);
-    check_track(&a, TrackKind::Audio, 0, &audio[..a_audio]);
-    check_track(&b, TrackKind::Video, b_start_90k, &video[a_video..]);
-    check_track(&b, TrackKind::Audio, b_start_90k, &audio[a_audio..]);
+    check_track(a, TrackKind::Video, 0, &video[..a_video]);
+    check_track(a, TrackKind::Audio, 0, &audio[..a_audio]);
+    check_track(b, TrackKind::Video, b_start_90k, &video[a_video..]);
+    check_track(b, TrackKind::Audio, b_start_90k, &audio[a_audio..]);
     if have_ffprobe() {
-        let all: Vec<&Packet> = a.packets.iter().chain(&b_packets).collect();
+        let all: Vec<&Packet> = a.packets.iter().chain(b_packets).collect();
         ffprobe_agrees(&produced.path, &all);
     }
 }

@@ -103,35 +103,16 @@ fn h264_stays_ts_under_auto() {
 
 #[test]
 fn fmp4_splice_has_one_discontinuity_and_one_map() {
-    let a = flv_walk::read(&testdata("push/show-1764075600.flv"));
-    let b = flv_walk::read(&testdata("push/show-1764075670.flv"));
-    let b_start_90k = a.packets.iter().map(|p| p.dts_90k).max().unwrap() + 40 * 90;
-    let b_packets: Vec<Packet> = b
-        .packets
-        .iter()
-        .map(|p| Packet {
-            dts_90k: p.dts_90k + b_start_90k,
-            ..p.clone()
-        })
-        .collect();
-    let sessions = [
-        (first_session(1_764_075_600_000), &a.packets[..]),
-        (
-            SessionStart {
-                file_dts_90k: b_start_90k,
-                wall_ms: 1_764_075_670_000,
-                spliced: true,
-            },
-            &b_packets[..],
-        ),
-    ];
+    let pushes = two_pushes();
+    let (a, b_packets) = (&pushes.a, &pushes.b_packets);
+    let sessions = pushes.sessions();
     let dir = scratch("hls-fmp4-splice");
     let produced = record_with(&dir, &a.config, &fmp4_options(4 * 90_000), &sessions);
     let text = std::fs::read_to_string(&produced.path).unwrap();
     assert_eq!(text.matches("#EXT-X-DISCONTINUITY\n").count(), 1, "{text}");
     assert_eq!(text.matches("#EXT-X-MAP:").count(), 1, "{text}");
     if have_ffprobe() {
-        let sources: Vec<&Packet> = a.packets.iter().chain(&b_packets).collect();
+        let sources: Vec<&Packet> = a.packets.iter().chain(b_packets).collect();
         ffprobe_agrees_exactly(&produced.path, &sources);
     }
 }
