@@ -18,7 +18,7 @@ use crate::media::{AudioCodec, CodecConfig, FlvVideoSignal, VideoCodec};
 use super::tag;
 
 /// Per-track counts gathered while writing.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TrackStats {
     pub packets: u64,
     /// Sum of the codec payloads (what ffprobe reports as packet sizes).
