@@ -25,25 +25,34 @@
 //!   second (every AAC/MP3 frame is a sync point, and one entry per second keeps the index small).
 //!   Positions point at tag headers. An index of fewer than two entries is left out, because
 //!   ffmpeg rejects it with a warning.
-//! - Because `filesize` and the positions are known only at the end, tags go to a
-//!   [`Spool`] first; [`Muxer::finish`] writes the header and the script tag, then copies the
-//!   spool behind them into the committed file.
+//! - `filesize` and the positions depend on every tag, so `onMetaData` is written once they are
+//!   known ([`plan`]). **Planned** ([`FlvMuxer::follow`]): when the recording pipeline ran an
+//!   index pass (inputs that can be read twice; `record::index_pass` says when), it counted
+//!   the file's tags with this same writer, so the header and script tag go out first and every
+//!   tag straight behind them into the final file, hashed as written. **Spooled**
+//!   ([`FlvMuxer::open`]), otherwise (stdin, streamed objects): tags go to a [`Spool`];
+//!   [`Muxer::finish`] writes the header and the script tag, then copies the spool behind them.
+//!   Both give the same bytes.
 
+use std::borrow::Cow;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
 
-use super::{FileClose, FileOpen, Format, Muxer, Produced, SessionStart};
+use super::{CHANGED, FileClose, FileOpen, Format, Muxer, Produced, SessionStart};
 use crate::media::{
     AudioCodec, BuiltRecord, CodecConfig, FlvVideoSignal, Packet, TrackKind, VideoConfig, to_ms,
 };
 use crate::sink::local::{OutFile, Spool};
 
 mod meta;
+mod plan;
 mod tag;
 
-use meta::{IndexEntry, Summary, TrackStats};
+use meta::{IndexEntry, Summary};
+pub use plan::FlvPlan;
+use plan::{Body, Planned, Tracks};
 
 /// Version of the bytes this writer produces; bumped whenever they change, so a changed ETag is
 /// always deliberate.
@@ -58,25 +67,64 @@ pub struct FlvMuxer {
     dir: PathBuf,
     config: CodecConfig,
     /// Every tag after the script tag, in file order.
-    body: Spool,
-    video: TrackStats,
-    audio: TrackStats,
-    index: Vec<IndexEntry>,
+    body: Body,
+    tracks: Tracks,
     /// Audio-only files: the next whole second that gets an index entry.
     next_audio_index_ms: i64,
-    /// A spool write failed part-way (see [`FlvMuxer::spool_tag`]).
+    /// A tag write failed part-way (see [`FlvMuxer::body_tag`]).
     broken: bool,
 }
 
 impl FlvMuxer {
-    /// Starts a file: spools the sequence headers of `file.config`.
+    /// Starts a file that spools its tags and writes `onMetaData` once every packet is known.
     pub fn open(file: &FileOpen<'_>) -> Result<FlvMuxer> {
-        let config = file.config.clone();
-        if config.video.is_none() && config.audio.is_none() {
-            bail!("an FLV file needs an audio or a video track; the configuration has neither");
-        }
-        check_carried(&config)?;
-        let mut body = Spool::create(file.dir, file.stream_name)?;
+        check_tracks(file.config)?;
+        let body = Body::Spooled(Spool::create(file.dir, file.stream_name)?);
+        FlvMuxer::start(file.dir, file.config, body)
+    }
+
+    /// Starts a file that follows `plan`, the index pass's plan for this file: the header and
+    /// `onMetaData` go out now, then every tag straight after them. `None` (the index pass
+    /// planned no more files), or a plan for another configuration, fails the file, naming
+    /// `input`.
+    pub fn follow(file: &FileOpen<'_>, plan: Option<FlvPlan>, input: &str) -> Result<FlvMuxer> {
+        check_tracks(file.config)?;
+        let body = match plan {
+            Some(plan) if plan.config == *file.config => {
+                let (script, body_start) = script_tag(&plan.config, &plan.tracks, plan.body_len)?;
+                let mut out = OutFile::create(file.dir, file.stream_name)?;
+                write_head(&mut out, &plan.config, &script)?;
+                Body::Planned(Box::new(Planned {
+                    plan,
+                    out,
+                    body_start,
+                    sessions: 0,
+                    ended_early: None,
+                }))
+            }
+            Some(_) => Body::Failed(anyhow!(
+                "{input} {CHANGED}: the FLV file opening at {} has another codec configuration \
+                 than the planned one",
+                file.start_time_s
+            )),
+            None => Body::Failed(anyhow!(
+                "{input} {CHANGED}: the index pass planned no FLV file opening at {}",
+                file.start_time_s
+            )),
+        };
+        FlvMuxer::start(file.dir, file.config, body)
+    }
+
+    /// A writer whose tags go to `body`, the sequence headers of `config` first.
+    fn start(dir: &Path, config: &CodecConfig, body: Body) -> Result<FlvMuxer> {
+        let mut m = FlvMuxer {
+            dir: dir.to_path_buf(),
+            config: config.clone(),
+            body,
+            tracks: Tracks::default(),
+            next_audio_index_ms: 0,
+            broken: false,
+        };
         if let Some(v) = &config.video {
             let prefix = video_prefix(v, tag::FRAME_KEY, VideoPart::SequenceHeader, 0);
             let header = match &config.video_built {
@@ -84,25 +132,16 @@ impl FlvMuxer {
                 Some(BuiltRecord::InBand) | None => &v.record,
             };
             check_size("video decoder configuration record", &prefix, header)?;
-            tag::write_tag(&mut body, tag::TAG_VIDEO, 0, prefix.as_bytes(), header)?;
+            m.body_tag(tag::TAG_VIDEO, 0, &prefix, header)?;
         }
         if let Some(a) = &config.audio
             && a.codec == AudioCodec::Aac
         {
             let prefix = tag::audio(a.flv_sound_byte, Some(tag::AAC_SEQUENCE_HEADER));
             check_size("AudioSpecificConfig", &prefix, &a.specific)?;
-            tag::write_tag(&mut body, tag::TAG_AUDIO, 0, prefix.as_bytes(), &a.specific)?;
+            m.body_tag(tag::TAG_AUDIO, 0, &prefix, &a.specific)?;
         }
-        Ok(FlvMuxer {
-            dir: file.dir.to_path_buf(),
-            config,
-            body,
-            video: TrackStats::default(),
-            audio: TrackStats::default(),
-            index: Vec::new(),
-            next_audio_index_ms: 0,
-            broken: false,
-        })
+        Ok(m)
     }
 
     /// The tag timestamp and CompositionTime of a packet, checked against their fields.
@@ -126,29 +165,20 @@ impl FlvMuxer {
         Ok((ts_ms, cts_ms as i32))
     }
 
-    fn summary<'a>(&'a self, index: &'a [IndexEntry]) -> Summary<'a> {
-        Summary {
-            config: &self.config,
-            video: &self.video,
-            audio: &self.audio,
-            index,
-        }
-    }
-
-    /// Spools a video end-of-sequence tag at the last video DTS.
+    /// Writes a video end-of-sequence tag at the last video DTS.
     fn write_end_of_sequence(&mut self) -> Result<()> {
         let Some(v) = &self.config.video else {
             return Ok(());
         };
         let prefix = video_prefix(v, tag::FRAME_KEY, VideoPart::EndOfSequence, 0);
         // The DTS was checked to fit when the packet was written.
-        let ts_ms = u32::try_from(self.video.last_dts_ms()).unwrap_or(0);
-        self.spool_tag(tag::TAG_VIDEO, ts_ms, &prefix, &[])
+        let ts_ms = u32::try_from(self.tracks.video.last_dts_ms()).unwrap_or(0);
+        self.body_tag(tag::TAG_VIDEO, ts_ms, &prefix, &[])
     }
 
-    /// Appends a tag to the spool. A failure part-way leaves the body ending inside a tag, so
+    /// Appends a tag to the body. A failure part-way leaves the body ending inside a tag, so
     /// the muxer refuses any further write and never completes the file.
-    fn spool_tag(
+    fn body_tag(
         &mut self,
         tag_type: u8,
         ts_ms: u32,
@@ -156,13 +186,124 @@ impl FlvMuxer {
         data: &[u8],
     ) -> Result<()> {
         if self.broken {
-            bail!("an earlier write to the FLV spool failed; the file cannot be completed");
+            bail!("an earlier write of the FLV file failed; the file cannot be completed");
         }
         self.broken = true;
-        tag::write_tag(&mut self.body, tag_type, ts_ms, prefix.as_bytes(), data)?;
+        self.body.tag(tag_type, ts_ms, prefix.as_bytes(), data)?;
         self.broken = false;
         Ok(())
     }
+
+    /// Completes a spooled file: the header and the script tag, then the spool behind them.
+    fn commit_spooled(
+        &self,
+        mut spool: Spool,
+        base_name: &str,
+        final_path: &Path,
+    ) -> Result<OutFile> {
+        let (script, body_start) = script_tag(&self.config, &self.tracks, spool.len())?;
+        let file_size = body_start + spool.len();
+        let mut out = OutFile::create(&self.dir, base_name)?;
+        write_head(&mut out, &self.config, &script)?;
+        spool.copy_to(&mut out)?;
+        if out.len() != file_size {
+            bail!(
+                "wrote {} bytes of {}, expected {file_size}",
+                out.len(),
+                final_path.display()
+            );
+        }
+        Ok(out)
+    }
+}
+
+/// Builds [`FlvPlan`]s in the index pass: the writer itself, its tags counted, not written.
+pub struct Planner {
+    muxer: FlvMuxer,
+    inputs: Vec<String>,
+}
+
+impl Planner {
+    /// Fails as [`FlvMuxer::open`] fails, with the same error.
+    pub fn new(config: &CodecConfig) -> Result<Planner> {
+        check_tracks(config)?;
+        Ok(Planner {
+            muxer: FlvMuxer::start(Path::new(""), config, Body::Counted(0))?,
+            inputs: Vec::new(),
+        })
+    }
+
+    /// A push session from `input` begins in the file.
+    pub fn begin_session(&mut self, input: &str) {
+        self.inputs.push(input.to_string());
+    }
+
+    /// Fails where the writer's `write` fails, with the same error.
+    pub fn write(&mut self, packet: &Packet) -> Result<()> {
+        self.muxer.write(packet)
+    }
+
+    pub fn finish(mut self) -> Result<FlvPlan> {
+        self.muxer.write_end_of_sequence()?;
+        Ok(FlvPlan {
+            body_len: self.muxer.body.len(),
+            config: self.muxer.config,
+            tracks: self.muxer.tracks,
+            inputs: self.inputs,
+        })
+    }
+}
+
+/// An FLV file needs a track.
+fn check_tracks(config: &CodecConfig) -> Result<()> {
+    if config.video.is_none() && config.audio.is_none() {
+        bail!("an FLV file needs an audio or a video track; the configuration has neither");
+    }
+    check_carried(config)
+}
+
+/// The script tag's data of a file whose tags after it take `body_len` bytes, and where those
+/// tags begin.
+fn script_tag(config: &CodecConfig, tracks: &Tracks, body_len: u64) -> Result<(Vec<u8>, u64)> {
+    fn summary<'a>(
+        config: &'a CodecConfig,
+        tracks: &'a Tracks,
+        index: &'a [IndexEntry],
+    ) -> Summary<'a> {
+        Summary {
+            config,
+            video: &tracks.video,
+            audio: &tracks.audio,
+            index,
+        }
+    }
+    let mut index = Cow::Borrowed(&tracks.index[..]);
+    // Numbers are fixed-size doubles: a first encoding with zeros has the final size.
+    let mut script_len = summary(config, tracks, &index).encode(0, 0).len();
+    while script_len > tag::MAX_DATA_SIZE && index.len() >= 2 {
+        // Only an index of about a million entries gets here: thin it rather than fail.
+        index = Cow::Owned(index.iter().copied().step_by(2).collect());
+        script_len = summary(config, tracks, &index).encode(0, 0).len();
+    }
+    let body_start = tag::FILE_HEADER_LEN + tag::tag_len(script_len);
+    let script = summary(config, tracks, &index).encode(body_start, body_start + body_len);
+    if script.len() != script_len {
+        bail!(
+            "onMetaData changed size from {script_len} to {} bytes",
+            script.len()
+        );
+    }
+    Ok((script, body_start))
+}
+
+/// The file header and the script tag.
+fn write_head(out: &mut OutFile, config: &CodecConfig, script: &[u8]) -> Result<()> {
+    out.write_all(&tag::file_header(
+        config.audio.is_some(),
+        config.video.is_some(),
+    ))?;
+    tag::write_tag(out, tag::TAG_SCRIPT, 0, &[], script)?;
+    Ok(())
 }
 
 /// The bit rate this writer declares for a track (`videodatarate`/`audiodatarate` × 1024, which
@@ -240,6 +381,11 @@ fn check_size(what: &str, prefix: &tag::Prefix, payload: &[u8]) -> Result<()> {
 impl Muxer for FlvMuxer {
     fn begin_session(&mut self, _session: &SessionStart) -> Result<()> {
         // A spliced session's timestamps already continue the file's timeline: nothing to mark.
+        if let Body::Planned(p) = &mut self.body
+            && let Err(e) = p.begin_session()
+        {
+            self.body = Body::Failed(e);
+        }
         Ok(())
     }
 
@@ -272,27 +418,26 @@ impl Muxer for FlvMuxer {
             &prefix,
             &packet.data,
         )?;
-        self.spool_tag(tag_type, ts_ms, &prefix, &packet.data)?;
+        self.body_tag(tag_type, ts_ms, &prefix, &packet.data)?;
 
         let dts_ms = i64::from(ts_ms);
         let pts_ms = dts_ms + i64::from(cts_ms);
+        let entry = IndexEntry {
+            time_ms: ts_ms,
+            body_offset: offset,
+        };
+        let t = &mut self.tracks;
         match packet.track {
             TrackKind::Video => {
-                self.video.add(dts_ms, pts_ms, packet.data.len());
+                t.video.add(dts_ms, pts_ms, packet.data.len());
                 if packet.keyframe {
-                    self.index.push(IndexEntry {
-                        time_ms: ts_ms,
-                        body_offset: offset,
-                    });
+                    t.index.push(entry);
                 }
             }
             TrackKind::Audio => {
-                self.audio.add(dts_ms, pts_ms, packet.data.len());
+                t.audio.add(dts_ms, pts_ms, packet.data.len());
                 if self.config.video.is_none() && dts_ms >= self.next_audio_index_ms {
-                    self.index.push(IndexEntry {
-                        time_ms: ts_ms,
-                        body_offset: offset,
-                    });
+                    t.index.push(entry);
                     self.next_audio_index_ms = (dts_ms / 1000 + 1) * 1000;
                 }
             }
@@ -300,39 +445,26 @@ impl Muxer for FlvMuxer {
         Ok(())
     }
 
+    fn push_ended_early(&mut self) {
+        if let Body::Planned(p) = &mut self.body {
+            p.push_ended_early();
+        }
+    }
+
     fn finish(mut self: Box<Self>, close: &FileClose) -> Result<Produced> {
         self.write_end_of_sequence()?;
-        let mut index = std::mem::take(&mut self.index);
-        // Numbers are fixed-size doubles: a first encoding with zeros has the final size.
-        let mut script_len = self.summary(&index).encode(0, 0).len();
-        while script_len > tag::MAX_DATA_SIZE && index.len() >= 2 {
-            // Only an index of about a million entries gets here: thin it rather than fail.
-            index = index.into_iter().step_by(2).collect();
-            script_len = self.summary(&index).encode(0, 0).len();
-        }
-        let body_start = tag::FILE_HEADER_LEN + tag::TAG_HEADER_LEN + script_len as u64 + 4;
-        let file_size = body_start + self.body.len();
-        let script = self.summary(&index).encode(body_start, file_size);
-        if script.len() != script_len {
-            bail!(
-                "onMetaData changed size from {script_len} to {} bytes",
-                script.len()
-            );
-        }
-
         let final_path = self
             .dir
             .join(format!("{}.{}", close.base_name, Format::Flv.extension()));
-        let mut out = OutFile::create(&self.dir, &close.base_name)?;
-        out.write_all(&tag::file_header(
-            self.config.audio.is_some(),
-            self.config.video.is_some(),
-        ))?;
-        tag::write_tag(&mut out, tag::TAG_SCRIPT, 0, &[], &script)?;
-        self.body.copy_to(&mut out)?;
-        if out.len() != file_size {
-            bail!("wrote {} bytes, expected {file_size}", out.len());
-        }
+        let out = match std::mem::replace(&mut self.body, Body::Counted(0)) {
+            Body::Spooled(spool) => self.commit_spooled(spool, &close.base_name, &final_path)?,
+            Body::Planned(p) => {
+                p.check(&self.tracks, &close.base_name)?;
+                p.out
+            }
+            Body::Counted(_) => bail!("the FLV index pass writes no file"),
+            Body::Failed(e) => return Err(e),
+        };
         let committed = out
             .commit(&final_path)
             .with_context(|| format!("committing {}", final_path.display()))?;

@@ -154,6 +154,10 @@ impl Produced {
     }
 }
 
+/// How every error of a planned file's write pass that differs from its plan (an input that
+/// changed between the index pass and the write pass) begins, after the input's name.
+pub const CHANGED: &str = "changed between the index pass and the write pass";
+
 /// A recording-file writer for one format.
 pub trait Muxer: Send {
     fn begin_session(&mut self, session: &SessionStart) -> Result<()>;

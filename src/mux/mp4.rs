@@ -53,7 +53,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, anyhow};
 
-use super::{FileClose, FileOpen, Format, Muxer, Produced, SessionStart};
+use super::{CHANGED, FileClose, FileOpen, Format, Muxer, Produced, SessionStart};
 use crate::media::{CodecConfig, Packet, VideoCodec};
 use crate::sink::local::{OutFile, Spool};
 
@@ -72,9 +72,6 @@ use follow::Follower;
 use layout::Layout;
 pub use layout::{FilePlan, Planner};
 use plan::MoviePlan;
-
-/// How every error of a write pass that differs from its plan begins, after the input's name.
-const CHANGED: &str = "changed between the index pass and the write pass";
 
 /// Version of the bytes this writer produces. Bump it whenever any output byte changes for the
 /// same input, so a changed ETag is always deliberate.

@@ -16,7 +16,7 @@ use crate::amf0::{self, Value};
 use crate::media::{AudioConfig, CodecConfig, VideoConfig};
 
 /// Per-track counts gathered while writing.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TrackStats {
     pub packets: u64,
     /// Sum of the codec payloads (what ffprobe reports as packet sizes).

@@ -76,7 +76,12 @@ pub fn write_tag(
     out.write_all(payload)?;
     // PreviousTagSize counts the header and the data.
     out.write_all(&(TAG_HEADER_LEN as u32 + data_size as u32).to_be_bytes())?;
-    Ok(TAG_HEADER_LEN + data_size as u64 + 4)
+    Ok(tag_len(data_size))
+}
+
+/// Bytes a tag of `data_size` bytes of data takes in the file: header, data, PreviousTagSize.
+pub fn tag_len(data_size: usize) -> u64 {
+    TAG_HEADER_LEN + data_size as u64 + 4
 }
 
 /// A codec tag header of at most 9 bytes, built on the stack.
