@@ -21,6 +21,7 @@ pub mod callback;
 #[doc(hidden)]
 pub mod cli;
 pub mod codec;
+pub mod container;
 pub mod deliver;
 pub mod input;
 pub mod inspect;

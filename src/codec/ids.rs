@@ -17,6 +17,9 @@ pub struct VideoIds {
     pub flv_codec_id: Option<u8>,
     /// Enhanced RTMP `VideoFourCc`.
     pub fourcc: [u8; 4],
+    /// Whether an Enhanced RTMP CodedFrames tag carries an SI24 CompositionTime: only avc1 and
+    /// hvc1 do (E-RTMP v1 `ExVideoTagBody`); AV1 and VP9 frames follow the FourCC directly.
+    pub ex_composition_time: bool,
 }
 
 /// The identifiers of one audio codec.
@@ -36,23 +39,27 @@ const H264: VideoIds = VideoIds {
     name: "h264",
     flv_codec_id: Some(7),
     fourcc: *b"avc1",
+    ex_composition_time: true,
 };
 /// CodecID 12 is the HEVC extension of Chinese CDNs.
 const HEVC: VideoIds = VideoIds {
     name: "hevc",
     flv_codec_id: Some(12),
     fourcc: *b"hvc1",
+    ex_composition_time: true,
 };
 /// CodecID 13 is Tencent's FLV extension for AV1.
 const AV1: VideoIds = VideoIds {
     name: "av1",
     flv_codec_id: Some(13),
     fourcc: *b"av01",
+    ex_composition_time: false,
 };
 const VP9: VideoIds = VideoIds {
     name: "vp9",
     flv_codec_id: None,
     fourcc: *b"vp09",
+    ex_composition_time: false,
 };
 
 /// Audio descriptors, one row per codec.

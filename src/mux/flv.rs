@@ -41,8 +41,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, anyhow, bail};
 
 use super::{CHANGED, FileClose, FileOpen, Format, Muxer, Produced, SessionStart};
+use crate::codec::ids::SOUND_FORMAT_EX_HEADER;
 use crate::media::{
-    AudioCodec, BuiltRecord, CodecConfig, FlvVideoSignal, Packet, TrackKind, VideoConfig, to_ms,
+    AudioCodec, AudioConfig, BuiltRecord, CodecConfig, FlvVideoSignal, Packet, TrackKind,
+    VideoConfig, to_ms,
 };
 use crate::sink::local::{OutFile, Spool};
 
@@ -135,11 +137,10 @@ impl FlvMuxer {
             m.body_tag(tag::TAG_VIDEO, 0, &prefix, header)?;
         }
         if let Some(a) = &config.audio
-            && a.codec == AudioCodec::Aac
+            && let Some((prefix, body)) = audio_sequence_header(a)
         {
-            let prefix = tag::audio(a.flv_sound_byte, Some(tag::AAC_SEQUENCE_HEADER));
-            check_size("AudioSpecificConfig", &prefix, &a.specific)?;
-            m.body_tag(tag::TAG_AUDIO, 0, &prefix, &a.specific)?;
+            check_size("audio sequence header", &prefix, body)?;
+            m.body_tag(tag::TAG_AUDIO, 0, &prefix, body)?;
         }
         Ok(m)
     }
@@ -259,7 +260,7 @@ fn check_tracks(config: &CodecConfig) -> Result<()> {
     if config.video.is_none() && config.audio.is_none() {
         bail!("an FLV file needs an audio or a video track; the configuration has neither");
     }
-    check_carried(config)
+    Ok(())
 }
 
 /// The script tag's data of a file whose tags after it take `body_len` bytes, and where those
@@ -329,18 +330,54 @@ fn legacy_codec_id(v: &VideoConfig) -> Option<u8> {
     }
 }
 
-/// Refuses, before anything is written, audio this writer cannot signal yet.
-fn check_carried(config: &CodecConfig) -> Result<()> {
-    if let Some(a) = &config.audio {
-        match a.codec {
-            AudioCodec::Aac | AudioCodec::Mp3 => {}
-            AudioCodec::Opus | AudioCodec::Flac | AudioCodec::Ac3 | AudioCodec::Eac3 => bail!(
-                "FLV writing of {} audio (Enhanced RTMP audio FourCC) is not supported yet",
-                a.codec.name()
-            ),
-        }
+/// What an audio tag carries.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum AudioPart {
+    SequenceHeader,
+    Frame,
+}
+
+/// Whether audio is written with the Enhanced RTMP v2 `ExAudioTagHeader`: where the source
+/// used it, and for every codec legacy FLV has no SoundFormat for.
+pub(super) fn enhanced_audio(a: &AudioConfig) -> bool {
+    a.flv_sound_byte >> 4 == SOUND_FORMAT_EX_HEADER || a.codec.ids().flv_sound_format.is_none()
+}
+
+/// The audio tag header in the source's convention.
+fn audio_prefix(a: &AudioConfig, part: AudioPart) -> tag::Prefix {
+    if enhanced_audio(a) {
+        let packet_type = match part {
+            AudioPart::SequenceHeader => tag::EX_SEQUENCE_START,
+            AudioPart::Frame => tag::EX_CODED_FRAMES,
+        };
+        return tag::enhanced_audio(packet_type, &a.codec.ids().fourcc);
     }
-    Ok(())
+    let aac_packet_type = match part {
+        AudioPart::SequenceHeader => tag::AAC_SEQUENCE_HEADER,
+        AudioPart::Frame => tag::AAC_RAW,
+    };
+    tag::audio(
+        a.flv_sound_byte,
+        (a.codec == AudioCodec::Aac).then_some(aac_packet_type),
+    )
+}
+
+/// The audio sequence header's prefix and body: the source's configuration (AudioSpecificConfig,
+/// OpusHead, FLAC STREAMINFO), an empty body for AC-3 and E-AC-3 (kls-rec built their
+/// `dac3`/`dec3` from a syncframe; the push sent an empty SequenceStart), none for MP3.
+fn audio_sequence_header(a: &AudioConfig) -> Option<(tag::Prefix, &[u8])> {
+    let body: &[u8] = match a.codec {
+        AudioCodec::Aac | AudioCodec::Opus | AudioCodec::Flac => &a.specific,
+        AudioCodec::Ac3 | AudioCodec::Eac3 => &[],
+        AudioCodec::Mp3 => return None,
+    };
+    Some((audio_prefix(a, AudioPart::SequenceHeader), body))
+}
+
+/// Whether the video's frame header has a CompositionTime: always in the legacy convention, in
+/// Enhanced RTMP only for the codecs that define one.
+fn carries_composition_time(v: &VideoConfig) -> bool {
+    legacy_codec_id(v).is_some() || v.codec.ids().ex_composition_time
 }
 
 /// The video tag header in the convention the source used (README "Outputs": HEVC in both).
@@ -360,7 +397,7 @@ fn video_prefix(v: &VideoConfig, frame_type: u8, part: VideoPart, cts_ms: i32) -
                 VideoPart::Frame => tag::EX_CODED_FRAMES,
                 VideoPart::EndOfSequence => tag::EX_SEQUENCE_END,
             };
-            tag::enhanced_video(frame_type, packet_type, &v.codec.ids().fourcc, cts_ms)
+            tag::enhanced_video(frame_type, packet_type, v.codec.ids(), cts_ms)
         }
     }
 }
@@ -402,6 +439,13 @@ impl Muxer for FlvMuxer {
                 } else {
                     tag::FRAME_INTER
                 };
+                if cts_ms != 0 && !carries_composition_time(v) {
+                    bail!(
+                        "{} frame at {ts_ms} ms has a composition offset of {cts_ms} ms, which \
+                         its Enhanced RTMP header cannot carry",
+                        v.codec.name()
+                    );
+                }
                 let prefix = video_prefix(v, frame, VideoPart::Frame, cts_ms);
                 (tag::TAG_VIDEO, prefix)
             }
@@ -409,8 +453,7 @@ impl Muxer for FlvMuxer {
                 let Some(a) = &self.config.audio else {
                     bail!("audio packet at {ts_ms} ms, but the file has no audio track");
                 };
-                let aac = (a.codec == AudioCodec::Aac).then_some(tag::AAC_RAW);
-                (tag::TAG_AUDIO, tag::audio(a.flv_sound_byte, aac))
+                (tag::TAG_AUDIO, audio_prefix(a, AudioPart::Frame))
             }
         };
         check_size(

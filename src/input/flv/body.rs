@@ -6,29 +6,15 @@
 //! Parsing borrows from the tag: the payload handed on is exactly the bytes after the codec
 //! header, so packet sizes equal ffmpeg's and nothing is copied twice.
 
-use crate::media::{FlvVideoSignal, VideoCodec};
-
-/// VIDEODATA `FrameType` (E.4.3.1), 4 bits legacy / 3 bits Enhanced RTMP.
-const FRAME_KEY: u8 = 1;
-/// "video info/command frame": carries no picture.
-const FRAME_COMMAND: u8 = 5;
-
-/// Legacy `CodecID` values (E.4.3.1), 12 being the HEVC extension of Chinese CDNs.
-const CODEC_ID_AVC: u8 = 7;
-const CODEC_ID_HEVC: u8 = 12;
-
-/// Enhanced RTMP `VideoPacketType` values.
-mod ex {
-    pub const SEQUENCE_START: u8 = 0;
-    pub const CODED_FRAMES: u8 = 1;
-    pub const SEQUENCE_END: u8 = 2;
-    /// Coded frames without the composition time field (it is 0).
-    pub const CODED_FRAMES_X: u8 = 3;
-    pub const METADATA: u8 = 4;
-    pub const MPEG2TS_SEQUENCE_START: u8 = 5;
-    pub const MULTITRACK: u8 = 6;
-    pub const MOD_EX: u8 = 7;
-}
+use crate::codec::ids::{SOUND_FORMAT_EX_HEADER, SOUND_FORMAT_MP3_8K};
+use crate::container::flv::{
+    AAC_RAW, AAC_SEQUENCE_HEADER, AVC_END_OF_SEQUENCE, AVC_NALU, AVC_SEQUENCE_HEADER,
+    EX_AUDIO_MULTICHANNEL_CONFIG, EX_AUDIO_MULTITRACK, EX_CODED_FRAMES, EX_CODED_FRAMES_X,
+    EX_HEADER, EX_METADATA, EX_MOD_EX, EX_MPEG2TS_SEQUENCE_START, EX_SEQUENCE_END,
+    EX_SEQUENCE_START, EX_VIDEO_MULTITRACK, FRAME_COMMAND, FRAME_KEY,
+    MULTITRACK_MANY_TRACKS_MANY_CODECS, MULTITRACK_ONE_TRACK,
+};
+use crate::media::{AudioCodec, FlvVideoSignal, VideoCodec};
 
 /// AUDIODATA `SoundFormat` names (E.4.2.1), one row per value, for reports.
 const SOUND_FORMATS: [&str; 16] = [
@@ -49,9 +35,6 @@ const SOUND_FORMATS: [&str; 16] = [
     "MP3 8 kHz",                   // 14
     "device-specific sound",       // 15
 ];
-const SOUND_FORMAT_MP3: u8 = 2;
-const SOUND_FORMAT_AAC: u8 = 10;
-const SOUND_FORMAT_MP3_8K: u8 = 14;
 
 /// What a video tag holds.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -94,12 +77,33 @@ pub enum AudioBody<'a> {
         sound_byte: u8,
         data: &'a [u8],
     },
+    /// Enhanced RTMP v2 SequenceStart: the codec's configuration as the FourCC's mapping defines
+    /// it (AudioSpecificConfig, OpusHead, FLAC STREAMINFO; empty for AC-3 and E-AC-3).
+    ExConfig {
+        codec: AudioCodec,
+        config: &'a [u8],
+    },
+    /// Enhanced RTMP v2 CodedFrames: one access unit.
+    ExFrame {
+        codec: AudioCodec,
+        data: &'a [u8],
+    },
+    /// Carries no packet (SequenceEnd, MultichannelConfig, empty multitrack tags).
+    NotMedia,
     Unsupported(String),
+}
+
+/// An audio tag: the body of its first (or only) track, and the ids of the other tracks an
+/// Enhanced RTMP multitrack tag carried, which kls-rec does not record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AudioTag<'a> {
+    pub body: AudioBody<'a>,
+    pub other_tracks: Vec<u8>,
 }
 
 /// How a video tag's header is laid out: Enhanced RTMP when its first byte sets `IsExHeader`.
 pub fn video_signal(first_byte: u8) -> FlvVideoSignal {
-    if first_byte & 0x80 != 0 {
+    if first_byte & EX_HEADER != 0 {
         FlvVideoSignal::Enhanced
     } else {
         FlvVideoSignal::CodecId
@@ -109,6 +113,34 @@ pub fn video_signal(first_byte: u8) -> FlvVideoSignal {
 /// Signed 24-bit big-endian.
 fn si24(b: &[u8]) -> i32 {
     (i32::from_be_bytes([b[0], b[1], b[2], 0])) >> 8
+}
+
+/// Takes `n` bytes at `*pos`, or says which field the tag lacks.
+fn take<'a>(data: &'a [u8], pos: &mut usize, n: usize, what: &str) -> Result<&'a [u8], String> {
+    let Some(b) = data.get(*pos..*pos + n) else {
+        return Err(format!("tag of {} bytes lacks its {what}", data.len()));
+    };
+    *pos += n;
+    Ok(b)
+}
+
+/// Skips Enhanced RTMP `ModEx` entries (v2: UI8 size − 1, 256 meaning a UI16 size − 1 follows,
+/// the data, then ModExType and the next packet type in one byte) and returns the packet type
+/// after them. The one ModEx type defined, TimestampOffsetNano, shifts a timestamp by less than
+/// a millisecond, which FLV cannot carry; kls-rec keeps the millisecond timestamp.
+fn skip_mod_ex(data: &[u8], pos: &mut usize) -> Result<u8, String> {
+    loop {
+        let mut size = usize::from(take(data, pos, 1, "ModEx size")?[0]) + 1;
+        if size == 256 {
+            let b = take(data, pos, 2, "ModEx size")?;
+            size = usize::from(u16::from_be_bytes([b[0], b[1]])) + 1;
+        }
+        take(data, pos, size, "ModEx data")?;
+        let next = take(data, pos, 1, "ModEx type")?[0] & 0x0F;
+        if next != EX_MOD_EX {
+            return Ok(next);
+        }
+    }
 }
 
 /// Parses a video tag body; `Err` names what is malformed.
@@ -125,14 +157,10 @@ pub fn parse_video(data: &[u8]) -> Result<VideoBody<'_>, String> {
     if frame_type == FRAME_COMMAND {
         return Ok(VideoBody::NotMedia);
     }
-    let codec = match codec_id {
-        CODEC_ID_AVC => VideoCodec::H264,
-        CODEC_ID_HEVC => VideoCodec::Hevc,
-        other => {
-            return Ok(VideoBody::Unsupported(format!(
-                "video CodecID {other} (only 7 = H.264 and 12 = HEVC are supported)"
-            )));
-        }
+    let Some(codec) = VideoCodec::from_flv_codec_id(codec_id) else {
+        return Ok(VideoBody::Unsupported(format!(
+            "video CodecID {codec_id} (only 7 = H.264, 12 = HEVC and 13 = AV1 are supported)"
+        )));
     };
     // AVCPacketType (UI8) and CompositionTime (SI24) follow the first byte.
     let Some(h) = data.get(1..5) else {
@@ -143,117 +171,200 @@ pub fn parse_video(data: &[u8]) -> Result<VideoBody<'_>, String> {
     };
     let payload = &data[5..];
     match h[0] {
-        0 => Ok(VideoBody::Config {
+        AVC_SEQUENCE_HEADER => Ok(VideoBody::Config {
             codec,
             signal: FlvVideoSignal::CodecId,
             record: payload,
         }),
-        1 => Ok(VideoBody::Frame {
+        AVC_NALU => Ok(VideoBody::Frame {
             codec,
             keyframe: frame_type == FRAME_KEY,
             cts_ms: si24(&h[1..4]),
             data: payload,
         }),
-        2 => Ok(VideoBody::EndOfSequence),
+        AVC_END_OF_SEQUENCE => Ok(VideoBody::EndOfSequence),
         other => Err(format!("unknown AVCPacketType {other}")),
     }
 }
 
-/// Enhanced RTMP: IsExHeader (1 bit), FrameType (3), PacketType (4), then a FourCC.
+/// Enhanced RTMP: IsExHeader (1 bit), FrameType (3), PacketType (4), any ModEx, then a FourCC.
 fn parse_enhanced_video(data: &[u8]) -> Result<VideoBody<'_>, String> {
     let frame_type = (data[0] >> 4) & 0x07;
-    let packet_type = data[0] & 0x0F;
-    if frame_type == FRAME_COMMAND {
+    let mut pos = 1;
+    let mut packet_type = data[0] & 0x0F;
+    if packet_type == EX_MOD_EX {
+        packet_type = skip_mod_ex(data, &mut pos)?;
+    }
+    if frame_type == FRAME_COMMAND || packet_type == EX_METADATA {
         return Ok(VideoBody::NotMedia);
     }
     match packet_type {
-        ex::METADATA => return Ok(VideoBody::NotMedia),
-        ex::MULTITRACK => {
+        EX_VIDEO_MULTITRACK => {
             return Ok(VideoBody::Unsupported(
                 "Enhanced RTMP multitrack video".into(),
             ));
         }
-        ex::MOD_EX => return Ok(VideoBody::Unsupported("Enhanced RTMP ModEx video".into())),
-        ex::MPEG2TS_SEQUENCE_START => {
+        EX_MPEG2TS_SEQUENCE_START => {
             return Ok(VideoBody::Unsupported(
                 "Enhanced RTMP MPEG2TSSequenceStart".into(),
             ));
         }
         _ => {}
     }
-    let Some(fourcc) = data.get(1..5) else {
-        return Err(format!(
-            "Enhanced RTMP video tag of {} bytes lacks its FourCC",
-            data.len()
-        ));
+    let fourcc = take(data, &mut pos, 4, "FourCC")?;
+    let Some(codec) = VideoCodec::from_fourcc(fourcc) else {
+        return Ok(VideoBody::Unsupported(format!(
+            "Enhanced RTMP video FourCC {:?} (only avc1, hvc1, av01 and vp09 are supported)",
+            String::from_utf8_lossy(fourcc)
+        )));
     };
-    let codec = match fourcc {
-        b"avc1" => VideoCodec::H264,
-        b"hvc1" => VideoCodec::Hevc,
-        other => {
-            return Ok(VideoBody::Unsupported(format!(
-                "Enhanced RTMP video FourCC {:?} (only avc1 and hvc1 are supported)",
-                String::from_utf8_lossy(other)
-            )));
-        }
-    };
-    let rest = &data[5..];
+    let keyframe = frame_type == FRAME_KEY;
     match packet_type {
-        ex::SEQUENCE_START => Ok(VideoBody::Config {
+        EX_SEQUENCE_START => Ok(VideoBody::Config {
             codec,
             signal: FlvVideoSignal::Enhanced,
-            record: rest,
+            record: &data[pos..],
         }),
-        ex::CODED_FRAMES => {
-            let Some(ct) = rest.get(..3) else {
-                return Err("Enhanced RTMP CodedFrames lacks its CompositionTime".into());
+        EX_CODED_FRAMES => {
+            let cts_ms = if codec.ids().ex_composition_time {
+                si24(take(data, &mut pos, 3, "CompositionTime")?)
+            } else {
+                0
             };
             Ok(VideoBody::Frame {
                 codec,
-                keyframe: frame_type == FRAME_KEY,
-                cts_ms: si24(ct),
-                data: &rest[3..],
+                keyframe,
+                cts_ms,
+                data: &data[pos..],
             })
         }
-        ex::CODED_FRAMES_X => Ok(VideoBody::Frame {
+        EX_CODED_FRAMES_X => Ok(VideoBody::Frame {
             codec,
-            keyframe: frame_type == FRAME_KEY,
+            keyframe,
             cts_ms: 0,
-            data: rest,
+            data: &data[pos..],
         }),
-        ex::SEQUENCE_END => Ok(VideoBody::EndOfSequence),
+        EX_SEQUENCE_END => Ok(VideoBody::EndOfSequence),
         other => Err(format!("unknown Enhanced RTMP VideoPacketType {other}")),
     }
 }
 
 /// Parses an audio tag body; `Err` names what is malformed.
-pub fn parse_audio(data: &[u8]) -> Result<AudioBody<'_>, String> {
+pub fn parse_audio(data: &[u8]) -> Result<AudioTag<'_>, String> {
     let Some(&sound_byte) = data.first() else {
         return Err("empty audio tag".into());
     };
     let format = sound_byte >> 4;
-    match format {
-        SOUND_FORMAT_AAC => {
+    if format == SOUND_FORMAT_EX_HEADER {
+        return parse_enhanced_audio(data);
+    }
+    let body = match AudioCodec::from_flv_sound_format(format) {
+        Some(AudioCodec::Aac) => {
             let Some(&packet_type) = data.get(1) else {
                 return Err("AAC audio tag lacks its AACPacketType".into());
             };
+            let rest = &data[2..];
             match packet_type {
-                0 => Ok(AudioBody::AacConfig {
+                AAC_SEQUENCE_HEADER => AudioBody::AacConfig {
                     sound_byte,
-                    asc: &data[2..],
-                }),
-                1 => Ok(AudioBody::AacFrame { data: &data[2..] }),
-                other => Err(format!("unknown AACPacketType {other}")),
+                    asc: rest,
+                },
+                AAC_RAW => AudioBody::AacFrame { data: rest },
+                other => return Err(format!("unknown AACPacketType {other}")),
             }
         }
-        SOUND_FORMAT_MP3 | SOUND_FORMAT_MP3_8K => Ok(AudioBody::Mp3Frame {
+        Some(AudioCodec::Mp3) => AudioBody::Mp3Frame {
             sound_byte,
             data: &data[1..],
+        },
+        Some(AudioCodec::Opus | AudioCodec::Flac | AudioCodec::Ac3 | AudioCodec::Eac3) | None => {
+            AudioBody::Unsupported(format!(
+                "audio SoundFormat {format} ({}; only AAC, MP3 and Enhanced RTMP audio are \
+                 supported)",
+                SOUND_FORMATS[usize::from(format)]
+            ))
+        }
+    };
+    Ok(AudioTag {
+        body,
+        other_tracks: Vec::new(),
+    })
+}
+
+/// Enhanced RTMP v2 `ExAudioTagHeader`: SoundFormat 9 and AudioPacketType, any ModEx, then
+/// either a FourCC and the body, or a multitrack layout.
+fn parse_enhanced_audio(data: &[u8]) -> Result<AudioTag<'_>, String> {
+    let mut pos = 1;
+    let mut packet_type = data[0] & 0x0F;
+    if packet_type == EX_MOD_EX {
+        packet_type = skip_mod_ex(data, &mut pos)?;
+    }
+    if packet_type == EX_AUDIO_MULTITRACK {
+        return parse_audio_multitrack(data, pos);
+    }
+    let fourcc = take(data, &mut pos, 4, "FourCC")?;
+    Ok(AudioTag {
+        body: enhanced_audio_body(packet_type, fourcc, &data[pos..])?,
+        other_tracks: Vec::new(),
+    })
+}
+
+/// A multitrack audio tag (E-RTMP v2 "Multitrack"): the AvMultitrackType and the packet type
+/// shared by every track, a FourCC shared unless each track names its own, then per track its
+/// id and, unless there is one track, a UI24 size. Track 0 is recorded.
+fn parse_audio_multitrack(data: &[u8], mut pos: usize) -> Result<AudioTag<'_>, String> {
+    let byte = take(data, &mut pos, 1, "AvMultitrackType")?[0];
+    let (layout, packet_type) = (byte >> 4, byte & 0x0F);
+    let shared = match layout {
+        MULTITRACK_MANY_TRACKS_MANY_CODECS => None,
+        _ => Some(take(data, &mut pos, 4, "FourCC")?),
+    };
+    let mut tag = AudioTag {
+        body: AudioBody::NotMedia,
+        other_tracks: Vec::new(),
+    };
+    while pos < data.len() {
+        let fourcc = match shared {
+            Some(f) => f,
+            None => take(data, &mut pos, 4, "track FourCC")?,
+        };
+        let track_id = take(data, &mut pos, 1, "track id")?[0];
+        let size = match layout {
+            MULTITRACK_ONE_TRACK => data.len() - pos,
+            _ => {
+                let b = take(data, &mut pos, 3, "track size")?;
+                usize::from(b[0]) << 16 | usize::from(b[1]) << 8 | usize::from(b[2])
+            }
+        };
+        let body = take(data, &mut pos, size, "track data")?;
+        match track_id {
+            0 => tag.body = enhanced_audio_body(packet_type, fourcc, body)?,
+            other => tag.other_tracks.push(other),
+        }
+    }
+    Ok(tag)
+}
+
+/// One track's body under an `AudioPacketType`.
+fn enhanced_audio_body<'a>(
+    packet_type: u8,
+    fourcc: &[u8],
+    body: &'a [u8],
+) -> Result<AudioBody<'a>, String> {
+    let Some(codec) = AudioCodec::from_fourcc(fourcc) else {
+        return Ok(AudioBody::Unsupported(format!(
+            "Enhanced RTMP audio FourCC {:?}",
+            String::from_utf8_lossy(fourcc)
+        )));
+    };
+    match packet_type {
+        EX_SEQUENCE_START => Ok(AudioBody::ExConfig {
+            codec,
+            config: body,
         }),
-        other => Ok(AudioBody::Unsupported(format!(
-            "audio SoundFormat {other} ({}; only AAC and MP3 are supported)",
-            SOUND_FORMATS[usize::from(other)]
-        ))),
+        EX_CODED_FRAMES => Ok(AudioBody::ExFrame { codec, data: body }),
+        EX_SEQUENCE_END | EX_AUDIO_MULTICHANNEL_CONFIG => Ok(AudioBody::NotMedia),
+        other => Err(format!("unknown Enhanced RTMP AudioPacketType {other}")),
     }
 }
 
@@ -349,36 +460,79 @@ mod tests {
             parse_video(&[0x94, b'h', b'v']).unwrap(),
             VideoBody::NotMedia
         );
-        let VideoBody::Unsupported(why) = parse_video(&[0x91, b'a', b'v', b'0', b'1']).unwrap()
+        let VideoBody::Unsupported(why) = parse_video(&[0x91, b'v', b'p', b'0', b'8']).unwrap()
         else {
-            panic!("av01 accepted");
+            panic!("vp08 accepted");
         };
-        assert!(why.contains("av01"), "{why}");
+        assert!(why.contains("vp08"), "{why}");
+        // AV1 by FourCC and by the legacy CodecID 13; VP9 by FourCC.
+        let av1 = [0x90, b'a', b'v', b'0', b'1', 0x81];
+        assert!(matches!(
+            parse_video(&av1).unwrap(),
+            VideoBody::Config {
+                codec: VideoCodec::Av1,
+                record: &[0x81],
+                ..
+            }
+        ));
+        assert!(matches!(
+            parse_video(&[0x1D, 1, 0, 0, 0, 5]).unwrap(),
+            VideoBody::Frame {
+                codec: VideoCodec::Av1,
+                keyframe: true,
+                ..
+            }
+        ));
+        assert!(matches!(
+            parse_video(&[0xA3, b'v', b'p', b'0', b'9', 5]).unwrap(),
+            VideoBody::Frame {
+                codec: VideoCodec::Vp9,
+                keyframe: false,
+                ..
+            }
+        ));
+        // ModEx (one byte of data, type 0 TimestampOffsetNano) before CodedFrames.
+        let mod_ex = [0x97, 0, 0x11, 0x01, b'a', b'v', b'c', b'1', 0, 0, 0, 4];
+        assert!(matches!(
+            parse_video(&mod_ex).unwrap(),
+            VideoBody::Frame {
+                codec: VideoCodec::H264,
+                data: &[4],
+                ..
+            }
+        ));
+        assert!(parse_video(&[0x97, 5, 0]).is_err());
         assert!(parse_video(&[0x91, b'h', b'v']).is_err());
         assert!(parse_video(&[0x91, b'h', b'v', b'c', b'1', 0]).is_err());
+    }
+
+    fn body(data: &[u8]) -> AudioBody<'_> {
+        let tag = parse_audio(data).unwrap();
+        assert!(tag.other_tracks.is_empty());
+        tag.body
     }
 
     #[test]
     fn audio_bodies() {
         assert_eq!(
-            parse_audio(&[0xAF, 0, 0x12, 0x10]).unwrap(),
+            body(&[0xAF, 0, 0x12, 0x10]),
             AudioBody::AacConfig {
                 sound_byte: 0xAF,
                 asc: &[0x12, 0x10],
             }
         );
         assert_eq!(
-            parse_audio(&[0xAF, 1, 0x21]).unwrap(),
+            body(&[0xAF, 1, 0x21]),
             AudioBody::AacFrame { data: &[0x21] }
         );
         assert_eq!(
-            parse_audio(&[0x2F, 0xFF, 0xFB]).unwrap(),
+            body(&[0x2F, 0xFF, 0xFB]),
             AudioBody::Mp3Frame {
                 sound_byte: 0x2F,
                 data: &[0xFF, 0xFB],
             }
         );
-        let AudioBody::Unsupported(why) = parse_audio(&[0xB6, 0]).unwrap() else {
+        let AudioBody::Unsupported(why) = body(&[0xB6, 0]) else {
             panic!("Speex accepted");
         };
         assert!(why.contains("Speex"), "{why}");
@@ -387,5 +541,80 @@ mod tests {
         assert!(parse_audio(&[]).is_err());
         assert_eq!(sound_byte_rate_channels(0x2F), (44_100, 2));
         assert_eq!(sound_byte_rate_channels(0xE2), (8_000, 1));
+    }
+
+    #[test]
+    fn enhanced_rtmp_audio() {
+        assert_eq!(
+            body(&[0x90, b'O', b'p', b'u', b's', 7, 8]),
+            AudioBody::ExConfig {
+                codec: AudioCodec::Opus,
+                config: &[7, 8],
+            }
+        );
+        assert_eq!(
+            body(&[0x91, b'e', b'c', b'-', b'3', 0x0B, 0x77]),
+            AudioBody::ExFrame {
+                codec: AudioCodec::Eac3,
+                data: &[0x0B, 0x77],
+            }
+        );
+        assert_eq!(
+            body(&[0x94, b'f', b'L', b'a', b'C', 0]),
+            AudioBody::NotMedia
+        );
+        assert_eq!(body(&[0x92, b'a', b'c', b'-', b'3']), AudioBody::NotMedia);
+        assert!(matches!(
+            body(&[0x91, b'O', b'g', b'g', b' ']),
+            AudioBody::Unsupported(_)
+        ));
+        // ModEx with a two-byte size (256 escape, then size − 1 = 1), then CodedFrames.
+        let mod_ex = [0x97, 0xFF, 0, 1, 9, 9, 0x01, b'.', b'm', b'p', b'3', 0xFF];
+        assert_eq!(
+            body(&mod_ex),
+            AudioBody::ExFrame {
+                codec: AudioCodec::Mp3,
+                data: &[0xFF],
+            }
+        );
+        assert!(parse_audio(&[0x91, b'O', b'p']).is_err());
+        assert!(parse_audio(&[0x9F, b'O', b'p', b'u', b's']).is_err());
+    }
+
+    #[test]
+    fn enhanced_rtmp_audio_multitrack() {
+        // OneTrack, CodedFrames, mp4a, track 1: listed, not recorded.
+        let one = [0x95, 0x01, b'm', b'p', b'4', b'a', 1, 0x21];
+        let tag = parse_audio(&one).unwrap();
+        assert_eq!((tag.body, tag.other_tracks), (AudioBody::NotMedia, vec![1]));
+        // ManyTracks, SequenceStart, Opus: track 0 (2 bytes) and track 2 (1 byte).
+        let many = [
+            0x95, 0x10, b'O', b'p', b'u', b's', 0, 0, 0, 2, 5, 6, 2, 0, 0, 1, 7,
+        ];
+        let tag = parse_audio(&many).unwrap();
+        assert_eq!(
+            tag.body,
+            AudioBody::ExConfig {
+                codec: AudioCodec::Opus,
+                config: &[5, 6],
+            }
+        );
+        assert_eq!(tag.other_tracks, vec![2]);
+        // ManyTracksManyCodecs: each track its FourCC.
+        let mixed = [
+            0x95, 0x21, b'f', b'L', b'a', b'C', 0, 0, 0, 1, 3, b'a', b'c', b'-', b'3', 4, 0, 0, 1,
+            9,
+        ];
+        let tag = parse_audio(&mixed).unwrap();
+        assert_eq!(
+            tag.body,
+            AudioBody::ExFrame {
+                codec: AudioCodec::Flac,
+                data: &[3],
+            }
+        );
+        assert_eq!(tag.other_tracks, vec![4]);
+        // A track size past the end of the tag.
+        assert!(parse_audio(&[0x95, 0x11, b'O', b'p', b'u', b's', 0, 0, 0, 9, 1]).is_err());
     }
 }

@@ -10,20 +10,22 @@
 //! the start, not a change. After the prelude a different sequence header is an
 //! [`Event::Config`]; an identical repeat is ignored.
 
+mod audio;
+
 use std::collections::{HashSet, VecDeque};
 use std::io::Read;
 use std::sync::Arc;
 
-use super::body::{self, AudioBody, VideoBody};
+use super::body::{self, VideoBody};
 use super::paramsets;
 use super::tags::{Tag, TagEventRef, TagKind, TagReader, TagRef};
 use crate::amf0::{self, Value};
-use crate::codec::{aac, h264, hevc, mp3};
+use crate::codec::{av1, h264, hevc, vp9};
 use crate::input::timeline::Timeline;
 use crate::input::{InputError, SessionReader};
 use crate::media::{
-    AudioCodec, AudioConfig, BuiltRecord, CodecConfig, Damage, Event, FlvVideoSignal, NotRecorded,
-    Packet, TrackKind, VideoCodec, VideoConfig, ms_to_90k,
+    BuiltRecord, CodecConfig, Damage, Event, FlvVideoSignal, NotRecorded, Packet, TrackKind,
+    VideoCodec, VideoConfig, ms_to_90k,
 };
 
 /// Media time the prelude may span before the starting configuration is settled.
@@ -180,16 +182,24 @@ impl TagSession {
             .filter(|m| m.video_codec_id.is_some() || m.audio_codec_id.is_some());
         let have_all = match announced {
             Some(m) => {
-                (m.video_codec_id.is_none() || self.current.video.is_some())
+                (m.video_codec_id.is_none() || self.video_sized())
                     && (m.audio_codec_id.is_none() || self.current.audio.is_some())
             }
-            None => self.current.video.is_some() && self.current.audio.is_some(),
+            None => self.video_sized() && self.current.audio.is_some(),
         };
         let span_ms = self.first_dts_ms.map_or(0, |f| self.last_dts_ms - f);
         have_all
             || span_ms >= PRELUDE_MAX_MS
             || self.prelude_tags >= PRELUDE_MAX_TAGS
             || self.prelude_bytes >= PRELUDE_MAX_BYTES
+    }
+
+    /// The video track is configured and, unless its codec only says so in a keyframe, sized.
+    fn video_sized(&self) -> bool {
+        self.current
+            .video
+            .as_ref()
+            .is_some_and(|v| v.width != 0 || v.codec != VideoCodec::Vp9)
     }
 
     fn end_prelude(&mut self) {
@@ -242,56 +252,17 @@ impl TagSession {
                         format!("{codec:?} frames in a {:?} stream", v.codec),
                         tag.offset,
                     ),
-                    Some(_) => self.packet(tag, TrackKind::Video, keyframe, cts_ms, data),
+                    Some(_) => {
+                        if keyframe {
+                            self.size_from_keyframe(data);
+                        }
+                        self.packet(tag, TrackKind::Video, keyframe, cts_ms, data)
+                    }
                 },
                 Ok(VideoBody::EndOfSequence | VideoBody::NotMedia) => {}
                 Ok(VideoBody::Unsupported(what)) => self.not_recorded(what, tag.offset),
             },
-            TagKind::Audio => match body::parse_audio(tag.data) {
-                Err(what) => self.queue.push_back(Event::Damage(Damage::Dropped {
-                    offset: tag.offset,
-                    what: format!("audio tag: {what}"),
-                })),
-                Ok(AudioBody::AacConfig { sound_byte, asc }) => {
-                    let (sample_rate, channels) = aac::parse_asc(asc)
-                        .map(|i| (i.sample_rate, i.channels))
-                        .unwrap_or((0, 0));
-                    let cfg = AudioConfig {
-                        codec: AudioCodec::Aac,
-                        specific: asc.to_vec(),
-                        sample_rate,
-                        channels,
-                        flv_sound_byte: sound_byte,
-                    };
-                    self.configure(|c| &mut c.audio, cfg);
-                }
-                Ok(AudioBody::AacFrame { data }) => match &self.current.audio {
-                    Some(a) if a.codec == AudioCodec::Aac => {
-                        self.packet(tag, TrackKind::Audio, true, 0, data)
-                    }
-                    _ => self.report_once(
-                        "AAC frames before the first AudioSpecificConfig".into(),
-                        tag.offset,
-                    ),
-                },
-                Ok(AudioBody::Mp3Frame { sound_byte, data }) => {
-                    // MP3 has no sequence header: the first frame's header and the sound byte
-                    // are its configuration, and a change of either is a configuration change.
-                    let (sample_rate, channels) = mp3::parse_header(data)
-                        .map(|h| (h.sample_rate, h.channels))
-                        .unwrap_or_else(|_| body::sound_byte_rate_channels(sound_byte));
-                    let cfg = AudioConfig {
-                        codec: AudioCodec::Mp3,
-                        specific: Vec::new(),
-                        sample_rate,
-                        channels,
-                        flv_sound_byte: sound_byte,
-                    };
-                    self.configure(|c| &mut c.audio, cfg);
-                    self.packet(tag, TrackKind::Audio, true, 0, data);
-                }
-                Ok(AudioBody::Unsupported(what)) => self.not_recorded(what, tag.offset),
-            },
+            TagKind::Audio => self.handle_audio(tag),
         }
     }
 
@@ -318,6 +289,31 @@ impl TagSession {
                 Some(Err(_)) | None => (body.to_vec(), None),
             };
         self.configure_video(video_config(codec, signal, record), built);
+    }
+
+    /// A track whose record does not give the picture size (VP9, or an AV1 record without its
+    /// sequence header) takes it from its first keyframe, silently while the start is settling.
+    fn size_from_keyframe(&mut self, data: &[u8]) {
+        let Some(v) = self.current.video.as_mut().filter(|v| v.width == 0) else {
+            return;
+        };
+        if !self.in_prelude {
+            return;
+        }
+        let size = match v.codec {
+            VideoCodec::Vp9 => vp9::parse_keyframe_header(data)
+                .ok()
+                .flatten()
+                .map(|h| (h.width, h.height)),
+            VideoCodec::Av1 => av1::find_sequence_header(data)
+                .ok()
+                .flatten()
+                .map(|s| (s.width, s.height)),
+            VideoCodec::H264 | VideoCodec::Hevc => None,
+        };
+        if let Some((width, height)) = size {
+            (v.width, v.height) = (width, height);
+        }
     }
 
     /// A keyframe before any video sequence header: when it carries its parameter sets in-band,
@@ -435,8 +431,12 @@ fn video_size(codec: VideoCodec, record: &[u8]) -> (u32, u32) {
             let sps = c.nal_units_of(hevc::NAL_SPS).next()?;
             hevc::parse_sps(sps).ok().map(|s| (s.width, s.height))
         }),
-        // Sized by their own configuration parsers (not read yet).
-        VideoCodec::Av1 | VideoCodec::Vp9 => None,
+        VideoCodec::Av1 => av1::parse_av1c(record)
+            .ok()
+            .and_then(|c| av1::find_sequence_header(&c.config_obus).ok().flatten())
+            .map(|s| (s.width, s.height)),
+        // vpcC has no picture size: the first keyframe's header gives it.
+        VideoCodec::Vp9 => None,
     };
     size.unwrap_or((0, 0))
 }

@@ -132,10 +132,11 @@ impl Summary<'_> {
                 num("audiodatarate", bps as f64 / 1024.0);
             }
             num("audiosamplerate", f64::from(a.sample_rate));
-            // SoundSize bit of the sound byte: 1 = 16-bit samples.
+            // SoundSize bit of the sound byte: 1 = 16-bit samples; Enhanced RTMP audio has
+            // no such bit, and FFmpeg writes 16.
             num(
                 "audiosamplesize",
-                if a.flv_sound_byte & 0x02 != 0 {
+                if a.flv_sound_byte & 0x02 != 0 || super::enhanced_audio(a) {
                     16.0
                 } else {
                     8.0
@@ -182,7 +183,7 @@ fn video_codec_id(v: &VideoConfig) -> f64 {
 /// number.
 fn audio_codec_id(a: &AudioConfig) -> f64 {
     match a.codec.ids().flv_sound_format {
-        Some(format) => f64::from(format),
-        None => f64::from(u32::from_be_bytes(a.codec.ids().fourcc)),
+        Some(format) if !super::enhanced_audio(a) => f64::from(format),
+        Some(_) | None => f64::from(u32::from_be_bytes(a.codec.ids().fourcc)),
     }
 }

@@ -1,42 +1,20 @@
 //! FLV tag bytes: the file header (Adobe FLV and F4V File Format Specification v10.1, Annex E.2),
 //! the tag framing (E.4.1), the legacy video and audio tag headers (E.4.2.1, E.4.3.1), and the
-//! Enhanced RTMP video tag header (veovera "Enhanced RTMP" v1, `ExVideoTagHeader`).
+//! Enhanced RTMP tag headers (veovera "Enhanced RTMP" v1 `ExVideoTagHeader`, v2
+//! `ExAudioTagHeader`).
 //!
 //! Every function writes one structure and returns the bytes it wrote; nothing here knows about
 //! files or indexes.
 
 use std::io::{self, Write};
 
-/// TagType values (E.4.1).
-pub const TAG_AUDIO: u8 = 8;
-pub const TAG_VIDEO: u8 = 9;
-pub const TAG_SCRIPT: u8 = 18;
+use crate::codec::ids::{SOUND_FORMAT_EX_HEADER, VideoIds};
 
-/// Tag header length (E.4.1): TagType, DataSize, Timestamp, TimestampExtended, StreamID.
-pub const TAG_HEADER_LEN: u64 = 11;
-/// File header length (E.2) plus PreviousTagSize0.
-pub const FILE_HEADER_LEN: u64 = 9 + 4;
-/// DataSize is a UI24.
-pub const MAX_DATA_SIZE: usize = 0xFF_FFFF;
-
-/// Video FrameType (E.4.3.1).
-pub const FRAME_KEY: u8 = 1;
-pub const FRAME_INTER: u8 = 2;
-
-/// AVCPacketType (E.4.3.1); HEVC under codec id 12 uses the same values.
-pub const AVC_SEQUENCE_HEADER: u8 = 0;
-pub const AVC_NALU: u8 = 1;
-pub const AVC_END_OF_SEQUENCE: u8 = 2;
-
-/// Enhanced RTMP `IsExHeader` bit and VideoPacketType values.
-pub const EX_HEADER: u8 = 0x80;
-pub const EX_SEQUENCE_START: u8 = 0;
-pub const EX_CODED_FRAMES: u8 = 1;
-pub const EX_SEQUENCE_END: u8 = 2;
-
-/// AACPacketType (E.4.2.1).
-pub const AAC_SEQUENCE_HEADER: u8 = 0;
-pub const AAC_RAW: u8 = 1;
+pub use crate::container::flv::{
+    AAC_RAW, AAC_SEQUENCE_HEADER, AVC_END_OF_SEQUENCE, AVC_NALU, AVC_SEQUENCE_HEADER,
+    EX_CODED_FRAMES, EX_HEADER, EX_SEQUENCE_END, EX_SEQUENCE_START, FILE_HEADER_LEN, FRAME_INTER,
+    FRAME_KEY, MAX_DATA_SIZE, TAG_AUDIO, TAG_HEADER_LEN, TAG_SCRIPT, TAG_VIDEO,
+};
 
 /// The file header (E.2) and PreviousTagSize0.
 pub fn file_header(has_audio: bool, has_video: bool) -> [u8; FILE_HEADER_LEN as usize] {
@@ -118,16 +96,24 @@ pub fn legacy_video(frame_type: u8, codec_id: u8, packet_type: u8, cts_ms: i32) 
 }
 
 /// Enhanced RTMP `ExVideoTagHeader`: IsExHeader (1 bit), FrameType (3 bits), PacketType
-/// (4 bits), the FourCC, then for CodedFrames only the SI24 CompositionTime.
-pub fn enhanced_video(frame_type: u8, packet_type: u8, fourcc: &[u8; 4], cts_ms: i32) -> Prefix {
+/// (4 bits), the FourCC, then for CodedFrames of a codec that has one the SI24 CompositionTime.
+pub fn enhanced_video(frame_type: u8, packet_type: u8, ids: &VideoIds, cts_ms: i32) -> Prefix {
     let p = Prefix::default()
         .push(&[EX_HEADER | ((frame_type & 0x07) << 4) | packet_type])
-        .push(fourcc);
-    if packet_type == EX_CODED_FRAMES {
+        .push(&ids.fourcc);
+    if packet_type == EX_CODED_FRAMES && ids.ex_composition_time {
         p.push(&si24(cts_ms))
     } else {
         p
     }
+}
+
+/// Enhanced RTMP v2 `ExAudioTagHeader`: SoundFormat 9 and the AudioPacketType in one byte, then
+/// the FourCC.
+pub fn enhanced_audio(packet_type: u8, fourcc: &[u8; 4]) -> Prefix {
+    Prefix::default()
+        .push(&[(SOUND_FORMAT_EX_HEADER << 4) | packet_type])
+        .push(fourcc)
 }
 
 /// AUDIODATA header (E.4.2.1): the sound byte as the source sent it, then for AAC the

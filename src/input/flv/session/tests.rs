@@ -2,7 +2,7 @@
 //! HEVC in both conventions, MP3, unsupported codecs, timestamps, video sent without a record.
 
 use super::*;
-use crate::media::FlvVideoSignal;
+use crate::media::{AudioCodec, FlvVideoSignal};
 
 /// An FLV stream under construction.
 struct Flv(Vec<u8>);
@@ -273,7 +273,7 @@ fn unsupported_codecs_and_headerless_frames_are_reported_once() {
     let headerless_at = Flv::new().at();
     for i in 0..3 {
         flv = flv
-            .video(i * 40, &[0x91, b'a', b'v', b'0', b'1', 0, 0, 0, 7])
+            .video(i * 40, &[0x91, b'v', b'p', b'0', b'8', 0, 0, 0, 7])
             .audio(i * 40, &[0xB2, 0x55]);
     }
     let flv = flv.audio(200, &aac_seq(ASC)).audio(200, &aac_frame(&[3]));
@@ -293,7 +293,7 @@ fn unsupported_codecs_and_headerless_frames_are_reported_once() {
         })
         .collect();
     assert_eq!(n.len(), 2, "{n:?}");
-    assert!(n[0].contains("av01") && n[1].contains("Speex"), "{n:?}");
+    assert!(n[0].contains("vp08") && n[1].contains("Speex"), "{n:?}");
     assert_eq!(packets(&events).len(), 1);
 }
 

@@ -1,0 +1,55 @@
+//! FLV vocabulary (Adobe "Video File Format Specification" 10.1, Annex E; Veovera "Enhanced
+//! RTMP" v1 and v2): tag types, header lengths and the packet type values of the audio and video
+//! tag headers, for the FLV reader (`input/flv/body.rs`) and the FLV writer (`mux/flv/tag.rs`).
+
+/// TagType values (E.4.1).
+pub const TAG_AUDIO: u8 = 8;
+pub const TAG_VIDEO: u8 = 9;
+pub const TAG_SCRIPT: u8 = 18;
+
+/// Tag header length (E.4.1): TagType, DataSize, Timestamp, TimestampExtended, StreamID.
+pub const TAG_HEADER_LEN: u64 = 11;
+/// File header length (E.2) plus PreviousTagSize0.
+pub const FILE_HEADER_LEN: u64 = 9 + 4;
+/// DataSize is a UI24.
+pub const MAX_DATA_SIZE: usize = 0xFF_FFFF;
+
+/// Video FrameType (E.4.3.1): 4 bits legacy, 3 bits under Enhanced RTMP.
+pub const FRAME_KEY: u8 = 1;
+pub const FRAME_INTER: u8 = 2;
+/// "video info/command frame": carries no picture.
+pub const FRAME_COMMAND: u8 = 5;
+
+/// AVCPacketType (E.4.3.1); HEVC under CodecID 12 and AV1 under 13 use the same values.
+pub const AVC_SEQUENCE_HEADER: u8 = 0;
+pub const AVC_NALU: u8 = 1;
+pub const AVC_END_OF_SEQUENCE: u8 = 2;
+
+/// AACPacketType (E.4.2.1).
+pub const AAC_SEQUENCE_HEADER: u8 = 0;
+pub const AAC_RAW: u8 = 1;
+
+/// Enhanced RTMP `IsExHeader`: the top bit of a video tag's first byte.
+pub const EX_HEADER: u8 = 0x80;
+
+/// Enhanced RTMP `VideoPacketType` values (low nibble of the first byte).
+pub const EX_SEQUENCE_START: u8 = 0;
+pub const EX_CODED_FRAMES: u8 = 1;
+pub const EX_SEQUENCE_END: u8 = 2;
+/// Coded frames without the CompositionTime field (it is 0).
+pub const EX_CODED_FRAMES_X: u8 = 3;
+pub const EX_METADATA: u8 = 4;
+pub const EX_MPEG2TS_SEQUENCE_START: u8 = 5;
+pub const EX_VIDEO_MULTITRACK: u8 = 6;
+/// Both tag kinds: modifier extensions, then the real packet type.
+pub const EX_MOD_EX: u8 = 7;
+
+/// Enhanced RTMP v2 `AudioPacketType` values (low nibble of the first byte under SoundFormat 9);
+/// SequenceStart, CodedFrames, SequenceEnd and ModEx share the video values.
+pub const EX_AUDIO_MULTICHANNEL_CONFIG: u8 = 4;
+pub const EX_AUDIO_MULTITRACK: u8 = 5;
+
+/// `AvMultitrackType` (high nibble of the byte after a Multitrack packet type).
+pub const MULTITRACK_ONE_TRACK: u8 = 0;
+pub const MULTITRACK_MANY_TRACKS: u8 = 1;
+pub const MULTITRACK_MANY_TRACKS_MANY_CODECS: u8 = 2;

@@ -1,0 +1,4 @@
+//! The ground floor both directions stand on: each container's constants and header layouts,
+//! defined once and imported by its reader (`input/`) and its writer (`mux/`).
+
+pub mod flv;

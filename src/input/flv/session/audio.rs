@@ -1,0 +1,180 @@
+//! Audio tags → the audio track: legacy AAC and MP3, and the Enhanced RTMP v2 codecs (Opus,
+//! FLAC, AC-3, E-AC-3, and AAC/MP3 under their FourCC).
+//!
+//! The configuration is the source's SequenceStart: AudioSpecificConfig, OpusHead (RFC 7845
+//! §5.1), FLAC STREAMINFO. AC-3 and E-AC-3 send an empty one; their `dac3` / `dec3` is built
+//! from the first syncframe (ETSI TS 102 366 Annex F), the one audio configuration kls-rec
+//! builds rather than receives, and the FLV writer writes the empty SequenceStart again.
+
+use super::{TagSession, body};
+use crate::codec::ids::SOUND_FORMAT_EX_HEADER;
+use crate::codec::{aac, ac3, flac, mp3, opus};
+use crate::input::flv::body::AudioBody;
+use crate::input::flv::tags::TagRef;
+use crate::media::{AudioCodec, AudioConfig, Damage, Event, TrackKind};
+
+/// The sound byte kept for Enhanced RTMP audio: SoundFormat 9 (the writer adds the packet type).
+const EX_SOUND_BYTE: u8 = SOUND_FORMAT_EX_HEADER << 4;
+
+impl TagSession {
+    pub(super) fn handle_audio(&mut self, tag: TagRef<'_>) {
+        let parsed = match body::parse_audio(tag.data) {
+            Ok(parsed) => parsed,
+            Err(what) => return self.dropped(tag, format!("audio tag: {what}")),
+        };
+        for id in &parsed.other_tracks {
+            self.not_recorded(
+                format!("audio track {id} (Enhanced RTMP multitrack; kls-rec records track 0)"),
+                tag.offset,
+            );
+        }
+        match parsed.body {
+            AudioBody::AacConfig { sound_byte, asc } => self.aac_config(sound_byte, asc),
+            AudioBody::AacFrame { data } => self.coded_audio(tag, AudioCodec::Aac, data),
+            AudioBody::Mp3Frame { sound_byte, data } => self.mp3_frame(tag, sound_byte, data),
+            AudioBody::ExConfig { codec, config } => self.ex_audio_config(tag, codec, config),
+            AudioBody::ExFrame { codec, data } => match codec {
+                AudioCodec::Mp3 => self.mp3_frame(tag, EX_SOUND_BYTE, data),
+                AudioCodec::Ac3 | AudioCodec::Eac3 => self.ac3_frame(tag, codec, data),
+                AudioCodec::Aac | AudioCodec::Opus | AudioCodec::Flac => {
+                    self.coded_audio(tag, codec, data)
+                }
+            },
+            AudioBody::NotMedia => {}
+            AudioBody::Unsupported(what) => self.not_recorded(what, tag.offset),
+        }
+    }
+
+    fn dropped(&mut self, tag: TagRef<'_>, what: String) {
+        self.queue.push_back(Event::Damage(Damage::Dropped {
+            offset: tag.offset,
+            what,
+        }));
+    }
+
+    fn aac_config(&mut self, sound_byte: u8, asc: &[u8]) {
+        let (sample_rate, channels) = aac::parse_asc(asc)
+            .map(|i| (i.sample_rate, i.channels))
+            .unwrap_or((0, 0));
+        let cfg = AudioConfig {
+            codec: AudioCodec::Aac,
+            specific: asc.to_vec(),
+            sample_rate,
+            channels,
+            flv_sound_byte: sound_byte,
+        };
+        self.configure(|c| &mut c.audio, cfg);
+    }
+
+    /// A frame of a codec whose configuration came in its own sequence header.
+    fn coded_audio(&mut self, tag: TagRef<'_>, codec: AudioCodec, data: &[u8]) {
+        match &self.current.audio {
+            Some(a) if a.codec == codec => self.packet(tag, TrackKind::Audio, true, 0, data),
+            _ => self.report_once(
+                format!(
+                    "{} frames before the first {} sequence header",
+                    codec.name(),
+                    codec.name()
+                ),
+                tag.offset,
+            ),
+        }
+    }
+
+    /// MP3 has no sequence header: the first frame's header and the sound byte are its
+    /// configuration, and a change of either is a configuration change.
+    fn mp3_frame(&mut self, tag: TagRef<'_>, sound_byte: u8, data: &[u8]) {
+        let (sample_rate, channels) = mp3::parse_header(data)
+            .map(|h| (h.sample_rate, h.channels))
+            .unwrap_or_else(|_| body::sound_byte_rate_channels(sound_byte));
+        let cfg = AudioConfig {
+            codec: AudioCodec::Mp3,
+            specific: Vec::new(),
+            sample_rate,
+            channels,
+            flv_sound_byte: sound_byte,
+        };
+        self.configure(|c| &mut c.audio, cfg);
+        self.packet(tag, TrackKind::Audio, true, 0, data);
+    }
+
+    fn ex_audio_config(&mut self, tag: TagRef<'_>, codec: AudioCodec, config: &[u8]) {
+        let parsed = match codec {
+            AudioCodec::Aac => return self.aac_config(EX_SOUND_BYTE, config),
+            // Configured by their frames.
+            AudioCodec::Mp3 | AudioCodec::Ac3 | AudioCodec::Eac3 => return,
+            AudioCodec::Opus => opus::parse_opus_head(config)
+                .map(|h| (opus::DECODE_RATE, h.channels))
+                .map_err(|e| e.to_string()),
+            AudioCodec::Flac => match flac::streaminfo_bytes(config).map(flac::parse_streaminfo) {
+                Ok(Ok(info)) if self.same_flac_stream(&info) => return,
+                Ok(Ok(info)) => Ok((info.sample_rate, info.channels)),
+                Ok(Err(e)) | Err(e) => Err(e.to_string()),
+            },
+        };
+        match parsed {
+            Ok((sample_rate, channels)) => {
+                let cfg = AudioConfig {
+                    codec,
+                    specific: config.to_vec(),
+                    sample_rate,
+                    channels,
+                    flv_sound_byte: EX_SOUND_BYTE,
+                };
+                self.configure(|c| &mut c.audio, cfg);
+            }
+            Err(e) => self.dropped(tag, format!("{} sequence header: {e}", codec.name())),
+        }
+    }
+
+    /// FFmpeg sends STREAMINFO again at the end of a push with the frame sizes, sample count and
+    /// MD5 filled in: the same stream, not a configuration change.
+    fn same_flac_stream(&self, info: &flac::StreamInfo) -> bool {
+        let Some(a) = self
+            .current
+            .audio
+            .as_ref()
+            .filter(|a| a.codec == AudioCodec::Flac)
+        else {
+            return false;
+        };
+        let Ok(Ok(old)) = flac::streaminfo_bytes(&a.specific).map(flac::parse_streaminfo) else {
+            return false;
+        };
+        (old.min_block_size, old.max_block_size, old.sample_rate)
+            == (info.min_block_size, info.max_block_size, info.sample_rate)
+            && (old.channels, old.bits_per_sample) == (info.channels, info.bits_per_sample)
+    }
+
+    /// An AC-3 or E-AC-3 access unit: the first one (and any whose rate or channels differ)
+    /// configures the track.
+    fn ac3_frame(&mut self, tag: TagRef<'_>, codec: AudioCodec, data: &[u8]) {
+        let frame = match ac3::parse_syncframe(data) {
+            Ok(frame) => frame,
+            Err(e) => return self.dropped(tag, format!("{} frame: {e}", codec.name())),
+        };
+        let configured = self.current.audio.as_ref().is_some_and(|a| {
+            (a.codec, a.sample_rate, a.channels) == (codec, frame.sample_rate, frame.channels())
+        });
+        if !configured {
+            let specific = if codec == AudioCodec::Eac3 {
+                ac3::dec3(data)
+            } else {
+                Ok(ac3::dac3(&frame).to_vec())
+            };
+            let specific = match specific {
+                Ok(s) => s,
+                Err(e) => return self.dropped(tag, format!("{} frame: {e}", codec.name())),
+            };
+            let cfg = AudioConfig {
+                codec,
+                specific,
+                sample_rate: frame.sample_rate,
+                channels: frame.channels(),
+                flv_sound_byte: EX_SOUND_BYTE,
+            };
+            self.configure(|c| &mut c.audio, cfg);
+        }
+        self.packet(tag, TrackKind::Audio, true, 0, data);
+    }
+}
