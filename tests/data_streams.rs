@@ -138,14 +138,14 @@ fn data_pids_in_hls_segments_are_named_once() {
 }
 
 /// An FLV whose audio track is a SoundFormat kls-rec does not read (Speex) and which carries
-/// Enhanced RTMP frames of an unread FourCC (`av01`): the H.264 is recorded, exit status 0.
+/// Enhanced RTMP frames of an unread FourCC (`vp08`): the H.264 is recorded, exit status 0.
 #[test]
 fn flv_codecs_not_read_are_not_damage() {
     let dir = scratch("data-flv");
     let mut flv = std::fs::read(testdata("silent-1764072000.flv")).unwrap();
     for (kind, body) in [
         (8u8, &[0xB2, 0x55][..]),
-        (9, &[0x91, b'a', b'v', b'0', b'1', 0, 0, 0, 7][..]),
+        (9, &[0x91, b'v', b'p', b'0', b'8', 0, 0, 0, 7][..]),
     ] {
         let size = (body.len() as u32).to_be_bytes();
         let mut tag = vec![kind, size[1], size[2], size[3], 0, 0, 40, 0, 0, 0, 0];
@@ -172,7 +172,7 @@ fn flv_codecs_not_read_are_not_damage() {
         "{err}"
     );
     assert!(
-        err.contains("not recorded: Enhanced RTMP video FourCC \"av01\""),
+        err.contains("not recorded: Enhanced RTMP video FourCC \"vp08\""),
         "{err}"
     );
     assert_eq!(summary(&out)["summary"]["not_recorded"], 2);

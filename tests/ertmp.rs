@@ -36,46 +36,113 @@ fn record(name: &str, formats: &str, inputs: &[PathBuf], code: i32) -> (PathBuf,
     (dir, stderr)
 }
 
-/// The files of one format under an output root.
-fn files(dir: &Path, ext: &str) -> Vec<PathBuf> {
+/// The files of one extension under an output root; with `init`, HLS init segments too.
+fn files_with(dir: &Path, ext: &str, init: bool) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = recording_files(dir)
         .into_iter()
         .filter(|p| p.extension().is_some_and(|e| e == ext))
+        .filter(|p| init || !p.to_string_lossy().ends_with("-init.mp4"))
         .collect();
     v.sort();
     v
 }
 
-/// FLV recordings of every fixture: one file each, packet-exact by FFmpeg 8 with the source's
-/// configuration bytes, decoding cleanly; the Enhanced RTMP signalling as the push sent it.
+/// The recordings of one format (a playlist for HLS) under an output root.
+fn files(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    files_with(dir, ext, false)
+}
+
+/// Recordings of every fixture in `formats`: one file (playlist) each per format, packet-exact
+/// by FFmpeg 8 with the source's configuration bytes (except in MPEG-TS, which carries Annex B
+/// and ADTS by design), decoding cleanly; returns the output root.
+fn check_packet_exact(python: &Path, name: &str, formats: &str) -> PathBuf {
+    // The second audio track of the multitrack push is reported, not recorded (exit 0: a note,
+    // as for any stream part kls-rec does not record).
+    let (dir, stderr) = record(name, formats, &[fixture(name)], 0);
+    let mut source = pyav::probe(python, &fixture(name), false);
+    if name == "h264-2aac" {
+        assert!(stderr.contains("audio track 1"), "{stderr}");
+        drop_audio_tracks_after_first(&mut source);
+    }
+    for ext in formats
+        .split(',')
+        .map(|f| if f == "hls" { "m3u8" } else { f })
+    {
+        let out = files(&dir, ext);
+        assert_eq!(out.len(), 1, "{name} {ext}: {out:?}");
+        let fmp4 = !files(&dir, "m4s").is_empty();
+        let bytes = ext != "m3u8" || fmp4;
+        let mut theirs = pyav::probe(python, &out[0], true);
+        drop_audio_tracks_after_first(&mut theirs);
+        let mut source = source.clone();
+        if ext != "flv" {
+            vpcc_written_as_sent(&mut source, &dir, &format!("{name} {ext}"));
+        }
+        pyav::assert_packet_exact(&source, &theirs, bytes, &format!("{name} {ext}"));
+    }
+    dir
+}
+
 #[test]
 fn flv_recordings_are_packet_exact_by_ffmpeg8() {
     let Some(python) = pyav::pyav() else { return };
     for name in FIXTURES {
-        // The second audio track of the multitrack push is reported, not recorded (exit 0:
-        // a note, as for any stream part kls-rec does not record).
-        let (dir, stderr) = record(name, "flv", &[fixture(name)], 0);
-        let out = files(&dir, "flv");
-        assert_eq!(out.len(), 1, "{name}: {out:?}");
-        let mut source = pyav::probe(&python, &fixture(name), false);
-        let mut theirs = pyav::probe(&python, &out[0], true);
-        if name == "h264-2aac" {
-            assert!(stderr.contains("audio track 1"), "{stderr}");
-            drop_audio_tracks_after_first(&mut source);
-            drop_audio_tracks_after_first(&mut theirs);
-        }
-        pyav::assert_packet_exact(&source, &theirs, true, name);
-        // The FLAC push sends STREAMINFO twice (FFmpeg rewrites it at the end): one stream.
-        let first = std::fs::read(&out[0]).unwrap();
-        let fourcc_tags = |b: &[u8], needle: &[u8]| b.windows(5).filter(|w| *w == needle).count();
+        let dir = check_packet_exact(&python, name, "flv");
+        // The FLAC push sends STREAMINFO twice (FFmpeg rewrites it at the end): one stream,
+        // one SequenceStart.
         if name == "vp9-flac" {
-            assert_eq!(
-                fourcc_tags(&first, b"\x90fLaC"),
-                1,
-                "one FLAC SequenceStart"
-            );
+            let flv = std::fs::read(&files(&dir, "flv")[0]).unwrap();
+            let starts = flv.windows(5).filter(|w| *w == b"\x90fLaC").count();
+            assert_eq!(starts, 1, "FLAC SequenceStart tags");
         }
     }
+}
+
+#[test]
+fn mp4_recordings_are_packet_exact_by_ffmpeg8() {
+    let Some(python) = pyav::pyav() else { return };
+    for name in FIXTURES {
+        check_packet_exact(&python, name, "mp4");
+    }
+}
+
+/// HLS: fMP4 segments wherever MPEG-TS cannot carry a track (AV1, VP9, Opus, FLAC, AC-3,
+/// E-AC-3 under `auto`), MPEG-TS for H.264 + AAC.
+#[test]
+fn hls_recordings_are_packet_exact_by_ffmpeg8() {
+    let Some(python) = pyav::pyav() else { return };
+    for name in FIXTURES {
+        let dir = check_packet_exact(&python, name, "hls");
+        let fmp4 = !files(&dir, "m4s").is_empty();
+        assert_eq!(fmp4, name != "h264-2aac", "{name}: fMP4 segments");
+    }
+}
+
+/// FFmpeg's MP4 reader does not hand a `vpcC` on as extradata: the box is compared with the
+/// source's VP9 SequenceStart here, and left out of the FFmpeg comparison.
+fn vpcc_written_as_sent(source: &mut serde_json::Value, dir: &Path, what: &str) {
+    for s in source["streams"].as_array_mut().unwrap() {
+        if s["codec_name"] != "vp9" {
+            continue;
+        }
+        let sent = s["extradata"].as_str().unwrap().to_string();
+        let mut boxes = Vec::new();
+        for f in files_with(dir, "mp4", true) {
+            let b = std::fs::read(&f).unwrap();
+            let at = b.windows(4).position(|w| w == b"vpcC").expect("a vpcC box");
+            let size = u32::from_be_bytes(b[at - 4..at].try_into().unwrap()) as usize;
+            boxes.push(hex(&b[at + 4..at - 4 + size]));
+        }
+        assert!(!boxes.is_empty(), "{what}: no MP4 file holds the vpcC");
+        for b in boxes {
+            assert_eq!(b, sent, "{what}: vpcC");
+        }
+        s["extradata"] = serde_json::Value::String(String::new());
+    }
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 /// Keeps the first audio stream of a probe (FFmpeg reads a multitrack push's second track as a
@@ -92,8 +159,9 @@ fn drop_audio_tracks_after_first(v: &mut serde_json::Value) {
     });
 }
 
-/// Two AV1 + Opus pushes of one stream, 62 s apart, spliced into one file: per track, the
-/// first push's packets then the second's, each push packet-exact with its own offset.
+/// Two AV1 + Opus pushes of one stream, 62 s apart, spliced into one file per format: per
+/// track, the first push's packets then the second's, each push packet-exact with its own
+/// offset; the HLS playlist (fMP4) marks the splice with one `EXT-X-DISCONTINUITY`.
 #[test]
 fn two_av1_opus_pushes_splice_packet_exact() {
     let Some(python) = pyav::pyav() else { return };
@@ -101,19 +169,26 @@ fn two_av1_opus_pushes_splice_packet_exact() {
         .iter()
         .map(|t| testdata(&format!("ertmp/show-av1-{t}.flv")))
         .collect();
-    let (dir, _) = record("show-av1", "flv", &inputs, 0);
-    let out = files(&dir, "flv");
-    assert_eq!(out.len(), 1, "{out:?}");
-    assert!(
-        out[0].ends_with("show-av1-1764072000-1764072064.flv"),
-        "{out:?}"
-    );
-    let theirs = pyav::probe(&python, &out[0], true);
+    let (dir, _) = record("show-av1", "flv,mp4,hls", &inputs, 0);
     let pushes: Vec<_> = inputs
         .iter()
         .map(|p| pyav::probe(&python, p, false))
         .collect();
-    assert_spliced(&pushes, &theirs, &out[0].display().to_string());
+    for ext in ["flv", "mp4", "m3u8"] {
+        let out = files(&dir, ext);
+        assert_eq!(out.len(), 1, "{out:?}");
+        let stem = out[0].file_stem().unwrap().to_string_lossy().into_owned();
+        assert_eq!(stem, "show-av1-1764072000-1764072064");
+        let theirs = pyav::probe(&python, &out[0], true);
+        assert_spliced(&pushes, &theirs, &out[0].display().to_string());
+    }
+    let playlist = std::fs::read_to_string(&files(&dir, "m3u8")[0]).unwrap();
+    assert_eq!(
+        playlist.matches("#EXT-X-DISCONTINUITY\n").count(),
+        1,
+        "{playlist}"
+    );
+    assert!(playlist.contains("#EXT-X-MAP:"), "{playlist}");
 }
 
 /// Asserts that `out` holds, per stream, the packets of each of `pushes` in turn, each push

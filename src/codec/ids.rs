@@ -20,6 +20,10 @@ pub struct VideoIds {
     /// Whether an Enhanced RTMP CodedFrames tag carries an SI24 CompositionTime: only avc1 and
     /// hvc1 do (E-RTMP v1 `ExVideoTagBody`); AV1 and VP9 frames follow the FourCC directly.
     pub ex_composition_time: bool,
+    /// ISOBMFF sample entry and the configuration box inside it that carries the decoder
+    /// configuration record as the source sent it.
+    pub mp4_entry: [u8; 4],
+    pub mp4_config: [u8; 4],
 }
 
 /// The identifiers of one audio codec.
@@ -32,6 +36,9 @@ pub struct AudioIds {
     pub flv_sound_format: Option<u8>,
     /// Enhanced RTMP v2 `AudioFourCc`.
     pub fourcc: [u8; 4],
+    /// ISOBMFF sample entry and its configuration box (`esds` for the MPEG-4 audio codecs).
+    pub mp4_entry: [u8; 4],
+    pub mp4_config: [u8; 4],
 }
 
 /// Video descriptors, one row per codec.
@@ -40,6 +47,8 @@ const H264: VideoIds = VideoIds {
     flv_codec_id: Some(7),
     fourcc: *b"avc1",
     ex_composition_time: true,
+    mp4_entry: *b"avc1",
+    mp4_config: *b"avcC",
 };
 /// CodecID 12 is the HEVC extension of Chinese CDNs.
 const HEVC: VideoIds = VideoIds {
@@ -47,6 +56,8 @@ const HEVC: VideoIds = VideoIds {
     flv_codec_id: Some(12),
     fourcc: *b"hvc1",
     ex_composition_time: true,
+    mp4_entry: *b"hvc1",
+    mp4_config: *b"hvcC",
 };
 /// CodecID 13 is Tencent's FLV extension for AV1.
 const AV1: VideoIds = VideoIds {
@@ -54,12 +65,16 @@ const AV1: VideoIds = VideoIds {
     flv_codec_id: Some(13),
     fourcc: *b"av01",
     ex_composition_time: false,
+    mp4_entry: *b"av01",
+    mp4_config: *b"av1C",
 };
 const VP9: VideoIds = VideoIds {
     name: "vp9",
     flv_codec_id: None,
     fourcc: *b"vp09",
     ex_composition_time: false,
+    mp4_entry: *b"vp09",
+    mp4_config: *b"vpcC",
 };
 
 /// Audio descriptors, one row per codec.
@@ -67,32 +82,44 @@ const AAC: AudioIds = AudioIds {
     name: "aac",
     flv_sound_format: Some(10),
     fourcc: *b"mp4a",
+    mp4_entry: *b"mp4a",
+    mp4_config: *b"esds",
 };
 /// SoundFormat 14 ("MP3 8 kHz") is MP3 too; see [`SOUND_FORMAT_MP3_8K`].
 const MP3: AudioIds = AudioIds {
     name: "mp3",
     flv_sound_format: Some(2),
     fourcc: *b".mp3",
+    mp4_entry: *b"mp4a",
+    mp4_config: *b"esds",
 };
 const OPUS: AudioIds = AudioIds {
     name: "opus",
     flv_sound_format: None,
     fourcc: *b"Opus",
+    mp4_entry: *b"Opus",
+    mp4_config: *b"dOps",
 };
 const FLAC: AudioIds = AudioIds {
     name: "flac",
     flv_sound_format: None,
     fourcc: *b"fLaC",
+    mp4_entry: *b"fLaC",
+    mp4_config: *b"dfLa",
 };
 const AC3: AudioIds = AudioIds {
     name: "ac3",
     flv_sound_format: None,
     fourcc: *b"ac-3",
+    mp4_entry: *b"ac-3",
+    mp4_config: *b"dac3",
 };
 const EAC3: AudioIds = AudioIds {
     name: "eac3",
     flv_sound_format: None,
     fourcc: *b"ec-3",
+    mp4_entry: *b"ec-3",
+    mp4_config: *b"dec3",
 };
 
 /// The second legacy SoundFormat of MP3 (E.4.2.1: "MP3 8 kHz").

@@ -249,7 +249,7 @@ impl TagSession {
                         tag.offset,
                     ),
                     Some(v) if v.codec != codec => self.report_once(
-                        format!("{codec:?} frames in a {:?} stream", v.codec),
+                        format!("{} frames in a {} stream", codec.name(), v.codec.name()),
                         tag.offset,
                     ),
                     Some(_) => {

@@ -1,13 +1,23 @@
-//! Sample descriptions (ISO/IEC 14496-12 §8.5.2): `avc1`/`hvc1` visual entries carrying the
-//! source's decoder configuration record as `avcC`/`hvcC` (ISO/IEC 14496-15 §5.3.4, §8.4.1),
-//! and the `mp4a` audio entry with its `esds` (ISO/IEC 14496-14 §5.6, descriptors from
-//! ISO/IEC 14496-1 §7.2.6) carrying the AudioSpecificConfig bytes. Nothing is rebuilt.
+//! Sample descriptions (ISO/IEC 14496-12 §8.5.2), the entry and configuration box names from
+//! each codec's descriptor ([`crate::codec::ids`]):
+//!
+//! - video: `avc1`/`avcC`, `hvc1`/`hvcC` (ISO/IEC 14496-15 §5.3.4, §8.4.1), `av01`/`av1C`
+//!   (AV1-ISOBMFF §2.3), `vp09`/`vpcC` (VP-codec ISOBMFF §2.2): the source's decoder
+//!   configuration record, unchanged (`vpcC` as Enhanced RTMP and MP4 carry it, version and
+//!   flags included);
+//! - audio: `mp4a` with its `esds` (ISO/IEC 14496-14 §5.6, descriptors from ISO/IEC 14496-1
+//!   §7.2.6) carrying the AudioSpecificConfig bytes; `Opus`/`dOps` (Opus in ISOBMFF §4.3),
+//!   `fLaC`/`dfLa` (FLAC in ISOBMFF §3.3) and `ac-3`/`dac3`, `ec-3`/`dec3` (ETSI TS 102 366
+//!   Annex F). Rebuilt where the push carried another form: `dOps` from OpusHead (the same
+//!   fields, big-endian), `dfLa` around the STREAMINFO block; `dac3`/`dec3` are the ones the
+//!   reader built from a syncframe.
 
 use anyhow::{Result, bail};
 
 use super::bmff::BoxWriter;
 use super::plan::{Entry, TrackPlan};
-use crate::media::{AudioCodec, AudioConfig, CodecConfig, VideoCodec, VideoConfig};
+use crate::codec::{flac, opus};
+use crate::media::{AudioCodec, AudioConfig, CodecConfig, VideoConfig};
 
 /// ISO/IEC 14496-1 §7.2.2.1 descriptor tags.
 const ES_DESCR_TAG: u8 = 0x03;
@@ -34,18 +44,8 @@ pub fn write_stsd(w: &mut BoxWriter, t: &TrackPlan<'_>) -> Result<()> {
     Ok(())
 }
 
-/// The sample entry and configuration box of a video codec; `None` where this writer has no
-/// sample entry for it yet.
-fn video_boxes(codec: VideoCodec) -> Option<(&'static [u8; 4], &'static [u8; 4])> {
-    match codec {
-        VideoCodec::H264 => Some((b"avc1", b"avcC")),
-        VideoCodec::Hevc => Some((b"hvc1", b"hvcC")),
-        VideoCodec::Av1 | VideoCodec::Vp9 => None,
-    }
-}
-
-/// The `esds` objectTypeIndication of an audio codec; `None` where this writer has no sample
-/// entry for it yet.
+/// The `esds` objectTypeIndication of an MPEG-4 audio codec; `None` for the codecs with a
+/// configuration box of their own.
 fn audio_oti(a: &AudioConfig) -> Option<u8> {
     match a.codec {
         AudioCodec::Aac => Some(OTI_AAC),
@@ -55,34 +55,31 @@ fn audio_oti(a: &AudioConfig) -> Option<u8> {
     }
 }
 
-/// Refuses, before anything is written, a configuration with a codec this writer has no
-/// sample entry for.
+/// The configuration box body of a codec with a box of its own, from the configuration the
+/// source sent.
+fn audio_config_box(a: &AudioConfig) -> Result<Vec<u8>> {
+    Ok(match a.codec {
+        AudioCodec::Opus => opus::parse_opus_head(&a.specific)?.to_dops(),
+        AudioCodec::Flac => flac::dfla_from_streaminfo(flac::streaminfo_bytes(&a.specific)?),
+        AudioCodec::Ac3 | AudioCodec::Eac3 => a.specific.clone(),
+        AudioCodec::Aac | AudioCodec::Mp3 => bail!("mp4: {} audio goes in esds", a.codec.name()),
+    })
+}
+
+/// Refuses, before anything is written, a configuration this writer cannot describe.
 pub fn check_carried(config: &CodecConfig) -> Result<()> {
-    if let Some(v) = &config.video
-        && video_boxes(v.codec).is_none()
-    {
-        bail!(
-            "mp4: {} video cannot be written to MP4 yet (no sample entry for it)",
-            v.codec.name()
-        );
-    }
     if let Some(a) = &config.audio
         && audio_oti(a).is_none()
     {
-        bail!(
-            "mp4: {} audio cannot be written to MP4 yet (no sample entry for it)",
-            a.codec.name()
-        );
+        audio_config_box(a)?;
     }
     Ok(())
 }
 
 /// §12.1.3 VisualSampleEntry.
 fn visual_entry(w: &mut BoxWriter, v: &VideoConfig) -> Result<()> {
-    let Some((entry, config)) = video_boxes(v.codec) else {
-        bail!("mp4: no sample entry for {} video", v.codec.name());
-    };
-    w.open(entry);
+    let ids = v.codec.ids();
+    w.open(&ids.mp4_entry);
     w.zeros(6); // reserved
     w.u16(1); // data_reference_index
     w.zeros(2 + 2 + 12); // pre_defined, reserved, pre_defined[3]
@@ -95,21 +92,29 @@ fn visual_entry(w: &mut BoxWriter, v: &VideoConfig) -> Result<()> {
     w.zeros(32); // compressorname: empty
     w.u16(0x0018); // depth: colour, no alpha
     w.u16(0xFFFF); // pre_defined −1
-    w.open(config);
+    w.open(&ids.mp4_config);
     w.bytes(&v.record);
     w.close();
     w.close();
     Ok(())
 }
 
-/// §12.2.3 AudioSampleEntry (version 0) with its `esds`.
+/// §12.2.3 AudioSampleEntry (version 0) with its configuration box.
 fn audio_entry(w: &mut BoxWriter, t: &TrackPlan<'_>, a: &AudioConfig) -> Result<()> {
-    w.open(b"mp4a");
+    let ids = a.codec.ids();
+    let sample_size = match a.codec {
+        AudioCodec::Flac => flac::streaminfo_bytes(&a.specific)
+            .and_then(flac::parse_streaminfo)
+            .map_or(16, |i| u16::from(i.bits_per_sample)),
+        AudioCodec::Aac | AudioCodec::Mp3 | AudioCodec::Opus => 16,
+        AudioCodec::Ac3 | AudioCodec::Eac3 => 16,
+    };
+    w.open(&ids.mp4_entry);
     w.zeros(6); // reserved
     w.u16(1); // data_reference_index
     w.zeros(8); // reserved
     w.u16(u16::from(a.channels)); // channelcount
-    w.u16(16); // samplesize
+    w.u16(sample_size); // samplesize
     w.zeros(4); // pre_defined, reserved
     // 16.16 fixed point; rates beyond 65535 Hz are signalled by the decoder configuration only.
     w.u32(if a.sample_rate <= 0xFFFF {
@@ -117,7 +122,15 @@ fn audio_entry(w: &mut BoxWriter, t: &TrackPlan<'_>, a: &AudioConfig) -> Result<
     } else {
         0
     });
-    esds(w, t, a)?;
+    match audio_oti(a) {
+        Some(oti) => esds(w, t, a, oti)?,
+        None => {
+            let body = audio_config_box(a)?;
+            w.open(&ids.mp4_config);
+            w.bytes(&body);
+            w.close();
+        }
+    }
     w.close();
     Ok(())
 }
@@ -136,11 +149,8 @@ fn descriptor(w: &mut BoxWriter, tag: u8, len: usize) -> Result<()> {
 }
 
 /// ISO/IEC 14496-14 §5.6 ES descriptor box.
-fn esds(w: &mut BoxWriter, t: &TrackPlan<'_>, a: &AudioConfig) -> Result<()> {
+fn esds(w: &mut BoxWriter, t: &TrackPlan<'_>, a: &AudioConfig, oti: u8) -> Result<()> {
     let ix = t.index;
-    let Some(oti) = audio_oti(a) else {
-        bail!("mp4: no sample entry for {} audio", a.codec.name());
-    };
     let specific_len = if a.specific.is_empty() {
         0
     } else {
