@@ -5,12 +5,20 @@ ffmpeg publishing an FLV file with `-c copy`, so the media bytes are the FLV's.
 A minimal RTMP server on 127.0.0.1 answers just enough for ffmpeg to publish: the handshake
 (S0/S1/S2), `_result` for `connect` and `createStream`, `onStatus NetStream.Publish.Start`.
 
-    scripts/gen-rtmp-dump.py INPUT.flv OUTPUT.rtmp [PUBLISH_NAME]
+    scripts/gen-rtmp-dump.py [--pyav PYTHON] INPUT.flv OUTPUT.rtmp [PUBLISH_NAME]
 
-The committed fixture was made with (ffmpeg 5.1):
+With --pyav the publisher is FFmpeg 8 through PyAV's interpreter PYTHON (stream copy into its
+FLV muxer over rtmp://), which sends Enhanced RTMP v1/v2 (FourCC video and audio, multitrack):
+the Enhanced RTMP dumps in testdata/ertmp/rtmp/ were made that way, e.g.
+
+    scripts/gen-rtmp-dump.py --pyav /opt/pyav/bin/python \
+        testdata/ertmp/av1-opus-1764072000.flv testdata/ertmp/rtmp/av1-opus.rtmp av1-opus
+
+The first committed fixture was made with (ffmpeg 5.1):
 
     scripts/gen-rtmp-dump.py testdata/push/show-1764075600.flv testdata/rtmp/show-1764075600.rtmp
 """
+import os
 import socket
 import struct
 import subprocess
@@ -112,20 +120,51 @@ def serve(listener, dump_path):
         f.write(received)
 
 
+# Stream copy with FFmpeg 8's FLV muxer, run under PyAV's interpreter.
+PYAV_PUBLISH = """
+import sys, av
+src, url = sys.argv[1], sys.argv[2]
+i = av.open(src)
+o = av.open(url, "w", format="flv")
+out = {s.index: o.add_stream_from_template(s, opaque=True) for s in i.streams}
+for s in out.values():
+    # FFmpeg rebuilds vpcC from the stream's colour fields, which its FLV reader leaves at
+    # RGB; the encoder that wrote the FLV left them unspecified (2), and so must the publish.
+    if s.type == "video" and s.codec_context.name == "vp9":
+        s.codec_context.colorspace = 2
+for p in i.demux():
+    if p.dts is None:
+        continue
+    p.stream = out[p.stream.index]
+    o.mux(p)
+o.close()
+"""
+
+
 def main():
-    src, dst = sys.argv[1], sys.argv[2]
-    name = sys.argv[3] if len(sys.argv) > 3 else "show?vdoid=demo42"
+    args = sys.argv[1:]
+    pyav = None
+    if args[:1] == ["--pyav"]:
+        pyav, args = args[1], args[2:]
+    src, dst = args[0], args[1]
+    name = args[2] if len(args) > 2 else "show?vdoid=demo42"
     listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
+    # RTMP_PORT fixes the port, for a capture filter (scripts/gen-ertmp-capture.sh).
+    listener.bind(("127.0.0.1", int(os.environ.get("RTMP_PORT", "0"))))
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.listen(1)
     port = listener.getsockname()[1]
     t = threading.Thread(target=serve, args=(listener, dst))
     t.start()
-    subprocess.run(
-        ["ffmpeg", "-hide_banner", "-loglevel", "error", "-i", src, "-c", "copy",
-         "-f", "flv", f"rtmp://127.0.0.1:{port}/live/{name}"],
-        check=True,
-    )
+    url = f"rtmp://127.0.0.1:{port}/live/{name}"
+    if pyav:
+        subprocess.run([pyav, "-c", PYAV_PUBLISH, src, url], check=True)
+    else:
+        subprocess.run(
+            ["ffmpeg", "-hide_banner", "-loglevel", "error", "-i", src, "-c", "copy",
+             "-f", "flv", url],
+            check=True,
+        )
     t.join()
 
 

@@ -8,6 +8,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::pyav;
+use common::run::final_files;
 use kls_rec::testutil::{recording_files, run_binary, scratch, testdata};
 
 /// Every single-push fixture.
@@ -221,4 +222,81 @@ pub fn assert_spliced(pushes: &[serde_json::Value], out: &serde_json::Value, wha
             "{what}: packets after the pushes"
         );
     }
+}
+
+/// The raw RTMP dumps of the same pushes (FFmpeg 8 publishing each fixture,
+/// `scripts/gen-rtmp-dump.py --pyav`) record byte for byte what the FLV fixtures record, in
+/// every format.
+#[test]
+fn raw_rtmp_dumps_record_what_the_flv_files_record() {
+    let (from_flv, _) = record("all-flv", "flv,mp4,hls", &FIXTURES.map(fixture), 0);
+    let dumps = FIXTURES.map(|n| testdata(&format!("ertmp/rtmp/{n}.rtmp")));
+    let dir = scratch("ertmp-dumps");
+    for dump in &dumps {
+        let out = run_binary(
+            env!("CARGO_BIN_EXE_kls-rec"),
+            &[
+                "record",
+                "--quiet",
+                "--formats",
+                "flv,mp4,hls",
+                "--start-time",
+                "1764072000",
+                "-o",
+                dir.to_str().unwrap(),
+                dump.to_str().unwrap(),
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let (a, b) = (final_files(&from_flv), final_files(&dir));
+    assert_eq!(a.len(), 29, "{a:#?}");
+    assert_eq!(a, b);
+}
+
+/// A capture of those pushes (`scripts/gen-ertmp-capture.sh`) records the same bytes as each
+/// push's raw dump given the capture's clock for it: the first `EXT-X-PROGRAM-DATE-TIME` of
+/// the push's playlist, to the millisecond.
+#[test]
+fn a_capture_records_what_the_raw_dumps_record() {
+    let capture = testdata("ertmp/ertmp.pcap");
+    let (from_capture, stderr) = record("capture", "flv,mp4,hls", &[capture], 0);
+    assert_eq!(stderr.matches("audio track 1").count(), 1, "{stderr}");
+    let dir = scratch("ertmp-capture-dumps");
+    for name in FIXTURES {
+        let playlist = files(&from_capture.join(format!("record/live/{name}")), "m3u8");
+        assert_eq!(playlist.len(), 1, "{name}: {playlist:?}");
+        let text = std::fs::read_to_string(&playlist[0]).unwrap();
+        let start = text
+            .lines()
+            .find_map(|l| l.strip_prefix("#EXT-X-PROGRAM-DATE-TIME:"))
+            .expect("a program date-time");
+        let dump = testdata(&format!("ertmp/rtmp/{name}.rtmp"));
+        let out = run_binary(
+            env!("CARGO_BIN_EXE_kls-rec"),
+            &[
+                "record",
+                "--quiet",
+                "--formats",
+                "flv,mp4,hls",
+                "--start-time",
+                start,
+                "-o",
+                dir.to_str().unwrap(),
+                dump.to_str().unwrap(),
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let (a, b) = (final_files(&from_capture), final_files(&dir));
+    assert_eq!(a.len(), 29, "{a:#?}");
+    assert_eq!(a, b);
 }
