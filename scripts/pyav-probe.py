@@ -14,6 +14,10 @@ Printed (one JSON object on stdout):
              pts, dts, duration (in time_base; null where FFmpeg has none), size, md5 of the
              payload, key, corrupt, side_data (type, size, md5; only when present)
     log:     FFmpeg's messages at level error and above while opening and reading
+    ffprobe: what `ffprobe -show_format -show_streams -of json` of FFmpeg 8 would print of the
+             fields outMediainfo carries: format (format_name, size, duration, bit_rate) and
+             streams (index, codec_type, codec_name, profile, width, height, sample_rate, channels,
+             r_frame_rate, bit_rate)
 
 With --decode every packet is also decoded (each stream's decoder is flushed at the end):
 streams get decoded_frames and decode_errors, and the exit status is 1 when any decoder raised
@@ -27,6 +31,7 @@ scripts/pyav-requirements.txt (/opt/pyav/bin/python).
 
 import hashlib
 import json
+import os
 import sys
 
 import av
@@ -102,6 +107,31 @@ def decode(stream, packet, facts):
         facts["decode_errors"].append(f"packet dts {packet.dts}: {e}")
 
 
+def ffprobe_like(path, container):
+    """The format and stream fields of ffprobe's JSON that outMediainfo carries."""
+    fmt = {"format_name": container.format.name, "size": str(os.path.getsize(path))}
+    if container.duration is not None:
+        fmt["duration"] = f"{container.duration / 1_000_000:.6f}"
+    if container.bit_rate:
+        fmt["bit_rate"] = str(container.bit_rate)
+    streams = []
+    for s in container.streams:
+        cc = s.codec_context
+        st = {"index": s.index, "codec_name": cc.codec.canonical_name, "codec_type": s.type}
+        if cc.profile:
+            st["profile"] = cc.profile
+        if s.type == "video":
+            st.update(width=cc.width, height=cc.height)
+            rate = s.base_rate
+            st["r_frame_rate"] = f"{rate.numerator}/{rate.denominator}" if rate else "0/0"
+        elif s.type == "audio":
+            st.update(sample_rate=str(cc.sample_rate), channels=cc.channels)
+        if s.bit_rate:
+            st["bit_rate"] = str(s.bit_rate)
+        streams.append(st)
+    return {"format": fmt, "streams": streams}
+
+
 def probe(path, decoding):
     container = av.open(path, options=OPEN_OPTIONS)
     streams = {s.index: stream_facts(s) for s in container.streams}
@@ -123,6 +153,7 @@ def probe(path, decoding):
             "long_name": container.format.long_name,
         },
         "streams": [streams[i] for i in sorted(streams)],
+        "ffprobe": ffprobe_like(path, container),
     }
     container.close()
     return result

@@ -24,8 +24,9 @@
 //!   end-of-sequence tag makes that the last video DTS, shorter than the media). The FLV writer
 //!   must write [`flv_metadata`]'s `duration_s`: the latest presentation end relative to the
 //!   first tag's timestamp, in seconds (what FFmpeg's `flvenc` writes).
-//! - stream `bit_rate` is `videodatarate` / `audiodatarate` × 1024; without them ffprobe prints
-//!   none. [`flv_metadata`]'s values are the writer's (`crate::mux::flv::bit_rate`: a track's
+//! - stream `bit_rate` is `videodatarate` / `audiodatarate` × 1024 (for AC-3 and E-AC-3 the
+//!   syncframe header's nominal rate, which FFmpeg's parser puts in its place); without them
+//!   ffprobe prints none. [`flv_metadata`]'s values are the writer's (`crate::mux::flv::bit_rate`: a track's
 //!   payload bits over the *file* duration, rounded, / 1024, exact in a double), not MP4's rule
 //!   (over the track's own media duration), which differs where a track starts late or ends
 //!   early. The properties are 8-byte AMF0 numbers, so they can be rewritten in place once the
@@ -52,7 +53,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::codec::{aac, h264, hevc};
+use crate::codec::{aac, ac3, h264, hevc};
 use crate::media::{AudioCodec, CodecConfig, Packet, TrackKind, VideoCodec};
 use crate::mux::Format;
 
@@ -295,6 +296,9 @@ pub fn describe(
     // FLV: what ffprobe reads back, `videodatarate` / `audiodatarate` × 1024 (exact: the
     // writer's integer bit rate / 1024 is exact in a double).
     let stream_bit_rate = |kind: TrackKind| match format {
+        Format::Flv if kind == TrackKind::Audio && nominal_bit_rate(config).is_some() => {
+            nominal_bit_rate(config)
+        }
         Format::Flv => {
             let meta = flv_metadata(stats);
             let rate = match kind {
@@ -359,6 +363,19 @@ pub fn describe(
         },
         streams,
     }
+}
+
+/// The bit rate an AC-3 or E-AC-3 syncframe header states, which FFmpeg's parser reports for
+/// the stream of an FLV file in place of `audiodatarate` (its MP4 reader keeps the measured
+/// one). `None` for the other codecs.
+fn nominal_bit_rate(config: &CodecConfig) -> Option<u64> {
+    let a = config.audio.as_ref()?;
+    let info = match a.codec {
+        AudioCodec::Ac3 => ac3::parse_dac3(&a.specific).ok()?,
+        AudioCodec::Eac3 => ac3::parse_dec3(&a.specific).ok()?,
+        AudioCodec::Aac | AudioCodec::Mp3 | AudioCodec::Opus | AudioCodec::Flac => return None,
+    };
+    Some(u64::from(info.bit_rate_kbps) * 1000)
 }
 
 /// Width, height and the decoder's frame rate (num, den) from the first SPS, falling back to

@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 
 use common::pyav;
 use common::run::final_files;
-use kls_rec::testutil::{recording_files, run_binary, scratch, testdata};
+use kls_rec::testutil::{
+    assert_mediainfo_like_ffprobe, recording_files, run_binary, scratch, testdata,
+};
 
 /// Every single-push fixture.
 const FIXTURES: [&str; 6] = [
@@ -299,4 +301,103 @@ fn a_capture_records_what_the_raw_dumps_record() {
     let (a, b) = (final_files(&from_capture), final_files(&dir));
     assert_eq!(a.len(), 29, "{a:#?}");
     assert_eq!(a, b);
+}
+
+/// `outMediainfo` of every MP4 and FLV recording says what FFmpeg 8's ffprobe says of the file:
+/// codec names, sizes, rates and channels exactly; duration within 0.05 s; bit rates within 1 %.
+#[test]
+fn out_mediainfo_matches_ffmpeg8() {
+    let Some(python) = pyav::pyav() else { return };
+    for name in FIXTURES {
+        let dir = scratch(&format!("ertmp-mi-{name}"));
+        let out = run_binary(
+            env!("CARGO_BIN_EXE_kls-rec"),
+            &[
+                "record",
+                "--quiet",
+                "--formats",
+                "mp4,flv",
+                "-o",
+                dir.to_str().unwrap(),
+                fixture(name).to_str().unwrap(),
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let mut checked = 0;
+        for line in stdout.lines() {
+            let cb: serde_json::Value = serde_json::from_str(line).unwrap();
+            let item = &cb["details"]["items"][0];
+            let Some(info) = item["outMediainfo"].as_str() else {
+                continue;
+            };
+            let ours: serde_json::Value = serde_json::from_str(info).unwrap();
+            let file = dir.join(item["dstpath"].as_str().unwrap());
+            let theirs = pyav::probe(&python, &file, false)["ffprobe"].clone();
+            if name == "h264-2aac" {
+                // Not a stream of the recording: FFmpeg sees none either (one audio track).
+                assert_eq!(theirs["streams"].as_array().unwrap().len(), 2);
+            }
+            let what = format!("{name}: {}", file.display());
+            assert_mediainfo_like_ffprobe(&ours, &theirs, &what);
+            checked += 1;
+        }
+        assert_eq!(checked, 2, "{name}: {stdout}");
+    }
+}
+
+/// `inspect --json` of every MP4 and FLV recording names codecs and profiles, and states sizes,
+/// rates and channels, as FFmpeg 8's ffprobe does; and those MP4 recordings, read back as
+/// inputs, record packet-exact again.
+#[test]
+fn inspect_names_what_ffmpeg8_names_and_mp4_recordings_read_back() {
+    let Some(python) = pyav::pyav() else { return };
+    for name in FIXTURES {
+        let (dir, _) = record(&format!("{name}-inspect"), "mp4,flv", &[fixture(name)], 0);
+        let mut source = pyav::probe(&python, &fixture(name), false);
+        drop_audio_tracks_after_first(&mut source);
+        for file in files(&dir, "mp4").into_iter().chain(files(&dir, "flv")) {
+            let out = run_binary(
+                env!("CARGO_BIN_EXE_kls-rec"),
+                &["inspect", "--json", file.to_str().unwrap()],
+            );
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let ours: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            let theirs = pyav::probe(&python, &file, false)["ffprobe"].clone();
+            let what = format!("inspect {}", file.display());
+            let (os, ts) = (&ours["streams"], &theirs["streams"]);
+            assert_eq!(
+                os.as_array().unwrap().len(),
+                ts.as_array().unwrap().len(),
+                "{what}"
+            );
+            for (o, t) in os.as_array().unwrap().iter().zip(ts.as_array().unwrap()) {
+                for k in ["codec_name", "codec_type", "profile", "width", "height"] {
+                    assert_eq!(o.get(k), t.get(k), "{what}: stream {}: {k}", t["index"]);
+                }
+                for k in ["sample_rate", "channels"] {
+                    assert_eq!(o.get(k), t.get(k), "{what}: stream {}: {k}", t["index"]);
+                }
+            }
+        }
+        // The MP4 as an input: its own recordings equal the push, packet for packet.
+        let mp4 = files(&dir, "mp4").remove(0);
+        let (again, _) = record(&format!("{name}-again"), "mp4,flv", &[mp4], 0);
+        for file in files(&again, "mp4").into_iter().chain(files(&again, "flv")) {
+            let theirs = pyav::probe(&python, &file, true);
+            let mut source = source.clone();
+            if file.extension().is_some_and(|e| e == "mp4") {
+                vpcc_written_as_sent(&mut source, &again, &file.display().to_string());
+            }
+            pyav::assert_packet_exact(&source, &theirs, true, &file.display().to_string());
+        }
+    }
 }

@@ -15,6 +15,28 @@ pub mod mp3;
 pub mod opus;
 pub mod vp9;
 
+/// The coded picture size a decoder configuration record states (the first SPS, the AV1
+/// sequence header among the configOBUs); `None` where it cannot be parsed, and for VP9, whose
+/// `vpcC` has no size (the first keyframe's header gives it).
+pub fn coded_size(codec: crate::media::VideoCodec, record: &[u8]) -> Option<(u32, u32)> {
+    use crate::media::VideoCodec;
+    match codec {
+        VideoCodec::H264 => h264::parse_avcc(record).ok().and_then(|c| {
+            let sps = c.sps.first()?;
+            h264::parse_sps(sps).ok().map(|s| (s.width, s.height))
+        }),
+        VideoCodec::Hevc => hevc::parse_hvcc(record).ok().and_then(|c| {
+            let sps = c.nal_units_of(hevc::NAL_SPS).next()?;
+            hevc::parse_sps(sps).ok().map(|s| (s.width, s.height))
+        }),
+        VideoCodec::Av1 => av1::parse_av1c(record)
+            .ok()
+            .and_then(|c| av1::find_sequence_header(&c.config_obus).ok().flatten())
+            .map(|s| (s.width, s.height)),
+        VideoCodec::Vp9 => None,
+    }
+}
+
 /// Hex strings of real byte strings, for the parsers' tests.
 #[cfg(test)]
 pub(crate) mod testhex {

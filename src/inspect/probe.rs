@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::{Container, ContainerFacts, Inspection, ts_facts};
-use crate::codec::{aac, h264, hevc};
+use crate::codec::{aac, av1, h264, hevc, vp9};
 use crate::input::ts::psi::EsKind;
 use crate::media::{AudioCodec, CodecConfig, TrackKind, VideoCodec, rescale};
 use crate::mediainfo;
@@ -492,8 +492,16 @@ pub(super) fn profile_level(
                         Some(i32::from(c.general_level_idc)),
                     )
                 }),
-                // Profiles of these are read by their configuration parsers (not yet).
-                VideoCodec::Av1 | VideoCodec::Vp9 => (None, None),
+                // FFmpeg's AV1 parser sets the level to seq_level_idx[0].
+                VideoCodec::Av1 => av1::parse_av1c(&v.record).map_or((None, None), |c| {
+                    (
+                        Some(av1::profile_name(c.seq_profile).into()),
+                        Some(i32::from(c.seq_level_idx_0)),
+                    )
+                }),
+                VideoCodec::Vp9 => vp9::parse_vpcc(&v.record).map_or((None, None), |c| {
+                    (Some(vp9::profile_name(c.profile).into()), None)
+                }),
             }
         }
         TrackKind::Audio => match &config.audio {

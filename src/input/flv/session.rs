@@ -20,7 +20,7 @@ use super::body::{self, VideoBody};
 use super::paramsets;
 use super::tags::{Tag, TagEventRef, TagKind, TagReader, TagRef};
 use crate::amf0::{self, Value};
-use crate::codec::{av1, h264, hevc, vp9};
+use crate::codec::{av1, vp9};
 use crate::input::timeline::Timeline;
 use crate::input::{InputError, SessionReader};
 use crate::media::{
@@ -409,7 +409,7 @@ impl TagSession {
 }
 
 fn video_config(codec: VideoCodec, flv_signal: FlvVideoSignal, record: Vec<u8>) -> VideoConfig {
-    let (width, height) = video_size(codec, &record);
+    let (width, height) = crate::codec::coded_size(codec, &record).unwrap_or((0, 0));
     VideoConfig {
         codec,
         record,
@@ -417,28 +417,6 @@ fn video_config(codec: VideoCodec, flv_signal: FlvVideoSignal, record: Vec<u8>) 
         height,
         flv_signal,
     }
-}
-
-/// Coded picture size from the record's first SPS; 0×0 when it cannot be parsed (the record
-/// bytes are carried regardless).
-fn video_size(codec: VideoCodec, record: &[u8]) -> (u32, u32) {
-    let size = match codec {
-        VideoCodec::H264 => h264::parse_avcc(record).ok().and_then(|c| {
-            let sps = c.sps.first()?;
-            h264::parse_sps(sps).ok().map(|s| (s.width, s.height))
-        }),
-        VideoCodec::Hevc => hevc::parse_hvcc(record).ok().and_then(|c| {
-            let sps = c.nal_units_of(hevc::NAL_SPS).next()?;
-            hevc::parse_sps(sps).ok().map(|s| (s.width, s.height))
-        }),
-        VideoCodec::Av1 => av1::parse_av1c(record)
-            .ok()
-            .and_then(|c| av1::find_sequence_header(&c.config_obus).ok().flatten())
-            .map(|s| (s.width, s.height)),
-        // vpcC has no picture size: the first keyframe's header gives it.
-        VideoCodec::Vp9 => None,
-    };
-    size.unwrap_or((0, 0))
 }
 
 /// Reads one push session from an FLV stream: a [`TagReader`] feeding a [`TagSession`].

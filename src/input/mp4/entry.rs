@@ -1,10 +1,14 @@
 //! Sample entries (ISO/IEC 14496-12 §8.5.2, §12.1.3, §12.2.3) → the media model's codec
 //! configuration, carrying the source bytes: `avcC` (ISO/IEC 14496-15 §5.3.4) and `hvcC`
 //! (§8.4.1) payloads as the decoder configuration record, and the DecoderSpecificInfo of `esds`
-//! (ISO/IEC 14496-14 §5.6, descriptors of ISO/IEC 14496-1 §7.2.6) as the AudioSpecificConfig.
+//! (ISO/IEC 14496-14 §5.6, descriptors of ISO/IEC 14496-1 §7.2.6) as the AudioSpecificConfig;
+//! `av1C` and `vpcC` as the record; for the audio codecs with a box of their own, the form the
+//! rest of kls-rec carries (as Enhanced RTMP does): OpusHead rebuilt from `dOps`, the
+//! STREAMINFO block of `dfLa`, the `dac3`/`dec3` body.
 
 use super::boxes::{BoxError, Fields, FourCc, MemBox};
-use crate::codec::{aac, h264, hevc};
+use crate::codec::{aac, ac3, flac, opus};
+use crate::container::flv::SOUND_BYTE_EX_HEADER;
 use crate::media::{AudioCodec, AudioConfig, FlvVideoSignal, TrackKind, VideoCodec, VideoConfig};
 
 /// ISO/IEC 14496-1 §7.2.2.1 descriptor tags.
@@ -44,7 +48,13 @@ pub fn read_entry(b: &MemBox<'_>, kind: Option<TrackKind>) -> Result<SampleEntry
     let codec = match (kind, &fourcc.0) {
         (Some(TrackKind::Video), b"avc1" | b"avc3") => visual(b, VideoCodec::H264, b"avcC")?,
         (Some(TrackKind::Video), b"hvc1" | b"hev1") => visual(b, VideoCodec::Hevc, b"hvcC")?,
+        (Some(TrackKind::Video), b"av01") => visual(b, VideoCodec::Av1, b"av1C")?,
+        (Some(TrackKind::Video), b"vp09") => visual(b, VideoCodec::Vp9, b"vpcC")?,
         (Some(TrackKind::Audio), b"mp4a") => audio(b)?,
+        (Some(TrackKind::Audio), b"Opus") => own_box_audio(b, AudioCodec::Opus)?,
+        (Some(TrackKind::Audio), b"fLaC") => own_box_audio(b, AudioCodec::Flac)?,
+        (Some(TrackKind::Audio), b"ac-3") => own_box_audio(b, AudioCodec::Ac3)?,
+        (Some(TrackKind::Audio), b"ec-3") => own_box_audio(b, AudioCodec::Eac3)?,
         (Some(TrackKind::Audio), b".mp3" | b"mp3 ") => {
             let (channels, rate, _) = audio_fields(b)?;
             EntryCodec::Audio(mp3_config(rate, channels))
@@ -71,26 +81,20 @@ fn visual(b: &MemBox<'_>, codec: VideoCodec, config: &[u8; 4]) -> Result<EntryCo
         ));
     };
     let record = cfg.payload.to_vec();
-    let sps_size = match codec {
-        VideoCodec::H264 => h264::parse_avcc(&record).ok().and_then(|c| {
-            let sps = c.sps.first()?;
-            h264::parse_sps(sps).ok().map(|s| (s.width, s.height))
-        }),
-        VideoCodec::Hevc => hevc::parse_hvcc(&record).ok().and_then(|c| {
-            let sps = c.nal_units_of(hevc::NAL_SPS).next()?;
-            hevc::parse_sps(sps).ok().map(|s| (s.width, s.height))
-        }),
-        // Sized by their own configuration parsers (not read yet).
-        VideoCodec::Av1 | VideoCodec::Vp9 => None,
+    // The record is what decoders use; the entry's size is a fallback for records without one.
+    let (width, height) =
+        crate::codec::coded_size(codec, &record).unwrap_or((entry_width, entry_height));
+    // FLV can only signal AV1 and VP9 by Enhanced RTMP FourCC.
+    let flv_signal = match codec {
+        VideoCodec::H264 | VideoCodec::Hevc => FlvVideoSignal::CodecId,
+        VideoCodec::Av1 | VideoCodec::Vp9 => FlvVideoSignal::Enhanced,
     };
-    // The SPS is what decoders use; the entry's size is a fallback for records we cannot read.
-    let (width, height) = sps_size.unwrap_or((entry_width, entry_height));
     Ok(EntryCodec::Video(VideoConfig {
         codec,
         record,
         width,
         height,
-        flv_signal: FlvVideoSignal::CodecId,
+        flv_signal,
     }))
 }
 
@@ -151,6 +155,53 @@ fn audio(b: &MemBox<'_>) -> Result<EntryCodec, BoxError> {
         }
         o => EntryCodec::Unsupported(format!("'mp4a' objectTypeIndication 0x{o:02x}")),
     })
+}
+
+/// An audio entry whose configuration box is the codec's own (`dOps`, `dfLa`, `dac3`, `dec3`).
+fn own_box_audio(b: &MemBox<'_>, codec: AudioCodec) -> Result<EntryCodec, BoxError> {
+    let (_, _, children) = audio_fields(b)?;
+    let name = codec.ids().mp4_config;
+    let Some(cfg) = b.children_from(children, &name)? else {
+        return Err(BoxError::new(
+            b.header.offset,
+            format!(
+                "sample entry '{}' has no '{}' box",
+                b.header.kind,
+                FourCc(name)
+            ),
+        ));
+    };
+    let bad = |e: crate::codec::CodecError| BoxError::new(cfg.header.offset, e.to_string());
+    let (specific, sample_rate, channels) = match codec {
+        AudioCodec::Opus => {
+            let c = opus::parse_dops(cfg.payload).map_err(bad)?;
+            (c.to_opus_head(), opus::DECODE_RATE, c.channels)
+        }
+        AudioCodec::Flac => {
+            let info = flac::parse_dfla(cfg.payload).map_err(bad)?;
+            let s = flac::parse_streaminfo(info).map_err(bad)?;
+            (info.to_vec(), s.sample_rate, s.channels)
+        }
+        AudioCodec::Ac3 => {
+            let i = ac3::parse_dac3(cfg.payload).map_err(bad)?;
+            (cfg.payload.to_vec(), i.sample_rate, i.channels)
+        }
+        AudioCodec::Eac3 => {
+            let i = ac3::parse_dec3(cfg.payload).map_err(bad)?;
+            (cfg.payload.to_vec(), i.sample_rate, i.channels)
+        }
+        AudioCodec::Aac | AudioCodec::Mp3 => {
+            let what = format!("{} in a '{}' box", codec.name(), FourCc(name));
+            return Ok(EntryCodec::Unsupported(what));
+        }
+    };
+    Ok(EntryCodec::Audio(AudioConfig {
+        codec,
+        specific,
+        sample_rate,
+        channels,
+        flv_sound_byte: SOUND_BYTE_EX_HEADER,
+    }))
 }
 
 /// MP3 configuration from a rate and channel count (refined later from the first frame).

@@ -7,14 +7,12 @@
 //! builds rather than receives, and the FLV writer writes the empty SequenceStart again.
 
 use super::{TagSession, body};
-use crate::codec::ids::SOUND_FORMAT_EX_HEADER;
 use crate::codec::{aac, ac3, flac, mp3, opus};
 use crate::input::flv::body::AudioBody;
 use crate::input::flv::tags::TagRef;
 use crate::media::{AudioCodec, AudioConfig, Damage, Event, TrackKind};
 
-/// The sound byte kept for Enhanced RTMP audio: SoundFormat 9 (the writer adds the packet type).
-const EX_SOUND_BYTE: u8 = SOUND_FORMAT_EX_HEADER << 4;
+use crate::container::flv::SOUND_BYTE_EX_HEADER as EX_SOUND_BYTE;
 
 impl TagSession {
     pub(super) fn handle_audio(&mut self, tag: TagRef<'_>) {

@@ -2,6 +2,7 @@
 //! HEVC in both conventions, MP3, unsupported codecs, timestamps, video sent without a record.
 
 use super::*;
+use crate::codec::h264;
 use crate::media::{AudioCodec, FlvVideoSignal};
 
 /// An FLV stream under construction.
