@@ -147,6 +147,42 @@ fn inputs() -> Vec<(&'static str, Vec<&'static str>)> {
             "ts src hevc",
             [&["testdata/ts/src-hevc.ts"][..], &fixed].concat(),
         ),
+        (
+            "ertmp av1-opus",
+            vec!["testdata/ertmp/av1-opus-1764072000.flv"],
+        ),
+        (
+            "ertmp vp9-flac",
+            vec!["testdata/ertmp/vp9-flac-1764072000.flv"],
+        ),
+        (
+            "ertmp hevc-ac3",
+            vec!["testdata/ertmp/hevc-ac3-1764072000.flv"],
+        ),
+        (
+            "ertmp h264-eac3",
+            vec!["testdata/ertmp/h264-eac3-1764072000.flv"],
+        ),
+        (
+            "ertmp h264-2aac",
+            vec!["testdata/ertmp/h264-2aac-1764072000.flv"],
+        ),
+        (
+            "ertmp av1-aac",
+            vec!["testdata/ertmp/av1-aac-1764072000.flv"],
+        ),
+        (
+            "ertmp show-av1",
+            vec![
+                "testdata/ertmp/show-av1-1764072000.flv",
+                "testdata/ertmp/show-av1-1764072062.flv",
+            ],
+        ),
+        (
+            "ertmp rtmp",
+            [&["testdata/ertmp/rtmp/av1-opus.rtmp"][..], &fixed].concat(),
+        ),
+        ("ertmp pcap", vec!["testdata/ertmp/ertmp.pcap"]),
     ]
 }
 
