@@ -401,3 +401,68 @@ fn inspect_names_what_ffmpeg8_names_and_mp4_recordings_read_back() {
         }
     }
 }
+
+/// kls-rec's own fMP4 HLS as an input: each fixture's playlist records to MP4 and FLV
+/// packet-exact to the push; the spliced AV1 + Opus playlist (one `EXT-X-DISCONTINUITY`) gives
+/// both pushes back, in `record` and in `splice`.
+#[test]
+fn fmp4_hls_recordings_read_back_packet_exact() {
+    let Some(python) = pyav::pyav() else { return };
+    for name in ["av1-opus", "vp9-flac", "hevc-ac3", "h264-eac3", "av1-aac"] {
+        let (hls, _) = record(&format!("{name}-fmp4"), "hls", &[fixture(name)], 0);
+        assert!(!files(&hls, "m4s").is_empty(), "{name}: fMP4 segments");
+        let playlist = files(&hls, "m3u8").remove(0);
+        let (again, _) = record(&format!("{name}-fmp4-again"), "mp4,flv", &[playlist], 0);
+        let source = pyav::probe(&python, &fixture(name), false);
+        for file in files(&again, "mp4").into_iter().chain(files(&again, "flv")) {
+            let theirs = pyav::probe(&python, &file, true);
+            let mut source = source.clone();
+            if file.extension().is_some_and(|e| e == "mp4") {
+                vpcc_written_as_sent(&mut source, &again, &file.display().to_string());
+            }
+            pyav::assert_packet_exact(&source, &theirs, true, &file.display().to_string());
+        }
+    }
+    let inputs: Vec<PathBuf> = ["1764072000", "1764072062"]
+        .iter()
+        .map(|t| testdata(&format!("ertmp/show-av1-{t}.flv")))
+        .collect();
+    let pushes: Vec<_> = inputs
+        .iter()
+        .map(|p| pyav::probe(&python, p, false))
+        .collect();
+    let (hls, _) = record("show-av1-fmp4", "hls", &inputs, 0);
+    let playlist = files(&hls, "m3u8").remove(0);
+    let (again, _) = record(
+        "show-av1-fmp4-again",
+        "flv",
+        std::slice::from_ref(&playlist),
+        0,
+    );
+    let flv = files(&again, "flv");
+    assert_eq!(flv.len(), 1, "{flv:?}");
+    let theirs = pyav::probe(&python, &flv[0], true);
+    assert_spliced(&pushes, &theirs, "record of the spliced fMP4 playlist");
+
+    let spliced = scratch("ertmp-fmp4-splice");
+    let out = run_binary(
+        env!("CARGO_BIN_EXE_kls-rec"),
+        &[
+            "splice",
+            "--format",
+            "mp4",
+            "-o",
+            spliced.to_str().unwrap(),
+            playlist.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mp4 = files(&spliced, "mp4");
+    assert_eq!(mp4.len(), 1, "{mp4:?}");
+    let theirs = pyav::probe(&python, &mp4[0], true);
+    assert_spliced(&pushes, &theirs, "splice of the spliced fMP4 playlist");
+}

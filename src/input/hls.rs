@@ -1,7 +1,9 @@
 //! HLS media playlist input (RFC 8216 §4.3; README "Inputs"): a playlist of MPEG-TS segments
 //! becomes one push session per discontinuity run — the segments from one `EXT-X-DISCONTINUITY` to
 //! the next — read in order through one [`TsDemuxer`](super::ts::TsDemuxer), so timestamps continue
-//! across the segments of a run.
+//! across the segments of a run. A run of fMP4 segments (§3.3, `EXT-X-MAP`) is its init segment
+//! and its media segments read as one fragmented MP4 ([`Mp4Session::open_segments`]); a new
+//! `EXT-X-MAP` starts a new run.
 //!
 //! Wall clock of a run: its first `EXT-X-PROGRAM-DATE-TIME`, moved back by the `EXTINF`
 //! durations of the run's segments before it when the tag is not on the first one
@@ -21,6 +23,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::mp4::Mp4Session;
 use super::ts::TsSession;
 use super::{
     InputError, InputOptions, PendingSession, SessionInfo, SessionReader, WallClockSource,
@@ -53,6 +56,8 @@ pub struct PlaylistRun {
     pub wall_clock: WallClockSource,
     pub duration_ms: i64,
     pub segments: Vec<PlaylistSegment>,
+    /// The init segment of fMP4 segments (`EXT-X-MAP`); `None` for MPEG-TS.
+    pub init: Option<PathBuf>,
     /// Missing segments, guessed clocks.
     pub warnings: Vec<String>,
 }
@@ -79,7 +84,7 @@ fn runs(path: &Path, opts: &InputOptions) -> Result<Vec<PlaylistRun>, InputError
     let mut groups: Vec<Vec<playlist::SegmentLine>> = Vec::new();
     for l in lines {
         match groups.last_mut() {
-            Some(g) if !l.discontinuity => g.push(l),
+            Some(g) if !l.discontinuity && g.last().is_some_and(|p| p.map == l.map) => g.push(l),
             _ => groups.push(vec![l]),
         }
     }
@@ -139,8 +144,10 @@ fn runs(path: &Path, opts: &InputOptions) -> Result<Vec<PlaylistRun>, InputError
                 }
             })
             .collect();
+        let init = group[0].map.as_deref().and_then(|uri| resolve(dir, uri));
         out.push(PlaylistRun {
             index,
+            init,
             wall_start_ms,
             wall_end_ms: wall_start_ms.saturating_add(duration_ms),
             wall_clock,
@@ -220,10 +227,17 @@ pub fn open_with_hints(
             .iter()
             .filter_map(|s| s.path.clone().map(|p| (p, Some(s.uri.clone()))))
             .collect();
-        let (name, hints) = (input.clone(), hints.clone());
+        let (name, hints, init) = (input.clone(), hints.clone(), run.init.clone());
         let opener = Box::new(move || {
-            let reader: Box<dyn SessionReader> =
-                Box::new(TsSession::open(name.clone(), files.clone(), hints.clone())?);
+            let reader: Box<dyn SessionReader> = match &init {
+                Some(init) => {
+                    let mut parts = vec![init.clone()];
+                    // A missing segment has no media; its warning is the run's.
+                    parts.extend(files.iter().map(|(p, _)| p.clone()).filter(|p| p.is_file()));
+                    Box::new(Mp4Session::open_segments(name.clone(), parts)?)
+                }
+                None => Box::new(TsSession::open(name.clone(), files.clone(), hints.clone())?),
+            };
             Ok(reader)
         });
         out.push(PendingSession::rereadable(info, Some(size), opener));

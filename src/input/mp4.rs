@@ -164,13 +164,28 @@ pub fn read_index(path: &Path) -> Result<Mp4Index, InputError> {
     })
 }
 
-fn open_movie(path: &Path, input: &str) -> Result<(BufReader<File>, Movie), InputError> {
+/// Bytes an MP4 is read from: a file, or an fMP4 HLS run's init segment and media segments
+/// read as one ([`super::concat::Concat`]).
+pub trait Source: Read + Seek + Send {}
+impl<T: Read + Seek + Send> Source for T {}
+
+type Reader = BufReader<Box<dyn Source>>;
+
+fn open_movie(path: &Path, input: &str) -> Result<(Reader, Movie), InputError> {
     let file = File::open(path).map_err(|e| InputError::io(input, None, e))?;
     let len = file
         .metadata()
         .map_err(|e| InputError::io(input, None, e))?
         .len();
-    let mut f = BufReader::new(file);
+    read_source(Box::new(file), len, input)
+}
+
+fn read_source(
+    source: Box<dyn Source>,
+    len: u64,
+    input: &str,
+) -> Result<(Reader, Movie), InputError> {
+    let mut f = BufReader::new(source);
     let movie = movie::read_movie(&mut f, len)
         .map_err(|e| InputError::new(input, Some(e.offset), e.message))?;
     Ok((f, movie))
@@ -247,7 +262,7 @@ pub fn rescale_90k(ticks: i64, timescale: u32) -> i64 {
 /// Reads an MP4 file's samples as one session.
 pub struct Mp4Session {
     input: String,
-    file: BufReader<File>,
+    file: Reader,
     /// File offset the reader stands at.
     pos: u64,
     file_len: u64,
@@ -265,7 +280,25 @@ impl Mp4Session {
     /// carries; other tracks are named in [`Mp4Session::warnings`].
     pub fn open(path: &Path) -> Result<Mp4Session, InputError> {
         let input = path.display().to_string();
-        let (mut file, movie) = open_movie(path, &input)?;
+        let (file, movie) = open_movie(path, &input)?;
+        Mp4Session::from_movie(input, file, movie)
+    }
+
+    /// An fMP4 HLS run: the init segment and the media segments after it, read as one
+    /// fragmented file; `input` names the playlist. Offsets in reports count from the init
+    /// segment's first byte, the segments following in playlist order.
+    pub fn open_segments(
+        input: String,
+        files: Vec<std::path::PathBuf>,
+    ) -> Result<Mp4Session, InputError> {
+        let concat =
+            super::concat::Concat::new(files).map_err(|e| InputError::io(&input, None, e))?;
+        let len = concat.len();
+        let (file, movie) = read_source(Box::new(concat), len, &input)?;
+        Mp4Session::from_movie(input, file, movie)
+    }
+
+    fn from_movie(input: String, mut file: Reader, movie: Movie) -> Result<Mp4Session, InputError> {
         let mut warnings: Vec<String> = movie
             .warnings
             .iter()
@@ -332,7 +365,8 @@ impl Mp4Session {
             return Err(InputError::new(
                 &input,
                 None,
-                "no video or audio track with a supported codec (H.264, HEVC, AAC, MP3)",
+                "no video or audio track with a supported codec (H.264, HEVC, AV1, VP9, AAC, MP3, \
+                 Opus, FLAC, AC-3, E-AC-3)",
             ));
         }
         let mut queue = std::collections::VecDeque::new();

@@ -1,8 +1,9 @@
 //! A media playlist as read (RFC 8216 §4.3), by a small hand parser: the tags that place
 //! segments in time (`EXTINF` §4.3.2.1, `EXT-X-DISCONTINUITY` §4.3.2.3,
-//! `EXT-X-PROGRAM-DATE-TIME` §4.3.2.6) and the URIs. Tags that would make the segments
-//! unreadable as plain MPEG-TS files (`EXT-X-KEY` with a method, `EXT-X-MAP`, `EXT-X-BYTERANGE`)
-//! and master playlists are refused with the line number; other tags are ignored.
+//! `EXT-X-PROGRAM-DATE-TIME` §4.3.2.6), the init segment of fMP4 segments (`EXT-X-MAP` §4.3.2.5,
+//! its URI; a BYTERANGE is refused) and the URIs. Tags that would make the segments unreadable
+//! (`EXT-X-KEY` with a method, `EXT-X-BYTERANGE`) and master playlists are refused with the line
+//! number; other tags are ignored.
 
 /// One segment line and the tags before it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -14,6 +15,8 @@ pub struct SegmentLine {
     pub program_date_time_ms: Option<i64>,
     /// `EXT-X-DISCONTINUITY` before it.
     pub discontinuity: bool,
+    /// The URI of the `EXT-X-MAP` in force: the segment is a fragment of that init segment.
+    pub map: Option<String>,
     /// 1-based line number of the URI.
     pub line: usize,
 }
@@ -30,6 +33,7 @@ pub fn parse(text: &str) -> Result<Vec<SegmentLine>, String> {
     let mut duration_ms = None;
     let mut pdt = None;
     let mut discontinuity = false;
+    let mut map: Option<String> = None;
     for (n, line) in lines {
         if line.is_empty() {
             continue;
@@ -43,6 +47,7 @@ pub fn parse(text: &str) -> Result<Vec<SegmentLine>, String> {
                 duration_ms: d,
                 program_date_time_ms: pdt.take(),
                 discontinuity: std::mem::take(&mut discontinuity),
+                map: map.clone(),
                 line: n,
             });
             continue;
@@ -73,11 +78,7 @@ pub fn parse(text: &str) -> Result<Vec<SegmentLine>, String> {
                     "line {n}: encrypted segments (#EXT-X-KEY) are not supported"
                 ));
             }
-            "EXT-X-MAP" => {
-                return Err(format!(
-                    "line {n}: fragmented MP4 segments (#EXT-X-MAP) are not supported"
-                ));
-            }
+            "EXT-X-MAP" => map = Some(map_uri(value).map_err(|e| format!("line {n}: {e}"))?),
             "EXT-X-BYTERANGE" => {
                 return Err(format!("line {n}: byte-range segments are not supported"));
             }
@@ -85,6 +86,21 @@ pub fn parse(text: &str) -> Result<Vec<SegmentLine>, String> {
         }
     }
     Ok(out)
+}
+
+/// The URI attribute of an `EXT-X-MAP` (a quoted string, §4.2).
+fn map_uri(attributes: &str) -> Result<String, String> {
+    if attributes.contains("BYTERANGE=") {
+        return Err("#EXT-X-MAP with a BYTERANGE is not supported".into());
+    }
+    let uri = attributes
+        .split_once("URI=\"")
+        .and_then(|(_, rest)| rest.split_once('"'))
+        .map(|(uri, _)| uri);
+    match uri {
+        Some(u) if !u.is_empty() => Ok(u.to_string()),
+        _ => Err("#EXT-X-MAP without a quoted URI".into()),
+    }
 }
 
 /// Decimal seconds (`10`, `9.960`) to milliseconds, rounded; refuses negatives and nonsense.
@@ -246,5 +262,24 @@ mod tests {
                 .unwrap_err()
                 .contains("line 2")
         );
+    }
+
+    #[test]
+    fn init_segments() {
+        let text = "#EXTM3U\n#EXT-X-MAP:URI=\"s-init.mp4\"\n#EXTINF:4,\ns-0.m4s\n#EXTINF:4,\ns-1.m4s\n\
+                    #EXT-X-DISCONTINUITY\n#EXT-X-MAP:URI=\"t-init.mp4\"\n#EXTINF:4,\nt-0.m4s\n";
+        let s = parse(text).unwrap();
+        let maps: Vec<_> = s.iter().map(|l| l.map.as_deref()).collect();
+        assert_eq!(
+            maps,
+            [Some("s-init.mp4"), Some("s-init.mp4"), Some("t-init.mp4")]
+        );
+        assert!(
+            parse("#EXTM3U\n#EXT-X-MAP:URI=\"i.mp4\",BYTERANGE=\"100@0\"\n")
+                .unwrap_err()
+                .contains("line 2: #EXT-X-MAP with a BYTERANGE")
+        );
+        assert!(parse("#EXTM3U\n#EXT-X-MAP:URI=i.mp4\n").is_err());
+        assert_eq!(parse("#EXTM3U\n#EXTINF:1,\na.ts\n").unwrap()[0].map, None);
     }
 }
