@@ -27,7 +27,9 @@ fn find(dir: &Path, ext: &str) -> PathBuf {
             let p = e.unwrap().path();
             if p.is_dir() {
                 stack.push(p);
-            } else if p.extension().is_some_and(|x| x == ext) {
+            } else if p.extension().is_some_and(|x| x == ext)
+                && !p.to_string_lossy().ends_with("-init.mp4")
+            {
                 return p;
             }
         }

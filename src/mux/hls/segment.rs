@@ -15,7 +15,7 @@ use crate::sink::local::PlainFile;
 /// `--hls-segments`: the segment format of HLS recordings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum SegmentChoice {
-    /// MPEG-TS when it carries every track (H.264, HEVC, AAC, MP3), fMP4 otherwise
+    /// MPEG-TS when it carries every track (H.264, AAC, MP3), fMP4 otherwise (HEVC included)
     #[default]
     Auto,
     /// MPEG-TS segments (.ts)
@@ -33,16 +33,16 @@ pub enum SegmentFormat {
 
 impl SegmentChoice {
     /// The format for a file of `config`: under `auto`, MPEG-TS where it carries every track,
-    /// the reference's layout. HEVC stays in MPEG-TS under `auto` until HLS playlists of fMP4
-    /// segments can be read back (`splice`, `inspect`); `--hls-segments fmp4` gives fMP4.
+    /// the reference's layout; fMP4 otherwise, and for HEVC, which Apple's players take only in
+    /// fMP4 (HLS authoring specification 1.10).
     pub fn resolve(self, config: &CodecConfig) -> SegmentFormat {
         match self {
             SegmentChoice::Ts => SegmentFormat::Ts,
             SegmentChoice::Fmp4 => SegmentFormat::Fmp4,
             SegmentChoice::Auto => {
                 let video_in_ts = config.video.as_ref().is_none_or(|v| match v.codec {
-                    VideoCodec::H264 | VideoCodec::Hevc => true,
-                    VideoCodec::Av1 | VideoCodec::Vp9 => false,
+                    VideoCodec::H264 => true,
+                    VideoCodec::Hevc | VideoCodec::Av1 | VideoCodec::Vp9 => false,
                 });
                 let audio_in_ts = config.audio.as_ref().is_none_or(|a| match a.codec {
                     AudioCodec::Aac | AudioCodec::Mp3 => true,
