@@ -20,6 +20,7 @@ use kls_rec::media::{
     VideoConfig,
 };
 use kls_rec::mux::mp4::{FilePlan, Mp4Muxer, Planner};
+use kls_rec::mux::hls::SegmentChoice;
 use kls_rec::mux::{self, FileClose, FileOpen, Format, MuxOptions, SessionStart};
 use libfuzzer_sys::arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
@@ -203,6 +204,12 @@ fn write(
 ) -> anyhow::Result<mux::Produced> {
     let options = MuxOptions {
         hls_segment_90k: run.hls_segment_90k,
+        // Both segment formats, chosen by the input so a finding reproduces from its file.
+        hls_segments: match run.hls_segment_90k % 3 {
+            0 => SegmentChoice::Auto,
+            1 => SegmentChoice::Ts,
+            _ => SegmentChoice::Fmp4,
+        },
     };
     let open = FileOpen {
         dir,

@@ -21,6 +21,8 @@ fn check(event: &RtmpEvent, len: usize) {
         RtmpEvent::Damage(d) => check_damage(d, len),
         RtmpEvent::Connect { at: p, .. }
         | RtmpEvent::Publish { at: p, .. }
+        | RtmpEvent::Play { at: p, .. }
+        | RtmpEvent::PlayStart { at: p, .. }
         | RtmpEvent::Unpublish { at: p } => at(p),
         RtmpEvent::Media { body, at: p, .. } => {
             at(p);
