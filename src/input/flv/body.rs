@@ -143,15 +143,36 @@ fn skip_mod_ex(data: &[u8], pos: &mut usize) -> Result<u8, String> {
     }
 }
 
+/// A video tag: the body of its first (or only) track, and the ids of the other tracks an
+/// Enhanced RTMP multitrack tag carried, which kls-rec does not record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VideoTag<'a> {
+    pub body: VideoBody<'a>,
+    pub other_tracks: Vec<u8>,
+}
+
 /// Parses a video tag body; `Err` names what is malformed.
-pub fn parse_video(data: &[u8]) -> Result<VideoBody<'_>, String> {
+pub fn parse_video_tag(data: &[u8]) -> Result<VideoTag<'_>, String> {
     let Some(&first) = data.first() else {
         return Err("empty video tag".into());
     };
     match video_signal(first) {
-        FlvVideoSignal::Enhanced => return parse_enhanced_video(data),
-        FlvVideoSignal::CodecId => {}
+        FlvVideoSignal::Enhanced => parse_enhanced_video(data),
+        FlvVideoSignal::CodecId => Ok(VideoTag {
+            body: parse_legacy_video(data, first)?,
+            other_tracks: Vec::new(),
+        }),
     }
+}
+
+/// The body of a video tag, its other multitrack tracks aside.
+#[cfg(test)]
+pub fn parse_video(data: &[u8]) -> Result<VideoBody<'_>, String> {
+    parse_video_tag(data).map(|t| t.body)
+}
+
+/// Legacy VIDEODATA: FrameType and CodecID, then AVCPacketType and CompositionTime.
+fn parse_legacy_video(data: &[u8], first: u8) -> Result<VideoBody<'_>, String> {
     let frame_type = first >> 4;
     let codec_id = first & 0x0F;
     if frame_type == FRAME_COMMAND {
@@ -187,31 +208,51 @@ pub fn parse_video(data: &[u8]) -> Result<VideoBody<'_>, String> {
     }
 }
 
-/// Enhanced RTMP: IsExHeader (1 bit), FrameType (3), PacketType (4), any ModEx, then a FourCC.
-fn parse_enhanced_video(data: &[u8]) -> Result<VideoBody<'_>, String> {
+/// Enhanced RTMP: IsExHeader (1 bit), FrameType (3), PacketType (4), any ModEx, then a FourCC
+/// and the body, or a multitrack layout whose track 0 is recorded.
+fn parse_enhanced_video(data: &[u8]) -> Result<VideoTag<'_>, String> {
     let frame_type = (data[0] >> 4) & 0x07;
     let mut pos = 1;
     let mut packet_type = data[0] & 0x0F;
     if packet_type == EX_MOD_EX {
         packet_type = skip_mod_ex(data, &mut pos)?;
     }
+    let mut tag = VideoTag {
+        body: VideoBody::NotMedia,
+        other_tracks: Vec::new(),
+    };
     if frame_type == FRAME_COMMAND || packet_type == EX_METADATA {
-        return Ok(VideoBody::NotMedia);
+        return Ok(tag);
     }
     match packet_type {
         EX_VIDEO_MULTITRACK => {
-            return Ok(VideoBody::Unsupported(
-                "Enhanced RTMP multitrack video".into(),
-            ));
+            let (packet_type, tracks) = multitrack(data, pos)?;
+            for t in tracks {
+                match t.id {
+                    0 => tag.body = enhanced_video_body(frame_type, packet_type, t.fourcc, t.body)?,
+                    other => tag.other_tracks.push(other),
+                }
+            }
         }
         EX_MPEG2TS_SEQUENCE_START => {
-            return Ok(VideoBody::Unsupported(
-                "Enhanced RTMP MPEG2TSSequenceStart".into(),
-            ));
+            tag.body = VideoBody::Unsupported("Enhanced RTMP MPEG2TSSequenceStart".into());
         }
-        _ => {}
+        _ => {
+            let fourcc = take(data, &mut pos, 4, "FourCC")?;
+            tag.body = enhanced_video_body(frame_type, packet_type, fourcc, &data[pos..])?;
+        }
     }
-    let fourcc = take(data, &mut pos, 4, "FourCC")?;
+    Ok(tag)
+}
+
+/// One video track's body under a `VideoPacketType`, after its FourCC.
+fn enhanced_video_body<'a>(
+    frame_type: u8,
+    packet_type: u8,
+    fourcc: &[u8],
+    data: &'a [u8],
+) -> Result<VideoBody<'a>, String> {
+    let mut pos = 0;
     let Some(codec) = VideoCodec::from_fourcc(fourcc) else {
         return Ok(VideoBody::Unsupported(format!(
             "Enhanced RTMP video FourCC {:?} (only avc1, hvc1, av01 and vp09 are supported)",
@@ -309,20 +350,25 @@ fn parse_enhanced_audio(data: &[u8]) -> Result<AudioTag<'_>, String> {
     })
 }
 
-/// A multitrack audio tag (E-RTMP v2 "Multitrack"): the AvMultitrackType and the packet type
-/// shared by every track, a FourCC shared unless each track names its own, then per track its
-/// id and, unless there is one track, a UI24 size. Track 0 is recorded.
-fn parse_audio_multitrack(data: &[u8], mut pos: usize) -> Result<AudioTag<'_>, String> {
+/// One track of an Enhanced RTMP multitrack tag.
+struct Track<'a> {
+    fourcc: &'a [u8],
+    id: u8,
+    body: &'a [u8],
+}
+
+/// The tracks of a multitrack tag (E-RTMP v2 "Multitrack", the same layout for audio and
+/// video): the AvMultitrackType and the packet type shared by every track, a FourCC shared
+/// unless each track names its own, then per track its id and, unless there is one track, a
+/// UI24 size. Returns the packet type and the tracks in tag order.
+fn multitrack(data: &[u8], mut pos: usize) -> Result<(u8, Vec<Track<'_>>), String> {
     let byte = take(data, &mut pos, 1, "AvMultitrackType")?[0];
     let (layout, packet_type) = (byte >> 4, byte & 0x0F);
     let shared = match layout {
         MULTITRACK_MANY_TRACKS_MANY_CODECS => None,
         _ => Some(take(data, &mut pos, 4, "FourCC")?),
     };
-    let mut tag = AudioTag {
-        body: AudioBody::NotMedia,
-        other_tracks: Vec::new(),
-    };
+    let mut tracks = Vec::new();
     while pos < data.len() {
         let fourcc = match shared {
             Some(f) => f,
@@ -337,8 +383,25 @@ fn parse_audio_multitrack(data: &[u8], mut pos: usize) -> Result<AudioTag<'_>, S
             }
         };
         let body = take(data, &mut pos, size, "track data")?;
-        match track_id {
-            0 => tag.body = enhanced_audio_body(packet_type, fourcc, body)?,
+        tracks.push(Track {
+            fourcc,
+            id: track_id,
+            body,
+        });
+    }
+    Ok((packet_type, tracks))
+}
+
+/// A multitrack audio tag: track 0 is recorded, the other ids are reported.
+fn parse_audio_multitrack(data: &[u8], pos: usize) -> Result<AudioTag<'_>, String> {
+    let (packet_type, tracks) = multitrack(data, pos)?;
+    let mut tag = AudioTag {
+        body: AudioBody::NotMedia,
+        other_tracks: Vec::new(),
+    };
+    for t in tracks {
+        match t.id {
+            0 => tag.body = enhanced_audio_body(packet_type, t.fourcc, t.body)?,
             other => tag.other_tracks.push(other),
         }
     }
@@ -579,6 +642,46 @@ mod tests {
         );
         assert!(parse_audio(&[0x91, b'O', b'p']).is_err());
         assert!(parse_audio(&[0x9F, b'O', b'p', b'u', b's']).is_err());
+    }
+
+    #[test]
+    fn enhanced_rtmp_video_multitrack() {
+        // Keyframe, Multitrack; ManyTracks of CodedFrames, shared FourCC av01; track 0 (3 bytes)
+        // then track 1 (2 bytes): track 0 is the body, track 1 reported.
+        let tag = [
+            0x96, 0x11, b'a', b'v', b'0', b'1', 0, 0, 0, 3, 1, 2, 3, 1, 0, 0, 2, 4, 5,
+        ];
+        let parsed = parse_video_tag(&tag).unwrap();
+        assert_eq!(
+            parsed.body,
+            VideoBody::Frame {
+                codec: VideoCodec::Av1,
+                keyframe: true,
+                cts_ms: 0,
+                data: &[1, 2, 3],
+            }
+        );
+        assert_eq!(parsed.other_tracks, vec![1]);
+        // OneTrack of an hvc1 SequenceStart for track 0: the record is the rest of the tag.
+        let tag = [0x96, 0x00, b'h', b'v', b'c', b'1', 0, 1, 2];
+        let parsed = parse_video_tag(&tag).unwrap();
+        assert_eq!(
+            parsed.body,
+            VideoBody::Config {
+                codec: VideoCodec::Hevc,
+                signal: FlvVideoSignal::Enhanced,
+                record: &[1, 2],
+            }
+        );
+        assert!(parsed.other_tracks.is_empty());
+        // ManyTracksManyCodecs: each track names its FourCC; avc1 CodedFrames carry an SI24
+        // CompositionTime. Track 2 only: nothing recorded, the id reported.
+        let tag = [0x96, 0x21, b'a', b'v', b'c', b'1', 2, 0, 0, 4, 0, 0, 40, 9];
+        let parsed = parse_video_tag(&tag).unwrap();
+        assert_eq!(parsed.body, VideoBody::NotMedia);
+        assert_eq!(parsed.other_tracks, vec![2]);
+        // A track size past the tag's end is malformed.
+        assert!(parse_video_tag(&[0x96, 0x11, b'a', b'v', b'0', b'1', 0, 0, 0, 9, 1]).is_err());
     }
 
     #[test]

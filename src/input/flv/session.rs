@@ -224,44 +224,57 @@ impl TagSession {
         }
     }
 
+    /// Reports the tracks of a multitrack video tag other than track 0; returns its body.
+    fn video_tracks<'a>(&mut self, tag: body::VideoTag<'a>, offset: u64) -> VideoBody<'a> {
+        for id in &tag.other_tracks {
+            self.not_recorded(
+                format!("video track {id} (Enhanced RTMP multitrack; kls-rec records track 0)"),
+                offset,
+            );
+        }
+        tag.body
+    }
+
     fn handle(&mut self, tag: TagRef<'_>) {
         match tag.kind {
             TagKind::Script => self.handle_script(tag),
-            TagKind::Video => match body::parse_video(tag.data) {
-                Err(what) => self.queue.push_back(Event::Damage(Damage::Dropped {
-                    offset: tag.offset,
-                    what: format!("video tag: {what}"),
-                })),
-                Ok(VideoBody::Config {
-                    codec,
-                    signal,
-                    record,
-                }) => self.video_header(codec, signal, record),
-                Ok(VideoBody::Frame {
-                    codec,
-                    keyframe,
-                    cts_ms,
-                    data,
-                }) => match &self.current.video {
-                    None if keyframe => self.in_band_config(tag, codec, cts_ms, data),
-                    None => self.report_once(
-                        "video frames before the first video sequence header".into(),
-                        tag.offset,
-                    ),
-                    Some(v) if v.codec != codec => self.report_once(
-                        format!("{} frames in a {} stream", codec.name(), v.codec.name()),
-                        tag.offset,
-                    ),
-                    Some(_) => {
-                        if keyframe {
-                            self.size_from_keyframe(data);
+            TagKind::Video => {
+                match body::parse_video_tag(tag.data).map(|t| self.video_tracks(t, tag.offset)) {
+                    Err(what) => self.queue.push_back(Event::Damage(Damage::Dropped {
+                        offset: tag.offset,
+                        what: format!("video tag: {what}"),
+                    })),
+                    Ok(VideoBody::Config {
+                        codec,
+                        signal,
+                        record,
+                    }) => self.video_header(codec, signal, record),
+                    Ok(VideoBody::Frame {
+                        codec,
+                        keyframe,
+                        cts_ms,
+                        data,
+                    }) => match &self.current.video {
+                        None if keyframe => self.in_band_config(tag, codec, cts_ms, data),
+                        None => self.report_once(
+                            "video frames before the first video sequence header".into(),
+                            tag.offset,
+                        ),
+                        Some(v) if v.codec != codec => self.report_once(
+                            format!("{} frames in a {} stream", codec.name(), v.codec.name()),
+                            tag.offset,
+                        ),
+                        Some(_) => {
+                            if keyframe {
+                                self.size_from_keyframe(data);
+                            }
+                            self.packet(tag, TrackKind::Video, keyframe, cts_ms, data)
                         }
-                        self.packet(tag, TrackKind::Video, keyframe, cts_ms, data)
-                    }
-                },
-                Ok(VideoBody::EndOfSequence | VideoBody::NotMedia) => {}
-                Ok(VideoBody::Unsupported(what)) => self.not_recorded(what, tag.offset),
-            },
+                    },
+                    Ok(VideoBody::EndOfSequence | VideoBody::NotMedia) => {}
+                    Ok(VideoBody::Unsupported(what)) => self.not_recorded(what, tag.offset),
+                }
+            }
             TagKind::Audio => self.handle_audio(tag),
         }
     }
