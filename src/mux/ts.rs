@@ -107,6 +107,9 @@ pub struct TsWriter {
     pes: Vec<u8>,
 }
 
+/// What to do instead when MPEG-TS cannot carry a track.
+const FMP4_HINT: &str = "--hls-segments auto or fmp4 writes fMP4 segments, which carry it";
+
 impl TsWriter {
     /// Reads what the streams need from the codec configuration (NAL length size, parameter
     /// sets, AudioSpecificConfig).
@@ -118,7 +121,7 @@ impl TsWriter {
                     crate::media::VideoCodec::H264 => STREAM_TYPE_H264,
                     crate::media::VideoCodec::Hevc => STREAM_TYPE_HEVC,
                     crate::media::VideoCodec::Av1 | crate::media::VideoCodec::Vp9 => bail!(
-                        "MPEG-TS cannot carry {} video (no stream type for it)",
+                        "MPEG-TS cannot carry {} video (no stream type for it); {FMP4_HINT}",
                         v.codec.name()
                     ),
                 },
@@ -139,7 +142,7 @@ impl TsWriter {
                     AudioCodec::Mp3 => STREAM_TYPE_MPEG1_AUDIO,
                     AudioCodec::Opus | AudioCodec::Flac | AudioCodec::Ac3 | AudioCodec::Eac3 => {
                         bail!(
-                            "MPEG-TS segments of {} audio are not written yet",
+                            "MPEG-TS segments of {} audio are not written yet; {FMP4_HINT}",
                             a.codec.name()
                         )
                     }
