@@ -110,10 +110,14 @@ pub fn recording_files(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// The recording files under `dir` with extension `ext`, sorted.
+///
+/// An fMP4 HLS recording's init segment (`…-init.mp4`) is part of that HLS recording, not an MP4
+/// recording: it is not listed under `mp4`.
 pub fn with_ext(dir: &Path, ext: &str) -> Vec<PathBuf> {
     recording_files(dir)
         .into_iter()
         .filter(|p| p.extension().is_some_and(|x| x == ext))
+        .filter(|p| !p.to_string_lossy().ends_with("-init.mp4"))
         .collect()
 }
 
