@@ -31,7 +31,7 @@ pub fn rescale(a: u64, b: u64, c: u64) -> u64 {
     u64::try_from(v).unwrap_or(u64::MAX)
 }
 
-/// Which elementary stream a packet belongs to. At most one of each per session.
+/// The kind of an elementary stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum TrackKind {
     Video,
@@ -44,6 +44,41 @@ impl fmt::Display for TrackKind {
             TrackKind::Video => "video",
             TrackKind::Audio => "audio",
         })
+    }
+}
+
+/// Which elementary stream a packet belongs to: its kind and its place among the session's
+/// tracks of that kind. A session has at most one video track (index 0) and any number of audio
+/// tracks, numbered in the order they first appear; track 0 is the default one (an Enhanced RTMP
+/// push's legacy or track-id-0 audio).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Track {
+    pub kind: TrackKind,
+    pub index: u8,
+}
+
+impl Track {
+    pub const VIDEO: Track = Track {
+        kind: TrackKind::Video,
+        index: 0,
+    };
+    /// The first (default) audio track.
+    pub const AUDIO: Track = Track::audio(0);
+
+    pub const fn audio(index: u8) -> Track {
+        Track {
+            kind: TrackKind::Audio,
+            index,
+        }
+    }
+}
+
+impl fmt::Display for Track {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.index {
+            0 => write!(f, "{}", self.kind),
+            n => write!(f, "{} track {n}", self.kind),
+        }
     }
 }
 
@@ -142,6 +177,9 @@ pub struct AudioConfig {
     /// The FLV AUDIODATA first byte (SoundFormat, SoundRate, SoundSize, SoundType) as received,
     /// so the FLV writer reproduces it.
     pub flv_sound_byte: u8,
+    /// The Enhanced RTMP track id when the source sent this track in Multitrack tags (E-RTMP
+    /// v2), so the FLV writer signals it the same way; `None` for plain tags.
+    pub flv_track: Option<u8>,
 }
 
 /// Why [`VideoConfig::record`] was built by kls-rec rather than received: the one place where
@@ -191,7 +229,10 @@ impl BuiltRecord {
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct CodecConfig {
     pub video: Option<VideoConfig>,
+    /// The first (default) audio track.
     pub audio: Option<AudioConfig>,
+    /// The audio tracks after the first (track 1, 2, …), in the order they first appeared.
+    pub more_audio: Vec<AudioConfig>,
     /// `Some` when `video.record` was built from parameter sets instead of received.
     pub video_built: Option<BuiltRecord>,
 }
@@ -221,38 +262,98 @@ impl CodecConfig {
         if self.video_built != other.video_built {
             out.push("video sequence header form".to_string());
         }
-        match (&self.audio, &other.audio) {
-            (None, None) => {}
-            (Some(_), None) | (None, Some(_)) => out.push("audio track present".to_string()),
-            (Some(a), Some(b)) => {
-                if a.codec != b.codec {
-                    out.push(format!("audio codec {:?} vs {:?}", a.codec, b.codec));
-                }
-                if a.sample_rate != b.sample_rate {
-                    out.push(format!(
-                        "sample rate {} vs {}",
-                        a.sample_rate, b.sample_rate
-                    ));
-                }
-                if a.channels != b.channels {
-                    out.push(format!("channels {} vs {}", a.channels, b.channels));
-                }
-                if a.specific != b.specific {
-                    out.push("AudioSpecificConfig".to_string());
-                }
-                if a.flv_sound_byte != b.flv_sound_byte && a.codec == AudioCodec::Mp3 {
-                    out.push("FLV sound flags".to_string());
-                }
-            }
+        audio_differences(None, self.audio.as_ref(), other.audio.as_ref(), &mut out);
+        let tracks = self.more_audio.len().max(other.more_audio.len());
+        for i in 0..tracks {
+            let (a, b) = (self.more_audio.get(i), other.more_audio.get(i));
+            audio_differences(Some(i + 1), a, b, &mut out);
         }
         out
+    }
+}
+
+impl CodecConfig {
+    /// The configuration of audio track `index` (0 the first).
+    pub fn audio_track(&self, index: u8) -> Option<&AudioConfig> {
+        match index {
+            0 => self.audio.as_ref(),
+            n => self.more_audio.get(usize::from(n) - 1),
+        }
+    }
+
+    /// Every audio track's configuration with its track, first track first.
+    pub fn audio_tracks(&self) -> impl Iterator<Item = (Track, &AudioConfig)> {
+        let first = self.audio.iter().map(|a| (Track::AUDIO, a));
+        let more = (1u8..)
+            .zip(&self.more_audio)
+            .map(|(i, a)| (Track::audio(i), a));
+        first.chain(more)
+    }
+
+    /// Sets audio track `index`; a track after the last known one is appended.
+    pub fn set_audio_track(&mut self, index: u8, config: AudioConfig) {
+        match index {
+            0 => self.audio = Some(config),
+            n => match self.more_audio.get_mut(usize::from(n) - 1) {
+                Some(slot) => *slot = config,
+                None => self.more_audio.push(config),
+            },
+        }
+    }
+
+    /// Whether the configuration has this track.
+    pub fn has_track(&self, track: Track) -> bool {
+        match track.kind {
+            TrackKind::Video => track.index == 0 && self.video.is_some(),
+            TrackKind::Audio => self.audio_track(track.index).is_some(),
+        }
+    }
+}
+
+/// Names the fields that differ between two configurations of one audio track (`track` `None`
+/// for the first, whose words stay those of a single-track file).
+fn audio_differences(
+    track: Option<usize>,
+    a: Option<&AudioConfig>,
+    b: Option<&AudioConfig>,
+    out: &mut Vec<String>,
+) {
+    let name = track
+        .map(|n| format!("audio track {n} "))
+        .unwrap_or_default();
+    match (a, b) {
+        (None, None) => {}
+        (Some(_), None) | (None, Some(_)) => out.push(format!("{name}audio track present")),
+        (Some(a), Some(b)) => {
+            if a.codec != b.codec {
+                out.push(format!("{name}audio codec {:?} vs {:?}", a.codec, b.codec));
+            }
+            if a.sample_rate != b.sample_rate {
+                out.push(format!(
+                    "{name}sample rate {} vs {}",
+                    a.sample_rate, b.sample_rate
+                ));
+            }
+            if a.channels != b.channels {
+                out.push(format!("{name}channels {} vs {}", a.channels, b.channels));
+            }
+            if a.specific != b.specific {
+                out.push(format!("{name}AudioSpecificConfig"));
+            }
+            if a.flv_sound_byte != b.flv_sound_byte && a.codec == AudioCodec::Mp3 {
+                out.push(format!("{name}FLV sound flags"));
+            }
+            if a.flv_track != b.flv_track {
+                out.push(format!("{name}Enhanced RTMP track id"));
+            }
+        }
     }
 }
 
 /// One coded frame.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Packet {
-    pub track: TrackKind,
+    pub track: Track,
     /// Decode time. Per track non-decreasing within a session (inputs repair discontinuities).
     pub dts_90k: i64,
     /// Composition offset: PTS − DTS (signed; FLV CompositionTime is signed 24-bit).
@@ -279,7 +380,7 @@ pub enum Damage {
     Truncated { offset: u64, what: String },
     /// A timestamp jump that was repaired to keep the timeline monotonic.
     Discontinuity {
-        track: TrackKind,
+        track: Track,
         offset: u64,
         from_dts_90k: i64,
         to_dts_90k: i64,

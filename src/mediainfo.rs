@@ -2,7 +2,7 @@
 //! "Callbacks"), computed from what kls-rec wrote, never by running ffprobe, with the names and
 //! values `ffprobe -show_format -show_streams` (FFmpeg 5.1) prints for the same file.
 //!
-//! Streams are listed video first (index 0), then audio. The rules below are FFmpeg's
+//! Streams are listed video first (index 0), then each audio track in order. The rules below are FFmpeg's
 //! (`libavformat/flvdec.c`, `mov.c`, `demux.c`), checked against ffprobe 5.1 on remuxes of the
 //! fixtures. *Packet duration* means the DTS distance to the track's next packet; the last packet
 //! of a track lasts as long as the one before it. *Presentation end* is the largest PTS +
@@ -54,7 +54,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::codec::{aac, ac3, h264, hevc};
-use crate::media::{AudioCodec, CodecConfig, Packet, TrackKind, VideoCodec};
+use crate::media::{AudioCodec, CodecConfig, Packet, Track, TrackKind, VideoCodec};
 use crate::mux::Format;
 
 /// The first video DTS values kept for the frame-rate guess (40 deltas + 1).
@@ -158,20 +158,39 @@ impl TrackStats {
 #[derive(Clone, Debug, Default)]
 pub struct FileStats {
     pub video: TrackStats,
+    /// The first audio track.
     pub audio: TrackStats,
+    /// Audio tracks 1, 2, …
+    pub more_audio: Vec<TrackStats>,
 }
 
 impl FileStats {
     pub fn add(&mut self, p: &Packet) {
-        match p.track {
-            TrackKind::Video => self.video.add(p),
-            TrackKind::Audio => self.audio.add(p),
+        match (p.track.kind, p.track.index) {
+            (TrackKind::Video, _) => self.video.add(p),
+            (TrackKind::Audio, 0) => self.audio.add(p),
+            (TrackKind::Audio, n) => {
+                let i = usize::from(n) - 1;
+                if self.more_audio.len() <= i {
+                    self.more_audio.resize_with(i + 1, TrackStats::default);
+                }
+                self.more_audio[i].add(p);
+            }
+        }
+    }
+
+    /// Audio track `index`'s counters (empty ones for a track with no packet).
+    pub fn audio_track(&self, index: u8) -> Option<&TrackStats> {
+        match index {
+            0 => Some(&self.audio),
+            n => self.more_audio.get(usize::from(n) - 1),
         }
     }
 
     fn tracks(&self) -> impl Iterator<Item = &TrackStats> {
         [&self.video, &self.audio]
             .into_iter()
+            .chain(&self.more_audio)
             .filter(|t| t.first_dts_90k.is_some())
     }
 }
@@ -295,21 +314,25 @@ pub fn describe(
         .then(|| (file_size as f64 * 8.0 * 1_000_000.0 / duration_us as f64) as u64);
     // FLV: what ffprobe reads back, `videodatarate` / `audiodatarate` × 1024 (exact: the
     // writer's integer bit rate / 1024 is exact in a double).
-    let stream_bit_rate = |kind: TrackKind| match format {
-        Format::Flv if kind == TrackKind::Audio && nominal_bit_rate(config).is_some() => {
+    // `onMetaData` speaks of the first audio track only: FFmpeg gives the others no bit rate.
+    let stream_bit_rate = |track: Track| match format {
+        Format::Flv if track.index > 0 => None,
+        Format::Flv if track == Track::AUDIO && nominal_bit_rate(config).is_some() => {
             nominal_bit_rate(config)
         }
         Format::Flv => {
             let meta = flv_metadata(stats);
-            let rate = match kind {
+            let rate = match track.kind {
                 TrackKind::Video => meta.videodatarate,
                 TrackKind::Audio => meta.audiodatarate,
             };
             rate.map(|r| (r * 1024.0) as u64)
         }
-        Format::Mp4 | Format::Hls => match kind {
+        Format::Mp4 | Format::Hls => match track.kind {
             TrackKind::Video => stats.video.bit_rate(),
-            TrackKind::Audio => stats.audio.bit_rate(),
+            TrackKind::Audio => stats
+                .audio_track(track.index)
+                .and_then(TrackStats::bit_rate),
         },
     };
     let mut streams = Vec::new();
@@ -320,7 +343,7 @@ pub fn describe(
             index: streams.len() as u32,
             codec_type: "video".into(),
             codec_name: video_codec_name(v.codec).into(),
-            bit_rate: stream_bit_rate(TrackKind::Video),
+            bit_rate: stream_bit_rate(Track::VIDEO),
             width: Some(width),
             height: Some(height),
             r_frame_rate: Some(format!("{}/{}", r.0, r.1)),
@@ -328,7 +351,7 @@ pub fn describe(
             sample_rate: None,
         });
     }
-    if let Some(a) = &config.audio {
+    for (track, a) in config.audio_tracks() {
         let (sample_rate, channels) = match a.codec {
             AudioCodec::Aac => match aac::parse_asc(&a.specific) {
                 Ok(asc) => (asc.sample_rate, asc.channels),
@@ -345,7 +368,7 @@ pub fn describe(
             index: streams.len() as u32,
             codec_type: "audio".into(),
             codec_name: name.into(),
-            bit_rate: stream_bit_rate(TrackKind::Audio),
+            bit_rate: stream_bit_rate(track),
             width: None,
             height: None,
             r_frame_rate: None,

@@ -64,8 +64,10 @@ fn record(dir: &Path, inputs: &[PathBuf], extra: &[&str]) {
     );
 }
 
-/// The recordings Chromium plays: MP4s (not fMP4 init segments), playlists, and FLVs of
-/// streams whose name says H.264.
+/// The recordings Chromium plays: MP4s (not fMP4 init segments), playlists, and the FLVs of
+/// H.264/AAC pushes in plain FLV tags. The two-AAC push's FLV carries its second track in
+/// Enhanced RTMP v2 Multitrack tags, as the push sent it, which mpegts.js 1.8.2 refuses
+/// ("CodecUnsupported", as it refuses the push's own file); its MP4 and HLS play here.
 fn playable(root: &Path) -> Vec<String> {
     let mut files = Vec::new();
     for f in recording_files(root) {
@@ -78,7 +80,7 @@ fn playable(root: &Path) -> Vec<String> {
         let wanted = match ext.as_str() {
             "mp4" => !rel.ends_with("-init.mp4"),
             "m3u8" => true,
-            "flv" => rel.contains("h264") || rel.contains("studio"),
+            "flv" => rel.contains("studio"),
             _ => false,
         };
         if wanted {
@@ -148,6 +150,6 @@ fn recordings_play_to_their_end_in_chromium() {
         );
     }
     assert!(out.status.success(), "{stdout}");
-    // Per fixture an MP4 and a playlist, and the FLV of the three H.264/AAC recordings.
-    assert_eq!(files.len(), 19, "recordings played: {files:?}");
+    // Per fixture an MP4 and a playlist, and the FLV of the two plain H.264/AAC recordings.
+    assert_eq!(files.len(), 18, "recordings played: {files:?}");
 }

@@ -73,6 +73,7 @@ fn video_config() -> CodecConfig {
         }),
         audio: None,
         video_built: None,
+        more_audio: Vec::new(),
     }
 }
 

@@ -41,7 +41,11 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(opus::parse_dops(&c.to_dops()), Ok(c), "dOps round trip");
     }
     if let Ok(c) = opus::parse_dops(data) {
-        assert_eq!(opus::parse_opus_head(&c.to_opus_head()), Ok(c), "OpusHead round trip");
+        assert_eq!(
+            opus::parse_opus_head(&c.to_opus_head()),
+            Ok(c),
+            "OpusHead round trip"
+        );
     }
     if let Ok(info) = flac::streaminfo_bytes(data) {
         let _ = flac::parse_streaminfo(info);

@@ -81,7 +81,9 @@ fuzz_target!(|data: &[u8]| {
     }
     let whole = events(Mp4Session::open(path), data);
     // The same bytes as an init segment and a media segment, cut where the first byte says.
-    let cut = data.first().map_or(0, |&b| data.len() * usize::from(b) / 255);
+    let cut = data
+        .first()
+        .map_or(0, |&b| data.len() * usize::from(b) / 255);
     let (init, media) = (scratch_dir().join("init.mp4"), scratch_dir().join("0.m4s"));
     std::fs::write(&init, &data[..cut]).expect("write the scratch init segment");
     std::fs::write(&media, &data[cut..]).expect("write the scratch media segment");

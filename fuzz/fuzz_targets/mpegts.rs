@@ -75,7 +75,12 @@ fuzz_target!(|data: &[u8]| {
                 }
                 Ok(Some(i)) => i,
             };
-            check(item, read_before + part.len() as u64, data.len(), &mut dts_order);
+            check(
+                item,
+                read_before + part.len() as u64,
+                data.len(),
+                &mut dts_order,
+            );
             assert!(
                 demux.position() <= read_before + part.len() as u64,
                 "position beyond the input"
@@ -97,7 +102,10 @@ fuzz_target!(|data: &[u8]| {
                 Ok(Some(item)) => check(item, total, data.len(), &mut dts_order),
             }
         }
-        assert!(ended, "the demultiplexer did not end after the end of the stream");
+        assert!(
+            ended,
+            "the demultiplexer did not end after the end of the stream"
+        );
     }
     let _ = demux.has_tracks();
 });

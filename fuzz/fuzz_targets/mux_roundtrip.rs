@@ -16,11 +16,11 @@ use std::path::PathBuf;
 
 use kls_rec::input::InputOptions;
 use kls_rec::media::{
-    AudioCodec, AudioConfig, CodecConfig, Event, FlvVideoSignal, Packet, TrackKind, VideoCodec,
-    VideoConfig,
+    AudioCodec, AudioConfig, CodecConfig, Event, FlvVideoSignal, Packet, Track, TrackKind,
+    VideoCodec, VideoConfig,
 };
-use kls_rec::mux::mp4::{FilePlan, Mp4Muxer, Planner};
 use kls_rec::mux::hls::SegmentChoice;
+use kls_rec::mux::mp4::{FilePlan, Mp4Muxer, Planner};
 use kls_rec::mux::{self, FileClose, FileOpen, Format, MuxOptions, SessionStart};
 use libfuzzer_sys::arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
@@ -83,6 +83,7 @@ fn audio_config(u: &mut Unstructured) -> Result<(Option<AudioConfig>, bool)> {
                 sample_rate: 44_100,
                 channels: 2,
                 flv_sound_byte: AAC_SOUND_BYTE,
+                flv_track: None,
             }),
             true,
         ),
@@ -100,6 +101,7 @@ fn audio_config(u: &mut Unstructured) -> Result<(Option<AudioConfig>, bool)> {
                     sample_rate: u.arbitrary()?,
                     channels: u.arbitrary()?,
                     flv_sound_byte: u.arbitrary()?,
+                    flv_track: None,
                 }),
                 false,
             )
@@ -161,7 +163,10 @@ fn run(u: &mut Unstructured) -> Result<Run> {
         packets.push((
             splice,
             Packet {
-                track,
+                track: Track {
+                    kind: track,
+                    index: 0,
+                },
                 dts_90k: dts_90k[i],
                 cts_90k: cts_ms * 90,
                 keyframe,
@@ -174,6 +179,7 @@ fn run(u: &mut Unstructured) -> Result<Run> {
             video,
             audio,
             video_built: None,
+            more_audio: Vec::new(),
         },
         readable: v_ok && a_ok,
         format,
@@ -267,14 +273,14 @@ fn read_back(run: &Run, produced: &mux::Produced) {
         let mut s = session.open().unwrap_or_else(|e| panic!("{what}: {e}"));
         while let Some(e) = s.next_event().unwrap_or_else(|e| panic!("{what}: {e}")) {
             if let Event::Packet(p) = e {
-                got.push((p.track, p.data));
+                got.push((p.track.kind, p.data));
             }
         }
     }
     let want: Vec<_> = run
         .packets
         .iter()
-        .map(|(_, p)| (p.track, p.data.clone()))
+        .map(|(_, p)| (p.track.kind, p.data.clone()))
         .collect();
     if run.format == Format::Flv {
         assert_eq!(got.len(), want.len(), "{what}: packets");

@@ -4,7 +4,7 @@
 
 use std::io::{self, Read};
 
-use kls_rec::media::{Damage, Packet, TrackKind};
+use kls_rec::media::{Damage, Packet, Track};
 
 /// Largest input the stream targets need: bigger ones only slow the fuzzer down.
 pub const MAX_INPUT: usize = 1 << 20;
@@ -75,19 +75,13 @@ pub fn check_damage(d: &Damage, len: usize) {
 }
 
 /// The last DTS of each track: a reader's packets never go back in decode time per track.
-#[derive(Debug)]
-pub struct DtsOrder([i64; 2]);
-
-impl Default for DtsOrder {
-    fn default() -> DtsOrder {
-        DtsOrder([i64::MIN; 2])
-    }
-}
+#[derive(Debug, Default)]
+pub struct DtsOrder(std::collections::HashMap<Track, i64>);
 
 impl DtsOrder {
     /// Panics (a finding) when `p` decodes before the previous packet of its track.
     pub fn check(&mut self, p: &Packet) {
-        let last = &mut self.0[usize::from(p.track == TrackKind::Audio)];
+        let last = self.0.entry(p.track).or_insert(i64::MIN);
         assert!(
             p.dts_90k >= *last,
             "{} DTS went back from {} to {}",

@@ -31,7 +31,7 @@ use std::sync::Arc;
 use super::{
     InputError, InputOptions, PendingSession, SessionInfo, SessionReader, WallClockSource,
 };
-use crate::media::{CodecConfig, Event, Packet, StreamKey, TrackKind, ms_to_90k};
+use crate::media::{CodecConfig, Event, Packet, StreamKey, Track, TrackKind, ms_to_90k};
 use crate::rules::Span;
 use crate::wallclock::parse_time_ms;
 
@@ -414,7 +414,10 @@ impl SessionReader for Placeholder {
         let dts_90k = self.span.dts_90k(self.next);
         self.next += 1;
         Ok(Some(Event::Packet(Packet {
-            track: self.span.track,
+            track: Track {
+                kind: self.span.track,
+                index: 0,
+            },
             dts_90k,
             cts_90k: 0,
             keyframe: true,

@@ -41,7 +41,9 @@ use std::sync::Arc;
 use super::hls::naming;
 use super::{InputError, InputOptions, PendingSession, SessionInfo, SessionReader};
 use crate::codec::mp3;
-use crate::media::{AudioCodec, CodecConfig, Damage, Event, Packet, TrackKind};
+use crate::media::{
+    AudioCodec, CodecConfig, Damage, Event, Packet, Track as MediaTrack, TrackKind,
+};
 
 pub mod boxes;
 pub mod cursor;
@@ -226,7 +228,8 @@ pub fn open_path(path: &Path, opts: &InputOptions) -> Result<PendingSession, Inp
 
 /// One used track: its tables, where its walk is, and its time mapping.
 struct TrackReader {
-    kind: TrackKind,
+    /// The session track its samples are.
+    stream: MediaTrack,
     track: Track,
     cursor: Cursor,
     /// The next sample, read ahead for the DTS-order merge.
@@ -311,9 +314,15 @@ impl Mp4Session {
                 warnings.push(format!("{input}: track {} ('{}') ignored", t.id, t.handler));
                 continue;
             };
+            // Every audio track is read, in file order; one video track.
+            let audio_index = config.audio_tracks().count();
+            let stream = match kind {
+                TrackKind::Video => MediaTrack::VIDEO,
+                TrackKind::Audio => MediaTrack::audio(u8::try_from(audio_index).unwrap_or(u8::MAX)),
+            };
             let taken = match kind {
                 TrackKind::Video => config.video.is_some(),
-                TrackKind::Audio => config.audio.is_some(),
+                TrackKind::Audio => audio_index >= usize::from(u8::MAX),
             };
             let entry = t.entry.as_ref().map(|e| &e.codec);
             match entry {
@@ -325,7 +334,7 @@ impl Mp4Session {
                     continue;
                 }
                 Some(EntryCodec::Video(v)) => config.video = Some(v.clone()),
-                Some(EntryCodec::Audio(a)) => config.audio = Some(a.clone()),
+                Some(EntryCodec::Audio(a)) => config.set_audio_track(stream.index, a.clone()),
                 Some(EntryCodec::Unsupported(why)) => {
                     warnings.push(format!(
                         "{input}: {kind} track {} ignored: {why} is not supported",
@@ -353,7 +362,7 @@ impl Mp4Session {
             );
             let cursor = Cursor::new(&t.tables);
             tracks.push(TrackReader {
-                kind,
+                stream,
                 track: t,
                 cursor,
                 peek: None,
@@ -377,7 +386,7 @@ impl Mp4Session {
         if let Some(a) = config.audio.as_mut().filter(|a| a.codec == AudioCodec::Mp3)
             && let Some(s) = tracks
                 .iter()
-                .find(|t| t.kind == TrackKind::Audio)
+                .find(|t| t.stream == MediaTrack::AUDIO)
                 .and_then(|t| t.peek)
         {
             let mut head = [0u8; 4];
@@ -444,7 +453,7 @@ fn advance(t: &mut TrackReader, queue: &mut std::collections::VecDeque<Event>) {
                 offset: t.track.offset,
                 what: format!(
                     "{} track {}: sample tables end at sample {} of {} ({why})",
-                    t.kind,
+                    t.stream.kind,
                     t.track.id,
                     sample + 1,
                     t.track.tables.sizes.as_ref().map_or(0, |s| s.count())
@@ -459,7 +468,7 @@ fn advance(t: &mut TrackReader, queue: &mut std::collections::VecDeque<Event>) {
             offset: t.track.offset,
             what: format!(
                 "{} track {}: 'stts' covers fewer samples than 'stsz'; the rest get no decode delta",
-                t.kind, t.track.id
+                t.stream.kind, t.track.id
             ),
         }));
     }
@@ -488,7 +497,8 @@ impl SessionReader for Mp4Session {
             let Some(s) = t.peek else {
                 return Ok(None);
             };
-            let (kind, id) = (t.kind, t.track.id);
+            let (stream, id) = (t.stream, t.track.id);
+            let kind = stream.kind;
             let pts_90k = t.pts_90k(&s);
             advance(t, &mut self.queue);
             if s.offset.saturating_add(u64::from(s.size)) > self.file_len {
@@ -513,7 +523,7 @@ impl SessionReader for Mp4Session {
             let cts = pts_90k.saturating_sub(dts_90k);
             let cts_90k = i32::try_from(cts).unwrap_or(if cts < 0 { i32::MIN } else { i32::MAX });
             return Ok(Some(Event::Packet(Packet {
-                track: kind,
+                track: stream,
                 dts_90k,
                 cts_90k,
                 keyframe: kind == TrackKind::Audio || s.sync,

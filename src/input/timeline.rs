@@ -14,7 +14,7 @@
 //! session-wide offset, changed at each discontinuity and applied to every later timestamp of
 //! every track, which keeps audio and video in sync when an encoder restarts its clock.
 
-use crate::media::{Damage, TrackKind, ms_to_90k};
+use crate::media::{Damage, Track, ms_to_90k};
 
 /// A forward jump larger than this (past the latest DTS of the session) is a discontinuity.
 pub const MAX_FORWARD_JUMP_MS: i64 = 10_000;
@@ -42,8 +42,8 @@ pub struct Timeline {
     offset_ms: i64,
     /// The largest repaired DTS of the session.
     max_dts_ms: Option<i64>,
-    video: TrackState,
-    audio: TrackState,
+    /// Every track's state, in the order the tracks first appeared (a handful at most).
+    tracks: Vec<(Track, TrackState)>,
 }
 
 /// A repaired timestamp, and the discontinuity it revealed if any.
@@ -64,7 +64,7 @@ impl Timeline {
     }
 
     /// Repairs the 32-bit millisecond timestamp of a packet of `track` found at byte `offset`.
-    pub fn repair(&mut self, track: TrackKind, raw_ms: u32, offset: u64) -> Stamp {
+    pub fn repair(&mut self, track: Track, raw_ms: u32, offset: u64) -> Stamp {
         let unwrapped = match self.last_raw {
             // Serial-number arithmetic: the signed 32-bit difference to the previous timestamp.
             Some((prev_raw, prev)) => prev + i64::from(raw_ms.wrapping_sub(prev_raw) as i32),
@@ -74,10 +74,14 @@ impl Timeline {
 
         let seen_dts_ms = unwrapped + self.offset_ms;
         let max_dts_ms = self.max_dts_ms;
-        let state = match track {
-            TrackKind::Video => &mut self.video,
-            TrackKind::Audio => &mut self.audio,
+        let at = match self.tracks.iter().position(|(t, _)| *t == track) {
+            Some(at) => at,
+            None => {
+                self.tracks.push((track, TrackState::default()));
+                self.tracks.len() - 1
+            }
         };
+        let state = &mut self.tracks[at].1;
         let backwards = state.last_dts_ms.is_some_and(|last| seen_dts_ms < last);
         let forwards = max_dts_ms.is_some_and(|max| seen_dts_ms - max > MAX_FORWARD_JUMP_MS);
 
@@ -115,15 +119,15 @@ impl Timeline {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use TrackKind::{Audio, Video};
+    use crate::media::TrackKind::{self, Audio, Video};
 
     /// Feeds (track, raw) pairs; returns the repaired DTS and the number of discontinuities.
     fn run(input: &[(TrackKind, u32)]) -> (Vec<i64>, Vec<Damage>) {
         let mut t = Timeline::new();
         let mut out = Vec::new();
         let mut damage = Vec::new();
-        for (i, &(track, raw)) in input.iter().enumerate() {
-            let s = t.repair(track, raw, i as u64);
+        for (i, &(kind, raw)) in input.iter().enumerate() {
+            let s = t.repair(Track { kind, index: 0 }, raw, i as u64);
             out.push(s.dts_ms);
             damage.extend(s.damage);
         }
@@ -189,7 +193,10 @@ mod tests {
         assert_eq!(
             damage[0],
             Damage::Discontinuity {
-                track: Video,
+                track: Track {
+                    kind: Video,
+                    index: 0
+                },
                 offset: 4,
                 from_dts_90k: 10_000 * 90,
                 to_dts_90k: 0,
@@ -218,7 +225,10 @@ mod tests {
         assert!(matches!(
             damage[0],
             Damage::Discontinuity {
-                track: Audio,
+                track: Track {
+                    kind: Audio,
+                    index: 0
+                },
                 offset: 2,
                 from_dts_90k: 92_070,
                 ..

@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::{Container, ContainerFacts, Inspection, ts_facts};
 use crate::codec::{aac, av1, h264, hevc, vp9};
 use crate::input::ts::psi::EsKind;
-use crate::media::{AudioCodec, CodecConfig, TrackKind, VideoCodec, rescale};
+use crate::media::{AudioCodec, CodecConfig, Track, TrackKind, VideoCodec, rescale};
 use crate::mediainfo;
 use crate::mux::Format;
 
@@ -90,11 +90,12 @@ pub fn probe(ins: &Inspection) -> Probe {
     let first = ins.sessions.iter().find_map(|s| s.scan.as_ref());
     let config = first.map(|s| s.config.as_ref().clone()).unwrap_or_default();
     let stats = first.map(|s| s.stats.clone()).unwrap_or_default();
-    let count = |kind| -> u64 {
+    let count = |track| -> u64 {
         ins.sessions
             .iter()
             .filter_map(|s| s.scan.as_ref())
-            .map(|s| s.track(kind).packets)
+            .filter_map(|s| s.track(track))
+            .map(|t| t.packets)
             .sum()
     };
     let stats_format = match ins.container {
@@ -111,15 +112,17 @@ pub fn probe(ins: &Inspection) -> Probe {
     let ts = ts_spans(ins, video_rate);
     let duration_us = format_duration_us(ins, &ts);
     let mut streams = Vec::new();
-    for s in &info.streams {
-        let kind = if s.codec_type == "video" {
-            TrackKind::Video
-        } else {
-            TrackKind::Audio
-        };
-        let (profile, level) = profile_level(&config, kind);
+    // `describe` lists the video track, then the audio tracks in order.
+    let tracks = config
+        .video
+        .iter()
+        .map(|_| Track::VIDEO)
+        .chain(config.audio_tracks().map(|(t, _)| t));
+    for (s, track) in info.streams.iter().zip(tracks) {
+        let kind = track.kind;
+        let (profile, level) = profile_level(&config, track);
         let r_frame_rate = s.r_frame_rate.as_deref().unwrap_or("0/0");
-        let (duration, bit_rate) = stream_timing(ins, kind, &ts);
+        let (duration, bit_rate) = stream_timing(ins, track, &ts);
         streams.push(ProbeStream {
             index: streams.len(),
             codec_name: Some(s.codec_name.clone()),
@@ -140,7 +143,7 @@ pub fn probe(ins: &Inspection) -> Probe {
             channels: s.channels,
             duration,
             bit_rate: bit_rate.map(|b| b.to_string()),
-            nb_read_packets: count(kind).to_string(),
+            nb_read_packets: count(track).to_string(),
             id: None,
         });
     }
@@ -409,16 +412,18 @@ fn scanned_duration_us(ins: &Inspection) -> i64 {
 /// Stream `duration` and `bit_rate` where ffprobe prints them: MP4 (`mdhd`, `stts` and the
 /// edit list), FLV (`onMetaData` data rates × 1024), MPEG-TS (the PTS spans; the audio parser's
 /// bit rate) and HLS (an MP3 frame's bit rate, which the MP3 decoder reports).
-fn stream_timing(ins: &Inspection, kind: TrackKind, ts: &TsSpans) -> (Option<String>, Option<u64>) {
+fn stream_timing(ins: &Inspection, track: Track, ts: &TsSpans) -> (Option<String>, Option<u64>) {
+    let kind = track.kind;
     let parsed_audio_bit_rate = || {
         let first = ins.sessions.iter().find_map(|s| s.scan.as_ref())?;
         u64::try_from(first.audio_parse.bit_rate)
             .ok()
-            .filter(|&b| b > 0 && kind == TrackKind::Audio)
+            .filter(|&b| b > 0 && track == Track::AUDIO)
     };
     match &ins.facts {
         ContainerFacts::Mp4(index) => {
-            let Some(t) = index.tracks.iter().find(|t| t.kind == Some(kind)) else {
+            let mut of_kind = index.tracks.iter().filter(|t| t.kind == Some(kind));
+            let Some(t) = of_kind.nth(usize::from(track.index)) else {
                 return (None, None);
             };
             // mov.c: the mdhd duration, cut to the stts total (mov_read_stts), which gives the
@@ -445,15 +450,18 @@ fn stream_timing(ins: &Inspection, kind: TrackKind, ts: &TsSpans) -> (Option<Str
             audiodatarate,
             ..
         } => {
-            let rate = match kind {
-                TrackKind::Video => videodatarate,
-                TrackKind::Audio => audiodatarate,
+            // `onMetaData` speaks of the first audio track only.
+            let rate = match (kind, track.index) {
+                (TrackKind::Video, _) => videodatarate,
+                (TrackKind::Audio, 0) => audiodatarate,
+                (TrackKind::Audio, _) => &None,
             };
             // FFmpeg: bit_rate = num_val * 1024.0, truncated; 0 is "unknown".
             (None, rate.map(|r| (r * 1024.0) as u64).filter(|&b| b > 0))
         }
         ContainerFacts::MpegTs(_) => (
             ts.of(kind)
+                .filter(|_| track.index == 0)
                 .map(|(start, end)| seconds(end.saturating_sub(start), 90_000)),
             parsed_audio_bit_rate(),
         ),
@@ -470,11 +478,8 @@ fn stream_timing(ins: &Inspection, kind: TrackKind, ts: &TsSpans) -> (Option<Str
 }
 
 /// ffprobe's profile string and level number from the codec configuration.
-pub(super) fn profile_level(
-    config: &CodecConfig,
-    kind: TrackKind,
-) -> (Option<String>, Option<i32>) {
-    match kind {
+pub(super) fn profile_level(config: &CodecConfig, track: Track) -> (Option<String>, Option<i32>) {
+    match track.kind {
         TrackKind::Video => {
             let Some(v) = &config.video else {
                 return (None, None);
@@ -504,7 +509,7 @@ pub(super) fn profile_level(
                 }),
             }
         }
-        TrackKind::Audio => match &config.audio {
+        TrackKind::Audio => match config.audio_track(track.index) {
             Some(a) if a.codec == AudioCodec::Aac => (
                 aac::parse_asc(&a.specific)
                     .ok()

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::codec::{aac, mp3};
 use crate::input::{InputError, SessionReader};
-use crate::media::{AudioCodec, CodecConfig, Event, NotRecorded, Packet, TrackKind};
+use crate::media::{AudioCodec, CodecConfig, Event, NotRecorded, Packet, Track, TrackKind};
 use crate::mediainfo::FileStats;
 
 /// A DTS step larger than this many times the track's median step is a gap.
@@ -119,7 +119,7 @@ impl TrackScan {
         self.last_dts_90k = p.dts_90k;
         if p.keyframe {
             self.keyframes += 1;
-            if p.track == TrackKind::Video {
+            if p.track.kind == TrackKind::Video {
                 if let Some((start, frames)) = self.gop_start {
                     self.gop.add(frames, p.dts_90k.saturating_sub(start));
                 }
@@ -260,6 +260,9 @@ pub struct SessionScan {
     pub config: Arc<CodecConfig>,
     pub video: TrackScan,
     pub audio: TrackScan,
+    /// Audio tracks 1, 2, … of a multitrack push.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub more_audio: Vec<TrackScan>,
     pub config_changes: Vec<ConfigChange>,
     pub config_change_count: u64,
     /// Damage reports, rendered with their byte offsets.
@@ -281,7 +284,10 @@ pub struct SessionScan {
 impl SessionScan {
     /// Session duration: from the earliest first DTS of any track to the latest track end.
     pub fn duration_90k(&self) -> i64 {
-        let tracks = [&self.video, &self.audio];
+        let tracks: Vec<&TrackScan> = [&self.video, &self.audio]
+            .into_iter()
+            .chain(&self.more_audio)
+            .collect();
         let start = tracks.iter().filter_map(|t| t.first_dts_90k).min();
         let end = tracks
             .iter()
@@ -293,10 +299,26 @@ impl SessionScan {
         }
     }
 
-    pub fn track(&self, kind: TrackKind) -> &TrackScan {
-        match kind {
-            TrackKind::Video => &self.video,
-            TrackKind::Audio => &self.audio,
+    /// A track's scan; `None` for an audio track the session does not have.
+    pub fn track(&self, track: Track) -> Option<&TrackScan> {
+        match (track.kind, track.index) {
+            (TrackKind::Video, _) => Some(&self.video),
+            (TrackKind::Audio, 0) => Some(&self.audio),
+            (TrackKind::Audio, n) => self.more_audio.get(usize::from(n) - 1),
+        }
+    }
+
+    fn track_mut(&mut self, track: Track) -> &mut TrackScan {
+        match (track.kind, track.index) {
+            (TrackKind::Video, _) => &mut self.video,
+            (TrackKind::Audio, 0) => &mut self.audio,
+            (TrackKind::Audio, n) => {
+                let i = usize::from(n) - 1;
+                if self.more_audio.len() <= i {
+                    self.more_audio.resize_with(i + 1, TrackScan::default);
+                }
+                &mut self.more_audio[i]
+            }
         }
     }
 }
@@ -318,14 +340,11 @@ pub fn scan(mut reader: Box<dyn SessionReader>) -> Result<SessionScan, InputErro
                 let origin = *origin_90k.get_or_insert(p.dts_90k);
                 last_90k = p.dts_90k;
                 s.stats.add(&p);
-                match p.track {
-                    TrackKind::Video => s.video.add(&p, origin, byte),
-                    TrackKind::Audio => {
-                        s.audio.add(&p, origin, byte);
-                        if let Some(a) = &current.audio {
-                            s.audio_parse.add(a.codec, adts_rate, &p.data);
-                        }
-                    }
+                s.track_mut(p.track).add(&p, origin, byte);
+                if p.track == Track::AUDIO
+                    && let Some(a) = &current.audio
+                {
+                    s.audio_parse.add(a.codec, adts_rate, &p.data);
                 }
             }
             Event::Config(c) => {
@@ -358,6 +377,7 @@ pub fn scan(mut reader: Box<dyn SessionReader>) -> Result<SessionScan, InputErro
     s.bytes_read = reader.position();
     s.video.finish();
     s.audio.finish();
+    s.more_audio.iter_mut().for_each(TrackScan::finish);
     Ok(s)
 }
 
@@ -378,7 +398,10 @@ mod tests {
 
     fn packet(track: TrackKind, dts_ms: i64, keyframe: bool) -> Packet {
         Packet {
-            track,
+            track: Track {
+                kind: track,
+                index: 0,
+            },
             dts_90k: dts_ms * 90,
             cts_90k: 0,
             keyframe,

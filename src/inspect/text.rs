@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use super::scan::{GAP_FACTOR, SessionScan, TrackScan};
 use super::{ContainerFacts, Inspection, Probe, SessionReport};
 use crate::input::WallClockSource;
-use crate::media::{AudioConfig, CodecConfig, TrackKind, VideoConfig};
+use crate::media::{AudioConfig, CodecConfig, Track, VideoConfig};
 use crate::rules::duration_display;
 
 /// Configuration bytes shown in hex before eliding.
@@ -246,8 +246,10 @@ fn session(o: &mut String, s: &SessionReport) {
     if let Some(v) = &scan.config.video {
         video(o, v, &scan.video, scan);
     }
-    if let Some(a) = &scan.config.audio {
-        audio(o, a, &scan.audio);
+    for (track, a) in scan.config.audio_tracks() {
+        if let Some(t) = scan.track(track) {
+            audio(o, track, a, t);
+        }
     }
     if scan.config.video.is_none() && scan.config.audio.is_none() {
         line(o, 4, "tracks", "none");
@@ -270,9 +272,10 @@ fn video(o: &mut String, v: &VideoConfig, t: &TrackScan, scan: &SessionScan) {
         video: Some(v.clone()),
         audio: None,
         video_built: None,
+        more_audio: Vec::new(),
     };
     let info = crate::mediainfo::describe(crate::mux::Format::Flv, 0, &config, &scan.stats);
-    let (profile, level) = super::probe::profile_level(&config, TrackKind::Video);
+    let (profile, level) = super::probe::profile_level(&config, Track::VIDEO);
     let rate = info
         .streams
         .first()
@@ -300,19 +303,21 @@ fn video(o: &mut String, v: &VideoConfig, t: &TrackScan, scan: &SessionScan) {
     counts(o, t, true);
 }
 
-fn audio(o: &mut String, a: &AudioConfig, t: &TrackScan) {
+fn audio(o: &mut String, track: Track, a: &AudioConfig, t: &TrackScan) {
     let config = CodecConfig {
         video: None,
         audio: Some(a.clone()),
         video_built: None,
+        more_audio: Vec::new(),
     };
-    let (profile, _) = super::probe::profile_level(&config, TrackKind::Audio);
+    let (profile, _) = super::probe::profile_level(&config, Track::AUDIO);
     let name = a.codec.name();
     let profile = profile.map_or(String::new(), |p| format!(" {p}"));
+    let label = track.to_string();
     line(
         o,
         4,
-        "audio",
+        &label,
         &format!(
             "{name}{profile}, {} Hz, {} channel{}",
             a.sample_rate,

@@ -202,8 +202,10 @@ fn other_codecs_and_edge_cases() {
             sample_rate: 22050,
             channels: 1,
             flv_sound_byte: 0x2a,
+            flv_track: None,
         }),
         video_built: None,
+        more_audio: Vec::new(),
     };
     // No packets at all: nothing to divide by, nothing to panic about.
     let info = describe(Format::Mp4, 100, &config, &FileStats::default());
@@ -224,7 +226,7 @@ fn other_codecs_and_edge_cases() {
     let mut stats = FileStats::default();
     for i in 0..10 {
         stats.add(&Packet {
-            track: TrackKind::Video,
+            track: crate::media::Track::VIDEO,
             dts_90k: i * 3000,
             cts_90k: 0,
             keyframe: i == 0,
@@ -241,6 +243,7 @@ fn other_codecs_and_edge_cases() {
         video: None,
         audio: config.audio.clone(),
         video_built: None,
+        more_audio: Vec::new(),
     };
     let info = describe(Format::Flv, 10, &audio_only, &FileStats::default());
     let json = serde_json::to_string(&info.streams).unwrap();

@@ -43,7 +43,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use super::{CHANGED, FileClose, FileOpen, Format, Muxer, Produced, SessionStart};
 use crate::codec::ids::SOUND_FORMAT_EX_HEADER;
 use crate::media::{
-    AudioCodec, AudioConfig, BuiltRecord, CodecConfig, FlvVideoSignal, Packet, TrackKind,
+    AudioCodec, AudioConfig, BuiltRecord, CodecConfig, FlvVideoSignal, Packet, Track, TrackKind,
     VideoConfig, to_ms,
 };
 use crate::sink::local::{OutFile, Spool};
@@ -58,7 +58,7 @@ use plan::{Body, Planned, Tracks};
 
 /// Version of the bytes this writer produces; bumped whenever they change, so a changed ETag is
 /// always deliberate.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 
 /// CompositionTime is an SI24.
 const CTS_MIN_MS: i64 = -(1 << 23);
@@ -136,11 +136,11 @@ impl FlvMuxer {
             check_size("video decoder configuration record", &prefix, header)?;
             m.body_tag(tag::TAG_VIDEO, 0, &prefix, header)?;
         }
-        if let Some(a) = &config.audio
-            && let Some((prefix, body)) = audio_sequence_header(a)
-        {
-            check_size("audio sequence header", &prefix, body)?;
-            m.body_tag(tag::TAG_AUDIO, 0, &prefix, body)?;
+        for (track, a) in config.audio_tracks() {
+            if let Some((prefix, body)) = audio_sequence_header(track, a) {
+                check_size("audio sequence header", &prefix, body)?;
+                m.body_tag(tag::TAG_AUDIO, 0, &prefix, body)?;
+            }
         }
         Ok(m)
     }
@@ -275,6 +275,7 @@ fn script_tag(config: &CodecConfig, tracks: &Tracks, body_len: u64) -> Result<(V
             config,
             video: &tracks.video,
             audio: &tracks.audio,
+            other_audio: &tracks.other_audio,
             index,
         }
     }
@@ -343,13 +344,20 @@ pub(super) fn enhanced_audio(a: &AudioConfig) -> bool {
     a.flv_sound_byte >> 4 == SOUND_FORMAT_EX_HEADER || a.codec.ids().flv_sound_format.is_none()
 }
 
-/// The audio tag header in the source's convention.
-fn audio_prefix(a: &AudioConfig, part: AudioPart) -> tag::Prefix {
+/// The audio tag header in the source's convention: a multitrack track (OneTrack) under its
+/// own track id where the source sent it so. An audio track after the first that came without
+/// one (from an MP4 or MPEG-TS input) is a multitrack track with its index as id, since plain
+/// tags are all one track.
+fn audio_prefix(track: Track, a: &AudioConfig, part: AudioPart) -> tag::Prefix {
+    let packet_type = match part {
+        AudioPart::SequenceHeader => tag::EX_SEQUENCE_START,
+        AudioPart::Frame => tag::EX_CODED_FRAMES,
+    };
+    let multitrack_id = a.flv_track.or((track.index > 0).then_some(track.index));
+    if let Some(id) = multitrack_id {
+        return tag::multitrack_audio(packet_type, &a.codec.ids().fourcc, id);
+    }
     if enhanced_audio(a) {
-        let packet_type = match part {
-            AudioPart::SequenceHeader => tag::EX_SEQUENCE_START,
-            AudioPart::Frame => tag::EX_CODED_FRAMES,
-        };
         return tag::enhanced_audio(packet_type, &a.codec.ids().fourcc);
     }
     let aac_packet_type = match part {
@@ -365,13 +373,13 @@ fn audio_prefix(a: &AudioConfig, part: AudioPart) -> tag::Prefix {
 /// The audio sequence header's prefix and body: the source's configuration (AudioSpecificConfig,
 /// OpusHead, FLAC STREAMINFO), an empty body for AC-3 and E-AC-3 (kls-rec built their
 /// `dac3`/`dec3` from a syncframe; the push sent an empty SequenceStart), none for MP3.
-fn audio_sequence_header(a: &AudioConfig) -> Option<(tag::Prefix, &[u8])> {
+fn audio_sequence_header(track: Track, a: &AudioConfig) -> Option<(tag::Prefix, &[u8])> {
     let body: &[u8] = match a.codec {
         AudioCodec::Aac | AudioCodec::Opus | AudioCodec::Flac => &a.specific,
         AudioCodec::Ac3 | AudioCodec::Eac3 => &[],
         AudioCodec::Mp3 => return None,
     };
-    Some((audio_prefix(a, AudioPart::SequenceHeader), body))
+    Some((audio_prefix(track, a, AudioPart::SequenceHeader), body))
 }
 
 /// Whether the video's frame header has a CompositionTime: always in the legacy convention, in
@@ -429,7 +437,7 @@ impl Muxer for FlvMuxer {
     fn write(&mut self, packet: &Packet) -> Result<()> {
         let (ts_ms, cts_ms) = Self::times(packet)?;
         let offset = self.body.len();
-        let (tag_type, prefix) = match packet.track {
+        let (tag_type, prefix) = match packet.track.kind {
             TrackKind::Video => {
                 let Some(v) = &self.config.video else {
                     bail!("video packet at {ts_ms} ms, but the file has no video track");
@@ -450,10 +458,16 @@ impl Muxer for FlvMuxer {
                 (tag::TAG_VIDEO, prefix)
             }
             TrackKind::Audio => {
-                let Some(a) = &self.config.audio else {
-                    bail!("audio packet at {ts_ms} ms, but the file has no audio track");
+                let Some(a) = self.config.audio_track(packet.track.index) else {
+                    bail!(
+                        "{} packet at {ts_ms} ms, but the file has no such track",
+                        packet.track
+                    );
                 };
-                (tag::TAG_AUDIO, audio_prefix(a, AudioPart::Frame))
+                (
+                    tag::TAG_AUDIO,
+                    audio_prefix(packet.track, a, AudioPart::Frame),
+                )
             }
         };
         check_size(
@@ -470,14 +484,15 @@ impl Muxer for FlvMuxer {
             body_offset: offset,
         };
         let t = &mut self.tracks;
-        match packet.track {
-            TrackKind::Video => {
+        match (packet.track.kind, packet.track.index) {
+            (TrackKind::Video, _) => {
                 t.video.add(dts_ms, pts_ms, packet.data.len());
                 if packet.keyframe {
                     t.index.push(entry);
                 }
             }
-            TrackKind::Audio => {
+            (TrackKind::Audio, 1..) => t.other_audio.add(dts_ms, pts_ms, packet.data.len()),
+            (TrackKind::Audio, 0) => {
                 t.audio.add(dts_ms, pts_ms, packet.data.len());
                 if self.config.video.is_none() && dts_ms >= self.next_audio_index_ms {
                     t.index.push(entry);

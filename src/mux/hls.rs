@@ -28,7 +28,7 @@ use anyhow::{Context, Result, bail};
 
 use super::ts::TsWriter;
 use super::{FileClose, FileOpen, Format, Muxer, Produced, SessionStart};
-use crate::media::{Packet, TrackKind};
+use crate::media::{Packet, Track, TrackKind};
 use crate::sink::local::{OutFile, Outcome, PlainFile};
 
 pub mod fmp4;
@@ -41,7 +41,7 @@ pub use segment::{SegmentChoice, SegmentFormat, SegmentWriter};
 
 /// Version of the bytes this writer produces (playlist and segments); bumped whenever they
 /// change, so changed outputs are always deliberate (`tests/golden.rs` holds it to that).
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 
 /// The segment being written.
 struct OpenSegment {
@@ -173,8 +173,7 @@ impl HlsMuxer {
         let Some(open) = &self.open else {
             return true;
         };
-        let cut_point =
-            !self.cut_at_keyframes || packet.track == TrackKind::Video && packet.keyframe;
+        let cut_point = !self.cut_at_keyframes || packet.track == Track::VIDEO && packet.keyframe;
         cut_point && packet.dts_90k.saturating_sub(open.first_dts_90k) >= self.segment_target_90k
     }
 
@@ -275,9 +274,11 @@ impl Muxer for HlsMuxer {
         self.segments
             .write_packet(packet, &mut seg.file)
             .with_context(|| format!("writing {}", self.dir.join(&seg.name).display()))?;
-        match packet.track {
-            TrackKind::Video => self.video_end.push(packet.dts_90k),
-            TrackKind::Audio => self.audio_end.push(packet.dts_90k),
+        match (packet.track.kind, packet.track.index) {
+            (TrackKind::Video, _) => self.video_end.push(packet.dts_90k),
+            (TrackKind::Audio, 0) => self.audio_end.push(packet.dts_90k),
+            // The first audio track stands for the others, which end with it.
+            (TrackKind::Audio, 1..) => {}
         }
         Ok(())
     }

@@ -12,7 +12,9 @@
 //! ```
 //!
 //! - PIDs and stream types as ffmpeg uses them: program 1, PMT 0x1000, video 0x100 (H.264 0x1B,
-//!   HEVC 0x24), audio 0x101 (AAC ADTS 0x0F, MP3 0x03, or 0x04 below 32 kHz).
+//!   HEVC 0x24), audio 0x101 (AAC ADTS 0x0F, MP3 0x03, or 0x04 below 32 kHz), further audio
+//!   tracks on the next PIDs (0x102, …), listed in the PMT in that order: a player takes the
+//!   first.
 //! - Timestamps: every PTS/DTS is the file-relative time plus [`TS_OFFSET_90K`] (1.4 s, ffmpeg's
 //!   default), so a negative composition offset still gives a positive PTS, then wraps at 2^33.
 //!   The PCR runs [`PCR_DELAY_90K`] (0.7 s, ffmpeg's `muxdelay`) ahead of the DTS of the data
@@ -38,7 +40,7 @@ use std::io::Write;
 
 use anyhow::{Context, Result, bail};
 
-use crate::media::{AudioCodec, CodecConfig, Packet, TrackKind, to_ms};
+use crate::media::{AudioCodec, CodecConfig, Packet, Track, TrackKind, to_ms};
 
 mod crc;
 mod es;
@@ -95,7 +97,8 @@ struct Stream<E> {
 #[derive(Debug)]
 pub struct TsWriter {
     video: Option<Stream<VideoEs>>,
-    audio: Option<Stream<AudioEs>>,
+    /// One stream per audio track, track 0 first.
+    audio: Vec<Stream<AudioEs>>,
     pcr_pid: u16,
     pat_cc: u8,
     pmt_cc: u8,
@@ -130,9 +133,10 @@ impl TsWriter {
             }),
             None => None,
         };
-        let audio = match &config.audio {
-            Some(a) => Some(Stream {
-                pid: AUDIO_PID,
+        let mut audio = Vec::new();
+        for ((track, a), pid) in config.audio_tracks().zip(AUDIO_PID..PMT_PID) {
+            audio.push(Stream {
+                pid,
                 stream_type: match a.codec {
                     AudioCodec::Aac => STREAM_TYPE_AAC,
                     // ffmpeg's choice: MPEG-2 audio (0x04) for the half sample rates.
@@ -147,12 +151,12 @@ impl TsWriter {
                         )
                     }
                 },
-                es: AudioEs::new(a).context("reading the audio configuration")?,
+                es: AudioEs::new(a)
+                    .with_context(|| format!("reading the {track} configuration"))?,
                 cc: 15,
-            }),
-            None => None,
-        };
-        if video.is_none() && audio.is_none() {
+            });
+        }
+        if video.is_none() && audio.is_empty() {
             anyhow::bail!(
                 "an MPEG-TS program needs an audio or a video track; the configuration has neither"
             );
@@ -233,7 +237,7 @@ impl TsWriter {
         let mut es = std::mem::take(&mut self.pes);
         es.clear();
         // The elementary stream bytes first, the PES header is prepended once their length is known.
-        let (pid, stream_id, bounded) = match packet.track {
+        let (pid, stream_id, bounded) = match packet.track.kind {
             TrackKind::Video => {
                 let s = self
                     .video
@@ -246,8 +250,8 @@ impl TsWriter {
             TrackKind::Audio => {
                 let s = self
                     .audio
-                    .as_ref()
-                    .with_context(|| format!("{}: the file has no audio track", at()))?;
+                    .get(usize::from(packet.track.index))
+                    .with_context(|| format!("{}: the file has no such track", at()))?;
                 s.es.write_frame(&packet.data, &mut es).with_context(at)?;
                 (s.pid, STREAM_ID_AUDIO, true)
             }
@@ -266,7 +270,7 @@ impl TsWriter {
             random_access: packet.keyframe,
         };
         if pid == self.pcr_pid {
-            if stale || packet.keyframe && packet.track == TrackKind::Video {
+            if stale || packet.keyframe && packet.track == Track::VIDEO {
                 first.pcr_base_90k = Some(self.next_pcr(pcr_now));
             }
         } else if stale {
@@ -274,9 +278,12 @@ impl TsWriter {
             let cc = self.pcr_stream_cc();
             out.write_all(&pes::pcr_only_packet(self.pcr_pid, cc, pcr))?;
         }
-        let cc = match packet.track {
+        let cc = match packet.track.kind {
             TrackKind::Video => self.video.as_mut().map(|s| &mut s.cc),
-            TrackKind::Audio => self.audio.as_mut().map(|s| &mut s.cc),
+            TrackKind::Audio => self
+                .audio
+                .get_mut(usize::from(packet.track.index))
+                .map(|s| &mut s.cc),
         }
         .with_context(at)?;
         pes::write_pes(out, pid, cc, [&head, &es], first).with_context(at)?;
@@ -297,7 +304,7 @@ impl TsWriter {
         if self.pcr_pid == VIDEO_PID {
             self.video.as_ref().map_or(15, |s| s.cc)
         } else {
-            self.audio.as_ref().map_or(15, |s| s.cc)
+            self.audio.first().map_or(15, |s| s.cc)
         }
     }
 }
@@ -335,14 +342,19 @@ mod tests {
                 },
                 channels: 2,
                 flv_sound_byte: 0,
+                flv_track: None,
             }),
             video_built: None,
+            more_audio: Vec::new(),
         }
     }
 
     fn packet(track: TrackKind, dts_ms: i64, keyframe: bool, data: &[u8]) -> Packet {
         Packet {
-            track,
+            track: Track {
+                kind: track,
+                index: 0,
+            },
             dts_90k: dts_ms * 90,
             cts_90k: 0,
             keyframe,
@@ -391,14 +403,11 @@ mod tests {
     #[test]
     fn stream_types_follow_ffmpeg() {
         let w = TsWriter::new(&config(false, Some(AudioCodec::Mp3))).unwrap();
-        assert_eq!(
-            w.audio.as_ref().unwrap().stream_type,
-            STREAM_TYPE_MPEG2_AUDIO
-        );
+        assert_eq!(w.audio[0].stream_type, STREAM_TYPE_MPEG2_AUDIO);
         assert_eq!(w.pcr_pid, AUDIO_PID);
         let w = TsWriter::new(&config(true, Some(AudioCodec::Aac))).unwrap();
         assert_eq!(w.video.as_ref().unwrap().stream_type, STREAM_TYPE_H264);
-        assert_eq!(w.audio.as_ref().unwrap().stream_type, STREAM_TYPE_AAC);
+        assert_eq!(w.audio[0].stream_type, STREAM_TYPE_AAC);
         assert!(TsWriter::new(&config(false, None)).is_err());
     }
 
@@ -432,7 +441,7 @@ mod tests {
             p.dts_90k = dts_90k;
             p.cts_90k = i32::MAX;
             w.write_packet(&p, &mut out).unwrap();
-            p.track = TrackKind::Audio;
+            p.track = crate::media::Track::AUDIO;
             p.data = vec![1];
             w.write_packet(&p, &mut out).unwrap();
         }

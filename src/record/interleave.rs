@@ -17,26 +17,32 @@
 
 use std::collections::VecDeque;
 
-use crate::media::{CodecConfig, Packet, TrackKind};
+use crate::media::{CodecConfig, Packet, Track, TrackKind};
 use crate::rules::TrackStarts;
 
 /// The most decode time held back waiting for a silent track: ffmpeg's `max_interleave_delta`.
 pub(super) const MAX_SPAN_90K: i64 = 10 * 90_000;
 
+/// One track's queue.
+#[derive(Debug)]
+struct TrackQueue {
+    track: Track,
+    /// (file order, packet).
+    queue: VecDeque<(u64, Packet)>,
+    /// The configuration announces the track: a release waits for it to have a packet queued.
+    expected: bool,
+    first_dts_90k: Option<i64>,
+}
+
 /// Per-track queues of a session's packets, released in decode order.
 #[derive(Debug, Default)]
 pub(super) struct Interleaver {
-    video: VecDeque<(u64, Packet)>,
-    audio: VecDeque<(u64, Packet)>,
-    /// Tracks the configuration announces: a release waits for each to have a packet queued.
-    expect_video: bool,
-    expect_audio: bool,
+    /// Every track seen or announced, in the order they came.
+    tracks: Vec<TrackQueue>,
     /// File order of the next packet, for ties.
     seq: u64,
     /// Latest DTS queued, for the span.
     newest_dts_90k: Option<i64>,
-    first_video_dts_90k: Option<i64>,
-    first_audio_dts_90k: Option<i64>,
 }
 
 impl Interleaver {
@@ -48,8 +54,29 @@ impl Interleaver {
 
     /// The tracks to wait for (the configuration changed; call with the queues drained).
     pub(super) fn expect(&mut self, config: &CodecConfig) {
-        self.expect_video = config.video.is_some();
-        self.expect_audio = config.audio.is_some();
+        for t in &mut self.tracks {
+            t.expected = config.has_track(t.track);
+        }
+        let video = config.video.iter().map(|_| Track::VIDEO);
+        for track in video.chain(config.audio_tracks().map(|(t, _)| t)) {
+            self.queue(track).expected = true;
+        }
+    }
+
+    fn queue(&mut self, track: Track) -> &mut TrackQueue {
+        let at = match self.tracks.iter().position(|t| t.track == track) {
+            Some(at) => at,
+            None => {
+                self.tracks.push(TrackQueue {
+                    track,
+                    queue: VecDeque::new(),
+                    expected: false,
+                    first_dts_90k: None,
+                });
+                self.tracks.len() - 1
+            }
+        };
+        &mut self.tracks[at]
     }
 
     pub(super) fn push(&mut self, packet: Packet) {
@@ -59,28 +86,31 @@ impl Interleaver {
         );
         let seq = self.seq;
         self.seq += 1;
-        let (queue, first) = match packet.track {
-            TrackKind::Video => (&mut self.video, &mut self.first_video_dts_90k),
-            TrackKind::Audio => (&mut self.audio, &mut self.first_audio_dts_90k),
-        };
-        first.get_or_insert(packet.dts_90k);
-        queue.push_back((seq, packet));
+        let q = self.queue(packet.track);
+        q.first_dts_90k.get_or_insert(packet.dts_90k);
+        q.queue.push_back((seq, packet));
     }
 
-    /// The first DTS of each track pushed so far.
+    /// The first DTS of the video track and the earliest of the audio tracks pushed so far.
     pub(super) fn starts(&self) -> TrackStarts {
+        let first = |kind| {
+            self.tracks
+                .iter()
+                .filter(|t| t.track.kind == kind)
+                .filter_map(|t| t.first_dts_90k)
+                .min()
+        };
         TrackStarts {
-            video_90k: self.first_video_dts_90k,
-            audio_90k: self.first_audio_dts_90k,
+            video_90k: first(TrackKind::Video),
+            audio_90k: first(TrackKind::Audio),
         }
     }
 
     /// The next packet in decode order, once no packet still to come can precede it.
     pub(super) fn pop(&mut self) -> Option<Packet> {
-        let waiting = (self.expect_video && self.video.is_empty())
-            || (self.expect_audio && self.audio.is_empty());
+        let waiting = self.tracks.iter().any(|t| t.expected && t.queue.is_empty());
         if waiting {
-            let oldest = self.earliest_head()?;
+            let oldest = self.earliest()?.0;
             let span = self.newest_dts_90k.unwrap_or(oldest) - oldest;
             if span <= MAX_SPAN_90K {
                 return None;
@@ -95,29 +125,18 @@ impl Interleaver {
         self.pop_earliest()
     }
 
-    fn earliest_head(&self) -> Option<i64> {
-        let v = self.video.front().map(|(_, p)| p.dts_90k);
-        let a = self.audio.front().map(|(_, p)| p.dts_90k);
-        match (v, a) {
-            (Some(v), Some(a)) => Some(v.min(a)),
-            (one, None) | (None, one) => one,
-        }
+    /// The (DTS, file order) of the earliest queued packet, and its queue.
+    fn earliest(&self) -> Option<(i64, u64, usize)> {
+        self.tracks
+            .iter()
+            .enumerate()
+            .filter_map(|(i, t)| t.queue.front().map(|(seq, p)| (p.dts_90k, *seq, i)))
+            .min()
     }
 
     fn pop_earliest(&mut self) -> Option<Packet> {
-        let key = |q: &VecDeque<(u64, Packet)>| q.front().map(|(seq, p)| (p.dts_90k, *seq));
-        let take_video = match (key(&self.video), key(&self.audio)) {
-            (Some(v), Some(a)) => v < a,
-            (Some(_), None) => true,
-            (None, Some(_)) => false,
-            (None, None) => return None,
-        };
-        let queue = if take_video {
-            &mut self.video
-        } else {
-            &mut self.audio
-        };
-        queue.pop_front().map(|(_, p)| p)
+        let (_, _, i) = self.earliest()?;
+        self.tracks[i].queue.pop_front().map(|(_, p)| p)
     }
 }
 
@@ -141,14 +160,16 @@ mod tests {
                 sample_rate: 44100,
                 channels: 2,
                 flv_sound_byte: 0xAF,
+                flv_track: None,
             }),
             video_built: None,
+            more_audio: Vec::new(),
         }
     }
 
-    fn packet(track: TrackKind, dts_ms: i64) -> Packet {
+    fn packet(kind: TrackKind, dts_ms: i64) -> Packet {
         Packet {
-            track,
+            track: Track { kind, index: 0 },
             dts_90k: dts_ms * 90,
             cts_90k: 0,
             keyframe: true,
@@ -161,11 +182,11 @@ mod tests {
         for &(t, ms) in input {
             q.push(packet(t, ms));
             while let Some(p) = q.pop() {
-                out.push((p.track, p.dts_90k / 90));
+                out.push((p.track.kind, p.dts_90k / 90));
             }
         }
         while let Some(p) = q.drain() {
-            out.push((p.track, p.dts_90k / 90));
+            out.push((p.track.kind, p.dts_90k / 90));
         }
         out
     }

@@ -21,8 +21,10 @@ fn av(width: u32) -> CodecConfig {
             sample_rate: 44100,
             channels: 2,
             flv_sound_byte: 0xAF,
+            flv_track: None,
         }),
         video_built: None,
+        more_audio: Vec::new(),
     }
 }
 

@@ -93,12 +93,19 @@ pub enum AudioBody<'a> {
     Unsupported(String),
 }
 
-/// An audio tag: the body of its first (or only) track, and the ids of the other tracks an
-/// Enhanced RTMP multitrack tag carried, which kls-rec does not record.
+/// An audio tag: the body of each track it carries, in tag order, with the Enhanced RTMP track
+/// id of an E-RTMP v2 multitrack tag (`None` for a plain tag, which is track 0's).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AudioTag<'a> {
-    pub body: AudioBody<'a>,
-    pub other_tracks: Vec<u8>,
+    pub tracks: Vec<(Option<u8>, AudioBody<'a>)>,
+}
+
+impl<'a> AudioTag<'a> {
+    fn plain(body: AudioBody<'a>) -> AudioTag<'a> {
+        AudioTag {
+            tracks: vec![(None, body)],
+        }
+    }
 }
 
 /// How a video tag's header is laid out: Enhanced RTMP when its first byte sets `IsExHeader`.
@@ -326,10 +333,7 @@ pub fn parse_audio(data: &[u8]) -> Result<AudioTag<'_>, String> {
             ))
         }
     };
-    Ok(AudioTag {
-        body,
-        other_tracks: Vec::new(),
-    })
+    Ok(AudioTag::plain(body))
 }
 
 /// Enhanced RTMP v2 `ExAudioTagHeader`: SoundFormat 9 and AudioPacketType, any ModEx, then
@@ -344,10 +348,8 @@ fn parse_enhanced_audio(data: &[u8]) -> Result<AudioTag<'_>, String> {
         return parse_audio_multitrack(data, pos);
     }
     let fourcc = take(data, &mut pos, 4, "FourCC")?;
-    Ok(AudioTag {
-        body: enhanced_audio_body(packet_type, fourcc, &data[pos..])?,
-        other_tracks: Vec::new(),
-    })
+    let body = enhanced_audio_body(packet_type, fourcc, &data[pos..])?;
+    Ok(AudioTag::plain(body))
 }
 
 /// One track of an Enhanced RTMP multitrack tag.
@@ -392,20 +394,19 @@ fn multitrack(data: &[u8], mut pos: usize) -> Result<(u8, Vec<Track<'_>>), Strin
     Ok((packet_type, tracks))
 }
 
-/// A multitrack audio tag: track 0 is recorded, the other ids are reported.
+/// A multitrack audio tag: every track's body with its id.
 fn parse_audio_multitrack(data: &[u8], pos: usize) -> Result<AudioTag<'_>, String> {
     let (packet_type, tracks) = multitrack(data, pos)?;
-    let mut tag = AudioTag {
-        body: AudioBody::NotMedia,
-        other_tracks: Vec::new(),
-    };
-    for t in tracks {
-        match t.id {
-            0 => tag.body = enhanced_audio_body(packet_type, t.fourcc, t.body)?,
-            other => tag.other_tracks.push(other),
-        }
-    }
-    Ok(tag)
+    let tracks = tracks
+        .into_iter()
+        .map(|t| {
+            Ok((
+                Some(t.id),
+                enhanced_audio_body(packet_type, t.fourcc, t.body)?,
+            ))
+        })
+        .collect::<Result<_, String>>()?;
+    Ok(AudioTag { tracks })
 }
 
 /// One track's body under an `AudioPacketType`.
@@ -570,9 +571,11 @@ mod tests {
     }
 
     fn body(data: &[u8]) -> AudioBody<'_> {
-        let tag = parse_audio(data).unwrap();
-        assert!(tag.other_tracks.is_empty());
-        tag.body
+        let mut tag = parse_audio(data).unwrap();
+        assert_eq!(tag.tracks.len(), 1);
+        let (id, body) = tag.tracks.remove(0);
+        assert_eq!(id, None);
+        body
     }
 
     #[test]
@@ -686,37 +689,41 @@ mod tests {
 
     #[test]
     fn enhanced_rtmp_audio_multitrack() {
-        // OneTrack, CodedFrames, mp4a, track 1: listed, not recorded.
+        // OneTrack, CodedFrames, mp4a, track 1.
         let one = [0x95, 0x01, b'm', b'p', b'4', b'a', 1, 0x21];
         let tag = parse_audio(&one).unwrap();
-        assert_eq!((tag.body, tag.other_tracks), (AudioBody::NotMedia, vec![1]));
+        let frame = AudioBody::ExFrame {
+            codec: AudioCodec::Aac,
+            data: &[0x21],
+        };
+        assert_eq!(tag.tracks, vec![(Some(1), frame)]);
         // ManyTracks, SequenceStart, Opus: track 0 (2 bytes) and track 2 (1 byte).
         let many = [
             0x95, 0x10, b'O', b'p', b'u', b's', 0, 0, 0, 2, 5, 6, 2, 0, 0, 1, 7,
         ];
         let tag = parse_audio(&many).unwrap();
+        let config = |config| AudioBody::ExConfig {
+            codec: AudioCodec::Opus,
+            config,
+        };
         assert_eq!(
-            tag.body,
-            AudioBody::ExConfig {
-                codec: AudioCodec::Opus,
-                config: &[5, 6],
-            }
+            tag.tracks,
+            vec![(Some(0), config(&[5, 6])), (Some(2), config(&[7]))]
         );
-        assert_eq!(tag.other_tracks, vec![2]);
         // ManyTracksManyCodecs: each track its FourCC.
         let mixed = [
             0x95, 0x21, b'f', b'L', b'a', b'C', 0, 0, 0, 1, 3, b'a', b'c', b'-', b'3', 4, 0, 0, 1,
             9,
         ];
         let tag = parse_audio(&mixed).unwrap();
+        let frame = |codec, data| AudioBody::ExFrame { codec, data };
         assert_eq!(
-            tag.body,
-            AudioBody::ExFrame {
-                codec: AudioCodec::Flac,
-                data: &[3],
-            }
+            tag.tracks,
+            vec![
+                (Some(0), frame(AudioCodec::Flac, &[3])),
+                (Some(4), frame(AudioCodec::Ac3, &[9])),
+            ]
         );
-        assert_eq!(tag.other_tracks, vec![4]);
         // A track size past the end of the tag.
         assert!(parse_audio(&[0x95, 0x11, b'O', b'p', b'u', b's', 0, 0, 0, 9, 1]).is_err());
     }

@@ -24,7 +24,7 @@ use crate::codec::{av1, vp9};
 use crate::input::timeline::Timeline;
 use crate::input::{InputError, SessionReader};
 use crate::media::{
-    BuiltRecord, CodecConfig, Damage, Event, FlvVideoSignal, NotRecorded, Packet, TrackKind,
+    BuiltRecord, CodecConfig, Damage, Event, FlvVideoSignal, NotRecorded, Packet, Track,
     VideoCodec, VideoConfig, ms_to_90k,
 };
 
@@ -101,6 +101,8 @@ pub struct TagSession {
     /// Kinds of loss already reported: unsupported codecs and undecodable frames are reported
     /// once each, not once per tag.
     reported: HashSet<String>,
+    /// The Enhanced RTMP ids of audio tracks 1, 2, … (see `audio`).
+    audio_ids: Vec<u8>,
 }
 
 impl Default for TagSession {
@@ -123,6 +125,7 @@ impl TagSession {
             last_dts_ms: 0,
             metadata: None,
             reported: HashSet::new(),
+            audio_ids: Vec::new(),
         }
     }
 
@@ -188,7 +191,11 @@ impl TagSession {
             None => self.video_sized() && self.current.audio.is_some(),
         };
         let span_ms = self.first_dts_ms.map_or(0, |f| self.last_dts_ms - f);
-        have_all
+        // Sequence headers come before the first frame; an Enhanced RTMP multitrack push sends
+        // those of its further tracks after the first tracks' ones, so the start waits for a
+        // frame.
+        let framed = self.first_dts_ms.is_some();
+        have_all && framed
             || span_ms >= PRELUDE_MAX_MS
             || self.prelude_tags >= PRELUDE_MAX_TAGS
             || self.prelude_bytes >= PRELUDE_MAX_BYTES
@@ -268,7 +275,7 @@ impl TagSession {
                             if keyframe {
                                 self.size_from_keyframe(data);
                             }
-                            self.packet(tag, TrackKind::Video, keyframe, cts_ms, data)
+                            self.packet(tag, Track::VIDEO, keyframe, cts_ms, data)
                         }
                     },
                     Ok(VideoBody::EndOfSequence | VideoBody::NotMedia) => {}
@@ -337,7 +344,7 @@ impl TagSession {
                 let signal = body::video_signal(tag.data[0]);
                 let cfg = video_config(codec, signal, record);
                 self.configure_video(cfg, Some(BuiltRecord::InBand));
-                self.packet(tag, TrackKind::Video, true, cts_ms, data);
+                self.packet(tag, Track::VIDEO, true, cts_ms, data);
             }
             Some(Err(why)) => self.report_once(
                 format!(
@@ -353,17 +360,8 @@ impl TagSession {
         }
     }
 
-    /// Installs a track's configuration: silently at the start, as an event afterwards.
-    fn configure<T: PartialEq>(&mut self, slot: fn(&mut CodecConfig) -> &mut Option<T>, new: T) {
-        let old = slot(&mut self.current);
-        if old.as_ref() == Some(&new) {
-            return;
-        }
-        let first = old.is_none();
-        self.install(first, move |c| *slot(c) = Some(new));
-    }
-
-    /// [`TagSession::configure`] for video, whose record may have been built.
+    /// Installs the video configuration (whose record may have been built): silently at the
+    /// start, as an event afterwards.
     fn configure_video(&mut self, new: VideoConfig, built: Option<BuiltRecord>) {
         if self.current.video.as_ref() == Some(&new) && self.current.video_built == built {
             return;
@@ -389,14 +387,7 @@ impl TagSession {
             .push_back(Event::Config(Arc::new(self.current.clone())));
     }
 
-    fn packet(
-        &mut self,
-        tag: TagRef<'_>,
-        track: TrackKind,
-        keyframe: bool,
-        cts_ms: i32,
-        data: &[u8],
-    ) {
+    fn packet(&mut self, tag: TagRef<'_>, track: Track, keyframe: bool, cts_ms: i32, data: &[u8]) {
         // ffmpeg skips empty media tags too: they carry nothing to decode.
         if data.is_empty() {
             return;

@@ -84,7 +84,7 @@ fn fixtures_match_ffprobe() {
         for (track, kind) in [(TrackKind::Video, "video"), (TrackKind::Audio, "audio")] {
             let ours: Vec<_> = packets(&events)
                 .into_iter()
-                .filter(|p| p.track == track)
+                .filter(|p| p.track.kind == track)
                 .map(|p| {
                     let md5: [u8; 16] = Md5::digest(&p.data).into();
                     let hex: String = md5.iter().map(|b| format!("{b:02x}")).collect();
@@ -123,7 +123,10 @@ fn fixture_counts_and_configurations() {
     for (name, video, keys, audio, width, height) in expected {
         let (config, events) = read_all(&fixture(name));
         let p = packets(&events);
-        let v: Vec<_> = p.iter().filter(|p| p.track == TrackKind::Video).collect();
+        let v: Vec<_> = p
+            .iter()
+            .filter(|p| p.track.kind == TrackKind::Video)
+            .collect();
         assert_eq!(v.len(), video, "{name}");
         assert_eq!(v.iter().filter(|p| p.keyframe).count(), keys, "{name}");
         assert_eq!(p.len() - v.len(), audio, "{name}");
@@ -151,7 +154,7 @@ fn fixture_counts_and_configurations() {
         for track in [TrackKind::Video, TrackKind::Audio] {
             let dts: Vec<_> = p
                 .iter()
-                .filter(|p| p.track == track)
+                .filter(|p| p.track.kind == track)
                 .map(|p| p.dts_90k)
                 .collect();
             assert!(dts.windows(2).all(|w| w[0] <= w[1]), "{name} {track}");
@@ -184,7 +187,7 @@ fn resolution_change_is_one_config_event() {
     assert_eq!(new.audio, config.audio);
     // The first video packet after the change is a keyframe at about 6 s.
     let next = events[*at..].iter().find_map(|e| match e {
-        Event::Packet(p) if p.track == TrackKind::Video => Some(p),
+        Event::Packet(p) if p.track.kind == TrackKind::Video => Some(p),
         _ => None,
     });
     let next = next.unwrap();
@@ -362,7 +365,7 @@ fn random_damage_never_panics() {
             let mut last = [i64::MIN; 2];
             while let Some(e) = s.next_event().unwrap() {
                 if let Event::Packet(p) = e {
-                    let t = p.track as usize;
+                    let t = p.track.kind as usize;
                     assert!(p.dts_90k >= last[t], "case {i}: DTS went backwards");
                     last[t] = p.dts_90k;
                 }

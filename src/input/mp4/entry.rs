@@ -151,6 +151,7 @@ fn audio(b: &MemBox<'_>) -> Result<EntryCodec, BoxError> {
                 sample_rate,
                 channels,
                 flv_sound_byte: FLV_SOUND_BYTE_AAC,
+                flv_track: None,
             })
         }
         o => EntryCodec::Unsupported(format!("'mp4a' objectTypeIndication 0x{o:02x}")),
@@ -201,6 +202,7 @@ fn own_box_audio(b: &MemBox<'_>, codec: AudioCodec) -> Result<EntryCodec, BoxErr
         sample_rate,
         channels,
         flv_sound_byte: SOUND_BYTE_EX_HEADER,
+        flv_track: None,
     }))
 }
 
@@ -212,6 +214,7 @@ pub fn mp3_config(sample_rate: u32, channels: u8) -> AudioConfig {
         sample_rate,
         channels,
         flv_sound_byte: flv_sound_byte_mp3(sample_rate, channels),
+        flv_track: None,
     }
 }
 

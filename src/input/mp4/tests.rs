@@ -59,7 +59,7 @@ pub fn write_fixture(
 }
 
 fn per_track(packets: &[Packet], track: TrackKind) -> Vec<&Packet> {
-    packets.iter().filter(|p| p.track == track).collect()
+    packets.iter().filter(|p| p.track.kind == track).collect()
 }
 
 /// A packet as (DTS shifted by `shift_90k`, CTS, keyframe, size, payload hash): comparable

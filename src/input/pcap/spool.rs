@@ -25,7 +25,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use super::flows::FlowEvent;
 use super::stream::Item;
 use super::tcp::Mark;
-use crate::media::{Damage, TrackKind};
+use crate::media::{Damage, Track, TrackKind};
 
 /// A connection's buffer is written out once it holds this much.
 pub const CHUNK: usize = 64 * 1024;
@@ -328,10 +328,11 @@ fn encode_damage(buf: &mut Vec<u8>, d: &Damage, position: u64) {
         } => {
             buf.push(DISCONTINUITY);
             put_u64(buf, position);
-            buf.push(match track {
+            buf.push(match track.kind {
                 TrackKind::Video => 0,
                 TrackKind::Audio => 1,
             });
+            buf.push(track.index);
             put_u64(buf, *offset);
             put_u64(buf, *from_dts_90k as u64);
             put_u64(buf, *to_dts_90k as u64);
@@ -417,10 +418,13 @@ impl Decoder<'_> {
                 what: self.text()?,
             }),
             DISCONTINUITY => Item::Damage(Damage::Discontinuity {
-                track: match self.u8()? {
-                    0 => TrackKind::Video,
-                    1 => TrackKind::Audio,
-                    _ => return None,
+                track: Track {
+                    kind: match self.u8()? {
+                        0 => TrackKind::Video,
+                        1 => TrackKind::Audio,
+                        _ => return None,
+                    },
+                    index: self.u8()?,
                 },
                 offset: self.u64()?,
                 from_dts_90k: self.u64()? as i64,

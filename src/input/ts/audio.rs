@@ -212,6 +212,7 @@ impl AudioStream {
             sample_rate: info.sample_rate,
             channels: info.channels,
             flv_sound_byte: entry::FLV_SOUND_BYTE_AAC,
+            flv_track: None,
         };
         Ok(Some((a.header_len, a.frame_len, Some(cfg))))
     }

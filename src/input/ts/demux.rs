@@ -23,7 +23,9 @@ use super::packet::{PacketEvent, PacketReader, TsPacket};
 use super::pes::{Assembled, Pes, PesAssembler};
 use super::psi::{self, SectionBuffer};
 use super::video::VideoStream;
-use crate::media::{AudioConfig, CodecConfig, Damage, NotRecorded, Packet, TrackKind, VideoConfig};
+use crate::media::{
+    AudioConfig, CodecConfig, Damage, NotRecorded, Packet, Track, TrackKind, VideoConfig,
+};
 pub use crate::mux::ts::TS_OFFSET_90K;
 
 /// 2^33: the period of PTS/DTS.
@@ -500,7 +502,7 @@ impl TsDemuxer {
         };
         let cts = time.pts.saturating_sub(time.dts);
         self.out.push_back(Demuxed::Packet(Packet {
-            track: TrackKind::Video,
+            track: Track::VIDEO,
             dts_90k,
             cts_90k: i32::try_from(cts).unwrap_or(0),
             keyframe: au.keyframe,
@@ -536,7 +538,7 @@ impl TsDemuxer {
                 continue;
             };
             self.out.push_back(Demuxed::Packet(Packet {
-                track: TrackKind::Audio,
+                track: Track::AUDIO,
                 dts_90k,
                 cts_90k: 0,
                 keyframe: true,
@@ -568,7 +570,10 @@ impl TsDemuxer {
             fixed = anchor.saturating_add(step);
             self.shift_90k = self.shift_90k.saturating_add(fixed.saturating_sub(dts));
             self.out.push_back(Demuxed::Damage(Damage::Discontinuity {
-                track,
+                track: Track {
+                    kind: track,
+                    index: 0,
+                },
                 offset,
                 from_dts_90k: clock.last_dts_90k.unwrap_or(anchor),
                 to_dts_90k: dts,

@@ -255,8 +255,10 @@ mod tests {
                 sample_rate: 44_100,
                 channels: 2,
                 flv_sound_byte: 0xAF,
+                flv_track: None,
             }),
             video_built: None,
+            more_audio: Vec::new(),
         };
         let mut w = crate::mux::ts::TsWriter::new(&config).unwrap();
         let mut out = Vec::new();

@@ -11,7 +11,7 @@ use crate::media::{Damage, Packet};
 use crate::testutil::{drain, have_ffprobe, read_flv, scratch, testdata};
 
 fn track(p: &[Packet], t: TrackKind) -> Vec<&Packet> {
-    p.iter().filter(|p| p.track == t).collect()
+    p.iter().filter(|p| p.track.kind == t).collect()
 }
 
 fn read(path: &Path) -> (CodecConfig, Vec<Packet>, Vec<Damage>) {

@@ -79,6 +79,8 @@ pub struct Summary<'a> {
     pub config: &'a CodecConfig,
     pub video: &'a TrackStats,
     pub audio: &'a TrackStats,
+    /// The audio tracks after the first, together.
+    pub other_audio: &'a TrackStats,
     pub index: &'a [IndexEntry],
 }
 
@@ -86,7 +88,8 @@ impl Summary<'_> {
     /// File duration in milliseconds: from 0 to the latest presentation end of any track, as
     /// ffmpeg's FLV muxer computes it.
     pub fn duration_ms(&self) -> i64 {
-        self.video.end_ms().max(self.audio.end_ms()).max(0)
+        let audio_end = self.audio.end_ms().max(self.other_audio.end_ms());
+        self.video.end_ms().max(audio_end).max(0)
     }
 
     /// Bit rate of a track over the file duration, rounded to whole bits per second, so that

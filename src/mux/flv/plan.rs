@@ -33,7 +33,10 @@ pub struct FlvPlan {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(super) struct Tracks {
     pub video: TrackStats,
+    /// The first audio track, which `onMetaData` describes.
     pub audio: TrackStats,
+    /// Every audio track after the first, together: they count for the file's duration.
+    pub other_audio: TrackStats,
     pub index: Vec<IndexEntry>,
 }
 
@@ -125,6 +128,11 @@ impl Planned {
                 "audio packets",
                 plan.tracks.audio.packets,
                 tracks.audio.packets,
+            ),
+            (
+                "packets of other audio tracks",
+                plan.tracks.other_audio.packets,
+                tracks.other_audio.packets,
             ),
             (
                 "index entries",

@@ -15,6 +15,7 @@ pub use crate::container::flv::{
     EX_CODED_FRAMES, EX_HEADER, EX_SEQUENCE_END, EX_SEQUENCE_START, FILE_HEADER_LEN, FRAME_INTER,
     FRAME_KEY, MAX_DATA_SIZE, TAG_AUDIO, TAG_HEADER_LEN, TAG_SCRIPT, TAG_VIDEO,
 };
+use crate::container::flv::{EX_AUDIO_MULTITRACK, MULTITRACK_ONE_TRACK};
 
 /// The file header (E.2) and PreviousTagSize0.
 pub fn file_header(has_audio: bool, has_video: bool) -> [u8; FILE_HEADER_LEN as usize] {
@@ -114,6 +115,17 @@ pub fn enhanced_audio(packet_type: u8, fourcc: &[u8; 4]) -> Prefix {
     Prefix::default()
         .push(&[(SOUND_FORMAT_EX_HEADER << 4) | packet_type])
         .push(fourcc)
+}
+
+/// Enhanced RTMP v2 multitrack audio header for one track: SoundFormat 9 with AudioPacketType
+/// Multitrack, then AvMultitrackType OneTrack with the track's packet type, its FourCC and its
+/// track id.
+pub fn multitrack_audio(packet_type: u8, fourcc: &[u8; 4], track_id: u8) -> Prefix {
+    Prefix::default()
+        .push(&[(SOUND_FORMAT_EX_HEADER << 4) | EX_AUDIO_MULTITRACK])
+        .push(&[(MULTITRACK_ONE_TRACK << 4) | packet_type])
+        .push(fourcc)
+        .push(&[track_id])
 }
 
 /// AUDIODATA header (E.4.2.1): the sound byte as the source sent it, then for AAC the

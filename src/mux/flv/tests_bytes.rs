@@ -44,14 +44,16 @@ fn hevc_config(signal: FlvVideoSignal) -> CodecConfig {
             sample_rate: 44100,
             channels: 2,
             flv_sound_byte: AAC_SOUND_BYTE,
+            flv_track: None,
         }),
         video_built: None,
+        more_audio: Vec::new(),
     }
 }
 
 fn video(dts_ms: i64, cts_ms: i32, keyframe: bool, data: &[u8]) -> Packet {
     Packet {
-        track: TrackKind::Video,
+        track: crate::media::Track::VIDEO,
         dts_90k: dts_ms * 90,
         cts_90k: cts_ms * 90,
         keyframe,
@@ -61,7 +63,7 @@ fn video(dts_ms: i64, cts_ms: i32, keyframe: bool, data: &[u8]) -> Packet {
 
 fn audio(dts_ms: i64, data: &[u8]) -> Packet {
     Packet {
-        track: TrackKind::Audio,
+        track: crate::media::Track::AUDIO,
         dts_90k: dts_ms * 90,
         cts_90k: 0,
         keyframe: true,
@@ -222,8 +224,10 @@ fn mp3_tags_and_extended_timestamps() {
             sample_rate: 44100,
             channels: 2,
             flv_sound_byte: sound_byte,
+            flv_track: None,
         }),
         video_built: None,
+        more_audio: Vec::new(),
     };
     let frame = [0xFF, 0xFB, 0x90, 0x64, 0x00];
     // The last frame is past 2^24 ms, where the TimestampExtended byte is needed.
@@ -320,6 +324,7 @@ fn enhanced_rtmp_avc_uses_the_avc1_fourcc() {
         }),
         audio: None,
         video_built: None,
+        more_audio: Vec::new(),
     };
     let v = config.video.as_ref().unwrap();
     let start = video_prefix(v, tag::FRAME_KEY, VideoPart::SequenceHeader, 0);

@@ -17,13 +17,13 @@ use anyhow::{Result, bail};
 use std::io::Write;
 
 use super::segment::SegmentWriter;
-use crate::media::{CodecConfig, Packet, TrackKind};
+use crate::media::{CodecConfig, Packet, Track};
 use crate::mux::mp4::fragment::{self, FragmentSample, TrackFragment};
 use crate::sink::local::PlainFile;
 
 /// One track's samples of the open segment.
 struct TrackBuffer {
-    kind: TrackKind,
+    kind: Track,
     track_id: u32,
     /// DTS and the sample without its duration, in arrival order.
     samples: Vec<(i64, FragmentSample)>,
@@ -85,13 +85,13 @@ impl Fmp4Segments {
         let mut tracks = Vec::new();
         // Track ids as the init segment numbers them: video first.
         if config.video.is_some() {
-            tracks.push((TrackKind::Video, 90_000 / 25));
+            tracks.push((Track::VIDEO, 90_000 / 25));
         }
-        if let Some(a) = &config.audio {
+        for (track, a) in config.audio_tracks() {
             let samples = a.codec.frame_samples();
             let lone =
                 crate::media::rescale(u64::from(samples), 90_000, u64::from(a.sample_rate.max(1)));
-            tracks.push((TrackKind::Audio, u32::try_from(lone).unwrap_or(u32::MAX)));
+            tracks.push((track, u32::try_from(lone).unwrap_or(u32::MAX)));
         }
         let tracks = tracks
             .into_iter()

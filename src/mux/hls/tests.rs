@@ -79,7 +79,11 @@ fn segments_of(produced: &Produced) -> Vec<Vec<u8>> {
 /// shifted by the TS offset only, keyframes flagged, payloads equal once the added bytes are
 /// removed. `pes` are the demuxed PES of one track, in order.
 fn check_track(flv: &Flv, track: TrackKind, file_dts_90k: i64, pes: &[&ts_demux::Pes]) {
-    let src: Vec<&Packet> = flv.packets.iter().filter(|p| p.track == track).collect();
+    let src: Vec<&Packet> = flv
+        .packets
+        .iter()
+        .filter(|p| p.track.kind == track)
+        .collect();
     assert_eq!(src.len(), pes.len(), "{track} packet count");
     for (i, (s, o)) in src.iter().zip(pes).enumerate() {
         assert_eq!(
@@ -137,7 +141,7 @@ fn ffprobe_agrees(playlist: &Path, sources: &[&Packet]) {
     let probed = probe_packets(playlist);
     for (kind, track) in [("video", TrackKind::Video), ("audio", TrackKind::Audio)] {
         let got: Vec<_> = probed.iter().filter(|p| p.codec_type == kind).collect();
-        let want: Vec<_> = sources.iter().filter(|p| p.track == track).collect();
+        let want: Vec<_> = sources.iter().filter(|p| p.track.kind == track).collect();
         assert_eq!(got.len(), want.len(), "ffprobe {kind} packet count");
         let Some((g0, w0)) = got.first().zip(want.first()) else {
             continue;
@@ -347,12 +351,12 @@ fn spliced_session_gets_one_discontinuity_and_its_wall_clock() {
     let a_video = a
         .packets
         .iter()
-        .filter(|p| p.track == TrackKind::Video)
+        .filter(|p| p.track.kind == TrackKind::Video)
         .count();
     let a_audio = a
         .packets
         .iter()
-        .filter(|p| p.track == TrackKind::Audio)
+        .filter(|p| p.track.kind == TrackKind::Audio)
         .count();
     check_track(a, TrackKind::Video, 0, &video[..a_video]);
     check_track(a, TrackKind::Audio, 0, &audio[..a_audio]);

@@ -10,16 +10,16 @@ use anyhow::Result;
 
 use super::index::{Run, TrackIndex, admit};
 use super::layout::{Layout, index_error, missing_track, sample_size};
-use crate::media::{Packet, TrackKind};
+use crate::media::{Packet, Track, TrackKind};
 
 /// Where the write pass differs from the plan.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Deviation {
     /// A packet past the last sample the plan has for its track.
-    Extra { track: TrackKind, planned: u32 },
+    Extra { track: Track, planned: u32 },
     /// Sample `sample` (1-based) of `track` has `got` where the plan has `planned`.
     Differs {
-        track: TrackKind,
+        track: Track,
         sample: u32,
         field: &'static str,
         planned: i64,
@@ -27,7 +27,7 @@ pub enum Deviation {
     },
     /// The file ended before every planned sample of `track` arrived.
     Missing {
-        track: TrackKind,
+        track: Track,
         planned: u32,
         got: u32,
     },
@@ -68,7 +68,8 @@ impl fmt::Display for Deviation {
 #[derive(Debug, Default)]
 pub struct Follower {
     video: TrackCursor,
-    audio: TrackCursor,
+    /// One per audio track, as far as packets have come.
+    audio: Vec<TrackCursor>,
     /// `mdat` payload bytes written so far.
     payload_len: u64,
 }
@@ -123,9 +124,15 @@ impl Follower {
             return Err(missing_track(packet.track));
         };
         let size = sample_size(packet)?;
-        let cursor = match packet.track {
+        let cursor = match packet.track.kind {
             TrackKind::Video => &mut self.video,
-            TrackKind::Audio => &mut self.audio,
+            TrackKind::Audio => {
+                let i = usize::from(packet.track.index);
+                if self.audio.len() <= i {
+                    self.audio.resize_with(i + 1, TrackCursor::default);
+                }
+                &mut self.audio[i]
+            }
         };
         admit(cursor.n, cursor.last_dts_90k, packet.dts_90k)
             .map_err(|e| index_error(packet.track, cursor.n, e))?;
@@ -138,16 +145,17 @@ impl Follower {
 
     /// Whether every planned sample arrived.
     pub fn finish(&self, plan: &Layout) -> Result<(), Deviation> {
-        for (kind, cursor) in [
-            (TrackKind::Video, &self.video),
-            (TrackKind::Audio, &self.audio),
-        ] {
-            let planned = plan.track(kind).map_or(0, TrackIndex::count);
-            if cursor.n != planned {
+        for (track, index) in plan.indexes() {
+            let planned = index.count();
+            let got = match track.kind {
+                TrackKind::Video => self.video.n,
+                TrackKind::Audio => self.audio.get(usize::from(track.index)).map_or(0, |c| c.n),
+            };
+            if got != planned {
                 return Err(Deviation::Missing {
-                    track: kind,
+                    track,
                     planned,
-                    got: cursor.n,
+                    got,
                 });
             }
         }

@@ -14,7 +14,7 @@ use anyhow::{Result, anyhow, bail};
 
 use super::index::{IndexError, TrackIndex};
 use super::plan::Entry;
-use crate::media::{CodecConfig, Packet, TrackKind};
+use crate::media::{CodecConfig, Packet, Track, TrackKind};
 
 /// A chunk closes once it spans this much decode time…
 const CHUNK_MAX_90K: i64 = 45_000;
@@ -24,7 +24,7 @@ const CHUNK_MAX_BYTES: u64 = 1 << 20;
 /// The chunk being filled.
 #[derive(Debug)]
 struct OpenChunk {
-    track: TrackKind,
+    track: Track,
     start_dts_90k: i64,
     bytes: u64,
 }
@@ -33,7 +33,8 @@ struct OpenChunk {
 #[derive(Debug)]
 pub struct Layout {
     video: Option<TrackIndex>,
-    audio: Option<TrackIndex>,
+    /// One index per audio track, track 0 first.
+    audio: Vec<TrackIndex>,
     chunk: Option<OpenChunk>,
     payload_len: u64,
 }
@@ -51,19 +52,26 @@ impl Layout {
                 .as_ref()
                 .map(|_| TrackIndex::new(TrackKind::Video)),
             audio: config
-                .audio
-                .as_ref()
-                .map(|_| TrackIndex::new(TrackKind::Audio)),
+                .audio_tracks()
+                .map(|_| TrackIndex::new(TrackKind::Audio))
+                .collect(),
             chunk: None,
             payload_len: 0,
         })
     }
 
-    pub fn track(&self, kind: TrackKind) -> Option<&TrackIndex> {
-        match kind {
+    pub fn track(&self, track: Track) -> Option<&TrackIndex> {
+        match track.kind {
             TrackKind::Video => self.video.as_ref(),
-            TrackKind::Audio => self.audio.as_ref(),
+            TrackKind::Audio => self.audio.get(usize::from(track.index)),
         }
+    }
+
+    /// Every track's index with its track, video first.
+    pub fn indexes(&self) -> impl Iterator<Item = (Track, &TrackIndex)> {
+        let video = self.video.iter().map(|t| (Track::VIDEO, t));
+        let audio = (0u8..).zip(&self.audio).map(|(i, t)| (Track::audio(i), t));
+        video.chain(audio)
     }
 
     /// Bytes of `mdat` payload: where the next packet lands, relative to the payload's start.
@@ -73,9 +81,9 @@ impl Layout {
 
     /// Places one packet after the previous ones. A refused packet changes nothing.
     pub fn push(&mut self, packet: &Packet) -> Result<()> {
-        let index = match packet.track {
+        let index = match packet.track.kind {
             TrackKind::Video => self.video.as_mut(),
-            TrackKind::Audio => self.audio.as_mut(),
+            TrackKind::Audio => self.audio.get_mut(usize::from(packet.track.index)),
         }
         .ok_or_else(|| missing_track(packet.track))?;
         let size = sample_size(packet)?;
@@ -125,7 +133,7 @@ impl Layout {
         if let (Some(t), Some(v)) = (&self.video, &config.video) {
             tracks.push((t, Entry::Video(v)));
         }
-        if let (Some(t), Some(a)) = (&self.audio, &config.audio) {
+        for (t, (_, a)) in self.audio.iter().zip(config.audio_tracks()) {
             tracks.push((t, Entry::Audio(a)));
         }
         tracks
@@ -134,7 +142,7 @@ impl Layout {
     /// Whether the layout has exactly the tracks `config` configures.
     pub fn fits(&self, config: &CodecConfig) -> bool {
         self.video.is_some() == config.video.is_some()
-            && self.audio.is_some() == config.audio.is_some()
+            && self.audio.len() == config.audio_tracks().count()
     }
 }
 
@@ -200,12 +208,12 @@ pub fn sample_size(packet: &Packet) -> Result<u32> {
 }
 
 /// A packet of a track the file's configuration does not have.
-pub fn missing_track(track: TrackKind) -> anyhow::Error {
+pub fn missing_track(track: Track) -> anyhow::Error {
     anyhow!("mp4: {track} packet but the file has no {track} configuration")
 }
 
 /// Why the `sample`-th (0-based) sample of `track` was refused.
-pub fn index_error(track: TrackKind, sample: u32, e: IndexError) -> anyhow::Error {
+pub fn index_error(track: Track, sample: u32, e: IndexError) -> anyhow::Error {
     let n = u64::from(sample) + 1;
     match e {
         IndexError::DtsBackwards { from_90k, to_90k } => {

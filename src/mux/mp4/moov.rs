@@ -148,7 +148,14 @@ fn trak(
 /// §8.3.2 Track Header.
 fn tkhd(w: &mut BoxWriter, plan: &MoviePlan<'_>, t: &TrackPlan<'_>) {
     let version = time_version(&[plan.time_1904_s, t.duration_movie]);
-    w.open_full(b"tkhd", version, 0x3); // track_enabled | track_in_movie
+    // track_in_movie; track_enabled on the first track of each kind only, so that of several
+    // audio tracks (one alternate group) the first is the one a player starts with.
+    let first_of_kind = plan
+        .tracks
+        .iter()
+        .find(|o| o.index.kind == t.index.kind)
+        .is_some_and(|o| o.id == t.id);
+    w.open_full(b"tkhd", version, if first_of_kind { 0x3 } else { 0x2 });
     if version == 1 {
         w.u64(plan.time_1904_s);
         w.u64(plan.time_1904_s);

@@ -189,6 +189,7 @@ mod tests {
             sample_rate: 44_100,
             channels: 2,
             flv_sound_byte: 0xAF,
+            flv_track: None,
         }
     }
 

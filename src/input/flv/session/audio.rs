@@ -5,12 +5,16 @@
 //! §5.1), FLAC STREAMINFO. AC-3 and E-AC-3 send an empty one; their `dac3` / `dec3` is built
 //! from the first syncframe (ETSI TS 102 366 Annex F), the one audio configuration kls-rec
 //! builds rather than receives, and the FLV writer writes the empty SequenceStart again.
+//!
+//! E-RTMP v2 multitrack tags carry several audio tracks: each is a track of the session (plain
+//! tags and track id 0 are track 0; other ids are numbered in the order their first
+//! configuration arrives), with its id kept so the FLV writer signals it the same way.
 
 use super::{TagSession, body};
 use crate::codec::{aac, ac3, flac, mp3, opus};
 use crate::input::flv::body::AudioBody;
 use crate::input::flv::tags::TagRef;
-use crate::media::{AudioCodec, AudioConfig, Damage, Event, TrackKind};
+use crate::media::{AudioCodec, AudioConfig, Damage, Event, Track};
 
 use crate::container::flv::SOUND_BYTE_EX_HEADER as EX_SOUND_BYTE;
 
@@ -20,27 +24,62 @@ impl TagSession {
             Ok(parsed) => parsed,
             Err(what) => return self.dropped(tag, format!("audio tag: {what}")),
         };
-        for id in &parsed.other_tracks {
-            self.not_recorded(
-                format!("audio track {id} (Enhanced RTMP multitrack; kls-rec records track 0)"),
-                tag.offset,
-            );
+        for (id, body) in parsed.tracks {
+            self.audio_body(tag, Slot { id }, body);
         }
-        match parsed.body {
-            AudioBody::AacConfig { sound_byte, asc } => self.aac_config(sound_byte, asc),
-            AudioBody::AacFrame { data } => self.coded_audio(tag, AudioCodec::Aac, data),
-            AudioBody::Mp3Frame { sound_byte, data } => self.mp3_frame(tag, sound_byte, data),
-            AudioBody::ExConfig { codec, config } => self.ex_audio_config(tag, codec, config),
+    }
+
+    fn audio_body(&mut self, tag: TagRef<'_>, slot: Slot, body: AudioBody<'_>) {
+        match body {
+            AudioBody::AacConfig { sound_byte, asc } => self.aac_config(slot, sound_byte, asc),
+            AudioBody::AacFrame { data } => self.coded_audio(tag, slot, AudioCodec::Aac, data),
+            AudioBody::Mp3Frame { sound_byte, data } => self.mp3_frame(tag, slot, sound_byte, data),
+            AudioBody::ExConfig { codec, config } => self.ex_audio_config(tag, slot, codec, config),
             AudioBody::ExFrame { codec, data } => match codec {
-                AudioCodec::Mp3 => self.mp3_frame(tag, EX_SOUND_BYTE, data),
-                AudioCodec::Ac3 | AudioCodec::Eac3 => self.ac3_frame(tag, codec, data),
+                AudioCodec::Mp3 => self.mp3_frame(tag, slot, EX_SOUND_BYTE, data),
+                AudioCodec::Ac3 | AudioCodec::Eac3 => self.ac3_frame(tag, slot, codec, data),
                 AudioCodec::Aac | AudioCodec::Opus | AudioCodec::Flac => {
-                    self.coded_audio(tag, codec, data)
+                    self.coded_audio(tag, slot, codec, data)
                 }
             },
             AudioBody::NotMedia => {}
             AudioBody::Unsupported(what) => self.not_recorded(what, tag.offset),
         }
+    }
+
+    /// The session track of a tag's audio track, once its first configuration has come.
+    fn audio_track(&self, slot: Slot) -> Option<Track> {
+        match slot.id {
+            None | Some(0) => Some(Track::AUDIO),
+            Some(id) => {
+                let i = self.audio_ids.iter().position(|&known| known == id)?;
+                u8::try_from(i + 1).ok().map(Track::audio)
+            }
+        }
+    }
+
+    fn audio_config(&self, slot: Slot) -> Option<&AudioConfig> {
+        self.current.audio_track(self.audio_track(slot)?.index)
+    }
+
+    /// Installs an audio track's configuration, numbering a new multitrack id.
+    fn configure_audio(&mut self, slot: Slot, new: AudioConfig) {
+        let track = match self.audio_track(slot) {
+            Some(track) => track,
+            None => {
+                let Some(index) = u8::try_from(self.audio_ids.len() + 1).ok() else {
+                    return;
+                };
+                self.audio_ids.extend(slot.id);
+                Track::audio(index)
+            }
+        };
+        let old = self.current.audio_track(track.index);
+        if old == Some(&new) {
+            return;
+        }
+        let first = old.is_none();
+        self.install(first, move |c| c.set_audio_track(track.index, new));
     }
 
     fn dropped(&mut self, tag: TagRef<'_>, what: String) {
@@ -50,7 +89,7 @@ impl TagSession {
         }));
     }
 
-    fn aac_config(&mut self, sound_byte: u8, asc: &[u8]) {
+    fn aac_config(&mut self, slot: Slot, sound_byte: u8, asc: &[u8]) {
         let (sample_rate, channels) = aac::parse_asc(asc)
             .map(|i| (i.sample_rate, i.channels))
             .unwrap_or((0, 0));
@@ -60,14 +99,15 @@ impl TagSession {
             sample_rate,
             channels,
             flv_sound_byte: sound_byte,
+            flv_track: slot.id,
         };
-        self.configure(|c| &mut c.audio, cfg);
+        self.configure_audio(slot, cfg);
     }
 
     /// A frame of a codec whose configuration came in its own sequence header.
-    fn coded_audio(&mut self, tag: TagRef<'_>, codec: AudioCodec, data: &[u8]) {
-        match &self.current.audio {
-            Some(a) if a.codec == codec => self.packet(tag, TrackKind::Audio, true, 0, data),
+    fn coded_audio(&mut self, tag: TagRef<'_>, slot: Slot, codec: AudioCodec, data: &[u8]) {
+        match (self.audio_track(slot), self.audio_config(slot)) {
+            (Some(track), Some(a)) if a.codec == codec => self.packet(tag, track, true, 0, data),
             _ => self.report_once(
                 format!(
                     "{} frames before the first {} sequence header",
@@ -81,7 +121,7 @@ impl TagSession {
 
     /// MP3 has no sequence header: the first frame's header and the sound byte are its
     /// configuration, and a change of either is a configuration change.
-    fn mp3_frame(&mut self, tag: TagRef<'_>, sound_byte: u8, data: &[u8]) {
+    fn mp3_frame(&mut self, tag: TagRef<'_>, slot: Slot, sound_byte: u8, data: &[u8]) {
         let (sample_rate, channels) = mp3::parse_header(data)
             .map(|h| (h.sample_rate, h.channels))
             .unwrap_or_else(|_| body::sound_byte_rate_channels(sound_byte));
@@ -91,21 +131,29 @@ impl TagSession {
             sample_rate,
             channels,
             flv_sound_byte: sound_byte,
+            flv_track: slot.id,
         };
-        self.configure(|c| &mut c.audio, cfg);
-        self.packet(tag, TrackKind::Audio, true, 0, data);
+        self.configure_audio(slot, cfg);
+        self.track_packet(tag, slot, data);
     }
 
-    fn ex_audio_config(&mut self, tag: TagRef<'_>, codec: AudioCodec, config: &[u8]) {
+    /// A packet of a track whose configuration this tag itself installed.
+    fn track_packet(&mut self, tag: TagRef<'_>, slot: Slot, data: &[u8]) {
+        if let Some(track) = self.audio_track(slot) {
+            self.packet(tag, track, true, 0, data);
+        }
+    }
+
+    fn ex_audio_config(&mut self, tag: TagRef<'_>, slot: Slot, codec: AudioCodec, config: &[u8]) {
         let parsed = match codec {
-            AudioCodec::Aac => return self.aac_config(EX_SOUND_BYTE, config),
+            AudioCodec::Aac => return self.aac_config(slot, EX_SOUND_BYTE, config),
             // Configured by their frames.
             AudioCodec::Mp3 | AudioCodec::Ac3 | AudioCodec::Eac3 => return,
             AudioCodec::Opus => opus::parse_opus_head(config)
                 .map(|h| (opus::DECODE_RATE, h.channels))
                 .map_err(|e| e.to_string()),
             AudioCodec::Flac => match flac::streaminfo_bytes(config).map(flac::parse_streaminfo) {
-                Ok(Ok(info)) if self.same_flac_stream(&info) => return,
+                Ok(Ok(info)) if self.same_flac_stream(slot, &info) => return,
                 Ok(Ok(info)) => Ok((info.sample_rate, info.channels)),
                 Ok(Err(e)) | Err(e) => Err(e.to_string()),
             },
@@ -118,8 +166,9 @@ impl TagSession {
                     sample_rate,
                     channels,
                     flv_sound_byte: EX_SOUND_BYTE,
+                    flv_track: slot.id,
                 };
-                self.configure(|c| &mut c.audio, cfg);
+                self.configure_audio(slot, cfg);
             }
             Err(e) => self.dropped(tag, format!("{} sequence header: {e}", codec.name())),
         }
@@ -127,11 +176,9 @@ impl TagSession {
 
     /// FFmpeg sends STREAMINFO again at the end of a push with the frame sizes, sample count and
     /// MD5 filled in: the same stream, not a configuration change.
-    fn same_flac_stream(&self, info: &flac::StreamInfo) -> bool {
+    fn same_flac_stream(&self, slot: Slot, info: &flac::StreamInfo) -> bool {
         let Some(a) = self
-            .current
-            .audio
-            .as_ref()
+            .audio_config(slot)
             .filter(|a| a.codec == AudioCodec::Flac)
         else {
             return false;
@@ -146,12 +193,12 @@ impl TagSession {
 
     /// An AC-3 or E-AC-3 access unit: the first one (and any whose rate or channels differ)
     /// configures the track.
-    fn ac3_frame(&mut self, tag: TagRef<'_>, codec: AudioCodec, data: &[u8]) {
+    fn ac3_frame(&mut self, tag: TagRef<'_>, slot: Slot, codec: AudioCodec, data: &[u8]) {
         let frame = match ac3::parse_syncframe(data) {
             Ok(frame) => frame,
             Err(e) => return self.dropped(tag, format!("{} frame: {e}", codec.name())),
         };
-        let configured = self.current.audio.as_ref().is_some_and(|a| {
+        let configured = self.audio_config(slot).is_some_and(|a| {
             (a.codec, a.sample_rate, a.channels) == (codec, frame.sample_rate, frame.channels())
         });
         if !configured {
@@ -170,9 +217,17 @@ impl TagSession {
                 sample_rate: frame.sample_rate,
                 channels: frame.channels(),
                 flv_sound_byte: EX_SOUND_BYTE,
+                flv_track: slot.id,
             };
-            self.configure(|c| &mut c.audio, cfg);
+            self.configure_audio(slot, cfg);
         }
-        self.packet(tag, TrackKind::Audio, true, 0, data);
+        self.track_packet(tag, slot, data);
     }
+}
+
+/// Which audio track of the push a tag's body belongs to: its Enhanced RTMP multitrack id, or
+/// `None` for a plain tag.
+#[derive(Clone, Copy)]
+struct Slot {
+    id: Option<u8>,
 }

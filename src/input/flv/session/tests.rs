@@ -130,8 +130,51 @@ fn a_late_audio_header_belongs_to_the_start() {
     assert_eq!(p[1].data, [0, 0, 0, 1, 0x41]);
     assert_eq!(
         (p[2].track, &p[2].data[..]),
-        (TrackKind::Audio, &[0x21, 0x22][..])
+        (Track::AUDIO, &[0x21, 0x22][..])
     );
+}
+
+/// An Enhanced RTMP v2 multitrack audio tag (OneTrack, `mp4a`) of `packet_type` for `id`.
+fn mp4a_track(packet_type: u8, id: u8, body: &[u8]) -> Vec<u8> {
+    [&[0x95, packet_type, b'm', b'p', b'4', b'a', id][..], body].concat()
+}
+
+#[test]
+fn multitrack_audio_tracks_are_tracks_of_their_own() {
+    const ASC_48K_MONO: &[u8] = &[0x11, 0x88];
+    let (config, events) = Flv::new()
+        .video(0, &avc_seq(AVC_A))
+        .audio(0, &aac_seq(ASC))
+        // Track 5's SequenceStart after the others: still the start's.
+        .audio(0, &mp4a_track(0, 5, ASC_48K_MONO))
+        .video(0, &avc_frame(true, 0, &[0, 0, 0, 1, 0x65]))
+        .audio(10, &aac_frame(&[0x21]))
+        .audio(12, &mp4a_track(1, 5, &[0x31]))
+        // A frame of an id never configured is not a packet.
+        .audio(14, &mp4a_track(1, 7, &[0x41]))
+        .read();
+    assert_eq!(config.audio.as_ref().unwrap().flv_track, None);
+    let more = &config.more_audio;
+    assert_eq!(more.len(), 1);
+    assert_eq!(
+        (more[0].specific.as_slice(), more[0].flv_track),
+        (ASC_48K_MONO, Some(5))
+    );
+    assert_eq!((more[0].sample_rate, more[0].channels), (48_000, 1));
+    assert!(configs(&events).is_empty());
+    let p: Vec<_> = packets(&events)
+        .iter()
+        .map(|p| (p.track, p.data.clone()))
+        .collect();
+    assert_eq!(
+        p,
+        [
+            (Track::VIDEO, vec![0, 0, 0, 1, 0x65]),
+            (Track::AUDIO, vec![0x21]),
+            (Track::audio(1), vec![0x31]),
+        ]
+    );
+    assert_eq!(damage(&events).len(), 1, "{events:?}");
 }
 
 #[test]
@@ -338,7 +381,7 @@ fn timestamps_follow_the_rollover_and_jumps_are_repaired() {
     assert_eq!(
         damage(&events),
         [&Damage::Discontinuity {
-            track: TrackKind::Audio,
+            track: crate::media::Track::AUDIO,
             offset: jump_at,
             from_dts_90k: (s + 69) * 90,
             to_dts_90k: (s - 1_000) * 90,

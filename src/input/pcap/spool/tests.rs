@@ -44,7 +44,7 @@ fn items_come_back_in_order_with_their_positions() {
             what: String::new(),
         }),
         Item::Damage(Damage::Discontinuity {
-            track: TrackKind::Audio,
+            track: crate::media::Track::AUDIO,
             offset: 5,
             from_dts_90k: -1,
             to_dts_90k: i64::MAX,

@@ -10,11 +10,11 @@ fn tracks(events: &[Event]) -> Vec<(TrackKind, i64, i32, bool, &[u8])> {
     for track in [TrackKind::Video, TrackKind::Audio] {
         let base = ps
             .iter()
-            .find(|p| p.track == track)
+            .find(|p| p.track.kind == track)
             .map_or(0, |p| p.dts_90k);
         out.extend(
             ps.iter()
-                .filter(|p| p.track == track)
+                .filter(|p| p.track.kind == track)
                 .map(|p| (track, p.dts_90k - base, p.cts_90k, p.keyframe, &p.data[..])),
         );
     }

@@ -71,6 +71,7 @@ pub fn read(path: &std::path::Path) -> Flv {
                         sample_rate: AAC_RATES[index],
                         channels: (asc[1] >> 3) & 0x0F,
                         flv_sound_byte: body[0],
+                        flv_track: None,
                     });
                 }
                 10 if body[1] == 1 => raw.push((TrackKind::Audio, ts, 0, true, body[2..].to_vec())),
@@ -83,7 +84,10 @@ pub fn read(path: &std::path::Path) -> Flv {
     let packets = raw
         .into_iter()
         .map(|(track, ts, cts, keyframe, data)| Packet {
-            track,
+            track: crate::media::Track {
+                kind: track,
+                index: 0,
+            },
             dts_90k: (ts - first) * 90,
             cts_90k: cts * 90,
             keyframe,

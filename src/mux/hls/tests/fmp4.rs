@@ -20,7 +20,7 @@ fn ffprobe_agrees_exactly(playlist: &Path, sources: &[&Packet]) {
     let probed = probe_packets(playlist);
     for (kind, track) in [("video", TrackKind::Video), ("audio", TrackKind::Audio)] {
         let got: Vec<_> = probed.iter().filter(|p| p.codec_type == kind).collect();
-        let want: Vec<_> = sources.iter().filter(|p| p.track == track).collect();
+        let want: Vec<_> = sources.iter().filter(|p| p.track.kind == track).collect();
         for (i, (g, w)) in got.iter().zip(&want).enumerate() {
             let md5 = crate::sink::local::hex(&md5::Md5::digest(&w.data));
             assert_eq!(g.size, w.data.len() as u64, "{kind} {i} size");

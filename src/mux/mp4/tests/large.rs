@@ -41,7 +41,7 @@ fn over_4_gib_uses_co64_and_largesize() {
     };
     let mut m: Box<dyn Muxer> = Box::new(Mp4Muxer::open(&open).unwrap());
     let mut video = Packet {
-        track: TrackKind::Video,
+        track: crate::media::Track::VIDEO,
         dts_90k: 0,
         cts_90k: 0,
         keyframe: true,
@@ -50,7 +50,7 @@ fn over_4_gib_uses_co64_and_largesize() {
     let audio = &studio
         .packets
         .iter()
-        .find(|p| p.track == TrackKind::Audio)
+        .find(|p| p.track.kind == TrackKind::Audio)
         .unwrap();
     let mut audio = (*audio).clone();
     // Sizes vary so the last packets are told apart by size and hash.

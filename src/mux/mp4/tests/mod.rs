@@ -51,7 +51,7 @@ fn read_flv(path: &Path, width: u32, height: u32) -> Fixture {
                     });
                 } else if body[1] == 1 {
                     packets.push(Packet {
-                        track: TrackKind::Video,
+                        track: crate::media::Track::VIDEO,
                         dts_90k: ts_ms * 90,
                         cts_90k: cts_ms * 90,
                         keyframe: body[0] >> 4 == 1,
@@ -67,10 +67,11 @@ fn read_flv(path: &Path, width: u32, height: u32) -> Fixture {
                         sample_rate: 44_100,
                         channels: 2,
                         flv_sound_byte: body[0],
+                        flv_track: None,
                     });
                 } else {
                     packets.push(Packet {
-                        track: TrackKind::Audio,
+                        track: crate::media::Track::AUDIO,
                         dts_90k: ts_ms * 90,
                         cts_90k: 0,
                         keyframe: true,

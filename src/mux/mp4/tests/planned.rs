@@ -97,7 +97,10 @@ fn following_a_plan_gives_the_spooled_bytes() {
 fn changed(packets: &[Packet]) -> Vec<(&'static str, Vec<Packet>)> {
     // Where the 8th video and the 6th audio packet are.
     let nth = |track, n| {
-        let mut of_track = packets.iter().enumerate().filter(|(_, p)| p.track == track);
+        let mut of_track = packets
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.track.kind == track);
         of_track.nth(n).unwrap().0
     };
     let (v, a) = (nth(TrackKind::Video, 7), nth(TrackKind::Audio, 5));
@@ -184,7 +187,7 @@ fn refusals_match_the_spooling_writer() {
     let fx = read_flv(&testdata("studio-1764072000.flv"), 320, 240);
     let dir = scratch("mp4-planned-refusals");
     let mut backwards = fx.packets[..20].to_vec();
-    let video = |p: &Packet| p.track == TrackKind::Video;
+    let video = |p: &Packet| p.track.kind == TrackKind::Video;
     let last_video = backwards.iter().rposition(video).unwrap();
     let mut early = backwards[last_video].clone();
     early.dts_90k = 0;

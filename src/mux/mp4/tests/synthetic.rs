@@ -5,7 +5,10 @@ use super::*;
 
 fn synthetic(track: TrackKind, dts_ms: i64, cts_ms: i32, keyframe: bool) -> Packet {
     Packet {
-        track,
+        track: crate::media::Track {
+            kind: track,
+            index: 0,
+        },
         dts_90k: dts_ms * 90,
         cts_90k: cts_ms * 90,
         keyframe,
@@ -32,8 +35,10 @@ fn synthetic_config(video: Option<VideoCodec>, audio: Option<AudioCodec>) -> Cod
             sample_rate: 48_000,
             channels: 2,
             flv_sound_byte: 0x2F,
+            flv_track: None,
         }),
         video_built: None,
+        more_audio: Vec::new(),
     }
 }
 
