@@ -32,7 +32,7 @@ complete -c kls-rec -n "__fish_kls_rec_needs_command" -f -a "inspect" -d 'Show w
 complete -c kls-rec -n "__fish_kls_rec_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -s o -l out-dir -d 'Output root; files go under record/{App}/{StreamName}/{format}/' -r -F
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l hls-segment -d 'HLS target segment length' -r
-complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l hls-segments -d 'HLS segment format: MPEG-TS where it carries every track (H.264, AAC, MP3), else fMP4' -r -f -a "auto\t'MPEG-TS when it carries every track (H.264, AAC, MP3), fMP4 otherwise (HEVC included)'
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l hls-segments -d 'HLS segment format: MPEG-TS where it carries every track (H.264, AAC, MP3, AC-3, E-AC-3), else fMP4' -r -f -a "auto\t'MPEG-TS when it carries every track (H.264, AAC, MP3, AC-3, E-AC-3), fMP4 otherwise (HEVC included)'
 ts\t'MPEG-TS segments (.ts)'
 fmp4\t'Fragmented MP4 segments (init segment + .m4s)'"
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -l formats -d 'Output formats, comma-separated: hls, mp4, flv' -r
@@ -68,7 +68,7 @@ complete -c kls-rec -n "__fish_kls_rec_using_subcommand record" -s h -l help -d 
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -l format -d 'Output format: mp4, flv or hls' -r
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -s o -l out-dir -d 'Output root; files go under record/{App}/{StreamName}/{format}/' -r -F
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -l hls-segment -d 'HLS target segment length' -r
-complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -l hls-segments -d 'HLS segment format: MPEG-TS where it carries every track (H.264, AAC, MP3), else fMP4' -r -f -a "auto\t'MPEG-TS when it carries every track (H.264, AAC, MP3), fMP4 otherwise (HEVC included)'
+complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -l hls-segments -d 'HLS segment format: MPEG-TS where it carries every track (H.264, AAC, MP3, AC-3, E-AC-3), else fMP4' -r -f -a "auto\t'MPEG-TS when it carries every track (H.264, AAC, MP3, AC-3, E-AC-3), fMP4 otherwise (HEVC included)'
 ts\t'MPEG-TS segments (.ts)'
 fmp4\t'Fragmented MP4 segments (init segment + .m4s)'"
 complete -c kls-rec -n "__fish_kls_rec_using_subcommand splice" -l app -d 'App name of the result [default: live]' -r

@@ -221,7 +221,7 @@ pub struct OutputArgs {
     #[arg(help_heading = "Output", env = "KLS_REC_HLS_SEGMENT", long, value_name = "DURATION", default_value = "10s", value_parser = parse_positive_duration_ms)]
     pub hls_segment: i64,
 
-    /// HLS segment format: MPEG-TS where it carries every track (H.264, AAC, MP3), else fMP4
+    /// HLS segment format: MPEG-TS where it carries every track (H.264, AAC, MP3, AC-3, E-AC-3), else fMP4
     #[arg(help_heading = "Output", env = "KLS_REC_HLS_SEGMENTS", long, value_name = "FORMAT", value_enum, default_value_t = crate::mux::hls::SegmentChoice::Auto)]
     pub hls_segments: crate::mux::hls::SegmentChoice,
 

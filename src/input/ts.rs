@@ -11,7 +11,8 @@
 //! - [`demux`]: continuity counters, 33-bit unwrapping, timeline repair, stream selection.
 //!
 //! Elementary streams read: H.264 (stream_type 0x1B), HEVC (0x24), AAC in ADTS (0x0F), MPEG
-//! audio (0x03, 0x04); the first video and first audio stream of the program. The session's
+//! audio (0x03, 0x04), AC-3 and E-AC-3 (0x81 / 0x87, or 0x06 with their DVB descriptor or
+//! registration); the first video and first audio stream of the program. The session's
 //! starting configuration is settled over a bounded prelude, as for FLV: events are held until
 //! every stream of the PMT has given its configuration (or [`PRELUDE_MAX_90K`] of media,
 //! [`PRELUDE_MAX_PACKETS`] packets or [`PRELUDE_MAX_BYTES`] went by); later changes are

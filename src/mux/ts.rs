@@ -12,7 +12,8 @@
 //! ```
 //!
 //! - PIDs and stream types as ffmpeg uses them: program 1, PMT 0x1000, video 0x100 (H.264 0x1B,
-//!   HEVC 0x24), audio 0x101 (AAC ADTS 0x0F, MP3 0x03, or 0x04 below 32 kHz), further audio
+//!   HEVC 0x24), audio 0x101 (AAC ADTS 0x0F, MP3 0x03, or 0x04 below 32 kHz; AC-3 0x81 and
+//!   E-AC-3 0x87, the ATSC stream types, in private_stream_1 PES packets), further audio
 //!   tracks on the next PIDs (0x102, …), listed in the PMT in that order: a player takes the
 //!   first.
 //! - Timestamps: every PTS/DTS is the file-relative time plus [`TS_OFFSET_90K`] (1.4 s, ffmpeg's
@@ -71,10 +72,16 @@ pub const STREAM_TYPE_MPEG2_AUDIO: u8 = 0x04;
 pub const STREAM_TYPE_AAC: u8 = 0x0F;
 pub const STREAM_TYPE_H264: u8 = 0x1B;
 pub const STREAM_TYPE_HEVC: u8 = 0x24;
+/// ATSC A/52 Annex G (and ffmpeg's default): AC-3 and E-AC-3 by stream_type alone. DVB signals
+/// them as private data (0x06) with an AC-3 / E-AC-3 descriptor instead, which readers also take.
+pub const STREAM_TYPE_AC3: u8 = 0x81;
+pub const STREAM_TYPE_EAC3: u8 = 0x87;
 
-/// PES stream_id values (§2.4.3.7 Table 2-22): first video and first audio stream.
+/// PES stream_id values (§2.4.3.7 Table 2-22): first video and first audio stream, and
+/// private_stream_1, which carries AC-3 and E-AC-3 (A/52 Annex G).
 const STREAM_ID_VIDEO: u8 = 0xE0;
 const STREAM_ID_AUDIO: u8 = 0xC0;
+const STREAM_ID_PRIVATE_1: u8 = 0xBD;
 
 /// Added to every file-relative PTS/DTS: 1.4 s, where ffmpeg's MPEG-TS output starts.
 pub const TS_OFFSET_90K: i64 = 126_000;
@@ -88,6 +95,8 @@ pub const PCR_REFRESH_90K: i64 = 3_600;
 struct Stream<E> {
     pid: u16,
     stream_type: u8,
+    /// PES stream_id.
+    stream_id: u8,
     es: E,
     /// Last continuity_counter used on the PID (15 before the first packet, so it starts at 0).
     cc: u8,
@@ -120,6 +129,7 @@ impl TsWriter {
         let video = match &config.video {
             Some(v) => Some(Stream {
                 pid: VIDEO_PID,
+                stream_id: STREAM_ID_VIDEO,
                 stream_type: match v.codec {
                     crate::media::VideoCodec::H264 => STREAM_TYPE_H264,
                     crate::media::VideoCodec::Hevc => STREAM_TYPE_HEVC,
@@ -137,6 +147,12 @@ impl TsWriter {
         for ((track, a), pid) in config.audio_tracks().zip(AUDIO_PID..PMT_PID) {
             audio.push(Stream {
                 pid,
+                stream_id: match a.codec {
+                    AudioCodec::Ac3 | AudioCodec::Eac3 => STREAM_ID_PRIVATE_1,
+                    AudioCodec::Aac | AudioCodec::Mp3 | AudioCodec::Opus | AudioCodec::Flac => {
+                        STREAM_ID_AUDIO
+                    }
+                },
                 stream_type: match a.codec {
                     AudioCodec::Aac => STREAM_TYPE_AAC,
                     // ffmpeg's choice: MPEG-2 audio (0x04) for the half sample rates.
@@ -144,9 +160,11 @@ impl TsWriter {
                         STREAM_TYPE_MPEG2_AUDIO
                     }
                     AudioCodec::Mp3 => STREAM_TYPE_MPEG1_AUDIO,
-                    AudioCodec::Opus | AudioCodec::Flac | AudioCodec::Ac3 | AudioCodec::Eac3 => {
+                    AudioCodec::Ac3 => STREAM_TYPE_AC3,
+                    AudioCodec::Eac3 => STREAM_TYPE_EAC3,
+                    AudioCodec::Opus | AudioCodec::Flac => {
                         bail!(
-                            "MPEG-TS segments of {} audio are not written yet; {FMP4_HINT}",
+                            "MPEG-TS segments of {} audio are not written (HLS players read it in fMP4); {FMP4_HINT}",
                             a.codec.name()
                         )
                     }
@@ -245,7 +263,7 @@ impl TsWriter {
                     .with_context(|| format!("{}: the file has no video track", at()))?;
                 s.es.write_access_unit(&packet.data, packet.keyframe, &mut es)
                     .with_context(at)?;
-                (s.pid, STREAM_ID_VIDEO, false)
+                (s.pid, s.stream_id, false)
             }
             TrackKind::Audio => {
                 let s = self
@@ -253,7 +271,7 @@ impl TsWriter {
                     .get(usize::from(packet.track.index))
                     .with_context(|| format!("{}: the file has no such track", at()))?;
                 s.es.write_frame(&packet.data, &mut es).with_context(at)?;
-                (s.pid, STREAM_ID_AUDIO, true)
+                (s.pid, s.stream_id, true)
             }
         };
         let mut head = Vec::with_capacity(pes::MAX_HEADER_LEN);

@@ -2,13 +2,18 @@
 //! §1.A.2.2; stream_type 0x0F) loses its ADTS headers and gives its AudioSpecificConfig (the 2
 //! bytes ISO/IEC 14496-3 §1.6.2.1 defines for the ADTS fields: object type = profile + 1,
 //! sampling frequency index, channel configuration, GASpecificConfig zeros); MP3 (ISO/IEC
-//! 11172-3 / 13818-3; stream_type 0x03/0x04) is split at its frame headers.
+//! 11172-3 / 13818-3; stream_type 0x03/0x04) is split at its frame headers; AC-3 and E-AC-3
+//! (ATSC A/52 Annex G; stream_type 0x81/0x87, or DVB private data) are split into access units
+//! at their syncframes, an E-AC-3 access unit running from an independent substream 0 to the
+//! next (its dependent and further substreams with it), and configure the track as the FLV and
+//! MP4 readers do: `dac3` / `dec3` built from the first access unit (ETSI TS 102 366 Annex F).
 //!
 //! A PES may hold several frames: the first takes the PES's PTS and each next one adds a frame's
-//! duration (1024 or 1152 samples), computed from the PES's PTS so that rounding never
+//! duration (1024, 1152 or 1536 samples), computed from the PES's PTS so that rounding never
 //! accumulates. A frame cut by the end of a PES is completed from the next one.
 
-use crate::codec::{aac, mp3};
+use crate::codec::{aac, ac3, mp3};
+use crate::container::flv::SOUND_BYTE_EX_HEADER;
 use crate::input::mp4::entry;
 use crate::media::{AudioCodec, AudioConfig};
 
@@ -97,14 +102,7 @@ impl AudioStream {
 
     fn frame_90k(&self, index: u64) -> i64 {
         let (samples, rate) = match &self.config {
-            Some(c) => (
-                if c.codec == AudioCodec::Mp3 {
-                    1152
-                } else {
-                    1024
-                },
-                c.sample_rate,
-            ),
+            Some(c) => (u128::from(c.codec.frame_samples()), c.sample_rate),
             None => (1024, 0),
         };
         if rate == 0 {
@@ -122,9 +120,15 @@ impl AudioStream {
             Some(h)
                 if h.sample_rate == cfg.sample_rate
                     && h.channels == cfg.channels
-                    && (h.codec == AudioCodec::Mp3
-                        || aac::parse_asc(&h.specific)
-                            .is_ok_and(|i| i.core_object_type == cfg.specific[0] >> 3)) =>
+                    && match h.codec {
+                        AudioCodec::Mp3 => true,
+                        AudioCodec::Aac => aac::parse_asc(&h.specific)
+                            .is_ok_and(|i| i.core_object_type == cfg.specific[0] >> 3),
+                        AudioCodec::Ac3
+                        | AudioCodec::Eac3
+                        | AudioCodec::Opus
+                        | AudioCodec::Flac => h.specific == cfg.specific,
+                    } =>
             {
                 h.clone()
             }
@@ -154,7 +158,8 @@ impl AudioStream {
             let parsed = match self.codec {
                 AudioCodec::Aac => self.aac_frame(rest),
                 AudioCodec::Mp3 => self.mp3_frame(rest),
-                AudioCodec::Opus | AudioCodec::Flac | AudioCodec::Ac3 | AudioCodec::Eac3 => {
+                AudioCodec::Ac3 | AudioCodec::Eac3 => ac3_access_unit(self.codec, rest),
+                AudioCodec::Opus | AudioCodec::Flac => {
                     Err(format!("{} in MPEG-TS is not read", self.codec.name()))
                 }
             };
@@ -229,6 +234,54 @@ impl AudioStream {
     }
 }
 
+/// Bytes enough for any syncframe header (syncinfo and the bit stream information up to the
+/// fields read): fewer may be a header cut by the end of the PES.
+const AC3_HEADER_BYTES: usize = 64;
+
+/// (0, access unit length, configuration) of the AC-3 / E-AC-3 access unit at the start of `b`;
+/// `None` when its first header is not all here yet.
+fn ac3_access_unit(
+    codec: AudioCodec,
+    b: &[u8],
+) -> Result<Option<(usize, usize, Option<AudioConfig>)>, String> {
+    if b.len() >= 2 && u16::from_be_bytes([b[0], b[1]]) != ac3::SYNCWORD {
+        return Err(format!("{} syncword missing", codec.name()));
+    }
+    let first = match ac3::parse_syncframe(b) {
+        Ok(f) => f,
+        Err(_) if b.len() < AC3_HEADER_BYTES => return Ok(None),
+        Err(e) => return Err(e.to_string()),
+    };
+    let mut len = first.frame_len;
+    // E-AC-3: the substreams after the first, up to the next independent substream 0.
+    while first.eac3 && len < b.len() {
+        match ac3::parse_syncframe(&b[len..]) {
+            Ok(f) if f.eac3 && !(f.strmtyp != 1 && f.substreamid == 0) => len += f.frame_len,
+            Ok(_) | Err(_) => break,
+        }
+    }
+    if len > b.len() {
+        return Ok(Some((0, len, None)));
+    }
+    let specific = match codec {
+        AudioCodec::Eac3 => ac3::dec3(&b[..len]).map_err(|e| e.to_string())?,
+        AudioCodec::Ac3
+        | AudioCodec::Aac
+        | AudioCodec::Mp3
+        | AudioCodec::Opus
+        | AudioCodec::Flac => ac3::dac3(&first).to_vec(),
+    };
+    let cfg = AudioConfig {
+        codec,
+        specific,
+        sample_rate: first.sample_rate,
+        channels: first.channels(),
+        flv_sound_byte: SOUND_BYTE_EX_HEADER,
+        flv_track: None,
+    };
+    Ok(Some((0, len, Some(cfg))))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -277,5 +330,33 @@ mod tests {
         let mut a = AudioStream::new(AudioCodec::Mp3, None);
         let (_, damage) = a.pes(&[0; 20], None);
         assert_eq!(damage.len(), 1);
+    }
+
+    /// FFmpeg 8's AC-3 encoder's first syncframe header (48 kHz stereo, 768 bytes), padded.
+    fn ac3_frame() -> Vec<u8> {
+        let mut f = crate::codec::testhex::hex("0b774966144043e106f4637fc3c3c3f8");
+        f.resize(768, 0);
+        f
+    }
+
+    #[test]
+    fn ac3_access_units_split_configure_and_carry() {
+        let mut a = AudioStream::new(AudioCodec::Ac3, None);
+        let f = ac3_frame();
+        let mut pes = [&f[..], &f[..], &f[..100]].concat();
+        let (frames, damage) = a.pes(&pes, Some(0));
+        assert!(damage.is_empty(), "{damage:?}");
+        assert_eq!(frames.len(), 2);
+        assert_eq!(frames[0].data, f);
+        let cfg = frames[0].new_config.as_ref().unwrap();
+        assert_eq!((cfg.sample_rate, cfg.channels), (48_000, 2));
+        assert_eq!(cfg.specific, crate::codec::testhex::hex("101140"));
+        // 1536 samples at 48 kHz.
+        assert_eq!(frames[1].pts_90k, 2880);
+        pes = f[100..].to_vec();
+        let (frames, _) = a.pes(&pes, Some(9000));
+        assert_eq!((frames[0].pts_90k, frames[0].data.len()), (5760, 768));
+        let (_, damage) = a.pes(&[0x12; 80], None);
+        assert!(damage[0].contains("ac3 syncword"), "{damage:?}");
     }
 }

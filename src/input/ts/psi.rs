@@ -125,7 +125,9 @@ pub struct PmtStream {
     pub stream_type: u8,
     pub pid: u16,
     /// The format_identifier of its registration_descriptor (tag 0x05, §2.6.8), or the
-    /// metadata_format_identifier of its metadata_descriptor (tag 0x26, §2.6.60), if any.
+    /// metadata_format_identifier of its metadata_descriptor (tag 0x26, §2.6.60), if any; DVB's
+    /// AC-3 and enhanced AC-3 descriptors (ETSI EN 300 468 tags 0x6A, 0x7A) give `AC-3` / `EAC3`,
+    /// the registrations ATSC uses for the same streams.
     pub format: Option<[u8; 4]>,
 }
 
@@ -175,8 +177,10 @@ pub fn classify(program_format: Option<[u8; 4]>, s: &PmtStream) -> EsKind {
         (0x02, _) => other("video", Some("mpeg2video"), "MPEG-2 video"),
         (0x10, _) => other("video", Some("mpeg4"), "MPEG-4 Part 2 video"),
         (0x11, _) => other("audio", Some("aac_latm"), "AAC LATM audio"),
-        (0x81, _) | (0x06, Some(b"AC-3")) => other("audio", Some("ac3"), "AC-3 audio"),
-        (0x87, _) | (0x06, Some(b"EAC3")) => other("audio", Some("eac3"), "E-AC-3 audio"),
+        // ATSC A/52 Annex G by stream type; DVB as private data with its descriptor (read as
+        // the registration it stands for, see `descriptor_format`) or a registration.
+        (0x81, _) | (0x06, Some(b"AC-3")) => EsKind::Audio(AudioCodec::Ac3),
+        (0x87, _) | (0x06, Some(b"EAC3")) => EsKind::Audio(AudioCodec::Eac3),
         (0x06, Some(b"Opus")) => other("audio", Some("opus"), "Opus audio"),
         // FFmpeg 5.1 reads a private-data PES it cannot place as bin_data; metadata PES without
         // a format it knows, and private sections, it lists without a codec.
@@ -195,6 +199,8 @@ fn descriptor_format(mut d: &[u8], metadata: bool) -> Option<[u8; 4]> {
         let body = d.get(2..2 + len)?;
         match tag {
             0x05 if len >= 4 => return Some([body[0], body[1], body[2], body[3]]),
+            0x6A if metadata => return Some(*b"AC-3"),
+            0x7A if metadata => return Some(*b"EAC3"),
             // metadata_application_format (2), its identifier when 0xFFFF (4), metadata_format
             // (1), then metadata_format_identifier (4) when it is 0xFF.
             0x25 | 0x26 if metadata => {
@@ -369,5 +375,29 @@ mod tests {
         assert!(SectionBuffer::default().push(&[200, 0, 0], true).is_err());
         assert!(SectionBuffer::default().push(&[], true).is_err());
         assert!(parse_pat(&[0; 3]).is_err());
+    }
+
+    /// AC-3 and E-AC-3 by ATSC stream type, by registration, and by DVB descriptor.
+    #[test]
+    fn ac3_is_read_in_every_signalling() {
+        let ac3 = EsKind::Audio(AudioCodec::Ac3);
+        let eac3 = EsKind::Audio(AudioCodec::Eac3);
+        let kind = |stream_type, descriptors: &[u8]| {
+            let stream = PmtStream {
+                stream_type,
+                pid: 0x101,
+                format: descriptor_format(descriptors, true),
+            };
+            classify(None, &stream)
+        };
+        assert_eq!(kind(0x81, &[]), ac3);
+        assert_eq!(kind(0x87, &[]), eac3);
+        assert_eq!(kind(0x06, &[0x05, 4, b'A', b'C', b'-', b'3']), ac3);
+        assert_eq!(kind(0x06, &[0x05, 4, b'E', b'A', b'C', b'3']), eac3);
+        // DVB: an ISO 639 language descriptor, then the AC-3 / enhanced AC-3 descriptor.
+        assert_eq!(kind(0x06, &[0x0A, 4, b'e', b'n', b'g', 0, 0x6A, 1, 0]), ac3);
+        assert_eq!(kind(0x06, &[0x7A, 1, 0]), eac3);
+        // Not in a program loop.
+        assert_eq!(descriptor_format(&[0x6A, 1, 0], false), None);
     }
 }

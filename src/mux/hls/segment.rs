@@ -15,7 +15,7 @@ use crate::sink::local::PlainFile;
 /// `--hls-segments`: the segment format of HLS recordings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum SegmentChoice {
-    /// MPEG-TS when it carries every track (H.264, AAC, MP3), fMP4 otherwise (HEVC included)
+    /// MPEG-TS when it carries every track (H.264, AAC, MP3, AC-3, E-AC-3), fMP4 otherwise (HEVC included)
     #[default]
     Auto,
     /// MPEG-TS segments (.ts)
@@ -44,11 +44,9 @@ impl SegmentChoice {
                     VideoCodec::H264 => true,
                     VideoCodec::Hevc | VideoCodec::Av1 | VideoCodec::Vp9 => false,
                 });
-                let audio_in_ts = config.audio.as_ref().is_none_or(|a| match a.codec {
-                    AudioCodec::Aac | AudioCodec::Mp3 => true,
-                    AudioCodec::Opus | AudioCodec::Flac | AudioCodec::Ac3 | AudioCodec::Eac3 => {
-                        false
-                    }
+                let audio_in_ts = config.audio_tracks().all(|(_, a)| match a.codec {
+                    AudioCodec::Aac | AudioCodec::Mp3 | AudioCodec::Ac3 | AudioCodec::Eac3 => true,
+                    AudioCodec::Opus | AudioCodec::Flac => false,
                 });
                 if video_in_ts && audio_in_ts {
                     SegmentFormat::Ts

@@ -175,6 +175,8 @@ impl VideoEs {
 pub enum AudioEs {
     Aac(aac::AscInfo),
     Mp3,
+    /// AC-3 and E-AC-3: the access unit's syncframes as they are (ATSC A/52 Annex G).
+    Ac3,
 }
 
 impl AudioEs {
@@ -182,7 +184,8 @@ impl AudioEs {
         Ok(match config.codec {
             AudioCodec::Aac => AudioEs::Aac(aac::parse_asc(&config.specific)?),
             AudioCodec::Mp3 => AudioEs::Mp3,
-            AudioCodec::Opus | AudioCodec::Flac | AudioCodec::Ac3 | AudioCodec::Eac3 => {
+            AudioCodec::Ac3 | AudioCodec::Eac3 => AudioEs::Ac3,
+            AudioCodec::Opus | AudioCodec::Flac => {
                 return Err(CodecError::new(
                     "audio configuration",
                     "codec",
@@ -200,7 +203,7 @@ impl AudioEs {
                 out.extend_from_slice(&aac::adts_header_checked(asc, data.len())?);
                 out.extend_from_slice(data);
             }
-            AudioEs::Mp3 => out.extend_from_slice(data),
+            AudioEs::Mp3 | AudioEs::Ac3 => out.extend_from_slice(data),
         }
         Ok(())
     }
