@@ -129,14 +129,20 @@ fn hls_recordings_are_packet_exact_by_ffmpeg8() {
     }
 }
 
-/// AC-3 and E-AC-3 in MPEG-TS both ways: HEVC + AC-3 with `--hls-segments ts` and H.264 +
-/// E-AC-3 (TS under `auto`) are packet-exact by FFmpeg 8, stream types 0x81 / 0x87, and the
-/// playlists, read back, record MP4 and FLV packet-exact to the push with its configuration
-/// bytes (`dac3` / `dec3` built from the first syncframe, as from the FLV).
+/// MPEG-TS HLS both ways: HEVC + AC-3 with `--hls-segments ts`, H.264 + E-AC-3 and H.264 with
+/// two AAC tracks (TS under `auto`) are packet-exact by FFmpeg 8, with stream types 0x81 / 0x87
+/// / 0x0F on the audio PID 0x101 (the second AAC track on 0x102), and the playlists, read back,
+/// record MP4 and FLV packet-exact to the push, every track, with its audio configuration bytes
+/// (`dac3` / `dec3` built from the first syncframe, as from the FLV).
 #[test]
-fn ac3_in_mpeg_ts_is_written_and_read_packet_exact() {
+fn mpeg_ts_hls_is_written_and_read_back_packet_exact() {
     let Some(python) = pyav::pyav() else { return };
-    for (name, stream_type) in [("hevc-ac3", 0x81u8), ("h264-eac3", 0x87)] {
+    let cases = [
+        ("hevc-ac3", 0x81u8),
+        ("h264-eac3", 0x87),
+        ("h264-2aac", 0x0F),
+    ];
+    for (name, stream_type) in cases {
         let (hls, _) = record_with(
             &format!("{name}-ts"),
             "hls",
@@ -159,7 +165,7 @@ fn ac3_in_mpeg_ts_is_written_and_read_packet_exact() {
         let theirs = pyav::probe(&python, &playlist, true);
         pyav::assert_packet_exact(&source, &theirs, false, &format!("{name} ts"));
         // MPEG-TS carries video parameter sets in-band, not the record: it is rebuilt from
-        // them (README "Inputs"), so only the audio configuration is compared. HEVC's keyframes
+        // them (README "Inputs"), so only the AC-3 configurations are compared. HEVC's keyframes
         // read back with the record's SEI (x265's) that the writer put in-band before them, as
         // FFmpeg's muxer and reader do: its audio alone is compared.
         let (again, _) = record(&format!("{name}-ts-again"), "mp4,flv", &[playlist], 0);
@@ -195,13 +201,14 @@ fn vpcc_written_as_sent(source: &mut serde_json::Value, dir: &Path, what: &str) 
     }
 }
 
-/// A probe with its video streams' configuration bytes left out, or (`keep_video` false) its
-/// video streams.
+/// A probe without the configuration bytes MPEG-TS does not carry: the video record (rebuilt
+/// from in-band parameter sets) and AAC's AudioSpecificConfig (ADTS gives its first two bytes
+/// only, README "Outputs"); with `keep_video` false, without its video streams.
 fn without_video_record(mut probe: serde_json::Value, keep_video: bool) -> serde_json::Value {
     let streams = probe["streams"].as_array_mut().unwrap();
     streams.retain(|s| keep_video || s["type"] != "video");
     for s in streams {
-        if s["type"] == "video" {
+        if s["type"] == "video" || s["codec_name"] == "aac" {
             s["extradata"] = serde_json::Value::String(String::new());
         }
     }

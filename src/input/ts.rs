@@ -12,7 +12,7 @@
 //!
 //! Elementary streams read: H.264 (stream_type 0x1B), HEVC (0x24), AAC in ADTS (0x0F), MPEG
 //! audio (0x03, 0x04), AC-3 and E-AC-3 (0x81 / 0x87, or 0x06 with their DVB descriptor or
-//! registration); the first video and first audio stream of the program. The session's
+//! registration); the first video and every audio stream of the program. The session's
 //! starting configuration is settled over a bounded prelude, as for FLV: events are held until
 //! every stream of the PMT has given its configuration (or [`PRELUDE_MAX_90K`] of media,
 //! [`PRELUDE_MAX_PACKETS`] packets or [`PRELUDE_MAX_BYTES`] went by); later changes are
@@ -144,9 +144,9 @@ impl TsSession {
 
     fn prelude_complete(&self) -> bool {
         let (video, audio) = self.demux.has_tracks();
-        let have_all = (video || audio)
+        let have_all = (video || audio > 0)
             && (!video || self.current.video.is_some())
-            && (!audio || self.current.audio.is_some());
+            && self.current.audio_tracks().count() >= audio;
         let span = self.first_dts_90k.map_or(0, |f| self.last_dts_90k - f);
         have_all
             || span >= PRELUDE_MAX_90K
@@ -206,7 +206,7 @@ impl TsSession {
         match d {
             Demuxed::Packet(p) => self.packet(p),
             Demuxed::Video(v) => self.configure(|c| &mut c.video, v),
-            Demuxed::Audio(a) => self.configure(|c| &mut c.audio, a),
+            Demuxed::Audio(track, a) => self.configure_audio(track, a),
             Demuxed::Damage(mut d) => {
                 if let Some(seg) = &self.segment {
                     name_damage(&mut d, seg);
@@ -234,8 +234,23 @@ impl TsSession {
         if old.as_ref() == Some(&new) {
             return;
         }
-        if self.in_prelude && old.is_none() {
-            *old = Some(new);
+        let first = old.is_none();
+        self.install(first, move |c| *slot(c) = Some(new));
+    }
+
+    /// [`Self::configure`] for audio track `index`.
+    fn configure_audio(&mut self, index: u8, new: crate::media::AudioConfig) {
+        let old = self.current.audio_track(index);
+        if old == Some(&new) {
+            return;
+        }
+        let first = old.is_none();
+        self.install(first, move |c| c.set_audio_track(index, new));
+    }
+
+    fn install(&mut self, first: bool, set: impl FnOnce(&mut CodecConfig)) {
+        if self.in_prelude && first {
+            set(&mut self.current);
             return;
         }
         if self.in_prelude {
@@ -243,7 +258,7 @@ impl TsSession {
             self.in_prelude = false;
             self.start = Arc::new(self.current.clone());
         }
-        *slot(&mut self.current) = Some(new);
+        set(&mut self.current);
         self.queue
             .push_back(Event::Config(Arc::new(self.current.clone())));
     }

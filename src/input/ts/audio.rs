@@ -100,6 +100,10 @@ impl AudioStream {
         self.config.as_ref()
     }
 
+    pub fn codec(&self) -> AudioCodec {
+        self.codec
+    }
+
     fn frame_90k(&self, index: u64) -> i64 {
         let (samples, rate) = match &self.config {
             Some(c) => (u128::from(c.codec.frame_samples()), c.sample_rate),

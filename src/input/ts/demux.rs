@@ -1,6 +1,9 @@
-//! The demultiplexer: transport packets → PAT → PMT → the first video and first audio
+//! The demultiplexer: transport packets → PAT → PMT → the first video and every audio
 //! elementary stream → PES → packets of the media model, on an unwrapped, repaired timeline.
 //!
+//! - Audio PIDs become audio tracks numbered in the order their first frame configures them
+//!   (the PMT's order, for streams that start together), as the FLV reader numbers multitrack
+//!   ids.
 //! - Continuity counters (§2.4.3.3) are checked per PID; a gap (not announced by the
 //!   discontinuity_indicator) drops the PES it broke and is reported. One duplicate packet is
 //!   allowed, as the standard does.
@@ -38,7 +41,8 @@ pub const MAX_FORWARD_JUMP_90K: i64 = 10 * 90_000;
 pub enum Demuxed {
     Packet(Packet),
     Video(VideoConfig),
-    Audio(AudioConfig),
+    /// The configuration of audio track `.0`.
+    Audio(u8, AudioConfig),
     Damage(Damage),
     /// A PMT entry kls-rec does not record (data, another codec, a second track): once per PID.
     NotRecorded(NotRecorded),
@@ -54,6 +58,8 @@ struct VideoTrack {
 struct Es<S> {
     pid: u16,
     stream: S,
+    /// Its track in the session, once known (audio: at its first configuration).
+    track: Option<Track>,
     pes: PesAssembler,
     last_cc: Option<u8>,
     /// The last packet was a duplicate already (a second one is a gap).
@@ -65,9 +71,27 @@ impl<S> Es<S> {
         Es {
             pid,
             stream,
+            track: None,
             pes: PesAssembler::default(),
             last_cc: None,
             duplicate_seen: false,
+        }
+    }
+}
+
+/// Which elementary stream of the program a PES belongs to.
+#[derive(Clone, Copy, Debug)]
+enum Stream {
+    Video,
+    /// The `.0`-th audio stream of the PMT.
+    Audio(usize),
+}
+
+impl Stream {
+    fn kind(self) -> TrackKind {
+        match self {
+            Stream::Video => TrackKind::Video,
+            Stream::Audio(_) => TrackKind::Audio,
         }
     }
 }
@@ -90,13 +114,15 @@ pub struct TsDemuxer {
     /// (stream_type, PID) pairs of the PMT in force.
     pmt_streams: Vec<(u8, u16)>,
     video: Option<Es<VideoTrack>>,
-    audio: Option<Es<AudioStream>>,
+    /// Every audio PID of the PMT, in its order.
+    audio: Vec<Es<AudioStream>>,
     hints: CodecConfig,
     /// Last unwrapped DTS (any track), the reference for unwrapping.
     last_raw_90k: Option<i64>,
     shift_90k: i64,
     max_dts_90k: Option<i64>,
-    clocks: [TrackClock; 2],
+    /// Per track, in the order tracks first had a packet.
+    clocks: Vec<(Track, TrackClock)>,
     out: VecDeque<Demuxed>,
     reported: HashSet<String>,
 }
@@ -113,12 +139,12 @@ impl TsDemuxer {
             pmt: SectionBuffer::default(),
             pmt_streams: Vec::new(),
             video: None,
-            audio: None,
+            audio: Vec::new(),
             hints,
             last_raw_90k: None,
             shift_90k: 0,
             max_dts_90k: None,
-            clocks: [TrackClock::default(); 2],
+            clocks: Vec::new(),
             out: VecDeque::new(),
             reported: HashSet::new(),
         }
@@ -143,9 +169,9 @@ impl TsDemuxer {
         self.consumed_before + self.offset()
     }
 
-    /// Whether the PMT lists a video / an audio stream kls-rec reads.
-    pub fn has_tracks(&self) -> (bool, bool) {
-        (self.video.is_some(), self.audio.is_some())
+    /// Whether the PMT lists a video stream kls-rec reads, and how many audio streams.
+    pub fn has_tracks(&self) -> (bool, usize) {
+        (self.video.is_some(), self.audio.len())
     }
 
     /// The next item of the current input; `None` when it is exhausted (its last PES flushed).
@@ -185,14 +211,16 @@ impl TsDemuxer {
         if let Some(v) = self.video.as_mut()
             && let Some(a) = v.pes.finish()
         {
-            self.assembled(TrackKind::Video, a);
+            self.assembled(Stream::Video, a);
         }
         if let Some(v) = self.video.as_mut() {
             v.stream.units.end_of_input();
         }
         self.video_units();
-        if let Some(a) = self.audio.as_mut().and_then(|a| a.pes.finish()) {
-            self.assembled(TrackKind::Audio, a);
+        for i in 0..self.audio.len() {
+            if let Some(a) = self.audio[i].pes.finish() {
+                self.assembled(Stream::Audio(i), a);
+            }
         }
         // The input is done: the next call returns None.
         if let Some(p) = self.packets.as_mut() {
@@ -230,18 +258,18 @@ impl TsDemuxer {
         } else if Some(p.pid) == self.pmt_pid {
             self.psi(p, false);
         } else if self.video.as_ref().is_some_and(|v| v.pid == p.pid) {
-            if self.continuity(TrackKind::Video, &p) {
+            if self.continuity(Stream::Video, &p) {
                 self.video_packet(&p);
             }
-        } else if self.audio.as_ref().is_some_and(|a| a.pid == p.pid)
-            && self.continuity(TrackKind::Audio, &p)
+        } else if let Some(i) = self.audio.iter().position(|a| a.pid == p.pid)
+            && self.continuity(Stream::Audio(i), &p)
         {
-            let a = self.audio.as_mut().map(|a| {
-                a.pes
-                    .push(&p.payload, p.payload_unit_start, p.random_access, p.offset)
-            });
-            if let Some(Some(a)) = a {
-                self.assembled(TrackKind::Audio, a);
+            let a =
+                self.audio[i]
+                    .pes
+                    .push(&p.payload, p.payload_unit_start, p.random_access, p.offset);
+            if let Some(a) = a {
+                self.assembled(Stream::Audio(i), a);
             }
         }
     }
@@ -259,7 +287,7 @@ impl TsDemuxer {
             return;
         };
         let next = v.pes.peek_es().map(<[u8]>::to_vec);
-        self.assembled(TrackKind::Video, a);
+        self.assembled(Stream::Video, a);
         if let (Some(next), Some(v)) = (next, self.video.as_mut()) {
             v.stream.units.before_pes(&next);
         }
@@ -268,13 +296,13 @@ impl TsDemuxer {
 
     /// Checks the continuity counter; false when the packet is to be skipped (a duplicate or
     /// no payload).
-    fn continuity(&mut self, track: TrackKind, p: &TsPacket) -> bool {
-        let (pid, last, dup) = match track {
-            TrackKind::Video => match self.video.as_mut() {
+    fn continuity(&mut self, stream: Stream, p: &TsPacket) -> bool {
+        let (pid, last, dup) = match stream {
+            Stream::Video => match self.video.as_mut() {
                 Some(e) => (e.pid, &mut e.last_cc, &mut e.duplicate_seen),
                 None => return false,
             },
-            TrackKind::Audio => match self.audio.as_mut() {
+            Stream::Audio(i) => match self.audio.get_mut(i) {
                 Some(e) => (e.pid, &mut e.last_cc, &mut e.duplicate_seen),
                 None => return false,
             },
@@ -297,16 +325,16 @@ impl TsDemuxer {
             return true;
         }
         let lost = (cc.wrapping_sub(prev).wrapping_sub(1)) & 0x0F;
-        let broken = match track {
-            TrackKind::Video => self.video.as_mut().and_then(|e| {
+        let broken = match stream {
+            Stream::Video => self.video.as_mut().and_then(|e| {
                 // The access unit the broken PES continued is lost with it.
                 e.stream.units.lose();
                 e.pes.finish()
             }),
-            TrackKind::Audio => self.audio.as_mut().and_then(|e| e.pes.finish()),
+            Stream::Audio(i) => self.audio.get_mut(i).and_then(|e| e.pes.finish()),
         };
         let what = match broken {
-            Some(_) => format!("the {track} PES in progress"),
+            Some(_) => format!("the {} PES in progress", stream.kind()),
             None => "nothing yet".to_string(),
         };
         self.damage(Damage::Dropped {
@@ -353,7 +381,7 @@ impl TsDemuxer {
         }
     }
 
-    /// Takes the first video and first audio stream of the PMT; every other entry is reported
+    /// Takes the first video and every audio stream of the PMT; every other entry is reported
     /// once as not recorded. A PMT repeating the same streams changes nothing.
     fn program(&mut self, pmt: &psi::Pmt, offset: u64) {
         let listed: Vec<(u8, u16)> = pmt.streams.iter().map(|s| (s.stream_type, s.pid)).collect();
@@ -362,19 +390,19 @@ impl TsDemuxer {
         }
         self.pmt_streams = listed;
         let mut video = None;
-        let mut audio = None;
+        let mut audio = Vec::new();
         for s in &pmt.streams {
             let what = match psi::classify(pmt.format, s) {
                 psi::EsKind::Video(c) if video.is_none() => {
                     video = Some((c, s.pid));
                     continue;
                 }
-                psi::EsKind::Audio(c) if audio.is_none() => {
-                    audio = Some((c, s.pid));
+                psi::EsKind::Audio(c) if audio.len() < usize::from(u8::MAX) => {
+                    audio.push((c, s.pid));
                     continue;
                 }
                 psi::EsKind::Video(c) => format!("a second video stream ({c:?})"),
-                psi::EsKind::Audio(c) => format!("a second audio stream ({c:?})"),
+                psi::EsKind::Audio(c) => format!("one audio stream too many ({c:?})"),
                 psi::EsKind::Other { label, .. } => label.to_string(),
             };
             let what = format!(
@@ -397,10 +425,21 @@ impl TsDemuxer {
                 Es::new(pid, track)
             });
         }
-        let keep_audio = matches!((&self.audio, audio), (Some(e), Some((_, pid))) if e.pid == pid);
-        if !keep_audio {
-            self.audio =
-                audio.map(|(c, pid)| Es::new(pid, AudioStream::new(c, self.hints.audio.clone())));
+        let mut kept = std::mem::take(&mut self.audio);
+        for (c, pid) in audio {
+            let es = match kept
+                .iter()
+                .position(|e| e.pid == pid && e.stream.codec() == c)
+            {
+                Some(at) => kept.remove(at),
+                None => {
+                    // A hint is the configuration the track had in a recording (its index).
+                    let n = u8::try_from(self.audio.len()).unwrap_or(u8::MAX);
+                    let hint = self.hints.audio_track(n).cloned();
+                    Es::new(pid, AudioStream::new(c, hint))
+                }
+            };
+            self.audio.push(es);
         }
     }
 
@@ -421,19 +460,19 @@ impl TsDemuxer {
         }
     }
 
-    fn assembled(&mut self, track: TrackKind, a: Assembled) {
+    fn assembled(&mut self, stream: Stream, a: Assembled) {
         let pes = match a {
             Assembled::Pes(p) => p,
             Assembled::Bad { offset, what } => {
                 return self.damage(Damage::Dropped {
                     offset,
-                    what: format!("{track} PES: {what}"),
+                    what: format!("{} PES: {what}", stream.kind()),
                 });
             }
         };
-        match track {
-            TrackKind::Video => self.video_pes(pes),
-            TrackKind::Audio => self.audio_pes(pes),
+        match stream {
+            Stream::Video => self.video_pes(pes),
+            Stream::Audio(i) => self.audio_pes(i, pes),
         }
     }
 
@@ -493,11 +532,9 @@ impl TsDemuxer {
         if au.data.is_empty() {
             return;
         }
-        let Some(dts_90k) = self.repair(
-            TrackKind::Video,
-            time.dts.saturating_sub(TS_OFFSET_90K),
-            offset,
-        ) else {
+        let Some(dts_90k) =
+            self.repair(Track::VIDEO, time.dts.saturating_sub(TS_OFFSET_90K), offset)
+        else {
             return;
         };
         let cts = time.pts.saturating_sub(time.dts);
@@ -510,13 +547,13 @@ impl TsDemuxer {
         }));
     }
 
-    fn audio_pes(&mut self, pes: Pes) {
+    fn audio_pes(&mut self, i: usize, pes: Pes) {
         let pts = pes.pts.map(|p| {
             let v = self.unwrap(p);
             self.last_raw_90k = Some(v);
             v.saturating_sub(TS_OFFSET_90K)
         });
-        let Some(a) = self.audio.as_mut() else {
+        let Some(a) = self.audio.get_mut(i) else {
             return;
         };
         let (frames, damage) = a.stream.pes(&pes.data, pts);
@@ -528,17 +565,20 @@ impl TsDemuxer {
             });
         }
         for f in frames {
+            let Some(track) = self.audio_track(i) else {
+                continue;
+            };
             if let Some(c) = f.new_config {
-                self.out.push_back(Demuxed::Audio(c));
+                self.out.push_back(Demuxed::Audio(track.index, c));
             }
             if f.data.is_empty() {
                 continue;
             }
-            let Some(dts_90k) = self.repair(TrackKind::Audio, f.pts_90k, pes.offset) else {
+            let Some(dts_90k) = self.repair(track, f.pts_90k, pes.offset) else {
                 continue;
             };
             self.out.push_back(Demuxed::Packet(Packet {
-                track: Track::AUDIO,
+                track,
                 dts_90k,
                 cts_90k: 0,
                 keyframe: true,
@@ -547,9 +587,26 @@ impl TsDemuxer {
         }
     }
 
+    /// The session track of audio stream `i`, numbered when it first configures.
+    fn audio_track(&mut self, i: usize) -> Option<Track> {
+        let taken = self.audio.iter().filter(|e| e.track.is_some()).count();
+        let e = self.audio.get_mut(i)?;
+        if e.track.is_none() {
+            e.track = Some(Track::audio(u8::try_from(taken).ok()?));
+        }
+        e.track
+    }
+
     /// Applies the stream-wide offset and repairs discontinuities (see the module doc).
-    fn repair(&mut self, track: TrackKind, dts_90k: i64, offset: u64) -> Option<i64> {
-        let clock = &mut self.clocks[track as usize];
+    fn repair(&mut self, track: Track, dts_90k: i64, offset: u64) -> Option<i64> {
+        let at = match self.clocks.iter().position(|(t, _)| *t == track) {
+            Some(at) => at,
+            None => {
+                self.clocks.push((track, TrackClock::default()));
+                self.clocks.len() - 1
+            }
+        };
+        let clock = &mut self.clocks[at].1;
         let dts = dts_90k.checked_add(self.shift_90k)?;
         let backwards = clock.last_dts_90k.is_some_and(|l| dts < l);
         let forward = self
@@ -570,10 +627,7 @@ impl TsDemuxer {
             fixed = anchor.saturating_add(step);
             self.shift_90k = self.shift_90k.saturating_add(fixed.saturating_sub(dts));
             self.out.push_back(Demuxed::Damage(Damage::Discontinuity {
-                track: Track {
-                    kind: track,
-                    index: 0,
-                },
+                track,
                 offset,
                 from_dts_90k: clock.last_dts_90k.unwrap_or(anchor),
                 to_dts_90k: dts,
@@ -609,7 +663,7 @@ mod tests {
     #[test]
     fn jumps_are_repaired_and_reported() {
         let mut d = TsDemuxer::new(CodecConfig::default());
-        let v = TrackKind::Video;
+        let v = Track::VIDEO;
         assert_eq!(d.repair(v, 0, 0), Some(0));
         assert_eq!(d.repair(v, 3600, 0), Some(3600));
         // Backwards by 10 s: continues one step on, reported.
@@ -621,10 +675,7 @@ mod tests {
         // Later packets keep the offset.
         assert_eq!(d.repair(v, 7200 - 900_000, 376), Some(10_800));
         // Audio follows the same offset; a forward jump of an hour is repaired too.
-        assert_eq!(
-            d.repair(TrackKind::Audio, 10_800 - 900_000, 0),
-            Some(14_400)
-        );
+        assert_eq!(d.repair(Track::AUDIO, 10_800 - 900_000, 0), Some(14_400));
         assert!(d.out.is_empty());
         assert_eq!(d.repair(v, 3_600 * 90_000, 0), Some(18_000));
         assert_eq!(d.out.len(), 1);
