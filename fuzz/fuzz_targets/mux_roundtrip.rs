@@ -131,29 +131,40 @@ struct Run {
 fn run(u: &mut Unstructured) -> Result<Run> {
     let (video, v_ok) = video_config(u)?;
     let (audio, a_ok) = audio_config(u)?;
+    // Sometimes a second audio track, as a multitrack push sends.
+    let (more_audio, m_ok) = match audio.is_some() && u.ratio(1, 4)? {
+        true => match audio_config(u)? {
+            (Some(a), ok) => (vec![a], ok),
+            (None, ok) => (Vec::new(), ok),
+        },
+        false => (Vec::new(), true),
+    };
     let format = *u.choose(&Format::ALL)?;
     let hls_segment_90k = i64::from(u.int_in_range(1..=20_000u32)?) * 90;
     let mut tracks = Vec::new();
     if video.is_some() {
-        tracks.push(TrackKind::Video);
+        tracks.push(Track::VIDEO);
     }
     if audio.is_some() {
-        tracks.push(TrackKind::Audio);
+        tracks.push(Track::AUDIO);
+    }
+    if !more_audio.is_empty() {
+        tracks.push(Track::audio(1));
     }
     let mut packets = Vec::new();
-    let mut dts_90k = [0i64; 2];
+    let mut dts_90k = vec![0i64; tracks.len()];
     let mut seen_video = false;
     while !tracks.is_empty() && packets.len() < MAX_PACKETS && !u.is_empty() {
-        let track = *u.choose(&tracks)?;
-        let i = usize::from(track == TrackKind::Audio);
+        let i = u.choose_index(tracks.len())?;
+        let (track, kind) = (tracks[i], tracks[i].kind);
         dts_90k[i] += dts_step_90k(u)?;
-        let cts_ms = if track == TrackKind::Video {
+        let cts_ms = if kind == TrackKind::Video {
             u.int_in_range(-(1 << 23)..=(1 << 23) - 1)?
         } else {
             0
         };
-        let keyframe = track == TrackKind::Audio || !seen_video || u.arbitrary()?;
-        seen_video |= track == TrackKind::Video;
+        let keyframe = kind == TrackKind::Audio || !seen_video || u.arbitrary()?;
+        seen_video |= kind == TrackKind::Video;
         let len = u.int_in_range(1..=4096usize)?;
         let data = u.bytes(len.min(u.len().max(1)))?.to_vec();
         if data.is_empty() {
@@ -163,10 +174,7 @@ fn run(u: &mut Unstructured) -> Result<Run> {
         packets.push((
             splice,
             Packet {
-                track: Track {
-                    kind: track,
-                    index: 0,
-                },
+                track,
                 dts_90k: dts_90k[i],
                 cts_90k: cts_ms * 90,
                 keyframe,
@@ -179,9 +187,9 @@ fn run(u: &mut Unstructured) -> Result<Run> {
             video,
             audio,
             video_built: None,
-            more_audio: Vec::new(),
+            more_audio,
         },
-        readable: v_ok && a_ok,
+        readable: v_ok && a_ok && m_ok,
         format,
         hls_segment_90k,
         packets,
@@ -273,29 +281,30 @@ fn read_back(run: &Run, produced: &mux::Produced) {
         let mut s = session.open().unwrap_or_else(|e| panic!("{what}: {e}"));
         while let Some(e) = s.next_event().unwrap_or_else(|e| panic!("{what}: {e}")) {
             if let Event::Packet(p) = e {
-                got.push((p.track.kind, p.data));
+                got.push((p.track, p.data));
             }
         }
     }
     let want: Vec<_> = run
         .packets
         .iter()
-        .map(|(_, p)| (p.track.kind, p.data.clone()))
+        .map(|(_, p)| (p.track, p.data.clone()))
         .collect();
     if run.format == Format::Flv {
         assert_eq!(got.len(), want.len(), "{what}: packets");
         assert!(got == want, "{what}: payloads differ");
         return;
     }
-    for track in [TrackKind::Video, TrackKind::Audio] {
-        let of = |v: &[(TrackKind, Vec<u8>)]| -> Vec<Vec<u8>> {
+    let tracks = [Track::VIDEO, Track::AUDIO, Track::audio(1)];
+    for track in tracks {
+        let of = |v: &[(Track, Vec<u8>)]| -> Vec<Vec<u8>> {
             v.iter()
                 .filter(|(t, _)| *t == track)
                 .map(|(_, d)| d.clone())
                 .collect()
         };
         let (got, want) = (of(&got), of(&want));
-        if run.format == Format::Hls && track == TrackKind::Video {
+        if run.format == Format::Hls && track == Track::VIDEO {
             // The reader removes the access unit delimiters and parameter sets the writer
             // inserts, so a payload made of nothing else reads back as no packet.
             assert!(

@@ -108,6 +108,10 @@ pub struct TsSession {
     first_dts_90k: Option<i64>,
     last_dts_90k: i64,
     eof: bool,
+    /// Audio configurations waiting for the tracks listed ahead of theirs.
+    pending_audio: std::collections::BTreeMap<u8, crate::media::AudioConfig>,
+    /// A packet of a track without its configuration was reported.
+    orphan_reported: bool,
 }
 
 impl TsSession {
@@ -127,6 +131,8 @@ impl TsSession {
             current: CodecConfig::default(),
             queue: VecDeque::new(),
             in_prelude: true,
+            pending_audio: Default::default(),
+            orphan_reported: false,
             prelude_packets: 0,
             prelude_bytes: 0,
             first_dts_90k: None,
@@ -219,6 +225,20 @@ impl TsSession {
     }
 
     fn packet(&mut self, p: Packet) {
+        if !self.current.has_track(p.track) {
+            if !std::mem::replace(&mut self.orphan_reported, true) {
+                let what = format!(
+                    "{} packets while an audio track listed ahead of it has no configuration \
+                     (later ones are dropped without another report)",
+                    p.track
+                );
+                self.queue.push_back(Event::Damage(Damage::Dropped {
+                    offset: self.demux.position(),
+                    what,
+                }));
+            }
+            return;
+        }
         self.first_dts_90k.get_or_insert(p.dts_90k);
         self.last_dts_90k = self.last_dts_90k.max(p.dts_90k);
         if self.in_prelude {
@@ -238,8 +258,25 @@ impl TsSession {
         self.install(first, move |c| *slot(c) = Some(new));
     }
 
-    /// [`Self::configure`] for audio track `index`.
+    /// [`Self::configure`] for audio track `index`. A track configured before the ones listed
+    /// ahead of it waits for them (tracks are numbered in PMT order, a configuration holds them
+    /// without gaps).
     fn configure_audio(&mut self, index: u8, new: crate::media::AudioConfig) {
+        let known = self.current.audio_tracks().count();
+        if usize::from(index) > known {
+            self.pending_audio.insert(index, new);
+            return;
+        }
+        self.install_audio(index, new);
+        while let Some(next) = u8::try_from(self.current.audio_tracks().count())
+            .ok()
+            .and_then(|n| self.pending_audio.remove(&n).map(|c| (n, c)))
+        {
+            self.install_audio(next.0, next.1);
+        }
+    }
+
+    fn install_audio(&mut self, index: u8, new: crate::media::AudioConfig) {
         let old = self.current.audio_track(index);
         if old == Some(&new) {
             return;

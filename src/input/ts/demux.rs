@@ -1,9 +1,7 @@
 //! The demultiplexer: transport packets → PAT → PMT → the first video and every audio
 //! elementary stream → PES → packets of the media model, on an unwrapped, repaired timeline.
 //!
-//! - Audio PIDs become audio tracks numbered in the order their first frame configures them
-//!   (the PMT's order, for streams that start together), as the FLV reader numbers multitrack
-//!   ids.
+//! - Audio PIDs become audio tracks in the PMT's order (track 0 the first listed).
 //! - Continuity counters (§2.4.3.3) are checked per PID; a gap (not announced by the
 //!   discontinuity_indicator) drops the PES it broke and is reported. One duplicate packet is
 //!   allowed, as the standard does.
@@ -58,8 +56,6 @@ struct VideoTrack {
 struct Es<S> {
     pid: u16,
     stream: S,
-    /// Its track in the session, once known (audio: at its first configuration).
-    track: Option<Track>,
     pes: PesAssembler,
     last_cc: Option<u8>,
     /// The last packet was a duplicate already (a second one is a gap).
@@ -71,7 +67,6 @@ impl<S> Es<S> {
         Es {
             pid,
             stream,
-            track: None,
             pes: PesAssembler::default(),
             last_cc: None,
             duplicate_seen: false,
@@ -587,14 +582,9 @@ impl TsDemuxer {
         }
     }
 
-    /// The session track of audio stream `i`, numbered when it first configures.
-    fn audio_track(&mut self, i: usize) -> Option<Track> {
-        let taken = self.audio.iter().filter(|e| e.track.is_some()).count();
-        let e = self.audio.get_mut(i)?;
-        if e.track.is_none() {
-            e.track = Some(Track::audio(u8::try_from(taken).ok()?));
-        }
-        e.track
+    /// The session track of audio stream `i`: its place in the PMT.
+    fn audio_track(&self, i: usize) -> Option<Track> {
+        u8::try_from(i).ok().map(Track::audio)
     }
 
     /// Applies the stream-wide offset and repairs discontinuities (see the module doc).
