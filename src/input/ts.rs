@@ -110,6 +110,8 @@ pub struct TsSession {
     eof: bool,
     /// Audio configurations waiting for the tracks listed ahead of theirs.
     pending_audio: std::collections::BTreeMap<u8, crate::media::AudioConfig>,
+    /// Packets of tracks whose configuration waits in `pending_audio`, in input order.
+    held: Vec<Packet>,
     /// A packet of a track without its configuration was reported.
     orphan_reported: bool,
 }
@@ -132,6 +134,7 @@ impl TsSession {
             queue: VecDeque::new(),
             in_prelude: true,
             pending_audio: Default::default(),
+            held: Vec::new(),
             orphan_reported: false,
             prelude_packets: 0,
             prelude_bytes: 0,
@@ -225,6 +228,11 @@ impl TsSession {
     }
 
     fn packet(&mut self, p: Packet) {
+        let waiting = self.pending_audio.contains_key(&p.track.index);
+        if !self.current.has_track(p.track) && waiting && self.held.len() < PRELUDE_MAX_PACKETS {
+            self.held.push(p);
+            return;
+        }
         if !self.current.has_track(p.track) {
             if !std::mem::replace(&mut self.orphan_reported, true) {
                 let what = format!(
@@ -259,8 +267,8 @@ impl TsSession {
     }
 
     /// [`Self::configure`] for audio track `index`. A track configured before the ones listed
-    /// ahead of it waits for them (tracks are numbered in PMT order, a configuration holds them
-    /// without gaps).
+    /// ahead of it waits for them, its packets held (tracks are numbered in PMT order, and a
+    /// configuration holds them without gaps); held too long, they are dropped and reported.
     fn configure_audio(&mut self, index: u8, new: crate::media::AudioConfig) {
         let known = self.current.audio_tracks().count();
         if usize::from(index) > known {
@@ -273,6 +281,14 @@ impl TsSession {
             .and_then(|n| self.pending_audio.remove(&n).map(|c| (n, c)))
         {
             self.install_audio(next.0, next.1);
+        }
+        // Packets held for the tracks now configured follow their configuration.
+        let (ready, wait): (Vec<_>, Vec<_>) = std::mem::take(&mut self.held)
+            .into_iter()
+            .partition(|p| self.current.has_track(p.track));
+        self.held = wait;
+        for p in ready {
+            self.packet(p);
         }
     }
 

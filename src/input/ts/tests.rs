@@ -226,3 +226,55 @@ fn damaged_repacketised_video_never_panics() {
         assert!(got.iter().all(|p| !p.data.is_empty()));
     }
 }
+
+/// Two AAC tracks, the second's first frame ahead of the first's: both are tracks of the
+/// session in PMT order, with every packet, the second's held until the first is configured.
+#[test]
+fn audio_pids_are_tracks_in_pmt_order() {
+    use crate::media::{AudioCodec, AudioConfig, Track};
+    let aac = |specific: &[u8], sample_rate, channels| AudioConfig {
+        codec: AudioCodec::Aac,
+        specific: specific.to_vec(),
+        sample_rate,
+        channels,
+        flv_sound_byte: 0xAF,
+        flv_track: None,
+    };
+    let config = CodecConfig {
+        video: None,
+        audio: Some(aac(&[0x12, 0x10], 44_100, 2)),
+        more_audio: vec![aac(&[0x11, 0x88], 48_000, 1)],
+        video_built: None,
+    };
+    let mut w = crate::mux::ts::TsWriter::new(&config).unwrap();
+    let mut ts = Vec::new();
+    w.start_segment(&mut ts).unwrap();
+    let order = [(1, 0), (1, 1920), (0, 0), (1, 3840), (0, 2090), (0, 4180)];
+    for (index, dts_90k) in order {
+        let p = Packet {
+            track: Track::audio(index),
+            dts_90k,
+            cts_90k: 0,
+            keyframe: true,
+            data: vec![index + 1; 10],
+        };
+        w.write_packet(&p, &mut ts).unwrap();
+    }
+    let path = scratch("ts-two-audio").join("two.ts");
+    std::fs::write(&path, &ts).unwrap();
+    let (got, packets, damage) = read(&path);
+    assert!(damage.is_empty(), "{damage:?}");
+    assert_eq!(got.audio, config.audio);
+    assert_eq!(got.more_audio[0].specific, [0x11, 0x88]);
+    let of = |index| -> Vec<i64> {
+        let t = Track::audio(index);
+        packets
+            .iter()
+            .filter(|p| p.track == t)
+            .map(|p| p.dts_90k)
+            .collect()
+    };
+    assert_eq!(of(0), [0, 2090, 4180]);
+    assert_eq!(of(1), [0, 1920, 3840]);
+    assert!(packets.iter().all(|p| p.data[0] == p.track.index + 1));
+}
