@@ -26,11 +26,12 @@ use std::sync::Arc;
 
 use super::hls::naming;
 use super::{InputError, InputOptions, PendingSession, SessionInfo, SessionReader};
-use crate::media::{CodecConfig, Damage, Event, Packet};
+use crate::media::{CodecConfig, Damage, Event, Packet, TrackKind};
 
 pub mod au;
 pub mod audio;
 pub mod demux;
+mod order;
 pub mod packet;
 pub mod pes;
 pub mod psi;
@@ -108,9 +109,10 @@ pub struct TsSession {
     first_dts_90k: Option<i64>,
     last_dts_90k: i64,
     eof: bool,
-    /// Audio configurations waiting for the tracks listed ahead of theirs.
-    pending_audio: std::collections::BTreeMap<u8, crate::media::AudioConfig>,
-    /// Packets of tracks whose configuration waits in `pending_audio`, in input order.
+    /// The session's numbering of the program's audio streams.
+    audio_order: order::AudioOrder,
+    /// Packets of audio streams waiting in `audio_order`, in input order, with the
+    /// demultiplexer's numbering.
     held: Vec<Packet>,
     /// A packet of a track without its configuration was reported.
     orphan_reported: bool,
@@ -133,7 +135,7 @@ impl TsSession {
             current: CodecConfig::default(),
             queue: VecDeque::new(),
             in_prelude: true,
-            pending_audio: Default::default(),
+            audio_order: Default::default(),
             held: Vec::new(),
             orphan_reported: false,
             prelude_packets: 0,
@@ -202,6 +204,7 @@ impl TsSession {
                 None => {
                     if !self.next_file() && !self.demux.end_of_stream() {
                         self.eof = true;
+                        self.pass_silent();
                     }
                     if !self.queue.is_empty() {
                         return Ok(true);
@@ -227,25 +230,17 @@ impl TsSession {
         }
     }
 
-    fn packet(&mut self, p: Packet) {
-        let waiting = self.pending_audio.contains_key(&p.track.index);
-        if !self.current.has_track(p.track) && waiting && self.held.len() < PRELUDE_MAX_PACKETS {
-            self.held.push(p);
-            return;
+    /// A packet as the demultiplexer numbers it.
+    fn packet(&mut self, mut p: Packet) {
+        if p.track.kind == TrackKind::Audio {
+            match self.audio_order.session_index(p.track.index) {
+                Some(index) => p.track.index = index,
+                None if self.audio_order.is_pending(p.track.index) => return self.hold(p),
+                None => return self.orphan(&p),
+            }
         }
         if !self.current.has_track(p.track) {
-            if !std::mem::replace(&mut self.orphan_reported, true) {
-                let what = format!(
-                    "{} packets while an audio track listed ahead of it has no configuration \
-                     (later ones are dropped without another report)",
-                    p.track
-                );
-                self.queue.push_back(Event::Damage(Damage::Dropped {
-                    offset: self.demux.position(),
-                    what,
-                }));
-            }
-            return;
+            return self.orphan(&p);
         }
         self.first_dts_90k.get_or_insert(p.dts_90k);
         self.last_dts_90k = self.last_dts_90k.max(p.dts_90k);
@@ -266,30 +261,56 @@ impl TsSession {
         self.install(first, move |c| *slot(c) = Some(new));
     }
 
-    /// [`Self::configure`] for audio track `index`. A track configured before the ones listed
-    /// ahead of it waits for them, its packets held (tracks are numbered in PMT order, and a
-    /// configuration holds them without gaps); held too long, they are dropped and reported.
+    /// [`Self::configure`] for the demultiplexer's audio stream `index`, numbered by
+    /// [`order::AudioOrder`]; packets held for the streams it numbers follow.
     fn configure_audio(&mut self, index: u8, new: crate::media::AudioConfig) {
-        let known = self.current.audio_tracks().count();
-        if usize::from(index) > known {
-            self.pending_audio.insert(index, new);
+        let ready = self.audio_order.configure(index, new);
+        self.install_numbered(ready);
+    }
+
+    fn install_numbered(&mut self, ready: Vec<(u8, crate::media::AudioConfig)>) {
+        if ready.is_empty() {
             return;
         }
-        self.install_audio(index, new);
-        while let Some(next) = u8::try_from(self.current.audio_tracks().count())
-            .ok()
-            .and_then(|n| self.pending_audio.remove(&n).map(|c| (n, c)))
-        {
-            self.install_audio(next.0, next.1);
+        for (index, config) in ready {
+            self.install_audio(index, config);
         }
-        // Packets held for the tracks now configured follow their configuration.
         let (ready, wait): (Vec<_>, Vec<_>) = std::mem::take(&mut self.held)
             .into_iter()
-            .partition(|p| self.current.has_track(p.track));
+            .partition(|p| self.audio_order.session_index(p.track.index).is_some());
         self.held = wait;
         for p in ready {
             self.packet(p);
         }
+    }
+
+    /// Holds a packet of a stream waiting for the ones listed ahead of it; with too much held,
+    /// or at the end of the input, the silent ones are passed over.
+    fn hold(&mut self, p: Packet) {
+        self.held.push(p);
+        if self.held.len() >= PRELUDE_MAX_PACKETS {
+            self.pass_silent();
+        }
+    }
+
+    fn pass_silent(&mut self) {
+        let ready = self.audio_order.pass_silent();
+        self.install_numbered(ready);
+    }
+
+    /// A packet of a track without a configuration: dropped, reported once.
+    fn orphan(&mut self, p: &Packet) {
+        if std::mem::replace(&mut self.orphan_reported, true) {
+            return;
+        }
+        let what = format!(
+            "{} packets without a configuration (later ones are dropped without another report)",
+            p.track
+        );
+        self.queue.push_back(Event::Damage(Damage::Dropped {
+            offset: self.demux.position(),
+            what,
+        }));
     }
 
     fn install_audio(&mut self, index: u8, new: crate::media::AudioConfig) {

@@ -229,9 +229,8 @@ fn damaged_repacketised_video_never_panics() {
 
 /// Two AAC tracks, the second's first frame ahead of the first's: both are tracks of the
 /// session in PMT order, with every packet, the second's held until the first is configured.
-#[test]
-fn audio_pids_are_tracks_in_pmt_order() {
-    use crate::media::{AudioCodec, AudioConfig, Track};
+fn two_aac_tracks() -> CodecConfig {
+    use crate::media::{AudioCodec, AudioConfig};
     let aac = |specific: &[u8], sample_rate, channels| AudioConfig {
         codec: AudioCodec::Aac,
         specific: specific.to_vec(),
@@ -240,19 +239,22 @@ fn audio_pids_are_tracks_in_pmt_order() {
         flv_sound_byte: 0xAF,
         flv_track: None,
     };
-    let config = CodecConfig {
+    CodecConfig {
         video: None,
         audio: Some(aac(&[0x12, 0x10], 44_100, 2)),
         more_audio: vec![aac(&[0x11, 0x88], 48_000, 1)],
         video_built: None,
-    };
-    let mut w = crate::mux::ts::TsWriter::new(&config).unwrap();
+    }
+}
+
+/// Writes `order` (audio track index, DTS) as a one-segment MPEG-TS of `config` and reads it.
+fn two_aac_read(name: &str, order: &[(u8, i64)]) -> (CodecConfig, Vec<Packet>, Vec<Damage>) {
+    let mut w = crate::mux::ts::TsWriter::new(&two_aac_tracks()).unwrap();
     let mut ts = Vec::new();
     w.start_segment(&mut ts).unwrap();
-    let order = [(1, 0), (1, 1920), (0, 0), (1, 3840), (0, 2090), (0, 4180)];
-    for (index, dts_90k) in order {
+    for &(index, dts_90k) in order {
         let p = Packet {
-            track: Track::audio(index),
+            track: crate::media::Track::audio(index),
             dts_90k,
             cts_90k: 0,
             keyframe: true,
@@ -260,9 +262,17 @@ fn audio_pids_are_tracks_in_pmt_order() {
         };
         w.write_packet(&p, &mut ts).unwrap();
     }
-    let path = scratch("ts-two-audio").join("two.ts");
+    let path = scratch(name).join("two.ts");
     std::fs::write(&path, &ts).unwrap();
-    let (got, packets, damage) = read(&path);
+    read(&path)
+}
+
+#[test]
+fn audio_pids_are_tracks_in_pmt_order() {
+    use crate::media::Track;
+    let config = two_aac_tracks();
+    let order = [(1, 0), (1, 1920), (0, 0), (1, 3840), (0, 2090), (0, 4180)];
+    let (got, packets, damage) = two_aac_read("ts-two-audio", &order);
     assert!(damage.is_empty(), "{damage:?}");
     assert_eq!(got.audio, config.audio);
     assert_eq!(got.more_audio[0].specific, [0x11, 0x88]);
@@ -277,4 +287,21 @@ fn audio_pids_are_tracks_in_pmt_order() {
     assert_eq!(of(0), [0, 2090, 4180]);
     assert_eq!(of(1), [0, 1920, 3840]);
     assert!(packets.iter().all(|p| p.data[0] == p.track.index + 1));
+}
+
+/// The PMT lists two audio streams and only the second carries frames: it is the session's
+/// first audio track, with every packet, once the input ends without the first.
+#[test]
+fn a_silent_audio_pid_gives_its_place_to_the_next() {
+    use crate::media::Track;
+    let (got, packets, damage) = two_aac_read("ts-silent-audio", &[(1, 0), (1, 1920)]);
+    assert!(damage.is_empty(), "{damage:?}");
+    assert_eq!(got.audio.unwrap().specific, [0x11, 0x88]);
+    assert!(got.more_audio.is_empty());
+    assert_eq!(packets.len(), 2);
+    assert!(
+        packets
+            .iter()
+            .all(|p| p.track == Track::AUDIO && p.data[0] == 2)
+    );
 }
