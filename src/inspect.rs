@@ -260,33 +260,24 @@ pub fn inspect(path: &str, opts: &InputOptions) -> Result<Inspection, InputError
 
 /// The container by its first bytes, and the input's size.
 fn sniff(path: &Path) -> Result<(Container, u64), InputError> {
-    let name = path.display().to_string();
-    let mut f = File::open(path).map_err(|e| InputError::io(&name, None, e))?;
-    let size = f
-        .metadata()
-        .map_err(|e| InputError::io(&name, None, e))?
-        .len();
-    let mut head = Vec::with_capacity(3 * 188 + 1);
-    (&mut f)
-        .take(3 * 188 + 1)
-        .read_to_end(&mut head)
-        .map_err(|e| InputError::io(&name, Some(0), e))?;
-    let text = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head);
-    let c = match head.as_slice() {
-        [b'F', b'L', b'V', ..] => Container::Flv,
-        [_, _, _, _, b'f', b't', b'y', b'p', ..] => Container::Mp4,
-        _ if text.starts_with(b"#EXTM3U") => Container::Hls,
-        _ if input::ts::looks_like_ts(&head) => Container::MpegTs,
-        [0xd4, 0xc3, 0xb2, 0xa1, ..]
-        | [0xa1, 0xb2, 0xc3, 0xd4, ..]
-        | [0x4d, 0x3c, 0xb2, 0xa1, ..]
-        | [0xa1, 0xb2, 0x3c, 0x4d, ..]
-        | [0x0a, 0x0d, 0x0d, 0x0a, ..] => Container::Pcap,
-        [input::rtmp::chunk::RTMP_VERSION, ..] if size > 1536 => Container::RtmpDump,
-        _ if input::log::looks_like_log(path) => Container::SegmentLog,
-        _ => Container::Unknown,
-    };
-    Ok((c, size))
+    let (head, size) = input::head(&path.display().to_string())?;
+    let container =
+        input::Kind::recognise(&head, size, path).map_or(Container::Unknown, Container::from);
+    Ok((container, size))
+}
+
+impl From<input::Kind> for Container {
+    fn from(kind: input::Kind) -> Container {
+        match kind {
+            input::Kind::Flv => Container::Flv,
+            input::Kind::Capture => Container::Pcap,
+            input::Kind::Mp4 => Container::Mp4,
+            input::Kind::Hls => Container::Hls,
+            input::Kind::Ts => Container::MpegTs,
+            input::Kind::Rtmp => Container::RtmpDump,
+            input::Kind::Log => Container::SegmentLog,
+        }
+    }
 }
 
 fn facts(path: &Path, container: Container) -> Result<ContainerFacts, InputError> {
@@ -302,7 +293,7 @@ fn facts(path: &Path, container: Container) -> Result<ContainerFacts, InputError
         Container::RtmpDump => {
             ContainerFacts::Rtmp(Box::new(input::rtmp::connections_summary(path)?))
         }
-        _ => ContainerFacts::None,
+        Container::Pcap | Container::SegmentLog | Container::Unknown => ContainerFacts::None,
     })
 }
 

@@ -7,10 +7,16 @@ pub const TAG_AUDIO: u8 = 8;
 pub const TAG_VIDEO: u8 = 9;
 pub const TAG_SCRIPT: u8 = 18;
 
+/// The file header's signature (E.2).
+pub const SIGNATURE: &[u8; 3] = b"FLV";
+/// File header length for version 1 (E.2 `DataOffset`).
+pub const HEADER_LEN: usize = 9;
 /// Tag header length (E.4.1): TagType, DataSize, Timestamp, TimestampExtended, StreamID.
-pub const TAG_HEADER_LEN: u64 = 11;
-/// File header length (E.2) plus PreviousTagSize0.
-pub const FILE_HEADER_LEN: u64 = 9 + 4;
+pub const TAG_HEADER_LEN: usize = 11;
+/// `PreviousTagSize` field length (E.3).
+pub const PREV_SIZE_LEN: usize = 4;
+/// File header length plus PreviousTagSize0.
+pub const FILE_HEADER_LEN: usize = HEADER_LEN + PREV_SIZE_LEN;
 /// DataSize is a UI24.
 pub const MAX_DATA_SIZE: usize = 0xFF_FFFF;
 

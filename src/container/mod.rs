@@ -2,3 +2,4 @@
 //! defined once and imported by its reader (`input/`) and its writer (`mux/`).
 
 pub mod flv;
+pub mod ts;

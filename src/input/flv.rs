@@ -165,27 +165,26 @@ fn probe_duration(mut file: &File, input: &str) -> Result<(i64, &'static str), I
 /// The timestamp of the last tag, found through the final `PreviousTagSize` (E.3), if that
 /// field leads to a plausible tag header.
 fn last_tag_timestamp(file: &mut &File) -> io::Result<Option<u32>> {
+    use crate::container::flv::{HEADER_LEN, PREV_SIZE_LEN, TAG_HEADER_LEN};
+    let (header, prev, tag_header) = (HEADER_LEN as u64, PREV_SIZE_LEN as u64, TAG_HEADER_LEN);
     let len = file.seek(SeekFrom::End(0))?;
-    let min_len = tags::HEADER_LEN + 4 + tags::TAG_HEADER_LEN as u64 + 4;
-    if len < min_len {
+    if len < header + prev + tag_header as u64 + prev {
         return Ok(None);
     }
-    let mut b = [0u8; 4];
-    file.seek(SeekFrom::Start(len - 4))?;
+    let mut b = [0u8; PREV_SIZE_LEN];
+    file.seek(SeekFrom::Start(len - prev))?;
     file.read_exact(&mut b)?;
     let tag_len = u64::from(u32::from_be_bytes(b));
-    if tag_len < tags::TAG_HEADER_LEN as u64 || tag_len + 4 > len - tags::HEADER_LEN - 4 {
+    if tag_len < tag_header as u64 || tag_len + prev > len - header - prev {
         return Ok(None);
     }
-    let mut h = [0u8; tags::TAG_HEADER_LEN];
-    file.seek(SeekFrom::Start(len - 4 - tag_len))?;
+    let mut h = [0u8; TAG_HEADER_LEN];
+    file.seek(SeekFrom::Start(len - prev - tag_len))?;
     file.read_exact(&mut h)?;
     let data_size = u64::from(u32::from_be_bytes([0, h[1], h[2], h[3]]));
-    let plausible = matches!(h[0], 8 | 9 | 18) && h[8..] == [0, 0, 0];
-    Ok(
-        (plausible && data_size + tags::TAG_HEADER_LEN as u64 == tag_len)
-            .then(|| u32::from_be_bytes([h[7], h[4], h[5], h[6]])),
-    )
+    let plausible = tags::TagKind::from_type(h[0]).is_some() && h[8..] == [0, 0, 0];
+    Ok((plausible && data_size + tag_header as u64 == tag_len)
+        .then(|| u32::from_be_bytes([h[7], h[4], h[5], h[6]])))
 }
 
 #[cfg(test)]

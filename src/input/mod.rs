@@ -252,34 +252,51 @@ pub enum Kind {
     Log,
 }
 
+/// Bytes enough to recognise every kind: three MPEG-TS sync bytes (at 0, 188 and 376).
+pub const SNIFF_LEN: usize = 3 * crate::container::ts::PACKET_LEN + 1;
+
 /// Recognises a local file's kind by its first bytes (a segment log also by its name).
 pub fn kind(path: &str) -> Result<Kind, InputError> {
-    // Enough for three MPEG-TS sync bytes (0, 188, 376).
-    let mut magic = [0u8; 3 * 188 + 1];
+    let (head, len) = head(path)?;
+    match Kind::recognise(&head, len, Path::new(path)) {
+        Some(kind) => Ok(kind),
+        None if head.is_empty() => Err(InputError::new(path, Some(0), "the file is empty")),
+        None => Err(InputError::new(
+            path,
+            Some(0),
+            "not a recognised input (expected FLV, MP4, MPEG-TS, an HLS playlist, a raw RTMP \
+             dump, a pcap/pcapng capture or a segment log)",
+        )),
+    }
+}
+
+/// The first [`SNIFF_LEN`] bytes of a local file (fewer when it is shorter), and its length.
+pub fn head(path: &str) -> Result<(Vec<u8>, u64), InputError> {
+    let mut magic = vec![0u8; SNIFF_LEN];
     let (n, len) = File::open(path)
         .and_then(|mut f| Ok((read_up_to(&mut f, &mut magic)?, f.metadata()?.len())))
         .map_err(|e| InputError::io(path, None, e))?;
-    let magic = &magic[..n];
-    let text = magic.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(magic);
-    Ok(match magic {
-        [b'F', b'L', b'V', ..] => Kind::Flv,
-        m if pcap::is_capture_magic(m) => Kind::Capture,
-        [_, _, _, _, b'f', b't', b'y', b'p', ..] => Kind::Mp4,
-        _ if text.starts_with(b"#EXTM3U") => Kind::Hls,
-        _ if ts::looks_like_ts(magic) => Kind::Ts,
-        // RTMP handshake: C0 (version 3) and at least C1's 1536 bytes.
-        [rtmp::chunk::RTMP_VERSION, ..] if len > 1536 => Kind::Rtmp,
-        _ if log::looks_like_log(Path::new(path)) => Kind::Log,
-        [] => return Err(InputError::new(path, Some(0), "the file is empty")),
-        _ => {
-            return Err(InputError::new(
-                path,
-                Some(0),
-                "not a recognised input (expected FLV, MP4, MPEG-TS, an HLS playlist, a raw RTMP \
-                 dump, a pcap/pcapng capture or a segment log)",
-            ));
-        }
-    })
+    magic.truncate(n);
+    Ok((magic, len))
+}
+
+impl Kind {
+    /// The kind whose signature `head` (a file's first bytes; the file is `len` bytes long)
+    /// carries; a segment log is also recognised by its name.
+    pub fn recognise(head: &[u8], len: u64, path: &Path) -> Option<Kind> {
+        let text = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+        Some(match head {
+            [b'F', b'L', b'V', ..] => Kind::Flv,
+            m if pcap::is_capture_magic(m) => Kind::Capture,
+            [_, _, _, _, b'f', b't', b'y', b'p', ..] => Kind::Mp4,
+            _ if text.starts_with(b"#EXTM3U") => Kind::Hls,
+            _ if ts::looks_like_ts(head) => Kind::Ts,
+            // RTMP handshake: C0 (version 3) and at least C1's 1536 bytes.
+            [rtmp::chunk::RTMP_VERSION, ..] if len > 1536 => Kind::Rtmp,
+            _ if log::looks_like_log(path) => Kind::Log,
+            _ => return None,
+        })
+    }
 }
 
 /// Whether `path` is a local segment log (not stdin, `s3://` or a directory).

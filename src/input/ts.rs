@@ -51,11 +51,16 @@ pub const PRELUDE_MAX_BYTES: usize = 32 << 20;
 /// Whether the first bytes of an input look like a transport stream: sync bytes 188 bytes apart
 /// (three of them when the input is that long).
 pub fn looks_like_ts(head: &[u8]) -> bool {
-    let syncs = head.iter().step_by(packet::PACKET_LEN).take(3);
+    let syncs = head
+        .iter()
+        .step_by(crate::container::ts::PACKET_LEN)
+        .take(3);
     let n = syncs.clone().count();
     n > 0
-        && syncs.into_iter().all(|&b| b == packet::SYNC_BYTE)
-        && (n == 3 || head.len() < 3 * 188 + 1)
+        && syncs
+            .into_iter()
+            .all(|&b| b == crate::container::ts::SYNC_BYTE)
+        && (n == 3 || head.len() < super::SNIFF_LEN)
 }
 
 /// Opens a `.ts` file as one pending session.

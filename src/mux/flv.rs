@@ -287,7 +287,7 @@ fn script_tag(config: &CodecConfig, tracks: &Tracks, body_len: u64) -> Result<(V
         index = Cow::Owned(index.iter().copied().step_by(2).collect());
         script_len = summary(config, tracks, &index).encode(0, 0).len();
     }
-    let body_start = tag::FILE_HEADER_LEN + tag::tag_len(script_len);
+    let body_start = tag::FILE_HEADER_LEN as u64 + tag::tag_len(script_len);
     let script = summary(config, tracks, &index).encode(body_start, body_start + body_len);
     if script.len() != script_len {
         bail!(

@@ -41,19 +41,19 @@ use std::io::Write;
 
 use anyhow::{Context, Result, bail};
 
+use crate::container::ts::{
+    NULL_PID, PACKET_LEN, PAT_PID, PacketHeader, STREAM_ID_AUDIO, STREAM_ID_PRIVATE_1,
+    STREAM_ID_VIDEO, STREAM_TYPE_AAC, STREAM_TYPE_AC3, STREAM_TYPE_EAC3, STREAM_TYPE_H264,
+    STREAM_TYPE_HEVC, STREAM_TYPE_MPEG1_AUDIO, STREAM_TYPE_MPEG2_AUDIO, TS_OFFSET_90K,
+};
 use crate::media::{AudioCodec, CodecConfig, Packet, Track, TrackKind, to_ms};
 
-mod crc;
 mod es;
 mod pes;
 mod psi;
 
 pub use es::{AudioEs, VideoEs};
-pub use pes::WRAP_90K;
 
-/// Transport packet size (§2.4.3.2).
-pub const PACKET_LEN: usize = 188;
-pub const PAT_PID: u16 = 0x0000;
 pub const PMT_PID: u16 = 0x1000;
 pub const VIDEO_PID: u16 = 0x0100;
 pub const AUDIO_PID: u16 = 0x0101;
@@ -63,28 +63,7 @@ pub const PROGRAM_NUMBER: u16 = 0x0001;
 
 /// The fewest transport packets in a segment (see the module doc): 2048 bytes and more.
 pub const MIN_SEGMENT_PACKETS: u64 = 11;
-/// The null packet PID (§2.4.3.3 Table 2-3).
-pub const NULL_PID: u16 = 0x1FFF;
 
-/// stream_type values (§2.4.4.9 Table 2-34 and its amendments).
-pub const STREAM_TYPE_MPEG1_AUDIO: u8 = 0x03;
-pub const STREAM_TYPE_MPEG2_AUDIO: u8 = 0x04;
-pub const STREAM_TYPE_AAC: u8 = 0x0F;
-pub const STREAM_TYPE_H264: u8 = 0x1B;
-pub const STREAM_TYPE_HEVC: u8 = 0x24;
-/// ATSC A/52 Annex G (and ffmpeg's default): AC-3 and E-AC-3 by stream_type alone. DVB signals
-/// them as private data (0x06) with an AC-3 / E-AC-3 descriptor instead, which readers also take.
-pub const STREAM_TYPE_AC3: u8 = 0x81;
-pub const STREAM_TYPE_EAC3: u8 = 0x87;
-
-/// PES stream_id values (§2.4.3.7 Table 2-22): first video and first audio stream, and
-/// private_stream_1, which carries AC-3 and E-AC-3 (A/52 Annex G).
-const STREAM_ID_VIDEO: u8 = 0xE0;
-const STREAM_ID_AUDIO: u8 = 0xC0;
-const STREAM_ID_PRIVATE_1: u8 = 0xBD;
-
-/// Added to every file-relative PTS/DTS: 1.4 s, where ffmpeg's MPEG-TS output starts.
-pub const TS_OFFSET_90K: i64 = 126_000;
 /// How far the PCR runs ahead of the DTS it precedes: 0.7 s, ffmpeg's default `muxdelay`.
 pub const PCR_DELAY_90K: i64 = 63_000;
 /// A new PCR is sent once the last one is this old (40 ms of stream time).
@@ -231,7 +210,14 @@ impl TsWriter {
     pub fn end_segment(&mut self, len: u64, out: &mut impl Write) -> Result<()> {
         let mut null = [0xFF; PACKET_LEN];
         // sync byte, PID 0x1FFF, payload only (continuity counter 0: ignored for null packets).
-        null[..4].copy_from_slice(&[0x47, (NULL_PID >> 8) as u8, NULL_PID as u8, 0x10]);
+        let header = PacketHeader {
+            pid: NULL_PID,
+            unit_start: false,
+            adaptation_field: false,
+            payload: true,
+            continuity_counter: 0,
+        };
+        null[..4].copy_from_slice(&header.bytes());
         let have = len / PACKET_LEN as u64;
         for _ in have..MIN_SEGMENT_PACKETS {
             out.write_all(&null)?;
@@ -454,7 +440,12 @@ mod tests {
     fn extreme_timestamps_wrap_instead_of_panicking() {
         let mut w = TsWriter::new(&config(true, Some(AudioCodec::Aac))).unwrap();
         let mut out = Vec::new();
-        for dts_90k in [i64::MAX - 5, i64::MIN, -1, WRAP_90K * 3 + 7] {
+        for dts_90k in [
+            i64::MAX - 5,
+            i64::MIN,
+            -1,
+            crate::container::ts::WRAP_90K * 3 + 7,
+        ] {
             let mut p = packet(TrackKind::Video, 0, true, &SLICE);
             p.dts_90k = dts_90k;
             p.cts_90k = i32::MAX;

@@ -14,12 +14,8 @@ use std::io::{self, Read};
 use crate::input::InputError;
 use crate::media::Damage;
 
-/// FLV header length for version 1 (E.2 `DataOffset`).
-pub const HEADER_LEN: u64 = 9;
-/// Tag header length: TagType, DataSize, Timestamp, TimestampExtended, StreamID (E.4.1).
-pub const TAG_HEADER_LEN: usize = 11;
-/// `PreviousTagSize` field length (E.3).
-const PREV_SIZE_LEN: usize = 4;
+pub use crate::container::flv::{HEADER_LEN, TAG_HEADER_LEN};
+use crate::container::flv::{PREV_SIZE_LEN, SIGNATURE, TAG_AUDIO, TAG_SCRIPT, TAG_VIDEO};
 /// A header extension beyond this is taken for a corrupt `DataOffset`, not skipped.
 const MAX_DATA_OFFSET: u32 = 64 * 1024;
 /// Bytes asked of the underlying reader at a time.
@@ -37,11 +33,12 @@ pub enum TagKind {
 }
 
 impl TagKind {
-    fn from_type(t: u8) -> Option<TagKind> {
+    /// The kind of a `TagType` byte (its reserved and Filter bits clear), if it is one.
+    pub fn from_type(t: u8) -> Option<TagKind> {
         match t {
-            8 => Some(TagKind::Audio),
-            9 => Some(TagKind::Video),
-            18 => Some(TagKind::Script),
+            TAG_AUDIO => Some(TagKind::Audio),
+            TAG_VIDEO => Some(TagKind::Video),
+            TAG_SCRIPT => Some(TagKind::Script),
             _ => None,
         }
     }
@@ -247,14 +244,14 @@ impl<R: Read> TagReader<R> {
             eof: false,
         };
         let io_err = |e| InputError::io(input, Some(0), e);
-        if !w.fill(HEADER_LEN as usize).map_err(io_err)? || &w.avail()[..3] != b"FLV" {
+        if !w.fill(HEADER_LEN).map_err(io_err)? || &w.avail()[..3] != SIGNATURE {
             return Err(InputError::new(
                 input,
                 Some(0),
                 "not an FLV file (no \"FLV\" signature and 9-byte header)",
             ));
         }
-        let h = &w.avail()[..HEADER_LEN as usize];
+        let h = &w.avail()[..HEADER_LEN];
         let header = FlvHeader {
             version: h[3],
             has_audio: h[4] & 0x04 != 0,
@@ -262,7 +259,7 @@ impl<R: Read> TagReader<R> {
             data_offset: u32::from_be_bytes([h[5], h[6], h[7], h[8]]),
         };
         let mut damage = Vec::new();
-        let mut skip = HEADER_LEN as usize;
+        let mut skip = HEADER_LEN;
         if (HEADER_LEN as u32..=MAX_DATA_OFFSET).contains(&header.data_offset) {
             skip = header.data_offset as usize;
         } else {

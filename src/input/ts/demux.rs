@@ -24,13 +24,10 @@ use super::packet::{PacketEvent, PacketReader, TsPacket};
 use super::pes::{Assembled, Pes, PesAssembler};
 use super::psi::{self, SectionBuffer};
 use super::video::VideoStream;
+pub use crate::container::ts::{TS_OFFSET_90K, WRAP_90K};
 use crate::media::{
     AudioConfig, CodecConfig, Damage, NotRecorded, Packet, Track, TrackKind, VideoConfig,
 };
-pub use crate::mux::ts::TS_OFFSET_90K;
-
-/// 2^33: the period of PTS/DTS.
-pub const WRAP_90K: i64 = 1 << 33;
 /// A forward DTS jump beyond this (10 s, ffmpeg's `-dts_delta_threshold`) is a discontinuity.
 pub const MAX_FORWARD_JUMP_90K: i64 = 10 * 90_000;
 

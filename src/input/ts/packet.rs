@@ -5,10 +5,9 @@
 
 use std::io::{self, Read};
 
+use crate::container::ts::{AF_DISCONTINUITY, AF_RANDOM_ACCESS, PacketHeader};
+use crate::container::ts::{PACKET_LEN, SYNC_BYTE};
 use crate::media::Damage;
-
-pub const PACKET_LEN: usize = 188;
-pub const SYNC_BYTE: u8 = 0x47;
 
 /// Read-ahead: a multiple of the packet size, so packet boundaries stay in place.
 const BUFFER_LEN: usize = 64 * PACKET_LEN;
@@ -150,25 +149,24 @@ impl<R: Read> PacketReader<R> {
 
 /// §2.4.3.2 header and §2.4.3.4 adaptation field of one 188-byte packet.
 fn parse(p: &[u8], offset: u64) -> TsPacket {
-    let pid = u16::from_be_bytes([p[1] & 0x1F, p[2]]);
-    let afc = (p[3] >> 4) & 0x03;
+    let (header, transport_error) = PacketHeader::parse(&[p[0], p[1], p[2], p[3]]);
     let mut packet = TsPacket {
         offset,
-        pid,
-        transport_error: p[1] & 0x80 != 0,
-        payload_unit_start: p[1] & 0x40 != 0,
-        continuity_counter: p[3] & 0x0F,
-        has_payload: afc & 0x01 != 0,
+        pid: header.pid,
+        transport_error,
+        payload_unit_start: header.unit_start,
+        continuity_counter: header.continuity_counter,
+        has_payload: header.payload,
         discontinuity: false,
         random_access: false,
         payload: Vec::new(),
     };
     let mut body = 4;
-    if afc & 0x02 != 0 {
+    if header.adaptation_field {
         let len = usize::from(p[4]);
         if len > 0 {
-            packet.discontinuity = p[5] & 0x80 != 0;
-            packet.random_access = p[5] & 0x40 != 0;
+            packet.discontinuity = p[5] & AF_DISCONTINUITY != 0;
+            packet.random_access = p[5] & AF_RANDOM_ACCESS != 0;
         }
         body = 5 + len;
     }

@@ -2,6 +2,8 @@
 //! from one payload_unit_start to the next (PES_packet_length 0, as video uses, is allowed), and
 //! their headers read for PTS/DTS.
 
+use crate::container::ts::{PES_START_CODE, parse_timestamp};
+
 /// Largest PES kept: far above any real access unit, and a bound on memory for hostile input.
 pub const MAX_PES_BYTES: usize = 32 << 20;
 
@@ -116,7 +118,7 @@ impl PesAssembler {
 
 /// §2.4.3.7 PES header: start code, stream_id, length, optional header with PTS/DTS.
 fn parse(mut buf: Vec<u8>, offset: u64, random_access: bool) -> Result<Pes, String> {
-    if buf.len() < 9 || buf[..3] != [0, 0, 1] {
+    if buf.len() < 9 || buf[..3] != PES_START_CODE {
         return Err("PES packet without packet_start_code_prefix".into());
     }
     let stream_id = buf[3];
@@ -146,11 +148,7 @@ fn parse(mut buf: Vec<u8>, offset: u64, random_access: bool) -> Result<Pes, Stri
             .get(at..at + 5)
             .filter(|_| at + 5 <= data_start)
             .ok_or("PTS/DTS past the PES header")?;
-        Ok((u64::from(b[0] >> 1) & 0x07) << 30
-            | u64::from(b[1]) << 22
-            | u64::from(b[2] >> 1) << 15
-            | u64::from(b[3]) << 7
-            | u64::from(b[4] >> 1))
+        Ok(parse_timestamp(&[b[0], b[1], b[2], b[3], b[4]]))
     };
     let (pts, dts) = match flags {
         0b10 => (Some(ts(9)?), None),

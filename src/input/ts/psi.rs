@@ -2,27 +2,14 @@
 //! section (§2.4.4.3) and the TS program map section (§2.4.4.8), reassembled across packets
 //! (bounded by the 1021-byte section_length limit of §2.4.4.4) and checked with their CRC-32.
 
-/// Largest section: 3 header bytes + section_length ≤ 1021 (§2.4.4.4, §2.4.4.9).
-const MAX_SECTION: usize = 3 + 1021;
-
+use crate::container::ts::{
+    DESCRIPTOR_DVB_AC3, DESCRIPTOR_DVB_EAC3, DESCRIPTOR_REGISTRATION, MAX_SECTION_LEN,
+    STREAM_TYPE_AAC, STREAM_TYPE_AC3, STREAM_TYPE_EAC3, STREAM_TYPE_H264, STREAM_TYPE_HEVC,
+    STREAM_TYPE_METADATA as METADATA, STREAM_TYPE_MPEG1_AUDIO, STREAM_TYPE_MPEG2_AUDIO,
+    STREAM_TYPE_MPEG2_VIDEO, STREAM_TYPE_PRIVATE_DATA as PRIVATE, STREAM_TYPE_PRIVATE_SECTIONS,
+    TABLE_PAT, TABLE_PMT, TABLE_STUFFING, crc32_mpeg2,
+};
 use crate::media::{AudioCodec, VideoCodec};
-
-/// CRC-32/MPEG-2 (Annex A): polynomial 0x04C11DB7, initial 0xFFFFFFFF, no reflection; a section
-/// including its CRC gives 0.
-pub fn crc32_mpeg2(data: &[u8]) -> u32 {
-    let mut crc = 0xFFFF_FFFFu32;
-    for &b in data {
-        crc ^= u32::from(b) << 24;
-        for _ in 0..8 {
-            crc = if crc & 0x8000_0000 != 0 {
-                (crc << 1) ^ 0x04C1_1DB7
-            } else {
-                crc << 1
-            };
-        }
-    }
-    crc
-}
 
 /// Gathers one PID's section bytes from packet payloads.
 #[derive(Debug, Default)]
@@ -64,13 +51,13 @@ impl SectionBuffer {
     }
 
     fn extend(&mut self, data: &[u8]) {
-        let room = MAX_SECTION.saturating_sub(self.buf.len());
+        let room = MAX_SECTION_LEN.saturating_sub(self.buf.len());
         self.buf.extend_from_slice(&data[..data.len().min(room)]);
     }
 
     fn complete(&mut self) -> Option<Vec<u8>> {
         // table_id 0xFF is stuffing (§2.4.4.1): no section follows.
-        if self.buf.first() == Some(&0xFF) {
+        if self.buf.first() == Some(&TABLE_STUFFING) {
             self.active = false;
             return None;
         }
@@ -113,7 +100,7 @@ fn body(section: &[u8], want_table: u8, name: &str) -> Result<Vec<u8>, String> {
 
 /// §2.4.4.3: the PMT PID of the first program (program_number ≠ 0).
 pub fn parse_pat(section: &[u8]) -> Result<Option<u16>, String> {
-    let b = body(section, 0x00, "program_association_section")?;
+    let b = body(section, TABLE_PAT, "program_association_section")?;
     Ok(b.chunks_exact(4)
         .find(|e| u16::from_be_bytes([e[0], e[1]]) != 0)
         .map(|e| u16::from_be_bytes([e[2] & 0x1F, e[3]])))
@@ -166,27 +153,27 @@ pub fn classify(program_format: Option<[u8; 4]>, s: &PmtStream) -> EsKind {
         label,
     };
     match (s.stream_type, s.format.as_ref().map(|f| &f[..])) {
-        (0x1B, _) => EsKind::Video(VideoCodec::H264),
-        (0x24, _) => EsKind::Video(VideoCodec::Hevc),
-        (0x0F, _) => EsKind::Audio(AudioCodec::Aac),
-        (0x03 | 0x04, _) => EsKind::Audio(AudioCodec::Mp3),
+        (STREAM_TYPE_H264, _) => EsKind::Video(VideoCodec::H264),
+        (STREAM_TYPE_HEVC, _) => EsKind::Video(VideoCodec::Hevc),
+        (STREAM_TYPE_AAC, _) => EsKind::Audio(AudioCodec::Aac),
+        (STREAM_TYPE_MPEG1_AUDIO | STREAM_TYPE_MPEG2_AUDIO, _) => EsKind::Audio(AudioCodec::Mp3),
         (0x86, _) if program_format == Some(*b"CUEI") => other("data", Some("scte_35"), "SCTE-35"),
-        (0x15 | 0x06, Some(b"ID3 ")) => other("data", Some("timed_id3"), "timed ID3"),
-        (0x15 | 0x06, Some(b"KLVA")) => other("data", Some("klv"), "KLV"),
+        (METADATA | PRIVATE, Some(b"ID3 ")) => other("data", Some("timed_id3"), "timed ID3"),
+        (METADATA | PRIVATE, Some(b"KLVA")) => other("data", Some("klv"), "KLV"),
         (0x01, _) => other("video", Some("mpeg1video"), "MPEG-1 video"),
-        (0x02, _) => other("video", Some("mpeg2video"), "MPEG-2 video"),
+        (STREAM_TYPE_MPEG2_VIDEO, _) => other("video", Some("mpeg2video"), "MPEG-2 video"),
         (0x10, _) => other("video", Some("mpeg4"), "MPEG-4 Part 2 video"),
         (0x11, _) => other("audio", Some("aac_latm"), "AAC LATM audio"),
         // ATSC A/52 Annex G by stream type; DVB as private data with its descriptor (read as
         // the registration it stands for, see `descriptor_format`) or a registration.
-        (0x81, _) | (0x06, Some(b"AC-3")) => EsKind::Audio(AudioCodec::Ac3),
-        (0x87, _) | (0x06, Some(b"EAC3")) => EsKind::Audio(AudioCodec::Eac3),
-        (0x06, Some(b"Opus")) => other("audio", Some("opus"), "Opus audio"),
+        (STREAM_TYPE_AC3, _) | (PRIVATE, Some(b"AC-3")) => EsKind::Audio(AudioCodec::Ac3),
+        (STREAM_TYPE_EAC3, _) | (PRIVATE, Some(b"EAC3")) => EsKind::Audio(AudioCodec::Eac3),
+        (PRIVATE, Some(b"Opus")) => other("audio", Some("opus"), "Opus audio"),
         // FFmpeg 5.1 reads a private-data PES it cannot place as bin_data; metadata PES without
         // a format it knows, and private sections, it lists without a codec.
-        (0x06, _) => other("data", Some("bin_data"), "private data"),
-        (0x15, _) => unnamed("metadata"),
-        (0x05, _) => unnamed("private sections"),
+        (PRIVATE, _) => other("data", Some("bin_data"), "private data"),
+        (METADATA, _) => unnamed("metadata"),
+        (STREAM_TYPE_PRIVATE_SECTIONS, _) => unnamed("private sections"),
         _ => unnamed("unknown stream"),
     }
 }
@@ -198,9 +185,11 @@ fn descriptor_format(mut d: &[u8], metadata: bool) -> Option<[u8; 4]> {
         let (tag, len) = (d[0], usize::from(d[1]));
         let body = d.get(2..2 + len)?;
         match tag {
-            0x05 if len >= 4 => return Some([body[0], body[1], body[2], body[3]]),
-            0x6A if metadata => return Some(*b"AC-3"),
-            0x7A if metadata => return Some(*b"EAC3"),
+            DESCRIPTOR_REGISTRATION if len >= 4 => {
+                return Some([body[0], body[1], body[2], body[3]]);
+            }
+            DESCRIPTOR_DVB_AC3 if metadata => return Some(*b"AC-3"),
+            DESCRIPTOR_DVB_EAC3 if metadata => return Some(*b"EAC3"),
             // metadata_application_format (2), its identifier when 0xFFFF (4), metadata_format
             // (1), then metadata_format_identifier (4) when it is 0xFF.
             0x25 | 0x26 if metadata => {
@@ -220,7 +209,7 @@ fn descriptor_format(mut d: &[u8], metadata: bool) -> Option<[u8; 4]> {
 
 /// §2.4.4.8: the elementary streams listed.
 pub fn parse_pmt(section: &[u8]) -> Result<Pmt, String> {
-    let b = body(section, 0x02, "TS_program_map_section")?;
+    let b = body(section, TABLE_PMT, "TS_program_map_section")?;
     let info_len = b
         .get(2..4)
         .map(|x| usize::from(u16::from_be_bytes([x[0], x[1]]) & 0x0FFF))
@@ -248,7 +237,8 @@ pub fn parse_pmt(section: &[u8]) -> Result<Pmt, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mux::ts::{PACKET_LEN, PMT_PID};
+    use crate::container::ts::PACKET_LEN;
+    use crate::mux::ts::PMT_PID;
 
     /// PAT and PMT as kls-rec's writer makes them.
     fn writer_segment() -> Vec<u8> {

@@ -13,20 +13,29 @@ use crate::codec::ids::{SOUND_FORMAT_EX_HEADER, VideoIds};
 pub use crate::container::flv::{
     AAC_RAW, AAC_SEQUENCE_HEADER, AVC_END_OF_SEQUENCE, AVC_NALU, AVC_SEQUENCE_HEADER,
     EX_CODED_FRAMES, EX_HEADER, EX_SEQUENCE_END, EX_SEQUENCE_START, FILE_HEADER_LEN, FRAME_INTER,
-    FRAME_KEY, MAX_DATA_SIZE, TAG_AUDIO, TAG_HEADER_LEN, TAG_SCRIPT, TAG_VIDEO,
+    FRAME_KEY, HEADER_LEN, MAX_DATA_SIZE, PREV_SIZE_LEN, SIGNATURE, TAG_AUDIO, TAG_HEADER_LEN,
+    TAG_SCRIPT, TAG_VIDEO,
 };
 use crate::container::flv::{EX_AUDIO_MULTITRACK, MULTITRACK_ONE_TRACK};
 
 /// The file header (E.2) and PreviousTagSize0.
-pub fn file_header(has_audio: bool, has_video: bool) -> [u8; FILE_HEADER_LEN as usize] {
+pub fn file_header(has_audio: bool, has_video: bool) -> [u8; FILE_HEADER_LEN] {
     // TypeFlagsAudio is bit 2, TypeFlagsVideo bit 0; the other bits are reserved, 0.
     let flags = (u8::from(has_audio) << 2) | u8::from(has_video);
     [
-        b'F', b'L', b'V',  // Signature
+        SIGNATURE[0],
+        SIGNATURE[1],
+        SIGNATURE[2],
         1,     // Version
         flags, // TypeFlags
-        0, 0, 0, 9, // DataOffset: the header's own length
-        0, 0, 0, 0, // PreviousTagSize0
+        0,
+        0,
+        0,
+        HEADER_LEN as u8, // DataOffset: the header's own length
+        0,
+        0,
+        0,
+        0, // PreviousTagSize0
     ]
 }
 
@@ -60,7 +69,7 @@ pub fn write_tag(
 
 /// Bytes a tag of `data_size` bytes of data takes in the file: header, data, PreviousTagSize.
 pub fn tag_len(data_size: usize) -> u64 {
-    TAG_HEADER_LEN + data_size as u64 + 4
+    (TAG_HEADER_LEN + data_size + PREV_SIZE_LEN) as u64
 }
 
 /// A codec tag header of at most 9 bytes, built on the stack.

@@ -7,8 +7,9 @@ use std::process::Command;
 
 use super::*;
 use crate::codec;
+use crate::container::ts::TS_OFFSET_90K;
 use crate::media::{CodecConfig, TrackKind};
-use crate::mux::ts::{AUDIO_PID, TS_OFFSET_90K, VIDEO_PID};
+use crate::mux::ts::{AUDIO_PID, VIDEO_PID};
 use crate::mux::{FileOpen, Format, MuxOptions};
 use crate::testutil::{have_ffprobe, probe_packets, scratch, testdata};
 

@@ -4,13 +4,10 @@
 
 use std::io::{self, Write};
 
-use super::PACKET_LEN;
-
-/// PTS, DTS and PCR base are 33-bit counters that wrap (§2.4.3.7).
-pub const WRAP_90K: i64 = 1 << 33;
-
-/// Bytes of a transport packet after its 4-byte header.
-const BODY_LEN: usize = PACKET_LEN - 4;
+use crate::container::ts::{
+    AF_PCR, AF_RANDOM_ACCESS, PACKET_BODY_LEN as BODY_LEN, PACKET_LEN, PES_START_CODE, PREFIX_DTS,
+    PREFIX_PTS, PREFIX_PTS_ONLY, PacketHeader, WRAP_90K, pcr_bytes, timestamp_bytes,
+};
 
 /// Longest PES header [`pes_header`] writes: 9 bytes, PTS and DTS.
 pub const MAX_HEADER_LEN: usize = 19;
@@ -43,29 +40,24 @@ pub fn pes_header(
     } else {
         0
     };
-    out.extend_from_slice(&[0x00, 0x00, 0x01, stream_id]); // packet_start_code_prefix + stream_id
+    out.extend_from_slice(&PES_START_CODE);
+    out.push(stream_id);
     out.extend_from_slice(&pes_len.to_be_bytes()); // PES_packet_length
     // '10', scrambling 00, priority 0, data_alignment_indicator 1 (each PES starts an access
     // unit), copyright 0, original_or_copy 0.
     out.push(0x84);
     out.push(if with_dts { 0xC0 } else { 0x80 }); // PTS_DTS_flags, no other optional fields
     out.push(header_data_len); // PES_header_data_length
-    push_timestamp(out, if with_dts { 0b0011 } else { 0b0010 }, pts);
+    let prefix = if with_dts {
+        PREFIX_PTS
+    } else {
+        PREFIX_PTS_ONLY
+    };
+    out.extend_from_slice(&timestamp_bytes(prefix, pts));
     if with_dts {
-        push_timestamp(out, 0b0001, dts);
+        out.extend_from_slice(&timestamp_bytes(PREFIX_DTS, dts));
     }
     Ok(())
-}
-
-/// A 33-bit timestamp in the 5-byte PES layout: 4-bit prefix, then 3 + 15 + 15 bits, each group
-/// followed by a marker_bit.
-fn push_timestamp(out: &mut Vec<u8>, prefix: u8, t: i64) {
-    let t = t as u64;
-    out.push((prefix << 4) | (((t >> 29) as u8) & 0x0E) | 1);
-    out.push((t >> 22) as u8);
-    out.push((((t >> 14) as u8) & 0xFE) | 1);
-    out.push((t >> 7) as u8);
-    out.push(((t << 1) as u8) | 1);
 }
 
 /// What the first transport packet of a PES announces in its adaptation field.
@@ -106,17 +98,20 @@ pub fn write_pes(
         };
         let payload_len = (head.len() + body.len()).min(BODY_LEN - af_min);
         let af_len = BODY_LEN - payload_len; // stuffing grows the field to fill the packet
-        p[0] = 0x47; // sync_byte
-        // transport_error 0, payload_unit_start_indicator, priority 0, PID high bits
-        p[1] = (if is_first { 0x40 } else { 0x00 }) | ((pid >> 8) as u8 & 0x1F);
-        p[2] = pid as u8;
-        // adaptation_field_control: '11' with an adaptation field, '01' payload only
-        p[3] = (if af_len > 0 { 0x30 } else { 0x10 }) | *cc;
+        let header = PacketHeader {
+            pid,
+            unit_start: is_first,
+            adaptation_field: af_len > 0,
+            payload: true,
+            continuity_counter: *cc,
+        };
+        p[..4].copy_from_slice(&header.bytes());
         if af_len > 0 {
             p[4] = (af_len - 1) as u8; // adaptation_field_length (0: a single stuffing byte)
             if af_len > 1 {
                 // discontinuity 0, random_access_indicator, priority 0, PCR_flag, others 0
-                p[5] = (if rai { 0x40 } else { 0x00 }) | (if pcr.is_some() { 0x10 } else { 0x00 });
+                p[5] = (if rai { AF_RANDOM_ACCESS } else { 0 })
+                    | (if pcr.is_some() { AF_PCR } else { 0 });
                 if let Some(base) = pcr {
                     p[6..12].copy_from_slice(&pcr_bytes(base));
                 }
@@ -141,27 +136,18 @@ pub fn write_pes(
 /// continuity_counter repeats the PID's last one instead of advancing).
 pub fn pcr_only_packet(pid: u16, cc: u8, pcr_base_90k: i64) -> [u8; PACKET_LEN] {
     let mut p = [0xFFu8; PACKET_LEN];
-    p[0] = 0x47; // sync_byte
-    p[1] = (pid >> 8) as u8 & 0x1F; // PID high bits, no payload_unit_start
-    p[2] = pid as u8;
-    p[3] = 0x20 | (cc & 0x0F); // adaptation_field_control '10': adaptation field only
+    let header = PacketHeader {
+        pid,
+        unit_start: false,
+        adaptation_field: true,
+        payload: false,
+        continuity_counter: cc,
+    };
+    p[..4].copy_from_slice(&header.bytes());
     p[4] = (BODY_LEN - 1) as u8; // adaptation_field_length: the whole packet
-    p[5] = 0x10; // PCR_flag
+    p[5] = AF_PCR;
     p[6..12].copy_from_slice(&pcr_bytes(pcr_base_90k));
     p
-}
-
-/// program_clock_reference_base (33 bits), 6 reserved bits, extension (9 bits) = 0.
-fn pcr_bytes(base_90k: i64) -> [u8; 6] {
-    let b = base_90k.rem_euclid(WRAP_90K) as u64;
-    [
-        (b >> 25) as u8,
-        (b >> 17) as u8,
-        (b >> 9) as u8,
-        (b >> 1) as u8,
-        (((b & 1) as u8) << 7) | 0x7E,
-        0x00,
-    ]
 }
 
 #[cfg(test)]

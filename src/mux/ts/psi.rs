@@ -1,8 +1,8 @@
 //! Program-specific information (ISO/IEC 13818-1 §2.4.4): the program association section
 //! (§2.4.4.3) and the TS program map section (§2.4.4.8), each sent in one transport packet.
 
-use super::crc::crc32_mpeg2;
-use super::{PACKET_LEN, PMT_PID, PROGRAM_NUMBER, TRANSPORT_STREAM_ID};
+use super::{PMT_PID, PROGRAM_NUMBER, TRANSPORT_STREAM_ID};
+use crate::container::ts::{PACKET_LEN, PacketHeader, TABLE_PAT, TABLE_PMT, crc32_mpeg2};
 
 /// One elementary stream as the PMT lists it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -17,7 +17,7 @@ pub fn pat_section() -> Vec<u8> {
     let mut body = Vec::with_capacity(4);
     body.extend_from_slice(&PROGRAM_NUMBER.to_be_bytes()); // program_number
     body.extend_from_slice(&(0xE000 | PMT_PID).to_be_bytes()); // reserved '111' + program_map_PID
-    section(0x00, TRANSPORT_STREAM_ID, &body)
+    section(TABLE_PAT, TRANSPORT_STREAM_ID, &body)
 }
 
 /// The program map section listing `streams` in order, PCR carried on `pcr_pid`.
@@ -30,7 +30,7 @@ pub fn pmt_section(pcr_pid: u16, streams: &[PmtStream]) -> Vec<u8> {
         body.extend_from_slice(&(0xE000 | s.pid).to_be_bytes()); // reserved + elementary_PID
         body.extend_from_slice(&0xF000u16.to_be_bytes()); // reserved + ES_info_length 0
     }
-    section(0x02, PROGRAM_NUMBER, &body)
+    section(TABLE_PMT, PROGRAM_NUMBER, &body)
 }
 
 /// A long-form section (§2.4.4.10 syntax): header, `body`, CRC-32. Version 0, current, one
@@ -56,10 +56,14 @@ fn section(table_id: u8, table_id_extension: u16, body: &[u8]) -> Vec<u8> {
 /// the rest stuffed with 0xFF (§2.4.4.1). `cc` is the packet's continuity_counter.
 pub fn section_packet(pid: u16, cc: u8, section: &[u8]) -> [u8; PACKET_LEN] {
     let mut p = [0xFFu8; PACKET_LEN];
-    p[0] = 0x47; // sync_byte
-    p[1] = 0x40 | ((pid >> 8) as u8 & 0x1F); // payload_unit_start_indicator + PID high bits
-    p[2] = pid as u8; // PID low bits
-    p[3] = 0x10 | (cc & 0x0F); // adaptation_field_control '01' (payload only) + continuity_counter
+    let header = PacketHeader {
+        pid,
+        unit_start: true,
+        adaptation_field: false,
+        payload: true,
+        continuity_counter: cc,
+    };
+    p[..4].copy_from_slice(&header.bytes());
     p[4] = 0x00; // pointer_field
     // Our sections are at most 12 + 5 × 2 + 4 bytes: always fits in one packet.
     let n = section.len().min(PACKET_LEN - 5);
