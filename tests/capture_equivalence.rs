@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use kls_rec::input::pcap::flows::FlowEvent;
-use kls_rec::input::pcap::session::scan;
+use kls_rec::input::pcap::flows::{Dir, FlowEvent};
+use kls_rec::input::pcap::scan;
 use kls_rec::input::pcap::stream::{Item, Pass};
 use kls_rec::testutil::{run_binary, scratch, testdata, tree};
 
@@ -22,11 +22,17 @@ fn kls_rec(args: &[&str]) -> Output {
 
 /// Each RTMP connection's client-to-server bytes, written as `cam-<first media ms>.rtmp`.
 fn dumps(capture: &Path, dir: &Path) -> Vec<PathBuf> {
-    let publishes = scan(capture, "capture").unwrap();
+    let publishes = scan(capture, "capture").unwrap().pushes;
     let mut bytes: BTreeMap<u64, Vec<u8>> = BTreeMap::new();
     let mut pass = Pass::open(capture, "capture", None).unwrap();
     while let Some(item) = pass.next_item().unwrap() {
-        if let Item::Flow(FlowEvent::Data { conn, bytes: b, .. }) = item {
+        if let Item::Flow(FlowEvent::Data {
+            conn,
+            dir: Dir::ClientToServer,
+            bytes: b,
+            ..
+        }) = item
+        {
             bytes.entry(conn).or_default().extend_from_slice(&b);
         }
     }

@@ -44,7 +44,11 @@ fn capture(data: &[u8]) {
                     "stream bytes larger than the input"
                 );
             }
-            Item::Flow(FlowEvent::Gap { mark: m, .. } | FlowEvent::End { mark: m, .. }) => mark(m),
+            Item::Flow(
+                FlowEvent::Gap { mark: m, .. }
+                | FlowEvent::End { mark: m, .. }
+                | FlowEvent::Other { mark: m, .. },
+            ) => mark(m),
         }
         assert!(pass.position() <= len, "position beyond the input");
     }

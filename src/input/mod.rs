@@ -19,6 +19,7 @@ pub mod concat;
 pub mod dir;
 pub mod flv;
 pub mod hls;
+pub mod httpflv;
 pub mod log;
 pub mod mp4;
 pub mod pcap;

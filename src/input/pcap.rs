@@ -1,16 +1,18 @@
-//! Packet captures (pcap, pcapng) of RTMP pushes as inputs (README "Inputs"): every `publish` on
-//! every TCP connection that carries RTMP becomes one push session, keyed by the `connect`
-//! command's `app` and the publish name (its `?vdoid=` query giving the vdoid), its wall clock the
-//! capture time of its first media message.
+//! Packet captures (pcap, pcapng) as inputs (README "Inputs", "Played streams"): every RTMP
+//! `publish`, every RTMP play (the server's media to a client) and every HTTP-FLV download on
+//! the capture's TCP connections becomes one push session, keyed by the `connect` command's
+//! `app` and the publish or play name (its `?vdoid=` query giving the vdoid), or by the HTTP
+//! path, its wall clock the capture time of its first media message.
 //!
 //! - [`capture`]: pcap / pcapng records → frames with capture times;
 //! - [`link`]: frames → TCP segments (Ethernet, Linux cooked v1/v2, BSD/OpenBSD loopback, raw IP);
 //! - [`tcp`]: one direction's byte stream, reassembled (wrap, reordering, overlaps, holes);
-//! - [`flows`]: connections → the client streams of those that carry RTMP;
+//! - [`flows`]: connections → both streams of those that carry RTMP or HTTP;
 //! - [`stream`]: one pass over a capture, damage named by capture position;
 //! - [`spool`]: what that pass spools per connection for the sessions;
-//! - [`session`]: the publishes a first pass finds, and the replay of one of them through
-//!   `input::rtmp`'s parser and the FLV session logic.
+//! - [`scan`]: the connections and pushes a first pass finds (what `inspect` lists);
+//! - [`session`]: the replay of one push through `input::rtmp`'s or `input::httpflv`'s parser
+//!   and the FLV session logic.
 //!
 //! Opening a capture reads it once, whole, to list its publishes and spool each RTMP
 //! connection's client stream; each session replays its connection from the spool, so the
@@ -28,12 +30,14 @@ use crate::media::StreamKey;
 pub mod capture;
 pub mod flows;
 pub mod link;
+pub mod scan;
 pub mod session;
 pub mod spool;
 pub mod stream;
 pub mod tcp;
 
-pub use session::{CaptureSession, Publish, scan};
+pub use scan::{Connection, Delivery, Publish, Scan, scan};
+pub use session::CaptureSession;
 
 /// The first bytes of a capture file: pcap in both byte orders, microsecond and nanosecond
 /// variants, and a pcapng section header block.
@@ -48,33 +52,35 @@ pub fn is_capture_magic(magic: &[u8]) -> bool {
     )
 }
 
-/// Opens a capture: one pending session per publish that carried media, in capture order.
+/// Opens a capture: one pending session per push that carried media, in capture order.
 pub fn open_path(path: &Path, opts: &InputOptions) -> Result<Vec<PendingSession>, InputError> {
     let input = path.display().to_string();
     let size = std::fs::metadata(path)
         .map_err(|e| InputError::io(&input, None, e))?
         .len();
-    let (publishes, spool) = session::scan_spooled(path, &input)?;
+    let (found, spool) = scan::scan_spooled(path, &input)?;
     let mut sessions = Vec::new();
     let mut warnings = Vec::new();
-    for p in publishes {
+    for p in found.pushes.iter().cloned() {
         let Some(wall_start_ms) = p.first_media_ms else {
             warnings.push(format!(
-                "{input}: publish \"{}\" on {} -> {} carried no media: no session",
-                p.name, p.client, p.server
+                "{input}: {} \"{}\" on {} -> {} carried no media: no session",
+                p.delivery.word(),
+                p.name,
+                p.client,
+                p.server
             ));
             continue;
         };
-        let key = StreamKey {
-            app: opts.app.clone().unwrap_or_else(|| session::app_of(&p)),
-            stream: opts.stream.clone().unwrap_or_else(|| p.name.clone()),
-            vdoid: opts.vdoid.clone().or_else(|| p.vdoid.clone()),
-        };
         let info = SessionInfo {
-            key,
+            key: StreamKey {
+                app: opts.app.clone().unwrap_or_else(|| session::app_of(&p)),
+                stream: opts.stream.clone().unwrap_or_else(|| p.name.clone()),
+                vdoid: opts.vdoid.clone().or_else(|| p.vdoid.clone()),
+            },
             wall_start_ms,
             wall_clock: WallClockSource::Capture,
-            played: false,
+            played: p.delivery.played(),
             input: input.clone(),
             index: sessions.len(),
             warnings: std::mem::take(&mut warnings),
@@ -88,17 +94,50 @@ pub fn open_path(path: &Path, opts: &InputOptions) -> Result<Vec<PendingSession>
         sessions.push(PendingSession::rereadable(info, Some(size), opener));
     }
     if sessions.is_empty() {
-        let mut message = "no RTMP publish with media in the capture".to_string();
-        for w in warnings {
-            message.push_str("; ");
-            message.push_str(&w);
-        }
-        return Err(InputError::new(&input, None, message));
+        return Err(InputError::new(
+            &input,
+            None,
+            nothing_found(&found, warnings),
+        ));
     }
     if let Some(last) = sessions.last_mut() {
         last.info.warnings.extend(warnings);
     }
     Ok(sessions)
+}
+
+/// Why a capture gives no session, in one line.
+fn nothing_found(found: &Scan, warnings: Vec<String>) -> String {
+    let plays: Vec<String> = found
+        .connections
+        .iter()
+        .flat_map(|c| {
+            c.plays_without_media
+                .iter()
+                .map(move |n| format!("{n:?} on {} -> {}", c.client, c.server))
+        })
+        .collect();
+    let mut message = if !plays.is_empty() {
+        format!(
+            "nothing to record: the capture holds the client's side of a play of {}; the media \
+             went the other way (server to client), which it does not hold",
+            plays.join(", ")
+        )
+    } else if let Some(d) = found.damage.as_ref().filter(|_| found.pushes.is_empty()) {
+        // Nothing found and the capture is damaged: the damage is the likelier story.
+        format!("no RTMP publish or play and no HTTP-FLV before the capture's damage {d}")
+    } else {
+        format!(
+            "no RTMP publish or play and no HTTP-FLV download with media in the capture ({} TCP \
+             connections)",
+            found.connections.len()
+        )
+    };
+    for w in warnings {
+        message.push_str("; ");
+        message.push_str(&w);
+    }
+    message
 }
 
 #[cfg(test)]

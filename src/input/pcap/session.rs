@@ -1,165 +1,28 @@
-//! RTMP publishes in a capture: the first pass that lists them ([`scan`]) and the reader that
-//! replays one of them ([`CaptureSession`]) through the FLV session logic, since RTMP media
-//! bodies have the FLV tag body layout.
+//! The replay of one push of a capture ([`CaptureSession`]) — an RTMP publish, an RTMP play,
+//! an HTTP-FLV download, as [`super::scan`] found them — through the FLV session logic, since
+//! RTMP media bodies and HTTP-FLV tags have the FLV tag body layout.
 //!
-//! The capture is read once: the first pass also spools what each RTMP connection's sessions
-//! read ([`super::spool`]), and each session replays its connection from the spool, seeing the
-//! items and capture positions a pass of its own would see.
+//! Each session replays its connection from the spool the first pass wrote, seeing the items
+//! and capture positions a pass of its own would see; only the direction its media run in is
+//! parsed (a play's name is the first pass's, from the client's `play`).
 
-use std::collections::HashMap;
-use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::Arc;
 
 use super::flows::FlowEvent;
-use super::spool::{Spool, SpoolReader, SpoolWriter};
-use super::stream::{Item, Pass, describe};
+use super::scan::{Delivery, Publish};
+use super::spool::{Spool, SpoolReader};
+use super::stream::{Item, describe};
 use crate::input::flv::session::{TagFeed, TagSession, next_event};
 use crate::input::flv::{DEFAULT_APP, Tag};
+use crate::input::httpflv::{HttpEvent, ResponseParser};
 use crate::input::rtmp::{RtmpEvent, RtmpParser};
 use crate::input::{InputError, SessionReader};
 use crate::media::{CodecConfig, Damage, Event};
 
-/// One publish found by the first pass.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Publish {
-    /// The connection's number in the capture ([`super::flows`]).
-    pub conn: u64,
-    /// Index among the connection's publishes.
-    pub index: usize,
-    pub client: SocketAddr,
-    pub server: SocketAddr,
-    /// `app` from `connect` (`None` without one).
-    pub app: Option<String>,
-    pub name: String,
-    pub vdoid: Option<String>,
-    /// Capture time of the publish's first media message (`None`: it carried none).
-    pub first_media_ms: Option<i64>,
-}
-
-#[derive(Debug)]
-struct ConnScan {
-    parser: RtmpParser,
-    app: Option<String>,
-    publishes: usize,
-    /// Index in the result of the publish in progress.
-    current: Option<usize>,
-}
-
-/// Lists the publishes of a capture, in the order they began.
-pub fn scan(path: &Path, input: &str) -> Result<Vec<Publish>, InputError> {
-    scan_into(path, input, None)
-}
-
-/// Lists the publishes of a capture and spools what their sessions read, in one pass.
-pub fn scan_spooled(path: &Path, input: &str) -> Result<(Vec<Publish>, Spool), InputError> {
-    let spool_error = |e| InputError::new(input, None, format!("capture spool: {e}"));
-    let mut spool = SpoolWriter::create().map_err(spool_error)?;
-    let found = scan_into(path, input, Some(&mut spool))?;
-    Ok((found, spool.finish().map_err(spool_error)?))
-}
-
-fn scan_into(
-    path: &Path,
-    input: &str,
-    mut spool: Option<&mut SpoolWriter>,
-) -> Result<Vec<Publish>, InputError> {
-    let mut pass = Pass::open(path, input, None)?;
-    let mut conns: HashMap<u64, (SocketAddr, SocketAddr, ConnScan)> = HashMap::new();
-    let mut found = Vec::new();
-    let mut damage = None;
-    while let Some(item) = pass.next_item()? {
-        if let Some(spool) = spool.as_deref_mut() {
-            spool
-                .item(&item, pass.position())
-                .map_err(|e| InputError::new(input, None, format!("capture spool: {e}")))?;
-        }
-        let ev = match item {
-            Item::Flow(ev) => ev,
-            Item::Damage(d) => {
-                damage.get_or_insert(d);
-                continue;
-            }
-        };
-        let (conn, ended) = match ev {
-            FlowEvent::Start {
-                conn,
-                client,
-                server,
-            } => {
-                let name = format!("{input} ({client} -> {server})");
-                let scan = ConnScan {
-                    parser: RtmpParser::new(&name),
-                    app: None,
-                    publishes: 0,
-                    current: None,
-                };
-                conns.insert(conn, (client, server, scan));
-                (conn, false)
-            }
-            FlowEvent::Data { conn, bytes, mark } => {
-                if let Some((_, _, c)) = conns.get_mut(&conn) {
-                    c.parser.feed(&bytes, Some(mark.time_ms), mark.offset);
-                }
-                (conn, false)
-            }
-            FlowEvent::Gap { conn, lost, mark } => {
-                if let Some((_, _, c)) = conns.get_mut(&conn) {
-                    c.parser.gap(lost, mark.offset);
-                }
-                (conn, false)
-            }
-            FlowEvent::End { conn, .. } => {
-                if let Some((_, _, c)) = conns.get_mut(&conn) {
-                    c.parser.finish();
-                }
-                (conn, true)
-            }
-        };
-        let Some((client, server, c)) = conns.get_mut(&conn) else {
-            continue;
-        };
-        for e in c.parser.drain() {
-            match e {
-                RtmpEvent::Connect { app, .. } => c.app = Some(app),
-                RtmpEvent::Publish { name, vdoid, .. } => {
-                    c.current = Some(found.len());
-                    found.push(Publish {
-                        conn,
-                        index: c.publishes,
-                        client: *client,
-                        server: *server,
-                        app: c.app.clone(),
-                        name,
-                        vdoid,
-                        first_media_ms: None,
-                    });
-                    c.publishes += 1;
-                }
-                RtmpEvent::Media { at, .. } => {
-                    if let Some(p) = c.current.and_then(|i| found.get_mut(i)) {
-                        p.first_media_ms = p.first_media_ms.or(at.arrival_ms);
-                    }
-                }
-                RtmpEvent::Unpublish { .. } => c.current = None,
-                // Only the client's direction is read here: a play's media are not in it.
-                RtmpEvent::Play { .. } | RtmpEvent::PlayStart { .. } | RtmpEvent::Damage(_) => {}
-            }
-        }
-        if ended {
-            conns.remove(&conn);
-        }
-    }
-    match damage {
-        // Nothing found and the capture is damaged: the damage is the likelier story.
-        Some(d) if found.is_empty() => Err(InputError::new(
-            input,
-            None,
-            format!("no RTMP publish before the capture's damage {d}"),
-        )),
-        // Otherwise each session reports the damage when its pass reaches it.
-        _ => Ok(found),
-    }
+/// The parser of the direction a push's media run in.
+enum Parser {
+    Rtmp(RtmpParser),
+    Http(ResponseParser),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -178,7 +41,8 @@ pub struct CaptureSession {
     /// The capture position of the last item read.
     position: u64,
     target: Publish,
-    parser: Option<RtmpParser>,
+    parser: Option<Parser>,
+    /// Pushes of the target's delivery begun so far on its connection.
     publishes_seen: usize,
     phase: Phase,
     session: TagSession,
@@ -188,10 +52,15 @@ impl CaptureSession {
     /// Opens the publish's connection in the spool and reads up to the publish's settled
     /// starting configuration.
     pub fn new(spool: &Spool, input: &str, target: Publish) -> Result<CaptureSession, InputError> {
+        let carrier = match target.delivery {
+            Delivery::Published | Delivery::Played => super::flows::Carrier::Rtmp,
+            Delivery::HttpFlv => super::flows::Carrier::Http,
+        };
         let start = FlowEvent::Start {
             conn: target.conn,
             client: target.client,
             server: target.server,
+            carrier,
         };
         let mut s = CaptureSession {
             input: input.to_string(),
@@ -237,41 +106,48 @@ impl CaptureSession {
             }
             Item::Flow(f) => f,
         };
-        let target = self.target.conn;
+        let (target, dir) = (self.target.conn, self.target.delivery.dir());
         match flow {
-            FlowEvent::Start { conn, .. } if conn == target => {
-                let name = format!(
-                    "{} ({} -> {})",
-                    self.input, self.target.client, self.target.server
-                );
-                self.parser = Some(RtmpParser::new(&name));
-            }
-            FlowEvent::Data { conn, bytes, mark } if conn == target => {
-                if let Some(p) = &mut self.parser {
-                    p.feed(&bytes, Some(mark.time_ms), mark.offset);
-                }
-            }
-            FlowEvent::Gap { conn, lost, mark } if conn == target => {
+            FlowEvent::Start { conn, .. } if conn == target => self.parser = Some(self.parser()),
+            FlowEvent::Data {
+                conn,
+                dir: d,
+                bytes,
+                mark,
+            } if conn == target && d == dir => match &mut self.parser {
+                Some(Parser::Rtmp(p)) => p.feed(&bytes, Some(mark.time_ms), mark.offset),
+                Some(Parser::Http(p)) => p.feed(&bytes, Some(mark.time_ms), mark.offset),
+                None => {}
+            },
+            FlowEvent::Gap {
+                conn,
+                dir: d,
+                lost,
+                mark,
+            } if conn == target && d == dir => {
                 if self.phase == Phase::During {
                     self.session.push_damage(Damage::Skipped {
                         offset: mark.offset,
                         len: lost,
                         what: format!(
-                            "TCP stream {} -> {}: {lost} bytes missing from the capture before \
+                            "TCP stream {}: {lost} bytes missing from the capture before \
                              {}; resynchronised after them",
-                            self.target.client,
-                            self.target.server,
+                            self.direction(),
                             describe(mark)
                         ),
                     });
                 }
-                if let Some(p) = &mut self.parser {
-                    p.gap(lost, mark.offset);
+                match &mut self.parser {
+                    Some(Parser::Rtmp(p)) => p.gap(lost, mark.offset),
+                    Some(Parser::Http(p)) => p.gap(lost, mark.offset),
+                    None => {}
                 }
             }
-            FlowEvent::End { conn, .. } if conn == target => {
-                if let Some(p) = &mut self.parser {
-                    p.finish();
+            FlowEvent::End { conn, mark } if conn == target => {
+                match &mut self.parser {
+                    Some(Parser::Rtmp(p)) => p.finish(),
+                    Some(Parser::Http(p)) => p.finish(mark.offset),
+                    None => {}
                 }
                 self.drain_parser();
                 self.phase = Phase::After;
@@ -283,37 +159,79 @@ impl CaptureSession {
         Ok(self.phase != Phase::After)
     }
 
-    fn drain_parser(&mut self) {
-        let Some(parser) = &mut self.parser else {
-            return;
+    /// "client -> server", the way the target's media run.
+    fn direction(&self) -> String {
+        let (c, s) = (self.target.client, self.target.server);
+        match self.target.delivery {
+            Delivery::Published => format!("{c} -> {s}"),
+            Delivery::Played | Delivery::HttpFlv => format!("{s} -> {c}"),
+        }
+    }
+
+    fn parser(&self) -> Parser {
+        let name = format!("{} ({})", self.input, self.direction());
+        match self.target.delivery {
+            Delivery::Published | Delivery::Played => Parser::Rtmp(RtmpParser::new(&name)),
+            Delivery::HttpFlv => Parser::Http(ResponseParser::new(&name)),
+        }
+    }
+
+    /// The target's push begins (its index reached) or a later one ends it.
+    fn begins(&mut self) {
+        self.phase = match self.phase {
+            Phase::Before if self.publishes_seen == self.target.index => Phase::During,
+            Phase::Before => Phase::Before,
+            Phase::During | Phase::After => Phase::After,
         };
-        for e in parser.drain() {
-            match e {
-                RtmpEvent::Publish { .. } => {
-                    self.phase = match self.phase {
-                        Phase::Before if self.publishes_seen == self.target.index => Phase::During,
-                        Phase::Before => Phase::Before,
-                        Phase::During | Phase::After => Phase::After,
-                    };
-                    self.publishes_seen += 1;
-                }
-                RtmpEvent::Unpublish { .. } if self.phase == Phase::During => {
-                    self.phase = Phase::After;
-                }
-                RtmpEvent::Media {
-                    kind,
-                    timestamp_ms,
-                    body,
-                    at,
-                } if self.phase == Phase::During => self.session.push_tag(&Tag {
-                    offset: at.input_offset,
-                    kind,
-                    timestamp_ms,
-                    data: body,
-                }),
-                RtmpEvent::Damage(d) if self.phase == Phase::During => self.session.push_damage(d),
-                _ => {}
+        self.publishes_seen += 1;
+    }
+
+    fn drain_parser(&mut self) {
+        match &mut self.parser {
+            Some(Parser::Rtmp(p)) => {
+                let events: Vec<_> = p.drain().collect();
+                events.into_iter().for_each(|e| self.rtmp(e));
             }
+            Some(Parser::Http(p)) => {
+                let events: Vec<_> = p.drain().collect();
+                events.into_iter().for_each(|e| self.http(e));
+            }
+            None => {}
+        }
+    }
+
+    fn rtmp(&mut self, e: RtmpEvent) {
+        let played = self.target.delivery == Delivery::Played;
+        match e {
+            RtmpEvent::Publish { .. } if !played => self.begins(),
+            RtmpEvent::PlayStart { .. } if played => self.begins(),
+            RtmpEvent::Unpublish { .. } if self.phase == Phase::During => {
+                self.phase = Phase::After;
+            }
+            RtmpEvent::Media {
+                kind,
+                timestamp_ms,
+                body,
+                at,
+            } if self.phase == Phase::During => self.session.push_tag(&Tag {
+                offset: at.input_offset,
+                kind,
+                timestamp_ms,
+                data: body,
+            }),
+            RtmpEvent::Damage(d) if self.phase == Phase::During => self.session.push_damage(d),
+            _ => {}
+        }
+    }
+
+    fn http(&mut self, e: HttpEvent) {
+        match e {
+            // Responses are numbered as the first pass numbered them: every one counts.
+            HttpEvent::Response { .. } => self.begins(),
+            HttpEvent::BodyEnd { .. } if self.phase == Phase::During => self.phase = Phase::After,
+            HttpEvent::Tag(tag, _) if self.phase == Phase::During => self.session.push_tag(&tag),
+            HttpEvent::Damage(d) if self.phase == Phase::During => self.session.push_damage(d),
+            HttpEvent::BodyEnd { .. } | HttpEvent::Tag(..) | HttpEvent::Damage(_) => {}
         }
     }
 }

@@ -22,7 +22,7 @@ use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::flows::FlowEvent;
+use super::flows::{Dir, FlowEvent};
 use super::stream::Item;
 use super::tcp::Mark;
 use crate::media::{Damage, Track, TrackKind};
@@ -113,6 +113,8 @@ impl SpoolWriter {
                     FlowEvent::Data { conn, .. }
                     | FlowEvent::Gap { conn, .. }
                     | FlowEvent::End { conn, .. } => *conn,
+                    // Nothing of such a connection is read again.
+                    FlowEvent::Other { .. } => return Ok(()),
                 };
                 let Some(o) = self.open.get_mut(&conn) else {
                     return Ok(());
@@ -279,21 +281,34 @@ fn put_mark(buf: &mut Vec<u8>, m: &Mark) {
     put_u64(buf, m.time_ms as u64);
 }
 
+fn put_dir(buf: &mut Vec<u8>, dir: Dir) {
+    buf.push(match dir {
+        Dir::ClientToServer => 0,
+        Dir::ServerToClient => 1,
+    });
+}
+
 fn encode_flow(buf: &mut Vec<u8>, ev: &FlowEvent, position: u64) {
     match ev {
         FlowEvent::Start { .. } => {
             buf.push(START);
             put_u64(buf, position);
         }
-        FlowEvent::Data { bytes, mark, .. } => {
+        FlowEvent::Data {
+            dir, bytes, mark, ..
+        } => {
             buf.push(DATA);
             put_u64(buf, position);
+            put_dir(buf, *dir);
             put_mark(buf, mark);
             put_bytes(buf, bytes);
         }
-        FlowEvent::Gap { lost, mark, .. } => {
+        FlowEvent::Gap {
+            dir, lost, mark, ..
+        } => {
             buf.push(GAP);
             put_u64(buf, position);
+            put_dir(buf, *dir);
             put_u64(buf, *lost);
             put_mark(buf, mark);
         }
@@ -302,6 +317,8 @@ fn encode_flow(buf: &mut Vec<u8>, ev: &FlowEvent, position: u64) {
             put_u64(buf, position);
             put_mark(buf, mark);
         }
+        // Never spooled (see `SpoolWriter::item`).
+        FlowEvent::Other { .. } => {}
     }
 }
 
@@ -375,6 +392,14 @@ impl Decoder<'_> {
         String::from_utf8(self.bytes()?).ok()
     }
 
+    fn dir(&mut self) -> Option<Dir> {
+        match self.u8()? {
+            0 => Some(Dir::ClientToServer),
+            1 => Some(Dir::ServerToClient),
+            _ => None,
+        }
+    }
+
     fn mark(&mut self) -> Option<Mark> {
         Some(Mark {
             frame: self.u64()?,
@@ -388,21 +413,34 @@ impl Decoder<'_> {
             FlowEvent::Start { conn, .. }
             | FlowEvent::Data { conn, .. }
             | FlowEvent::Gap { conn, .. }
-            | FlowEvent::End { conn, .. } => *conn,
+            | FlowEvent::End { conn, .. }
+            | FlowEvent::Other { conn, .. } => *conn,
         };
         let tag = self.u8()?;
         let position = self.u64()?;
         let item = match tag {
             START => Item::Flow(start.clone()),
             DATA => {
+                let dir = self.dir()?;
                 let mark = self.mark()?;
                 let bytes = self.bytes()?;
-                Item::Flow(FlowEvent::Data { conn, bytes, mark })
+                Item::Flow(FlowEvent::Data {
+                    conn,
+                    dir,
+                    bytes,
+                    mark,
+                })
             }
             GAP => {
+                let dir = self.dir()?;
                 let lost = self.u64()?;
                 let mark = self.mark()?;
-                Item::Flow(FlowEvent::Gap { conn, lost, mark })
+                Item::Flow(FlowEvent::Gap {
+                    conn,
+                    dir,
+                    lost,
+                    mark,
+                })
             }
             END => Item::Flow(FlowEvent::End {
                 conn,

@@ -40,7 +40,9 @@ fn magics() {
 
 #[test]
 fn scan_finds_both_publishes_of_the_committed_capture() {
-    let found = scan(&testdata("capture/cam.pcap"), "cam.pcap").unwrap();
+    let found = scan(&testdata("capture/cam.pcap"), "cam.pcap")
+        .unwrap()
+        .pushes;
     assert_eq!(found.len(), 2, "{found:#?}");
     for (i, p) in found.iter().enumerate() {
         assert_eq!(p.conn, i as u64);

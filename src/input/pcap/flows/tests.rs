@@ -62,7 +62,12 @@ fn data_of(events: &[FlowEvent], conn: u64) -> Vec<u8> {
     events
         .iter()
         .filter_map(|e| match e {
-            FlowEvent::Data { conn: c, bytes, .. } if *c == conn => Some(bytes.clone()),
+            FlowEvent::Data {
+                conn: c,
+                dir: Dir::ClientToServer,
+                bytes,
+                ..
+            } if *c == conn => Some(bytes.clone()),
             _ => None,
         })
         .flatten()
@@ -87,6 +92,10 @@ fn push(isn: u32) -> Vec<Seg> {
             fin: true,
             ..seg(true, s.wrapping_add(10), b"")
         },
+        Seg {
+            fin: true,
+            ..seg(false, 7008, b"")
+        },
     ]
 }
 
@@ -100,6 +109,7 @@ fn rtmp_connection_client_stream_only() {
             conn: 0,
             client: CLIENT.parse().unwrap(),
             server: SERVER.parse().unwrap(),
+            carrier: Carrier::Rtmp,
         })
     );
     assert_eq!(data_of(&ev, 0), b"\x03abcdefghi");
@@ -129,18 +139,64 @@ fn reconnect_on_the_same_ports_is_a_new_connection() {
 }
 
 #[test]
-fn not_rtmp_is_ignored() {
+fn neither_rtmp_nor_http_is_reported_once_and_not_read() {
     let mut f = Flows::new(DEFAULT_WINDOW, None);
     let ev = feed(
         &mut f,
         &[
             syn(1),
-            seg(true, 2, b"GET / HTTP/1.1\r\n"),
-            seg(true, 18, b"\x03"),
+            seg(false, 50, b"+OK hello\r\n"),
+            seg(true, 2, b"PING\r\n"),
+            seg(true, 8, b"\x03"),
         ],
         CLIENT,
     );
-    assert!(ev.is_empty(), "{ev:?}");
+    assert_eq!(ev.len(), 1, "{ev:?}");
+    assert!(matches!(&ev[0], FlowEvent::Other { first, .. } if first == b"PING\r\n"));
+}
+
+#[test]
+fn http_carries_both_directions_the_server_bytes_held_until_the_request() {
+    let mut f = Flows::new(DEFAULT_WINDOW, None);
+    let ev = feed(
+        &mut f,
+        &[
+            syn(1),
+            // The response's packet captured before the request's (reordered on the wire).
+            seg(false, 100, b"HTTP/1.1 200 OK\r\n"),
+            seg(true, 2, b"GET /live/a.flv HTTP/1.1\r\n\r\n"),
+            Seg {
+                fin: true,
+                ..seg(false, 117, b"")
+            },
+            Seg {
+                fin: true,
+                ..seg(true, 29, b"")
+            },
+        ],
+        CLIENT,
+    );
+    assert!(matches!(
+        ev[0],
+        FlowEvent::Start {
+            carrier: Carrier::Http,
+            ..
+        }
+    ));
+    let server: Vec<u8> = ev
+        .iter()
+        .filter_map(|e| match e {
+            FlowEvent::Data {
+                dir: Dir::ServerToClient,
+                bytes,
+                ..
+            } => Some(bytes.clone()),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    assert_eq!(server, b"HTTP/1.1 200 OK\r\n");
+    assert!(matches!(ev.last(), Some(FlowEvent::End { conn: 0, .. })));
 }
 
 #[test]
@@ -182,6 +238,10 @@ fn fin_before_the_last_data_waits_for_it() {
             Seg {
                 fin: true,
                 ..seg(true, 8, b"")
+            },
+            Seg {
+                fin: true,
+                ..seg(false, 1, b"")
             },
             seg(true, 5, b"cde"),
         ],
@@ -236,8 +296,11 @@ fn unrecognisable_connection_holds_little_memory() {
         segs.push(seg(true, 1 + 1000 + 60_000 * i, &chunk));
     }
     let ev = feed(&mut f, &segs, CLIENT);
-    assert!(ev.is_empty(), "{ev:?}");
+    assert!(
+        matches!(&ev[..], [FlowEvent::Other { first, .. }] if first.is_empty()),
+        "{ev:?}"
+    );
     let c = f.conns.values().next().unwrap();
-    assert_eq!(c.kind, Kind::NotRtmp);
+    assert_eq!(c.kind, Kind::NotCarried);
     assert!(!c.stream.has_pending());
 }

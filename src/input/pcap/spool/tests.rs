@@ -2,6 +2,7 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use super::*;
+use crate::input::pcap::flows::Carrier;
 use crate::input::pcap::open_path;
 use crate::input::{InputOptions, SessionReader};
 use crate::media::Event;
@@ -22,11 +23,13 @@ fn items_come_back_in_order_with_their_positions() {
         conn: 3,
         client: addr("10.0.0.1:5000"),
         server: addr("10.0.0.2:1935"),
+        carrier: Carrier::Rtmp,
     };
     let items = vec![
         Item::Flow(start.clone()),
         Item::Flow(FlowEvent::Data {
             conn: 3,
+            dir: Dir::ServerToClient,
             bytes: vec![3; 100_000],
             mark,
         }),
@@ -51,6 +54,7 @@ fn items_come_back_in_order_with_their_positions() {
         }),
         Item::Flow(FlowEvent::Gap {
             conn: 3,
+            dir: Dir::ClientToServer,
             lost: 77,
             mark,
         }),
@@ -71,6 +75,7 @@ fn items_come_back_in_order_with_their_positions() {
             conn: 4,
             client: addr("10.0.0.3:5000"),
             server: addr("10.0.0.2:1935"),
+            carrier: Carrier::Http,
         }),
         2,
     )

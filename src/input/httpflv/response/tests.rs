@@ -1,0 +1,83 @@
+use super::*;
+use crate::input::flv::TagReader;
+use crate::testutil::testdata;
+
+/// An FLV served chunked in `step`-byte chunks, fed in `piece`-byte pieces, after another
+/// response on the same connection.
+fn served(flv: &[u8], step: usize, piece: usize) -> Vec<HttpEvent> {
+    let mut wire =
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 5\r\n\r\n<x/>\n".to_vec();
+    wire.extend_from_slice(
+        b"HTTP/1.1 200 OK\r\nContent-Type: video/x-flv\r\nTransfer-Encoding: chunked\r\n\r\n",
+    );
+    for c in flv.chunks(step) {
+        wire.extend_from_slice(format!("{:x}\r\n", c.len()).as_bytes());
+        wire.extend_from_slice(c);
+        wire.extend_from_slice(b"\r\n");
+    }
+    wire.extend_from_slice(b"0\r\n\r\n");
+    let mut p = ResponseParser::new("test");
+    let mut events = Vec::new();
+    for (i, c) in wire.chunks(piece).enumerate() {
+        p.feed(c, Some(i as i64), (i * piece) as u64);
+        events.extend(p.drain());
+    }
+    p.finish(wire.len() as u64);
+    events.extend(p.drain());
+    events
+}
+
+#[test]
+fn chunked_flv_after_a_keep_alive_response_gives_the_file_tags() {
+    let flv = std::fs::read(testdata("play/published.flv")).unwrap();
+    let (mut r, _) = TagReader::new(&flv[..], "published.flv").unwrap();
+    let mut want = Vec::new();
+    while let Some(e) = r.next_event().unwrap() {
+        if let crate::input::flv::TagEvent::Tag(t) = e {
+            want.push((t.kind, t.timestamp_ms, t.data));
+        }
+    }
+    for (step, piece) in [(4093, 1500), (7, 3), (100_000, 1)] {
+        let events = served(&flv, step, piece);
+        let got: Vec<_> = events
+            .iter()
+            .filter_map(|e| match e {
+                HttpEvent::Tag(t, _) => Some((t.kind, t.timestamp_ms, t.data.clone())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(got, want, "chunks of {step}, pieces of {piece}");
+        let responses = events
+            .iter()
+            .filter(|e| matches!(e, HttpEvent::Response { .. }))
+            .count();
+        assert_eq!(responses, 2);
+        let damage: Vec<_> = events
+            .iter()
+            .filter(|e| matches!(e, HttpEvent::Damage(_)))
+            .collect();
+        assert!(damage.is_empty(), "{damage:?}");
+    }
+}
+
+#[test]
+fn a_body_cut_short_is_damage_and_never_panics() {
+    let flv = std::fs::read(testdata("play/published.flv")).unwrap();
+    let mut p = ResponseParser::new("test");
+    p.feed(
+        b"HTTP/1.1 200 OK\r\nContent-Type: video/x-flv\r\n\r\n",
+        None,
+        0,
+    );
+    p.feed(&flv[..1000], None, 50);
+    p.finish(1050);
+    let events: Vec<_> = p.drain().collect();
+    assert!(events.iter().any(|e| matches!(e, HttpEvent::Damage(_))));
+    let mut p = ResponseParser::new("test");
+    p.feed(
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        None,
+        0,
+    );
+    assert!(p.drain().any(|e| matches!(e, HttpEvent::Damage(_))));
+}
