@@ -64,6 +64,7 @@ use crate::input::mp4::Mp4Index;
 use crate::input::rtmp::DumpSummary;
 use crate::input::{self, InputError, InputOptions, SessionInfo};
 
+pub mod connections;
 pub mod probe;
 pub mod scan;
 pub mod text;
@@ -145,6 +146,8 @@ pub enum ContainerFacts {
     /// The first program's streams, PMT order, with their units and PES times.
     MpegTs(Vec<ts_facts::TsStream>),
     Rtmp(Box<DumpSummary>),
+    /// Every TCP connection of a capture and the pushes in them.
+    Capture(Box<input::pcap::Scan>),
     None,
 }
 
@@ -293,7 +296,8 @@ fn facts(path: &Path, container: Container) -> Result<ContainerFacts, InputError
         Container::RtmpDump => {
             ContainerFacts::Rtmp(Box::new(input::rtmp::connections_summary(path)?))
         }
-        Container::Pcap | Container::SegmentLog | Container::Unknown => ContainerFacts::None,
+        Container::Pcap => ContainerFacts::Capture(Box::new(input::pcap::scan(path, &name)?)),
+        Container::SegmentLog | Container::Unknown => ContainerFacts::None,
     })
 }
 

@@ -352,10 +352,15 @@ fn stream_pass(
         if opts.explain {
             writeln!(
                 run.io.log,
-                "{}: push #{index} from {} starts at {}",
+                "{}: push #{index} from {} starts at {}{}",
                 run.key,
                 info.input,
-                rules::wall_ms_display(info.wall_start_ms)
+                rules::wall_ms_display(info.wall_start_ms),
+                if info.played {
+                    " (played: what a viewer received)"
+                } else {
+                    ""
+                }
             )?;
         }
         run.io.progress.input(&info.input, pending.size_hint);

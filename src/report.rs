@@ -52,6 +52,10 @@ pub struct SessionSpan {
     /// End of its last packet; equal to the start for a session without packets.
     pub wall_end_ms: i64,
     pub packets: u64,
+    /// What a viewer received (an RTMP play, an HTTP-FLV download), not what was published;
+    /// written only when true.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub played: bool,
 }
 
 /// A recording file (the same span in every requested format).

@@ -118,6 +118,7 @@ fn eleven_hours() -> Vec<StreamReport> {
             wall_start_ms: wall,
             wall_end_ms: end,
             packets: (len / 1000) as u64,
+            played: false,
         });
         apply(&mut r, e.drain_decisions().collect(), i);
     }
@@ -535,6 +536,7 @@ fn fleet() -> Vec<StreamReport> {
                     wall_start_ms: t,
                     wall_end_ms: t + len,
                     packets: 0,
+                    played: false,
                 });
                 if i % 2 == 0 {
                     files.push(FileSpan {

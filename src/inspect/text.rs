@@ -172,6 +172,7 @@ fn facts(o: &mut String, facts: &ContainerFacts) {
                 );
             }
         }
+        ContainerFacts::Capture(scan) => super::connections::write(o, scan),
         ContainerFacts::MpegTs(_) | ContainerFacts::None => {}
     }
 }
@@ -214,6 +215,14 @@ fn streams(o: &mut String, probe: &Probe) {
 
 fn session(o: &mut String, s: &SessionReport) {
     let _ = writeln!(o, "  push #{}  {}", s.info.index, s.info.key);
+    if s.info.played {
+        line(
+            o,
+            4,
+            "played",
+            "what a viewer received, not the publisher's push",
+        );
+    }
     line(
         o,
         4,

@@ -209,6 +209,7 @@ impl Placer<'_> {
             wall_start_ms: self.info.wall_start_ms,
             wall_end_ms: self.info.wall_start_ms,
             packets: 0,
+            played: self.info.played,
         });
     }
 

@@ -34,6 +34,7 @@ fn report(sessions: Vec<(i64, i64)>, files: Vec<(i64, i64, Reason, Reason)>) -> 
                 wall_start_ms: a,
                 wall_end_ms: b,
                 packets: 100,
+                played: false,
             })
             .collect(),
         files: files
@@ -300,6 +301,7 @@ fn unlabelled_files_go_to_the_legend_with_a_tag() {
         wall_start_ms: T0 + D,
         wall_end_ms: T0 + D + H,
         packets: 1,
+        played: false,
     });
     let svg = render_svg(&[r.clone()]);
     assert!(svg.contains("F3  cam-"), "legend rows");

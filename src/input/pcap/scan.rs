@@ -13,7 +13,7 @@ use super::stream::{Item, Pass};
 use crate::input::InputError;
 use crate::input::httpflv::request::path_of;
 use crate::input::httpflv::{HttpEvent, RequestLines, ResponseParser, key_of_path};
-use crate::input::rtmp::{RtmpEvent, RtmpParser};
+use crate::input::rtmp::{Position, RtmpEvent, RtmpParser};
 
 /// How a push reached the capture.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,6 +68,9 @@ pub struct Publish {
     pub vdoid: Option<String>,
     /// Capture time of the push's first media message (`None`: it carried none).
     pub first_media_ms: Option<i64>,
+    /// Audio, video and script messages (RTMP) or tags (HTTP-FLV), and their body bytes.
+    pub media_messages: u64,
+    pub media_bytes: u64,
 }
 
 /// One TCP connection of the capture, as `inspect` lists it.
@@ -364,13 +367,17 @@ impl ConnScan {
             name: key.1,
             vdoid: key.2,
             first_media_ms: None,
+            media_messages: 0,
+            media_bytes: 0,
         });
         self.begun[slot] += 1;
     }
 
-    fn media(&mut self, dir: Dir, arrival_ms: Option<i64>, found: &mut Scan) {
+    fn media(&mut self, dir: Dir, at: Position, bytes: usize, found: &mut Scan) {
         if let Some(p) = self.current[dir_index(dir)].and_then(|i| found.pushes.get_mut(i)) {
-            p.first_media_ms = p.first_media_ms.or(arrival_ms);
+            p.first_media_ms = p.first_media_ms.or(at.arrival_ms);
+            p.media_messages += 1;
+            p.media_bytes += bytes as u64;
         }
     }
 
@@ -413,7 +420,7 @@ impl ConnScan {
                 let key = (app_now, name, vdoid);
                 self.begin(conn, Delivery::Played, key, found);
             }
-            RtmpEvent::Media { at, .. } => self.media(dir, at.arrival_ms, found),
+            RtmpEvent::Media { at, body, .. } => self.media(dir, at, body.len(), found),
             RtmpEvent::Unpublish { .. } => {
                 steps.push(match dir {
                     Dir::ClientToServer => "unpublish".to_string(),
@@ -441,13 +448,13 @@ impl ConnScan {
                 self.response = Some((number, key_of_path(path)));
                 self.responses += 1;
             }
-            HttpEvent::Tag(_, at) => {
+            HttpEvent::Tag(tag, at) => {
                 // A response is a push once its body gives a tag (not a crossdomain.xml).
                 if let Some((number, key)) = self.response.take() {
                     self.begun[delivery_index(Delivery::HttpFlv)] = number;
                     self.begin(conn, Delivery::HttpFlv, key, found);
                 }
-                self.media(Dir::ServerToClient, at.arrival_ms, found)
+                self.media(Dir::ServerToClient, at, tag.data.len(), found)
             }
             HttpEvent::BodyEnd { .. } => {
                 self.response = None;
