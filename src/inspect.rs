@@ -89,6 +89,8 @@ pub enum Container {
     Hls,
     RtmpDump,
     Pcap,
+    /// An HTTP-FLV response saved with its headers (`curl -i`).
+    HttpFlv,
     SegmentLog,
     Unknown,
 }
@@ -103,6 +105,7 @@ impl Container {
             Container::Hls => "hls",
             Container::RtmpDump => "rtmp_dump",
             Container::Pcap => "pcap",
+            Container::HttpFlv => "http_flv",
             Container::SegmentLog => "segment_log",
             Container::Unknown => "unknown",
         }
@@ -117,6 +120,7 @@ impl Container {
             Container::Hls => "HLS playlist",
             Container::RtmpDump => "RTMP dump",
             Container::Pcap => "pcap capture",
+            Container::HttpFlv => "HTTP-FLV response (headers kept)",
             Container::SegmentLog => "segment log",
             Container::Unknown => "unknown",
         }
@@ -278,6 +282,7 @@ impl From<input::Kind> for Container {
             input::Kind::Hls => Container::Hls,
             input::Kind::Ts => Container::MpegTs,
             input::Kind::Rtmp => Container::RtmpDump,
+            input::Kind::HttpFlv => Container::HttpFlv,
             input::Kind::Log => Container::SegmentLog,
         }
     }
@@ -297,7 +302,7 @@ fn facts(path: &Path, container: Container) -> Result<ContainerFacts, InputError
             ContainerFacts::Rtmp(Box::new(input::rtmp::connections_summary(path)?))
         }
         Container::Pcap => ContainerFacts::Capture(Box::new(input::pcap::scan(path, &name)?)),
-        Container::SegmentLog | Container::Unknown => ContainerFacts::None,
+        Container::HttpFlv | Container::SegmentLog | Container::Unknown => ContainerFacts::None,
     })
 }
 

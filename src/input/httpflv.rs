@@ -12,6 +12,7 @@
 //! `FLV` signature; other responses (a `crossdomain.xml` first on the same connection) are read
 //! past.
 
+pub mod file;
 pub mod request;
 pub mod response;
 pub mod tags;

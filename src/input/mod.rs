@@ -237,6 +237,7 @@ pub fn open(path: &str, opts: &InputOptions) -> Result<Vec<PendingSession>, Inpu
         Kind::Hls => hls::open_path(p, opts),
         Kind::Ts => ts::open_path(p, opts).map(|s| vec![s]),
         Kind::Rtmp => rtmp::open_path(p, opts),
+        Kind::HttpFlv => httpflv::file::open_path(p, opts).map(|s| vec![s]),
         Kind::Log => log::open_path(p, opts),
     }
 }
@@ -250,6 +251,8 @@ pub enum Kind {
     Hls,
     Ts,
     Rtmp,
+    /// An HTTP-FLV response saved with its headers (`curl -i`).
+    HttpFlv,
     Log,
 }
 
@@ -266,7 +269,8 @@ pub fn kind(path: &str) -> Result<Kind, InputError> {
             path,
             Some(0),
             "not a recognised input (expected FLV, MP4, MPEG-TS, an HLS playlist, a raw RTMP \
-             dump, a pcap/pcapng capture or a segment log)",
+             dump, a pcap/pcapng capture, an HTTP-FLV response saved with its headers or a \
+             segment log)",
         )),
     }
 }
@@ -294,6 +298,7 @@ impl Kind {
             _ if ts::looks_like_ts(head) => Kind::Ts,
             // RTMP handshake: C0 (version 3) and at least C1's 1536 bytes.
             [rtmp::chunk::RTMP_VERSION, ..] if len > 1536 => Kind::Rtmp,
+            _ if head.starts_with(httpflv::file::STATUS_LINE_START) => Kind::HttpFlv,
             _ if log::looks_like_log(path) => Kind::Log,
             _ => return None,
         })

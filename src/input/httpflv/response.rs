@@ -3,7 +3,7 @@
 //! close of the connection, then the next response (keep-alive). FLV bodies go through
 //! [`super::tags::FlvTags`]; other bodies are read past.
 
-use super::tags::FlvTags;
+use super::tags::{FlvTags, SIGNATURE};
 use crate::input::flv::Tag;
 use crate::input::rtmp::Position;
 use crate::media::Damage;
@@ -63,6 +63,8 @@ pub struct ResponseParser {
     state: State,
     line: Vec<u8>,
     flv: Option<FlvTags>,
+    /// A chunked body's first chunk-size line is still to come.
+    first_chunk: bool,
     events: Vec<HttpEvent>,
 }
 
@@ -73,6 +75,7 @@ impl ResponseParser {
             state: State::Head,
             line: Vec::new(),
             flv: None,
+            first_chunk: false,
             events: Vec::new(),
         }
     }
@@ -281,7 +284,10 @@ impl ResponseParser {
             at,
         });
         self.state = match framing {
-            Framing::Chunked => State::ChunkSize,
+            Framing::Chunked => {
+                self.first_chunk = true;
+                State::ChunkSize
+            }
             Framing::Length(0) => {
                 self.end_body(at.input_offset, at.arrival_ms);
                 State::Head
@@ -291,6 +297,23 @@ impl ResponseParser {
     }
 
     fn chunk_size(&mut self, bytes: &[u8], at: Position) -> usize {
+        if self.first_chunk {
+            let mut peek = self.line.clone();
+            peek.extend(bytes.iter().take(SIGNATURE.len()));
+            if peek.len() < SIGNATURE.len() && !peek.contains(&b'\n') {
+                self.line.extend_from_slice(bytes);
+                return bytes.len();
+            }
+            self.first_chunk = false;
+            if peek.starts_with(SIGNATURE) {
+                // `curl -i` saves the decoded body under the original Transfer-Encoding.
+                let kept = std::mem::take(&mut self.line);
+                self.state = State::Body(Framing::UntilClose);
+                self.body(&kept, at);
+                self.body(bytes, at);
+                return bytes.len();
+            }
+        }
         let (line, used) = self.take_line(bytes, MAX_CHUNK_LINE);
         let Some(line) = line else {
             if self.state == State::Dead {

@@ -14,7 +14,7 @@ use crate::input::rtmp::Position;
 use crate::media::Damage;
 
 /// The FLV signature (E.2).
-const SIGNATURE: &[u8] = b"FLV";
+pub const SIGNATURE: &[u8] = b"FLV";
 /// PreviousTagSize after each tag (E.3).
 const PREVIOUS_TAG_SIZE_LEN: usize = 4;
 

@@ -81,3 +81,24 @@ fn a_body_cut_short_is_damage_and_never_panics() {
     );
     assert!(p.drain().any(|e| matches!(e, HttpEvent::Damage(_))));
 }
+
+#[test]
+fn a_decoded_body_under_a_chunked_header_is_read_as_it_is() {
+    // `curl -i` keeps `Transfer-Encoding: chunked` but saves the body decoded.
+    let flv = std::fs::read(testdata("play/published.flv")).unwrap();
+    let mut p = ResponseParser::new("test");
+    p.feed(
+        b"HTTP/1.1 200 OK\r\nContent-Type: video/x-flv\r\nTransfer-Encoding: chunked\r\n\r\nF",
+        None,
+        0,
+    );
+    p.feed(&flv[1..], None, 80);
+    p.finish(80 + flv.len() as u64);
+    let events: Vec<_> = p.drain().collect();
+    let tags = events
+        .iter()
+        .filter(|e| matches!(e, HttpEvent::Tag(..)))
+        .count();
+    assert_eq!(tags, 152, "{:?}", events.last());
+    assert!(!events.iter().any(|e| matches!(e, HttpEvent::Damage(_))));
+}
