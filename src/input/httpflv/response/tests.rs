@@ -102,3 +102,29 @@ fn a_decoded_body_under_a_chunked_header_is_read_as_it_is() {
     assert_eq!(tags, 152, "{:?}", events.last());
     assert!(!events.iter().any(|e| matches!(e, HttpEvent::Damage(_))));
 }
+
+#[test]
+fn cut_and_flipped_copies_of_a_saved_response_never_panic_and_end() {
+    use crate::input::SessionReader;
+    use crate::input::httpflv::file::HttpFlvSession;
+    let saved = std::fs::read(testdata("play/hot.curl")).unwrap();
+    for cut in (0..saved.len()).step_by(173) {
+        let mut bytes = saved[..cut].to_vec();
+        if let Some(b) = bytes.get_mut(cut / 2) {
+            *b ^= 0x5a;
+        }
+        let mut p = ResponseParser::new("test");
+        for c in bytes.chunks(61) {
+            p.feed(c, None, 0);
+        }
+        p.finish(bytes.len() as u64);
+        let _ = p.drain().count();
+        if let Ok(mut s) = HttpFlvSession::new(std::io::Cursor::new(bytes), "cut.curl", 0) {
+            let mut n = 0;
+            while let Ok(Some(_)) = s.next_event() {
+                n += 1;
+                assert!(n < 10_000, "cut at {cut}: the session does not end");
+            }
+        }
+    }
+}
