@@ -9,9 +9,9 @@
 //! capture, and sees the same items at the same positions as a pass of its own would, so its
 //! events, damage reports and byte offsets are unchanged.
 //!
-//! Memory: one chunk buffer per open RTMP connection and the chunks' places (16 bytes per
-//! chunk). The spool holds the client bytes of the capture's RTMP connections (about the size
-//! of the capture); it is an unnamed file (`O_TMPFILE`, else unlinked as soon as it is open),
+//! Memory: one chunk buffer per open RTMP or HTTP connection and the chunks' places (16 bytes
+//! per chunk). The spool holds both directions of the capture's RTMP and HTTP connections
+//! (about the size of the capture); it is an unnamed file (`O_TMPFILE`, else unlinked as soon as it is open),
 //! so it goes when the last session is done and leaves nothing behind when the run is killed.
 
 use std::cell::Cell;
