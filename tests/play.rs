@@ -217,3 +217,20 @@ fn only_the_client_side_of_a_play_says_so_in_one_line() {
         assert!(out.stdout.is_empty());
     }
 }
+
+#[test]
+fn inspect_says_a_server_dump_and_a_curl_copy_were_played() {
+    for (file, label) in [
+        ("play/show.rtmp", "  played      #0"),
+        ("play/hot.curl", "HTTP-FLV response (headers kept)"),
+    ] {
+        let out = kls_rec(&["inspect", testdata(file).to_str().unwrap()]);
+        assert!(out.status.success(), "{file}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains(label), "{label:?} in\n{text}");
+        assert!(
+            text.contains("    played      what a viewer received"),
+            "{text}"
+        );
+    }
+}

@@ -124,7 +124,9 @@ fn facts(o: &mut String, facts: &ContainerFacts) {
                     p.name,
                     p.vdoid.as_deref().unwrap_or("")
                 );
-                line(o, 2, "publish", &v);
+                // A played stream's media ran server to client (a player's side of the connection).
+                let label = if p.played { "played" } else { "publish" };
+                line(o, 2, label, &v);
                 line(
                     o,
                     2,
