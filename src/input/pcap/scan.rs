@@ -191,33 +191,9 @@ fn flow(input: &str, ev: FlowEvent, conns: &mut HashMap<u64, ConnScan>, found: &
             server,
             carrier,
         } => {
-            let name = |d: &str| format!("{input} ({client} -> {server}, {d})");
-            let sides = match carrier {
-                Carrier::Rtmp => Sides::Rtmp {
-                    client: Box::new(RtmpParser::new(&name("client to server"))),
-                    server: Box::new(RtmpParser::new(&name("server to client"))),
-                    app: None,
-                    play: None,
-                },
-                Carrier::Http => Sides::Http {
-                    requests: RequestLines::new(),
-                    responses: ResponseParser::new(&name("HTTP response")),
-                },
-            };
-            conns.insert(
-                conn,
-                ConnScan {
-                    row: found.connections.len(),
-                    sides,
-                    begun: [0; 3],
-                    current: [None; 2],
-                    responses: 0,
-                    response: None,
-                },
-            );
-            found
-                .connections
-                .push(connection(conn, client, server, Some(carrier)));
+            let row = connection(conn, client, server, Some(carrier));
+            let c = start(input, carrier, row, found);
+            conns.insert(conn, c);
             conn
         }
         FlowEvent::Other {
@@ -266,6 +242,33 @@ fn flow(input: &str, ev: FlowEvent, conns: &mut HashMap<u64, ConnScan>, found: &
     };
     if let Some(c) = conns.get_mut(&conn) {
         c.drain(conn, found);
+    }
+}
+
+/// A connection of a known carrier begins: its row in the listing, the parsers of its sides.
+fn start(input: &str, carrier: Carrier, row: Connection, found: &mut Scan) -> ConnScan {
+    let (client, server) = (row.client, row.server);
+    let name = |d: &str| format!("{input} ({client} -> {server}, {d})");
+    let sides = match carrier {
+        Carrier::Rtmp => Sides::Rtmp {
+            client: Box::new(RtmpParser::new(&name("client to server"))),
+            server: Box::new(RtmpParser::new(&name("server to client"))),
+            app: None,
+            play: None,
+        },
+        Carrier::Http => Sides::Http {
+            requests: RequestLines::new(),
+            responses: ResponseParser::new(&name("HTTP response")),
+        },
+    };
+    found.connections.push(row);
+    ConnScan {
+        row: found.connections.len() - 1,
+        sides,
+        begun: [0; 3],
+        current: [None; 2],
+        responses: 0,
+        response: None,
     }
 }
 
