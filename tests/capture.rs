@@ -6,6 +6,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+mod common;
+
+use common::capture::{mangle, read_capture, runs, write_capture};
 use kls_rec::testutil::{
     ProbePacket, assert_same_packets, have_ffprobe, of, probe_packets, recording_files, run_binary,
     scratch, testdata, with_ext,
@@ -123,101 +126,11 @@ fn pcapng_and_pcap_give_the_same_files() {
     assert!(ta == tb, "pcap and pcapng outputs differ");
 }
 
-/// A pcap record of the committed capture (little-endian, microseconds, Ethernet + IPv4).
-#[derive(Clone)]
-struct Record {
-    bytes: Vec<u8>,
-    /// (source port, destination port) and whether it carries a TCP payload without SYN, FIN
-    /// or RST: only those are moved, dropped or repeated.
-    flow: (u16, u16),
-    movable: bool,
-}
-
-fn read_capture(path: &Path) -> (Vec<u8>, Vec<Record>) {
-    let data = std::fs::read(path).unwrap();
-    assert_eq!(data[..4], [0xd4, 0xc3, 0xb2, 0xa1]);
-    let header = data[..24].to_vec();
-    let mut records = Vec::new();
-    let mut pos = 24;
-    while pos + 16 <= data.len() {
-        let caplen = u32::from_le_bytes(data[pos + 8..pos + 12].try_into().unwrap()) as usize;
-        let bytes = data[pos..pos + 16 + caplen].to_vec();
-        let frame = &bytes[16..];
-        let ip = &frame[14..];
-        let ihl = usize::from(ip[0] & 0x0f) * 4;
-        let ip_len = usize::from(u16::from_be_bytes([ip[2], ip[3]]));
-        let tcp = &ip[ihl..];
-        let flow = (
-            u16::from_be_bytes([tcp[0], tcp[1]]),
-            u16::from_be_bytes([tcp[2], tcp[3]]),
-        );
-        let payload = ip_len - ihl - usize::from(tcp[12] >> 4) * 4;
-        let control = tcp[13] & 0x07 != 0;
-        records.push(Record {
-            bytes,
-            flow,
-            movable: payload > 0 && !control,
-        });
-        pos += 16 + caplen;
-    }
-    (header, records)
-}
-
-fn write_capture(path: &Path, header: &[u8], records: &[Record]) {
-    let mut out = header.to_vec();
-    for r in records {
-        out.extend_from_slice(&r.bytes);
-    }
-    std::fs::write(path, out).unwrap();
-}
-
-/// Runs of consecutive movable records of one flow.
-fn runs(records: &[Record]) -> Vec<std::ops::Range<usize>> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    for i in 0..=records.len() {
-        let breaks = i == records.len()
-            || !records[i].movable
-            || (i > start && records[i].flow != records[start].flow);
-        if breaks {
-            if i > start {
-                out.push(start..i);
-            }
-            start = if i < records.len() && records[i].movable {
-                i
-            } else {
-                i + 1
-            };
-        }
-    }
-    out
-}
-
 #[test]
 fn reordered_and_duplicated_segments_give_identical_files() {
     let (header, records) = read_capture(&testdata("capture/cam.pcap"));
-    let mut shuffled = records.clone();
-    let mut moved = 0;
-    for run in runs(&records) {
-        // Reverse every window of 5 segments: each is delivered up to 4 segments late.
-        for w in shuffled[run].chunks_mut(5) {
-            w.reverse();
-            moved += w.len();
-        }
-    }
+    let (mangled, moved) = mangle(&records);
     assert!(moved > 500, "only {moved} segments could move");
-    let mut mangled = Vec::new();
-    for (i, r) in shuffled.into_iter().enumerate() {
-        mangled.push(r.clone());
-        // Retransmissions: every seventh data segment again, once at once and once later.
-        if r.movable && i % 7 == 0 {
-            mangled.push(r.clone());
-        }
-        if r.movable && i % 11 == 0 {
-            let at = mangled.len().saturating_sub(3);
-            mangled.insert(at, r);
-        }
-    }
     let dir = scratch("e2e-capture-shuffled");
     let path = dir.join("shuffled.pcap");
     write_capture(&path, &header, &mangled);

@@ -5,6 +5,7 @@
 // Each test crate uses a different subset.
 #![allow(dead_code)]
 
+pub mod capture;
 pub mod pyav;
 pub mod run;
 
