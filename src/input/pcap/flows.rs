@@ -205,6 +205,10 @@ impl Flows {
         if seg.syn && dir == Dir::ClientToServer {
             c.isn.get_or_insert(seg.seq);
         }
+        if seg.syn {
+            // The SYN+ACK starts the server's stream: its first data segment may come late.
+            c.side(dir).0.anchor(seg.seq);
+        }
         // The payload starts after the SYN's sequence number.
         let seq = if seg.syn {
             seg.seq.wrapping_add(1)

@@ -68,6 +68,13 @@ impl Reassembler {
         }
     }
 
+    /// Starts the stream at `isn + 1`, the initial sequence number of a SYN seen after the
+    /// reassembler was made without one (the server's SYN+ACK of a connection begun by the
+    /// client's SYN). A stream that a segment has started already keeps its start.
+    pub fn anchor(&mut self, isn: u32) {
+        self.next_seq.get_or_insert(isn.wrapping_add(1));
+    }
+
     /// Changes the window; buffered bytes beyond a smaller one are handled at the next segment.
     pub fn set_window(&mut self, window: u64) {
         self.window = window.max(1);

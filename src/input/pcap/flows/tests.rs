@@ -304,3 +304,36 @@ fn unrecognisable_connection_holds_little_memory() {
     assert_eq!(c.kind, Kind::NotCarried);
     assert!(!c.stream.has_pending());
 }
+
+#[test]
+fn the_syn_ack_starts_the_server_stream_whichever_data_segment_comes_first() {
+    let mut f = Flows::new(DEFAULT_WINDOW, None);
+    let ev = feed(
+        &mut f,
+        &[
+            syn(1),
+            Seg {
+                syn: true,
+                ..seg(false, 99, b"")
+            },
+            seg(true, 2, b"GET /live/a.flv HTTP/1.1\r\n\r\n"),
+            // The response's second segment captured before its first.
+            seg(false, 115, b"\r\n\r\nFLV"),
+            seg(false, 100, b"HTTP/1.1 200 OK"),
+        ],
+        CLIENT,
+    );
+    let server: Vec<u8> = ev
+        .iter()
+        .filter_map(|e| match e {
+            FlowEvent::Data {
+                dir: Dir::ServerToClient,
+                bytes,
+                ..
+            } => Some(bytes.clone()),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    assert_eq!(server, b"HTTP/1.1 200 OK\r\n\r\nFLV");
+}
