@@ -6,17 +6,11 @@
 //! [`MAX_DATA_SIZE`] cannot be framed and ends the body (reported as damage).
 
 use super::response::HttpEvent;
-use crate::container::flv::{
-    FILE_HEADER_LEN, MAX_DATA_SIZE, TAG_AUDIO, TAG_HEADER_LEN, TAG_SCRIPT, TAG_VIDEO,
-};
+pub use crate::container::flv::SIGNATURE;
+use crate::container::flv::{FILE_HEADER_LEN, MAX_DATA_SIZE, PREV_SIZE_LEN, TAG_HEADER_LEN};
 use crate::input::flv::{Tag, TagKind};
 use crate::input::rtmp::Position;
 use crate::media::Damage;
-
-/// The FLV signature (E.2).
-pub const SIGNATURE: &[u8] = b"FLV";
-/// PreviousTagSize after each tag (E.3).
-const PREVIOUS_TAG_SIZE_LEN: usize = 4;
 
 #[derive(Debug, PartialEq, Eq)]
 enum Want {
@@ -38,7 +32,7 @@ pub struct FlvTags {
     buf: Vec<u8>,
     /// Where the piece holding the current unit's first byte lay.
     start: Option<Position>,
-    header: [u8; TAG_HEADER_LEN as usize],
+    header: [u8; TAG_HEADER_LEN],
     /// Where the current tag's header began.
     header_at: Option<Position>,
 }
@@ -51,7 +45,7 @@ impl FlvTags {
             want: Want::FileHeader,
             buf: Vec::new(),
             start: None,
-            header: [0; TAG_HEADER_LEN as usize],
+            header: [0; TAG_HEADER_LEN],
             header_at: None,
         }
     }
@@ -59,9 +53,9 @@ impl FlvTags {
     /// Bytes the current unit needs in all.
     fn need(&self) -> usize {
         match self.want {
-            Want::FileHeader => FILE_HEADER_LEN as usize,
-            Want::TagHeader => TAG_HEADER_LEN as usize,
-            Want::Data(n) => n + PREVIOUS_TAG_SIZE_LEN,
+            Want::FileHeader => FILE_HEADER_LEN,
+            Want::TagHeader => TAG_HEADER_LEN,
+            Want::Data(n) => n + PREV_SIZE_LEN,
             Want::Nothing => 0,
         }
     }
@@ -135,12 +129,8 @@ impl FlvTags {
                 let h = &self.header;
                 // Timestamp (UI24) and TimestampExtended (UI8, the high byte).
                 let timestamp_ms = u32::from_be_bytes([h[7], h[4], h[5], h[6]]);
-                let kind = match h[0] & 0x1f {
-                    TAG_AUDIO => Some(TagKind::Audio),
-                    TAG_VIDEO => Some(TagKind::Video),
-                    TAG_SCRIPT => Some(TagKind::Script),
-                    _ => None,
-                };
+                // TagType is the low 5 bits (E.4.1); the Filter and reserved bits are left out.
+                let kind = TagKind::from_type(h[0] & 0x1f);
                 let at = self.header_at.take().unwrap_or(at);
                 if let Some(kind) = kind {
                     let tag = Tag {
