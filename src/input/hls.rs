@@ -95,16 +95,7 @@ fn runs(path: &Path, opts: &InputOptions) -> Result<Vec<PlaylistRun>, InputError
             .iter()
             .map(|s| s.duration_ms)
             .fold(0, i64::saturating_add);
-        // The first date-time, moved back over the segments before it.
-        let mut before_ms = 0i64;
-        let mut pdt = None;
-        for s in &group {
-            if let Some(t) = s.program_date_time_ms {
-                pdt = Some(t.saturating_sub(before_ms));
-                break;
-            }
-            before_ms = before_ms.saturating_add(s.duration_ms);
-        }
+        let pdt = first_date_time(&group);
         let (wall_start_ms, wall_clock) = match (pdt, out.last()) {
             (Some(t), _) => (t, WallClockSource::Log),
             (None, None) => naming::wall_clock(opts, path, duration_ms, &mut warnings),
@@ -120,29 +111,7 @@ fn runs(path: &Path, opts: &InputOptions) -> Result<Vec<PlaylistRun>, InputError
         };
         let segments: Vec<PlaylistSegment> = group
             .iter()
-            .map(|s| {
-                let path = resolve(dir, &s.uri);
-                let exists = path.as_ref().is_some_and(|p| p.is_file());
-                if !exists {
-                    warnings.push(format!(
-                        "{input} line {}: segment {} is {}: its {} ms have no media",
-                        s.line,
-                        s.uri,
-                        if path.is_some() {
-                            "missing"
-                        } else {
-                            "remote (not fetched)"
-                        },
-                        s.duration_ms
-                    ));
-                }
-                PlaylistSegment {
-                    uri: s.uri.clone(),
-                    path,
-                    duration_ms: s.duration_ms,
-                    exists,
-                }
-            })
+            .map(|s| segment(&input, dir, s, &mut warnings))
             .collect();
         let init = group[0].map.as_deref().and_then(|uri| resolve(dir, uri));
         out.push(PlaylistRun {
@@ -157,6 +126,47 @@ fn runs(path: &Path, opts: &InputOptions) -> Result<Vec<PlaylistRun>, InputError
         });
     }
     Ok(out)
+}
+
+/// The run's wall-clock start from its first `EXT-X-PROGRAM-DATE-TIME`, moved back over the
+/// segments before it.
+fn first_date_time(group: &[playlist::SegmentLine]) -> Option<i64> {
+    let mut before_ms = 0i64;
+    for s in group {
+        if let Some(t) = s.program_date_time_ms {
+            return Some(t.saturating_sub(before_ms));
+        }
+        before_ms = before_ms.saturating_add(s.duration_ms);
+    }
+    None
+}
+
+/// A segment line's file; a missing or remote one is kept, with a warning, as a gap.
+fn segment(
+    input: &str,
+    dir: &Path,
+    s: &playlist::SegmentLine,
+    warnings: &mut Vec<String>,
+) -> PlaylistSegment {
+    let path = resolve(dir, &s.uri);
+    let exists = path.as_ref().is_some_and(|p| p.is_file());
+    if !exists {
+        let what = if path.is_some() {
+            "missing"
+        } else {
+            "remote (not fetched)"
+        };
+        warnings.push(format!(
+            "{input} line {}: segment {} is {what}: its {} ms have no media",
+            s.line, s.uri, s.duration_ms
+        ));
+    }
+    PlaylistSegment {
+        uri: s.uri.clone(),
+        path,
+        duration_ms: s.duration_ms,
+        exists,
+    }
 }
 
 /// The local file a segment URI names, relative to the playlist's directory.

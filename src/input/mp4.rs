@@ -50,6 +50,7 @@ pub mod cursor;
 pub mod entry;
 pub mod fragment;
 pub mod movie;
+
 #[cfg(test)]
 pub(crate) mod tests;
 pub mod track;
@@ -310,65 +311,8 @@ impl Mp4Session {
         let mut config = CodecConfig::default();
         let mut tracks = Vec::new();
         for t in movie.tracks {
-            let Some(kind) = t.kind else {
-                warnings.push(format!("{input}: track {} ('{}') ignored", t.id, t.handler));
-                continue;
-            };
-            // Every audio track is read, in file order; one video track.
-            let audio_index = config.audio_tracks().count();
-            let stream = match kind {
-                TrackKind::Video => MediaTrack::VIDEO,
-                TrackKind::Audio => MediaTrack::audio(u8::try_from(audio_index).unwrap_or(u8::MAX)),
-            };
-            let taken = match kind {
-                TrackKind::Video => config.video.is_some(),
-                TrackKind::Audio => audio_index >= usize::from(u8::MAX),
-            };
-            let entry = t.entry.as_ref().map(|e| &e.codec);
-            match entry {
-                _ if taken => {
-                    warnings.push(format!(
-                        "{input}: {kind} track {} ignored (one {kind} track is read)",
-                        t.id
-                    ));
-                    continue;
-                }
-                Some(EntryCodec::Video(v)) => config.video = Some(v.clone()),
-                Some(EntryCodec::Audio(a)) => config.set_audio_track(stream.index, a.clone()),
-                Some(EntryCodec::Unsupported(why)) => {
-                    warnings.push(format!(
-                        "{input}: {kind} track {} ignored: {why} is not supported",
-                        t.id
-                    ));
-                    continue;
-                }
-                None => {
-                    warnings.push(format!(
-                        "{input}: {kind} track {} has no sample entry",
-                        t.id
-                    ));
-                    continue;
-                }
-            }
-            if t.edit.ignored_edits > 0 {
-                warnings.push(format!(
-                    "{input}: {kind} track {}: {} edit(s) after the first media edit are not applied",
-                    t.id, t.edit.ignored_edits
-                ));
-            }
-            let empty_90k = rescale_90k(
-                i64::try_from(t.edit.empty_movie).unwrap_or(i64::MAX),
-                movie.timescale,
-            );
-            let cursor = Cursor::new(&t.tables);
-            tracks.push(TrackReader {
-                stream,
-                track: t,
-                cursor,
-                peek: None,
-                empty_90k,
-                stts_reported: false,
-            });
+            let mut note = |w: String| warnings.push(format!("{input}: {w}"));
+            tracks.extend(take_track(t, movie.timescale, &mut config, &mut note));
         }
         if tracks.is_empty() {
             return Err(InputError::new(
@@ -388,15 +332,9 @@ impl Mp4Session {
                 .iter()
                 .find(|t| t.stream == MediaTrack::AUDIO)
                 .and_then(|t| t.peek)
+            && let Some(h) = mp3_header_at(&mut file, s.offset, movie.file_len)
         {
-            let mut head = [0u8; 4];
-            if s.offset.saturating_add(4) <= movie.file_len
-                && file.seek(SeekFrom::Start(s.offset)).is_ok()
-                && file.read_exact(&mut head).is_ok()
-                && let Ok(h) = mp3::parse_header(&head)
-            {
-                *a = entry::mp3_config(h.sample_rate, h.channels);
-            }
+            *a = entry::mp3_config(h.sample_rate, h.channels);
         }
         let movie_duration_ms = rescale_90k(
             i64::try_from(movie.duration).unwrap_or(i64::MAX),
@@ -535,4 +473,77 @@ impl SessionReader for Mp4Session {
     fn position(&self) -> u64 {
         self.pos
     }
+}
+
+/// The reader of one `trak`, its codec configuration set in `config`; `None` when it is not
+/// read (`note` says why). Every audio track is read, in file order; one video track.
+fn take_track(
+    t: Track,
+    timescale: u32,
+    config: &mut CodecConfig,
+    note: &mut impl FnMut(String),
+) -> Option<TrackReader> {
+    let Some(kind) = t.kind else {
+        note(format!("track {} ('{}') ignored", t.id, t.handler));
+        return None;
+    };
+    let audio_index = config.audio_tracks().count();
+    let (stream, taken) = match kind {
+        TrackKind::Video => (MediaTrack::VIDEO, config.video.is_some()),
+        TrackKind::Audio => (
+            MediaTrack::audio(u8::try_from(audio_index).unwrap_or(u8::MAX)),
+            audio_index >= usize::from(u8::MAX),
+        ),
+    };
+    match t.entry.as_ref().map(|e| &e.codec) {
+        _ if taken => {
+            note(format!(
+                "{kind} track {} ignored (one {kind} track is read)",
+                t.id
+            ));
+            return None;
+        }
+        Some(EntryCodec::Video(v)) => config.video = Some(v.clone()),
+        Some(EntryCodec::Audio(a)) => config.set_audio_track(stream.index, a.clone()),
+        Some(EntryCodec::Unsupported(why)) => {
+            note(format!(
+                "{kind} track {} ignored: {why} is not supported",
+                t.id
+            ));
+            return None;
+        }
+        None => {
+            note(format!("{kind} track {} has no sample entry", t.id));
+            return None;
+        }
+    }
+    if t.edit.ignored_edits > 0 {
+        note(format!(
+            "{kind} track {}: {} edit(s) after the first media edit are not applied",
+            t.id, t.edit.ignored_edits
+        ));
+    }
+    let empty_90k = rescale_90k(
+        i64::try_from(t.edit.empty_movie).unwrap_or(i64::MAX),
+        timescale,
+    );
+    let cursor = Cursor::new(&t.tables);
+    Some(TrackReader {
+        stream,
+        track: t,
+        cursor,
+        peek: None,
+        empty_90k,
+        stts_reported: false,
+    })
+}
+
+/// The MP3 frame header at `offset`, if the file holds one there.
+fn mp3_header_at(file: &mut Reader, offset: u64, file_len: u64) -> Option<mp3::Mp3Header> {
+    let mut head = [0u8; 4];
+    (offset.saturating_add(4) <= file_len
+        && file.seek(SeekFrom::Start(offset)).is_ok()
+        && file.read_exact(&mut head).is_ok())
+    .then(|| mp3::parse_header(&head).ok())
+    .flatten()
 }

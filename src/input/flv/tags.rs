@@ -389,24 +389,7 @@ impl<R: Read> TagReader<R> {
         }
         let body_end = TAG_HEADER_LEN + h.data_size;
         if !self.fill(h.total_len())? {
-            if self.w.avail().len() >= body_end {
-                // The body is whole; only the final PreviousTagSize is cut short.
-                let tag = self.take_tag(at, &h);
-                self.pending = Some(Damage::Truncated {
-                    offset: self.w.pos(),
-                    what: "the PreviousTagSize after the last tag".into(),
-                });
-                self.w.consume(PREV_SIZE_LEN);
-                self.done = true;
-                return Ok(Some(tag));
-            }
-            return self.resync(
-                at,
-                format!(
-                    "tag of type {} with DataSize {} runs past the end of the input",
-                    h.type_byte, h.data_size
-                ),
-            );
+            return self.cut_short(at, &h);
         }
         let b = self.w.avail();
         let prev = u32::from_be_bytes([
@@ -420,10 +403,41 @@ impl<R: Read> TagReader<R> {
             self.w.consume(PREV_SIZE_LEN);
             return Ok(Some(tag));
         }
-        // A wrong PreviousTagSize after a tag whose successor is where DataSize says: only that
-        // field is damaged. Otherwise DataSize itself is wrong and the tag cannot be trusted.
+        self.wrong_prev_size(at, &h, prev)
+    }
+
+    /// A tag the input ends inside: whole but for its PreviousTagSize, or to be resynced past.
+    fn cut_short(&mut self, at: u64, h: &TagHeader) -> Result<Option<Found>, InputError> {
+        if self.w.avail().len() >= TAG_HEADER_LEN + h.data_size {
+            // The body is whole; only the final PreviousTagSize is cut short.
+            let tag = self.take_tag(at, h);
+            self.pending = Some(Damage::Truncated {
+                offset: self.w.pos(),
+                what: "the PreviousTagSize after the last tag".into(),
+            });
+            self.w.consume(PREV_SIZE_LEN);
+            self.done = true;
+            return Ok(Some(tag));
+        }
+        self.resync(
+            at,
+            format!(
+                "tag of type {} with DataSize {} runs past the end of the input",
+                h.type_byte, h.data_size
+            ),
+        )
+    }
+
+    /// A wrong PreviousTagSize after a tag whose successor is where DataSize says: only that
+    /// field is damaged. Otherwise DataSize itself is wrong and the tag cannot be trusted.
+    fn wrong_prev_size(
+        &mut self,
+        at: u64,
+        h: &TagHeader,
+        prev: u32,
+    ) -> Result<Option<Found>, InputError> {
         if self.plausible_at(h.total_len(), false)? {
-            let tag = self.take_tag(at, &h);
+            let tag = self.take_tag(at, h);
             let field_at = self.w.pos();
             self.w.consume(PREV_SIZE_LEN);
             self.pending = Some(Damage::Skipped {

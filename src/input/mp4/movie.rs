@@ -48,72 +48,46 @@ pub struct Movie {
     pub warnings: Vec<String>,
 }
 
+/// The top-level walk: the layout, and the boxes read into memory.
+#[derive(Default)]
+struct TopLevel {
+    layout: Vec<BoxInfo>,
+    warnings: Vec<String>,
+    ftyp: Option<Vec<u8>>,
+    moov: Option<(BoxHeader, Vec<u8>)>,
+    /// Movie fragments (§8.8), read once `moov` gives their defaults.
+    moofs: Vec<(BoxHeader, Vec<u8>)>,
+    moof_bytes: u64,
+    mdat_seen: bool,
+    moov_first: bool,
+}
+
 /// Walks the top-level boxes of a file of `file_len` bytes and reads its `moov`.
 pub fn read_movie(f: &mut (impl Read + Seek), file_len: u64) -> Result<Movie, BoxError> {
-    let mut layout = Vec::new();
-    let mut warnings = Vec::new();
-    let mut ftyp: Option<Vec<u8>> = None;
-    let mut moov: Option<(BoxHeader, Vec<u8>)> = None;
-    let mut mdat_seen = false;
-    // Movie fragments (§8.8), read once `moov` gives their defaults.
-    let mut moofs: Vec<(BoxHeader, Vec<u8>)> = Vec::new();
-    let mut moof_bytes = 0u64;
-    let mut moov_first = false;
+    let mut top = TopLevel::default();
     let mut pos = 0u64;
     while pos < file_len {
-        let mut head = [0u8; 16];
-        let n = read_at(f, pos, &mut head)?;
-        let header = match BoxHeader::parse(&head[..n], pos, file_len) {
-            Ok(h) => h,
-            Err(e) if &head[4..8] == b"mdat" && n >= 8 => {
-                // An mdat cut short: what is inside the file is still readable.
-                warnings.push(format!(
-                    "{e}: the file is truncated; samples past its end are lost"
-                ));
-                let header_len = if head[..4] == [0, 0, 0, 1] { 16 } else { 8 };
-                BoxHeader {
-                    kind: FourCc(*b"mdat"),
-                    offset: pos,
-                    header_len,
-                    size: file_len - pos,
-                }
-            }
-            Err(e) if moov.is_some() => {
-                warnings.push(format!("{e}: the rest of the file is ignored"));
-                break;
-            }
-            Err(e) => return Err(e),
+        let Some(header) = top.next_header(f, pos, file_len)? else {
+            break;
         };
-        layout.push(BoxInfo {
+        top.layout.push(BoxInfo {
             depth: 0,
             kind: header.kind.to_string(),
             offset: header.offset,
             size: header.size,
         });
-        match &header.kind.0 {
-            b"ftyp" if ftyp.is_none() => ftyp = Some(read_payload(f, &header, 1 << 16)?),
-            b"moov" if moov.is_none() => {
-                moov_first = !mdat_seen;
-                moov = Some((header, read_payload(f, &header, MAX_MOOV_BYTES)?));
-            }
-            b"mdat" => mdat_seen = true,
-            b"moof" => {
-                moof_bytes += header.payload_len();
-                if moof_bytes > MAX_MOOV_BYTES {
-                    return Err(BoxError::new(
-                        header.offset,
-                        format!(
-                            "the movie fragments' 'moof' boxes exceed the {MAX_MOOV_BYTES} bytes \
-                             kls-rec reads into memory"
-                        ),
-                    ));
-                }
-                moofs.push((header, read_payload(f, &header, MAX_MOOV_BYTES)?));
-            }
-            _ => {}
-        }
+        top.keep(f, &header)?;
         pos = header.end();
     }
+    let TopLevel {
+        mut layout,
+        mut warnings,
+        ftyp,
+        moov,
+        moofs,
+        moov_first,
+        ..
+    } = top;
     let Some((moov_header, moov_bytes)) = moov else {
         return Err(BoxError::new(
             file_len,
@@ -124,25 +98,9 @@ pub fn read_movie(f: &mut (impl Read + Seek), file_len: u64) -> Result<Movie, Bo
         header: moov_header,
         payload: &moov_bytes,
     };
-    // The moov's boxes go right after it, so the layout reads depth-first in file order.
-    let mut inside = Vec::new();
-    list_children(&moov, 1, &mut inside)?;
-    let at = layout
-        .iter()
-        .position(|b| b.offset == moov_header.offset)
-        .map_or(layout.len(), |i| i + 1);
-    layout.splice(at..at, inside);
+    insert_children(&mut layout, &moov)?;
     let (major_brand, compatible_brands) = ftyp.map(|b| brands(&b)).unwrap_or_default();
-
-    let mvhd = moov.require(b"mvhd")?;
-    let (version, _, mut r) = mvhd.full()?;
-    let creation_time_1904_s = r.versioned(version, "creation_time")?;
-    r.versioned(version, "modification_time")?;
-    let timescale = r.u32("timescale")?;
-    if timescale == 0 {
-        return Err(r.err("timescale", "is 0"));
-    }
-    let duration = r.versioned(version, "duration")?;
+    let (creation_time_1904_s, timescale, duration) = read_mvhd(&moov)?;
     let mut tracks = Vec::new();
     for b in moov.children() {
         let b = b?;
@@ -162,13 +120,7 @@ pub fn read_movie(f: &mut (impl Read + Seek), file_len: u64) -> Result<Movie, Bo
                 payload,
             };
             appender.moof(&moof, &mut tracks)?;
-            let mut inside = Vec::new();
-            list_children(&moof, 1, &mut inside)?;
-            let at = layout
-                .iter()
-                .position(|b| b.offset == header.offset)
-                .map_or(layout.len(), |i| i + 1);
-            layout.splice(at..at, inside);
+            insert_children(&mut layout, &moof)?;
         }
         warnings.extend(appender.warnings);
     }
@@ -184,6 +136,96 @@ pub fn read_movie(f: &mut (impl Read + Seek), file_len: u64) -> Result<Movie, Bo
         moov_first,
         warnings,
     })
+}
+
+impl TopLevel {
+    /// The header of the box at `pos`; `None` ends the walk (damage after `moov`, noted).
+    fn next_header(
+        &mut self,
+        f: &mut (impl Read + Seek),
+        pos: u64,
+        file_len: u64,
+    ) -> Result<Option<BoxHeader>, BoxError> {
+        let mut head = [0u8; 16];
+        let n = read_at(f, pos, &mut head)?;
+        match BoxHeader::parse(&head[..n], pos, file_len) {
+            Ok(h) => Ok(Some(h)),
+            Err(e) if &head[4..8] == b"mdat" && n >= 8 => {
+                // An mdat cut short: what is inside the file is still readable.
+                self.warnings.push(format!(
+                    "{e}: the file is truncated; samples past its end are lost"
+                ));
+                let header_len = if head[..4] == [0, 0, 0, 1] { 16 } else { 8 };
+                Ok(Some(BoxHeader {
+                    kind: FourCc(*b"mdat"),
+                    offset: pos,
+                    header_len,
+                    size: file_len - pos,
+                }))
+            }
+            Err(e) if self.moov.is_some() => {
+                self.warnings
+                    .push(format!("{e}: the rest of the file is ignored"));
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Reads the boxes the movie needs (`ftyp`, the first `moov`, every `moof`) into memory.
+    fn keep(&mut self, f: &mut (impl Read + Seek), header: &BoxHeader) -> Result<(), BoxError> {
+        match &header.kind.0 {
+            b"ftyp" if self.ftyp.is_none() => self.ftyp = Some(read_payload(f, header, 1 << 16)?),
+            b"moov" if self.moov.is_none() => {
+                self.moov_first = !self.mdat_seen;
+                self.moov = Some((*header, read_payload(f, header, MAX_MOOV_BYTES)?));
+            }
+            b"mdat" => self.mdat_seen = true,
+            b"moof" => {
+                self.moof_bytes += header.payload_len();
+                if self.moof_bytes > MAX_MOOV_BYTES {
+                    return Err(BoxError::new(
+                        header.offset,
+                        format!(
+                            "the movie fragments' 'moof' boxes exceed the {MAX_MOOV_BYTES} bytes \
+                             kls-rec reads into memory"
+                        ),
+                    ));
+                }
+                self.moofs
+                    .push((*header, read_payload(f, header, MAX_MOOV_BYTES)?));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// `mvhd` (§8.2.2): creation time (seconds since 1904), timescale and duration.
+fn read_mvhd(moov: &MemBox<'_>) -> Result<(u64, u32, u64), BoxError> {
+    let mvhd = moov.require(b"mvhd")?;
+    let (version, _, mut r) = mvhd.full()?;
+    let creation_time_1904_s = r.versioned(version, "creation_time")?;
+    r.versioned(version, "modification_time")?;
+    let timescale = r.u32("timescale")?;
+    if timescale == 0 {
+        return Err(r.err("timescale", "is 0"));
+    }
+    let duration = r.versioned(version, "duration")?;
+    Ok((creation_time_1904_s, timescale, duration))
+}
+
+/// Lists the boxes inside `container` right after it in the layout, so the layout reads
+/// depth-first in file order.
+fn insert_children(layout: &mut Vec<BoxInfo>, container: &MemBox<'_>) -> Result<(), BoxError> {
+    let mut inside = Vec::new();
+    list_children(container, 1, &mut inside)?;
+    let at = layout
+        .iter()
+        .position(|b| b.offset == container.header.offset)
+        .map_or(layout.len(), |i| i + 1);
+    layout.splice(at..at, inside);
+    Ok(())
 }
 
 /// Reads up to `buf.len()` bytes at `pos`; returns how many the file had.

@@ -73,32 +73,7 @@ pub fn connections_summary(path: &Path) -> Result<DumpSummary, InputError> {
 pub fn open_path(path: &Path, opts: &InputOptions) -> Result<Vec<PendingSession>, InputError> {
     let summary = connections_summary(path)?;
     let input = summary.input.clone();
-    if summary.publishes.is_empty() && !summary.plays_requested.is_empty() {
-        return Err(InputError::new(
-            &input,
-            None,
-            format!(
-                "nothing to record: the dump holds the client's side of a play of {:?}; the \
-                 media went the other way (server to client), which it does not hold",
-                summary.plays_requested.join(", ")
-            ),
-        ));
-    }
-    if summary.publishes.is_empty() {
-        return Err(InputError::new(
-            &input,
-            None,
-            format!(
-                "no publish command and no played stream in the RTMP dump ({} damage reports{})",
-                summary.damage_count,
-                summary
-                    .damage
-                    .first()
-                    .map(|d| format!(", the first {d}"))
-                    .unwrap_or_default()
-            ),
-        ));
-    }
+    refuse_empty(&summary)?;
     let mut warnings = Vec::new();
     let (with_media, without): (Vec<_>, Vec<_>) =
         summary.publishes.iter().partition(|p| p.has_media());
@@ -164,6 +139,38 @@ pub fn open_path(path: &Path, opts: &InputOptions) -> Result<Vec<PendingSession>
         ));
     }
     Ok(sessions)
+}
+
+/// The error of a dump that holds no publish and no played stream.
+fn refuse_empty(summary: &DumpSummary) -> Result<(), InputError> {
+    let input = &summary.input;
+    if summary.publishes.is_empty() && !summary.plays_requested.is_empty() {
+        return Err(InputError::new(
+            input,
+            None,
+            format!(
+                "nothing to record: the dump holds the client's side of a play of {:?}; the \
+                 media went the other way (server to client), which it does not hold",
+                summary.plays_requested.join(", ")
+            ),
+        ));
+    }
+    if summary.publishes.is_empty() {
+        return Err(InputError::new(
+            input,
+            None,
+            format!(
+                "no publish command and no played stream in the RTMP dump ({} damage reports{})",
+                summary.damage_count,
+                summary
+                    .damage
+                    .first()
+                    .map(|d| format!(", the first {d}"))
+                    .unwrap_or_default()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// How messages name a push: "publish" or "played".

@@ -237,49 +237,11 @@ fn stbl(
     co64: bool,
 ) -> Result<()> {
     let ix = t.index;
-    let tm = &t.timing;
     w.open(b"stbl");
     stsd::write_stsd(w, t)?;
-
-    // §8.6.1.2 Decoding time to sample: the recorded runs, then the last sample's duration.
-    w.open_full(b"stts", 0, 0);
-    let mut runs: Vec<(u32, u32)> = Vec::new();
-    for r in &ix.deltas_90k {
-        runs.push((r.count, (i64::from(r.value) / tm.div) as u32));
-    }
-    if ix.count() > 0 {
-        let last = u32::try_from(tm.last_delta).unwrap_or(u32::MAX);
-        match runs.last_mut() {
-            Some(r) if r.1 == last && r.0 < u32::MAX => r.0 += 1,
-            _ => runs.push((1, last)),
-        }
-    }
-    w.u32(runs.len() as u32);
-    for (count, delta) in runs {
-        w.u32(count);
-        w.u32(delta);
-    }
-    w.close();
-
-    // §8.6.1.3 Composition time to sample: only when some offset is not zero.
-    if ix.has_offsets(tm) {
-        let version = u8::from(ix.negative_offsets(tm));
-        w.open_full(b"ctts", version, 0);
-        w.u32(ix.offsets_90k.len() as u32);
-        for r in &ix.offsets_90k {
-            let offset = i64::from(r.value) / tm.div + tm.offset_shift;
-            let fits = if version == 1 {
-                i32::try_from(offset).is_ok()
-            } else {
-                u32::try_from(offset).is_ok()
-            };
-            if !fits {
-                bail!("mp4 ctts: composition offset {offset} does not fit its 32-bit field");
-            }
-            w.u32(r.count);
-            w.u32(offset as u32); // two's complement for version 1
-        }
-        w.close();
+    stts(w, t);
+    if ix.has_offsets(&t.timing) {
+        ctts(w, t)?;
     }
 
     // §8.6.2 Sync sample: every keyframe (video only; audio samples are all sync samples).
@@ -308,8 +270,60 @@ fn stbl(
     w.u32(ix.count());
     ix.sizes.iter().for_each(|&s| w.u32(s));
     w.close();
+    chunk_offsets(w, t, data_start, co64)?;
+    w.close(); // stbl
+    Ok(())
+}
 
-    // §8.7.5 Chunk offset, 32- or 64-bit.
+/// §8.6.1.2 Decoding time to sample: the recorded runs, then the last sample's duration.
+fn stts(w: &mut BoxWriter, t: &TrackPlan<'_>) {
+    let (ix, tm) = (t.index, &t.timing);
+    w.open_full(b"stts", 0, 0);
+    let mut runs: Vec<(u32, u32)> = Vec::new();
+    for r in &ix.deltas_90k {
+        runs.push((r.count, (i64::from(r.value) / tm.div) as u32));
+    }
+    if ix.count() > 0 {
+        let last = u32::try_from(tm.last_delta).unwrap_or(u32::MAX);
+        match runs.last_mut() {
+            Some(r) if r.1 == last && r.0 < u32::MAX => r.0 += 1,
+            _ => runs.push((1, last)),
+        }
+    }
+    w.u32(runs.len() as u32);
+    for (count, delta) in runs {
+        w.u32(count);
+        w.u32(delta);
+    }
+    w.close();
+}
+
+/// §8.6.1.3 Composition time to sample (written only when some offset is not zero).
+fn ctts(w: &mut BoxWriter, t: &TrackPlan<'_>) -> Result<()> {
+    let (ix, tm) = (t.index, &t.timing);
+    let version = u8::from(ix.negative_offsets(tm));
+    w.open_full(b"ctts", version, 0);
+    w.u32(ix.offsets_90k.len() as u32);
+    for r in &ix.offsets_90k {
+        let offset = i64::from(r.value) / tm.div + tm.offset_shift;
+        let fits = if version == 1 {
+            i32::try_from(offset).is_ok()
+        } else {
+            u32::try_from(offset).is_ok()
+        };
+        if !fits {
+            bail!("mp4 ctts: composition offset {offset} does not fit its 32-bit field");
+        }
+        w.u32(r.count);
+        w.u32(offset as u32); // two's complement for version 1
+    }
+    w.close();
+    Ok(())
+}
+
+/// §8.7.5 Chunk offset, 32- or 64-bit.
+fn chunk_offsets(w: &mut BoxWriter, t: &TrackPlan<'_>, data_start: u64, co64: bool) -> Result<()> {
+    let ix = t.index;
     w.open_full(if co64 { b"co64" } else { b"stco" }, 0, 0);
     w.u32(ix.chunk_offsets.len() as u32);
     for &o in &ix.chunk_offsets {
@@ -324,6 +338,5 @@ fn stbl(
         }
     }
     w.close();
-    w.close(); // stbl
     Ok(())
 }

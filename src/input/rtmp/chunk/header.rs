@@ -38,17 +38,8 @@ pub(super) fn parse_header(b: &[u8], streams: &HashMap<u32, ChunkStream>, finish
         return need;
     };
     let fmt = b0 >> 6;
-    // §5.3.1.1: 0 and 1 in the low 6 bits select the 2- and 3-byte forms.
-    let (csid, mut i) = match b0 & 0x3F {
-        0 => match b.get(1) {
-            Some(&x) => (64 + u32::from(x), 2),
-            None => return need,
-        },
-        1 => match (b.get(1), b.get(2)) {
-            (Some(&lo), Some(&hi)) => (64 + u32::from(lo) + 256 * u32::from(hi), 3),
-            _ => return need,
-        },
-        n => (u32::from(n), 1),
+    let Some((csid, mut i)) = chunk_stream_id(b) else {
+        return need;
     };
     let st = streams.get(&csid);
     let known = st.is_some_and(|s| s.known);
@@ -65,29 +56,7 @@ pub(super) fn parse_header(b: &[u8], streams: &HashMap<u32, ChunkStream>, finish
         return need;
     };
     i += field_len;
-    let mut h = Header {
-        len: 0,
-        fmt,
-        csid,
-        time_field: None,
-        extended: false,
-        length: None,
-        type_id: None,
-        stream_id: None,
-    };
-    if fmt <= 2 {
-        let t = u32::from_be_bytes([0, f[0], f[1], f[2]]);
-        h.extended = t == EXTENDED;
-        h.time_field = Some(t);
-    }
-    if fmt <= 1 {
-        h.length = Some(u32::from_be_bytes([0, f[3], f[4], f[5]]) as usize);
-        h.type_id = Some(f[6]);
-    }
-    if fmt == 0 {
-        // Message stream ID is little-endian (§5.3.1.2.1).
-        h.stream_id = Some(u32::from_le_bytes([f[7], f[8], f[9], f[10]]));
-    }
+    let mut h = message_header(fmt, csid, f);
     if h.extended {
         let Some(e) = b.get(i..i + 4) else {
             return need;
@@ -114,4 +83,42 @@ pub(super) fn parse_header(b: &[u8], streams: &HashMap<u32, ChunkStream>, finish
     }
     h.len = i;
     Parse::Ok(h)
+}
+
+/// The chunk stream id of a basic header (§5.3.1.1: 0 and 1 in the low 6 bits select the 2-
+/// and 3-byte forms) and the basic header's length; `None` when its bytes are not all there.
+fn chunk_stream_id(b: &[u8]) -> Option<(u32, usize)> {
+    Some(match b.first()? & 0x3F {
+        0 => (64 + u32::from(*b.get(1)?), 2),
+        1 => (64 + u32::from(*b.get(1)?) + 256 * u32::from(*b.get(2)?), 3),
+        n => (u32::from(n), 1),
+    })
+}
+
+/// The message header fields of a type `fmt` header (§5.3.1.2), `f` its bytes.
+fn message_header(fmt: u8, csid: u32, f: &[u8]) -> Header {
+    let mut h = Header {
+        len: 0,
+        fmt,
+        csid,
+        time_field: None,
+        extended: false,
+        length: None,
+        type_id: None,
+        stream_id: None,
+    };
+    if fmt <= 2 {
+        let t = u32::from_be_bytes([0, f[0], f[1], f[2]]);
+        h.extended = t == EXTENDED;
+        h.time_field = Some(t);
+    }
+    if fmt <= 1 {
+        h.length = Some(u32::from_be_bytes([0, f[3], f[4], f[5]]) as usize);
+        h.type_id = Some(f[6]);
+    }
+    if fmt == 0 {
+        // Message stream ID is little-endian (§5.3.1.2.1).
+        h.stream_id = Some(u32::from_le_bytes([f[7], f[8], f[9], f[10]]));
+    }
+    h
 }
