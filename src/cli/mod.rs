@@ -1,4 +1,4 @@
-//! The command line: every flag defined once (in [`flags`], its value grammar in [`values`]);
+//! The command line: every flag defined once (in `flags.rs`, its value grammar in `values.rs`);
 //! parsing and validation ("low args") are kept apart from the work ([`crate::record`]).
 //!
 //! Exit statuses (documented in the README and `--help`):

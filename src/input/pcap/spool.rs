@@ -1,7 +1,7 @@
 //! The first pass's copy of what each RTMP connection's sessions read, so a capture is read once
 //! however many publishes it holds.
 //!
-//! While [`super::session::scan`] reads the capture, every item a session of a connection would
+//! While [`super::scan::scan_spooled`] reads the capture, every item a session of a connection would
 //! see — the connection's flow events and the capture damage found while it is open — is
 //! appended, with the capture position the pass had reached when it was yielded, to one spool
 //! file in the temporary directory (`TMPDIR`), in chunks of at most [`CHUNK`] bytes per
