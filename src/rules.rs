@@ -16,8 +16,6 @@
 //! A file's *length* is the media duration written into it: an appended session continues the
 //! file's timeline right after the previous session's last packet, so gaps never count.
 
-use std::fmt;
-
 use crate::media::{CodecConfig, TrackKind, to_ms};
 
 /// The rules' settings, in milliseconds.
@@ -37,157 +35,6 @@ impl Default for Settings {
             period_ms: None,
             splice_window_ms: 3 * 60 * 1000,
         }
-    }
-}
-
-/// Why a file was opened, closed, or a session appended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Reason {
-    /// The first push of the stream key in this run.
-    FirstPush,
-    /// The file reached the slice length during a push.
-    Slice,
-    /// A push resumed within the splice window into a file short enough: appended.
-    Spliced,
-    /// The push resumed after more than the splice window.
-    GapExceeded,
-    /// The push resumed within the window, but the file had already reached the period.
-    PeriodExceeded,
-    /// The push resumed within the window, but the file had already reached the slice length.
-    SliceExceededAtResume,
-    /// The codec configuration changed (inside a push, or between pushes).
-    CodecChange,
-    /// The input ended.
-    EndOfInput,
-}
-
-impl Reason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Reason::FirstPush => "first-push",
-            Reason::Slice => "slice",
-            Reason::Spliced => "spliced",
-            Reason::GapExceeded => "gap-exceeded",
-            Reason::PeriodExceeded => "period-exceeded",
-            Reason::SliceExceededAtResume => "slice-exceeded-at-resume",
-            Reason::CodecChange => "codec-change",
-            Reason::EndOfInput => "end-of-input",
-        }
-    }
-}
-
-impl fmt::Display for Reason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Numbers recording files of one stream key in the order they open.
-pub type FileId = u32;
-
-/// One decision, as `--explain` prints it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Decision {
-    /// A new file begins with the packet being placed.
-    Open {
-        file: FileId,
-        reason: Reason,
-        /// Unix ms of the file's first packet.
-        wall_start_ms: i64,
-        /// Which session of the key (0-based) it begins in.
-        session: usize,
-    },
-    /// A session continues the held file.
-    Append {
-        file: FileId,
-        session: usize,
-        gap_ms: i64,
-        /// The file's length when the session joined.
-        file_len_90k: i64,
-        /// File DTS at which the session's first packet lands: its lead track continues the
-        /// file's exactly, so this may fall a little before `file_len_90k` (see
-        /// [`OpenFile::continuation_90k`]).
-        start_90k: i64,
-        wall_start_ms: i64,
-    },
-    /// A file is complete.
-    Close {
-        file: FileId,
-        reason: Reason,
-        wall_start_ms: i64,
-        /// Unix ms of the end of the file's last packet.
-        wall_end_ms: i64,
-        /// Media duration written into the file.
-        len_90k: i64,
-        /// Wall-clock detail for `gap-exceeded` and friends: the gap that decided it.
-        gap_ms: Option<i64>,
-    },
-}
-
-impl fmt::Display for Decision {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Decision::Open {
-                file,
-                reason,
-                wall_start_ms,
-                session,
-            } => write!(
-                f,
-                "open  file #{file} at {} (push #{session}): {reason}",
-                wall_ms_display(*wall_start_ms)
-            ),
-            Decision::Append {
-                file,
-                session,
-                gap_ms,
-                file_len_90k,
-                ..
-            } => write!(
-                f,
-                "append push #{session} to file #{file}: spliced (gap {} <= window, file length {})",
-                duration_display(*gap_ms),
-                duration_display(to_ms(*file_len_90k))
-            ),
-            Decision::Close {
-                file,
-                reason,
-                len_90k,
-                wall_end_ms,
-                gap_ms,
-                ..
-            } => {
-                write!(
-                    f,
-                    "close file #{file} at {} (length {}): {reason}",
-                    wall_ms_display(*wall_end_ms),
-                    duration_display(to_ms(*len_90k))
-                )?;
-                if let Some(g) = gap_ms {
-                    write!(f, " (gap {})", duration_display(*g))?;
-                }
-                Ok(())
-            }
-        }
-    }
-}
-
-/// `1585829187.123` style: Unix seconds with milliseconds.
-pub fn wall_ms_display(ms: i64) -> String {
-    format!("{}.{:03}", ms.div_euclid(1000), ms.rem_euclid(1000))
-}
-
-/// `1h02m03.456s` style.
-pub fn duration_display(ms: i64) -> String {
-    let sign = if ms < 0 { "-" } else { "" };
-    let ms = ms.unsigned_abs();
-    let (h, m, s, frac) = (ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, ms % 1000);
-    if h > 0 {
-        format!("{sign}{h}h{m:02}m{s:02}.{frac:03}s")
-    } else if m > 0 {
-        format!("{sign}{m}m{s:02}.{frac:03}s")
-    } else {
-        format!("{sign}{s}.{frac:03}s")
     }
 }
 
@@ -365,6 +212,23 @@ impl Session {
             TrackKind::Audio => &mut self.audio,
         }
     }
+
+    /// Per-track duration bookkeeping: the latest packet lasts as long as the last step.
+    fn note(&mut self, track: TrackKind, dts_90k: i64) {
+        let slot = self.track(track);
+        let delta = match slot {
+            Some(t) => (dts_90k - t.last_dts_90k).max(0),
+            None => 0,
+        };
+        let last_delta = match slot {
+            Some(t) if delta == 0 => t.last_delta_90k,
+            _ => delta,
+        };
+        *slot = Some(Track {
+            last_dts_90k: dts_90k,
+            last_delta_90k: last_delta,
+        });
+    }
 }
 
 /// The rules for one stream key.
@@ -497,70 +361,19 @@ impl Engine {
         };
         let has_video = session.config.video.is_some();
         let first = *session.first_dts_90k.get_or_insert(dts_90k);
-
-        // Per-track duration bookkeeping: the latest packet lasts as long as the last step.
-        let slot = session.track(track);
-        let delta = match slot {
-            Some(t) => (dts_90k - t.last_dts_90k).max(0),
-            None => 0,
-        };
-        let last_delta = match slot {
-            Some(t) if delta == 0 => t.last_delta_90k,
-            _ => delta,
-        };
-        *slot = Some(Track {
-            last_dts_90k: dts_90k,
-            last_delta_90k: last_delta,
-        });
-
+        session.note(track, dts_90k);
         let may_cut = !has_video || (track == TrackKind::Video && keyframe);
 
         // Rule 1: slicing inside a push.
         if session.pending_open.is_none() && session.append_at_90k.is_none() && may_cut {
-            let file_dts = dts_90k + session.offset_90k;
-            if let Some(closing) = self
-                .file
-                .take_if(|f| to_ms(file_dts) >= self.settings.slice_ms && f.len_90k > 0)
-            {
-                // The file ends where its media ends (a last audio frame may reach past the cut).
-                let len_90k = closing.len_90k.max(file_dts);
-                self.decisions.push(Decision::Close {
-                    file: closing.id,
-                    reason: Reason::Slice,
-                    wall_start_ms: closing.wall_start_ms,
-                    wall_end_ms: session.wall_at(len_90k - session.offset_90k),
-                    len_90k,
-                    gap_ms: None,
-                });
-                session.pending_open = Some(Reason::Slice);
-            }
+            self.slice_if_due(dts_90k);
         }
-
+        let session = self.session.as_mut().expect("checked above");
         if let Some(reason) = session.pending_open {
             if has_video && track == TrackKind::Video && !keyframe {
                 return Placement::DropBeforeKeyframe;
             }
-            session.pending_open = None;
-            let id = self.next_file;
-            self.next_file += 1;
-            let wall_start_ms = session.wall_at(dts_90k);
-            session.offset_90k = -dts_90k;
-            self.file = Some(OpenFile {
-                id,
-                wall_start_ms,
-                len_90k: 0,
-                base_90k: 0,
-                config: session.config.clone(),
-                awaiting_keyframe: has_video,
-                video: None,
-                audio: None,
-            });
-            self.decisions.push(Decision::Open {
-                file: id,
-                reason,
-                wall_start_ms,
-                session: session.index,
-            });
+            self.open_file(reason, dts_90k);
         } else if let Some(at) = session.append_at_90k.take() {
             // First packet of an appended session: continue right after the file's end.
             session.offset_90k = at - first;
@@ -568,7 +381,62 @@ impl Engine {
                 f.base_90k = f.len_90k;
             }
         }
+        self.write_into_file(track, dts_90k, keyframe)
+    }
 
+    /// Closes the open file when the packet at `dts_90k`, where a cut may fall, reaches the
+    /// slice length; the next packet that may start a file opens one.
+    fn slice_if_due(&mut self, dts_90k: i64) {
+        let session = self.session.as_mut().expect("in a session");
+        let file_dts = dts_90k + session.offset_90k;
+        if let Some(closing) = self
+            .file
+            .take_if(|f| to_ms(file_dts) >= self.settings.slice_ms && f.len_90k > 0)
+        {
+            // The file ends where its media ends (a last audio frame may reach past the cut).
+            let len_90k = closing.len_90k.max(file_dts);
+            self.decisions.push(Decision::Close {
+                file: closing.id,
+                reason: Reason::Slice,
+                wall_start_ms: closing.wall_start_ms,
+                wall_end_ms: session.wall_at(len_90k - session.offset_90k),
+                len_90k,
+                gap_ms: None,
+            });
+            session.pending_open = Some(Reason::Slice);
+        }
+    }
+
+    /// Opens a file at the packet at `dts_90k`, for `reason`.
+    fn open_file(&mut self, reason: Reason, dts_90k: i64) {
+        let session = self.session.as_mut().expect("in a session");
+        session.pending_open = None;
+        let id = self.next_file;
+        self.next_file += 1;
+        let wall_start_ms = session.wall_at(dts_90k);
+        session.offset_90k = -dts_90k;
+        self.file = Some(OpenFile {
+            id,
+            wall_start_ms,
+            len_90k: 0,
+            base_90k: 0,
+            config: session.config.clone(),
+            awaiting_keyframe: session.config.video.is_some(),
+            video: None,
+            audio: None,
+        });
+        self.decisions.push(Decision::Open {
+            file: id,
+            reason,
+            wall_start_ms,
+            session: session.index,
+        });
+    }
+
+    /// Writes the packet into the open file (a video file's first packet must be a keyframe)
+    /// and moves the file's end.
+    fn write_into_file(&mut self, track: TrackKind, dts_90k: i64, keyframe: bool) -> Placement {
+        let session = self.session.as_mut().expect("in a session");
         let file = self
             .file
             .as_mut()
@@ -635,7 +503,9 @@ impl Engine {
     }
 }
 
+mod decision;
 mod span;
+pub use decision::{Decision, FileId, Reason, duration_display, wall_ms_display};
 pub use span::Span;
 
 #[cfg(test)]
