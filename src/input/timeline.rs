@@ -1,6 +1,7 @@
-//! Timestamp repair for FLV and RTMP inputs (README "Inputs"): 32-bit millisecond timestamps are
-//! unwrapped across their rollover, and discontinuities are repaired so that each track's DTS
-//! stays non-decreasing and continuous.
+//! Timestamp repair for every input kind (README "Inputs"): each track's DTS stays
+//! non-decreasing and continuous. [`Repair`] is the one algorithm, in any clock unit; FLV and
+//! RTMP inputs use it through [`Timeline`] (32-bit milliseconds, unwrapped across their
+//! rollover), MPEG-TS inputs in 90 kHz after their 33-bit unwrap (`input/ts/demux.rs`).
 //!
 //! Unwrapping follows serial-number arithmetic (RFC 1982 with SERIAL_BITS = 32): each timestamp
 //! is read as the previous one plus the signed 32-bit difference, so a push crossing 2^32 ms
@@ -12,15 +13,13 @@
 //! and video interleave with some skew, and with the session going forwards so that a track that
 //! pauses (video muted for a minute while audio runs) is not taken for a jump. The repair is one
 //! session-wide offset, changed at each discontinuity and applied to every later timestamp of
-//! every track, which keeps audio and video in sync when an encoder restarts its clock.
+//! every track, which keeps audio and video in sync when an encoder restarts its clock; the
+//! repaired packet continues after everything seen, at its track's last frame interval.
 
 use crate::media::{Damage, Track, ms_to_90k};
 
 /// A forward jump larger than this (past the latest DTS of the session) is a discontinuity.
 pub const MAX_FORWARD_JUMP_MS: i64 = 10_000;
-
-/// Step given to a repaired packet when its track has no recent frame interval to copy.
-pub const DEFAULT_STEP_MS: i64 = 1;
 
 /// A frame interval longer than this is not copied into a repair (it was a pause, not a rate).
 const MAX_STEP_MS: i64 = 1_000;
@@ -28,22 +27,105 @@ const MAX_STEP_MS: i64 = 1_000;
 #[derive(Clone, Copy, Debug, Default)]
 struct TrackState {
     /// Repaired DTS of the track's last packet.
-    last_dts_ms: Option<i64>,
+    last_dts: Option<i64>,
     /// Its last positive DTS interval, the step a repair continues with.
-    step_ms: Option<i64>,
+    step: Option<i64>,
 }
 
-/// Unwraps and repairs the timestamps of one session, in arrival order.
-#[derive(Clone, Debug, Default)]
+/// Repairs the unwrapped timestamps of one session, in arrival order, in a clock of
+/// `units_per_second` (1000 for milliseconds, 90 000 for MPEG-TS).
+#[derive(Clone, Debug)]
+pub struct Repair {
+    units_per_second: i64,
+    /// Added to timestamps; changed at each discontinuity.
+    offset: i64,
+    /// The largest repaired DTS of the session.
+    max_dts: Option<i64>,
+    /// Every track's state, in the order the tracks first appeared (a handful at most).
+    tracks: Vec<(Track, TrackState)>,
+}
+
+/// A discontinuity, in the clock's unit: the track's DTS before it, and the DTS it jumped to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Jump {
+    pub from: i64,
+    pub to: i64,
+}
+
+impl Repair {
+    pub fn new(units_per_second: i64) -> Repair {
+        Repair {
+            units_per_second,
+            offset: 0,
+            max_dts: None,
+            tracks: Vec::new(),
+        }
+    }
+
+    /// The current session-wide correction (0 until a discontinuity).
+    pub fn offset(&self) -> i64 {
+        self.offset
+    }
+
+    /// The repaired DTS of a packet of `track` whose unwrapped DTS is `dts`, and the jump it
+    /// revealed if any. Saturates rather than overflows on absurd values.
+    pub fn repair(&mut self, track: Track, dts: i64) -> (i64, Option<Jump>) {
+        let unit = self.units_per_second / 1000;
+        let seen = dts.saturating_add(self.offset);
+        let max_dts = self.max_dts;
+        let at = match self.tracks.iter().position(|(t, _)| *t == track) {
+            Some(at) => at,
+            None => {
+                self.tracks.push((track, TrackState::default()));
+                self.tracks.len() - 1
+            }
+        };
+        let state = &mut self.tracks[at].1;
+        let backwards = state.last_dts.is_some_and(|last| seen < last);
+        let forwards =
+            max_dts.is_some_and(|max| seen.saturating_sub(max) > MAX_FORWARD_JUMP_MS * unit);
+        let mut jump = None;
+        let fixed = if backwards || forwards {
+            // Continue after everything already seen, at the track's own frame rate.
+            let step = state.step.unwrap_or(1);
+            let after = max_dts.into_iter().chain(state.last_dts).max();
+            let repaired = after.map_or(seen, |a| a.saturating_add(step));
+            jump = Some(Jump {
+                from: state.last_dts.or(max_dts).unwrap_or(repaired),
+                to: seen,
+            });
+            self.offset = self.offset.saturating_add(repaired.saturating_sub(seen));
+            repaired
+        } else {
+            seen
+        };
+        if let Some(last) = state.last_dts {
+            let step = fixed.saturating_sub(last);
+            if step > 0 && step <= MAX_STEP_MS * unit && jump.is_none() {
+                state.step = Some(step);
+            }
+        }
+        state.last_dts = Some(fixed);
+        self.max_dts = Some(max_dts.map_or(fixed, |m| m.max(fixed)));
+        (fixed, jump)
+    }
+}
+
+/// Unwraps and repairs the 32-bit millisecond timestamps of one FLV or RTMP session.
+#[derive(Clone, Debug)]
 pub struct Timeline {
     /// The last raw timestamp, of any track, and its unwrapped value.
     last_raw: Option<(u32, i64)>,
-    /// Added to unwrapped timestamps; changed at each discontinuity.
-    offset_ms: i64,
-    /// The largest repaired DTS of the session.
-    max_dts_ms: Option<i64>,
-    /// Every track's state, in the order the tracks first appeared (a handful at most).
-    tracks: Vec<(Track, TrackState)>,
+    repair: Repair,
+}
+
+impl Default for Timeline {
+    fn default() -> Timeline {
+        Timeline {
+            last_raw: None,
+            repair: Repair::new(1000),
+        }
+    }
 }
 
 /// A repaired timestamp, and the discontinuity it revealed if any.
@@ -60,7 +142,7 @@ impl Timeline {
 
     /// The current session-wide correction, in milliseconds (0 until a discontinuity).
     pub fn offset_ms(&self) -> i64 {
-        self.offset_ms
+        self.repair.offset()
     }
 
     /// Repairs the 32-bit millisecond timestamp of a packet of `track` found at byte `offset`.
@@ -71,47 +153,13 @@ impl Timeline {
             None => i64::from(raw_ms),
         };
         self.last_raw = Some((raw_ms, unwrapped));
-
-        let seen_dts_ms = unwrapped + self.offset_ms;
-        let max_dts_ms = self.max_dts_ms;
-        let at = match self.tracks.iter().position(|(t, _)| *t == track) {
-            Some(at) => at,
-            None => {
-                self.tracks.push((track, TrackState::default()));
-                self.tracks.len() - 1
-            }
-        };
-        let state = &mut self.tracks[at].1;
-        let backwards = state.last_dts_ms.is_some_and(|last| seen_dts_ms < last);
-        let forwards = max_dts_ms.is_some_and(|max| seen_dts_ms - max > MAX_FORWARD_JUMP_MS);
-
-        let mut damage = None;
-        let dts_ms = if backwards || forwards {
-            // Continue after everything already seen, at the track's own frame rate.
-            let step = state.step_ms.unwrap_or(DEFAULT_STEP_MS);
-            let after = max_dts_ms.into_iter().chain(state.last_dts_ms).max();
-            let repaired = after.map_or(seen_dts_ms, |a| a + step);
-            let from_ms = state.last_dts_ms.or(max_dts_ms).unwrap_or(repaired);
-            damage = Some(Damage::Discontinuity {
-                track,
-                offset,
-                from_dts_90k: ms_to_90k(from_ms),
-                to_dts_90k: ms_to_90k(seen_dts_ms),
-            });
-            self.offset_ms += repaired - seen_dts_ms;
-            repaired
-        } else {
-            seen_dts_ms
-        };
-
-        if let Some(last) = state.last_dts_ms {
-            let step = dts_ms - last;
-            if step > 0 && step <= MAX_STEP_MS && damage.is_none() {
-                state.step_ms = Some(step);
-            }
-        }
-        state.last_dts_ms = Some(dts_ms);
-        self.max_dts_ms = Some(max_dts_ms.map_or(dts_ms, |m| m.max(dts_ms)));
+        let (dts_ms, jump) = self.repair.repair(track, unwrapped);
+        let damage = jump.map(|j| Damage::Discontinuity {
+            track,
+            offset,
+            from_dts_90k: ms_to_90k(j.from),
+            to_dts_90k: ms_to_90k(j.to),
+        });
         Stamp { dts_ms, damage }
     }
 }

@@ -9,9 +9,9 @@
 //!   2^33, so a stream crossing the wrap (26.5 h) continues. Times are then given relative to
 //!   [`TS_OFFSET_90K`] (the 1.4 s where ffmpeg's and kls-rec's MPEG-TS output starts), so a
 //!   stream muxed from a zero-based source reads back at its source times.
-//! - A DTS that goes backwards on its track, or jumps more than [`MAX_FORWARD_JUMP_90K`] past
-//!   the latest one, is a discontinuity: one stream-wide offset keeps every track monotonic and
-//!   in sync, and the jump is reported.
+//! - A DTS that goes backwards on its track, or jumps more than 10 s past the latest one, is a
+//!   discontinuity: one stream-wide offset keeps every track monotonic and in sync, and the jump
+//!   is reported ([`crate::input::timeline::Repair`], the repair of every input kind).
 //! - Video access units are rebuilt from the elementary stream across PES boundaries
 //!   ([`super::au`]); the last one is complete at [`TsDemuxer::end_of_stream`].
 
@@ -25,11 +25,10 @@ use super::pes::{Assembled, Pes, PesAssembler};
 use super::psi::{self, SectionBuffer};
 use super::video::VideoStream;
 pub use crate::container::ts::{TS_OFFSET_90K, WRAP_90K};
+use crate::input::timeline::Repair;
 use crate::media::{
     AudioConfig, CodecConfig, Damage, NotRecorded, Packet, Track, TrackKind, VideoConfig,
 };
-/// A forward DTS jump beyond this (10 s, ffmpeg's `-dts_delta_threshold`) is a discontinuity.
-pub const MAX_FORWARD_JUMP_90K: i64 = 10 * 90_000;
 
 /// What the demultiplexer yields, in stream order.
 #[derive(Clone, Debug, PartialEq)]
@@ -88,12 +87,6 @@ impl Stream {
     }
 }
 
-#[derive(Clone, Copy, Default)]
-struct TrackClock {
-    last_dts_90k: Option<i64>,
-    step_90k: i64,
-}
-
 type Source = Box<dyn Read + Send>;
 
 pub struct TsDemuxer {
@@ -111,10 +104,8 @@ pub struct TsDemuxer {
     hints: CodecConfig,
     /// Last unwrapped DTS (any track), the reference for unwrapping.
     last_raw_90k: Option<i64>,
-    shift_90k: i64,
-    max_dts_90k: Option<i64>,
-    /// Per track, in the order tracks first had a packet.
-    clocks: Vec<(Track, TrackClock)>,
+    /// Discontinuities repaired, in 90 kHz.
+    timeline: Repair,
     out: VecDeque<Demuxed>,
     reported: HashSet<String>,
 }
@@ -134,9 +125,7 @@ impl TsDemuxer {
             audio: Vec::new(),
             hints,
             last_raw_90k: None,
-            shift_90k: 0,
-            max_dts_90k: None,
-            clocks: Vec::new(),
+            timeline: Repair::new(90_000),
             out: VecDeque::new(),
             reported: HashSet::new(),
         }
@@ -524,11 +513,7 @@ impl TsDemuxer {
         if au.data.is_empty() {
             return;
         }
-        let Some(dts_90k) =
-            self.repair(Track::VIDEO, time.dts.saturating_sub(TS_OFFSET_90K), offset)
-        else {
-            return;
-        };
+        let dts_90k = self.repair(Track::VIDEO, time.dts.saturating_sub(TS_OFFSET_90K), offset);
         let cts = time.pts.saturating_sub(time.dts);
         self.out.push_back(Demuxed::Packet(Packet {
             track: Track::VIDEO,
@@ -566,9 +551,7 @@ impl TsDemuxer {
             if f.data.is_empty() {
                 continue;
             }
-            let Some(dts_90k) = self.repair(track, f.pts_90k, pes.offset) else {
-                continue;
-            };
+            let dts_90k = self.repair(track, f.pts_90k, pes.offset);
             self.out.push_back(Demuxed::Packet(Packet {
                 track,
                 dts_90k,
@@ -584,50 +567,18 @@ impl TsDemuxer {
         u8::try_from(i).ok().map(Track::audio)
     }
 
-    /// Applies the stream-wide offset and repairs discontinuities (see the module doc).
-    fn repair(&mut self, track: Track, dts_90k: i64, offset: u64) -> Option<i64> {
-        let at = match self.clocks.iter().position(|(t, _)| *t == track) {
-            Some(at) => at,
-            None => {
-                self.clocks.push((track, TrackClock::default()));
-                self.clocks.len() - 1
-            }
-        };
-        let clock = &mut self.clocks[at].1;
-        let dts = dts_90k.checked_add(self.shift_90k)?;
-        let backwards = clock.last_dts_90k.is_some_and(|l| dts < l);
-        let forward = self
-            .max_dts_90k
-            .is_some_and(|m| dts > m.saturating_add(MAX_FORWARD_JUMP_90K));
-        let mut fixed = dts;
-        if backwards || forward {
-            let step = if clock.step_90k > 0 {
-                clock.step_90k
-            } else {
-                1
-            };
-            let anchor = if backwards {
-                clock.last_dts_90k.unwrap_or(dts)
-            } else {
-                self.max_dts_90k.unwrap_or(dts)
-            };
-            fixed = anchor.saturating_add(step);
-            self.shift_90k = self.shift_90k.saturating_add(fixed.saturating_sub(dts));
+    /// Applies the stream-wide offset and repairs discontinuities ([`Repair`]), reporting each.
+    fn repair(&mut self, track: Track, dts_90k: i64, offset: u64) -> i64 {
+        let (fixed, jump) = self.timeline.repair(track, dts_90k);
+        if let Some(j) = jump {
             self.out.push_back(Demuxed::Damage(Damage::Discontinuity {
                 track,
                 offset,
-                from_dts_90k: clock.last_dts_90k.unwrap_or(anchor),
-                to_dts_90k: dts,
+                from_dts_90k: j.from,
+                to_dts_90k: j.to,
             }));
         }
-        if let Some(l) = clock.last_dts_90k
-            && fixed > l
-        {
-            clock.step_90k = fixed.saturating_sub(l);
-        }
-        clock.last_dts_90k = Some(fixed);
-        self.max_dts_90k = Some(self.max_dts_90k.map_or(fixed, |m| m.max(fixed)));
-        Some(fixed)
+        fixed
     }
 }
 
@@ -651,20 +602,20 @@ mod tests {
     fn jumps_are_repaired_and_reported() {
         let mut d = TsDemuxer::new(CodecConfig::default());
         let v = Track::VIDEO;
-        assert_eq!(d.repair(v, 0, 0), Some(0));
-        assert_eq!(d.repair(v, 3600, 0), Some(3600));
+        assert_eq!(d.repair(v, 0, 0), 0);
+        assert_eq!(d.repair(v, 3600, 0), 3600);
         // Backwards by 10 s: continues one step on, reported.
-        assert_eq!(d.repair(v, 3600 - 900_000, 188), Some(7200));
+        assert_eq!(d.repair(v, 3600 - 900_000, 188), 7200);
         assert!(matches!(
             d.out.pop_front(),
             Some(Demuxed::Damage(Damage::Discontinuity { offset: 188, .. }))
         ));
         // Later packets keep the offset.
-        assert_eq!(d.repair(v, 7200 - 900_000, 376), Some(10_800));
+        assert_eq!(d.repair(v, 7200 - 900_000, 376), 10_800);
         // Audio follows the same offset; a forward jump of an hour is repaired too.
-        assert_eq!(d.repair(Track::AUDIO, 10_800 - 900_000, 0), Some(14_400));
+        assert_eq!(d.repair(Track::AUDIO, 10_800 - 900_000, 0), 14_400);
         assert!(d.out.is_empty());
-        assert_eq!(d.repair(v, 3_600 * 90_000, 0), Some(18_000));
+        assert_eq!(d.repair(v, 3_600 * 90_000, 0), 18_000);
         assert_eq!(d.out.len(), 1);
         // Extreme values never overflow.
         for t in [i64::MAX, i64::MIN, 0] {
