@@ -19,7 +19,6 @@ use super::{
     InputError, InputOptions, PendingSession, SessionInfo, SessionReader, WallClockSource,
     stream_from_file_name, time_from_file_name,
 };
-use crate::media::StreamKey;
 
 pub mod body;
 pub mod paramsets;
@@ -29,8 +28,6 @@ pub mod tags;
 pub use session::{FlvMetadata, FlvSession};
 pub use tags::{FlvHeader, Tag, TagEvent, TagKind, TagReader};
 
-/// Default `app` when neither a flag nor the input names one (README "Inputs").
-pub const DEFAULT_APP: &str = "live";
 /// Stream name for stdin without `--stream`.
 pub const STDIN_STREAM: &str = "stdin";
 /// Tags read at most when probing for the first media timestamp and `onMetaData`.
@@ -64,15 +61,12 @@ pub fn open_path(path: &Path, opts: &InputOptions) -> Result<PendingSession, Inp
         ));
         (mtime_ms - duration_ms, WallClockSource::ModifiedTime)
     };
-    let info = SessionInfo {
-        key: stream_key(opts, || stream_from_file_name(path)),
-        wall_start_ms,
-        wall_clock,
-        played: false,
-        input: input.clone(),
-        index: 0,
+    let info = SessionInfo::single(
+        opts.stream_key(|| stream_from_file_name(path)),
+        (wall_start_ms, wall_clock),
+        input.clone(),
         warnings,
-    };
+    );
     let path = path.to_path_buf();
     let opener = Box::new(move || {
         let file = File::open(&path).map_err(|e| InputError::io(&input, None, e))?;
@@ -103,28 +97,17 @@ pub fn open_stdin(opts: &InputOptions) -> Result<PendingSession, InputError> {
             "stdin: no --stream: the stream is named \"{STDIN_STREAM}\""
         ));
     }
-    let info = SessionInfo {
-        key: stream_key(opts, || STDIN_STREAM.to_string()),
-        wall_start_ms,
-        wall_clock,
-        played: false,
-        input: "-".into(),
-        index: 0,
+    let info = SessionInfo::single(
+        opts.stream_key(|| STDIN_STREAM.to_string()),
+        (wall_start_ms, wall_clock),
+        "-".into(),
         warnings,
-    };
+    );
     let opener = Box::new(|| {
         let reader: Box<dyn SessionReader> = Box::new(FlvSession::new(io::stdin(), "-")?);
         Ok(reader)
     });
     Ok(PendingSession::new(info, None, opener))
-}
-
-fn stream_key(opts: &InputOptions, default_stream: impl FnOnce() -> String) -> StreamKey {
-    StreamKey {
-        app: opts.app.clone().unwrap_or_else(|| DEFAULT_APP.to_string()),
-        stream: opts.stream.clone().unwrap_or_else(default_stream),
-        vdoid: opts.vdoid.clone(),
-    }
 }
 
 /// The media duration of a file: last tag's timestamp minus the first media tag's, else

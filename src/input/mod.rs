@@ -61,6 +61,9 @@ impl fmt::Display for InputError {
 
 impl std::error::Error for InputError {}
 
+/// The app of a stream key when neither the input nor `--app` names one.
+pub const DEFAULT_APP: &str = "live";
+
 /// Settings from the command line that say what inputs cannot (README "Inputs" table).
 #[derive(Clone, Debug, Default)]
 pub struct InputOptions {
@@ -71,6 +74,18 @@ pub struct InputOptions {
     pub start_time_ms: Option<i64>,
     /// How `s3://` inputs are reached (`None`: from the environment alone).
     pub s3: Option<std::sync::Arc<s3::S3Inputs>>,
+}
+
+impl InputOptions {
+    /// The stream key the flags give, the stream named by `default_stream` when `--stream` is
+    /// absent and the app [`DEFAULT_APP`] when `--app` is.
+    pub fn stream_key(&self, default_stream: impl FnOnce() -> String) -> StreamKey {
+        StreamKey {
+            app: self.app.clone().unwrap_or_else(|| DEFAULT_APP.to_string()),
+            stream: self.stream.clone().unwrap_or_else(default_stream),
+            vdoid: self.vdoid.clone(),
+        }
+    }
 }
 
 /// Where a session's wall-clock start came from, so a guess is never mistaken for a fact.
@@ -106,6 +121,26 @@ pub struct SessionInfo {
     pub index: usize,
     /// Warnings found while probing (e.g. a guessed wall clock), printed before reading.
     pub warnings: Vec<String>,
+}
+
+impl SessionInfo {
+    /// The one published session of an input (a file, an object, stdin).
+    pub fn single(
+        key: StreamKey,
+        (wall_start_ms, wall_clock): (i64, WallClockSource),
+        input: String,
+        warnings: Vec<String>,
+    ) -> SessionInfo {
+        SessionInfo {
+            key,
+            wall_start_ms,
+            wall_clock,
+            played: false,
+            input,
+            index: 0,
+            warnings,
+        }
+    }
 }
 
 /// Reads one push session's events, in input order.

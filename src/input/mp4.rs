@@ -202,15 +202,12 @@ pub fn open_path(path: &Path, opts: &InputOptions) -> Result<PendingSession, Inp
     let mut warnings = session.warnings.clone();
     let duration_ms = session.movie_duration_ms;
     let (wall_start_ms, wall_clock) = naming::wall_clock(opts, path, duration_ms, &mut warnings);
-    let info = SessionInfo {
-        key: naming::stream_key(opts, path),
-        wall_start_ms,
-        wall_clock,
-        played: false,
+    let info = SessionInfo::single(
+        naming::stream_key(opts, path),
+        (wall_start_ms, wall_clock),
         input,
-        index: 0,
         warnings,
-    };
+    );
     let size = session.movie_file_len;
     // The first opening takes the movie read here; a later one reads the `moov` again.
     let first = std::sync::Mutex::new(Some(session));

@@ -25,7 +25,6 @@ use super::{
     InputError, InputOptions, PendingSession, SessionInfo, SessionReader, WallClockSource,
 };
 use crate::deliver::s3::{S3Access, S3Flags, Target};
-use crate::media::StreamKey;
 
 /// How `s3://` inputs reach their bucket, and where the inputs that are downloaded (not
 /// streamed) are kept for the run (the caller removes it afterwards).
@@ -186,22 +185,12 @@ fn stream_flv(
                 (now, WallClockSource::ReadTime)
             }
         };
-    let info = SessionInfo {
-        key: StreamKey {
-            app: opts.app.clone().unwrap_or_else(|| "live".into()),
-            stream: opts
-                .stream
-                .clone()
-                .unwrap_or_else(|| super::stream_from_file_name(file_name)),
-            vdoid: opts.vdoid.clone(),
-        },
-        wall_start_ms,
-        wall_clock,
-        played: false,
-        input: name.to_string(),
-        index: 0,
+    let info = SessionInfo::single(
+        opts.stream_key(|| super::stream_from_file_name(file_name)),
+        (wall_start_ms, wall_clock),
+        name.to_string(),
         warnings,
-    };
+    );
     let (name, key) = (name.to_string(), key.to_string());
     Ok(PendingSession::new(
         info,

@@ -76,15 +76,12 @@ pub fn open_path(path: &Path, opts: &InputOptions) -> Result<PendingSession, Inp
             "{input}: the duration of an MPEG-TS file is not known before reading it: taken as 0"
         ));
     }
-    let info = SessionInfo {
-        key: naming::stream_key(opts, path),
-        wall_start_ms,
-        wall_clock,
-        played: false,
-        input: input.clone(),
-        index: 0,
+    let info = SessionInfo::single(
+        naming::stream_key(opts, path),
+        (wall_start_ms, wall_clock),
+        input.clone(),
         warnings,
-    };
+    );
     let path = path.to_path_buf();
     let opener = Box::new(move || {
         let reader: Box<dyn SessionReader> = Box::new(TsSession::open(

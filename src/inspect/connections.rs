@@ -5,7 +5,7 @@
 
 use std::fmt::Write;
 
-use crate::input::flv::DEFAULT_APP;
+use crate::input::DEFAULT_APP;
 use crate::input::pcap::flows::Carrier;
 use crate::input::pcap::{Connection, Publish, Scan};
 

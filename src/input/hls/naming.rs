@@ -12,9 +12,6 @@ use std::time::UNIX_EPOCH;
 use crate::input::{InputOptions, WallClockSource, stream_from_file_name, time_from_file_name};
 use crate::media::StreamKey;
 
-/// Default `app` when neither a flag nor the input names one (README "Inputs").
-pub const DEFAULT_APP: &str = "live";
-
 /// `{stream}-{start}-{end}` (or `{stream}-{start}-{seq}` for a `.ts` segment): the stream and
 /// the start, Unix milliseconds.
 pub fn recording_name(path: &Path) -> Option<(String, i64)> {
@@ -47,14 +44,7 @@ pub fn time_from_recording_name(path: &Path) -> Option<i64> {
 
 /// The stream key of a recording file: flags first, else `live` and the name's stream.
 pub fn stream_key(opts: &InputOptions, path: &Path) -> StreamKey {
-    StreamKey {
-        app: opts.app.clone().unwrap_or_else(|| DEFAULT_APP.to_string()),
-        stream: opts
-            .stream
-            .clone()
-            .unwrap_or_else(|| stream_from_recording_name(path)),
-        vdoid: opts.vdoid.clone(),
-    }
+    opts.stream_key(|| stream_from_recording_name(path))
 }
 
 /// The wall-clock start of a recording file, as for FLV (README "Inputs"): `--start-time`, else the

@@ -14,13 +14,13 @@ use std::sync::Arc;
 use std::time::UNIX_EPOCH;
 
 use super::{HttpEvent, ResponseParser};
+use crate::input::flv::TagKind;
 use crate::input::flv::session::{TagFeed, TagSession, next_event};
-use crate::input::flv::{DEFAULT_APP, TagKind};
 use crate::input::{
     InputError, InputOptions, PendingSession, SessionInfo, SessionReader, WallClockSource,
     stream_from_file_name, time_from_file_name,
 };
-use crate::media::{CodecConfig, Event, StreamKey};
+use crate::media::{CodecConfig, Event};
 
 /// Bytes read at a time.
 const READ_BLOCK: usize = 64 * 1024;
@@ -108,14 +108,7 @@ pub fn open_path(path: &Path, opts: &InputOptions) -> Result<PendingSession, Inp
         (mtime_ms - span_ms, WallClockSource::ModifiedTime)
     };
     let info = SessionInfo {
-        key: StreamKey {
-            app: opts.app.clone().unwrap_or_else(|| DEFAULT_APP.to_string()),
-            stream: opts
-                .stream
-                .clone()
-                .unwrap_or_else(|| stream_from_file_name(path)),
-            vdoid: opts.vdoid.clone(),
-        },
+        key: opts.stream_key(|| stream_from_file_name(path)),
         wall_start_ms,
         wall_clock,
         played: true,

@@ -24,8 +24,9 @@ use std::sync::Arc;
 use std::time::UNIX_EPOCH;
 
 use super::{DumpSummary, PublishSummary, PublishTracker, RtmpEvent, RtmpParser, media_tag};
+use crate::input::DEFAULT_APP;
+use crate::input::flv::TagKind;
 use crate::input::flv::session::{TagFeed, TagSession, next_event};
-use crate::input::flv::{DEFAULT_APP, TagKind};
 use crate::input::{
     InputError, InputOptions, PendingSession, SessionInfo, SessionReader, WallClockSource,
     stream_from_file_name, time_from_file_name,
