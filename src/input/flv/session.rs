@@ -472,49 +472,58 @@ impl<R: Read> FlvSession<R> {
     }
 }
 
-/// A source of tags for a [`TagSession`]: the FLV file reader, the RTMP dump and capture
-/// readers. [`next_event`] turns any of them into session events.
-pub trait TagFeed {
-    fn session(&mut self) -> &mut TagSession;
+/// A source of tags for a [`TagSession`]: the FLV file reader, the RTMP dump, capture and saved
+/// HTTP-FLV response readers. Each is a [`SessionReader`] through it.
+pub trait TagFeed: Send {
+    fn session(&self) -> &TagSession;
+
+    fn session_mut(&mut self) -> &mut TagSession;
 
     /// Feeds the session one more unit (a tag, a message, a capture packet); false at the end.
     fn feed(&mut self) -> Result<bool, InputError>;
+
+    /// Bytes of the input consumed so far.
+    fn consumed(&self) -> u64;
 }
 
-/// The next event of a fed session: what is queued, else feed until something is, and at the
-/// end settle the session, whose input may have ended during the prelude.
-pub fn next_event(r: &mut impl TagFeed) -> Result<Option<Event>, InputError> {
-    loop {
-        if let Some(e) = r.session().pop_event() {
-            return Ok(Some(e));
+impl<T: TagFeed> SessionReader for T {
+    fn config(&self) -> &Arc<CodecConfig> {
+        self.session().start_config()
+    }
+
+    /// What is queued, else feed until something is, and at the end settle the session, whose
+    /// input may have ended during the prelude.
+    fn next_event(&mut self) -> Result<Option<Event>, InputError> {
+        loop {
+            if let Some(e) = self.session_mut().pop_event() {
+                return Ok(Some(e));
+            }
+            if !self.feed()? {
+                self.session_mut().settle();
+                return Ok(self.session_mut().pop_event());
+            }
         }
-        if !r.feed()? {
-            r.session().settle();
-            return Ok(r.session().pop_event());
-        }
+    }
+
+    fn position(&self) -> u64 {
+        self.consumed()
     }
 }
 
 impl<R: Read + Send> TagFeed for FlvSession<R> {
-    fn session(&mut self) -> &mut TagSession {
+    fn session(&self) -> &TagSession {
+        &self.session
+    }
+
+    fn session_mut(&mut self) -> &mut TagSession {
         &mut self.session
     }
 
     fn feed(&mut self) -> Result<bool, InputError> {
         self.read_one()
     }
-}
 
-impl<R: Read + Send> SessionReader for FlvSession<R> {
-    fn config(&self) -> &Arc<CodecConfig> {
-        self.session.start_config()
-    }
-
-    fn next_event(&mut self) -> Result<Option<Event>, InputError> {
-        next_event(self)
-    }
-
-    fn position(&self) -> u64 {
+    fn consumed(&self) -> u64 {
         self.tags.position()
     }
 }

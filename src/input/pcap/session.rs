@@ -6,19 +6,17 @@
 //! and capture positions a pass of its own would see; only the direction its media run in is
 //! parsed (a play's name is the first pass's, from the client's `play`).
 
-use std::sync::Arc;
-
 use super::flows::FlowEvent;
 use super::scan::{Delivery, Publish};
 use super::spool::{Spool, SpoolReader};
 use super::stream::{Item, describe};
 use crate::input::DEFAULT_APP;
 use crate::input::flv::Tag;
-use crate::input::flv::session::{TagFeed, TagSession, next_event};
+use crate::input::flv::session::{TagFeed, TagSession};
 use crate::input::httpflv::{HttpEvent, ResponseParser};
 use crate::input::rtmp::{RtmpEvent, RtmpParser};
-use crate::input::{InputError, SessionReader};
-use crate::media::{CodecConfig, Damage, Event};
+use crate::input::InputError;
+use crate::media::Damage;
 
 /// The parser of the direction a push's media run in.
 enum Parser {
@@ -238,25 +236,19 @@ impl CaptureSession {
 }
 
 impl TagFeed for CaptureSession {
-    fn session(&mut self) -> &mut TagSession {
+    fn session(&self) -> &TagSession {
+        &self.session
+    }
+
+    fn session_mut(&mut self) -> &mut TagSession {
         &mut self.session
     }
 
     fn feed(&mut self) -> Result<bool, InputError> {
         self.read_one()
     }
-}
 
-impl SessionReader for CaptureSession {
-    fn config(&self) -> &Arc<CodecConfig> {
-        self.session.start_config()
-    }
-
-    fn next_event(&mut self) -> Result<Option<Event>, InputError> {
-        next_event(self)
-    }
-
-    fn position(&self) -> u64 {
+    fn consumed(&self) -> u64 {
         self.position
     }
 }

@@ -20,18 +20,17 @@ use std::collections::{HashSet, VecDeque};
 use std::fs::File;
 use std::io::Read;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::UNIX_EPOCH;
 
 use super::{DumpSummary, PublishSummary, PublishTracker, RtmpEvent, RtmpParser, media_tag};
 use crate::input::DEFAULT_APP;
 use crate::input::flv::TagKind;
-use crate::input::flv::session::{TagFeed, TagSession, next_event};
+use crate::input::flv::session::{TagFeed, TagSession};
 use crate::input::{
     InputError, InputOptions, PendingSession, SessionInfo, SessionReader, WallClockSource,
     stream_from_file_name, time_from_file_name,
 };
-use crate::media::{CodecConfig, Damage, Event, StreamKey};
+use crate::media::{Damage, StreamKey};
 
 /// Bytes read from the dump at a time.
 const READ_BLOCK: usize = 64 * 1024;
@@ -385,25 +384,19 @@ impl<R: Read> RtmpSession<R> {
 }
 
 impl<R: Read + Send> TagFeed for RtmpSession<R> {
-    fn session(&mut self) -> &mut TagSession {
+    fn session(&self) -> &TagSession {
+        &self.session
+    }
+
+    fn session_mut(&mut self) -> &mut TagSession {
         &mut self.session
     }
 
     fn feed(&mut self) -> Result<bool, InputError> {
         self.step()
     }
-}
 
-impl<R: Read + Send> SessionReader for RtmpSession<R> {
-    fn config(&self) -> &Arc<CodecConfig> {
-        self.session.start_config()
-    }
-
-    fn next_event(&mut self) -> Result<Option<Event>, InputError> {
-        next_event(self)
-    }
-
-    fn position(&self) -> u64 {
+    fn consumed(&self) -> u64 {
         self.pos
     }
 }
