@@ -7,7 +7,7 @@
 
 use std::io::Write;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args;
 
 use super::{CommonArgs, DecisionArgs, EXIT_DAMAGED, EXIT_FAILURE, EXIT_OK, RunArgs, S3Args};
@@ -115,19 +115,11 @@ fn run_rules(args: InspectArgs) -> Result<i32> {
     let mut input_opts = args.decide.input_options();
     let scratch = scratch();
     input_opts.s3 = Some(args.s3.open(scratch.clone()));
-    let result = super::finish_run(
-        &args.files,
-        &input_opts,
-        &opts,
+    super::run_and_draw(
+        (&args.files, &input_opts, &opts),
         (&args.common, &run),
         None,
-        timeline.is_some(),
-    );
-    let _ = std::fs::remove_dir_all(&scratch);
-    let (code, summary) = result?;
-    if let Some(path) = &timeline {
-        crate::timeline::write(path, &summary.streams)
-            .with_context(|| format!("writing the timeline {}", path.display()))?;
-    }
-    Ok(code)
+        timeline.as_deref(),
+        &scratch,
+    )
 }

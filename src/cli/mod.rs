@@ -353,27 +353,41 @@ fn run_record(args: RecordArgs) -> Result<i32> {
     let s3 = s3_args.open(scratch.clone());
     input_opts.s3 = Some(s3.clone());
     delivery_args.s3 = Some(s3);
-    let result = finish_run(
-        &inputs,
-        &input_opts,
-        &opts,
+    run_and_draw(
+        (&inputs, &input_opts, &opts),
         (&common, &run),
         Some(delivery_args),
+        timeline.as_deref(),
+        &scratch,
+    )
+}
+
+/// [`finish_run`], then the scratch directory of downloaded inputs removed (they are kept for
+/// the run only) and the `--timeline` drawn.
+fn run_and_draw(
+    (inputs, input_opts, opts): (&[String], &InputOptions, &RecordOptions),
+    args: (&CommonArgs, &RunArgs),
+    delivery_args: Option<DeliveryArgs>,
+    timeline: Option<&std::path::Path>,
+    scratch: &std::path::Path,
+) -> Result<i32> {
+    let result = finish_run(
+        inputs,
+        input_opts,
+        opts,
+        args,
+        delivery_args,
         timeline.is_some(),
     );
-    // Inputs downloaded from S3 are kept for the run only.
-    let _ = std::fs::remove_dir_all(&scratch);
+    let _ = std::fs::remove_dir_all(scratch);
     let (code, summary) = result?;
-    if let Some(path) = &timeline {
+    if let Some(path) = timeline {
         crate::timeline::write(path, &summary.streams)
             .with_context(|| format!("writing the timeline {}", path.display()))?;
     }
     Ok(code)
 }
 
-/// Runs the pipeline with the output root locked, progress on a terminal, callbacks on stdout
-/// or delivered, the `--json` summary; returns the exit status. The summary keeps the stream
-/// reports only with `keep_streams` (a timeline), never the files.
 fn finish_run(
     inputs: &[String],
     input_opts: &InputOptions,

@@ -286,19 +286,7 @@ fn read_vui(r: &mut BitReader<'_>, s: &mut SpsInfo) -> Result<(), CodecError> {
                 .filter(|&(w, _)| w != 0)
         };
     }
-    if r.bit("overscan_info_present_flag")? {
-        r.bit("overscan_appropriate_flag")?;
-    }
-    if r.bit("video_signal_type_present_flag")? {
-        r.skip(4, "video_format")?;
-        if r.bit("colour_description_present_flag")? {
-            r.skip(24, "colour_primaries")?;
-        }
-    }
-    if r.bit("chroma_loc_info_present_flag")? {
-        r.ue("chroma_sample_loc_type_top_field")?;
-        r.ue("chroma_sample_loc_type_bottom_field")?;
-    }
+    skip_vui_signal(r)?;
     if r.bit("timing_info_present_flag")? {
         let num_units_in_tick = r.bits(32, "num_units_in_tick")?;
         let time_scale = r.bits(32, "time_scale")?;
@@ -358,6 +346,25 @@ pub fn profile_name(profile_idc: u8, constraint_flags: u8) -> &'static str {
         128 => "Stereo High",
         _ => "unknown",
     }
+}
+
+/// vui_parameters()' overscan, video signal type and chroma location fields (H.264 Annex E.1.1,
+/// the same syntax in H.265 Annex E.2.1), read past.
+pub(super) fn skip_vui_signal(r: &mut BitReader<'_>) -> Result<(), CodecError> {
+    if r.bit("overscan_info_present_flag")? {
+        r.bit("overscan_appropriate_flag")?;
+    }
+    if r.bit("video_signal_type_present_flag")? {
+        r.skip(4, "video_format")?;
+        if r.bit("colour_description_present_flag")? {
+            r.skip(24, "colour_primaries")?;
+        }
+    }
+    if r.bit("chroma_loc_info_present_flag")? {
+        r.ue("chroma_sample_loc_type_top_field")?;
+        r.ue("chroma_sample_loc_type_bottom_field")?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

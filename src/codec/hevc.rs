@@ -337,19 +337,7 @@ fn read_vui_timing(r: &mut BitReader<'_>, s: &mut HevcSpsInfo) -> Result<(), Cod
     if r.bit("aspect_ratio_info_present_flag")? && r.bits(8, "aspect_ratio_idc")? == 255 {
         r.skip(32, "sar_width")?;
     }
-    if r.bit("overscan_info_present_flag")? {
-        r.bit("overscan_appropriate_flag")?;
-    }
-    if r.bit("video_signal_type_present_flag")? {
-        r.skip(4, "video_format")?;
-        if r.bit("colour_description_present_flag")? {
-            r.skip(24, "colour_primaries")?;
-        }
-    }
-    if r.bit("chroma_loc_info_present_flag")? {
-        r.ue("chroma_sample_loc_type_top_field")?;
-        r.ue("chroma_sample_loc_type_bottom_field")?;
-    }
+    super::h264::skip_vui_signal(r)?;
     r.skip(3, "field_seq_flag")?;
     if r.bit("default_display_window_flag")? {
         for _ in 0..4 {

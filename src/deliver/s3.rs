@@ -158,6 +158,18 @@ pub fn connect(
     Ok((bucket, endpoint_display))
 }
 
+/// One object to put: the bucket (with the object's metadata headers), the local file, its
+/// key, MD5, size and content type.
+#[derive(Clone, Copy)]
+struct Put<'a> {
+    bucket: &'a Bucket,
+    local: &'a Path,
+    object: &'a str,
+    md5: &'a [u8; 16],
+    size: u64,
+    content_type: &'a str,
+}
+
 impl Uploader {
     /// An uploader for `target` (`s3://BUCKET[/PREFIX]`) reached as `access` says, with default
     /// options.
@@ -277,11 +289,18 @@ impl Uploader {
         // rust-s3 sends x-amz-meta-* headers only with PutObject and CreateMultipartUpload.
         let mut meta_bucket = (*self.bucket).clone();
         meta_bucket.add_header(&format!("x-amz-meta-{META_MD5}"), &hex(md5));
-        let content_type = content_type(object);
+        let put = Put {
+            bucket: &meta_bucket,
+            local,
+            object,
+            md5,
+            size,
+            content_type: content_type(object),
+        };
         if size <= self.options.multipart_threshold {
-            self.put_single(&meta_bucket, local, object, md5, size, content_type)?;
+            self.put_single(&put)?;
         } else {
-            self.put_multipart(&meta_bucket, local, object, md5, size, content_type)?;
+            self.put_multipart(&put)?;
         }
         Ok(UploadOutcome::Uploaded)
     }
@@ -321,15 +340,15 @@ impl Uploader {
         )))
     }
 
-    fn put_single(
-        &self,
-        bucket: &Bucket,
-        local: &Path,
-        object: &str,
-        md5: &[u8; 16],
-        size: u64,
-        content_type: &str,
-    ) -> Result<()> {
+    fn put_single(&self, put: &Put<'_>) -> Result<()> {
+        let Put {
+            bucket,
+            local,
+            object,
+            md5,
+            size,
+            content_type,
+        } = *put;
         let mut body = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
         let f = File::open(local).with_context(|| format!("opening {}", local.display()))?;
         // Bounded by the size seen before: a file growing meanwhile fails the MD5 check.
@@ -344,15 +363,15 @@ impl Uploader {
         })
     }
 
-    fn put_multipart(
-        &self,
-        bucket: &Bucket,
-        local: &Path,
-        object: &str,
-        md5: &[u8; 16],
-        size: u64,
-        content_type: &str,
-    ) -> Result<()> {
+    fn put_multipart(&self, put: &Put<'_>) -> Result<()> {
+        let Put {
+            bucket,
+            object,
+            md5,
+            size,
+            content_type,
+            ..
+        } = *put;
         let part_size = self
             .options
             .part_size
@@ -360,7 +379,7 @@ impl Uploader {
             .max(size.div_ceil(MAX_PARTS));
         let upload = self.retrying(|| bucket.initiate_multipart_upload(object, content_type))?;
         let id = upload.upload_id;
-        let parts = match self.send_parts(local, object, &id, part_size, content_type, md5) {
+        let parts = match self.send_parts(put, &id, part_size) {
             Ok(p) => p,
             Err(e) => {
                 // Best effort: parts left behind are billed until a lifecycle rule removes them.
@@ -385,15 +404,14 @@ impl Uploader {
     }
 
     /// Reads and sends the parts in order, hashing the whole file on the way.
-    fn send_parts(
-        &self,
-        local: &Path,
-        object: &str,
-        id: &str,
-        part_size: u64,
-        content_type: &str,
-        md5: &[u8; 16],
-    ) -> Result<Vec<Part>> {
+    fn send_parts(&self, put: &Put<'_>, id: &str, part_size: u64) -> Result<Vec<Part>> {
+        let Put {
+            local,
+            object,
+            md5,
+            content_type,
+            ..
+        } = *put;
         let mut f = File::open(local).with_context(|| format!("opening {}", local.display()))?;
         let mut hasher = Md5::new();
         let mut parts = Vec::new();

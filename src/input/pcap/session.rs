@@ -11,11 +11,11 @@ use super::scan::{Delivery, Publish};
 use super::spool::{Spool, SpoolReader};
 use super::stream::{Item, describe};
 use crate::input::DEFAULT_APP;
+use crate::input::InputError;
 use crate::input::flv::Tag;
 use crate::input::flv::session::{TagFeed, TagSession};
 use crate::input::httpflv::{HttpEvent, ResponseParser};
 use crate::input::rtmp::{RtmpEvent, RtmpParser};
-use crate::input::InputError;
 use crate::media::Damage;
 
 /// The parser of the direction a push's media run in.
