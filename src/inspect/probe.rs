@@ -101,7 +101,13 @@ pub fn probe(ins: &Inspection) -> Probe {
     let stats_format = match ins.container {
         Container::Mp4 => Format::Mp4,
         Container::Hls | Container::MpegTs => Format::Hls,
-        _ => Format::Flv,
+        // FLV-like inputs: tags, messages, or their segment logs.
+        Container::Flv
+        | Container::HttpFlv
+        | Container::RtmpDump
+        | Container::Pcap
+        | Container::SegmentLog
+        | Container::Unknown => Format::Flv,
     };
     let info = mediainfo::describe(stats_format, ins.size, &config, &stats);
     let video_rate = info
