@@ -14,7 +14,8 @@
 //! only for the crate's own use and are hidden from the documentation:
 //! - `cli`: the command line, for the `kls-rec` binary (`cli::main`) and the test that
 //!   regenerates the man pages and completions from its definition (`cli::command`);
-//! - `testutil`: helpers of the tests (fixtures, ffprobe cross-checks, scratch directories).
+//! - `testutil`: helpers of the tests (fixtures, ffprobe cross-checks, scratch directories),
+//!   built for the tests only (the `testutil` feature, which `cargo test` turns on).
 
 pub mod amf0;
 pub mod callback;
@@ -34,6 +35,7 @@ pub mod record;
 pub mod report;
 pub mod rules;
 pub mod sink;
+#[cfg(any(test, feature = "testutil"))]
 #[doc(hidden)]
 pub mod testutil;
 pub mod timeline;
