@@ -24,6 +24,7 @@ pub mod cli;
 pub mod codec;
 pub mod container;
 pub mod deliver;
+pub mod format;
 pub mod input;
 pub mod inspect;
 #[doc(hidden)]

@@ -54,8 +54,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::codec::{aac, ac3, h264, hevc};
+use crate::format::Format;
 use crate::media::{AudioCodec, CodecConfig, Packet, Track, TrackKind, VideoCodec};
-use crate::mux::Format;
 
 /// The first video DTS values kept for the frame-rate guess (40 deltas + 1).
 const RFPS_MAX_DTS: usize = 41;

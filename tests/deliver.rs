@@ -17,7 +17,8 @@ use kls_rec::deliver::{
     CallbackSender, OutputLock, Poster, RetryPolicy, S3Credentials, S3Options, Sent, Timeouts,
     UploadOutcome, Uploader,
 };
-use kls_rec::mux::{Format, Produced};
+use kls_rec::format::Format;
+use kls_rec::mux::Produced;
 use kls_rec::sink::local::hex;
 use kls_rec::testutil::scratch;
 use md5::{Digest, Md5};

@@ -8,9 +8,10 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use kls_rec::format::Format;
 use kls_rec::input::InputOptions;
 use kls_rec::media::{CodecConfig, TrackKind, VideoCodec, VideoConfig, to_ms};
-use kls_rec::mux::{Format, MuxOptions};
+use kls_rec::mux::MuxOptions;
 use kls_rec::record::{self, NoProgress, Outputs, RecordOptions};
 use kls_rec::report::{DamageMark, FileSpan, SessionSpan, SettingsReport, StreamReport};
 use kls_rec::rules::{Decision, Engine, Placement, Reason, Settings};

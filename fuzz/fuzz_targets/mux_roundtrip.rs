@@ -21,7 +21,8 @@ use kls_rec::media::{
 };
 use kls_rec::mux::hls::SegmentChoice;
 use kls_rec::mux::mp4::{FilePlan, Mp4Muxer, Planner};
-use kls_rec::mux::{self, FileClose, FileOpen, Format, MuxOptions, SessionStart};
+use kls_rec::format::Format;
+use kls_rec::mux::{self, FileClose, FileOpen, MuxOptions, SessionStart};
 use libfuzzer_sys::arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
 

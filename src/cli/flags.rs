@@ -8,8 +8,8 @@ use clap::Args;
 
 use super::style;
 use super::values::*;
+use crate::format::Format;
 use crate::input::InputOptions;
-use crate::mux::Format;
 use crate::record::{RecordOptions, Shard};
 use crate::rules;
 

@@ -11,8 +11,9 @@ use anyhow::{Result, bail};
 use clap::Args;
 
 use super::{CommonArgs, OutputArgs, RunArgs, S3Args, finish_run};
+use crate::format::Format;
 use crate::input::{self, InputOptions};
-use crate::mux::{Format, MuxOptions};
+use crate::mux::MuxOptions;
 use crate::record::RecordOptions;
 use crate::rules;
 use crate::sink::naming;

@@ -6,10 +6,10 @@ use serde::Serialize;
 
 use super::{Container, ContainerFacts, Inspection, ts_facts};
 use crate::codec::{aac, av1, h264, hevc, vp9};
+use crate::format::Format;
 use crate::input::ts::psi::EsKind;
 use crate::media::{AudioCodec, CodecConfig, Track, TrackKind, VideoCodec, rescale};
 use crate::mediainfo;
-use crate::mux::Format;
 
 /// ffprobe's output for one file: `streams` then `format`, as ffprobe orders them; then what
 /// ffprobe does not say: the damage found (the exit status is 3 when there is any) and the

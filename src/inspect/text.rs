@@ -285,7 +285,7 @@ fn video(o: &mut String, v: &VideoConfig, t: &TrackScan, scan: &SessionScan) {
         video_built: None,
         more_audio: Vec::new(),
     };
-    let info = crate::mediainfo::describe(crate::mux::Format::Flv, 0, &config, &scan.stats);
+    let info = crate::mediainfo::describe(crate::format::Format::Flv, 0, &config, &scan.stats);
     let (profile, level) = super::probe::profile_level(&config, Track::VIDEO);
     let rate = info
         .streams

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use md5::{Digest, Md5};
 
-use crate::mux::Format;
+use crate::format::Format;
 
 /// Longest component written (file systems allow 255 bytes; room is left for the times and the
 /// extension in file names).

@@ -2,9 +2,9 @@
 //! the program date-times, payloads and timestamps as written; missing segments; sibling hints.
 
 use super::*;
+use crate::format::Format;
 use crate::input::mp4::tests::{assert_same_packets, write, write_fixture};
 use crate::media::{Damage, Packet};
-use crate::mux::Format;
 use crate::testutil::{drain, read_flv, scratch, testdata};
 
 fn read_session(p: PendingSession) -> (CodecConfig, Vec<Packet>, Vec<Damage>) {

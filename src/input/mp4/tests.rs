@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::*;
+use crate::format::Format;
 use crate::media::{CodecConfig, Packet};
-use crate::mux::{FileClose, FileOpen, Format, MuxOptions, SessionStart};
+use crate::mux::{FileClose, FileOpen, MuxOptions, SessionStart};
 use crate::testutil::{Drained, drain, have_ffprobe, probe_packets, read_flv, scratch, testdata};
 
 /// Writes one file of `format` holding `sessions` (wall clock, packets with file-relative times).
