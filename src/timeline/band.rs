@@ -163,69 +163,9 @@ fn draw_sessions(
         .collect();
     let groups = cluster::spans(&spans, scale);
     let row = top + PUSH_TOP;
-    let window_ms = r.settings.splice_window_ms.max(0);
-
     // Splice windows first: the pushes drawn after cover the part a resume used.
-    if window_ms > 0 {
-        for g in &groups {
-            let until = g
-                .members
-                .iter()
-                .map(|&k| spans[k].1.saturating_add(window_ms))
-                .max()
-                .unwrap_or(g.end_ms);
-            let (x1, x2) = (scale.x_clamped(g.end_ms), scale.x_clamped(until));
-            if x2 - x1 < 0.5 {
-                continue;
-            }
-            let tip = format!(
-                "splice window {} after the push ending {}: a push of this stream starting by {} \
-                 UTC is appended when the file is shorter than slice and period and the codecs \
-                 match",
-                duration_display(window_ms),
-                axis::utc_ms(g.end_ms),
-                axis::utc_ms(until)
-            );
-            svg.group("window", &tip);
-            let b = BoxPx {
-                x: x1,
-                y: row + 20.0,
-                w: x2 - x1,
-                h: 8.0,
-            };
-            svg.rect(b, "url(#hatch)", "");
-            svg.end_group();
-        }
-    }
-
-    // Gaps between consecutive groups, labelled with their length where it fits.
-    for pair in groups.windows(2) {
-        let (a, b) = (&pair[0], &pair[1]);
-        let gap_ms = b.start_ms.saturating_sub(a.end_ms);
-        let (x1, x2) = (scale.x(a.end_ms), scale.x(b.start_ms));
-        if gap_ms <= 0 || x2 - x1 < 2.0 {
-            continue;
-        }
-        svg.group(
-            "gap",
-            &format!("gap {}", tips::gap_words(gap_ms, &r.settings)),
-        );
-        let hit = BoxPx {
-            x: x1,
-            y: row,
-            w: x2 - x1,
-            h: 19.0,
-        };
-        svg.rect(hit, "none", " pointer-events=\"all\"");
-        svg.line(x1, row + 15.0, x2, row + 15.0, "gl");
-        svg.line(x1, row + 11.0, x1, row + 19.0, "gl");
-        svg.line(x2, row + 11.0, x2, row + 19.0, "gl");
-        let label = format!("gap {}", axis::short_duration(gap_ms));
-        if text_w(&label) + 6.0 <= x2 - x1 {
-            svg.text((x1 + x2) / 2.0, row + 11.0, Anchor::Middle, "m", &label);
-        }
-        svg.end_group();
-    }
+    draw_windows(svg, r, scale, &groups, &spans, row);
+    draw_gaps(svg, r, scale, &groups, row);
 
     let mut lanes = Lanes::new(LANES, frame.x0, frame.width - 4.0);
     let mut unlabelled = 0;
@@ -282,6 +222,81 @@ fn draw_sessions(
         ));
     }
     lanes.used()
+}
+
+/// The splice window after each group of pushes, hatched.
+fn draw_windows(
+    svg: &mut Svg,
+    r: &StreamReport,
+    scale: &Scale,
+    groups: &[cluster::Group],
+    spans: &[(i64, i64)],
+    row: f64,
+) {
+    let window_ms = r.settings.splice_window_ms.max(0);
+    if window_ms == 0 {
+        return;
+    }
+    for g in groups {
+        let until = g
+            .members
+            .iter()
+            .map(|&k| spans[k].1.saturating_add(window_ms))
+            .max()
+            .unwrap_or(g.end_ms);
+        let (x1, x2) = (scale.x_clamped(g.end_ms), scale.x_clamped(until));
+        if x2 - x1 < 0.5 {
+            continue;
+        }
+        let tip = format!(
+            "splice window {} after the push ending {}: a push of this stream starting by {} \
+             UTC is appended when the file is shorter than slice and period and the codecs \
+             match",
+            duration_display(window_ms),
+            axis::utc_ms(g.end_ms),
+            axis::utc_ms(until)
+        );
+        svg.group("window", &tip);
+        let b = BoxPx {
+            x: x1,
+            y: row + 20.0,
+            w: x2 - x1,
+            h: 8.0,
+        };
+        svg.rect(b, "url(#hatch)", "");
+        svg.end_group();
+    }
+}
+
+/// Gaps between consecutive groups, labelled with their length where it fits.
+fn draw_gaps(svg: &mut Svg, r: &StreamReport, scale: &Scale, groups: &[cluster::Group], row: f64) {
+    for pair in groups.windows(2) {
+        let (a, b) = (&pair[0], &pair[1]);
+        let gap_ms = b.start_ms.saturating_sub(a.end_ms);
+        let (x1, x2) = (scale.x(a.end_ms), scale.x(b.start_ms));
+        if gap_ms <= 0 || x2 - x1 < 2.0 {
+            continue;
+        }
+        svg.group(
+            "gap",
+            &format!("gap {}", tips::gap_words(gap_ms, &r.settings)),
+        );
+        let hit = BoxPx {
+            x: x1,
+            y: row,
+            w: x2 - x1,
+            h: 19.0,
+        };
+        svg.rect(hit, "none", " pointer-events=\"all\"");
+        svg.line(x1, row + 15.0, x2, row + 15.0, "gl");
+        svg.line(x1, row + 11.0, x1, row + 19.0, "gl");
+        svg.line(x2, row + 11.0, x2, row + 19.0, "gl");
+        let label = format!("gap {}", axis::short_duration(gap_ms));
+        if text_w(&label) + 6.0 <= x2 - x1 {
+            svg.text((x1 + x2) / 2.0, row + 11.0, Anchor::Middle, "m", &label);
+        }
+        svg.end_group();
+    }
 }
 
 fn draw_damage(svg: &mut Svg, r: &StreamReport, scale: &Scale, top: f64) {
