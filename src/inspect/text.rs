@@ -6,6 +6,8 @@ use std::fmt::Write as _;
 use super::scan::{GAP_FACTOR, SessionScan, TrackScan};
 use super::{ContainerFacts, Inspection, Probe, SessionReport};
 use crate::input::WallClockSource;
+use crate::input::mp4::Mp4Index;
+use crate::input::rtmp::DumpSummary;
 use crate::media::{AudioConfig, CodecConfig, Track, VideoConfig};
 use crate::rules::duration_display;
 
@@ -52,50 +54,7 @@ fn facts(o: &mut String, facts: &ContainerFacts) {
                 &format!("duration {meta}; last tag at {last}"),
             );
         }
-        ContainerFacts::Mp4(ix) => {
-            let brands = ix.compatible_brands.join(",");
-            line(
-                o,
-                2,
-                "ftyp",
-                &format!("{} ({brands})", ix.major_brand.as_deref().unwrap_or("?")),
-            );
-            line(
-                o,
-                2,
-                "moov",
-                &format!(
-                    "{} mdat, timescale {}, duration {}",
-                    if ix.faststart { "before" } else { "after" },
-                    ix.movie_timescale,
-                    ix.movie_duration
-                ),
-            );
-            for t in &ix.tracks {
-                let mut v = format!(
-                    "{} {} {}, {} samples, timescale {}",
-                    t.id,
-                    t.handler,
-                    t.sample_entry.as_deref().unwrap_or("-"),
-                    t.samples,
-                    t.timescale
-                );
-                if t.edit.empty_movie > 0 || t.edit.media_time != 0 {
-                    let _ = write!(
-                        v,
-                        ", edit: empty {} + media from {}",
-                        t.edit.empty_movie, t.edit.media_time
-                    );
-                }
-                if let Some(Err(why)) = &t.config {
-                    let _ = write!(v, " ({why})");
-                }
-                line(o, 2, "trak", &v);
-            }
-            for w in &ix.warnings {
-                line(o, 2, "warning", w);
-            }
-        }
+        ContainerFacts::Mp4(ix) => mp4_facts(o, ix),
         ContainerFacts::Hls {
             segments,
             missing_segments,
@@ -114,68 +73,117 @@ fn facts(o: &mut String, facts: &ContainerFacts) {
                 }
             ),
         ),
-        ContainerFacts::Rtmp(summary) => {
-            line(o, 2, "connection", &format!("{} bytes", summary.bytes));
-            for p in &summary.publishes {
-                let v = format!(
-                    "#{} app {:?} stream {:?} vdoid {:?}",
-                    p.index,
-                    p.app,
-                    p.name,
-                    p.vdoid.as_deref().unwrap_or("")
-                );
-                // A played stream's media ran server to client (a player's side of the connection).
-                let label = if p.played { "played" } else { "publish" };
-                line(o, 2, label, &v);
-                line(
-                    o,
-                    2,
-                    "",
-                    &format!("tcUrl {}", p.tc_url.as_deref().unwrap_or("-")),
-                );
-                let times = match (p.first_timestamp_ms, p.last_timestamp_ms) {
-                    (Some(a), Some(b)) => format!("timestamps {a}..{b} ms"),
-                    _ => "no media".into(),
-                };
-                line(
-                    o,
-                    2,
-                    "",
-                    &format!(
-                        "bytes {}..{}, {times}, {}",
-                        p.at.input_offset,
-                        p.end_offset,
-                        if p.unpublished {
-                            "unpublished"
-                        } else {
-                            "no unpublish"
-                        }
-                    ),
-                );
-                line(
-                    o,
-                    2,
-                    "",
-                    &format!(
-                        "{} video, {} audio, {} data messages, {} media bytes",
-                        p.video_messages, p.audio_messages, p.data_messages, p.media_bytes
-                    ),
-                );
-            }
-            if summary.media_outside > 0 {
-                line(
-                    o,
-                    2,
-                    "outside",
-                    &format!(
-                        "{} media messages outside any publish",
-                        summary.media_outside
-                    ),
-                );
-            }
-        }
+        ContainerFacts::Rtmp(summary) => rtmp_facts(o, summary),
         ContainerFacts::Capture(scan) => super::connections::write(o, scan),
         ContainerFacts::MpegTs(_) | ContainerFacts::None => {}
+    }
+}
+
+/// An MP4's `ftyp`, `moov` and tracks.
+fn mp4_facts(o: &mut String, ix: &Mp4Index) {
+    let brands = ix.compatible_brands.join(",");
+    line(
+        o,
+        2,
+        "ftyp",
+        &format!("{} ({brands})", ix.major_brand.as_deref().unwrap_or("?")),
+    );
+    line(
+        o,
+        2,
+        "moov",
+        &format!(
+            "{} mdat, timescale {}, duration {}",
+            if ix.faststart { "before" } else { "after" },
+            ix.movie_timescale,
+            ix.movie_duration
+        ),
+    );
+    for t in &ix.tracks {
+        let mut v = format!(
+            "{} {} {}, {} samples, timescale {}",
+            t.id,
+            t.handler,
+            t.sample_entry.as_deref().unwrap_or("-"),
+            t.samples,
+            t.timescale
+        );
+        if t.edit.empty_movie > 0 || t.edit.media_time != 0 {
+            let _ = write!(
+                v,
+                ", edit: empty {} + media from {}",
+                t.edit.empty_movie, t.edit.media_time
+            );
+        }
+        if let Some(Err(why)) = &t.config {
+            let _ = write!(v, " ({why})");
+        }
+        line(o, 2, "trak", &v);
+    }
+    for w in &ix.warnings {
+        line(o, 2, "warning", w);
+    }
+}
+
+/// A raw RTMP dump's publishes and plays.
+fn rtmp_facts(o: &mut String, summary: &DumpSummary) {
+    line(o, 2, "connection", &format!("{} bytes", summary.bytes));
+    for p in &summary.publishes {
+        let v = format!(
+            "#{} app {:?} stream {:?} vdoid {:?}",
+            p.index,
+            p.app,
+            p.name,
+            p.vdoid.as_deref().unwrap_or("")
+        );
+        // A played stream's media ran server to client (a player's side of the connection).
+        let label = if p.played { "played" } else { "publish" };
+        line(o, 2, label, &v);
+        line(
+            o,
+            2,
+            "",
+            &format!("tcUrl {}", p.tc_url.as_deref().unwrap_or("-")),
+        );
+        let times = match (p.first_timestamp_ms, p.last_timestamp_ms) {
+            (Some(a), Some(b)) => format!("timestamps {a}..{b} ms"),
+            _ => "no media".into(),
+        };
+        line(
+            o,
+            2,
+            "",
+            &format!(
+                "bytes {}..{}, {times}, {}",
+                p.at.input_offset,
+                p.end_offset,
+                if p.unpublished {
+                    "unpublished"
+                } else {
+                    "no unpublish"
+                }
+            ),
+        );
+        line(
+            o,
+            2,
+            "",
+            &format!(
+                "{} video, {} audio, {} data messages, {} media bytes",
+                p.video_messages, p.audio_messages, p.data_messages, p.media_bytes
+            ),
+        );
+    }
+    if summary.media_outside > 0 {
+        line(
+            o,
+            2,
+            "outside",
+            &format!(
+                "{} media messages outside any publish",
+                summary.media_outside
+            ),
+        );
     }
 }
 
