@@ -242,31 +242,12 @@ where
             continue;
         }
         let flag = OsString::from(format!("--{long}"));
-        match value {
-            toml::Value::Boolean(true) => extra.push(flag),
-            toml::Value::Boolean(false) => {}
-            toml::Value::String(v) => extra.extend([flag, v.into()]),
-            toml::Value::Integer(v) => extra.extend([flag, v.to_string().into()]),
-            toml::Value::Float(v) => extra.extend([flag, v.to_string().into()]),
-            toml::Value::Array(items) => {
-                let joined: Vec<String> = items
-                    .iter()
-                    .map(|i| {
-                        i.as_str()
-                            .map(str::to_string)
-                            .unwrap_or_else(|| i.to_string())
-                    })
-                    .collect();
-                extra.extend([flag, joined.join(",").into()]);
-            }
-            other => {
-                return Err(Usage::Config(format!(
-                    "--config {}: setting '{name}' cannot be {}",
-                    path.display(),
-                    other.type_str()
-                )));
-            }
-        }
+        extra.extend(config_flag(flag, value).map_err(|what| {
+            Usage::Config(format!(
+                "--config {}: setting '{name}' cannot be {what}",
+                path.display()
+            ))
+        })?);
     }
     // The file's flags go right after the subcommand, before the user's own arguments.
     let at = argv
@@ -281,6 +262,30 @@ where
         .try_get_matches_from(&merged)
         .map_err(|e| name_the_variable(e, &command, &argv))?;
     checked(&matches)
+}
+
+/// The arguments a `--config` setting stands for (`flag` with its value; nothing for `false`),
+/// or the TOML type it cannot be.
+fn config_flag(flag: OsString, value: &toml::Value) -> Result<Vec<OsString>, &'static str> {
+    Ok(match value {
+        toml::Value::Boolean(true) => vec![flag],
+        toml::Value::Boolean(false) => Vec::new(),
+        toml::Value::String(v) => vec![flag, v.into()],
+        toml::Value::Integer(v) => vec![flag, v.to_string().into()],
+        toml::Value::Float(v) => vec![flag, v.to_string().into()],
+        toml::Value::Array(items) => {
+            let joined: Vec<String> = items
+                .iter()
+                .map(|i| {
+                    i.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| i.to_string())
+                })
+                .collect();
+            vec![flag, joined.join(",").into()]
+        }
+        other @ (toml::Value::Datetime(_) | toml::Value::Table(_)) => return Err(other.type_str()),
+    })
 }
 
 /// The settings that only make sense together, checked before any work.
