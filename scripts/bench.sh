@@ -13,6 +13,8 @@
 #   --keep      keep the generated inputs in DIR for the next run (they are reused when present)
 #   --only X    benchmark only the 10-minute or the 1-hour input
 #   --no-build  use target/release/kls-rec as it is
+#   --scale     instead: the rules at an operator's scale (dry runs of 100 k, 1 M, 10 M-push
+#               segment logs, the 100 000-push timeline); see scripts/bench-scale.sh --help
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
@@ -29,6 +31,7 @@ while [ $# -gt 0 ]; do
     --keep) keep=1; shift ;;
     --only) only=$2; shift 2 ;;
     --no-build) build=0; shift ;;
+    --scale) shift; exec scripts/bench-scale.sh "$@" ;;
     -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
