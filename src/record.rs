@@ -4,9 +4,9 @@
 //! one after another, streaming: each packet is placed by the [`rules::Engine`] and written, with
 //! its file-relative timestamp, to one muxer per requested format. Every decision is kept for
 //! `--explain` and `--dry-run`; every damage report is counted, so the exit status can say that
-//! the output is complete but the input was not. When MP4 is written (without FLV) and a
-//! stream's inputs can be read twice, an [`index_pass`] reads them first, so each MP4 file is
-//! written in one pass.
+//! the output is complete but the input was not. When MP4 or FLV is written and a stream's
+//! inputs can be read twice, an [`index_pass`] reads them first, so each MP4 and FLV file is
+//! written once, in place, in one pass.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -20,8 +20,7 @@ use crate::input::log::sort::SortedLog;
 use crate::input::{self, InputOptions, PendingSession};
 use crate::media::{CodecConfig, StreamKey};
 use crate::mediainfo::{self, FileStats};
-use crate::mux::mp4::{Mp4Muxer, Planner};
-use crate::mux::{self, FileClose, FileOpen, Format, MuxOptions, Muxer, Produced, SessionStart};
+use crate::mux::{FileClose, FileOpen, Format, MuxOptions, Muxer, Produced, SessionStart};
 use crate::report::{FileSpan, StreamReport};
 
 mod deliver;
@@ -36,7 +35,7 @@ use crate::rules::{self, Decision, Engine, Reason};
 use crate::sink::naming;
 pub use deliver::Delivery;
 use groups::Groups;
-use index_pass::Mp4Plans;
+use index_pass::{Planners, Plans};
 pub use parallel::Shard;
 use parallel::record_parallel;
 use session::record_session;
@@ -62,10 +61,10 @@ pub struct RecordOptions {
     /// A codec configuration that differs between sessions, or changes inside one, is an error
     /// naming the differing fields instead of a new file (`splice`).
     pub strict_config: bool,
-    /// When MP4 is written, read a stream whose inputs can be read twice in two passes, so each
-    /// MP4 file is written and hashed in one streaming pass ([`index_pass`]). Off, every MP4
-    /// file spools its media (the same bytes; tests compare the two).
-    pub mp4_index_pass: bool,
+    /// When MP4 or FLV is written, read a stream whose inputs can be read twice in two passes,
+    /// so each MP4 and FLV file is written and hashed in one streaming pass ([`index_pass`]).
+    /// Off, every MP4 and FLV file spools its media (the same bytes; tests compare the two).
+    pub index_pass: bool,
     /// `splice`: the latest end the inputs' own names state. A joined file's name and callback
     /// run at least to it: its sessions' wall clocks come from the names' whole seconds, so the
     /// last one computed from its start and duration can fall up to a second short.
@@ -86,7 +85,7 @@ impl Default for RecordOptions {
             shard: None,
             keep_order: false,
             strict_config: false,
-            mp4_index_pass: true,
+            index_pass: true,
             name_end_ms: None,
         }
     }
@@ -272,8 +271,8 @@ pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
 /// An open recording file: one muxer per format, and what the callbacks need.
 struct OpenFile {
     muxers: Vec<(Format, Box<dyn Muxer>)>,
-    /// In the index pass, instead of muxers: the MP4 file's plan being learnt.
-    planner: Option<Planner>,
+    /// In the index pass, instead of muxers: the file's plans being learnt.
+    planners: Option<Planners>,
     opened: Reason,
     config: Arc<CodecConfig>,
     stats: FileStats,
@@ -296,7 +295,7 @@ struct StreamRun<'o, 'w> {
     /// one must equal.
     first_config: Option<(Arc<CodecConfig>, String)>,
     /// Whether this is an index pass, a write pass following one, or a lone pass.
-    mp4: Mp4Plans,
+    plans: Plans,
     /// The number of the push being read, in the stream (`--explain`'s `push #N`).
     push: usize,
 }
@@ -309,7 +308,7 @@ fn record_stream(
     summary: &mut Summary,
 ) -> Result<()> {
     if !index_pass::wanted(opts, &sessions) {
-        return stream_pass(key, &sessions, opts, io, summary, Mp4Plans::Spool);
+        return stream_pass(key, &sessions, opts, io, summary, Plans::Spool);
     }
     index_pass::beside(key, &sessions, opts, |plans| {
         stream_pass(key, &sessions, opts, io, summary, plans)
@@ -317,14 +316,14 @@ fn record_stream(
 }
 
 /// One reading of a stream's sessions through the rules: the write pass (files, callbacks), or
-/// with [`Mp4Plans::Learn`] the index pass (MP4 plans only).
+/// with [`Plans::Learn`] the index pass (plans only).
 fn stream_pass(
     key: &StreamKey,
     sessions: &[PendingSession],
     opts: &RecordOptions,
     io: &mut Outputs<'_>,
     summary: &mut Summary,
-    mp4: Mp4Plans,
+    plans: Plans,
 ) -> Result<()> {
     let mut engine = Engine::new(opts.rules.clone());
     let mut run = StreamRun {
@@ -344,7 +343,7 @@ fn stream_pass(
             not_recorded: Vec::new(),
         },
         first_config: None,
-        mp4,
+        plans,
         push: 0,
     };
     for (index, pending) in sessions.iter().enumerate() {
@@ -453,7 +452,7 @@ impl StreamRun<'_, '_> {
                                 m.begin_session(&s)?;
                             }
                         }
-                        if let Some(p) = f.planner.as_mut() {
+                        if let Some(p) = f.planners.as_mut() {
                             p.begin_session(&input);
                         }
                     }
@@ -482,13 +481,20 @@ impl StreamRun<'_, '_> {
     fn open(&mut self, reason: Reason, wall_start_ms: i64, summary: &mut Summary) -> Result<()> {
         let mut muxers = Vec::new();
         let mut failed = Vec::new();
-        let mut planner = None;
+        let mut planners = None;
         let start_time_s = wall_start_ms.div_euclid(1000);
-        if let Mp4Plans::Learn(_) = self.mp4 {
-            let mut p = Planner::new(&self.config, start_time_s)?;
-            p.begin_session(&self.current_input());
-            planner = Some(p);
-        } else if !self.opts.dry_run {
+        let input = self.current_input();
+        let mut plans = match &self.plans {
+            Plans::Learn(_) => {
+                let formats = &self.opts.formats;
+                planners = Some(Planners::new(formats, &self.config, start_time_s, &input));
+                None
+            }
+            // The write pass's file takes its plans whether or not a writer opens.
+            Plans::Follow(next) => Some(next.recv().unwrap_or_default()),
+            Plans::Spool => None,
+        };
+        if planners.is_none() && !self.opts.dry_run {
             let stream_name = naming::safe_component(&self.key.stream);
             for &format in &self.opts.formats {
                 let dir = self.opts.out_dir.join(naming::format_dir(
@@ -503,31 +509,20 @@ impl StreamRun<'_, '_> {
                     config: &self.config,
                     options: &self.opts.mux,
                 };
-                let opened = match (&self.mp4, format) {
-                    (Mp4Plans::Follow(plans), Format::Mp4) => {
-                        let plan = plans.recv().ok();
-                        Mp4Muxer::follow(&open, plan, &self.current_input())
-                            .map(|m| Box::new(m) as Box<dyn Muxer>)
-                    }
-                    _ => mux::open(format, &open),
-                }
-                .and_then(|mut m| {
-                    m.begin_session(&SessionStart {
-                        file_dts_90k: 0,
-                        wall_ms: wall_start_ms,
-                        spliced: false,
-                    })?;
-                    Ok(m)
-                });
+                let opened = index_pass::open_muxer(format, &open, plans.as_mut(), &input)
+                    .and_then(|mut m| {
+                        m.begin_session(&SessionStart {
+                            file_dts_90k: 0,
+                            wall_ms: wall_start_ms,
+                            spliced: false,
+                        })?;
+                        Ok(m)
+                    });
                 // A format that cannot be written does not cost the others their files.
                 match opened {
                     Ok(m) => muxers.push((format, m)),
                     Err(e) => {
-                        let msg = format!(
-                            "{}: stream {}: no {format} file: {e:#}",
-                            self.current_input(),
-                            self.key
-                        );
+                        let msg = format!("{input}: stream {}: no {format} file: {e:#}", self.key);
                         writeln!(self.io.log, "error: {msg}")?;
                         summary.failures.push(msg);
                         failed.push(format);
@@ -537,7 +532,7 @@ impl StreamRun<'_, '_> {
         }
         self.file = Some(OpenFile {
             muxers,
-            planner,
+            planners,
             opened: reason,
             config: self.config.clone(),
             stats: FileStats::default(),
@@ -576,7 +571,7 @@ impl StreamRun<'_, '_> {
             span.len_ms = crate::media::to_ms(len_90k);
             span.closed = reason;
         }
-        if let (Some(p), Mp4Plans::Learn(plans)) = (file.planner, &self.mp4) {
+        if let (Some(p), Plans::Learn(plans)) = (file.planners, &self.plans) {
             // The write pass may have ended (an error): then no one waits for the plan.
             let _ = plans.send(p.finish(&base_name));
             return Ok(());

@@ -34,7 +34,7 @@
 //!   it built the file's [`FilePlan`]; `ftyp` + `moov` + the `mdat` header are written at once,
 //!   then each packet straight into the final [`OutFile`], hashed as it is written, each checked
 //!   against the plan ([`follow`]). The MD5 is done with the last packet.
-//! - **Spooled** ([`Mp4Muxer::open`]), otherwise (stdin, streamed objects, beside FLV): packets
+//! - **Spooled** ([`Mp4Muxer::open`]), otherwise (stdin, streamed objects): packets
 //!   stream into a [`Spool`] while the layout is learnt; [`Muxer::finish`] writes the head,
 //!   then copies the spool after it.
 //!

@@ -1,11 +1,11 @@
 //! Reading one push session through the rules: packets are put in decode order across tracks
 //! ([`super::interleave`]), then each is placed by the engine and handed, with its file-relative
-//! timestamp, to the open file's writers (or, in the index pass, to its MP4 planner);
+//! timestamp, to the open file's writers (or, in the index pass, to its planners);
 //! configuration changes and damage are reported as they come.
 
 use std::sync::Arc;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use super::interleave::{Interleaver, MAX_SPAN_90K};
 use super::{StreamRun, Summary};
@@ -149,8 +149,8 @@ fn write_packet(run: &mut StreamRun<'_, '_>, summary: &mut Summary, packet: &Pac
             f.failed.push(*format);
         }
     }
-    if let Some(p) = f.planner.as_mut() {
-        p.write(packet).context("writing the mp4 file")?;
+    if let Some(p) = f.planners.as_mut() {
+        p.write(packet);
     }
     Ok(())
 }

@@ -1,6 +1,6 @@
-//! Recording HLS and MP4 with and without the index pass gives the same files, callbacks and
-//! messages for every fixture; an input that changes between the passes fails its MP4 file and
-//! nothing else.
+//! Recording HLS, MP4 and FLV with and without the index pass gives the same files, callbacks
+//! and messages for every fixture; an input that changes between the passes fails its MP4 and
+//! FLV files and nothing else.
 
 use std::path::{Path, PathBuf};
 
@@ -9,8 +9,8 @@ use crate::input::{self, InputOptions, SessionInfo, WallClockSource};
 use crate::record::{Summary, record_stream, run};
 use crate::testutil::{scratch, testdata, tree, with_ext};
 
-/// HLS beside MP4, so the write pass has another writer to keep in step with.
-const FORMATS: [Format; 2] = [Format::Hls, Format::Mp4];
+/// HLS beside the planned formats, so the write pass has a writer that follows no plan.
+const FORMATS: [Format; 3] = [Format::Hls, Format::Mp4, Format::Flv];
 
 /// Runs `f` with its outputs captured: its result, stdout and stderr.
 fn captured<T>(f: impl FnOnce(&mut Outputs<'_>) -> T) -> (T, String, String) {
@@ -25,7 +25,7 @@ fn captured<T>(f: impl FnOnce(&mut Outputs<'_>) -> T) -> (T, String, String) {
     (result, text(stdout), text(stderr))
 }
 
-/// `record --formats hls,mp4` into `out`: the summary, stdout and stderr.
+/// `record --formats hls,mp4,flv` into `out`: the summary, stdout and stderr.
 fn record(inputs: &[String], opts: &RecordOptions, out: &Path) -> (Summary, String, String) {
     let opts = RecordOptions {
         out_dir: out.to_path_buf(),
@@ -36,7 +36,8 @@ fn record(inputs: &[String], opts: &RecordOptions, out: &Path) -> (Summary, Stri
     (summary.unwrap(), stdout, stderr)
 }
 
-/// Records `inputs` both ways and compares everything; returns the MP4 files written.
+/// Records `inputs` both ways and compares everything; returns the MP4 files written (each
+/// beside an FLV file).
 fn both_ways(name: &str, inputs: &[PathBuf], opts: &RecordOptions) -> usize {
     let inputs: Vec<String> = inputs.iter().map(|p| p.display().to_string()).collect();
     for i in &inputs {
@@ -49,7 +50,7 @@ fn both_ways(name: &str, inputs: &[PathBuf], opts: &RecordOptions) -> usize {
     }
     let dir = scratch(&format!("index-pass-{name}"));
     let spooled = RecordOptions {
-        mp4_index_pass: false,
+        index_pass: false,
         ..opts.clone()
     };
     let (a, a_out, a_err) = record(&inputs, &spooled, &dir.join("spooled"));
@@ -68,6 +69,7 @@ fn both_ways(name: &str, inputs: &[PathBuf], opts: &RecordOptions) -> usize {
         assert!(tb[path] == *bytes, "{name}: {} differs", path.display());
     }
     let mp4s = with_ext(&dir.join("planned"), "mp4").len();
+    assert_eq!(with_ext(&dir.join("planned"), "flv").len(), mp4s, "{name}");
     let _ = std::fs::remove_dir_all(&dir);
     mp4s
 }
@@ -136,24 +138,19 @@ fn every_fixture_gives_the_same_bytes_with_and_without_the_index_pass() {
 }
 
 #[test]
-fn only_mp4_runs_on_rereadable_inputs_get_an_index_pass() {
+fn mp4_and_flv_runs_on_rereadable_inputs_get_an_index_pass() {
     let studio = testdata("studio-1764072000.flv").display().to_string();
     let files = input::open(&studio, &InputOptions::default()).unwrap();
-    let mp4 = RecordOptions {
-        formats: vec![Format::Mp4],
+    let formats = |formats: &[Format]| RecordOptions {
+        formats: formats.to_vec(),
         ..RecordOptions::default()
     };
+    let mp4 = formats(&[Format::Mp4]);
     assert!(wanted(&mp4, &files));
-    let no_mp4 = RecordOptions {
-        formats: vec![Format::Hls, Format::Flv],
-        ..RecordOptions::default()
-    };
-    assert!(!wanted(&no_mp4, &files));
-    let with_flv = RecordOptions {
-        formats: vec![Format::Mp4, Format::Flv],
-        ..RecordOptions::default()
-    };
-    assert!(!wanted(&with_flv, &files));
+    assert!(wanted(&formats(&[Format::Flv]), &files));
+    assert!(wanted(&formats(&[Format::Hls, Format::Flv]), &files));
+    assert!(wanted(&formats(&FORMATS), &files));
+    assert!(!wanted(&formats(&[Format::Hls]), &files));
     let dry = RecordOptions {
         dry_run: true,
         ..mp4.clone()
@@ -170,7 +167,21 @@ fn only_mp4_runs_on_rereadable_inputs_get_an_index_pass() {
 /// (though MP4 comes first), and nothing is left under the MP4's final name or as a temporary.
 #[test]
 fn an_input_that_changes_between_the_passes_fails_its_mp4_file() {
-    let dir = scratch("index-pass-changed");
+    changed_between_the_passes(Format::Mp4, "the write pass ended after");
+}
+
+/// The same for FLV: the tags written are not the planned ones, so the `onMetaData` written
+/// first would be wrong.
+#[test]
+fn an_input_that_changes_between_the_passes_fails_its_flv_file() {
+    changed_between_the_passes(Format::Flv, "where the index pass read");
+}
+
+/// Records a stream whose input the write pass finds cut short, as `format` and HLS; `format`
+/// fails with an error that says `what`.
+fn changed_between_the_passes(format: Format, what: &str) {
+    let ext = format.extension();
+    let dir = scratch(&format!("index-pass-changed-{ext}"));
     let whole = testdata("studio-1764072000.flv");
     let cut = dir.join("cut.flv");
     let bytes = std::fs::read(&whole).unwrap();
@@ -178,7 +189,7 @@ fn an_input_that_changes_between_the_passes_fails_its_mp4_file() {
     let name = "studio-1764072000.flv";
     // The index pass reads the whole file, the write pass the cut one.
     let opener = move || {
-        let index_pass = std::thread::current().name() == Some("mp4-index");
+        let index_pass = std::thread::current().name() == Some(THREAD);
         let path = if index_pass { &whole } else { &cut };
         let found = input::open(&path.display().to_string(), &InputOptions::default())?;
         found.into_iter().next().expect("one session").open()
@@ -203,7 +214,7 @@ fn an_input_that_changes_between_the_passes_fails_its_mp4_file() {
     let out = dir.join("out");
     let opts = RecordOptions {
         out_dir: out.clone(),
-        formats: vec![Format::Mp4, Format::Hls],
+        formats: vec![format, Format::Hls],
         ..RecordOptions::default()
     };
     let key = sessions[0].info.key.clone();
@@ -216,11 +227,11 @@ fn an_input_that_changes_between_the_passes_fails_its_mp4_file() {
     );
     let err = format!("{:#}", result.unwrap_err());
     assert!(
-        err.contains("completing record/live/studio/mp4/")
+        err.contains(&format!("completing record/live/studio/{ext}/"))
             && err.contains(&format!(
                 "{name} changed between the index pass and the write pass"
             ))
-            && err.contains("the write pass ended after"),
+            && err.contains(what),
         "{err}"
     );
     let files = tree(&out);
@@ -232,7 +243,7 @@ fn an_input_that_changes_between_the_passes_fails_its_mp4_file() {
     assert!(
         names
             .iter()
-            .all(|n| !n.ends_with(".mp4") && !n.starts_with('.')),
+            .all(|n| !n.ends_with(&format!(".{ext}")) && !n.starts_with('.')),
         "{names:?}"
     );
     let _ = std::fs::remove_dir_all(&dir);
