@@ -6,10 +6,15 @@
 # ffmpeg does not hash its outputs, kls-rec does (the MP4/FLV callbacks carry the MD5 as ETag),
 # so the ffmpeg side of the FLV and MP4 comparisons includes an `md5sum` of what it wrote.
 # kls-rec's MP4 is always faststart, so ffmpeg's MP4s are written with `-movflags +faststart`.
+# kls-rec syncs every file it commits; the others do not, so every timed command ends with a
+# `sync`: each figure is the time until the outputs are on the disk. Beside the figures, the
+# floor: the same number of bytes written by `cp` of the input (three for three formats, one
+# for one) and the `md5sum`s of the copies kls-rec reports ETags for.
 #
-# Usage: scripts/bench.sh [-n RUNS] [--work DIR] [--keep] [--only 10m|1h] [--no-build]
+# Usage: scripts/bench.sh [-n RUNS] [--work DIR | --tmpfs] [--keep] [--only 10m|1h] [--no-build]
 #   -n RUNS     runs per command (default 5), alternating kls-rec / ffmpeg on the same input
-#   --work DIR  where inputs and outputs go (default: /dev/shm when it has room, else a temp dir)
+#   --work DIR  where inputs and outputs go (default: target/bench, on the disk of the checkout)
+#   --tmpfs     inputs and outputs on tmpfs (/dev/shm/kls-rec-bench), leaving the disk out
 #   --keep      keep the generated inputs in DIR for the next run (they are reused when present)
 #   --only X    benchmark only the 10-minute or the 1-hour input
 #   --no-build  use target/release/kls-rec as it is
@@ -28,11 +33,12 @@ while [ $# -gt 0 ]; do
   case "$1" in
     -n) runs=$2; shift 2 ;;
     --work) work=$2; shift 2 ;;
+    --tmpfs) work=/dev/shm/kls-rec-bench; shift ;;
     --keep) keep=1; shift ;;
     --only) only=$2; shift 2 ;;
     --no-build) build=0; shift ;;
     --scale) shift; exec scripts/bench-scale.sh "$@" ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -58,22 +64,15 @@ case "$(ffmpeg -hide_banner -encoders 2>/dev/null)" in
 esac
 
 # --- where -----------------------------------------------------------------------------------
-# Inputs ≈ 1.4 GB; the largest run (three formats of the 1-hour input, spools included)
-# needs ≈ 5 GB more.
-need_kb=$((8 * 1024 * 1024))
-if [ -z "$work" ]; then
-  shm_kb=$(df -Pk /dev/shm 2>/dev/null | awk 'NR==2 {print $4}')
-  if [ -n "$shm_kb" ] && [ "$shm_kb" -ge "$need_kb" ]; then
-    work=/dev/shm/kls-rec-bench
-    where="tmpfs /dev/shm"
-  else
-    work=${TMPDIR:-/tmp}/kls-rec-bench
-    where="$work (not tmpfs: /dev/shm has too little room, disk speed is in the figures)"
-  fi
-else
-  where="$work ($(df -P --output=fstype "$work" 2>/dev/null | tail -1 || echo "?"))"
-fi
+# Inputs ≈ 1.4 GB; the largest run (three outputs of the 1-hour input) needs ≈ 4 GB more.
+need_kb=$((6 * 1024 * 1024))
+[ -n "$work" ] || work="$repo/target/bench"
 mkdir -p "$work"
+free_kb=$(df -Pk "$work" | awk 'NR==2 {print $4}')
+if [ "$free_kb" -lt "$need_kb" ]; then
+  echo "$work has $((free_kb / 1024)) MiB free, needs $((need_kb / 1024))" >&2; exit 1
+fi
+where="$work ($(df --output=fstype "$work" | tail -1), $(df --output=source "$work" | tail -1))"
 out="$work/out"
 cleanup() {
   rm -rf "$out"
@@ -121,6 +120,7 @@ kls="$repo/target/release/kls-rec"
 
 # --- measuring -------------------------------------------------------------------------------
 res="$work/results.txt" # label input seconds rss_kib, one line per run
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 : >"$res"
 # timed LABEL INPUT CMD...: one run in a fresh output directory, then removes the output.
 timed() {
@@ -132,6 +132,7 @@ timed() {
   local t0 t1 tv="$work/time.txt"
   t0=$(date +%s%N)
   /usr/bin/time -v -o "$tv" "$@" >/dev/null
+  sync
   t1=$(date +%s%N)
   local rss
   rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$tv")
@@ -154,7 +155,12 @@ ff_hls() {
     -hls_segment_filename "$out/x-%d.ts" "$out/x.m3u8"
 }
 kls_rec() { "$kls" record --quiet -o "$out" --formats "$1" "$2"; } # callbacks: stdout → /dev/null
-export -f ff_all ff_mp4 ff_flv ff_hls kls_rec
+floor_all() { # IN: three copies, then the MD5s of two (the MP4's and the FLV's ETags)
+  cp "$1" "$out/a.flv" && cp "$1" "$out/b.flv" && cp "$1" "$out/c.flv"
+  md5sum "$out/a.flv" "$out/b.flv"
+}
+floor_one() { cp "$1" "$out/a.flv" && md5sum "$out/a.flv"; } # IN: one copy and its MD5
+export -f ff_all ff_mp4 ff_flv ff_hls kls_rec floor_all floor_one
 export kls out
 ff_env="$(declare -p ff)"
 export ff_env
@@ -183,6 +189,9 @@ bench_input() {
   pair kls-hls ff-hls "$input" 'kls_rec hls "$1"' 'ff_hls "$1"'
   pair kls-flv ff-flv "$input" 'kls_rec flv "$1"' 'ff_flv "$1"'
   for i in $(seq "$runs"); do
+    echo "  $input: run $i/$runs of the floor" >&2
+    timed floor-all "$input" bash -c 'floor_all "$1"' _ "$input"
+    timed floor-one "$input" bash -c 'floor_one "$1"' _ "$input"
     timed cp "$input" cp "$input" "$out/x.flv"
   done
 }
@@ -208,25 +217,25 @@ describe() {
 
 echo
 echo "kls-rec benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(git -C "$repo" rev-parse --short HEAD)"
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -h | awk '/Mem:/ {print $2 " RAM"}'), load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "outputs: $where; $runs runs per command, medians; peak RSS is the largest of the runs"
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -h | awk '/Mem:/ {print $2 " RAM"}'), load $load_start at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
+echo "outputs: $where; $runs runs per command, medians, each up to its outputs synced; peak RSS is the largest of the runs"
 for input in "$in10" "$in60"; do
   [ -s "$input" ] || continue
   name=$(basename "$input")
   grep -q " $name " "$res" || continue
   echo
   describe "$input"
-  printf '%-44s %9s %9s %9s\n' command "median s" "× ffmpeg" "RSS MiB"
-  for pr in "kls-all ff-all" "kls-mp4 ff-mp4" "kls-hls ff-hls" "kls-flv ff-flv" "cp -"; do
-    set -- $pr
-    tb=
-    [ "$2" = - ] || tb=$(stat_of "$2" "$name" 3)
-    for l in $pr; do
-      [ "$l" = - ] && continue
+  printf '%-44s %9s %9s %9s %9s\n' command "median s" "× ffmpeg" "× floor" "RSS MiB"
+  # kls-rec, its ffmpeg counterpart, its floor (three copies + 2 MD5s, one copy + MD5, one copy)
+  for group in "kls-all ff-all floor-all" "kls-mp4 ff-mp4 floor-one" "kls-flv ff-flv floor-one" \
+    "kls-hls ff-hls cp"; do
+    set -- $group
+    tf=$(stat_of "$2" "$name" 3)
+    tl=$(stat_of "$3" "$name" 3)
+    for l in "$1" "$2" "$3"; do
       t=$(stat_of "$l" "$name" 3)
       rss=$(stat_of "$l" "$name" 4)
-      ratio=-
-      [ -z "$tb" ] || ratio=$(awk -v a="$t" -v b="$tb" 'BEGIN {printf "%.2f", a / b}')
+      ratio() { awk -v a="$t" -v b="$1" 'BEGIN {printf "%.2f", a / b}'; }
       case $l in
         kls-all) what="kls-rec record --formats hls,mp4,flv" ;;
         ff-all) what="ffmpeg → flv+mp4(faststart)+hls, md5sum" ;;
@@ -236,12 +245,15 @@ for input in "$in10" "$in60"; do
         ff-hls) what="ffmpeg → hls (10 s, vod)" ;;
         kls-flv) what="kls-rec record --formats flv" ;;
         ff-flv) what="ffmpeg → flv, md5sum" ;;
-        cp) what="cp (physical reference)" ;;
+        floor-all) what="floor: 3 × cp, md5sum of 2" ;;
+        floor-one) what="floor: cp, md5sum" ;;
+        cp) what="floor: cp" ;;
       esac
-      printf '%-44s %9.3f %9s %9.1f\n' "$what" "$t" "$ratio" "$(awk -v k="$rss" 'BEGIN {print k / 1024}')"
+      printf '%-44s %9.3f %9s %9s %9.1f\n' "$what" "$t" "$(ratio "$tf")" "$(ratio "$tl")" \
+        "$(awk -v k="$rss" 'BEGIN {print k / 1024}')"
     done
   done
-  echo "targets: all ≤ 0.60 × ffmpeg, mp4 ≤ 0.70 ×, hls ≤ 0.70 ×, peak RSS ≤ 32 MiB on 1 h"
+  echo "targets (1 h): all ≤ 0.50 × ffmpeg and ≤ 1.5 × floor, mp4 ≤ 0.50 ×, flv ≤ 0.60 ×, peak RSS ≤ 32 MiB"
 done
 if grep -q " $(basename "$in10") " "$res" && grep -q " $(basename "$in60") " "$res"; then
   echo
