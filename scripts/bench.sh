@@ -7,9 +7,9 @@
 # so the ffmpeg side of the FLV and MP4 comparisons includes an `md5sum` of what it wrote.
 # kls-rec's MP4 is always faststart, so ffmpeg's MP4s are written with `-movflags +faststart`.
 # kls-rec syncs every file it commits; the others do not, so every timed command ends with a
-# `sync`: each figure is the time until the outputs are on the disk. Beside the figures, the
-# floor: the same number of bytes written by `cp` of the input (three for three formats, one
-# for one) and the `md5sum`s of the copies kls-rec reports ETags for.
+# `sync` of the output file system: each figure is the time until the outputs are on the disk.
+# Beside the figures, the floor: the same number of bytes written by `cp` of the input (three
+# for three formats, one for one) and the `md5sum`s of the copies kls-rec reports ETags for.
 #
 # Usage: scripts/bench.sh [-n RUNS] [--work DIR | --tmpfs] [--keep] [--only 10m|1h] [--no-build]
 #   -n RUNS     runs per command (default 5), alternating kls-rec / ffmpeg on the same input
@@ -128,11 +128,11 @@ timed() {
   shift 2
   rm -rf "$out"
   mkdir -p "$out"
-  sync
+  sync -f "$work"
   local t0 t1 tv="$work/time.txt"
   t0=$(date +%s%N)
   /usr/bin/time -v -o "$tv" "$@" >/dev/null
-  sync
+  sync -f "$work"
   t1=$(date +%s%N)
   local rss
   rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$tv")
