@@ -11,17 +11,11 @@ use kls_rec::input::SessionReader;
 use kls_rec::input::httpflv::file::HttpFlvSession;
 use kls_rec::input::httpflv::{HttpEvent, RequestLines, ResponseParser, key_of_path};
 use kls_rec::input::rtmp::Position;
-use kls_rec_fuzz::{MAX_INPUT, check_damage};
+use kls_rec_fuzz::{MAX_INPUT, check_damage, check_position};
 use libfuzzer_sys::fuzz_target;
 
 fn check(event: &HttpEvent, bound: usize) {
-    let at = |p: &Position| {
-        assert!(
-            p.input_offset <= bound as u64,
-            "position {} beyond a {bound}-byte input",
-            p.input_offset
-        );
-    };
+    let at = |p: &Position| check_position(p, bound);
     match event {
         HttpEvent::Damage(d) => check_damage(d, bound),
         HttpEvent::Response { at: p, .. } | HttpEvent::BodyEnd { at: p } => at(p),

@@ -14,6 +14,7 @@
 
 use std::path::PathBuf;
 
+use kls_rec::format::Format;
 use kls_rec::input::InputOptions;
 use kls_rec::media::{
     AudioCodec, AudioConfig, CodecConfig, Event, FlvVideoSignal, Packet, Track, TrackKind,
@@ -21,7 +22,6 @@ use kls_rec::media::{
 };
 use kls_rec::mux::hls::SegmentChoice;
 use kls_rec::mux::mp4::{FilePlan, Mp4Muxer, Planner};
-use kls_rec::format::Format;
 use kls_rec::mux::{self, FileClose, FileOpen, MuxOptions, SessionStart};
 use libfuzzer_sys::arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;

@@ -6,17 +6,11 @@
 #![no_main]
 
 use kls_rec::input::rtmp::{Position, RtmpEvent, RtmpParser};
-use kls_rec_fuzz::{MAX_INPUT, check_damage};
+use kls_rec_fuzz::{MAX_INPUT, check_damage, check_position};
 use libfuzzer_sys::fuzz_target;
 
 fn check(event: &RtmpEvent, len: usize) {
-    let at = |p: &Position| {
-        assert!(
-            p.input_offset <= len as u64,
-            "message at byte {} beyond a {len}-byte input",
-            p.input_offset
-        );
-    };
+    let at = |p: &Position| check_position(p, len);
     match event {
         RtmpEvent::Damage(d) => check_damage(d, len),
         RtmpEvent::Connect { at: p, .. }

@@ -55,6 +55,16 @@ pub fn damage_offset(d: &Damage) -> u64 {
     }
 }
 
+/// Panics (a finding) unless a position of the capture/stream readers lies within an input of
+/// `len` bytes (the end itself included).
+pub fn check_position(p: &kls_rec::input::rtmp::Position, len: usize) {
+    assert!(
+        p.input_offset <= len as u64,
+        "position {} beyond a {len}-byte input",
+        p.input_offset
+    );
+}
+
 /// Panics (a finding) unless a damage report points inside an input of `len` bytes; a
 /// truncation may point at the end itself. A skipped range must end within the input too.
 pub fn check_damage(d: &Damage, len: usize) {
