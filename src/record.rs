@@ -11,34 +11,30 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::Arc;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
-use crate::callback::{self, FileReport};
 use crate::input::log::sort::SortedLog;
 use crate::input::{self, InputOptions, PendingSession};
-use crate::media::{CodecConfig, StreamKey};
-use crate::mediainfo::{self, FileStats};
-use crate::mux::{FileClose, FileOpen, Format, MuxOptions, Muxer, Produced, SessionStart};
-use crate::report::{FileSpan, StreamReport};
+use crate::mux::{Format, MuxOptions, Produced};
+use crate::report::StreamReport;
+use crate::rules::{self, Reason};
 
 mod deliver;
+mod file;
 mod groups;
 mod index_pass;
 mod interleave;
 mod parallel;
 mod session;
+mod stream;
 mod summary;
 
-use crate::rules::{self, Decision, Engine, Reason};
-use crate::sink::naming;
 pub use deliver::Delivery;
 use groups::Groups;
-use index_pass::{Planners, Plans};
 pub use parallel::Shard;
 use parallel::record_parallel;
-use session::record_session;
+use stream::record_stream;
 pub use summary::{JsonSpool, KeepStreams, Reports, summary_json};
 
 /// Everything `record` needs besides its inputs.
@@ -122,6 +118,15 @@ pub struct Summary {
     pub delivery_failures: usize,
 }
 
+impl Summary {
+    /// An input, stream or format that failed outright: said on `log` and counted.
+    fn fail(&mut self, log: &mut dyn Write, msg: String) -> std::io::Result<()> {
+        writeln!(log, "error: {msg}")?;
+        self.failures.push(msg);
+        Ok(())
+    }
+}
+
 /// Where the run's messages go: callbacks or the dry-run plan to `out` (stdout), everything
 /// else to `log` (stderr), and progress to `progress`.
 pub struct Outputs<'a> {
@@ -178,8 +183,7 @@ pub fn run_with(
             match SortedLog::open(std::path::Path::new(path), input_opts, owned) {
                 Ok(log) => logs.push((number, log)),
                 Err(e) => {
-                    writeln!(io.log, "error: {e}")?;
-                    summary.failures.push(e.to_string());
+                    summary.fail(io.log, e.to_string())?;
                 }
             }
             continue;
@@ -193,8 +197,7 @@ pub fn run_with(
                              --rules) can use it",
                             s.info.input
                         );
-                        writeln!(io.log, "error: {msg}")?;
-                        summary.failures.push(msg);
+                        summary.fail(io.log, msg)?;
                         continue;
                     }
                     for w in &s.info.warnings {
@@ -210,8 +213,7 @@ pub fn run_with(
                 }
             }
             Err(e) => {
-                writeln!(io.log, "error: {e}")?;
-                summary.failures.push(e.to_string());
+                summary.fail(io.log, e.to_string())?;
             }
         }
     }
@@ -227,8 +229,7 @@ pub fn run_with(
         record_parallel(&mut groups, opts, io, &mut summary, &mut reports)?;
     }
     if let Some(e) = groups.error {
-        writeln!(io.log, "error: {e}")?;
-        summary.failures.push(e.to_string());
+        summary.fail(io.log, e.to_string())?;
     }
     Ok(summary)
 }
@@ -242,6 +243,7 @@ fn hand_over(reports: &mut Option<&mut dyn Reports>, summary: &mut Summary) -> R
     Ok(())
 }
 
+/// Records one stream's sessions; a stream that fails is reported, and the run goes on.
 fn record_group(
     sessions: Vec<PendingSession>,
     opts: &RecordOptions,
@@ -253,8 +255,7 @@ fn record_group(
         if is_broken_pipe(&e) {
             return Err(e);
         }
-        writeln!(io.log, "error: stream {key}: {e:#}")?;
-        summary.failures.push(format!("stream {key}: {e:#}"));
+        summary.fail(io.log, format!("stream {key}: {e:#}"))?;
     }
     Ok(())
 }
@@ -265,439 +266,5 @@ pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
         c.downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-    })
-}
-
-/// An open recording file: one muxer per format, and what the callbacks need.
-struct OpenFile {
-    muxers: Vec<(Format, Box<dyn Muxer>)>,
-    /// In the index pass, instead of muxers: the file's plans being learnt.
-    planners: Option<Planners>,
-    opened: Reason,
-    config: Arc<CodecConfig>,
-    stats: FileStats,
-    vdoid: Option<String>,
-    /// Formats whose writer failed to open or to write (reported then): not completed, so no
-    /// second error follows.
-    failed: Vec<Format>,
-}
-
-struct StreamRun<'o, 'w> {
-    key: StreamKey,
-    opts: &'o RecordOptions,
-    file: Option<OpenFile>,
-    /// Configuration of the session being read.
-    config: Arc<CodecConfig>,
-    vdoid: Option<String>,
-    io: &'o mut Outputs<'w>,
-    report: StreamReport,
-    /// With `strict_config`: the first session's configuration and input, which every later
-    /// one must equal.
-    first_config: Option<(Arc<CodecConfig>, String)>,
-    /// Whether this is an index pass, a write pass following one, or a lone pass.
-    plans: Plans,
-    /// The number of the push being read, in the stream (`--explain`'s `push #N`).
-    push: usize,
-}
-
-fn record_stream(
-    key: &StreamKey,
-    sessions: Vec<PendingSession>,
-    opts: &RecordOptions,
-    io: &mut Outputs<'_>,
-    summary: &mut Summary,
-) -> Result<()> {
-    if !index_pass::wanted(opts, &sessions) {
-        return stream_pass(key, &sessions, opts, io, summary, Plans::Spool);
-    }
-    index_pass::beside(key, &sessions, opts, |plans| {
-        stream_pass(key, &sessions, opts, io, summary, plans)
-    })
-}
-
-/// One reading of a stream's sessions through the rules: the write pass (files, callbacks), or
-/// with [`Plans::Learn`] the index pass (plans only).
-fn stream_pass(
-    key: &StreamKey,
-    sessions: &[PendingSession],
-    opts: &RecordOptions,
-    io: &mut Outputs<'_>,
-    summary: &mut Summary,
-    plans: Plans,
-) -> Result<()> {
-    let mut engine = Engine::new(opts.rules.clone());
-    let mut run = StreamRun {
-        key: key.clone(),
-        opts,
-        file: None,
-        config: Arc::new(CodecConfig::default()),
-        vdoid: key.vdoid.clone(),
-        io,
-        report: StreamReport {
-            app: key.app.clone(),
-            stream: key.stream.clone(),
-            settings: (&opts.rules).into(),
-            sessions: Vec::new(),
-            files: Vec::new(),
-            damage: Vec::new(),
-            not_recorded: Vec::new(),
-        },
-        first_config: None,
-        plans,
-        push: 0,
-    };
-    for (index, pending) in sessions.iter().enumerate() {
-        let info = pending.info.clone();
-        if opts.explain {
-            writeln!(
-                run.io.log,
-                "{}: push #{index} from {} starts at {}{}",
-                run.key,
-                info.input,
-                rules::wall_ms_display(info.wall_start_ms),
-                if info.played {
-                    " (played: what a viewer received)"
-                } else {
-                    ""
-                }
-            )?;
-        }
-        run.io.progress.input(&info.input, pending.size_hint);
-        run.push = index;
-        let reader = match pending.open() {
-            Ok(r) => r,
-            Err(e) => {
-                writeln!(run.io.log, "error: {e}")?;
-                summary.failures.push(e.to_string());
-                continue;
-            }
-        };
-        if opts.explain
-            && let (Some(v), Some(built)) = (&reader.config().video, &reader.config().video_built)
-        {
-            writeln!(
-                run.io.log,
-                "{}: push #{index}: {}",
-                run.key,
-                built.describe(v.codec)
-            )?;
-        }
-        run.vdoid = info.key.vdoid.clone();
-        let result = record_session(&mut run, &mut engine, &info, reader, summary);
-        if opts.strict_config {
-            // A join is all or nothing: the open file is dropped, so nothing is committed.
-            result?;
-            continue;
-        }
-        if let Err(e) = result {
-            if is_broken_pipe(&e) {
-                return Err(e);
-            }
-            writeln!(run.io.log, "error: {e:#}")?;
-            summary.failures.push(format!("{e:#}"));
-            for (_, m) in run.file.iter_mut().flat_map(|f| &mut f.muxers) {
-                m.push_ended_early();
-            }
-        }
-    }
-    engine.finish();
-    let result = run.apply(&mut engine, summary);
-    summary.streams.push(run.report);
-    result
-}
-
-impl StreamRun<'_, '_> {
-    /// Carries out the engine's decisions: opens, splices into, and completes files.
-    fn apply(&mut self, engine: &mut Engine, summary: &mut Summary) -> Result<()> {
-        let decisions: Vec<Decision> = engine.drain_decisions().collect();
-        for d in decisions {
-            if self.opts.explain {
-                writeln!(self.io.log, "{}: {d}", self.key)?;
-            }
-            match d {
-                Decision::Open {
-                    reason,
-                    wall_start_ms,
-                    ..
-                } => {
-                    self.report.files.push(FileSpan {
-                        keys: Vec::new(),
-                        wall_start_ms,
-                        wall_end_ms: wall_start_ms,
-                        len_ms: 0,
-                        opened: reason,
-                        closed: Reason::EndOfInput,
-                        sessions: vec![self.report.sessions.len().saturating_sub(1)],
-                    });
-                    self.open(reason, wall_start_ms, summary)?
-                }
-                Decision::Append {
-                    start_90k,
-                    wall_start_ms,
-                    ..
-                } => {
-                    if let Some(span) = self.report.files.last_mut() {
-                        span.sessions
-                            .push(self.report.sessions.len().saturating_sub(1));
-                    }
-                    let input = self.current_input();
-                    if let Some(f) = self.file.as_mut() {
-                        let s = SessionStart {
-                            file_dts_90k: start_90k,
-                            wall_ms: wall_start_ms,
-                            spliced: true,
-                        };
-                        for (format, m) in &mut f.muxers {
-                            if !f.failed.contains(format) {
-                                m.begin_session(&s)?;
-                            }
-                        }
-                        if let Some(p) = f.planners.as_mut() {
-                            p.begin_session(&input);
-                        }
-                    }
-                }
-                Decision::Close {
-                    reason,
-                    wall_start_ms,
-                    wall_end_ms,
-                    len_90k,
-                    ..
-                } => self.close(reason, wall_start_ms, wall_end_ms, len_90k, summary)?,
-            }
-        }
-        Ok(())
-    }
-
-    /// The input of the session being read.
-    fn current_input(&self) -> String {
-        self.report
-            .sessions
-            .last()
-            .map(|s| s.input.clone())
-            .unwrap_or_default()
-    }
-
-    fn open(&mut self, reason: Reason, wall_start_ms: i64, summary: &mut Summary) -> Result<()> {
-        let mut muxers = Vec::new();
-        let mut failed = Vec::new();
-        let mut planners = None;
-        let start_time_s = wall_start_ms.div_euclid(1000);
-        let input = self.current_input();
-        let mut plans = match &self.plans {
-            Plans::Learn(_) => {
-                let formats = &self.opts.formats;
-                planners = Some(Planners::new(formats, &self.config, start_time_s, &input));
-                None
-            }
-            // The write pass's file takes its plans whether or not a writer opens.
-            Plans::Follow(next) => Some(next.recv().unwrap_or_default()),
-            Plans::Spool => None,
-        };
-        if planners.is_none() && !self.opts.dry_run {
-            let stream_name = naming::safe_component(&self.key.stream);
-            for &format in &self.opts.formats {
-                let dir = self.opts.out_dir.join(naming::format_dir(
-                    &self.key.app,
-                    &self.key.stream,
-                    format,
-                ));
-                let open = FileOpen {
-                    dir: &dir,
-                    stream_name: &stream_name,
-                    start_time_s,
-                    config: &self.config,
-                    options: &self.opts.mux,
-                };
-                let opened = index_pass::open_muxer(format, &open, plans.as_mut(), &input)
-                    .and_then(|mut m| {
-                        m.begin_session(&SessionStart {
-                            file_dts_90k: 0,
-                            wall_ms: wall_start_ms,
-                            spliced: false,
-                        })?;
-                        Ok(m)
-                    });
-                // A format that cannot be written does not cost the others their files.
-                match opened {
-                    Ok(m) => muxers.push((format, m)),
-                    Err(e) => {
-                        let msg = format!("{input}: stream {}: no {format} file: {e:#}", self.key);
-                        writeln!(self.io.log, "error: {msg}")?;
-                        summary.failures.push(msg);
-                        failed.push(format);
-                    }
-                }
-            }
-        }
-        self.file = Some(OpenFile {
-            muxers,
-            planners,
-            opened: reason,
-            config: self.config.clone(),
-            stats: FileStats::default(),
-            vdoid: self.vdoid.clone(),
-            failed,
-        });
-        Ok(())
-    }
-
-    fn close(
-        &mut self,
-        reason: Reason,
-        wall_start_ms: i64,
-        wall_end_ms: i64,
-        len_90k: i64,
-        summary: &mut Summary,
-    ) -> Result<()> {
-        let Some(file) = self.file.take() else {
-            return Ok(());
-        };
-        let wall_end_ms = self
-            .opts
-            .name_end_ms
-            .map_or(wall_end_ms, |e| e.max(wall_end_ms));
-        let base_name = naming::base_name(&self.key.stream, wall_start_ms, wall_end_ms);
-        // A format whose writer failed to open or on the way was reported then: it has no file.
-        let formats: Vec<Format> = (self.opts.formats.iter().copied())
-            .filter(|f| !file.failed.contains(f))
-            .collect();
-        if let Some(span) = self.report.files.last_mut() {
-            span.keys = formats
-                .iter()
-                .map(|&f| naming::file_key(&self.key.app, &self.key.stream, f, &base_name))
-                .collect();
-            span.wall_end_ms = wall_end_ms;
-            span.len_ms = crate::media::to_ms(len_90k);
-            span.closed = reason;
-        }
-        if let (Some(p), Plans::Learn(plans)) = (file.planners, &self.plans) {
-            // The write pass may have ended (an error): then no one waits for the plan.
-            let _ = plans.send(p.finish(&base_name));
-            return Ok(());
-        }
-        let close = FileClose {
-            base_name: base_name.clone(),
-        };
-        for &format in &formats {
-            let key = naming::file_key(&self.key.app, &self.key.stream, format, &base_name);
-            let result = FileResult {
-                format,
-                key,
-                opened: file.opened,
-                closed: reason,
-                len_ms: crate::media::to_ms(len_90k),
-                wall_start_ms,
-                wall_end_ms,
-                produced: None,
-            };
-            if self.opts.dry_run {
-                writeln!(
-                    self.io.out,
-                    "{}\topened: {}\tclosed: {}\tlength: {}",
-                    result.key,
-                    result.opened,
-                    result.closed,
-                    rules::duration_display(result.len_ms)
-                )?;
-            }
-            summary.files.push(result);
-        }
-        if self.opts.dry_run {
-            return Ok(());
-        }
-        let first = summary.files.len() - formats.len();
-        let mut delivery_failures = 0;
-        let failed = &file.failed;
-        let muxers = file.muxers.into_iter();
-        let finished = finish_all(
-            muxers.filter(|(f, _)| !failed.contains(f)).collect(),
-            &close,
-        );
-        // A format that fails to complete does not cost the others their callbacks: they are
-        // committed already, so each is reported, and then the first failure.
-        let mut failed = None;
-        for ((format, produced), result) in finished.into_iter().zip(&mut summary.files[first..]) {
-            let produced = match produced.with_context(|| format!("completing {}", result.key)) {
-                Ok(produced) => produced,
-                Err(e) => {
-                    failed.get_or_insert(e);
-                    continue;
-                }
-            };
-            let mut report = FileReport {
-                key: result.key.clone(),
-                vdoid: file.vdoid.clone(),
-                stream: self.key.stream.clone(),
-                bucket: String::new(),
-                start_time_s: wall_start_ms.div_euclid(1000),
-                end_time_s: wall_end_ms.div_euclid(1000),
-                error: None,
-            };
-            if let Some(delivery) = self.io.delivery
-                && !self.deliver_file(delivery, &produced, &mut report)?
-            {
-                delivery_failures += 1;
-            }
-            let line = match format {
-                Format::Hls => {
-                    callback::hls(&report, produced.total_size, self.opts.callback_times)
-                }
-                Format::Mp4 | Format::Flv => {
-                    let info =
-                        mediainfo::describe(format, produced.size, &file.config, &file.stats);
-                    callback::avtrans(&report, &produced.md5, Some(&info))
-                }
-            };
-            match self.io.delivery.and_then(|d| d.callbacks.as_ref()) {
-                Some(sender) => {
-                    if let crate::deliver::Sent::Spooled { error } = sender.send(&line)? {
-                        delivery_failures += 1;
-                        writeln!(
-                            self.io.log,
-                            "warning: callback for {} kept in the spool: {error}",
-                            result.key
-                        )?;
-                    }
-                }
-                None => {
-                    writeln!(self.io.out, "{line}")?;
-                    self.io.out.flush()?;
-                }
-            }
-            self.io.progress.file_done(&result.key);
-            result.produced = Some(produced);
-        }
-        summary.delivery_failures += delivery_failures;
-        failed.map_or(Ok(()), Err)
-    }
-}
-
-/// Completes a file's muxers side by side: finishing copies each format's spooled media into
-/// place and hashes it, work that the formats can share the cores for.
-fn finish_all(
-    muxers: Vec<(Format, Box<dyn Muxer>)>,
-    close: &FileClose,
-) -> Vec<(Format, Result<Produced>)> {
-    if muxers.len() <= 1 {
-        return muxers
-            .into_iter()
-            .map(|(f, m)| (f, m.finish(close)))
-            .collect();
-    }
-    std::thread::scope(|scope| {
-        let running: Vec<_> = muxers
-            .into_iter()
-            .map(|(f, m)| (f, scope.spawn(move || m.finish(close))))
-            .collect();
-        running
-            .into_iter()
-            .map(|(f, t)| {
-                let r = t
-                    .join()
-                    .unwrap_or_else(|_| Err(anyhow::anyhow!("the {f} writer panicked")));
-                (f, r)
-            })
-            .collect()
     })
 }

@@ -17,14 +17,13 @@
 //! file, while the pass goes on as the write pass goes on with the other formats: the two
 //! passes meet the same packets and open the same files.
 
-use std::io;
 use std::sync::mpsc::{self, Receiver, SyncSender};
 
 use anyhow::Result;
 
-use super::{NoProgress, Outputs, RecordOptions, Summary, stream_pass};
+use super::RecordOptions;
 use crate::input::PendingSession;
-use crate::media::{CodecConfig, Packet, StreamKey};
+use crate::media::{CodecConfig, Packet};
 use crate::mux::flv::{self, FlvMuxer, FlvPlan};
 use crate::mux::mp4::{self, Mp4Muxer};
 use crate::mux::{self, FileOpen, Format, Muxer};
@@ -147,19 +146,17 @@ pub(super) fn wanted(opts: &RecordOptions, sessions: &[PendingSession]) -> bool 
         && sessions.iter().all(PendingSession::can_reread)
 }
 
-/// Runs `write_pass` with the plans of an index pass over `sessions` running beside it.
+/// Runs `write_pass` with the plans of an index pass (`learn`, the same pipeline given
+/// [`Plans::Learn`]) running beside it on a thread of its own.
 pub(super) fn beside<T>(
-    key: &StreamKey,
-    sessions: &[PendingSession],
-    opts: &RecordOptions,
+    learn: impl FnOnce(Plans) + Send,
     write_pass: impl FnOnce(Plans) -> T,
 ) -> T {
     let (plans, follow) = mpsc::sync_channel(0);
     std::thread::scope(|scope| {
-        let learn = move || learn(key, sessions, opts, plans);
         let spawned = std::thread::Builder::new()
             .name(THREAD.into())
-            .spawn_scoped(scope, learn);
+            .spawn_scoped(scope, move || learn(Plans::Learn(plans)));
         match spawned {
             // The receiver goes with the write pass, so an index pass still waiting to hand a
             // plan over is released when the write pass ends.
@@ -168,30 +165,4 @@ pub(super) fn beside<T>(
             Err(_) => write_pass(Plans::Spool),
         }
     })
-}
-
-/// The index pass proper: the write pass's pipeline with nothing written and nothing said.
-fn learn(
-    key: &StreamKey,
-    sessions: &[PendingSession],
-    opts: &RecordOptions,
-    plans: SyncSender<FilePlans>,
-) {
-    let (mut out, mut log) = (io::sink(), io::sink());
-    let mut io = Outputs {
-        out: &mut out,
-        log: &mut log,
-        progress: &NoProgress,
-        delivery: None,
-    };
-    // Damage and errors are the write pass's to report: it meets each at the same packet.
-    let mut summary = Summary::default();
-    let _ = stream_pass(
-        key,
-        sessions,
-        opts,
-        &mut io,
-        &mut summary,
-        Plans::Learn(plans),
-    );
 }

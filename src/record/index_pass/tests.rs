@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 
 use super::*;
 use crate::input::{self, InputOptions, SessionInfo, WallClockSource};
-use crate::record::{Summary, record_stream, run};
+use crate::media::StreamKey;
+use crate::record::{NoProgress, Outputs, Summary, record_stream, run};
 use crate::testutil::{scratch, testdata, tree, with_ext};
 
 /// HLS beside the planned formats, so the write pass has a writer that follows no plan.
