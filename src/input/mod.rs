@@ -23,6 +23,7 @@ pub mod httpflv;
 pub mod log;
 pub mod mp4;
 pub mod pcap;
+pub mod prelude;
 pub mod rtmp;
 pub mod s3;
 pub mod timeline;

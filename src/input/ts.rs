@@ -14,9 +14,8 @@
 //! audio (0x03, 0x04), AC-3 and E-AC-3 (0x81 / 0x87, or 0x06 with their DVB descriptor or
 //! registration); the first video and every audio stream of the program. The session's
 //! starting configuration is settled over a bounded prelude, as for FLV: events are held until
-//! every stream of the PMT has given its configuration (or [`PRELUDE_MAX_90K`] of media,
-//! [`PRELUDE_MAX_PACKETS`] packets or [`PRELUDE_MAX_BYTES`] went by); later changes are
-//! [`Event::Config`].
+//! every stream of the PMT has given its configuration (or the prelude's budget,
+//! [`crate::input::prelude`], is spent); later changes are [`Event::Config`].
 
 use std::collections::VecDeque;
 use std::fs::File;
@@ -25,6 +24,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::hls::naming;
+use super::prelude::{self, Budget};
 use super::{InputError, InputOptions, PendingSession, SessionInfo, SessionReader};
 use crate::media::{CodecConfig, Damage, Event, Packet, TrackKind};
 
@@ -40,13 +40,6 @@ mod tests;
 pub mod video;
 
 pub use demux::{Demuxed, TS_OFFSET_90K, TsDemuxer};
-
-/// Media time the prelude may span before the starting configuration is settled.
-pub const PRELUDE_MAX_90K: i64 = 3 * 90_000;
-/// Packets the prelude may hold.
-pub const PRELUDE_MAX_PACKETS: usize = 2_000;
-/// Payload bytes the prelude may hold.
-pub const PRELUDE_MAX_BYTES: usize = 32 << 20;
 
 /// Whether the first bytes of an input look like a transport stream: sync bytes 188 bytes apart
 /// (three of them when the input is that long).
@@ -106,10 +99,7 @@ pub struct TsSession {
     current: CodecConfig,
     queue: VecDeque<Event>,
     in_prelude: bool,
-    prelude_packets: usize,
-    prelude_bytes: usize,
-    first_dts_90k: Option<i64>,
-    last_dts_90k: i64,
+    prelude: Budget,
     eof: bool,
     /// The session's numbering of the program's audio streams.
     audio_order: order::AudioOrder,
@@ -140,10 +130,7 @@ impl TsSession {
             audio_order: Default::default(),
             held: Vec::new(),
             orphan_reported: false,
-            prelude_packets: 0,
-            prelude_bytes: 0,
-            first_dts_90k: None,
-            last_dts_90k: 0,
+            prelude: Budget::default(),
             eof: false,
         };
         while s.in_prelude {
@@ -160,11 +147,7 @@ impl TsSession {
         let have_all = (video || audio > 0)
             && (!video || self.current.video.is_some())
             && self.current.audio_tracks().count() >= audio;
-        let span = self.first_dts_90k.map_or(0, |f| self.last_dts_90k - f);
-        have_all
-            || span >= PRELUDE_MAX_90K
-            || self.prelude_packets >= PRELUDE_MAX_PACKETS
-            || self.prelude_bytes >= PRELUDE_MAX_BYTES
+        have_all || self.prelude.spent()
     }
 
     /// Opens the next file; false when none is left.
@@ -244,11 +227,9 @@ impl TsSession {
         if !self.current.has_track(p.track) {
             return self.orphan(&p);
         }
-        self.first_dts_90k.get_or_insert(p.dts_90k);
-        self.last_dts_90k = self.last_dts_90k.max(p.dts_90k);
         if self.in_prelude {
-            self.prelude_packets += 1;
-            self.prelude_bytes += p.data.len();
+            self.prelude.item();
+            self.prelude.media(p.dts_90k, p.data.len());
         }
         self.queue.push_back(Event::Packet(p));
     }
@@ -290,7 +271,7 @@ impl TsSession {
     /// or at the end of the input, the silent ones are passed over.
     fn hold(&mut self, p: Packet) {
         self.held.push(p);
-        if self.held.len() >= PRELUDE_MAX_PACKETS {
+        if self.held.len() >= prelude::MAX_ITEMS {
             self.pass_silent();
         }
     }

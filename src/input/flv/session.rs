@@ -5,9 +5,8 @@
 //!
 //! The starting configuration is settled over a bounded prelude: tags are read and their events
 //! held until both tracks' sequence headers have been seen (or those `onMetaData` announces), a
-//! configuration changes, or [`PRELUDE_MAX_MS`] of media / [`PRELUDE_MAX_TAGS`] tags /
-//! [`PRELUDE_MAX_BYTES`] have gone by. A header arriving a few tags late is therefore part of
-//! the start, not a change. After the prelude a different sequence header is an
+//! configuration changes, or the prelude's budget ([`crate::input::prelude`]) is spent. A
+//! header arriving a few tags late is therefore part of the start, not a change. After the prelude a different sequence header is an
 //! [`Event::Config`]; an identical repeat is ignored.
 
 mod audio;
@@ -21,19 +20,13 @@ use super::paramsets;
 use super::tags::{Tag, TagEventRef, TagKind, TagReader, TagRef};
 use crate::amf0::{self, Value};
 use crate::codec::{av1, vp9};
+use crate::input::prelude::Budget;
 use crate::input::timeline::Timeline;
 use crate::input::{InputError, SessionReader};
 use crate::media::{
     BuiltRecord, CodecConfig, Damage, Event, FlvVideoSignal, NotRecorded, Packet, Track,
     VideoCodec, VideoConfig, ms_to_90k,
 };
-
-/// Media time the prelude may span before the starting configuration is settled.
-pub const PRELUDE_MAX_MS: i64 = 3_000;
-/// Tags the prelude may hold.
-pub const PRELUDE_MAX_TAGS: usize = 1_000;
-/// Packet bytes the prelude may hold.
-pub const PRELUDE_MAX_BYTES: usize = 32 * 1024 * 1024;
 
 /// What `onMetaData` said, when a script tag carried it. Advisory: never required.
 #[derive(Clone, Debug, PartialEq)]
@@ -93,10 +86,7 @@ pub struct TagSession {
     current: CodecConfig,
     queue: VecDeque<Event>,
     in_prelude: bool,
-    prelude_tags: usize,
-    prelude_bytes: usize,
-    first_dts_ms: Option<i64>,
-    last_dts_ms: i64,
+    prelude: Budget,
     metadata: Option<FlvMetadata>,
     /// Kinds of loss already reported: unsupported codecs and undecodable frames are reported
     /// once each, not once per tag.
@@ -119,10 +109,7 @@ impl TagSession {
             current: CodecConfig::default(),
             queue: VecDeque::new(),
             in_prelude: true,
-            prelude_tags: 0,
-            prelude_bytes: 0,
-            first_dts_ms: None,
-            last_dts_ms: 0,
+            prelude: Budget::default(),
             metadata: None,
             reported: HashSet::new(),
             audio_ids: Vec::new(),
@@ -136,7 +123,9 @@ impl TagSession {
 
     /// [`TagSession::push_tag`] for a borrowed tag.
     pub fn push_tag_ref(&mut self, tag: TagRef<'_>) {
-        self.prelude_tags += usize::from(self.in_prelude);
+        if self.in_prelude {
+            self.prelude.item();
+        }
         self.handle(tag);
         if self.in_prelude && self.prelude_complete() {
             self.end_prelude();
@@ -190,15 +179,10 @@ impl TagSession {
             }
             None => self.video_sized() && self.current.audio.is_some(),
         };
-        let span_ms = self.first_dts_ms.map_or(0, |f| self.last_dts_ms - f);
         // Sequence headers come before the first frame; an Enhanced RTMP multitrack push sends
         // those of its further tracks after the first tracks' ones, so the start waits for a
         // frame.
-        let framed = self.first_dts_ms.is_some();
-        have_all && framed
-            || span_ms >= PRELUDE_MAX_MS
-            || self.prelude_tags >= PRELUDE_MAX_TAGS
-            || self.prelude_bytes >= PRELUDE_MAX_BYTES
+        have_all && self.prelude.framed() || self.prelude.spent()
     }
 
     /// The video track is configured and, unless its codec only says so in a keyframe, sized.
@@ -396,10 +380,8 @@ impl TagSession {
         if let Some(d) = stamp.damage {
             self.queue.push_back(Event::Damage(d));
         }
-        self.first_dts_ms.get_or_insert(stamp.dts_ms);
-        self.last_dts_ms = stamp.dts_ms;
         if self.in_prelude {
-            self.prelude_bytes += data.len();
+            self.prelude.media(ms_to_90k(stamp.dts_ms), data.len());
         }
         self.queue.push_back(Event::Packet(Packet {
             track,

@@ -244,7 +244,7 @@ fn the_prelude_waits_only_for_announced_tracks() {
     }
     assert_eq!(changes, 1);
 
-    // Without onMetaData, audio alone settles the start after PRELUDE_MAX_MS of media.
+    // Without onMetaData, audio alone settles the start after the prelude's span of media.
     let mut flv = Flv::new().audio(0, &aac_seq(ASC));
     for i in 0..200u32 {
         flv = flv.audio(i * 23, &aac_frame(&[1]));
