@@ -12,6 +12,7 @@ pub mod h264;
 pub mod hevc;
 pub mod ids;
 pub mod mp3;
+pub mod nal;
 pub mod opus;
 pub mod vp9;
 

@@ -6,8 +6,8 @@
 //!   HEVCDecoderConfigurationRecord (configurationVersion 1);
 //! - no sequence header at all, the parameter sets in-band in the first keyframe.
 //!
-//! For both a record is built from those parameter sets, as ffmpeg writes one (the TS reader's
-//! builders: 4-byte NAL lengths, profile and level from the SPS): the one place where kls-rec
+//! For both a record is built from those parameter sets, as ffmpeg writes one
+//! ([`crate::codec::nal`]'s builders: 4-byte NAL lengths, profile and level from the SPS): the one place where kls-rec
 //! rebuilds configuration bytes. MP4 and HLS use it; the FLV writer keeps an Annex B sequence
 //! header as received ([`crate::media::BuiltRecord`]).
 //!
@@ -16,13 +16,11 @@
 //! form are not converted: packets are never altered.
 
 use crate::codec;
-use crate::input::ts::video::{build_avcc, build_hvcc, nal_type, split_annex_b};
+use crate::codec::nal::{NalCodec, build_avcc, build_hvcc, split_annex_b};
 use crate::media::VideoCodec;
 
 /// NAL length size of FLV coded frames when no record says it (what the built record says).
 const IN_BAND_LENGTH_SIZE: u8 = 4;
-
-use codec::h264::{NAL_PPS as H264_PPS, NAL_SPS as H264_SPS};
 
 /// Whether a sequence header body is Annex B (a start code) rather than a configuration record,
 /// which begins with configurationVersion 1.
@@ -30,56 +28,37 @@ pub fn is_annex_b(body: &[u8]) -> bool {
     body.starts_with(&[0, 0, 1]) || body.starts_with(&[0, 0, 0, 1])
 }
 
-/// The parameter-set NAL types a record needs, in the record's order.
-fn needed(codec: VideoCodec) -> &'static [u8] {
-    match codec {
-        VideoCodec::H264 => &[H264_SPS, H264_PPS],
-        VideoCodec::Hevc => &[
-            codec::hevc::NAL_VPS,
-            codec::hevc::NAL_SPS,
-            codec::hevc::NAL_PPS,
-        ],
-        // Not NAL-unit codecs: their configuration has no parameter sets to gather.
-        VideoCodec::Av1 | VideoCodec::Vp9 => &[],
-    }
-}
-
-fn set_name(codec: VideoCodec, t: u8) -> &'static str {
-    match (codec, t) {
-        (VideoCodec::H264, H264_SPS) | (VideoCodec::Hevc, codec::hevc::NAL_SPS) => "SPS",
-        (VideoCodec::H264, _) | (VideoCodec::Hevc, codec::hevc::NAL_PPS) => "PPS",
-        (VideoCodec::Hevc, _) => "VPS",
-        (VideoCodec::Av1 | VideoCodec::Vp9, _) => "parameter set",
-    }
+/// The NAL-unit codec of `codec`, or why no record can be built for it.
+fn nal_codec(codec: VideoCodec) -> Result<NalCodec, String> {
+    NalCodec::of(codec).ok_or_else(|| {
+        format!(
+            "{} has no parameter sets to build a configuration record from",
+            codec.name()
+        )
+    })
 }
 
 /// Builds the record from NAL units, of which the parameter sets are kept (in their order);
 /// `Err` names a missing set or what the builder rejected.
-fn record_from(codec: VideoCodec, nals: &[&[u8]]) -> Result<Vec<u8>, String> {
-    let sets: Vec<Vec<u8>> = nals
-        .iter()
-        .filter(|n| needed(codec).contains(&nal_type(codec, n)))
+fn record_from(nal: NalCodec, nals: &[&[u8]]) -> Result<Vec<u8>, String> {
+    let sets: Vec<Vec<u8>> = (nals.iter())
+        .filter(|n| nal.is_parameter_set(nal.nal_type(n)))
         .map(|n| n.to_vec())
         .collect();
-    if let Some(&t) = needed(codec)
-        .iter()
-        .find(|&&t| !sets.iter().any(|n| nal_type(codec, n) == t))
-    {
-        return Err(format!("no {}", set_name(codec, t)));
+    let missing =
+        (nal.parameter_sets().iter()).find(|&&t| !sets.iter().any(|n| nal.nal_type(n) == t));
+    if let Some(&t) = missing {
+        return Err(format!("no {}", nal.set_name(t)));
     }
-    match codec {
-        VideoCodec::H264 => build_avcc(&sets),
-        VideoCodec::Hevc => build_hvcc(&sets),
-        VideoCodec::Av1 | VideoCodec::Vp9 => Err(format!(
-            "{} has no parameter sets to build a configuration record from",
-            codec.name()
-        )),
+    match nal {
+        NalCodec::H264 => build_avcc(&sets),
+        NalCodec::Hevc => build_hvcc(&sets),
     }
 }
 
 /// The record for an Annex B sequence header body ([`is_annex_b`]).
 pub fn from_annex_b(codec: VideoCodec, body: &[u8]) -> Result<Vec<u8>, String> {
-    record_from(codec, &split_annex_b(body))
+    record_from(nal_codec(codec)?, &split_annex_b(body))
 }
 
 /// The record for a coded frame that carries a complete set of parameter sets in-band;
@@ -88,11 +67,12 @@ pub fn from_in_band(codec: VideoCodec, frame: &[u8]) -> Option<Result<Vec<u8>, S
     let nals: Vec<&[u8]> = codec::nal_units(frame, IN_BAND_LENGTH_SIZE)
         .collect::<Result<_, _>>()
         .ok()?;
-    let carries = |t: u8| nals.iter().any(|n| nal_type(codec, n) == t);
-    if !needed(codec).iter().any(|&t| carries(t)) {
+    // Not NAL-unit codecs: their frames carry no parameter sets.
+    let nal = NalCodec::of(codec)?;
+    if !nals.iter().any(|n| nal.is_parameter_set(nal.nal_type(n))) {
         return None;
     }
-    Some(record_from(codec, &nals))
+    Some(record_from(nal, &nals))
 }
 
 /// A real parameter set pair, for the tests of this module and of the session.

@@ -21,77 +21,14 @@
 //! lengths and VPS/SPS/PPS arrays, as ffmpeg writes it for x265 streams (less the SEI array
 //! ffmpeg copies from the encoder's extradata, which the stream does not repeat).
 
+use crate::codec::nal::{NalCodec, build_avcc, build_hvcc, split_annex_b};
 use crate::codec::{self, h264, hevc};
 use crate::media::{FlvVideoSignal, VideoCodec, VideoConfig};
 
-use h264::{NAL_AUD as H264_AUD, NAL_IDR as H264_IDR, NAL_PPS as H264_PPS, NAL_SPS as H264_SPS};
 use hevc::{
-    NAL_AUD as HEVC_AUD, NAL_PPS as HEVC_PPS, NAL_PREFIX_SEI as HEVC_PREFIX_SEI,
-    NAL_SPS as HEVC_SPS, NAL_VPS as HEVC_VPS,
+    NAL_PPS as HEVC_PPS, NAL_PREFIX_SEI as HEVC_PREFIX_SEI, NAL_SPS as HEVC_SPS,
+    NAL_VPS as HEVC_VPS,
 };
-
-/// Splits an Annex B byte stream into NAL units (empty ones left out).
-pub fn split_annex_b(data: &[u8]) -> Vec<&[u8]> {
-    let mut starts = Vec::new();
-    let mut i = 0;
-    while i + 3 <= data.len() {
-        if data[i] == 0 && data[i + 1] == 0 && data[i + 2] == 1 {
-            starts.push(i);
-            i += 3;
-        } else {
-            i += 1;
-        }
-    }
-    let mut out = Vec::new();
-    for (k, &s) in starts.iter().enumerate() {
-        let end = starts.get(k + 1).copied().unwrap_or(data.len());
-        let mut nal = &data[s + 3..end];
-        while let [rest @ .., 0] = nal {
-            nal = rest;
-        }
-        if !nal.is_empty() {
-            out.push(nal);
-        }
-    }
-    out
-}
-
-pub fn nal_type(codec: VideoCodec, nal: &[u8]) -> u8 {
-    let b = nal.first().copied().unwrap_or(0);
-    match codec {
-        VideoCodec::H264 => b & 0x1F,
-        VideoCodec::Hevc => (b >> 1) & 0x3F,
-        // Not NAL-unit codecs; the TS reader maps no stream type to them.
-        VideoCodec::Av1 | VideoCodec::Vp9 => 0,
-    }
-}
-
-fn is_parameter_set(codec: VideoCodec, t: u8) -> bool {
-    match codec {
-        VideoCodec::H264 => matches!(t, H264_SPS | H264_PPS),
-        VideoCodec::Hevc => matches!(t, HEVC_VPS | HEVC_SPS | HEVC_PPS),
-        VideoCodec::Av1 | VideoCodec::Vp9 => false,
-    }
-}
-
-fn is_keyframe(codec: VideoCodec, types: &[u8]) -> bool {
-    match codec {
-        VideoCodec::H264 => types.contains(&H264_IDR),
-        VideoCodec::Hevc => types.iter().any(|&t| hevc::is_irap(t)),
-        VideoCodec::Av1 | VideoCodec::Vp9 => false,
-    }
-}
-
-/// The writer's rule: a sample "carries its own" parameter sets when it has SPS and PPS (and,
-/// for HEVC, a VPS).
-fn carries_sets(codec: VideoCodec, types: &[u8]) -> bool {
-    let has = |t| types.contains(&t);
-    match codec {
-        VideoCodec::H264 => has(H264_SPS) && has(H264_PPS),
-        VideoCodec::Hevc => has(HEVC_VPS) && has(HEVC_SPS) && has(HEVC_PPS),
-        VideoCodec::Av1 | VideoCodec::Vp9 => false,
-    }
-}
 
 /// What a configuration contributes in front of keyframes, in the writer's order, and its
 /// parameter sets alone (for comparing with a stream's).
@@ -166,34 +103,32 @@ impl VideoStream {
 
     /// Converts one PES payload. `Err` names why it cannot be used (no configuration yet).
     pub fn access_unit(&mut self, annex_b: &[u8]) -> Result<AccessUnit, String> {
-        let codec = self.codec;
-        let mut nals = split_annex_b(annex_b);
-        let aud = match codec {
-            VideoCodec::H264 => H264_AUD,
-            VideoCodec::Hevc => HEVC_AUD,
-            VideoCodec::Av1 | VideoCodec::Vp9 => {
-                return Err(format!("{} in MPEG-TS is not read", codec.name()));
-            }
+        let Some(nal) = NalCodec::of(self.codec) else {
+            return Err(format!("{} in MPEG-TS is not read", self.codec.name()));
         };
-        if nals.first().is_some_and(|n| nal_type(codec, n) == aud) {
+        let mut nals = split_annex_b(annex_b);
+        if nals
+            .first()
+            .is_some_and(|n| nal.nal_type(n) == nal.aud_type())
+        {
             nals.remove(0);
         }
-        let types: Vec<u8> = nals.iter().map(|n| nal_type(codec, n)).collect();
-        let keyframe = is_keyframe(codec, &types);
+        let types: Vec<u8> = nals.iter().map(|n| nal.nal_type(n)).collect();
+        let keyframe = nal.is_keyframe(&types);
         let mut new_config = None;
-        if carries_sets(codec, &types) {
+        if nal.carries_sets(|t| types.contains(&t)) {
             let stream_sets: Vec<Vec<u8>> = nals
                 .iter()
                 .zip(&types)
-                .filter(|(_, t)| is_parameter_set(codec, **t))
+                .filter(|(_, t)| nal.is_parameter_set(**t))
                 .map(|(n, _)| n.to_vec())
                 .collect();
             let same = self
                 .config
                 .as_ref()
-                .is_some_and(|(_, c)| same_sets(codec, &c.sets, &stream_sets));
+                .is_some_and(|(_, c)| same_sets(nal, &c.sets, &stream_sets));
             if !same {
-                let cfg = self.make_config(&stream_sets)?;
+                let cfg = self.make_config(nal, &stream_sets)?;
                 let sets = config_sets(&cfg).ok_or("the generated configuration does not parse")?;
                 new_config = Some(cfg.clone());
                 self.config = Some((cfg, sets));
@@ -219,7 +154,7 @@ impl VideoStream {
                     .chain(&types[i + ins..])
                     .copied()
                     .collect();
-                if !carries_sets(codec, &rest) {
+                if !nal.carries_sets(|t| rest.contains(&t)) {
                     nals.drain(i..i + ins);
                 }
             }
@@ -244,32 +179,17 @@ impl VideoStream {
     }
 
     /// The hint when its parameter sets are the stream's, else a generated record.
-    fn make_config(&self, stream_sets: &[Vec<u8>]) -> Result<VideoConfig, String> {
+    fn make_config(&self, nal: NalCodec, stream_sets: &[Vec<u8>]) -> Result<VideoConfig, String> {
         if let Some(h) = &self.hint
-            && config_sets(h).is_some_and(|c| same_sets(self.codec, &c.sets, stream_sets))
+            && config_sets(h).is_some_and(|c| same_sets(nal, &c.sets, stream_sets))
         {
             return Ok(h.clone());
         }
-        let record = match self.codec {
-            VideoCodec::H264 => build_avcc(stream_sets)?,
-            VideoCodec::Hevc => build_hvcc(stream_sets)?,
-            VideoCodec::Av1 | VideoCodec::Vp9 => {
-                return Err(format!("{} in MPEG-TS is not read", self.codec.name()));
-            }
+        let record = match nal {
+            NalCodec::H264 => build_avcc(stream_sets)?,
+            NalCodec::Hevc => build_hvcc(stream_sets)?,
         };
-        let (width, height) = match self.codec {
-            VideoCodec::H264 => stream_sets
-                .iter()
-                .find(|n| nal_type(self.codec, n) == H264_SPS)
-                .and_then(|n| h264::parse_sps(n).ok())
-                .map_or((0, 0), |s| (s.width, s.height)),
-            VideoCodec::Hevc => stream_sets
-                .iter()
-                .find(|n| nal_type(self.codec, n) == HEVC_SPS)
-                .and_then(|n| hevc::parse_sps(n).ok())
-                .map_or((0, 0), |s| (s.width, s.height)),
-            VideoCodec::Av1 | VideoCodec::Vp9 => (0, 0),
-        };
+        let (width, height) = codec::coded_size(self.codec, &record).unwrap_or((0, 0));
         Ok(VideoConfig {
             codec: self.codec,
             record,
@@ -281,127 +201,16 @@ impl VideoStream {
 }
 
 /// Parameter sets compared as a set per type, in order (SPS, PPS, VPS lists).
-fn same_sets(codec: VideoCodec, a: &[Vec<u8>], b: &[Vec<u8>]) -> bool {
+fn same_sets(nal: NalCodec, a: &[Vec<u8>], b: &[Vec<u8>]) -> bool {
     let by_type = |v: &[Vec<u8>], t: u8| -> Vec<Vec<u8>> {
-        v.iter()
-            .filter(|n| nal_type(codec, n) == t)
-            .cloned()
-            .collect()
+        v.iter().filter(|n| nal.nal_type(n) == t).cloned().collect()
     };
-    let types: &[u8] = match codec {
-        VideoCodec::H264 => &[H264_SPS, H264_PPS],
-        VideoCodec::Hevc => &[HEVC_VPS, HEVC_SPS, HEVC_PPS],
-        VideoCodec::Av1 | VideoCodec::Vp9 => &[],
-    };
-    types.iter().all(|&t| by_type(a, t) == by_type(b, t))
-}
-
-fn u16_len(nal: &[u8]) -> Result<[u8; 2], String> {
-    u16::try_from(nal.len())
-        .map(u16::to_be_bytes)
-        .map_err(|_| format!("parameter set of {} bytes exceeds 65535", nal.len()))
-}
-
-/// AVCDecoderConfigurationRecord (ISO/IEC 14496-15 §5.3.3.1) as ffmpeg's `ff_isom_write_avcc`.
-pub fn build_avcc(sets: &[Vec<u8>]) -> Result<Vec<u8>, String> {
-    let of = |t: u8| -> Vec<&Vec<u8>> {
-        sets.iter()
-            .filter(|n| nal_type(VideoCodec::H264, n) == t)
-            .collect()
-    };
-    let (sps, pps) = (of(H264_SPS), of(H264_PPS));
-    let first = sps.first().ok_or("no SPS")?;
-    let info = h264::parse_sps(first).map_err(|e| e.to_string())?;
-    if sps.len() > 31 || pps.len() > 255 {
-        return Err("too many parameter sets for avcC".into());
-    }
-    let mut r = vec![
-        1,                      // configurationVersion
-        info.profile_idc,       // AVCProfileIndication
-        info.constraint_flags,  // profile_compatibility
-        info.level_idc,         // AVCLevelIndication
-        0xFF,                   // reserved '111111', lengthSizeMinusOne 3
-        0xE0 | sps.len() as u8, // reserved '111', numOfSequenceParameterSets
-    ];
-    for s in &sps {
-        r.extend(u16_len(s)?);
-        r.extend_from_slice(s);
-    }
-    r.push(pps.len() as u8); // numOfPictureParameterSets
-    for p in &pps {
-        r.extend(u16_len(p)?);
-        r.extend_from_slice(p);
-    }
-    if !matches!(info.profile_idc, 66 | 77 | 88) {
-        r.push(0xFC | info.chroma_format_idc); // reserved '111111', chroma_format
-        r.push(0xF8 | info.bit_depth_luma.saturating_sub(8)); // bit_depth_luma_minus8
-        r.push(0xF8 | info.bit_depth_chroma.saturating_sub(8)); // bit_depth_chroma_minus8
-        r.push(0); // numOfSequenceParameterSetExt
-    }
-    Ok(r)
-}
-
-/// HEVCDecoderConfigurationRecord (ISO/IEC 14496-15 §8.3.3.1) from VPS/SPS/PPS NAL units.
-pub fn build_hvcc(sets: &[Vec<u8>]) -> Result<Vec<u8>, String> {
-    let sps = sets
-        .iter()
-        .find(|n| nal_type(VideoCodec::Hevc, n) == HEVC_SPS)
-        .ok_or("no SPS")?;
-    let info = hevc::parse_sps(sps).map_err(|e| e.to_string())?;
-    // sps_video_parameter_set_id … temporal_id_nesting (1 byte), then the 12-byte general
-    // profile_tier_level, right after the 2-byte NAL header (H.265 §7.3.2.2.1, §7.3.3).
-    let rbsp = codec::bits::rbsp(sps.get(2..).unwrap_or_default());
-    let ptl = rbsp
-        .get(1..13)
-        .ok_or("SPS too short for profile_tier_level")?;
-    let nesting = rbsp.first().map_or(0, |b| b & 1);
-    let mut r = vec![1]; // configurationVersion
-    r.extend_from_slice(ptl); // profile space/tier/idc, compatibility flags, constraints, level
-    r.extend([0xF0, 0x00]); // reserved '1111', min_spatial_segmentation_idc 0
-    r.push(0xFC); // reserved, parallelismType 0 (unknown)
-    r.push(0xFC | info.chroma_format_idc);
-    r.push(0xF8 | info.bit_depth_luma.saturating_sub(8));
-    r.push(0xF8 | info.bit_depth_chroma.saturating_sub(8));
-    r.extend([0, 0]); // avgFrameRate unknown
-    // constantFrameRate 0, numTemporalLayers, temporalIdNested, lengthSizeMinusOne 3
-    r.push(((info.max_sub_layers & 0x07) << 3) | (nesting << 2) | 0x03);
-    let arrays: Vec<(u8, Vec<&Vec<u8>>)> = [HEVC_VPS, HEVC_SPS, HEVC_PPS]
-        .into_iter()
-        .map(|t| {
-            (
-                t,
-                sets.iter()
-                    .filter(|n| nal_type(VideoCodec::Hevc, n) == t)
-                    .collect(),
-            )
-        })
-        .collect();
-    r.push(arrays.len() as u8); // numOfArrays
-    for (t, nals) in arrays {
-        r.push(0x80 | t); // array_completeness 1 (hvc1), reserved 0, NAL_unit_type
-        let n = u16::try_from(nals.len()).map_err(|_| "too many parameter sets for hvcC")?;
-        r.extend(n.to_be_bytes());
-        for nal in nals {
-            r.extend(u16_len(nal)?);
-            r.extend_from_slice(nal);
-        }
-    }
-    Ok(r)
+    (nal.parameter_sets().iter()).all(|&t| by_type(a, t) == by_type(b, t))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn splits_start_codes_and_trailing_zeros() {
-        let d = [
-            0, 0, 0, 1, 9, 0xF0, 0, 0, 1, 0x65, 1, 0, 0, 0, 0, 0, 1, 0x41, 0, 0, 1,
-        ];
-        assert_eq!(split_annex_b(&d), [&[9, 0xF0][..], &[0x65, 1], &[0x41]]);
-        assert!(split_annex_b(&[1, 2, 3]).is_empty());
-        assert!(split_annex_b(&[]).is_empty());
-    }
 
     #[test]
     fn video_before_parameter_sets_is_refused() {

@@ -12,28 +12,18 @@
 //! the ADTS headers gives back the source payloads.
 
 use crate::codec::{self, CodecError, aac, h264, hevc};
-use crate::media::{AudioCodec, AudioConfig, VideoCodec, VideoConfig};
+use crate::media::{AudioCodec, AudioConfig, VideoConfig};
 
-/// Annex B start code; 4 bytes (with zero_byte) before every NAL unit, which Annex B B.1.2
-/// requires for parameter sets and the first NAL unit of an access unit and allows elsewhere.
-const START_CODE: [u8; 4] = [0, 0, 0, 1];
-
-/// H.264 access unit delimiter: nal_unit_type 9, primary_pic_type 7 (any slice type), stop bit.
-const H264_AUD: [u8; 2] = [0x09, 0xF0];
-/// HEVC access unit delimiter: nal_unit_type 35, layer 0, temporal id 1; pic_type 2 (I, P or B
-/// slices), stop bit.
-const HEVC_AUD: [u8; 3] = [0x46, 0x01, 0x50];
-
-use crate::codec::h264::{NAL_AUD as H264_AUD_TYPE, NAL_PPS as H264_PPS, NAL_SPS as H264_SPS};
 use crate::codec::hevc::{
-    NAL_AUD as HEVC_AUD_TYPE, NAL_PPS as HEVC_PPS, NAL_PREFIX_SEI as HEVC_PREFIX_SEI,
-    NAL_SPS as HEVC_SPS, NAL_VPS as HEVC_VPS,
+    NAL_PPS as HEVC_PPS, NAL_PREFIX_SEI as HEVC_PREFIX_SEI, NAL_SPS as HEVC_SPS,
+    NAL_VPS as HEVC_VPS,
 };
+use crate::codec::nal::{NalCodec, START_CODE};
 
 /// How a video track's samples become Annex B access units.
 #[derive(Clone, Debug)]
 pub struct VideoEs {
-    codec: VideoCodec,
+    nal: NalCodec,
     nal_length_size: u8,
     /// The record's parameter sets, each behind a start code, ready to insert.
     parameter_sets_annexb: Vec<u8>,
@@ -42,22 +32,22 @@ pub struct VideoEs {
 impl VideoEs {
     /// Reads the NAL length size and parameter sets from the decoder configuration record.
     pub fn new(config: &VideoConfig) -> Result<VideoEs, CodecError> {
-        let (nal_length_size, sets): (u8, Vec<Vec<u8>>) = match config.codec {
-            VideoCodec::H264 => {
+        let nal = NalCodec::of(config.codec).ok_or_else(|| {
+            CodecError::new(
+                "decoder configuration",
+                "codec",
+                format!("{} is not a NAL unit codec", config.codec.name()),
+            )
+        })?;
+        let (nal_length_size, sets): (u8, Vec<Vec<u8>>) = match nal {
+            NalCodec::H264 => {
                 let avc = h264::parse_avcc(&config.record)?;
                 (
                     avc.nal_length_size,
                     avc.sps.into_iter().chain(avc.pps).collect(),
                 )
             }
-            VideoCodec::Av1 | VideoCodec::Vp9 => {
-                return Err(CodecError::new(
-                    "decoder configuration",
-                    "codec",
-                    format!("{} is not a NAL unit codec", config.codec.name()),
-                ));
-            }
-            VideoCodec::Hevc => {
+            NalCodec::Hevc => {
                 let hvc = hevc::parse_hvcc(&config.record)?;
                 // VPS, SPS, PPS, then prefix SEI (e.g. HDR metadata): the order H.265 §7.4.2.4.4
                 // allows before the first VCL NAL unit. Suffix SEI cannot precede it and is left out.
@@ -78,7 +68,7 @@ impl VideoEs {
             parameter_sets_annexb.extend_from_slice(nal);
         }
         Ok(VideoEs {
-            codec: config.codec,
+            nal,
             nal_length_size,
             parameter_sets_annexb,
         })
@@ -102,16 +92,16 @@ impl VideoEs {
         for nal in codec::nal_units(data, self.nal_length_size) {
             let nal = nal?;
             if !nal.is_empty() {
-                let t = self.nal_type(nal);
+                let t = self.nal.nal_type(nal);
                 first_type.get_or_insert(t);
                 present |= 1 << t;
             }
         }
-        let starts_with_aud = first_type == Some(self.aud_type());
-        let insert_sets = keyframe && !self.carries_parameter_sets(present);
+        let starts_with_aud = first_type == Some(self.nal.aud_type());
+        let insert_sets = keyframe && !(self.nal).carries_sets(|t| present & (1 << t) != 0);
         if !starts_with_aud {
             out.extend_from_slice(&START_CODE);
-            out.extend_from_slice(self.aud());
+            out.extend_from_slice(self.nal.aud());
             if insert_sets {
                 out.extend_from_slice(&self.parameter_sets_annexb);
             }
@@ -131,42 +121,6 @@ impl VideoEs {
             first = false;
         }
         Ok(())
-    }
-
-    fn nal_type(&self, nal: &[u8]) -> u8 {
-        let first = nal.first().copied().unwrap_or(0);
-        match self.codec {
-            VideoCodec::H264 => first & 0x1F,
-            VideoCodec::Hevc => (first >> 1) & 0x3F,
-            // [`VideoEs::new`] refuses these.
-            VideoCodec::Av1 | VideoCodec::Vp9 => 0,
-        }
-    }
-
-    fn aud_type(&self) -> u8 {
-        match self.codec {
-            VideoCodec::H264 => H264_AUD_TYPE,
-            VideoCodec::Hevc => HEVC_AUD_TYPE,
-            VideoCodec::Av1 | VideoCodec::Vp9 => 0,
-        }
-    }
-
-    fn aud(&self) -> &'static [u8] {
-        match self.codec {
-            VideoCodec::H264 => &H264_AUD,
-            VideoCodec::Hevc => &HEVC_AUD,
-            VideoCodec::Av1 | VideoCodec::Vp9 => &[],
-        }
-    }
-
-    /// `present`: bit `t` set for each NAL unit type `t` in the sample.
-    fn carries_parameter_sets(&self, present: u64) -> bool {
-        let has = |t: u8| present & (1 << t) != 0;
-        match self.codec {
-            VideoCodec::H264 => has(H264_SPS) && has(H264_PPS),
-            VideoCodec::Hevc => has(HEVC_VPS) && has(HEVC_SPS) && has(HEVC_PPS),
-            VideoCodec::Av1 | VideoCodec::Vp9 => false,
-        }
     }
 }
 
@@ -215,7 +169,7 @@ mod tests {
 
     fn h264() -> VideoEs {
         VideoEs {
-            codec: VideoCodec::H264,
+            nal: NalCodec::H264,
             nal_length_size: 4,
             parameter_sets_annexb: [&START_CODE[..], &[0x67, 1], &START_CODE, &[0x68, 2]].concat(),
         }
@@ -268,7 +222,7 @@ mod tests {
     #[test]
     fn hevc_aud_and_empty_nal_units() {
         let es = VideoEs {
-            codec: VideoCodec::Hevc,
+            nal: NalCodec::Hevc,
             nal_length_size: 2,
             parameter_sets_annexb: vec![0, 0, 0, 1, 0x40, 1],
         };
