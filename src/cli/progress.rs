@@ -95,11 +95,6 @@ impl Progress for Bars {
     fn input(&self, name: &str, size: Option<u64>) {
         let begun = self.begun.fetch_add(1, Ordering::Relaxed) + 1;
         let planned = self.planned.load(Ordering::Relaxed);
-        let counted = if planned > 1 {
-            format!("[{begun}/{planned}] {name}")
-        } else {
-            name.to_string()
-        };
         if let Ok(mut p) = self.positions.lock() {
             // The previous push of this thread was read to its end.
             let previous = p.insert(std::thread::current().id(), (size, 0));
@@ -112,7 +107,11 @@ impl Progress for Bars {
             self.say(format!("reading {name}{size}"));
         }
         if let Some(b) = &self.bar {
-            b.set_message(counted);
+            b.set_message(if planned > 1 {
+                format!("[{begun}/{planned}] {name}")
+            } else {
+                name.to_string()
+            });
         }
     }
 

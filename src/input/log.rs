@@ -21,8 +21,6 @@
 //! A session without media files has no packets to write: it drives the rules only
 //! (`record --dry-run`, `inspect --rules`), through placeholder packets spanning its duration.
 
-use std::collections::BTreeMap;
-
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -35,7 +33,10 @@ use crate::media::{CodecConfig, Event, Packet, StreamKey, Track, TrackKind, ms_t
 use crate::rules::Span;
 use crate::wallclock::parse_time_ms;
 
+mod fields;
 pub mod sort;
+
+use fields::Fields;
 
 /// Lines longer than this are damage, not a log line.
 const MAX_LINE: usize = 64 * 1024;
@@ -137,16 +138,12 @@ impl Lines {
             if text.is_empty() || text.starts_with('#') {
                 continue;
             }
-            let fields: BTreeMap<String, String> = if text.starts_with('{') {
-                json_fields(text).map_err(|e| {
+            let fields = if text.starts_with('{') {
+                Fields::from_json(text).map_err(|e| {
                     InputError::new(&self.input, Some(at), format!("line {line_no}: {e}"))
                 })?
             } else if let Some(cols) = &self.header {
-                cols.iter()
-                    .cloned()
-                    .zip(text.split(',').map(|v| v.trim().to_string()))
-                    .filter(|(_, v)| !v.is_empty())
-                    .collect()
+                Fields::from_csv(cols, text)
             } else if is_csv_header(text) {
                 self.header = Some(text.split(',').map(|c| c.trim().to_string()).collect());
                 continue;
@@ -182,54 +179,31 @@ impl Iterator for Lines {
 }
 
 /// One line's fields checked into a [`LogLine`].
-fn line_of(
-    fields: BTreeMap<String, String>,
-    line_no: usize,
-    base: &Path,
-) -> Result<LogLine, String> {
-    let time = |key: &str| -> Result<Option<i64>, String> {
-        fields
-            .get(key)
+fn line_of(fields: Fields, line_no: usize, base: &Path) -> Result<LogLine, String> {
+    let time = |key: &str, v: &Option<String>| -> Result<Option<i64>, String> {
+        (v.as_deref())
             .map(|v| parse_time_ms(v).map_err(|e| format!("{key}: {e}")))
             .transpose()
     };
-    let start_ms = time("start")?.ok_or("no start time")?;
-    let end_ms = time("end")?;
+    let start_ms = time("start", &fields.start)?.ok_or("no start time")?;
+    let end_ms = time("end", &fields.end)?;
     if end_ms.is_some_and(|e| e < start_ms) {
         return Err("end is before start".into());
     }
-    let file = fields.get("file").map(|f| base.join(f));
+    let file = fields.file.map(|f| base.join(f));
     if file.is_none() && end_ms.is_none() {
         return Err("a line without a media file needs an end time".into());
     }
     Ok(LogLine {
         line_no,
-        app: fields.get("app").cloned(),
-        stream: fields.get("stream").cloned(),
-        vdoid: fields.get("vdoid").cloned(),
+        app: fields.app,
+        stream: fields.stream,
+        vdoid: fields.vdoid,
         start_ms,
         end_ms,
         file,
-        session: fields.get("session").cloned(),
+        session: fields.session,
     })
-}
-
-/// A JSON object's fields as strings (numbers written as they are).
-fn json_fields(text: &str) -> Result<BTreeMap<String, String>, String> {
-    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
-    let obj = v.as_object().ok_or("not a JSON object")?;
-    Ok(obj
-        .iter()
-        .filter_map(|(k, v)| {
-            let s = match v {
-                serde_json::Value::String(s) => s.clone(),
-                serde_json::Value::Number(n) => n.to_string(),
-                serde_json::Value::Null => return None,
-                other => other.to_string(),
-            };
-            Some((k.clone(), s))
-        })
-        .collect())
 }
 
 /// Opens a log: its lines grouped into push sessions.
