@@ -393,10 +393,11 @@ impl StreamRun<'_, '_> {
         let formats = file.formats(&self.opts.formats);
         let len_ms = crate::media::to_ms(len_90k);
         let (app, stream) = (&self.key.app, &self.key.stream);
+        let keys: Vec<String> = (formats.iter())
+            .map(|&f| naming::file_key(app, stream, f, &base_name))
+            .collect();
         if let Some(span) = self.report.files.last_mut() {
-            span.keys = (formats.iter())
-                .map(|&f| naming::file_key(app, stream, f, &base_name))
-                .collect();
+            span.keys = keys.clone();
             span.wall_end_ms = wall_end_ms;
             span.len_ms = len_ms;
             span.closed = reason;
@@ -407,10 +408,10 @@ impl StreamRun<'_, '_> {
             return Ok(());
         }
         let first = self.summary.files.len();
-        for &format in &formats {
+        for (&format, key) in formats.iter().zip(keys) {
             let result = FileResult {
                 format,
-                key: naming::file_key(app, stream, format, &base_name),
+                key,
                 opened: file.opened,
                 closed: reason,
                 len_ms,

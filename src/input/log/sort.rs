@@ -68,6 +68,7 @@ impl SortedLog {
             InputError::new(&input, None, format!("spilling the sorted sessions: {e}"))
         };
         let mut counts: BTreeMap<GroupKey, usize> = BTreeMap::new();
+        let mut last: Option<GroupKey> = None;
         let mut run = Vec::new();
         let mut spill: Option<Spill> = None;
         for s in Sessions::open(path, opts)? {
@@ -75,7 +76,22 @@ impl SortedLog {
             if !keep(&s.key.app, &s.key.stream) {
                 continue;
             }
-            *counts.entry(group_key(&s)).or_default() += 1;
+            // Logs mostly come grouped by key: the key is cloned once per group, not per line.
+            let same = last
+                .as_ref()
+                .is_some_and(|k| k.0 == s.key.app && k.1 == s.key.stream);
+            match last
+                .as_ref()
+                .and_then(|k| counts.get_mut(k))
+                .filter(|_| same)
+            {
+                Some(n) => *n += 1,
+                None => {
+                    let key = group_key(&s);
+                    *counts.entry(key.clone()).or_default() += 1;
+                    last = Some(key);
+                }
+            }
             run.push(s);
             if run.len() == run_sessions {
                 let sp = match spill.as_mut() {
