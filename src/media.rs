@@ -340,7 +340,7 @@ fn audio_differences(
             if a.specific != b.specific {
                 out.push(format!("{name}AudioSpecificConfig"));
             }
-            if a.flv_sound_byte != b.flv_sound_byte && a.codec == AudioCodec::Mp3 {
+            if a.flv_sound_byte != b.flv_sound_byte && a.codec.flv_flags_describe() {
                 out.push(format!("{name}FLV sound flags"));
             }
             if a.flv_track != b.flv_track {

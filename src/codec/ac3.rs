@@ -12,6 +12,7 @@
 
 use super::CodecError;
 use super::bits::BitReader;
+use crate::media::AudioCodec;
 
 const SYNCINFO: &str = "syncinfo";
 const BSI: &str = "bsi";
@@ -221,6 +222,23 @@ pub fn syncframes(mut data: &[u8]) -> Result<Vec<SyncFrame>, CodecError> {
         out.push(frame);
     }
     Ok(out)
+}
+
+/// The MP4 configuration of `codec` for an access unit that begins with `frame`: `dec3` (every
+/// substream of the access unit) for E-AC-3, `dac3` for AC-3.
+pub fn configuration(
+    codec: AudioCodec,
+    frame: &SyncFrame,
+    access_unit: &[u8],
+) -> Result<Vec<u8>, CodecError> {
+    match codec {
+        AudioCodec::Eac3 => dec3(access_unit),
+        AudioCodec::Ac3
+        | AudioCodec::Aac
+        | AudioCodec::Mp3
+        | AudioCodec::Opus
+        | AudioCodec::Flac => Ok(dac3(frame).to_vec()),
+    }
 }
 
 /// The `dac3` body (§F.4) for an AC-3 syncframe: fscod, bsid, bsmod, acmod, lfeon,

@@ -7,6 +7,7 @@ pub mod aac;
 pub mod ac3;
 pub mod av1;
 pub mod bits;
+pub mod carriage;
 pub mod flac;
 pub mod h264;
 pub mod hevc;

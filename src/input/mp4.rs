@@ -41,9 +41,7 @@ use std::sync::Arc;
 use super::hls::naming;
 use super::{InputError, InputOptions, PendingSession, SessionInfo, SessionReader};
 use crate::codec::mp3;
-use crate::media::{
-    AudioCodec, CodecConfig, Damage, Event, Packet, Track as MediaTrack, TrackKind,
-};
+use crate::media::{CodecConfig, Damage, Event, Packet, Track as MediaTrack, TrackKind};
 
 pub mod boxes;
 pub mod cursor;
@@ -324,7 +322,10 @@ impl Mp4Session {
             advance(t, &mut queue);
         }
         // MP3 has no configuration record: the first frame's header is its configuration.
-        if let Some(a) = config.audio.as_mut().filter(|a| a.codec == AudioCodec::Mp3)
+        if let Some(a) = config
+            .audio
+            .as_mut()
+            .filter(|a| a.codec.mp4_config_from_frames())
             && let Some(s) = tracks
                 .iter()
                 .find(|t| t.stream == MediaTrack::AUDIO)

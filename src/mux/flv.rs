@@ -366,7 +366,7 @@ fn audio_prefix(track: Track, a: &AudioConfig, part: AudioPart) -> tag::Prefix {
     };
     tag::audio(
         a.flv_sound_byte,
-        (a.codec == AudioCodec::Aac).then_some(aac_packet_type),
+        a.codec.flv_aac_packet_type().then_some(aac_packet_type),
     )
 }
 

@@ -54,7 +54,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, anyhow};
 
 use super::{CHANGED, FileClose, FileOpen, Format, Muxer, Produced, SessionStart};
-use crate::media::{CodecConfig, Packet, VideoCodec};
+use crate::media::{CodecConfig, Packet};
 use crate::sink::local::{OutFile, Spool};
 
 mod bmff;
@@ -173,8 +173,8 @@ fn ftyp(config: &CodecConfig, negative_offsets: bool) -> Result<Vec<u8>> {
     w.u32(0x200); // minor_version
     w.bytes(b"isom");
     w.bytes(b"iso2");
-    if matches!(&config.video, Some(v) if v.codec == VideoCodec::H264) {
-        w.bytes(b"avc1");
+    if let Some(brand) = config.video.as_ref().and_then(|v| v.codec.mp4_brand()) {
+        w.bytes(&brand);
     }
     w.bytes(b"mp41");
     if negative_offsets {

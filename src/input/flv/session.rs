@@ -190,7 +190,7 @@ impl TagSession {
         self.current
             .video
             .as_ref()
-            .is_some_and(|v| v.width != 0 || v.codec != VideoCodec::Vp9)
+            .is_some_and(|v| v.width != 0 || v.codec.size_in_config())
     }
 
     fn end_prelude(&mut self) {

@@ -267,14 +267,7 @@ fn ac3_access_unit(
     if len > b.len() {
         return Ok(Some((0, len, None)));
     }
-    let specific = match codec {
-        AudioCodec::Eac3 => ac3::dec3(&b[..len]).map_err(|e| e.to_string())?,
-        AudioCodec::Ac3
-        | AudioCodec::Aac
-        | AudioCodec::Mp3
-        | AudioCodec::Opus
-        | AudioCodec::Flac => ac3::dac3(&first).to_vec(),
-    };
+    let specific = ac3::configuration(codec, &first, &b[..len]).map_err(|e| e.to_string())?;
     let cfg = AudioConfig {
         codec,
         specific,

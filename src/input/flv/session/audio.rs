@@ -202,12 +202,7 @@ impl TagSession {
             (a.codec, a.sample_rate, a.channels) == (codec, frame.sample_rate, frame.channels())
         });
         if !configured {
-            let specific = if codec == AudioCodec::Eac3 {
-                ac3::dec3(data)
-            } else {
-                Ok(ac3::dac3(&frame).to_vec())
-            };
-            let specific = match specific {
+            let specific = match ac3::configuration(codec, &frame, data) {
                 Ok(s) => s,
                 Err(e) => return self.dropped(tag, format!("{} frame: {e}", codec.name())),
             };

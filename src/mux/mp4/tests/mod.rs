@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::*;
+use crate::media::VideoCodec;
 use crate::media::{AudioCodec, AudioConfig, TrackKind, VideoConfig};
 use crate::mux::MuxOptions;
 use crate::testutil::{ProbePacket, have_ffprobe, probe_packets, scratch, testdata};

@@ -2,6 +2,7 @@
 //! refused packets.
 
 use super::*;
+use crate::media::VideoCodec;
 
 fn synthetic(track: TrackKind, dts_ms: i64, cts_ms: i32, keyframe: bool) -> Packet {
     Packet {
