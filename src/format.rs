@@ -34,6 +34,24 @@ impl Format {
     }
 }
 
+/// The media type (`Content-Type`) of each kind of file kls-rec writes, by extension: the
+/// formats' main files, MPEG-TS and fMP4 HLS segments (`video/iso.segment`, RFC 8216bis §4.4.4
+/// / IANA) and fMP4 init segments (`.mp4`).
+const MEDIA_TYPES: [(&str, &str); 5] = [
+    ("m3u8", "application/vnd.apple.mpegurl"),
+    ("ts", "video/mp2t"),
+    ("m4s", "video/iso.segment"),
+    ("mp4", "video/mp4"),
+    ("flv", "video/x-flv"),
+];
+
+/// The media type of a file with `extension`; `application/octet-stream` for any other.
+pub fn media_type(extension: &str) -> &'static str {
+    (MEDIA_TYPES.iter())
+        .find(|(e, _)| *e == extension)
+        .map_or("application/octet-stream", |(_, t)| t)
+}
+
 impl fmt::Display for Format {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -51,5 +69,22 @@ impl FromStr for Format {
                 "unknown format '{other}' (expected hls, mp4 or flv)"
             )),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_file_written_has_its_media_type() {
+        for f in Format::ALL {
+            assert_ne!(media_type(f.extension()), "application/octet-stream", "{f}");
+        }
+        // HLS segments (MPEG-TS, fMP4) and the fMP4 init segment.
+        assert_eq!(media_type("ts"), "video/mp2t");
+        assert_eq!(media_type("m4s"), "video/iso.segment");
+        assert_eq!(media_type("mp4"), "video/mp4");
+        assert_eq!(media_type("txt"), "application/octet-stream");
     }
 }

@@ -528,13 +528,8 @@ fn describe_io(e: &dyn fmt::Display) -> String {
 
 /// The `Content-Type` stored with an object, from its extension.
 fn content_type(object: &str) -> &'static str {
-    match object.rsplit_once('.').map(|(_, e)| e) {
-        Some("m3u8") => "application/vnd.apple.mpegurl",
-        Some("ts") => "video/mp2t",
-        Some("mp4") => "video/mp4",
-        Some("flv") => "video/x-flv",
-        _ => "application/octet-stream",
-    }
+    let extension = object.rsplit_once('.').map_or("", |(_, e)| e);
+    crate::format::media_type(extension)
 }
 
 #[cfg(test)]
