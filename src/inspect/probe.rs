@@ -158,7 +158,12 @@ pub fn probe(ins: &Inspection) -> Probe {
     }
     let size = match &ins.facts {
         ContainerFacts::Hls { playlist_size, .. } => *playlist_size,
-        _ => ins.size,
+        ContainerFacts::Flv { .. }
+        | ContainerFacts::Mp4(_)
+        | ContainerFacts::MpegTs(_)
+        | ContainerFacts::Rtmp(_)
+        | ContainerFacts::Capture(_)
+        | ContainerFacts::None => ins.size,
     };
     Probe {
         format: ProbeFormat {
@@ -302,7 +307,9 @@ fn format_duration_us(ins: &Inspection, ts: &TsSpans) -> Option<i64> {
             extinf_us, endlist, ..
         } => endlist.then_some(*extinf_us),
         ContainerFacts::MpegTs(_) => Some(ts.format_duration_us()),
-        _ => Some(scanned_duration_us(ins)),
+        ContainerFacts::Rtmp(_) | ContainerFacts::Capture(_) | ContainerFacts::None => {
+            Some(scanned_duration_us(ins))
+        }
     }
 }
 
@@ -373,7 +380,12 @@ fn ts_spans(ins: &Inspection, video_rate: Option<&str>) -> TsSpans {
                 s.first_pts_90k
                     .map(|_| s.max_pts_after_first_90k.unwrap_or(0))
             }),
-        _ => None,
+        ContainerFacts::Flv { .. }
+        | ContainerFacts::Mp4(_)
+        | ContainerFacts::Hls { .. }
+        | ContainerFacts::Rtmp(_)
+        | ContainerFacts::Capture(_)
+        | ContainerFacts::None => None,
     };
     let audio = match (
         span(&scan.stats.audio, scan.audio_parse.frame_90k),
@@ -479,7 +491,7 @@ fn stream_timing(ins: &Inspection, track: Track, ts: &TsSpans) -> (Option<String
                 .is_some_and(|a| a.codec == AudioCodec::Mp3);
             (None, parsed_audio_bit_rate().filter(|_| mp3))
         }
-        _ => (None, None),
+        ContainerFacts::Rtmp(_) | ContainerFacts::Capture(_) | ContainerFacts::None => (None, None),
     }
 }
 

@@ -9,7 +9,7 @@
 //! earliest PTS is its first DTS and starts at movie time 0 needs no edit list.
 
 use super::index::{LoneSample, Timing, TrackIndex};
-use crate::media::{AudioConfig, TrackKind, VideoConfig};
+use crate::media::{AudioConfig, VideoConfig};
 
 /// Seconds from 1904-01-01 (the ISO BMFF epoch) to 1970-01-01.
 const EPOCH_1904_TO_1970_S: i64 = 2_082_844_800;
@@ -71,7 +71,7 @@ impl<'a> MoviePlan<'a> {
             .unwrap_or(0);
         let mut plans = Vec::with_capacity(tracks.len());
         for (i, (index, entry)) in tracks.into_iter().enumerate() {
-            let timing = index.timing(lone_sample(index.kind, entry));
+            let timing = index.timing(lone_sample(entry));
             // Media ticks to movie ticks: 1, or 90 for a millisecond track in a 90 kHz movie.
             let to_movie = |media: i64| -> u64 {
                 let v = media.max(0) as u64;
@@ -157,20 +157,20 @@ impl<'a> MoviePlan<'a> {
     }
 }
 
-fn lone_sample(kind: TrackKind, entry: Entry<'_>) -> LoneSample {
-    match (kind, entry) {
-        (_, Entry::Audio(a)) => LoneSample::Audio {
+fn lone_sample(entry: Entry<'_>) -> LoneSample {
+    match entry {
+        Entry::Audio(a) => LoneSample::Audio {
             samples: a.codec.frame_samples(),
             rate: a.sample_rate,
         },
-        _ => LoneSample::Video,
+        Entry::Video(_) => LoneSample::Video,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::media::{AudioCodec, VideoCodec};
+    use crate::media::{AudioCodec, TrackKind, VideoCodec};
 
     fn video() -> VideoConfig {
         VideoConfig {
