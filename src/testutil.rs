@@ -6,6 +6,8 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+pub mod fixtures;
+
 use crate::input::SessionReader;
 use crate::input::flv::{FlvSession, Tag, TagEvent, TagReader};
 use crate::media::{CodecConfig, Damage, Event, NotRecorded, Packet};

@@ -397,16 +397,7 @@ mod tests {
     use super::*;
 
     fn packet(track: TrackKind, dts_ms: i64, keyframe: bool) -> Packet {
-        Packet {
-            track: Track {
-                kind: track,
-                index: 0,
-            },
-            dts_90k: dts_ms * 90,
-            cts_90k: 0,
-            keyframe,
-            data: vec![0; 10],
-        }
+        crate::testutil::fixtures::packet(track, dts_ms, keyframe, &[0; 10])
     }
 
     #[test]

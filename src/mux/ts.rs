@@ -353,18 +353,7 @@ mod tests {
         }
     }
 
-    fn packet(track: TrackKind, dts_ms: i64, keyframe: bool, data: &[u8]) -> Packet {
-        Packet {
-            track: Track {
-                kind: track,
-                index: 0,
-            },
-            dts_90k: dts_ms * 90,
-            cts_90k: 0,
-            keyframe,
-            data: data.to_vec(),
-        }
-    }
+    use crate::testutil::fixtures::packet;
 
     const SLICE: [u8; 6] = [0, 0, 0, 2, 0x65, 0x88];
 

@@ -143,38 +143,10 @@ impl Interleaver {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::media::{AudioCodec, AudioConfig, VideoCodec, VideoConfig};
-
-    fn av() -> CodecConfig {
-        CodecConfig {
-            video: Some(VideoConfig {
-                codec: VideoCodec::H264,
-                record: vec![1, 100, 0, 31],
-                width: 320,
-                height: 240,
-                flv_signal: Default::default(),
-            }),
-            audio: Some(AudioConfig {
-                codec: AudioCodec::Aac,
-                specific: vec![0x12, 0x10],
-                sample_rate: 44100,
-                channels: 2,
-                flv_sound_byte: 0xAF,
-                flv_track: None,
-            }),
-            video_built: None,
-            more_audio: Vec::new(),
-        }
-    }
+    use crate::testutil::fixtures::{self, h264_aac as av};
 
     fn packet(kind: TrackKind, dts_ms: i64) -> Packet {
-        Packet {
-            track: Track { kind, index: 0 },
-            dts_90k: dts_ms * 90,
-            cts_90k: 0,
-            keyframe: true,
-            data: Vec::new(),
-        }
+        fixtures::packet(kind, dts_ms, true, &[])
     }
 
     fn order(q: &mut Interleaver, input: &[(TrackKind, i64)]) -> Vec<(TrackKind, i64)> {

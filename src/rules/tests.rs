@@ -1,31 +1,18 @@
 //! The rules on the reference's worked examples and their edges.
 
 use super::*;
-use crate::media::{AudioCodec, AudioConfig, VideoCodec, VideoConfig};
 
 const H: i64 = 3600 * 1000;
 const M: i64 = 60 * 1000;
 
+/// H.264 + AAC, the picture `width` wide (a different width is a different configuration).
 fn av(width: u32) -> CodecConfig {
-    CodecConfig {
-        video: Some(VideoConfig {
-            codec: VideoCodec::H264,
-            record: vec![1, 100, 0, 31, width as u8],
-            width,
-            height: 240,
-            flv_signal: Default::default(),
-        }),
-        audio: Some(AudioConfig {
-            codec: AudioCodec::Aac,
-            specific: vec![0x12, 0x10],
-            sample_rate: 44100,
-            channels: 2,
-            flv_sound_byte: 0xAF,
-            flv_track: None,
-        }),
-        video_built: None,
-        more_audio: Vec::new(),
+    let mut config = crate::testutil::fixtures::h264_aac();
+    if let Some(v) = config.video.as_mut() {
+        v.record.push(width as u8);
+        v.width = width;
     }
+    config
 }
 
 fn audio_only() -> CodecConfig {

@@ -1,14 +1,13 @@
 //! FLV reader tests: the fixtures against ffprobe, damage on fixture bytes, and streams built
 //! byte by byte for what ffmpeg does not write (HEVC, Enhanced RTMP, MP3, rollover).
 
+use crate::testutil::fixtures::{damage, packets};
 use std::sync::Arc;
 
 use md5::{Digest, Md5};
 
 use super::*;
-use crate::media::{
-    AudioCodec, CodecConfig, Damage, Event, FlvVideoSignal, Packet, TrackKind, VideoCodec,
-};
+use crate::media::{AudioCodec, CodecConfig, Damage, Event, FlvVideoSignal, TrackKind, VideoCodec};
 use crate::testutil;
 
 const FIXTURES: [&str; 7] = [
@@ -35,26 +34,6 @@ fn read_all(bytes: &[u8]) -> (Arc<CodecConfig>, Vec<Event>) {
     }
     assert_eq!(s.position(), bytes.len() as u64);
     (config, events)
-}
-
-fn packets(events: &[Event]) -> Vec<&Packet> {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            Event::Packet(p) => Some(p),
-            _ => None,
-        })
-        .collect()
-}
-
-fn damage(events: &[Event]) -> Vec<&Damage> {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            Event::Damage(d) => Some(d),
-            _ => None,
-        })
-        .collect()
 }
 
 /// (offset, total length with the PreviousTagSize after it, kind) of every tag of a clean file.

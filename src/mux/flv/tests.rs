@@ -25,28 +25,9 @@ fn fixture(path: &Path) -> (CodecConfig, Vec<Packet>) {
 
 /// Writes `packets` through the muxer into `dir`.
 pub(super) fn mux(dir: &Path, config: &CodecConfig, packets: &[Packet]) -> Produced {
-    let options = MuxOptions::default();
-    let open = FileOpen {
-        dir,
-        stream_name: "t",
-        start_time_s: 1_764_072_000,
-        config,
-        options: &options,
-    };
-    let mut m: Box<dyn Muxer> = Box::new(FlvMuxer::open(&open).unwrap());
-    m.begin_session(&SessionStart {
-        file_dts_90k: 0,
-        wall_ms: 1_764_072_000_000,
-        spliced: false,
-    })
-    .unwrap();
-    for p in packets {
-        m.write(p).unwrap();
-    }
-    m.finish(&FileClose {
-        base_name: "t-1764072000-1764072030".into(),
-    })
-    .unwrap()
+    let open = |f: &FileOpen<'_>| -> Box<dyn Muxer> { Box::new(FlvMuxer::open(f).unwrap()) };
+    let base = "t-1764072000-1764072030";
+    crate::testutil::fixtures::mux_session(open, dir, "t", config, packets, base)
 }
 
 /// The decoded onMetaData array of a file written by the muxer (the first tag).

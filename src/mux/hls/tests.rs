@@ -3,7 +3,6 @@
 //! keyframes, decodability).
 
 use std::path::Path;
-use std::process::Command;
 
 use super::*;
 use crate::codec;
@@ -154,18 +153,7 @@ fn ffprobe_agrees(playlist: &Path, sources: &[&Packet]) {
             assert_eq!(g.keyframe, w.keyframe, "{kind} keyframe flag");
         }
     }
-    let out = Command::new("ffmpeg")
-        .args(["-v", "error", "-i"])
-        .arg(playlist)
-        .args(["-f", "null", "-"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    assert_eq!(
-        String::from_utf8_lossy(&out.stderr),
-        "",
-        "ffmpeg decode messages"
-    );
+    crate::testutil::assert_decodes_cleanly(playlist);
 }
 
 fn playlist_of(produced: &Produced) -> m3u8_rs::MediaPlaylist {

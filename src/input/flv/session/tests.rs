@@ -4,6 +4,7 @@
 use super::*;
 use crate::codec::h264;
 use crate::media::{AudioCodec, FlvVideoSignal};
+use crate::testutil::fixtures::{damage, packets};
 
 /// An FLV stream under construction.
 struct Flv(Vec<u8>);
@@ -71,26 +72,6 @@ fn aac_frame(data: &[u8]) -> Vec<u8> {
 const AVC_A: &[u8] = &[1, 0x64, 0, 0x1F, 0xFF, 0xE0, 0];
 const AVC_B: &[u8] = &[1, 0x4D, 0, 0x1E, 0xFF, 0xE0, 0];
 const ASC: &[u8] = &[0x12, 0x10];
-
-fn packets(events: &[Event]) -> Vec<&Packet> {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            Event::Packet(p) => Some(p),
-            _ => None,
-        })
-        .collect()
-}
-
-fn damage(events: &[Event]) -> Vec<&Damage> {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            Event::Damage(d) => Some(d),
-            _ => None,
-        })
-        .collect()
-}
 
 fn configs(events: &[Event]) -> Vec<&Arc<CodecConfig>> {
     events

@@ -1,12 +1,13 @@
 //! RTMP input tests: streams built by a test writer from the FLV fixtures' tags and parsed back
 //! (packets and configuration equal the FLV's), chunking variants, damage, dumps as inputs.
 
+use crate::testutil::fixtures::{damage, packets};
 use std::sync::Arc;
 
 use super::*;
 use crate::input::SessionReader;
 use crate::input::flv::FlvSession;
-use crate::media::{CodecConfig, Event, Packet};
+use crate::media::{CodecConfig, Event};
 use crate::testutil::testdata;
 
 mod damage;
@@ -37,26 +38,6 @@ fn flv_session(name: &str) -> (Arc<CodecConfig>, Vec<Event>) {
 /// Publish number `target` of a dump read as a session.
 fn rtmp_session(dump: &[u8], target: usize) -> (Arc<CodecConfig>, Vec<Event>) {
     read_all(&mut RtmpSession::new(dump, "built", target, true).unwrap())
-}
-
-fn packets(events: &[Event]) -> Vec<&Packet> {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            Event::Packet(p) => Some(p),
-            _ => None,
-        })
-        .collect()
-}
-
-fn damage(events: &[Event]) -> Vec<&crate::media::Damage> {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            Event::Damage(d) => Some(d),
-            _ => None,
-        })
-        .collect()
 }
 
 /// The parser's events for `bytes` fed in blocks of `block` bytes.

@@ -8,7 +8,9 @@ use super::*;
 use crate::media::VideoCodec;
 use crate::media::{AudioCodec, AudioConfig, TrackKind, VideoConfig};
 use crate::mux::MuxOptions;
-use crate::testutil::{ProbePacket, have_ffprobe, probe_packets, scratch, testdata};
+use crate::testutil::{
+    ProbePacket, assert_decodes_cleanly, have_ffprobe, probe_packets, scratch, testdata,
+};
 
 mod large;
 mod planned;
@@ -88,28 +90,8 @@ fn read_flv(path: &Path, width: u32, height: u32) -> Fixture {
 
 /// Muxes `packets` as one session into `dir`, named `base`.
 fn mux(config: &CodecConfig, packets: &[Packet], dir: &Path, base: &str) -> Produced {
-    let options = MuxOptions::default();
-    let open = FileOpen {
-        dir,
-        stream_name: "test",
-        start_time_s: 1_764_072_000,
-        config,
-        options: &options,
-    };
-    let mut m: Box<dyn Muxer> = Box::new(Mp4Muxer::open(&open).unwrap());
-    m.begin_session(&SessionStart {
-        file_dts_90k: 0,
-        wall_ms: 1_764_072_000_000,
-        spliced: false,
-    })
-    .unwrap();
-    for p in packets {
-        m.write(p).unwrap();
-    }
-    m.finish(&FileClose {
-        base_name: base.to_string(),
-    })
-    .unwrap()
+    let open = |f: &FileOpen<'_>| -> Box<dyn Muxer> { Box::new(Mp4Muxer::open(f).unwrap()) };
+    crate::testutil::fixtures::mux_session(open, dir, "test", config, packets, base)
 }
 
 /// Top-level boxes: (type, offset, size).
@@ -200,23 +182,6 @@ fn assert_remuxed(src: &[ProbePacket], out: &[ProbePacket]) {
     assert!(
         shifts.windows(2).all(|w| w[0] == w[1]),
         "A/V shift differs: {shifts:?}"
-    );
-}
-
-/// `ffmpeg -v error -i FILE -f null -` must print nothing.
-fn assert_decodes_cleanly(path: &Path) {
-    let out = Command::new("ffmpeg")
-        .args(["-v", "error", "-i"])
-        .arg(path)
-        .args(["-f", "null", "-"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    assert_eq!(
-        String::from_utf8_lossy(&out.stderr),
-        "",
-        "ffmpeg decode of {}",
-        path.display()
     );
 }
 
