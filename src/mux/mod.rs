@@ -109,6 +109,12 @@ impl Produced {
 pub const CHANGED: &str = "changed between the index pass and the write pass";
 
 /// A recording-file writer for one format.
+/// The input of the push being written, of a planned file's `inputs` (one per push), when
+/// `sessions` pushes have begun.
+pub fn push_input(inputs: &[String], sessions: usize) -> &str {
+    (inputs.get(sessions.saturating_sub(1))).map_or("the input", String::as_str)
+}
+
 pub trait Muxer: Send {
     fn begin_session(&mut self, session: &SessionStart) -> Result<()>;
 

@@ -333,11 +333,7 @@ impl Muxer for Mp4Muxer {
 impl Planned {
     /// The input of the push being written.
     fn input(&self) -> &str {
-        let session = self.sessions.saturating_sub(1);
-        self.plan
-            .inputs
-            .get(session)
-            .map_or("the input", String::as_str)
+        crate::mux::push_input(&self.plan.inputs, self.sessions)
     }
 
     /// The error for a write pass that no longer follows the plan, naming the input.

@@ -242,19 +242,9 @@ mod tests {
 
     /// PAT and PMT as kls-rec's writer makes them.
     fn writer_segment() -> Vec<u8> {
-        use crate::media::{AudioCodec, AudioConfig, CodecConfig};
-        let config = CodecConfig {
+        let config = crate::media::CodecConfig {
             video: None,
-            audio: Some(AudioConfig {
-                codec: AudioCodec::Aac,
-                specific: vec![0x12, 0x10],
-                sample_rate: 44_100,
-                channels: 2,
-                flv_sound_byte: 0xAF,
-                flv_track: None,
-            }),
-            video_built: None,
-            more_audio: Vec::new(),
+            ..crate::testutil::fixtures::h264_aac()
         };
         let mut w = crate::mux::ts::TsWriter::new(&config).unwrap();
         let mut out = Vec::new();

@@ -94,11 +94,7 @@ impl Body {
 impl Planned {
     /// The input of the push being written.
     fn input(&self) -> &str {
-        let session = self.sessions.saturating_sub(1);
-        self.plan
-            .inputs
-            .get(session)
-            .map_or("the input", String::as_str)
+        crate::mux::push_input(&self.plan.inputs, self.sessions)
     }
 
     /// A push session begins; one more than planned fails the file.

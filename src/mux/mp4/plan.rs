@@ -170,7 +170,7 @@ fn lone_sample(entry: Entry<'_>) -> LoneSample {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::media::{AudioCodec, TrackKind, VideoCodec};
+    use crate::media::{TrackKind, VideoCodec};
 
     fn video() -> VideoConfig {
         VideoConfig {
@@ -183,14 +183,7 @@ mod tests {
     }
 
     fn audio() -> AudioConfig {
-        AudioConfig {
-            codec: AudioCodec::Aac,
-            specific: vec![0x12, 0x10],
-            sample_rate: 44_100,
-            channels: 2,
-            flv_sound_byte: 0xAF,
-            flv_track: None,
-        }
+        crate::testutil::fixtures::h264_aac().audio.unwrap()
     }
 
     #[test]
