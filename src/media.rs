@@ -48,9 +48,8 @@ impl fmt::Display for TrackKind {
 }
 
 /// Which elementary stream a packet belongs to: its kind and its place among the session's
-/// tracks of that kind. A session has at most one video track (index 0) and any number of audio
-/// tracks, numbered in the order they first appear; track 0 is the default one (an Enhanced RTMP
-/// push's legacy or track-id-0 audio).
+/// tracks of that kind, numbered in the order they first appear; track 0 of each kind is the
+/// default one (an Enhanced RTMP push's plain or track-id-0 tags).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Track {
     pub kind: TrackKind,
@@ -58,12 +57,17 @@ pub struct Track {
 }
 
 impl Track {
-    pub const VIDEO: Track = Track {
-        kind: TrackKind::Video,
-        index: 0,
-    };
+    /// The first (default) video track.
+    pub const VIDEO: Track = Track::video(0);
     /// The first (default) audio track.
     pub const AUDIO: Track = Track::audio(0);
+
+    pub const fn video(index: u8) -> Track {
+        Track {
+            kind: TrackKind::Video,
+            index,
+        }
+    }
 
     pub const fn audio(index: u8) -> Track {
         Track {
@@ -135,6 +139,9 @@ pub struct VideoConfig {
     pub width: u32,
     pub height: u32,
     pub flv_signal: FlvVideoSignal,
+    /// The Enhanced RTMP track id when the source sent this track in Multitrack tags (E-RTMP
+    /// v2), so the FLV writer signals it the same way; `None` for plain tags.
+    pub flv_track: Option<u8>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -228,12 +235,16 @@ impl BuiltRecord {
 /// configurations are equal (README "The rules" rule 2); equality is on the source bytes.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct CodecConfig {
+    /// The first (default) video track.
     pub video: Option<VideoConfig>,
+    /// The video tracks after the first (track 1, 2, …), in the order they first appeared.
+    pub more_video: Vec<VideoConfig>,
     /// The first (default) audio track.
     pub audio: Option<AudioConfig>,
     /// The audio tracks after the first (track 1, 2, …), in the order they first appeared.
     pub more_audio: Vec<AudioConfig>,
-    /// `Some` when `video.record` was built from parameter sets instead of received.
+    /// `Some` when `video.record` (the first video track's) was built from parameter sets
+    /// instead of received.
     pub video_built: Option<BuiltRecord>,
 }
 
@@ -241,23 +252,11 @@ impl CodecConfig {
     /// Names the fields that differ between two configurations, for reports and errors.
     pub fn differences(&self, other: &CodecConfig) -> Vec<String> {
         let mut out = Vec::new();
-        match (&self.video, &other.video) {
-            (None, None) => {}
-            (Some(_), None) | (None, Some(_)) => out.push("video track present".to_string()),
-            (Some(a), Some(b)) => {
-                if a.codec != b.codec {
-                    out.push(format!("video codec {:?} vs {:?}", a.codec, b.codec));
-                }
-                if (a.width, a.height) != (b.width, b.height) {
-                    out.push(format!(
-                        "resolution {}x{} vs {}x{}",
-                        a.width, a.height, b.width, b.height
-                    ));
-                }
-                if a.record != b.record {
-                    out.push("video decoder configuration (SPS/PPS/VPS)".to_string());
-                }
-            }
+        video_differences(None, self.video.as_ref(), other.video.as_ref(), &mut out);
+        let tracks = self.more_video.len().max(other.more_video.len());
+        for i in 0..tracks {
+            let (a, b) = (self.more_video.get(i), other.more_video.get(i));
+            video_differences(Some(i + 1), a, b, &mut out);
         }
         if self.video_built != other.video_built {
             out.push("video sequence header form".to_string());
@@ -273,39 +272,118 @@ impl CodecConfig {
 }
 
 impl CodecConfig {
+    /// The configuration of video track `index` (0 the first).
+    pub fn video_track(&self, index: u8) -> Option<&VideoConfig> {
+        nth(&self.video, &self.more_video, index)
+    }
+
     /// The configuration of audio track `index` (0 the first).
     pub fn audio_track(&self, index: u8) -> Option<&AudioConfig> {
+        nth(&self.audio, &self.more_audio, index)
+    }
+
+    /// The configuration of video track `index`, to complete it (a size found in a keyframe).
+    pub fn video_track_mut(&mut self, index: u8) -> Option<&mut VideoConfig> {
         match index {
-            0 => self.audio.as_ref(),
-            n => self.more_audio.get(usize::from(n) - 1),
+            0 => self.video.as_mut(),
+            n => self.more_video.get_mut(usize::from(n) - 1),
         }
+    }
+
+    /// Every video track's configuration with its track, first track first.
+    pub fn video_tracks(&self) -> impl Iterator<Item = (Track, &VideoConfig)> {
+        numbered(&self.video, &self.more_video, Track::video)
     }
 
     /// Every audio track's configuration with its track, first track first.
     pub fn audio_tracks(&self) -> impl Iterator<Item = (Track, &AudioConfig)> {
-        let first = self.audio.iter().map(|a| (Track::AUDIO, a));
-        let more = (1u8..)
-            .zip(&self.more_audio)
-            .map(|(i, a)| (Track::audio(i), a));
-        first.chain(more)
+        numbered(&self.audio, &self.more_audio, Track::audio)
+    }
+
+    /// Every track, the video tracks first, each kind's first track first.
+    pub fn tracks(&self) -> impl Iterator<Item = Track> {
+        let video = self.video_tracks().map(|(t, _)| t);
+        video.chain(self.audio_tracks().map(|(t, _)| t))
+    }
+
+    /// Sets video track `index`; a track after the last known one is appended.
+    pub fn set_video_track(&mut self, index: u8, config: VideoConfig) {
+        set_nth(&mut self.video, &mut self.more_video, index, config);
     }
 
     /// Sets audio track `index`; a track after the last known one is appended.
     pub fn set_audio_track(&mut self, index: u8, config: AudioConfig) {
-        match index {
-            0 => self.audio = Some(config),
-            n => match self.more_audio.get_mut(usize::from(n) - 1) {
-                Some(slot) => *slot = config,
-                None => self.more_audio.push(config),
-            },
-        }
+        set_nth(&mut self.audio, &mut self.more_audio, index, config);
     }
 
     /// Whether the configuration has this track.
     pub fn has_track(&self, track: Track) -> bool {
         match track.kind {
-            TrackKind::Video => track.index == 0 && self.video.is_some(),
+            TrackKind::Video => self.video_track(track.index).is_some(),
             TrackKind::Audio => self.audio_track(track.index).is_some(),
+        }
+    }
+}
+
+/// Track `index` of a kind whose first track is `first` and the others `more`.
+fn nth<'a, T>(first: &'a Option<T>, more: &'a [T], index: u8) -> Option<&'a T> {
+    match index {
+        0 => first.as_ref(),
+        n => more.get(usize::from(n) - 1),
+    }
+}
+
+/// Sets track `index` of a kind; a track after the last known one is appended.
+fn set_nth<T>(first: &mut Option<T>, more: &mut Vec<T>, index: u8, config: T) {
+    match index {
+        0 => *first = Some(config),
+        n => match more.get_mut(usize::from(n) - 1) {
+            Some(slot) => *slot = config,
+            None => more.push(config),
+        },
+    }
+}
+
+/// A kind's tracks with their [`Track`]s, first track first.
+fn numbered<'a, T>(
+    first: &'a Option<T>,
+    more: &'a [T],
+    track: fn(u8) -> Track,
+) -> impl Iterator<Item = (Track, &'a T)> {
+    let first = first.iter().map(move |c| (track(0), c));
+    first.chain((1u8..).zip(more).map(move |(i, c)| (track(i), c)))
+}
+
+/// Names the fields that differ between two configurations of one video track (`track` `None`
+/// for the first, whose words stay those of a single-track file).
+fn video_differences(
+    track: Option<usize>,
+    a: Option<&VideoConfig>,
+    b: Option<&VideoConfig>,
+    out: &mut Vec<String>,
+) {
+    let name = track
+        .map(|n| format!("video track {n} "))
+        .unwrap_or_default();
+    match (a, b) {
+        (None, None) => {}
+        (Some(_), None) | (None, Some(_)) => out.push(format!("{name}video track present")),
+        (Some(a), Some(b)) => {
+            if a.codec != b.codec {
+                out.push(format!("{name}video codec {:?} vs {:?}", a.codec, b.codec));
+            }
+            if (a.width, a.height) != (b.width, b.height) {
+                out.push(format!(
+                    "{name}resolution {}x{} vs {}x{}",
+                    a.width, a.height, b.width, b.height
+                ));
+            }
+            if a.record != b.record {
+                out.push(format!("{name}video decoder configuration (SPS/PPS/VPS)"));
+            }
+            if a.flv_track != b.flv_track {
+                out.push(format!("{name}Enhanced RTMP track id"));
+            }
         }
     }
 }

@@ -157,7 +157,10 @@ impl TrackStats {
 /// What [`describe`] needs of a file's packets. Cheap: it runs per packet.
 #[derive(Clone, Debug, Default)]
 pub struct FileStats {
+    /// The first video track.
     pub video: TrackStats,
+    /// Video tracks 1, 2, …
+    pub more_video: Vec<TrackStats>,
     /// The first audio track.
     pub audio: TrackStats,
     /// Audio tracks 1, 2, …
@@ -166,30 +169,37 @@ pub struct FileStats {
 
 impl FileStats {
     pub fn add(&mut self, p: &Packet) {
-        match (p.track.kind, p.track.index) {
-            (TrackKind::Video, _) => self.video.add(p),
-            (TrackKind::Audio, 0) => self.audio.add(p),
-            (TrackKind::Audio, n) => {
-                let i = usize::from(n) - 1;
-                if self.more_audio.len() <= i {
-                    self.more_audio.resize_with(i + 1, TrackStats::default);
+        let (first, more) = match p.track.kind {
+            TrackKind::Video => (&mut self.video, &mut self.more_video),
+            TrackKind::Audio => (&mut self.audio, &mut self.more_audio),
+        };
+        match usize::from(p.track.index).checked_sub(1) {
+            None => first.add(p),
+            Some(i) => {
+                if more.len() <= i {
+                    more.resize_with(i + 1, TrackStats::default);
                 }
-                self.more_audio[i].add(p);
+                more[i].add(p);
             }
         }
     }
 
-    /// Audio track `index`'s counters (empty ones for a track with no packet).
-    pub fn audio_track(&self, index: u8) -> Option<&TrackStats> {
-        match index {
-            0 => Some(&self.audio),
-            n => self.more_audio.get(usize::from(n) - 1),
+    /// A track's counters (empty ones for a track with no packet).
+    pub fn track(&self, track: Track) -> Option<&TrackStats> {
+        let (first, more) = match track.kind {
+            TrackKind::Video => (&self.video, &self.more_video),
+            TrackKind::Audio => (&self.audio, &self.more_audio),
+        };
+        match track.index {
+            0 => Some(first),
+            n => more.get(usize::from(n) - 1),
         }
     }
 
     fn tracks(&self) -> impl Iterator<Item = &TrackStats> {
-        [&self.video, &self.audio]
-            .into_iter()
+        let video = std::iter::once(&self.video).chain(&self.more_video);
+        video
+            .chain(std::iter::once(&self.audio))
             .chain(&self.more_audio)
             .filter(|t| t.first_dts_90k.is_some())
     }
@@ -314,7 +324,8 @@ pub fn describe(
         .then(|| (file_size as f64 * 8.0 * 1_000_000.0 / duration_us as f64) as u64);
     // FLV: what ffprobe reads back, `videodatarate` / `audiodatarate` × 1024 (exact: the
     // writer's integer bit rate / 1024 is exact in a double).
-    // `onMetaData` speaks of the first audio track only: FFmpeg gives the others no bit rate.
+    // `onMetaData` speaks of the first video and audio tracks only: FFmpeg gives the others no
+    // bit rate.
     let stream_bit_rate = |track: Track| match format {
         Format::Flv if track.index > 0 => None,
         Format::Flv if track == Track::AUDIO && nominal_bit_rate(config).is_some() => {
@@ -328,22 +339,18 @@ pub fn describe(
             };
             rate.map(|r| (r * 1024.0) as u64)
         }
-        Format::Mp4 | Format::Hls => match track.kind {
-            TrackKind::Video => stats.video.bit_rate(),
-            TrackKind::Audio => stats
-                .audio_track(track.index)
-                .and_then(TrackStats::bit_rate),
-        },
+        Format::Mp4 | Format::Hls => stats.track(track).and_then(TrackStats::bit_rate),
     };
     let mut streams = Vec::new();
-    if let Some(v) = &config.video {
+    for (track, v) in config.video_tracks() {
         let (width, height, timing) = video_geometry(v);
-        let r = frame_rate(format, &stats.video, timing);
+        let none = TrackStats::default();
+        let r = frame_rate(format, stats.track(track).unwrap_or(&none), timing);
         streams.push(StreamInfo {
             index: streams.len() as u32,
             codec_type: "video".into(),
             codec_name: video_codec_name(v.codec).into(),
-            bit_rate: stream_bit_rate(Track::VIDEO),
+            bit_rate: stream_bit_rate(track),
             width: Some(width),
             height: Some(height),
             r_frame_rate: Some(format!("{}/{}", r.0, r.1)),

@@ -16,7 +16,7 @@
 //! A file's *length* is the media duration written into it: an appended session continues the
 //! file's timeline right after the previous session's last packet, so gaps never count.
 
-use crate::media::{CodecConfig, TrackKind, to_ms};
+use crate::media::{CodecConfig, Track as MediaTrack, TrackKind, to_ms};
 
 /// The rules' settings, in milliseconds.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -91,8 +91,8 @@ struct OpenFile {
     /// Length carried over from earlier sessions in the file (appends start after it).
     base_90k: i64,
     config: CodecConfig,
-    /// No video packet written yet (the first must be a keyframe).
-    awaiting_keyframe: bool,
+    /// The video tracks with no packet written yet (the first of each must be a keyframe).
+    awaiting_keyframe: Vec<MediaTrack>,
     video: Option<FileTrack>,
     audio: Option<FileTrack>,
 }
@@ -355,14 +355,16 @@ impl Engine {
     }
 
     /// Places one packet of the running session. `dts_90k` is in the session's own timeline.
-    pub fn packet(&mut self, track: TrackKind, dts_90k: i64, keyframe: bool) -> Placement {
+    /// Files are cut at keyframes of the first video track.
+    pub fn packet(&mut self, track: MediaTrack, dts_90k: i64, keyframe: bool) -> Placement {
         let Some(session) = self.session.as_mut() else {
             panic!("Engine::packet outside a session");
         };
         let has_video = session.config.video.is_some();
         let first = *session.first_dts_90k.get_or_insert(dts_90k);
-        session.note(track, dts_90k);
-        let may_cut = !has_video || (track == TrackKind::Video && keyframe);
+        let kind = track.kind;
+        session.note(kind, dts_90k);
+        let may_cut = !has_video || (track == MediaTrack::VIDEO && keyframe);
 
         // Rule 1: slicing inside a push.
         if session.pending_open.is_none() && session.append_at_90k.is_none() && may_cut {
@@ -370,7 +372,7 @@ impl Engine {
         }
         let session = self.session.as_mut().expect("checked above");
         if let Some(reason) = session.pending_open {
-            if has_video && track == TrackKind::Video && !keyframe {
+            if has_video && kind == TrackKind::Video && !keyframe {
                 return Placement::DropBeforeKeyframe;
             }
             self.open_file(reason, dts_90k);
@@ -421,7 +423,7 @@ impl Engine {
             len_90k: 0,
             base_90k: 0,
             config: session.config.clone(),
-            awaiting_keyframe: session.config.video.is_some(),
+            awaiting_keyframe: session.config.video_tracks().map(|(t, _)| t).collect(),
             video: None,
             audio: None,
         });
@@ -435,18 +437,19 @@ impl Engine {
 
     /// Writes the packet into the open file (a video file's first packet must be a keyframe)
     /// and moves the file's end.
-    fn write_into_file(&mut self, track: TrackKind, dts_90k: i64, keyframe: bool) -> Placement {
+    fn write_into_file(&mut self, track: MediaTrack, dts_90k: i64, keyframe: bool) -> Placement {
         let session = self.session.as_mut().expect("in a session");
         let file = self
             .file
             .as_mut()
             .expect("a file is open after the checks above");
-        if track == TrackKind::Video {
-            if file.awaiting_keyframe && !keyframe {
+        if let Some(at) = file.awaiting_keyframe.iter().position(|&t| t == track) {
+            if !keyframe {
                 return Placement::DropBeforeKeyframe;
             }
-            file.awaiting_keyframe = false;
+            file.awaiting_keyframe.swap_remove(at);
         }
+        let track = track.kind;
         let file_dts_90k = (dts_90k + session.offset_90k).max(0);
         let raised_90k = file_dts_90k - (dts_90k + session.offset_90k);
         let end_90k = session.track(track).as_ref().map_or(0, Track::end_90k) + session.offset_90k;

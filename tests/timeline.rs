@@ -10,7 +10,7 @@ use std::process::Command;
 
 use kls_rec::format::Format;
 use kls_rec::input::InputOptions;
-use kls_rec::media::{CodecConfig, TrackKind, VideoCodec, VideoConfig, to_ms};
+use kls_rec::media::{CodecConfig, Track, VideoCodec, VideoConfig, to_ms};
 use kls_rec::mux::MuxOptions;
 use kls_rec::record::{self, NoProgress, Outputs, RecordOptions};
 use kls_rec::report::{DamageMark, FileSpan, SessionSpan, SettingsReport, StreamReport};
@@ -57,7 +57,7 @@ fn push(e: &mut Engine, wall_ms: i64, len_ms: i64) {
     e.begin_session(wall_ms, &cfg);
     let mut t = 0;
     while t < len_ms {
-        let p = e.packet(TrackKind::Video, 9_000 + t * 90, t % 2000 == 0);
+        let p = e.packet(Track::VIDEO, 9_000 + t * 90, t % 2000 == 0);
         assert!(matches!(p, Placement::Write { .. }));
         t += 1000;
     }
@@ -65,7 +65,9 @@ fn push(e: &mut Engine, wall_ms: i64, len_ms: i64) {
 
 fn video_config() -> CodecConfig {
     CodecConfig {
+        more_video: Vec::new(),
         video: Some(VideoConfig {
+            flv_track: None,
             codec: VideoCodec::H264,
             record: vec![1, 100, 0, 31],
             width: 1280,

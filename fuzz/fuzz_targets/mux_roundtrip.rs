@@ -42,6 +42,7 @@ fn video_config(u: &mut Unstructured) -> Result<(Option<VideoConfig>, bool)> {
         0 => (None, true),
         1 => (
             Some(VideoConfig {
+                flv_track: None,
                 codec: VideoCodec::H264,
                 record: AVCC.to_vec(),
                 width: 160,
@@ -54,6 +55,7 @@ fn video_config(u: &mut Unstructured) -> Result<(Option<VideoConfig>, bool)> {
             let len = u.int_in_range(0..=64usize)?;
             (
                 Some(VideoConfig {
+                    flv_track: None,
                     codec: if u.arbitrary()? {
                         VideoCodec::Hevc
                     } else {
@@ -185,6 +187,7 @@ fn run(u: &mut Unstructured) -> Result<Run> {
     }
     Ok(Run {
         config: CodecConfig {
+            more_video: Vec::new(),
             video,
             audio,
             video_built: None,

@@ -474,7 +474,7 @@ impl SessionReader for Mp4Session {
 }
 
 /// The reader of one `trak`, its codec configuration set in `config`; `None` when it is not
-/// read (`note` says why). Every audio track is read, in file order; one video track.
+/// read (`note` says why). Every track is read, in file order.
 fn take_track(
     t: Track,
     timescale: u32,
@@ -485,24 +485,21 @@ fn take_track(
         note(format!("track {} ('{}') ignored", t.id, t.handler));
         return None;
     };
-    let audio_index = config.audio_tracks().count();
-    let (stream, taken) = match kind {
-        TrackKind::Video => (MediaTrack::VIDEO, config.video.is_some()),
-        TrackKind::Audio => (
-            MediaTrack::audio(u8::try_from(audio_index).unwrap_or(u8::MAX)),
-            audio_index >= usize::from(u8::MAX),
-        ),
+    let known = match kind {
+        TrackKind::Video => config.video_tracks().count(),
+        TrackKind::Audio => config.audio_tracks().count(),
     };
+    let Ok(index) = u8::try_from(known) else {
+        note(format!(
+            "{kind} track {} ignored (at most 256 {kind} tracks are read)",
+            t.id
+        ));
+        return None;
+    };
+    let stream = MediaTrack { kind, index };
     match t.entry.as_ref().map(|e| &e.codec) {
-        _ if taken => {
-            note(format!(
-                "{kind} track {} ignored (one {kind} track is read)",
-                t.id
-            ));
-            return None;
-        }
-        Some(EntryCodec::Video(v)) => config.video = Some(v.clone()),
-        Some(EntryCodec::Audio(a)) => config.set_audio_track(stream.index, a.clone()),
+        Some(EntryCodec::Video(v)) => config.set_video_track(index, v.clone()),
+        Some(EntryCodec::Audio(a)) => config.set_audio_track(index, a.clone()),
         Some(EntryCodec::Unsupported(why)) => {
             note(format!(
                 "{kind} track {} ignored: {why} is not supported",

@@ -118,12 +118,8 @@ pub fn probe(ins: &Inspection) -> Probe {
     let ts = ts_spans(ins, video_rate);
     let duration_us = format_duration_us(ins, &ts);
     let mut streams = Vec::new();
-    // `describe` lists the video track, then the audio tracks in order.
-    let tracks = config
-        .video
-        .iter()
-        .map(|_| Track::VIDEO)
-        .chain(config.audio_tracks().map(|(t, _)| t));
+    // `describe` lists the video tracks, then the audio tracks, each in order.
+    let tracks = config.tracks();
     for (s, track) in info.streams.iter().zip(tracks) {
         let kind = track.kind;
         let (profile, level) = profile_level(&config, track);
@@ -140,7 +136,9 @@ pub fn probe(ins: &Inspection) -> Probe {
             r_frame_rate: r_frame_rate.to_string(),
             avg_frame_rate: match kind {
                 TrackKind::Video => avg_frame_rate(
-                    first.map_or(&[][..], |s| &s.video.early_dts_90k),
+                    first
+                        .and_then(|s| s.track(track))
+                        .map_or(&[][..], |t| &t.early_dts_90k),
                     r_frame_rate,
                 ),
                 TrackKind::Audio => "0/0".into(),
@@ -499,7 +497,7 @@ fn stream_timing(ins: &Inspection, track: Track, ts: &TsSpans) -> (Option<String
 pub(super) fn profile_level(config: &CodecConfig, track: Track) -> (Option<String>, Option<i32>) {
     match track.kind {
         TrackKind::Video => {
-            let Some(v) = &config.video else {
+            let Some(v) = config.video_track(track.index) else {
                 return (None, None);
             };
             match v.codec {

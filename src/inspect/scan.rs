@@ -259,6 +259,9 @@ pub struct SessionScan {
     #[serde(skip)]
     pub config: Arc<CodecConfig>,
     pub video: TrackScan,
+    /// Video tracks 1, 2, … of a multitrack push.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub more_video: Vec<TrackScan>,
     pub audio: TrackScan,
     /// Audio tracks 1, 2, … of a multitrack push.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -284,8 +287,9 @@ pub struct SessionScan {
 impl SessionScan {
     /// Session duration: from the earliest first DTS of any track to the latest track end.
     pub fn duration_90k(&self) -> i64 {
-        let tracks: Vec<&TrackScan> = [&self.video, &self.audio]
-            .into_iter()
+        let tracks: Vec<&TrackScan> = std::iter::once(&self.video)
+            .chain(&self.more_video)
+            .chain(std::iter::once(&self.audio))
             .chain(&self.more_audio)
             .collect();
         let start = tracks.iter().filter_map(|t| t.first_dts_90k).min();
@@ -299,25 +303,30 @@ impl SessionScan {
         }
     }
 
-    /// A track's scan; `None` for an audio track the session does not have.
+    /// A track's scan; `None` for a track after the first the session does not have.
     pub fn track(&self, track: Track) -> Option<&TrackScan> {
-        match (track.kind, track.index) {
-            (TrackKind::Video, _) => Some(&self.video),
-            (TrackKind::Audio, 0) => Some(&self.audio),
-            (TrackKind::Audio, n) => self.more_audio.get(usize::from(n) - 1),
+        let (first, more) = match track.kind {
+            TrackKind::Video => (&self.video, &self.more_video),
+            TrackKind::Audio => (&self.audio, &self.more_audio),
+        };
+        match track.index {
+            0 => Some(first),
+            n => more.get(usize::from(n) - 1),
         }
     }
 
     fn track_mut(&mut self, track: Track) -> &mut TrackScan {
-        match (track.kind, track.index) {
-            (TrackKind::Video, _) => &mut self.video,
-            (TrackKind::Audio, 0) => &mut self.audio,
-            (TrackKind::Audio, n) => {
-                let i = usize::from(n) - 1;
-                if self.more_audio.len() <= i {
-                    self.more_audio.resize_with(i + 1, TrackScan::default);
+        let (first, more) = match track.kind {
+            TrackKind::Video => (&mut self.video, &mut self.more_video),
+            TrackKind::Audio => (&mut self.audio, &mut self.more_audio),
+        };
+        match usize::from(track.index).checked_sub(1) {
+            None => first,
+            Some(i) => {
+                if more.len() <= i {
+                    more.resize_with(i + 1, TrackScan::default);
                 }
-                &mut self.more_audio[i]
+                &mut more[i]
             }
         }
     }
@@ -377,6 +386,7 @@ pub fn scan(mut reader: Box<dyn SessionReader>) -> Result<SessionScan, InputErro
     s.bytes_read = reader.position();
     s.video.finish();
     s.audio.finish();
+    s.more_video.iter_mut().for_each(TrackScan::finish);
     s.more_audio.iter_mut().for_each(TrackScan::finish);
     Ok(s)
 }

@@ -262,8 +262,10 @@ fn session(o: &mut String, s: &SessionReport) {
         line(o, 4, "media", "none (times from the log or playlist only)");
         return;
     }
-    if let Some(v) = &scan.config.video {
-        video(o, v, &scan.video, scan);
+    for (track, v) in scan.config.video_tracks() {
+        if let Some(t) = scan.track(track) {
+            video(o, track, v, t, scan);
+        }
     }
     for (track, a) in scan.config.audio_tracks() {
         if let Some(t) = scan.track(track) {
@@ -286,14 +288,17 @@ fn session(o: &mut String, s: &SessionReport) {
     }
 }
 
-fn video(o: &mut String, v: &VideoConfig, t: &TrackScan, scan: &SessionScan) {
+fn video(o: &mut String, track: Track, v: &VideoConfig, t: &TrackScan, scan: &SessionScan) {
     let config = CodecConfig {
         video: Some(v.clone()),
-        audio: None,
-        video_built: None,
-        more_audio: Vec::new(),
+        ..CodecConfig::default()
     };
-    let info = crate::mediainfo::describe(crate::format::Format::Flv, 0, &config, &scan.stats);
+    // This track's counters as a first track's, for its frame rate.
+    let stats = crate::mediainfo::FileStats {
+        video: scan.stats.track(track).cloned().unwrap_or_default(),
+        ..Default::default()
+    };
+    let info = crate::mediainfo::describe(crate::format::Format::Flv, 0, &config, &stats);
     let (profile, level) = super::probe::profile_level(&config, Track::VIDEO);
     let rate = info
         .streams
@@ -306,7 +311,7 @@ fn video(o: &mut String, v: &VideoConfig, t: &TrackScan, scan: &SessionScan) {
     line(
         o,
         4,
-        "video",
+        &track.to_string(),
         &format!(
             "{} {}{level}, {}x{}, {rate} fps",
             codec_video(v),
@@ -316,7 +321,7 @@ fn video(o: &mut String, v: &VideoConfig, t: &TrackScan, scan: &SessionScan) {
         ),
     );
     line(o, 4, "", &format!("config {}", hex_short(&v.record)));
-    if let Some(built) = &scan.config.video_built {
+    if let (0, Some(built)) = (track.index, &scan.config.video_built) {
         line(o, 4, "", &built.describe(v.codec));
     }
     counts(o, t, true);
@@ -324,10 +329,8 @@ fn video(o: &mut String, v: &VideoConfig, t: &TrackScan, scan: &SessionScan) {
 
 fn audio(o: &mut String, track: Track, a: &AudioConfig, t: &TrackScan) {
     let config = CodecConfig {
-        video: None,
         audio: Some(a.clone()),
-        video_built: None,
-        more_audio: Vec::new(),
+        ..CodecConfig::default()
     };
     let (profile, _) = super::probe::profile_level(&config, Track::AUDIO);
     let name = a.codec.name();

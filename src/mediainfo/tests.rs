@@ -189,7 +189,9 @@ fn other_codecs_and_edge_cases() {
         .map(|i| u8::from_str_radix(&hvcc[i..i + 2], 16).unwrap())
         .collect();
     let config = CodecConfig {
+        more_video: Vec::new(),
         video: Some(VideoConfig {
+            flv_track: None,
             codec: VideoCodec::Hevc,
             record,
             width: 0,
@@ -240,6 +242,7 @@ fn other_codecs_and_edge_cases() {
     assert_eq!(stats.video.keyframes, 1);
     // Audio only: index 0; no r_frame_rate, width or height in the JSON.
     let audio_only = CodecConfig {
+        more_video: Vec::new(),
         video: None,
         audio: config.audio.clone(),
         video_built: None,

@@ -58,7 +58,7 @@ use plan::{Body, Planned, Tracks};
 
 /// Version of the bytes this writer produces; bumped whenever they change, so a changed ETag is
 /// always deliberate.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 
 /// CompositionTime is an SI24.
 const CTS_MIN_MS: i64 = -(1 << 23);
@@ -127,11 +127,11 @@ impl FlvMuxer {
             next_audio_index_ms: 0,
             broken: false,
         };
-        if let Some(v) = &config.video {
-            let prefix = video_prefix(v, tag::FRAME_KEY, VideoPart::SequenceHeader, 0);
-            let header = match &config.video_built {
-                Some(BuiltRecord::AnnexB(received)) => received,
-                Some(BuiltRecord::InBand) | None => &v.record,
+        for (track, v) in config.video_tracks() {
+            let prefix = video_prefix(track, v, tag::FRAME_KEY, VideoPart::SequenceHeader, 0);
+            let header = match (track.index, &config.video_built) {
+                (0, Some(BuiltRecord::AnnexB(received))) => received,
+                (_, Some(BuiltRecord::AnnexB(_) | BuiltRecord::InBand) | None) => &v.record,
             };
             check_size("video decoder configuration record", &prefix, header)?;
             m.body_tag(tag::TAG_VIDEO, 0, &prefix, header)?;
@@ -166,15 +166,21 @@ impl FlvMuxer {
         Ok((ts_ms, cts_ms as i32))
     }
 
-    /// Writes a video end-of-sequence tag at the last video DTS.
+    /// Writes a video end-of-sequence tag for each video track, at the last video DTS.
     fn write_end_of_sequence(&mut self) -> Result<()> {
-        let Some(v) = &self.config.video else {
-            return Ok(());
-        };
-        let prefix = video_prefix(v, tag::FRAME_KEY, VideoPart::EndOfSequence, 0);
+        let last_ms = self.tracks.video.last_dts_ms();
+        let last_ms = last_ms.max(self.tracks.other_video.last_dts_ms());
         // The DTS was checked to fit when the packet was written.
-        let ts_ms = u32::try_from(self.tracks.video.last_dts_ms()).unwrap_or(0);
-        self.body_tag(tag::TAG_VIDEO, ts_ms, &prefix, &[])
+        let ts_ms = u32::try_from(last_ms).unwrap_or(0);
+        let prefixes: Vec<tag::Prefix> = self
+            .config
+            .video_tracks()
+            .map(|(track, v)| video_prefix(track, v, tag::FRAME_KEY, VideoPart::EndOfSequence, 0))
+            .collect();
+        for prefix in prefixes {
+            self.body_tag(tag::TAG_VIDEO, ts_ms, &prefix, &[])?;
+        }
+        Ok(())
     }
 
     /// Appends a tag to the body. A failure part-way leaves the body ending inside a tag, so
@@ -274,6 +280,7 @@ fn script_tag(config: &CodecConfig, tracks: &Tracks, body_len: u64) -> Result<(V
         Summary {
             config,
             video: &tracks.video,
+            other_video: &tracks.other_video,
             audio: &tracks.audio,
             other_audio: &tracks.other_audio,
             index,
@@ -322,13 +329,35 @@ enum VideoPart {
     EndOfSequence,
 }
 
-/// The legacy `CodecID` the video is written with: the source's convention, except for a codec
-/// FLV has no CodecID for, which only Enhanced RTMP can signal.
-fn legacy_codec_id(v: &VideoConfig) -> Option<u8> {
-    match v.flv_signal {
-        FlvVideoSignal::CodecId => v.codec.ids().flv_codec_id,
-        FlvVideoSignal::Enhanced => None,
+/// How a video track's tag header is laid out: the source's convention, except for a codec FLV
+/// has no CodecID for, which only Enhanced RTMP can signal; a multitrack track (OneTrack) under
+/// its own track id where the source sent it so, or when it is not the first track (see
+/// [`multitrack_id`]).
+#[derive(Clone, Copy)]
+pub(super) enum VideoForm {
+    /// Legacy VIDEODATA with this `CodecID`.
+    Legacy(u8),
+    /// Enhanced RTMP with a FourCC.
+    Enhanced,
+    /// Enhanced RTMP v2 multitrack, this track id.
+    Multitrack(u8),
+}
+
+pub(super) fn video_form(track: Track, v: &VideoConfig) -> VideoForm {
+    if let Some(id) = multitrack_id(track, v.flv_track) {
+        return VideoForm::Multitrack(id);
     }
+    match (v.flv_signal, v.codec.ids().flv_codec_id) {
+        (FlvVideoSignal::CodecId, Some(codec_id)) => VideoForm::Legacy(codec_id),
+        (FlvVideoSignal::CodecId, None) | (FlvVideoSignal::Enhanced, _) => VideoForm::Enhanced,
+    }
+}
+
+/// The Enhanced RTMP track id a track is written under: the source's, or for a track after the
+/// first that came without one (from an MP4 or MPEG-TS input, or in plain tags) its index, since
+/// plain tags are all one track.
+fn multitrack_id(track: Track, flv_track: Option<u8>) -> Option<u8> {
+    flv_track.or((track.index > 0).then_some(track.index))
 }
 
 /// What an audio tag carries.
@@ -345,16 +374,13 @@ pub(super) fn enhanced_audio(a: &AudioConfig) -> bool {
 }
 
 /// The audio tag header in the source's convention: a multitrack track (OneTrack) under its
-/// own track id where the source sent it so. An audio track after the first that came without
-/// one (from an MP4 or MPEG-TS input) is a multitrack track with its index as id, since plain
-/// tags are all one track.
+/// track id (see [`multitrack_id`]).
 fn audio_prefix(track: Track, a: &AudioConfig, part: AudioPart) -> tag::Prefix {
     let packet_type = match part {
         AudioPart::SequenceHeader => tag::EX_SEQUENCE_START,
         AudioPart::Frame => tag::EX_CODED_FRAMES,
     };
-    let multitrack_id = a.flv_track.or((track.index > 0).then_some(track.index));
-    if let Some(id) = multitrack_id {
+    if let Some(id) = multitrack_id(track, a.flv_track) {
         return tag::multitrack_audio(packet_type, &a.codec.ids().fourcc, id);
     }
     if enhanced_audio(a) {
@@ -384,14 +410,28 @@ fn audio_sequence_header(track: Track, a: &AudioConfig) -> Option<(tag::Prefix, 
 
 /// Whether the video's frame header has a CompositionTime: always in the legacy convention, in
 /// Enhanced RTMP only for the codecs that define one.
-fn carries_composition_time(v: &VideoConfig) -> bool {
-    legacy_codec_id(v).is_some() || v.codec.ids().ex_composition_time
+fn carries_composition_time(track: Track, v: &VideoConfig) -> bool {
+    match video_form(track, v) {
+        VideoForm::Legacy(_) => true,
+        VideoForm::Enhanced | VideoForm::Multitrack(_) => v.codec.ids().ex_composition_time,
+    }
 }
 
 /// The video tag header in the convention the source used (README "Outputs": HEVC in both).
-fn video_prefix(v: &VideoConfig, frame_type: u8, part: VideoPart, cts_ms: i32) -> tag::Prefix {
-    match legacy_codec_id(v) {
-        Some(codec_id) => {
+fn video_prefix(
+    track: Track,
+    v: &VideoConfig,
+    frame_type: u8,
+    part: VideoPart,
+    cts_ms: i32,
+) -> tag::Prefix {
+    let ex_packet_type = match part {
+        VideoPart::SequenceHeader => tag::EX_SEQUENCE_START,
+        VideoPart::Frame => tag::EX_CODED_FRAMES,
+        VideoPart::EndOfSequence => tag::EX_SEQUENCE_END,
+    };
+    match video_form(track, v) {
+        VideoForm::Legacy(codec_id) => {
             let packet_type = match part {
                 VideoPart::SequenceHeader => tag::AVC_SEQUENCE_HEADER,
                 VideoPart::Frame => tag::AVC_NALU,
@@ -399,13 +439,11 @@ fn video_prefix(v: &VideoConfig, frame_type: u8, part: VideoPart, cts_ms: i32) -
             };
             tag::legacy_video(frame_type, codec_id, packet_type, cts_ms)
         }
-        None => {
-            let packet_type = match part {
-                VideoPart::SequenceHeader => tag::EX_SEQUENCE_START,
-                VideoPart::Frame => tag::EX_CODED_FRAMES,
-                VideoPart::EndOfSequence => tag::EX_SEQUENCE_END,
-            };
-            tag::enhanced_video(frame_type, packet_type, v.codec.ids(), cts_ms)
+        VideoForm::Enhanced => {
+            tag::enhanced_video(frame_type, ex_packet_type, v.codec.ids(), cts_ms)
+        }
+        VideoForm::Multitrack(id) => {
+            tag::multitrack_video(frame_type, ex_packet_type, v.codec.ids(), id, cts_ms)
         }
     }
 }
@@ -439,22 +477,25 @@ impl Muxer for FlvMuxer {
         let offset = self.body.len();
         let (tag_type, prefix) = match packet.track.kind {
             TrackKind::Video => {
-                let Some(v) = &self.config.video else {
-                    bail!("video packet at {ts_ms} ms, but the file has no video track");
+                let Some(v) = self.config.video_track(packet.track.index) else {
+                    bail!(
+                        "{} packet at {ts_ms} ms, but the file has no such track",
+                        packet.track
+                    );
                 };
                 let frame = if packet.keyframe {
                     tag::FRAME_KEY
                 } else {
                     tag::FRAME_INTER
                 };
-                if cts_ms != 0 && !carries_composition_time(v) {
+                if cts_ms != 0 && !carries_composition_time(packet.track, v) {
                     bail!(
                         "{} frame at {ts_ms} ms has a composition offset of {cts_ms} ms, which \
                          its Enhanced RTMP header cannot carry",
                         v.codec.name()
                     );
                 }
-                let prefix = video_prefix(v, frame, VideoPart::Frame, cts_ms);
+                let prefix = video_prefix(packet.track, v, frame, VideoPart::Frame, cts_ms);
                 (tag::TAG_VIDEO, prefix)
             }
             TrackKind::Audio => {
@@ -485,12 +526,13 @@ impl Muxer for FlvMuxer {
         };
         let t = &mut self.tracks;
         match (packet.track.kind, packet.track.index) {
-            (TrackKind::Video, _) => {
+            (TrackKind::Video, 0) => {
                 t.video.add(dts_ms, pts_ms, packet.data.len());
                 if packet.keyframe {
                     t.index.push(entry);
                 }
             }
+            (TrackKind::Video, 1..) => t.other_video.add(dts_ms, pts_ms, packet.data.len()),
             (TrackKind::Audio, 1..) => t.other_audio.add(dts_ms, pts_ms, packet.data.len()),
             (TrackKind::Audio, 0) => {
                 t.audio.add(dts_ms, pts_ms, packet.data.len());
@@ -534,3 +576,5 @@ impl Muxer for FlvMuxer {
 mod tests;
 #[cfg(test)]
 mod tests_bytes;
+#[cfg(test)]
+mod tests_multitrack;

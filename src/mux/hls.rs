@@ -41,7 +41,7 @@ pub use segment::{SegmentChoice, SegmentFormat, SegmentWriter};
 
 /// Version of the bytes this writer produces (playlist and segments); bumped whenever they
 /// change, so changed outputs are always deliberate (`tests/golden.rs` holds it to that).
-pub const FORMAT_VERSION: u32 = 5;
+pub const FORMAT_VERSION: u32 = 6;
 
 /// The segment being written.
 struct OpenSegment {

@@ -75,7 +75,7 @@ use plan::MoviePlan;
 
 /// Version of the bytes this writer produces. Bump it whenever any output byte changes for the
 /// same input, so a changed ETag is always deliberate.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 
 pub struct Mp4Muxer {
     dir: PathBuf,

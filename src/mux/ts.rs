@@ -15,7 +15,8 @@
 //!   HEVC 0x24), audio 0x101 (AAC ADTS 0x0F, MP3 0x03, or 0x04 below 32 kHz; AC-3 0x81 and
 //!   E-AC-3 0x87, the ATSC stream types, in private_stream_1 PES packets), further audio
 //!   tracks on the next PIDs (0x102, …), listed in the PMT in that order: a player takes the
-//!   first.
+//!   first. Several video tracks take 0x100, 0x101, …, and the audio tracks the PIDs after
+//!   them, video first in the PMT, as ffmpeg numbers its streams.
 //! - Timestamps: every PTS/DTS is the file-relative time plus [`TS_OFFSET_90K`] (1.4 s, ffmpeg's
 //!   default), so a negative composition offset still gives a positive PTS, then wraps at 2^33.
 //!   The PCR runs [`PCR_DELAY_90K`] (0.7 s, ffmpeg's `muxdelay`) ahead of the DTS of the data
@@ -46,7 +47,7 @@ use crate::container::ts::{
     STREAM_ID_VIDEO, STREAM_TYPE_AAC, STREAM_TYPE_AC3, STREAM_TYPE_EAC3, STREAM_TYPE_H264,
     STREAM_TYPE_HEVC, STREAM_TYPE_MPEG1_AUDIO, STREAM_TYPE_MPEG2_AUDIO, TS_OFFSET_90K,
 };
-use crate::media::{AudioCodec, CodecConfig, Packet, Track, TrackKind, to_ms};
+use crate::media::{AudioCodec, CodecConfig, Packet, Track, TrackKind, VideoCodec, to_ms};
 
 mod es;
 mod pes;
@@ -84,7 +85,8 @@ struct Stream<E> {
 /// Writes one program's packets as a transport stream, segment after segment.
 #[derive(Debug)]
 pub struct TsWriter {
-    video: Option<Stream<VideoEs>>,
+    /// One stream per video track, track 0 first.
+    video: Vec<Stream<VideoEs>>,
     /// One stream per audio track, track 0 first.
     audio: Vec<Stream<AudioEs>>,
     pcr_pid: u16,
@@ -105,25 +107,28 @@ impl TsWriter {
     /// Reads what the streams need from the codec configuration (NAL length size, parameter
     /// sets, AudioSpecificConfig).
     pub fn new(config: &CodecConfig) -> Result<TsWriter> {
-        let video = match &config.video {
-            Some(v) => Some(Stream {
-                pid: VIDEO_PID,
+        let mut video = Vec::new();
+        for ((track, v), pid) in config.video_tracks().zip(VIDEO_PID..PMT_PID) {
+            video.push(Stream {
+                pid,
                 stream_id: STREAM_ID_VIDEO,
                 stream_type: match v.codec {
-                    crate::media::VideoCodec::H264 => STREAM_TYPE_H264,
-                    crate::media::VideoCodec::Hevc => STREAM_TYPE_HEVC,
-                    crate::media::VideoCodec::Av1 | crate::media::VideoCodec::Vp9 => bail!(
+                    VideoCodec::H264 => STREAM_TYPE_H264,
+                    VideoCodec::Hevc => STREAM_TYPE_HEVC,
+                    VideoCodec::Av1 | VideoCodec::Vp9 => bail!(
                         "MPEG-TS cannot carry {} video (no stream type for it); {FMP4_HINT}",
                         v.codec.name()
                     ),
                 },
-                es: VideoEs::new(v).context("reading the video decoder configuration")?,
+                es: VideoEs::new(v)
+                    .with_context(|| format!("reading the {track} decoder configuration"))?,
                 cc: 15,
-            }),
-            None => None,
-        };
+            });
+        }
         let mut audio = Vec::new();
-        for ((track, a), pid) in config.audio_tracks().zip(AUDIO_PID..PMT_PID) {
+        // Audio after the video PIDs, from 0x101 on.
+        let first_audio = AUDIO_PID.max(VIDEO_PID + video.len() as u16);
+        for ((track, a), pid) in config.audio_tracks().zip(first_audio..PMT_PID) {
             audio.push(Stream {
                 pid,
                 stream_id: match a.codec {
@@ -153,15 +158,15 @@ impl TsWriter {
                 cc: 15,
             });
         }
-        if video.is_none() && audio.is_empty() {
-            anyhow::bail!(
+        let Some(pcr_pid) = video
+            .iter()
+            .map(|s| s.pid)
+            .chain(audio.iter().map(|s| s.pid))
+            .next()
+        else {
+            bail!(
                 "an MPEG-TS program needs an audio or a video track; the configuration has neither"
             );
-        }
-        let pcr_pid = if video.is_some() {
-            VIDEO_PID
-        } else {
-            AUDIO_PID
         };
         Ok(TsWriter {
             video,
@@ -245,8 +250,8 @@ impl TsWriter {
             TrackKind::Video => {
                 let s = self
                     .video
-                    .as_ref()
-                    .with_context(|| format!("{}: the file has no video track", at()))?;
+                    .get(usize::from(packet.track.index))
+                    .with_context(|| format!("{}: the file has no such track", at()))?;
                 s.es.write_access_unit(&packet.data, packet.keyframe, &mut es)
                     .with_context(at)?;
                 (s.pid, s.stream_id, false)
@@ -282,12 +287,10 @@ impl TsWriter {
             let cc = self.pcr_stream_cc();
             out.write_all(&pes::pcr_only_packet(self.pcr_pid, cc, pcr))?;
         }
+        let i = usize::from(packet.track.index);
         let cc = match packet.track.kind {
-            TrackKind::Video => self.video.as_mut().map(|s| &mut s.cc),
-            TrackKind::Audio => self
-                .audio
-                .get_mut(usize::from(packet.track.index))
-                .map(|s| &mut s.cc),
+            TrackKind::Video => self.video.get_mut(i).map(|s| &mut s.cc),
+            TrackKind::Audio => self.audio.get_mut(i).map(|s| &mut s.cc),
         }
         .with_context(at)?;
         pes::write_pes(out, pid, cc, [&head, &es], first).with_context(at)?;
@@ -305,11 +308,13 @@ impl TsWriter {
     }
 
     fn pcr_stream_cc(&self) -> u8 {
-        if self.pcr_pid == VIDEO_PID {
-            self.video.as_ref().map_or(15, |s| s.cc)
-        } else {
-            self.audio.first().map_or(15, |s| s.cc)
-        }
+        let video = self.video.first().map(|s| (s.pid, s.cc));
+        let audio = self.audio.first().map(|s| (s.pid, s.cc));
+        video
+            .into_iter()
+            .chain(audio)
+            .find_map(|(pid, cc)| (pid == self.pcr_pid).then_some(cc))
+            .unwrap_or(15)
     }
 }
 
@@ -325,7 +330,9 @@ mod tests {
 
     fn config(video: bool, audio: Option<AudioCodec>) -> CodecConfig {
         CodecConfig {
+            more_video: Vec::new(),
             video: video.then(|| VideoConfig {
+                flv_track: None,
                 codec: VideoCodec::H264,
                 record: AVCC.to_vec(),
                 width: 0,
@@ -399,7 +406,7 @@ mod tests {
         assert_eq!(w.audio[0].stream_type, STREAM_TYPE_MPEG2_AUDIO);
         assert_eq!(w.pcr_pid, AUDIO_PID);
         let w = TsWriter::new(&config(true, Some(AudioCodec::Aac))).unwrap();
-        assert_eq!(w.video.as_ref().unwrap().stream_type, STREAM_TYPE_H264);
+        assert_eq!(w.video[0].stream_type, STREAM_TYPE_H264);
         assert_eq!(w.audio[0].stream_type, STREAM_TYPE_AAC);
         assert!(TsWriter::new(&config(false, None)).is_err());
     }

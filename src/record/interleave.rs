@@ -57,8 +57,7 @@ impl Interleaver {
         for t in &mut self.tracks {
             t.expected = config.has_track(t.track);
         }
-        let video = config.video.iter().map(|_| Track::VIDEO);
-        for track in video.chain(config.audio_tracks().map(|(t, _)| t)) {
+        for track in config.tracks() {
             self.queue(track).expected = true;
         }
     }

@@ -151,7 +151,7 @@ impl Placer<'_> {
         self.start(run, engine, starts);
         self.first_dts_90k.get_or_insert(packet.dts_90k);
         self.last_dts_90k = packet.dts_90k;
-        let placement = engine.packet(packet.track.kind, packet.dts_90k, packet.keyframe);
+        let placement = engine.packet(packet.track, packet.dts_90k, packet.keyframe);
         run.apply(engine)?;
         match placement {
             Placement::Write {

@@ -7,7 +7,7 @@
 //! and wall clock equals what placing the packets one by one gives (a test compares the two).
 
 use super::{Engine, Placement};
-use crate::media::{TrackKind, to_ms};
+use crate::media::{Track, TrackKind, to_ms};
 
 /// `count` packets of one track, all keyframes: packet `i` at `i × step_90k` (session DTS),
 /// except the last, at `last_90k`.
@@ -20,6 +20,14 @@ pub struct Span {
 }
 
 impl Span {
+    /// The track the span's packets stand for: its kind's first.
+    fn first_track(&self) -> Track {
+        Track {
+            kind: self.track,
+            index: 0,
+        }
+    }
+
     /// Packets every `step_90k` from 0 while before `end_90k`, then one halfway between the
     /// previous and the end, so the last lasts as long as the step before it and the span
     /// covers `end_90k` exactly (one packet at 0 when `end_90k` is 0 or less).
@@ -75,7 +83,7 @@ impl Engine {
     }
 
     fn place(&mut self, span: &Span, i: u64) {
-        let placed = self.packet(span.track, span.dts_90k(i), true);
+        let placed = self.packet(span.first_track(), span.dts_90k(i), true);
         debug_assert!(
             matches!(placed, Placement::Write { .. }),
             "keyframes are written"
@@ -124,7 +132,7 @@ mod tests {
             let span = span_of(len, step);
             one.begin_session(wall, &config);
             for i in 0..span.count {
-                one.packet(span.track, span.dts_90k(i), true);
+                one.packet(span.first_track(), span.dts_90k(i), true);
             }
             all.begin_session(wall, &config);
             all.span(&span);

@@ -33,11 +33,11 @@ fn push(e: &mut Engine, wall_ms: i64, len_ms: i64, gop_ms: i64, cfg: &CodecConfi
         if cfg.video.is_some()
             && t % 1000 == 0
             && let Placement::Write { file, .. } =
-                e.packet(TrackKind::Video, (dts0 + t) * 90, t % gop_ms == 0)
+                e.packet(MediaTrack::VIDEO, (dts0 + t) * 90, t % gop_ms == 0)
         {
             files.push(file);
         }
-        if let Placement::Write { file, .. } = e.packet(TrackKind::Audio, (dts0 + t) * 90, true) {
+        if let Placement::Write { file, .. } = e.packet(MediaTrack::AUDIO, (dts0 + t) * 90, true) {
             files.push(file);
         }
         t += 500;
@@ -145,7 +145,7 @@ fn appended_session_continues_the_timeline_without_the_gap() {
     push(&mut e, t0, 10_000, 2000, &av(320));
     e.begin_session(t0 + 70_000, &av(320));
     // The second push's own DTS starts anywhere; in the file it follows the first's end.
-    let Placement::Write { file_dts_90k, .. } = e.packet(TrackKind::Video, 123_456, true) else {
+    let Placement::Write { file_dts_90k, .. } = e.packet(MediaTrack::VIDEO, 123_456, true) else {
         panic!("keyframe placed");
     };
     // First push: last video at 9 s (+1 s), last audio at 9.5 s (+0.5 s) → ends at 10 s.
@@ -275,15 +275,15 @@ fn codec_change_inside_a_session_cuts_and_waits_for_a_keyframe() {
     let mut e = Engine::new(Settings::default());
     e.begin_session(0, &av(320));
     for i in 0..10 {
-        e.packet(TrackKind::Video, i * 90_000, i % 2 == 0);
+        e.packet(MediaTrack::VIDEO, i * 90_000, i % 2 == 0);
     }
     e.config_change(&av(640));
     assert_eq!(
-        e.packet(TrackKind::Video, 10 * 90_000, false),
+        e.packet(MediaTrack::VIDEO, 10 * 90_000, false),
         Placement::DropBeforeKeyframe
     );
     assert_eq!(
-        e.packet(TrackKind::Video, 11 * 90_000, true),
+        e.packet(MediaTrack::VIDEO, 11 * 90_000, true),
         Placement::Write {
             file: 1,
             file_dts_90k: 0,
@@ -300,16 +300,16 @@ fn file_starts_with_a_keyframe() {
     let mut e = Engine::new(Settings::default());
     e.begin_session(0, &av(320));
     assert_eq!(
-        e.packet(TrackKind::Video, 0, false),
+        e.packet(MediaTrack::VIDEO, 0, false),
         Placement::DropBeforeKeyframe
     );
     // Audio before the first keyframe is kept.
     assert!(matches!(
-        e.packet(TrackKind::Audio, 90, true),
+        e.packet(MediaTrack::AUDIO, 90, true),
         Placement::Write { .. }
     ));
     assert!(matches!(
-        e.packet(TrackKind::Video, 3600, true),
+        e.packet(MediaTrack::VIDEO, 3600, true),
         Placement::Write { .. }
     ));
 }
@@ -343,16 +343,16 @@ fn av_session(e: &mut Engine, dts0_ms: i64, audio_after_ms: i64, len_ms: i64) ->
     let mut first = (None, None);
     while v < len_ms || a < len_ms {
         let (track, t) = if v <= a {
-            (TrackKind::Video, v)
+            (MediaTrack::VIDEO, v)
         } else {
-            (TrackKind::Audio, a)
+            (MediaTrack::AUDIO, a)
         };
         let Placement::Write { file_dts_90k, .. } =
             e.packet(track, (dts0_ms + t) * 90, t % 1000 == 0)
         else {
             panic!("placed");
         };
-        match track {
+        match track.kind {
             TrackKind::Video => {
                 first.0.get_or_insert(to_ms(file_dts_90k));
                 v += 40;
@@ -387,10 +387,10 @@ fn pushes_whose_tracks_end_apart_join_after_every_track_ends() {
     };
     e.begin_session_at(0, &av(320), starts);
     for i in 0..100 {
-        e.packet(TrackKind::Video, i * 40 * 90, i % 25 == 0);
+        e.packet(MediaTrack::VIDEO, i * 40 * 90, i % 25 == 0);
     }
     for i in 0..=182 {
-        e.packet(TrackKind::Audio, i * 23 * 90, true);
+        e.packet(MediaTrack::AUDIO, i * 23 * 90, true);
     }
     e.end_session();
     // The next push starts both tracks together: the video waits for the audio's end.
@@ -407,11 +407,11 @@ fn a_packet_before_its_files_first_is_raised_to_it_and_says_by_how_much() {
         file_dts_90k,
         raised_90k,
     };
-    assert_eq!(e.packet(TrackKind::Video, 9_000, true), write(0, 0));
+    assert_eq!(e.packet(MediaTrack::VIDEO, 9_000, true), write(0, 0));
     // Audio decoded 0.1 s before the keyframe, but read after it.
-    assert_eq!(e.packet(TrackKind::Audio, 0, true), write(0, 9_000));
+    assert_eq!(e.packet(MediaTrack::AUDIO, 0, true), write(0, 9_000));
     assert_eq!(
-        e.packet(TrackKind::Audio, 9_000 + 2_070, true),
+        e.packet(MediaTrack::AUDIO, 9_000 + 2_070, true),
         write(2_070, 0)
     );
 }

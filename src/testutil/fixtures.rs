@@ -27,7 +27,9 @@ pub fn packet(kind: TrackKind, dts_ms: i64, keyframe: bool, data: &[u8]) -> Pack
 /// parses them).
 pub fn h264_aac() -> CodecConfig {
     CodecConfig {
+        more_video: Vec::new(),
         video: Some(VideoConfig {
+            flv_track: None,
             codec: VideoCodec::H264,
             record: vec![1, 100, 0, 31],
             width: 320,

@@ -93,16 +93,21 @@ pub enum AudioBody<'a> {
     Unsupported(String),
 }
 
-/// An audio tag: the body of each track it carries, in tag order, with the Enhanced RTMP track
-/// id of an E-RTMP v2 multitrack tag (`None` for a plain tag, which is track 0's).
+/// A media tag: the body of each track it carries, in tag order, with the Enhanced RTMP track id
+/// of an E-RTMP v2 multitrack tag (`None` for a plain tag, which is track 0's).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AudioTag<'a> {
-    pub tracks: Vec<(Option<u8>, AudioBody<'a>)>,
+pub struct MediaTag<B> {
+    pub tracks: Vec<(Option<u8>, B)>,
 }
 
-impl<'a> AudioTag<'a> {
-    fn plain(body: AudioBody<'a>) -> AudioTag<'a> {
-        AudioTag {
+/// An audio tag's tracks.
+pub type AudioTag<'a> = MediaTag<AudioBody<'a>>;
+/// A video tag's tracks.
+pub type VideoTag<'a> = MediaTag<VideoBody<'a>>;
+
+impl<B> MediaTag<B> {
+    fn plain(body: B) -> MediaTag<B> {
+        MediaTag {
             tracks: vec![(None, body)],
         }
     }
@@ -150,14 +155,20 @@ fn skip_mod_ex(data: &[u8], pos: &mut usize) -> Result<u8, String> {
     }
 }
 
-/// A video tag: the body of its first (or only) track, and the ids of the other tracks an
-/// Enhanced RTMP multitrack tag carried, which kls-rec does not record.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct VideoTag<'a> {
-    pub body: VideoBody<'a>,
-    pub other_tracks: Vec<u8>,
+/// The first byte's packet type, after any ModEx entries (see [`skip_mod_ex`]), and the
+/// position after them.
+fn ex_packet_type(data: &[u8]) -> Result<(u8, usize), String> {
+    let mut pos = 1;
+    let packet_type = data[0] & 0x0F;
+    if packet_type != EX_MOD_EX {
+        return Ok((packet_type, pos));
+    }
+    let packet_type = skip_mod_ex(data, &mut pos)?;
+    Ok((packet_type, pos))
 }
 
+/// A video tag: one plain track (legacy, or Enhanced RTMP with a FourCC), or the tracks of a
+/// multitrack tag.
 /// Parses a video tag body; `Err` names what is malformed.
 pub fn parse_video_tag(data: &[u8]) -> Result<VideoTag<'_>, String> {
     let Some(&first) = data.first() else {
@@ -165,17 +176,16 @@ pub fn parse_video_tag(data: &[u8]) -> Result<VideoTag<'_>, String> {
     };
     match video_signal(first) {
         FlvVideoSignal::Enhanced => parse_enhanced_video(data),
-        FlvVideoSignal::CodecId => Ok(VideoTag {
-            body: parse_legacy_video(data, first)?,
-            other_tracks: Vec::new(),
-        }),
+        FlvVideoSignal::CodecId => Ok(MediaTag::plain(parse_legacy_video(data, first)?)),
     }
 }
 
-/// The body of a video tag, its other multitrack tracks aside.
+/// The body of a plain video tag.
 #[cfg(test)]
 pub fn parse_video(data: &[u8]) -> Result<VideoBody<'_>, String> {
-    parse_video_tag(data).map(|t| t.body)
+    let mut tag = parse_video_tag(data)?;
+    assert_eq!(tag.tracks.len(), 1);
+    Ok(tag.tracks.remove(0).1)
 }
 
 /// Legacy VIDEODATA: FrameType and CodecID, then AVCPacketType and CompositionTime.
@@ -216,40 +226,34 @@ fn parse_legacy_video(data: &[u8], first: u8) -> Result<VideoBody<'_>, String> {
 }
 
 /// Enhanced RTMP: IsExHeader (1 bit), FrameType (3), PacketType (4), any ModEx, then a FourCC
-/// and the body, or a multitrack layout whose track 0 is recorded.
+/// and the body, or a multitrack layout.
 fn parse_enhanced_video(data: &[u8]) -> Result<VideoTag<'_>, String> {
     let frame_type = (data[0] >> 4) & 0x07;
-    let mut pos = 1;
-    let mut packet_type = data[0] & 0x0F;
-    if packet_type == EX_MOD_EX {
-        packet_type = skip_mod_ex(data, &mut pos)?;
-    }
-    let mut tag = VideoTag {
-        body: VideoBody::NotMedia,
-        other_tracks: Vec::new(),
-    };
+    let (packet_type, mut pos) = ex_packet_type(data)?;
     if frame_type == FRAME_COMMAND || packet_type == EX_METADATA {
-        return Ok(tag);
+        return Ok(MediaTag::plain(VideoBody::NotMedia));
     }
-    match packet_type {
+    let body = match packet_type {
         EX_VIDEO_MULTITRACK => {
             let (packet_type, tracks) = multitrack(data, pos)?;
-            for t in tracks {
-                match t.id {
-                    0 => tag.body = enhanced_video_body(frame_type, packet_type, t.fourcc, t.body)?,
-                    other => tag.other_tracks.push(other),
-                }
-            }
+            let tracks = tracks
+                .into_iter()
+                .map(|t| {
+                    let body = enhanced_video_body(frame_type, packet_type, t.fourcc, t.body)?;
+                    Ok((Some(t.id), body))
+                })
+                .collect::<Result<_, String>>()?;
+            return Ok(MediaTag { tracks });
         }
         EX_MPEG2TS_SEQUENCE_START => {
-            tag.body = VideoBody::Unsupported("Enhanced RTMP MPEG2TSSequenceStart".into());
+            VideoBody::Unsupported("Enhanced RTMP MPEG2TSSequenceStart".into())
         }
         _ => {
             let fourcc = take(data, &mut pos, 4, "FourCC")?;
-            tag.body = enhanced_video_body(frame_type, packet_type, fourcc, &data[pos..])?;
+            enhanced_video_body(frame_type, packet_type, fourcc, &data[pos..])?
         }
-    }
-    Ok(tag)
+    };
+    Ok(MediaTag::plain(body))
 }
 
 /// One video track's body under a `VideoPacketType`, after its FourCC.
@@ -333,23 +337,27 @@ pub fn parse_audio(data: &[u8]) -> Result<AudioTag<'_>, String> {
             ))
         }
     };
-    Ok(AudioTag::plain(body))
+    Ok(MediaTag::plain(body))
 }
 
 /// Enhanced RTMP v2 `ExAudioTagHeader`: SoundFormat 9 and AudioPacketType, any ModEx, then
 /// either a FourCC and the body, or a multitrack layout.
 fn parse_enhanced_audio(data: &[u8]) -> Result<AudioTag<'_>, String> {
-    let mut pos = 1;
-    let mut packet_type = data[0] & 0x0F;
-    if packet_type == EX_MOD_EX {
-        packet_type = skip_mod_ex(data, &mut pos)?;
-    }
+    let (packet_type, mut pos) = ex_packet_type(data)?;
     if packet_type == EX_AUDIO_MULTITRACK {
-        return parse_audio_multitrack(data, pos);
+        let (packet_type, tracks) = multitrack(data, pos)?;
+        let tracks = tracks
+            .into_iter()
+            .map(|t| {
+                let body = enhanced_audio_body(packet_type, t.fourcc, t.body)?;
+                Ok((Some(t.id), body))
+            })
+            .collect::<Result<_, String>>()?;
+        return Ok(MediaTag { tracks });
     }
     let fourcc = take(data, &mut pos, 4, "FourCC")?;
     let body = enhanced_audio_body(packet_type, fourcc, &data[pos..])?;
-    Ok(AudioTag::plain(body))
+    Ok(MediaTag::plain(body))
 }
 
 /// One track of an Enhanced RTMP multitrack tag.
@@ -392,21 +400,6 @@ fn multitrack(data: &[u8], mut pos: usize) -> Result<(u8, Vec<Track<'_>>), Strin
         });
     }
     Ok((packet_type, tracks))
-}
-
-/// A multitrack audio tag: every track's body with its id.
-fn parse_audio_multitrack(data: &[u8], pos: usize) -> Result<AudioTag<'_>, String> {
-    let (packet_type, tracks) = multitrack(data, pos)?;
-    let tracks = tracks
-        .into_iter()
-        .map(|t| {
-            Ok((
-                Some(t.id),
-                enhanced_audio_body(packet_type, t.fourcc, t.body)?,
-            ))
-        })
-        .collect::<Result<_, String>>()?;
-    Ok(AudioTag { tracks })
 }
 
 /// One track's body under an `AudioPacketType`.
@@ -650,39 +643,45 @@ mod tests {
     #[test]
     fn enhanced_rtmp_video_multitrack() {
         // Keyframe, Multitrack; ManyTracks of CodedFrames, shared FourCC av01; track 0 (3 bytes)
-        // then track 1 (2 bytes): track 0 is the body, track 1 reported.
+        // then track 1 (2 bytes), each a body with its id.
         let tag = [
             0x96, 0x11, b'a', b'v', b'0', b'1', 0, 0, 0, 3, 1, 2, 3, 1, 0, 0, 2, 4, 5,
         ];
+        let frame = |data| VideoBody::Frame {
+            codec: VideoCodec::Av1,
+            keyframe: true,
+            cts_ms: 0,
+            data,
+        };
         let parsed = parse_video_tag(&tag).unwrap();
         assert_eq!(
-            parsed.body,
-            VideoBody::Frame {
-                codec: VideoCodec::Av1,
-                keyframe: true,
-                cts_ms: 0,
-                data: &[1, 2, 3],
-            }
+            parsed.tracks,
+            vec![(Some(0), frame(&[1, 2, 3])), (Some(1), frame(&[4, 5]))]
         );
-        assert_eq!(parsed.other_tracks, vec![1]);
         // OneTrack of an hvc1 SequenceStart for track 0: the record is the rest of the tag.
         let tag = [0x96, 0x00, b'h', b'v', b'c', b'1', 0, 1, 2];
-        let parsed = parse_video_tag(&tag).unwrap();
+        let config = VideoBody::Config {
+            codec: VideoCodec::Hevc,
+            signal: FlvVideoSignal::Enhanced,
+            record: &[1, 2],
+        };
         assert_eq!(
-            parsed.body,
-            VideoBody::Config {
-                codec: VideoCodec::Hevc,
-                signal: FlvVideoSignal::Enhanced,
-                record: &[1, 2],
-            }
+            parse_video_tag(&tag).unwrap().tracks,
+            vec![(Some(0), config)]
         );
-        assert!(parsed.other_tracks.is_empty());
         // ManyTracksManyCodecs: each track names its FourCC; avc1 CodedFrames carry an SI24
-        // CompositionTime. Track 2 only: nothing recorded, the id reported.
+        // CompositionTime.
         let tag = [0x96, 0x21, b'a', b'v', b'c', b'1', 2, 0, 0, 4, 0, 0, 40, 9];
-        let parsed = parse_video_tag(&tag).unwrap();
-        assert_eq!(parsed.body, VideoBody::NotMedia);
-        assert_eq!(parsed.other_tracks, vec![2]);
+        let frame = VideoBody::Frame {
+            codec: VideoCodec::H264,
+            keyframe: true,
+            cts_ms: 40,
+            data: &[9],
+        };
+        assert_eq!(
+            parse_video_tag(&tag).unwrap().tracks,
+            vec![(Some(2), frame)]
+        );
         // A track size past the tag's end is malformed.
         assert!(parse_video_tag(&[0x96, 0x11, b'a', b'v', b'0', b'1', 0, 0, 0, 9, 1]).is_err());
     }

@@ -10,23 +10,19 @@
 //! [`Event::Config`]; an identical repeat is ignored.
 
 mod audio;
+mod video;
 
 use std::collections::{HashSet, VecDeque};
 use std::io::Read;
 use std::sync::Arc;
 
-use super::body::{self, VideoBody};
-use super::paramsets;
 use super::tags::{Tag, TagEventRef, TagKind, TagReader, TagRef};
+use super::{body, paramsets};
 use crate::amf0::{self, Value};
-use crate::codec::{av1, vp9};
 use crate::input::prelude::Budget;
 use crate::input::timeline::Timeline;
 use crate::input::{InputError, SessionReader};
-use crate::media::{
-    BuiltRecord, CodecConfig, Damage, Event, FlvVideoSignal, NotRecorded, Packet, Track,
-    VideoCodec, VideoConfig, ms_to_90k,
-};
+use crate::media::{CodecConfig, Damage, Event, NotRecorded, Packet, Track, ms_to_90k};
 
 /// What `onMetaData` said, when a script tag carried it. Advisory: never required.
 #[derive(Clone, Debug, PartialEq)]
@@ -92,7 +88,9 @@ pub struct TagSession {
     /// once each, not once per tag.
     reported: HashSet<String>,
     /// The Enhanced RTMP ids of audio tracks 1, 2, … (see `audio`).
-    audio_ids: Vec<u8>,
+    audio_ids: TrackIds,
+    /// The Enhanced RTMP ids of video tracks 1, 2, … (see `video`).
+    video_ids: TrackIds,
 }
 
 impl Default for TagSession {
@@ -112,7 +110,8 @@ impl TagSession {
             prelude: Budget::default(),
             metadata: None,
             reported: HashSet::new(),
-            audio_ids: Vec::new(),
+            audio_ids: TrackIds::default(),
+            video_ids: TrackIds::default(),
         }
     }
 
@@ -185,14 +184,6 @@ impl TagSession {
         have_all && self.prelude.framed() || self.prelude.spent()
     }
 
-    /// The video track is configured and, unless its codec only says so in a keyframe, sized.
-    fn video_sized(&self) -> bool {
-        self.current
-            .video
-            .as_ref()
-            .is_some_and(|v| v.width != 0 || v.codec.size_in_config())
-    }
-
     fn end_prelude(&mut self) {
         self.in_prelude = false;
         self.start = Arc::new(self.current.clone());
@@ -215,59 +206,19 @@ impl TagSession {
         }
     }
 
-    /// Reports the tracks of a multitrack video tag other than track 0; returns its body.
-    fn video_tracks<'a>(&mut self, tag: body::VideoTag<'a>, offset: u64) -> VideoBody<'a> {
-        for id in &tag.other_tracks {
-            self.not_recorded(
-                format!("video track {id} (Enhanced RTMP multitrack; kls-rec records track 0)"),
-                offset,
-            );
-        }
-        tag.body
-    }
-
     fn handle(&mut self, tag: TagRef<'_>) {
         match tag.kind {
             TagKind::Script => self.handle_script(tag),
-            TagKind::Video => {
-                match body::parse_video_tag(tag.data).map(|t| self.video_tracks(t, tag.offset)) {
-                    Err(what) => self.queue.push_back(Event::Damage(Damage::Dropped {
-                        offset: tag.offset,
-                        what: format!("video tag: {what}"),
-                    })),
-                    Ok(VideoBody::Config {
-                        codec,
-                        signal,
-                        record,
-                    }) => self.video_header(codec, signal, record),
-                    Ok(VideoBody::Frame {
-                        codec,
-                        keyframe,
-                        cts_ms,
-                        data,
-                    }) => match &self.current.video {
-                        None if keyframe => self.in_band_config(tag, codec, cts_ms, data),
-                        None => self.report_once(
-                            "video frames before the first video sequence header".into(),
-                            tag.offset,
-                        ),
-                        Some(v) if v.codec != codec => self.report_once(
-                            format!("{} frames in a {} stream", codec.name(), v.codec.name()),
-                            tag.offset,
-                        ),
-                        Some(_) => {
-                            if keyframe {
-                                self.size_from_keyframe(data);
-                            }
-                            self.packet(tag, Track::VIDEO, keyframe, cts_ms, data)
-                        }
-                    },
-                    Ok(VideoBody::EndOfSequence | VideoBody::NotMedia) => {}
-                    Ok(VideoBody::Unsupported(what)) => self.not_recorded(what, tag.offset),
-                }
-            }
+            TagKind::Video => self.handle_video(tag),
             TagKind::Audio => self.handle_audio(tag),
         }
+    }
+
+    fn dropped(&mut self, tag: TagRef<'_>, what: String) {
+        self.queue.push_back(Event::Damage(Damage::Dropped {
+            offset: tag.offset,
+            what,
+        }));
     }
 
     fn handle_script(&mut self, tag: TagRef<'_>) {
@@ -281,80 +232,6 @@ impl TagSession {
                 what: format!("script tag: {e}"),
             })),
         }
-    }
-
-    /// A video sequence header: a decoder configuration record, or Annex B parameter sets from
-    /// which one is built ([`paramsets`]). Annex B from which none can be built is carried as
-    /// received, like any record that does not parse; the writers that need one say why.
-    fn video_header(&mut self, codec: VideoCodec, signal: FlvVideoSignal, body: &[u8]) {
-        let (record, built) =
-            match paramsets::is_annex_b(body).then(|| paramsets::from_annex_b(codec, body)) {
-                Some(Ok(record)) => (record, Some(BuiltRecord::AnnexB(body.to_vec()))),
-                Some(Err(_)) | None => (body.to_vec(), None),
-            };
-        self.configure_video(video_config(codec, signal, record), built);
-    }
-
-    /// A track whose record does not give the picture size (VP9, or an AV1 record without its
-    /// sequence header) takes it from its first keyframe, silently while the start is settling.
-    fn size_from_keyframe(&mut self, data: &[u8]) {
-        let Some(v) = self.current.video.as_mut().filter(|v| v.width == 0) else {
-            return;
-        };
-        if !self.in_prelude {
-            return;
-        }
-        let size = match v.codec {
-            VideoCodec::Vp9 => vp9::parse_keyframe_header(data)
-                .ok()
-                .flatten()
-                .map(|h| (h.width, h.height)),
-            VideoCodec::Av1 => av1::find_sequence_header(data)
-                .ok()
-                .flatten()
-                .map(|s| (s.width, s.height)),
-            VideoCodec::H264 | VideoCodec::Hevc => None,
-        };
-        if let Some((width, height)) = size {
-            (v.width, v.height) = (width, height);
-        }
-    }
-
-    /// A keyframe before any video sequence header: when it carries its parameter sets in-band,
-    /// they configure the track (a record is built) and the frame is the track's first packet.
-    fn in_band_config(&mut self, tag: TagRef<'_>, codec: VideoCodec, cts_ms: i32, data: &[u8]) {
-        match paramsets::from_in_band(codec, data) {
-            Some(Ok(record)) => {
-                let signal = body::video_signal(tag.data[0]);
-                let cfg = video_config(codec, signal, record);
-                self.configure_video(cfg, Some(BuiltRecord::InBand));
-                self.packet(tag, Track::VIDEO, true, cts_ms, data);
-            }
-            Some(Err(why)) => self.report_once(
-                format!(
-                    "video frames before the first video sequence header (the in-band \
-                     parameter sets are incomplete: {why})"
-                ),
-                tag.offset,
-            ),
-            None => self.report_once(
-                "video frames before the first video sequence header".into(),
-                tag.offset,
-            ),
-        }
-    }
-
-    /// Installs the video configuration (whose record may have been built): silently at the
-    /// start, as an event afterwards.
-    fn configure_video(&mut self, new: VideoConfig, built: Option<BuiltRecord>) {
-        if self.current.video.as_ref() == Some(&new) && self.current.video_built == built {
-            return;
-        }
-        let first = self.current.video.is_none();
-        self.install(first, move |c| {
-            c.video = Some(new);
-            c.video_built = built;
-        });
     }
 
     fn install(&mut self, first: bool, set: impl FnOnce(&mut CodecConfig)) {
@@ -394,14 +271,45 @@ impl TagSession {
     }
 }
 
-fn video_config(codec: VideoCodec, flv_signal: FlvVideoSignal, record: Vec<u8>) -> VideoConfig {
-    let (width, height) = crate::codec::coded_size(codec, &record).unwrap_or((0, 0));
-    VideoConfig {
-        codec,
-        record,
-        width,
-        height,
-        flv_signal,
+/// Which track of the push a tag's body belongs to: its Enhanced RTMP multitrack id, or `None`
+/// for a plain tag.
+#[derive(Clone, Copy)]
+struct Slot {
+    id: Option<u8>,
+}
+
+impl Slot {
+    /// Plain tags and track id 0 are a kind's first track.
+    fn is_first(self) -> bool {
+        matches!(self.id, None | Some(0))
+    }
+}
+
+/// The Enhanced RTMP ids of one kind's tracks 1, 2, …, in the order their first configuration
+/// came: plain tags and track id 0 are track 0, every other id the track after the last known.
+#[derive(Debug, Default)]
+struct TrackIds(Vec<u8>);
+
+impl TrackIds {
+    /// The track index of a slot whose id is known.
+    fn index(&self, slot: Slot) -> Option<u8> {
+        match slot.id {
+            None | Some(0) => Some(0),
+            Some(id) => {
+                let i = self.0.iter().position(|&known| known == id)?;
+                u8::try_from(i + 1).ok()
+            }
+        }
+    }
+
+    /// The track index of a slot, numbering an id not seen before; `None` past 255 tracks.
+    fn assign(&mut self, slot: Slot) -> Option<u8> {
+        if let Some(index) = self.index(slot) {
+            return Some(index);
+        }
+        let index = u8::try_from(self.0.len() + 1).ok()?;
+        self.0.extend(slot.id);
+        Some(index)
     }
 }
 

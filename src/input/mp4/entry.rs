@@ -90,6 +90,7 @@ fn visual(b: &MemBox<'_>, codec: VideoCodec, config: &[u8; 4]) -> Result<EntryCo
         VideoCodec::Av1 | VideoCodec::Vp9 => FlvVideoSignal::Enhanced,
     };
     Ok(EntryCodec::Video(VideoConfig {
+        flv_track: None,
         codec,
         record,
         width,

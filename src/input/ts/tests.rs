@@ -240,6 +240,7 @@ fn two_aac_tracks() -> CodecConfig {
         flv_track: None,
     };
     CodecConfig {
+        more_video: Vec::new(),
         video: None,
         audio: Some(aac(&[0x12, 0x10], 44_100, 2)),
         more_audio: vec![aac(&[0x11, 0x88], 48_000, 1)],

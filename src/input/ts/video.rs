@@ -191,6 +191,7 @@ impl VideoStream {
         };
         let (width, height) = codec::coded_size(self.codec, &record).unwrap_or((0, 0));
         Ok(VideoConfig {
+            flv_track: None,
             codec: self.codec,
             record,
             width,
@@ -270,6 +271,7 @@ mod tests {
         record.extend((pps.len() as u16).to_be_bytes());
         record.extend(&pps);
         let hint = VideoConfig {
+            flv_track: None,
             codec: VideoCodec::H264,
             record: record.clone(),
             width: 320,

@@ -13,7 +13,7 @@
 //! tag; ffmpeg attaches it to the first stream created after the script tag (here the video).
 
 use crate::amf0::{self, Value};
-use crate::media::{AudioConfig, CodecConfig, VideoConfig};
+use crate::media::{AudioConfig, CodecConfig, Track, VideoConfig};
 
 /// Per-track counts gathered while writing.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -78,6 +78,8 @@ pub struct IndexEntry {
 pub struct Summary<'a> {
     pub config: &'a CodecConfig,
     pub video: &'a TrackStats,
+    /// The video tracks after the first, together.
+    pub other_video: &'a TrackStats,
     pub audio: &'a TrackStats,
     /// The audio tracks after the first, together.
     pub other_audio: &'a TrackStats,
@@ -89,7 +91,8 @@ impl Summary<'_> {
     /// ffmpeg's FLV muxer computes it.
     pub fn duration_ms(&self) -> i64 {
         let audio_end = self.audio.end_ms().max(self.other_audio.end_ms());
-        self.video.end_ms().max(audio_end).max(0)
+        let video_end = self.video.end_ms().max(self.other_video.end_ms());
+        video_end.max(audio_end).max(0)
     }
 
     /// Bit rate of a track over the file duration, rounded to whole bits per second, so that
@@ -176,9 +179,11 @@ impl Summary<'_> {
 /// `videocodecid`: the legacy CodecID, or for Enhanced RTMP the FourCC as a number, as the
 /// Enhanced RTMP spec's onMetaData section says.
 fn video_codec_id(v: &VideoConfig) -> f64 {
-    match super::legacy_codec_id(v) {
-        Some(id) => f64::from(id),
-        None => f64::from(u32::from_be_bytes(v.codec.ids().fourcc)),
+    match super::video_form(Track::VIDEO, v) {
+        super::VideoForm::Legacy(id) => f64::from(id),
+        super::VideoForm::Enhanced | super::VideoForm::Multitrack(_) => {
+            f64::from(u32::from_be_bytes(v.codec.ids().fourcc))
+        }
     }
 }
 

@@ -32,7 +32,10 @@ pub struct FlvPlan {
 /// What the writer learns of a file's tags as it writes them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(super) struct Tracks {
+    /// The first video track, which `onMetaData` describes.
     pub video: TrackStats,
+    /// Every video track after the first, together: they count for the file's duration.
+    pub other_video: TrackStats,
     /// The first audio track, which `onMetaData` describes.
     pub audio: TrackStats,
     /// Every audio track after the first, together: they count for the file's duration.

@@ -16,7 +16,7 @@ pub use crate::container::flv::{
     FRAME_KEY, HEADER_LEN, MAX_DATA_SIZE, PREV_SIZE_LEN, SIGNATURE, TAG_AUDIO, TAG_HEADER_LEN,
     TAG_SCRIPT, TAG_VIDEO,
 };
-use crate::container::flv::{EX_AUDIO_MULTITRACK, MULTITRACK_ONE_TRACK};
+use crate::container::flv::{EX_AUDIO_MULTITRACK, EX_VIDEO_MULTITRACK, MULTITRACK_ONE_TRACK};
 
 /// The file header (E.2) and PreviousTagSize0.
 pub fn file_header(has_audio: bool, has_video: bool) -> [u8; FILE_HEADER_LEN] {
@@ -72,10 +72,11 @@ pub fn tag_len(data_size: usize) -> u64 {
     (TAG_HEADER_LEN + data_size + PREV_SIZE_LEN) as u64
 }
 
-/// A codec tag header of at most 9 bytes, built on the stack.
+/// A codec tag header of at most 16 bytes, built on the stack: the longest, a multitrack video
+/// header with a CompositionTime, takes 10.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Prefix {
-    bytes: [u8; 9],
+    bytes: [u8; 16],
     len: usize,
 }
 
@@ -111,6 +112,29 @@ pub fn enhanced_video(frame_type: u8, packet_type: u8, ids: &VideoIds, cts_ms: i
     let p = Prefix::default()
         .push(&[EX_HEADER | ((frame_type & 0x07) << 4) | packet_type])
         .push(&ids.fourcc);
+    if packet_type == EX_CODED_FRAMES && ids.ex_composition_time {
+        p.push(&si24(cts_ms))
+    } else {
+        p
+    }
+}
+
+/// Enhanced RTMP v2 multitrack video header for one track: IsExHeader, FrameType and
+/// VideoPacketType Multitrack, then AvMultitrackType OneTrack with the track's packet type, its
+/// FourCC and its track id, then for CodedFrames of a codec that has one the SI24
+/// CompositionTime.
+pub fn multitrack_video(
+    frame_type: u8,
+    packet_type: u8,
+    ids: &VideoIds,
+    track_id: u8,
+    cts_ms: i32,
+) -> Prefix {
+    let p = Prefix::default()
+        .push(&[EX_HEADER | ((frame_type & 0x07) << 4) | EX_VIDEO_MULTITRACK])
+        .push(&[(MULTITRACK_ONE_TRACK << 4) | packet_type])
+        .push(&ids.fourcc)
+        .push(&[track_id]);
     if packet_type == EX_CODED_FRAMES && ids.ex_composition_time {
         p.push(&si24(cts_ms))
     } else {

@@ -31,7 +31,9 @@ const AAC_SOUND_BYTE: u8 = 0xAF; // AAC, 44 kHz, 16-bit, stereo
 
 fn hevc_config(signal: FlvVideoSignal) -> CodecConfig {
     CodecConfig {
+        more_video: Vec::new(),
         video: Some(VideoConfig {
+            flv_track: None,
             codec: VideoCodec::Hevc,
             record: HVCC.to_vec(),
             width: 160,
@@ -217,6 +219,7 @@ fn mp3_tags_and_extended_timestamps() {
     let dir = scratch("flv-writer-mp3");
     let sound_byte = 0x2F; // MP3, 44 kHz, 16-bit, stereo
     let config = CodecConfig {
+        more_video: Vec::new(),
         video: None,
         audio: Some(AudioConfig {
             codec: AudioCodec::Mp3,
@@ -306,7 +309,7 @@ fn packets_flv_cannot_carry_are_errors() {
     };
     let mut m = open(&dir, &audio_only).unwrap();
     let err = m.write(&video(0, 0, true, &IDR)).unwrap_err();
-    assert!(err.to_string().contains("no video track"), "{err}");
+    assert!(err.to_string().contains("no such track"), "{err}");
     drop(m);
     // Abandoned muxers leave nothing behind.
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
@@ -315,7 +318,9 @@ fn packets_flv_cannot_carry_are_errors() {
 #[test]
 fn enhanced_rtmp_avc_uses_the_avc1_fourcc() {
     let config = CodecConfig {
+        more_video: Vec::new(),
         video: Some(VideoConfig {
+            flv_track: None,
             codec: VideoCodec::H264,
             record: vec![1, 0x64, 0, 0x0D, 0xFF],
             width: 0,
@@ -327,10 +332,16 @@ fn enhanced_rtmp_avc_uses_the_avc1_fourcc() {
         more_audio: Vec::new(),
     };
     let v = config.video.as_ref().unwrap();
-    let start = video_prefix(v, tag::FRAME_KEY, VideoPart::SequenceHeader, 0);
+    let start = video_prefix(
+        Track::VIDEO,
+        v,
+        tag::FRAME_KEY,
+        VideoPart::SequenceHeader,
+        0,
+    );
     assert_eq!(start.as_bytes(), cat(&[&[0x90], b"avc1"]));
-    let frame = video_prefix(v, tag::FRAME_INTER, VideoPart::Frame, 40);
+    let frame = video_prefix(Track::VIDEO, v, tag::FRAME_INTER, VideoPart::Frame, 40);
     assert_eq!(frame.as_bytes(), cat(&[&[0xA1], b"avc1", &[0, 0, 40]]));
-    let end = video_prefix(v, tag::FRAME_KEY, VideoPart::EndOfSequence, 0);
+    let end = video_prefix(Track::VIDEO, v, tag::FRAME_KEY, VideoPart::EndOfSequence, 0);
     assert_eq!(end.as_bytes(), cat(&[&[0x92], b"avc1"]));
 }

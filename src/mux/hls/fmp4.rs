@@ -84,8 +84,8 @@ impl Fmp4Segments {
         let init = fragment::init_segment(config, start_time_s)?;
         let mut tracks = Vec::new();
         // Track ids as the init segment numbers them: video first.
-        if config.video.is_some() {
-            tracks.push((Track::VIDEO, 90_000 / 25));
+        for (track, _) in config.video_tracks() {
+            tracks.push((track, 90_000 / 25));
         }
         for (track, a) in config.audio_tracks() {
             let samples = a.codec.frame_samples();

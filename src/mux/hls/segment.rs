@@ -40,7 +40,7 @@ impl SegmentChoice {
             SegmentChoice::Ts => SegmentFormat::Ts,
             SegmentChoice::Fmp4 => SegmentFormat::Fmp4,
             SegmentChoice::Auto => {
-                let video_in_ts = config.video.as_ref().is_none_or(|v| match v.codec {
+                let video_in_ts = config.video_tracks().all(|(_, v)| match v.codec {
                     VideoCodec::H264 => true,
                     VideoCodec::Hevc | VideoCodec::Av1 | VideoCodec::Vp9 => false,
                 });

@@ -67,7 +67,8 @@ impl fmt::Display for Deviation {
 /// How far the write pass has come through the plan: per track, the next sample and its place.
 #[derive(Debug, Default)]
 pub struct Follower {
-    video: TrackCursor,
+    /// One per video track, as far as packets have come.
+    video: Vec<TrackCursor>,
     /// One per audio track, as far as packets have come.
     audio: Vec<TrackCursor>,
     /// `mdat` payload bytes written so far.
@@ -124,16 +125,15 @@ impl Follower {
             return Err(missing_track(packet.track));
         };
         let size = sample_size(packet)?;
-        let cursor = match packet.track.kind {
+        let cursors = match packet.track.kind {
             TrackKind::Video => &mut self.video,
-            TrackKind::Audio => {
-                let i = usize::from(packet.track.index);
-                if self.audio.len() <= i {
-                    self.audio.resize_with(i + 1, TrackCursor::default);
-                }
-                &mut self.audio[i]
-            }
+            TrackKind::Audio => &mut self.audio,
         };
+        let i = usize::from(packet.track.index);
+        if cursors.len() <= i {
+            cursors.resize_with(i + 1, TrackCursor::default);
+        }
+        let cursor = &mut cursors[i];
         admit(cursor.n, cursor.last_dts_90k, packet.dts_90k)
             .map_err(|e| index_error(packet.track, cursor.n, e))?;
         let checked = cursor.step(index, packet, size, self.payload_len);
@@ -147,10 +147,11 @@ impl Follower {
     pub fn finish(&self, plan: &Layout) -> Result<(), Deviation> {
         for (track, index) in plan.indexes() {
             let planned = index.count();
-            let got = match track.kind {
-                TrackKind::Video => self.video.n,
-                TrackKind::Audio => self.audio.get(usize::from(track.index)).map_or(0, |c| c.n),
+            let cursors = match track.kind {
+                TrackKind::Video => &self.video,
+                TrackKind::Audio => &self.audio,
             };
+            let got = cursors.get(usize::from(track.index)).map_or(0, |c| c.n);
             if got != planned {
                 return Err(Deviation::Missing {
                     track,

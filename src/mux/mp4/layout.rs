@@ -32,7 +32,8 @@ struct OpenChunk {
 /// The sample indexes of a file's tracks and the length of its `mdat` payload.
 #[derive(Debug)]
 pub struct Layout {
-    video: Option<TrackIndex>,
+    /// One index per video track, track 0 first.
+    video: Vec<TrackIndex>,
     /// One index per audio track, track 0 first.
     audio: Vec<TrackIndex>,
     chunk: Option<OpenChunk>,
@@ -48,9 +49,9 @@ impl Layout {
         super::stsd::check_carried(config)?;
         Ok(Layout {
             video: config
-                .video
-                .as_ref()
-                .map(|_| TrackIndex::new(TrackKind::Video)),
+                .video_tracks()
+                .map(|_| TrackIndex::new(TrackKind::Video))
+                .collect(),
             audio: config
                 .audio_tracks()
                 .map(|_| TrackIndex::new(TrackKind::Audio))
@@ -60,16 +61,21 @@ impl Layout {
         })
     }
 
-    pub fn track(&self, track: Track) -> Option<&TrackIndex> {
-        match track.kind {
-            TrackKind::Video => self.video.as_ref(),
-            TrackKind::Audio => self.audio.get(usize::from(track.index)),
+    /// The indexes of one kind's tracks, track 0 first.
+    fn of_kind(&self, kind: TrackKind) -> &[TrackIndex] {
+        match kind {
+            TrackKind::Video => &self.video,
+            TrackKind::Audio => &self.audio,
         }
+    }
+
+    pub fn track(&self, track: Track) -> Option<&TrackIndex> {
+        self.of_kind(track.kind).get(usize::from(track.index))
     }
 
     /// Every track's index with its track, video first.
     pub fn indexes(&self) -> impl Iterator<Item = (Track, &TrackIndex)> {
-        let video = self.video.iter().map(|t| (Track::VIDEO, t));
+        let video = (0u8..).zip(&self.video).map(|(i, t)| (Track::video(i), t));
         let audio = (0u8..).zip(&self.audio).map(|(i, t)| (Track::audio(i), t));
         video.chain(audio)
     }
@@ -82,9 +88,10 @@ impl Layout {
     /// Places one packet after the previous ones. A refused packet changes nothing.
     pub fn push(&mut self, packet: &Packet) -> Result<()> {
         let index = match packet.track.kind {
-            TrackKind::Video => self.video.as_mut(),
-            TrackKind::Audio => self.audio.get_mut(usize::from(packet.track.index)),
+            TrackKind::Video => &mut self.video,
+            TrackKind::Audio => &mut self.audio,
         }
+        .get_mut(usize::from(packet.track.index))
         .ok_or_else(|| missing_track(packet.track))?;
         let size = sample_size(packet)?;
         let new_chunk = match &self.chunk {
@@ -129,19 +136,17 @@ impl Layout {
     /// The tracks with their sample entries, video first, as `moov` lists them. A track is
     /// listed when both the layout and `config` have it.
     pub fn tracks<'a>(&'a self, config: &'a CodecConfig) -> Vec<(&'a TrackIndex, Entry<'a>)> {
-        let mut tracks = Vec::new();
-        if let (Some(t), Some(v)) = (&self.video, &config.video) {
-            tracks.push((t, Entry::Video(v)));
-        }
-        for (t, (_, a)) in self.audio.iter().zip(config.audio_tracks()) {
-            tracks.push((t, Entry::Audio(a)));
-        }
-        tracks
+        let video = self.video.iter().zip(config.video_tracks());
+        let video = video.map(|(t, (_, v))| (t, Entry::Video(v)));
+        let audio = self.audio.iter().zip(config.audio_tracks());
+        video
+            .chain(audio.map(|(t, (_, a))| (t, Entry::Audio(a))))
+            .collect()
     }
 
     /// Whether the layout has exactly the tracks `config` configures.
     pub fn fits(&self, config: &CodecConfig) -> bool {
-        self.video.is_some() == config.video.is_some()
+        self.video.len() == config.video_tracks().count()
             && self.audio.len() == config.audio_tracks().count()
     }
 }

@@ -149,12 +149,12 @@ fn trak(
 fn tkhd(w: &mut BoxWriter, plan: &MoviePlan<'_>, t: &TrackPlan<'_>) {
     let version = time_version(&[plan.time_1904_s, t.duration_movie]);
     // track_in_movie; track_enabled on the first track of each kind only, so that of several
-    // audio tracks (one alternate group) the first is the one a player starts with.
-    let first_of_kind = plan
-        .tracks
-        .iter()
-        .find(|o| o.index.kind == t.index.kind)
-        .is_some_and(|o| o.id == t.id);
+    // audio tracks (one alternate group) the first is the one a player starts with; several
+    // video tracks likewise (a group of their own, where one video track has none, as ffmpeg
+    // writes it).
+    let mut of_kind = plan.tracks.iter().filter(|o| o.index.kind == t.index.kind);
+    let first_of_kind = of_kind.next().is_some_and(|o| o.id == t.id);
+    let several = of_kind.next().is_some();
     w.open_full(b"tkhd", version, if first_of_kind { 0x3 } else { 0x2 });
     if version == 1 {
         w.u64(plan.time_1904_s);
@@ -173,7 +173,7 @@ fn tkhd(w: &mut BoxWriter, plan: &MoviePlan<'_>, t: &TrackPlan<'_>) {
     w.zeros(8); // reserved
     w.u16(0); // layer
     let (alternate_group, volume, width, height) = match t.entry {
-        Entry::Video(v) => (0, 0, v.width, v.height),
+        Entry::Video(v) => (if several { 2 } else { 0 }, 0, v.width, v.height),
         Entry::Audio(_) => (1, 0x0100, 0, 0),
     };
     w.u16(alternate_group);

@@ -174,6 +174,7 @@ mod tests {
 
     fn video() -> VideoConfig {
         VideoConfig {
+            flv_track: None,
             codec: VideoCodec::H264,
             record: vec![1],
             width: 16,

@@ -10,11 +10,11 @@
 //! tags and track id 0 are track 0; other ids are numbered in the order their first
 //! configuration arrives), with its id kept so the FLV writer signals it the same way.
 
-use super::{TagSession, body};
+use super::{Slot, TagSession, body};
 use crate::codec::{aac, ac3, flac, mp3, opus};
 use crate::input::flv::body::AudioBody;
 use crate::input::flv::tags::TagRef;
-use crate::media::{AudioCodec, AudioConfig, Damage, Event, Track};
+use crate::media::{AudioCodec, AudioConfig, Track};
 
 use crate::container::flv::SOUND_BYTE_EX_HEADER as EX_SOUND_BYTE;
 
@@ -49,13 +49,7 @@ impl TagSession {
 
     /// The session track of a tag's audio track, once its first configuration has come.
     fn audio_track(&self, slot: Slot) -> Option<Track> {
-        match slot.id {
-            None | Some(0) => Some(Track::AUDIO),
-            Some(id) => {
-                let i = self.audio_ids.iter().position(|&known| known == id)?;
-                u8::try_from(i + 1).ok().map(Track::audio)
-            }
-        }
+        self.audio_ids.index(slot).map(Track::audio)
     }
 
     fn audio_config(&self, slot: Slot) -> Option<&AudioConfig> {
@@ -64,29 +58,15 @@ impl TagSession {
 
     /// Installs an audio track's configuration, numbering a new multitrack id.
     fn configure_audio(&mut self, slot: Slot, new: AudioConfig) {
-        let track = match self.audio_track(slot) {
-            Some(track) => track,
-            None => {
-                let Some(index) = u8::try_from(self.audio_ids.len() + 1).ok() else {
-                    return;
-                };
-                self.audio_ids.extend(slot.id);
-                Track::audio(index)
-            }
+        let Some(index) = self.audio_ids.assign(slot) else {
+            return;
         };
-        let old = self.current.audio_track(track.index);
+        let old = self.current.audio_track(index);
         if old == Some(&new) {
             return;
         }
         let first = old.is_none();
-        self.install(first, move |c| c.set_audio_track(track.index, new));
-    }
-
-    fn dropped(&mut self, tag: TagRef<'_>, what: String) {
-        self.queue.push_back(Event::Damage(Damage::Dropped {
-            offset: tag.offset,
-            what,
-        }));
+        self.install(first, move |c| c.set_audio_track(index, new));
     }
 
     fn aac_config(&mut self, slot: Slot, sound_byte: u8, asc: &[u8]) {
@@ -218,11 +198,4 @@ impl TagSession {
         }
         self.track_packet(tag, slot, data);
     }
-}
-
-/// Which audio track of the push a tag's body belongs to: its Enhanced RTMP multitrack id, or
-/// `None` for a plain tag.
-#[derive(Clone, Copy)]
-struct Slot {
-    id: Option<u8>,
 }

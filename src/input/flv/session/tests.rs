@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::codec::h264;
-use crate::media::{AudioCodec, FlvVideoSignal};
+use crate::media::{AudioCodec, BuiltRecord, FlvVideoSignal, VideoCodec};
 use crate::testutil::fixtures::{damage, packets};
 
 /// An FLV stream under construction.

@@ -44,6 +44,7 @@ pub fn read(path: &std::path::Path) -> Flv {
                     0 if config.video.is_none() => {
                         nal_length_size = (body[5 + 4] & 3) + 1;
                         config.video = Some(VideoConfig {
+                            flv_track: None,
                             codec,
                             record: body[5..].to_vec(),
                             width: 0,

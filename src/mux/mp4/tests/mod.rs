@@ -46,6 +46,7 @@ fn read_flv(path: &Path, width: u32, height: u32) -> Fixture {
                 let cts_ms = (i32::from_be_bytes([body[2], body[3], body[4], 0])) >> 8;
                 if body[1] == 0 {
                     config.video = Some(VideoConfig {
+                        flv_track: None,
                         codec: VideoCodec::H264,
                         record: body[5..].to_vec(),
                         width,

@@ -19,7 +19,9 @@ fn synthetic(track: TrackKind, dts_ms: i64, cts_ms: i32, keyframe: bool) -> Pack
 
 fn synthetic_config(video: Option<VideoCodec>, audio: Option<AudioCodec>) -> CodecConfig {
     CodecConfig {
+        more_video: Vec::new(),
         video: video.map(|codec| VideoConfig {
+            flv_track: None,
             codec,
             record: vec![1, 0x64, 0, 0x1F, 0xFF, 0xE0, 0x00],
             width: 1920,
