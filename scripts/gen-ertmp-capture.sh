@@ -6,7 +6,10 @@
 # 1764072000 (2025-11-25 12:00:00 UTC), the fixtures' start, so its recordings carry the names
 # the fixtures' own recordings carry.
 #
-#   scripts/gen-ertmp-capture.sh [PYAV_PYTHON]
+#   scripts/gen-ertmp-capture.sh [PYAV_PYTHON [OUT.pcap NAME...]]
+#
+# With OUT.pcap and NAMEs, only those fixtures are pushed, into a capture of their own (the
+# committed ertmp.pcap stays as it is), e.g. testdata/ertmp/h264x2-aac.pcap of h264x2-aac.
 #
 # Needs tcpdump, python3 and root (or CAP_NET_RAW) to capture.
 set -euo pipefail
@@ -14,6 +17,9 @@ cd "$(dirname "$0")/.."
 pyav=${1:-/opt/pyav/bin/python}
 port=19351
 out=testdata/ertmp
+pcap=${2:-$out/ertmp.pcap}
+names=("${@:3}")
+[ ${#names[@]} -gt 0 ] || names=(av1-opus vp9-flac hevc-ac3 h264-eac3 h264-2aac av1-aac)
 tmp=$(mktemp -d)
 trap 'kill "${dump:-}" 2>/dev/null || true; rm -rf "$tmp"' EXIT
 mkdir -p "$out/rtmp"
@@ -23,7 +29,7 @@ filter="tcp port $port and (tcp[tcpflags] & (tcp-syn|tcp-fin|tcp-rst) != 0 or (i
 tcpdump -i lo -U -s 262144 -w "$tmp/ertmp.pcap" "$filter" 2>"$tmp/tcpdump.log" &
 dump=$!
 sleep 2
-for name in av1-opus vp9-flac hevc-ac3 h264-eac3 h264-2aac av1-aac; do
+for name in "${names[@]}"; do
   RTMP_PORT=$port python3 scripts/gen-rtmp-dump.py --pyav "$pyav" \
     "$out/$name-1764072000.flv" "$out/rtmp/$name.rtmp" "$name"
 done
@@ -32,7 +38,7 @@ kill -INT "$dump"
 wait "$dump" || true
 dump=
 
-python3 - "$tmp/ertmp.pcap" "$out/ertmp.pcap" <<'PY'
+python3 - "$tmp/ertmp.pcap" "$pcap" <<'PY'
 import struct, sys
 src = bytearray(open(sys.argv[1], "rb").read())
 assert struct.unpack_from("<I", src, 0)[0] == 0xA1B2C3D4, "expected a little-endian microsecond pcap"
@@ -46,4 +52,4 @@ while pos + 16 <= len(src):
     pos += 16 + caplen
 open(sys.argv[2], "wb").write(src)
 PY
-ls -l "$out/ertmp.pcap" "$out/rtmp"
+ls -l "$pcap" "$out/rtmp"

@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
 """Writes the Enhanced RTMP fixtures in testdata/ertmp/ with FFmpeg 8's own FLV muxer (through
 PyAV), which signals AV1, VP9 and HEVC with video FourCCs and Opus, FLAC, AC-3 and E-AC-3 with
-Enhanced RTMP v2 audio FourCCs (SoundFormat 9), and a second audio track as a multitrack packet.
+Enhanced RTMP v2 audio FourCCs (SoundFormat 9), and a second audio or video track as a
+multitrack packet.
 
-    /opt/pyav/bin/python scripts/gen-ertmp.py [OUT_DIR]
+    /opt/pyav/bin/python scripts/gen-ertmp.py [OUT_DIR [NAME...]]
+
+With NAMEs, only those fixtures are written (the others' committed bytes stay as they are).
 
 Each fixture is a few seconds at 160x96, 25 fps, one keyframe a second, so the whole set stays
 small. Unix start times are in the names, as nginx-rtmp's record_unique writes them. The files
@@ -22,7 +25,9 @@ import numpy as np
 WIDTH, HEIGHT, FPS = 160, 96, 25
 START = 1764072000
 
-# name, video encoder (None: no video) and options, audio tracks (encoder, rate, channels, options)
+# name, video encoder (None: no video) and options, or a list of video tracks (encoder, options,
+# size), audio tracks (encoder, rate, channels, options), seconds
+X264 = ("libx264", {"preset": "veryfast", "g": "25", "bf": "2", "threads": "1"})
 FIXTURES = [
     ("av1-opus", ("libsvtav1", {"preset": "12", "svtav1-params": "keyint=25:lp=1"}),
      [("libopus", 48000, 2, {})], 3),
@@ -39,6 +44,9 @@ FIXTURES = [
      [("aac", 44100, 2, {}), ("aac", 48000, 1, {})], 3),
     ("av1-aac", ("libsvtav1", {"preset": "12", "svtav1-params": "keyint=25:lp=1"}),
      [("aac", 44100, 2, {})], 3),
+    # Two H.264 video tracks of different sizes (a multitrack tag for the second) and AAC.
+    ("h264x2-aac", [X264 + ((WIDTH, HEIGHT),), X264 + ((96, 64),)],
+     [("aac", 44100, 2, {})], 2),
 ]
 # The same stream pushed twice, 60 s apart after the first push ends.
 TWO_PUSHES = ("show-av1", ("libsvtav1", {"preset": "12", "svtav1-params": "keyint=25:lp=1"}),
@@ -46,39 +54,39 @@ TWO_PUSHES = ("show-av1", ("libsvtav1", {"preset": "12", "svtav1-params": "keyin
 BITRATE = {"libsvtav1": 60_000, "libvpx-vp9": 60_000, "libx265": 60_000, "libx264": 60_000}
 
 
-def picture(i):
+def picture(i, width=WIDTH, height=HEIGHT):
     """A moving test picture: a gradient with a bar that travels one column a frame."""
-    y = np.full((HEIGHT, WIDTH), 16, np.uint8)
-    y[:, :] = (np.arange(WIDTH) * 200 // WIDTH + 16).astype(np.uint8)
-    x = (i * 4) % WIDTH
+    y = np.full((height, width), 16, np.uint8)
+    y[:, :] = (np.arange(width) * 200 // width + 16).astype(np.uint8)
+    x = (i * 4) % width
     y[:, x:x + 8] = 235
-    u = np.full((HEIGHT // 2, WIDTH // 2), (64 + i * 3) % 256, np.uint8)
-    v = np.full((HEIGHT // 2, WIDTH // 2), 128, np.uint8)
+    u = np.full((height // 2, width // 2), (64 + i * 3) % 256, np.uint8)
+    v = np.full((height // 2, width // 2), 128, np.uint8)
     return np.concatenate([y.reshape(-1), u.reshape(-1), v.reshape(-1)]).reshape(
-        HEIGHT * 3 // 2, WIDTH)
+        height * 3 // 2, width)
 
 
 def write(path, video, audios, seconds):
     out = av.open(path, "w", format="flv", options={"flvflags": "no_duration_filesize"})
     out.flags |= 0  # keep defaults
     streams = []
-    if video:
-        enc, opts = video
+    videos = video if isinstance(video, list) else [video + ((WIDTH, HEIGHT),)] if video else []
+    for enc, opts, (width, height) in videos:
         vs = out.add_stream(enc, rate=FPS, options=dict(opts))
-        vs.width, vs.height, vs.pix_fmt = WIDTH, HEIGHT, "yuv420p"
+        vs.width, vs.height, vs.pix_fmt = width, height, "yuv420p"
         vs.bit_rate = BITRATE[enc]
         vs.time_base = fractions.Fraction(1, FPS)
-        streams.append(("v", vs, None))
+        streams.append(("v", vs, (width, height)))
     for k, (enc, rate, channels, opts) in enumerate(audios):
         a = out.add_stream(enc, rate=rate, options=dict(opts))
         a.layout = "stereo" if channels == 2 else "mono"
         if enc in ("aac", "libopus", "ac3", "eac3"):
             a.bit_rate = 32_000 * channels
         streams.append(("a", a, (rate, channels, 300 + 200 * k)))
-    for kind, s, _ in streams:
+    for kind, s, size in streams:
         if kind == "v":
             for i in range(seconds * FPS):
-                f = av.VideoFrame.from_ndarray(picture(i), format="yuv420p")
+                f = av.VideoFrame.from_ndarray(picture(i, *size), format="yuv420p")
                 f.pts = i
                 f.time_base = fractions.Fraction(1, FPS)
                 out.mux(s.encode(f))
@@ -114,10 +122,14 @@ def write(path, video, audios, seconds):
 def main():
     out_dir = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
         os.path.dirname(__file__), "..", "testdata", "ertmp")
+    only = set(sys.argv[2:])
     os.makedirs(out_dir, exist_ok=True)
     for name, video, audios, seconds in FIXTURES:
-        write(os.path.join(out_dir, f"{name}-{START}.flv"), video, audios, seconds)
+        if not only or name in only:
+            write(os.path.join(out_dir, f"{name}-{START}.flv"), video, audios, seconds)
     name, video, audios, seconds = TWO_PUSHES
+    if only and name not in only:
+        return
     write(os.path.join(out_dir, f"{name}-{START}.flv"), video, audios, seconds)
     write(os.path.join(out_dir, f"{name}-{START + seconds + 60}.flv"), video, audios, seconds)
 

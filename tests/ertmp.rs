@@ -1,7 +1,8 @@
 //! Enhanced RTMP v1/v2 pushes that FFmpeg 8's FLV muxer wrote (`scripts/gen-ertmp.py`): AV1,
 //! VP9 and HEVC video by FourCC; Opus, FLAC, AC-3 and E-AC-3 audio by FourCC; a second AAC
-//! track in a multitrack tag, recorded as a track of its own in every format. Every recording is read back by FFmpeg 8 (PyAV) packet for packet
-//! against the push, and decoded (issue 16, done-when 1).
+//! track, and a second H.264 track, in multitrack tags, each recorded as a track of its own in
+//! every format. Every recording is read back by FFmpeg 8 (PyAV) packet for packet against the
+//! push, and decoded (issue 16, done-when 1).
 
 mod common;
 
@@ -14,7 +15,18 @@ use kls_rec::testutil::{
 };
 
 /// Every single-push fixture.
-const FIXTURES: [&str; 6] = [
+const FIXTURES: [&str; 7] = [
+    "av1-opus",
+    "vp9-flac",
+    "hevc-ac3",
+    "h264-eac3",
+    "h264-2aac",
+    "av1-aac",
+    "h264x2-aac",
+];
+
+/// The fixtures in `ertmp.pcap`; the two-video push has a capture of its own.
+const CAPTURED: [&str; 6] = [
     "av1-opus",
     "vp9-flac",
     "hevc-ac3",
@@ -124,7 +136,7 @@ fn hls_recordings_are_packet_exact_by_ffmpeg8() {
     for name in FIXTURES {
         let dir = check_packet_exact(&python, name, "hls");
         let fmp4 = !files(&dir, "m4s").is_empty();
-        let ts = ["h264-2aac", "h264-eac3"].contains(&name);
+        let ts = ["h264-2aac", "h264-eac3", "h264x2-aac"].contains(&name);
         assert_eq!(fmp4, !ts, "{name}: fMP4 segments");
     }
 }
@@ -313,7 +325,7 @@ fn raw_rtmp_dumps_record_what_the_flv_files_record() {
         );
     }
     let (a, b) = (final_files(&from_flv), final_files(&dir));
-    assert_eq!(a.len(), 28, "{a:#?}");
+    assert_eq!(a.len(), 32, "{a:#?}");
     assert_eq!(a, b);
 }
 
@@ -322,11 +334,24 @@ fn raw_rtmp_dumps_record_what_the_flv_files_record() {
 /// the push's playlist, to the millisecond.
 #[test]
 fn a_capture_records_what_the_raw_dumps_record() {
-    let capture = testdata("ertmp/ertmp.pcap");
-    let (from_capture, stderr) = record("capture", "flv,mp4,hls", &[capture], 0);
+    let files = capture_against_dumps("ertmp.pcap", &CAPTURED);
+    assert_eq!(files, 28);
+    let files = capture_against_dumps("h264x2-aac.pcap", &["h264x2-aac"]);
+    assert_eq!(files, 4);
+}
+
+/// Records `capture` and the raw dumps of its pushes `names`; asserts they give the same
+/// files and returns how many.
+fn capture_against_dumps(capture: &str, names: &[&str]) -> usize {
+    let (from_capture, stderr) = record(
+        &format!("capture-{capture}"),
+        "flv,mp4,hls",
+        &[testdata(&format!("ertmp/{capture}"))],
+        0,
+    );
     assert!(!stderr.contains("not recorded"), "{stderr}");
-    let dir = scratch("ertmp-capture-dumps");
-    for name in FIXTURES {
+    let dir = scratch(&format!("ertmp-capture-dumps-{capture}"));
+    for &name in names {
         let playlist = files(&from_capture.join(format!("record/live/{name}")), "m3u8");
         assert_eq!(playlist.len(), 1, "{name}: {playlist:?}");
         let text = std::fs::read_to_string(&playlist[0]).unwrap();
@@ -356,8 +381,8 @@ fn a_capture_records_what_the_raw_dumps_record() {
         );
     }
     let (a, b) = (final_files(&from_capture), final_files(&dir));
-    assert_eq!(a.len(), 28, "{a:#?}");
     assert_eq!(a, b);
+    a.len()
 }
 
 /// `outMediainfo` of every MP4 and FLV recording says what FFmpeg 8's ffprobe says of the file:
@@ -395,8 +420,8 @@ fn out_mediainfo_matches_ffmpeg8() {
             let ours: serde_json::Value = serde_json::from_str(info).unwrap();
             let file = dir.join(item["dstpath"].as_str().unwrap());
             let theirs = pyav::probe(&python, &file, false)["ffprobe"].clone();
-            if name == "h264-2aac" {
-                // Both audio tracks are streams of the recording.
+            if ["h264-2aac", "h264x2-aac"].contains(&name) {
+                // Both audio (video) tracks are streams of the recording.
                 assert_eq!(theirs["streams"].as_array().unwrap().len(), 3);
             }
             let what = format!("{name}: {}", file.display());
@@ -483,6 +508,7 @@ fn fmp4_hls_recordings_read_back_packet_exact() {
         "h264-eac3",
         "av1-aac",
         "h264-2aac",
+        "h264x2-aac",
     ] {
         let (hls, _) = record_fmp4(name);
         assert!(!files(&hls, "m4s").is_empty(), "{name}: fMP4 segments");
@@ -540,4 +566,56 @@ fn fmp4_hls_recordings_read_back_packet_exact() {
     assert_eq!(mp4.len(), 1, "{mp4:?}");
     let theirs = pyav::probe(&python, &mp4[0], true);
     assert_spliced(&pushes, &theirs, "splice of the spliced fMP4 playlist");
+}
+
+/// The push with two H.264 tracks: in MPEG-TS each a PID of its own ahead of the audio's
+/// (0x100, 0x101, then AAC on 0x102, in that PMT order); in MP4 both video `trak`s in one
+/// alternate group, only the first enabled; in FLV the second written as the push sent it, a
+/// OneTrack Multitrack tag under its track id 1; `inspect` lists both.
+#[test]
+fn two_video_tracks_are_tracks_of_their_own() {
+    let (dir, _) = record(
+        "h264x2-aac-layout",
+        "flv,mp4,hls",
+        &[fixture("h264x2-aac")],
+        0,
+    );
+    let ts = std::fs::read(&files(&dir, "ts")[0]).unwrap();
+    let pmt = &ts[188..376];
+    let at = |entry: [u8; 3]| pmt.windows(3).position(|w| w == entry);
+    let (v0, v1, a) = (
+        at([0x1B, 0xE1, 0x00]),
+        at([0x1B, 0xE1, 0x01]),
+        at([0x0F, 0xE1, 0x02]),
+    );
+    assert!(v0.is_some() && v0 < v1 && v1 < a, "PMT {v0:?} {v1:?} {a:?}");
+
+    let mp4 = std::fs::read(&files(&dir, "mp4")[0]).unwrap();
+    // tkhd (version 0): flags in bytes 1..4 after the type, alternate_group at 34..36.
+    let tkhd: Vec<(u32, u16)> = mp4
+        .windows(4)
+        .enumerate()
+        .filter(|(_, w)| *w == b"tkhd")
+        .map(|(i, _)| {
+            let b = &mp4[i + 4..];
+            assert_eq!(b[0], 0, "tkhd version");
+            let flags = u32::from_be_bytes([0, b[1], b[2], b[3]]);
+            (flags, u16::from_be_bytes([b[34], b[35]]))
+        })
+        .collect();
+    assert_eq!(tkhd, [(3, 2), (2, 2), (3, 1)]);
+
+    let flv = std::fs::read(&files(&dir, "flv")[0]).unwrap();
+    let track1_start = [&[0x96, 0x00][..], b"avc1", &[1]].concat();
+    assert!(
+        flv.windows(7).any(|w| w == track1_start),
+        "track 1 SequenceStart"
+    );
+    let out = run_binary(
+        env!("CARGO_BIN_EXE_kls-rec"),
+        &["inspect", files(&dir, "flv")[0].to_str().unwrap()],
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("video track 1"), "{text}");
+    assert!(text.contains("96x64"), "{text}");
 }

@@ -65,9 +65,9 @@ fn record(dir: &Path, inputs: &[PathBuf], extra: &[&str]) {
 }
 
 /// The recordings Chromium plays: MP4s (not fMP4 init segments), playlists, and the FLVs of
-/// H.264/AAC pushes in plain FLV tags. The two-AAC push's FLV carries its second track in
-/// Enhanced RTMP v2 Multitrack tags, as the push sent it, which mpegts.js 1.8.2 refuses
-/// ("CodecUnsupported", as it refuses the push's own file); its MP4 and HLS play here.
+/// H.264/AAC pushes in plain FLV tags. The two-AAC and the two-H.264 pushes' FLVs carry their
+/// second track in Enhanced RTMP v2 Multitrack tags, as the push sent it, which mpegts.js 1.8.2
+/// refuses ("CodecUnsupported", as it refuses the push's own file); their MP4 and HLS play here.
 fn playable(root: &Path) -> Vec<String> {
     let mut files = Vec::new();
     for f in recording_files(root) {
@@ -95,7 +95,7 @@ fn recordings_play_to_their_end_in_chromium() {
     let Some(play) = player() else { return };
     let root = scratch("playback");
     let ertmp = |n: &str| testdata("ertmp").join(format!("{n}.flv"));
-    for name in ["av1-opus", "vp9-flac", "av1-aac", "h264-2aac"] {
+    for name in ["av1-opus", "vp9-flac", "av1-aac", "h264-2aac", "h264x2-aac"] {
         record(
             &root.join(name),
             &[ertmp(&format!("{name}-1764072000"))],
@@ -151,5 +151,5 @@ fn recordings_play_to_their_end_in_chromium() {
     }
     assert!(out.status.success(), "{stdout}");
     // Per fixture an MP4 and a playlist, and the FLV of the two plain H.264/AAC recordings.
-    assert_eq!(files.len(), 18, "recordings played: {files:?}");
+    assert_eq!(files.len(), 20, "recordings played: {files:?}");
 }
