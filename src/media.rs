@@ -5,8 +5,9 @@
 //! sessions; the rules decide which file each packet goes to; muxers write packets unchanged.
 //!
 //! Media times are in a 90 kHz clock (`*_90k`): FLV/RTMP milliseconds convert exactly (× 90), and
-//! MPEG-TS timestamps are already 90 kHz, so no input loses precision. Wall-clock times are Unix
-//! milliseconds (`wall_*_ms`).
+//! MPEG-TS timestamps are already 90 kHz, so no input loses precision — but for an Enhanced RTMP
+//! ModEx TimestampOffsetNano, which a packet carries beside its time ([`Packet::offset_ns`]) for
+//! the FLV writer alone. Wall-clock times are Unix milliseconds (`wall_*_ms`).
 
 use std::fmt;
 use std::sync::Arc;
@@ -441,6 +442,10 @@ pub struct Packet {
     /// The codec payload: length-prefixed NAL units for H.264/HEVC (as in FLV and MP4), one raw
     /// AAC access unit, or one MP3 frame. Never altered by kls-rec.
     pub data: Vec<u8>,
+    /// An Enhanced RTMP ModEx TimestampOffsetNano the source sent with the packet: nanoseconds
+    /// (under 1 ms) after its millisecond tag time, which the FLV writer writes back and the
+    /// other formats, timed in milliseconds or 90 kHz, leave out; 0 for every other source.
+    pub offset_ns: u32,
 }
 
 impl Packet {

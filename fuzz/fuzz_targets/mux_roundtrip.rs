@@ -182,6 +182,7 @@ fn run(u: &mut Unstructured) -> Result<Run> {
                 cts_90k: cts_ms * 90,
                 keyframe,
                 data,
+                offset_ns: 0,
             },
         ));
     }

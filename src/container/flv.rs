@@ -49,6 +49,9 @@ pub const EX_MPEG2TS_SEQUENCE_START: u8 = 5;
 pub const EX_VIDEO_MULTITRACK: u8 = 6;
 /// Both tag kinds: modifier extensions, then the real packet type.
 pub const EX_MOD_EX: u8 = 7;
+/// `ModExType` TimestampOffsetNano (high nibble of the byte closing a ModEx entry): its data is
+/// a UI24 of nanoseconds added to the tag's millisecond timestamp.
+pub const MOD_EX_TIMESTAMP_OFFSET_NANO: u8 = 0;
 
 /// Enhanced RTMP v2 `AudioPacketType` values (low nibble of the first byte under SoundFormat 9);
 /// SequenceStart, CodedFrames, SequenceEnd and ModEx share the video values.

@@ -396,6 +396,7 @@ impl SessionReader for Placeholder {
             cts_90k: 0,
             keyframe: true,
             data: Vec::new(),
+            offset_ns: 0,
         })))
     }
 

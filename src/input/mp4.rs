@@ -464,6 +464,7 @@ impl SessionReader for Mp4Session {
                 cts_90k,
                 keyframe: kind == TrackKind::Audio || s.sync,
                 data,
+                offset_ns: 0,
             })));
         }
     }

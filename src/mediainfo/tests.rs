@@ -233,6 +233,7 @@ fn other_codecs_and_edge_cases() {
             cts_90k: 0,
             keyframe: i == 0,
             data: vec![0; 100],
+            offset_ns: 0,
         });
     }
     let info = describe(Format::Mp4, 2000, &config, &stats);

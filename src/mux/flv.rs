@@ -511,6 +511,7 @@ impl Muxer for FlvMuxer {
                 )
             }
         };
+        let prefix = tag::with_offset_ns(tag_type, prefix, packet.offset_ns);
         check_size(
             &format!("{} packet at {ts_ms} ms", packet.track),
             &prefix,

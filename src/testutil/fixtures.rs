@@ -20,6 +20,7 @@ pub fn packet(kind: TrackKind, dts_ms: i64, keyframe: bool, data: &[u8]) -> Pack
         cts_90k: 0,
         keyframe,
         data: data.to_vec(),
+        offset_ns: 0,
     }
 }
 

@@ -11,7 +11,7 @@ use crate::container::flv::{
     AAC_RAW, AAC_SEQUENCE_HEADER, AVC_END_OF_SEQUENCE, AVC_NALU, AVC_SEQUENCE_HEADER,
     EX_AUDIO_MULTICHANNEL_CONFIG, EX_AUDIO_MULTITRACK, EX_CODED_FRAMES, EX_CODED_FRAMES_X,
     EX_HEADER, EX_METADATA, EX_MOD_EX, EX_MPEG2TS_SEQUENCE_START, EX_SEQUENCE_END,
-    EX_SEQUENCE_START, EX_VIDEO_MULTITRACK, FRAME_COMMAND, FRAME_KEY,
+    EX_SEQUENCE_START, EX_VIDEO_MULTITRACK, FRAME_COMMAND, FRAME_KEY, MOD_EX_TIMESTAMP_OFFSET_NANO,
     MULTITRACK_MANY_TRACKS_MANY_CODECS, MULTITRACK_ONE_TRACK,
 };
 use crate::media::{AudioCodec, FlvVideoSignal, VideoCodec};
@@ -94,10 +94,12 @@ pub enum AudioBody<'a> {
 }
 
 /// A media tag: the body of each track it carries, in tag order, with the Enhanced RTMP track id
-/// of an E-RTMP v2 multitrack tag (`None` for a plain tag, which is track 0's).
+/// of an E-RTMP v2 multitrack tag (`None` for a plain tag, which is track 0's), and the ModEx
+/// TimestampOffsetNano the tag carried (0 without one).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MediaTag<B> {
     pub tracks: Vec<(Option<u8>, B)>,
+    pub offset_ns: u32,
 }
 
 /// An audio tag's tracks.
@@ -106,9 +108,10 @@ pub type AudioTag<'a> = MediaTag<AudioBody<'a>>;
 pub type VideoTag<'a> = MediaTag<VideoBody<'a>>;
 
 impl<B> MediaTag<B> {
-    fn plain(body: B) -> MediaTag<B> {
+    fn plain(body: B, offset_ns: u32) -> MediaTag<B> {
         MediaTag {
             tracks: vec![(None, body)],
+            offset_ns,
         }
     }
 }
@@ -136,35 +139,39 @@ fn take<'a>(data: &'a [u8], pos: &mut usize, n: usize, what: &str) -> Result<&'a
     Ok(b)
 }
 
-/// Skips Enhanced RTMP `ModEx` entries (v2: UI8 size − 1, 256 meaning a UI16 size − 1 follows,
+/// Reads Enhanced RTMP `ModEx` entries (v2: UI8 size − 1, 256 meaning a UI16 size − 1 follows,
 /// the data, then ModExType and the next packet type in one byte) and returns the packet type
-/// after them. The one ModEx type defined, TimestampOffsetNano, shifts a timestamp by less than
-/// a millisecond, which FLV cannot carry; kls-rec keeps the millisecond timestamp.
-fn skip_mod_ex(data: &[u8], pos: &mut usize) -> Result<u8, String> {
+/// after them with the TimestampOffsetNano (UI24 nanoseconds, the one ModEx type defined) they
+/// carried, 0 if none; entries of other types are read past.
+fn mod_ex(data: &[u8], pos: &mut usize) -> Result<(u8, u32), String> {
+    let mut offset_ns = 0;
     loop {
         let mut size = usize::from(take(data, pos, 1, "ModEx size")?[0]) + 1;
         if size == 256 {
             let b = take(data, pos, 2, "ModEx size")?;
             size = usize::from(u16::from_be_bytes([b[0], b[1]])) + 1;
         }
-        take(data, pos, size, "ModEx data")?;
-        let next = take(data, pos, 1, "ModEx type")?[0] & 0x0F;
-        if next != EX_MOD_EX {
-            return Ok(next);
+        let value = take(data, pos, size, "ModEx data")?;
+        let byte = take(data, pos, 1, "ModEx type")?[0];
+        if let (MOD_EX_TIMESTAMP_OFFSET_NANO, [a, b, c]) = (byte >> 4, value) {
+            offset_ns = u32::from_be_bytes([0, *a, *b, *c]);
+        }
+        if byte & 0x0F != EX_MOD_EX {
+            return Ok((byte & 0x0F, offset_ns));
         }
     }
 }
 
-/// The first byte's packet type, after any ModEx entries (see [`skip_mod_ex`]), and the
-/// position after them.
-fn ex_packet_type(data: &[u8]) -> Result<(u8, usize), String> {
+/// The first byte's packet type, after any ModEx entries (see [`mod_ex`]), with their
+/// TimestampOffsetNano and the position after them.
+fn ex_packet_type(data: &[u8]) -> Result<(u8, u32, usize), String> {
     let mut pos = 1;
     let packet_type = data[0] & 0x0F;
     if packet_type != EX_MOD_EX {
-        return Ok((packet_type, pos));
+        return Ok((packet_type, 0, pos));
     }
-    let packet_type = skip_mod_ex(data, &mut pos)?;
-    Ok((packet_type, pos))
+    let (packet_type, offset_ns) = mod_ex(data, &mut pos)?;
+    Ok((packet_type, offset_ns, pos))
 }
 
 /// A video tag: one plain track (legacy, or Enhanced RTMP with a FourCC), or the tracks of a
@@ -176,7 +183,7 @@ pub fn parse_video_tag(data: &[u8]) -> Result<VideoTag<'_>, String> {
     };
     match video_signal(first) {
         FlvVideoSignal::Enhanced => parse_enhanced_video(data),
-        FlvVideoSignal::CodecId => Ok(MediaTag::plain(parse_legacy_video(data, first)?)),
+        FlvVideoSignal::CodecId => Ok(MediaTag::plain(parse_legacy_video(data, first)?, 0)),
     }
 }
 
@@ -229,9 +236,9 @@ fn parse_legacy_video(data: &[u8], first: u8) -> Result<VideoBody<'_>, String> {
 /// and the body, or a multitrack layout.
 fn parse_enhanced_video(data: &[u8]) -> Result<VideoTag<'_>, String> {
     let frame_type = (data[0] >> 4) & 0x07;
-    let (packet_type, mut pos) = ex_packet_type(data)?;
+    let (packet_type, offset_ns, mut pos) = ex_packet_type(data)?;
     if frame_type == FRAME_COMMAND || packet_type == EX_METADATA {
-        return Ok(MediaTag::plain(VideoBody::NotMedia));
+        return Ok(MediaTag::plain(VideoBody::NotMedia, offset_ns));
     }
     let body = match packet_type {
         EX_VIDEO_MULTITRACK => {
@@ -243,7 +250,7 @@ fn parse_enhanced_video(data: &[u8]) -> Result<VideoTag<'_>, String> {
                     Ok((Some(t.id), body))
                 })
                 .collect::<Result<_, String>>()?;
-            return Ok(MediaTag { tracks });
+            return Ok(MediaTag { tracks, offset_ns });
         }
         EX_MPEG2TS_SEQUENCE_START => {
             VideoBody::Unsupported("Enhanced RTMP MPEG2TSSequenceStart".into())
@@ -253,7 +260,7 @@ fn parse_enhanced_video(data: &[u8]) -> Result<VideoTag<'_>, String> {
             enhanced_video_body(frame_type, packet_type, fourcc, &data[pos..])?
         }
     };
-    Ok(MediaTag::plain(body))
+    Ok(MediaTag::plain(body, offset_ns))
 }
 
 /// One video track's body under a `VideoPacketType`, after its FourCC.
@@ -337,13 +344,13 @@ pub fn parse_audio(data: &[u8]) -> Result<AudioTag<'_>, String> {
             ))
         }
     };
-    Ok(MediaTag::plain(body))
+    Ok(MediaTag::plain(body, 0))
 }
 
 /// Enhanced RTMP v2 `ExAudioTagHeader`: SoundFormat 9 and AudioPacketType, any ModEx, then
 /// either a FourCC and the body, or a multitrack layout.
 fn parse_enhanced_audio(data: &[u8]) -> Result<AudioTag<'_>, String> {
-    let (packet_type, mut pos) = ex_packet_type(data)?;
+    let (packet_type, offset_ns, mut pos) = ex_packet_type(data)?;
     if packet_type == EX_AUDIO_MULTITRACK {
         let (packet_type, tracks) = multitrack(data, pos)?;
         let tracks = tracks
@@ -353,11 +360,11 @@ fn parse_enhanced_audio(data: &[u8]) -> Result<AudioTag<'_>, String> {
                 Ok((Some(t.id), body))
             })
             .collect::<Result<_, String>>()?;
-        return Ok(MediaTag { tracks });
+        return Ok(MediaTag { tracks, offset_ns });
     }
     let fourcc = take(data, &mut pos, 4, "FourCC")?;
     let body = enhanced_audio_body(packet_type, fourcc, &data[pos..])?;
-    Ok(MediaTag::plain(body))
+    Ok(MediaTag::plain(body, offset_ns))
 }
 
 /// One track of an Enhanced RTMP multitrack tag.
@@ -684,6 +691,52 @@ mod tests {
         );
         // A track size past the tag's end is malformed.
         assert!(parse_video_tag(&[0x96, 0x11, b'a', b'v', b'0', b'1', 0, 0, 0, 9, 1]).is_err());
+    }
+
+    /// A ModEx TimestampOffsetNano (UI24 of nanoseconds, ModExType 0) is kept with the tag,
+    /// before a plain and before a multitrack packet type, audio and video alike; an entry of
+    /// another type, or of another size, is read past.
+    #[test]
+    fn mod_ex_timestamp_offset_nano_is_kept() {
+        // Inter frame, ModEx: size − 1 = 2, 999 999 ns, then TimestampOffsetNano with
+        // CodedFrames; avc1, CompositionTime 0.
+        let ns = 999_999u32.to_be_bytes();
+        let video = [
+            0xA7, 2, ns[1], ns[2], ns[3], 0x01, b'a', b'v', b'c', b'1', 0, 0, 0, 7,
+        ];
+        let tag = parse_video_tag(&video).unwrap();
+        assert_eq!(tag.offset_ns, 999_999);
+        assert!(matches!(
+            tag.tracks[..],
+            [(
+                None,
+                VideoBody::Frame {
+                    keyframe: false,
+                    data: &[7],
+                    ..
+                }
+            )]
+        ));
+        // Before a OneTrack multitrack audio tag of track 1: 500 ns.
+        let audio = [
+            0x97, 2, 0, 0x01, 0xF4, 0x05, 0x01, b'm', b'p', b'4', b'a', 1, 0x21,
+        ];
+        let tag = parse_audio(&audio).unwrap();
+        assert_eq!(tag.offset_ns, 500);
+        assert!(matches!(
+            tag.tracks[..],
+            [(Some(1), AudioBody::ExFrame { .. })]
+        ));
+        // Two entries: one of ModExType 1 (unknown), then a TimestampOffsetNano of 7 ns.
+        let two = [
+            0x97, 0, 0xAA, 0x17, 2, 0, 0, 7, 0x01, b'O', b'p', b'u', b's', 1,
+        ];
+        assert_eq!(parse_audio(&two).unwrap().offset_ns, 7);
+        // A TimestampOffsetNano of 2 bytes is not one: read past, no offset.
+        let short = [0x97, 1, 0, 7, 0x01, b'O', b'p', b'u', b's', 1];
+        assert_eq!(parse_audio(&short).unwrap().offset_ns, 0);
+        // Plain tags carry none.
+        assert_eq!(parse_audio(&[0xAF, 1, 0x21]).unwrap().offset_ns, 0);
     }
 
     #[test]

@@ -91,6 +91,8 @@ pub struct TagSession {
     audio_ids: TrackIds,
     /// The Enhanced RTMP ids of video tracks 1, 2, … (see `video`).
     video_ids: TrackIds,
+    /// The ModEx TimestampOffsetNano of the media tag being read, given to its packets.
+    offset_ns: u32,
 }
 
 impl Default for TagSession {
@@ -112,6 +114,7 @@ impl TagSession {
             reported: HashSet::new(),
             audio_ids: TrackIds::default(),
             video_ids: TrackIds::default(),
+            offset_ns: 0,
         }
     }
 
@@ -267,6 +270,7 @@ impl TagSession {
             cts_90k: cts_ms * 90,
             keyframe,
             data: data.to_vec(),
+            offset_ns: self.offset_ns,
         }));
     }
 }

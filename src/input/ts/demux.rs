@@ -521,6 +521,7 @@ impl TsDemuxer {
             cts_90k: i32::try_from(cts).unwrap_or(0),
             keyframe: au.keyframe,
             data: au.data,
+            offset_ns: 0,
         }));
     }
 
@@ -558,6 +559,7 @@ impl TsDemuxer {
                 cts_90k: 0,
                 keyframe: true,
                 data: f.data,
+                offset_ns: 0,
             }));
         }
     }

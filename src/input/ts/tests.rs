@@ -260,6 +260,7 @@ fn two_aac_read(name: &str, order: &[(u8, i64)]) -> (CodecConfig, Vec<Packet>, V
             cts_90k: 0,
             keyframe: true,
             data: vec![index + 1; 10],
+            offset_ns: 0,
         };
         w.write_packet(&p, &mut ts).unwrap();
     }

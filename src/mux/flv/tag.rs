@@ -16,7 +16,10 @@ pub use crate::container::flv::{
     FRAME_KEY, HEADER_LEN, MAX_DATA_SIZE, PREV_SIZE_LEN, SIGNATURE, TAG_AUDIO, TAG_HEADER_LEN,
     TAG_SCRIPT, TAG_VIDEO,
 };
-use crate::container::flv::{EX_AUDIO_MULTITRACK, EX_VIDEO_MULTITRACK, MULTITRACK_ONE_TRACK};
+use crate::container::flv::{
+    EX_AUDIO_MULTITRACK, EX_MOD_EX, EX_VIDEO_MULTITRACK, MOD_EX_TIMESTAMP_OFFSET_NANO,
+    MULTITRACK_ONE_TRACK,
+};
 
 /// The file header (E.2) and PreviousTagSize0.
 pub fn file_header(has_audio: bool, has_video: bool) -> [u8; FILE_HEADER_LEN] {
@@ -73,7 +76,7 @@ pub fn tag_len(data_size: usize) -> u64 {
 }
 
 /// A codec tag header of at most 16 bytes, built on the stack: the longest, a multitrack video
-/// header with a CompositionTime, takes 10.
+/// header with a CompositionTime (10 bytes) behind a TimestampOffsetNano ModEx (5).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Prefix {
     bytes: [u8; 16],
@@ -140,6 +143,29 @@ pub fn multitrack_video(
     } else {
         p
     }
+}
+
+/// An Enhanced RTMP header (video with IsExHeader, audio with SoundFormat 9) with a ModEx
+/// TimestampOffsetNano of `offset_ns` in front of its packet type: the first byte's packet type
+/// becomes ModEx, followed by the size − 1 (2), the UI24, and ModExType 0 with the packet type.
+/// A legacy header, which cannot carry one, and an offset of 0 leave the header as it is.
+pub fn with_offset_ns(tag_type: u8, prefix: Prefix, offset_ns: u32) -> Prefix {
+    let Some((&first, rest)) = prefix.as_bytes().split_first() else {
+        return prefix;
+    };
+    let enhanced = if tag_type == TAG_VIDEO {
+        first & EX_HEADER != 0
+    } else {
+        first >> 4 == SOUND_FORMAT_EX_HEADER
+    };
+    if offset_ns == 0 || !enhanced {
+        return prefix;
+    }
+    let ns = offset_ns.min(0xFF_FFFF).to_be_bytes();
+    Prefix::default()
+        .push(&[(first & 0xF0) | EX_MOD_EX, 2, ns[1], ns[2], ns[3]])
+        .push(&[(MOD_EX_TIMESTAMP_OFFSET_NANO << 4) | (first & 0x0F)])
+        .push(rest)
 }
 
 /// Enhanced RTMP v2 `ExAudioTagHeader`: SoundFormat 9 and the AudioPacketType in one byte, then

@@ -60,6 +60,7 @@ fn video(dts_ms: i64, cts_ms: i32, keyframe: bool, data: &[u8]) -> Packet {
         cts_90k: cts_ms * 90,
         keyframe,
         data: data.to_vec(),
+        offset_ns: 0,
     }
 }
 
@@ -70,6 +71,7 @@ fn audio(dts_ms: i64, data: &[u8]) -> Packet {
         cts_90k: 0,
         keyframe: true,
         data: data.to_vec(),
+        offset_ns: 0,
     }
 }
 

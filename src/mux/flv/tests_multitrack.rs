@@ -1,5 +1,6 @@
 //! Enhanced RTMP v2 as a push sends it, read and written back tag for tag: a second video track
-//! in OneTrack Multitrack tags under its track id.
+//! in OneTrack Multitrack tags under its track id, and ModEx TimestampOffsetNano on video and
+//! audio tags (FFmpeg 8 writes no ModEx, so the tags are built here).
 
 use super::tests::mux;
 use super::*;
@@ -22,7 +23,8 @@ fn flv(tags: &[(u8, u32, Vec<u8>)]) -> Vec<u8> {
 }
 
 /// The push's tags: track 0 of H.264 in legacy tags, track 1 in OneTrack Multitrack tags under
-/// id 1, E-RTMP AAC audio.
+/// id 1, E-RTMP AAC audio; a ModEx of 999 999 ns before track 1's keyframe, of 500 ns before
+/// an audio frame.
 fn push() -> Vec<(u8, u32, Vec<u8>)> {
     let v = tag::TAG_VIDEO;
     let a = tag::TAG_AUDIO;
@@ -34,9 +36,19 @@ fn push() -> Vec<(u8, u32, Vec<u8>)> {
         (
             v,
             0,
-            [&[0x96, 0x01][..], b"avc1", &[1, 0, 0, 0], &IDR].concat(),
+            [
+                &[0x97, 2, 0x0F, 0x42, 0x3F, 0x06, 0x01][..],
+                b"avc1",
+                &[1, 0, 0, 0],
+                &IDR,
+            ]
+            .concat(),
         ),
-        (a, 10, [&[0x91][..], b"mp4a", &[0x21]].concat()),
+        (
+            a,
+            10,
+            [&[0x97, 2, 0, 0x01, 0xF4, 0x01][..], b"mp4a", &[0x21]].concat(),
+        ),
         (v, 40, [&[0x27, 1, 0, 0, 0][..], &SLICE].concat()),
         (
             v,
@@ -55,22 +67,22 @@ fn multitrack_video_and_mod_ex_are_written_as_received() {
     let (config, packets) = read_flv(&input);
     std::fs::remove_file(&input).unwrap();
 
-    // Two video tracks, the second with its id.
+    // Two video tracks, the second with its id; the ModEx offsets on their packets.
     let tracks: Vec<_> = config
         .video_tracks()
         .map(|(t, v)| (t, v.flv_track))
         .collect();
     assert_eq!(tracks, [(Track::VIDEO, None), (Track::video(1), Some(1))]);
     assert_eq!(config.more_video[0].record, AVCC_1);
-    let seen: Vec<_> = packets.iter().map(|p| p.track).collect();
+    let seen: Vec<_> = packets.iter().map(|p| (p.track, p.offset_ns)).collect();
     assert_eq!(
         seen,
         [
-            Track::VIDEO,
-            Track::video(1),
-            Track::AUDIO,
-            Track::VIDEO,
-            Track::video(1),
+            (Track::VIDEO, 0),
+            (Track::video(1), 999_999),
+            (Track::AUDIO, 500),
+            (Track::VIDEO, 0),
+            (Track::video(1), 0),
         ]
     );
 

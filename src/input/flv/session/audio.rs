@@ -24,6 +24,7 @@ impl TagSession {
             Ok(parsed) => parsed,
             Err(what) => return self.dropped(tag, format!("audio tag: {what}")),
         };
+        self.offset_ns = parsed.offset_ns;
         for (id, body) in parsed.tracks {
             self.audio_body(tag, Slot { id }, body);
         }

@@ -18,6 +18,7 @@ impl TagSession {
             Ok(parsed) => parsed,
             Err(what) => return self.dropped(tag, format!("video tag: {what}")),
         };
+        self.offset_ns = parsed.offset_ns;
         for (id, body) in parsed.tracks {
             self.video_body(tag, Slot { id }, body);
         }

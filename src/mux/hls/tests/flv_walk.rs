@@ -93,6 +93,7 @@ pub fn read(path: &std::path::Path) -> Flv {
             cts_90k: cts * 90,
             keyframe,
             data,
+            offset_ns: 0,
         })
         .collect();
     Flv {

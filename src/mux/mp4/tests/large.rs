@@ -46,6 +46,7 @@ fn over_4_gib_uses_co64_and_largesize() {
         cts_90k: 0,
         keyframe: true,
         data: Vec::new(),
+        offset_ns: 0,
     };
     let audio = &studio
         .packets

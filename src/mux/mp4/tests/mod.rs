@@ -60,6 +60,7 @@ fn read_flv(path: &Path, width: u32, height: u32) -> Fixture {
                         cts_90k: cts_ms * 90,
                         keyframe: body[0] >> 4 == 1,
                         data: body[5..].to_vec(),
+                        offset_ns: 0,
                     });
                 }
             }
@@ -80,6 +81,7 @@ fn read_flv(path: &Path, width: u32, height: u32) -> Fixture {
                         cts_90k: 0,
                         keyframe: true,
                         data: body[2..].to_vec(),
+                        offset_ns: 0,
                     });
                 }
             }

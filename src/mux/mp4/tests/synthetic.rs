@@ -14,6 +14,7 @@ fn synthetic(track: TrackKind, dts_ms: i64, cts_ms: i32, keyframe: bool) -> Pack
         cts_90k: cts_ms * 90,
         keyframe,
         data: vec![0, 0, 0, 1, 0x09],
+        offset_ns: 0,
     }
 }
 
