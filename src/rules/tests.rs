@@ -415,3 +415,37 @@ fn a_packet_before_its_files_first_is_raised_to_it_and_says_by_how_much() {
         write(2_070, 0)
     );
 }
+
+/// A push with a second video track: files are cut at keyframes of the first only, and each
+/// video track's first packet in a file is a keyframe of its own.
+#[test]
+fn a_second_video_track_waits_for_its_own_keyframe() {
+    let mut config = av(320);
+    config.more_video.push(config.video.clone().unwrap());
+    let mut e = Engine::new(Settings {
+        slice_ms: 10_000,
+        ..Settings::default()
+    });
+    e.begin_session(0, &config);
+    let second = MediaTrack::video(1);
+    let file = |p| match p {
+        Placement::Write { file, .. } => Some(file),
+        Placement::DropBeforeKeyframe => None,
+    };
+    // Track 1's inter frames wait for its own keyframe, before track 0's and after it.
+    assert_eq!(file(e.packet(MediaTrack::VIDEO, 0, false)), None);
+    assert_eq!(file(e.packet(second, 0, false)), None);
+    assert_eq!(file(e.packet(MediaTrack::VIDEO, 3_600, true)), Some(0));
+    assert_eq!(file(e.packet(second, 3_600, false)), None);
+    assert_eq!(file(e.packet(second, 7_200, true)), Some(0));
+    // Past the slice length, track 1's keyframe cuts nothing; track 0's does, and track 1 waits
+    // again in the new file.
+    let late = 11 * 90_000;
+    assert_eq!(file(e.packet(second, late, true)), Some(0));
+    assert_eq!(
+        file(e.packet(MediaTrack::VIDEO, late + 3_600, true)),
+        Some(1)
+    );
+    assert_eq!(file(e.packet(second, late + 7_200, false)), None);
+    assert_eq!(file(e.packet(second, late + 10_800, true)), Some(1));
+}

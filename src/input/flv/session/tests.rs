@@ -158,6 +158,63 @@ fn multitrack_audio_tracks_are_tracks_of_their_own() {
     assert_eq!(damage(&events).len(), 1, "{events:?}");
 }
 
+fn avc1_track(packet_type: u8, frame_type: u8, id: u8, body: &[u8]) -> Vec<u8> {
+    let first = 0x80 | (frame_type << 4) | 6;
+    [&[first, packet_type, b'a', b'v', b'c', b'1', id][..], body].concat()
+}
+
+#[test]
+fn multitrack_video_tracks_are_tracks_of_their_own() {
+    let frame = |id, data: &[u8]| avc1_track(1, 1, id, &[&[0, 0, 0][..], data].concat());
+    let (config, events) = Flv::new()
+        .video(0, &avc_seq(AVC_A))
+        // Ids 4 then 2: numbered in the order their configuration comes.
+        .video(0, &avc1_track(0, 1, 4, AVC_B))
+        .video(0, &avc1_track(0, 1, 2, AVC_A))
+        .video(0, &avc_frame(true, 0, &[0, 0, 0, 1, 0x65]))
+        .video(0, &frame(2, &[0x66]))
+        .video(0, &frame(4, &[0x67]))
+        // A frame of an id never configured is not a packet.
+        .video(40, &frame(9, &[0x68]))
+        // Track 4's new configuration after the start: a configuration change.
+        .video(80, &avc1_track(0, 1, 4, AVC_A))
+        .video(80, &frame(4, &[0x69]))
+        .read();
+    let tracks: Vec<_> = config
+        .video_tracks()
+        .map(|(t, v)| (t, v.flv_track, v.record.clone()))
+        .collect();
+    assert_eq!(
+        tracks,
+        [
+            (Track::VIDEO, None, AVC_A.to_vec()),
+            (Track::video(1), Some(4), AVC_B.to_vec()),
+            (Track::video(2), Some(2), AVC_A.to_vec()),
+        ]
+    );
+    let changes = configs(&events);
+    assert_eq!(changes.len(), 1, "{events:?}");
+    assert_eq!(changes[0].video_track(1).unwrap().record, AVC_A);
+    assert_eq!(
+        changes[0].differences(&config),
+        ["video track 1 video decoder configuration (SPS/PPS/VPS)"]
+    );
+    let p: Vec<_> = packets(&events)
+        .iter()
+        .map(|p| (p.track, p.data[0]))
+        .collect();
+    assert_eq!(
+        p,
+        [
+            (Track::VIDEO, 0),
+            (Track::video(2), 0x66),
+            (Track::video(1), 0x67),
+            (Track::video(1), 0x69),
+        ]
+    );
+    assert_eq!(damage(&events).len(), 1, "{events:?}");
+}
+
 #[test]
 fn a_new_header_after_the_start_is_an_event_and_a_repeat_is_not() {
     let mut flv = Flv::new().video(0, &avc_seq(AVC_A)).audio(0, &aac_seq(ASC));
