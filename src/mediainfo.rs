@@ -361,7 +361,8 @@ pub fn describe(
             | AudioCodec::Opus
             | AudioCodec::Flac
             | AudioCodec::Ac3
-            | AudioCodec::Eac3 => (a.sample_rate, a.channels),
+            | AudioCodec::Eac3
+            | AudioCodec::FlvOnly(_) => (a.sample_rate, a.channels),
         };
         let name = audio_codec_name(a.codec);
         streams.push(StreamInfo {
@@ -396,7 +397,11 @@ fn nominal_bit_rate(config: &CodecConfig) -> Option<u64> {
     let info = match a.codec {
         AudioCodec::Ac3 => ac3::parse_dac3(&a.specific).ok()?,
         AudioCodec::Eac3 => ac3::parse_dec3(&a.specific).ok()?,
-        AudioCodec::Aac | AudioCodec::Mp3 | AudioCodec::Opus | AudioCodec::Flac => return None,
+        AudioCodec::Aac
+        | AudioCodec::Mp3
+        | AudioCodec::Opus
+        | AudioCodec::Flac
+        | AudioCodec::FlvOnly(_) => return None,
     };
     Some(u64::from(info.bit_rate_kbps) * 1000)
 }
@@ -416,7 +421,7 @@ fn video_geometry(v: &crate::media::VideoConfig) -> (u32, u32, Option<(u32, u32)
             Some((s.width, s.height, s.timing.map(|(n, t)| (t, n))))
         }),
         // No frame rate in their configuration: the size is the configuration's.
-        VideoCodec::Av1 | VideoCodec::Vp9 => None,
+        VideoCodec::Av1 | VideoCodec::Vp9 | VideoCodec::FlvOnly(_) => None,
     };
     parsed.unwrap_or((v.width, v.height, None))
 }

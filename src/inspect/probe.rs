@@ -525,6 +525,8 @@ pub(super) fn profile_level(config: &CodecConfig, track: Track) -> (Option<Strin
                 VideoCodec::Vp9 => vp9::parse_vpcc(&v.record).map_or((None, None), |c| {
                     (Some(vp9::profile_name(c.profile).into()), None)
                 }),
+                // No profile in a tag header; ffprobe's comes from decoding.
+                VideoCodec::FlvOnly(_) => (None, None),
             }
         }
         TrackKind::Audio => match config.audio_track(track.index) {

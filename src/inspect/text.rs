@@ -464,7 +464,9 @@ fn level_display(codec: crate::media::VideoCodec, idc: i32) -> String {
         crate::media::VideoCodec::H264 => 10,
         crate::media::VideoCodec::Hevc => 30,
         // AV1 seq_level_idx and VP9 level are shown as the number itself.
-        crate::media::VideoCodec::Av1 | crate::media::VideoCodec::Vp9 => 1,
+        crate::media::VideoCodec::Av1
+        | crate::media::VideoCodec::Vp9
+        | crate::media::VideoCodec::FlvOnly(_) => 1,
     };
     if idc % per == 0 {
         format!("{}", idc / per)

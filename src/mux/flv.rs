@@ -44,7 +44,7 @@ use super::{CHANGED, FileClose, FileOpen, Format, Muxer, Produced, SessionStart}
 use crate::codec::ids::SOUND_FORMAT_EX_HEADER;
 use crate::media::{
     AudioCodec, AudioConfig, BuiltRecord, CodecConfig, FlvVideoSignal, Packet, Track, TrackKind,
-    VideoConfig, to_ms,
+    VideoCodec, VideoConfig, to_ms,
 };
 use crate::sink::local::{OutFile, Spool};
 
@@ -127,7 +127,7 @@ impl FlvMuxer {
             next_audio_index_ms: 0,
             broken: false,
         };
-        if let Some(v) = &config.video {
+        if let Some(v) = config.video.as_ref().filter(|v| !whole_tags(v)) {
             let prefix = video_prefix(v, tag::FRAME_KEY, VideoPart::SequenceHeader, 0);
             let header = match &config.video_built {
                 Some(BuiltRecord::AnnexB(received)) => received,
@@ -168,7 +168,7 @@ impl FlvMuxer {
 
     /// Writes a video end-of-sequence tag at the last video DTS.
     fn write_end_of_sequence(&mut self) -> Result<()> {
-        let Some(v) = &self.config.video else {
+        let Some(v) = self.config.video.as_ref().filter(|v| !whole_tags(v)) else {
             return Ok(());
         };
         let prefix = video_prefix(v, tag::FRAME_KEY, VideoPart::EndOfSequence, 0);
@@ -353,12 +353,17 @@ fn audio_prefix(track: Track, a: &AudioConfig, part: AudioPart) -> tag::Prefix {
         AudioPart::SequenceHeader => tag::EX_SEQUENCE_START,
         AudioPart::Frame => tag::EX_CODED_FRAMES,
     };
-    let multitrack_id = a.flv_track.or((track.index > 0).then_some(track.index));
-    if let Some(id) = multitrack_id {
-        return tag::multitrack_audio(packet_type, &a.codec.ids().fourcc, id);
+    if let AudioCodec::FlvOnly(_) = a.codec {
+        // Its packets are whole tag bodies, the source's sound byte first.
+        return tag::Prefix::default();
     }
-    if enhanced_audio(a) {
-        return tag::enhanced_audio(packet_type, &a.codec.ids().fourcc);
+    let fourcc = a.codec.ids().fourcc;
+    let multitrack_id = a.flv_track.or((track.index > 0).then_some(track.index));
+    if let (Some(id), Some(fourcc)) = (multitrack_id, fourcc) {
+        return tag::multitrack_audio(packet_type, &fourcc, id);
+    }
+    if let Some(fourcc) = fourcc.filter(|_| enhanced_audio(a)) {
+        return tag::enhanced_audio(packet_type, &fourcc);
     }
     let aac_packet_type = match part {
         AudioPart::SequenceHeader => tag::AAC_SEQUENCE_HEADER,
@@ -377,7 +382,7 @@ fn audio_sequence_header(track: Track, a: &AudioConfig) -> Option<(tag::Prefix, 
     let body: &[u8] = match a.codec {
         AudioCodec::Aac | AudioCodec::Opus | AudioCodec::Flac => &a.specific,
         AudioCodec::Ac3 | AudioCodec::Eac3 => &[],
-        AudioCodec::Mp3 => return None,
+        AudioCodec::Mp3 | AudioCodec::FlvOnly(_) => return None,
     };
     Some((audio_prefix(track, a, AudioPart::SequenceHeader), body))
 }
@@ -388,10 +393,20 @@ fn carries_composition_time(v: &VideoConfig) -> bool {
     legacy_codec_id(v).is_some() || v.codec.ids().ex_composition_time
 }
 
+/// Whether the video is a codec only FLV carries: its packets are whole tag bodies, written
+/// with no header of the writer's, and it has no sequence header or end-of-sequence tag (ffmpeg
+/// writes none for them either).
+fn whole_tags(v: &VideoConfig) -> bool {
+    matches!(v.codec, VideoCodec::FlvOnly(_))
+}
+
 /// The video tag header in the convention the source used (README "Outputs": HEVC in both).
 fn video_prefix(v: &VideoConfig, frame_type: u8, part: VideoPart, cts_ms: i32) -> tag::Prefix {
-    match legacy_codec_id(v) {
-        Some(codec_id) => {
+    if whole_tags(v) {
+        return tag::Prefix::default();
+    }
+    match (legacy_codec_id(v), v.codec.ids().fourcc) {
+        (Some(codec_id), _) => {
             let packet_type = match part {
                 VideoPart::SequenceHeader => tag::AVC_SEQUENCE_HEADER,
                 VideoPart::Frame => tag::AVC_NALU,
@@ -399,13 +414,15 @@ fn video_prefix(v: &VideoConfig, frame_type: u8, part: VideoPart, cts_ms: i32) -
             };
             tag::legacy_video(frame_type, codec_id, packet_type, cts_ms)
         }
-        None => {
+        (None, fourcc) => {
             let packet_type = match part {
                 VideoPart::SequenceHeader => tag::EX_SEQUENCE_START,
                 VideoPart::Frame => tag::EX_CODED_FRAMES,
                 VideoPart::EndOfSequence => tag::EX_SEQUENCE_END,
             };
-            tag::enhanced_video(frame_type, packet_type, v.codec.ids(), cts_ms)
+            // Every codec without a legacy CodecID has a FourCC.
+            let fourcc = fourcc.unwrap_or_default();
+            tag::enhanced_video(frame_type, packet_type, &fourcc, v.codec.ids(), cts_ms)
         }
     }
 }

@@ -40,6 +40,7 @@ pub fn summary_json(summary: &Summary, exit_status: i32) -> String {
             "files": files,
             "damage": summary.damage,
             "not_recorded": summary.not_recorded,
+            "lost_media": summary.lost_media,
             "failures": summary.failures,
             "delivery_failures": summary.delivery_failures,
             "exit_status": exit_status,
@@ -125,8 +126,8 @@ impl JsonSpool {
         self.files.copy_to(out)?;
         write!(
             out,
-            "],\"not_recorded\":{},\"streams\":[",
-            summary.not_recorded
+            "],\"lost_media\":{},\"not_recorded\":{},\"streams\":[",
+            summary.lost_media, summary.not_recorded
         )?;
         self.streams.copy_to(out)?;
         writeln!(out, "]}}}}")?;

@@ -19,12 +19,12 @@ use super::body::{self, VideoBody};
 use super::paramsets;
 use super::tags::{Tag, TagEventRef, TagKind, TagReader, TagRef};
 use crate::amf0::{self, Value};
-use crate::codec::{av1, vp9};
+use crate::codec::{av1, flash, vp9};
 use crate::input::prelude::Budget;
 use crate::input::timeline::Timeline;
 use crate::input::{InputError, SessionReader};
 use crate::media::{
-    BuiltRecord, CodecConfig, Damage, Event, FlvVideoSignal, NotRecorded, Packet, Track,
+    BuiltRecord, CodecConfig, Damage, Event, FlvVideo, FlvVideoSignal, NotRecorded, Packet, Track,
     VideoCodec, VideoConfig, ms_to_90k,
 };
 
@@ -185,7 +185,7 @@ impl TagSession {
         have_all && self.prelude.framed() || self.prelude.spent()
     }
 
-    /// The video track is configured and, unless its codec only says so in a keyframe, sized.
+    /// The video track is configured and, unless its codec only says so in a frame, sized.
     fn video_sized(&self) -> bool {
         self.current
             .video
@@ -262,6 +262,11 @@ impl TagSession {
                             self.packet(tag, Track::VIDEO, keyframe, cts_ms, data)
                         }
                     },
+                    Ok(VideoBody::FlvOnly {
+                        codec,
+                        keyframe,
+                        tag: body,
+                    }) => self.flv_only_video(tag, codec, keyframe, body),
                     Ok(VideoBody::EndOfSequence | VideoBody::NotMedia) => {}
                     Ok(VideoBody::Unsupported(what)) => self.not_recorded(what, tag.offset),
                 }
@@ -295,6 +300,30 @@ impl TagSession {
         self.configure_video(video_config(codec, signal, record), built);
     }
 
+    /// A frame of a codec only FLV carries, which has no sequence header: the first frame
+    /// configures the track, sized by its picture header when it states one (a keyframe sizes
+    /// it later otherwise), and the whole tag body is the packet.
+    fn flv_only_video(&mut self, tag: TagRef<'_>, legacy: FlvVideo, keyframe: bool, body: &[u8]) {
+        let codec = VideoCodec::FlvOnly(legacy);
+        if self
+            .current
+            .video
+            .as_ref()
+            .is_some_and(|v| v.codec == codec)
+        {
+            if keyframe {
+                self.size_from_keyframe(body);
+            }
+        } else {
+            let mut cfg = video_config(codec, FlvVideoSignal::CodecId, Vec::new());
+            if let Ok(Some((width, height))) = flash::picture_size(legacy, body) {
+                (cfg.width, cfg.height) = (width, height);
+            }
+            self.configure_video(cfg, None);
+        }
+        self.packet(tag, Track::VIDEO, keyframe, 0, body);
+    }
+
     /// A track whose record does not give the picture size (VP9, or an AV1 record without its
     /// sequence header) takes it from its first keyframe, silently while the start is settling.
     fn size_from_keyframe(&mut self, data: &[u8]) {
@@ -313,6 +342,7 @@ impl TagSession {
                 .ok()
                 .flatten()
                 .map(|s| (s.width, s.height)),
+            VideoCodec::FlvOnly(legacy) => flash::picture_size(legacy, data).ok().flatten(),
             VideoCodec::H264 | VideoCodec::Hevc => None,
         };
         if let Some((width, height)) = size {

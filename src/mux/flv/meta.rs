@@ -178,7 +178,7 @@ impl Summary<'_> {
 fn video_codec_id(v: &VideoConfig) -> f64 {
     match super::legacy_codec_id(v) {
         Some(id) => f64::from(id),
-        None => f64::from(u32::from_be_bytes(v.codec.ids().fourcc)),
+        None => fourcc_number(v.codec.ids().fourcc),
     }
 }
 
@@ -187,6 +187,11 @@ fn video_codec_id(v: &VideoConfig) -> f64 {
 fn audio_codec_id(a: &AudioConfig) -> f64 {
     match a.codec.ids().flv_sound_format {
         Some(format) if !super::enhanced_audio(a) => f64::from(format),
-        Some(_) | None => f64::from(u32::from_be_bytes(a.codec.ids().fourcc)),
+        Some(_) | None => fourcc_number(a.codec.ids().fourcc),
     }
+}
+
+/// A FourCC as the number onMetaData gives it; every codec written without a legacy id has one.
+fn fourcc_number(fourcc: Option<[u8; 4]>) -> f64 {
+    f64::from(u32::from_be_bytes(fourcc.unwrap_or_default()))
 }
