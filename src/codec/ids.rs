@@ -6,6 +6,7 @@
 //!
 //! Only identifiers live here; the configuration parsers are the codec's own module.
 
+use crate::container::flv::SOUND_SIZE_16_BIT;
 use crate::media::{AudioCodec, FlvAudio, FlvVideo, VideoCodec};
 
 /// The identifiers of one video codec.
@@ -323,7 +324,11 @@ impl AudioCodec {
         if format == SOUND_FORMAT_MP3_8K {
             return Some(AudioCodec::Mp3);
         }
-        let bits = if sound_byte & 0x02 != 0 { 16 } else { 8 };
+        let bits = if sound_byte & SOUND_SIZE_16_BIT != 0 {
+            16
+        } else {
+            8
+        };
         AUDIO_CODECS.into_iter().find(|c| {
             let ids = c.ids();
             ids.flv_sound_format == Some(format) && ids.flv_sample_bits.is_none_or(|b| b == bits)

@@ -13,6 +13,7 @@
 //! tag; ffmpeg attaches it to the first stream created after the script tag (here the video).
 
 use crate::amf0::{self, Value};
+use crate::container::flv;
 use crate::media::{AudioConfig, CodecConfig, VideoConfig};
 
 /// Per-track counts gathered while writing.
@@ -139,7 +140,7 @@ impl Summary<'_> {
             // no such bit, and FFmpeg writes 16.
             num(
                 "audiosamplesize",
-                if a.flv_sound_byte & 0x02 != 0 || super::enhanced_audio(a) {
+                if a.flv_sound_byte & flv::SOUND_SIZE_16_BIT != 0 || super::enhanced_audio(a) {
                     16.0
                 } else {
                     8.0
