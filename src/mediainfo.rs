@@ -2,7 +2,9 @@
 //! "Callbacks"), computed from what kls-rec wrote, never by running ffprobe, with the names and
 //! values `ffprobe -show_format -show_streams` (FFmpeg 5.1) prints for the same file.
 //!
-//! Streams are listed video first (index 0), then each audio track in order. The rules below are FFmpeg's
+//! Streams are listed video first (index 0), then each audio track in order; in FLV, where
+//! ffprobe numbers the streams in the order their first tags come, a video track with no
+//! sequence header (a codec only FLV carries) comes where its first packet does. The rules below are FFmpeg's
 //! (`libavformat/flvdec.c`, `mov.c`, `demux.c`), checked against ffprobe 5.1 on remuxes of the
 //! fixtures. *Packet duration* means the DTS distance to the track's next packet; the last packet
 //! of a track lasts as long as the one before it. *Presentation end* is the largest PTS +
@@ -81,6 +83,8 @@ pub struct TrackStats {
     last_run_len: u64,
     /// The first DTS values, for the frame-rate guess.
     first_dts: Vec<i64>,
+    /// Where the track's first packet is among the file's packets (0 for the file's first).
+    pub first_packet: Option<u64>,
 }
 
 impl TrackStats {
@@ -162,21 +166,26 @@ pub struct FileStats {
     pub audio: TrackStats,
     /// Audio tracks 1, 2, …
     pub more_audio: Vec<TrackStats>,
+    /// Packets added, of every track.
+    packets: u64,
 }
 
 impl FileStats {
     pub fn add(&mut self, p: &Packet) {
-        match (p.track.kind, p.track.index) {
-            (TrackKind::Video, _) => self.video.add(p),
-            (TrackKind::Audio, 0) => self.audio.add(p),
+        let track = match (p.track.kind, p.track.index) {
+            (TrackKind::Video, _) => &mut self.video,
+            (TrackKind::Audio, 0) => &mut self.audio,
             (TrackKind::Audio, n) => {
                 let i = usize::from(n) - 1;
                 if self.more_audio.len() <= i {
                     self.more_audio.resize_with(i + 1, TrackStats::default);
                 }
-                self.more_audio[i].add(p);
+                &mut self.more_audio[i]
             }
-        }
+        };
+        track.first_packet.get_or_insert(self.packets);
+        track.add(p);
+        self.packets += 1;
     }
 
     /// Audio track `index`'s counters (empty ones for a track with no packet).
@@ -215,6 +224,9 @@ pub struct FormatInfo {
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct StreamInfo {
+    /// The track the stream is (not part of ffprobe's description).
+    #[serde(skip)]
+    pub track: Track,
     pub index: u32,
     pub codec_type: String,
     pub codec_name: String,
@@ -340,6 +352,7 @@ pub fn describe(
         let (width, height, timing) = video_geometry(v);
         let r = frame_rate(format, &stats.video, timing);
         streams.push(StreamInfo {
+            track: Track::VIDEO,
             index: streams.len() as u32,
             codec_type: "video".into(),
             codec_name: video_codec_name(v.codec).into(),
@@ -366,6 +379,7 @@ pub fn describe(
         };
         let name = audio_codec_name(a.codec);
         streams.push(StreamInfo {
+            track,
             index: streams.len() as u32,
             codec_type: "audio".into(),
             codec_name: name.into(),
@@ -377,6 +391,9 @@ pub fn describe(
             sample_rate: Some(sample_rate),
         });
     }
+    if format == Format::Flv {
+        flv_stream_order(&mut streams, config, stats);
+    }
     MediaInfo {
         metadata: BTreeMap::new(),
         format: FormatInfo {
@@ -386,6 +403,37 @@ pub fn describe(
             bit_rate,
         },
         streams,
+    }
+}
+
+/// Puts an FLV file's streams (video, then each audio track) in the order of their first tags,
+/// as FFmpeg's FLV reader numbers them: the sequence headers at the head of the file first
+/// (video, then audio in track order), then the tracks that have none, by their first packet.
+fn flv_stream_order(streams: &mut [StreamInfo], config: &CodecConfig, stats: &FileStats) {
+    let first_tag = |track: Track| {
+        let header = match track.kind {
+            TrackKind::Video => config
+                .video
+                .as_ref()
+                .is_some_and(crate::mux::flv::has_sequence_header_video),
+            TrackKind::Audio => config
+                .audio_track(track.index)
+                .is_some_and(crate::mux::flv::has_sequence_header_audio),
+        };
+        let first_packet = match track.kind {
+            TrackKind::Video => stats.video.first_packet,
+            TrackKind::Audio => stats.audio_track(track.index).and_then(|t| t.first_packet),
+        };
+        match (header, track.kind) {
+            (true, TrackKind::Video) => (0, 0),
+            (true, TrackKind::Audio) => (0, 1 + u64::from(track.index)),
+            (false, _) => (1, first_packet.unwrap_or(u64::MAX)),
+        }
+    };
+    // Stable: tracks with no packet keep their order.
+    streams.sort_by_key(|s| first_tag(s.track));
+    for (index, stream) in streams.iter_mut().enumerate() {
+        stream.index = index as u32;
     }
 }
 

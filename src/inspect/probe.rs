@@ -118,13 +118,8 @@ pub fn probe(ins: &Inspection) -> Probe {
     let ts = ts_spans(ins, video_rate);
     let duration_us = format_duration_us(ins, &ts);
     let mut streams = Vec::new();
-    // `describe` lists the video track, then the audio tracks in order.
-    let tracks = config
-        .video
-        .iter()
-        .map(|_| Track::VIDEO)
-        .chain(config.audio_tracks().map(|(t, _)| t));
-    for (s, track) in info.streams.iter().zip(tracks) {
+    for s in &info.streams {
+        let track = s.track;
         let kind = track.kind;
         let (profile, level) = profile_level(&config, track);
         let r_frame_rate = s.r_frame_rate.as_deref().unwrap_or("0/0");

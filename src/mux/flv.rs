@@ -397,7 +397,22 @@ fn carries_composition_time(v: &VideoConfig) -> bool {
 /// with no header of the writer's, and it has no sequence header or end-of-sequence tag (ffmpeg
 /// writes none for them either).
 fn whole_tags(v: &VideoConfig) -> bool {
-    matches!(v.codec, VideoCodec::FlvOnly(_))
+    match v.codec {
+        VideoCodec::FlvOnly(_) => true,
+        VideoCodec::H264 | VideoCodec::Hevc | VideoCodec::Av1 | VideoCodec::Vp9 => false,
+    }
+}
+
+/// Whether the file's head has a sequence header tag for the video (it is the file's first
+/// tag after `onMetaData`).
+pub fn has_sequence_header_video(v: &VideoConfig) -> bool {
+    !whole_tags(v)
+}
+
+/// Whether the file's head has a sequence header tag for an audio track (after the video's, in
+/// track order).
+pub fn has_sequence_header_audio(a: &AudioConfig) -> bool {
+    audio_sequence_header(Track::AUDIO, a).is_some()
 }
 
 /// The video tag header in the convention the source used (README "Outputs": HEVC in both).
