@@ -315,7 +315,13 @@ fn video(o: &mut String, v: &VideoConfig, t: &TrackScan, scan: &SessionScan) {
             v.height
         ),
     );
-    line(o, 4, "", &format!("config {}", hex_short(&v.record)));
+    // The codecs only FLV carries have no configuration record: each frame stands alone.
+    let record = if v.record.is_empty() {
+        "none".to_string()
+    } else {
+        hex_short(&v.record)
+    };
+    line(o, 4, "", &format!("config {record}"));
     if let Some(built) = &scan.config.video_built {
         line(o, 4, "", &built.describe(v.codec));
     }
