@@ -198,7 +198,9 @@ for t in "${TARGETS[@]}"; do
     after=$(find "fuzz/artifacts/$t" -type f | wc -l)
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
-    cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
+    # No coverage line (a target that failed to build or to start) must not end the loop: with
+    # pipefail, grep's status 1 would stop the script before this target's row.
+    cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2 || true)
     new=$((after - before))
     findings=$(find "fuzz/artifacts/$t" -type f -newer "$log" | tr '\n' ' ')
     printf '%-14s %8s %12s %10s %8s %8s  %s\n' "$t" "$SECONDS_PER_TARGET" "${runs:-?}" \

@@ -114,6 +114,26 @@ pub enum VideoCodec {
     Av1,
     /// VP9 (VP-codec ISOBMFF: `vp09` / `vpcC`).
     Vp9,
+    /// A codec only FLV carries (README "Played streams"): recorded to FLV as received, not
+    /// recordable in MP4 or HLS.
+    FlvOnly(FlvVideo),
+}
+
+/// The video codecs only legacy FLV signals (Adobe FLV v10.1 E.4.3.1 `CodecID` 2 to 6). Their
+/// tags have no sequence header: each packet is the whole tag body, its FrameType/CodecID byte
+/// included, which the FLV writer writes back unchanged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FlvVideo {
+    /// CodecID 2, Sorenson H.263 ("Sorenson Spark"), Flash Player's camera codec.
+    SorensonH263,
+    /// CodecID 3, Screen video.
+    ScreenVideo,
+    /// CodecID 4, On2 VP6.
+    Vp6,
+    /// CodecID 5, On2 VP6 with alpha channel.
+    Vp6Alpha,
+    /// CodecID 6, Screen video version 2.
+    ScreenVideo2,
 }
 
 /// How an FLV/RTMP source signalled HEVC; the FLV writer signals it the same way.
@@ -157,6 +177,37 @@ pub enum AudioCodec {
     Ac3,
     /// E-AC-3 (ETSI TS 102 366 Annex F: `ec-3` / `dec3`).
     Eac3,
+    /// A codec only FLV carries: recorded to FLV as received, not recordable in MP4 or HLS.
+    FlvOnly(FlvAudio),
+}
+
+/// The audio codecs only legacy FLV signals (E.4.2.1 `SoundFormat`), named as ffprobe names
+/// them: linear PCM is `pcm_u8` or `pcm_s16le` by its SoundSize. Each packet is the whole tag
+/// body, its sound byte included, which the FLV writer writes back unchanged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FlvAudio {
+    /// SoundFormat 0, linear PCM in the platform's byte order, 8-bit.
+    PcmPlatformU8,
+    /// SoundFormat 0, 16-bit (little endian, as ffmpeg reads it).
+    PcmPlatformS16,
+    /// SoundFormat 1, ADPCM (Shockwave Flash).
+    Adpcm,
+    /// SoundFormat 3, linear PCM little endian, 8-bit.
+    PcmU8,
+    /// SoundFormat 3, 16-bit.
+    PcmS16,
+    /// SoundFormat 4, Nellymoser 16 kHz mono.
+    Nellymoser16k,
+    /// SoundFormat 5, Nellymoser 8 kHz mono.
+    Nellymoser8k,
+    /// SoundFormat 6, Nellymoser at the sound byte's rate.
+    Nellymoser,
+    /// SoundFormat 7, G.711 A-law.
+    Alaw,
+    /// SoundFormat 8, G.711 µ-law.
+    Mulaw,
+    /// SoundFormat 11, Speex (16 kHz, as Flash Player's microphone sends it).
+    Speex,
 }
 
 impl AudioCodec {
@@ -170,6 +221,26 @@ impl AudioCodec {
             AudioCodec::Opus => 960,
             AudioCodec::Flac => 4096,
             AudioCodec::Ac3 | AudioCodec::Eac3 => 1536,
+            AudioCodec::FlvOnly(a) => a.frame_samples(),
+        }
+    }
+}
+
+impl FlvAudio {
+    /// Samples in one usual packet: a Nellymoser block 256, a Speex frame 320 (20 ms at
+    /// 16 kHz), an SWF ADPCM block 4096; linear PCM and G.711 packets have no fixed size,
+    /// 1024 stands in.
+    pub fn frame_samples(self) -> u32 {
+        match self {
+            FlvAudio::Nellymoser16k | FlvAudio::Nellymoser8k | FlvAudio::Nellymoser => 256,
+            FlvAudio::Speex => 320,
+            FlvAudio::Adpcm => 4096,
+            FlvAudio::PcmPlatformU8
+            | FlvAudio::PcmPlatformS16
+            | FlvAudio::PcmU8
+            | FlvAudio::PcmS16
+            | FlvAudio::Alaw
+            | FlvAudio::Mulaw => 1024,
         }
     }
 }
@@ -213,12 +284,14 @@ impl BuiltRecord {
             // Never built (no parameter sets): named for completeness.
             VideoCodec::Av1 => "sequence header OBU",
             VideoCodec::Vp9 => "frame header",
+            VideoCodec::FlvOnly(_) => "picture header",
         };
         let record = match codec {
             VideoCodec::H264 => "avcC",
             VideoCodec::Hevc => "hvcC",
             VideoCodec::Av1 => "av1C",
             VideoCodec::Vp9 => "vpcC",
+            VideoCodec::FlvOnly(_) => "no record",
         };
         match self {
             BuiltRecord::AnnexB(_) => {

@@ -2,7 +2,9 @@
 //! "Callbacks"), computed from what kls-rec wrote, never by running ffprobe, with the names and
 //! values `ffprobe -show_format -show_streams` (FFmpeg 5.1) prints for the same file.
 //!
-//! Streams are listed video first (index 0), then each audio track in order. The rules below are FFmpeg's
+//! Streams are listed video first (index 0), then each audio track in order; in FLV, where
+//! ffprobe numbers the streams in the order their first tags come, a video track with no
+//! sequence header (a codec only FLV carries) comes where its first packet does. The rules below are FFmpeg's
 //! (`libavformat/flvdec.c`, `mov.c`, `demux.c`), checked against ffprobe 5.1 on remuxes of the
 //! fixtures. *Packet duration* means the DTS distance to the track's next packet; the last packet
 //! of a track lasts as long as the one before it. *Presentation end* is the largest PTS +
@@ -81,6 +83,8 @@ pub struct TrackStats {
     last_run_len: u64,
     /// The first DTS values, for the frame-rate guess.
     first_dts: Vec<i64>,
+    /// Where the track's first packet is among the file's packets (0 for the file's first).
+    pub first_packet: Option<u64>,
 }
 
 impl TrackStats {
@@ -165,23 +169,36 @@ pub struct FileStats {
     pub audio: TrackStats,
     /// Audio tracks 1, 2, …
     pub more_audio: Vec<TrackStats>,
+    /// Packets added, of every track.
+    packets: u64,
 }
 
 impl FileStats {
+    /// The statistics of a file whose only track is a video track with these counters.
+    pub fn first_video(video: TrackStats) -> FileStats {
+        FileStats {
+            video,
+            ..FileStats::default()
+        }
+    }
+
     pub fn add(&mut self, p: &Packet) {
         let (first, more) = match p.track.kind {
             TrackKind::Video => (&mut self.video, &mut self.more_video),
             TrackKind::Audio => (&mut self.audio, &mut self.more_audio),
         };
-        match usize::from(p.track.index).checked_sub(1) {
-            None => first.add(p),
+        let track = match usize::from(p.track.index).checked_sub(1) {
+            None => first,
             Some(i) => {
                 if more.len() <= i {
                     more.resize_with(i + 1, TrackStats::default);
                 }
-                more[i].add(p);
+                &mut more[i]
             }
-        }
+        };
+        track.first_packet.get_or_insert(self.packets);
+        track.add(p);
+        self.packets += 1;
     }
 
     /// A track's counters (empty ones for a track with no packet).
@@ -225,6 +242,9 @@ pub struct FormatInfo {
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct StreamInfo {
+    /// The track the stream is (not part of ffprobe's description).
+    #[serde(skip)]
+    pub track: Track,
     pub index: u32,
     pub codec_type: String,
     pub codec_name: String,
@@ -347,6 +367,7 @@ pub fn describe(
         let none = TrackStats::default();
         let r = frame_rate(format, stats.track(track).unwrap_or(&none), timing);
         streams.push(StreamInfo {
+            track,
             index: streams.len() as u32,
             codec_type: "video".into(),
             codec_name: video_codec_name(v.codec).into(),
@@ -368,10 +389,12 @@ pub fn describe(
             | AudioCodec::Opus
             | AudioCodec::Flac
             | AudioCodec::Ac3
-            | AudioCodec::Eac3 => (a.sample_rate, a.channels),
+            | AudioCodec::Eac3
+            | AudioCodec::FlvOnly(_) => (a.sample_rate, a.channels),
         };
         let name = audio_codec_name(a.codec);
         streams.push(StreamInfo {
+            track,
             index: streams.len() as u32,
             codec_type: "audio".into(),
             codec_name: name.into(),
@@ -382,6 +405,9 @@ pub fn describe(
             channels: Some(u32::from(channels)),
             sample_rate: Some(sample_rate),
         });
+    }
+    if format == Format::Flv {
+        flv_stream_order(&mut streams, config, stats);
     }
     MediaInfo {
         metadata: BTreeMap::new(),
@@ -395,6 +421,34 @@ pub fn describe(
     }
 }
 
+/// Puts an FLV file's streams (video, then each audio track) in the order of their first tags,
+/// as FFmpeg's FLV reader numbers them: the sequence headers at the head of the file first
+/// (video, then audio in track order), then the tracks that have none, by their first packet.
+fn flv_stream_order(streams: &mut [StreamInfo], config: &CodecConfig, stats: &FileStats) {
+    let first_tag = |track: Track| {
+        let header = match track.kind {
+            TrackKind::Video => config
+                .video_track(track.index)
+                .is_some_and(crate::mux::flv::has_sequence_header_video),
+            TrackKind::Audio => config
+                .audio_track(track.index)
+                .is_some_and(crate::mux::flv::has_sequence_header_audio),
+        };
+        let first_packet = stats.track(track).and_then(|t| t.first_packet);
+        // Sequence headers: every video track's, then every audio track's, in track order.
+        match (header, track.kind) {
+            (true, TrackKind::Video) => (0, u64::from(track.index)),
+            (true, TrackKind::Audio) => (0, 256 + u64::from(track.index)),
+            (false, _) => (1, first_packet.unwrap_or(u64::MAX)),
+        }
+    };
+    // Stable: tracks with no packet keep their order.
+    streams.sort_by_key(|s| first_tag(s.track));
+    for (index, stream) in streams.iter_mut().enumerate() {
+        stream.index = index as u32;
+    }
+}
+
 /// The bit rate an AC-3 or E-AC-3 syncframe header states, which FFmpeg's parser reports for
 /// the stream of an FLV file in place of `audiodatarate` (its MP4 reader keeps the measured
 /// one). `None` for the other codecs.
@@ -403,7 +457,11 @@ fn nominal_bit_rate(config: &CodecConfig) -> Option<u64> {
     let info = match a.codec {
         AudioCodec::Ac3 => ac3::parse_dac3(&a.specific).ok()?,
         AudioCodec::Eac3 => ac3::parse_dec3(&a.specific).ok()?,
-        AudioCodec::Aac | AudioCodec::Mp3 | AudioCodec::Opus | AudioCodec::Flac => return None,
+        AudioCodec::Aac
+        | AudioCodec::Mp3
+        | AudioCodec::Opus
+        | AudioCodec::Flac
+        | AudioCodec::FlvOnly(_) => return None,
     };
     Some(u64::from(info.bit_rate_kbps) * 1000)
 }
@@ -423,7 +481,7 @@ fn video_geometry(v: &crate::media::VideoConfig) -> (u32, u32, Option<(u32, u32)
             Some((s.width, s.height, s.timing.map(|(n, t)| (t, n))))
         }),
         // No frame rate in their configuration: the size is the configuration's.
-        VideoCodec::Av1 | VideoCodec::Vp9 => None,
+        VideoCodec::Av1 | VideoCodec::Vp9 | VideoCodec::FlvOnly(_) => None,
     };
     parsed.unwrap_or((v.width, v.height, None))
 }

@@ -110,6 +110,9 @@ pub struct Summary {
     pub damage: usize,
     /// Streams reported as not recorded (once per input and stream); they change no status.
     pub not_recorded: usize,
+    /// Tracks read that a requested format cannot carry (once per input, stream, format and
+    /// track): *lost media*, exit status 5.
+    pub lost_media: usize,
     /// Inputs or streams that failed outright, with the error.
     pub failures: Vec<String>,
     /// Per stream: sessions, files and damage, for `--json` and `--timeline`.

@@ -137,14 +137,15 @@ fn data_pids_in_hls_segments_are_named_once() {
     assert!(!err.contains("dropped"), "{err}");
 }
 
-/// An FLV whose audio track is a SoundFormat kls-rec does not read (Speex) and which carries
-/// Enhanced RTMP frames of an unread FourCC (`vp08`): the H.264 is recorded, exit status 0.
+/// An FLV whose audio track is a SoundFormat kls-rec does not read (15, device-specific sound)
+/// and which carries Enhanced RTMP frames of an unread FourCC (`vp08`): the H.264 is recorded,
+/// exit status 0.
 #[test]
 fn flv_codecs_not_read_are_not_damage() {
     let dir = scratch("data-flv");
     let mut flv = std::fs::read(testdata("silent-1764072000.flv")).unwrap();
     for (kind, body) in [
-        (8u8, &[0xB2, 0x55][..]),
+        (8u8, &[0xF2, 0x55][..]),
         (9, &[0x91, b'v', b'p', b'0', b'8', 0, 0, 0, 7][..]),
     ] {
         let size = (body.len() as u32).to_be_bytes();
@@ -168,7 +169,7 @@ fn flv_codecs_not_read_are_not_damage() {
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(0), "{err}");
     assert!(
-        err.contains("not recorded: audio SoundFormat 11 (Speex"),
+        err.contains("not recorded: audio SoundFormat 15 (device-specific sound"),
         "{err}"
     );
     assert!(

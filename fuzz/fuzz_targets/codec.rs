@@ -7,7 +7,8 @@
 
 #![no_main]
 
-use kls_rec::codec::{aac, ac3, av1, flac, h264, hevc, mp3, nal_units, opus, vp9};
+use kls_rec::codec::{aac, ac3, av1, flac, flash, h264, hevc, mp3, nal_units, opus, vp9};
+use kls_rec::media::FlvVideo;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -60,6 +61,15 @@ fuzz_target!(|data: &[u8]| {
     }
     let _ = ac3::parse_dac3(data);
     let _ = ac3::parse_dec3(data);
+    for codec in [
+        FlvVideo::SorensonH263,
+        FlvVideo::ScreenVideo,
+        FlvVideo::Vp6,
+        FlvVideo::Vp6Alpha,
+        FlvVideo::ScreenVideo2,
+    ] {
+        let _ = flash::picture_size(codec, data);
+    }
     for length_size in 0..=5u8 {
         let mut total = 0usize;
         for nal in nal_units(data, length_size) {

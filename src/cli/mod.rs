@@ -36,11 +36,13 @@ pub const EXIT_FAILURE: i32 = 1;
 pub const EXIT_USAGE: i32 = 2;
 pub const EXIT_DAMAGED: i32 = 3;
 pub const EXIT_DELIVERY: i32 = 4;
+pub const EXIT_LOST_MEDIA: i32 = 5;
 
 const EXIT_STATUS_HELP: &str = "\
 Exit status: 0 success; 1 failure (an input unreadable, an output not written);
 2 usage error; 3 done, but some input was damaged (recovered; see stderr);
-4 files written, but an upload or callback failed (kept for the next run).";
+4 files written, but an upload or callback failed (kept for the next run);
+5 lost media: a requested format cannot carry a track that was read (see stderr).";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -455,6 +457,8 @@ fn finish_run(
         EXIT_FAILURE
     } else if summary.delivery_failures > 0 {
         EXIT_DELIVERY
+    } else if summary.lost_media > 0 {
+        EXIT_LOST_MEDIA
     } else if summary.damage > 0 {
         EXIT_DAMAGED
     } else {

@@ -237,7 +237,8 @@ pub fn configuration(
         | AudioCodec::Aac
         | AudioCodec::Mp3
         | AudioCodec::Opus
-        | AudioCodec::Flac => Ok(dac3(frame).to_vec()),
+        | AudioCodec::Flac
+        | AudioCodec::FlvOnly(_) => Ok(dac3(frame).to_vec()),
     }
 }
 

@@ -9,16 +9,17 @@ impl VideoCodec {
     pub const fn mp4_brand(self) -> Option<[u8; 4]> {
         match self {
             VideoCodec::H264 => Some(*b"avc1"),
-            VideoCodec::Hevc | VideoCodec::Av1 | VideoCodec::Vp9 => None,
+            VideoCodec::Hevc | VideoCodec::Av1 | VideoCodec::Vp9 | VideoCodec::FlvOnly(_) => None,
         }
     }
 
     /// Whether the decoder configuration states the picture size. VP9's `vpcC` does not: the
-    /// first keyframe's header gives it.
+    /// first keyframe's header gives it; the Flash-era codecs have no configuration, their
+    /// frames' picture headers give it.
     pub const fn size_in_config(self) -> bool {
         match self {
             VideoCodec::H264 | VideoCodec::Hevc | VideoCodec::Av1 => true,
-            VideoCodec::Vp9 => false,
+            VideoCodec::Vp9 | VideoCodec::FlvOnly(_) => false,
         }
     }
 }
@@ -33,13 +34,16 @@ impl AudioCodec {
             | AudioCodec::Opus
             | AudioCodec::Flac
             | AudioCodec::Ac3
-            | AudioCodec::Eac3 => false,
+            | AudioCodec::Eac3
+            | AudioCodec::FlvOnly(_) => false,
         }
     }
 
     /// Whether the legacy FLV sound flags (rate, size, channels) describe the stream, so a
     /// change in them is a configuration change: MP3. AAC's are fixed (the AudioSpecificConfig
-    /// describes it); the Enhanced RTMP codecs have none.
+    /// describes it); the Enhanced RTMP codecs have none; the Flash-era codecs' whole tags
+    /// carry their own flags, and a change of the rate or channels they give is compared as
+    /// such.
     pub const fn flv_flags_describe(self) -> bool {
         match self {
             AudioCodec::Mp3 => true,
@@ -47,7 +51,8 @@ impl AudioCodec {
             | AudioCodec::Opus
             | AudioCodec::Flac
             | AudioCodec::Ac3
-            | AudioCodec::Eac3 => false,
+            | AudioCodec::Eac3
+            | AudioCodec::FlvOnly(_) => false,
         }
     }
 
@@ -60,7 +65,8 @@ impl AudioCodec {
             | AudioCodec::Opus
             | AudioCodec::Flac
             | AudioCodec::Ac3
-            | AudioCodec::Eac3 => false,
+            | AudioCodec::Eac3
+            | AudioCodec::FlvOnly(_) => false,
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod av1;
 pub mod bits;
 pub mod carriage;
 pub mod flac;
+pub mod flash;
 pub mod h264;
 pub mod hevc;
 pub mod ids;
@@ -35,7 +36,8 @@ pub fn coded_size(codec: crate::media::VideoCodec, record: &[u8]) -> Option<(u32
             .ok()
             .and_then(|c| av1::find_sequence_header(&c.config_obus).ok().flatten())
             .map(|s| (s.width, s.height)),
-        VideoCodec::Vp9 => None,
+        // No record: the first keyframe's picture header gives the size.
+        VideoCodec::Vp9 | VideoCodec::FlvOnly(_) => None,
     }
 }
 

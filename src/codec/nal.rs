@@ -23,12 +23,12 @@ const H264_AUD: [u8; 2] = [0x09, 0xF0];
 const HEVC_AUD: [u8; 3] = [0x46, 0x01, 0x50];
 
 impl NalCodec {
-    /// The NAL-unit codec `codec` is, if it is one (AV1 and VP9 are not).
+    /// The NAL-unit codec `codec` is, if it is one (AV1, VP9 and the Flash-era codecs are not).
     pub const fn of(codec: VideoCodec) -> Option<NalCodec> {
         match codec {
             VideoCodec::H264 => Some(NalCodec::H264),
             VideoCodec::Hevc => Some(NalCodec::Hevc),
-            VideoCodec::Av1 | VideoCodec::Vp9 => None,
+            VideoCodec::Av1 | VideoCodec::Vp9 | VideoCodec::FlvOnly(_) => None,
         }
     }
 

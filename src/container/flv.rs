@@ -63,6 +63,10 @@ pub const MULTITRACK_ONE_TRACK: u8 = 0;
 pub const MULTITRACK_MANY_TRACKS: u8 = 1;
 pub const MULTITRACK_MANY_TRACKS_MANY_CODECS: u8 = 2;
 
+/// The SoundSize bit of the sound byte (E.4.2.1): set for 16-bit samples, clear for 8-bit. It
+/// tells the two linear PCM codecs of a SoundFormat apart.
+pub const SOUND_SIZE_16_BIT: u8 = 0x02;
+
 /// The sound byte of an Enhanced RTMP v2 audio tag, packet type left out: SoundFormat 9
 /// (`ExHeader`). Tracks that carry it are written back with the Enhanced RTMP header.
 pub const SOUND_BYTE_EX_HEADER: u8 = crate::codec::ids::SOUND_FORMAT_EX_HEADER << 4;

@@ -118,9 +118,8 @@ pub fn probe(ins: &Inspection) -> Probe {
     let ts = ts_spans(ins, video_rate);
     let duration_us = format_duration_us(ins, &ts);
     let mut streams = Vec::new();
-    // `describe` lists the video tracks, then the audio tracks, each in order.
-    let tracks = config.tracks();
-    for (s, track) in info.streams.iter().zip(tracks) {
+    for s in &info.streams {
+        let track = s.track;
         let kind = track.kind;
         let (profile, level) = profile_level(&config, track);
         let r_frame_rate = s.r_frame_rate.as_deref().unwrap_or("0/0");
@@ -523,6 +522,8 @@ pub(super) fn profile_level(config: &CodecConfig, track: Track) -> (Option<Strin
                 VideoCodec::Vp9 => vp9::parse_vpcc(&v.record).map_or((None, None), |c| {
                     (Some(vp9::profile_name(c.profile).into()), None)
                 }),
+                // No profile in a tag header; ffprobe's comes from decoding.
+                VideoCodec::FlvOnly(_) => (None, None),
             }
         }
         TrackKind::Audio => match config.audio_track(track.index) {

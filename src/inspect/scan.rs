@@ -246,7 +246,14 @@ impl AudioParse {
             },
             (AudioCodec::Aac, _) => return,
             // No per-frame bit rate in their frames: the packet statistics give it.
-            (AudioCodec::Opus | AudioCodec::Flac | AudioCodec::Ac3 | AudioCodec::Eac3, _) => return,
+            (
+                AudioCodec::Opus
+                | AudioCodec::Flac
+                | AudioCodec::Ac3
+                | AudioCodec::Eac3
+                | AudioCodec::FlvOnly(_),
+                _,
+            ) => return,
         };
         self.frames += 1;
         self.bit_rate += (frame_rate - self.bit_rate) / self.frames;

@@ -294,10 +294,9 @@ fn video(o: &mut String, track: Track, v: &VideoConfig, t: &TrackScan, scan: &Se
         ..CodecConfig::default()
     };
     // This track's counters as a first track's, for its frame rate.
-    let stats = crate::mediainfo::FileStats {
-        video: scan.stats.track(track).cloned().unwrap_or_default(),
-        ..Default::default()
-    };
+    let stats = crate::mediainfo::FileStats::first_video(
+        scan.stats.track(track).cloned().unwrap_or_default(),
+    );
     let info = crate::mediainfo::describe(crate::format::Format::Flv, 0, &config, &stats);
     let (profile, level) = super::probe::profile_level(&config, Track::VIDEO);
     let rate = info
@@ -320,7 +319,13 @@ fn video(o: &mut String, track: Track, v: &VideoConfig, t: &TrackScan, scan: &Se
             v.height
         ),
     );
-    line(o, 4, "", &format!("config {}", hex_short(&v.record)));
+    // The codecs only FLV carries have no configuration record: each frame stands alone.
+    let record = if v.record.is_empty() {
+        "none".to_string()
+    } else {
+        hex_short(&v.record)
+    };
+    line(o, 4, "", &format!("config {record}"));
     if let (0, Some(built)) = (track.index, &scan.config.video_built) {
         line(o, 4, "", &built.describe(v.codec));
     }
@@ -467,7 +472,9 @@ fn level_display(codec: crate::media::VideoCodec, idc: i32) -> String {
         crate::media::VideoCodec::H264 => 10,
         crate::media::VideoCodec::Hevc => 30,
         // AV1 seq_level_idx and VP9 level are shown as the number itself.
-        crate::media::VideoCodec::Av1 | crate::media::VideoCodec::Vp9 => 1,
+        crate::media::VideoCodec::Av1
+        | crate::media::VideoCodec::Vp9
+        | crate::media::VideoCodec::FlvOnly(_) => 1,
     };
     if idc % per == 0 {
         format!("{}", idc / per)

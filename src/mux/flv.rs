@@ -44,7 +44,7 @@ use super::{CHANGED, FileClose, FileOpen, Format, Muxer, Produced, SessionStart}
 use crate::codec::ids::SOUND_FORMAT_EX_HEADER;
 use crate::media::{
     AudioCodec, AudioConfig, BuiltRecord, CodecConfig, FlvVideoSignal, Packet, Track, TrackKind,
-    VideoConfig, to_ms,
+    VideoCodec, VideoConfig, to_ms,
 };
 use crate::sink::local::{OutFile, Spool};
 
@@ -127,7 +127,7 @@ impl FlvMuxer {
             next_audio_index_ms: 0,
             broken: false,
         };
-        for (track, v) in config.video_tracks() {
+        for (track, v) in config.video_tracks().filter(|(_, v)| !whole_tags(v)) {
             let prefix = video_prefix(track, v, tag::FRAME_KEY, VideoPart::SequenceHeader, 0);
             let header = match (track.index, &config.video_built) {
                 (0, Some(BuiltRecord::AnnexB(received))) => received,
@@ -175,6 +175,7 @@ impl FlvMuxer {
         let prefixes: Vec<tag::Prefix> = self
             .config
             .video_tracks()
+            .filter(|(_, v)| !whole_tags(v))
             .map(|(track, v)| video_prefix(track, v, tag::FRAME_KEY, VideoPart::EndOfSequence, 0))
             .collect();
         for prefix in prefixes {
@@ -380,11 +381,16 @@ fn audio_prefix(track: Track, a: &AudioConfig, part: AudioPart) -> tag::Prefix {
         AudioPart::SequenceHeader => tag::EX_SEQUENCE_START,
         AudioPart::Frame => tag::EX_CODED_FRAMES,
     };
-    if let Some(id) = multitrack_id(track, a.flv_track) {
-        return tag::multitrack_audio(packet_type, &a.codec.ids().fourcc, id);
+    if let AudioCodec::FlvOnly(_) = a.codec {
+        // Its packets are whole tag bodies, the source's sound byte first.
+        return tag::Prefix::default();
     }
-    if enhanced_audio(a) {
-        return tag::enhanced_audio(packet_type, &a.codec.ids().fourcc);
+    let fourcc = a.codec.ids().fourcc;
+    if let (Some(id), Some(fourcc)) = (multitrack_id(track, a.flv_track), fourcc) {
+        return tag::multitrack_audio(packet_type, &fourcc, id);
+    }
+    if let Some(fourcc) = fourcc.filter(|_| enhanced_audio(a)) {
+        return tag::enhanced_audio(packet_type, &fourcc);
     }
     let aac_packet_type = match part {
         AudioPart::SequenceHeader => tag::AAC_SEQUENCE_HEADER,
@@ -403,7 +409,7 @@ fn audio_sequence_header(track: Track, a: &AudioConfig) -> Option<(tag::Prefix, 
     let body: &[u8] = match a.codec {
         AudioCodec::Aac | AudioCodec::Opus | AudioCodec::Flac => &a.specific,
         AudioCodec::Ac3 | AudioCodec::Eac3 => &[],
-        AudioCodec::Mp3 => return None,
+        AudioCodec::Mp3 | AudioCodec::FlvOnly(_) => return None,
     };
     Some((audio_prefix(track, a, AudioPart::SequenceHeader), body))
 }
@@ -417,6 +423,28 @@ fn carries_composition_time(track: Track, v: &VideoConfig) -> bool {
     }
 }
 
+/// Whether the video is a codec only FLV carries: its packets are whole tag bodies, written
+/// with no header of the writer's, and it has no sequence header or end-of-sequence tag (ffmpeg
+/// writes none for them either).
+fn whole_tags(v: &VideoConfig) -> bool {
+    match v.codec {
+        VideoCodec::FlvOnly(_) => true,
+        VideoCodec::H264 | VideoCodec::Hevc | VideoCodec::Av1 | VideoCodec::Vp9 => false,
+    }
+}
+
+/// Whether the file's head has a sequence header tag for the video (it is the file's first
+/// tag after `onMetaData`).
+pub fn has_sequence_header_video(v: &VideoConfig) -> bool {
+    !whole_tags(v)
+}
+
+/// Whether the file's head has a sequence header tag for an audio track (after the video's, in
+/// track order).
+pub fn has_sequence_header_audio(a: &AudioConfig) -> bool {
+    audio_sequence_header(Track::AUDIO, a).is_some()
+}
+
 /// The video tag header in the convention the source used (README "Outputs": HEVC in both).
 fn video_prefix(
     track: Track,
@@ -425,11 +453,16 @@ fn video_prefix(
     part: VideoPart,
     cts_ms: i32,
 ) -> tag::Prefix {
+    if whole_tags(v) {
+        return tag::Prefix::default();
+    }
     let ex_packet_type = match part {
         VideoPart::SequenceHeader => tag::EX_SEQUENCE_START,
         VideoPart::Frame => tag::EX_CODED_FRAMES,
         VideoPart::EndOfSequence => tag::EX_SEQUENCE_END,
     };
+    // Every codec without a legacy CodecID has a FourCC.
+    let fourcc = v.codec.ids().fourcc.unwrap_or_default();
     match video_form(track, v) {
         VideoForm::Legacy(codec_id) => {
             let packet_type = match part {
@@ -440,10 +473,11 @@ fn video_prefix(
             tag::legacy_video(frame_type, codec_id, packet_type, cts_ms)
         }
         VideoForm::Enhanced => {
-            tag::enhanced_video(frame_type, ex_packet_type, v.codec.ids(), cts_ms)
+            tag::enhanced_video(frame_type, ex_packet_type, &fourcc, v.codec.ids(), cts_ms)
         }
         VideoForm::Multitrack(id) => {
-            tag::multitrack_video(frame_type, ex_packet_type, v.codec.ids(), id, cts_ms)
+            let ids = v.codec.ids();
+            tag::multitrack_video(frame_type, ex_packet_type, &fourcc, ids, id, cts_ms)
         }
     }
 }

@@ -15,6 +15,7 @@ use crate::sink::local::{Committed, Outcome};
 
 pub use crate::format::Format;
 
+pub mod carry;
 pub mod flv;
 pub mod hls;
 pub mod mp4;

@@ -100,6 +100,11 @@ pub struct TsWriter {
     pes: Vec<u8>,
 }
 
+/// A codec only FLV carries; the recording pipeline keeps its tracks from this writer.
+fn flv_only(codec: &str) -> String {
+    format!("MPEG-TS cannot carry {codec} (only FLV does)")
+}
+
 /// What to do instead when MPEG-TS cannot carry a track.
 const FMP4_HINT: &str = "--hls-segments auto or fmp4 writes fMP4 segments, which carry it";
 
@@ -119,6 +124,7 @@ impl TsWriter {
                         "MPEG-TS cannot carry {} video (no stream type for it); {FMP4_HINT}",
                         v.codec.name()
                     ),
+                    crate::media::VideoCodec::FlvOnly(_) => bail!("{}", flv_only(v.codec.name())),
                 },
                 es: VideoEs::new(v)
                     .with_context(|| format!("reading the {track} decoder configuration"))?,
@@ -136,6 +142,7 @@ impl TsWriter {
                     AudioCodec::Aac | AudioCodec::Mp3 | AudioCodec::Opus | AudioCodec::Flac => {
                         STREAM_ID_AUDIO
                     }
+                    AudioCodec::FlvOnly(_) => bail!("{}", flv_only(a.codec.name())),
                 },
                 stream_type: match a.codec {
                     AudioCodec::Aac => STREAM_TYPE_AAC,
@@ -146,6 +153,7 @@ impl TsWriter {
                     AudioCodec::Mp3 => STREAM_TYPE_MPEG1_AUDIO,
                     AudioCodec::Ac3 => STREAM_TYPE_AC3,
                     AudioCodec::Eac3 => STREAM_TYPE_EAC3,
+                    AudioCodec::FlvOnly(_) => bail!("{}", flv_only(a.codec.name())),
                     AudioCodec::Opus | AudioCodec::Flac => {
                         bail!(
                             "MPEG-TS segments of {} audio are not written (HLS players read it in fMP4); {FMP4_HINT}",

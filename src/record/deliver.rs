@@ -68,7 +68,8 @@ pub(super) fn hand_out(
         let line = match format {
             Format::Hls => callback::hls(&report, produced.total_size, callback_times),
             Format::Mp4 | Format::Flv => {
-                let info = mediainfo::describe(format, produced.size, &file.config, &file.stats);
+                let config = file.config_of(format);
+                let info = mediainfo::describe(format, produced.size, config, &file.stats);
                 callback::avtrans(&report, &produced.md5, Some(&info))
             }
         };

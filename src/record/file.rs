@@ -1,8 +1,11 @@
 //! One recording file while it is open: a writer per requested format, or in the index pass
 //! the planners of its MP4 and FLV layout. Whether MP4 and FLV follow a plan or spool their
 //! media is chosen here, once, from the stream's [`Plans`]; a format whose writer fails is
-//! reported once and left out, and the other formats' files go on.
+//! reported once and left out, and the other formats' files go on. A format that cannot carry
+//! some of the file's tracks ([`Carried`]) gets the others, and writes no file when it carries
+//! none.
 
+use std::borrow::Cow;
 use std::io::Write;
 use std::sync::Arc;
 
@@ -12,6 +15,7 @@ use super::index_pass::{self, FilePlans, Planners, Plans};
 use super::{RecordOptions, Summary};
 use crate::media::{CodecConfig, Packet, StreamKey};
 use crate::mediainfo::FileStats;
+use crate::mux::carry::Carried;
 use crate::mux::{FileClose, FileOpen, Format, Muxer, Produced, SessionStart};
 use crate::rules::Reason;
 use crate::sink::naming;
@@ -28,6 +32,10 @@ pub(super) struct OpenFile {
     /// Formats whose writer failed to open or to write (reported then): not completed, so no
     /// second error follows.
     failed: Vec<Format>,
+    /// Formats that cannot carry some of the file's tracks (reported as lost media): each
+    /// writer gets only the tracks its format carries, and a format left with none writes no
+    /// file.
+    partial: Vec<(Format, Carried)>,
 }
 
 /// How a file opens: why, when, with which configuration, for which push.
@@ -38,6 +46,8 @@ pub(super) struct Opening<'a> {
     pub vdoid: Option<String>,
     /// The input of the push being read.
     pub input: &'a str,
+    /// The formats that cannot carry every track, with what each carries.
+    pub partial: Vec<(Format, Carried)>,
 }
 
 impl OpenFile {
@@ -61,10 +71,16 @@ impl OpenFile {
             stats: FileStats::default(),
             vdoid: opening.vdoid,
             failed: Vec::new(),
+            partial: opening.partial,
         };
         let mut plans = match plans {
             Plans::Learn(_) => {
-                file.planners = Some(Planners::new(&opts.formats, config, start_time_s, input));
+                // Each format is planned with the tracks it carries, as its writer is opened.
+                let formats: Vec<(Format, &CodecConfig)> = (opts.formats.iter())
+                    .filter(|&&f| file.writes(f))
+                    .map(|&f| (f, file.config_of(f)))
+                    .collect();
+                file.planners = Some(Planners::new(&formats, start_time_s, input));
                 return Ok(file);
             }
             // The write pass's file takes its plans whether or not a writer opens.
@@ -76,12 +92,15 @@ impl OpenFile {
         }
         let stream_name = naming::safe_component(&key.stream);
         for &format in &opts.formats {
+            if !file.writes(format) {
+                continue;
+            }
             let dir = (opts.out_dir).join(naming::format_dir(&key.app, &key.stream, format));
             let open = FileOpen {
                 dir: &dir,
                 stream_name: &stream_name,
                 start_time_s,
-                config,
+                config: file.config_of(format),
                 options: &opts.mux,
             };
             let first = SessionStart {
@@ -129,14 +148,17 @@ impl OpenFile {
             if self.failed.contains(format) {
                 continue;
             }
-            if let Err(e) = m.write(packet) {
+            let Some(packet) = carried_packet(&self.partial, *format, packet) else {
+                continue;
+            };
+            if let Err(e) = m.write(&packet) {
                 let e = e.context(format!("writing the {format} file"));
                 summary.fail(log, format!("{e:#}"))?;
                 self.failed.push(*format);
             }
         }
         if let Some(p) = self.planners.as_mut() {
-            p.write(packet);
+            p.write(|format| carried_packet(&self.partial, format, packet));
         }
         Ok(())
     }
@@ -148,11 +170,22 @@ impl OpenFile {
         }
     }
 
-    /// The requested formats this file completes: those whose writer did not fail.
+    /// The requested formats this file completes: those that carry some of its tracks and
+    /// whose writer did not fail.
     pub fn formats(&self, requested: &[Format]) -> Vec<Format> {
         (requested.iter().copied())
-            .filter(|f| !self.failed.contains(f))
+            .filter(|&f| self.writes(f) && !self.failed.contains(&f))
             .collect()
+    }
+
+    /// Whether `format` carries any of the file's tracks.
+    fn writes(&self, format: Format) -> bool {
+        carried_in(&self.partial, format).is_none_or(|c| !c.is_empty())
+    }
+
+    /// The configuration `format`'s writer gets: the tracks it carries.
+    pub fn config_of(&self, format: Format) -> &CodecConfig {
+        carried_in(&self.partial, format).map_or(&*self.config, |c| &c.config)
     }
 
     /// In the index pass: the file's plans, handed to the write pass as it closes as
@@ -190,4 +223,30 @@ impl OpenFile {
                 .collect()
         })
     }
+}
+
+/// What of a file `format` carries, where it cannot carry every track.
+fn carried_in(partial: &[(Format, Carried)], format: Format) -> Option<&Carried> {
+    partial.iter().find(|(f, _)| *f == format).map(|(_, c)| c)
+}
+
+/// A packet as `format`'s writer gets it: on the track it has in that format's file (audio
+/// tracks after a left-out one move up), or `None` where the format leaves its track out.
+fn carried_packet<'p>(
+    partial: &[(Format, Carried)],
+    format: Format,
+    packet: &'p Packet,
+) -> Option<Cow<'p, Packet>> {
+    let Some(carried) = carried_in(partial, format) else {
+        return Some(Cow::Borrowed(packet));
+    };
+    let track = carried.track(packet.track)?;
+    Some(if track == packet.track {
+        Cow::Borrowed(packet)
+    } else {
+        Cow::Owned(Packet {
+            track,
+            ..packet.clone()
+        })
+    })
 }

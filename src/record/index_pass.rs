@@ -17,6 +17,7 @@
 //! file, while the pass goes on as the write pass goes on with the other formats: the two
 //! passes meet the same packets and open the same files.
 
+use std::borrow::Cow;
 use std::sync::mpsc::{self, Receiver, SyncSender};
 
 use anyhow::Result;
@@ -60,19 +61,15 @@ pub(super) struct Planners {
 }
 
 impl Planners {
-    /// The planners of a file of `config` opening at `start_time_s` with a push from `input`.
-    /// A format whose writer will refuse the file gets no planner: its writer reports why.
-    pub fn new(
-        formats: &[Format],
-        config: &CodecConfig,
-        start_time_s: i64,
-        input: &str,
-    ) -> Planners {
+    /// The planners of a file opening at `start_time_s` with a push from `input`, one per
+    /// format written with the configuration of the tracks it carries. A format whose writer
+    /// will refuse the file gets no planner: its writer reports why.
+    pub fn new(formats: &[(Format, &CodecConfig)], start_time_s: i64, input: &str) -> Planners {
         let mut planners = Planners {
             mp4: None,
             flv: None,
         };
-        for &format in formats {
+        for &(format, config) in formats {
             match format {
                 Format::Mp4 => planners.mp4 = mp4::Planner::new(config, start_time_s).ok(),
                 Format::Flv => planners.flv = flv::Planner::new(config).ok(),
@@ -93,15 +90,19 @@ impl Planners {
         }
     }
 
-    /// Plans one packet; a planner that fails is dropped, as its writer fails at this packet.
-    pub fn write(&mut self, packet: &Packet) {
+    /// Plans one packet, as each format's writer gets it (`packet`: `None` where the format
+    /// leaves its track out); a planner that fails is dropped, as its writer fails at this
+    /// packet.
+    pub fn write<'p>(&mut self, packet: impl Fn(Format) -> Option<Cow<'p, Packet>>) {
         if let Some(p) = &mut self.mp4
-            && p.write(packet).is_err()
+            && let Some(packet) = packet(Format::Mp4)
+            && p.write(&packet).is_err()
         {
             self.mp4 = None;
         }
         if let Some(p) = &mut self.flv
-            && p.write(packet).is_err()
+            && let Some(packet) = packet(Format::Flv)
+            && p.write(&packet).is_err()
         {
             self.flv = None;
         }

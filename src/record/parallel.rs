@@ -86,6 +86,7 @@ pub(super) fn record_parallel(
                 summary.files.extend(part.files);
                 summary.damage += part.damage;
                 summary.not_recorded += part.not_recorded;
+                summary.lost_media += part.lost_media;
                 summary.failures.extend(part.failures);
                 summary.streams.extend(part.streams);
                 summary.delivery_failures += part.delivery_failures;

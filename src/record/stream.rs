@@ -14,8 +14,9 @@ use super::index_pass::{self, Plans};
 use super::session::record_session;
 use super::{FileResult, NoProgress, Outputs, RecordOptions, Summary, is_broken_pipe};
 use crate::input::{PendingSession, SessionInfo};
-use crate::media::{CodecConfig, NotRecorded, Packet, StreamKey};
-use crate::mux::{FileClose, SessionStart};
+use crate::media::{CodecConfig, NotRecorded, Packet, StreamKey, Track};
+use crate::mux::carry::Carried;
+use crate::mux::{FileClose, Format, SessionStart};
 use crate::report::{DamageMark, FileSpan, NotRecordedMark, SessionSpan, StreamReport};
 use crate::rules::{self, Decision, Engine, Reason};
 use crate::sink::naming;
@@ -118,6 +119,8 @@ pub(super) struct StreamRun<'o, 'w> {
     /// With `strict_config`: the first session's configuration and input, which every later
     /// one must equal.
     first_config: Option<(Arc<CodecConfig>, String)>,
+    /// Tracks already reported as lost media: input, format, track and codec.
+    lost_reported: Vec<(String, Format, Track, &'static str)>,
     /// Whether this is an index pass, a write pass following one, or a lone pass.
     plans: Plans,
     /// The number of the push being read, in the stream (`--explain`'s `push #N`).
@@ -150,6 +153,7 @@ impl<'o, 'w> StreamRun<'o, 'w> {
                 not_recorded: Vec::new(),
             },
             first_config: None,
+            lost_reported: Vec::new(),
             plans,
             push: 0,
         }
@@ -344,17 +348,52 @@ impl StreamRun<'_, '_> {
             sessions: vec![self.current_session()],
         });
         let input = self.current_input();
+        let partial = self.partial_formats(&input)?;
         let opening = Opening {
             reason,
             wall_start_ms,
             config: &self.config,
             vdoid: self.vdoid.clone(),
             input: &input,
+            partial,
         };
         let (log, summary) = (&mut *self.io.log, &mut *self.summary);
         let file = OpenFile::open(&self.key, self.opts, &self.plans, opening, log, summary)?;
         self.file = Some(file);
         Ok(())
+    }
+
+    /// The requested formats that cannot carry every track of the session's configuration,
+    /// with what each carries; each track left out is reported as lost media once per input
+    /// and format.
+    fn partial_formats(&mut self, input: &str) -> Result<Vec<(Format, Carried)>> {
+        let mut partial = Vec::new();
+        for &format in &self.opts.formats {
+            let carried = Carried::new(format, &self.config);
+            for &(track, codec) in &carried.left_out {
+                let mark = (input.to_string(), format, track, codec);
+                if self.lost_reported.contains(&mark) {
+                    continue;
+                }
+                self.summary.lost_media += 1;
+                let file = if carried.is_empty() {
+                    format!("no {format} file is written")
+                } else {
+                    format!("the {format} file has the other tracks")
+                };
+                writeln!(
+                    self.io.log,
+                    "warning: {input}: stream {}: lost media: {track} {codec} cannot be \
+                     recorded in {format} (only FLV carries it); {file}",
+                    self.key
+                )?;
+                self.lost_reported.push(mark);
+            }
+            if !carried.is_whole() {
+                partial.push((format, carried));
+            }
+        }
+        Ok(partial)
     }
 
     /// The session being read is spliced into the open file at `start_90k`.

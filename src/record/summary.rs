@@ -35,7 +35,7 @@ fn file_json(f: &FileResult) -> serde_json::Value {
 /// The `--json` summary: one line, `{"summary":{…}}`.
 pub fn summary_json(summary: &Summary, exit_status: i32) -> String {
     let files: Vec<serde_json::Value> = summary.files.iter().map(file_json).collect();
-    serde_json::json!({
+    let mut v = serde_json::json!({
         "summary": {
             "files": files,
             "damage": summary.damage,
@@ -45,8 +45,12 @@ pub fn summary_json(summary: &Summary, exit_status: i32) -> String {
             "exit_status": exit_status,
             "streams": summary.streams,
         }
-    })
-    .to_string()
+    });
+    // Written only when some media was lost, so the summaries of earlier runs stay as they were.
+    if summary.lost_media > 0 {
+        v["summary"]["lost_media"] = summary.lost_media.into();
+    }
+    v.to_string()
 }
 
 /// The `--json` summary written as the run goes: each stream's files and report are
@@ -125,7 +129,11 @@ impl JsonSpool {
         self.files.copy_to(out)?;
         write!(
             out,
-            "],\"not_recorded\":{},\"streams\":[",
+            "],{}\"not_recorded\":{},\"streams\":[",
+            match summary.lost_media {
+                0 => String::new(),
+                n => format!("\"lost_media\":{n},"),
+            },
             summary.not_recorded
         )?;
         self.streams.copy_to(out)?;

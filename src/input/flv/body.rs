@@ -4,7 +4,10 @@
 //! extended video header (Veovera "Enhanced RTMP" v1, `ExVideoTagHeader`).
 //!
 //! Parsing borrows from the tag: the payload handed on is exactly the bytes after the codec
-//! header, so packet sizes equal ffmpeg's and nothing is copied twice.
+//! header, so packet sizes equal ffmpeg's and nothing is copied twice. The codecs only FLV
+//! carries (Sorenson H.263, Screen video, VP6, Nellymoser, Speex, ADPCM, PCM, G.711) are the
+//! exception: their packet is the whole tag body, codec header byte(s) included, so the FLV
+//! writer writes every tag back as it came (FrameType 3, disposable, included).
 
 use crate::codec::ids::{SOUND_FORMAT_EX_HEADER, SOUND_FORMAT_MP3_8K};
 use crate::container::flv::{
@@ -14,7 +17,7 @@ use crate::container::flv::{
     EX_SEQUENCE_START, EX_VIDEO_MULTITRACK, FRAME_COMMAND, FRAME_KEY, MOD_EX_TIMESTAMP_OFFSET_NANO,
     MULTITRACK_MANY_TRACKS_MANY_CODECS, MULTITRACK_ONE_TRACK,
 };
-use crate::media::{AudioCodec, FlvVideoSignal, VideoCodec};
+use crate::media::{AudioCodec, FlvAudio, FlvVideo, FlvVideoSignal, VideoCodec};
 
 /// AUDIODATA `SoundFormat` names (E.4.2.1), one row per value, for reports.
 const SOUND_FORMATS: [&str; 16] = [
@@ -52,6 +55,12 @@ pub enum VideoBody<'a> {
         cts_ms: i32,
         data: &'a [u8],
     },
+    /// A frame of a codec only FLV carries: the whole tag body (FrameType/CodecID byte first).
+    FlvOnly {
+        codec: FlvVideo,
+        keyframe: bool,
+        tag: &'a [u8],
+    },
     /// AVCPacketType 2 / SequenceEnd: not a packet.
     EndOfSequence,
     /// Carries no media by design (command frames, Enhanced RTMP metadata).
@@ -88,7 +97,14 @@ pub enum AudioBody<'a> {
         codec: AudioCodec,
         data: &'a [u8],
     },
-    /// Carries no packet (SequenceEnd, MultichannelConfig, empty multitrack tags).
+    /// A frame of a codec only FLV carries: the whole tag body (the sound byte first).
+    FlvOnly {
+        codec: FlvAudio,
+        sound_byte: u8,
+        tag: &'a [u8],
+    },
+    /// Carries no packet (SequenceEnd, MultichannelConfig, empty multitrack tags, a tag of
+    /// only a sound byte).
     NotMedia,
     Unsupported(String),
 }
@@ -204,9 +220,20 @@ fn parse_legacy_video(data: &[u8], first: u8) -> Result<VideoBody<'_>, String> {
     }
     let Some(codec) = VideoCodec::from_flv_codec_id(codec_id) else {
         return Ok(VideoBody::Unsupported(format!(
-            "video CodecID {codec_id} (only 7 = H.264, 12 = HEVC and 13 = AV1 are supported)"
+            "video CodecID {codec_id} (only 2 to 7, 12 = HEVC and 13 = AV1 are supported)"
         )));
     };
+    if let VideoCodec::FlvOnly(legacy) = codec {
+        // ffmpeg skips a tag with nothing after its codec header; so does kls-rec.
+        if data.len() <= flv_only_video_header_len(legacy) {
+            return Ok(VideoBody::NotMedia);
+        }
+        return Ok(VideoBody::FlvOnly {
+            codec: legacy,
+            keyframe: frame_type == FRAME_KEY,
+            tag: data,
+        });
+    }
     // AVCPacketType (UI8) and CompositionTime (SI24) follow the first byte.
     let Some(h) = data.get(1..5) else {
         return Err(format!(
@@ -229,6 +256,16 @@ fn parse_legacy_video(data: &[u8], first: u8) -> Result<VideoBody<'_>, String> {
         }),
         AVC_END_OF_SEQUENCE => Ok(VideoBody::EndOfSequence),
         other => Err(format!("unknown AVCPacketType {other}")),
+    }
+}
+
+/// Bytes of a legacy-codec video tag before what ffmpeg takes as the packet: the FrameType /
+/// CodecID byte, and for VP6 the size-adjustment byte (E.4.3.1 VP6FLVVIDEOPACKET
+/// HorizontalAdjustment / VerticalAdjustment).
+pub fn flv_only_video_header_len(codec: FlvVideo) -> usize {
+    match codec {
+        FlvVideo::Vp6 | FlvVideo::Vp6Alpha => 2,
+        FlvVideo::SorensonH263 | FlvVideo::ScreenVideo | FlvVideo::ScreenVideo2 => 1,
     }
 }
 
@@ -317,7 +354,7 @@ pub fn parse_audio(data: &[u8]) -> Result<AudioTag<'_>, String> {
     if format == SOUND_FORMAT_EX_HEADER {
         return parse_enhanced_audio(data);
     }
-    let body = match AudioCodec::from_flv_sound_format(format) {
+    let body = match AudioCodec::from_flv_sound_byte(sound_byte) {
         Some(AudioCodec::Aac) => {
             let Some(&packet_type) = data.get(1) else {
                 return Err("AAC audio tag lacks its AACPacketType".into());
@@ -336,10 +373,17 @@ pub fn parse_audio(data: &[u8]) -> Result<AudioTag<'_>, String> {
             sound_byte,
             data: &data[1..],
         },
+        // ffmpeg skips a tag of only a sound byte.
+        Some(AudioCodec::FlvOnly(_)) if data.len() == 1 => AudioBody::NotMedia,
+        Some(AudioCodec::FlvOnly(codec)) => AudioBody::FlvOnly {
+            codec,
+            sound_byte,
+            tag: data,
+        },
         Some(AudioCodec::Opus | AudioCodec::Flac | AudioCodec::Ac3 | AudioCodec::Eac3) | None => {
             AudioBody::Unsupported(format!(
-                "audio SoundFormat {format} ({}; only AAC, MP3 and Enhanced RTMP audio are \
-                 supported)",
+                "audio SoundFormat {format} ({}; SoundFormats 0 to 8, 10, 11 and 14 and \
+                 Enhanced RTMP audio are supported)",
                 SOUND_FORMATS[usize::from(format)]
             ))
         }
@@ -432,6 +476,24 @@ fn enhanced_audio_body<'a>(
     }
 }
 
+/// Sample rate and channels of a codec only FLV carries, as ffmpeg reads them: the sound byte's
+/// SoundRate and SoundType, except where the codec fixes the rate (Nellymoser 8 and 16 kHz,
+/// Speex 16 kHz, G.711 8 kHz).
+pub fn flv_only_rate_channels(codec: FlvAudio, sound_byte: u8) -> (u32, u8) {
+    let (rate, channels) = sound_byte_rate_channels(sound_byte);
+    let fixed = match codec {
+        FlvAudio::Nellymoser8k | FlvAudio::Alaw | FlvAudio::Mulaw => Some(8_000),
+        FlvAudio::Nellymoser16k | FlvAudio::Speex => Some(16_000),
+        FlvAudio::PcmPlatformU8
+        | FlvAudio::PcmPlatformS16
+        | FlvAudio::Adpcm
+        | FlvAudio::PcmU8
+        | FlvAudio::PcmS16
+        | FlvAudio::Nellymoser => None,
+    };
+    (fixed.unwrap_or(rate), channels)
+}
+
 /// Sample rate and channels the AUDIODATA sound byte claims (E.4.2.1 SoundRate, SoundType);
 /// only a fallback, the codec's own header is authoritative.
 pub fn sound_byte_rate_channels(sound_byte: u8) -> (u32, u8) {
@@ -476,8 +538,23 @@ mod tests {
         );
         assert_eq!(parse_video(&[0x57, 0]).unwrap(), VideoBody::NotMedia);
         assert!(matches!(
-            parse_video(&[0x12, 0]).unwrap(),
+            parse_video(&[0x18, 0]).unwrap(),
             VideoBody::Unsupported(_)
+        ));
+        // Sorenson H.263, a disposable inter frame: the whole tag; VP6 needs its adjustment
+        // byte and a payload.
+        assert_eq!(
+            parse_video(&[0x32, 0, 0, 0x84]).unwrap(),
+            VideoBody::FlvOnly {
+                codec: FlvVideo::SorensonH263,
+                keyframe: false,
+                tag: &[0x32, 0, 0, 0x84],
+            }
+        );
+        assert_eq!(parse_video(&[0x14, 0]).unwrap(), VideoBody::NotMedia);
+        assert!(matches!(
+            parse_video(&[0x14, 0, 0x46]).unwrap(),
+            VideoBody::FlvOnly { keyframe: true, .. }
         ));
         assert!(parse_video(&[0x17, 1, 0]).is_err());
         assert!(parse_video(&[0x17, 9, 0, 0, 0]).is_err());
@@ -598,10 +675,28 @@ mod tests {
                 data: &[0xFF, 0xFB],
             }
         );
-        let AudioBody::Unsupported(why) = body(&[0xB6, 0]) else {
-            panic!("Speex accepted");
+        let AudioBody::Unsupported(why) = body(&[0xC6, 0]) else {
+            panic!("reserved SoundFormat 12 accepted");
         };
-        assert!(why.contains("Speex"), "{why}");
+        assert!(why.contains("reserved 12"), "{why}");
+        // Speex and Nellymoser: the whole tag is the packet; a lone sound byte is none.
+        assert_eq!(
+            body(&[0xB6, 1, 2]),
+            AudioBody::FlvOnly {
+                codec: FlvAudio::Speex,
+                sound_byte: 0xB6,
+                tag: &[0xB6, 1, 2],
+            }
+        );
+        assert_eq!(body(&[0x52]), AudioBody::NotMedia);
+        assert_eq!(
+            flv_only_rate_channels(FlvAudio::Nellymoser8k, 0x5E),
+            (8_000, 1)
+        );
+        assert_eq!(
+            flv_only_rate_channels(FlvAudio::Nellymoser, 0x6A),
+            (22_050, 1)
+        );
         assert!(parse_audio(&[0xAF]).is_err());
         assert!(parse_audio(&[0xAF, 7]).is_err());
         assert!(parse_audio(&[]).is_err());

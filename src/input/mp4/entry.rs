@@ -88,6 +88,8 @@ fn visual(b: &MemBox<'_>, codec: VideoCodec, config: &[u8; 4]) -> Result<EntryCo
     let flv_signal = match codec {
         VideoCodec::H264 | VideoCodec::Hevc => FlvVideoSignal::CodecId,
         VideoCodec::Av1 | VideoCodec::Vp9 => FlvVideoSignal::Enhanced,
+        // No MP4 sample entry maps to one.
+        VideoCodec::FlvOnly(_) => FlvVideoSignal::CodecId,
     };
     Ok(EntryCodec::Video(VideoConfig {
         flv_track: None,
@@ -162,7 +164,9 @@ fn audio(b: &MemBox<'_>) -> Result<EntryCodec, BoxError> {
 /// An audio entry whose configuration box is the codec's own (`dOps`, `dfLa`, `dac3`, `dec3`).
 fn own_box_audio(b: &MemBox<'_>, codec: AudioCodec) -> Result<EntryCodec, BoxError> {
     let (_, _, children) = audio_fields(b)?;
-    let name = codec.ids().mp4_config;
+    let Some(name) = codec.ids().mp4.map(|m| m.config) else {
+        return Ok(EntryCodec::Unsupported(format!("{} in MP4", codec.name())));
+    };
     let Some(cfg) = b.children_from(children, &name)? else {
         return Err(BoxError::new(
             b.header.offset,
@@ -192,7 +196,7 @@ fn own_box_audio(b: &MemBox<'_>, codec: AudioCodec) -> Result<EntryCodec, BoxErr
             let i = ac3::parse_dec3(cfg.payload).map_err(bad)?;
             (cfg.payload.to_vec(), i.sample_rate, i.channels)
         }
-        AudioCodec::Aac | AudioCodec::Mp3 => {
+        AudioCodec::Aac | AudioCodec::Mp3 | AudioCodec::FlvOnly(_) => {
             let what = format!("{} in a '{}' box", codec.name(), FourCc(name));
             return Ok(EntryCodec::Unsupported(what));
         }

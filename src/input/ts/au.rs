@@ -109,7 +109,7 @@ fn role(codec: VideoCodec, nal: &[u8]) -> NalRole {
             64..=u8::MAX => unreachable!("masked to 6 bits"),
         },
         // Not NAL-unit codecs; the TS reader maps no stream type to them.
-        VideoCodec::Av1 | VideoCodec::Vp9 => NalRole::Other,
+        VideoCodec::Av1 | VideoCodec::Vp9 | VideoCodec::FlvOnly(_) => NalRole::Other,
     }
 }
 
@@ -118,7 +118,7 @@ fn header_len(codec: VideoCodec) -> usize {
     match codec {
         VideoCodec::H264 => 2,
         VideoCodec::Hevc => 3,
-        VideoCodec::Av1 | VideoCodec::Vp9 => 1,
+        VideoCodec::Av1 | VideoCodec::Vp9 | VideoCodec::FlvOnly(_) => 1,
     }
 }
 

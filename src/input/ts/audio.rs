@@ -131,7 +131,8 @@ impl AudioStream {
                         AudioCodec::Ac3
                         | AudioCodec::Eac3
                         | AudioCodec::Opus
-                        | AudioCodec::Flac => h.specific == cfg.specific,
+                        | AudioCodec::Flac
+                        | AudioCodec::FlvOnly(_) => h.specific == cfg.specific,
                     } =>
             {
                 h.clone()
@@ -163,7 +164,7 @@ impl AudioStream {
                 AudioCodec::Aac => self.aac_frame(rest),
                 AudioCodec::Mp3 => self.mp3_frame(rest),
                 AudioCodec::Ac3 | AudioCodec::Eac3 => ac3_access_unit(self.codec, rest),
-                AudioCodec::Opus | AudioCodec::Flac => {
+                AudioCodec::Opus | AudioCodec::Flac | AudioCodec::FlvOnly(_) => {
                     Err(format!("{} in MPEG-TS is not read", self.codec.name()))
                 }
             };

@@ -66,7 +66,7 @@ fn config_sets(config: &VideoConfig) -> Option<ConfigSets> {
                 nal_length_size: hvc.nal_length_size,
             })
         }
-        VideoCodec::Av1 | VideoCodec::Vp9 => None,
+        VideoCodec::Av1 | VideoCodec::Vp9 | VideoCodec::FlvOnly(_) => None,
     }
 }
 

@@ -13,6 +13,7 @@
 //! tag; ffmpeg attaches it to the first stream created after the script tag (here the video).
 
 use crate::amf0::{self, Value};
+use crate::container::flv;
 use crate::media::{AudioConfig, CodecConfig, Track, VideoConfig};
 
 /// Per-track counts gathered while writing.
@@ -142,7 +143,7 @@ impl Summary<'_> {
             // no such bit, and FFmpeg writes 16.
             num(
                 "audiosamplesize",
-                if a.flv_sound_byte & 0x02 != 0 || super::enhanced_audio(a) {
+                if a.flv_sound_byte & flv::SOUND_SIZE_16_BIT != 0 || super::enhanced_audio(a) {
                     16.0
                 } else {
                     8.0
@@ -182,7 +183,7 @@ fn video_codec_id(v: &VideoConfig) -> f64 {
     match super::video_form(Track::VIDEO, v) {
         super::VideoForm::Legacy(id) => f64::from(id),
         super::VideoForm::Enhanced | super::VideoForm::Multitrack(_) => {
-            f64::from(u32::from_be_bytes(v.codec.ids().fourcc))
+            fourcc_number(v.codec.ids().fourcc)
         }
     }
 }
@@ -192,6 +193,11 @@ fn video_codec_id(v: &VideoConfig) -> f64 {
 fn audio_codec_id(a: &AudioConfig) -> f64 {
     match a.codec.ids().flv_sound_format {
         Some(format) if !super::enhanced_audio(a) => f64::from(format),
-        Some(_) | None => f64::from(u32::from_be_bytes(a.codec.ids().fourcc)),
+        Some(_) | None => fourcc_number(a.codec.ids().fourcc),
     }
+}
+
+/// A FourCC as the number onMetaData gives it; every codec written without a legacy id has one.
+fn fourcc_number(fourcc: Option<[u8; 4]>) -> f64 {
+    f64::from(u32::from_be_bytes(fourcc.unwrap_or_default()))
 }

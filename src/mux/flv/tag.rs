@@ -111,10 +111,16 @@ pub fn legacy_video(frame_type: u8, codec_id: u8, packet_type: u8, cts_ms: i32) 
 
 /// Enhanced RTMP `ExVideoTagHeader`: IsExHeader (1 bit), FrameType (3 bits), PacketType
 /// (4 bits), the FourCC, then for CodedFrames of a codec that has one the SI24 CompositionTime.
-pub fn enhanced_video(frame_type: u8, packet_type: u8, ids: &VideoIds, cts_ms: i32) -> Prefix {
+pub fn enhanced_video(
+    frame_type: u8,
+    packet_type: u8,
+    fourcc: &[u8; 4],
+    ids: &VideoIds,
+    cts_ms: i32,
+) -> Prefix {
     let p = Prefix::default()
         .push(&[EX_HEADER | ((frame_type & 0x07) << 4) | packet_type])
-        .push(&ids.fourcc);
+        .push(fourcc);
     if packet_type == EX_CODED_FRAMES && ids.ex_composition_time {
         p.push(&si24(cts_ms))
     } else {
@@ -129,6 +135,7 @@ pub fn enhanced_video(frame_type: u8, packet_type: u8, ids: &VideoIds, cts_ms: i
 pub fn multitrack_video(
     frame_type: u8,
     packet_type: u8,
+    fourcc: &[u8; 4],
     ids: &VideoIds,
     track_id: u8,
     cts_ms: i32,
@@ -136,7 +143,7 @@ pub fn multitrack_video(
     let p = Prefix::default()
         .push(&[EX_HEADER | ((frame_type & 0x07) << 4) | EX_VIDEO_MULTITRACK])
         .push(&[(MULTITRACK_ONE_TRACK << 4) | packet_type])
-        .push(&ids.fourcc)
+        .push(fourcc)
         .push(&[track_id]);
     if packet_type == EX_CODED_FRAMES && ids.ex_composition_time {
         p.push(&si24(cts_ms))

@@ -42,11 +42,15 @@ impl SegmentChoice {
             SegmentChoice::Auto => {
                 let video_in_ts = config.video_tracks().all(|(_, v)| match v.codec {
                     VideoCodec::H264 => true,
-                    VideoCodec::Hevc | VideoCodec::Av1 | VideoCodec::Vp9 => false,
+                    // Never written to HLS: MPEG-TS or not, the pipeline keeps it out.
+                    VideoCodec::Hevc
+                    | VideoCodec::Av1
+                    | VideoCodec::Vp9
+                    | VideoCodec::FlvOnly(_) => false,
                 });
                 let audio_in_ts = config.audio_tracks().all(|(_, a)| match a.codec {
                     AudioCodec::Aac | AudioCodec::Mp3 | AudioCodec::Ac3 | AudioCodec::Eac3 => true,
-                    AudioCodec::Opus | AudioCodec::Flac => false,
+                    AudioCodec::Opus | AudioCodec::Flac | AudioCodec::FlvOnly(_) => false,
                 });
                 if video_in_ts && audio_in_ts {
                     SegmentFormat::Ts

@@ -51,7 +51,11 @@ fn audio_oti(a: &AudioConfig) -> Option<u8> {
         AudioCodec::Aac => Some(OTI_AAC),
         AudioCodec::Mp3 if a.sample_rate > 24_000 => Some(OTI_MPEG1_AUDIO),
         AudioCodec::Mp3 => Some(OTI_MPEG2_AUDIO),
-        AudioCodec::Opus | AudioCodec::Flac | AudioCodec::Ac3 | AudioCodec::Eac3 => None,
+        AudioCodec::Opus
+        | AudioCodec::Flac
+        | AudioCodec::Ac3
+        | AudioCodec::Eac3
+        | AudioCodec::FlvOnly(_) => None,
     }
 }
 
@@ -63,6 +67,7 @@ fn audio_config_box(a: &AudioConfig) -> Result<Vec<u8>> {
         AudioCodec::Flac => flac::dfla_from_streaminfo(flac::streaminfo_bytes(&a.specific)?),
         AudioCodec::Ac3 | AudioCodec::Eac3 => a.specific.clone(),
         AudioCodec::Aac | AudioCodec::Mp3 => bail!("mp4: {} audio goes in esds", a.codec.name()),
+        AudioCodec::FlvOnly(_) => bail!("{}", flv_only(a.codec.name())),
     })
 }
 
@@ -76,10 +81,17 @@ pub fn check_carried(config: &CodecConfig) -> Result<()> {
     Ok(())
 }
 
+/// A codec only FLV carries; the recording pipeline keeps its tracks from this writer.
+fn flv_only(codec: &str) -> String {
+    format!("MP4 cannot carry {codec} (only FLV does)")
+}
+
 /// §12.1.3 VisualSampleEntry.
 fn visual_entry(w: &mut BoxWriter, v: &VideoConfig) -> Result<()> {
-    let ids = v.codec.ids();
-    w.open(&ids.mp4_entry);
+    let Some(ids) = v.codec.ids().mp4 else {
+        bail!("{}", flv_only(v.codec.name()));
+    };
+    w.open(&ids.entry);
     w.zeros(6); // reserved
     w.u16(1); // data_reference_index
     w.zeros(2 + 2 + 12); // pre_defined, reserved, pre_defined[3]
@@ -92,7 +104,7 @@ fn visual_entry(w: &mut BoxWriter, v: &VideoConfig) -> Result<()> {
     w.zeros(32); // compressorname: empty
     w.u16(0x0018); // depth: colour, no alpha
     w.u16(0xFFFF); // pre_defined −1
-    w.open(&ids.mp4_config);
+    w.open(&ids.config);
     w.bytes(&v.record);
     w.close();
     w.close();
@@ -101,15 +113,17 @@ fn visual_entry(w: &mut BoxWriter, v: &VideoConfig) -> Result<()> {
 
 /// §12.2.3 AudioSampleEntry (version 0) with its configuration box.
 fn audio_entry(w: &mut BoxWriter, t: &TrackPlan<'_>, a: &AudioConfig) -> Result<()> {
-    let ids = a.codec.ids();
+    let Some(ids) = a.codec.ids().mp4 else {
+        bail!("{}", flv_only(a.codec.name()));
+    };
     let sample_size = match a.codec {
         AudioCodec::Flac => flac::streaminfo_bytes(&a.specific)
             .and_then(flac::parse_streaminfo)
             .map_or(16, |i| u16::from(i.bits_per_sample)),
         AudioCodec::Aac | AudioCodec::Mp3 | AudioCodec::Opus => 16,
-        AudioCodec::Ac3 | AudioCodec::Eac3 => 16,
+        AudioCodec::Ac3 | AudioCodec::Eac3 | AudioCodec::FlvOnly(_) => 16,
     };
-    w.open(&ids.mp4_entry);
+    w.open(&ids.entry);
     w.zeros(6); // reserved
     w.u16(1); // data_reference_index
     w.zeros(8); // reserved
@@ -126,7 +140,7 @@ fn audio_entry(w: &mut BoxWriter, t: &TrackPlan<'_>, a: &AudioConfig) -> Result<
         Some(oti) => esds(w, t, a, oti)?,
         None => {
             let body = audio_config_box(a)?;
-            w.open(&ids.mp4_config);
+            w.open(&ids.config);
             w.bytes(&body);
             w.close();
         }

@@ -139,7 +139,7 @@ impl AudioEs {
             AudioCodec::Aac => AudioEs::Aac(aac::parse_asc(&config.specific)?),
             AudioCodec::Mp3 => AudioEs::Mp3,
             AudioCodec::Ac3 | AudioCodec::Eac3 => AudioEs::Ac3,
-            AudioCodec::Opus | AudioCodec::Flac => {
+            AudioCodec::Opus | AudioCodec::Flac | AudioCodec::FlvOnly(_) => {
                 return Err(CodecError::new(
                     "audio configuration",
                     "codec",

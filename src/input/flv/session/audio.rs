@@ -14,7 +14,7 @@ use super::{Slot, TagSession, body};
 use crate::codec::{aac, ac3, flac, mp3, opus};
 use crate::input::flv::body::AudioBody;
 use crate::input::flv::tags::TagRef;
-use crate::media::{AudioCodec, AudioConfig, Track};
+use crate::media::{AudioCodec, AudioConfig, FlvAudio, Track};
 
 use crate::container::flv::SOUND_BYTE_EX_HEADER as EX_SOUND_BYTE;
 
@@ -39,10 +39,16 @@ impl TagSession {
             AudioBody::ExFrame { codec, data } => match codec {
                 AudioCodec::Mp3 => self.mp3_frame(tag, slot, EX_SOUND_BYTE, data),
                 AudioCodec::Ac3 | AudioCodec::Eac3 => self.ac3_frame(tag, slot, codec, data),
-                AudioCodec::Aac | AudioCodec::Opus | AudioCodec::Flac => {
+                // No FourCC names a codec only FLV carries.
+                AudioCodec::Aac | AudioCodec::Opus | AudioCodec::Flac | AudioCodec::FlvOnly(_) => {
                     self.coded_audio(tag, slot, codec, data)
                 }
             },
+            AudioBody::FlvOnly {
+                codec,
+                sound_byte,
+                tag: body,
+            } => self.flv_only_audio(tag, slot, codec, sound_byte, body),
             AudioBody::NotMedia => {}
             AudioBody::Unsupported(what) => self.not_recorded(what, tag.offset),
         }
@@ -118,6 +124,36 @@ impl TagSession {
         self.track_packet(tag, slot, data);
     }
 
+    /// A codec only FLV carries has no sequence header either: the first tag configures the
+    /// track (rate and channels as ffmpeg reads them), a change of either reconfigures it, and
+    /// the whole tag body, sound byte included, is the packet.
+    fn flv_only_audio(
+        &mut self,
+        tag: TagRef<'_>,
+        slot: Slot,
+        legacy: FlvAudio,
+        sound_byte: u8,
+        body: &[u8],
+    ) {
+        let codec = AudioCodec::FlvOnly(legacy);
+        let (sample_rate, channels) = body::flv_only_rate_channels(legacy, sound_byte);
+        let configured = self.audio_config(slot).is_some_and(|a| {
+            (a.codec, a.sample_rate, a.channels) == (codec, sample_rate, channels)
+        });
+        if !configured {
+            let cfg = AudioConfig {
+                codec,
+                specific: Vec::new(),
+                sample_rate,
+                channels,
+                flv_sound_byte: sound_byte,
+                flv_track: slot.id,
+            };
+            self.configure_audio(slot, cfg);
+        }
+        self.track_packet(tag, slot, body);
+    }
+
     /// A packet of a track whose configuration this tag itself installed.
     fn track_packet(&mut self, tag: TagRef<'_>, slot: Slot, data: &[u8]) {
         if let Some(track) = self.audio_track(slot) {
@@ -129,7 +165,7 @@ impl TagSession {
         let parsed = match codec {
             AudioCodec::Aac => return self.aac_config(slot, EX_SOUND_BYTE, config),
             // Configured by their frames.
-            AudioCodec::Mp3 | AudioCodec::Ac3 | AudioCodec::Eac3 => return,
+            AudioCodec::Mp3 | AudioCodec::Ac3 | AudioCodec::Eac3 | AudioCodec::FlvOnly(_) => return,
             AudioCodec::Opus => opus::parse_opus_head(config)
                 .map(|h| (opus::DECODE_RATE, h.channels))
                 .map_err(|e| e.to_string()),

@@ -356,7 +356,7 @@ fn unsupported_codecs_and_headerless_frames_are_reported_once() {
     for i in 0..3 {
         flv = flv
             .video(i * 40, &[0x91, b'v', b'p', b'0', b'8', 0, 0, 0, 7])
-            .audio(i * 40, &[0xB2, 0x55]);
+            .audio(i * 40, &[0xC2, 0x55]);
     }
     let flv = flv.audio(200, &aac_seq(ASC)).audio(200, &aac_frame(&[3]));
     let (config, events) = flv.read();
@@ -375,7 +375,10 @@ fn unsupported_codecs_and_headerless_frames_are_reported_once() {
         })
         .collect();
     assert_eq!(n.len(), 2, "{n:?}");
-    assert!(n[0].contains("vp08") && n[1].contains("Speex"), "{n:?}");
+    assert!(
+        n[0].contains("vp08") && n[1].contains("reserved 12"),
+        "{n:?}"
+    );
     assert_eq!(packets(&events).len(), 1);
 }
 

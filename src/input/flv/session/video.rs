@@ -1,5 +1,6 @@
-//! Video tags → the video tracks: legacy H.264 and HEVC (CodecID 7, 12, and 13 for AV1), and
-//! the Enhanced RTMP FourCCs (`avc1`, `hvc1`, `av01`, `vp09`).
+//! Video tags → the video tracks: legacy H.264 and HEVC (CodecID 7, 12, and 13 for AV1), the
+//! Enhanced RTMP FourCCs (`avc1`, `hvc1`, `av01`, `vp09`), and the codecs only FLV carries
+//! (Sorenson H.263, Screen video, VP6), whose whole tag bodies are the packets.
 //!
 //! E-RTMP v2 multitrack tags carry several video tracks: each is a track of the session, numbered
 //! as audio tracks are (see `audio`), with its id kept so the FLV writer signals it the same way.
@@ -7,10 +8,10 @@
 //! and then a record is built ([`super::paramsets`]); a further track needs its record.
 
 use super::{Slot, TagSession, body, paramsets};
-use crate::codec::{av1, vp9};
+use crate::codec::{av1, flash, vp9};
 use crate::input::flv::body::VideoBody;
 use crate::input::flv::tags::TagRef;
-use crate::media::{BuiltRecord, FlvVideoSignal, Track, VideoCodec, VideoConfig};
+use crate::media::{BuiltRecord, FlvVideo, FlvVideoSignal, Track, VideoCodec, VideoConfig};
 
 impl TagSession {
     pub(super) fn handle_video(&mut self, tag: TagRef<'_>) {
@@ -55,8 +56,45 @@ impl TagSession {
                     self.packet(tag, track, keyframe, cts_ms, data)
                 }
             },
+            VideoBody::FlvOnly {
+                codec,
+                keyframe,
+                tag: body,
+            } => self.flv_only_video(tag, slot, codec, keyframe, body),
             VideoBody::EndOfSequence | VideoBody::NotMedia => {}
             VideoBody::Unsupported(what) => self.not_recorded(what, tag.offset),
+        }
+    }
+
+    /// A frame of a codec only FLV carries, which has no sequence header (and no multitrack
+    /// form: it is always the first track): the first frame configures the track, sized by its
+    /// picture header when it states one (a keyframe sizes it later otherwise), and the whole
+    /// tag body is the packet.
+    fn flv_only_video(
+        &mut self,
+        tag: TagRef<'_>,
+        slot: Slot,
+        legacy: FlvVideo,
+        keyframe: bool,
+        body: &[u8],
+    ) {
+        let codec = VideoCodec::FlvOnly(legacy);
+        match self.video_codec(slot) {
+            Some((track, known)) if known == codec => {
+                if keyframe {
+                    self.size_from_keyframe(track, body);
+                }
+            }
+            Some(_) | None => {
+                let mut cfg = video_config(codec, FlvVideoSignal::CodecId, Vec::new(), slot);
+                if let Ok(Some((width, height))) = flash::picture_size(legacy, body) {
+                    (cfg.width, cfg.height) = (width, height);
+                }
+                self.configure_video(slot, cfg, None);
+            }
+        }
+        if let Some((track, _)) = self.video_codec(slot) {
+            self.packet(tag, track, keyframe, 0, body);
         }
     }
 
@@ -112,6 +150,7 @@ impl TagSession {
                 .ok()
                 .flatten()
                 .map(|s| (s.width, s.height)),
+            VideoCodec::FlvOnly(legacy) => flash::picture_size(legacy, data).ok().flatten(),
             VideoCodec::H264 | VideoCodec::Hevc => None,
         };
         if let Some((width, height)) = size {
