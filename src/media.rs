@@ -12,6 +12,8 @@
 use std::fmt;
 use std::sync::Arc;
 
+mod differences;
+
 /// Milliseconds to the 90 kHz media clock.
 pub const fn ms_to_90k(ms: i64) -> i64 {
     ms * 90
@@ -326,20 +328,20 @@ impl CodecConfig {
     /// Names the fields that differ between two configurations, for reports and errors.
     pub fn differences(&self, other: &CodecConfig) -> Vec<String> {
         let mut out = Vec::new();
-        video_differences(None, self.video.as_ref(), other.video.as_ref(), &mut out);
+        differences::video(None, self.video.as_ref(), other.video.as_ref(), &mut out);
         let tracks = self.more_video.len().max(other.more_video.len());
         for i in 0..tracks {
             let (a, b) = (self.more_video.get(i), other.more_video.get(i));
-            video_differences(Some(i + 1), a, b, &mut out);
+            differences::video(Some(i + 1), a, b, &mut out);
         }
         if self.video_built != other.video_built {
             out.push("video sequence header form".to_string());
         }
-        audio_differences(None, self.audio.as_ref(), other.audio.as_ref(), &mut out);
+        differences::audio(None, self.audio.as_ref(), other.audio.as_ref(), &mut out);
         let tracks = self.more_audio.len().max(other.more_audio.len());
         for i in 0..tracks {
             let (a, b) = (self.more_audio.get(i), other.more_audio.get(i));
-            audio_differences(Some(i + 1), a, b, &mut out);
+            differences::audio(Some(i + 1), a, b, &mut out);
         }
         out
     }
@@ -426,80 +428,6 @@ fn numbered<'a, T>(
 ) -> impl Iterator<Item = (Track, &'a T)> {
     let first = first.iter().map(move |c| (track(0), c));
     first.chain((1u8..).zip(more).map(move |(i, c)| (track(i), c)))
-}
-
-/// Names the fields that differ between two configurations of one video track (`track` `None`
-/// for the first, whose words stay those of a single-track file).
-fn video_differences(
-    track: Option<usize>,
-    a: Option<&VideoConfig>,
-    b: Option<&VideoConfig>,
-    out: &mut Vec<String>,
-) {
-    let name = track
-        .map(|n| format!("video track {n} "))
-        .unwrap_or_default();
-    match (a, b) {
-        (None, None) => {}
-        (Some(_), None) | (None, Some(_)) => out.push(format!("{name}video track present")),
-        (Some(a), Some(b)) => {
-            if a.codec != b.codec {
-                out.push(format!("{name}video codec {:?} vs {:?}", a.codec, b.codec));
-            }
-            if (a.width, a.height) != (b.width, b.height) {
-                out.push(format!(
-                    "{name}resolution {}x{} vs {}x{}",
-                    a.width, a.height, b.width, b.height
-                ));
-            }
-            if a.record != b.record {
-                out.push(format!("{name}video decoder configuration (SPS/PPS/VPS)"));
-            }
-            if a.flv_track != b.flv_track {
-                out.push(format!("{name}Enhanced RTMP track id"));
-            }
-        }
-    }
-}
-
-/// Names the fields that differ between two configurations of one audio track (`track` `None`
-/// for the first, whose words stay those of a single-track file).
-fn audio_differences(
-    track: Option<usize>,
-    a: Option<&AudioConfig>,
-    b: Option<&AudioConfig>,
-    out: &mut Vec<String>,
-) {
-    let name = track
-        .map(|n| format!("audio track {n} "))
-        .unwrap_or_default();
-    match (a, b) {
-        (None, None) => {}
-        (Some(_), None) | (None, Some(_)) => out.push(format!("{name}audio track present")),
-        (Some(a), Some(b)) => {
-            if a.codec != b.codec {
-                out.push(format!("{name}audio codec {:?} vs {:?}", a.codec, b.codec));
-            }
-            if a.sample_rate != b.sample_rate {
-                out.push(format!(
-                    "{name}sample rate {} vs {}",
-                    a.sample_rate, b.sample_rate
-                ));
-            }
-            if a.channels != b.channels {
-                out.push(format!("{name}channels {} vs {}", a.channels, b.channels));
-            }
-            if a.specific != b.specific {
-                out.push(format!("{name}AudioSpecificConfig"));
-            }
-            if a.flv_sound_byte != b.flv_sound_byte && a.codec.flv_flags_describe() {
-                out.push(format!("{name}FLV sound flags"));
-            }
-            if a.flv_track != b.flv_track {
-                out.push(format!("{name}Enhanced RTMP track id"));
-            }
-        }
-    }
 }
 
 /// One coded frame.

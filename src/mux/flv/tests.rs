@@ -7,6 +7,7 @@ use std::process::Command;
 use super::*;
 use crate::amf0;
 use crate::input::flv::{Tag, TagKind};
+use crate::media::*;
 use crate::mux::MuxOptions;
 use crate::testutil::{
     ProbePacket, assert_decodes_cleanly, assert_same_packets, flv_tags, have_ffprobe, of,

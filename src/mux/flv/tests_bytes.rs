@@ -6,6 +6,7 @@ use std::path::Path;
 
 use super::*;
 use crate::input::flv::{Tag, TagKind};
+use crate::media::*;
 use crate::media::{AudioConfig, VideoCodec, VideoConfig};
 use crate::mux::MuxOptions;
 use crate::testutil::{flv_tags, scratch};

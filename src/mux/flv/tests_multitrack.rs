@@ -5,6 +5,7 @@
 use super::tests::mux;
 use super::*;
 use crate::input::flv::TagKind;
+use crate::media::*;
 use crate::testutil::{flv_tags, read_flv, scratch};
 
 const AVCC: [u8; 5] = [1, 0x64, 0, 0x0D, 0xFF];
