@@ -38,18 +38,5 @@ kill -INT "$dump"
 wait "$dump" || true
 dump=
 
-python3 - "$tmp/ertmp.pcap" "$pcap" <<'PY'
-import struct, sys
-src = bytearray(open(sys.argv[1], "rb").read())
-assert struct.unpack_from("<I", src, 0)[0] == 0xA1B2C3D4, "expected a little-endian microsecond pcap"
-pos, first = 24, None
-while pos + 16 <= len(src):
-    sec, usec, caplen = struct.unpack_from("<III", src, pos)
-    t = sec * 1_000_000 + usec
-    first = t if first is None else first
-    t = 1764072000 * 1_000_000 + (t - first)
-    struct.pack_into("<II", src, pos, t // 1_000_000, t % 1_000_000)
-    pos += 16 + caplen
-open(sys.argv[2], "wb").write(src)
-PY
+python3 scripts/pcap-shift.py "$tmp/ertmp.pcap" "$pcap"
 ls -l "$pcap" "$out/rtmp"

@@ -58,20 +58,6 @@ kill -INT "$dump"
 wait "$dump" || true
 dump=
 
-# The capture's times shifted so that it begins at 1764072000 (2025-11-25 12:00:00 UTC), the
-# fixtures' start.
-python3 - "$tmp/flash.pcap" "$out/flash.pcap" <<'PY'
-import struct, sys
-src = bytearray(open(sys.argv[1], "rb").read())
-assert struct.unpack_from("<I", src, 0)[0] == 0xA1B2C3D4, "expected a little-endian microsecond pcap"
-pos, first = 24, None
-while pos + 16 <= len(src):
-    sec, usec, caplen = struct.unpack_from("<III", src, pos)
-    t = sec * 1_000_000 + usec
-    first = t if first is None else first
-    t = 1764072000 * 1_000_000 + (t - first)
-    struct.pack_into("<II", src, pos, t // 1_000_000, t % 1_000_000)
-    pos += 16 + caplen
-open(sys.argv[2], "wb").write(src)
-PY
+# The capture's times shifted to begin at the fixtures' start.
+python3 scripts/pcap-shift.py "$tmp/flash.pcap" "$out/flash.pcap"
 ls -l "$out" "$out/rtmp"
