@@ -409,6 +409,32 @@ fn nth<'a, T>(first: &'a Option<T>, more: &'a [T], index: u8) -> Option<&'a T> {
     }
 }
 
+/// Track `index`'s counters among a kind's whose first track's are always kept (`first`) and
+/// the others' in `more`; `None` past the last.
+pub fn counters<'a, T>(first: &'a T, more: &'a [T], index: u8) -> Option<&'a T> {
+    match index {
+        0 => Some(first),
+        n => more.get(usize::from(n) - 1),
+    }
+}
+
+/// [`counters`] to update, `more` grown with empty counters up to track `index`.
+pub fn counters_mut<'a, T: Default>(
+    first: &'a mut T,
+    more: &'a mut Vec<T>,
+    index: u8,
+) -> &'a mut T {
+    match usize::from(index).checked_sub(1) {
+        None => first,
+        Some(i) => {
+            if more.len() <= i {
+                more.resize_with(i + 1, T::default);
+            }
+            &mut more[i]
+        }
+    }
+}
+
 /// Sets track `index` of a kind; a track after the last known one is appended.
 fn set_nth<T>(first: &mut Option<T>, more: &mut Vec<T>, index: u8, config: T) {
     match index {

@@ -187,15 +187,7 @@ impl FileStats {
             TrackKind::Video => (&mut self.video, &mut self.more_video),
             TrackKind::Audio => (&mut self.audio, &mut self.more_audio),
         };
-        let track = match usize::from(p.track.index).checked_sub(1) {
-            None => first,
-            Some(i) => {
-                if more.len() <= i {
-                    more.resize_with(i + 1, TrackStats::default);
-                }
-                &mut more[i]
-            }
-        };
+        let track = crate::media::counters_mut(first, more, p.track.index);
         track.first_packet.get_or_insert(self.packets);
         track.add(p);
         self.packets += 1;
@@ -207,10 +199,7 @@ impl FileStats {
             TrackKind::Video => (&self.video, &self.more_video),
             TrackKind::Audio => (&self.audio, &self.more_audio),
         };
-        match track.index {
-            0 => Some(first),
-            n => more.get(usize::from(n) - 1),
-        }
+        crate::media::counters(first, more, track.index)
     }
 
     fn tracks(&self) -> impl Iterator<Item = &TrackStats> {

@@ -316,10 +316,7 @@ impl SessionScan {
             TrackKind::Video => (&self.video, &self.more_video),
             TrackKind::Audio => (&self.audio, &self.more_audio),
         };
-        match track.index {
-            0 => Some(first),
-            n => more.get(usize::from(n) - 1),
-        }
+        crate::media::counters(first, more, track.index)
     }
 
     fn track_mut(&mut self, track: Track) -> &mut TrackScan {
@@ -327,15 +324,7 @@ impl SessionScan {
             TrackKind::Video => (&mut self.video, &mut self.more_video),
             TrackKind::Audio => (&mut self.audio, &mut self.more_audio),
         };
-        match usize::from(track.index).checked_sub(1) {
-            None => first,
-            Some(i) => {
-                if more.len() <= i {
-                    more.resize_with(i + 1, TrackScan::default);
-                }
-                &mut more[i]
-            }
-        }
+        crate::media::counters_mut(first, more, track.index)
     }
 }
 
