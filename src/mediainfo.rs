@@ -183,14 +183,20 @@ impl FileStats {
     }
 
     pub fn add(&mut self, p: &Packet) {
-        let (first, more) = match p.track.kind {
+        let packets = self.packets;
+        let track = self.track_mut(p.track);
+        track.first_packet.get_or_insert(packets);
+        track.add(p);
+        self.packets += 1;
+    }
+
+    /// A track's counters to set, empty ones added up to it.
+    pub fn track_mut(&mut self, track: Track) -> &mut TrackStats {
+        let (first, more) = match track.kind {
             TrackKind::Video => (&mut self.video, &mut self.more_video),
             TrackKind::Audio => (&mut self.audio, &mut self.more_audio),
         };
-        let track = crate::media::counters_mut(first, more, p.track.index);
-        track.first_packet.get_or_insert(self.packets);
-        track.add(p);
-        self.packets += 1;
+        crate::media::counters_mut(first, more, track.index)
     }
 
     /// A track's counters (empty ones for a track with no packet).

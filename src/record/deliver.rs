@@ -69,7 +69,8 @@ pub(super) fn hand_out(
             Format::Hls => callback::hls(&report, produced.total_size, callback_times),
             Format::Mp4 | Format::Flv => {
                 let config = file.config_of(format);
-                let info = mediainfo::describe(format, produced.size, config, &file.stats);
+                let stats = file.stats_of(format);
+                let info = mediainfo::describe(format, produced.size, config, &stats);
                 callback::avtrans(&report, &produced.md5, Some(&info))
             }
         };

@@ -188,6 +188,15 @@ impl OpenFile {
         carried_in(&self.partial, format).map_or(&*self.config, |c| &c.config)
     }
 
+    /// The packet statistics `format`'s callback describes: the tracks it carries, numbered as
+    /// in its file (the file's statistics are kept by source track).
+    pub fn stats_of(&self, format: Format) -> Cow<'_, FileStats> {
+        match carried_in(&self.partial, format) {
+            Some(carried) => Cow::Owned(carried_stats(carried, &self.config, &self.stats)),
+            None => Cow::Borrowed(&self.stats),
+        }
+    }
+
     /// In the index pass: the file's plans, handed to the write pass as it closes as
     /// `base_name`. `None` elsewhere.
     pub fn take_plans(&mut self, base_name: &str) -> Option<FilePlans> {
@@ -225,6 +234,17 @@ impl OpenFile {
     }
 }
 
+/// The statistics of the tracks `carried` keeps of `config`, renumbered as it renumbers them.
+fn carried_stats(carried: &Carried, config: &CodecConfig, stats: &FileStats) -> FileStats {
+    let mut out = FileStats::default();
+    for track in config.tracks() {
+        if let (Some(to), Some(s)) = (carried.track(track), stats.track(track)) {
+            *out.track_mut(to) = s.clone();
+        }
+    }
+    out
+}
+
 /// What of a file `format` carries, where it cannot carry every track.
 fn carried_in(partial: &[(Format, Carried)], format: Format) -> Option<&Carried> {
     partial.iter().find(|(f, _)| *f == format).map(|(_, c)| c)
@@ -249,4 +269,32 @@ fn carried_packet<'p>(
             ..packet.clone()
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::media::{AudioCodec, FlvAudio, Track, TrackKind};
+    use crate::testutil::fixtures::{h264_aac, packet};
+
+    #[test]
+    fn a_format_leaving_a_track_out_describes_the_others_by_their_own_packets() {
+        // Nellymoser as audio track 0, AAC as track 1: MP4 keeps the AAC as its track 0.
+        let mut config = h264_aac();
+        let aac = config.audio.clone().unwrap();
+        config.audio.as_mut().unwrap().codec = AudioCodec::FlvOnly(FlvAudio::Nellymoser8k);
+        config.more_audio.push(aac);
+        let mut stats = FileStats::default();
+        stats.add(&packet(TrackKind::Video, 0, true, &[0; 100]));
+        stats.add(&packet(TrackKind::Audio, 0, true, &[0; 10]));
+        let mut second = packet(TrackKind::Audio, 0, true, &[0; 30]);
+        second.track = Track::audio(1);
+        stats.add(&second);
+        let carried = Carried::new(Format::Mp4, &config);
+        let mp4 = carried_stats(&carried, &config, &stats);
+        let bytes = |s: &FileStats, t| s.track(t).map(|t| t.bytes);
+        assert_eq!(bytes(&mp4, Track::AUDIO), bytes(&stats, Track::audio(1)));
+        assert_eq!(bytes(&mp4, Track::VIDEO), bytes(&stats, Track::VIDEO));
+        assert!(mp4.more_audio.is_empty());
+    }
 }
