@@ -14,8 +14,8 @@ pub const MAX_BYTES: usize = 32 << 20;
 /// What a prelude has held so far.
 #[derive(Clone, Debug, Default)]
 pub struct Budget {
-    first_90k: Option<i64>,
-    last_90k: i64,
+    /// The first and the latest media DTS held.
+    span_90k: Option<(i64, i64)>,
     items: usize,
     bytes: usize,
 }
@@ -28,19 +28,19 @@ impl Budget {
 
     /// A media packet of `bytes` at `dts_90k` was held.
     pub fn media(&mut self, dts_90k: i64, bytes: usize) {
-        self.first_90k.get_or_insert(dts_90k);
-        self.last_90k = self.last_90k.max(dts_90k);
+        let (_, last) = self.span_90k.get_or_insert((dts_90k, dts_90k));
+        *last = (*last).max(dts_90k);
         self.bytes += bytes;
     }
 
     /// Whether a media packet has been held.
     pub fn framed(&self) -> bool {
-        self.first_90k.is_some()
+        self.span_90k.is_some()
     }
 
     /// Whether the prelude may hold no more: the start is settled with what came.
     pub fn spent(&self) -> bool {
-        let span = self.first_90k.map_or(0, |f| self.last_90k - f);
+        let span = self.span_90k.map_or(0, |(first, last)| last - first);
         span >= MAX_SPAN_90K || self.items >= MAX_ITEMS || self.bytes >= MAX_BYTES
     }
 }
@@ -69,6 +69,14 @@ mod tests {
         assert!(!bytes.spent());
         bytes.media(0, 1);
         assert!(bytes.spent());
+    }
+
+    #[test]
+    fn a_span_before_zero_is_measured_from_its_first_packet() {
+        let mut b = Budget::default();
+        b.media(-MAX_SPAN_90K, 1);
+        b.media(-10, 1);
+        assert!(!b.spent());
     }
 
     #[test]
