@@ -2,4 +2,5 @@
 //! defined once and imported by its reader (`input/`) and its writer (`mux/`).
 
 pub mod flv;
+pub mod mp4;
 pub mod ts;

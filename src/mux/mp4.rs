@@ -54,6 +54,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, anyhow};
 
 use super::{CHANGED, FileClose, FileOpen, Format, Muxer, Produced, SessionStart};
+use crate::container;
 use crate::media::{CodecConfig, Packet};
 use crate::sink::local::{OutFile, Spool};
 
@@ -198,17 +199,7 @@ impl Head {
     /// knowing its own size.
     fn new(layout: &Layout, config: &CodecConfig, start_time_s: i64) -> Result<Head> {
         let payload_len = layout.payload_len();
-        // §4.2: size 1 announces a 64-bit largesize after the type.
-        let mdat = if payload_len + 8 > u64::from(u32::MAX) {
-            let mut h = 1u32.to_be_bytes().to_vec();
-            h.extend_from_slice(b"mdat");
-            h.extend_from_slice(&(payload_len + 16).to_be_bytes());
-            h
-        } else {
-            let mut h = ((payload_len + 8) as u32).to_be_bytes().to_vec();
-            h.extend_from_slice(b"mdat");
-            h
-        };
+        let mdat = container::mp4::box_header(b"mdat", payload_len);
         let plan = MoviePlan::new(layout.tracks(config), start_time_s);
         let ftyp = ftyp(config, plan.negative_offsets())?;
 

@@ -4,6 +4,8 @@
 
 use std::fmt;
 
+use crate::container::mp4::{BOX_HEADER_LEN, LARGE_BOX_HEADER_LEN, SIZE_IS_LARGE, SIZE_TO_END};
+
 /// Why a box or field could not be read; `offset` is the file offset of the failure.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BoxError {
@@ -87,8 +89,8 @@ impl BoxHeader {
         let kind = FourCc([t0, t1, t2, t3]);
         let room = parent_end.saturating_sub(offset);
         let (header_len, size) = match u32::from_be_bytes([s0, s1, s2, s3]) {
-            0 => (8, room),
-            1 => {
+            SIZE_TO_END => (BOX_HEADER_LEN, room),
+            SIZE_IS_LARGE => {
                 let Some(large) = bytes.get(8..16) else {
                     return Err(BoxError::new(
                         offset,
@@ -97,9 +99,9 @@ impl BoxHeader {
                 };
                 let mut b = [0u8; 8];
                 b.copy_from_slice(large);
-                (16, u64::from_be_bytes(b))
+                (LARGE_BOX_HEADER_LEN, u64::from_be_bytes(b))
             }
-            s => (8, u64::from(s)),
+            s => (BOX_HEADER_LEN, u64::from(s)),
         };
         if size < header_len {
             return Err(BoxError::new(

@@ -18,26 +18,13 @@ use std::collections::HashMap;
 
 use super::boxes::{BoxError, MemBox};
 use super::track::{ChunkRun, Sizes, Tables, Track};
-
-/// `tfhd` flags (§8.8.7.1).
-const TFHD_BASE_DATA_OFFSET: u32 = 0x00_0001;
-const TFHD_SAMPLE_DESCRIPTION_INDEX: u32 = 0x00_0002;
-const TFHD_DEFAULT_DURATION: u32 = 0x00_0008;
-const TFHD_DEFAULT_SIZE: u32 = 0x00_0010;
-const TFHD_DEFAULT_FLAGS: u32 = 0x00_0020;
-const TFHD_DEFAULT_BASE_IS_MOOF: u32 = 0x02_0000;
-
-/// `trun` flags (§8.8.8.1).
-const TRUN_DATA_OFFSET: u32 = 0x00_0001;
-const TRUN_FIRST_SAMPLE_FLAGS: u32 = 0x00_0004;
-const TRUN_DURATION: u32 = 0x00_0100;
-const TRUN_SIZE: u32 = 0x00_0200;
-const TRUN_FLAGS: u32 = 0x00_0400;
-const TRUN_CTS: u32 = 0x00_0800;
-
-/// Sample flags (§8.8.3.1) that make a sample not a sync sample.
-const SAMPLE_IS_NON_SYNC: u32 = 0x0001_0000;
-const SAMPLE_DEPENDS_ON_OTHERS: u32 = 0x0100_0000;
+use crate::container::mp4::{
+    SAMPLE_DEPENDS_ON_OTHERS, SAMPLE_IS_NON_SYNC, TFHD_BASE_DATA_OFFSET, TFHD_DEFAULT_BASE_IS_MOOF,
+    TFHD_DEFAULT_DURATION, TFHD_DEFAULT_FLAGS, TFHD_DEFAULT_SIZE, TFHD_SAMPLE_DESCRIPTION_INDEX,
+    TRUN_DATA_OFFSET, TRUN_FIRST_SAMPLE_FLAGS, TRUN_SAMPLE_CTS as TRUN_CTS,
+    TRUN_SAMPLE_DURATION as TRUN_DURATION, TRUN_SAMPLE_FLAGS as TRUN_FLAGS,
+    TRUN_SAMPLE_SIZE as TRUN_SIZE,
+};
 
 /// `trex` defaults of one track (§8.8.3).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

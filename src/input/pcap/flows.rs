@@ -20,9 +20,8 @@ use std::net::SocketAddr;
 
 use super::link::Segment;
 use super::tcp::{Mark, Output, Reassembler};
+use crate::input::rtmp::chunk::RTMP_VERSION;
 
-/// RTMP handshake C0: the protocol version.
-const RTMP_VERSION: u8 = 3;
 /// The request line an HTTP-FLV player sends (RFC 9112 §3: method, one space).
 const HTTP_GET: &[u8] = b"GET ";
 /// Reassembly window until a connection is known to carry RTMP: a connection whose first bytes

@@ -24,22 +24,12 @@ use super::bmff::BoxWriter;
 use super::layout::Layout;
 use super::moov;
 use super::plan::MoviePlan;
+use crate::container::mp4::{
+    BOX_HEADER_LEN, SAMPLE_FLAGS_NON_SYNC, SAMPLE_FLAGS_SYNC, TFHD_DEFAULT_BASE_IS_MOOF,
+    TRUN_DATA_OFFSET, TRUN_SAMPLE_CTS, TRUN_SAMPLE_DURATION, TRUN_SAMPLE_FLAGS, TRUN_SAMPLE_SIZE,
+    box_header,
+};
 use crate::media::CodecConfig;
-
-/// `tfhd` flag (§8.8.7.1): data offsets are relative to the enclosing `moof`.
-const TFHD_DEFAULT_BASE_IS_MOOF: u32 = 0x02_0000;
-
-/// `trun` flags (§8.8.8.1): which fields are present.
-const TRUN_DATA_OFFSET: u32 = 0x00_0001;
-const TRUN_SAMPLE_DURATION: u32 = 0x00_0100;
-const TRUN_SAMPLE_SIZE: u32 = 0x00_0200;
-const TRUN_SAMPLE_FLAGS: u32 = 0x00_0400;
-const TRUN_SAMPLE_CTS: u32 = 0x00_0800;
-
-/// Sample flags (§8.8.3.1): a sync sample depends on no other (sample_depends_on 2); any other
-/// depends on others (1) and is a non-sync sample (sample_is_non_sync_sample 1).
-pub const SAMPLE_FLAGS_SYNC: u32 = 0x0200_0000;
-pub const SAMPLE_FLAGS_NON_SYNC: u32 = 0x0101_0000;
 
 /// The init segment of a fragmented file with the tracks `config` configures (video first, as
 /// track 1, as the whole-file writer numbers them).
@@ -85,14 +75,13 @@ pub fn fragment_head(sequence: u32, tracks: &[TrackFragment<'_>]) -> Result<Vec<
         .flat_map(|t| t.samples)
         .map(|s| u64::from(s.size))
         .sum();
-    let Ok(mdat_size) = u32::try_from(payload + 8) else {
+    if u32::try_from(payload + BOX_HEADER_LEN).is_err() {
         bail!("fmp4: a fragment of {payload} bytes exceeds 4 GiB");
-    };
+    }
     // The moof's size does not depend on the data offsets it holds.
     let moof_len = moof(sequence, tracks, 0)?.len() as u64;
-    let mut out = moof(sequence, tracks, moof_len + 8)?;
-    out.extend_from_slice(&mdat_size.to_be_bytes());
-    out.extend_from_slice(b"mdat");
+    let mut out = moof(sequence, tracks, moof_len + BOX_HEADER_LEN)?;
+    out.extend_from_slice(&box_header(b"mdat", payload));
     Ok(out)
 }
 

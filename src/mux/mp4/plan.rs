@@ -9,10 +9,8 @@
 //! earliest PTS is its first DTS and starts at movie time 0 needs no edit list.
 
 use super::index::{LoneSample, Timing, TrackIndex};
+use crate::container::mp4::EPOCH_1904_TO_1970_S;
 use crate::media::{AudioConfig, VideoConfig};
-
-/// Seconds from 1904-01-01 (the ISO BMFF epoch) to 1970-01-01.
-const EPOCH_1904_TO_1970_S: i64 = 2_082_844_800;
 
 /// The timescale of every track of a fragmented file: the media clock itself.
 pub const FRAGMENT_TIMESCALE: u32 = 90_000;
