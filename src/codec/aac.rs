@@ -9,6 +9,7 @@
 
 use super::CodecError;
 use super::bits::BitReader;
+use crate::media::{AudioCodec, AudioConfig};
 
 const ASC: &str = "AudioSpecificConfig";
 
@@ -320,6 +321,23 @@ pub fn profile_name(object_type: u8) -> &'static str {
         29 => "HE-AACv2",
         39 => "ELD",
         _ => "unknown",
+    }
+}
+
+/// FLV AUDIODATA first byte for AAC (SoundFormat 10, rate index 3, 16-bit, stereo): what FLV
+/// always signals for AAC, whatever the real rate and channels (the ASC carries them).
+pub const FLV_SOUND_BYTE: u8 = 0xAF;
+
+/// An AAC track's configuration: the AudioSpecificConfig as the source sent it, with the rate
+/// and channels the caller read from it (or from its container, where it does not parse).
+pub fn audio_config(asc: Vec<u8>, sample_rate: u32, channels: u8) -> AudioConfig {
+    AudioConfig {
+        codec: AudioCodec::Aac,
+        specific: asc,
+        sample_rate,
+        channels,
+        flv_sound_byte: FLV_SOUND_BYTE,
+        flv_track: None,
     }
 }
 

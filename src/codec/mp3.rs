@@ -2,6 +2,9 @@
 //! §2.4.1.3 for the MPEG-2 low sampling frequencies, and the unofficial MPEG-2.5 extension).
 
 use super::CodecError;
+use super::ids::{SOUND_FORMAT_MP3, SOUND_FORMAT_MP3_8K};
+use crate::container::flv::SOUND_SIZE_16_BIT;
+use crate::media::{AudioCodec, AudioConfig};
 
 const HEADER: &str = "MPEG audio frame header";
 
@@ -98,9 +101,48 @@ pub fn parse_header(frame: &[u8]) -> Result<Mp3Header, CodecError> {
     })
 }
 
+/// An MP3 track's configuration from a rate and channel count (refined later from the first
+/// frame): MP3 has no configuration record.
+pub fn audio_config(sample_rate: u32, channels: u8) -> AudioConfig {
+    AudioConfig {
+        codec: AudioCodec::Mp3,
+        specific: Vec::new(),
+        sample_rate,
+        channels,
+        flv_sound_byte: flv_sound_byte(sample_rate, channels),
+        flv_track: None,
+    }
+}
+
+/// The FLV AUDIODATA byte an FLV muxer writes for MP3 (Adobe FLV spec E.4.2.1): SoundFormat 2
+/// (14 for "MP3 8 kHz"), the nearest SoundRate index of 5.5/11/22/44 kHz, 16-bit, mono/stereo.
+pub fn flv_sound_byte(sample_rate: u32, channels: u8) -> u8 {
+    let format = if sample_rate == 8000 {
+        SOUND_FORMAT_MP3_8K
+    } else {
+        SOUND_FORMAT_MP3
+    };
+    let rate_index: u8 = match sample_rate {
+        0..=8_250 => 0,
+        8_251..=16_537 => 1,
+        16_538..=33_075 => 2,
+        _ => 3,
+    };
+    (format << 4) | (rate_index << 2) | SOUND_SIZE_16_BIT | u8::from(channels >= 2)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mp3_sound_bytes_follow_flv() {
+        assert_eq!(flv_sound_byte(44_100, 2), 0x2F);
+        assert_eq!(flv_sound_byte(48_000, 1), 0x2E);
+        assert_eq!(flv_sound_byte(22_050, 2), 0x2B);
+        assert_eq!(flv_sound_byte(11_025, 1), 0x26);
+        assert_eq!(flv_sound_byte(8_000, 1), 0xE2);
+    }
 
     #[test]
     fn common_headers() {

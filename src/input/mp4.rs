@@ -41,6 +41,7 @@ use std::sync::Arc;
 use super::hls::naming;
 use super::{InputError, InputOptions, PendingSession, SessionInfo, SessionReader};
 use crate::codec::mp3;
+use crate::container::mp4::EPOCH_1904_TO_1970_S;
 use crate::media::{CodecConfig, Damage, Event, Packet, Track as MediaTrack, TrackKind};
 
 pub mod boxes;
@@ -60,9 +61,6 @@ use cursor::{Cursor, Sample, TableError};
 use entry::EntryCodec;
 use movie::Movie;
 use track::Track;
-
-/// Seconds from 1904-01-01 (the ISO BMFF epoch) to 1970-01-01.
-const EPOCH_1904_TO_1970_S: i64 = 2_082_844_800;
 
 /// What `inspect` prints of an MP4 file.
 #[derive(Clone, Debug)]
@@ -325,14 +323,14 @@ impl Mp4Session {
         if let Some(a) = config
             .audio
             .as_mut()
-            .filter(|a| a.codec.mp4_config_from_frames())
+            .filter(|a| a.codec.ids().path.mp4_config_from_frames)
             && let Some(s) = tracks
                 .iter()
                 .find(|t| t.stream == MediaTrack::AUDIO)
                 .and_then(|t| t.peek)
             && let Some(h) = mp3_header_at(&mut file, s.offset, movie.file_len)
         {
-            *a = entry::mp3_config(h.sample_rate, h.channels);
+            *a = mp3::audio_config(h.sample_rate, h.channels);
         }
         let movie_duration_ms = rescale_90k(
             i64::try_from(movie.duration).unwrap_or(i64::MAX),

@@ -480,13 +480,13 @@ fn stream_timing(ins: &Inspection, track: Track, ts: &TsSpans) -> (Option<String
                 .map(|(start, end)| seconds(end.saturating_sub(start), 90_000)),
             parsed_audio_bit_rate(),
         ),
-        // hls.c runs no parser on its streams; of the decoders only MP3's reports a bit rate.
+        // hls.c runs no parser on its streams: the decoder alone may report a bit rate.
         ContainerFacts::Hls { .. } => {
             let first = ins.sessions.iter().find_map(|s| s.scan.as_ref());
-            let mp3 = first
+            let reported = first
                 .and_then(|s| s.config.audio.as_ref())
-                .is_some_and(|a| a.codec == AudioCodec::Mp3);
-            (None, parsed_audio_bit_rate().filter(|_| mp3))
+                .is_some_and(|a| a.codec.ids().path.decoder_bit_rate);
+            (None, parsed_audio_bit_rate().filter(|_| reported))
         }
         ContainerFacts::Rtmp(_) | ContainerFacts::Capture(_) | ContainerFacts::None => (None, None),
     }

@@ -389,13 +389,18 @@ pub fn scan(mut reader: Box<dyn SessionReader>) -> Result<SessionScan, InputErro
 
 /// The sample rate an ADTS header gives an AAC configuration: its core coder's.
 fn adts_sample_rate(config: &CodecConfig) -> Option<u32> {
-    let a = config
-        .audio
-        .as_ref()
-        .filter(|a| a.codec == AudioCodec::Aac)?;
-    aac::parse_asc(&a.specific)
-        .ok()
-        .map(|asc| asc.core_sample_rate)
+    let a = config.audio.as_ref()?;
+    match a.codec {
+        AudioCodec::Aac => aac::parse_asc(&a.specific)
+            .ok()
+            .map(|asc| asc.core_sample_rate),
+        AudioCodec::Mp3
+        | AudioCodec::Opus
+        | AudioCodec::Flac
+        | AudioCodec::Ac3
+        | AudioCodec::Eac3
+        | AudioCodec::FlvOnly(_) => None,
+    }
 }
 
 #[cfg(test)]

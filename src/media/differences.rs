@@ -67,7 +67,7 @@ pub(super) fn audio(
             if a.specific != b.specific {
                 out.push(format!("{name}AudioSpecificConfig"));
             }
-            if a.flv_sound_byte != b.flv_sound_byte && a.codec.flv_flags_describe() {
+            if a.flv_sound_byte != b.flv_sound_byte && a.codec.ids().path.flv_flags_describe {
                 out.push(format!("{name}FLV sound flags"));
             }
             if a.flv_track != b.flv_track {

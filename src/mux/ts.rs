@@ -40,14 +40,11 @@
 
 use std::io::Write;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
 
-use crate::container::ts::{
-    NULL_PID, PACKET_LEN, PAT_PID, PacketHeader, STREAM_ID_AUDIO, STREAM_ID_PRIVATE_1,
-    STREAM_ID_VIDEO, STREAM_TYPE_AAC, STREAM_TYPE_AC3, STREAM_TYPE_EAC3, STREAM_TYPE_H264,
-    STREAM_TYPE_HEVC, STREAM_TYPE_MPEG1_AUDIO, STREAM_TYPE_MPEG2_AUDIO, TS_OFFSET_90K,
-};
-use crate::media::{AudioCodec, CodecConfig, Packet, Track, TrackKind, VideoCodec, to_ms};
+use crate::codec::ids::TsGap;
+use crate::container::ts::{NULL_PID, PACKET_LEN, PAT_PID, PacketHeader, TS_OFFSET_90K};
+use crate::media::{CodecConfig, Packet, Track, TrackKind, to_ms};
 
 mod es;
 mod pes;
@@ -100,13 +97,20 @@ pub struct TsWriter {
     pes: Vec<u8>,
 }
 
-/// A codec only FLV carries; the recording pipeline keeps its tracks from this writer.
-fn flv_only(codec: &str) -> String {
-    format!("MPEG-TS cannot carry {codec} (only FLV does)")
+/// Why a track is not written, and what to do instead: a codec only FLV carries (the
+/// recording pipeline keeps its tracks from this writer), or one fMP4 segments carry.
+fn refusal(gap: TsGap, codec: &str, kind: &str) -> anyhow::Error {
+    const FMP4_HINT: &str = "--hls-segments auto or fmp4 writes fMP4 segments, which carry it";
+    match gap {
+        TsGap::FlvOnly => anyhow!("MPEG-TS cannot carry {codec} (only FLV does)"),
+        TsGap::NoStreamType => {
+            anyhow!("MPEG-TS cannot carry {codec} {kind} (no stream type for it); {FMP4_HINT}")
+        }
+        TsGap::Fmp4Only => anyhow!(
+            "MPEG-TS segments of {codec} {kind} are not written (HLS players read it in fMP4); {FMP4_HINT}"
+        ),
+    }
 }
-
-/// What to do instead when MPEG-TS cannot carry a track.
-const FMP4_HINT: &str = "--hls-segments auto or fmp4 writes fMP4 segments, which carry it";
 
 impl TsWriter {
     /// Reads what the streams need from the codec configuration (NAL length size, parameter
@@ -114,18 +118,15 @@ impl TsWriter {
     pub fn new(config: &CodecConfig) -> Result<TsWriter> {
         let mut video = Vec::new();
         for ((track, v), pid) in config.video_tracks().zip(VIDEO_PID..PMT_PID) {
+            let ts = v
+                .codec
+                .ids()
+                .ts
+                .map_err(|gap| refusal(gap, v.codec.name(), "video"))?;
             video.push(Stream {
                 pid,
-                stream_id: STREAM_ID_VIDEO,
-                stream_type: match v.codec {
-                    VideoCodec::H264 => STREAM_TYPE_H264,
-                    VideoCodec::Hevc => STREAM_TYPE_HEVC,
-                    VideoCodec::Av1 | VideoCodec::Vp9 => bail!(
-                        "MPEG-TS cannot carry {} video (no stream type for it); {FMP4_HINT}",
-                        v.codec.name()
-                    ),
-                    crate::media::VideoCodec::FlvOnly(_) => bail!("{}", flv_only(v.codec.name())),
-                },
+                stream_id: ts.stream_id,
+                stream_type: ts.stream_type.id,
                 es: VideoEs::new(v)
                     .with_context(|| format!("reading the {track} decoder configuration"))?,
                 cc: 15,
@@ -135,32 +136,15 @@ impl TsWriter {
         // Audio after the video PIDs, from 0x101 on.
         let first_audio = AUDIO_PID.max(VIDEO_PID + video.len() as u16);
         for ((track, a), pid) in config.audio_tracks().zip(first_audio..PMT_PID) {
+            let ts = a
+                .codec
+                .ids()
+                .ts
+                .map_err(|gap| refusal(gap, a.codec.name(), "audio"))?;
             audio.push(Stream {
                 pid,
-                stream_id: match a.codec {
-                    AudioCodec::Ac3 | AudioCodec::Eac3 => STREAM_ID_PRIVATE_1,
-                    AudioCodec::Aac | AudioCodec::Mp3 | AudioCodec::Opus | AudioCodec::Flac => {
-                        STREAM_ID_AUDIO
-                    }
-                    AudioCodec::FlvOnly(_) => bail!("{}", flv_only(a.codec.name())),
-                },
-                stream_type: match a.codec {
-                    AudioCodec::Aac => STREAM_TYPE_AAC,
-                    // ffmpeg's choice: MPEG-2 audio (0x04) for the half sample rates.
-                    AudioCodec::Mp3 if a.sample_rate > 0 && a.sample_rate < 32_000 => {
-                        STREAM_TYPE_MPEG2_AUDIO
-                    }
-                    AudioCodec::Mp3 => STREAM_TYPE_MPEG1_AUDIO,
-                    AudioCodec::Ac3 => STREAM_TYPE_AC3,
-                    AudioCodec::Eac3 => STREAM_TYPE_EAC3,
-                    AudioCodec::FlvOnly(_) => bail!("{}", flv_only(a.codec.name())),
-                    AudioCodec::Opus | AudioCodec::Flac => {
-                        bail!(
-                            "MPEG-TS segments of {} audio are not written (HLS players read it in fMP4); {FMP4_HINT}",
-                            a.codec.name()
-                        )
-                    }
-                },
+                stream_id: ts.stream_id,
+                stream_type: ts.stream_type.written(a.sample_rate),
                 es: AudioEs::new(a)
                     .with_context(|| format!("reading the {track} configuration"))?,
                 cc: 15,
@@ -329,7 +313,8 @@ impl TsWriter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::media::{AudioConfig, VideoCodec, VideoConfig};
+    use crate::container::ts::{STREAM_TYPE_AAC, STREAM_TYPE_H264, STREAM_TYPE_MPEG2_AUDIO};
+    use crate::media::{AudioCodec, AudioConfig, VideoCodec, VideoConfig};
 
     /// avcC with one SPS and one PPS (contents opaque to the writer), 4-byte NAL lengths.
     const AVCC: [u8; 17] = [

@@ -9,7 +9,7 @@
 //! exception: their packet is the whole tag body, codec header byte(s) included, so the FLV
 //! writer writes every tag back as it came (FrameType 3, disposable, included).
 
-use crate::codec::ids::{SOUND_FORMAT_EX_HEADER, SOUND_FORMAT_MP3_8K};
+use crate::codec::ids::{self, SOUND_FORMAT_EX_HEADER, SOUND_FORMAT_MP3_8K};
 use crate::container::flv::{
     AAC_RAW, AAC_SEQUENCE_HEADER, AVC_END_OF_SEQUENCE, AVC_NALU, AVC_SEQUENCE_HEADER,
     EX_AUDIO_MULTICHANNEL_CONFIG, EX_AUDIO_MULTITRACK, EX_CODED_FRAMES, EX_CODED_FRAMES_X,
@@ -77,10 +77,6 @@ pub enum AudioBody<'a> {
         sound_byte: u8,
         asc: &'a [u8],
     },
-    /// AACPacketType 1: one raw AAC access unit.
-    AacFrame {
-        data: &'a [u8],
-    },
     /// One MP3 frame after the sound byte.
     Mp3Frame {
         sound_byte: u8,
@@ -92,8 +88,9 @@ pub enum AudioBody<'a> {
         codec: AudioCodec,
         config: &'a [u8],
     },
-    /// Enhanced RTMP v2 CodedFrames: one access unit.
-    ExFrame {
+    /// One access unit of a codec its sequence header configures: AACPacketType 1 (one raw
+    /// AAC access unit), or Enhanced RTMP v2 CodedFrames.
+    Frame {
         codec: AudioCodec,
         data: &'a [u8],
     },
@@ -218,21 +215,24 @@ fn parse_legacy_video(data: &[u8], first: u8) -> Result<VideoBody<'_>, String> {
     if frame_type == FRAME_COMMAND {
         return Ok(VideoBody::NotMedia);
     }
-    let Some(codec) = VideoCodec::from_flv_codec_id(codec_id) else {
+    let Some(codec) = ids::video_by_flv_codec_id(codec_id) else {
         return Ok(VideoBody::Unsupported(format!(
             "video CodecID {codec_id} (only 2 to 7, 12 = HEVC and 13 = AV1 are supported)"
         )));
     };
-    if let VideoCodec::FlvOnly(legacy) = codec {
+    match codec {
         // ffmpeg skips a tag with nothing after its codec header; so does kls-rec.
-        if data.len() <= flv_only_video_header_len(legacy) {
+        VideoCodec::FlvOnly(legacy) if data.len() <= flv_only_video_header_len(legacy) => {
             return Ok(VideoBody::NotMedia);
         }
-        return Ok(VideoBody::FlvOnly {
-            codec: legacy,
-            keyframe: frame_type == FRAME_KEY,
-            tag: data,
-        });
+        VideoCodec::FlvOnly(legacy) => {
+            return Ok(VideoBody::FlvOnly {
+                codec: legacy,
+                keyframe: frame_type == FRAME_KEY,
+                tag: data,
+            });
+        }
+        VideoCodec::H264 | VideoCodec::Hevc | VideoCodec::Av1 | VideoCodec::Vp9 => {}
     }
     // AVCPacketType (UI8) and CompositionTime (SI24) follow the first byte.
     let Some(h) = data.get(1..5) else {
@@ -308,7 +308,7 @@ fn enhanced_video_body<'a>(
     data: &'a [u8],
 ) -> Result<VideoBody<'a>, String> {
     let mut pos = 0;
-    let Some(codec) = VideoCodec::from_fourcc(fourcc) else {
+    let Some(codec) = ids::video_by_fourcc(fourcc) else {
         return Ok(VideoBody::Unsupported(format!(
             "Enhanced RTMP video FourCC {:?} (only avc1, hvc1, av01 and vp09 are supported)",
             String::from_utf8_lossy(fourcc)
@@ -354,8 +354,8 @@ pub fn parse_audio(data: &[u8]) -> Result<AudioTag<'_>, String> {
     if format == SOUND_FORMAT_EX_HEADER {
         return parse_enhanced_audio(data);
     }
-    let body = match AudioCodec::from_flv_sound_byte(sound_byte) {
-        Some(AudioCodec::Aac) => {
+    let body = match ids::audio_by_flv_sound_byte(sound_byte) {
+        Some(codec @ AudioCodec::Aac) => {
             let Some(&packet_type) = data.get(1) else {
                 return Err("AAC audio tag lacks its AACPacketType".into());
             };
@@ -365,7 +365,7 @@ pub fn parse_audio(data: &[u8]) -> Result<AudioTag<'_>, String> {
                     sound_byte,
                     asc: rest,
                 },
-                AAC_RAW => AudioBody::AacFrame { data: rest },
+                AAC_RAW => AudioBody::Frame { codec, data: rest },
                 other => return Err(format!("unknown AACPacketType {other}")),
             }
         }
@@ -459,7 +459,7 @@ fn enhanced_audio_body<'a>(
     fourcc: &[u8],
     body: &'a [u8],
 ) -> Result<AudioBody<'a>, String> {
-    let Some(codec) = AudioCodec::from_fourcc(fourcc) else {
+    let Some(codec) = ids::audio_by_fourcc(fourcc) else {
         return Ok(AudioBody::Unsupported(format!(
             "Enhanced RTMP audio FourCC {:?}",
             String::from_utf8_lossy(fourcc)
@@ -470,7 +470,7 @@ fn enhanced_audio_body<'a>(
             codec,
             config: body,
         }),
-        EX_CODED_FRAMES => Ok(AudioBody::ExFrame { codec, data: body }),
+        EX_CODED_FRAMES => Ok(AudioBody::Frame { codec, data: body }),
         EX_SEQUENCE_END | EX_AUDIO_MULTICHANNEL_CONFIG => Ok(AudioBody::NotMedia),
         other => Err(format!("unknown Enhanced RTMP AudioPacketType {other}")),
     }
@@ -666,7 +666,10 @@ mod tests {
         );
         assert_eq!(
             body(&[0xAF, 1, 0x21]),
-            AudioBody::AacFrame { data: &[0x21] }
+            AudioBody::Frame {
+                codec: AudioCodec::Aac,
+                data: &[0x21]
+            }
         );
         assert_eq!(
             body(&[0x2F, 0xFF, 0xFB]),
@@ -715,7 +718,7 @@ mod tests {
         );
         assert_eq!(
             body(&[0x91, b'e', b'c', b'-', b'3', 0x0B, 0x77]),
-            AudioBody::ExFrame {
+            AudioBody::Frame {
                 codec: AudioCodec::Eac3,
                 data: &[0x0B, 0x77],
             }
@@ -733,7 +736,7 @@ mod tests {
         let mod_ex = [0x97, 0xFF, 0, 1, 9, 9, 0x01, b'.', b'm', b'p', b'3', 0xFF];
         assert_eq!(
             body(&mod_ex),
-            AudioBody::ExFrame {
+            AudioBody::Frame {
                 codec: AudioCodec::Mp3,
                 data: &[0xFF],
             }
@@ -820,7 +823,7 @@ mod tests {
         assert_eq!(tag.offset_ns, 500);
         assert!(matches!(
             tag.tracks[..],
-            [(Some(1), AudioBody::ExFrame { .. })]
+            [(Some(1), AudioBody::Frame { .. })]
         ));
         // Two entries: one of ModExType 1 (unknown), then a TimestampOffsetNano of 7 ns.
         let two = [
@@ -839,7 +842,7 @@ mod tests {
         // OneTrack, CodedFrames, mp4a, track 1.
         let one = [0x95, 0x01, b'm', b'p', b'4', b'a', 1, 0x21];
         let tag = parse_audio(&one).unwrap();
-        let frame = AudioBody::ExFrame {
+        let frame = AudioBody::Frame {
             codec: AudioCodec::Aac,
             data: &[0x21],
         };
@@ -863,7 +866,7 @@ mod tests {
             9,
         ];
         let tag = parse_audio(&mixed).unwrap();
-        let frame = |codec, data| AudioBody::ExFrame { codec, data };
+        let frame = |codec, data| AudioBody::Frame { codec, data };
         assert_eq!(
             tag.tracks,
             vec![

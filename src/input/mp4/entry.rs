@@ -7,24 +7,11 @@
 //! STREAMINFO block of `dfLa`, the `dac3`/`dec3` body.
 
 use super::boxes::{BoxError, Fields, FourCc, MemBox};
-use crate::codec::{aac, ac3, flac, opus};
+use crate::codec::{aac, ac3, flac, ids, mp3, opus};
 use crate::container::flv::SOUND_BYTE_EX_HEADER;
 use crate::media::{AudioCodec, AudioConfig, FlvVideoSignal, TrackKind, VideoCodec, VideoConfig};
 
-/// ISO/IEC 14496-1 §7.2.2.1 descriptor tags.
-const ES_DESCR_TAG: u8 = 0x03;
-const DECODER_CONFIG_DESCR_TAG: u8 = 0x04;
-const DEC_SPECIFIC_INFO_TAG: u8 = 0x05;
-
-/// objectTypeIndication values (ISO/IEC 14496-1 Table 5).
-const OTI_AAC: u8 = 0x40; // ISO/IEC 14496-3
-const OTI_AAC_MPEG2: [u8; 3] = [0x66, 0x67, 0x68]; // ISO/IEC 13818-7 Main, LC, SSR
-const OTI_MPEG2_AUDIO: u8 = 0x69; // ISO/IEC 13818-3 (MP3 at the half rates)
-const OTI_MPEG1_AUDIO: u8 = 0x6B; // ISO/IEC 11172-3
-
-/// FLV AUDIODATA first byte for AAC (SoundFormat 10, rate index 3, 16-bit, stereo): what FLV
-/// always signals for AAC, whatever the real rate and channels (the ASC carries them).
-pub const FLV_SOUND_BYTE_AAC: u8 = 0xAF;
+use crate::container::mp4::{DEC_SPECIFIC_INFO_TAG, DECODER_CONFIG_DESCR_TAG, ES_DESCR_TAG};
 
 /// What a track's first sample entry says.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,27 +32,27 @@ pub enum EntryCodec {
 /// Reads a sample entry box of a video or audio track.
 pub fn read_entry(b: &MemBox<'_>, kind: Option<TrackKind>) -> Result<SampleEntry, BoxError> {
     let fourcc = b.header.kind;
-    let codec = match (kind, &fourcc.0) {
-        (Some(TrackKind::Video), b"avc1" | b"avc3") => visual(b, VideoCodec::H264, b"avcC")?,
-        (Some(TrackKind::Video), b"hvc1" | b"hev1") => visual(b, VideoCodec::Hevc, b"hvcC")?,
-        (Some(TrackKind::Video), b"av01") => visual(b, VideoCodec::Av1, b"av1C")?,
-        (Some(TrackKind::Video), b"vp09") => visual(b, VideoCodec::Vp9, b"vpcC")?,
-        (Some(TrackKind::Audio), b"mp4a") => audio(b)?,
-        (Some(TrackKind::Audio), b"Opus") => own_box_audio(b, AudioCodec::Opus)?,
-        (Some(TrackKind::Audio), b"fLaC") => own_box_audio(b, AudioCodec::Flac)?,
-        (Some(TrackKind::Audio), b"ac-3") => own_box_audio(b, AudioCodec::Ac3)?,
-        (Some(TrackKind::Audio), b"ec-3") => own_box_audio(b, AudioCodec::Eac3)?,
-        (Some(TrackKind::Audio), b".mp3" | b"mp3 ") => {
-            let (channels, rate, _) = audio_fields(b)?;
-            EntryCodec::Audio(mp3_config(rate, channels))
-        }
-        _ => EntryCodec::Unsupported(format!("sample entry '{fourcc}'")),
+    let unsupported = || EntryCodec::Unsupported(format!("sample entry '{fourcc}'"));
+    let codec = match kind {
+        Some(TrackKind::Video) => match ids::video_by_mp4_entry(&fourcc.0) {
+            Some(codec) => visual(b, codec)?,
+            None => unsupported(),
+        },
+        Some(TrackKind::Audio) => match ids::audio_by_mp4_entry(&fourcc.0) {
+            Some(codec) => audio(b, codec)?,
+            None => unsupported(),
+        },
+        None => unsupported(),
     };
     Ok(SampleEntry { fourcc, codec })
 }
 
 /// §12.1.3 VisualSampleEntry: 78 bytes of fields, then boxes.
-fn visual(b: &MemBox<'_>, codec: VideoCodec, config: &[u8; 4]) -> Result<EntryCodec, BoxError> {
+fn visual(b: &MemBox<'_>, codec: VideoCodec) -> Result<EntryCodec, BoxError> {
+    let Some(config) = codec.ids().mp4.map(|m| m.config) else {
+        return Ok(EntryCodec::Unsupported(format!("{} in MP4", codec.name())));
+    };
+    let config = &config;
     let mut r = b.reader();
     r.skip(24, "reserved, data_reference_index, pre_defined")?;
     let entry_width = u32::from(r.u16("width")?);
@@ -119,8 +106,29 @@ fn audio_fields(b: &MemBox<'_>) -> Result<(u8, u32, usize), BoxError> {
     Ok((channels.min(255) as u8, rate, children))
 }
 
-fn audio(b: &MemBox<'_>) -> Result<EntryCodec, BoxError> {
+/// An audio entry of a codec: `mp4a` (looked up as AAC) with the `esds` that names the codec,
+/// QuickTime's MP3 entries (no configuration: the first frame gives it), or an entry with a
+/// configuration box of the codec's own.
+fn audio(b: &MemBox<'_>, codec: AudioCodec) -> Result<EntryCodec, BoxError> {
     let (channels, rate, children) = audio_fields(b)?;
+    match codec {
+        AudioCodec::Aac => esds_audio(b, rate, channels, children),
+        AudioCodec::Mp3 => Ok(EntryCodec::Audio(mp3::audio_config(rate, channels))),
+        AudioCodec::Opus
+        | AudioCodec::Flac
+        | AudioCodec::Ac3
+        | AudioCodec::Eac3
+        | AudioCodec::FlvOnly(_) => own_box_audio(b, codec, children),
+    }
+}
+
+/// `mp4a`: the MPEG-4 audio codec its `esds` objectTypeIndication names.
+fn esds_audio(
+    b: &MemBox<'_>,
+    rate: u32,
+    channels: u8,
+    children: usize,
+) -> Result<EntryCodec, BoxError> {
     // QuickTime files put `esds` inside a `wave` box.
     let esds = match b.children_from(children, b"esds")? {
         Some(e) => Some(e),
@@ -136,9 +144,13 @@ fn audio(b: &MemBox<'_>) -> Result<EntryCodec, BoxError> {
         ));
     };
     let (oti, specific) = read_esds(&esds)?;
-    Ok(match oti {
-        OTI_MPEG1_AUDIO | OTI_MPEG2_AUDIO => EntryCodec::Audio(mp3_config(rate, channels)),
-        o if o == OTI_AAC || OTI_AAC_MPEG2.contains(&o) => {
+    let Some(codec) = ids::audio_by_object_type(oti) else {
+        let what = format!("'mp4a' objectTypeIndication 0x{oti:02x}");
+        return Ok(EntryCodec::Unsupported(what));
+    };
+    Ok(match codec {
+        AudioCodec::Mp3 => EntryCodec::Audio(mp3::audio_config(rate, channels)),
+        AudioCodec::Aac => {
             let Some(specific) = specific else {
                 return Err(BoxError::new(
                     esds.header.offset,
@@ -148,22 +160,22 @@ fn audio(b: &MemBox<'_>) -> Result<EntryCodec, BoxError> {
             let (sample_rate, channels) = aac::parse_asc(&specific)
                 .map(|i| (i.sample_rate, i.channels))
                 .unwrap_or((rate, channels));
-            EntryCodec::Audio(AudioConfig {
-                codec: AudioCodec::Aac,
-                specific,
-                sample_rate,
-                channels,
-                flv_sound_byte: FLV_SOUND_BYTE_AAC,
-                flv_track: None,
-            })
+            EntryCodec::Audio(aac::audio_config(specific, sample_rate, channels))
         }
-        o => EntryCodec::Unsupported(format!("'mp4a' objectTypeIndication 0x{o:02x}")),
+        AudioCodec::Opus
+        | AudioCodec::Flac
+        | AudioCodec::Ac3
+        | AudioCodec::Eac3
+        | AudioCodec::FlvOnly(_) => EntryCodec::Unsupported(format!("{} in 'esds'", codec.name())),
     })
 }
 
 /// An audio entry whose configuration box is the codec's own (`dOps`, `dfLa`, `dac3`, `dec3`).
-fn own_box_audio(b: &MemBox<'_>, codec: AudioCodec) -> Result<EntryCodec, BoxError> {
-    let (_, _, children) = audio_fields(b)?;
+fn own_box_audio(
+    b: &MemBox<'_>,
+    codec: AudioCodec,
+    children: usize,
+) -> Result<EntryCodec, BoxError> {
     let Some(name) = codec.ids().mp4.map(|m| m.config) else {
         return Ok(EntryCodec::Unsupported(format!("{} in MP4", codec.name())));
     };
@@ -209,31 +221,6 @@ fn own_box_audio(b: &MemBox<'_>, codec: AudioCodec) -> Result<EntryCodec, BoxErr
         flv_sound_byte: SOUND_BYTE_EX_HEADER,
         flv_track: None,
     }))
-}
-
-/// MP3 configuration from a rate and channel count (refined later from the first frame).
-pub fn mp3_config(sample_rate: u32, channels: u8) -> AudioConfig {
-    AudioConfig {
-        codec: AudioCodec::Mp3,
-        specific: Vec::new(),
-        sample_rate,
-        channels,
-        flv_sound_byte: flv_sound_byte_mp3(sample_rate, channels),
-        flv_track: None,
-    }
-}
-
-/// The FLV AUDIODATA byte an FLV muxer writes for MP3 (Adobe FLV spec E.4.2.1): SoundFormat 2
-/// (14 for "MP3 8 kHz"), the nearest SoundRate index of 5.5/11/22/44 kHz, 16-bit, mono/stereo.
-pub fn flv_sound_byte_mp3(sample_rate: u32, channels: u8) -> u8 {
-    let format: u8 = if sample_rate == 8000 { 14 } else { 2 };
-    let rate_index: u8 = match sample_rate {
-        0..=8_250 => 0,
-        8_251..=16_537 => 1,
-        16_538..=33_075 => 2,
-        _ => 3,
-    };
-    (format << 4) | (rate_index << 2) | 0b10 | u8::from(channels >= 2)
 }
 
 /// ISO/IEC 14496-14 §5.6 `esds`: the objectTypeIndication and the DecoderSpecificInfo bytes.
@@ -296,18 +283,4 @@ fn sub<'a>(r: &mut Fields<'a>, len: usize, field: &str) -> Result<Fields<'a>, Bo
     let at = r.clone();
     let bytes = r.take(len, field)?;
     Ok(at.narrowed(bytes.len()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn mp3_sound_bytes_follow_flv() {
-        assert_eq!(flv_sound_byte_mp3(44_100, 2), 0x2F);
-        assert_eq!(flv_sound_byte_mp3(48_000, 1), 0x2E);
-        assert_eq!(flv_sound_byte_mp3(22_050, 2), 0x2B);
-        assert_eq!(flv_sound_byte_mp3(11_025, 1), 0x26);
-        assert_eq!(flv_sound_byte_mp3(8_000, 1), 0xE2);
-    }
 }

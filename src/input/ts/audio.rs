@@ -14,7 +14,6 @@
 
 use crate::codec::{aac, ac3, mp3};
 use crate::container::flv::SOUND_BYTE_EX_HEADER;
-use crate::input::mp4::entry;
 use crate::media::{AudioCodec, AudioConfig};
 
 /// Longest ADTS frame (13-bit aac_frame_length) and a generous MP3 frame bound.
@@ -216,14 +215,7 @@ impl AudioStream {
             return Ok(None);
         };
         let info = aac::parse_asc(&a.asc).map_err(|e| e.to_string())?;
-        let cfg = AudioConfig {
-            codec: AudioCodec::Aac,
-            specific: a.asc.to_vec(),
-            sample_rate: info.sample_rate,
-            channels: info.channels,
-            flv_sound_byte: entry::FLV_SOUND_BYTE_AAC,
-            flv_track: None,
-        };
+        let cfg = aac::audio_config(a.asc.to_vec(), info.sample_rate, info.channels);
         Ok(Some((a.header_len, a.frame_len, Some(cfg))))
     }
 
@@ -234,7 +226,7 @@ impl AudioStream {
         let h = mp3::parse_header(b).map_err(|e| e.to_string())?;
         // Free format has no length: the rest of the PES is one frame.
         let len = h.frame_len.map_or(b.len(), |l| l as usize).max(4);
-        let cfg = entry::mp3_config(h.sample_rate, h.channels);
+        let cfg = mp3::audio_config(h.sample_rate, h.channels);
         Ok(Some((0, len, Some(cfg))))
     }
 }

@@ -2,12 +2,11 @@
 //! section (§2.4.4.3) and the TS program map section (§2.4.4.8), reassembled across packets
 //! (bounded by the 1021-byte section_length limit of §2.4.4.4) and checked with their CRC-32.
 
+use crate::codec::ids;
 use crate::container::ts::{
     DESCRIPTOR_DVB_AC3, DESCRIPTOR_DVB_EAC3, DESCRIPTOR_REGISTRATION, MAX_SECTION_LEN,
-    STREAM_TYPE_AAC, STREAM_TYPE_AC3, STREAM_TYPE_EAC3, STREAM_TYPE_H264, STREAM_TYPE_HEVC,
-    STREAM_TYPE_METADATA as METADATA, STREAM_TYPE_MPEG1_AUDIO, STREAM_TYPE_MPEG2_AUDIO,
-    STREAM_TYPE_MPEG2_VIDEO, STREAM_TYPE_PRIVATE_DATA as PRIVATE, STREAM_TYPE_PRIVATE_SECTIONS,
-    TABLE_PAT, TABLE_PMT, TABLE_STUFFING, crc32_mpeg2,
+    STREAM_TYPE_METADATA as METADATA, STREAM_TYPE_MPEG2_VIDEO, STREAM_TYPE_PRIVATE_DATA as PRIVATE,
+    STREAM_TYPE_PRIVATE_SECTIONS, TABLE_PAT, TABLE_PMT, TABLE_STUFFING, crc32_mpeg2,
 };
 use crate::media::{AudioCodec, VideoCodec};
 
@@ -152,11 +151,15 @@ pub fn classify(program_format: Option<[u8; 4]>, s: &PmtStream) -> EsKind {
         codec_name: None,
         label,
     };
+    // The codecs kls-rec reads, by stream_type or, as private data, by registration (ATSC
+    // A/52 Annex G and DVB's AC-3 descriptors for AC-3 and E-AC-3).
+    if let Some(codec) = ids::video_by_ts(s.stream_type, s.format.as_ref()) {
+        return EsKind::Video(codec);
+    }
+    if let Some(codec) = ids::audio_by_ts(s.stream_type, s.format.as_ref()) {
+        return EsKind::Audio(codec);
+    }
     match (s.stream_type, s.format.as_ref().map(|f| &f[..])) {
-        (STREAM_TYPE_H264, _) => EsKind::Video(VideoCodec::H264),
-        (STREAM_TYPE_HEVC, _) => EsKind::Video(VideoCodec::Hevc),
-        (STREAM_TYPE_AAC, _) => EsKind::Audio(AudioCodec::Aac),
-        (STREAM_TYPE_MPEG1_AUDIO | STREAM_TYPE_MPEG2_AUDIO, _) => EsKind::Audio(AudioCodec::Mp3),
         (0x86, _) if program_format == Some(*b"CUEI") => other("data", Some("scte_35"), "SCTE-35"),
         (METADATA | PRIVATE, Some(b"ID3 ")) => other("data", Some("timed_id3"), "timed ID3"),
         (METADATA | PRIVATE, Some(b"KLVA")) => other("data", Some("klv"), "KLV"),
@@ -164,10 +167,6 @@ pub fn classify(program_format: Option<[u8; 4]>, s: &PmtStream) -> EsKind {
         (STREAM_TYPE_MPEG2_VIDEO, _) => other("video", Some("mpeg2video"), "MPEG-2 video"),
         (0x10, _) => other("video", Some("mpeg4"), "MPEG-4 Part 2 video"),
         (0x11, _) => other("audio", Some("aac_latm"), "AAC LATM audio"),
-        // ATSC A/52 Annex G by stream type; DVB as private data with its descriptor (read as
-        // the registration it stands for, see `descriptor_format`) or a registration.
-        (STREAM_TYPE_AC3, _) | (PRIVATE, Some(b"AC-3")) => EsKind::Audio(AudioCodec::Ac3),
-        (STREAM_TYPE_EAC3, _) | (PRIVATE, Some(b"EAC3")) => EsKind::Audio(AudioCodec::Eac3),
         (PRIVATE, Some(b"Opus")) => other("audio", Some("opus"), "Opus audio"),
         // FFmpeg 5.1 reads a private-data PES it cannot place as bin_data; metadata PES without
         // a format it knows, and private sections, it lists without a codec.

@@ -66,9 +66,15 @@ pub(super) fn audio_prefix(track: Track, a: &AudioConfig, part: AudioPart) -> ta
         AudioPart::SequenceHeader => tag::EX_SEQUENCE_START,
         AudioPart::Frame => tag::EX_CODED_FRAMES,
     };
-    if let AudioCodec::FlvOnly(_) = a.codec {
+    match a.codec {
         // Its packets are whole tag bodies, the source's sound byte first.
-        return tag::Prefix::default();
+        AudioCodec::FlvOnly(_) => return tag::Prefix::default(),
+        AudioCodec::Aac
+        | AudioCodec::Mp3
+        | AudioCodec::Opus
+        | AudioCodec::Flac
+        | AudioCodec::Ac3
+        | AudioCodec::Eac3 => {}
     }
     let fourcc = a.codec.ids().fourcc;
     if let (Some(id), Some(fourcc)) = (multitrack_id(track, a.flv_track), fourcc) {
@@ -83,7 +89,11 @@ pub(super) fn audio_prefix(track: Track, a: &AudioConfig, part: AudioPart) -> ta
     };
     tag::audio(
         a.flv_sound_byte,
-        a.codec.flv_aac_packet_type().then_some(aac_packet_type),
+        a.codec
+            .ids()
+            .path
+            .flv_aac_packet_type
+            .then_some(aac_packet_type),
     )
 }
 

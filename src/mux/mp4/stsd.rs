@@ -19,16 +19,9 @@ use super::plan::{Entry, TrackPlan};
 use crate::codec::{flac, opus};
 use crate::media::{AudioCodec, AudioConfig, CodecConfig, VideoConfig};
 
-/// ISO/IEC 14496-1 §7.2.2.1 descriptor tags.
-const ES_DESCR_TAG: u8 = 0x03;
-const DECODER_CONFIG_DESCR_TAG: u8 = 0x04;
-const DEC_SPECIFIC_INFO_TAG: u8 = 0x05;
-const SL_CONFIG_DESCR_TAG: u8 = 0x06;
-
-/// objectTypeIndication values (ISO/IEC 14496-1 Table 5, the MP4 registration authority).
-const OTI_AAC: u8 = 0x40; // ISO/IEC 14496-3 Audio
-const OTI_MPEG1_AUDIO: u8 = 0x6B; // ISO/IEC 11172-3, MP3 at 32/44.1/48 kHz
-const OTI_MPEG2_AUDIO: u8 = 0x69; // ISO/IEC 13818-3, MP3 at the half rates (as ffmpeg chooses)
+use crate::container::mp4::{
+    DEC_SPECIFIC_INFO_TAG, DECODER_CONFIG_DESCR_TAG, ES_DESCR_TAG, SL_CONFIG_DESCR_TAG,
+};
 
 /// streamType AudioStream (0x05) << 2 | upStream 0 | reserved 1.
 const STREAM_TYPE_AUDIO: u8 = 0x15;
@@ -44,19 +37,11 @@ pub fn write_stsd(w: &mut BoxWriter, t: &TrackPlan<'_>) -> Result<()> {
     Ok(())
 }
 
-/// The `esds` objectTypeIndication of an MPEG-4 audio codec; `None` for the codecs with a
-/// configuration box of their own.
+/// The `esds` objectTypeIndication of an MPEG-4 audio codec (MP3's by its sample rate, as
+/// ffmpeg chooses); `None` for the codecs with a configuration box of their own.
 fn audio_oti(a: &AudioConfig) -> Option<u8> {
-    match a.codec {
-        AudioCodec::Aac => Some(OTI_AAC),
-        AudioCodec::Mp3 if a.sample_rate > 24_000 => Some(OTI_MPEG1_AUDIO),
-        AudioCodec::Mp3 => Some(OTI_MPEG2_AUDIO),
-        AudioCodec::Opus
-        | AudioCodec::Flac
-        | AudioCodec::Ac3
-        | AudioCodec::Eac3
-        | AudioCodec::FlvOnly(_) => None,
-    }
+    let object_type = a.codec.ids().mp4?.object_type?;
+    Some(object_type.written(a.sample_rate))
 }
 
 /// The configuration box body of a codec with a box of its own, from the configuration the

@@ -74,7 +74,8 @@ pub fn section_packet(pid: u16, cc: u8, section: &[u8]) -> [u8; PACKET_LEN] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mux::ts::{AUDIO_PID, STREAM_TYPE_AAC, STREAM_TYPE_H264, VIDEO_PID};
+    use crate::container::ts::{STREAM_TYPE_AAC, STREAM_TYPE_H264};
+    use crate::mux::ts::{AUDIO_PID, VIDEO_PID};
 
     #[test]
     fn pat_matches_ffmpeg() {

@@ -33,10 +33,9 @@ impl TagSession {
     fn audio_body(&mut self, tag: TagRef<'_>, slot: Slot, body: AudioBody<'_>) {
         match body {
             AudioBody::AacConfig { sound_byte, asc } => self.aac_config(slot, sound_byte, asc),
-            AudioBody::AacFrame { data } => self.coded_audio(tag, slot, AudioCodec::Aac, data),
             AudioBody::Mp3Frame { sound_byte, data } => self.mp3_frame(tag, slot, sound_byte, data),
             AudioBody::ExConfig { codec, config } => self.ex_audio_config(tag, slot, codec, config),
-            AudioBody::ExFrame { codec, data } => match codec {
+            AudioBody::Frame { codec, data } => match codec {
                 AudioCodec::Mp3 => self.mp3_frame(tag, slot, EX_SOUND_BYTE, data),
                 AudioCodec::Ac3 | AudioCodec::Eac3 => self.ac3_frame(tag, slot, codec, data),
                 // No FourCC names a codec only FLV carries.
@@ -81,12 +80,9 @@ impl TagSession {
             .map(|i| (i.sample_rate, i.channels))
             .unwrap_or((0, 0));
         let cfg = AudioConfig {
-            codec: AudioCodec::Aac,
-            specific: asc.to_vec(),
-            sample_rate,
-            channels,
             flv_sound_byte: sound_byte,
             flv_track: slot.id,
+            ..aac::audio_config(asc.to_vec(), sample_rate, channels)
         };
         self.configure_audio(slot, cfg);
     }
@@ -113,12 +109,9 @@ impl TagSession {
             .map(|h| (h.sample_rate, h.channels))
             .unwrap_or_else(|_| body::sound_byte_rate_channels(sound_byte));
         let cfg = AudioConfig {
-            codec: AudioCodec::Mp3,
-            specific: Vec::new(),
-            sample_rate,
-            channels,
             flv_sound_byte: sound_byte,
             flv_track: slot.id,
+            ..mp3::audio_config(sample_rate, channels)
         };
         self.configure_audio(slot, cfg);
         self.track_packet(tag, slot, data);
@@ -135,7 +128,7 @@ impl TagSession {
         sound_byte: u8,
         body: &[u8],
     ) {
-        let codec = AudioCodec::FlvOnly(legacy);
+        let codec: AudioCodec = legacy.into();
         let (sample_rate, channels) = body::flv_only_rate_channels(legacy, sound_byte);
         let configured = self.audio_config(slot).is_some_and(|a| {
             (a.codec, a.sample_rate, a.channels) == (codec, sample_rate, channels)
@@ -170,7 +163,7 @@ impl TagSession {
                 .map(|h| (opus::DECODE_RATE, h.channels))
                 .map_err(|e| e.to_string()),
             AudioCodec::Flac => match flac::streaminfo_bytes(config).map(flac::parse_streaminfo) {
-                Ok(Ok(info)) if self.same_flac_stream(slot, &info) => return,
+                Ok(Ok(info)) if self.same_flac_stream(slot, codec, &info) => return,
                 Ok(Ok(info)) => Ok((info.sample_rate, info.channels)),
                 Ok(Err(e)) | Err(e) => Err(e.to_string()),
             },
@@ -193,11 +186,8 @@ impl TagSession {
 
     /// FFmpeg sends STREAMINFO again at the end of a push with the frame sizes, sample count and
     /// MD5 filled in: the same stream, not a configuration change.
-    fn same_flac_stream(&self, slot: Slot, info: &flac::StreamInfo) -> bool {
-        let Some(a) = self
-            .audio_config(slot)
-            .filter(|a| a.codec == AudioCodec::Flac)
-        else {
+    fn same_flac_stream(&self, slot: Slot, codec: AudioCodec, info: &flac::StreamInfo) -> bool {
+        let Some(a) = self.audio_config(slot).filter(|a| a.codec == codec) else {
             return false;
         };
         let Ok(Ok(old)) = flac::streaminfo_bytes(&a.specific).map(flac::parse_streaminfo) else {

@@ -78,7 +78,7 @@ impl TagSession {
         keyframe: bool,
         body: &[u8],
     ) {
-        let codec = VideoCodec::FlvOnly(legacy);
+        let codec: VideoCodec = legacy.into();
         match self.video_codec(slot) {
             Some((track, known)) if known == codec => {
                 if keyframe {
