@@ -168,38 +168,10 @@ pub fn parse_sps(nal: &[u8]) -> Result<SpsInfo, CodecError> {
         s.profile_idc,
         100 | 110 | 122 | 244 | 44 | 83 | 86 | 118 | 128 | 138 | 139 | 134 | 135
     ) {
-        s.chroma_format_idc = r.ue_max(3, "chroma_format_idc")? as u8;
-        if s.chroma_format_idc == 3 {
-            s.separate_colour_plane = r.bit("separate_colour_plane_flag")?;
-        }
-        s.bit_depth_luma = r.ue_max(6, "bit_depth_luma_minus8")? as u8 + 8;
-        s.bit_depth_chroma = r.ue_max(6, "bit_depth_chroma_minus8")? as u8 + 8;
-        r.bit("qpprime_y_zero_transform_bypass_flag")?;
-        if r.bit("seq_scaling_matrix_present_flag")? {
-            let lists = if s.chroma_format_idc == 3 { 12 } else { 8 };
-            for i in 0..lists {
-                if r.bit("seq_scaling_list_present_flag")? {
-                    skip_scaling_list(&mut r, if i < 6 { 16 } else { 64 })?;
-                }
-            }
-        }
+        read_chroma_format(&mut r, &mut s)?;
     }
     r.ue_max(12, "log2_max_frame_num_minus4")?;
-    match r.ue_max(2, "pic_order_cnt_type")? {
-        0 => {
-            r.ue_max(12, "log2_max_pic_order_cnt_lsb_minus4")?;
-        }
-        1 => {
-            r.bit("delta_pic_order_always_zero_flag")?;
-            r.se("offset_for_non_ref_pic")?;
-            r.se("offset_for_top_to_bottom_field")?;
-            let n = r.ue_max(255, "num_ref_frames_in_pic_order_cnt_cycle")?;
-            for _ in 0..n {
-                r.se("offset_for_ref_frame")?;
-            }
-        }
-        _ => {}
-    }
+    skip_pic_order_cnt(&mut r)?;
     r.ue("max_num_ref_frames")?;
     r.bit("gaps_in_frame_num_value_allowed_flag")?;
     // Bounded so sizes fit in u32 with room: 2^16 macroblocks is far above any level limit.
@@ -219,7 +191,58 @@ pub fn parse_sps(nal: &[u8]) -> Result<SpsInfo, CodecError> {
             *c = r.ue("frame_crop_offset")?;
         }
     }
-    // H.264 §7.4.2.1.1, CropUnitX / CropUnitY.
+    (s.width, s.height) = cropped_size(&s, crop);
+    if r.bit("vui_parameters_present_flag")? {
+        // A truncated VUI loses only the fields it cut; the picture size stands.
+        let _ = read_vui(&mut r, &mut s);
+    }
+    Ok(s)
+}
+
+/// The high profiles' chroma_format_idc, bit depths and scaling matrices (§7.3.2.1.1).
+fn read_chroma_format(r: &mut BitReader<'_>, s: &mut SpsInfo) -> Result<(), CodecError> {
+    s.chroma_format_idc = r.ue_max(3, "chroma_format_idc")? as u8;
+    if s.chroma_format_idc == 3 {
+        s.separate_colour_plane = r.bit("separate_colour_plane_flag")?;
+    }
+    s.bit_depth_luma = r.ue_max(6, "bit_depth_luma_minus8")? as u8 + 8;
+    s.bit_depth_chroma = r.ue_max(6, "bit_depth_chroma_minus8")? as u8 + 8;
+    r.bit("qpprime_y_zero_transform_bypass_flag")?;
+    if r.bit("seq_scaling_matrix_present_flag")? {
+        let lists = if s.chroma_format_idc == 3 { 12 } else { 8 };
+        for i in 0..lists {
+            if r.bit("seq_scaling_list_present_flag")? {
+                skip_scaling_list(r, if i < 6 { 16 } else { 64 })?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// pic_order_cnt_type and the fields it brings (§7.3.2.1.1): read only to skip them.
+fn skip_pic_order_cnt(r: &mut BitReader<'_>) -> Result<(), CodecError> {
+    match r.ue_max(2, "pic_order_cnt_type")? {
+        0 => {
+            r.ue_max(12, "log2_max_pic_order_cnt_lsb_minus4")?;
+        }
+        1 => {
+            r.bit("delta_pic_order_always_zero_flag")?;
+            r.se("offset_for_non_ref_pic")?;
+            r.se("offset_for_top_to_bottom_field")?;
+            let n = r.ue_max(255, "num_ref_frames_in_pic_order_cnt_cycle")?;
+            for _ in 0..n {
+                r.se("offset_for_ref_frame")?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// The displayed size: the coded size less the frame cropping offsets (left, right, top,
+/// bottom) in CropUnitX / CropUnitY (§7.4.2.1.1); the coded size where the offsets do not fit.
+fn cropped_size(s: &SpsInfo, crop: [u32; 4]) -> (u32, u32) {
+    let field_factor = if s.frame_mbs_only { 1 } else { 2 };
     let chroma_array_type = if s.separate_colour_plane {
         0
     } else {
@@ -235,17 +258,13 @@ pub fn parse_sps(nal: &[u8]) -> Result<SpsInfo, CodecError> {
     let crop_x = (left + right) * unit_x as u64;
     let crop_y = (top + bottom) * unit_y as u64;
     if crop_x < u64::from(s.coded_width) && crop_y < u64::from(s.coded_height) {
-        s.width = s.coded_width - crop_x as u32;
-        s.height = s.coded_height - crop_y as u32;
+        (
+            s.coded_width - crop_x as u32,
+            s.coded_height - crop_y as u32,
+        )
     } else {
-        s.width = s.coded_width;
-        s.height = s.coded_height;
+        (s.coded_width, s.coded_height)
     }
-    if r.bit("vui_parameters_present_flag")? {
-        // A truncated VUI loses only the fields it cut; the picture size stands.
-        let _ = read_vui(&mut r, &mut s);
-    }
-    Ok(s)
 }
 
 /// scaling_list() (§7.3.2.1.1.1): read only to skip it.
