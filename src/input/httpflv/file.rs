@@ -14,7 +14,7 @@ use std::time::UNIX_EPOCH;
 
 use super::{HttpEvent, ResponseParser};
 use crate::input::flv::TagKind;
-use crate::input::flv::session::{TagFeed, TagSession};
+use crate::input::flv::session::{TagSession, TagSessionReader, TagSource};
 use crate::input::{
     InputError, InputOptions, PendingSession, SessionInfo, SessionReader, WallClockSource,
     stream_from_file_name, time_from_file_name,
@@ -123,49 +123,47 @@ pub fn open_path(path: &Path, opts: &InputOptions) -> Result<PendingSession, Inp
     Ok(PendingSession::rereadable(info, Some(size), opener))
 }
 
-/// Reads response number `target` of a saved HTTP exchange as a push session.
-pub struct HttpFlvSession<R> {
+/// Response number `target` of a saved HTTP exchange: the source of an [`HttpFlvSession`].
+pub struct HttpFlvTags<R> {
     reader: R,
     input: String,
     pos: u64,
     parser: ResponseParser,
-    session: TagSession,
     pending: VecDeque<HttpEvent>,
     target: usize,
     responses: usize,
     eof: bool,
 }
 
+/// Reads response number `target` of a saved HTTP exchange as a push session.
+pub type HttpFlvSession<R> = TagSessionReader<HttpFlvTags<R>>;
+
 impl<R: Read> HttpFlvSession<R> {
     pub fn new(reader: R, input: &str, target: usize) -> Result<HttpFlvSession<R>, InputError> {
-        let mut s = HttpFlvSession {
+        let tags = HttpFlvTags {
             reader,
             input: input.to_string(),
             pos: 0,
             parser: ResponseParser::new(input),
-            session: TagSession::new(),
             pending: VecDeque::new(),
             target,
             responses: 0,
             eof: false,
         };
-        while !s.session.settled() {
-            if !s.step()? {
-                s.session.settle();
-            }
-        }
-        Ok(s)
+        TagSessionReader::settle(tags, TagSession::new())
     }
+}
 
+impl<R: Read> TagSource for HttpFlvTags<R> {
     /// Handles one parser event; false once the target response has ended.
-    fn step(&mut self) -> Result<bool, InputError> {
+    fn feed(&mut self, session: &mut TagSession) -> Result<bool, InputError> {
         loop {
             if let Some(e) = self.pending.pop_front() {
                 let ours = self.responses == self.target + 1;
                 match e {
                     HttpEvent::Response { .. } => self.responses += 1,
-                    HttpEvent::Tag(t, _) if ours => self.session.push_tag(&t),
-                    HttpEvent::Damage(d) if ours => self.session.push_damage(d),
+                    HttpEvent::Tag(t, _) if ours => session.push_tag(&t),
+                    HttpEvent::Damage(d) if ours => session.push_damage(d),
                     HttpEvent::BodyEnd { .. } if ours => {
                         self.eof = true;
                         self.pending.clear();
@@ -192,20 +190,6 @@ impl<R: Read> HttpFlvSession<R> {
             }
             self.pending.extend(self.parser.drain());
         }
-    }
-}
-
-impl<R: Read + Send> TagFeed for HttpFlvSession<R> {
-    fn session(&self) -> &TagSession {
-        &self.session
-    }
-
-    fn session_mut(&mut self) -> &mut TagSession {
-        &mut self.session
-    }
-
-    fn feed(&mut self) -> Result<bool, InputError> {
-        self.step()
     }
 
     fn consumed(&self) -> u64 {
