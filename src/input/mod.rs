@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::media::{CodecConfig, Event, StreamKey};
 
+pub mod blocks;
 pub mod concat;
 pub mod dir;
 pub mod flv;

@@ -24,6 +24,7 @@ use std::time::UNIX_EPOCH;
 
 use super::{DumpSummary, PublishSummary, PublishTracker, RtmpEvent, RtmpParser, media_tag};
 use crate::input::DEFAULT_APP;
+use crate::input::blocks::Blocks;
 use crate::input::flv::TagKind;
 use crate::input::flv::session::{TagSession, TagSessionReader, TagSource};
 use crate::input::{
@@ -32,32 +33,17 @@ use crate::input::{
 };
 use crate::media::{Damage, StreamKey};
 
-/// Bytes read from the dump at a time.
-const READ_BLOCK: usize = 64 * 1024;
-
 /// Reads a whole dump through a parser, handing each event to `on_event`; returns its length.
-fn scan(
-    mut r: impl Read,
-    input: &str,
-    mut on_event: impl FnMut(RtmpEvent),
-) -> Result<u64, InputError> {
+fn scan(r: impl Read, input: &str, mut on_event: impl FnMut(RtmpEvent)) -> Result<u64, InputError> {
     let mut parser = RtmpParser::new(input);
-    let mut block = vec![0u8; READ_BLOCK];
-    let mut pos = 0u64;
-    loop {
-        let n = r
-            .read(&mut block)
-            .map_err(|e| InputError::io(input, Some(pos), e))?;
-        if n == 0 {
-            break;
-        }
-        parser.feed(&block[..n], None, pos);
-        pos += n as u64;
+    let mut blocks = Blocks::new(r, input);
+    while let Some((block, at)) = blocks.next_block()? {
+        parser.feed(block, None, at);
         parser.drain().for_each(&mut on_event);
     }
     parser.finish();
     parser.drain().for_each(&mut on_event);
-    Ok(pos)
+    Ok(blocks.position())
 }
 
 /// What a dump holds: its publishes, their keys, timestamps and message counts (for `inspect`).
@@ -243,10 +229,7 @@ enum Phase {
 
 /// One publish of a raw dump: the source of an [`RtmpSession`].
 pub struct RtmpDumpTags<R> {
-    reader: R,
-    input: String,
-    /// Dump bytes read so far.
-    pos: u64,
+    blocks: Blocks<R>,
     parser: RtmpParser,
     pending: VecDeque<RtmpEvent>,
     /// Index of the publish this session reads, and how many publishes were seen.
@@ -271,9 +254,7 @@ impl<R: Read> RtmpSession<R> {
         is_last: bool,
     ) -> Result<RtmpSession<R>, InputError> {
         let tags = RtmpDumpTags {
-            reader,
-            input: input.to_string(),
-            pos: 0,
+            blocks: Blocks::new(reader, input),
             parser: RtmpParser::new(input),
             pending: VecDeque::new(),
             target,
@@ -308,23 +289,18 @@ impl<R: Read> TagSource for RtmpDumpTags<R> {
     }
 
     fn consumed(&self) -> u64 {
-        self.pos
+        self.blocks.position()
     }
 }
 
 impl<R: Read> RtmpDumpTags<R> {
     fn read_block(&mut self) -> Result<(), InputError> {
-        let mut block = vec![0u8; READ_BLOCK];
-        let n = self
-            .reader
-            .read(&mut block)
-            .map_err(|e| InputError::io(&self.input, Some(self.pos), e))?;
-        if n == 0 {
-            self.eof = true;
-            self.parser.finish();
-        } else {
-            self.parser.feed(&block[..n], None, self.pos);
-            self.pos += n as u64;
+        match self.blocks.next_block()? {
+            Some((block, at)) => self.parser.feed(block, None, at),
+            None => {
+                self.eof = true;
+                self.parser.finish();
+            }
         }
         self.pending.extend(self.parser.drain());
         Ok(())
