@@ -27,6 +27,7 @@ pub mod pcap;
 pub mod prelude;
 pub mod rtmp;
 pub mod s3;
+pub mod spill;
 pub mod timeline;
 pub mod ts;
 
