@@ -348,21 +348,19 @@ impl CodecConfig {
     /// Names the fields that differ between two configurations, for reports and errors.
     pub fn differences(&self, other: &CodecConfig) -> Vec<String> {
         let mut out = Vec::new();
-        differences::video(None, self.video.as_ref(), other.video.as_ref(), &mut out);
-        let tracks = self.more_video.len().max(other.more_video.len());
-        for i in 0..tracks {
-            let (a, b) = (self.more_video.get(i), other.more_video.get(i));
-            differences::video(Some(i + 1), a, b, &mut out);
-        }
+        differences::tracks(
+            (self.video.as_ref(), &self.more_video),
+            (other.video.as_ref(), &other.more_video),
+            &mut out,
+        );
         if self.video_built != other.video_built {
             out.push("video sequence header form".to_string());
         }
-        differences::audio(None, self.audio.as_ref(), other.audio.as_ref(), &mut out);
-        let tracks = self.more_audio.len().max(other.more_audio.len());
-        for i in 0..tracks {
-            let (a, b) = (self.more_audio.get(i), other.more_audio.get(i));
-            differences::audio(Some(i + 1), a, b, &mut out);
-        }
+        differences::tracks(
+            (self.audio.as_ref(), &self.more_audio),
+            (other.audio.as_ref(), &other.more_audio),
+            &mut out,
+        );
         out
     }
 }
