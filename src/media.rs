@@ -34,6 +34,26 @@ pub fn rescale(a: u64, b: u64, c: u64) -> u64 {
     u64::try_from(v).unwrap_or(u64::MAX)
 }
 
+/// Last DTS − first DTS + the last packet's duration (the step before it): the sum of a
+/// track's packet durations; 0 without packets.
+pub fn media_duration_90k(
+    first_dts_90k: Option<i64>,
+    last_dts_90k: i64,
+    last_step_90k: i64,
+) -> i64 {
+    first_dts_90k.map_or(0, |first| {
+        last_dts_90k
+            .saturating_sub(first)
+            .saturating_add(last_step_90k)
+    })
+}
+
+/// ⌊bytes × 8 / duration⌋ in bit/s; `None` when the duration is not positive.
+pub fn bit_rate(bytes: u64, duration_90k: i64) -> Option<u64> {
+    let d = u128::try_from(duration_90k).ok().filter(|&d| d > 0)?;
+    u64::try_from(u128::from(bytes) * 8 * 90_000 / d).ok()
+}
+
 /// The kind of an elementary stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum TrackKind {
@@ -328,21 +348,19 @@ impl CodecConfig {
     /// Names the fields that differ between two configurations, for reports and errors.
     pub fn differences(&self, other: &CodecConfig) -> Vec<String> {
         let mut out = Vec::new();
-        differences::video(None, self.video.as_ref(), other.video.as_ref(), &mut out);
-        let tracks = self.more_video.len().max(other.more_video.len());
-        for i in 0..tracks {
-            let (a, b) = (self.more_video.get(i), other.more_video.get(i));
-            differences::video(Some(i + 1), a, b, &mut out);
-        }
+        differences::tracks(
+            (self.video.as_ref(), &self.more_video),
+            (other.video.as_ref(), &other.more_video),
+            &mut out,
+        );
         if self.video_built != other.video_built {
             out.push("video sequence header form".to_string());
         }
-        differences::audio(None, self.audio.as_ref(), other.audio.as_ref(), &mut out);
-        let tracks = self.more_audio.len().max(other.more_audio.len());
-        for i in 0..tracks {
-            let (a, b) = (self.more_audio.get(i), other.more_audio.get(i));
-            differences::audio(Some(i + 1), a, b, &mut out);
-        }
+        differences::tracks(
+            (self.audio.as_ref(), &self.more_audio),
+            (other.audio.as_ref(), &other.more_audio),
+            &mut out,
+        );
         out
     }
 }

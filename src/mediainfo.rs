@@ -57,7 +57,7 @@ use serde::Serialize;
 
 use crate::codec::{aac, ac3, h264, hevc};
 use crate::format::Format;
-use crate::media::{AudioCodec, CodecConfig, Packet, Track, TrackKind, VideoCodec};
+use crate::media::{self, AudioCodec, CodecConfig, Packet, Track, TrackKind, VideoCodec};
 
 /// The first video DTS values kept for the frame-rate guess (40 deltas + 1).
 const RFPS_MAX_DTS: usize = 41;
@@ -128,19 +128,16 @@ impl TrackStats {
 
     /// Last DTS − first DTS + last duration: the sum of the sample durations.
     pub fn media_duration_90k(&self) -> i64 {
-        self.first_dts_90k.map_or(0, |first| {
-            self.last_dts_90k
-                .saturating_sub(first)
-                .saturating_add(self.last_duration_90k)
-        })
+        media::media_duration_90k(
+            self.first_dts_90k,
+            self.last_dts_90k,
+            self.last_duration_90k,
+        )
     }
 
     /// ⌊bytes × 8 / media duration⌋ in bit/s; `None` when the duration is zero.
     pub fn bit_rate(&self) -> Option<u64> {
-        let d = u128::try_from(self.media_duration_90k())
-            .ok()
-            .filter(|&d| d > 0)?;
-        u64::try_from(u128::from(self.bytes) * 8 * 90_000 / d).ok()
+        media::bit_rate(self.bytes, self.media_duration_90k())
     }
 
     /// True when every DTS delta is the same, or all but a last single one: an MP4 `stts` of

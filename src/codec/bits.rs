@@ -203,25 +203,28 @@ impl<'a> ByteReader<'a> {
     }
 
     pub fn u16(&mut self, field: &'static str) -> Result<u16, CodecError> {
-        let b = self.take(2, field)?;
-        Ok(u16::from_be_bytes([b[0], b[1]]))
+        self.array(field).map(u16::from_be_bytes)
     }
 
     pub fn u32(&mut self, field: &'static str) -> Result<u32, CodecError> {
-        let b = self.take(4, field)?;
-        Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+        self.array(field).map(u32::from_be_bytes)
     }
 
     /// A little-endian u16 (Ogg-family headers such as `OpusHead`).
     pub fn u16_le(&mut self, field: &'static str) -> Result<u16, CodecError> {
-        let b = self.take(2, field)?;
-        Ok(u16::from_le_bytes([b[0], b[1]]))
+        self.array(field).map(u16::from_le_bytes)
     }
 
     /// A little-endian u32.
     pub fn u32_le(&mut self, field: &'static str) -> Result<u32, CodecError> {
-        let b = self.take(4, field)?;
-        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        self.array(field).map(u32::from_le_bytes)
+    }
+
+    /// The next `N` bytes, for a field of that width.
+    fn array<const N: usize>(&mut self, field: &'static str) -> Result<[u8; N], CodecError> {
+        let mut out = [0; N];
+        out.copy_from_slice(self.take(N, field)?);
+        Ok(out)
     }
 }
 

@@ -9,9 +9,41 @@
 use super::CodecError;
 use super::bits::ByteReader;
 
-const HEAD: &str = "OpusHead";
-const DOPS: &str = "OpusSpecificBox";
 const MAGIC: &[u8; 8] = b"OpusHead";
+
+/// One form of the header: the name errors give it, its byte order and its fields' names as
+/// its specification spells them. The fields after the version are the same in both.
+struct Form {
+    what: &'static str,
+    little_endian: bool,
+    channels: &'static str,
+    pre_skip: &'static str,
+    input_sample_rate: &'static str,
+    output_gain: &'static str,
+    mapping_family: &'static str,
+}
+
+/// RFC 7845 §5.1: little-endian.
+const HEAD: Form = Form {
+    what: "OpusHead",
+    little_endian: true,
+    channels: "channel_count",
+    pre_skip: "pre_skip",
+    input_sample_rate: "input_sample_rate",
+    output_gain: "output_gain",
+    mapping_family: "channel_mapping_family",
+};
+
+/// Encapsulation of Opus in ISOBMFF §4.3.2: big-endian.
+const DOPS: Form = Form {
+    what: "OpusSpecificBox",
+    little_endian: false,
+    channels: "OutputChannelCount",
+    pre_skip: "PreSkip",
+    input_sample_rate: "InputSampleRate",
+    output_gain: "OutputGain",
+    mapping_family: "ChannelMappingFamily",
+};
 
 /// The fields of an identification header.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,92 +72,90 @@ pub const DECODE_RATE: u32 = 48_000;
 
 /// Parses an `OpusHead` packet (magic, version 1, little-endian fields).
 pub fn parse_opus_head(data: &[u8]) -> Result<OpusConfig, CodecError> {
-    let mut r = ByteReader::new(HEAD, data);
+    let mut r = ByteReader::new(HEAD.what, data);
     if r.take(8, "magic")? != MAGIC {
-        return Err(CodecError::new(HEAD, "magic", "not \"OpusHead\""));
+        return Err(CodecError::new(HEAD.what, "magic", "not \"OpusHead\""));
     }
     let version = r.u8("version")?;
     // RFC 7845 §5.1: a major version (upper nibble) other than 0 is incompatible.
     if version >> 4 != 0 {
         return Err(r.err("version", format!("{version}, major version not 0")));
     }
-    let channels = r.u8("channel_count")?;
-    let pre_skip = r.u16_le("pre_skip")?;
-    let input_sample_rate = r.u32_le("input_sample_rate")?;
-    let gain = r.u16_le("output_gain")? as i16;
-    let mapping_family = r.u8("channel_mapping_family")?;
-    finish(
-        r,
-        channels,
-        pre_skip,
-        input_sample_rate,
-        gain,
-        mapping_family,
-    )
+    HEAD.parse_fields(r)
 }
 
 /// Parses a `dOps` body (Version 0, big-endian fields).
 pub fn parse_dops(data: &[u8]) -> Result<OpusConfig, CodecError> {
-    let mut r = ByteReader::new(DOPS, data);
+    let mut r = ByteReader::new(DOPS.what, data);
     let version = r.u8("Version")?;
     if version != 0 {
         return Err(r.err("Version", format!("{version}, only 0 is defined")));
     }
-    let channels = r.u8("OutputChannelCount")?;
-    let pre_skip = r.u16("PreSkip")?;
-    let input_sample_rate = r.u32("InputSampleRate")?;
-    let gain = r.u16("OutputGain")? as i16;
-    let mapping_family = r.u8("ChannelMappingFamily")?;
-    finish(
-        r,
-        channels,
-        pre_skip,
-        input_sample_rate,
-        gain,
-        mapping_family,
-    )
+    DOPS.parse_fields(r)
 }
 
-/// The channel mapping table that follows a non-zero family, the same in both forms.
-fn finish(
-    mut r: ByteReader<'_>,
-    channels: u8,
-    pre_skip: u16,
-    input_sample_rate: u32,
-    output_gain: i16,
-    mapping_family: u8,
-) -> Result<OpusConfig, CodecError> {
-    if channels == 0 {
-        return Err(r.err("channel_count", "0 channels"));
-    }
-    let mapping = if mapping_family == 0 {
-        if channels > 2 {
-            return Err(r.err("channel_count", format!("{channels} with mapping family 0")));
+impl Form {
+    /// The fields after the version, then the channel mapping table that follows a non-zero
+    /// family.
+    fn parse_fields(&self, mut r: ByteReader<'_>) -> Result<OpusConfig, CodecError> {
+        let channels = r.u8(self.channels)?;
+        let pre_skip = self.u16(&mut r, self.pre_skip)?;
+        let input_sample_rate = self.u32(&mut r, self.input_sample_rate)?;
+        let output_gain = self.u16(&mut r, self.output_gain)? as i16;
+        let mapping_family = r.u8(self.mapping_family)?;
+        if channels == 0 {
+            return Err(r.err("channel_count", "0 channels"));
         }
-        None
-    } else {
-        let stream_count = r.u8("stream_count")?;
-        let coupled_count = r.u8("coupled_count")?;
-        if stream_count == 0 || coupled_count > stream_count {
-            return Err(r.err(
-                "coupled_count",
-                format!("{coupled_count} coupled of {stream_count} streams"),
-            ));
-        }
-        let channel_mapping = r.take(usize::from(channels), "channel_mapping")?.to_vec();
-        Some(ChannelMapping {
-            stream_count,
-            coupled_count,
-            channel_mapping,
+        let mapping = if mapping_family == 0 {
+            if channels > 2 {
+                return Err(r.err("channel_count", format!("{channels} with mapping family 0")));
+            }
+            None
+        } else {
+            Some(parse_mapping(&mut r, channels)?)
+        };
+        Ok(OpusConfig {
+            channels,
+            pre_skip,
+            input_sample_rate,
+            output_gain,
+            mapping_family,
+            mapping,
         })
-    };
-    Ok(OpusConfig {
-        channels,
-        pre_skip,
-        input_sample_rate,
-        output_gain,
-        mapping_family,
-        mapping,
+    }
+
+    fn u16(&self, r: &mut ByteReader<'_>, field: &'static str) -> Result<u16, CodecError> {
+        if self.little_endian {
+            r.u16_le(field)
+        } else {
+            r.u16(field)
+        }
+    }
+
+    fn u32(&self, r: &mut ByteReader<'_>, field: &'static str) -> Result<u32, CodecError> {
+        if self.little_endian {
+            r.u32_le(field)
+        } else {
+            r.u32(field)
+        }
+    }
+}
+
+/// The channel mapping table, the same in both forms.
+fn parse_mapping(r: &mut ByteReader<'_>, channels: u8) -> Result<ChannelMapping, CodecError> {
+    let stream_count = r.u8("stream_count")?;
+    let coupled_count = r.u8("coupled_count")?;
+    if stream_count == 0 || coupled_count > stream_count {
+        return Err(r.err(
+            "coupled_count",
+            format!("{coupled_count} coupled of {stream_count} streams"),
+        ));
+    }
+    let channel_mapping = r.take(usize::from(channels), "channel_mapping")?.to_vec();
+    Ok(ChannelMapping {
+        stream_count,
+        coupled_count,
+        channel_mapping,
     })
 }
 

@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::media::{CodecConfig, Event, StreamKey};
 
+pub mod blocks;
 pub mod concat;
 pub mod dir;
 pub mod flv;
@@ -26,6 +27,7 @@ pub mod pcap;
 pub mod prelude;
 pub mod rtmp;
 pub mod s3;
+pub mod spill;
 pub mod timeline;
 pub mod ts;
 

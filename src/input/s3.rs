@@ -56,9 +56,25 @@ fn settings(opts: &InputOptions) -> Arc<S3Inputs> {
         .unwrap_or_else(|| Arc::new(S3Inputs::fallback()))
 }
 
-/// The bucket of `url` and the keys it names: the object itself, or every object under the
-/// prefix, in key order.
-fn list(url: &str, s3: &S3Inputs) -> Result<(Arc<Bucket>, Target, Vec<String>), InputError> {
+/// What an `s3://` URL names: its bucket and objects.
+struct Listing {
+    bucket: Arc<Bucket>,
+    /// Each object's `s3://` name and key: the object itself, or every object under the
+    /// prefix, in key order.
+    objects: Vec<(String, String)>,
+    /// An HLS playlist is among the objects.
+    has_playlist: bool,
+}
+
+impl Listing {
+    /// A `.ts` object beside a playlist: one of its segments, downloaded but not an input.
+    fn is_segment(&self, key: &str) -> bool {
+        self.has_playlist && key.ends_with(".ts")
+    }
+}
+
+/// Lists what `url` names.
+fn list(url: &str, s3: &S3Inputs) -> Result<Listing, InputError> {
     let target: Target = url
         .parse()
         .map_err(|e: anyhow::Error| InputError::new(url, None, format!("{e:#}")))?;
@@ -90,22 +106,29 @@ fn list(url: &str, s3: &S3Inputs) -> Result<(Arc<Bucket>, Target, Vec<String>), 
             return Err(InputError::new(url, None, "no objects there"));
         }
     }
-    Ok((bucket, target, keys))
+    let has_playlist = keys.iter().any(|k| k.ends_with(".m3u8"));
+    let objects = keys
+        .into_iter()
+        .map(|key| (format!("s3://{}/{key}", target.bucket), key))
+        .collect();
+    Ok(Listing {
+        bucket,
+        objects,
+        has_playlist,
+    })
 }
 
 /// Opens an `s3://` input: one object, or every object under a prefix.
 pub fn open(url: &str, opts: &InputOptions) -> Result<Vec<PendingSession>, InputError> {
     let s3 = settings(opts);
-    let (bucket, target, keys) = list(url, &s3)?;
-    let has_playlist = keys.iter().any(|k| k.ends_with(".m3u8"));
+    let listing = list(url, &s3)?;
     let mut sessions = Vec::new();
-    for key in &keys {
-        let name = format!("s3://{}/{key}", target.bucket);
+    for (name, key) in &listing.objects {
         if key.ends_with(".flv") {
-            sessions.push(stream_flv(&name, bucket.clone(), key, opts)?);
+            sessions.push(stream_flv(name, listing.bucket.clone(), key, opts)?);
         } else {
-            let local = download(&name, &bucket, key, &s3.scratch)?;
-            if has_playlist && key.ends_with(".ts") {
+            let local = download(name, &listing.bucket, key, &s3.scratch)?;
+            if listing.is_segment(key) {
                 continue;
             }
             let local_name = local.display().to_string();
@@ -123,14 +146,12 @@ pub fn open(url: &str, opts: &InputOptions) -> Result<Vec<PendingSession>, Input
 /// beside their playlists, not listed as inputs).
 pub fn fetch(url: &str, opts: &InputOptions) -> Result<Vec<(String, PathBuf)>, InputError> {
     let s3 = settings(opts);
-    let (bucket, target, keys) = list(url, &s3)?;
-    let has_playlist = keys.iter().any(|k| k.ends_with(".m3u8"));
+    let listing = list(url, &s3)?;
     let mut inputs = Vec::new();
-    for key in &keys {
-        let name = format!("s3://{}/{key}", target.bucket);
-        let local = download(&name, &bucket, key, &s3.scratch)?;
-        if !(has_playlist && key.ends_with(".ts")) {
-            inputs.push((name, local));
+    for (name, key) in &listing.objects {
+        let local = download(name, &listing.bucket, key, &s3.scratch)?;
+        if !listing.is_segment(key) {
+            inputs.push((name.clone(), local));
         }
     }
     Ok(inputs)

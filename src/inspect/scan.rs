@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::codec::{aac, mp3};
 use crate::input::{InputError, SessionReader};
-use crate::media::{AudioCodec, CodecConfig, Event, NotRecorded, Packet, Track, TrackKind};
+use crate::media::{self, AudioCodec, CodecConfig, Event, NotRecorded, Packet, Track, TrackKind};
 use crate::mediainfo::FileStats;
 
 /// A DTS step larger than this many times the track's median step is a gap.
@@ -186,19 +186,12 @@ impl TrackScan {
 
     /// Last DTS − first DTS + the last packet's duration (the step before it).
     pub fn duration_90k(&self) -> i64 {
-        self.first_dts_90k.map_or(0, |f| {
-            self.last_dts_90k
-                .saturating_sub(f)
-                .saturating_add(self.last_step_90k)
-        })
+        media::media_duration_90k(self.first_dts_90k, self.last_dts_90k, self.last_step_90k)
     }
 
     /// Bits per second over [`TrackScan::duration_90k`].
     pub fn bit_rate(&self) -> Option<u64> {
-        let d = u128::try_from(self.duration_90k())
-            .ok()
-            .filter(|&d| d > 0)?;
-        u64::try_from(u128::from(self.bytes) * 8 * 90_000 / d).ok()
+        media::bit_rate(self.bytes, self.duration_90k())
     }
 }
 

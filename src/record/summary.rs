@@ -72,7 +72,7 @@ struct Part {
 
 impl Part {
     fn new() -> io::Result<Part> {
-        let f = crate::input::pcap::spool::unnamed_file()?;
+        let f = crate::input::spill::unnamed_file()?;
         Ok(Part {
             out: BufWriter::with_capacity(256 * 1024, f),
             any: false,

@@ -14,6 +14,7 @@
 use std::collections::BTreeSet;
 use std::fs::{self, File};
 use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -217,15 +218,43 @@ impl Drop for TempFile {
     }
 }
 
-/// A file being written under a temporary name: counts its bytes and hashes them (MD5 is the
-/// callback's ETag) as they pass, on a worker thread, so the file is never read back.
-pub struct OutFile(TempFile);
+/// Whether an [`Output`] hashes the bytes it writes.
+pub trait Hashing {
+    const HASHED: bool;
+}
 
-impl OutFile {
-    pub fn create(dir: &Path, hint: &str) -> Result<OutFile> {
-        TempFile::create(dir, hint, true).map(OutFile)
+/// An [`OutFile`]'s bytes are hashed as they pass: its MD5 is the callback's ETag.
+pub enum Hashed {}
+
+/// A [`PlainFile`]'s bytes are not hashed.
+pub enum Unhashed {}
+
+impl Hashing for Hashed {
+    const HASHED: bool = true;
+}
+
+impl Hashing for Unhashed {
+    const HASHED: bool = false;
+}
+
+/// A file being written under a temporary name: counts its bytes (and hashes them, as `H` says)
+/// as they pass, on a worker thread, so the file is never read back.
+pub struct Output<H>(TempFile, PhantomData<H>);
+
+/// A file being written under a temporary name, hashed (MD5 is the callback's ETag).
+pub type OutFile = Output<Hashed>;
+
+/// Like [`OutFile`], without the digest: for files no callback carries an ETag of (HLS
+/// segments; an uploader hashes what it sends itself).
+pub type PlainFile = Output<Unhashed>;
+
+impl<H: Hashing> Output<H> {
+    pub fn create(dir: &Path, hint: &str) -> Result<Output<H>> {
+        TempFile::create(dir, hint, H::HASHED).map(|f| Output(f, PhantomData))
     }
+}
 
+impl<H> Output<H> {
     pub fn len(&self) -> u64 {
         self.0.w.len
     }
@@ -237,7 +266,9 @@ impl OutFile {
     pub fn temp_path(&self) -> &Path {
         &self.0.w.path
     }
+}
 
+impl OutFile {
     /// Writes, syncs and renames the file to `final_path` (see [`commit`]).
     pub fn commit(mut self, final_path: &Path) -> Result<Committed> {
         let (outcome, md5) = self.0.commit(final_path)?;
@@ -253,50 +284,20 @@ impl OutFile {
     }
 }
 
-impl Write for OutFile {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.w.write(buf)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        // Blocks go out whole; `commit` writes the rest.
-        Ok(())
-    }
-}
-
-/// Like [`OutFile`], without the digest: for files no callback carries an ETag of (HLS
-/// segments; an uploader hashes what it sends itself).
-pub struct PlainFile(TempFile);
-
 impl PlainFile {
-    pub fn create(dir: &Path, hint: &str) -> Result<PlainFile> {
-        TempFile::create(dir, hint, false).map(PlainFile)
-    }
-
-    pub fn len(&self) -> u64 {
-        self.0.w.len
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.w.len == 0
-    }
-
-    pub fn temp_path(&self) -> &Path {
-        &self.0.w.path
-    }
-
     /// Writes, syncs and renames the file to `final_path` (see [`commit`]).
     pub fn commit(mut self, final_path: &Path) -> Result<Outcome> {
         Ok(self.0.commit(final_path)?.0)
     }
 }
 
-impl Write for PlainFile {
+impl<H> Write for Output<H> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.0.w.write(buf)
     }
 
     fn flush(&mut self) -> io::Result<()> {
+        // Blocks go out whole; `commit` writes the rest.
         Ok(())
     }
 }

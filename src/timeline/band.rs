@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use crate::report::{FileSpan, StreamReport};
+use crate::report::{FileSpan, SessionSpan, StreamReport};
 use crate::rules::duration_display;
 
 use super::axis::{self, Scale};
@@ -98,17 +98,38 @@ pub fn draw(svg: &mut Svg, r: &StreamReport, frame: &Frame, top: f64) -> f64 {
     y + 22.0
 }
 
+/// A push or a file: what a row places on the wall clock.
+pub(super) trait OnWallClock {
+    /// Its start and end, milliseconds since the epoch.
+    fn wall_ms(&self) -> (i64, i64);
+}
+
+impl OnWallClock for SessionSpan {
+    fn wall_ms(&self) -> (i64, i64) {
+        (self.wall_start_ms, self.wall_end_ms)
+    }
+}
+
+impl OnWallClock for FileSpan {
+    fn wall_ms(&self) -> (i64, i64) {
+        (self.wall_start_ms, self.wall_end_ms)
+    }
+}
+
+/// The indexes of `items` in start order (ties kept in their order), and their spans so ordered.
+fn start_order<T: OnWallClock>(items: &[T]) -> (Vec<usize>, Vec<(i64, i64)>) {
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    order.sort_by_key(|&i| (items[i].wall_ms().0, i));
+    let spans = order.iter().map(|&i| items[i].wall_ms()).collect();
+    (order, spans)
+}
+
 /// The wall-clock range the band must show, `None` when it has nothing.
 pub(super) fn extent(r: &StreamReport) -> Option<(i64, i64)> {
-    let points = r
-        .sessions
-        .iter()
-        .flat_map(|s| [s.wall_start_ms, s.wall_end_ms])
-        .chain(
-            r.files
-                .iter()
-                .flat_map(|f| [f.wall_start_ms, f.wall_end_ms]),
-        )
+    let spans = r.sessions.iter().map(OnWallClock::wall_ms);
+    let points = spans
+        .chain(r.files.iter().map(OnWallClock::wall_ms))
+        .flat_map(|(start, end)| [start, end])
         .chain(r.damage.iter().map(|d| d.wall_ms));
     points.fold(None, |acc, t| match acc {
         None => Some((t, t)),
@@ -155,12 +176,7 @@ fn draw_sessions(
     top: f64,
     notes: &mut Vec<String>,
 ) -> usize {
-    let mut order: Vec<usize> = (0..r.sessions.len()).collect();
-    order.sort_by_key(|&i| (r.sessions[i].wall_start_ms, i));
-    let spans: Vec<(i64, i64)> = order
-        .iter()
-        .map(|&i| (r.sessions[i].wall_start_ms, r.sessions[i].wall_end_ms))
-        .collect();
+    let (order, spans) = start_order(&r.sessions);
     let groups = cluster::spans(&spans, scale);
     let row = top + PUSH_TOP;
     // Splice windows first: the pushes drawn after cover the part a resume used.
@@ -334,12 +350,7 @@ fn draw_files(
     row: f64,
     notes: &mut Vec<String>,
 ) -> (Vec<String>, usize) {
-    let mut order: Vec<usize> = (0..r.files.len()).collect();
-    order.sort_by_key(|&i| (r.files[i].wall_start_ms, i));
-    let spans: Vec<(i64, i64)> = order
-        .iter()
-        .map(|&i| (r.files[i].wall_start_ms, r.files[i].wall_end_ms))
-        .collect();
+    let (order, spans) = start_order(&r.files);
     let mut lanes = Lanes::new(LANES, frame.x0, frame.width - 4.0);
     let lane_y = |lane: usize| row + FILE_H + 12.0 + lane as f64 * 2.0 * LINE_H;
     let mut legend = Vec::new();

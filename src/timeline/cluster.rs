@@ -23,21 +23,9 @@ pub struct Group {
 /// both are narrower than [`MIN_SPAN_PX`], so every wide span keeps its own shape and label.
 pub fn spans(spans: &[(i64, i64)], scale: &Scale) -> Vec<Group> {
     let px = |a: i64, b: i64| (scale.x(b) - scale.x(a)).abs();
-    let mut groups: Vec<Group> = Vec::new();
-    for (i, &(s, e)) in spans.iter().enumerate() {
-        let e = e.max(s);
-        match groups.last_mut() {
-            Some(g) if px(g.start_ms, g.end_ms) < MIN_SPAN_PX && px(s, e) < MIN_SPAN_PX => {
-                g.members.push(i);
-                g.end_ms = g.end_ms.max(e);
-            }
-            _ => groups.push(Group {
-                members: vec![i],
-                start_ms: s,
-                end_ms: e,
-            }),
-        }
-    }
+    let groups = gather(spans.iter().map(|&(s, e)| (s, e.max(s))), |g, s, e| {
+        px(g.start_ms, g.end_ms) < MIN_SPAN_PX && px(s, e) < MIN_SPAN_PX
+    });
     if groups.len() <= MAX_GROUPS {
         return groups;
     }
@@ -58,17 +46,28 @@ pub fn spans(spans: &[(i64, i64)], scale: &Scale) -> Vec<Group> {
 /// Groups points given in time order: a point joins the group whose first point is within
 /// [`POINT_PX`].
 pub fn points(times_ms: &[i64], scale: &Scale) -> Vec<Group> {
+    gather(times_ms.iter().map(|&t| (t, t)), |g, t, _| {
+        scale.x(t) - scale.x(g.start_ms) < POINT_PX
+    })
+}
+
+/// Groups members (start, end) in order: each joins the last group when `joins` says so, else
+/// begins one of its own.
+fn gather(
+    members: impl Iterator<Item = (i64, i64)>,
+    joins: impl Fn(&Group, i64, i64) -> bool,
+) -> Vec<Group> {
     let mut groups: Vec<Group> = Vec::new();
-    for (i, &t) in times_ms.iter().enumerate() {
+    for (i, (start_ms, end_ms)) in members.enumerate() {
         match groups.last_mut() {
-            Some(g) if scale.x(t) - scale.x(g.start_ms) < POINT_PX => {
+            Some(g) if joins(g, start_ms, end_ms) => {
                 g.members.push(i);
-                g.end_ms = g.end_ms.max(t);
+                g.end_ms = g.end_ms.max(end_ms);
             }
             _ => groups.push(Group {
                 members: vec![i],
-                start_ms: t,
-                end_ms: t,
+                start_ms,
+                end_ms,
             }),
         }
     }

@@ -14,7 +14,7 @@ use crate::report::StreamReport;
 use crate::rules::duration_display;
 
 use super::axis::Scale;
-use super::band::{self, Frame};
+use super::band::{self, Frame, OnWallClock};
 use super::palette;
 use super::svg::{Anchor, BoxPx, LINE_H, Svg, ellipsize, esc};
 use super::tips::{file_name, file_reasons, wall_span};
@@ -138,29 +138,28 @@ fn tip(what: &str, m: &Merged, lane: &[StreamReport]) -> String {
     t
 }
 
+/// Every push or file of a lane's stream keys, with the index of its key in the lane.
+fn lane_spans<T: OnWallClock>(
+    lane: &[StreamReport],
+    items: fn(&StreamReport) -> &[T],
+) -> Vec<(i64, i64, usize)> {
+    let mut spans = Vec::new();
+    for (k, r) in lane.iter().enumerate() {
+        spans.extend(items(r).iter().map(|item| {
+            let (start, end) = item.wall_ms();
+            (start, end, k)
+        }));
+    }
+    spans
+}
+
 fn draw_lane(svg: &mut Svg, lane: &[StreamReport], scale: &Scale, top: f64) {
     let (name, label) = lane_name(lane);
     svg.group("band-title", &name);
     svg.text(8.0, top + 14.0, Anchor::Start, "m", &label);
     svg.end_group();
-    let sessions = lane
-        .iter()
-        .enumerate()
-        .flat_map(|(k, r)| {
-            r.sessions
-                .iter()
-                .map(move |s| (s.wall_start_ms, s.wall_end_ms, k))
-        })
-        .collect();
-    let files = lane
-        .iter()
-        .enumerate()
-        .flat_map(|(k, r)| {
-            r.files
-                .iter()
-                .map(move |f| (f.wall_start_ms, f.wall_end_ms, k))
-        })
-        .collect();
+    let sessions = lane_spans(lane, |r| &r.sessions);
+    let files = lane_spans(lane, |r| &r.files);
     let rows = [
         (
             sessions,

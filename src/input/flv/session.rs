@@ -317,40 +317,73 @@ impl TrackIds {
     }
 }
 
-/// Reads one push session from an FLV stream: a [`TagReader`] feeding a [`TagSession`].
-pub struct FlvSession<R> {
-    tags: TagReader<R>,
-    session: TagSession,
-    eof: bool,
+/// A source of tags for a [`TagSession`]: an FLV stream ([`FlvTags`]), an RTMP dump, a
+/// capture's push, a saved HTTP-FLV response. A [`TagSessionReader`] reads a session from it.
+pub trait TagSource {
+    /// Feeds `session` one more unit (a tag, a message, a capture packet); false at the end.
+    fn feed(&mut self, session: &mut TagSession) -> Result<bool, InputError>;
+
+    /// Bytes of the input consumed so far.
+    fn consumed(&self) -> u64;
 }
 
-impl<R: Read> FlvSession<R> {
-    /// Reads the FLV header and the prelude; `input` names the input in errors.
-    pub fn new(inner: R, input: &str) -> Result<FlvSession<R>, InputError> {
-        let (tags, damage) = TagReader::new(inner, input)?;
-        let mut s = FlvSession {
-            tags,
-            session: TagSession::new(),
-            eof: false,
-        };
-        for d in damage {
-            s.session.push_damage(d);
-        }
-        while !s.session.settled() {
-            if !s.read_one()? {
-                s.session.settle();
+/// One push session read from a [`TagSource`]: the [`SessionReader`] of every tag input.
+pub struct TagSessionReader<S> {
+    source: S,
+    session: TagSession,
+}
+
+impl<S: TagSource> TagSessionReader<S> {
+    /// Feeds `session` (perhaps already holding damage found in opening) from `source` until
+    /// the prelude has settled the starting configuration.
+    pub fn settle(mut source: S, mut session: TagSession) -> Result<Self, InputError> {
+        while !session.settled() {
+            if !source.feed(&mut session)? {
+                session.settle();
             }
         }
-        Ok(s)
+        Ok(TagSessionReader { source, session })
     }
 
     /// `onMetaData`, if the stream carried one before the current position.
     pub fn metadata(&self) -> Option<&FlvMetadata> {
         self.session.metadata()
     }
+}
 
+impl<S: TagSource + Send> SessionReader for TagSessionReader<S> {
+    fn config(&self) -> &Arc<CodecConfig> {
+        self.session.start_config()
+    }
+
+    /// What is queued, else feed until something is, and at the end settle the session, whose
+    /// input may have ended during the prelude.
+    fn next_event(&mut self) -> Result<Option<Event>, InputError> {
+        loop {
+            if let Some(e) = self.session.pop_event() {
+                return Ok(Some(e));
+            }
+            if !self.source.feed(&mut self.session)? {
+                self.session.settle();
+                return Ok(self.session.pop_event());
+            }
+        }
+    }
+
+    fn position(&self) -> u64 {
+        self.source.consumed()
+    }
+}
+
+/// The tags of an FLV stream, read by a [`TagReader`]: the source of an [`FlvSession`].
+pub struct FlvTags<R> {
+    tags: TagReader<R>,
+    eof: bool,
+}
+
+impl<R: Read> TagSource for FlvTags<R> {
     /// Reads one tag (or damage report) into the session; false at the end of the input.
-    fn read_one(&mut self) -> Result<bool, InputError> {
+    fn feed(&mut self, session: &mut TagSession) -> Result<bool, InputError> {
         if self.eof {
             return Ok(false);
         }
@@ -359,66 +392,29 @@ impl<R: Read> FlvSession<R> {
                 self.eof = true;
                 return Ok(false);
             }
-            Some(TagEventRef::Damage(d)) => self.session.push_damage(d),
-            Some(TagEventRef::Tag(tag)) => self.session.push_tag_ref(tag),
+            Some(TagEventRef::Damage(d)) => session.push_damage(d),
+            Some(TagEventRef::Tag(tag)) => session.push_tag_ref(tag),
         }
         Ok(true)
-    }
-}
-
-/// A source of tags for a [`TagSession`]: the FLV file reader, the RTMP dump, capture and saved
-/// HTTP-FLV response readers. Each is a [`SessionReader`] through it.
-pub trait TagFeed: Send {
-    fn session(&self) -> &TagSession;
-
-    fn session_mut(&mut self) -> &mut TagSession;
-
-    /// Feeds the session one more unit (a tag, a message, a capture packet); false at the end.
-    fn feed(&mut self) -> Result<bool, InputError>;
-
-    /// Bytes of the input consumed so far.
-    fn consumed(&self) -> u64;
-}
-
-impl<T: TagFeed> SessionReader for T {
-    fn config(&self) -> &Arc<CodecConfig> {
-        self.session().start_config()
-    }
-
-    /// What is queued, else feed until something is, and at the end settle the session, whose
-    /// input may have ended during the prelude.
-    fn next_event(&mut self) -> Result<Option<Event>, InputError> {
-        loop {
-            if let Some(e) = self.session_mut().pop_event() {
-                return Ok(Some(e));
-            }
-            if !self.feed()? {
-                self.session_mut().settle();
-                return Ok(self.session_mut().pop_event());
-            }
-        }
-    }
-
-    fn position(&self) -> u64 {
-        self.consumed()
-    }
-}
-
-impl<R: Read + Send> TagFeed for FlvSession<R> {
-    fn session(&self) -> &TagSession {
-        &self.session
-    }
-
-    fn session_mut(&mut self) -> &mut TagSession {
-        &mut self.session
-    }
-
-    fn feed(&mut self) -> Result<bool, InputError> {
-        self.read_one()
     }
 
     fn consumed(&self) -> u64 {
         self.tags.position()
+    }
+}
+
+/// Reads one push session from an FLV stream.
+pub type FlvSession<R> = TagSessionReader<FlvTags<R>>;
+
+impl<R: Read> FlvSession<R> {
+    /// Reads the FLV header and the prelude; `input` names the input in errors.
+    pub fn new(inner: R, input: &str) -> Result<FlvSession<R>, InputError> {
+        let (tags, damage) = TagReader::new(inner, input)?;
+        let mut session = TagSession::new();
+        for d in damage {
+            session.push_damage(d);
+        }
+        TagSessionReader::settle(FlvTags { tags, eof: false }, session)
     }
 }
 

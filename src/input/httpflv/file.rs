@@ -13,15 +13,14 @@ use std::path::Path;
 use std::time::UNIX_EPOCH;
 
 use super::{HttpEvent, ResponseParser};
+use crate::input::blocks::Blocks;
 use crate::input::flv::TagKind;
-use crate::input::flv::session::{TagFeed, TagSession};
+use crate::input::flv::session::{TagSession, TagSessionReader, TagSource};
 use crate::input::{
     InputError, InputOptions, PendingSession, SessionInfo, SessionReader, WallClockSource,
     stream_from_file_name, time_from_file_name,
 };
 
-/// Bytes read at a time.
-const READ_BLOCK: usize = 64 * 1024;
 /// What a saved response begins with (RFC 9112 §4: the status line's HTTP-version).
 pub const STATUS_LINE_START: &[u8] = b"HTTP/1.";
 
@@ -35,20 +34,21 @@ struct Found {
 
 /// Reads the whole file once, through the same parser the session uses.
 fn find(path: &Path, input: &str) -> Result<(Option<Found>, u64), InputError> {
-    let mut file = File::open(path).map_err(|e| InputError::io(input, None, e))?;
+    let file = File::open(path).map_err(|e| InputError::io(input, None, e))?;
+    let mut blocks = Blocks::new(file, input);
     let mut parser = ResponseParser::new(input);
-    let (mut block, mut pos) = (vec![0u8; READ_BLOCK], 0u64);
     let (mut responses, mut found): (usize, Option<Found>) = (0, None);
     loop {
-        let n = file
-            .read(&mut block)
-            .map_err(|e| InputError::io(input, Some(pos), e))?;
-        if n == 0 {
-            parser.finish(pos);
-        } else {
-            parser.feed(&block[..n], None, pos);
-            pos += n as u64;
-        }
+        let more = match blocks.next_block()? {
+            Some((block, at)) => {
+                parser.feed(block, None, at);
+                true
+            }
+            None => {
+                parser.finish(blocks.position());
+                false
+            }
+        };
         for e in parser.drain() {
             match e {
                 HttpEvent::Response { .. } => responses += 1,
@@ -66,8 +66,8 @@ fn find(path: &Path, input: &str) -> Result<(Option<Found>, u64), InputError> {
                 HttpEvent::BodyEnd { .. } | HttpEvent::Damage(_) => {}
             }
         }
-        if n == 0 {
-            return Ok((found, pos));
+        if !more {
+            return Ok((found, blocks.position()));
         }
     }
 }
@@ -123,49 +123,43 @@ pub fn open_path(path: &Path, opts: &InputOptions) -> Result<PendingSession, Inp
     Ok(PendingSession::rereadable(info, Some(size), opener))
 }
 
-/// Reads response number `target` of a saved HTTP exchange as a push session.
-pub struct HttpFlvSession<R> {
-    reader: R,
-    input: String,
-    pos: u64,
+/// Response number `target` of a saved HTTP exchange: the source of an [`HttpFlvSession`].
+pub struct HttpFlvTags<R> {
+    blocks: Blocks<R>,
     parser: ResponseParser,
-    session: TagSession,
     pending: VecDeque<HttpEvent>,
     target: usize,
     responses: usize,
     eof: bool,
 }
 
+/// Reads response number `target` of a saved HTTP exchange as a push session.
+pub type HttpFlvSession<R> = TagSessionReader<HttpFlvTags<R>>;
+
 impl<R: Read> HttpFlvSession<R> {
     pub fn new(reader: R, input: &str, target: usize) -> Result<HttpFlvSession<R>, InputError> {
-        let mut s = HttpFlvSession {
-            reader,
-            input: input.to_string(),
-            pos: 0,
+        let tags = HttpFlvTags {
+            blocks: Blocks::new(reader, input),
             parser: ResponseParser::new(input),
-            session: TagSession::new(),
             pending: VecDeque::new(),
             target,
             responses: 0,
             eof: false,
         };
-        while !s.session.settled() {
-            if !s.step()? {
-                s.session.settle();
-            }
-        }
-        Ok(s)
+        TagSessionReader::settle(tags, TagSession::new())
     }
+}
 
+impl<R: Read> TagSource for HttpFlvTags<R> {
     /// Handles one parser event; false once the target response has ended.
-    fn step(&mut self) -> Result<bool, InputError> {
+    fn feed(&mut self, session: &mut TagSession) -> Result<bool, InputError> {
         loop {
             if let Some(e) = self.pending.pop_front() {
                 let ours = self.responses == self.target + 1;
                 match e {
                     HttpEvent::Response { .. } => self.responses += 1,
-                    HttpEvent::Tag(t, _) if ours => self.session.push_tag(&t),
-                    HttpEvent::Damage(d) if ours => self.session.push_damage(d),
+                    HttpEvent::Tag(t, _) if ours => session.push_tag(&t),
+                    HttpEvent::Damage(d) if ours => session.push_damage(d),
                     HttpEvent::BodyEnd { .. } if ours => {
                         self.eof = true;
                         self.pending.clear();
@@ -178,37 +172,18 @@ impl<R: Read> HttpFlvSession<R> {
             if self.eof {
                 return Ok(false);
             }
-            let mut block = vec![0u8; READ_BLOCK];
-            let n = self
-                .reader
-                .read(&mut block)
-                .map_err(|e| InputError::io(&self.input, Some(self.pos), e))?;
-            if n == 0 {
-                self.eof = true;
-                self.parser.finish(self.pos);
-            } else {
-                self.parser.feed(&block[..n], None, self.pos);
-                self.pos += n as u64;
+            match self.blocks.next_block()? {
+                Some((block, at)) => self.parser.feed(block, None, at),
+                None => {
+                    self.eof = true;
+                    self.parser.finish(self.blocks.position());
+                }
             }
             self.pending.extend(self.parser.drain());
         }
     }
-}
-
-impl<R: Read + Send> TagFeed for HttpFlvSession<R> {
-    fn session(&self) -> &TagSession {
-        &self.session
-    }
-
-    fn session_mut(&mut self) -> &mut TagSession {
-        &mut self.session
-    }
-
-    fn feed(&mut self) -> Result<bool, InputError> {
-        self.step()
-    }
 
     fn consumed(&self) -> u64 {
-        self.pos
+        self.blocks.position()
     }
 }

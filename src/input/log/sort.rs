@@ -15,6 +15,7 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use super::{LogSession, Sessions};
+use crate::input::spill::{Fields, put_bytes, put_u64, unnamed_file};
 use crate::input::{InputError, InputOptions, PendingSession};
 use crate::media::StreamKey;
 
@@ -174,7 +175,7 @@ struct Spill {
 
 impl Spill {
     fn new() -> io::Result<Spill> {
-        let f = crate::input::pcap::spool::unnamed_file()?;
+        let f = unnamed_file()?;
         Ok(Spill {
             out: BufWriter::with_capacity(256 * 1024, f),
             runs: Vec::new(),
@@ -290,15 +291,6 @@ impl RunReader {
     }
 }
 
-fn put_u64(buf: &mut Vec<u8>, v: u64) {
-    buf.extend_from_slice(&v.to_le_bytes());
-}
-
-fn put_bytes(buf: &mut Vec<u8>, b: &[u8]) {
-    put_u64(buf, b.len() as u64);
-    buf.extend_from_slice(b);
-}
-
 /// A session in the spill: its total length, then its fields.
 fn encode(buf: &mut Vec<u8>, s: &LogSession) {
     let at = buf.len();
@@ -328,7 +320,7 @@ fn encode(buf: &mut Vec<u8>, s: &LogSession) {
 /// A whole session from the front of `b` and the bytes it took, or `None` when `b` holds less.
 fn decode(b: &[u8]) -> Option<(LogSession, usize)> {
     let len = u64::from_le_bytes(b.get(..8)?.try_into().ok()?) as usize;
-    let mut r = Fields(b.get(8..len)?);
+    let mut r = Fields::new(b.get(8..len)?);
     let (index, line_no) = (r.u64()? as usize, r.u64()? as usize);
     let (start_ms, end_ms) = (r.u64()? as i64, r.u64()? as i64);
     let app = r.text()?;
@@ -355,33 +347,6 @@ fn decode(b: &[u8]) -> Option<(LogSession, usize)> {
         segments,
     };
     Some((s, len))
-}
-
-struct Fields<'a>(&'a [u8]);
-
-impl<'a> Fields<'a> {
-    fn u8(&mut self) -> Option<u8> {
-        let (&v, rest) = self.0.split_first()?;
-        self.0 = rest;
-        Some(v)
-    }
-
-    fn u64(&mut self) -> Option<u64> {
-        let (v, rest) = self.0.split_at_checked(8)?;
-        self.0 = rest;
-        Some(u64::from_le_bytes(v.try_into().ok()?))
-    }
-
-    fn bytes(&mut self) -> Option<&'a [u8]> {
-        let n = self.u64()? as usize;
-        let (v, rest) = self.0.split_at_checked(n)?;
-        self.0 = rest;
-        Some(v)
-    }
-
-    fn text(&mut self) -> Option<String> {
-        String::from_utf8(self.bytes()?.to_vec()).ok()
-    }
 }
 
 #[cfg(test)]

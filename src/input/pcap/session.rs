@@ -13,7 +13,7 @@ use super::stream::{Item, describe};
 use crate::input::DEFAULT_APP;
 use crate::input::InputError;
 use crate::input::flv::Tag;
-use crate::input::flv::session::{TagFeed, TagSession};
+use crate::input::flv::session::{TagSession, TagSessionReader, TagSource};
 use crate::input::httpflv::{HttpEvent, ResponseParser};
 use crate::input::rtmp::{RtmpEvent, RtmpParser};
 use crate::media::Damage;
@@ -33,8 +33,8 @@ enum Phase {
     After,
 }
 
-/// Replays one publish of a capture.
-pub struct CaptureSession {
+/// One publish of a capture, replayed from the spool: the source of a [`CaptureSession`].
+pub struct CaptureTags {
     input: String,
     items: SpoolReader,
     /// The capture position of the last item read.
@@ -44,8 +44,10 @@ pub struct CaptureSession {
     /// Pushes of the target's delivery begun so far on its connection.
     publishes_seen: usize,
     phase: Phase,
-    session: TagSession,
 }
+
+/// Replays one publish of a capture.
+pub type CaptureSession = TagSessionReader<CaptureTags>;
 
 impl CaptureSession {
     /// Opens the publish's connection in the spool and reads up to the publish's settled
@@ -61,7 +63,7 @@ impl CaptureSession {
             server: target.server,
             carrier,
         };
-        let mut s = CaptureSession {
+        let tags = CaptureTags {
             input: input.to_string(),
             items: spool.reader(target.conn, start),
             position: 0,
@@ -69,18 +71,14 @@ impl CaptureSession {
             parser: None,
             publishes_seen: 0,
             phase: Phase::Before,
-            session: TagSession::new(),
         };
-        while !s.session.settled() {
-            if !s.read_one()? {
-                s.session.settle();
-            }
-        }
-        Ok(s)
+        TagSessionReader::settle(tags, TagSession::new())
     }
+}
 
+impl TagSource for CaptureTags {
     /// Reads one capture item into the session; false once the publish has ended.
-    fn read_one(&mut self) -> Result<bool, InputError> {
+    fn feed(&mut self, session: &mut TagSession) -> Result<bool, InputError> {
         if self.phase == Phase::After {
             return Ok(false);
         }
@@ -99,7 +97,7 @@ impl CaptureSession {
         let flow = match item {
             Item::Damage(d) => {
                 if self.phase == Phase::During {
-                    self.session.push_damage(d);
+                    session.push_damage(d);
                 }
                 return Ok(true);
             }
@@ -125,7 +123,7 @@ impl CaptureSession {
                 mark,
             } if conn == target && d == dir => {
                 if self.phase == Phase::During {
-                    self.session.push_damage(Damage::Skipped {
+                    session.push_damage(Damage::Skipped {
                         offset: mark.offset,
                         len: lost,
                         what: format!(
@@ -148,16 +146,22 @@ impl CaptureSession {
                     Some(Parser::Http(p)) => p.finish(mark.offset),
                     None => {}
                 }
-                self.drain_parser();
+                self.drain_parser(session);
                 self.phase = Phase::After;
                 return Ok(false);
             }
             _ => return Ok(true),
         }
-        self.drain_parser();
+        self.drain_parser(session);
         Ok(self.phase != Phase::After)
     }
 
+    fn consumed(&self) -> u64 {
+        self.position
+    }
+}
+
+impl CaptureTags {
     /// "client -> server", the way the target's media run.
     fn direction(&self) -> String {
         let (c, s) = (self.target.client, self.target.server);
@@ -185,21 +189,21 @@ impl CaptureSession {
         self.publishes_seen += 1;
     }
 
-    fn drain_parser(&mut self) {
+    fn drain_parser(&mut self, session: &mut TagSession) {
         match &mut self.parser {
             Some(Parser::Rtmp(p)) => {
                 let events: Vec<_> = p.drain().collect();
-                events.into_iter().for_each(|e| self.rtmp(e));
+                events.into_iter().for_each(|e| self.rtmp(e, session));
             }
             Some(Parser::Http(p)) => {
                 let events: Vec<_> = p.drain().collect();
-                events.into_iter().for_each(|e| self.http(e));
+                events.into_iter().for_each(|e| self.http(e, session));
             }
             None => {}
         }
     }
 
-    fn rtmp(&mut self, e: RtmpEvent) {
+    fn rtmp(&mut self, e: RtmpEvent, session: &mut TagSession) {
         let played = self.target.delivery == Delivery::Played;
         match e {
             RtmpEvent::Publish { .. } if !played => self.begins(),
@@ -212,44 +216,26 @@ impl CaptureSession {
                 timestamp_ms,
                 body,
                 at,
-            } if self.phase == Phase::During => self.session.push_tag(&Tag {
+            } if self.phase == Phase::During => session.push_tag(&Tag {
                 offset: at.input_offset,
                 kind,
                 timestamp_ms,
                 data: body,
             }),
-            RtmpEvent::Damage(d) if self.phase == Phase::During => self.session.push_damage(d),
+            RtmpEvent::Damage(d) if self.phase == Phase::During => session.push_damage(d),
             _ => {}
         }
     }
 
-    fn http(&mut self, e: HttpEvent) {
+    fn http(&mut self, e: HttpEvent, session: &mut TagSession) {
         match e {
             // Responses are numbered as the first pass numbered them: every one counts.
             HttpEvent::Response { .. } => self.begins(),
             HttpEvent::BodyEnd { .. } if self.phase == Phase::During => self.phase = Phase::After,
-            HttpEvent::Tag(tag, _) if self.phase == Phase::During => self.session.push_tag(&tag),
-            HttpEvent::Damage(d) if self.phase == Phase::During => self.session.push_damage(d),
+            HttpEvent::Tag(tag, _) if self.phase == Phase::During => session.push_tag(&tag),
+            HttpEvent::Damage(d) if self.phase == Phase::During => session.push_damage(d),
             HttpEvent::BodyEnd { .. } | HttpEvent::Tag(..) | HttpEvent::Damage(_) => {}
         }
-    }
-}
-
-impl TagFeed for CaptureSession {
-    fn session(&self) -> &TagSession {
-        &self.session
-    }
-
-    fn session_mut(&mut self) -> &mut TagSession {
-        &mut self.session
-    }
-
-    fn feed(&mut self) -> Result<bool, InputError> {
-        self.read_one()
-    }
-
-    fn consumed(&self) -> u64 {
-        self.position
     }
 }
 

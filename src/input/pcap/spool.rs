@@ -16,15 +16,15 @@
 
 use std::cell::Cell;
 use std::collections::HashMap;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io;
-use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::os::unix::fs::FileExt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::flows::{Dir, FlowEvent};
 use super::stream::Item;
 use super::tcp::Mark;
+use crate::input::spill::{Fields, put_bytes, put_u64, unnamed_file};
 use crate::media::{Damage, Track, TrackKind};
 
 /// A connection's buffer is written out once it holds this much.
@@ -213,47 +213,12 @@ impl SpoolReader {
             SPOOL_READ.with(|c| c.set(c.get() + u64::from(chunk.len)));
             self.at = 0;
         }
-        let mut d = Decoder {
-            buf: &self.buf,
-            at: self.at,
-        };
-        let item = d.item(&self.start).ok_or_else(|| {
+        let mut fields = Fields::new(&self.buf[self.at..]);
+        let item = item(&mut fields, &self.start).ok_or_else(|| {
             io::Error::new(io::ErrorKind::InvalidData, "capture spool is corrupt")
         })?;
-        self.at = d.at;
+        self.at += fields.consumed();
         Ok(Some(item))
-    }
-}
-
-/// An unnamed read-write file in the temporary directory (also the spill of a segment log's
-/// sort and the `--json` summary's parts).
-pub(crate) fn unnamed_file() -> io::Result<File> {
-    let dir = std::env::temp_dir();
-    let tmpfile = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .mode(0o600)
-        .custom_flags(libc::O_TMPFILE)
-        .open(&dir);
-    match tmpfile {
-        Ok(f) => Ok(f),
-        // Filesystems without O_TMPFILE: a fresh name, unlinked at once.
-        Err(_) => {
-            static NEXT: AtomicU64 = AtomicU64::new(0);
-            let path = dir.join(format!(
-                ".kls-rec-capture-{}-{}.spool",
-                std::process::id(),
-                NEXT.fetch_add(1, Ordering::Relaxed)
-            ));
-            let f = OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(&path)?;
-            std::fs::remove_file(&path)?;
-            Ok(f)
-        }
     }
 }
 
@@ -266,13 +231,10 @@ const TRUNCATED: u8 = 5;
 const DISCONTINUITY: u8 = 6;
 const DROPPED: u8 = 7;
 
-fn put_u64(buf: &mut Vec<u8>, v: u64) {
-    buf.extend_from_slice(&v.to_le_bytes());
-}
-
-fn put_bytes(buf: &mut Vec<u8>, b: &[u8]) {
-    put_u64(buf, b.len() as u64);
-    buf.extend_from_slice(b);
+/// What every item begins with: its tag, then the capture position it was yielded at.
+fn put_head(buf: &mut Vec<u8>, tag: u8, position: u64) {
+    buf.push(tag);
+    put_u64(buf, position);
 }
 
 fn put_mark(buf: &mut Vec<u8>, m: &Mark) {
@@ -291,14 +253,12 @@ fn put_dir(buf: &mut Vec<u8>, dir: Dir) {
 fn encode_flow(buf: &mut Vec<u8>, ev: &FlowEvent, position: u64) {
     match ev {
         FlowEvent::Start { .. } => {
-            buf.push(START);
-            put_u64(buf, position);
+            put_head(buf, START, position);
         }
         FlowEvent::Data {
             dir, bytes, mark, ..
         } => {
-            buf.push(DATA);
-            put_u64(buf, position);
+            put_head(buf, DATA, position);
             put_dir(buf, *dir);
             put_mark(buf, mark);
             put_bytes(buf, bytes);
@@ -306,15 +266,13 @@ fn encode_flow(buf: &mut Vec<u8>, ev: &FlowEvent, position: u64) {
         FlowEvent::Gap {
             dir, lost, mark, ..
         } => {
-            buf.push(GAP);
-            put_u64(buf, position);
+            put_head(buf, GAP, position);
             put_dir(buf, *dir);
             put_u64(buf, *lost);
             put_mark(buf, mark);
         }
         FlowEvent::End { mark, .. } => {
-            buf.push(END);
-            put_u64(buf, position);
+            put_head(buf, END, position);
             put_mark(buf, mark);
         }
         // Never spooled (see `SpoolWriter::item`).
@@ -325,15 +283,13 @@ fn encode_flow(buf: &mut Vec<u8>, ev: &FlowEvent, position: u64) {
 fn encode_damage(buf: &mut Vec<u8>, d: &Damage, position: u64) {
     match d {
         Damage::Skipped { offset, len, what } => {
-            buf.push(SKIPPED);
-            put_u64(buf, position);
+            put_head(buf, SKIPPED, position);
             put_u64(buf, *offset);
             put_u64(buf, *len);
             put_bytes(buf, what.as_bytes());
         }
         Damage::Truncated { offset, what } => {
-            buf.push(TRUNCATED);
-            put_u64(buf, position);
+            put_head(buf, TRUNCATED, position);
             put_u64(buf, *offset);
             put_bytes(buf, what.as_bytes());
         }
@@ -343,8 +299,7 @@ fn encode_damage(buf: &mut Vec<u8>, d: &Damage, position: u64) {
             from_dts_90k,
             to_dts_90k,
         } => {
-            buf.push(DISCONTINUITY);
-            put_u64(buf, position);
+            put_head(buf, DISCONTINUITY, position);
             buf.push(match track.kind {
                 TrackKind::Video => 0,
                 TrackKind::Audio => 1,
@@ -355,127 +310,96 @@ fn encode_damage(buf: &mut Vec<u8>, d: &Damage, position: u64) {
             put_u64(buf, *to_dts_90k as u64);
         }
         Damage::Dropped { offset, what } => {
-            buf.push(DROPPED);
-            put_u64(buf, position);
+            put_head(buf, DROPPED, position);
             put_u64(buf, *offset);
             put_bytes(buf, what.as_bytes());
         }
     }
 }
 
-struct Decoder<'a> {
-    buf: &'a [u8],
-    at: usize,
+fn dir(r: &mut Fields<'_>) -> Option<Dir> {
+    match r.u8()? {
+        0 => Some(Dir::ClientToServer),
+        1 => Some(Dir::ServerToClient),
+        _ => None,
+    }
 }
 
-impl Decoder<'_> {
-    fn u8(&mut self) -> Option<u8> {
-        let b = *self.buf.get(self.at)?;
-        self.at += 1;
-        Some(b)
-    }
+fn mark(r: &mut Fields<'_>) -> Option<Mark> {
+    Some(Mark {
+        frame: r.u64()?,
+        offset: r.u64()?,
+        time_ms: r.u64()? as i64,
+    })
+}
 
-    fn u64(&mut self) -> Option<u64> {
-        let b = self.buf.get(self.at..self.at + 8)?;
-        self.at += 8;
-        Some(u64::from_le_bytes(b.try_into().ok()?))
-    }
-
-    fn bytes(&mut self) -> Option<Vec<u8>> {
-        let len = usize::try_from(self.u64()?).ok()?;
-        let b = self.buf.get(self.at..self.at.checked_add(len)?)?.to_vec();
-        self.at += len;
-        Some(b)
-    }
-
-    fn text(&mut self) -> Option<String> {
-        String::from_utf8(self.bytes()?).ok()
-    }
-
-    fn dir(&mut self) -> Option<Dir> {
-        match self.u8()? {
-            0 => Some(Dir::ClientToServer),
-            1 => Some(Dir::ServerToClient),
-            _ => None,
-        }
-    }
-
-    fn mark(&mut self) -> Option<Mark> {
-        Some(Mark {
-            frame: self.u64()?,
-            offset: self.u64()?,
-            time_ms: self.u64()? as i64,
-        })
-    }
-
-    fn item(&mut self, start: &FlowEvent) -> Option<(Item, u64)> {
-        let conn = match start {
-            FlowEvent::Start { conn, .. }
-            | FlowEvent::Data { conn, .. }
-            | FlowEvent::Gap { conn, .. }
-            | FlowEvent::End { conn, .. }
-            | FlowEvent::Other { conn, .. } => *conn,
-        };
-        let tag = self.u8()?;
-        let position = self.u64()?;
-        let item = match tag {
-            START => Item::Flow(start.clone()),
-            DATA => {
-                let dir = self.dir()?;
-                let mark = self.mark()?;
-                let bytes = self.bytes()?;
-                Item::Flow(FlowEvent::Data {
-                    conn,
-                    dir,
-                    bytes,
-                    mark,
-                })
-            }
-            GAP => {
-                let dir = self.dir()?;
-                let lost = self.u64()?;
-                let mark = self.mark()?;
-                Item::Flow(FlowEvent::Gap {
-                    conn,
-                    dir,
-                    lost,
-                    mark,
-                })
-            }
-            END => Item::Flow(FlowEvent::End {
+fn item(r: &mut Fields<'_>, start: &FlowEvent) -> Option<(Item, u64)> {
+    let conn = match start {
+        FlowEvent::Start { conn, .. }
+        | FlowEvent::Data { conn, .. }
+        | FlowEvent::Gap { conn, .. }
+        | FlowEvent::End { conn, .. }
+        | FlowEvent::Other { conn, .. } => *conn,
+    };
+    let tag = r.u8()?;
+    let position = r.u64()?;
+    let item = match tag {
+        START => Item::Flow(start.clone()),
+        DATA => {
+            let dir = dir(r)?;
+            let mark = mark(r)?;
+            let bytes = r.bytes()?.to_vec();
+            Item::Flow(FlowEvent::Data {
                 conn,
-                mark: self.mark()?,
-            }),
-            SKIPPED => Item::Damage(Damage::Skipped {
-                offset: self.u64()?,
-                len: self.u64()?,
-                what: self.text()?,
-            }),
-            TRUNCATED => Item::Damage(Damage::Truncated {
-                offset: self.u64()?,
-                what: self.text()?,
-            }),
-            DISCONTINUITY => Item::Damage(Damage::Discontinuity {
-                track: Track {
-                    kind: match self.u8()? {
-                        0 => TrackKind::Video,
-                        1 => TrackKind::Audio,
-                        _ => return None,
-                    },
-                    index: self.u8()?,
+                dir,
+                bytes,
+                mark,
+            })
+        }
+        GAP => {
+            let dir = dir(r)?;
+            let lost = r.u64()?;
+            let mark = mark(r)?;
+            Item::Flow(FlowEvent::Gap {
+                conn,
+                dir,
+                lost,
+                mark,
+            })
+        }
+        END => Item::Flow(FlowEvent::End {
+            conn,
+            mark: mark(r)?,
+        }),
+        SKIPPED => Item::Damage(Damage::Skipped {
+            offset: r.u64()?,
+            len: r.u64()?,
+            what: r.text()?,
+        }),
+        TRUNCATED => Item::Damage(Damage::Truncated {
+            offset: r.u64()?,
+            what: r.text()?,
+        }),
+        DISCONTINUITY => Item::Damage(Damage::Discontinuity {
+            track: Track {
+                kind: match r.u8()? {
+                    0 => TrackKind::Video,
+                    1 => TrackKind::Audio,
+                    _ => return None,
                 },
-                offset: self.u64()?,
-                from_dts_90k: self.u64()? as i64,
-                to_dts_90k: self.u64()? as i64,
-            }),
-            DROPPED => Item::Damage(Damage::Dropped {
-                offset: self.u64()?,
-                what: self.text()?,
-            }),
-            _ => return None,
-        };
-        Some((item, position))
-    }
+                index: r.u8()?,
+            },
+            offset: r.u64()?,
+            from_dts_90k: r.u64()? as i64,
+            to_dts_90k: r.u64()? as i64,
+        }),
+        DROPPED => Item::Damage(Damage::Dropped {
+            offset: r.u64()?,
+            what: r.text()?,
+        }),
+        _ => return None,
+    };
+    Some((item, position))
 }
 
 #[cfg(test)]

@@ -24,40 +24,26 @@ use std::time::UNIX_EPOCH;
 
 use super::{DumpSummary, PublishSummary, PublishTracker, RtmpEvent, RtmpParser, media_tag};
 use crate::input::DEFAULT_APP;
+use crate::input::blocks::Blocks;
 use crate::input::flv::TagKind;
-use crate::input::flv::session::{TagFeed, TagSession};
+use crate::input::flv::session::{TagSession, TagSessionReader, TagSource};
 use crate::input::{
     InputError, InputOptions, PendingSession, SessionInfo, SessionReader, WallClockSource,
     stream_from_file_name, time_from_file_name,
 };
 use crate::media::{Damage, StreamKey};
 
-/// Bytes read from the dump at a time.
-const READ_BLOCK: usize = 64 * 1024;
-
 /// Reads a whole dump through a parser, handing each event to `on_event`; returns its length.
-fn scan(
-    mut r: impl Read,
-    input: &str,
-    mut on_event: impl FnMut(RtmpEvent),
-) -> Result<u64, InputError> {
+fn scan(r: impl Read, input: &str, mut on_event: impl FnMut(RtmpEvent)) -> Result<u64, InputError> {
     let mut parser = RtmpParser::new(input);
-    let mut block = vec![0u8; READ_BLOCK];
-    let mut pos = 0u64;
-    loop {
-        let n = r
-            .read(&mut block)
-            .map_err(|e| InputError::io(input, Some(pos), e))?;
-        if n == 0 {
-            break;
-        }
-        parser.feed(&block[..n], None, pos);
-        pos += n as u64;
+    let mut blocks = Blocks::new(r, input);
+    while let Some((block, at)) = blocks.next_block()? {
+        parser.feed(block, None, at);
         parser.drain().for_each(&mut on_event);
     }
     parser.finish();
     parser.drain().for_each(&mut on_event);
-    Ok(pos)
+    Ok(blocks.position())
 }
 
 /// What a dump holds: its publishes, their keys, timestamps and message counts (for `inspect`).
@@ -241,14 +227,10 @@ enum Phase {
     Done,
 }
 
-/// Reads one publish of a raw dump as a push session.
-pub struct RtmpSession<R> {
-    reader: R,
-    input: String,
-    /// Dump bytes read so far.
-    pos: u64,
+/// One publish of a raw dump: the source of an [`RtmpSession`].
+pub struct RtmpDumpTags<R> {
+    blocks: Blocks<R>,
     parser: RtmpParser,
-    session: TagSession,
     pending: VecDeque<RtmpEvent>,
     /// Index of the publish this session reads, and how many publishes were seen.
     target: usize,
@@ -259,6 +241,9 @@ pub struct RtmpSession<R> {
     reported: HashSet<&'static str>,
 }
 
+/// Reads one publish of a raw dump as a push session.
+pub type RtmpSession<R> = TagSessionReader<RtmpDumpTags<R>>;
+
 impl<R: Read> RtmpSession<R> {
     /// Reads the dump up to publish number `target` and through the session's prelude.
     /// `is_last`: no later publish takes the damage found after this one ends.
@@ -268,12 +253,9 @@ impl<R: Read> RtmpSession<R> {
         target: usize,
         is_last: bool,
     ) -> Result<RtmpSession<R>, InputError> {
-        let mut s = RtmpSession {
-            reader,
-            input: input.to_string(),
-            pos: 0,
+        let tags = RtmpDumpTags {
+            blocks: Blocks::new(reader, input),
             parser: RtmpParser::new(input),
-            session: TagSession::new(),
             pending: VecDeque::new(),
             target,
             seen: 0,
@@ -284,22 +266,19 @@ impl<R: Read> RtmpSession<R> {
             eof: false,
             reported: HashSet::new(),
         };
-        while !s.session.settled() {
-            if !s.step()? {
-                s.session.settle();
-            }
-        }
-        Ok(s)
+        TagSessionReader::settle(tags, TagSession::new())
     }
+}
 
+impl<R: Read> TagSource for RtmpDumpTags<R> {
     /// Handles one parser event; false once the session has nothing more to read.
-    fn step(&mut self) -> Result<bool, InputError> {
+    fn feed(&mut self, session: &mut TagSession) -> Result<bool, InputError> {
         loop {
             if self.phase == Phase::Done {
                 return Ok(false);
             }
             if let Some(e) = self.pending.pop_front() {
-                self.handle(e);
+                self.handle(e, session);
                 return Ok(true);
             }
             if self.eof {
@@ -309,24 +288,25 @@ impl<R: Read> RtmpSession<R> {
         }
     }
 
+    fn consumed(&self) -> u64 {
+        self.blocks.position()
+    }
+}
+
+impl<R: Read> RtmpDumpTags<R> {
     fn read_block(&mut self) -> Result<(), InputError> {
-        let mut block = vec![0u8; READ_BLOCK];
-        let n = self
-            .reader
-            .read(&mut block)
-            .map_err(|e| InputError::io(&self.input, Some(self.pos), e))?;
-        if n == 0 {
-            self.eof = true;
-            self.parser.finish();
-        } else {
-            self.parser.feed(&block[..n], None, self.pos);
-            self.pos += n as u64;
+        match self.blocks.next_block()? {
+            Some((block, at)) => self.parser.feed(block, None, at),
+            None => {
+                self.eof = true;
+                self.parser.finish();
+            }
         }
         self.pending.extend(self.parser.drain());
         Ok(())
     }
 
-    fn handle(&mut self, e: RtmpEvent) {
+    fn handle(&mut self, e: RtmpEvent, session: &mut TagSession) {
         match e {
             RtmpEvent::Publish { .. } | RtmpEvent::PlayStart { .. } => {
                 self.seen += 1;
@@ -353,7 +333,7 @@ impl<R: Read> RtmpSession<R> {
                     self.phase,
                     Phase::Before { collect: true } | Phase::Active | Phase::Trailing
                 ) {
-                    self.session.push_damage(d);
+                    session.push_damage(d);
                 }
             }
             RtmpEvent::Media {
@@ -362,41 +342,22 @@ impl<R: Read> RtmpSession<R> {
                 body,
                 at,
             } => match self.phase {
-                Phase::Active => self
-                    .session
-                    .push_tag(&media_tag(kind, timestamp_ms, body, at)),
+                Phase::Active => session.push_tag(&media_tag(kind, timestamp_ms, body, at)),
                 Phase::Before { collect: true } | Phase::Trailing if kind != TagKind::Script => {
-                    self.report_once("media messages outside a publish", at.input_offset)
+                    let what = "media messages outside a publish";
+                    self.report_once(session, what, at.input_offset)
                 }
                 _ => {}
             },
         }
     }
 
-    fn report_once(&mut self, what: &'static str, offset: u64) {
+    fn report_once(&mut self, session: &mut TagSession, what: &'static str, offset: u64) {
         if self.reported.insert(what) {
-            self.session.push_damage(Damage::Dropped {
+            session.push_damage(Damage::Dropped {
                 offset,
                 what: format!("{what} (later ones are dropped without another report)"),
             });
         }
-    }
-}
-
-impl<R: Read + Send> TagFeed for RtmpSession<R> {
-    fn session(&self) -> &TagSession {
-        &self.session
-    }
-
-    fn session_mut(&mut self) -> &mut TagSession {
-        &mut self.session
-    }
-
-    fn feed(&mut self) -> Result<bool, InputError> {
-        self.step()
-    }
-
-    fn consumed(&self) -> u64 {
-        self.pos
     }
 }

@@ -91,6 +91,25 @@ impl BoxWriter {
         self.buf.extend_from_slice(&v.to_be_bytes());
     }
 
+    /// A time or duration of a full box whose version 1 widens it from 32 to 64 bits
+    /// (`mvhd`, `tkhd`, `mdhd`, `elst`).
+    pub fn u32_or_u64(&mut self, version: u8, v: u64) {
+        if version == 1 {
+            self.u64(v);
+        } else {
+            self.u32(v as u32);
+        }
+    }
+
+    /// [`BoxWriter::u32_or_u64`] for a signed field (`elst`'s media_time).
+    pub fn i32_or_i64(&mut self, version: u8, v: i64) {
+        if version == 1 {
+            self.i64(v);
+        } else {
+            self.i32(v as i32);
+        }
+    }
+
     pub fn bytes(&mut self, v: &[u8]) {
         self.buf.extend_from_slice(v);
     }

@@ -53,21 +53,12 @@ fn time_version(values: &[u64]) -> u8 {
 /// creation_time, modification_time (both the recording's start: deterministic), then
 /// `timescale` if given, then duration, in the width `version` selects.
 fn times(w: &mut BoxWriter, version: u8, time_1904_s: u64, timescale: Option<u32>, duration: u64) {
-    if version == 1 {
-        w.u64(time_1904_s);
-        w.u64(time_1904_s);
-    } else {
-        w.u32(time_1904_s as u32);
-        w.u32(time_1904_s as u32);
-    }
+    w.u32_or_u64(version, time_1904_s);
+    w.u32_or_u64(version, time_1904_s);
     if let Some(ts) = timescale {
         w.u32(ts);
     }
-    if version == 1 {
-        w.u64(duration);
-    } else {
-        w.u32(duration as u32);
-    }
+    w.u32_or_u64(version, duration);
 }
 
 /// §8.2.2 Movie Header.
@@ -156,20 +147,11 @@ fn tkhd(w: &mut BoxWriter, plan: &MoviePlan<'_>, t: &TrackPlan<'_>) {
     let first_of_kind = of_kind.next().is_some_and(|o| o.id == t.id);
     let several = of_kind.next().is_some();
     w.open_full(b"tkhd", version, if first_of_kind { 0x3 } else { 0x2 });
-    if version == 1 {
-        w.u64(plan.time_1904_s);
-        w.u64(plan.time_1904_s);
-    } else {
-        w.u32(plan.time_1904_s as u32);
-        w.u32(plan.time_1904_s as u32);
-    }
+    w.u32_or_u64(version, plan.time_1904_s); // creation_time
+    w.u32_or_u64(version, plan.time_1904_s); // modification_time
     w.u32(t.id);
     w.u32(0); // reserved
-    if version == 1 {
-        w.u64(t.duration_movie);
-    } else {
-        w.u32(t.duration_movie as u32);
-    }
+    w.u32_or_u64(version, t.duration_movie);
     w.zeros(8); // reserved
     w.u16(0); // layer
     let (alternate_group, volume, width, height) = match t.entry {
@@ -193,13 +175,8 @@ fn edts(w: &mut BoxWriter, e: &Edit) {
     w.open_full(b"elst", version, 0);
     w.u32(if e.empty_movie > 0 { 2 } else { 1 });
     let mut entry = |duration: u64, media_time: i64| {
-        if version == 1 {
-            w.u64(duration);
-            w.i64(media_time);
-        } else {
-            w.u32(duration as u32);
-            w.i32(media_time as i32);
-        }
+        w.u32_or_u64(version, duration); // segment_duration
+        w.i32_or_i64(version, media_time);
         w.u16(1); // media_rate_integer
         w.u16(0); // media_rate_fraction
     };

@@ -1,0 +1,48 @@
+//! An input read in blocks, for the parsers that take bytes as they arrive: the chunk stream of
+//! a raw RTMP dump and the HTTP exchange of a saved HTTP-FLV response.
+
+use std::io::Read;
+
+use super::InputError;
+
+/// Bytes read at a time.
+const BLOCK_LEN: usize = 64 * 1024;
+
+/// A reader handing out its bytes a block at a time, each with the input offset it starts at.
+pub struct Blocks<R> {
+    reader: R,
+    input: String,
+    position: u64,
+    block: Vec<u8>,
+}
+
+impl<R: Read> Blocks<R> {
+    /// `input` names the input in errors.
+    pub fn new(reader: R, input: &str) -> Blocks<R> {
+        Blocks {
+            reader,
+            input: input.to_string(),
+            position: 0,
+            block: vec![0; BLOCK_LEN],
+        }
+    }
+
+    /// The next block and the input offset of its first byte; `None` at the end of the input.
+    pub fn next_block(&mut self) -> Result<Option<(&[u8], u64)>, InputError> {
+        let n = self
+            .reader
+            .read(&mut self.block)
+            .map_err(|e| InputError::io(&self.input, Some(self.position), e))?;
+        if n == 0 {
+            return Ok(None);
+        }
+        let at = self.position;
+        self.position += n as u64;
+        Ok(Some((&self.block[..n], at)))
+    }
+
+    /// Bytes read so far.
+    pub fn position(&self) -> u64 {
+        self.position
+    }
+}
