@@ -1,5 +1,6 @@
 //! Builders the unit tests share: packets and configurations made by hand, the events a reader
-//! gave sorted by kind, and one session muxed into a file.
+//! gave sorted by kind, one session muxed into a file, and the mangled copies of good bytes a
+//! parser must answer without panicking.
 
 use std::path::Path;
 
@@ -11,6 +12,11 @@ use crate::mux::{FileClose, FileOpen, MuxOptions, Muxer, Produced, SessionStart}
 
 /// The wall clock of the test files' start: 2025-11-25T12:00:00Z.
 pub const START_MS: i64 = 1_764_072_000_000;
+
+/// The `hvcC` of an x265 3.5 encode, 330x186 8-bit 30 fps (coded 336x192 with a conformance
+/// window), as hex.
+pub const HVCC_330X186_HEX: &str = "0101600000009000000000003cf000fcfdf8f800000f03a00001001840010c01ffff0160000003009000000300\
+    0003003c959809a10001002b42010101600000030090000003000003003ca00a880c1c9265959a4932bc05a020000003002000000303c1a2000100074401c172b46240";
 
 /// A packet of track 0 of `kind` at `dts_ms`, presented at its DTS.
 pub fn packet(kind: TrackKind, dts_ms: i64, keyframe: bool, data: &[u8]) -> Packet {
@@ -102,4 +108,25 @@ pub fn mux_session(
         base_name: base_name.to_string(),
     };
     m.finish(&close).unwrap()
+}
+
+/// Calls `f` with every prefix of `bytes` and with every copy of it that has one bit flipped.
+pub fn each_mangled(bytes: &[u8], mut f: impl FnMut(&[u8])) {
+    for len in 0..=bytes.len() {
+        f(&bytes[..len]);
+    }
+    for i in 0..bytes.len() * 8 {
+        let mut v = bytes.to_vec();
+        v[i / 8] ^= 1 << (i % 8);
+        f(&v);
+    }
+}
+
+/// Calls `f` with runs of one byte value (0x00, 0xFF, 0x55, 0xAA) of every length below `max_len`.
+pub fn each_filled(max_len: usize, mut f: impl FnMut(Vec<u8>)) {
+    for fill in [0x00u8, 0xff, 0x55, 0xaa] {
+        for len in 0..max_len {
+            f(vec![fill; len]);
+        }
+    }
 }
