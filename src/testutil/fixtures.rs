@@ -86,28 +86,75 @@ pub fn mux_session(
     packets: &[Packet],
     base_name: &str,
 ) -> Produced {
+    let sessions = [(first_session(START_MS), packets)];
     let options = MuxOptions::default();
+    mux_sessions(open, (dir, stream), config, &options, &sessions, base_name)
+}
+
+/// Writes `sessions` (each a start and its packets on the file timeline) through the muxer
+/// `open` makes, into `dir` as `stream`, and completes the file as `base_name`.
+pub fn mux_sessions(
+    open: impl FnOnce(&FileOpen<'_>) -> Box<dyn Muxer>,
+    (dir, stream): (&Path, &str),
+    config: &CodecConfig,
+    options: &MuxOptions,
+    sessions: &[(SessionStart, &[Packet])],
+    base_name: &str,
+) -> Produced {
     let file = FileOpen {
         dir,
         stream_name: stream,
-        start_time_s: START_MS / 1000,
+        start_time_s: sessions[0].0.wall_ms.div_euclid(1000),
         config,
-        options: &options,
+        options,
     };
     let mut m = open(&file);
-    let start = SessionStart {
-        file_dts_90k: 0,
-        wall_ms: START_MS,
-        spliced: false,
-    };
-    m.begin_session(&start).unwrap();
-    for p in packets {
-        m.write(p).unwrap();
+    for (start, packets) in sessions {
+        m.begin_session(start).unwrap();
+        for p in packets.iter() {
+            m.write(p).unwrap();
+        }
     }
     let close = FileClose {
         base_name: base_name.to_string(),
     };
     m.finish(&close).unwrap()
+}
+
+/// The committed pushes of `show`, 70 s apart, and the first one's wall clock start.
+pub const SHOW_PUSHES: [&str; 2] = ["push/show-1764075600.flv", "push/show-1764075670.flv"];
+pub const SHOW_START_MS: i64 = 1_764_075_600_000;
+
+/// The start of a file's first session, at `wall_ms`.
+pub fn first_session(wall_ms: i64) -> SessionStart {
+    SessionStart {
+        file_dts_90k: 0,
+        wall_ms,
+        spliced: false,
+    }
+}
+
+/// A push spliced into the file after `first`, one video frame (40 ms) after its last packet on
+/// the file timeline, beginning at `wall_ms`: its session start and `second` moved onto the file
+/// timeline.
+pub fn splice_after(
+    first: &[Packet],
+    second: &[Packet],
+    wall_ms: i64,
+) -> (SessionStart, Vec<Packet>) {
+    let file_dts_90k = first.iter().map(|p| p.dts_90k).max().unwrap() + 40 * 90;
+    let moved = (second.iter())
+        .map(|p| Packet {
+            dts_90k: p.dts_90k + file_dts_90k,
+            ..p.clone()
+        })
+        .collect();
+    let start = SessionStart {
+        file_dts_90k,
+        wall_ms,
+        spliced: true,
+    };
+    (start, moved)
 }
 
 /// Calls `f` with every prefix of `bytes` and with every copy of it that has one bit flipped.

@@ -11,7 +11,9 @@ use crate::container::ts::TS_OFFSET_90K;
 use crate::media::{CodecConfig, TrackKind};
 use crate::mux::ts::{AUDIO_PID, VIDEO_PID};
 use crate::mux::{FileOpen, Format, MuxOptions};
-use crate::testutil::fixtures::START_MS;
+use crate::testutil::fixtures::{
+    SHOW_PUSHES, SHOW_START_MS, START_MS, first_session, mux_sessions, splice_after,
+};
 use crate::testutil::{have_ffprobe, probe_packets, scratch, testdata};
 
 mod flv_walk;
@@ -55,32 +57,8 @@ fn record_with(
     options: &MuxOptions,
     sessions: &[(SessionStart, &[Packet])],
 ) -> Produced {
-    let file = FileOpen {
-        dir,
-        stream_name: "show",
-        start_time_s: sessions[0].0.wall_ms.div_euclid(1000),
-        config,
-        options,
-    };
-    let mut mux = crate::mux::open(Format::Hls, &file).unwrap();
-    for (start, packets) in sessions {
-        mux.begin_session(start).unwrap();
-        for p in packets.iter() {
-            mux.write(p).unwrap();
-        }
-    }
-    mux.finish(&FileClose {
-        base_name: "show-rec".to_string(),
-    })
-    .unwrap()
-}
-
-fn first_session(wall_ms: i64) -> SessionStart {
-    SessionStart {
-        file_dts_90k: 0,
-        wall_ms,
-        spliced: false,
-    }
+    let open = |f: &FileOpen<'_>| crate::mux::open(Format::Hls, f).unwrap();
+    mux_sessions(open, (dir, "show"), config, options, sessions, "show-rec")
 }
 
 fn segments_of(produced: &Produced) -> Vec<Vec<u8>> {
@@ -275,41 +253,25 @@ struct TwoPushes {
     a: Flv,
     b: Flv,
     b_packets: Vec<Packet>,
-    b_start_90k: i64,
+    b_start: SessionStart,
 }
 
 fn two_pushes() -> TwoPushes {
-    let a = flv_walk::read(&testdata("push/show-1764075600.flv"));
-    let b = flv_walk::read(&testdata("push/show-1764075670.flv"));
-    let b_start_90k = a.packets.iter().map(|p| p.dts_90k).max().unwrap() + 40 * 90;
-    let b_packets = b
-        .packets
-        .iter()
-        .map(|p| Packet {
-            dts_90k: p.dts_90k + b_start_90k,
-            ..p.clone()
-        })
-        .collect();
+    let [a, b] = SHOW_PUSHES.map(|p| flv_walk::read(&testdata(p)));
+    let (b_start, b_packets) = splice_after(&a.packets, &b.packets, SHOW_START_MS + 70_000);
     TwoPushes {
         a,
         b,
         b_packets,
-        b_start_90k,
+        b_start,
     }
 }
 
 impl TwoPushes {
     fn sessions(&self) -> [(SessionStart, &[Packet]); 2] {
         [
-            (first_session(1_764_075_600_000), &self.a.packets[..]),
-            (
-                SessionStart {
-                    file_dts_90k: self.b_start_90k,
-                    wall_ms: 1_764_075_670_000,
-                    spliced: true,
-                },
-                &self.b_packets[..],
-            ),
+            (first_session(SHOW_START_MS), &self.a.packets[..]),
+            (self.b_start.clone(), &self.b_packets[..]),
         ]
     }
 }
@@ -318,7 +280,7 @@ impl TwoPushes {
 fn spliced_session_gets_one_discontinuity_and_its_wall_clock() {
     let pushes = two_pushes();
     let (a, b, b_packets) = (&pushes.a, &pushes.b, &pushes.b_packets);
-    let b_start_90k = pushes.b_start_90k;
+    let b_start_90k = pushes.b_start.file_dts_90k;
     let sessions = pushes.sessions();
     let dir = scratch("hls-splice");
     let produced = record(&dir, &a.config, 4 * 90_000, &sessions);
