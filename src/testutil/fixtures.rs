@@ -13,6 +13,14 @@ use crate::mux::{FileClose, FileOpen, MuxOptions, Muxer, Produced, SessionStart}
 /// The wall clock of the test files' start: 2025-11-25T12:00:00Z.
 pub const START_MS: i64 = 1_764_072_000_000;
 
+/// One committed FLV fixture of each kind of push: video and audio (studio, with B-frames),
+/// audio only (radio), video only (silent).
+pub const FLV_OF_EACH_KIND: [&str; 3] = [
+    "studio-1764072000.flv",
+    "radio-1764072000.flv",
+    "silent-1764072000.flv",
+];
+
 /// The `hvcC` of an x265 3.5 encode, 330x186 8-bit 30 fps (coded 336x192 with a conformance
 /// window), as hex.
 pub const HVCC_330X186_HEX: &str = "0101600000009000000000003cf000fcfdf8f800000f03a00001001840010c01ffff0160000003009000000300\
@@ -176,4 +184,12 @@ pub fn each_filled(max_len: usize, mut f: impl FnMut(Vec<u8>)) {
             f(vec![fill; len]);
         }
     }
+}
+
+/// `be`, the big-endian bytes of a number, in the byte order asked for.
+pub fn in_byte_order<const N: usize>(big_endian: bool, mut be: [u8; N]) -> [u8; N] {
+    if !big_endian {
+        be.reverse();
+    }
+    be
 }
