@@ -3,10 +3,11 @@
 //! parser must answer without panicking.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::media::{
-    AudioCodec, AudioConfig, CodecConfig, Damage, Event, Packet, Track, TrackKind, VideoCodec,
-    VideoConfig,
+    AudioCodec, AudioConfig, CodecConfig, Damage, Event, NotRecorded, Packet, Track, TrackKind,
+    VideoCodec, VideoConfig,
 };
 use crate::mux::{FileClose, FileOpen, MuxOptions, Muxer, Produced, SessionStart};
 
@@ -64,24 +65,41 @@ pub fn h264_aac() -> CodecConfig {
     }
 }
 
+/// A reader's events sorted by kind.
+#[derive(Default)]
+pub struct ByKind<'a> {
+    pub packets: Vec<&'a Packet>,
+    pub damage: Vec<&'a Damage>,
+    pub configs: Vec<&'a Arc<CodecConfig>>,
+    pub not_recorded: Vec<&'a NotRecorded>,
+}
+
+pub fn by_kind(events: &[Event]) -> ByKind<'_> {
+    let mut sorted = ByKind::default();
+    for e in events {
+        match e {
+            Event::Packet(p) => sorted.packets.push(p),
+            Event::Damage(d) => sorted.damage.push(d),
+            Event::Config(c) => sorted.configs.push(c),
+            Event::NotRecorded(n) => sorted.not_recorded.push(n),
+        }
+    }
+    sorted
+}
+
 /// The packets among a reader's events.
 pub fn packets(events: &[Event]) -> Vec<&Packet> {
-    (events.iter())
-        .filter_map(|e| match e {
-            Event::Packet(p) => Some(p),
-            Event::Config(_) | Event::Damage(_) | Event::NotRecorded(_) => None,
-        })
-        .collect()
+    by_kind(events).packets
 }
 
 /// The damage among a reader's events.
 pub fn damage(events: &[Event]) -> Vec<&Damage> {
-    (events.iter())
-        .filter_map(|e| match e {
-            Event::Damage(d) => Some(d),
-            Event::Config(_) | Event::Packet(_) | Event::NotRecorded(_) => None,
-        })
-        .collect()
+    by_kind(events).damage
+}
+
+/// The configuration changes among a reader's events.
+pub fn configs(events: &[Event]) -> Vec<&Arc<CodecConfig>> {
+    by_kind(events).configs
 }
 
 /// Writes `packets` as one session starting at [`START_MS`] through the muxer `open` makes,

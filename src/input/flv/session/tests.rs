@@ -5,7 +5,7 @@ use super::*;
 use crate::codec::h264;
 use crate::codec::testhex::hex;
 use crate::media::{AudioCodec, BuiltRecord, FlvVideoSignal, VideoCodec};
-use crate::testutil::fixtures::{HVCC_330X186_HEX, damage, packets};
+use crate::testutil::fixtures::{HVCC_330X186_HEX, configs, damage, packets};
 
 /// An FLV stream under construction.
 struct Flv(Vec<u8>);
@@ -73,16 +73,6 @@ fn aac_frame(data: &[u8]) -> Vec<u8> {
 const AVC_A: &[u8] = &[1, 0x64, 0, 0x1F, 0xFF, 0xE0, 0];
 const AVC_B: &[u8] = &[1, 0x4D, 0, 0x1E, 0xFF, 0xE0, 0];
 const ASC: &[u8] = &[0x12, 0x10];
-
-fn configs(events: &[Event]) -> Vec<&Arc<CodecConfig>> {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            Event::Config(c) => Some(c),
-            _ => None,
-        })
-        .collect()
-}
 
 #[test]
 fn a_late_audio_header_belongs_to_the_start() {

@@ -41,24 +41,24 @@ fn run(bytes: &[u8]) -> Vec<ChunkEvent> {
     drain(&mut r)
 }
 
+/// The messages and the damage among a chunk reader's events.
+fn sorted(events: &[ChunkEvent]) -> (Vec<&Message>, Vec<&Damage>) {
+    let (mut messages, mut damage) = (Vec::new(), Vec::new());
+    for e in events {
+        match e {
+            ChunkEvent::Message(m) => messages.push(m),
+            ChunkEvent::Damage(d) => damage.push(d),
+        }
+    }
+    (messages, damage)
+}
+
 fn messages(events: &[ChunkEvent]) -> Vec<&Message> {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            ChunkEvent::Message(m) => Some(m),
-            _ => None,
-        })
-        .collect()
+    sorted(events).0
 }
 
 fn damages(events: &[ChunkEvent]) -> Vec<&Damage> {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            ChunkEvent::Damage(d) => Some(d),
-            _ => None,
-        })
-        .collect()
+    sorted(events).1
 }
 
 /// The one damage among `events`.
