@@ -1,6 +1,7 @@
-//! Builders the unit tests share: packets and configurations made by hand, the events a reader
-//! gave sorted by kind, one session muxed into a file, and the mangled copies of good bytes a
-//! parser must answer without panicking.
+//! Builders the unit tests share: the fixtures they name, packets and configurations made by
+//! hand, the events a reader gave sorted by kind, sessions muxed into a file (the `show` pushes
+//! spliced), the mangled copies of good bytes a parser must answer without panicking, and words
+//! in either byte order.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -74,6 +75,7 @@ pub struct ByKind<'a> {
     pub not_recorded: Vec<&'a NotRecorded>,
 }
 
+/// Sorts a reader's events by kind, keeping their order within each.
 pub fn by_kind(events: &[Event]) -> ByKind<'_> {
     let mut sorted = ByKind::default();
     for e in events {
@@ -147,8 +149,9 @@ pub fn mux_sessions(
     m.finish(&close).unwrap()
 }
 
-/// The committed pushes of `show`, 70 s apart, and the first one's wall clock start.
+/// The committed pushes of `show`, 70 s apart.
 pub const SHOW_PUSHES: [&str; 2] = ["push/show-1764075600.flv", "push/show-1764075670.flv"];
+/// The wall clock start of the first `show` push: 2025-11-25T13:00:00Z.
 pub const SHOW_START_MS: i64 = 1_764_075_600_000;
 
 /// The start of a file's first session, at `wall_ms`.
