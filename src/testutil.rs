@@ -129,6 +129,18 @@ pub fn with_ext(dir: &Path, ext: &str) -> Vec<PathBuf> {
         .collect()
 }
 
+/// ffprobe's packets of the committed `show` pushes spliced as one file: the first push's, then
+/// the second's with their times moved by `join_ms`.
+pub fn probe_show_spliced(join_ms: i64) -> Vec<ProbePacket> {
+    let [first, second] = fixtures::SHOW_PUSHES.map(|p| probe_packets(&testdata(p)));
+    let moved = second.into_iter().map(|p| ProbePacket {
+        pts_ms: p.pts_ms.map(|t| t + join_ms),
+        dts_ms: p.dts_ms.map(|t| t + join_ms),
+        ..p
+    });
+    first.into_iter().chain(moved).collect()
+}
+
 /// The packets of one stream kind ("video", "audio").
 pub fn of(packets: &[ProbePacket], kind: &str) -> Vec<ProbePacket> {
     packets

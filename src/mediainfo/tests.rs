@@ -48,20 +48,28 @@ const FIXTURES: &[&str] = &[
     "push/show-1764075600.flv",
 ];
 
+/// Reads each fixture with our FLV reader and has ffmpeg copy it into a file of extension `ext`:
+/// `check(name, configuration, statistics, the copy)`.
+fn each_fixture_remuxed(ext: &str, mut check: impl FnMut(&str, &CodecConfig, &FileStats, &Path)) {
+    let dir = scratch(&format!("mediainfo-{ext}"));
+    for name in FIXTURES {
+        let (config, packets) = read_flv(&testdata(name));
+        let copy = dir.join(format!("out.{ext}"));
+        ffmpeg_copy(&testdata(name), &copy);
+        check(name, &config, &stats_of(&packets), &copy);
+    }
+}
+
 #[test]
 fn mp4_remux_matches_ffprobe() {
     if !have_ffprobe() {
         return;
     }
-    let dir = scratch("mediainfo-mp4");
-    for name in FIXTURES {
-        let (config, packets) = read_flv(&testdata(name));
-        let mp4 = dir.join("out.mp4");
-        ffmpeg_copy(&testdata(name), &mp4);
-        let size = std::fs::metadata(&mp4).unwrap().len();
-        let ours = describe(Format::Mp4, size, &config, &stats_of(&packets));
-        assert_mediainfo_like_ffprobe(&json(&ours), &probe_json(&mp4, &[]), name);
-    }
+    each_fixture_remuxed("mp4", |name, config, stats, mp4| {
+        let size = std::fs::metadata(mp4).unwrap().len();
+        let ours = describe(Format::Mp4, size, config, stats);
+        assert_mediainfo_like_ffprobe(&json(&ours), &probe_json(mp4, &[]), name);
+    });
 }
 
 #[test]
@@ -69,15 +77,10 @@ fn flv_with_our_metadata_matches_ffprobe() {
     if !have_ffprobe() {
         return;
     }
-    let dir = scratch("mediainfo-flv");
-    for name in FIXTURES {
-        let (config, packets) = read_flv(&testdata(name));
-        let stats = stats_of(&packets);
-        let flv = dir.join("out.flv");
-        ffmpeg_copy(&testdata(name), &flv);
+    each_fixture_remuxed("flv", |name, config, stats, flv| {
         // Write the onMetaData numbers our FLV writer writes.
-        let meta = flv_metadata(&stats);
-        let mut bytes = std::fs::read(&flv).unwrap();
+        let meta = flv_metadata(stats);
+        let mut bytes = std::fs::read(flv).unwrap();
         patch_number(&mut bytes, "duration", meta.duration_s);
         if let Some(r) = meta.videodatarate {
             patch_number(&mut bytes, "videodatarate", r);
@@ -85,9 +88,9 @@ fn flv_with_our_metadata_matches_ffprobe() {
         if let Some(r) = meta.audiodatarate {
             patch_number(&mut bytes, "audiodatarate", r);
         }
-        std::fs::write(&flv, &bytes).unwrap();
-        let ours = json(&describe(Format::Flv, bytes.len() as u64, &config, &stats));
-        let probe = probe_json(&flv, &[]);
+        std::fs::write(flv, &bytes).unwrap();
+        let ours = json(&describe(Format::Flv, bytes.len() as u64, config, stats));
+        let probe = probe_json(flv, &[]);
         assert_mediainfo_like_ffprobe(&ours, &probe, name);
         // Exact where the rules are exact.
         assert_eq!(
@@ -111,7 +114,7 @@ fn flv_with_our_metadata_matches_ffprobe() {
                 "{name}"
             );
         }
-    }
+    });
 }
 
 #[test]
@@ -183,11 +186,7 @@ fn frame_rate_guess_matches_ffprobe() {
 
 #[test]
 fn other_codecs_and_edge_cases() {
-    let hvcc = "0101600000009000000000003cf000fcfdf8f800000f03a00001001840010c01ffff01600000030090000003000003003c959809a10001002b42010101600000030090000003000003003ca00a880c1c9265959a4932bc05a020000003002000000303c1a2000100074401c172b46240";
-    let record: Vec<u8> = (0..hvcc.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&hvcc[i..i + 2], 16).unwrap())
-        .collect();
+    let record = crate::codec::testhex::hex(crate::testutil::fixtures::HVCC_330X186_HEX);
     let config = CodecConfig {
         more_video: Vec::new(),
         video: Some(VideoConfig {

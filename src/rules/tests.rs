@@ -15,6 +15,22 @@ fn av(width: u32) -> CodecConfig {
     config
 }
 
+/// An engine that cuts files at `slice_ms`, the other settings the defaults.
+fn sliced(slice_ms: i64) -> Engine {
+    Engine::new(Settings {
+        slice_ms,
+        ..Settings::default()
+    })
+}
+
+/// An engine that appends a push starting within `splice_window_ms` of the last one's end.
+fn splicing_within(splice_window_ms: i64) -> Engine {
+    Engine::new(Settings {
+        splice_window_ms,
+        ..Settings::default()
+    })
+}
+
 fn audio_only() -> CodecConfig {
     CodecConfig {
         video: None,
@@ -61,6 +77,10 @@ fn closes(e: &mut Engine) -> Vec<(Reason, i64, i64, i64)> {
         .collect()
 }
 
+fn close_reasons(e: &mut Engine) -> Vec<Reason> {
+    closes(e).into_iter().map(|c| c.0).collect()
+}
+
 fn opens(decisions: &[Decision]) -> Vec<Reason> {
     decisions
         .iter()
@@ -73,10 +93,7 @@ fn opens(decisions: &[Decision]) -> Vec<Reason> {
 
 #[test]
 fn six_hour_push_with_two_hour_slices_gives_three_files() {
-    let mut e = Engine::new(Settings {
-        slice_ms: 2 * H,
-        ..Settings::default()
-    });
+    let mut e = sliced(2 * H);
     let t0 = 1_585_829_187_000;
     push(&mut e, t0, 6 * H, 2000, &av(320));
     e.finish();
@@ -159,10 +176,7 @@ fn appended_session_continues_the_timeline_without_the_gap() {
 
 #[test]
 fn gap_is_measured_from_the_end_of_the_previous_push() {
-    let mut e = Engine::new(Settings {
-        splice_window_ms: 60_000,
-        ..Settings::default()
-    });
+    let mut e = splicing_within(60_000);
     let t0 = 1_700_000_000_000;
     push(&mut e, t0, 10_000, 2000, &av(320));
     // Starts 70 s after the first began: the gap is 60 s, exactly the window.
@@ -176,27 +190,50 @@ fn gap_is_measured_from_the_end_of_the_previous_push() {
     );
 }
 
+/// A second push after a first of 10 s that it cannot append to: a new file, for the reason
+/// given.
 #[test]
-fn zero_window_never_splices() {
-    let mut e = Engine::new(Settings {
-        splice_window_ms: 0,
-        ..Settings::default()
-    });
-    push(&mut e, 0, 10_000, 2000, &av(320));
-    push(&mut e, 10_000, 10_000, 2000, &av(320));
-    e.finish();
-    assert_eq!(
-        closes(&mut e).iter().map(|c| c.0).collect::<Vec<_>>(),
-        [Reason::GapExceeded, Reason::EndOfInput]
-    );
+fn a_second_push_that_cannot_append_opens_a_new_file() {
+    // (case, engine, the second push's wall clock start, length and picture width, reason)
+    let cases = [
+        (
+            "a zero splice window never splices",
+            splicing_within(0),
+            10_000,
+            10_000,
+            320,
+            Reason::GapExceeded,
+        ),
+        (
+            // The first ends before its next keyframe could cut it.
+            "a resume into a file at the slice length",
+            sliced(10_000),
+            20_000,
+            4_000,
+            320,
+            Reason::SliceExceededAtResume,
+        ),
+        (
+            "a codec change at resume",
+            Engine::new(Settings::default()),
+            20_000,
+            10_000,
+            640,
+            Reason::CodecChange,
+        ),
+    ];
+    for (case, mut e, wall_ms, len_ms, width, reason) in cases {
+        push(&mut e, 0, 10_000, 2000, &av(320));
+        push(&mut e, wall_ms, len_ms, 2000, &av(width));
+        e.finish();
+        let reasons = close_reasons(&mut e);
+        assert_eq!(reasons, [reason, Reason::EndOfInput], "{case}");
+    }
 }
 
 #[test]
 fn audio_only_slices_on_any_packet() {
-    let mut e = Engine::new(Settings {
-        slice_ms: 10_000,
-        ..Settings::default()
-    });
+    let mut e = sliced(10_000);
     push(&mut e, 0, 30_000, 2000, &audio_only());
     e.finish();
     let c = closes(&mut e);
@@ -209,10 +246,7 @@ fn audio_only_slices_on_any_packet() {
 
 #[test]
 fn slice_waits_for_the_next_keyframe() {
-    let mut e = Engine::new(Settings {
-        slice_ms: 3_000,
-        ..Settings::default()
-    });
+    let mut e = sliced(3_000);
     // Keyframes every 4 s: the 3 s slice is reached at 3 s, the cut happens at 4 s.
     push(&mut e, 0, 12_000, 4000, &av(320));
     e.finish();
@@ -225,10 +259,7 @@ fn slice_waits_for_the_next_keyframe() {
 
 #[test]
 fn slice_reached_inside_a_session_that_later_resumes() {
-    let mut e = Engine::new(Settings {
-        slice_ms: 10_000,
-        ..Settings::default()
-    });
+    let mut e = sliced(10_000);
     // 14 s push: cut at 10 s, the second file holds 4 s and is held at the end.
     push(&mut e, 0, 14_000, 2000, &av(320));
     // Resume 30 s later: the held 4 s file is short enough, so the resume appends to it.
@@ -239,34 +270,6 @@ fn slice_reached_inside_a_session_that_later_resumes() {
     assert_eq!(
         c.iter().map(|c| (c.0, c.3)).collect::<Vec<_>>(),
         [(Reason::Slice, 10_000), (Reason::EndOfInput, 8_000)]
-    );
-}
-
-#[test]
-fn resume_into_a_file_at_the_slice_length_opens_a_new_file() {
-    let mut e = Engine::new(Settings {
-        slice_ms: 10_000,
-        ..Settings::default()
-    });
-    // Exactly 10 s of media, ending before the next keyframe could cut it.
-    push(&mut e, 0, 10_000, 2000, &av(320));
-    push(&mut e, 20_000, 4_000, 2000, &av(320));
-    e.finish();
-    assert_eq!(
-        closes(&mut e).iter().map(|c| c.0).collect::<Vec<_>>(),
-        [Reason::SliceExceededAtResume, Reason::EndOfInput]
-    );
-}
-
-#[test]
-fn codec_change_at_resume_opens_a_new_file() {
-    let mut e = Engine::new(Settings::default());
-    push(&mut e, 0, 10_000, 2000, &av(320));
-    push(&mut e, 20_000, 10_000, 2000, &av(640));
-    e.finish();
-    assert_eq!(
-        closes(&mut e).iter().map(|c| c.0).collect::<Vec<_>>(),
-        [Reason::CodecChange, Reason::EndOfInput]
     );
 }
 
@@ -422,10 +425,7 @@ fn a_packet_before_its_files_first_is_raised_to_it_and_says_by_how_much() {
 fn a_second_video_track_waits_for_its_own_keyframe() {
     let mut config = av(320);
     config.more_video.push(config.video.clone().unwrap());
-    let mut e = Engine::new(Settings {
-        slice_ms: 10_000,
-        ..Settings::default()
-    });
+    let mut e = sliced(10_000);
     e.begin_session(0, &config);
     let second = MediaTrack::video(1);
     let file = |p| match p {

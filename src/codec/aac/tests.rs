@@ -1,4 +1,5 @@
 use super::*;
+use crate::testutil::fixtures::{each_filled, each_mangled};
 
 /// Packs a string of '0'/'1' (spaces ignored) into bytes, zero-padded.
 fn bits(s: &str) -> Vec<u8> {
@@ -158,19 +159,15 @@ fn errors_and_hostile_bytes() {
         parse_asc(&bits("00010 1111 0000")).unwrap_err().field,
         "samplingFrequency"
     );
-    for fill in [0u8, 0xff, 0x55, 0xaa] {
-        for len in 0..40 {
-            if let Ok(a) = parse_asc(&vec![fill; len]) {
-                let _ = adts_header(&a, len);
-            }
-        }
-    }
-    let good = [0xeb, 0x09, 0x88, 0x00, 0x56, 0xe5, 0x00];
-    for i in 0..good.len() * 8 {
-        let mut v = good.to_vec();
-        v[i / 8] ^= 1 << (i % 8);
+    each_filled(40, |v| {
         if let Ok(a) = parse_asc(&v) {
+            let _ = adts_header(&a, v.len());
+        }
+    });
+    let good = [0xeb, 0x09, 0x88, 0x00, 0x56, 0xe5, 0x00];
+    each_mangled(&good, |v| {
+        if let Ok(a) = parse_asc(v) {
             let _ = adts_header(&a, 10);
         }
-    }
+    });
 }

@@ -1,28 +1,23 @@
 use super::*;
 
-fn hex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
+use crate::codec::testhex::hex;
+use crate::testutil::fixtures::{HVCC_330X186_HEX, each_filled, each_mangled};
 
 /// `hvcC` records of x265 3.5 encodes made with ffmpeg 5.1 (`-c:v libx265 -tag:v hvc1`), the
 /// encoder-info SEI array left out, with what ffprobe reports:
 /// (record, profile, level, width, height, timing).
 /// (hvcC hex, profile, level, width, height, (num_units_in_tick, time_scale))
+/// The first SPS of an `hvcC` record.
+fn sps_of(record: &[u8]) -> Vec<u8> {
+    let cfg = parse_hvcc(record).unwrap();
+    cfg.nal_units_of(NAL_SPS).next().unwrap().to_vec()
+}
+
 type Record = (&'static str, &'static str, u8, u32, u32, (u32, u32));
 
 const RECORDS: &[Record] = &[
     // 330x186 8-bit 30 fps: coded 336x192, conformance window right 3, bottom 3 (× 2)
-    (
-        "0101600000009000000000003cf000fcfdf8f800000f03a00001001840010c01ffff01600000030090000003000003003c959809a10001002b42010101600000030090000003000003003ca00a880c1c9265959a4932bc05a020000003002000000303c1a2000100074401c172b46240",
-        "Main",
-        60,
-        330,
-        186,
-        (1, 30),
-    ),
+    (HVCC_330X186_HEX, "Main", 60, 330, 186, (1, 30)),
     // 128x72 yuv420p10le 25 fps, scaling lists enabled
     (
         "0102200000009000000000001ef000fcfdfafa00000f03a00001001840010c01ffff02200000030090000003000003001e959809a10001002a42010102200000030090000003000003001ea0102049365959a49395e02d010000030001000003001908a2000100074401c172b42240",
@@ -79,23 +74,9 @@ fn records_match_ffprobe() {
             (cfg.chroma_format_idc, cfg.bit_depth_luma)
         );
     }
-    let s = parse_sps(
-        parse_hvcc(&hex(RECORDS[0].0))
-            .unwrap()
-            .nal_units_of(NAL_SPS)
-            .next()
-            .unwrap(),
-    )
-    .unwrap();
+    let s = parse_sps(&sps_of(&hex(RECORDS[0].0))).unwrap();
     assert_eq!((s.coded_width, s.coded_height), (336, 192));
-    let s = parse_sps(
-        parse_hvcc(&hex(RECORDS[3].0))
-            .unwrap()
-            .nal_units_of(NAL_SPS)
-            .next()
-            .unwrap(),
-    )
-    .unwrap();
+    let s = parse_sps(&sps_of(&hex(RECORDS[3].0))).unwrap();
     assert_eq!(s.max_sub_layers, 2);
 }
 
@@ -141,38 +122,15 @@ fn errors_and_hostile_bytes() {
     assert!(parse_sps(&[0x42]).is_err());
     for rec in RECORDS {
         let good = hex(rec.0);
-        let sps = parse_hvcc(&good)
-            .unwrap()
-            .nal_units_of(NAL_SPS)
-            .next()
-            .unwrap()
-            .to_vec();
-        for len in 0..=good.len() {
-            let _ = parse_hvcc(&good[..len]);
-        }
-        for len in 0..=sps.len() {
-            let _ = parse_sps(&sps[..len]);
-        }
-        for i in 0..sps.len() * 8 {
-            let mut v = sps.clone();
-            v[i / 8] ^= 1 << (i % 8);
-            let _ = parse_sps(&v);
-        }
-        for i in 0..good.len() * 8 {
-            let mut v = good.clone();
-            v[i / 8] ^= 1 << (i % 8);
-            let _ = parse_hvcc(&v);
-        }
+        let sps = sps_of(&good);
+        each_mangled(&good, |v| drop(parse_hvcc(v)));
+        each_mangled(&sps, |v| drop(parse_sps(v)));
     }
-    for fill in [0u8, 0xff, 0x55, 0xaa] {
-        for len in 0..80 {
-            let mut v = vec![fill; len];
-            let _ = parse_hvcc(&v);
-            if len >= 2 {
-                v[0] = 0x42;
-                v[1] = 0x01;
-            }
-            let _ = parse_sps(&v);
+    each_filled(80, |mut v| {
+        let _ = parse_hvcc(&v);
+        if v.len() >= 2 {
+            v[..2].copy_from_slice(&[0x42, 0x01]);
         }
-    }
+        let _ = parse_sps(&v);
+    });
 }

@@ -271,6 +271,18 @@ fn garbage(n: usize) -> Vec<u8> {
         .collect()
 }
 
+/// Reads `bad` and checks that it gives `expected`'s packets and one skip, of the `(offset, len)`
+/// bytes given.
+fn assert_one_skip(bad: &[u8], expected: &[Event], (offset, len): (usize, usize), case: &str) {
+    let (_, events) = read_all(bad);
+    assert_eq!(packets(&events), packets(expected), "{case}");
+    let d = damage(&events);
+    assert!(
+        matches!(d[..], [Damage::Skipped { offset: o, len: l, .. }] if *o == offset as u64 && *l == len as u64),
+        "{case}: {d:?}"
+    );
+}
+
 #[test]
 fn garbage_between_tags_is_skipped() {
     let clean = fixture("studio-1764072000.flv");
@@ -278,13 +290,7 @@ fn garbage_between_tags_is_skipped() {
     let (_, expected) = read_all(&clean);
     let (off, _, _) = spans[640];
     let bad = [&clean[..off], &garbage(1024), &clean[off..]].concat();
-    let (_, events) = read_all(&bad);
-    assert_eq!(packets(&events), packets(&expected));
-    let d = damage(&events);
-    assert!(
-        matches!(d[..], [Damage::Skipped { offset, len: 1024, .. }] if *offset == off as u64),
-        "{d:?}"
-    );
+    assert_one_skip(&bad, &expected, (off, 1024), "garbage before tag 640");
 }
 
 #[test]
@@ -295,13 +301,7 @@ fn garbage_inside_a_tag_loses_that_tag() {
     let (off, len, _) = spans[k];
     let bad = [&clean[..off + 20], &garbage(1024), &clean[off + 20..]].concat();
     let (_, expected) = read_all(&without_tag(&clean, &spans, k));
-    let (_, events) = read_all(&bad);
-    assert_eq!(packets(&events), packets(&expected));
-    let d = damage(&events);
-    assert!(
-        matches!(d[..], [Damage::Skipped { offset, len: l, .. }] if *offset == off as u64 && *l == (len + 1024) as u64),
-        "{d:?}"
-    );
+    assert_one_skip(&bad, &expected, (off, len + 1024), "garbage inside tag 777");
 }
 
 #[test]
@@ -314,13 +314,7 @@ fn a_bad_previous_tag_size_loses_nothing() {
         let field = off + len - 4;
         let mut bad = clean.clone();
         bad[field..field + 4].copy_from_slice(&[0xDE, 0xAD, 0xBE, 0xEF]);
-        let (_, events) = read_all(&bad);
-        assert_eq!(packets(&events), packets(&expected), "tag {k}");
-        let d = damage(&events);
-        assert!(
-            matches!(d[..], [Damage::Skipped { offset, len: 4, .. }] if *offset == field as u64),
-            "tag {k}: {d:?}"
-        );
+        assert_one_skip(&bad, &expected, (field, 4), &format!("tag {k}"));
     }
 }
 
@@ -386,18 +380,19 @@ fn opening_names_the_stream_and_its_wall_clock() {
     );
 }
 
+/// Writes `bytes` to `path` and sets its modification time.
+fn write_modified_at(path: &std::path::Path, bytes: &[u8], mtime: std::time::SystemTime) {
+    std::fs::write(path, bytes).unwrap();
+    let file = std::fs::File::options().write(true).open(path).unwrap();
+    file.set_modified(mtime).unwrap();
+}
+
 #[test]
 fn without_a_time_in_the_name_the_wall_clock_is_mtime_minus_duration() {
     let dir = testutil::scratch("flv-mtime");
     let path = dir.join("clip.flv");
-    std::fs::write(&path, fixture("silent-1764072000.flv")).unwrap();
     let mtime = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_764_072_100);
-    std::fs::File::options()
-        .write(true)
-        .open(&path)
-        .unwrap()
-        .set_modified(mtime)
-        .unwrap();
+    write_modified_at(&path, &fixture("silent-1764072000.flv"), mtime);
     let s = open_path(&path, &InputOptions::default()).unwrap();
     assert_eq!(s.info.key.stream, "clip");
     assert_eq!(s.info.wall_clock, WallClockSource::ModifiedTime);
@@ -412,13 +407,7 @@ fn without_a_time_in_the_name_the_wall_clock_is_mtime_minus_duration() {
 
     // A truncated tail: the duration is no longer readable from the last tag.
     let bytes = fixture("silent-1764072000.flv");
-    std::fs::write(&path, &bytes[..bytes.len() - 100]).unwrap();
-    std::fs::File::options()
-        .write(true)
-        .open(&path)
-        .unwrap()
-        .set_modified(mtime)
-        .unwrap();
+    write_modified_at(&path, &bytes[..bytes.len() - 100], mtime);
     let s = open_path(&path, &InputOptions::default()).unwrap();
     assert_eq!(s.info.wall_clock, WallClockSource::ModifiedTime);
     assert!(s.info.wall_start_ms <= 1_764_072_100_000);

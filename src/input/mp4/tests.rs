@@ -98,11 +98,7 @@ pub fn assert_same_packets(got: &[Packet], want: &[Packet], what: &str) -> i64 {
 #[test]
 fn our_mp4_reads_back_exactly() {
     let dir = scratch("mp4-read-roundtrip");
-    for name in [
-        "studio-1764072000.flv",
-        "radio-1764072000.flv",
-        "silent-1764072000.flv",
-    ] {
+    for name in crate::testutil::fixtures::FLV_OF_EACH_KIND {
         let dir = dir.join(name);
         std::fs::create_dir_all(&dir).unwrap();
         let (config, packets, path) = write_fixture(&dir, Format::Mp4, name);

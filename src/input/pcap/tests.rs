@@ -146,13 +146,7 @@ fn a_pcapng_block_shorter_than_its_framing_is_reported_at_its_offset() {
     // declaring 8 bytes: pcap-parser alone would subtract 12 from 8.
     let original = std::fs::read(testdata("capture/cam.pcapng")).unwrap();
     for big_endian in [false, true] {
-        let word = |v: u32| {
-            if big_endian {
-                v.to_be_bytes()
-            } else {
-                v.to_le_bytes()
-            }
-        };
+        let word = |v: u32| crate::testutil::fixtures::in_byte_order(big_endian, v.to_be_bytes());
         let mut bytes = Vec::new();
         if big_endian {
             // A big-endian section header: type, length, byte-order magic, version 1.0,

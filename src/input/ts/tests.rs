@@ -1,7 +1,7 @@
 //! The demuxer on transport streams ffmpeg wrote (cross-checked with ffprobe and with the FLV
 //! source), on damaged streams (garbage, lost packets, cuts) and on random bytes.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::*;
@@ -15,15 +15,7 @@ fn track(p: &[Packet], t: TrackKind) -> Vec<&Packet> {
 }
 
 fn read(path: &Path) -> (CodecConfig, Vec<Packet>, Vec<Damage>) {
-    let mut s = TsSession::open(
-        "test".into(),
-        vec![(path.to_path_buf(), None)],
-        CodecConfig::default(),
-    )
-    .unwrap();
-    // Configuration changes are not asked about here.
-    let d = drain(&mut s);
-    (d.config, d.packets, d.damage)
+    read_all(&[path.to_path_buf()])
 }
 
 /// `ffmpeg -c copy` of a fixture into MPEG-TS, or `None` without ffmpeg.
@@ -43,14 +35,18 @@ fn ffmpeg_ts(dir: &Path, fixture: &str) -> Option<std::path::PathBuf> {
     Some(out)
 }
 
+/// [`ffmpeg_ts`] into the scratch directory `dir_name`: the directory, the file and its bytes.
+fn ffmpeg_ts_in(dir_name: &str, fixture: &str) -> Option<(PathBuf, PathBuf, Vec<u8>)> {
+    let dir = scratch(dir_name);
+    let ts = ffmpeg_ts(&dir, fixture)?;
+    let bytes = std::fs::read(&ts).unwrap();
+    Some((dir, ts, bytes))
+}
+
 #[test]
 fn ffmpeg_ts_matches_ffprobe_and_the_source() {
     let dir = scratch("ts-read-ffmpeg");
-    for fixture in [
-        "studio-1764072000.flv",
-        "radio-1764072000.flv",
-        "silent-1764072000.flv",
-    ] {
+    for fixture in crate::testutil::fixtures::FLV_OF_EACH_KIND {
         let Some(ts) = ffmpeg_ts(&dir, fixture) else {
             return;
         };
@@ -81,11 +77,9 @@ fn ffmpeg_ts_matches_ffprobe_and_the_source() {
 
 #[test]
 fn garbage_lost_packets_and_cuts_are_reported_and_recovered() {
-    let dir = scratch("ts-read-damage");
-    let Some(ts) = ffmpeg_ts(&dir, "studio-1764072000.flv") else {
+    let Some((dir, ts, clean)) = ffmpeg_ts_in("ts-read-damage", "studio-1764072000.flv") else {
         return;
     };
-    let clean = std::fs::read(&ts).unwrap();
     let (_, want, _) = read(&ts);
     let n = clean.len() / 188;
 
@@ -148,11 +142,9 @@ fn corrupted(clean: &[u8], rounds: usize, flips: usize, mut seed: u64) -> Vec<Ve
 
 #[test]
 fn random_bytes_never_panic() {
-    let dir = scratch("ts-read-fuzz");
-    let Some(ts) = ffmpeg_ts(&dir, "radio-1764072000.flv") else {
+    let Some((dir, _, clean)) = ffmpeg_ts_in("ts-read-fuzz", "radio-1764072000.flv") else {
         return;
     };
-    let clean = std::fs::read(&ts).unwrap();
     let clean = &clean[..clean.len().min(188 * 400)];
     let path = dir.join("fuzz.ts");
     for b in corrupted(clean, 200, 40, 0x2545_F491_4F6C_DD1D) {
@@ -176,6 +168,7 @@ fn random_bytes_never_panic() {
 fn read_all(files: &[std::path::PathBuf]) -> (CodecConfig, Vec<Packet>, Vec<Damage>) {
     let files = files.iter().map(|p| (p.clone(), None)).collect();
     let mut s = TsSession::open("test".into(), files, CodecConfig::default()).unwrap();
+    // Configuration changes are not asked about here.
     let d = drain(&mut s);
     (d.config, d.packets, d.damage)
 }

@@ -9,9 +9,12 @@ use crate::amf0;
 use crate::input::flv::{Tag, TagKind};
 use crate::media::*;
 use crate::mux::MuxOptions;
+use crate::testutil::fixtures::{
+    SHOW_PUSHES, SHOW_START_MS, first_session, mux_sessions, splice_after,
+};
 use crate::testutil::{
-    ProbePacket, assert_decodes_cleanly, assert_same_packets, flv_tags, have_ffprobe, of,
-    probe_json, probe_packets, read_flv, scratch, testdata,
+    assert_decodes_cleanly, assert_same_packets, flv_tags, have_ffprobe, of, probe_json,
+    probe_packets, probe_show_spliced, read_flv, scratch, testdata,
 };
 
 /// A fixture's configuration and packets (crate's FLV reader), times from its first packet.
@@ -182,41 +185,18 @@ fn silent_video_only_round_trip() {
 
 #[test]
 fn spliced_sessions_continue_one_timeline() {
-    let (config, first) = fixture(&testdata("push/show-1764075600.flv"));
-    let (config2, second) = fixture(&testdata("push/show-1764075670.flv"));
+    let [(config, first), (config2, second)] = SHOW_PUSHES.map(|p| fixture(&testdata(p)));
     assert_eq!(config, config2, "the pushes share one configuration");
-    // The second session lands one video frame after the first one's last packet.
-    let offset_90k = first.iter().map(|p| p.dts_90k).max().unwrap() + 40 * 90;
+    let (start, second) = splice_after(&first, &second, SHOW_START_MS + 70_000);
+    let sessions = [
+        (first_session(SHOW_START_MS), &first[..]),
+        (start, &second[..]),
+    ];
     let dir = scratch("flv-writer-splice");
+    let open = |f: &FileOpen<'_>| -> Box<dyn Muxer> { Box::new(FlvMuxer::open(f).unwrap()) };
     let options = MuxOptions::default();
-    let open = FileOpen {
-        dir: &dir,
-        stream_name: "show",
-        start_time_s: 1_764_075_600,
-        config: &config,
-        options: &options,
-    };
-    let mut m: Box<dyn Muxer> = Box::new(FlvMuxer::open(&open).unwrap());
-    for (i, (session, shift)) in [(&first, 0), (&second, offset_90k)].into_iter().enumerate() {
-        m.begin_session(&SessionStart {
-            file_dts_90k: shift,
-            wall_ms: 1_764_075_600_000 + i as i64 * 70_000,
-            spliced: i > 0,
-        })
-        .unwrap();
-        for p in session {
-            m.write(&Packet {
-                dts_90k: p.dts_90k + shift,
-                ..p.clone()
-            })
-            .unwrap();
-        }
-    }
-    let produced = m
-        .finish(&FileClose {
-            base_name: "show-1764075600-1764075680".into(),
-        })
-        .unwrap();
+    let base = "show-1764075600-1764075680";
+    let produced = mux_sessions(open, (&dir, "show"), &config, &options, &sessions, base);
     let (_, tags) = flv_tags(&std::fs::read(&produced.path).unwrap());
     let meta = metadata(&tags);
     let keyframes = meta.get("keyframes").unwrap();
@@ -227,20 +207,14 @@ fn spliced_sessions_continue_one_timeline() {
     );
 
     if have_ffprobe() {
-        let a = probe_packets(&testdata("push/show-1764075600.flv"));
-        let b = probe_packets(&testdata("push/show-1764075670.flv"));
+        let expected = probe_show_spliced(sessions[1].0.file_dts_90k / 90);
         let out = probe_packets(&produced.path);
         for kind in ["video", "audio"] {
-            let (a, b, out) = (of(&a, kind), of(&b, kind), of(&out, kind));
-            assert_eq!(out.len(), a.len() + b.len(), "{kind} packets");
-            let shift_ms = offset_90k / 90;
-            let moved = b.iter().map(|p| ProbePacket {
-                dts_ms: p.dts_ms.map(|t| t + shift_ms),
-                pts_ms: p.pts_ms.map(|t| t + shift_ms),
-                ..p.clone()
-            });
-            let expected: Vec<ProbePacket> = a.iter().cloned().chain(moved).collect();
-            assert_eq!(out, expected, "{kind}: both sessions, the second shifted");
+            assert_eq!(
+                of(&out, kind),
+                of(&expected, kind),
+                "{kind}: both sessions, the second shifted"
+            );
         }
         assert_decodes_cleanly(&produced.path);
     }

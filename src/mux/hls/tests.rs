@@ -2,7 +2,8 @@
 //! reader (framing, PAT/PMT, continuity, PCR, payloads) and ffprobe/ffmpeg (timestamps,
 //! keyframes, decodability).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 use super::*;
 use crate::codec;
@@ -10,6 +11,9 @@ use crate::container::ts::TS_OFFSET_90K;
 use crate::media::{CodecConfig, TrackKind};
 use crate::mux::ts::{AUDIO_PID, VIDEO_PID};
 use crate::mux::{FileOpen, Format, MuxOptions};
+use crate::testutil::fixtures::{
+    SHOW_PUSHES, SHOW_START_MS, START_MS, first_session, mux_sessions, splice_after,
+};
 use crate::testutil::{have_ffprobe, probe_packets, scratch, testdata};
 
 mod flv_walk;
@@ -25,11 +29,25 @@ fn record(
     segment_90k: i64,
     sessions: &[(SessionStart, &[Packet])],
 ) -> Produced {
-    let options = MuxOptions {
+    record_with(dir, config, &ts_options(segment_90k), sessions)
+}
+
+fn ts_options(segment_90k: i64) -> MuxOptions {
+    MuxOptions {
         hls_segment_90k: segment_90k,
         ..MuxOptions::default()
-    };
-    record_with(dir, config, &options, sessions)
+    }
+}
+
+/// Reads fixture `name` and records it as one session from `START_MS` into a scratch directory
+/// of its own: the fixture, the directory and what `finish` reports.
+fn record_fixture(name: &str, options: &MuxOptions) -> (Flv, PathBuf, Produced) {
+    static RECORDED: AtomicUsize = AtomicUsize::new(0);
+    let flv = flv_walk::read(&testdata(name));
+    let dir = scratch(&format!("hls-fixture-{}", RECORDED.fetch_add(1, Relaxed)));
+    let sessions = [(first_session(START_MS), &flv.packets[..])];
+    let produced = record_with(&dir, &flv.config, options, &sessions);
+    (flv, dir, produced)
 }
 
 /// [`record`] with every mux option given.
@@ -39,32 +57,8 @@ fn record_with(
     options: &MuxOptions,
     sessions: &[(SessionStart, &[Packet])],
 ) -> Produced {
-    let file = FileOpen {
-        dir,
-        stream_name: "show",
-        start_time_s: sessions[0].0.wall_ms.div_euclid(1000),
-        config,
-        options,
-    };
-    let mut mux = crate::mux::open(Format::Hls, &file).unwrap();
-    for (start, packets) in sessions {
-        mux.begin_session(start).unwrap();
-        for p in packets.iter() {
-            mux.write(p).unwrap();
-        }
-    }
-    mux.finish(&FileClose {
-        base_name: "show-rec".to_string(),
-    })
-    .unwrap()
-}
-
-fn first_session(wall_ms: i64) -> SessionStart {
-    SessionStart {
-        file_dts_90k: 0,
-        wall_ms,
-        spliced: false,
-    }
+    let open = |f: &FileOpen<'_>| crate::mux::open(Format::Hls, f).unwrap();
+    mux_sessions(open, (dir, "show"), config, options, sessions, "show-rec")
 }
 
 fn segments_of(produced: &Produced) -> Vec<Vec<u8>> {
@@ -138,6 +132,9 @@ fn pes_of(d: &ts_demux::Demuxed, pid: u16) -> Vec<&ts_demux::Pes> {
 /// ffprobe sees the same per-stream timing and keyframes as the source, shifted by one constant;
 /// ffmpeg decodes the playlist without a message.
 fn ffprobe_agrees(playlist: &Path, sources: &[&Packet]) {
+    if !have_ffprobe() {
+        return;
+    }
     let probed = probe_packets(playlist);
     for (kind, track) in [("video", TrackKind::Video), ("audio", TrackKind::Audio)] {
         let got: Vec<_> = probed.iter().filter(|p| p.codec_type == kind).collect();
@@ -163,14 +160,7 @@ fn playlist_of(produced: &Produced) -> m3u8_rs::MediaPlaylist {
 
 #[test]
 fn studio_b_frames_are_carried_packet_exact() {
-    let flv = flv_walk::read(&testdata("studio-1764072000.flv"));
-    let dir = scratch("hls-studio");
-    let produced = record(
-        &dir,
-        &flv.config,
-        10 * 90_000,
-        &[(first_session(1_764_072_000_000), &flv.packets)],
-    );
+    let (flv, dir, produced) = record_fixture("studio-1764072000.flv", &ts_options(10 * 90_000));
     assert_eq!(produced.path, dir.join("show-rec.m3u8"));
     assert_eq!(produced.parts.len(), 3);
     assert_eq!(produced.parts[0], dir.join("show-1764072000-0.ts"));
@@ -218,53 +208,42 @@ fn studio_b_frames_are_carried_packet_exact() {
     let text = std::fs::read_to_string(&produced.path).unwrap();
     assert!(text.contains("#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-PLAYLIST-TYPE:VOD\n"));
 
-    if have_ffprobe() {
+    ffprobe_agrees(&produced.path, &flv.packets.iter().collect::<Vec<_>>());
+}
+
+/// A fixture of one track: its stream alone in the PMT, the PCR on it, its packets carried
+/// exact.
+#[test]
+fn one_track_fixtures_carry_their_track_alone() {
+    for (name, segment_s, kind, stream_type, pid) in [
+        ("radio-1764072000.flv", 4, TrackKind::Audio, 0x0F, AUDIO_PID),
+        (
+            "silent-1764072000.flv",
+            5,
+            TrackKind::Video,
+            0x1B,
+            VIDEO_PID,
+        ),
+    ] {
+        let (flv, _, produced) = record_fixture(name, &ts_options(segment_s * 90_000));
+        let kinds: Vec<TrackKind> = flv.config.tracks().map(|t| t.kind).collect();
+        assert_eq!(kinds, [kind], "{name}");
+        let d = ts_demux::demux(&segments_of(&produced));
+        assert_eq!(d.pcr_pid, pid, "{name}");
+        assert_eq!(d.streams, [(stream_type, pid)], "{name}");
+        check_track(&flv, kind, 0, &pes_of(&d, pid));
         ffprobe_agrees(&produced.path, &flv.packets.iter().collect::<Vec<_>>());
     }
 }
 
 #[test]
 fn radio_audio_only_cuts_at_any_packet() {
-    let flv = flv_walk::read(&testdata("radio-1764072000.flv"));
-    assert!(flv.config.video.is_none());
-    let dir = scratch("hls-radio");
-    let produced = record(
-        &dir,
-        &flv.config,
-        4 * 90_000,
-        &[(first_session(1_764_072_000_000), &flv.packets)],
-    );
-    let d = ts_demux::demux(&segments_of(&produced));
-    assert_eq!(d.pcr_pid, AUDIO_PID);
-    assert_eq!(d.streams, [(0x0F, AUDIO_PID)]);
-    check_track(&flv, TrackKind::Audio, 0, &pes_of(&d, AUDIO_PID));
+    let (_, _, produced) = record_fixture("radio-1764072000.flv", &ts_options(4 * 90_000));
     let pl = playlist_of(&produced);
     assert_eq!(pl.segments.len(), 5);
     for s in &pl.segments[..4] {
         // Cut at the first AAC frame at or after 4 s: within one frame (~23 ms).
         assert!((4.0..4.03).contains(&s.duration), "{}", s.duration);
-    }
-    if have_ffprobe() {
-        ffprobe_agrees(&produced.path, &flv.packets.iter().collect::<Vec<_>>());
-    }
-}
-
-#[test]
-fn silent_video_only() {
-    let flv = flv_walk::read(&testdata("silent-1764072000.flv"));
-    assert!(flv.config.audio.is_none());
-    let dir = scratch("hls-silent");
-    let produced = record(
-        &dir,
-        &flv.config,
-        5 * 90_000,
-        &[(first_session(1_764_072_000_000), &flv.packets)],
-    );
-    let d = ts_demux::demux(&segments_of(&produced));
-    assert_eq!(d.streams, [(0x1B, VIDEO_PID)]);
-    check_track(&flv, TrackKind::Video, 0, &pes_of(&d, VIDEO_PID));
-    if have_ffprobe() {
-        ffprobe_agrees(&produced.path, &flv.packets.iter().collect::<Vec<_>>());
     }
 }
 
@@ -274,41 +253,25 @@ struct TwoPushes {
     a: Flv,
     b: Flv,
     b_packets: Vec<Packet>,
-    b_start_90k: i64,
+    b_start: SessionStart,
 }
 
 fn two_pushes() -> TwoPushes {
-    let a = flv_walk::read(&testdata("push/show-1764075600.flv"));
-    let b = flv_walk::read(&testdata("push/show-1764075670.flv"));
-    let b_start_90k = a.packets.iter().map(|p| p.dts_90k).max().unwrap() + 40 * 90;
-    let b_packets = b
-        .packets
-        .iter()
-        .map(|p| Packet {
-            dts_90k: p.dts_90k + b_start_90k,
-            ..p.clone()
-        })
-        .collect();
+    let [a, b] = SHOW_PUSHES.map(|p| flv_walk::read(&testdata(p)));
+    let (b_start, b_packets) = splice_after(&a.packets, &b.packets, SHOW_START_MS + 70_000);
     TwoPushes {
         a,
         b,
         b_packets,
-        b_start_90k,
+        b_start,
     }
 }
 
 impl TwoPushes {
     fn sessions(&self) -> [(SessionStart, &[Packet]); 2] {
         [
-            (first_session(1_764_075_600_000), &self.a.packets[..]),
-            (
-                SessionStart {
-                    file_dts_90k: self.b_start_90k,
-                    wall_ms: 1_764_075_670_000,
-                    spliced: true,
-                },
-                &self.b_packets[..],
-            ),
+            (first_session(SHOW_START_MS), &self.a.packets[..]),
+            (self.b_start.clone(), &self.b_packets[..]),
         ]
     }
 }
@@ -317,7 +280,7 @@ impl TwoPushes {
 fn spliced_session_gets_one_discontinuity_and_its_wall_clock() {
     let pushes = two_pushes();
     let (a, b, b_packets) = (&pushes.a, &pushes.b, &pushes.b_packets);
-    let b_start_90k = pushes.b_start_90k;
+    let b_start_90k = pushes.b_start.file_dts_90k;
     let sessions = pushes.sessions();
     let dir = scratch("hls-splice");
     let produced = record(&dir, &a.config, 4 * 90_000, &sessions);
@@ -351,10 +314,8 @@ fn spliced_session_gets_one_discontinuity_and_its_wall_clock() {
     check_track(a, TrackKind::Audio, 0, &audio[..a_audio]);
     check_track(b, TrackKind::Video, b_start_90k, &video[a_video..]);
     check_track(b, TrackKind::Audio, b_start_90k, &audio[a_audio..]);
-    if have_ffprobe() {
-        let all: Vec<&Packet> = a.packets.iter().chain(b_packets).collect();
-        ffprobe_agrees(&produced.path, &all);
-    }
+    let all: Vec<&Packet> = a.packets.iter().chain(b_packets).collect();
+    ffprobe_agrees(&produced.path, &all);
 }
 
 #[test]

@@ -3,8 +3,9 @@
 
 use super::*;
 use crate::codec::h264;
+use crate::codec::testhex::hex;
 use crate::media::{AudioCodec, BuiltRecord, FlvVideoSignal, VideoCodec};
-use crate::testutil::fixtures::{damage, packets};
+use crate::testutil::fixtures::{HVCC_330X186_HEX, configs, damage, packets};
 
 /// An FLV stream under construction.
 struct Flv(Vec<u8>);
@@ -72,16 +73,6 @@ fn aac_frame(data: &[u8]) -> Vec<u8> {
 const AVC_A: &[u8] = &[1, 0x64, 0, 0x1F, 0xFF, 0xE0, 0];
 const AVC_B: &[u8] = &[1, 0x4D, 0, 0x1E, 0xFF, 0xE0, 0];
 const ASC: &[u8] = &[0x12, 0x10];
-
-fn configs(events: &[Event]) -> Vec<&Arc<CodecConfig>> {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            Event::Config(c) => Some(c),
-            _ => None,
-        })
-        .collect()
-}
 
 #[test]
 fn a_late_audio_header_belongs_to_the_start() {
@@ -293,28 +284,23 @@ fn the_prelude_waits_only_for_announced_tracks() {
     assert_eq!(packets(&events).len(), 200);
 }
 
+/// Checks that a session's video is HEVC signalled as `signal`, its configuration `record`.
+fn assert_hevc(config: &CodecConfig, signal: FlvVideoSignal, record: &[u8]) {
+    let v = config.video.as_ref().unwrap();
+    assert_eq!((v.codec, v.flv_signal), (VideoCodec::Hevc, signal), "{v:?}");
+    assert_eq!(v.record, record);
+}
+
 #[test]
 fn hevc_by_legacy_codec_id_and_by_enhanced_fourcc() {
-    // hvcC of an x265 330x186 encode (coded 336x192 with a conformance window).
-    let hex = "0101600000009000000000003cf000fcfdf8f800000f03a00001001840010c01ffff016000000300900000\
-               03000003003c959809a10001002b42010101600000030090000003000003003ca00a880c1c9265959a\
-               4932bc05a020000003002000000303c1a2000100074401c172b46240";
-    let record: Vec<u8> = (0..hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
-        .collect();
+    let record = hex(HVCC_330X186_HEX);
     // Legacy CodecID 12.
     let (config, events) = Flv::new()
         .video(0, &[&[0x1C, 0, 0, 0, 0][..], &record].concat())
         .video(0, &[0x1C, 1, 0, 0, 40, 0, 0, 0, 2, 0x26, 0x01])
         .video(40, &[0x2C, 2, 0, 0, 0])
         .read();
-    let v = config.video.as_ref().unwrap();
-    assert_eq!(
-        (v.codec, v.flv_signal),
-        (VideoCodec::Hevc, FlvVideoSignal::CodecId)
-    );
-    assert_eq!(v.record, record);
+    assert_hevc(&config, FlvVideoSignal::CodecId, &record);
     let p = packets(&events);
     assert_eq!(p.len(), 1, "the end-of-sequence tag is not a packet");
     assert_eq!((p[0].cts_90k, p[0].keyframe), (40 * 90, true));
@@ -330,12 +316,7 @@ fn hevc_by_legacy_codec_id_and_by_enhanced_fourcc() {
         .video(40, &[0xA3, b'h', b'v', b'c', b'1', 0, 0, 0, 1, 0x02])
         .video(80, &[0x92, b'h', b'v', b'c', b'1'])
         .read();
-    let v = config.video.as_ref().unwrap();
-    assert_eq!(
-        (v.codec, v.flv_signal),
-        (VideoCodec::Hevc, FlvVideoSignal::Enhanced)
-    );
-    assert_eq!(v.record, record);
+    assert_hevc(&config, FlvVideoSignal::Enhanced, &record);
     let p = packets(&events);
     assert_eq!(p.len(), 2);
     assert_eq!(

@@ -1,23 +1,12 @@
 use std::io::Cursor;
 
 use super::*;
+use crate::testutil::fixtures::in_byte_order;
 
 /// A pcap file: header then records, in either byte order.
 pub fn pcap(big_endian: bool, nanos: bool, link: u32, frames: &[(u32, u32, Vec<u8>)]) -> Vec<u8> {
-    let u32b = |v: u32| {
-        if big_endian {
-            v.to_be_bytes()
-        } else {
-            v.to_le_bytes()
-        }
-    };
-    let u16b = |v: u16| {
-        if big_endian {
-            v.to_be_bytes()
-        } else {
-            v.to_le_bytes()
-        }
-    };
+    let u32b = |v: u32| in_byte_order(big_endian, v.to_be_bytes());
+    let u16b = |v: u16| in_byte_order(big_endian, v.to_be_bytes());
     let mut out = Vec::new();
     out.extend_from_slice(&u32b(if nanos { 0xa1b2_3c4d } else { 0xa1b2_c3d4 }));
     out.extend_from_slice(&u16b(2));

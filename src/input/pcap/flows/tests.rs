@@ -3,6 +3,8 @@ use crate::input::pcap::tcp::DEFAULT_WINDOW;
 
 const CLIENT: &str = "10.0.0.1:50000";
 const SERVER: &str = "10.0.0.2:19350";
+/// An HTTP-FLV request, the client's first bytes.
+const GET: &[u8] = b"GET /live/a.flv HTTP/1.1\r\n\r\n";
 
 struct Seg {
     from_client: bool,
@@ -58,20 +60,51 @@ fn feed(flows: &mut Flows, segs: &[Seg], client: &str) -> Vec<FlowEvent> {
     out
 }
 
-fn data_of(events: &[FlowEvent], conn: u64) -> Vec<u8> {
+fn fin(from_client: bool, seq: u32) -> Seg {
+    Seg {
+        fin: true,
+        ..seg(from_client, seq, b"")
+    }
+}
+
+fn rst(from_client: bool, seq: u32) -> Seg {
+    Seg {
+        rst: true,
+        ..seg(from_client, seq, b"")
+    }
+}
+
+/// The segments through a fresh reassembler with the default window, from `CLIENT`.
+fn run(segs: &[Seg]) -> Vec<FlowEvent> {
+    feed(&mut Flows::new(DEFAULT_WINDOW, None), segs, CLIENT)
+}
+
+/// Connection `conn`'s bytes in direction `dir`, in the order they were handed on.
+fn bytes_of(events: &[FlowEvent], conn: u64, dir: Dir) -> Vec<u8> {
     events
         .iter()
         .filter_map(|e| match e {
             FlowEvent::Data {
                 conn: c,
-                dir: Dir::ClientToServer,
+                dir: d,
                 bytes,
                 ..
-            } if *c == conn => Some(bytes.clone()),
+            } if *c == conn && *d == dir => Some(bytes.clone()),
             _ => None,
         })
         .flatten()
         .collect()
+}
+
+fn data_of(events: &[FlowEvent], conn: u64) -> Vec<u8> {
+    bytes_of(events, conn, Dir::ClientToServer)
+}
+
+fn assert_ends(events: &[FlowEvent], conn: u64) {
+    assert!(
+        matches!(events.last(), Some(FlowEvent::End { conn: c, .. }) if *c == conn),
+        "connection {conn} does not end the events: {events:?}"
+    );
 }
 
 /// A push: SYN, SYN+ACK, C0+C1 split in two, a reply from the server, more client bytes, FIN.
@@ -88,21 +121,14 @@ fn push(isn: u32) -> Vec<Seg> {
         seg(true, s.wrapping_add(4), b"def"),
         seg(false, 7001, b"\x03server"),
         seg(true, s.wrapping_add(7), b"ghi"),
-        Seg {
-            fin: true,
-            ..seg(true, s.wrapping_add(10), b"")
-        },
-        Seg {
-            fin: true,
-            ..seg(false, 7008, b"")
-        },
+        fin(true, s.wrapping_add(10)),
+        fin(false, 7008),
     ]
 }
 
 #[test]
 fn rtmp_connection_client_stream_only() {
-    let mut f = Flows::new(DEFAULT_WINDOW, None);
-    let ev = feed(&mut f, &push(u32::MAX - 5), CLIENT);
+    let ev = run(&push(u32::MAX - 5));
     assert_eq!(
         ev.first(),
         Some(&FlowEvent::Start {
@@ -113,15 +139,14 @@ fn rtmp_connection_client_stream_only() {
         })
     );
     assert_eq!(data_of(&ev, 0), b"\x03abcdefghi");
-    assert!(matches!(ev.last(), Some(FlowEvent::End { conn: 0, .. })));
+    assert_ends(&ev, 0);
 }
 
 #[test]
 fn reconnect_on_the_same_ports_is_a_new_connection() {
-    let mut f = Flows::new(DEFAULT_WINDOW, None);
     let mut segs = push(1000);
     segs.extend(push(900_000));
-    let ev = feed(&mut f, &segs, CLIENT);
+    let ev = run(&segs);
     let starts = ev
         .iter()
         .filter(|e| matches!(e, FlowEvent::Start { .. }))
@@ -130,52 +155,35 @@ fn reconnect_on_the_same_ports_is_a_new_connection() {
     assert_eq!(data_of(&ev, 0), b"\x03abcdefghi");
     assert_eq!(data_of(&ev, 1), b"\x03abcdefghi");
     // A retransmitted SYN is not a new connection.
-    let mut f = Flows::new(DEFAULT_WINDOW, None);
     let mut segs = vec![syn(5)];
     segs.extend(push(5));
-    let ev = feed(&mut f, &segs, CLIENT);
+    let ev = run(&segs);
     assert_eq!(data_of(&ev, 0), b"\x03abcdefghi");
     assert!(data_of(&ev, 1).is_empty());
 }
 
 #[test]
 fn neither_rtmp_nor_http_is_reported_once_and_not_read() {
-    let mut f = Flows::new(DEFAULT_WINDOW, None);
-    let ev = feed(
-        &mut f,
-        &[
-            syn(1),
-            seg(false, 50, b"+OK hello\r\n"),
-            seg(true, 2, b"PING\r\n"),
-            seg(true, 8, b"\x03"),
-        ],
-        CLIENT,
-    );
+    let ev = run(&[
+        syn(1),
+        seg(false, 50, b"+OK hello\r\n"),
+        seg(true, 2, b"PING\r\n"),
+        seg(true, 8, b"\x03"),
+    ]);
     assert_eq!(ev.len(), 1, "{ev:?}");
     assert!(matches!(&ev[0], FlowEvent::Other { first, .. } if first == b"PING\r\n"));
 }
 
 #[test]
 fn http_carries_both_directions_the_server_bytes_held_until_the_request() {
-    let mut f = Flows::new(DEFAULT_WINDOW, None);
-    let ev = feed(
-        &mut f,
-        &[
-            syn(1),
-            // The response's packet captured before the request's (reordered on the wire).
-            seg(false, 100, b"HTTP/1.1 200 OK\r\n"),
-            seg(true, 2, b"GET /live/a.flv HTTP/1.1\r\n\r\n"),
-            Seg {
-                fin: true,
-                ..seg(false, 117, b"")
-            },
-            Seg {
-                fin: true,
-                ..seg(true, 29, b"")
-            },
-        ],
-        CLIENT,
-    );
+    let ev = run(&[
+        syn(1),
+        // The response's packet captured before the request's (reordered on the wire).
+        seg(false, 100, b"HTTP/1.1 200 OK\r\n"),
+        seg(true, 2, GET),
+        fin(false, 117),
+        fin(true, 29),
+    ]);
     assert!(matches!(
         ev[0],
         FlowEvent::Start {
@@ -183,72 +191,55 @@ fn http_carries_both_directions_the_server_bytes_held_until_the_request() {
             ..
         }
     ));
-    let server: Vec<u8> = ev
-        .iter()
-        .filter_map(|e| match e {
-            FlowEvent::Data {
-                dir: Dir::ServerToClient,
-                bytes,
-                ..
-            } => Some(bytes.clone()),
+    assert_eq!(
+        bytes_of(&ev, 0, Dir::ServerToClient),
+        b"HTTP/1.1 200 OK\r\n"
+    );
+    assert_ends(&ev, 0);
+}
+
+#[test]
+fn rst_and_fin_end_the_connection_once_its_bytes_are_handed_on() {
+    // (case, segments, the client's bytes, bytes lost in a hole)
+    let cases = [
+        (
+            "an RST flushes the holes",
+            vec![
+                syn(1),
+                seg(true, 2, b"\x03ab"),
+                seg(true, 8, b"xyz"),
+                rst(false, 1),
+            ],
+            &b"\x03abxyz"[..],
+            Some(3),
+        ),
+        (
+            "a FIN before the last data waits for it",
+            vec![
+                syn(1),
+                seg(true, 2, b"\x03ab"),
+                fin(true, 8),
+                fin(false, 1),
+                seg(true, 5, b"cde"),
+            ],
+            &b"\x03abcde"[..],
+            None,
+        ),
+    ];
+    for (case, segs, client_bytes, lost) in cases {
+        let ev = run(&segs);
+        let gap = ev.iter().find_map(|e| match e {
+            FlowEvent::Gap { conn: 0, lost, .. } => Some(*lost),
             _ => None,
-        })
-        .flatten()
-        .collect();
-    assert_eq!(server, b"HTTP/1.1 200 OK\r\n");
-    assert!(matches!(ev.last(), Some(FlowEvent::End { conn: 0, .. })));
-}
-
-#[test]
-fn rst_ends_and_flushes_holes() {
-    let mut f = Flows::new(DEFAULT_WINDOW, None);
-    let ev = feed(
-        &mut f,
-        &[
-            syn(1),
-            seg(true, 2, b"\x03ab"),
-            seg(true, 8, b"xyz"),
-            Seg {
-                rst: true,
-                ..seg(false, 1, b"")
-            },
-        ],
-        CLIENT,
-    );
-    assert!(ev.iter().any(|e| matches!(
-        e,
-        FlowEvent::Gap {
-            conn: 0,
-            lost: 3,
-            ..
-        }
-    )));
-    assert_eq!(data_of(&ev, 0), b"\x03abxyz");
-    assert!(matches!(ev.last(), Some(FlowEvent::End { conn: 0, .. })));
-}
-
-#[test]
-fn fin_before_the_last_data_waits_for_it() {
-    let mut f = Flows::new(DEFAULT_WINDOW, None);
-    let ev = feed(
-        &mut f,
-        &[
-            syn(1),
-            seg(true, 2, b"\x03ab"),
-            Seg {
-                fin: true,
-                ..seg(true, 8, b"")
-            },
-            Seg {
-                fin: true,
-                ..seg(false, 1, b"")
-            },
-            seg(true, 5, b"cde"),
-        ],
-        CLIENT,
-    );
-    assert_eq!(data_of(&ev, 0), b"\x03abcde");
-    assert!(matches!(ev.last(), Some(FlowEvent::End { conn: 0, .. })));
+        });
+        assert_eq!(gap, lost, "{case}: {ev:?}");
+        assert_eq!(data_of(&ev, 0), client_bytes, "{case}");
+        let ends = matches!(ev.last(), Some(FlowEvent::End { conn: 0, .. }));
+        assert!(
+            ends,
+            "{case}: the connection does not end the events: {ev:?}"
+        );
+    }
 }
 
 #[test]
@@ -282,7 +273,7 @@ fn capture_starting_mid_connection() {
     );
     f.finish(Mark::default(), &mut ev);
     assert_eq!(data_of(&ev, 0), b"\x03xy");
-    assert!(matches!(ev.last(), Some(FlowEvent::End { conn: 0, .. })));
+    assert_ends(&ev, 0);
 }
 
 #[test]
@@ -307,33 +298,19 @@ fn unrecognisable_connection_holds_little_memory() {
 
 #[test]
 fn the_syn_ack_starts_the_server_stream_whichever_data_segment_comes_first() {
-    let mut f = Flows::new(DEFAULT_WINDOW, None);
-    let ev = feed(
-        &mut f,
-        &[
-            syn(1),
-            Seg {
-                syn: true,
-                ..seg(false, 99, b"")
-            },
-            seg(true, 2, b"GET /live/a.flv HTTP/1.1\r\n\r\n"),
-            // The response's second segment captured before its first.
-            seg(false, 115, b"\r\n\r\nFLV"),
-            seg(false, 100, b"HTTP/1.1 200 OK"),
-        ],
-        CLIENT,
+    let ev = run(&[
+        syn(1),
+        Seg {
+            syn: true,
+            ..seg(false, 99, b"")
+        },
+        seg(true, 2, GET),
+        // The response's second segment captured before its first.
+        seg(false, 115, b"\r\n\r\nFLV"),
+        seg(false, 100, b"HTTP/1.1 200 OK"),
+    ]);
+    assert_eq!(
+        bytes_of(&ev, 0, Dir::ServerToClient),
+        b"HTTP/1.1 200 OK\r\n\r\nFLV"
     );
-    let server: Vec<u8> = ev
-        .iter()
-        .filter_map(|e| match e {
-            FlowEvent::Data {
-                dir: Dir::ServerToClient,
-                bytes,
-                ..
-            } => Some(bytes.clone()),
-            _ => None,
-        })
-        .flatten()
-        .collect();
-    assert_eq!(server, b"HTTP/1.1 200 OK\r\n\r\nFLV");
 }

@@ -23,31 +23,49 @@ fn type0(csid: u8, ts: u32, len: usize, type_id: u8, stream_id: u32) -> Vec<u8> 
     h
 }
 
-fn run(bytes: &[u8]) -> Vec<ChunkEvent> {
+/// A reader fed `bytes` from offset 0, without arrival times.
+fn fed(bytes: &[u8]) -> ChunkReader {
     let mut r = ChunkReader::new();
     r.feed(bytes, None, 0);
-    r.finish();
+    r
+}
+
+/// The events a reader holds.
+fn drain(r: &mut ChunkReader) -> Vec<ChunkEvent> {
     std::iter::from_fn(|| r.next_event()).collect()
 }
 
+fn run(bytes: &[u8]) -> Vec<ChunkEvent> {
+    let mut r = fed(bytes);
+    r.finish();
+    drain(&mut r)
+}
+
+/// The messages and the damage among a chunk reader's events.
+fn sorted(events: &[ChunkEvent]) -> (Vec<&Message>, Vec<&Damage>) {
+    let (mut messages, mut damage) = (Vec::new(), Vec::new());
+    for e in events {
+        match e {
+            ChunkEvent::Message(m) => messages.push(m),
+            ChunkEvent::Damage(d) => damage.push(d),
+        }
+    }
+    (messages, damage)
+}
+
 fn messages(events: &[ChunkEvent]) -> Vec<&Message> {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            ChunkEvent::Message(m) => Some(m),
-            _ => None,
-        })
-        .collect()
+    sorted(events).0
 }
 
 fn damages(events: &[ChunkEvent]) -> Vec<&Damage> {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            ChunkEvent::Damage(d) => Some(d),
-            _ => None,
-        })
-        .collect()
+    sorted(events).1
+}
+
+/// The one damage among `events`.
+fn only_damage(events: &[ChunkEvent]) -> &Damage {
+    let d = damages(events);
+    assert_eq!(d.len(), 1, "{events:?}");
+    d[0]
 }
 
 /// A video body of `n` bytes (an inter frame's header then filler).
@@ -114,10 +132,8 @@ fn headers_without_a_type0_lose_sync_and_librtmp_type1_on_stream_2_is_accepted()
     let mut b = handshake();
     b.extend_from_slice(&[0x87, 0, 0, 1, 1, 2, 3]);
     let events = run(&b);
-    assert!(matches!(
-        damages(&events)[..],
-        [Damage::Skipped { offset: 3073, .. }]
-    ));
+    let d = only_damage(&events);
+    assert!(matches!(d, Damage::Skipped { offset: 3073, .. }), "{d}");
 }
 
 #[test]
@@ -125,8 +141,7 @@ fn set_chunk_size_zero_is_reported_and_ignored() {
     let mut b = handshake();
     b.extend(type0(2, 0, 4, TYPE_SET_CHUNK_SIZE, 0));
     b.extend_from_slice(&0x8000_0000u32.to_be_bytes());
-    let mut r = ChunkReader::new();
-    r.feed(&b, None, 0);
+    let mut r = fed(&b);
     assert_eq!(r.chunk_size(), DEFAULT_CHUNK_SIZE);
     let d = r.next_event();
     assert!(
@@ -146,10 +161,8 @@ fn a_new_header_inside_a_message_drops_it() {
     let events = run(&b);
     assert_eq!(messages(&events).len(), 1);
     assert_eq!(messages(&events)[0].timestamp_ms, 40);
-    assert!(matches!(
-        damages(&events)[..],
-        [Damage::Dropped { offset: 3073, .. }]
-    ));
+    let d = only_damage(&events);
+    assert!(matches!(d, Damage::Dropped { offset: 3073, .. }), "{d}");
 }
 
 #[test]
@@ -160,12 +173,11 @@ fn length_fields_size_nothing() {
     b.extend_from_slice(&0x7FFF_FFFFu32.to_be_bytes());
     b.extend(type0(6, 0, 0xFF_FFFF, 9, 1));
     b.extend(video(10));
-    let mut r = ChunkReader::new();
-    r.feed(&b, None, 0);
+    let mut r = fed(&b);
     let p = r.streams[&6].partial.as_ref().unwrap();
     assert!(p.body.capacity() < 1024, "{}", p.body.capacity());
     r.finish();
-    let events: Vec<_> = std::iter::from_fn(|| r.next_event()).collect();
+    let events = drain(&mut r);
     assert!(
         matches!(damages(&events)[..], [Damage::Truncated { what, .. }] if what.contains("10 of 16777215")),
         "{events:?}"
@@ -205,7 +217,7 @@ fn buffered_bytes_stay_small_while_resynchronising() {
         assert!(r.buf.len() < MAX_HEADER_LEN * 2, "{}", r.buf.len());
     }
     r.finish();
-    let d: Vec<_> = std::iter::from_fn(|| r.next_event()).collect();
+    let d = drain(&mut r);
     assert!(
         matches!(&d[..], [ChunkEvent::Damage(Damage::Skipped { offset: 0, len, .. })] if *len == 10 + 200 * 4096),
         "{d:?}"
@@ -231,7 +243,7 @@ fn a_gap_inside_a_chunk_costs_only_its_message() {
     r.gap(20, cont as u64 + 11);
     r.feed(&b[cont + 31..], None, cont as u64 + 31);
     r.finish();
-    let events: Vec<_> = std::iter::from_fn(|| r.next_event()).collect();
+    let events = drain(&mut r);
     let m = messages(&events);
     assert_eq!(m.len(), 1, "{events:?}");
     assert_eq!((m[0].type_id, m[0].timestamp_ms), (8, 10));
@@ -276,7 +288,7 @@ fn resynchronising_buffers_at_most_the_look_ahead() {
     // instead of buffering the message (or, on a longer stream, everything after it).
     assert!(max <= resync::MAX_LOOKAHEAD + 4096, "{max} bytes buffered");
     r.finish();
-    let events: Vec<_> = std::iter::from_fn(|| r.next_event()).collect();
+    let events = drain(&mut r);
     assert_eq!(messages(&events).len(), 3, "{:?}", damages(&events));
 }
 
@@ -295,7 +307,7 @@ fn a_resynchronisation_is_the_same_however_the_bytes_are_fed() {
             r.feed(p, None, (i * piece) as u64);
         }
         r.finish();
-        let events: Vec<_> = std::iter::from_fn(|| r.next_event()).collect();
+        let events = drain(&mut r);
         assert_eq!(events, whole, "{piece}-byte pieces");
     }
 }

@@ -28,6 +28,16 @@ fn damage_offset(d: &Damage) -> u64 {
     }
 }
 
+/// The damage among the parser's events that `pick` picks.
+fn damage_where(events: &[RtmpEvent], pick: impl Fn(&Damage) -> bool) -> Vec<&Damage> {
+    (events.iter())
+        .filter_map(|e| match e {
+            RtmpEvent::Damage(d) if pick(d) => Some(d),
+            _ => None,
+        })
+        .collect()
+}
+
 /// The media bodies the client sent.
 fn sent_bodies() -> HashSet<Vec<u8>> {
     fixture_tags(STUDIO).into_iter().map(|t| t.data).collect()
@@ -49,13 +59,7 @@ fn media_bodies(events: &[RtmpEvent]) -> Vec<&Vec<u8>> {
 
 #[test]
 fn truncated_dumps_keep_what_came_before() {
-    let dump = studio_dump(
-        |w| {
-            w.set_chunk_size(4096);
-        },
-        1,
-        0,
-    );
+    let dump = studio_dump_chunked(4096, 1);
     let (_, full) = rtmp_session(&dump, 0);
     let full = packets(&full);
     let mut rng = Lcg(7);
@@ -71,13 +75,7 @@ fn truncated_dumps_keep_what_came_before() {
     }
     // Cut inside a video message: reported as truncated, at that message's offset.
     let events = parse(&dump[..dump.len() / 2], 4096);
-    let truncated: Vec<_> = events
-        .iter()
-        .filter_map(|e| match e {
-            RtmpEvent::Damage(d @ Damage::Truncated { .. }) => Some(d),
-            _ => None,
-        })
-        .collect();
+    let truncated = damage_where(&events, |d| matches!(d, Damage::Truncated { .. }));
     assert_eq!(truncated.len(), 1, "{truncated:?}");
     assert!(damage_offset(truncated[0]) < dump.len() as u64 / 2);
     // The handshake alone.
@@ -107,10 +105,8 @@ fn random_corruption_never_panics_and_is_reported() {
             }
         }
         let events = parse(&bad, 1 + rng.next(5000));
-        for e in &events {
-            if let RtmpEvent::Damage(d) = e {
-                assert!(damage_offset(d) <= bad.len() as u64, "round {round}: {d}");
-            }
+        for d in damage_where(&events, |_| true) {
+            assert!(damage_offset(d) <= bad.len() as u64, "round {round}: {d}");
         }
         if let Ok(mut s) = RtmpSession::new(&bad[..], "fuzz", 0, true) {
             read_all(&mut s);
@@ -120,13 +116,7 @@ fn random_corruption_never_panics_and_is_reported() {
 
 #[test]
 fn garbage_in_the_middle_resyncs_and_passes_only_sent_messages() {
-    let dump = studio_dump(
-        |w| {
-            w.set_chunk_size(4096);
-        },
-        1,
-        0,
-    );
+    let dump = studio_dump_chunked(4096, 1);
     let sent = sent_bodies();
     let mid = dump.len() / 2;
     let mut bad = dump.clone();
@@ -135,13 +125,7 @@ fn garbage_in_the_middle_resyncs_and_passes_only_sent_messages() {
         *b = rng.next(256) as u8;
     }
     let events = parse(&bad, 1400);
-    let skipped: Vec<_> = events
-        .iter()
-        .filter_map(|e| match e {
-            RtmpEvent::Damage(d @ Damage::Skipped { .. }) => Some(d),
-            _ => None,
-        })
-        .collect();
+    let skipped = damage_where(&events, |d| matches!(d, Damage::Skipped { .. }));
     assert!(!skipped.is_empty());
     // Garbage inside chunk bodies goes unnoticed until a header it replaced fails to parse:
     // within a few chunks (4096 bytes) of it.
@@ -173,13 +157,7 @@ fn garbage_in_the_middle_resyncs_and_passes_only_sent_messages() {
 
 #[test]
 fn gaps_inside_a_chunk_keep_step_and_others_resync() {
-    let dump = studio_dump(
-        |w| {
-            w.set_chunk_size(4096);
-        },
-        2,
-        0,
-    );
+    let dump = studio_dump_chunked(4096, 2);
     let sent = sent_bodies();
     let total = fixture_tags(STUDIO).len() - 1;
     let segment = 1400;
@@ -204,10 +182,9 @@ fn gaps_inside_a_chunk_keep_step_and_others_resync() {
         );
         // 2800 bytes hold up to ~20 small messages of this push; resync costs few more.
         assert!(bodies.len() + 30 >= total, "{} of {total}", bodies.len());
-        let first_damage = events.iter().find_map(|e| match e {
-            RtmpEvent::Damage(d) => Some(damage_offset(d)),
-            _ => None,
-        });
+        let first_damage = damage_where(&events, |_| true)
+            .first()
+            .map(|d| damage_offset(d));
         assert!(first_damage.is_some_and(|o| o <= (lost_segment * segment) as u64 + 1400));
         // Arrival times come from the segment that carried each message's first byte.
         for e in &events {
@@ -221,13 +198,7 @@ fn gaps_inside_a_chunk_keep_step_and_others_resync() {
 
 #[test]
 fn dump_starting_mid_stream_resyncs() {
-    let dump = studio_dump(
-        |w| {
-            w.set_chunk_size(4096);
-        },
-        1,
-        0,
-    );
+    let dump = studio_dump_chunked(4096, 1);
     let sent = sent_bodies();
     for start in [10_000, 123_457, 300_001] {
         let events = parse(&dump[start..], 4096);
@@ -243,13 +214,7 @@ fn dump_starting_mid_stream_resyncs() {
 
 #[test]
 fn dump_without_handshake() {
-    let dump = studio_dump(
-        |w| {
-            w.set_chunk_size(4096);
-        },
-        1,
-        0,
-    );
+    let dump = studio_dump_chunked(4096, 1);
     let (_, flv_events) = flv_session(STUDIO);
     let (_, events) = rtmp_session(&dump[chunk::HANDSHAKE_LEN as usize..], 0);
     assert!(damage(&events).is_empty(), "{:?}", damage(&events));

@@ -53,6 +53,17 @@ fn parse(bytes: &[u8], block: usize) -> Vec<RtmpEvent> {
     events
 }
 
+/// [`studio_dump`] in chunks of `chunk_size` bytes.
+fn studio_dump_chunked(chunk_size: usize, group: usize) -> Vec<u8> {
+    studio_dump(
+        |w| {
+            w.set_chunk_size(chunk_size);
+        },
+        group,
+        0,
+    )
+}
+
 /// A dump of one publish of the studio fixture, built with `setup` applied to the writer and
 /// each group of `group` consecutive tags interleaved (1: no interleaving).
 fn studio_dump(setup: impl FnOnce(&mut Writer), group: usize, shift_ms: u32) -> Vec<u8> {

@@ -43,26 +43,14 @@ fn default_chunk_size_128() {
 
 #[test]
 fn chunk_size_4096() {
-    let dump = studio_dump(
-        |w| {
-            w.set_chunk_size(4096);
-        },
-        1,
-        0,
-    );
+    let dump = studio_dump_chunked(4096, 1);
     assert_same_as_flv(&dump, true);
 }
 
 #[test]
 fn chunk_size_changes_midway_and_odd_sizes() {
     for size in [1, 7, 60_000, 0x7FFF_FFFF] {
-        let dump = studio_dump(
-            |w| {
-                w.set_chunk_size(size);
-            },
-            1,
-            0,
-        );
+        let dump = studio_dump_chunked(size, 1);
         assert_same_as_flv(&dump, true);
     }
 }
@@ -71,13 +59,7 @@ fn chunk_size_changes_midway_and_odd_sizes() {
 fn interleaved_audio_and_video_chunk_streams() {
     let dump = studio_dump(|_| {}, 2, 0);
     assert_same_as_flv(&dump, false);
-    let dump = studio_dump(
-        |w| {
-            w.set_chunk_size(300);
-        },
-        5,
-        0,
-    );
+    let dump = studio_dump_chunked(300, 5);
     assert_same_as_flv(&dump, false);
 }
 
@@ -89,13 +71,7 @@ fn type0_headers_only() {
 
 #[test]
 fn fed_in_small_pieces() {
-    let dump = studio_dump(
-        |w| {
-            w.set_chunk_size(4096);
-        },
-        2,
-        0,
-    );
+    let dump = studio_dump_chunked(4096, 2);
     for block in [1, 3, 17, 1000] {
         let whole = parse(&dump, dump.len());
         // Positions included: offsets are exact whatever the split.

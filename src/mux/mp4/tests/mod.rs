@@ -8,8 +8,12 @@ use super::*;
 use crate::media::VideoCodec;
 use crate::media::{AudioCodec, AudioConfig, TrackKind, VideoConfig};
 use crate::mux::MuxOptions;
+use crate::testutil::fixtures::{
+    SHOW_PUSHES, SHOW_START_MS, first_session, mux_sessions, splice_after,
+};
 use crate::testutil::{
-    ProbePacket, assert_decodes_cleanly, have_ffprobe, probe_packets, scratch, testdata,
+    ProbePacket, assert_decodes_cleanly, assert_same_packets, have_ffprobe, of, probe_packets,
+    probe_show_spliced, scratch, testdata,
 };
 
 mod large;
@@ -153,38 +157,18 @@ fn traks(moov: &[u8]) -> Vec<&[u8]> {
 
 /// Asserts that per stream every packet carries over (size, hash, keyframe flag) and that PTS
 /// and DTS are shifted by one constant, the same for audio and video.
-fn assert_remuxed(src: &[ProbePacket], out: &[ProbePacket]) {
+fn assert_remuxed(src: &[ProbePacket], out: &[ProbePacket], what: &str) {
     let mut shifts = Vec::new();
     for kind in ["video", "audio"] {
-        let a: Vec<_> = src.iter().filter(|p| p.codec_type == kind).collect();
-        let b: Vec<_> = out.iter().filter(|p| p.codec_type == kind).collect();
-        assert_eq!(a.len(), b.len(), "{kind} packet count");
-        let Some((a0, b0)) = a.first().zip(b.first()) else {
-            continue;
-        };
-        let shift = b0.pts_ms.unwrap() - a0.pts_ms.unwrap();
-        for (i, (x, y)) in a.iter().zip(&b).enumerate() {
-            assert_eq!(
-                (x.size, &x.hash, x.keyframe),
-                (y.size, &y.hash, y.keyframe),
-                "{kind} packet {i}"
-            );
-            assert_eq!(
-                y.pts_ms.unwrap() - x.pts_ms.unwrap(),
-                shift,
-                "{kind} pts of packet {i}"
-            );
-            assert_eq!(
-                y.dts_ms.unwrap() - x.dts_ms.unwrap(),
-                shift,
-                "{kind} dts of packet {i}"
-            );
+        let (a, b) = (of(src, kind), of(out, kind));
+        assert_same_packets(&a, &b, true, &format!("{what}: {kind}"));
+        if let Some((x, y)) = a.first().zip(b.first()) {
+            shifts.push(y.dts_ms.unwrap() - x.dts_ms.unwrap());
         }
-        shifts.push(shift);
     }
     assert!(
         shifts.windows(2).all(|w| w[0] == w[1]),
-        "A/V shift differs: {shifts:?}"
+        "{what}: A/V shift differs: {shifts:?}"
     );
 }
 
@@ -199,21 +183,23 @@ fn check_fixture(name: &str, width: u32, height: u32) -> PathBuf {
     assert_eq!(
         bytes,
         std::fs::read(&again.path).unwrap(),
-        "two runs differ"
+        "{name}: two runs differ"
     );
-    assert_eq!(produced.size, bytes.len() as u64);
+    assert_eq!(produced.size, bytes.len() as u64, "{name}: size");
     assert_eq!(
         produced.md5,
-        crate::sink::local::md5_of_file(&produced.path).unwrap()
+        crate::sink::local::md5_of_file(&produced.path).unwrap(),
+        "{name}: MD5"
     );
-    assert!(produced.written && !produced.path.with_extension("").exists());
+    let temporary = produced.path.with_extension("");
+    assert!(produced.written && !temporary.exists(), "{name}: written");
 
     let boxes: Vec<[u8; 4]> = top_boxes(&bytes).iter().map(|b| b.0).collect();
-    assert_eq!(boxes, [*b"ftyp", *b"moov", *b"mdat"]);
+    assert_eq!(boxes, [*b"ftyp", *b"moov", *b"mdat"], "{name}");
     let moov = find(&bytes, &[b"moov"]).unwrap();
     let traks = traks(moov);
     let expected = usize::from(fx.config.video.is_some()) + usize::from(fx.config.audio.is_some());
-    assert_eq!(traks.len(), expected);
+    assert_eq!(traks.len(), expected, "{name}: tracks");
     let mut t = traks.iter();
     if let Some(v) = &fx.config.video {
         let trak = t.next().unwrap();
@@ -221,7 +207,7 @@ fn check_fixture(name: &str, width: u32, height: u32) -> PathBuf {
             trak,
             &[b"mdia", b"minf", b"stbl", b"stsd", b"avc1", b"avcC"],
         );
-        assert_eq!(avcc.unwrap(), v.record.as_slice());
+        assert_eq!(avcc, Some(v.record.as_slice()), "{name}: avcC");
     }
     if let Some(a) = &fx.config.audio {
         let trak = t.next().unwrap();
@@ -229,14 +215,15 @@ fn check_fixture(name: &str, width: u32, height: u32) -> PathBuf {
             trak,
             &[b"mdia", b"minf", b"stbl", b"stsd", b"mp4a", b"esds"],
         )
-        .unwrap();
+        .unwrap_or_else(|| panic!("{name}: no esds"));
         let mut dsi = vec![0x05, 0x80, 0x80, 0x80, a.specific.len() as u8];
         dsi.extend_from_slice(&a.specific);
-        assert!(esds.windows(dsi.len()).any(|w| w == dsi), "ASC not carried");
+        let carried = esds.windows(dsi.len()).any(|w| w == dsi);
+        assert!(carried, "{name}: ASC not carried");
     }
 
     if have_ffprobe() {
-        assert_remuxed(&probe_packets(&src), &probe_packets(&produced.path));
+        assert_remuxed(&probe_packets(&src), &probe_packets(&produced.path), name);
         assert_decodes_cleanly(&produced.path);
     }
     produced.path
@@ -263,14 +250,15 @@ fn b_frames_audio_and_video() {
     );
 }
 
+/// Audio only (radio) and video only (silent).
 #[test]
-fn audio_only() {
-    check_fixture("radio-1764072000.flv", 0, 0);
-}
-
-#[test]
-fn video_only() {
-    check_fixture("silent-1764072000.flv", 160, 120);
+fn one_track_fixtures() {
+    for (name, width, height) in [
+        ("radio-1764072000.flv", 0, 0),
+        ("silent-1764072000.flv", 160, 120),
+    ] {
+        check_fixture(name, width, height);
+    }
 }
 
 /// Packets and times as ffprobe reports them, in stream time-base ticks: (type, pts, dts).
@@ -333,55 +321,22 @@ fn sub_millisecond_times_keep_a_90k_timescale() {
 
 #[test]
 fn spliced_sessions_continue_the_timeline() {
-    let a = read_flv(&testdata("push/show-1764075600.flv"), 160, 120);
-    let b = read_flv(&testdata("push/show-1764075670.flv"), 160, 120);
+    let [a, b] = SHOW_PUSHES.map(|p| read_flv(&testdata(p), 160, 120));
     assert_eq!(a.config, b.config, "the pushes share one configuration");
-    // The second session lands one video frame after the first session's last packet.
-    let join_90k = a.packets.iter().map(|p| p.dts_90k).max().unwrap() + 3600;
+    let (start, b_packets) = splice_after(&a.packets, &b.packets, SHOW_START_MS + 70_000);
+    let sessions = [
+        (first_session(SHOW_START_MS), &a.packets[..]),
+        (start, &b_packets[..]),
+    ];
     let dir = scratch("mp4-splice");
+    let open = |f: &FileOpen<'_>| -> Box<dyn Muxer> { Box::new(Mp4Muxer::open(f).unwrap()) };
     let options = MuxOptions::default();
-    let open = FileOpen {
-        dir: &dir,
-        stream_name: "show",
-        start_time_s: 1_764_075_600,
-        config: &a.config,
-        options: &options,
-    };
-    let mut m: Box<dyn Muxer> = Box::new(Mp4Muxer::open(&open).unwrap());
-    for (n, (fx, start_90k)) in [(&a, 0), (&b, join_90k)].into_iter().enumerate() {
-        m.begin_session(&SessionStart {
-            file_dts_90k: start_90k,
-            wall_ms: 1_764_075_600_000 + n as i64 * 70_000,
-            spliced: n > 0,
-        })
-        .unwrap();
-        for p in &fx.packets {
-            m.write(&Packet {
-                dts_90k: p.dts_90k + start_90k,
-                ..p.clone()
-            })
-            .unwrap();
-        }
-    }
-    let produced = m
-        .finish(&FileClose {
-            base_name: "show-1764075600-1764075990".to_string(),
-        })
-        .unwrap();
+    let base = "show-1764075600-1764075990";
+    let produced = mux_sessions(open, (&dir, "show"), &a.config, &options, &sessions, base);
     assert!(produced.path.ends_with("show-1764075600-1764075990.mp4"));
     if have_ffprobe() {
-        let mut want = probe_packets(&testdata("push/show-1764075600.flv"));
-        let join_ms = join_90k / 90;
-        want.extend(
-            probe_packets(&testdata("push/show-1764075670.flv"))
-                .into_iter()
-                .map(|p| ProbePacket {
-                    pts_ms: p.pts_ms.map(|t| t + join_ms),
-                    dts_ms: p.dts_ms.map(|t| t + join_ms),
-                    ..p
-                }),
-        );
-        assert_remuxed(&want, &probe_packets(&produced.path));
+        let want = probe_show_spliced(sessions[1].0.file_dts_90k / 90);
+        assert_remuxed(&want, &probe_packets(&produced.path), "splice");
         assert_decodes_cleanly(&produced.path);
     }
 }
