@@ -29,16 +29,11 @@ impl<R: Read> Blocks<R> {
 
     /// The next block and the input offset of its first byte; `None` at the end of the input.
     pub fn next_block(&mut self) -> Result<Option<(&[u8], u64)>, InputError> {
-        let n = self
-            .reader
-            .read(&mut self.block)
-            .map_err(|e| InputError::io(&self.input, Some(self.position), e))?;
-        if n == 0 {
-            return Ok(None);
-        }
         let at = self.position;
+        let read = self.reader.read(&mut self.block);
+        let n = read.map_err(|e| InputError::io(&self.input, Some(at), e))?;
         self.position += n as u64;
-        Ok(Some((&self.block[..n], at)))
+        Ok((n > 0).then(|| (&self.block[..n], at)))
     }
 
     /// Bytes read so far.

@@ -1,25 +1,31 @@
 //! What differs between two configurations of a track, named for the messages that explain a
 //! codec change (README "The rules" rule 2).
 
-use super::{AudioConfig, VideoConfig};
+use std::fmt;
+
+use super::{AudioCodec, AudioConfig, VideoCodec, VideoConfig};
 
 /// A track's configuration, whose differing fields have names.
 pub(super) trait Differs {
     /// The kind's word in messages.
     const KIND: &'static str;
+    type Codec: PartialEq + fmt::Debug;
 
-    /// Names the fields that differ from `other`'s, each after `name`.
-    fn fields(&self, other: &Self, name: &str, out: &mut Vec<String>);
+    fn codec(&self) -> Self::Codec;
+
+    /// Names the fields but the codec that differ between `a` and `b`, each after `name`.
+    fn fields(a: &Self, b: &Self, name: &str, out: &mut Vec<String>);
 }
 
 impl Differs for VideoConfig {
     const KIND: &'static str = "video";
+    type Codec = VideoCodec;
 
-    fn fields(&self, b: &VideoConfig, name: &str, out: &mut Vec<String>) {
-        let a = self;
-        if a.codec != b.codec {
-            out.push(format!("{name}video codec {:?} vs {:?}", a.codec, b.codec));
-        }
+    fn codec(&self) -> VideoCodec {
+        self.codec
+    }
+
+    fn fields(a: &VideoConfig, b: &VideoConfig, name: &str, out: &mut Vec<String>) {
         if (a.width, a.height) != (b.width, b.height) {
             out.push(format!(
                 "{name}resolution {}x{} vs {}x{}",
@@ -37,12 +43,13 @@ impl Differs for VideoConfig {
 
 impl Differs for AudioConfig {
     const KIND: &'static str = "audio";
+    type Codec = AudioCodec;
 
-    fn fields(&self, b: &AudioConfig, name: &str, out: &mut Vec<String>) {
-        let a = self;
-        if a.codec != b.codec {
-            out.push(format!("{name}audio codec {:?} vs {:?}", a.codec, b.codec));
-        }
+    fn codec(&self) -> AudioCodec {
+        self.codec
+    }
+
+    fn fields(a: &AudioConfig, b: &AudioConfig, name: &str, out: &mut Vec<String>) {
         if a.sample_rate != b.sample_rate {
             out.push(format!(
                 "{name}sample rate {} vs {}",
@@ -78,7 +85,7 @@ pub(super) fn tracks<T: Differs>(
 }
 
 /// Names what differs in one track (`track` `None` for the first, whose words stay those of a
-/// single-track file): its presence, else its fields.
+/// single-track file): its presence, else its codec, then its other fields.
 fn track<T: Differs>(track: Option<usize>, a: Option<&T>, b: Option<&T>, out: &mut Vec<String>) {
     let kind = T::KIND;
     let name = track
@@ -87,6 +94,12 @@ fn track<T: Differs>(track: Option<usize>, a: Option<&T>, b: Option<&T>, out: &m
     match (a, b) {
         (None, None) => {}
         (Some(_), None) | (None, Some(_)) => out.push(format!("{name}{kind} track present")),
-        (Some(a), Some(b)) => a.fields(b, &name, out),
+        (Some(a), Some(b)) => {
+            let (codec_a, codec_b) = (a.codec(), b.codec());
+            if codec_a != codec_b {
+                out.push(format!("{name}{kind} codec {codec_a:?} vs {codec_b:?}"));
+            }
+            T::fields(a, b, &name, out);
+        }
     }
 }
