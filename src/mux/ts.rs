@@ -79,6 +79,18 @@ struct Stream<E> {
     cc: u8,
 }
 
+impl<E> Stream<E> {
+    fn new(pid: u16, stream_type: u8, stream_id: u8, es: E) -> Stream<E> {
+        Stream {
+            pid,
+            stream_type,
+            stream_id,
+            es,
+            cc: 15,
+        }
+    }
+}
+
 /// Writes one program's packets as a transport stream, segment after segment.
 #[derive(Debug)]
 pub struct TsWriter {
@@ -118,37 +130,22 @@ impl TsWriter {
     pub fn new(config: &CodecConfig) -> Result<TsWriter> {
         let mut video = Vec::new();
         for ((track, v), pid) in config.video_tracks().zip(VIDEO_PID..PMT_PID) {
-            let ts = v
-                .codec
-                .ids()
-                .ts
-                .map_err(|gap| refusal(gap, v.codec.name(), "video"))?;
-            video.push(Stream {
-                pid,
-                stream_id: ts.stream_id,
-                stream_type: ts.stream_type.id,
-                es: VideoEs::new(v)
-                    .with_context(|| format!("reading the {track} decoder configuration"))?,
-                cc: 15,
-            });
+            let ts = v.codec.ids().ts;
+            let ts = ts.map_err(|gap| refusal(gap, v.codec.name(), "video"))?;
+            let es = VideoEs::new(v)
+                .with_context(|| format!("reading the {track} decoder configuration"))?;
+            video.push(Stream::new(pid, ts.stream_type.id, ts.stream_id, es));
         }
         let mut audio = Vec::new();
         // Audio after the video PIDs, from 0x101 on.
         let first_audio = AUDIO_PID.max(VIDEO_PID + video.len() as u16);
         for ((track, a), pid) in config.audio_tracks().zip(first_audio..PMT_PID) {
-            let ts = a
-                .codec
-                .ids()
-                .ts
-                .map_err(|gap| refusal(gap, a.codec.name(), "audio"))?;
-            audio.push(Stream {
-                pid,
-                stream_id: ts.stream_id,
-                stream_type: ts.stream_type.written(a.sample_rate),
-                es: AudioEs::new(a)
-                    .with_context(|| format!("reading the {track} configuration"))?,
-                cc: 15,
-            });
+            let ts = a.codec.ids().ts;
+            let ts = ts.map_err(|gap| refusal(gap, a.codec.name(), "audio"))?;
+            let es =
+                AudioEs::new(a).with_context(|| format!("reading the {track} configuration"))?;
+            let stream_type = ts.stream_type.written(a.sample_rate);
+            audio.push(Stream::new(pid, stream_type, ts.stream_id, es));
         }
         let Some(pcr_pid) = video
             .iter()
