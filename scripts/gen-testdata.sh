@@ -79,6 +79,11 @@ python3 scripts/ts-add-data.py "$tmp/base.ts" "$out/data-streams/klv-1764072000.
 # Audio 600 ms ahead of and behind the video in file order (FLV and MPEG-TS), for cuts.
 python3 scripts/gen-audio-lead.py "$out/audio-lead"
 
+# An audio track that first appears 4 s into the push, stamped from 0.5 s (a codec change whose
+# first frames lie before the cut).
+mkdir -p "$out/late-track"
+python3 scripts/gen-late-audio.py "$out/push/show-1764075600.flv" "$out/late-track/late-audio-1764072000.flv"
+
 # Single-track pushes for HLS: MP3 only (the H.264 + MP3 push without its video tags), and
 # pushes too short to fill 2048 bytes of MPEG-TS (MP3 only, AAC only, video only).
 mkdir -p "$out/single"
@@ -98,4 +103,4 @@ python3 scripts/flv-rewrite.py annexb "$out/hevc/cdn-1764072000.flv" "$out/annex
 python3 scripts/flv-rewrite.py inband "$out/hevc/ertmp-1764072000.flv" "$out/annexb/hevc-inband-1764072000.flv" --max-ms 3000
 python3 scripts/flv-rewrite.py badrecord "$out/mp3-1764072000.flv" "$out/annexb/badrecord-1764072000.flv" --max-ms 1000
 
-du -ch "$out"/*.flv "$out"/push/*.flv "$out"/hevc/* "$out"/annexb/* "$out"/single/* "$out"/audio-lead/* | tail -n 1
+du -ch "$out"/*.flv "$out"/push/*.flv "$out"/hevc/* "$out"/annexb/* "$out"/single/* "$out"/audio-lead/* "$out"/late-track/* | tail -n 1

@@ -11,7 +11,9 @@
 //!   gap is within the splice window, the file is shorter than `slice` and `period`, and the codec
 //!   configuration is equal. Otherwise the held file is closed and a new one opened.
 //! - **Recording period**: consulted only at a resume; a continuous push never cuts on it.
-//! - **Codec change** inside a session closes the file and opens a new one.
+//! - **Codec change** inside a session closes the file and opens a new one, which begins where
+//!   the closed one ended: a packet timed before that (a late track's first packets, stamped
+//!   earlier than media already written) is dropped, so files never overlap.
 //!
 //! A file's *length* is the media duration written into it: an appended session continues the
 //! file's timeline right after the previous session's last packet, so gaps never count.
@@ -51,6 +53,10 @@ pub enum Placement {
     },
     /// A video packet before the first keyframe of a file: undecodable, so not written.
     DropBeforeKeyframe,
+    /// A packet timed before a codec change's cut inside its session (a track that first
+    /// appears late, stamped earlier than media already written): its time lies in the file
+    /// closed at the change, which has the old configuration, so it is not written.
+    DropBeforeCut,
 }
 
 /// How far a track may overlap its previous packet when an appended session's lead track
@@ -186,6 +192,9 @@ struct Session {
     /// Set when this session was appended, until its first packet: the file DTS that packet
     /// lands at.
     append_at_90k: Option<i64>,
+    /// Session DTS where the media of the file a codec change closed ended: the next file
+    /// begins there, so files never overlap.
+    cut_90k: Option<i64>,
 }
 
 impl Session {
@@ -295,6 +304,7 @@ impl Engine {
             audio: None,
             pending_open: Some(Reason::FirstPush),
             append_at_90k: None,
+            cut_90k: None,
         };
         if let Some(held) = &self.file {
             let gap_ms = (wall_start_ms - self.prev_wall_end_ms.unwrap_or(wall_start_ms)).max(0);
@@ -344,6 +354,10 @@ impl Engine {
         }
         session.config = config.clone();
         if self.file.is_some() {
+            if session.first_dts_90k.is_some() {
+                // The closed file ends where the session's media ends (as `close` says it).
+                session.cut_90k = Some(session.end_dts_90k()).max(session.cut_90k);
+            }
             self.close(Reason::CodecChange, None);
             if let Some(s) = self.session.as_mut() {
                 s.pending_open = Some(Reason::CodecChange);
@@ -360,6 +374,9 @@ impl Engine {
         let Some(session) = self.session.as_mut() else {
             panic!("Engine::packet outside a session");
         };
+        if session.cut_90k.is_some_and(|cut| dts_90k < cut) {
+            return Placement::DropBeforeCut;
+        }
         let has_video = session.config.video.is_some();
         let first = *session.first_dts_90k.get_or_insert(dts_90k);
         let kind = track.kind;

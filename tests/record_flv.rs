@@ -198,6 +198,49 @@ fn a_resolution_change_opens_a_new_file() {
     );
 }
 
+/// An audio track whose sequence header and first frames come 4 s late in the push, stamped
+/// from 0.5 s, while the video has reached 4.48 s (`scripts/gen-late-audio.py`): a codec change,
+/// whose new file begins where the first one ended, under a name of its own in every format.
+#[test]
+fn a_late_track_stamped_before_the_cut_opens_a_file_after_it() {
+    let dir = scratch("e2e-late-audio");
+    let input = testdata("late-track/late-audio-1764072000.flv");
+    let out = record(&dir, &[input.to_str().unwrap(), "--formats", "hls,mp4,flv"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // Exit status 3: media was dropped, and said so.
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("dropped 173 packets timed before the codec change"),
+        "{stderr}"
+    );
+    let names = |ext| -> Vec<String> {
+        files(&dir, ext)
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect()
+    };
+    for ext in ["m3u8", "mp4", "flv"] {
+        let want: Vec<String> = ["1764072000-1764072004", "1764072004-1764072006"]
+            .iter()
+            .map(|span| format!("late-audio-{span}.{ext}"))
+            .collect();
+        assert_eq!(names(ext), want);
+    }
+    assert_eq!(
+        names("ts"),
+        ["late-audio-1764072000-0.ts", "late-audio-1764072004-0.ts"]
+    );
+    if have_ffprobe() {
+        // The second file holds the input's audio from the first file's end (4.52 s) on.
+        let a: Vec<ProbePacket> = of(&probe_packets(&input), "audio")
+            .into_iter()
+            .filter(|p| p.dts_ms.is_some_and(|d| d >= 4_520))
+            .collect();
+        let second = &files(&dir, "flv")[1];
+        assert_same_packets(&a, &of(&probe_packets(second), "audio"), true, "audio");
+    }
+}
+
 #[test]
 fn dry_run_writes_nothing() {
     let dir = scratch("e2e-dry");

@@ -290,27 +290,39 @@ fn read_back(run: &Run, produced: &mux::Produced) {
             }
         }
     }
+    // Each packet with the discontinuity run it is in: a splice begins a run, and each run of
+    // an HLS playlist reads back as a push of its own.
+    let mut runs = 0;
     let mut want: Vec<_> = run
         .packets
         .iter()
-        .map(|(_, p)| (p.track, p.data.clone()))
+        .map(|(splice, p)| {
+            runs += usize::from(*splice);
+            (runs, p.track, p.data.clone())
+        })
         .collect();
     let ts_segments = produced
         .parts
         .iter()
         .any(|p| p.extension().is_some_and(|e| e == "ts"));
     if ts_segments {
-        // An MPEG-TS audio stream configures by its frames: one without any is no track, and
-        // the ones behind it take its place.
-        let spoken: Vec<u8> = (0..=1)
-            .filter(|&i| want.iter().any(|(t, _)| *t == Track::audio(i)))
-            .collect();
-        for (t, _) in &mut want {
-            if t.kind == TrackKind::Audio {
-                t.index = spoken.iter().position(|&i| i == t.index).unwrap() as u8;
+        // An MPEG-TS audio stream configures by its frames: one without any in a run is no
+        // track of that push, and the ones behind it take its place.
+        for r in 0..=runs {
+            let spoken: Vec<u8> = (0..=1)
+                .filter(|&i| {
+                    want.iter()
+                        .any(|(x, t, _)| *x == r && *t == Track::audio(i))
+                })
+                .collect();
+            for (_, t, _) in want.iter_mut().filter(|(x, _, _)| *x == r) {
+                if t.kind == TrackKind::Audio {
+                    t.index = spoken.iter().position(|&i| i == t.index).unwrap() as u8;
+                }
             }
         }
     }
+    let want: Vec<_> = want.into_iter().map(|(_, t, d)| (t, d)).collect();
     if run.format == Format::Flv {
         assert_eq!(got.len(), want.len(), "{what}: packets");
         assert!(got == want, "{what}: payloads differ");

@@ -29,6 +29,7 @@ pub(super) fn record_session(
         info,
         started: false,
         dropped: 0,
+        before_cut: 0,
         raised: 0,
         packets: 0,
         first_dts_90k: None,
@@ -78,6 +79,8 @@ struct Placer<'i> {
     /// The session has begun in the rules (at its first packet placed).
     started: bool,
     dropped: u64,
+    /// Packets timed before the codec change that closed the previous file.
+    before_cut: u64,
     /// Packets whose DTS fell before their file's first packet and was raised to it.
     raised: u64,
     /// Packets read.
@@ -164,6 +167,7 @@ impl Placer<'_> {
                 run.write(&packet)?;
             }
             Placement::DropBeforeKeyframe => self.dropped += 1,
+            Placement::DropBeforeCut => self.before_cut += 1,
         }
         Ok(())
     }
@@ -217,6 +221,17 @@ impl Placer<'_> {
             };
             run.damage(&info.input, wall_ms, d.to_string())?;
         }
+        if self.before_cut > 0 {
+            let d = Damage::Dropped {
+                offset: position,
+                what: format!(
+                    "{} packets timed before the codec change that closed the previous file \
+                     (a track that appeared late, stamped earlier than media already recorded)",
+                    self.before_cut
+                ),
+            };
+            run.damage(&info.input, wall_ms, d.to_string())?;
+        }
         if self.raised > 0 {
             let what = format!(
                 "{} packets came more than {} s out of decode order, before their file's first \
@@ -236,7 +251,7 @@ impl Placer<'_> {
             return Ok(());
         }
         let end = engine.end_session();
-        run.session_ended(end, self.packets - self.dropped);
+        run.session_ended(end, self.packets - self.dropped - self.before_cut);
         Ok(())
     }
 }

@@ -298,6 +298,53 @@ fn codec_change_inside_a_session_cuts_and_waits_for_a_keyframe() {
     assert_eq!(opens(&d), [Reason::FirstPush, Reason::CodecChange]);
 }
 
+/// An audio track that first appears late, its first frames stamped before video already
+/// written: the new file begins where the closed one ended, never before it.
+#[test]
+fn a_late_track_stamped_before_the_cut_is_dropped_and_files_do_not_overlap() {
+    let video_only = CodecConfig {
+        audio: None,
+        ..av(320)
+    };
+    let mut e = Engine::new(Settings::default());
+    e.begin_session(1_000_000, &video_only);
+    for i in 0..=100 {
+        e.packet(MediaTrack::VIDEO, i * 3_600, i % 50 == 0);
+    }
+    // The closed file's media ends one frame after its last packet, at 4.04 s.
+    e.config_change(&av(320));
+    assert_eq!(
+        e.packet(MediaTrack::AUDIO, 45_000, true),
+        Placement::DropBeforeCut
+    );
+    assert_eq!(
+        e.packet(MediaTrack::AUDIO, 101 * 3_600 - 1, true),
+        Placement::DropBeforeCut
+    );
+    assert_eq!(
+        e.packet(MediaTrack::AUDIO, 101 * 3_600, true),
+        Placement::Write {
+            file: 1,
+            file_dts_90k: 0,
+            raised_90k: 0
+        }
+    );
+    // A packet before the cut stays dropped once the new file is open.
+    assert_eq!(
+        e.packet(MediaTrack::AUDIO, 90_000, true),
+        Placement::DropBeforeCut
+    );
+    e.finish();
+    let c = closes(&mut e);
+    assert_eq!(
+        c,
+        [
+            (Reason::CodecChange, 1_000_000, 1_004_040, 4_040),
+            (Reason::EndOfInput, 1_004_040, 1_004_040, 0),
+        ]
+    );
+}
+
 #[test]
 fn file_starts_with_a_keyframe() {
     let mut e = Engine::new(Settings::default());
@@ -430,7 +477,7 @@ fn a_second_video_track_waits_for_its_own_keyframe() {
     let second = MediaTrack::video(1);
     let file = |p| match p {
         Placement::Write { file, .. } => Some(file),
-        Placement::DropBeforeKeyframe => None,
+        Placement::DropBeforeKeyframe | Placement::DropBeforeCut => None,
     };
     // Track 1's inter frames wait for its own keyframe, before track 0's and after it.
     assert_eq!(file(e.packet(MediaTrack::VIDEO, 0, false)), None);

@@ -183,3 +183,81 @@ fn flags_and_names() {
     let runs = playlist_sessions(&p).unwrap();
     assert!(runs[0].segments[0].path.is_none() && runs[0].warnings[0].contains("remote"));
 }
+
+/// Two AAC tracks spliced, the second push's run carrying frames of the second track only
+/// (found by fuzzing `mux_roundtrip`): the writer keeps every frame on its own PID, as ffprobe
+/// reads the playlist; each run is a push of its own, whose audio PIDs are numbered as the
+/// frames in that run configure them, so there the second PID's frames are the push's only
+/// audio track (README "Inputs", the MPEG-TS reader's silent PIDs).
+#[test]
+fn a_run_where_the_first_audio_pid_is_silent_numbers_its_tracks_alone() {
+    use crate::media::{AudioCodec, AudioConfig, Track};
+    let aac = |specific: &[u8], sample_rate, channels| AudioConfig {
+        codec: AudioCodec::Aac,
+        specific: specific.to_vec(),
+        sample_rate,
+        channels,
+        flv_sound_byte: 0xAF,
+        flv_track: None,
+    };
+    let config = CodecConfig {
+        audio: Some(aac(&[0x12, 0x10], 44_100, 2)),
+        more_audio: vec![aac(&[0x11, 0x88], 48_000, 1)],
+        ..CodecConfig::default()
+    };
+    let frame = |index: u8, dts_90k| Packet {
+        track: Track::audio(index),
+        dts_90k,
+        cts_90k: 0,
+        keyframe: true,
+        data: vec![index + 1; 10],
+        offset_ns: 0,
+    };
+    let first = [frame(0, 0), frame(1, 0)];
+    let second = [frame(1, 0)];
+    let dir = scratch("hls-read-silent-pid");
+    let path = write(
+        &dir,
+        Format::Hls,
+        &config,
+        &[
+            (0, 1_764_072_000_000, &first),
+            (2_090, 1_764_072_010_000, &second),
+        ],
+    );
+    if crate::testutil::have_ffprobe() {
+        let out = std::process::Command::new("ffprobe")
+            .args([
+                "-v",
+                "error",
+                "-show_entries",
+                "packet=stream_index",
+                "-of",
+                "csv=p=0",
+            ])
+            .arg(&path)
+            .output()
+            .unwrap();
+        let indexes = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(
+            indexes
+                .split_whitespace()
+                .map(|l| l.trim_end_matches(','))
+                .collect::<Vec<_>>(),
+            ["0", "1", "1"]
+        );
+    }
+    let sessions = open_path(&path, &InputOptions::default()).unwrap();
+    let mut it = sessions.into_iter();
+    let (got, packets, damage) = read_session(it.next().unwrap());
+    assert!(damage.is_empty(), "{damage:?}");
+    assert_eq!(got.audio_tracks().count(), 2);
+    let tracks =
+        |p: &[Packet]| -> Vec<(Track, u8)> { p.iter().map(|p| (p.track, p.data[0])).collect() };
+    assert_eq!(tracks(&packets), [(Track::AUDIO, 1), (Track::audio(1), 2)]);
+    let (got, packets, damage) = read_session(it.next().unwrap());
+    assert!(damage.is_empty(), "{damage:?}");
+    assert_eq!(got.audio_tracks().count(), 1);
+    assert_eq!(got.audio.unwrap().sample_rate, 48_000);
+    assert_eq!(tracks(&packets), [(Track::AUDIO, 2)]);
+}
