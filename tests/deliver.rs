@@ -161,6 +161,7 @@ fn s3_uploads_are_exact_idempotent_and_survive_an_outage() {
         parts: vec![seg0, seg1],
         total_size: 0,
         written: true,
+        next_segment: 2,
     };
     let done = up
         .upload_produced(&produced, "record/live/cam/hls/cam-1-2.m3u8")

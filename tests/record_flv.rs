@@ -241,6 +241,72 @@ fn a_late_track_stamped_before_the_cut_opens_a_file_after_it() {
     }
 }
 
+/// A slice at 4 s and the codec change at 4.52 s open two files in the same wall-clock second:
+/// the second numbers its HLS segments on from the first's, in both segment formats, and its
+/// playlist plays the segments it names.
+#[test]
+fn files_that_start_in_one_second_number_their_segments_apart() {
+    let input = testdata("late-track/late-audio-1764072000.flv");
+    for (segments, ext) in [("ts", "ts"), ("fmp4", "m4s")] {
+        let dir = scratch(&format!("e2e-one-second-{segments}"));
+        let args = [input.to_str().unwrap(), "--formats", "hls,mp4,flv"];
+        let out = record(
+            &dir,
+            &[&args[..], &["--slice", "4s", "--hls-segments", segments]].concat(),
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{segments}: {stderr}");
+        let names = |ext| -> Vec<String> {
+            files(&dir, ext)
+                .iter()
+                .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+                .collect()
+        };
+        let spans = [
+            "1764072000-1764072004",
+            "1764072004-1764072004",
+            "1764072004-1764072006",
+        ];
+        let want: Vec<String> = spans
+            .iter()
+            .map(|s| format!("late-audio-{s}.m3u8"))
+            .collect();
+        assert_eq!(names("m3u8"), want, "{segments}");
+        let want: Vec<String> = ["1764072000-0", "1764072004-0", "1764072004-1"]
+            .iter()
+            .map(|s| format!("late-audio-{s}.{ext}"))
+            .collect();
+        assert_eq!(names(ext), want, "{segments}");
+        let playlist = &files(&dir, "m3u8")[2];
+        let text = std::fs::read_to_string(playlist).unwrap();
+        assert!(
+            text.contains(&format!("\nlate-audio-1764072004-1.{ext}\n")),
+            "{text}"
+        );
+        if segments == "fmp4" {
+            assert!(
+                text.contains("URI=\"late-audio-1764072004-1-init.mp4\""),
+                "{text}"
+            );
+        }
+        // A rerun over the same directory finds every name with the same bytes.
+        let again = record(
+            &dir,
+            &[&args[..], &["--slice", "4s", "--hls-segments", segments]].concat(),
+        );
+        let stderr = String::from_utf8_lossy(&again.stderr);
+        assert_eq!(again.status.code(), Some(3), "{segments} rerun: {stderr}");
+        assert_eq!(names(ext), want, "{segments} rerun");
+        if have_ffprobe() {
+            let audio = of(&probe_packets(playlist), "audio");
+            assert!(
+                !audio.is_empty(),
+                "{segments}: the third file's playlist plays its audio"
+            );
+        }
+    }
+}
+
 #[test]
 fn dry_run_writes_nothing() {
     let dir = scratch("e2e-dry");

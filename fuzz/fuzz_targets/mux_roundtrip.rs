@@ -234,6 +234,7 @@ fn write(
         dir,
         stream_name: "fuzz",
         start_time_s: START_S,
+        first_segment: 0,
         config: &run.config,
         options: &options,
     };

@@ -6,7 +6,9 @@
 //! {dir}/{base_name}.m3u8                   written at finish, atomically
 //! {dir}/{stream}-{start_time_s}-init.mp4   fMP4 only: the init segment (EXT-X-MAP)
 //! {dir}/{stream}-{start_time_s}-{seq}.ts   one per segment (.m4s for fMP4), committed as each
-//!                                          closes, seq from 0
+//!                                          closes, seq from 0 (from the previous file's next
+//!                                          number where that file started in the same second,
+//!                                          and then `…-{seq}-init.mp4`)
 //! ```
 //!
 //! A segment is cut at the first video keyframe (any packet when the file has no video) whose DTS
@@ -90,6 +92,8 @@ pub struct HlsMuxer {
     dir: PathBuf,
     stream_name: String,
     start_time_s: i64,
+    /// The number of the first segment (see [`FileOpen::first_segment`]).
+    first_segment: usize,
     segment_target_90k: i64,
     /// Cut only at video keyframes (the file has video).
     cut_at_keyframes: bool,
@@ -127,6 +131,7 @@ impl HlsMuxer {
             dir: file.dir.to_path_buf(),
             stream_name: file.stream_name.to_string(),
             start_time_s: file.start_time_s,
+            first_segment: file.first_segment,
             segment_target_90k: file.options.hls_segment_90k,
             cut_at_keyframes: file.config.video.is_some(),
             segments,
@@ -150,7 +155,12 @@ impl HlsMuxer {
         let Some(bytes) = self.segments.init_segment().filter(|_| self.init.is_none()) else {
             return Ok(());
         };
-        let name = format!("{}-{}-init.mp4", self.stream_name, self.start_time_s);
+        // A file whose segments do not start at 0 shares its start second with the stream's
+        // previous file: its first segment's number keeps the init segments apart too.
+        let name = match self.first_segment {
+            0 => format!("{}-{}-init.mp4", self.stream_name, self.start_time_s),
+            n => format!("{}-{}-{n}-init.mp4", self.stream_name, self.start_time_s),
+        };
         let path = self.dir.join(&name);
         let mut file = PlainFile::create(&self.dir, &name)?;
         std::io::Write::write_all(&mut file, bytes)
@@ -179,7 +189,7 @@ impl HlsMuxer {
 
     fn open_segment(&mut self, packet: &Packet, session: &SessionStart) -> Result<()> {
         self.write_init()?;
-        let name = self.segment_name(self.closed.len());
+        let name = self.segment_name(self.first_segment + self.closed.len());
         let mut file = PlainFile::create(&self.dir, &name)?;
         self.segments
             .start_segment(&mut file)
@@ -305,6 +315,7 @@ impl Muxer for HlsMuxer {
             parts: parts.iter().map(|s| s.path.clone()).collect(),
             total_size: committed.size + parts_size,
             written: committed.outcome == Outcome::Written || parts.iter().any(|s| s.written),
+            next_segment: self.first_segment + self.closed.len(),
         })
     }
 }

@@ -48,6 +48,10 @@ pub struct FileOpen<'a> {
     pub stream_name: &'a str,
     /// Unix seconds of the file's first packet: `{StartTime}` in names (HLS segments use it).
     pub start_time_s: i64,
+    /// The number `n` of the file's first HLS segment (`{StreamName}-{StartTime}-{n}`): 0, or,
+    /// where the stream's previous file of the run started in the same second, the number after
+    /// that file's last segment (its [`Produced::next_segment`]), so the names stay apart.
+    pub first_segment: usize,
     /// Codec configuration shared by every session in the file.
     pub config: &'a CodecConfig,
     pub options: &'a MuxOptions,
@@ -88,6 +92,9 @@ pub struct Produced {
     pub total_size: u64,
     /// False when every file already existed with identical bytes (a re-run).
     pub written: bool,
+    /// HLS: the number after the last segment's (see [`FileOpen::first_segment`]); 0 for the
+    /// other formats.
+    pub next_segment: usize,
 }
 
 impl Produced {
@@ -101,6 +108,7 @@ impl Produced {
             parts: Vec::new(),
             total_size: committed.size,
             written: committed.outcome == Outcome::Written,
+            next_segment: 0,
         }
     }
 }

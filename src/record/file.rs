@@ -48,6 +48,8 @@ pub(super) struct Opening<'a> {
     pub input: &'a str,
     /// The formats that cannot carry every track, with what each carries.
     pub partial: Vec<(Format, Carried)>,
+    /// The number of the first HLS segment ([`crate::mux::FileOpen::first_segment`]).
+    pub first_segment: usize,
 }
 
 impl OpenFile {
@@ -100,6 +102,7 @@ impl OpenFile {
                 dir: &dir,
                 stream_name: &stream_name,
                 start_time_s,
+                first_segment: opening.first_segment,
                 config: file.config_of(format),
                 options: &opts.mux,
             };

@@ -125,6 +125,9 @@ pub(super) struct StreamRun<'o, 'w> {
     plans: Plans,
     /// The number of the push being read, in the stream (`--explain`'s `push #N`).
     push: usize,
+    /// The start second of the stream's last HLS file and the number after its last segment:
+    /// a file starting in that second numbers its segments on from there.
+    hls_next: Option<(i64, usize)>,
 }
 
 impl<'o, 'w> StreamRun<'o, 'w> {
@@ -156,6 +159,7 @@ impl<'o, 'w> StreamRun<'o, 'w> {
             lost_reported: Vec::new(),
             plans,
             push: 0,
+            hls_next: None,
         }
     }
 }
@@ -356,6 +360,10 @@ impl StreamRun<'_, '_> {
             vdoid: self.vdoid.clone(),
             input: &input,
             partial,
+            first_segment: match self.hls_next {
+                Some((second, next)) if second == wall_start_ms.div_euclid(1000) => next,
+                Some(_) | None => 0,
+            },
         };
         let (log, summary) = (&mut *self.io.log, &mut *self.summary);
         let file = OpenFile::open(&self.key, self.opts, &self.plans, opening, log, summary)?;
@@ -472,6 +480,9 @@ impl StreamRun<'_, '_> {
             return Ok(());
         }
         let finished = file.finish(&FileClose { base_name });
+        if let Some((_, Ok(hls))) = finished.iter().find(|(f, _)| *f == Format::Hls) {
+            self.hls_next = Some((wall_start_ms.div_euclid(1000), hls.next_segment));
+        }
         let results = &mut self.summary.files[first..];
         let times = self.opts.callback_times;
         let handed = deliver::hand_out(finished, results, &file, stream, times, self.io)?;

@@ -133,6 +133,7 @@ pub fn mux_sessions(
         dir,
         stream_name: stream,
         start_time_s: sessions[0].0.wall_ms.div_euclid(1000),
+        first_segment: 0,
         config,
         options,
     };

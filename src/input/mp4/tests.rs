@@ -22,6 +22,7 @@ pub fn write(
         dir,
         stream_name: "show",
         start_time_s: sessions[0].1.div_euclid(1000),
+        first_segment: 0,
         config,
         options: &options,
     };

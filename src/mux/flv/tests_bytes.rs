@@ -274,6 +274,7 @@ fn open(dir: &Path, config: &CodecConfig) -> Result<FlvMuxer> {
         dir,
         stream_name: "t",
         start_time_s: 0,
+        first_segment: 0,
         config,
         options: &options,
     })

@@ -36,6 +36,7 @@ fn over_4_gib_uses_co64_and_largesize() {
         dir: &dir,
         stream_name: "big",
         start_time_s: 1_764_072_000,
+        first_segment: 0,
         config: &studio.config,
         options: &options,
     };

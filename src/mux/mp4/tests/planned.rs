@@ -22,6 +22,7 @@ fn opening<'a>(dir: &'a Path, config: &'a CodecConfig, options: &'a MuxOptions) 
         dir,
         stream_name: "cam",
         start_time_s: START_S,
+        first_segment: 0,
         config,
         options,
     }

@@ -128,6 +128,7 @@ fn refuses_what_the_file_cannot_hold() {
         dir: &dir,
         stream_name: "x",
         start_time_s: 0,
+        first_segment: 0,
         config: &config,
         options: &options,
     };
