@@ -191,14 +191,9 @@ fn flags_and_names() {
 /// audio track (README "Inputs", the MPEG-TS reader's silent PIDs).
 #[test]
 fn a_run_where_the_first_audio_pid_is_silent_numbers_its_tracks_alone() {
-    use crate::media::{AudioCodec, AudioConfig, Track};
-    let aac = |specific: &[u8], sample_rate, channels| AudioConfig {
-        codec: AudioCodec::Aac,
-        specific: specific.to_vec(),
-        sample_rate,
-        channels,
-        flv_sound_byte: 0xAF,
-        flv_track: None,
+    use crate::media::Track;
+    let aac = |specific: &[u8], sample_rate, channels| {
+        crate::codec::aac::audio_config(specific.to_vec(), sample_rate, channels)
     };
     let config = CodecConfig {
         audio: Some(aac(&[0x12, 0x10], 44_100, 2)),

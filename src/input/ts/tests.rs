@@ -223,14 +223,8 @@ fn damaged_repacketised_video_never_panics() {
 /// Two AAC tracks, the second's first frame ahead of the first's: both are tracks of the
 /// session in PMT order, with every packet, the second's held until the first is configured.
 fn two_aac_tracks() -> CodecConfig {
-    use crate::media::{AudioCodec, AudioConfig};
-    let aac = |specific: &[u8], sample_rate, channels| AudioConfig {
-        codec: AudioCodec::Aac,
-        specific: specific.to_vec(),
-        sample_rate,
-        channels,
-        flv_sound_byte: 0xAF,
-        flv_track: None,
+    let aac = |specific: &[u8], sample_rate, channels| {
+        crate::codec::aac::audio_config(specific.to_vec(), sample_rate, channels)
     };
     CodecConfig {
         more_video: Vec::new(),
