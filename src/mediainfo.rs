@@ -312,47 +312,9 @@ pub fn describe(
     config: &CodecConfig,
     stats: &FileStats,
 ) -> MediaInfo {
-    let (format_name, duration_us) = match format {
-        Format::Flv => {
-            // FFmpeg: s->duration = num_val * AV_TIME_BASE, truncated to int64.
-            let secs = flv_metadata(stats).duration_s;
-            ("flv", (secs * 1_000_000.0) as i64)
-        }
-        Format::Mp4 | Format::Hls => {
-            let start = stats.tracks().map(|t| t.min_pts_90k).min().unwrap_or(0);
-            let end = stats
-                .tracks()
-                .map(TrackStats::presentation_end_90k)
-                .max()
-                .unwrap_or(start);
-            let span_90k = end.saturating_sub(start).max(0);
-            (
-                "mov,mp4,m4a,3gp,3g2,mj2",
-                span_90k.saturating_mul(100).saturating_add(4) / 9,
-            )
-        }
-    };
+    let (format_name, duration_us) = format_duration(format, stats);
     let bit_rate = (duration_us > 0)
         .then(|| (file_size as f64 * 8.0 * 1_000_000.0 / duration_us as f64) as u64);
-    // FLV: what ffprobe reads back, `videodatarate` / `audiodatarate` × 1024 (exact: the
-    // writer's integer bit rate / 1024 is exact in a double).
-    // `onMetaData` speaks of the first video and audio tracks only: FFmpeg gives the others no
-    // bit rate.
-    let stream_bit_rate = |track: Track| match format {
-        Format::Flv if track.index > 0 => None,
-        Format::Flv if track == Track::AUDIO && nominal_bit_rate(config).is_some() => {
-            nominal_bit_rate(config)
-        }
-        Format::Flv => {
-            let meta = flv_metadata(stats);
-            let rate = match track.kind {
-                TrackKind::Video => meta.videodatarate,
-                TrackKind::Audio => meta.audiodatarate,
-            };
-            rate.map(|r| (r * 1024.0) as u64)
-        }
-        Format::Mp4 | Format::Hls => stats.track(track).and_then(TrackStats::bit_rate),
-    };
     let mut streams = Vec::new();
     for (track, v) in config.video_tracks() {
         let (width, height, timing) = video_geometry(v);
@@ -363,7 +325,7 @@ pub fn describe(
             index: streams.len() as u32,
             codec_type: "video".into(),
             codec_name: video_codec_name(v.codec).into(),
-            bit_rate: stream_bit_rate(track),
+            bit_rate: stream_bit_rate(format, config, stats, track),
             width: Some(width),
             height: Some(height),
             r_frame_rate: Some(format!("{}/{}", r.0, r.1)),
@@ -384,13 +346,12 @@ pub fn describe(
             | AudioCodec::Eac3
             | AudioCodec::FlvOnly(_) => (a.sample_rate, a.channels),
         };
-        let name = audio_codec_name(a.codec);
         streams.push(StreamInfo {
             track,
             index: streams.len() as u32,
             codec_type: "audio".into(),
-            codec_name: name.into(),
-            bit_rate: stream_bit_rate(track),
+            codec_name: audio_codec_name(a.codec).into(),
+            bit_rate: stream_bit_rate(format, config, stats, track),
             width: None,
             height: None,
             r_frame_rate: None,
@@ -410,6 +371,56 @@ pub fn describe(
             bit_rate,
         },
         streams,
+    }
+}
+
+/// ffprobe's `format_name` of a format and the file's duration as it computes it, in µs.
+fn format_duration(format: Format, stats: &FileStats) -> (&'static str, i64) {
+    match format {
+        Format::Flv => {
+            // FFmpeg: s->duration = num_val * AV_TIME_BASE, truncated to int64.
+            let secs = flv_metadata(stats).duration_s;
+            ("flv", (secs * 1_000_000.0) as i64)
+        }
+        Format::Mp4 | Format::Hls => {
+            let start = stats.tracks().map(|t| t.min_pts_90k).min().unwrap_or(0);
+            let end = stats
+                .tracks()
+                .map(TrackStats::presentation_end_90k)
+                .max()
+                .unwrap_or(start);
+            let span_90k = end.saturating_sub(start).max(0);
+            (
+                "mov,mp4,m4a,3gp,3g2,mj2",
+                span_90k.saturating_mul(100).saturating_add(4) / 9,
+            )
+        }
+    }
+}
+
+/// A stream's bit rate as ffprobe reads it. FLV: `videodatarate` / `audiodatarate` × 1024
+/// (exact: the writer's integer bit rate / 1024 is exact in a double); `onMetaData` speaks of
+/// the first video and audio tracks only, so FFmpeg gives the others no bit rate.
+fn stream_bit_rate(
+    format: Format,
+    config: &CodecConfig,
+    stats: &FileStats,
+    track: Track,
+) -> Option<u64> {
+    match format {
+        Format::Flv if track.index > 0 => None,
+        Format::Flv if track == Track::AUDIO && nominal_bit_rate(config).is_some() => {
+            nominal_bit_rate(config)
+        }
+        Format::Flv => {
+            let meta = flv_metadata(stats);
+            let rate = match track.kind {
+                TrackKind::Video => meta.videodatarate,
+                TrackKind::Audio => meta.audiodatarate,
+            };
+            rate.map(|r| (r * 1024.0) as u64)
+        }
+        Format::Mp4 | Format::Hls => stats.track(track).and_then(TrackStats::bit_rate),
     }
 }
 

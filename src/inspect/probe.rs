@@ -4,12 +4,13 @@
 
 use serde::Serialize;
 
+use super::scan::SessionScan;
 use super::{Container, ContainerFacts, Inspection, ts_facts};
 use crate::codec::{aac, av1, h264, hevc, vp9};
 use crate::format::Format;
 use crate::input::ts::psi::EsKind;
 use crate::media::{AudioCodec, CodecConfig, Track, TrackKind, VideoCodec, rescale};
-use crate::mediainfo;
+use crate::mediainfo::{self, StreamInfo};
 
 /// ffprobe's output for one file: `streams` then `format`, as ffprobe orders them; then what
 /// ffprobe does not say: the damage found (the exit status is 3 when there is any) and the
@@ -90,26 +91,7 @@ pub fn probe(ins: &Inspection) -> Probe {
     let first = ins.sessions.iter().find_map(|s| s.scan.as_ref());
     let config = first.map(|s| s.config.as_ref().clone()).unwrap_or_default();
     let stats = first.map(|s| s.stats.clone()).unwrap_or_default();
-    let count = |track| -> u64 {
-        ins.sessions
-            .iter()
-            .filter_map(|s| s.scan.as_ref())
-            .filter_map(|s| s.track(track))
-            .map(|t| t.packets)
-            .sum()
-    };
-    let stats_format = match ins.container {
-        Container::Mp4 => Format::Mp4,
-        Container::Hls | Container::MpegTs => Format::Hls,
-        // FLV-like inputs: tags, messages, or their segment logs.
-        Container::Flv
-        | Container::HttpFlv
-        | Container::RtmpDump
-        | Container::Pcap
-        | Container::SegmentLog
-        | Container::Unknown => Format::Flv,
-    };
-    let info = mediainfo::describe(stats_format, ins.size, &config, &stats);
+    let info = mediainfo::describe(stats_format(ins.container), ins.size, &config, &stats);
     let video_rate = info
         .streams
         .iter()
@@ -117,51 +99,13 @@ pub fn probe(ins: &Inspection) -> Probe {
         .and_then(|s| s.r_frame_rate.as_deref());
     let ts = ts_spans(ins, video_rate);
     let duration_us = format_duration_us(ins, &ts);
-    let mut streams = Vec::new();
-    for s in &info.streams {
-        let track = s.track;
-        let kind = track.kind;
-        let (profile, level) = profile_level(&config, track);
-        let r_frame_rate = s.r_frame_rate.as_deref().unwrap_or("0/0");
-        let (duration, bit_rate) = stream_timing(ins, track, &ts);
-        streams.push(ProbeStream {
-            index: streams.len(),
-            codec_name: Some(s.codec_name.clone()),
-            codec_type: Some(s.codec_type.clone()),
-            profile,
-            width: s.width,
-            height: s.height,
-            level,
-            r_frame_rate: r_frame_rate.to_string(),
-            avg_frame_rate: match kind {
-                TrackKind::Video => avg_frame_rate(
-                    first
-                        .and_then(|s| s.track(track))
-                        .map_or(&[][..], |t| &t.early_dts_90k),
-                    r_frame_rate,
-                ),
-                TrackKind::Audio => "0/0".into(),
-            },
-            sample_rate: s.sample_rate.map(|r| r.to_string()),
-            channels: s.channels,
-            duration,
-            bit_rate: bit_rate.map(|b| b.to_string()),
-            nb_read_packets: count(track).to_string(),
-            id: None,
-        });
-    }
+    let mut streams: Vec<ProbeStream> = (info.streams.iter().enumerate())
+        .map(|(index, s)| probe_stream(ins, first, &config, &ts, index, s))
+        .collect();
     if let ContainerFacts::MpegTs(pmt) = &ins.facts {
         streams = ts_streams(streams, pmt);
     }
-    let size = match &ins.facts {
-        ContainerFacts::Hls { playlist_size, .. } => *playlist_size,
-        ContainerFacts::Flv { .. }
-        | ContainerFacts::Mp4(_)
-        | ContainerFacts::MpegTs(_)
-        | ContainerFacts::Rtmp(_)
-        | ContainerFacts::Capture(_)
-        | ContainerFacts::None => ins.size,
-    };
+    let size = probed_size(ins);
     Probe {
         format: ProbeFormat {
             filename: ins.input.clone(),
@@ -175,21 +119,97 @@ pub fn probe(ins: &Inspection) -> Probe {
         },
         streams,
         damage: damage(ins),
-        not_recorded: ins
-            .sessions
-            .iter()
-            .filter_map(|s| s.scan.as_ref())
-            .flat_map(|s| &s.not_recorded)
-            .fold(Vec::new(), |mut v, n| {
-                if !v.iter().any(|p: &ProbeNotRecorded| p.what == n.what) {
-                    v.push(ProbeNotRecorded {
-                        what: n.what.clone(),
-                        offset: n.offset,
-                    });
-                }
-                v
-            }),
+        not_recorded: not_recorded(ins),
     }
+}
+
+/// The output format whose statistics ffprobe's reading of the container matches.
+fn stats_format(container: Container) -> Format {
+    match container {
+        Container::Mp4 => Format::Mp4,
+        Container::Hls | Container::MpegTs => Format::Hls,
+        // FLV-like inputs: tags, messages, or their segment logs.
+        Container::Flv
+        | Container::HttpFlv
+        | Container::RtmpDump
+        | Container::Pcap
+        | Container::SegmentLog
+        | Container::Unknown => Format::Flv,
+    }
+}
+
+/// One stream as ffprobe lists it: the file statistics' description, profile and level, the
+/// frame rates of the first session's start, timing, and the packets of every session.
+fn probe_stream(
+    ins: &Inspection,
+    first: Option<&SessionScan>,
+    config: &CodecConfig,
+    ts: &TsSpans,
+    index: usize,
+    s: &StreamInfo,
+) -> ProbeStream {
+    let track = s.track;
+    let (profile, level) = profile_level(config, track);
+    let r_frame_rate = s.r_frame_rate.as_deref().unwrap_or("0/0");
+    let (duration, bit_rate) = stream_timing(ins, track, ts);
+    let packets: u64 = (ins.sessions.iter())
+        .filter_map(|s| s.scan.as_ref())
+        .filter_map(|s| s.track(track))
+        .map(|t| t.packets)
+        .sum();
+    ProbeStream {
+        index,
+        codec_name: Some(s.codec_name.clone()),
+        codec_type: Some(s.codec_type.clone()),
+        profile,
+        width: s.width,
+        height: s.height,
+        level,
+        r_frame_rate: r_frame_rate.to_string(),
+        avg_frame_rate: match track.kind {
+            TrackKind::Video => avg_frame_rate(
+                first
+                    .and_then(|s| s.track(track))
+                    .map_or(&[][..], |t| &t.early_dts_90k),
+                r_frame_rate,
+            ),
+            TrackKind::Audio => "0/0".into(),
+        },
+        sample_rate: s.sample_rate.map(|r| r.to_string()),
+        channels: s.channels,
+        duration,
+        bit_rate: bit_rate.map(|b| b.to_string()),
+        nb_read_packets: packets.to_string(),
+        id: None,
+    }
+}
+
+/// The size ffprobe gives the input: an HLS playlist's own, any other file's.
+fn probed_size(ins: &Inspection) -> u64 {
+    match &ins.facts {
+        ContainerFacts::Hls { playlist_size, .. } => *playlist_size,
+        ContainerFacts::Flv { .. }
+        | ContainerFacts::Mp4(_)
+        | ContainerFacts::MpegTs(_)
+        | ContainerFacts::Rtmp(_)
+        | ContainerFacts::Capture(_)
+        | ContainerFacts::None => ins.size,
+    }
+}
+
+/// The streams not recorded, each named once, at its first offset.
+fn not_recorded(ins: &Inspection) -> Vec<ProbeNotRecorded> {
+    let mut out: Vec<ProbeNotRecorded> = Vec::new();
+    let scans = ins.sessions.iter().filter_map(|s| s.scan.as_ref());
+    for n in scans.flat_map(|s| &s.not_recorded) {
+        if !out.iter().any(|p| p.what == n.what) {
+            out.push(ProbeNotRecorded {
+                what: n.what.clone(),
+                offset: n.offset,
+            });
+        }
+    }
+    out
 }
 
 /// The input's damage, when there is any: reports, and sessions that could not be read.
