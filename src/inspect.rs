@@ -60,7 +60,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::input::flv::{FlvMetadata, TagEvent, TagKind, TagReader};
-use crate::input::mp4::Mp4Index;
+use crate::input::mp4::Movie;
 use crate::input::rtmp::DumpSummary;
 use crate::input::{self, InputError, InputOptions, SessionInfo};
 
@@ -138,7 +138,7 @@ pub enum ContainerFacts {
         /// Timestamp of the last tag (ms), found from the end of the file.
         last_tag_ms: Option<u32>,
     },
-    Mp4(Box<Mp4Index>),
+    Mp4(Box<Movie>),
     Hls {
         playlist_size: u64,
         segments: usize,

@@ -41,7 +41,6 @@ use std::sync::Arc;
 use super::hls::naming;
 use super::{InputError, InputOptions, PendingSession, SessionInfo, SessionReader};
 use crate::codec::mp3;
-use crate::container::mp4::EPOCH_1904_TO_1970_S;
 use crate::media::{CodecConfig, Damage, Event, Packet, Track as MediaTrack, TrackKind};
 
 pub mod boxes;
@@ -54,113 +53,17 @@ pub mod movie;
 pub(crate) mod tests;
 pub mod track;
 
-pub use movie::BoxInfo;
+pub use movie::{BoxInfo, Movie};
 pub use track::EditMap;
 
 use cursor::{Cursor, Sample, TableError};
 use entry::EntryCodec;
-use movie::Movie;
 use track::Track;
 
-/// What `inspect` prints of an MP4 file.
-#[derive(Clone, Debug)]
-pub struct Mp4Index {
-    pub file_len: u64,
-    pub major_brand: Option<String>,
-    pub compatible_brands: Vec<String>,
-    pub movie_timescale: u32,
-    pub movie_duration: u64,
-    /// `mvhd` creation_time as Unix seconds, when set.
-    pub creation_time_s: Option<i64>,
-    /// `moov` before `mdat`.
-    pub faststart: bool,
-    pub tracks: Vec<TrackSummary>,
-    /// Every box to the sample tables, depth-first.
-    pub boxes: Vec<BoxInfo>,
-    pub warnings: Vec<String>,
-}
-
-#[derive(Clone, Debug)]
-pub struct TrackSummary {
-    pub id: u32,
-    /// `hdlr` handler_type (`vide`, `soun`, `hint` …).
-    pub handler: String,
-    pub kind: Option<TrackKind>,
-    /// The first sample entry's type (`avc1`, `mp4a` …).
-    pub sample_entry: Option<String>,
-    /// The codec configuration it gives, or why it is not carried.
-    pub config: Option<Result<TrackConfig, String>>,
-    pub timescale: u32,
-    /// `mdhd` duration, media timescale.
-    pub media_duration: u64,
-    /// The sample durations of `stts` added up, media timescale.
-    pub stts_duration: u64,
-    pub samples: u32,
-    /// `None`: no `stss`, every sample is a sync sample.
-    pub sync_samples: Option<u32>,
-    pub sample_bytes: u64,
-    pub edit: EditMap,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum TrackConfig {
-    Video(crate::media::VideoConfig),
-    Audio(crate::media::AudioConfig),
-}
-
-/// Reads the box layout and sample tables of an MP4 file (no sample data).
-pub fn read_index(path: &Path) -> Result<Mp4Index, InputError> {
+/// Reads the box layout and sample tables of an MP4 file (no sample data), for `inspect`.
+pub fn read_index(path: &Path) -> Result<Movie, InputError> {
     let input = path.display().to_string();
-    let (_, movie) = open_movie(path, &input)?;
-    let tracks = movie
-        .tracks
-        .iter()
-        .map(|t| TrackSummary {
-            id: t.id,
-            handler: t.handler.to_string(),
-            kind: t.kind,
-            sample_entry: t.entry.as_ref().map(|e| e.fourcc.to_string()),
-            config: t.entry.as_ref().map(|e| match &e.codec {
-                EntryCodec::Video(v) => Ok(TrackConfig::Video(v.clone())),
-                EntryCodec::Audio(a) => Ok(TrackConfig::Audio(a.clone())),
-                EntryCodec::Unsupported(why) => Err(why.clone()),
-            }),
-            timescale: t.timescale,
-            media_duration: t.duration,
-            stts_duration: t
-                .tables
-                .stts
-                .iter()
-                .map(|&(count, delta)| u64::from(count) * u64::from(delta))
-                .fold(0, u64::saturating_add),
-            samples: t.tables.sizes.as_ref().map_or(0, |s| s.count()),
-            sync_samples: t.tables.stss.as_ref().map(|s| s.len() as u32),
-            sample_bytes: match &t.tables.sizes {
-                Some(track::Sizes::Uniform { size, count }) => u64::from(*size) * u64::from(*count),
-                Some(track::Sizes::Each(v)) => v.iter().map(|&s| u64::from(s)).sum(),
-                None => 0,
-            },
-            edit: t.edit,
-        })
-        .collect();
-    Ok(Mp4Index {
-        file_len: movie.file_len,
-        major_brand: movie.major_brand.map(|b| b.to_string()),
-        compatible_brands: movie
-            .compatible_brands
-            .iter()
-            .map(|b| b.to_string())
-            .collect(),
-        movie_timescale: movie.timescale,
-        movie_duration: movie.duration,
-        creation_time_s: (movie.creation_time_1904_s > 0).then(|| {
-            i64::try_from(movie.creation_time_1904_s).unwrap_or(i64::MAX) - EPOCH_1904_TO_1970_S
-        }),
-        faststart: movie.moov_first,
-        tracks,
-        boxes: movie.layout,
-        warnings: movie.warnings,
-    })
+    Ok(open_movie(path, &input)?.1)
 }
 
 /// Bytes an MP4 is read from: a file, or an fMP4 HLS run's init segment and media segments

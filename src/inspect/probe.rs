@@ -314,9 +314,9 @@ fn format_duration_us(ins: &Inspection, ts: &TsSpans) -> Option<i64> {
         },
         ContainerFacts::Mp4(index) => Some(
             i64::try_from(rescale(
-                index.movie_duration,
+                index.duration,
                 1_000_000,
-                u64::from(index.movie_timescale),
+                u64::from(index.timescale),
             ))
             .unwrap_or(i64::MAX),
         ),
@@ -463,17 +463,18 @@ fn stream_timing(ins: &Inspection, track: Track, ts: &TsSpans) -> (Option<String
             };
             // mov.c: the mdhd duration, cut to the stts total (mov_read_stts), which gives the
             // bit rate (mov_build_index); then cut to the edit list's span (mov_fix_index).
-            let mut media = t.media_duration;
-            if t.stts_duration > 0 {
-                media = media.min(t.stts_duration);
+            let mut media = t.duration;
+            let stts = t.stts_duration();
+            if stts > 0 {
+                media = media.min(stts);
             }
             let bit_rate = (media > 0).then(|| {
                 let v =
-                    u128::from(t.sample_bytes) * 8 * u128::from(t.timescale) / u128::from(media);
+                    u128::from(t.sample_bytes()) * 8 * u128::from(t.timescale) / u128::from(media);
                 u64::try_from(v).unwrap_or(u64::MAX)
             });
             let edited = match t.edit.span_media {
-                Some(span) if t.samples > 0 => media.min(span),
+                Some(span) if t.samples() > 0 => media.min(span),
                 _ => media,
             };
             let duration = (t.timescale > 0)

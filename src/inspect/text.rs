@@ -6,7 +6,8 @@ use std::fmt::Write as _;
 use super::scan::{GAP_FACTOR, SessionScan, TrackScan};
 use super::{ContainerFacts, Inspection, Probe, SessionReport};
 use crate::input::WallClockSource;
-use crate::input::mp4::Mp4Index;
+use crate::input::mp4::Movie;
+use crate::input::mp4::entry::EntryCodec;
 use crate::input::rtmp::DumpSummary;
 use crate::media::{AudioConfig, CodecConfig, Track, VideoConfig};
 use crate::rules::duration_display;
@@ -80,13 +81,17 @@ fn facts(o: &mut String, facts: &ContainerFacts) {
 }
 
 /// An MP4's `ftyp`, `moov` and tracks.
-fn mp4_facts(o: &mut String, ix: &Mp4Index) {
-    let brands = ix.compatible_brands.join(",");
+fn mp4_facts(o: &mut String, ix: &Movie) {
+    let brands: Vec<String> = ix.compatible_brands.iter().map(|b| b.to_string()).collect();
+    let brands = brands.join(",");
     line(
         o,
         2,
         "ftyp",
-        &format!("{} ({brands})", ix.major_brand.as_deref().unwrap_or("?")),
+        &format!(
+            "{} ({brands})",
+            ix.major_brand.map_or("?".to_string(), |b| b.to_string())
+        ),
     );
     line(
         o,
@@ -94,9 +99,9 @@ fn mp4_facts(o: &mut String, ix: &Mp4Index) {
         "moov",
         &format!(
             "{} mdat, timescale {}, duration {}",
-            if ix.faststart { "before" } else { "after" },
-            ix.movie_timescale,
-            ix.movie_duration
+            if ix.moov_first { "before" } else { "after" },
+            ix.timescale,
+            ix.duration
         ),
     );
     for t in &ix.tracks {
@@ -104,8 +109,10 @@ fn mp4_facts(o: &mut String, ix: &Mp4Index) {
             "{} {} {}, {} samples, timescale {}",
             t.id,
             t.handler,
-            t.sample_entry.as_deref().unwrap_or("-"),
-            t.samples,
+            t.entry
+                .as_ref()
+                .map_or("-".to_string(), |e| e.fourcc.to_string()),
+            t.samples(),
             t.timescale
         );
         if t.edit.empty_movie > 0 || t.edit.media_time != 0 {
@@ -115,7 +122,7 @@ fn mp4_facts(o: &mut String, ix: &Mp4Index) {
                 t.edit.empty_movie, t.edit.media_time
             );
         }
-        if let Some(Err(why)) = &t.config {
+        if let Some(EntryCodec::Unsupported(why)) = t.entry.as_ref().map(|e| &e.codec) {
             let _ = write!(v, " ({why})");
         }
         line(o, 2, "trak", &v);

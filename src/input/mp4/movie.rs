@@ -6,6 +6,7 @@ use std::io::{Read, Seek, SeekFrom};
 use super::boxes::{BoxError, BoxHeader, FourCc, MemBox};
 use super::fragment::{self, Appender};
 use super::track::{self, Track};
+use crate::container::mp4::EPOCH_1904_TO_1970_S;
 
 /// Largest `moov` read into memory: a day of 60 fps video with audio needs about 50 MiB.
 pub const MAX_MOOV_BYTES: u64 = 512 << 20;
@@ -60,6 +61,15 @@ struct TopLevel {
     moof_bytes: u64,
     mdat_seen: bool,
     moov_first: bool,
+}
+
+impl Movie {
+    /// `mvhd` creation_time as Unix seconds, when set.
+    pub fn creation_time_s(&self) -> Option<i64> {
+        (self.creation_time_1904_s > 0).then(|| {
+            i64::try_from(self.creation_time_1904_s).unwrap_or(i64::MAX) - EPOCH_1904_TO_1970_S
+        })
+    }
 }
 
 /// Walks the top-level boxes of a file of `file_len` bytes and reads its `moov`.

@@ -135,19 +135,22 @@ fn index_lists_tracks_and_boxes() {
     let dir = scratch("mp4-read-index");
     let (config, packets, path) = write_fixture(&dir, Format::Mp4, "studio-1764072000.flv");
     let ix = read_index(&path).unwrap();
-    assert!(ix.faststart);
-    assert_eq!(ix.major_brand.as_deref(), Some("isom"));
-    assert_eq!(ix.creation_time_s, Some(1_764_072_000));
+    assert!(ix.moov_first);
+    assert_eq!(
+        ix.major_brand.map(|b| b.to_string()).as_deref(),
+        Some("isom")
+    );
+    assert_eq!(ix.creation_time_s(), Some(1_764_072_000));
     assert_eq!(ix.tracks.len(), 2);
     let v = &ix.tracks[0];
     assert_eq!(
-        (v.kind, v.sample_entry.as_deref()),
-        (Some(TrackKind::Video), Some("avc1"))
+        (v.kind, v.entry.as_ref().map(|e| e.fourcc.to_string())),
+        (Some(TrackKind::Video), Some("avc1".to_string()))
     );
     let n_video = per_track(&packets, TrackKind::Video).len() as u32;
-    assert_eq!(v.samples, n_video);
+    assert_eq!(v.samples(), n_video);
     assert_eq!(
-        v.sync_samples,
+        v.sync_samples(),
         Some(
             per_track(&packets, TrackKind::Video)
                 .iter()
@@ -159,15 +162,15 @@ fn index_lists_tracks_and_boxes() {
         .iter()
         .map(|p| p.data.len() as u64)
         .sum();
-    assert_eq!(v.sample_bytes, bytes);
+    assert_eq!(v.sample_bytes(), bytes);
     assert!(
-        matches!(&v.config, Some(Ok(TrackConfig::Video(c))) if Some(c) == config.video.as_ref())
+        matches!(v.entry.as_ref().map(|e| &e.codec), Some(EntryCodec::Video(c)) if Some(c) == config.video.as_ref())
     );
-    let kinds: Vec<&str> = ix.boxes.iter().map(|b| b.kind.as_str()).collect();
+    let kinds: Vec<&str> = ix.layout.iter().map(|b| b.kind.as_str()).collect();
     for k in ["ftyp", "moov", "mvhd", "trak", "stbl", "stsz", "mdat"] {
         assert!(kinds.contains(&k), "{k} in {kinds:?}");
     }
-    assert_eq!(ix.boxes.last().map(|b| b.kind.as_str()), Some("mdat"));
+    assert_eq!(ix.layout.last().map(|b| b.kind.as_str()), Some("mdat"));
 }
 
 fn ffmpeg(args: &[&str]) -> bool {
@@ -252,7 +255,7 @@ fn ffmpeg_mp4_matches_ffprobe() {
         } = drain(&mut s).unchanged();
         assert!(damage.is_empty(), "{damage:?}");
         assert_matches_ffprobe(&out, &got);
-        assert_eq!(read_index(&out).unwrap().faststart, extra.is_some());
+        assert_eq!(read_index(&out).unwrap().moov_first, extra.is_some());
     }
 }
 
@@ -262,7 +265,7 @@ fn truncated_files_are_errors_or_recovered() {
     let (_, packets, path) = write_fixture(&dir, Format::Mp4, "studio-1764072000.flv");
     let bytes = std::fs::read(&path).unwrap();
     let ix = read_index(&path).unwrap();
-    let moov = ix.boxes.iter().find(|b| b.kind == "moov").unwrap();
+    let moov = ix.layout.iter().find(|b| b.kind == "moov").unwrap();
 
     // moov cut: a clear error naming the box and offset.
     let cut = dir.join("moov-cut.mp4");
@@ -373,7 +376,7 @@ fn hostile_boxes_never_panic() {
     let bytes = std::fs::read(&path).unwrap();
     let moov_end = read_index(&path)
         .unwrap()
-        .boxes
+        .layout
         .iter()
         .find(|b| b.kind == "moov")
         .map(|b| b.offset + b.size)

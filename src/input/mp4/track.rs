@@ -87,6 +87,37 @@ pub struct Track {
     pub offset: u64,
 }
 
+impl Track {
+    /// Samples in the sample tables (`stsz` / `stz2`, fragments appended).
+    pub fn samples(&self) -> u32 {
+        self.tables.sizes.as_ref().map_or(0, Sizes::count)
+    }
+
+    /// Sync samples; `None` without `stss` (every sample is a sync sample).
+    pub fn sync_samples(&self) -> Option<u32> {
+        // Built from a u32 count.
+        self.tables.stss.as_ref().map(|s| s.len() as u32)
+    }
+
+    /// The samples' sizes added up.
+    pub fn sample_bytes(&self) -> u64 {
+        match &self.tables.sizes {
+            Some(Sizes::Uniform { size, count }) => u64::from(*size) * u64::from(*count),
+            Some(Sizes::Each(v)) => v.iter().map(|&s| u64::from(s)).sum(),
+            None => 0,
+        }
+    }
+
+    /// The sample durations of `stts` added up, media timescale.
+    pub fn stts_duration(&self) -> u64 {
+        self.tables
+            .stts
+            .iter()
+            .map(|&(count, delta)| u64::from(count) * u64::from(delta))
+            .fold(0, u64::saturating_add)
+    }
+}
+
 /// Reads one `trak` of a movie whose `mvhd` timescale is `movie_timescale`.
 pub fn read_trak(trak: &MemBox<'_>, movie_timescale: u32) -> Result<Track, BoxError> {
     let tkhd = trak.require(b"tkhd")?;
