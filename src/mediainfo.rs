@@ -254,6 +254,25 @@ pub struct StreamInfo {
     pub sample_rate: Option<u32>,
 }
 
+impl StreamInfo {
+    /// The `index`-th stream, of `track`, with no kind's fields set.
+    fn common(track: Track, index: usize, codec_type: &str, codec_name: &str) -> StreamInfo {
+        StreamInfo {
+            track,
+            // Streams are a file's tracks, a handful.
+            index: index as u32,
+            codec_type: codec_type.into(),
+            codec_name: codec_name.into(),
+            bit_rate: None,
+            width: None,
+            height: None,
+            r_frame_rate: None,
+            channels: None,
+            sample_rate: None,
+        }
+    }
+}
+
 /// The numbers the FLV writer puts in `onMetaData` so that ffprobe reports what [`describe`]
 /// says.
 #[derive(Clone, Debug, PartialEq)]
@@ -320,17 +339,13 @@ pub fn describe(
         let (width, height, timing) = video_geometry(v);
         let none = TrackStats::default();
         let r = frame_rate(format, stats.track(track).unwrap_or(&none), timing);
+        let common = StreamInfo::common(track, streams.len(), "video", video_codec_name(v.codec));
         streams.push(StreamInfo {
-            track,
-            index: streams.len() as u32,
-            codec_type: "video".into(),
-            codec_name: video_codec_name(v.codec).into(),
             bit_rate: stream_bit_rate(format, config, stats, track),
             width: Some(width),
             height: Some(height),
             r_frame_rate: Some(format!("{}/{}", r.0, r.1)),
-            channels: None,
-            sample_rate: None,
+            ..common
         });
     }
     for (track, a) in config.audio_tracks() {
@@ -346,17 +361,12 @@ pub fn describe(
             | AudioCodec::Eac3
             | AudioCodec::FlvOnly(_) => (a.sample_rate, a.channels),
         };
+        let common = StreamInfo::common(track, streams.len(), "audio", audio_codec_name(a.codec));
         streams.push(StreamInfo {
-            track,
-            index: streams.len() as u32,
-            codec_type: "audio".into(),
-            codec_name: audio_codec_name(a.codec).into(),
             bit_rate: stream_bit_rate(format, config, stats, track),
-            width: None,
-            height: None,
-            r_frame_rate: None,
             channels: Some(u32::from(channels)),
             sample_rate: Some(sample_rate),
+            ..common
         });
     }
     if format == Format::Flv {
