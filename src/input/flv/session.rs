@@ -16,8 +16,9 @@ use std::collections::{HashSet, VecDeque};
 use std::io::Read;
 use std::sync::Arc;
 
+use super::body::{self, MediaTag};
+use super::paramsets;
 use super::tags::{Tag, TagEventRef, TagKind, TagReader, TagRef};
-use super::{body, paramsets};
 use crate::amf0::{self, Value};
 use crate::input::prelude::Budget;
 use crate::input::timeline::Timeline;
@@ -212,8 +213,32 @@ impl TagSession {
     fn handle(&mut self, tag: TagRef<'_>) {
         match tag.kind {
             TagKind::Script => self.handle_script(tag),
-            TagKind::Video => self.handle_video(tag),
-            TagKind::Audio => self.handle_audio(tag),
+            TagKind::Video => {
+                let parsed = body::parse_video_tag(tag.data);
+                self.each_body(tag, "video", parsed, Self::video_body);
+            }
+            TagKind::Audio => {
+                let parsed = body::parse_audio(tag.data);
+                self.each_body(tag, "audio", parsed, Self::audio_body);
+            }
+        }
+    }
+
+    /// Hands each track's body of a media tag to `handle`; a tag that does not parse is dropped.
+    fn each_body<'a, B>(
+        &mut self,
+        tag: TagRef<'a>,
+        kind: &str,
+        parsed: Result<MediaTag<B>, String>,
+        mut handle: impl FnMut(&mut Self, TagRef<'a>, Slot, B),
+    ) {
+        let parsed = match parsed {
+            Ok(parsed) => parsed,
+            Err(what) => return self.dropped(tag, format!("{kind} tag: {what}")),
+        };
+        self.offset_ns = parsed.offset_ns;
+        for (id, body) in parsed.tracks {
+            handle(self, tag, Slot { id }, body);
         }
     }
 

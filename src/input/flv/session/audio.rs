@@ -19,18 +19,7 @@ use crate::media::{AudioCodec, AudioConfig, FlvAudio, Track};
 use crate::container::flv::SOUND_BYTE_EX_HEADER as EX_SOUND_BYTE;
 
 impl TagSession {
-    pub(super) fn handle_audio(&mut self, tag: TagRef<'_>) {
-        let parsed = match body::parse_audio(tag.data) {
-            Ok(parsed) => parsed,
-            Err(what) => return self.dropped(tag, format!("audio tag: {what}")),
-        };
-        self.offset_ns = parsed.offset_ns;
-        for (id, body) in parsed.tracks {
-            self.audio_body(tag, Slot { id }, body);
-        }
-    }
-
-    fn audio_body(&mut self, tag: TagRef<'_>, slot: Slot, body: AudioBody<'_>) {
+    pub(super) fn audio_body(&mut self, tag: TagRef<'_>, slot: Slot, body: AudioBody<'_>) {
         match body {
             AudioBody::AacConfig { sound_byte, asc } => self.aac_config(slot, sound_byte, asc),
             AudioBody::Mp3Frame { sound_byte, data } => self.mp3_frame(tag, slot, sound_byte, data),

@@ -14,18 +14,7 @@ use crate::input::flv::tags::TagRef;
 use crate::media::{BuiltRecord, FlvVideo, FlvVideoSignal, Track, VideoCodec, VideoConfig};
 
 impl TagSession {
-    pub(super) fn handle_video(&mut self, tag: TagRef<'_>) {
-        let parsed = match body::parse_video_tag(tag.data) {
-            Ok(parsed) => parsed,
-            Err(what) => return self.dropped(tag, format!("video tag: {what}")),
-        };
-        self.offset_ns = parsed.offset_ns;
-        for (id, body) in parsed.tracks {
-            self.video_body(tag, Slot { id }, body);
-        }
-    }
-
-    fn video_body(&mut self, tag: TagRef<'_>, slot: Slot, body: VideoBody<'_>) {
+    pub(super) fn video_body(&mut self, tag: TagRef<'_>, slot: Slot, body: VideoBody<'_>) {
         match body {
             VideoBody::Config {
                 codec,
