@@ -213,14 +213,23 @@ mod tests {
         assert_eq!(calls, 3);
     }
 
-    #[test]
-    fn gives_up_after_max_attempts() {
+    /// Runs a quick 4-attempt policy over an operation that always fails with `error` of the
+    /// kind `fail`; gives the calls made and what it gave up with.
+    fn always_failing(
+        fail: fn(&'static str) -> Attempt<&'static str>,
+        error: &'static str,
+    ) -> (u32, GaveUp<&'static str>) {
         let mut calls = 0;
         let r: Result<(), _> = retry(&RetryPolicy::quick(4), |_| {
             calls += 1;
-            Err(Attempt::Transient("connection refused"))
+            Err(fail(error))
         });
-        let e = r.unwrap_err();
+        (calls, r.unwrap_err())
+    }
+
+    #[test]
+    fn gives_up_after_max_attempts() {
+        let (calls, e) = always_failing(Attempt::Transient, "connection refused");
         assert_eq!((calls, e.attempts, e.transient), (4, 4, true));
         assert!(
             e.to_string()
@@ -230,12 +239,7 @@ mod tests {
 
     #[test]
     fn permanent_errors_are_not_retried() {
-        let mut calls = 0;
-        let r: Result<(), _> = retry(&RetryPolicy::quick(4), |_| {
-            calls += 1;
-            Err(Attempt::Permanent("403 forbidden"))
-        });
-        let e = r.unwrap_err();
+        let (calls, e) = always_failing(Attempt::Permanent, "403 forbidden");
         assert_eq!((calls, e.attempts, e.transient), (1, 1, false));
         assert_eq!(e.to_string(), "403 forbidden");
     }

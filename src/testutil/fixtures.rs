@@ -129,14 +129,8 @@ pub fn mux_sessions(
     sessions: &[(SessionStart, &[Packet])],
     base_name: &str,
 ) -> Produced {
-    let file = FileOpen {
-        dir,
-        stream_name: stream,
-        start_time_s: sessions[0].0.wall_ms.div_euclid(1000),
-        first_segment: 0,
-        config,
-        options,
-    };
+    let start_time_s = sessions[0].0.wall_ms.div_euclid(1000);
+    let file = file_open((dir, stream), start_time_s, config, options);
     let mut m = open(&file);
     for (start, packets) in sessions {
         m.begin_session(start).unwrap();
@@ -156,6 +150,24 @@ pub const SHOW_PUSHES: [&str; 2] = ["push/show-1764075600.flv", "push/show-17640
 pub const SHOW_START_MS: i64 = 1_764_075_600_000;
 
 /// The start of a file's first session, at `wall_ms`.
+/// Where a test's file opens: `dir`, named `stream`, starting at `start_time_s`, its HLS
+/// segments numbered from 0.
+pub fn file_open<'a>(
+    (dir, stream): (&'a Path, &'a str),
+    start_time_s: i64,
+    config: &'a CodecConfig,
+    options: &'a MuxOptions,
+) -> FileOpen<'a> {
+    FileOpen {
+        dir,
+        stream_name: stream,
+        start_time_s,
+        first_segment: 0,
+        config,
+        options,
+    }
+}
+
 pub fn first_session(wall_ms: i64) -> SessionStart {
     SessionStart {
         file_dts_90k: 0,

@@ -7,7 +7,8 @@ use std::process::Command;
 use super::*;
 use crate::format::Format;
 use crate::media::{CodecConfig, Packet};
-use crate::mux::{FileClose, FileOpen, MuxOptions, SessionStart};
+use crate::mux::{FileClose, MuxOptions, SessionStart};
+use crate::testutil::fixtures::file_open;
 use crate::testutil::{Drained, drain, have_ffprobe, probe_packets, read_flv, scratch, testdata};
 
 /// Writes one file of `format` holding `sessions` (wall clock, packets with file-relative times).
@@ -18,14 +19,12 @@ pub fn write(
     sessions: &[(i64, i64, &[Packet])],
 ) -> PathBuf {
     let options = MuxOptions::default();
-    let file = FileOpen {
-        dir,
-        stream_name: "show",
-        start_time_s: sessions[0].1.div_euclid(1000),
-        first_segment: 0,
+    let file = file_open(
+        (dir, "show"),
+        sessions[0].1.div_euclid(1000),
         config,
-        options: &options,
-    };
+        &options,
+    );
     let mut mux = crate::mux::open(format, &file).unwrap();
     for (i, (file_dts_90k, wall_ms, packets)) in sessions.iter().enumerate() {
         mux.begin_session(&SessionStart {

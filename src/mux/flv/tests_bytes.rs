@@ -9,6 +9,7 @@ use crate::input::flv::{Tag, TagKind};
 use crate::media::*;
 use crate::media::{AudioConfig, VideoCodec, VideoConfig};
 use crate::mux::MuxOptions;
+use crate::testutil::fixtures::file_open;
 use crate::testutil::{flv_tags, scratch};
 
 /// An HEVCDecoderConfigurationRecord (ISO/IEC 14496-15 §8.3.3.1) with no parameter set arrays:
@@ -270,14 +271,7 @@ fn mp3_tags_and_extended_timestamps() {
 
 fn open(dir: &Path, config: &CodecConfig) -> Result<FlvMuxer> {
     let options = MuxOptions::default();
-    FlvMuxer::open(&FileOpen {
-        dir,
-        stream_name: "t",
-        start_time_s: 0,
-        first_segment: 0,
-        config,
-        options: &options,
-    })
+    FlvMuxer::open(&file_open((dir, "t"), 0, config, &options))
 }
 
 #[test]

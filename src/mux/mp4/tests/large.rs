@@ -6,6 +6,7 @@ use std::process::Command;
 use md5::Digest;
 
 use super::*;
+use crate::testutil::fixtures::file_open;
 
 /// A video payload of `len` bytes: one filler-data NAL unit (H.264 §7.3.2.7), so decoders skip it.
 fn filler_packet(len: usize) -> Vec<u8> {
@@ -32,14 +33,7 @@ fn over_4_gib_uses_co64_and_largesize() {
     }
     let _cleanup = Cleanup(dir.clone());
     let options = MuxOptions::default();
-    let open = FileOpen {
-        dir: &dir,
-        stream_name: "big",
-        start_time_s: 1_764_072_000,
-        first_segment: 0,
-        config: &studio.config,
-        options: &options,
-    };
+    let open = file_open((&dir, "big"), 1_764_072_000, &studio.config, &options);
     let mut m: Box<dyn Muxer> = Box::new(Mp4Muxer::open(&open).unwrap());
     let mut video = Packet {
         track: crate::media::Track::VIDEO,

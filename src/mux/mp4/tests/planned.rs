@@ -2,6 +2,7 @@
 //! write pass that differs from its plan fails the file, naming the input, leaving no file.
 
 use super::*;
+use crate::testutil::fixtures::file_open;
 
 const START_S: i64 = 1_764_072_000;
 const INPUT: &str = "cam-1764072000.flv";
@@ -18,14 +19,7 @@ fn plan_of(config: &CodecConfig, packets: &[Packet], base: &str) -> FilePlan {
 
 /// Where a test file opens: `dir`, at [`START_S`].
 fn opening<'a>(dir: &'a Path, config: &'a CodecConfig, options: &'a MuxOptions) -> FileOpen<'a> {
-    FileOpen {
-        dir,
-        stream_name: "cam",
-        start_time_s: START_S,
-        first_segment: 0,
-        config,
-        options,
-    }
+    file_open((dir, "cam"), START_S, config, options)
 }
 
 /// A writer following `plan`, its one session begun.

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::media::VideoCodec;
+use crate::testutil::fixtures::file_open;
 
 fn synthetic(track: TrackKind, dts_ms: i64, cts_ms: i32, keyframe: bool) -> Packet {
     Packet {
@@ -124,14 +125,7 @@ fn refuses_what_the_file_cannot_hold() {
     let dir = scratch("mp4-refuse");
     let config = synthetic_config(Some(VideoCodec::H264), None);
     let options = MuxOptions::default();
-    let open = FileOpen {
-        dir: &dir,
-        stream_name: "x",
-        start_time_s: 0,
-        first_segment: 0,
-        config: &config,
-        options: &options,
-    };
+    let open = file_open((&dir, "x"), 0, &config, &options);
     let mut m = Mp4Muxer::open(&open).unwrap();
     let err = m
         .write(&synthetic(TrackKind::Audio, 0, 0, true))
