@@ -10,6 +10,7 @@ use super::{FileResult, Outputs};
 use crate::callback::{self, FileReport};
 use crate::mediainfo;
 use crate::mux::{Format, Produced};
+use crate::sink::naming;
 
 /// Where finished files and their callbacks go besides the local output root.
 pub struct Delivery {
@@ -56,8 +57,8 @@ pub(super) fn hand_out(
             vdoid: file.vdoid.clone(),
             stream: stream.to_string(),
             bucket: String::new(),
-            start_time_s: result.wall_start_ms.div_euclid(1000),
-            end_time_s: result.wall_end_ms.div_euclid(1000),
+            start_time_s: naming::name_second(result.wall_start_ms),
+            end_time_s: naming::name_second(result.wall_end_ms),
             error: None,
         };
         if let Some(delivery) = io.delivery

@@ -63,7 +63,7 @@ impl OpenFile {
         log: &mut dyn Write,
         summary: &mut Summary,
     ) -> Result<OpenFile> {
-        let start_time_s = opening.wall_start_ms.div_euclid(1000);
+        let start_time_s = naming::name_second(opening.wall_start_ms);
         let (input, config) = (opening.input, opening.config);
         let mut file = OpenFile {
             muxers: Vec::new(),

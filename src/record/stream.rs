@@ -361,7 +361,7 @@ impl StreamRun<'_, '_> {
             input: &input,
             partial,
             first_segment: match self.hls_next {
-                Some((second, next)) if second == wall_start_ms.div_euclid(1000) => next,
+                Some((second, next)) if second == naming::name_second(wall_start_ms) => next,
                 Some(_) | None => 0,
             },
         };
@@ -481,7 +481,7 @@ impl StreamRun<'_, '_> {
         }
         let finished = file.finish(&FileClose { base_name });
         if let Some((_, Ok(hls))) = finished.iter().find(|(f, _)| *f == Format::Hls) {
-            self.hls_next = Some((wall_start_ms.div_euclid(1000), hls.next_segment));
+            self.hls_next = Some((naming::name_second(wall_start_ms), hls.next_segment));
         }
         let results = &mut self.summary.files[first..];
         let times = self.opts.callback_times;

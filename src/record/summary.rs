@@ -7,6 +7,7 @@ use std::io::{self, BufWriter, Read, Seek, Write};
 
 use super::{FileResult, Summary};
 use crate::report::StreamReport;
+use crate::sink::naming;
 
 /// Takes each stream's files and report once the stream is done, in stream-key order.
 pub trait Reports {
@@ -21,8 +22,8 @@ fn file_json(f: &FileResult) -> serde_json::Value {
         "opened": f.opened.as_str(),
         "closed": f.closed.as_str(),
         "length_ms": f.len_ms,
-        "start_time": f.wall_start_ms.div_euclid(1000),
-        "end_time": f.wall_end_ms.div_euclid(1000),
+        "start_time": naming::name_second(f.wall_start_ms),
+        "end_time": naming::name_second(f.wall_end_ms),
     });
     if let Some(p) = &f.produced {
         v["bytes"] = p.total_size.into();

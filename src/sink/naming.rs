@@ -52,13 +52,19 @@ pub fn safe_component(name: &str) -> String {
     out
 }
 
+/// The Unix second names and callbacks give a wall-clock time in milliseconds
+/// (`{StartTime}`, `{EndTime}`, `start_time`, `end_time`): floored, also before 1970.
+pub fn name_second(wall_ms: i64) -> i64 {
+    wall_ms.div_euclid(1000)
+}
+
 /// `{StreamName}-{StartTime}-{EndTime}` from wall-clock milliseconds (floored to seconds).
 pub fn base_name(stream: &str, wall_start_ms: i64, wall_end_ms: i64) -> String {
     format!(
         "{}-{}-{}",
         safe_component(stream),
-        wall_start_ms.div_euclid(1000),
-        wall_end_ms.div_euclid(1000)
+        name_second(wall_start_ms),
+        name_second(wall_end_ms)
     )
 }
 
