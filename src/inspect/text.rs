@@ -311,6 +311,8 @@ fn video(o: &mut String, track: Track, v: &VideoConfig, t: &TrackScan, scan: &Se
         .first()
         .and_then(|s| s.r_frame_rate.clone())
         .unwrap_or_default();
+    // A codec without profiles (the Flash-era ones) leaves the gap out.
+    let profile = profile.map_or(String::new(), |p| format!(" {p}"));
     let level = level.map_or(String::new(), |l| {
         format!(", level {}", level_display(v.codec, l))
     });
@@ -319,9 +321,8 @@ fn video(o: &mut String, track: Track, v: &VideoConfig, t: &TrackScan, scan: &Se
         4,
         &track.to_string(),
         &format!(
-            "{} {}{level}, {}x{}, {rate} fps",
+            "{}{profile}{level}, {}x{}, {rate} fps",
             codec_video(v),
-            profile.unwrap_or_default(),
             v.width,
             v.height
         ),
