@@ -383,25 +383,9 @@ fn draw_files(
             continue;
         };
         let marks = marks(f, r);
-        let mut mark_words = String::new();
-        for (what, target, at) in &marks {
-            let _ = match at {
-                Some(at) => write!(
-                    mark_words,
-                    "\nreaches {what} ({}) at {} UTC",
-                    duration_display(*target),
-                    axis::utc_ms(*at)
-                ),
-                None => write!(
-                    mark_words,
-                    "\n{what} ({}): not reached",
-                    duration_display(*target)
-                ),
-            };
-        }
         svg.group(
             "file",
-            &tips::file_tip(f, *number, &r.sessions, mark_words.trim_start()),
+            &tips::file_tip(f, *number, &r.sessions, &marks_words(&marks)),
         );
         svg.rect(bar, palette::closed(f.closed), " class=\"bar\"");
         for (what, _, at) in &marks {
@@ -433,6 +417,27 @@ fn draw_files(
         ));
     }
     (legend, lanes.used())
+}
+
+/// The tooltip's lines of a file's [`marks`]: where it reaches each length, or that it does not.
+fn marks_words(marks: &[(&'static str, i64, Option<i64>)]) -> String {
+    let mut words = String::new();
+    for (what, target, at) in marks {
+        let _ = match at {
+            Some(at) => write!(
+                words,
+                "\nreaches {what} ({}) at {} UTC",
+                duration_display(*target),
+                axis::utc_ms(*at)
+            ),
+            None => write!(
+                words,
+                "\n{what} ({}): not reached",
+                duration_display(*target)
+            ),
+        };
+    }
+    words.trim_start().to_string()
 }
 
 /// Where the file reaches `slice` and `period` of media: (class, target length, wall time).
