@@ -84,6 +84,10 @@ python3 scripts/gen-audio-lead.py "$out/audio-lead"
 mkdir -p "$out/late-track"
 python3 scripts/gen-late-audio.py "$out/push/show-1764075600.flv" "$out/late-track/late-audio-1764072000.flv"
 
+# Two pushes shorter than a second, 0.6 s apart at two picture sizes: files that start and end in
+# the same second.
+scripts/gen-same-second.sh "$out/same-second"
+
 # Single-track pushes for HLS: MP3 only (the H.264 + MP3 push without its video tags), and
 # pushes too short to fill 2048 bytes of MPEG-TS (MP3 only, AAC only, video only).
 mkdir -p "$out/single"

@@ -77,6 +77,17 @@ fn inputs() -> Vec<(&'static str, Vec<&'static str>)> {
         ),
         ("late-video", vec!["testdata/late-video-1764072000.flv"]),
         (
+            "late-track",
+            vec!["testdata/late-track/late-audio-1764072000.flv"],
+        ),
+        (
+            "same-second",
+            vec![
+                "testdata/same-second/cam-1764072000.flv",
+                "testdata/same-second/cam-1764072000600.flv",
+            ],
+        ),
+        (
             "annexb avc",
             vec!["testdata/annexb/avc-annexb-1764072000.flv"],
         ),

@@ -307,6 +307,66 @@ fn files_that_start_in_one_second_number_their_segments_apart() {
     }
 }
 
+/// Two pushes of 0.3 s, the second 0.6 s after the first at another picture size
+/// (`scripts/gen-same-second.sh`): two files that both start and end in the same second. The
+/// second is numbered on from the first's name in every format, and a rerun finds the same names.
+#[test]
+fn files_that_start_and_end_in_one_second_are_numbered_apart() {
+    let dir = scratch("e2e-same-second");
+    let inputs = [
+        testdata("same-second/cam-1764072000.flv"),
+        testdata("same-second/cam-1764072000600.flv"),
+    ];
+    let mut args: Vec<&str> = inputs.iter().map(|p| p.to_str().unwrap()).collect();
+    args.extend(["--formats", "hls,mp4,flv"]);
+    for run in ["run", "rerun"] {
+        let out = record(&dir, &args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{run}: {stderr}");
+        let keys: Vec<String> = stdout_lines(&out)
+            .iter()
+            .flat_map(|c| {
+                let items = c.get("itmes").or_else(|| c["details"].get("items"));
+                let items = items
+                    .and_then(|i| i.as_array())
+                    .cloned()
+                    .unwrap_or_default();
+                items.into_iter().map(|i| {
+                    let key = i.get("keys").map_or(&i["dstpath"], |k| &k[0]);
+                    key.as_str().unwrap().to_string()
+                })
+            })
+            .collect();
+        for ext in ["m3u8", "mp4", "flv"] {
+            let want = [
+                format!("cam-1764072000-1764072000.{ext}"),
+                format!("cam-1764072000-1764072000_1.{ext}"),
+            ];
+            let names: Vec<String> = files(&dir, ext)
+                .iter()
+                .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+                .collect();
+            assert_eq!(names, want, "{run}");
+            for name in &want {
+                assert!(
+                    keys.iter().any(|k| k.ends_with(&format!("/{name}"))),
+                    "{run}: a callback names {name}: {keys:?}"
+                );
+            }
+        }
+    }
+    if !have_ffprobe() {
+        return;
+    }
+    for (ext, payloads) in [("mp4", true), ("flv", true), ("m3u8", false)] {
+        for (file, input) in files(&dir, ext).iter().zip(&inputs) {
+            let (src, out) = (probe_packets(input), probe_packets(file));
+            let what = format!("{} of {}", file.display(), input.display());
+            assert_same_packets(&of(&src, "video"), &of(&out, "video"), payloads, &what);
+        }
+    }
+}
+
 #[test]
 fn dry_run_writes_nothing() {
     let dir = scratch("e2e-dry");

@@ -363,14 +363,14 @@ fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
 }
 
 /// The stream name a file name implies: its stem without a trailing `-<unix time>` or
-/// `.<unix time>` (so `cam-1585829187.flv` is `cam`), or without both times of a recording's own
-/// name (`cam-1585829187-1585829324.flv` is `cam`).
+/// `.<unix time>` (so `cam-1585829187.flv` is `cam`), or without both times (and the number) of
+/// a recording's own name (`cam-1585829187-1585829324.flv` and `…-1585829324_1.flv` are `cam`).
 pub fn stream_from_file_name(path: &Path) -> String {
     let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let mut name = stem.as_str();
+    let mut name = crate::sink::naming::unnumbered(&stem);
     for _ in 0..2 {
         match split_unix_time(name) {
             Some((rest, _)) if !rest.is_empty() => name = rest,
@@ -436,6 +436,11 @@ mod tests {
         let p = Path::new("cam-1585829187-1585829324.flv");
         assert_eq!(stream_from_file_name(p), "cam");
         assert_eq!(time_from_file_name(p), Some(1_585_829_187_000));
+        // … numbered on from the file before it, which started and ended in the same second.
+        let p = Path::new("cam-1585829187-1585829187_1.flv");
+        assert_eq!(stream_from_file_name(p), "cam");
+        assert_eq!(time_from_file_name(p), Some(1_585_829_187_000));
+        assert_eq!(stream_from_file_name(Path::new("cam_1.flv")), "cam_1");
         // Neither 10 nor 13 digits: not a time.
         assert_eq!(time_from_file_name(Path::new("cam-12345.flv")), None);
         assert_eq!(

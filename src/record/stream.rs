@@ -128,6 +128,8 @@ pub(super) struct StreamRun<'o, 'w> {
     /// The start second of the stream's last HLS file and the number after its last segment:
     /// a file starting in that second numbers its segments on from there.
     hls_next: Option<(i64, usize)>,
+    /// The base names given to the stream's files so far.
+    names: naming::RunNames,
 }
 
 impl<'o, 'w> StreamRun<'o, 'w> {
@@ -160,6 +162,7 @@ impl<'o, 'w> StreamRun<'o, 'w> {
             plans,
             push: 0,
             hls_next: None,
+            names: naming::RunNames::default(),
         }
     }
 }
@@ -435,7 +438,9 @@ impl StreamRun<'_, '_> {
             return Ok(());
         };
         let wall_end_ms = (self.opts.name_end_ms).map_or(wall_end_ms, |e| e.max(wall_end_ms));
-        let base_name = naming::base_name(&self.key.stream, wall_start_ms, wall_end_ms);
+        let base_name = self
+            .names
+            .name(&self.key.stream, wall_start_ms, wall_end_ms);
         // A format whose writer failed to open or on the way was reported then: it has no file.
         let formats = file.formats(&self.opts.formats);
         let len_ms = crate::media::to_ms(len_90k);

@@ -68,10 +68,56 @@ pub fn base_name(stream: &str, wall_start_ms: i64, wall_end_ms: i64) -> String {
     )
 }
 
-/// The end a recording's own name states (`{StreamName}-{StartTime}-{EndTime}.{ext}`), in Unix
-/// milliseconds: the `EndTime` second. `None` for any other name.
+/// The base names of one stream's files in a run, in order. A file that would take the name of
+/// the one before it (both start and end in the same second) is numbered on:
+/// `{StreamName}-{StartTime}-{EndTime}_1`, `_2` …, so neither replaces the other, a listing
+/// sorts them in order (`_` after `.`), and a rerun gives the same names.
+#[derive(Debug, Default)]
+pub struct RunNames {
+    /// The last base name given without its number, and how many files took it before.
+    last: Option<(String, usize)>,
+}
+
+impl RunNames {
+    pub fn name(&mut self, stream: &str, wall_start_ms: i64, wall_end_ms: i64) -> String {
+        let base = base_name(stream, wall_start_ms, wall_end_ms);
+        match &mut self.last {
+            Some((last, n)) if *last == base => {
+                *n += 1;
+                format!("{base}_{n}")
+            }
+            Some(_) | None => {
+                self.last = Some((base.clone(), 0));
+                base
+            }
+        }
+    }
+}
+
+/// The end a recording's own name states (`{StreamName}-{StartTime}-{EndTime}.{ext}`, or with
+/// the [`RunNames`] number after it), in Unix milliseconds: the `EndTime` second. `None` for any
+/// other name.
 pub fn end_time_ms(path: &Path) -> Option<i64> {
-    let stem = path.file_stem()?.to_str()?;
+    end_time_of(unnumbered(path.file_stem()?.to_str()?))
+}
+
+/// A recording's name without the number [`RunNames`] gives a file named like the one before it
+/// (`cam-1764072000-1764072000_1` is `cam-1764072000-1764072000`); any other name as it is.
+pub fn unnumbered(stem: &str) -> &str {
+    match stem.rsplit_once('_') {
+        Some((named, n))
+            if !n.is_empty()
+                && n.len() < 10
+                && n.bytes().all(|b| b.is_ascii_digit())
+                && end_time_of(named).is_some() =>
+        {
+            named
+        }
+        Some(_) | None => stem,
+    }
+}
+
+fn end_time_of(stem: &str) -> Option<i64> {
     let mut times = stem.rsplitn(3, '-');
     let (end, start) = (times.next()?, times.next()?);
     times.next().filter(|stream| !stream.is_empty())?;
@@ -129,6 +175,36 @@ mod tests {
         assert_eq!(end("cam-1764072024.flv"), None);
         assert_eq!(end("1764072024-1764072031.mp4"), None);
         assert_eq!(end("cam-1764072024-17640720.mp4"), None);
+        // A file numbered on from the one before it (RunNames).
+        assert_eq!(
+            end("cam-1764072024-1764072024_2.mp4"),
+            Some(1_764_072_024_000)
+        );
+        assert_eq!(end("cam-1764072024-1764072024_.mp4"), None);
+        assert_eq!(end("cam-1764072024_2.mp4"), None);
+    }
+
+    #[test]
+    fn files_of_one_second_are_numbered_on() {
+        let mut names = RunNames::default();
+        let s = 1_764_072_000_000;
+        assert_eq!(names.name("cam", s, s + 300), "cam-1764072000-1764072000");
+        assert_eq!(
+            names.name("cam", s + 600, s + 900),
+            "cam-1764072000-1764072000_1"
+        );
+        assert_eq!(
+            names.name("cam", s + 950, s + 990),
+            "cam-1764072000-1764072000_2"
+        );
+        assert_eq!(
+            names.name("cam", s + 990, s + 4000),
+            "cam-1764072000-1764072004"
+        );
+        assert_eq!(
+            names.name("cam", s + 4000, s + 4500),
+            "cam-1764072004-1764072004"
+        );
     }
 
     #[test]
