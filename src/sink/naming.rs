@@ -188,23 +188,15 @@ mod tests {
     fn files_of_one_second_are_numbered_on() {
         let mut names = RunNames::default();
         let s = 1_764_072_000_000;
-        assert_eq!(names.name("cam", s, s + 300), "cam-1764072000-1764072000");
-        assert_eq!(
-            names.name("cam", s + 600, s + 900),
-            "cam-1764072000-1764072000_1"
-        );
-        assert_eq!(
-            names.name("cam", s + 950, s + 990),
-            "cam-1764072000-1764072000_2"
-        );
-        assert_eq!(
-            names.name("cam", s + 990, s + 4000),
-            "cam-1764072000-1764072004"
-        );
-        assert_eq!(
-            names.name("cam", s + 4000, s + 4500),
-            "cam-1764072004-1764072004"
-        );
+        for (start, end, want) in [
+            (0, 300, "cam-1764072000-1764072000"),
+            (600, 900, "cam-1764072000-1764072000_1"),
+            (950, 990, "cam-1764072000-1764072000_2"),
+            (990, 4000, "cam-1764072000-1764072004"),
+            (4000, 4500, "cam-1764072004-1764072004"),
+        ] {
+            assert_eq!(names.name("cam", s + start, s + end), want);
+        }
     }
 
     #[test]
