@@ -420,27 +420,34 @@ mod tests {
 
     #[test]
     fn names_and_times_from_file_names() {
-        let p = Path::new("dir/cam-1585829187.flv");
-        assert_eq!(stream_from_file_name(p), "cam");
-        assert_eq!(time_from_file_name(p), Some(1_585_829_187_000));
-        let p = Path::new("show.1585829187123.flv");
-        assert_eq!(stream_from_file_name(p), "show");
-        assert_eq!(time_from_file_name(p), Some(1_585_829_187_123));
-        let p = Path::new("plain.flv");
-        assert_eq!(stream_from_file_name(p), "plain");
-        assert_eq!(time_from_file_name(p), None);
-        // SRS DVR style: the time is not at the end.
-        let p = Path::new("livestream.1585829187000.flv");
-        assert_eq!(time_from_file_name(p), Some(1_585_829_187_000));
-        // A recording's own name: the start time, the stream without both times.
-        let p = Path::new("cam-1585829187-1585829324.flv");
-        assert_eq!(stream_from_file_name(p), "cam");
-        assert_eq!(time_from_file_name(p), Some(1_585_829_187_000));
-        // … numbered on from the file before it, which started and ended in the same second.
-        let p = Path::new("cam-1585829187-1585829187_1.flv");
-        assert_eq!(stream_from_file_name(p), "cam");
-        assert_eq!(time_from_file_name(p), Some(1_585_829_187_000));
-        assert_eq!(stream_from_file_name(Path::new("cam_1.flv")), "cam_1");
+        for (name, stream, time) in [
+            ("dir/cam-1585829187.flv", "cam", Some(1_585_829_187_000)),
+            ("show.1585829187123.flv", "show", Some(1_585_829_187_123)),
+            ("plain.flv", "plain", None),
+            // SRS DVR style: the time is not at the end.
+            (
+                "livestream.1585829187000.flv",
+                "livestream",
+                Some(1_585_829_187_000),
+            ),
+            // A recording's own name: the start time, the stream without both times …
+            (
+                "cam-1585829187-1585829324.flv",
+                "cam",
+                Some(1_585_829_187_000),
+            ),
+            // … also numbered on from the file before it, which started and ended in its second.
+            (
+                "cam-1585829187-1585829187_1.flv",
+                "cam",
+                Some(1_585_829_187_000),
+            ),
+            ("cam_1.flv", "cam_1", None),
+        ] {
+            let p = Path::new(name);
+            assert_eq!(stream_from_file_name(p), stream, "{name}");
+            assert_eq!(time_from_file_name(p), time, "{name}");
+        }
         // Neither 10 nor 13 digits: not a time.
         assert_eq!(time_from_file_name(Path::new("cam-12345.flv")), None);
         assert_eq!(
