@@ -75,8 +75,13 @@ fuzz_target!(|data: &[u8]| {
     std::fs::write(path, data).expect("write the scratch file");
     if let Ok(index) = read_index(path) {
         assert_eq!(index.file_len, len, "file length");
-        for b in &index.boxes {
+        for b in &index.layout {
             let _ = format!("{b:?}");
+        }
+        // What inspect prints of the movie and its tracks.
+        let _ = index.creation_time_s();
+        for t in &index.tracks {
+            let _ = (t.samples(), t.sync_samples(), t.sample_bytes(), t.stts_duration());
         }
     }
     let whole = events(Mp4Session::open(path), data);
