@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 
 /// File name of the lock in the output root.
-pub const LOCK_FILE: &str = ".kls-rec.lock";
+pub(crate) const LOCK_FILE: &str = ".kls-rec.lock";
 
 /// Longest pid text read back from a lock file (the file may hold anything).
 const PID_TEXT_MAX: u64 = 64;
@@ -67,12 +67,12 @@ impl OutputLock {
     }
 
     /// The locked output root.
-    pub fn root(&self) -> &Path {
+    pub(crate) fn root(&self) -> &Path {
         &self.root
     }
 
     /// The lock file's path.
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 }

@@ -44,18 +44,18 @@ use crate::codec::mp3;
 use crate::container::mp4::EPOCH_1904_TO_1970_S;
 use crate::media::{CodecConfig, Damage, Event, Packet, Track as MediaTrack, TrackKind};
 
-pub mod boxes;
-pub mod cursor;
-pub mod entry;
-pub mod fragment;
+pub(crate) mod boxes;
+pub(crate) mod cursor;
+pub(crate) mod entry;
+pub(crate) mod fragment;
 pub mod movie;
 
 #[cfg(test)]
 pub(crate) mod tests;
-pub mod track;
+pub(crate) mod track;
 
-pub use movie::BoxInfo;
-pub use track::EditMap;
+pub(crate) use movie::BoxInfo;
+pub(crate) use track::EditMap;
 
 use cursor::{Cursor, Sample, TableError};
 use entry::EntryCodec;
@@ -66,44 +66,44 @@ use track::Track;
 #[derive(Clone, Debug)]
 pub struct Mp4Index {
     pub file_len: u64,
-    pub major_brand: Option<String>,
-    pub compatible_brands: Vec<String>,
-    pub movie_timescale: u32,
-    pub movie_duration: u64,
+    pub(crate) major_brand: Option<String>,
+    pub(crate) compatible_brands: Vec<String>,
+    pub(crate) movie_timescale: u32,
+    pub(crate) movie_duration: u64,
     /// `mvhd` creation_time as Unix seconds, when set.
-    pub creation_time_s: Option<i64>,
+    pub(crate) creation_time_s: Option<i64>,
     /// `moov` before `mdat`.
-    pub faststart: bool,
-    pub tracks: Vec<TrackSummary>,
+    pub(crate) faststart: bool,
+    pub(crate) tracks: Vec<TrackSummary>,
     /// Every box to the sample tables, depth-first.
     pub boxes: Vec<BoxInfo>,
-    pub warnings: Vec<String>,
+    pub(crate) warnings: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
-pub struct TrackSummary {
-    pub id: u32,
+pub(crate) struct TrackSummary {
+    pub(crate) id: u32,
     /// `hdlr` handler_type (`vide`, `soun`, `hint` …).
-    pub handler: String,
-    pub kind: Option<TrackKind>,
+    pub(crate) handler: String,
+    pub(crate) kind: Option<TrackKind>,
     /// The first sample entry's type (`avc1`, `mp4a` …).
-    pub sample_entry: Option<String>,
+    pub(crate) sample_entry: Option<String>,
     /// The codec configuration it gives, or why it is not carried.
-    pub config: Option<Result<TrackConfig, String>>,
-    pub timescale: u32,
+    pub(crate) config: Option<Result<TrackConfig, String>>,
+    pub(crate) timescale: u32,
     /// `mdhd` duration, media timescale.
-    pub media_duration: u64,
+    pub(crate) media_duration: u64,
     /// The sample durations of `stts` added up, media timescale.
-    pub stts_duration: u64,
-    pub samples: u32,
+    pub(crate) stts_duration: u64,
+    pub(crate) samples: u32,
     /// `None`: no `stss`, every sample is a sync sample.
-    pub sync_samples: Option<u32>,
-    pub sample_bytes: u64,
-    pub edit: EditMap,
+    pub(crate) sync_samples: Option<u32>,
+    pub(crate) sample_bytes: u64,
+    pub(crate) edit: EditMap,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum TrackConfig {
+pub(crate) enum TrackConfig {
     Video(crate::media::VideoConfig),
     Audio(crate::media::AudioConfig),
 }
@@ -165,7 +165,7 @@ pub fn read_index(path: &Path) -> Result<Mp4Index, InputError> {
 
 /// Bytes an MP4 is read from: a file, or an fMP4 HLS run's init segment and media segments
 /// read as one ([`super::concat::Concat`]).
-pub trait Source: Read + Seek + Send {}
+pub(crate) trait Source: Read + Seek + Send {}
 impl<T: Read + Seek + Send> Source for T {}
 
 type Reader = BufReader<Box<dyn Source>>;
@@ -192,7 +192,7 @@ fn read_source(
 
 /// Opens an MP4 file as one pending session. The `moov` is read now (to validate the file and
 /// know its duration) and handed to the session.
-pub fn open_path(path: &Path, opts: &InputOptions) -> Result<PendingSession, InputError> {
+pub(crate) fn open_path(path: &Path, opts: &InputOptions) -> Result<PendingSession, InputError> {
     let input = path.display().to_string();
     let session = Mp4Session::open(path)?;
     let mut warnings = session.warnings.clone();
@@ -249,7 +249,7 @@ impl TrackReader {
 }
 
 /// `ticks` of a `timescale` clock in 90 kHz, rounded to nearest (exact when it divides 90000).
-pub fn rescale_90k(ticks: i64, timescale: u32) -> i64 {
+pub(crate) fn rescale_90k(ticks: i64, timescale: u32) -> i64 {
     let ts = i128::from(timescale.max(1));
     let num = i128::from(ticks) * 90_000 * 2 + ts;
     let v = num.div_euclid(2 * ts);
@@ -267,7 +267,7 @@ pub struct Mp4Session {
     config: Arc<CodecConfig>,
     queue: std::collections::VecDeque<Event>,
     /// Facts found while opening, for [`SessionInfo::warnings`].
-    pub warnings: Vec<String>,
+    pub(crate) warnings: Vec<String>,
     movie_duration_ms: i64,
     movie_file_len: u64,
 }

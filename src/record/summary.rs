@@ -9,7 +9,7 @@ use super::{FileResult, Summary};
 use crate::report::StreamReport;
 
 /// Takes each stream's files and report once the stream is done, in stream-key order.
-pub trait Reports {
+pub(crate) trait Reports {
     fn stream(&mut self, files: Vec<FileResult>, streams: Vec<StreamReport>) -> io::Result<()>;
 }
 
@@ -33,7 +33,7 @@ fn file_json(f: &FileResult) -> serde_json::Value {
 }
 
 /// The `--json` summary: one line, `{"summary":{…}}`.
-pub fn summary_json(summary: &Summary, exit_status: i32) -> String {
+pub(crate) fn summary_json(summary: &Summary, exit_status: i32) -> String {
     let files: Vec<serde_json::Value> = summary.files.iter().map(file_json).collect();
     let mut v = serde_json::json!({
         "summary": {
@@ -57,7 +57,7 @@ pub fn summary_json(summary: &Summary, exit_status: i32) -> String {
 /// serialised into two unnamed spool files in `TMPDIR` (the counts and the exit status, which
 /// come first, are known only at the end), and [`JsonSpool::finish`] prints the line
 /// [`summary_json`] would print, byte for byte (keys in the same sorted order), from them.
-pub struct JsonSpool {
+pub(crate) struct JsonSpool {
     files: Part,
     streams: Part,
     /// Reports also kept for the caller (`--timeline` draws them).
@@ -102,7 +102,7 @@ impl Part {
 
 impl JsonSpool {
     /// `keep`: the stream reports are also kept, for [`JsonSpool::finish`] to return.
-    pub fn new(keep: bool) -> io::Result<JsonSpool> {
+    pub(crate) fn new(keep: bool) -> io::Result<JsonSpool> {
         Ok(JsonSpool {
             files: Part::new()?,
             streams: Part::new()?,
@@ -111,7 +111,7 @@ impl JsonSpool {
     }
 
     /// Prints the summary line; returns the kept stream reports.
-    pub fn finish(
+    pub(crate) fn finish(
         self,
         summary: &Summary,
         exit_status: i32,
@@ -159,7 +159,7 @@ impl Reports for JsonSpool {
 
 /// Results kept only as far as the caller needs: the stream reports when `--timeline` draws
 /// them, nothing otherwise (the plan and the callbacks are printed as the run goes).
-pub struct KeepStreams(pub Option<Vec<StreamReport>>);
+pub(crate) struct KeepStreams(pub Option<Vec<StreamReport>>);
 
 impl Reports for KeepStreams {
     fn stream(&mut self, _files: Vec<FileResult>, streams: Vec<StreamReport>) -> io::Result<()> {

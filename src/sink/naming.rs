@@ -17,10 +17,10 @@ use crate::format::Format;
 
 /// Longest component written (file systems allow 255 bytes; room is left for the times and the
 /// extension in file names).
-pub const MAX_COMPONENT: usize = 160;
+pub(crate) const MAX_COMPONENT: usize = 160;
 
 /// One safe path component for an untrusted name.
-pub fn safe_component(name: &str) -> String {
+pub(crate) fn safe_component(name: &str) -> String {
     if name.is_empty() {
         return "_".to_string();
     }
@@ -53,7 +53,7 @@ pub fn safe_component(name: &str) -> String {
 }
 
 /// `{StreamName}-{StartTime}-{EndTime}` from wall-clock milliseconds (floored to seconds).
-pub fn base_name(stream: &str, wall_start_ms: i64, wall_end_ms: i64) -> String {
+pub(crate) fn base_name(stream: &str, wall_start_ms: i64, wall_end_ms: i64) -> String {
     format!(
         "{}-{}-{}",
         safe_component(stream),
@@ -64,7 +64,7 @@ pub fn base_name(stream: &str, wall_start_ms: i64, wall_end_ms: i64) -> String {
 
 /// The end a recording's own name states (`{StreamName}-{StartTime}-{EndTime}.{ext}`), in Unix
 /// milliseconds: the `EndTime` second. `None` for any other name.
-pub fn end_time_ms(path: &Path) -> Option<i64> {
+pub(crate) fn end_time_ms(path: &Path) -> Option<i64> {
     let stem = path.file_stem()?.to_str()?;
     let mut times = stem.rsplitn(3, '-');
     let (end, start) = (times.next()?, times.next()?);
@@ -78,7 +78,7 @@ pub fn end_time_ms(path: &Path) -> Option<i64> {
 
 /// The directory of a format's files, relative to the output root or the upload prefix:
 /// `record/{App}/{StreamName}/{format}`.
-pub fn format_dir(app: &str, stream: &str, format: Format) -> PathBuf {
+pub(crate) fn format_dir(app: &str, stream: &str, format: Format) -> PathBuf {
     Path::new("record")
         .join(safe_component(app))
         .join(safe_component(stream))
@@ -86,7 +86,7 @@ pub fn format_dir(app: &str, stream: &str, format: Format) -> PathBuf {
 }
 
 /// The key of a recording file: `record/{App}/{StreamName}/{format}/{base_name}.{ext}`.
-pub fn file_key(app: &str, stream: &str, format: Format, base_name: &str) -> String {
+pub(crate) fn file_key(app: &str, stream: &str, format: Format, base_name: &str) -> String {
     format!(
         "record/{}/{}/{}/{base_name}.{}",
         safe_component(app),
@@ -97,7 +97,7 @@ pub fn file_key(app: &str, stream: &str, format: Format, base_name: &str) -> Str
 }
 
 /// The object key (`/`-separated, relative) of a file under the output root.
-pub fn key_of(root: &Path, path: &Path) -> String {
+pub(crate) fn key_of(root: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(root).unwrap_or(path);
     rel.components()
         .map(|c| c.as_os_str().to_string_lossy())

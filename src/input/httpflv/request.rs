@@ -52,7 +52,7 @@ impl RequestLines {
 }
 
 /// The path of a request line `GET /live/hot.flv?token=… HTTP/1.1`.
-pub fn path_of(line: &str) -> Option<&str> {
+pub(crate) fn path_of(line: &str) -> Option<&str> {
     let mut parts = line.split(' ');
     let _method = parts.next()?;
     parts.next()
@@ -75,7 +75,7 @@ pub fn key_of_path(path: &str) -> (Option<String>, String, Option<String>) {
 }
 
 /// [`key_of_path`] as a key, the default app where the path names none.
-pub fn stream_key_of_path(path: &str, default_app: &str) -> StreamKey {
+pub(crate) fn stream_key_of_path(path: &str, default_app: &str) -> StreamKey {
     let (app, stream, vdoid) = key_of_path(path);
     StreamKey {
         app: app.unwrap_or_else(|| default_app.to_string()),

@@ -66,7 +66,7 @@ impl Pass {
     }
 
     /// The capture's display name.
-    pub fn input(&self) -> &str {
+    pub(crate) fn input(&self) -> &str {
         &self.input
     }
 
@@ -141,7 +141,7 @@ impl Pass {
 }
 
 /// Names a capture position for people: packet number and UTC capture time.
-pub fn describe(mark: Mark) -> String {
+pub(crate) fn describe(mark: Mark) -> String {
     format!(
         "capture packet #{} ({})",
         mark.frame,

@@ -17,7 +17,7 @@ mod writer;
 
 use writer::{Msg, Writer, fixture_tags};
 
-pub const STUDIO: &str = "studio-1764072000.flv";
+pub(crate) const STUDIO: &str = "studio-1764072000.flv";
 
 /// All events of a session reader.
 fn read_all<S: SessionReader + ?Sized>(s: &mut S) -> (Arc<CodecConfig>, Vec<Event>) {
