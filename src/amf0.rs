@@ -13,30 +13,30 @@ use std::fmt;
 
 /// Deepest nesting of objects/arrays accepted (the outermost value is depth 1). Real metadata
 /// and commands nest two or three levels; 64 bounds the recursion far below any stack limit.
-pub const MAX_DEPTH: usize = 64;
+pub(crate) const MAX_DEPTH: usize = 64;
 
 /// Type markers (§2.1).
 mod marker {
-    pub const NUMBER: u8 = 0x00;
-    pub const BOOLEAN: u8 = 0x01;
-    pub const STRING: u8 = 0x02;
-    pub const OBJECT: u8 = 0x03;
+    pub(crate) const NUMBER: u8 = 0x00;
+    pub(crate) const BOOLEAN: u8 = 0x01;
+    pub(crate) const STRING: u8 = 0x02;
+    pub(crate) const OBJECT: u8 = 0x03;
     /// Reserved, "not supported" (§2.6).
-    pub const MOVIECLIP: u8 = 0x04;
-    pub const NULL: u8 = 0x05;
-    pub const UNDEFINED: u8 = 0x06;
-    pub const REFERENCE: u8 = 0x07;
-    pub const ECMA_ARRAY: u8 = 0x08;
-    pub const OBJECT_END: u8 = 0x09;
-    pub const STRICT_ARRAY: u8 = 0x0A;
-    pub const DATE: u8 = 0x0B;
-    pub const LONG_STRING: u8 = 0x0C;
-    pub const UNSUPPORTED: u8 = 0x0D;
+    pub(crate) const MOVIECLIP: u8 = 0x04;
+    pub(crate) const NULL: u8 = 0x05;
+    pub(crate) const UNDEFINED: u8 = 0x06;
+    pub(crate) const REFERENCE: u8 = 0x07;
+    pub(crate) const ECMA_ARRAY: u8 = 0x08;
+    pub(crate) const OBJECT_END: u8 = 0x09;
+    pub(crate) const STRICT_ARRAY: u8 = 0x0A;
+    pub(crate) const DATE: u8 = 0x0B;
+    pub(crate) const LONG_STRING: u8 = 0x0C;
+    pub(crate) const UNSUPPORTED: u8 = 0x0D;
     /// Reserved, "not supported" (§2.15).
-    pub const RECORDSET: u8 = 0x0E;
-    pub const XML_DOCUMENT: u8 = 0x0F;
-    pub const TYPED_OBJECT: u8 = 0x10;
-    pub const AVMPLUS: u8 = 0x11;
+    pub(crate) const RECORDSET: u8 = 0x0E;
+    pub(crate) const XML_DOCUMENT: u8 = 0x0F;
+    pub(crate) const TYPED_OBJECT: u8 = 0x10;
+    pub(crate) const AVMPLUS: u8 = 0x11;
 }
 
 /// One AMF0 value. Property lists keep source order (a `Vec`, not a map).
@@ -70,7 +70,7 @@ pub enum Value {
 
 impl Value {
     /// The properties of an object, ECMA array or typed object.
-    pub fn properties(&self) -> Option<&[(String, Value)]> {
+    pub(crate) fn properties(&self) -> Option<&[(String, Value)]> {
         match self {
             Value::Object(p) | Value::EcmaArray(p) => Some(p),
             Value::TypedObject { properties, .. } => Some(properties),
@@ -101,7 +101,8 @@ impl Value {
         }
     }
 
-    pub fn as_bool(&self) -> Option<bool> {
+    #[cfg(test)]
+    pub(crate) fn as_bool(&self) -> Option<bool> {
         match self {
             Value::Boolean(b) => Some(*b),
             _ => None,
@@ -114,7 +115,7 @@ impl Value {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Amf0Error {
     pub offset: usize,
-    pub what: String,
+    pub(crate) what: String,
 }
 
 impl fmt::Display for Amf0Error {

@@ -11,22 +11,22 @@ use serde::Serialize;
 use crate::mediainfo::MediaInfo;
 
 /// Success and failure as the reference encodes them in `status` and `code`.
-pub const STATUS_OK: u8 = 3;
-pub const STATUS_FAILED: u8 = 4;
+pub(crate) const STATUS_OK: u8 = 3;
+pub(crate) const STATUS_FAILED: u8 = 4;
 
 /// What one callback says about one file.
 #[derive(Clone, Debug)]
-pub struct FileReport {
+pub(crate) struct FileReport {
     /// The `record/…` key, with the upload prefix when uploading.
-    pub key: String,
-    pub vdoid: Option<String>,
-    pub stream: String,
-    pub bucket: String,
+    pub(crate) key: String,
+    pub(crate) vdoid: Option<String>,
+    pub(crate) stream: String,
+    pub(crate) bucket: String,
     /// `--callback-times` (HLS) / always (avtrans): Unix seconds.
-    pub start_time_s: i64,
-    pub end_time_s: i64,
+    pub(crate) start_time_s: i64,
+    pub(crate) end_time_s: i64,
     /// `None` for success, else what failed (status 4).
-    pub error: Option<String>,
+    pub(crate) error: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -52,7 +52,7 @@ struct HlsItem<'a> {
 }
 
 /// The HLS callback. `media_size` is the playlist plus its segments, in bytes.
-pub fn hls(report: &FileReport, media_size: u64, with_times: bool) -> String {
+pub(crate) fn hls(report: &FileReport, media_size: u64, with_times: bool) -> String {
     let (status, desc) = status_of(report);
     let cb = HlsCallback {
         status,
@@ -112,7 +112,7 @@ struct AvtransItem<'a> {
 }
 
 /// The `avtrans` callback for an MP4 or FLV file. A failed file carries no item details.
-pub fn avtrans(report: &FileReport, md5: &[u8; 16], info: Option<&MediaInfo>) -> String {
+pub(crate) fn avtrans(report: &FileReport, md5: &[u8; 16], info: Option<&MediaInfo>) -> String {
     let (status, desc) = status_of(report);
     let failed = report.error.is_some();
     let items = if failed {
@@ -162,7 +162,7 @@ fn status_of(report: &FileReport) -> (u8, &str) {
 }
 
 /// A stable 12-character task id from the file's key (the reference's ids look alike).
-pub fn task_id(key: &str) -> String {
+pub(crate) fn task_id(key: &str) -> String {
     const ALPHABET: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
     let digest = Md5::digest(key.as_bytes());
     let mut n = u128::from_be_bytes(digest.into());

@@ -16,7 +16,7 @@ impl Format {
     pub const ALL: [Format; 3] = [Format::Hls, Format::Mp4, Format::Flv];
 
     /// Directory under `record/{App}/{StreamName}/` and the name used on the command line.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Format::Hls => "hls",
             Format::Mp4 => "mp4",
@@ -25,7 +25,7 @@ impl Format {
     }
 
     /// Extension of the main file (the playlist for HLS).
-    pub fn extension(self) -> &'static str {
+    pub(crate) fn extension(self) -> &'static str {
         match self {
             Format::Hls => "m3u8",
             Format::Mp4 => "mp4",
@@ -46,7 +46,7 @@ const MEDIA_TYPES: [(&str, &str); 5] = [
 ];
 
 /// The media type of a file with `extension`; `application/octet-stream` for any other.
-pub fn media_type(extension: &str) -> &'static str {
+pub(crate) fn media_type(extension: &str) -> &'static str {
     (MEDIA_TYPES.iter())
         .find(|(e, _)| *e == extension)
         .map_or("application/octet-stream", |(_, t)| t)

@@ -64,14 +64,14 @@ use crate::input::mp4::Movie;
 use crate::input::rtmp::DumpSummary;
 use crate::input::{self, InputError, InputOptions, SessionInfo};
 
-pub mod connections;
-pub mod probe;
-pub mod scan;
-pub mod text;
-pub mod ts_facts;
+pub(crate) mod connections;
+pub(crate) mod probe;
+pub(crate) mod scan;
+pub(crate) mod text;
+pub(crate) mod ts_facts;
 
-pub use probe::{Probe, probe};
-pub use scan::SessionScan;
+pub(crate) use probe::{Probe, probe};
+pub(crate) use scan::SessionScan;
 
 /// Tags read at most looking for `onMetaData`.
 const META_MAX_TAGS: usize = 16;
@@ -82,7 +82,7 @@ const MAX_TAIL_STEPS: usize = 64;
 
 /// The kind of input, as recognised by its first bytes (the order `input::open` tries).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub enum Container {
+pub(crate) enum Container {
     Flv,
     Mp4,
     MpegTs,
@@ -97,7 +97,7 @@ pub enum Container {
 
 impl Container {
     /// ffprobe's `format_name`, or kls-rec's own for inputs ffprobe cannot read.
-    pub fn format_name(self) -> &'static str {
+    pub(crate) fn format_name(self) -> &'static str {
         match self {
             Container::Flv => "flv",
             Container::Mp4 => "mov,mp4,m4a,3gp,3g2,mj2",
@@ -112,7 +112,7 @@ impl Container {
     }
 
     /// What the human report calls it.
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Container::Flv => "FLV",
             Container::Mp4 => "MP4",
@@ -129,7 +129,7 @@ impl Container {
 
 /// What the container itself says, besides its sessions.
 #[derive(Clone, Debug)]
-pub enum ContainerFacts {
+pub(crate) enum ContainerFacts {
     Flv {
         /// `onMetaData.duration`, seconds, as written.
         meta_duration_s: Option<f64>,
@@ -157,28 +157,28 @@ pub enum ContainerFacts {
 
 /// One push session of an input.
 #[derive(Clone, Debug)]
-pub struct SessionReport {
-    pub info: SessionInfo,
-    pub has_media: bool,
+pub(crate) struct SessionReport {
+    pub(crate) info: SessionInfo,
+    pub(crate) has_media: bool,
     /// `None` when the session could not be read (see `error`).
-    pub scan: Option<SessionScan>,
-    pub error: Option<String>,
+    pub(crate) scan: Option<SessionScan>,
+    pub(crate) error: Option<String>,
 }
 
 /// Everything `inspect` found in one input.
 #[derive(Clone, Debug)]
-pub struct Inspection {
-    pub input: String,
-    pub container: Container,
+pub(crate) struct Inspection {
+    pub(crate) input: String,
+    pub(crate) container: Container,
     /// Input bytes.
-    pub size: u64,
-    pub facts: ContainerFacts,
-    pub sessions: Vec<SessionReport>,
+    pub(crate) size: u64,
+    pub(crate) facts: ContainerFacts,
+    pub(crate) sessions: Vec<SessionReport>,
 }
 
 impl Inspection {
     /// Damage reports across sessions, and sessions that failed.
-    pub fn damage_count(&self) -> u64 {
+    pub(crate) fn damage_count(&self) -> u64 {
         self.sessions
             .iter()
             .map(|s| s.scan.as_ref().map_or(0, |x| x.damage_count) + u64::from(s.error.is_some()))
@@ -189,7 +189,10 @@ impl Inspection {
 /// Inspects one input as the command line names it: a path, `-` (stdin), or an `s3://`
 /// object or prefix, whose objects are downloaded ([`input::s3::fetch`]) and inspected each
 /// under its `s3://` name. One result per input found.
-pub fn inspect_input(path: &str, opts: &InputOptions) -> Vec<Result<Inspection, InputError>> {
+pub(crate) fn inspect_input(
+    path: &str,
+    opts: &InputOptions,
+) -> Vec<Result<Inspection, InputError>> {
     if !input::s3::is_s3(path) {
         return vec![inspect(path, opts)];
     }
@@ -222,7 +225,7 @@ pub fn inspect_input(path: &str, opts: &InputOptions) -> Vec<Result<Inspection, 
 }
 
 /// Inspects one input (a path; `-` is stdin).
-pub fn inspect(path: &str, opts: &InputOptions) -> Result<Inspection, InputError> {
+pub(crate) fn inspect(path: &str, opts: &InputOptions) -> Result<Inspection, InputError> {
     let (container, size) = if path == "-" {
         (Container::Flv, 0)
     } else {

@@ -16,7 +16,7 @@ use crate::record::Progress;
 pub const ENV: &str = "KLS_REC_TEST_KILL_AT";
 
 /// Progress reports, forwarded; with the switch armed, the kill.
-pub struct KillAt<'a> {
+pub(crate) struct KillAt<'a> {
     inner: &'a (dyn Progress + Sync),
     /// (session, byte) to die at.
     at: Option<(u64, u64)>,
@@ -28,7 +28,7 @@ pub struct KillAt<'a> {
 
 impl<'a> KillAt<'a> {
     /// Reads [`ENV`]; a value that does not parse leaves the switch off.
-    pub fn from_env(inner: &'a (dyn Progress + Sync)) -> KillAt<'a> {
+    pub(crate) fn from_env(inner: &'a (dyn Progress + Sync)) -> KillAt<'a> {
         let at = std::env::var(ENV).ok().and_then(|v| {
             let (s, b) = v.split_once(':')?;
             Some((s.trim().parse().ok()?, b.trim().parse().ok()?))

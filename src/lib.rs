@@ -8,9 +8,12 @@
 //!
 //! # This library is not a stable API
 //!
-//! kls-rec is a command-line tool. The library is its implementation, public so that its
-//! integration tests (`tests/`) and fuzz targets (`fuzz/`) can reach the parsers and writers
-//! they exercise; it makes no compatibility promise between versions. Two modules are public
+//! kls-rec is a command-line tool. The library is its implementation; it makes no compatibility
+//! promise between versions. Items are `pub(crate)` by default: `pub` marks only what the
+//! binary (`src/main.rs`), the integration tests (`tests/`) and the fuzz targets (`fuzz/`)
+//! reach — the readers and parsers they drive, the writers' entry points and `FORMAT_VERSION`s,
+//! the media model they exchange — and the types those items' signatures and fields name (a
+//! `pub` that nothing outside uses hides dead code from the compiler). Two modules are public
 //! only for the crate's own use and are hidden from the documentation:
 //! - `cli`: the command line, for the `kls-rec` binary (`cli::main`) and the test that
 //!   regenerates the man pages and completions from its definition (`cli::command`);

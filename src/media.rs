@@ -15,7 +15,7 @@ use std::sync::Arc;
 mod differences;
 
 /// Milliseconds to the 90 kHz media clock.
-pub const fn ms_to_90k(ms: i64) -> i64 {
+pub(crate) const fn ms_to_90k(ms: i64) -> i64 {
     ms * 90
 }
 
@@ -26,7 +26,7 @@ pub const fn to_ms(t_90k: i64) -> i64 {
 
 /// `a × b / c` rounded to nearest, halves up (FFmpeg's `av_rescale` on non-negative values);
 /// 0 when `c` is 0, saturating at `u64::MAX`.
-pub fn rescale(a: u64, b: u64, c: u64) -> u64 {
+pub(crate) fn rescale(a: u64, b: u64, c: u64) -> u64 {
     if c == 0 {
         return 0;
     }
@@ -36,7 +36,7 @@ pub fn rescale(a: u64, b: u64, c: u64) -> u64 {
 
 /// Last DTS − first DTS + the last packet's duration (the step before it): the sum of a
 /// track's packet durations; 0 without packets.
-pub fn media_duration_90k(
+pub(crate) fn media_duration_90k(
     first_dts_90k: Option<i64>,
     last_dts_90k: i64,
     last_step_90k: i64,
@@ -49,7 +49,7 @@ pub fn media_duration_90k(
 }
 
 /// ⌊bytes × 8 / duration⌋ in bit/s; `None` when the duration is not positive.
-pub fn bit_rate(bytes: u64, duration_90k: i64) -> Option<u64> {
+pub(crate) fn bit_rate(bytes: u64, duration_90k: i64) -> Option<u64> {
     let d = u128::try_from(duration_90k).ok().filter(|&d| d > 0)?;
     u64::try_from(u128::from(bytes) * 8 * 90_000 / d).ok()
 }
@@ -85,7 +85,7 @@ impl Track {
     /// The first (default) audio track.
     pub const AUDIO: Track = Track::audio(0);
 
-    pub const fn video(index: u8) -> Track {
+    pub(crate) const fn video(index: u8) -> Track {
         Track {
             kind: TrackKind::Video,
             index,
@@ -111,11 +111,11 @@ impl fmt::Display for Track {
 
 /// The identity recordings are grouped by (README "Inputs").
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct StreamKey {
-    pub app: String,
-    pub stream: String,
+pub(crate) struct StreamKey {
+    pub(crate) app: String,
+    pub(crate) stream: String,
     /// From `?vdoid=` on the publish name; `None` is reported as `""` in callbacks.
-    pub vdoid: Option<String>,
+    pub(crate) vdoid: Option<String>,
 }
 
 impl fmt::Display for StreamKey {
@@ -236,7 +236,7 @@ impl AudioCodec {
     /// Samples in one usual frame: AAC 1024, MP3 1152 (MPEG-1 Layer III), Opus 960 (20 ms at
     /// 48 kHz), FLAC 4096 (FFmpeg's default block size), AC-3/E-AC-3 1536 (six blocks). The
     /// length given to a lone frame whose duration no next frame tells.
-    pub fn frame_samples(self) -> u32 {
+    pub(crate) fn frame_samples(self) -> u32 {
         match self {
             AudioCodec::Aac => 1024,
             AudioCodec::Mp3 => 1152,
@@ -252,7 +252,7 @@ impl FlvAudio {
     /// Samples in one usual packet: a Nellymoser block 256, a Speex frame 320 (20 ms at
     /// 16 kHz), an SWF ADPCM block 4096; linear PCM and G.711 packets have no fixed size,
     /// 1024 stands in.
-    pub fn frame_samples(self) -> u32 {
+    pub(crate) fn frame_samples(self) -> u32 {
         match self {
             FlvAudio::Nellymoser16k | FlvAudio::Nellymoser8k | FlvAudio::Nellymoser => 256,
             FlvAudio::Speex => 320,
@@ -299,7 +299,7 @@ pub enum BuiltRecord {
 impl BuiltRecord {
     /// The finding in words, for `inspect` and `--explain`, e.g. `sequence header: Annex B (SPS,
     /// PPS) — avcC built for MP4/HLS`.
-    pub fn describe(&self, codec: VideoCodec) -> String {
+    pub(crate) fn describe(&self, codec: VideoCodec) -> String {
         let sets = match codec {
             VideoCodec::H264 => "SPS, PPS",
             VideoCodec::Hevc => "VPS, SPS, PPS",
@@ -346,7 +346,7 @@ pub struct CodecConfig {
 
 impl CodecConfig {
     /// Names the fields that differ between two configurations, for reports and errors.
-    pub fn differences(&self, other: &CodecConfig) -> Vec<String> {
+    pub(crate) fn differences(&self, other: &CodecConfig) -> Vec<String> {
         let mut out = Vec::new();
         differences::tracks(
             (self.video.as_ref(), &self.more_video),
@@ -367,17 +367,17 @@ impl CodecConfig {
 
 impl CodecConfig {
     /// The configuration of video track `index` (0 the first).
-    pub fn video_track(&self, index: u8) -> Option<&VideoConfig> {
+    pub(crate) fn video_track(&self, index: u8) -> Option<&VideoConfig> {
         nth(&self.video, &self.more_video, index)
     }
 
     /// The configuration of audio track `index` (0 the first).
-    pub fn audio_track(&self, index: u8) -> Option<&AudioConfig> {
+    pub(crate) fn audio_track(&self, index: u8) -> Option<&AudioConfig> {
         nth(&self.audio, &self.more_audio, index)
     }
 
     /// The configuration of video track `index`, to complete it (a size found in a keyframe).
-    pub fn video_track_mut(&mut self, index: u8) -> Option<&mut VideoConfig> {
+    pub(crate) fn video_track_mut(&mut self, index: u8) -> Option<&mut VideoConfig> {
         match index {
             0 => self.video.as_mut(),
             n => self.more_video.get_mut(usize::from(n) - 1),
@@ -385,33 +385,33 @@ impl CodecConfig {
     }
 
     /// Every video track's configuration with its track, first track first.
-    pub fn video_tracks(&self) -> impl Iterator<Item = (Track, &VideoConfig)> {
+    pub(crate) fn video_tracks(&self) -> impl Iterator<Item = (Track, &VideoConfig)> {
         numbered(&self.video, &self.more_video, Track::video)
     }
 
     /// Every audio track's configuration with its track, first track first.
-    pub fn audio_tracks(&self) -> impl Iterator<Item = (Track, &AudioConfig)> {
+    pub(crate) fn audio_tracks(&self) -> impl Iterator<Item = (Track, &AudioConfig)> {
         numbered(&self.audio, &self.more_audio, Track::audio)
     }
 
     /// Every track, the video tracks first, each kind's first track first.
-    pub fn tracks(&self) -> impl Iterator<Item = Track> {
+    pub(crate) fn tracks(&self) -> impl Iterator<Item = Track> {
         let video = self.video_tracks().map(|(t, _)| t);
         video.chain(self.audio_tracks().map(|(t, _)| t))
     }
 
     /// Sets video track `index`; a track after the last known one is appended.
-    pub fn set_video_track(&mut self, index: u8, config: VideoConfig) {
+    pub(crate) fn set_video_track(&mut self, index: u8, config: VideoConfig) {
         set_nth(&mut self.video, &mut self.more_video, index, config);
     }
 
     /// Sets audio track `index`; a track after the last known one is appended.
-    pub fn set_audio_track(&mut self, index: u8, config: AudioConfig) {
+    pub(crate) fn set_audio_track(&mut self, index: u8, config: AudioConfig) {
         set_nth(&mut self.audio, &mut self.more_audio, index, config);
     }
 
     /// Whether the configuration has this track.
-    pub fn has_track(&self, track: Track) -> bool {
+    pub(crate) fn has_track(&self, track: Track) -> bool {
         match track.kind {
             TrackKind::Video => self.video_track(track.index).is_some(),
             TrackKind::Audio => self.audio_track(track.index).is_some(),
@@ -429,7 +429,7 @@ fn nth<'a, T>(first: &'a Option<T>, more: &'a [T], index: u8) -> Option<&'a T> {
 
 /// Track `index`'s counters among a kind's whose first track's are always kept (`first`) and
 /// the others' in `more`; `None` past the last.
-pub fn counters<'a, T>(first: &'a T, more: &'a [T], index: u8) -> Option<&'a T> {
+pub(crate) fn counters<'a, T>(first: &'a T, more: &'a [T], index: u8) -> Option<&'a T> {
     match index {
         0 => Some(first),
         n => more.get(usize::from(n) - 1),
@@ -437,7 +437,7 @@ pub fn counters<'a, T>(first: &'a T, more: &'a [T], index: u8) -> Option<&'a T> 
 }
 
 /// [`counters`] to update, `more` grown with empty counters up to track `index`.
-pub fn counters_mut<'a, T: Default>(
+pub(crate) fn counters_mut<'a, T: Default>(
     first: &'a mut T,
     more: &'a mut Vec<T>,
     index: u8,
@@ -494,7 +494,7 @@ pub struct Packet {
 }
 
 impl Packet {
-    pub fn pts_90k(&self) -> i64 {
+    pub(crate) fn pts_90k(&self) -> i64 {
         self.dts_90k + i64::from(self.cts_90k)
     }
 }
@@ -548,7 +548,7 @@ pub struct NotRecorded {
     /// Where it was first seen (the PMT, the tag).
     pub offset: u64,
     /// What it is, e.g. `PID 0x0103 timed ID3 (stream_type 0x15)`.
-    pub what: String,
+    pub(crate) what: String,
 }
 
 impl fmt::Display for NotRecorded {

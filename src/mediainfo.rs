@@ -64,16 +64,16 @@ const RFPS_MAX_DTS: usize = 41;
 
 /// Per-track counters, updated per packet.
 #[derive(Clone, Debug, Default)]
-pub struct TrackStats {
-    pub packets: u64,
-    pub bytes: u64,
-    pub keyframes: u64,
-    pub first_dts_90k: Option<i64>,
-    pub last_dts_90k: i64,
-    pub min_pts_90k: i64,
-    pub max_pts_90k: i64,
+pub(crate) struct TrackStats {
+    pub(crate) packets: u64,
+    pub(crate) bytes: u64,
+    pub(crate) keyframes: u64,
+    pub(crate) first_dts_90k: Option<i64>,
+    pub(crate) last_dts_90k: i64,
+    pub(crate) min_pts_90k: i64,
+    pub(crate) max_pts_90k: i64,
     /// DTS distance between the last two packets: the last packet's duration.
-    pub last_duration_90k: i64,
+    pub(crate) last_duration_90k: i64,
     /// Largest PTS + duration among packets whose duration is known (all but the last).
     max_end_before_last_90k: i64,
     last_pts_90k: i64,
@@ -84,7 +84,7 @@ pub struct TrackStats {
     /// The first DTS values, for the frame-rate guess.
     first_dts: Vec<i64>,
     /// Where the track's first packet is among the file's packets (0 for the file's first).
-    pub first_packet: Option<u64>,
+    pub(crate) first_packet: Option<u64>,
 }
 
 impl TrackStats {
@@ -121,13 +121,13 @@ impl TrackStats {
     }
 
     /// Largest PTS + duration (the presentation end).
-    pub fn presentation_end_90k(&self) -> i64 {
+    pub(crate) fn presentation_end_90k(&self) -> i64 {
         self.max_end_before_last_90k
             .max(self.last_pts_90k.saturating_add(self.last_duration_90k))
     }
 
     /// Last DTS − first DTS + last duration: the sum of the sample durations.
-    pub fn media_duration_90k(&self) -> i64 {
+    pub(crate) fn media_duration_90k(&self) -> i64 {
         media::media_duration_90k(
             self.first_dts_90k,
             self.last_dts_90k,
@@ -136,7 +136,7 @@ impl TrackStats {
     }
 
     /// ⌊bytes × 8 / media duration⌋ in bit/s; `None` when the duration is zero.
-    pub fn bit_rate(&self) -> Option<u64> {
+    pub(crate) fn bit_rate(&self) -> Option<u64> {
         media::bit_rate(self.bytes, self.media_duration_90k())
     }
 
@@ -157,29 +157,29 @@ impl TrackStats {
 
 /// What [`describe`] needs of a file's packets. Cheap: it runs per packet.
 #[derive(Clone, Debug, Default)]
-pub struct FileStats {
+pub(crate) struct FileStats {
     /// The first video track.
-    pub video: TrackStats,
+    pub(crate) video: TrackStats,
     /// Video tracks 1, 2, …
-    pub more_video: Vec<TrackStats>,
+    pub(crate) more_video: Vec<TrackStats>,
     /// The first audio track.
-    pub audio: TrackStats,
+    pub(crate) audio: TrackStats,
     /// Audio tracks 1, 2, …
-    pub more_audio: Vec<TrackStats>,
+    pub(crate) more_audio: Vec<TrackStats>,
     /// Packets added, of every track.
     packets: u64,
 }
 
 impl FileStats {
     /// The statistics of a file whose only track is a video track with these counters.
-    pub fn first_video(video: TrackStats) -> FileStats {
+    pub(crate) fn first_video(video: TrackStats) -> FileStats {
         FileStats {
             video,
             ..FileStats::default()
         }
     }
 
-    pub fn add(&mut self, p: &Packet) {
+    pub(crate) fn add(&mut self, p: &Packet) {
         let packets = self.packets;
         let track = self.track_mut(p.track);
         track.first_packet.get_or_insert(packets);
@@ -188,7 +188,7 @@ impl FileStats {
     }
 
     /// A track's counters to set, empty ones added up to it.
-    pub fn track_mut(&mut self, track: Track) -> &mut TrackStats {
+    pub(crate) fn track_mut(&mut self, track: Track) -> &mut TrackStats {
         let (first, more) = match track.kind {
             TrackKind::Video => (&mut self.video, &mut self.more_video),
             TrackKind::Audio => (&mut self.audio, &mut self.more_audio),
@@ -197,7 +197,7 @@ impl FileStats {
     }
 
     /// A track's counters (empty ones for a track with no packet).
-    pub fn track(&self, track: Track) -> Option<&TrackStats> {
+    pub(crate) fn track(&self, track: Track) -> Option<&TrackStats> {
         let (first, more) = match track.kind {
             TrackKind::Video => (&self.video, &self.more_video),
             TrackKind::Audio => (&self.audio, &self.more_audio),
@@ -216,42 +216,42 @@ impl FileStats {
 
 /// The `outMediainfo` object; serialises with ffprobe's names, in the README's "Callbacks" order.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct MediaInfo {
-    pub metadata: BTreeMap<String, String>,
-    pub format: FormatInfo,
-    pub streams: Vec<StreamInfo>,
+pub(crate) struct MediaInfo {
+    pub(crate) metadata: BTreeMap<String, String>,
+    pub(crate) format: FormatInfo,
+    pub(crate) streams: Vec<StreamInfo>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct FormatInfo {
-    pub format_name: String,
-    pub size: u64,
+pub(crate) struct FormatInfo {
+    pub(crate) format_name: String,
+    pub(crate) size: u64,
     /// Seconds with 6 decimals, as ffprobe prints them.
-    pub duration: String,
+    pub(crate) duration: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub bit_rate: Option<u64>,
+    pub(crate) bit_rate: Option<u64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct StreamInfo {
+pub(crate) struct StreamInfo {
     /// The track the stream is (not part of ffprobe's description).
     #[serde(skip)]
-    pub track: Track,
-    pub index: u32,
-    pub codec_type: String,
-    pub codec_name: String,
+    pub(crate) track: Track,
+    pub(crate) index: u32,
+    pub(crate) codec_type: String,
+    pub(crate) codec_name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub bit_rate: Option<u64>,
+    pub(crate) bit_rate: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub width: Option<u32>,
+    pub(crate) width: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub height: Option<u32>,
+    pub(crate) height: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub r_frame_rate: Option<String>,
+    pub(crate) r_frame_rate: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub channels: Option<u32>,
+    pub(crate) channels: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub sample_rate: Option<u32>,
+    pub(crate) sample_rate: Option<u32>,
 }
 
 impl StreamInfo {
@@ -276,17 +276,17 @@ impl StreamInfo {
 /// The numbers the FLV writer puts in `onMetaData` so that ffprobe reports what [`describe`]
 /// says.
 #[derive(Clone, Debug, PartialEq)]
-pub struct FlvMetaNumbers {
+pub(crate) struct FlvMetaNumbers {
     /// `duration`, seconds.
-    pub duration_s: f64,
+    pub(crate) duration_s: f64,
     /// `videodatarate`, in FFmpeg's kbit/s of 1024 bit/s; `None` without video packets.
-    pub videodatarate: Option<f64>,
+    pub(crate) videodatarate: Option<f64>,
     /// `audiodatarate`, likewise.
-    pub audiodatarate: Option<f64>,
+    pub(crate) audiodatarate: Option<f64>,
 }
 
 /// The `onMetaData` numbers for a file of these packets (see the module doc).
-pub fn flv_metadata(stats: &FileStats) -> FlvMetaNumbers {
+pub(crate) fn flv_metadata(stats: &FileStats) -> FlvMetaNumbers {
     let origin = stats
         .tracks()
         .filter_map(|t| t.first_dts_90k)
@@ -314,18 +314,18 @@ pub fn flv_metadata(stats: &FileStats) -> FlvMetaNumbers {
 }
 
 /// FFmpeg's `codec_name` of a video codec.
-pub fn video_codec_name(c: VideoCodec) -> &'static str {
+pub(crate) fn video_codec_name(c: VideoCodec) -> &'static str {
     c.name()
 }
 
 /// FFmpeg's `codec_name` of an audio codec.
-pub fn audio_codec_name(c: AudioCodec) -> &'static str {
+pub(crate) fn audio_codec_name(c: AudioCodec) -> &'static str {
     c.name()
 }
 
 /// What ffprobe reports for a `format` file of `file_size` bytes holding these packets.
 /// HLS is described like MP4 (its callbacks carry no `outMediainfo`).
-pub fn describe(
+pub(crate) fn describe(
     format: Format,
     file_size: u64,
     config: &CodecConfig,

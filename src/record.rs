@@ -30,12 +30,12 @@ mod session;
 mod stream;
 mod summary;
 
-pub use deliver::Delivery;
+pub(crate) use deliver::Delivery;
 use groups::Groups;
-pub use parallel::Shard;
+pub(crate) use parallel::Shard;
 use parallel::record_parallel;
 use stream::record_stream;
-pub use summary::{JsonSpool, KeepStreams, Reports, summary_json};
+pub(crate) use summary::{JsonSpool, KeepStreams, Reports};
 
 /// Everything `record` needs besides its inputs.
 #[derive(Clone, Debug)]
@@ -89,36 +89,36 @@ impl Default for RecordOptions {
 
 /// One file the run produced (or, in a dry run, would produce).
 #[derive(Clone, Debug)]
-pub struct FileResult {
-    pub format: Format,
+pub(crate) struct FileResult {
+    pub(crate) format: Format,
     /// The `record/…` key.
-    pub key: String,
-    pub opened: Reason,
-    pub closed: Reason,
-    pub len_ms: i64,
-    pub wall_start_ms: i64,
-    pub wall_end_ms: i64,
+    pub(crate) key: String,
+    pub(crate) opened: Reason,
+    pub(crate) closed: Reason,
+    pub(crate) len_ms: i64,
+    pub(crate) wall_start_ms: i64,
+    pub(crate) wall_end_ms: i64,
     /// `None` in a dry run.
-    pub produced: Option<Produced>,
+    pub(crate) produced: Option<Produced>,
 }
 
 /// What a run did.
 #[derive(Debug, Default)]
 pub struct Summary {
-    pub files: Vec<FileResult>,
+    pub(crate) files: Vec<FileResult>,
     /// Damage found in the inputs (recovered from).
-    pub damage: usize,
+    pub(crate) damage: usize,
     /// Streams reported as not recorded (once per input and stream); they change no status.
-    pub not_recorded: usize,
+    pub(crate) not_recorded: usize,
     /// Tracks read that a requested format cannot carry (once per input, stream, format and
     /// track): *lost media*, exit status 5.
-    pub lost_media: usize,
+    pub(crate) lost_media: usize,
     /// Inputs or streams that failed outright, with the error.
     pub failures: Vec<String>,
     /// Per stream: sessions, files and damage, for `--json` and `--timeline`.
     pub streams: Vec<StreamReport>,
     /// Uploads that gave up and callbacks left in the spool.
-    pub delivery_failures: usize,
+    pub(crate) delivery_failures: usize,
 }
 
 impl Summary {
@@ -169,7 +169,7 @@ pub fn run(
 
 /// [`run`], handing each stream's files and report to `reports` once the stream is done
 /// instead of keeping them in the summary (which then holds the counts and failures only).
-pub fn run_with(
+pub(crate) fn run_with(
     inputs: &[String],
     input_opts: &InputOptions,
     opts: &RecordOptions,
@@ -265,7 +265,7 @@ fn record_group(
 
 /// Whether `e` is stdout's reader having gone (`kls-rec … | head -1`): the run ends there, with
 /// no message, instead of reporting a failed stream and going on.
-pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
+pub(crate) fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
         c.downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)

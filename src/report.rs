@@ -85,10 +85,10 @@ pub struct DamageMark {
 /// A stream not recorded, once per input.
 #[derive(Clone, Debug, Serialize)]
 pub struct NotRecordedMark {
-    pub input: String,
+    pub(crate) input: String,
     /// Byte offset where it was first seen.
-    pub offset: u64,
-    pub what: String,
+    pub(crate) offset: u64,
+    pub(crate) what: String,
 }
 
 impl serde::Serialize for Reason {

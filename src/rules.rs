@@ -61,14 +61,14 @@ pub enum Placement {
 
 /// How far a track may overlap its previous packet when an appended session's lead track
 /// continues the file exactly: the error of a duration estimated from a millisecond DTS step.
-pub const JOIN_TOLERANCE_90K: i64 = 2 * 90;
+pub(crate) const JOIN_TOLERANCE_90K: i64 = 2 * 90;
 
 /// Where each track of a session begins (session DTS of its first packet), as far as known
 /// before the session's first packet is placed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct TrackStarts {
-    pub video_90k: Option<i64>,
-    pub audio_90k: Option<i64>,
+pub(crate) struct TrackStarts {
+    pub(crate) video_90k: Option<i64>,
+    pub(crate) audio_90k: Option<i64>,
 }
 
 impl TrackStarts {
@@ -266,10 +266,6 @@ impl Engine {
         }
     }
 
-    pub fn settings(&self) -> &Settings {
-        &self.settings
-    }
-
     /// Decisions taken since the last call, in order.
     pub fn drain_decisions(&mut self) -> std::vec::Drain<'_, Decision> {
         self.decisions.drain(..)
@@ -283,7 +279,7 @@ impl Engine {
     /// [`Engine::begin_session`], knowing where the session's tracks begin (the pipeline reads
     /// ahead to order packets): an appended session then continues the file track by track
     /// ([`OpenFile::continuation_90k`]).
-    pub fn begin_session_at(
+    pub(crate) fn begin_session_at(
         &mut self,
         wall_start_ms: i64,
         config: &CodecConfig,
@@ -345,7 +341,7 @@ impl Engine {
     }
 
     /// The codec configuration changed inside the running session.
-    pub fn config_change(&mut self, config: &CodecConfig) {
+    pub(crate) fn config_change(&mut self, config: &CodecConfig) {
         let Some(session) = self.session.as_mut() else {
             return;
         };
@@ -525,8 +521,9 @@ impl Engine {
 
 mod decision;
 mod span;
-pub use decision::{Decision, FileId, Reason, duration_display, wall_ms_display};
-pub use span::Span;
+pub use decision::{Decision, FileId, Reason};
+pub(crate) use decision::{duration_display, wall_ms_display};
+pub(crate) use span::Span;
 
 #[cfg(test)]
 mod tests;

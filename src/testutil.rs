@@ -6,7 +6,8 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-pub mod fixtures;
+#[cfg(test)]
+pub(crate) mod fixtures;
 
 use crate::input::SessionReader;
 use crate::input::flv::{FlvSession, Tag, TagEvent, TagReader};
@@ -131,7 +132,8 @@ pub fn with_ext(dir: &Path, ext: &str) -> Vec<PathBuf> {
 
 /// ffprobe's packets of the committed `show` pushes spliced as one file: the first push's, then
 /// the second's with their times moved by `join_ms`.
-pub fn probe_show_spliced(join_ms: i64) -> Vec<ProbePacket> {
+#[cfg(test)]
+pub(crate) fn probe_show_spliced(join_ms: i64) -> Vec<ProbePacket> {
     let [first, second] = fixtures::SHOW_PUSHES.map(|p| probe_packets(&testdata(p)));
     let moved = second.into_iter().map(|p| ProbePacket {
         pts_ms: p.pts_ms.map(|t| t + join_ms),
@@ -353,27 +355,28 @@ pub fn assert_mediainfo_like_ffprobe(ours: &Value, theirs: &Value, what: &str) {
 
 /// What a session reader yields, to its end, by kind.
 #[derive(Clone, Debug, Default)]
-pub struct Drained {
+pub(crate) struct Drained {
     /// The configuration in force at the start.
-    pub config: CodecConfig,
-    pub packets: Vec<Packet>,
-    pub damage: Vec<Damage>,
+    pub(crate) config: CodecConfig,
+    pub(crate) packets: Vec<Packet>,
+    pub(crate) damage: Vec<Damage>,
     /// Streams reported as not recorded.
-    pub not_recorded: Vec<NotRecorded>,
+    pub(crate) not_recorded: Vec<NotRecorded>,
     /// Configurations announced later ([`Event::Config`]), in order.
-    pub changes: Vec<CodecConfig>,
+    pub(crate) changes: Vec<CodecConfig>,
 }
 
 impl Drained {
     /// Asserts the configuration never changed.
-    pub fn unchanged(self) -> Drained {
+    #[cfg(test)]
+    pub(crate) fn unchanged(self) -> Drained {
         assert_eq!(self.changes, [], "unexpected configuration change");
         self
     }
 }
 
 /// Reads a session to its end.
-pub fn drain(reader: &mut dyn SessionReader) -> Drained {
+pub(crate) fn drain(reader: &mut dyn SessionReader) -> Drained {
     let mut d = Drained {
         config: (**reader.config()).clone(),
         ..Drained::default()

@@ -45,13 +45,13 @@ pub mod palette {
 
     pub const SESSION: &str = "#2f5597";
     pub const SESSION_AGG: &str = "#7f9fd0";
-    pub const GAP: &str = "#7b3294";
-    pub const WINDOW: &str = "#bcbd22";
-    pub const WINDOW_BG: &str = "#f4f4dc";
-    pub const DAMAGE: &str = "#d62728";
-    pub const SLICE_MARK: &str = "#1b7837";
-    pub const PERIOD_MARK: &str = "#762a83";
-    pub const FILE_AGG: &str = "#c7c7c7";
+    pub(crate) const GAP: &str = "#7b3294";
+    pub(crate) const WINDOW: &str = "#bcbd22";
+    pub(crate) const WINDOW_BG: &str = "#f4f4dc";
+    pub(crate) const DAMAGE: &str = "#d62728";
+    pub(crate) const SLICE_MARK: &str = "#1b7837";
+    pub(crate) const PERIOD_MARK: &str = "#762a83";
+    pub(crate) const FILE_AGG: &str = "#c7c7c7";
 
     /// The fill of a file bar closed for `reason`.
     pub fn closed(reason: Reason) -> &'static str {
@@ -68,7 +68,7 @@ pub mod palette {
     }
 
     /// The reasons a file closes for, in legend order.
-    pub const CLOSING: [Reason; 6] = [
+    pub(crate) const CLOSING: [Reason; 6] = [
         Reason::Slice,
         Reason::GapExceeded,
         Reason::PeriodExceeded,
@@ -100,7 +100,7 @@ pub fn render_html(streams: &[StreamReport]) -> String {
 
 /// What a timeline file holds, by its name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     Svg,
     Html,
 }
@@ -108,7 +108,7 @@ pub enum Kind {
 impl Kind {
     /// `.svg` or `.html`/`.htm` (any case); anything else is refused, so the command line can
     /// check the name before any work.
-    pub fn of(path: &Path) -> Result<Kind> {
+    pub(crate) fn of(path: &Path) -> Result<Kind> {
         let ext = path
             .extension()
             .and_then(|e| e.to_str())

@@ -3,7 +3,7 @@
 /// A wall-clock time as users write it (`--start-time`, segment logs): Unix seconds (up to 10
 /// digits), Unix milliseconds (13 digits), or RFC 3339 (`2020-04-02T12:06:27Z`,
 /// `2020-04-02T20:06:27.5+08:00`). Returns Unix milliseconds.
-pub fn parse_time_ms(s: &str) -> Result<i64, String> {
+pub(crate) fn parse_time_ms(s: &str) -> Result<i64, String> {
     let s = s.trim();
     if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
         let n: i64 = s.parse().map_err(|_| format!("'{s}' is out of range"))?;
@@ -33,7 +33,7 @@ fn parse_rfc3339_ms(s: &str) -> Option<i64> {
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date; `None` when it is not a date.
-pub fn days_from_civil(y: i64, m: i64, d: i64) -> Option<i64> {
+pub(crate) fn days_from_civil(y: i64, m: i64, d: i64) -> Option<i64> {
     let month = time::Month::try_from(u8::try_from(m).ok()?).ok()?;
     let date = time::Date::from_calendar_date(i32::try_from(y).ok()?, month, u8::try_from(d).ok()?)
         .ok()?;
@@ -44,7 +44,7 @@ pub fn days_from_civil(y: i64, m: i64, d: i64) -> Option<i64> {
 
 /// `(year, month, day, hour, minute, second, millisecond)` of a Unix millisecond, UTC. Times
 /// beyond the years -9999 to 9999 are shown as the nearest end of that range, so none panics.
-pub fn utc_fields(unix_ms: i64) -> (i64, i64, i64, i64, i64, i64, i64) {
+pub(crate) fn utc_fields(unix_ms: i64) -> (i64, i64, i64, i64, i64, i64, i64) {
     let min = time::PrimitiveDateTime::MIN.assume_utc().unix_timestamp() * 1000;
     let max = time::PrimitiveDateTime::MAX.assume_utc().unix_timestamp() * 1000 + 999;
     let ms = unix_ms.clamp(min, max);
@@ -62,7 +62,7 @@ pub fn utc_fields(unix_ms: i64) -> (i64, i64, i64, i64, i64, i64, i64) {
 }
 
 /// ISO 8601 / RFC 3339 UTC date-time with milliseconds: `2025-11-25T12:00:00.000Z`.
-pub fn rfc3339_ms(unix_ms: i64) -> String {
+pub(crate) fn rfc3339_ms(unix_ms: i64) -> String {
     let (y, m, d, h, mi, s, ms) = utc_fields(unix_ms);
     format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{ms:03}Z")
 }

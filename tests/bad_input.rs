@@ -668,7 +668,7 @@ fn replay(name: &str, data: &[u8]) {
             use kls_rec::input::rtmp::{RtmpEvent, RtmpParser};
             use kls_rec::media::Damage;
             // In one-byte pieces, as the fuzz target fed it.
-            let mut parser = RtmpParser::new(name);
+            let mut parser = RtmpParser::new();
             let mut events = Vec::new();
             for (i, b) in data.iter().enumerate() {
                 parser.feed(std::slice::from_ref(b), None, i as u64);
@@ -701,7 +701,7 @@ fn replay(name: &str, data: &[u8]) {
             use kls_rec::input::pcap::tcp::{Mark, Reassembler};
             let cursor = std::io::Cursor::new(data.to_vec());
             if let Ok(c) = kls_rec::input::pcap::capture::CaptureReader::new(cursor, name) {
-                let mut pass = kls_rec::input::pcap::stream::Pass::new(c, name, None);
+                let mut pass = kls_rec::input::pcap::stream::Pass::new(c, None);
                 let mut n = 0;
                 while let Ok(Some(_)) = pass.next_item() {
                     n += 1;

@@ -20,7 +20,7 @@ fn capture(data: &[u8]) {
     let Ok(reader) = CaptureReader::new(Cursor::new(data.to_vec()), "fuzz.pcap") else {
         return;
     };
-    let mut pass = Pass::new(reader, "fuzz.pcap", None);
+    let mut pass = Pass::new(reader, None);
     let mark = |m: &Mark| {
         assert!(
             m.offset <= len,

@@ -34,7 +34,7 @@ fuzz_target!(|data: &[u8]| {
     let pieces = [usize::MAX, 1, 7, 128, 1460];
     let piece = pieces[data.len() % pieces.len()];
     let hole_at = (data.len() % 3 == 1).then_some(data.len() / 2);
-    let mut parser = RtmpParser::new("fuzz.rtmp");
+    let mut parser = RtmpParser::new();
     let mut offset = 0usize;
     let mut rest = data;
     let mut events = 0usize;

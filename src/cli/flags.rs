@@ -14,39 +14,39 @@ use crate::record::{RecordOptions, Shard};
 use crate::rules;
 
 #[derive(Args, Debug)]
-pub struct RecordArgs {
+pub(crate) struct RecordArgs {
     /// Inputs: FLV, MP4, TS, HLS, RTMP dumps, pcap, logs, directories, s3:// URLs, - (stdin)
     #[arg(required = true, value_name = "INPUT")]
-    pub inputs: Vec<String>,
+    pub(crate) inputs: Vec<String>,
 
     #[command(flatten)]
-    pub output: OutputArgs,
+    pub(crate) output: OutputArgs,
 
     #[command(flatten)]
-    pub decide: DecisionArgs,
+    pub(crate) decide: DecisionArgs,
 
     /// Decide and print the files, write nothing
     #[arg(help_heading = "Run", env = "KLS_REC_DRY_RUN", long)]
-    pub dry_run: bool,
+    pub(crate) dry_run: bool,
 
     /// Print every decision with its reason on stderr
     #[arg(help_heading = "Run", env = "KLS_REC_EXPLAIN", long)]
-    pub explain: bool,
+    pub(crate) explain: bool,
 
     /// POST each callback here (retried; undelivered ones spooled for the next run)
     #[arg(help_heading = "Delivery", env = "KLS_REC_CALLBACK", long, value_name = "URL", value_parser = parse_http_url)]
-    pub callback: Option<String>,
+    pub(crate) callback: Option<String>,
 
     /// Upload files to S3-compatible storage (credentials: AWS_* env, ~/.aws profile, roles)
     #[arg(help_heading = "Delivery", env = "KLS_REC_UPLOAD", long, value_name = "s3://BUCKET[/PREFIX]", value_parser = parse_upload_target)]
-    pub upload: Option<String>,
+    pub(crate) upload: Option<String>,
 
     #[command(flatten)]
-    pub s3: S3Args,
+    pub(crate) s3: S3Args,
 
     /// Upload files larger than this in parts, e.g. 64MiB
     #[arg(help_heading = "Delivery", env = "KLS_REC_MULTIPART_THRESHOLD", long, value_name = "SIZE", default_value = "64MiB", value_parser = parse_size)]
-    pub multipart_threshold: u64,
+    pub(crate) multipart_threshold: u64,
 
     /// Remove local files once uploaded
     #[arg(
@@ -55,7 +55,7 @@ pub struct RecordArgs {
         long,
         requires = "upload"
     )]
-    pub delete_after_upload: bool,
+    pub(crate) delete_after_upload: bool,
 
     /// Streams recorded at once [default: the number of cores]
     #[arg(
@@ -65,23 +65,23 @@ pub struct RecordArgs {
         long,
         value_name = "N"
     )]
-    pub jobs: Option<usize>,
+    pub(crate) jobs: Option<usize>,
 
     /// Only this share of the streams: K of N (0-based), by a stable hash
     #[arg(help_heading = "Run", env = "KLS_REC_SHARD", long, value_name = "K/N", value_parser = parse_shard)]
-    pub shard: Option<Shard>,
+    pub(crate) shard: Option<Shard>,
 
     #[command(flatten)]
-    pub run: RunArgs,
+    pub(crate) run: RunArgs,
 
     #[command(flatten)]
-    pub common: CommonArgs,
+    pub(crate) common: CommonArgs,
 }
 
 /// The settings that decide which files a run makes: `record` and `inspect --rules` share
 /// them, so both read the same flags, environment and config names.
 #[derive(Args, Debug, Clone)]
-pub struct DecisionArgs {
+pub(crate) struct DecisionArgs {
     /// Output formats, comma-separated: hls, mp4, flv
     #[arg(
         help_heading = "Rules",
@@ -91,44 +91,44 @@ pub struct DecisionArgs {
         default_value = "hls",
         value_delimiter = ','
     )]
-    pub formats: Vec<Format>,
+    pub(crate) formats: Vec<Format>,
 
     /// App name for inputs that do not carry one [default: live]
     #[arg(help_heading = "Rules", env = "KLS_REC_APP", long)]
-    pub app: Option<String>,
+    pub(crate) app: Option<String>,
 
     /// Stream name for inputs that do not carry one [default: the file stem]
     #[arg(help_heading = "Rules", env = "KLS_REC_STREAM", long)]
-    pub stream: Option<String>,
+    pub(crate) stream: Option<String>,
 
     /// vdoid for inputs that do not carry one
     #[arg(help_heading = "Rules", env = "KLS_REC_VDOID", long)]
-    pub vdoid: Option<String>,
+    pub(crate) vdoid: Option<String>,
 
     /// Wall clock of the first packet: Unix seconds, Unix ms, or RFC 3339
     #[arg(help_heading = "Rules", env = "KLS_REC_START_TIME", long, value_name = "TIME", value_parser = crate::wallclock::parse_time_ms)]
-    pub start_time: Option<i64>,
+    pub(crate) start_time: Option<i64>,
 
     /// Slice length: a file is cut at the next keyframe after it
     #[arg(help_heading = "Rules", env = "KLS_REC_SLICE", long, value_name = "DURATION", default_value = "6h", value_parser = parse_positive_duration_ms)]
-    pub slice: i64,
+    pub(crate) slice: i64,
 
     /// Recording period, consulted when a push resumes [default: none]
     #[arg(help_heading = "Rules", env = "KLS_REC_PERIOD", long, value_name = "DURATION", value_parser = parse_duration_ms)]
-    pub period: Option<i64>,
+    pub(crate) period: Option<i64>,
 
     /// Resumes within this gap are appended to the held file (0: never)
     #[arg(help_heading = "Rules", env = "KLS_REC_SPLICE_WINDOW", long, value_name = "DURATION", default_value = "3m", value_parser = parse_duration_ms)]
-    pub splice_window: i64,
+    pub(crate) splice_window: i64,
 
     /// Draw pushes, gaps and files with their reasons: FILE.svg or FILE.html
     #[arg(help_heading = "Rules", env = "KLS_REC_TIMELINE", long, value_name = "FILE", value_parser = parse_timeline_path)]
-    pub timeline: Option<PathBuf>,
+    pub(crate) timeline: Option<PathBuf>,
 }
 
 impl DecisionArgs {
     /// What inputs need from the flags.
-    pub fn input_options(&self) -> InputOptions {
+    pub(crate) fn input_options(&self) -> InputOptions {
         InputOptions {
             app: self.app.clone(),
             stream: self.stream.clone(),
@@ -139,7 +139,7 @@ impl DecisionArgs {
     }
 
     /// The rules and formats (checked as they were parsed); everything else at its default.
-    pub fn record_options(&self) -> RecordOptions {
+    pub(crate) fn record_options(&self) -> RecordOptions {
         let mut formats = self.formats.clone();
         formats.sort();
         formats.dedup();
@@ -157,7 +157,7 @@ impl DecisionArgs {
 
 /// Where and how the files are written: `record` and `splice` share them.
 #[derive(Args, Debug, Clone)]
-pub struct OutputArgs {
+pub(crate) struct OutputArgs {
     /// Output root; files go under record/{App}/{StreamName}/{format}/
     #[arg(
         help_heading = "Output",
@@ -167,43 +167,43 @@ pub struct OutputArgs {
         value_name = "DIR",
         default_value = "."
     )]
-    pub out_dir: PathBuf,
+    pub(crate) out_dir: PathBuf,
 
     /// HLS target segment length
     #[arg(help_heading = "Output", env = "KLS_REC_HLS_SEGMENT", long, value_name = "DURATION", default_value = "10s", value_parser = parse_positive_duration_ms)]
-    pub hls_segment: i64,
+    pub(crate) hls_segment: i64,
 
     /// HLS segment format: MPEG-TS where it carries every track (H.264, AAC, MP3, AC-3, E-AC-3), else fMP4
     #[arg(help_heading = "Output", env = "KLS_REC_HLS_SEGMENTS", long, value_name = "FORMAT", value_enum, default_value_t = crate::mux::hls::SegmentChoice::Auto)]
-    pub hls_segments: crate::mux::hls::SegmentChoice,
+    pub(crate) hls_segments: crate::mux::hls::SegmentChoice,
 
     /// Add starttime and endtime to HLS callbacks
     #[arg(help_heading = "Output", env = "KLS_REC_CALLBACK_TIMES", long)]
-    pub callback_times: bool,
+    pub(crate) callback_times: bool,
 }
 
 /// Where S3 storage is, for uploads and `s3://` inputs: `record`, `inspect` and `splice` share
 /// these flags; what they leave unset comes from the AWS environment
 /// ([`crate::deliver::S3Access`]).
 #[derive(Args, Debug, Clone)]
-pub struct S3Args {
+pub(crate) struct S3Args {
     /// S3 endpoint (KS3, MinIO, AWS …) [default: AWS_ENDPOINT_URL, the AWS profile's
     /// endpoint_url, else AWS for the region]
     #[arg(help_heading = "S3", env = "KLS_REC_ENDPOINT", long, value_name = "URL", value_parser = parse_http_url)]
-    pub endpoint: Option<String>,
+    pub(crate) endpoint: Option<String>,
 
     /// S3 region [default: AWS_REGION, AWS_DEFAULT_REGION, the AWS profile's, else us-east-1]
     #[arg(help_heading = "S3", env = "KLS_REC_REGION", long)]
-    pub region: Option<String>,
+    pub(crate) region: Option<String>,
 
     /// Path-style S3 addressing [default: on for IP and localhost endpoints]
     #[arg(help_heading = "S3", env = "KLS_REC_PATH_STYLE", long)]
-    pub path_style: bool,
+    pub(crate) path_style: bool,
 }
 
 impl S3Args {
     /// The run's S3 settings; `s3://` inputs that must be downloaded go under `scratch`.
-    pub fn open(&self, scratch: PathBuf) -> std::sync::Arc<crate::input::s3::S3Inputs> {
+    pub(crate) fn open(&self, scratch: PathBuf) -> std::sync::Arc<crate::input::s3::S3Inputs> {
         let flags = crate::deliver::S3Flags {
             endpoint: self.endpoint.clone(),
             region: self.region.clone(),
@@ -218,7 +218,7 @@ impl S3Args {
 
 /// Flags every subcommand takes.
 #[derive(Args, Debug, Clone)]
-pub struct CommonArgs {
+pub(crate) struct CommonArgs {
     /// Read settings from a TOML file (the flags' names; flags and env win)
     #[arg(
         help_heading = "Run",
@@ -226,15 +226,15 @@ pub struct CommonArgs {
         env = "KLS_REC_CONFIG",
         value_name = "FILE"
     )]
-    pub config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
 
     /// Less on stderr: -q no progress bar, -qq no warnings either (errors stay)
     #[arg(help_heading = "Run", short, long, env = "KLS_REC_QUIET", action = clap::ArgAction::Count, value_parser = style::parse_level)]
-    pub quiet: u8,
+    pub(crate) quiet: u8,
 
     /// More on stderr: a line per input read and per file written, terminal or not
     #[arg(help_heading = "Run", short, long, env = "KLS_REC_VERBOSE", action = clap::ArgAction::Count, value_parser = style::parse_level)]
-    pub verbose: u8,
+    pub(crate) verbose: u8,
 
     /// Colour the error: and warning: prefixes: auto (on a terminal, unless NO_COLOR is set)
     #[arg(
@@ -244,7 +244,7 @@ pub struct CommonArgs {
         value_name = "WHEN",
         default_value = "auto"
     )]
-    pub color: style::ColorChoice,
+    pub(crate) color: style::ColorChoice,
 }
 
 impl CommonArgs {
@@ -256,12 +256,12 @@ impl CommonArgs {
 
 /// Flags of the commands that write recordings (`record`, `splice`).
 #[derive(Args, Debug, Clone)]
-pub struct RunArgs {
+pub(crate) struct RunArgs {
     /// Print a JSON summary of the run as the last line on stdout
     #[arg(help_heading = "Run", long, env = "KLS_REC_JSON")]
-    pub json: bool,
+    pub(crate) json: bool,
 
     /// If another run holds the output root, wait for it to end instead of failing
     #[arg(help_heading = "Run", long, env = "KLS_REC_WAIT")]
-    pub wait: bool,
+    pub(crate) wait: bool,
 }

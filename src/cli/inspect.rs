@@ -15,28 +15,28 @@ use crate::record::RecordOptions;
 use std::path::PathBuf;
 
 #[derive(Args, Debug)]
-pub struct InspectArgs {
+pub(crate) struct InspectArgs {
     /// Inputs: FLV, MP4, TS, HLS, RTMP dumps, pcap, logs, directories, s3:// URLs, - (stdin)
     #[arg(required = true, value_name = "FILE")]
-    pub files: Vec<String>,
+    pub(crate) files: Vec<String>,
 
     /// Print ffprobe-shaped JSON, one object per input per line (with --rules: the run summary)
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 
     /// Print the decisions `record` would take (as record --dry-run --explain)
     #[arg(long)]
-    pub rules: bool,
+    pub(crate) rules: bool,
 
     /// With --rules: the settings `record` would use
     #[command(flatten)]
-    pub decide: DecisionArgs,
+    pub(crate) decide: DecisionArgs,
 
     #[command(flatten)]
-    pub s3: S3Args,
+    pub(crate) s3: S3Args,
 
     #[command(flatten)]
-    pub common: CommonArgs,
+    pub(crate) common: CommonArgs,
 }
 
 /// Where `s3://` inputs are downloaded for the run (removed after it): inspect has no output
@@ -45,7 +45,7 @@ fn scratch() -> PathBuf {
     std::env::temp_dir().join(format!("kls-rec-inspect-{}", std::process::id()))
 }
 
-pub fn run(args: InspectArgs) -> Result<i32> {
+pub(crate) fn run(args: InspectArgs) -> Result<i32> {
     if args.rules {
         return run_rules(args);
     }

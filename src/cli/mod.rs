@@ -25,18 +25,15 @@ mod splice;
 mod style;
 mod values;
 
-pub use flags::{CommonArgs, DecisionArgs, OutputArgs, RecordArgs, RunArgs, S3Args};
-pub use values::{
-    parse_duration_ms, parse_http_url, parse_positive_duration_ms, parse_shard, parse_size,
-    parse_switch, parse_timeline_path, parse_upload_target,
-};
+pub(crate) use flags::{CommonArgs, DecisionArgs, OutputArgs, RecordArgs, RunArgs, S3Args};
+pub(crate) use values::parse_switch;
 
-pub const EXIT_OK: i32 = 0;
-pub const EXIT_FAILURE: i32 = 1;
-pub const EXIT_USAGE: i32 = 2;
-pub const EXIT_DAMAGED: i32 = 3;
-pub const EXIT_DELIVERY: i32 = 4;
-pub const EXIT_LOST_MEDIA: i32 = 5;
+pub(crate) const EXIT_OK: i32 = 0;
+pub(crate) const EXIT_FAILURE: i32 = 1;
+pub(crate) const EXIT_USAGE: i32 = 2;
+pub(crate) const EXIT_DAMAGED: i32 = 3;
+pub(crate) const EXIT_DELIVERY: i32 = 4;
+pub(crate) const EXIT_LOST_MEDIA: i32 = 5;
 
 const EXIT_STATUS_HELP: &str = "\
 Exit status: 0 success; 1 failure (an input unreadable, an output not written);
@@ -52,13 +49,13 @@ Exit status: 0 success; 1 failure (an input unreadable, an output not written);
     after_help = EXIT_STATUS_HELP,
     term_width = 80
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 #[derive(Subcommand, Debug)]
-pub enum Command {
+pub(crate) enum Command {
     /// Produce the recording files (and callbacks) the service would have produced
     #[command(after_help = EXIT_STATUS_HELP)]
     Record(Box<RecordArgs>),
@@ -186,7 +183,7 @@ pub fn command() -> clap::Command {
 }
 
 /// Why the command line was refused (exit status 2).
-pub enum Usage {
+pub(crate) enum Usage {
     Clap(clap::Error),
     Config(String),
 }
@@ -194,7 +191,7 @@ pub enum Usage {
 /// Parses arguments with the precedence flag > `KLS_REC_*` environment > `--config` file >
 /// default. Clap resolves flags, environment and defaults; settings from the file are then
 /// inserted as flags for exactly those arguments whose value is still a default.
-pub fn parse_from<I, T>(args: I) -> Result<Cli, Usage>
+pub(crate) fn parse_from<I, T>(args: I) -> Result<Cli, Usage>
 where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
@@ -532,7 +529,7 @@ impl DeliveryArgs {
 }
 
 /// Validates the arguments into the pipeline's settings.
-pub fn record_settings(args: RecordArgs) -> (Vec<String>, InputOptions, RecordOptions) {
+pub(crate) fn record_settings(args: RecordArgs) -> (Vec<String>, InputOptions, RecordOptions) {
     let opts = RecordOptions {
         out_dir: args.output.out_dir,
         mux: MuxOptions {

@@ -19,7 +19,7 @@ use crate::record::Progress;
 const KNOWN: &str = "{spinner} {wide_msg} {bytes}/{total_bytes} {binary_bytes_per_sec} eta {eta}";
 const UNKNOWN: &str = "{spinner} {wide_msg} {bytes} {binary_bytes_per_sec}";
 
-pub struct Bars {
+pub(crate) struct Bars {
     bar: Option<ProgressBar>,
     /// Pushes planned (0 until known) and begun.
     planned: AtomicUsize,
@@ -31,7 +31,7 @@ pub struct Bars {
 }
 
 impl Bars {
-    pub fn new(enabled: bool) -> Bars {
+    pub(crate) fn new(enabled: bool) -> Bars {
         let bar = enabled.then(|| {
             let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
             bar.set_style(style(UNKNOWN));
@@ -48,7 +48,7 @@ impl Bars {
     }
 
     /// A writer for messages that does not tear the bar.
-    pub fn log(&self) -> Log {
+    pub(crate) fn log(&self) -> Log {
         Log {
             bar: self.bar.clone(),
             pending: Vec::new(),
@@ -56,7 +56,7 @@ impl Bars {
     }
 
     /// A writer for stdout that does not tear the bar.
-    pub fn out(&self) -> Out {
+    pub(crate) fn out(&self) -> Out {
         Out {
             bar: self.bar.clone(),
             stdout: io::BufWriter::with_capacity(OUT_BUFFER, io::stdout()),
@@ -64,7 +64,7 @@ impl Bars {
         }
     }
 
-    pub fn finish(&self) {
+    pub(crate) fn finish(&self) {
         if let Some(b) = &self.bar {
             b.finish_and_clear();
         }
@@ -138,7 +138,7 @@ impl Progress for Bars {
 /// `writeln!` is several writes) would otherwise come out as fragments, each followed by a copy
 /// of the bar, and a partial line would be wiped by the next redraw. Each line is shown as the
 /// [`Style`] says (coloured prefixes, warnings dropped with `-qq`).
-pub struct Log {
+pub(crate) struct Log {
     bar: Option<ProgressBar>,
     pending: Vec<u8>,
 }
@@ -192,7 +192,7 @@ const OUT_BUFFER: usize = 64 * 1024;
 
 /// stdout (callbacks), written a whole line at a time above the bar, for when both are the
 /// same terminal; buffered otherwise (see [`OUT_BUFFER`]).
-pub struct Out {
+pub(crate) struct Out {
     bar: Option<ProgressBar>,
     stdout: io::BufWriter<io::Stdout>,
     pending: Vec<u8>,

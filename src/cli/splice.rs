@@ -19,10 +19,10 @@ use crate::rules;
 use crate::sink::naming;
 
 #[derive(Args, Debug)]
-pub struct SpliceArgs {
+pub(crate) struct SpliceArgs {
     /// Recordings of one stream: FLV, MP4 files or HLS playlists, local or s3://
     #[arg(required = true, value_name = "FILE")]
-    pub files: Vec<String>,
+    pub(crate) files: Vec<String>,
 
     /// Output format: mp4, flv or hls
     #[arg(
@@ -31,34 +31,34 @@ pub struct SpliceArgs {
         value_name = "FORMAT",
         default_value = "mp4"
     )]
-    pub format: Format,
+    pub(crate) format: Format,
 
     #[command(flatten)]
-    pub output: OutputArgs,
+    pub(crate) output: OutputArgs,
 
     /// App name of the result [default: live]
     #[arg(env = "KLS_REC_APP", long)]
-    pub app: Option<String>,
+    pub(crate) app: Option<String>,
 
     /// Stream name of the result [default: from the file names]
     #[arg(env = "KLS_REC_STREAM", long)]
-    pub stream: Option<String>,
+    pub(crate) stream: Option<String>,
 
     /// Join in the order given, not by the start times in the names
     #[arg(long)]
-    pub in_order: bool,
+    pub(crate) in_order: bool,
 
     #[command(flatten)]
-    pub run: RunArgs,
+    pub(crate) run: RunArgs,
 
     #[command(flatten)]
-    pub s3: S3Args,
+    pub(crate) s3: S3Args,
 
     #[command(flatten)]
-    pub common: CommonArgs,
+    pub(crate) common: CommonArgs,
 }
 
-pub fn run(args: SpliceArgs) -> Result<i32> {
+pub(crate) fn run(args: SpliceArgs) -> Result<i32> {
     // s3:// inputs that must be downloaded are kept in the output root for the run.
     let scratch = args.output.out_dir.join(super::INPUTS_SCRATCH);
     let input_opts = InputOptions {

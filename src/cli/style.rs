@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 
 /// `--color`: when the prefixes of kls-rec's messages are coloured.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum ColorChoice {
+pub(crate) enum ColorChoice {
     /// On a terminal, unless NO_COLOR is set
     Auto,
     Always,
@@ -17,20 +17,20 @@ pub enum ColorChoice {
 
 /// What stderr shows.
 #[derive(Clone, Copy, Debug)]
-pub struct Style {
+pub(crate) struct Style {
     /// Colour the `error:` and `warning:` prefixes.
-    pub color: bool,
+    pub(crate) color: bool,
     /// Show `warning:` lines (off with `-qq`).
-    pub warnings: bool,
+    pub(crate) warnings: bool,
     /// Show a line per input read and per file written, terminal or not (`-v`).
-    pub verbose: bool,
+    pub(crate) verbose: bool,
 }
 
 static STYLE: OnceLock<Style> = OnceLock::new();
 
 impl Style {
     /// From the flags: `quiet` and `verbose` count their repetitions.
-    pub fn new(color: ColorChoice, quiet: u8, verbose: u8) -> Style {
+    pub(crate) fn new(color: ColorChoice, quiet: u8, verbose: u8) -> Style {
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         Style {
             color: match color {
@@ -44,12 +44,12 @@ impl Style {
     }
 
     /// Makes this the style of the process's messages (the first call wins).
-    pub fn install(self) {
+    pub(crate) fn install(self) {
         let _ = STYLE.set(self);
     }
 
     /// The installed style; before [`Style::install`], plain messages, warnings shown.
-    pub fn get() -> Style {
+    pub(crate) fn get() -> Style {
         STYLE.get().copied().unwrap_or(Style {
             color: false,
             warnings: true,
@@ -59,7 +59,7 @@ impl Style {
 
     /// `line` as it should appear (a complete line, newline included), or `None` when it is
     /// not shown at this level.
-    pub fn render<'a>(&self, line: &'a str) -> Option<Cow<'a, str>> {
+    pub(crate) fn render<'a>(&self, line: &'a str) -> Option<Cow<'a, str>> {
         const PREFIXES: [(&str, &str); 2] = [("error:", "\x1b[1;31m"), ("warning:", "\x1b[1;33m")];
         if !self.warnings && line.starts_with("warning:") {
             return None;
@@ -77,7 +77,7 @@ impl Style {
 }
 
 /// Prints an error message (`error: …`) on stderr in the installed style.
-pub fn error(message: &str) {
+pub(crate) fn error(message: &str) {
     let line = format!("error: {message}\n");
     if let Some(shown) = Style::get().render(&line) {
         eprint!("{shown}");
@@ -86,7 +86,7 @@ pub fn error(message: &str) {
 
 /// The levels `-q`/`-v` take from the environment: a count (`0`, `1`, `2`), or `true`/`yes`
 /// (1) and `false`/`no` (0) in any case, as on/off settings.
-pub fn parse_level(s: &str) -> Result<u8, String> {
+pub(crate) fn parse_level(s: &str) -> Result<u8, String> {
     if let Ok(on) = super::parse_switch(s) {
         return Ok(u8::from(on));
     }

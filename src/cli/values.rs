@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use crate::record::Shard;
 
 /// Sizes like `64MiB`, `5MB`, `1048576` (bytes); binary and decimal units.
-pub fn parse_size(s: &str) -> Result<u64, String> {
+pub(crate) fn parse_size(s: &str) -> Result<u64, String> {
     let t = s.trim();
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let n: u64 = t[..split]
@@ -31,7 +31,7 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
 }
 
 /// `--shard K/N`: shard K (0-based) of N.
-pub fn parse_shard(s: &str) -> Result<Shard, String> {
+pub(crate) fn parse_shard(s: &str) -> Result<Shard, String> {
     let (k, n) = s
         .split_once('/')
         .ok_or_else(|| format!("'{s}' is not K/N (like 0/3)"))?;
@@ -52,7 +52,7 @@ pub fn parse_shard(s: &str) -> Result<Shard, String> {
 /// Durations: a sequence of number-and-unit terms, units `d`, `h`, `m`, `s`, `ms`, each once
 /// and largest first, spaces between terms allowed (`6h`, `1h30m`, `1h 30m`, `1.5s`, `1d`); a
 /// bare whole number is seconds (`0`, `90`). No exponents, signs or unitless fractions.
-pub fn parse_duration_ms(s: &str) -> Result<i64, String> {
+pub(crate) fn parse_duration_ms(s: &str) -> Result<i64, String> {
     const UNITS: [(&str, f64); 5] = [
         ("d", 86_400_000.0),
         ("h", 3_600_000.0),
@@ -112,7 +112,7 @@ pub fn parse_duration_ms(s: &str) -> Result<i64, String> {
 }
 
 /// A duration that must be longer than 0 (`--slice`, `--hls-segment`).
-pub fn parse_positive_duration_ms(s: &str) -> Result<i64, String> {
+pub(crate) fn parse_positive_duration_ms(s: &str) -> Result<i64, String> {
     match parse_duration_ms(s)? {
         0 => Err(format!("'{s}': must be longer than 0")),
         ms => Ok(ms),
@@ -120,7 +120,7 @@ pub fn parse_positive_duration_ms(s: &str) -> Result<i64, String> {
 }
 
 /// An `http://` or `https://` URL with a host (`--callback`, `--endpoint`).
-pub fn parse_http_url(s: &str) -> Result<String, String> {
+pub(crate) fn parse_http_url(s: &str) -> Result<String, String> {
     let lower = s.to_ascii_lowercase();
     let rest = ["http://", "https://"]
         .iter()
@@ -135,14 +135,14 @@ pub fn parse_http_url(s: &str) -> Result<String, String> {
 }
 
 /// `--upload s3://BUCKET[/PREFIX]`, checked as the uploader will read it.
-pub fn parse_upload_target(s: &str) -> Result<String, String> {
+pub(crate) fn parse_upload_target(s: &str) -> Result<String, String> {
     s.parse::<crate::deliver::s3::Target>()
         .map(|_| s.to_string())
         .map_err(|e| e.to_string())
 }
 
 /// `--timeline FILE.svg` or `FILE.html`.
-pub fn parse_timeline_path(s: &str) -> Result<PathBuf, String> {
+pub(crate) fn parse_timeline_path(s: &str) -> Result<PathBuf, String> {
     let path = PathBuf::from(s);
     crate::timeline::Kind::of(&path).map_err(|e| e.to_string())?;
     Ok(path)
@@ -150,7 +150,7 @@ pub fn parse_timeline_path(s: &str) -> Result<PathBuf, String> {
 
 /// The values an on/off setting takes from the environment or a config file: `1`/`0`,
 /// `true`/`false`, `yes`/`no`, in any case.
-pub fn parse_switch(s: &str) -> Result<bool, String> {
+pub(crate) fn parse_switch(s: &str) -> Result<bool, String> {
     match s.trim().to_ascii_lowercase().as_str() {
         "1" | "true" | "yes" => Ok(true),
         "0" | "false" | "no" | "" => Ok(false),

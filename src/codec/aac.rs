@@ -56,20 +56,20 @@ pub struct AscInfo {
     /// found in a backward-compatible sync extension also report 5 or 29 here.
     pub object_type: u8,
     /// The core coder's audioObjectType (2 for HE-AAC over LC): what ADTS can carry.
-    pub core_object_type: u8,
+    pub(crate) core_object_type: u8,
     /// The core coder's samplingFrequencyIndex; 15 when the rate was explicit.
-    pub sampling_frequency_index: u8,
+    pub(crate) sampling_frequency_index: u8,
     /// The core coder's sample rate.
-    pub core_sample_rate: u32,
+    pub(crate) core_sample_rate: u32,
     /// Sample rate as ffprobe reports it (the core rate; HE-AAC's extension rate when signalled).
-    pub sample_rate: u32,
-    pub channel_configuration: u8,
+    pub(crate) sample_rate: u32,
+    pub(crate) channel_configuration: u8,
     /// Channels as ffprobe reports them (PS mono decodes to stereo).
-    pub channels: u8,
-    pub sbr: bool,
-    pub ps: bool,
+    pub(crate) channels: u8,
+    pub(crate) sbr: bool,
+    pub(crate) ps: bool,
     /// Samples per frame of the core coder: 1024, or 960 with frameLengthFlag.
-    pub frame_length: u32,
+    pub(crate) frame_length: u32,
 }
 
 /// Parses an AudioSpecificConfig. The fields after the core configuration (GASpecificConfig,
@@ -249,7 +249,7 @@ fn read_sample_rate(r: &mut BitReader<'_>) -> Result<(u8, u32), CodecError> {
 }
 
 /// Largest raw AAC frame an ADTS header can describe (13-bit aac_frame_length minus the header).
-pub const MAX_ADTS_PAYLOAD: usize = 8191 - 7;
+pub(crate) const MAX_ADTS_PAYLOAD: usize = 8191 - 7;
 
 /// The 7-byte ADTS header (no CRC) for one raw AAC frame of `payload_len` bytes.
 ///
@@ -260,7 +260,7 @@ pub const MAX_ADTS_PAYLOAD: usize = 8191 - 7;
 /// ADTS has no room for channelConfiguration above 7: they are written as 0 (PCE in the data).
 /// A payload over [`MAX_ADTS_PAYLOAD`] cannot be described: the length saturates; use
 /// [`adts_header_checked`] to refuse it.
-pub fn adts_header(asc: &AscInfo, payload_len: usize) -> [u8; 7] {
+pub(crate) fn adts_header(asc: &AscInfo, payload_len: usize) -> [u8; 7] {
     let frame_len = (payload_len.min(MAX_ADTS_PAYLOAD) + 7) as u32;
     let profile = u32::from(asc.core_object_type.clamp(1, 4) - 1);
     let index = u32::from(adts_sampling_index(asc));
@@ -326,11 +326,11 @@ pub fn profile_name(object_type: u8) -> &'static str {
 
 /// FLV AUDIODATA first byte for AAC (SoundFormat 10, rate index 3, 16-bit, stereo): what FLV
 /// always signals for AAC, whatever the real rate and channels (the ASC carries them).
-pub const FLV_SOUND_BYTE: u8 = 0xAF;
+pub(crate) const FLV_SOUND_BYTE: u8 = 0xAF;
 
 /// An AAC track's configuration: the AudioSpecificConfig as the source sent it, with the rate
 /// and channels the caller read from it (or from its container, where it does not parse).
-pub fn audio_config(asc: Vec<u8>, sample_rate: u32, channels: u8) -> AudioConfig {
+pub(crate) fn audio_config(asc: Vec<u8>, sample_rate: u32, channels: u8) -> AudioConfig {
     AudioConfig {
         codec: AudioCodec::Aac,
         specific: asc,

@@ -20,7 +20,7 @@ const DAC3: &str = "AC3SpecificBox";
 const DEC3: &str = "EC3SpecificBox";
 
 /// syncword (A/52 §5.4.1.1).
-pub const SYNCWORD: u16 = 0x0b77;
+pub(crate) const SYNCWORD: u16 = 0x0b77;
 
 /// Sample rates by fscod (A/52 Table 5.6); E-AC-3's fscod2 (Table E.1.3) when fscod is 3.
 const SAMPLE_RATES: [u32; 3] = [48000, 44100, 32000];
@@ -41,25 +41,25 @@ const BLOCKS: [u8; 4] = [1, 2, 3, 6];
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SyncFrame {
     /// bsid 11..=16: E-AC-3 (Annex E); 0..=10: AC-3.
-    pub eac3: bool,
+    pub(crate) eac3: bool,
     /// E-AC-3 strmtyp: 0 independent, 1 dependent, 2 independent (converted AC-3); 0 for AC-3.
-    pub strmtyp: u8,
-    pub substreamid: u8,
+    pub(crate) strmtyp: u8,
+    pub(crate) substreamid: u8,
     /// Bytes of the whole syncframe.
-    pub frame_len: usize,
+    pub(crate) frame_len: usize,
     /// fscod; for E-AC-3 at the reduced rates, 3 (and [`SyncFrame::sample_rate`] says which).
-    pub fscod: u8,
-    pub sample_rate: u32,
-    pub bsid: u8,
+    pub(crate) fscod: u8,
+    pub(crate) sample_rate: u32,
+    pub(crate) bsid: u8,
     /// bsmod (AC-3 only; 0 for E-AC-3, whose bsmod sits in the optional info metadata).
-    pub bsmod: u8,
-    pub acmod: u8,
-    pub lfeon: bool,
+    pub(crate) bsmod: u8,
+    pub(crate) acmod: u8,
+    pub(crate) lfeon: bool,
     /// AC-3 frmsizecod; 0 for E-AC-3.
-    pub frmsizecod: u8,
-    pub num_blocks: u8,
+    pub(crate) frmsizecod: u8,
+    pub(crate) num_blocks: u8,
     /// A dependent substream's chanmap, when chanmape is set.
-    pub chanmap: Option<u16>,
+    pub(crate) chanmap: Option<u16>,
 }
 
 impl SyncFrame {
@@ -207,7 +207,7 @@ fn parse_eac3(r: &mut BitReader<'_>, bsid: u8) -> Result<SyncFrame, CodecError> 
 }
 
 /// Every syncframe of an access unit (E-AC-3 substreams follow each other), in order.
-pub fn syncframes(mut data: &[u8]) -> Result<Vec<SyncFrame>, CodecError> {
+pub(crate) fn syncframes(mut data: &[u8]) -> Result<Vec<SyncFrame>, CodecError> {
     let mut out = Vec::new();
     while !data.is_empty() {
         let frame = parse_syncframe(data)?;
@@ -226,7 +226,7 @@ pub fn syncframes(mut data: &[u8]) -> Result<Vec<SyncFrame>, CodecError> {
 
 /// The MP4 configuration of `codec` for an access unit that begins with `frame`: `dec3` (every
 /// substream of the access unit) for E-AC-3, `dac3` for AC-3.
-pub fn configuration(
+pub(crate) fn configuration(
     codec: AudioCodec,
     frame: &SyncFrame,
     access_unit: &[u8],
@@ -257,11 +257,11 @@ pub fn dac3(frame: &SyncFrame) -> [u8; 3] {
 /// What a `dac3` or `dec3` says (of independent substream 0 for `dec3`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BoxInfo {
-    pub sample_rate: u32,
-    pub channels: u8,
-    pub bsid: u8,
+    pub(crate) sample_rate: u32,
+    pub(crate) channels: u8,
+    pub(crate) bsid: u8,
     /// dac3 bit_rate_code's rate; dec3's data_rate.
-    pub bit_rate_kbps: u32,
+    pub(crate) bit_rate_kbps: u32,
 }
 
 /// Parses a `dac3` body.

@@ -13,29 +13,29 @@ const SEQ: &str = "sequence_header_obu";
 const OBU: &str = "obu_header";
 
 /// obu_type of a sequence header (AV1 §6.2.2, Table "OBU types").
-pub const OBU_SEQUENCE_HEADER: u8 = 1;
+pub(crate) const OBU_SEQUENCE_HEADER: u8 = 1;
 
 /// The fixed 4 bytes of an `av1C` and the configuration OBUs after them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Av1Config {
-    pub seq_profile: u8,
-    pub seq_level_idx_0: u8,
-    pub seq_tier_0: u8,
-    pub high_bitdepth: bool,
-    pub twelve_bit: bool,
-    pub monochrome: bool,
-    pub chroma_subsampling_x: bool,
-    pub chroma_subsampling_y: bool,
-    pub chroma_sample_position: u8,
+    pub(crate) seq_profile: u8,
+    pub(crate) seq_level_idx_0: u8,
+    pub(crate) seq_tier_0: u8,
+    pub(crate) high_bitdepth: bool,
+    pub(crate) twelve_bit: bool,
+    pub(crate) monochrome: bool,
+    pub(crate) chroma_subsampling_x: bool,
+    pub(crate) chroma_subsampling_y: bool,
+    pub(crate) chroma_sample_position: u8,
     /// initial_presentation_delay_minus_one + 1, when present.
-    pub initial_presentation_delay: Option<u8>,
+    pub(crate) initial_presentation_delay: Option<u8>,
     /// The configOBUs (a sequence header OBU, possibly metadata OBUs), in low-overhead format.
     pub config_obus: Vec<u8>,
 }
 
 impl Av1Config {
     /// BitDepth as the record's flags give it (AV1 §6.4.2).
-    pub fn bit_depth(&self) -> u8 {
+    pub(crate) fn bit_depth(&self) -> u8 {
         match (self.high_bitdepth, self.twelve_bit) {
             (false, _) => 8,
             (true, false) => 10,
@@ -98,14 +98,14 @@ pub fn parse_av1c(data: &[u8]) -> Result<Av1Config, CodecError> {
 
 /// One OBU of a low-overhead bitstream (AV1 §5.3.1): its type and its payload.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Obu<'a> {
-    pub obu_type: u8,
-    pub payload: &'a [u8],
+pub(crate) struct Obu<'a> {
+    pub(crate) obu_type: u8,
+    pub(crate) payload: &'a [u8],
 }
 
 /// Splits a low-overhead bitstream (an `av1C`'s configOBUs, or a temporal unit as MP4 and
 /// E-RTMP carry it) into OBUs. An OBU without obu_has_size_field runs to the end.
-pub fn obus(mut data: &[u8]) -> Result<Vec<Obu<'_>>, CodecError> {
+pub(crate) fn obus(mut data: &[u8]) -> Result<Vec<Obu<'_>>, CodecError> {
     let mut out = Vec::new();
     while !data.is_empty() {
         let header = data[0];
@@ -167,18 +167,18 @@ fn leb128(data: &[u8]) -> Result<(u64, usize), CodecError> {
 /// What kls-rec reads from a sequence header OBU.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SequenceHeader {
-    pub seq_profile: u8,
-    pub still_picture: bool,
+    pub(crate) seq_profile: u8,
+    pub(crate) still_picture: bool,
     /// seq_level_idx of operating point 0.
-    pub seq_level_idx_0: u8,
-    pub seq_tier_0: u8,
+    pub(crate) seq_level_idx_0: u8,
+    pub(crate) seq_tier_0: u8,
     /// max_frame_width_minus_1 + 1, max_frame_height_minus_1 + 1.
-    pub width: u32,
-    pub height: u32,
-    pub bit_depth: u8,
-    pub mono_chrome: bool,
-    pub subsampling_x: bool,
-    pub subsampling_y: bool,
+    pub(crate) width: u32,
+    pub(crate) height: u32,
+    pub(crate) bit_depth: u8,
+    pub(crate) mono_chrome: bool,
+    pub(crate) subsampling_x: bool,
+    pub(crate) subsampling_y: bool,
 }
 
 /// The first sequence header among `data`'s OBUs (configOBUs or a keyframe's temporal unit).
@@ -192,7 +192,7 @@ pub fn find_sequence_header(data: &[u8]) -> Result<Option<SequenceHeader>, Codec
 }
 
 /// Parses sequence_header_obu() (AV1 §5.5.1) up to color_config().
-pub fn parse_sequence_header(payload: &[u8]) -> Result<SequenceHeader, CodecError> {
+pub(crate) fn parse_sequence_header(payload: &[u8]) -> Result<SequenceHeader, CodecError> {
     let mut r = BitReader::new(SEQ, payload);
     let seq_profile = r.bits(3, "seq_profile")? as u8;
     let still_picture = r.bit("still_picture")?;
@@ -354,7 +354,7 @@ fn uvlc(r: &mut BitReader<'_>, field: &'static str) -> Result<u32, CodecError> {
 }
 
 /// ffprobe's profile name for seq_profile (FFmpeg's `ff_av1_profiles`).
-pub fn profile_name(seq_profile: u8) -> &'static str {
+pub(crate) fn profile_name(seq_profile: u8) -> &'static str {
     match seq_profile {
         0 => "Main",
         1 => "High",

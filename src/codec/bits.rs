@@ -8,7 +8,7 @@ use super::CodecError;
 
 /// Removes emulation-prevention bytes: every `00 00 03` becomes `00 00` (H.264 §7.4.1). The
 /// output is never longer than the input.
-pub fn rbsp(nal: &[u8]) -> Vec<u8> {
+pub(crate) fn rbsp(nal: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(nal.len());
     let mut zeros = 0usize;
     for &b in nal {
@@ -25,7 +25,7 @@ pub fn rbsp(nal: &[u8]) -> Vec<u8> {
 
 /// Reads bits MSB first from a byte slice.
 #[derive(Clone, Debug)]
-pub struct BitReader<'a> {
+pub(crate) struct BitReader<'a> {
     data: &'a [u8],
     /// Position in bits from the start of `data`.
     pos: usize,
@@ -34,7 +34,7 @@ pub struct BitReader<'a> {
 
 impl<'a> BitReader<'a> {
     /// `structure` names what is being parsed, for errors ("seq_parameter_set_rbsp").
-    pub fn new(structure: &'static str, data: &'a [u8]) -> Self {
+    pub(crate) fn new(structure: &'static str, data: &'a [u8]) -> Self {
         BitReader {
             data,
             pos: 0,
@@ -47,22 +47,17 @@ impl<'a> BitReader<'a> {
     }
 
     /// Bits left to read.
-    pub fn remaining(&self) -> usize {
+    pub(crate) fn remaining(&self) -> usize {
         (self.data.len() * 8).saturating_sub(self.pos)
     }
 
     /// Bits read so far.
-    pub fn position(&self) -> usize {
+    pub(crate) fn position(&self) -> usize {
         self.pos
     }
 
-    /// True when the next read starts at a byte boundary.
-    pub fn byte_aligned(&self) -> bool {
-        self.pos.is_multiple_of(8)
-    }
-
     /// One bit.
-    pub fn bit(&mut self, field: &'static str) -> Result<bool, CodecError> {
+    pub(crate) fn bit(&mut self, field: &'static str) -> Result<bool, CodecError> {
         let byte = self
             .data
             .get(self.pos / 8)
@@ -73,7 +68,7 @@ impl<'a> BitReader<'a> {
     }
 
     /// `n` bits (0..=32) as an unsigned number.
-    pub fn bits(&mut self, n: u32, field: &'static str) -> Result<u32, CodecError> {
+    pub(crate) fn bits(&mut self, n: u32, field: &'static str) -> Result<u32, CodecError> {
         if n > 32 {
             return Err(self.err(field, format!("{n}-bit read exceeds 32 bits")));
         }
@@ -95,7 +90,7 @@ impl<'a> BitReader<'a> {
     }
 
     /// `n` bits (0..=64) as an unsigned number.
-    pub fn bits64(&mut self, n: u32, field: &'static str) -> Result<u64, CodecError> {
+    pub(crate) fn bits64(&mut self, n: u32, field: &'static str) -> Result<u64, CodecError> {
         if n > 64 {
             return Err(self.err(field, format!("{n}-bit read exceeds 64 bits")));
         }
@@ -106,7 +101,7 @@ impl<'a> BitReader<'a> {
     }
 
     /// Skips `n` bits.
-    pub fn skip(&mut self, n: usize, field: &'static str) -> Result<(), CodecError> {
+    pub(crate) fn skip(&mut self, n: usize, field: &'static str) -> Result<(), CodecError> {
         if n > self.remaining() {
             return Err(self.err(
                 field,
@@ -122,7 +117,7 @@ impl<'a> BitReader<'a> {
     }
 
     /// ue(v): unsigned Exp-Golomb code (H.264 §9.1). Values up to 2^32 − 2.
-    pub fn ue(&mut self, field: &'static str) -> Result<u32, CodecError> {
+    pub(crate) fn ue(&mut self, field: &'static str) -> Result<u32, CodecError> {
         let mut leading_zeros = 0u32;
         while !self.bit(field)? {
             leading_zeros += 1;
@@ -136,7 +131,7 @@ impl<'a> BitReader<'a> {
     }
 
     /// ue(v) that must not exceed `max`; larger values are an error naming the field.
-    pub fn ue_max(&mut self, max: u32, field: &'static str) -> Result<u32, CodecError> {
+    pub(crate) fn ue_max(&mut self, max: u32, field: &'static str) -> Result<u32, CodecError> {
         let v = self.ue(field)?;
         if v > max {
             return Err(self.err(field, format!("{v} exceeds the maximum {max}")));
@@ -145,7 +140,7 @@ impl<'a> BitReader<'a> {
     }
 
     /// se(v): signed Exp-Golomb code (H.264 §9.1.1): 1, −1, 2, −2, …
-    pub fn se(&mut self, field: &'static str) -> Result<i32, CodecError> {
+    pub(crate) fn se(&mut self, field: &'static str) -> Result<i32, CodecError> {
         let k = i64::from(self.ue(field)?);
         let v = if k % 2 == 1 { (k + 1) / 2 } else { -(k / 2) };
         i32::try_from(v).map_err(|_| self.err(field, "signed Exp-Golomb value out of range"))
@@ -155,14 +150,14 @@ impl<'a> BitReader<'a> {
 /// Reads big-endian fields from a byte-aligned structure (decoder configuration records), naming
 /// the field and byte offset when the bytes run out.
 #[derive(Clone, Debug)]
-pub struct ByteReader<'a> {
+pub(crate) struct ByteReader<'a> {
     data: &'a [u8],
     pos: usize,
     structure: &'static str,
 }
 
 impl<'a> ByteReader<'a> {
-    pub fn new(structure: &'static str, data: &'a [u8]) -> Self {
+    pub(crate) fn new(structure: &'static str, data: &'a [u8]) -> Self {
         ByteReader {
             data,
             pos: 0,
@@ -170,17 +165,12 @@ impl<'a> ByteReader<'a> {
         }
     }
 
-    /// Byte offset of the next read.
-    pub fn offset(&self) -> usize {
-        self.pos
-    }
-
-    pub fn remaining(&self) -> usize {
+    pub(crate) fn remaining(&self) -> usize {
         self.data.len().saturating_sub(self.pos)
     }
 
     /// An error at the current offset.
-    pub fn err(&self, field: &'static str, detail: impl std::fmt::Display) -> CodecError {
+    pub(crate) fn err(&self, field: &'static str, detail: impl std::fmt::Display) -> CodecError {
         CodecError::new(
             self.structure,
             field,
@@ -189,7 +179,7 @@ impl<'a> ByteReader<'a> {
     }
 
     /// The next `n` bytes.
-    pub fn take(&mut self, n: usize, field: &'static str) -> Result<&'a [u8], CodecError> {
+    pub(crate) fn take(&mut self, n: usize, field: &'static str) -> Result<&'a [u8], CodecError> {
         if n > self.remaining() {
             return Err(self.err(field, format!("needs {n} bytes, {} left", self.remaining())));
         }
@@ -198,25 +188,25 @@ impl<'a> ByteReader<'a> {
         Ok(out)
     }
 
-    pub fn u8(&mut self, field: &'static str) -> Result<u8, CodecError> {
+    pub(crate) fn u8(&mut self, field: &'static str) -> Result<u8, CodecError> {
         Ok(self.take(1, field)?[0])
     }
 
-    pub fn u16(&mut self, field: &'static str) -> Result<u16, CodecError> {
+    pub(crate) fn u16(&mut self, field: &'static str) -> Result<u16, CodecError> {
         self.array(field).map(u16::from_be_bytes)
     }
 
-    pub fn u32(&mut self, field: &'static str) -> Result<u32, CodecError> {
+    pub(crate) fn u32(&mut self, field: &'static str) -> Result<u32, CodecError> {
         self.array(field).map(u32::from_be_bytes)
     }
 
     /// A little-endian u16 (Ogg-family headers such as `OpusHead`).
-    pub fn u16_le(&mut self, field: &'static str) -> Result<u16, CodecError> {
+    pub(crate) fn u16_le(&mut self, field: &'static str) -> Result<u16, CodecError> {
         self.array(field).map(u16::from_le_bytes)
     }
 
     /// A little-endian u32.
-    pub fn u32_le(&mut self, field: &'static str) -> Result<u32, CodecError> {
+    pub(crate) fn u32_le(&mut self, field: &'static str) -> Result<u32, CodecError> {
         self.array(field).map(u32::from_le_bytes)
     }
 

@@ -8,7 +8,7 @@ use crate::media::VideoCodec;
 impl VideoCodec {
     /// The compatible brand an MP4 file of this codec lists in `ftyp` besides `isom`, `iso2`
     /// and `mp41`, as FFmpeg's MP4 muxer does: `avc1` for H.264.
-    pub const fn mp4_brand(self) -> Option<[u8; 4]> {
+    pub(crate) const fn mp4_brand(self) -> Option<[u8; 4]> {
         match self {
             VideoCodec::H264 => Some(*b"avc1"),
             VideoCodec::Hevc | VideoCodec::Av1 | VideoCodec::Vp9 | VideoCodec::FlvOnly(_) => None,
@@ -18,7 +18,7 @@ impl VideoCodec {
     /// Whether the decoder configuration states the picture size. VP9's `vpcC` does not: the
     /// first keyframe's header gives it; the Flash-era codecs have no configuration, their
     /// frames' picture headers give it.
-    pub const fn size_in_config(self) -> bool {
+    pub(crate) const fn size_in_config(self) -> bool {
         match self {
             VideoCodec::H264 | VideoCodec::Hevc | VideoCodec::Av1 => true,
             VideoCodec::Vp9 | VideoCodec::FlvOnly(_) => false,

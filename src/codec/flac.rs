@@ -13,7 +13,7 @@ const STREAMINFO: &str = "METADATA_BLOCK_STREAMINFO";
 const DFLA: &str = "FLACSpecificBox";
 
 /// Bytes of a STREAMINFO block's data.
-pub const STREAMINFO_LEN: usize = 34;
+pub(crate) const STREAMINFO_LEN: usize = 34;
 /// BLOCK_TYPE of STREAMINFO (RFC 9639 §8.1).
 const BLOCK_STREAMINFO: u8 = 0;
 /// The stream marker before the metadata blocks of a native FLAC stream.
@@ -21,13 +21,13 @@ const MARKER: &[u8; 4] = b"fLaC";
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StreamInfo {
-    pub min_block_size: u16,
-    pub max_block_size: u16,
-    pub sample_rate: u32,
-    pub channels: u8,
-    pub bits_per_sample: u8,
+    pub(crate) min_block_size: u16,
+    pub(crate) max_block_size: u16,
+    pub(crate) sample_rate: u32,
+    pub(crate) channels: u8,
+    pub(crate) bits_per_sample: u8,
     /// 0 when unknown (a live encoder writes its header before the end).
-    pub total_samples: u64,
+    pub(crate) total_samples: u64,
 }
 
 /// Parses the 34 bytes of STREAMINFO data (without the metadata block header).

@@ -10,63 +10,63 @@ use super::bits::{BitReader, ByteReader, rbsp};
 const AVCC: &str = "AVCDecoderConfigurationRecord";
 
 /// NAL unit types kls-rec tells apart (H.264 Table 7-1).
-pub const NAL_IDR: u8 = 5;
-pub const NAL_SPS: u8 = 7;
-pub const NAL_PPS: u8 = 8;
-pub const NAL_AUD: u8 = 9;
+pub(crate) const NAL_IDR: u8 = 5;
+pub(crate) const NAL_SPS: u8 = 7;
+pub(crate) const NAL_PPS: u8 = 8;
+pub(crate) const NAL_AUD: u8 = 9;
 const SPS: &str = "seq_parameter_set_rbsp";
 
 /// The parsed view of an `avcC` record; the record's bytes stay with the caller.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AvcConfig {
-    pub profile_idc: u8,
-    pub profile_compatibility: u8,
-    pub level_idc: u8,
+    pub(crate) profile_idc: u8,
+    pub(crate) profile_compatibility: u8,
+    pub(crate) level_idc: u8,
     /// lengthSizeMinusOne + 1: bytes of each NAL length prefix in samples (1, 2 or 4).
-    pub nal_length_size: u8,
+    pub(crate) nal_length_size: u8,
     /// Raw SPS NAL units (with their NAL header byte), in record order.
     pub sps: Vec<Vec<u8>>,
     /// Raw PPS NAL units, in record order.
-    pub pps: Vec<Vec<u8>>,
+    pub(crate) pps: Vec<Vec<u8>>,
     /// The High-profile extension (§5.3.3.1.2), when the record carries it complete.
-    pub high: Option<AvcHighExt>,
+    pub(crate) high: Option<AvcHighExt>,
 }
 
 /// The fields that High profiles (100, 110, 122, 144) append to an `avcC` record.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AvcHighExt {
-    pub chroma_format: u8,
-    pub bit_depth_luma: u8,
-    pub bit_depth_chroma: u8,
+pub(crate) struct AvcHighExt {
+    pub(crate) chroma_format: u8,
+    pub(crate) bit_depth_luma: u8,
+    pub(crate) bit_depth_chroma: u8,
     /// SequenceParameterSetExt NAL units.
-    pub sps_ext: Vec<Vec<u8>>,
+    pub(crate) sps_ext: Vec<Vec<u8>>,
 }
 
 /// Fields of a sequence parameter set.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct SpsInfo {
-    pub profile_idc: u8,
+    pub(crate) profile_idc: u8,
     /// The byte after profile_idc: constraint_set0_flag in bit 7 … constraint_set5_flag in bit 2.
-    pub constraint_flags: u8,
-    pub level_idc: u8,
+    pub(crate) constraint_flags: u8,
+    pub(crate) level_idc: u8,
     /// 0 monochrome, 1 4:2:0, 2 4:2:2, 3 4:4:4 (1 when the profile does not signal it).
-    pub chroma_format_idc: u8,
-    pub separate_colour_plane: bool,
-    pub bit_depth_luma: u8,
-    pub bit_depth_chroma: u8,
+    pub(crate) chroma_format_idc: u8,
+    pub(crate) separate_colour_plane: bool,
+    pub(crate) bit_depth_luma: u8,
+    pub(crate) bit_depth_chroma: u8,
     /// False for interlaced-capable streams (field or MBAFF coding).
-    pub frame_mbs_only: bool,
+    pub(crate) frame_mbs_only: bool,
     /// Coded size in luma samples, before cropping.
-    pub coded_width: u32,
-    pub coded_height: u32,
+    pub(crate) coded_width: u32,
+    pub(crate) coded_height: u32,
     /// Display size after frame cropping.
-    pub width: u32,
-    pub height: u32,
+    pub(crate) width: u32,
+    pub(crate) height: u32,
     /// Sample aspect ratio from the VUI, when present.
-    pub sar: Option<(u16, u16)>,
+    pub(crate) sar: Option<(u16, u16)>,
     /// VUI timing, when present: (num_units_in_tick, time_scale).
-    pub timing: Option<(u32, u32)>,
-    pub fixed_frame_rate: bool,
+    pub(crate) timing: Option<(u32, u32)>,
+    pub(crate) fixed_frame_rate: bool,
 }
 
 /// Parses an `avcC` record. Records with zero SPS are accepted (the caller decides whether it can
@@ -344,7 +344,7 @@ const SAR_TABLE: [(u16, u16); 17] = [
 /// like FFmpeg's `ff_h264_get_profile`, constraint_set1 turns Baseline into Constrained Baseline
 /// and constraint_set3 marks the Intra variants of High 10, 4:2:2 and 4:4:4. ffprobe prints the
 /// profile number for profiles it has no name for; this returns "unknown" for them.
-pub fn profile_name(profile_idc: u8, constraint_flags: u8) -> &'static str {
+pub(crate) fn profile_name(profile_idc: u8, constraint_flags: u8) -> &'static str {
     let set1 = constraint_flags & 0x40 != 0;
     let set3 = constraint_flags & 0x10 != 0;
     match profile_idc {

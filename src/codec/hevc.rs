@@ -13,27 +13,27 @@ const HVCC: &str = "HEVCDecoderConfigurationRecord";
 const SPS: &str = "seq_parameter_set_rbsp";
 
 /// NAL unit types of the parameter sets (H.265 Table 7-1).
-pub const NAL_VPS: u8 = 32;
+pub(crate) const NAL_VPS: u8 = 32;
 pub const NAL_SPS: u8 = 33;
-pub const NAL_PPS: u8 = 34;
+pub(crate) const NAL_PPS: u8 = 34;
 /// The access unit delimiter and the prefix SEI (H.265 Table 7-1).
-pub const NAL_AUD: u8 = 35;
-pub const NAL_PREFIX_SEI: u8 = 39;
+pub(crate) const NAL_AUD: u8 = 35;
+pub(crate) const NAL_PREFIX_SEI: u8 = 39;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HevcConfig {
-    pub general_profile_space: u8,
-    pub general_tier_flag: bool,
-    pub general_profile_idc: u8,
-    pub general_profile_compatibility_flags: u32,
-    pub general_level_idc: u8,
-    pub chroma_format_idc: u8,
-    pub bit_depth_luma: u8,
-    pub bit_depth_chroma: u8,
+    pub(crate) general_profile_space: u8,
+    pub(crate) general_tier_flag: bool,
+    pub(crate) general_profile_idc: u8,
+    pub(crate) general_profile_compatibility_flags: u32,
+    pub(crate) general_level_idc: u8,
+    pub(crate) chroma_format_idc: u8,
+    pub(crate) bit_depth_luma: u8,
+    pub(crate) bit_depth_chroma: u8,
     /// lengthSizeMinusOne + 1.
-    pub nal_length_size: u8,
+    pub(crate) nal_length_size: u8,
     /// Raw parameter-set NAL units (VPS, SPS, PPS, SEI …) in record order, with their type.
-    pub arrays: Vec<(u8, Vec<Vec<u8>>)>,
+    pub(crate) arrays: Vec<(u8, Vec<Vec<u8>>)>,
 }
 
 impl HevcConfig {
@@ -48,23 +48,23 @@ impl HevcConfig {
 
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct HevcSpsInfo {
-    pub general_profile_space: u8,
-    pub general_tier_flag: bool,
+    pub(crate) general_profile_space: u8,
+    pub(crate) general_tier_flag: bool,
     /// As FFmpeg reads it: a 0 here is replaced by the first compatible profile signalled.
-    pub general_profile_idc: u8,
-    pub general_level_idc: u8,
-    pub max_sub_layers: u8,
-    pub chroma_format_idc: u8,
-    pub bit_depth_luma: u8,
-    pub bit_depth_chroma: u8,
+    pub(crate) general_profile_idc: u8,
+    pub(crate) general_level_idc: u8,
+    pub(crate) max_sub_layers: u8,
+    pub(crate) chroma_format_idc: u8,
+    pub(crate) bit_depth_luma: u8,
+    pub(crate) bit_depth_chroma: u8,
     /// pic_width/height_in_luma_samples, before the conformance window.
-    pub coded_width: u32,
-    pub coded_height: u32,
+    pub(crate) coded_width: u32,
+    pub(crate) coded_height: u32,
     /// Output size after the conformance window.
-    pub width: u32,
-    pub height: u32,
+    pub(crate) width: u32,
+    pub(crate) height: u32,
     /// VUI timing, when present: (num_units_in_tick, time_scale).
-    pub timing: Option<(u32, u32)>,
+    pub(crate) timing: Option<(u32, u32)>,
 }
 
 /// Parses an `hvcC` record; bytes after the last array are ignored.
@@ -356,7 +356,7 @@ fn read_vui_timing(r: &mut BitReader<'_>, s: &mut HevcSpsInfo) -> Result<(), Cod
 
 /// ffprobe's profile name (FFmpeg's `ff_hevc_profiles`): "Main", "Main 10",
 /// "Main Still Picture", "Rext"; "unknown" for others.
-pub fn profile_name(general_profile_idc: u8) -> &'static str {
+pub(crate) fn profile_name(general_profile_idc: u8) -> &'static str {
     match general_profile_idc {
         1 => "Main",
         2 => "Main 10",
@@ -367,7 +367,7 @@ pub fn profile_name(general_profile_idc: u8) -> &'static str {
 }
 
 /// True for IRAP pictures (nal_unit_type 16..=23: BLA, IDR, CRA).
-pub fn is_irap(nal_type: u8) -> bool {
+pub(crate) fn is_irap(nal_type: u8) -> bool {
     (16..=23).contains(&nal_type)
 }
 

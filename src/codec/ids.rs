@@ -20,53 +20,53 @@ use crate::media::{AudioCodec, FlvAudio, FlvVideo, VideoCodec};
 
 /// The identifiers of one video codec.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct VideoIds {
+pub(crate) struct VideoIds {
     /// ffprobe's `codec_name`.
-    pub name: &'static str,
+    pub(crate) name: &'static str,
     /// Legacy FLV `CodecID` (4 bits), `None` where FLV has none (the codec needs E-RTMP).
-    pub flv_codec_id: Option<u8>,
+    pub(crate) flv_codec_id: Option<u8>,
     /// Enhanced RTMP `VideoFourCc`; `None` for the codecs only legacy FLV signals.
-    pub fourcc: Option<[u8; 4]>,
+    pub(crate) fourcc: Option<[u8; 4]>,
     /// Whether an Enhanced RTMP CodedFrames tag carries an SI24 CompositionTime: only avc1 and
     /// hvc1 do (E-RTMP v1 `ExVideoTagBody`); AV1 and VP9 frames follow the FourCC directly.
-    pub ex_composition_time: bool,
+    pub(crate) ex_composition_time: bool,
     /// ISOBMFF sample entry and the configuration box inside it that carries the decoder
     /// configuration record as the source sent it; `None` for a codec MP4 (and so HLS) cannot
     /// carry, which is recorded to FLV only.
-    pub mp4: Option<Mp4Ids>,
+    pub(crate) mp4: Option<Mp4Ids>,
     /// How MPEG-TS carries the codec, or why kls-rec's MPEG-TS segments do not.
-    pub ts: Result<TsIds, TsGap>,
+    pub(crate) ts: Result<TsIds, TsGap>,
 }
 
 /// A codec's ISOBMFF sample entry and its configuration box.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Mp4Ids {
+pub(crate) struct Mp4Ids {
     /// The sample entry written, and read.
-    pub entry: [u8; 4],
-    pub config: [u8; 4],
+    pub(crate) entry: [u8; 4],
+    pub(crate) config: [u8; 4],
     /// Other sample entries read as the codec, never written: `avc3`, `hev1` (parameter sets
     /// in band), QuickTime's MP3 entries.
-    pub also_read: &'static [&'static [u8; 4]],
+    pub(crate) also_read: &'static [&'static [u8; 4]],
     /// The `esds` objectTypeIndication (ISO/IEC 14496-1 Table 5) of an MPEG-4 audio codec;
     /// `None` for a codec with a configuration box of its own.
-    pub object_type: Option<RateId>,
+    pub(crate) object_type: Option<RateId>,
 }
 
 /// How MPEG-TS carries a codec.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct TsIds {
+pub(crate) struct TsIds {
     /// The PMT's stream_type.
-    pub stream_type: RateId,
+    pub(crate) stream_type: RateId,
     /// The format identifier that names the codec in a private-data PES (stream_type 0x06):
     /// a registration_descriptor's, or DVB's AC-3 / enhanced AC-3 descriptor read as one.
-    pub private_format: Option<[u8; 4]>,
+    pub(crate) private_format: Option<[u8; 4]>,
     /// The PES stream_id.
-    pub stream_id: u8,
+    pub(crate) stream_id: u8,
 }
 
 /// Why kls-rec's MPEG-TS segments do not carry a codec.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TsGap {
+pub(crate) enum TsGap {
     /// ISO/IEC 13818-1 has no stream type for it (AV1, VP9).
     NoStreamType,
     /// A mapping exists, but HLS players read the codec in fMP4 segments only (Opus, FLAC).
@@ -80,15 +80,15 @@ pub enum TsGap {
 /// stream_type and objectTypeIndication. Values in `also_read` are read as the codec too,
 /// never written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RateId {
-    pub id: u8,
-    pub low_rate: u8,
-    pub also_read: &'static [u8],
+pub(crate) struct RateId {
+    pub(crate) id: u8,
+    pub(crate) low_rate: u8,
+    pub(crate) also_read: &'static [u8],
 }
 
 impl AudioPath {
     /// A codec none of these facts holds for.
-    pub const NONE: AudioPath = AudioPath {
+    pub(crate) const NONE: AudioPath = AudioPath {
         flv_aac_packet_type: false,
         flv_flags_describe: false,
         mp4_config_from_frames: false,
@@ -98,7 +98,7 @@ impl AudioPath {
 
 impl RateId {
     /// An identifier that is the same at every sample rate.
-    pub const fn one(id: u8) -> RateId {
+    pub(crate) const fn one(id: u8) -> RateId {
         RateId {
             id,
             low_rate: id,
@@ -107,7 +107,7 @@ impl RateId {
     }
 
     /// The value written for a stream of this sample rate.
-    pub const fn written(&self, sample_rate: u32) -> u8 {
+    pub(crate) const fn written(&self, sample_rate: u32) -> u8 {
         if low_sampling_frequency(sample_rate) {
             self.low_rate
         } else {
@@ -116,7 +116,7 @@ impl RateId {
     }
 
     /// Whether a value read names the codec.
-    pub fn reads(&self, value: u8) -> bool {
+    pub(crate) fn reads(&self, value: u8) -> bool {
         value == self.id || value == self.low_rate || self.also_read.contains(&value)
     }
 }
@@ -124,49 +124,49 @@ impl RateId {
 /// Whether a sample rate is one of MPEG-2 audio's lower sampling frequencies (16, 22.05 and
 /// 24 kHz, and MPEG-2.5's below them), where ffmpeg writes MP3 as MPEG-2 audio; an unknown
 /// rate (0) is not.
-pub const fn low_sampling_frequency(sample_rate: u32) -> bool {
+pub(crate) const fn low_sampling_frequency(sample_rate: u32) -> bool {
     sample_rate > 0 && sample_rate < 32_000
 }
 
 /// The identifiers of one audio codec.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct AudioIds {
+pub(crate) struct AudioIds {
     /// ffprobe's `codec_name`.
-    pub name: &'static str,
+    pub(crate) name: &'static str,
     /// Legacy FLV `SoundFormat` (4 bits), `None` where FLV has none (the codec needs the E-RTMP
     /// v2 `ExHeader`, SoundFormat 9).
-    pub flv_sound_format: Option<u8>,
+    pub(crate) flv_sound_format: Option<u8>,
     /// The `SoundSize` (8 or 16 bits) that tells two codecs of one SoundFormat apart (linear
     /// PCM: `pcm_u8`, `pcm_s16le`); `None` where the SoundFormat alone names the codec.
-    pub flv_sample_bits: Option<u8>,
+    pub(crate) flv_sample_bits: Option<u8>,
     /// Enhanced RTMP v2 `AudioFourCc`; `None` for the codecs only legacy FLV signals.
-    pub fourcc: Option<[u8; 4]>,
+    pub(crate) fourcc: Option<[u8; 4]>,
     /// ISOBMFF sample entry and its configuration box (`esds` for the MPEG-4 audio codecs);
     /// `None` for a codec MP4 (and so HLS) cannot carry, which is recorded to FLV only.
-    pub mp4: Option<Mp4Ids>,
+    pub(crate) mp4: Option<Mp4Ids>,
     /// How MPEG-TS carries the codec, or why kls-rec's MPEG-TS segments do not.
-    pub ts: Result<TsIds, TsGap>,
+    pub(crate) ts: Result<TsIds, TsGap>,
     /// The facts that decide a reader's or writer's path.
-    pub path: AudioPath,
+    pub(crate) path: AudioPath,
 }
 
 /// The audio codec facts that decide a reader's or writer's path, beyond its identifiers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct AudioPath {
+pub(crate) struct AudioPath {
     /// A legacy FLV audio tag carries an AACPacketType byte after its flags (Adobe FLV
     /// E.4.2.1): AAC only.
-    pub flv_aac_packet_type: bool,
+    pub(crate) flv_aac_packet_type: bool,
     /// The legacy FLV sound flags (rate, size, channels) describe the stream, so a change in
     /// them is a configuration change: MP3. AAC's are fixed (the AudioSpecificConfig describes
     /// it); the Enhanced RTMP codecs have none; the Flash-era codecs' whole tags carry their
     /// own flags, and a change of the rate or channels they give is compared as such.
-    pub flv_flags_describe: bool,
+    pub(crate) flv_flags_describe: bool,
     /// The MP4 sample entry carries no configuration of its own, so the first frame's header
     /// stands in for it: MP3 (its `esds` has no decoder-specific info).
-    pub mp4_config_from_frames: bool,
+    pub(crate) mp4_config_from_frames: bool,
     /// FFmpeg's decoder reports a stream bit rate of its own, which ffprobe shows where no
     /// parser ran (its HLS demuxer): MP3's, from the frame headers.
-    pub decoder_bit_rate: bool,
+    pub(crate) decoder_bit_rate: bool,
 }
 
 /// An ISOBMFF sample entry with a configuration box of the codec's own.
@@ -397,13 +397,13 @@ const PCM_MULAW: AudioIds = flv_only_audio("pcm_mulaw", 8, None);
 const SPEEX: AudioIds = flv_only_audio("speex", 11, None);
 
 /// MP3's legacy SoundFormat, and its second one (E.4.2.1: "MP3 8 kHz").
-pub const SOUND_FORMAT_MP3: u8 = 2;
-pub const SOUND_FORMAT_MP3_8K: u8 = 14;
+pub(crate) const SOUND_FORMAT_MP3: u8 = 2;
+pub(crate) const SOUND_FORMAT_MP3_8K: u8 = 14;
 /// SoundFormat 9: the E-RTMP v2 `ExAudioTagHeader` follows (the FourCC names the codec).
-pub const SOUND_FORMAT_EX_HEADER: u8 = 9;
+pub(crate) const SOUND_FORMAT_EX_HEADER: u8 = 9;
 
 /// Every video codec, for lookups by identifier.
-pub const VIDEO_CODECS: [VideoCodec; 9] = [
+pub(crate) const VIDEO_CODECS: [VideoCodec; 9] = [
     VideoCodec::H264,
     VideoCodec::Hevc,
     VideoCodec::Av1,
@@ -415,7 +415,7 @@ pub const VIDEO_CODECS: [VideoCodec; 9] = [
     VideoCodec::FlvOnly(FlvVideo::ScreenVideo2),
 ];
 /// Every audio codec, for lookups by identifier.
-pub const AUDIO_CODECS: [AudioCodec; 17] = [
+pub(crate) const AUDIO_CODECS: [AudioCodec; 17] = [
     AudioCodec::Aac,
     AudioCodec::Mp3,
     AudioCodec::Opus,
@@ -436,7 +436,7 @@ pub const AUDIO_CODECS: [AudioCodec; 17] = [
 ];
 
 impl VideoCodec {
-    pub const fn ids(self) -> &'static VideoIds {
+    pub(crate) const fn ids(self) -> &'static VideoIds {
         match self {
             VideoCodec::H264 => &H264,
             VideoCodec::Hevc => &HEVC,
@@ -453,12 +453,12 @@ impl VideoCodec {
     }
 
     /// ffprobe's `codec_name`.
-    pub const fn name(self) -> &'static str {
+    pub(crate) const fn name(self) -> &'static str {
         self.ids().name
     }
 
     /// Whether MP4 (and so HLS, in either segment format) can carry the codec.
-    pub const fn mp4_carries(self) -> bool {
+    pub(crate) const fn mp4_carries(self) -> bool {
         self.ids().mp4.is_some()
     }
 }
@@ -476,7 +476,7 @@ impl From<FlvAudio> for AudioCodec {
 }
 
 impl AudioCodec {
-    pub const fn ids(self) -> &'static AudioIds {
+    pub(crate) const fn ids(self) -> &'static AudioIds {
         match self {
             AudioCodec::Aac => &AAC,
             AudioCodec::Mp3 => &MP3,
@@ -501,46 +501,46 @@ impl AudioCodec {
     }
 
     /// ffprobe's `codec_name`.
-    pub const fn name(self) -> &'static str {
+    pub(crate) const fn name(self) -> &'static str {
         self.ids().name
     }
 
     /// Whether MP4 (and so HLS, in either segment format) can carry the codec.
-    pub const fn mp4_carries(self) -> bool {
+    pub(crate) const fn mp4_carries(self) -> bool {
         self.ids().mp4.is_some()
     }
 }
 
 /// The video codec of an Enhanced RTMP FourCC.
-pub fn video_by_fourcc(fourcc: &[u8]) -> Option<VideoCodec> {
+pub(crate) fn video_by_fourcc(fourcc: &[u8]) -> Option<VideoCodec> {
     video_where(|ids| ids.fourcc.is_some_and(|f| f.as_slice() == fourcc))
 }
 
 /// The video codec of a legacy FLV `CodecID`.
-pub fn video_by_flv_codec_id(id: u8) -> Option<VideoCodec> {
+pub(crate) fn video_by_flv_codec_id(id: u8) -> Option<VideoCodec> {
     video_where(|ids| ids.flv_codec_id == Some(id))
 }
 
 /// The video codec of an ISOBMFF sample entry.
-pub fn video_by_mp4_entry(entry: &[u8; 4]) -> Option<VideoCodec> {
+pub(crate) fn video_by_mp4_entry(entry: &[u8; 4]) -> Option<VideoCodec> {
     video_where(|ids| ids.mp4.is_some_and(|m| m.entry == *entry))
         .or_else(|| video_where(|ids| ids.mp4.is_some_and(|m| m.also_read.contains(&entry))))
 }
 
 /// The video codec of an MPEG-TS elementary stream: its stream_type, and the format
 /// identifier its descriptors name, if any.
-pub fn video_by_ts(stream_type: u8, format: Option<&[u8; 4]>) -> Option<VideoCodec> {
+pub(crate) fn video_by_ts(stream_type: u8, format: Option<&[u8; 4]>) -> Option<VideoCodec> {
     video_where(|ids| ids.ts.is_ok_and(|ts| ts_names(&ts, stream_type, format)))
 }
 
 /// The audio codec of an Enhanced RTMP v2 FourCC.
-pub fn audio_by_fourcc(fourcc: &[u8]) -> Option<AudioCodec> {
+pub(crate) fn audio_by_fourcc(fourcc: &[u8]) -> Option<AudioCodec> {
     audio_where(|ids| ids.fourcc.is_some_and(|f| f.as_slice() == fourcc))
 }
 
 /// The audio codec of a legacy FLV sound byte: its `SoundFormat` (both MP3 values included),
 /// and for linear PCM its `SoundSize`.
-pub fn audio_by_flv_sound_byte(sound_byte: u8) -> Option<AudioCodec> {
+pub(crate) fn audio_by_flv_sound_byte(sound_byte: u8) -> Option<AudioCodec> {
     let format = sound_byte >> 4;
     let format = if format == SOUND_FORMAT_MP3_8K {
         MP3.flv_sound_format
@@ -560,13 +560,13 @@ pub fn audio_by_flv_sound_byte(sound_byte: u8) -> Option<AudioCodec> {
 /// The audio codec of an ISOBMFF sample entry. `mp4a` is every MPEG-4 audio codec's entry and
 /// is looked up as the first of them, AAC: its `esds` names the codec
 /// ([`audio_by_object_type`]).
-pub fn audio_by_mp4_entry(entry: &[u8; 4]) -> Option<AudioCodec> {
+pub(crate) fn audio_by_mp4_entry(entry: &[u8; 4]) -> Option<AudioCodec> {
     audio_where(|ids| ids.mp4.is_some_and(|m| m.entry == *entry))
         .or_else(|| audio_where(|ids| ids.mp4.is_some_and(|m| m.also_read.contains(&entry))))
 }
 
 /// The audio codec of an `esds` objectTypeIndication.
-pub fn audio_by_object_type(object_type: u8) -> Option<AudioCodec> {
+pub(crate) fn audio_by_object_type(object_type: u8) -> Option<AudioCodec> {
     audio_where(|ids| {
         ids.mp4
             .and_then(|m| m.object_type)
@@ -576,7 +576,7 @@ pub fn audio_by_object_type(object_type: u8) -> Option<AudioCodec> {
 
 /// The audio codec of an MPEG-TS elementary stream: its stream_type, and the format
 /// identifier its descriptors name, if any.
-pub fn audio_by_ts(stream_type: u8, format: Option<&[u8; 4]>) -> Option<AudioCodec> {
+pub(crate) fn audio_by_ts(stream_type: u8, format: Option<&[u8; 4]>) -> Option<AudioCodec> {
     audio_where(|ids| ids.ts.is_ok_and(|ts| ts_names(&ts, stream_type, format)))
 }
 

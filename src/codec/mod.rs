@@ -6,22 +6,22 @@ use std::fmt;
 pub mod aac;
 pub mod ac3;
 pub mod av1;
-pub mod bits;
-pub mod carriage;
+pub(crate) mod bits;
+pub(crate) mod carriage;
 pub mod flac;
 pub mod flash;
 pub mod h264;
 pub mod hevc;
-pub mod ids;
+pub(crate) mod ids;
 pub mod mp3;
-pub mod nal;
+pub(crate) mod nal;
 pub mod opus;
 pub mod vp9;
 
 /// The coded picture size a decoder configuration record states (the first SPS, the AV1
 /// sequence header among the configOBUs); `None` where it cannot be parsed, and for VP9, whose
 /// `vpcC` has no size (the first keyframe's header gives it).
-pub fn coded_size(codec: crate::media::VideoCodec, record: &[u8]) -> Option<(u32, u32)> {
+pub(crate) fn coded_size(codec: crate::media::VideoCodec, record: &[u8]) -> Option<(u32, u32)> {
     use crate::media::VideoCodec;
     match codec {
         VideoCodec::H264 => h264::parse_avcc(record).ok().and_then(|c| {
@@ -44,7 +44,7 @@ pub fn coded_size(codec: crate::media::VideoCodec, record: &[u8]) -> Option<(u32
 /// Hex strings of real byte strings, for the parsers' tests.
 #[cfg(test)]
 pub(crate) mod testhex {
-    pub fn hex(s: &str) -> Vec<u8> {
+    pub(crate) fn hex(s: &str) -> Vec<u8> {
         let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
         (0..s.len())
             .step_by(2)
@@ -57,14 +57,18 @@ pub(crate) mod testhex {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CodecError {
     /// e.g. "AVCDecoderConfigurationRecord"
-    pub structure: &'static str,
+    pub(crate) structure: &'static str,
     /// e.g. "numOfSequenceParameterSets"
-    pub field: &'static str,
-    pub detail: String,
+    pub(crate) field: &'static str,
+    pub(crate) detail: String,
 }
 
 impl CodecError {
-    pub fn new(structure: &'static str, field: &'static str, detail: impl Into<String>) -> Self {
+    pub(crate) fn new(
+        structure: &'static str,
+        field: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
         CodecError {
             structure,
             field,

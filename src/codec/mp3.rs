@@ -9,7 +9,7 @@ use crate::media::{AudioCodec, AudioConfig};
 const HEADER: &str = "MPEG audio frame header";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum MpegVersion {
+pub(crate) enum MpegVersion {
     Mpeg1,
     Mpeg2,
     /// Not an ISO version: the 8 / 11.025 / 12 kHz extension most decoders accept.
@@ -18,14 +18,14 @@ pub enum MpegVersion {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Mp3Header {
-    pub version: MpegVersion,
-    pub sample_rate: u32,
-    pub channels: u8,
+    pub(crate) version: MpegVersion,
+    pub(crate) sample_rate: u32,
+    pub(crate) channels: u8,
     /// 0 for free-format streams.
-    pub bitrate_kbps: u32,
-    pub samples_per_frame: u32,
+    pub(crate) bitrate_kbps: u32,
+    pub(crate) samples_per_frame: u32,
     /// Bytes of the whole frame, header included; `None` for free format.
-    pub frame_len: Option<u32>,
+    pub(crate) frame_len: Option<u32>,
 }
 
 /// Layer III bit rates in kbit/s by bitrate_index (0 = free format, 15 = forbidden).
@@ -103,7 +103,7 @@ pub fn parse_header(frame: &[u8]) -> Result<Mp3Header, CodecError> {
 
 /// An MP3 track's configuration from a rate and channel count (refined later from the first
 /// frame): MP3 has no configuration record.
-pub fn audio_config(sample_rate: u32, channels: u8) -> AudioConfig {
+pub(crate) fn audio_config(sample_rate: u32, channels: u8) -> AudioConfig {
     AudioConfig {
         codec: AudioCodec::Mp3,
         specific: Vec::new(),
@@ -116,7 +116,7 @@ pub fn audio_config(sample_rate: u32, channels: u8) -> AudioConfig {
 
 /// The FLV AUDIODATA byte an FLV muxer writes for MP3 (Adobe FLV spec E.4.2.1): SoundFormat 2
 /// (14 for "MP3 8 kHz"), the nearest SoundRate index of 5.5/11/22/44 kHz, 16-bit, mono/stereo.
-pub fn flv_sound_byte(sample_rate: u32, channels: u8) -> u8 {
+pub(crate) fn flv_sound_byte(sample_rate: u32, channels: u8) -> u8 {
     let format = if sample_rate == 8000 {
         SOUND_FORMAT_MP3_8K
     } else {

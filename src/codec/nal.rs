@@ -10,7 +10,7 @@ use crate::media::VideoCodec;
 
 /// A video codec whose samples are NAL units.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum NalCodec {
+pub(crate) enum NalCodec {
     H264,
     Hevc,
 }
@@ -24,7 +24,7 @@ const HEVC_AUD: [u8; 3] = [0x46, 0x01, 0x50];
 
 impl NalCodec {
     /// The NAL-unit codec `codec` is, if it is one (AV1, VP9 and the Flash-era codecs are not).
-    pub const fn of(codec: VideoCodec) -> Option<NalCodec> {
+    pub(crate) const fn of(codec: VideoCodec) -> Option<NalCodec> {
         match codec {
             VideoCodec::H264 => Some(NalCodec::H264),
             VideoCodec::Hevc => Some(NalCodec::Hevc),
@@ -33,7 +33,7 @@ impl NalCodec {
     }
 
     /// The type of a NAL unit, from its header (0 for an empty unit).
-    pub fn nal_type(self, nal: &[u8]) -> u8 {
+    pub(crate) fn nal_type(self, nal: &[u8]) -> u8 {
         let first = nal.first().copied().unwrap_or(0);
         match self {
             NalCodec::H264 => first & 0x1F,
@@ -42,7 +42,7 @@ impl NalCodec {
     }
 
     /// The access unit delimiter's NAL unit type.
-    pub const fn aud_type(self) -> u8 {
+    pub(crate) const fn aud_type(self) -> u8 {
         match self {
             NalCodec::H264 => h264::NAL_AUD,
             NalCodec::Hevc => hevc::NAL_AUD,
@@ -50,7 +50,7 @@ impl NalCodec {
     }
 
     /// The access unit delimiter a writer puts first in an access unit.
-    pub const fn aud(self) -> &'static [u8] {
+    pub(crate) const fn aud(self) -> &'static [u8] {
         match self {
             NalCodec::H264 => &H264_AUD,
             NalCodec::Hevc => &HEVC_AUD,
@@ -59,7 +59,7 @@ impl NalCodec {
 
     /// The parameter set types a decoder needs, in the order a configuration record and a
     /// writer put them: SPS, PPS (H.264); VPS, SPS, PPS (HEVC).
-    pub const fn parameter_sets(self) -> &'static [u8] {
+    pub(crate) const fn parameter_sets(self) -> &'static [u8] {
         match self {
             NalCodec::H264 => &[h264::NAL_SPS, h264::NAL_PPS],
             NalCodec::Hevc => &[hevc::NAL_VPS, hevc::NAL_SPS, hevc::NAL_PPS],
@@ -67,20 +67,20 @@ impl NalCodec {
     }
 
     /// Whether a NAL unit type is one of [`NalCodec::parameter_sets`].
-    pub fn is_parameter_set(self, nal_type: u8) -> bool {
+    pub(crate) fn is_parameter_set(self, nal_type: u8) -> bool {
         self.parameter_sets().contains(&nal_type)
     }
 
     /// Whether a sample "carries its own" parameter sets (every type of
     /// [`NalCodec::parameter_sets`] is among those `has` says it holds) — the writers' rule
     /// for inserting them.
-    pub fn carries_sets(self, has: impl Fn(u8) -> bool) -> bool {
+    pub(crate) fn carries_sets(self, has: impl Fn(u8) -> bool) -> bool {
         self.parameter_sets().iter().all(|&t| has(t))
     }
 
     /// Whether a sample of these NAL unit types is a keyframe: an IDR picture (H.264), an IRAP
     /// picture (HEVC).
-    pub fn is_keyframe(self, types: &[u8]) -> bool {
+    pub(crate) fn is_keyframe(self, types: &[u8]) -> bool {
         match self {
             NalCodec::H264 => types.contains(&h264::NAL_IDR),
             NalCodec::Hevc => types.iter().any(|&t| hevc::is_irap(t)),
@@ -88,7 +88,7 @@ impl NalCodec {
     }
 
     /// The name of a parameter set type, for messages.
-    pub fn set_name(self, nal_type: u8) -> &'static str {
+    pub(crate) fn set_name(self, nal_type: u8) -> &'static str {
         match (self, nal_type) {
             (NalCodec::H264, h264::NAL_SPS) | (NalCodec::Hevc, hevc::NAL_SPS) => "SPS",
             (NalCodec::H264, h264::NAL_PPS) | (NalCodec::Hevc, hevc::NAL_PPS) => "PPS",
@@ -100,11 +100,11 @@ impl NalCodec {
 
 /// Annex B start code with its zero_byte: 4 bytes, which Annex B B.1.2 requires before
 /// parameter sets and the first NAL unit of an access unit and allows elsewhere.
-pub const START_CODE: [u8; 4] = [0, 0, 0, 1];
+pub(crate) const START_CODE: [u8; 4] = [0, 0, 0, 1];
 
 /// Splits an Annex B byte stream into NAL units (empty ones left out). Trailing zero bytes
 /// belong to the next start code (Annex B B.2).
-pub fn split_annex_b(data: &[u8]) -> Vec<&[u8]> {
+pub(crate) fn split_annex_b(data: &[u8]) -> Vec<&[u8]> {
     let mut starts = Vec::new();
     let mut i = 0;
     while i + 3 <= data.len() {
@@ -137,7 +137,7 @@ fn u16_len(nal: &[u8]) -> Result<[u8; 2], String> {
 
 /// AVCDecoderConfigurationRecord (ISO/IEC 14496-15 §5.3.3.1) from SPS/PPS NAL units, as
 /// ffmpeg's `ff_isom_write_avcc` writes it (4-byte NAL lengths).
-pub fn build_avcc(sets: &[Vec<u8>]) -> Result<Vec<u8>, String> {
+pub(crate) fn build_avcc(sets: &[Vec<u8>]) -> Result<Vec<u8>, String> {
     let of = |t: u8| -> Vec<&Vec<u8>> {
         sets.iter()
             .filter(|n| NalCodec::H264.nal_type(n) == t)
@@ -177,7 +177,7 @@ pub fn build_avcc(sets: &[Vec<u8>]) -> Result<Vec<u8>, String> {
 
 /// HEVCDecoderConfigurationRecord (ISO/IEC 14496-15 §8.3.3.1) from VPS/SPS/PPS NAL units, as
 /// ffmpeg writes it for x265 streams (4-byte NAL lengths).
-pub fn build_hvcc(sets: &[Vec<u8>]) -> Result<Vec<u8>, String> {
+pub(crate) fn build_hvcc(sets: &[Vec<u8>]) -> Result<Vec<u8>, String> {
     let sps = sets
         .iter()
         .find(|n| NalCodec::Hevc.nal_type(n) == hevc::NAL_SPS)

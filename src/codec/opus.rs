@@ -48,27 +48,27 @@ const DOPS: Form = Form {
 /// The fields of an identification header.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OpusConfig {
-    pub channels: u8,
+    pub(crate) channels: u8,
     /// Samples at 48 kHz to discard from the decoder output at the start.
-    pub pre_skip: u16,
+    pub(crate) pre_skip: u16,
     /// The original input's rate (informational; Opus always decodes at 48 kHz).
-    pub input_sample_rate: u32,
+    pub(crate) input_sample_rate: u32,
     /// Q7.8 dB.
-    pub output_gain: i16,
-    pub mapping_family: u8,
+    pub(crate) output_gain: i16,
+    pub(crate) mapping_family: u8,
     /// stream count, coupled count and one entry per channel; `None` for family 0.
-    pub mapping: Option<ChannelMapping>,
+    pub(crate) mapping: Option<ChannelMapping>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ChannelMapping {
-    pub stream_count: u8,
-    pub coupled_count: u8,
-    pub channel_mapping: Vec<u8>,
+pub(crate) struct ChannelMapping {
+    pub(crate) stream_count: u8,
+    pub(crate) coupled_count: u8,
+    pub(crate) channel_mapping: Vec<u8>,
 }
 
 /// Opus decodes at 48 kHz whatever the input rate was (RFC 7845 §5.1): ffprobe's sample_rate.
-pub const DECODE_RATE: u32 = 48_000;
+pub(crate) const DECODE_RATE: u32 = 48_000;
 
 /// Parses an `OpusHead` packet (magic, version 1, little-endian fields).
 pub fn parse_opus_head(data: &[u8]) -> Result<OpusConfig, CodecError> {

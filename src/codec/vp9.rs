@@ -18,16 +18,16 @@ const FRAME_SYNC_CODE: u32 = 0x49_83_42;
 /// A `vpcC` record.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VpcConfig {
-    pub profile: u8,
+    pub(crate) profile: u8,
     /// Level × 10 (10 = level 1, 31 = level 3.1), 0 when unknown.
-    pub level: u8,
-    pub bit_depth: u8,
+    pub(crate) level: u8,
+    pub(crate) bit_depth: u8,
     /// 0, 1: 4:2:0 vertical / colocated; 2: 4:2:2; 3: 4:4:4.
-    pub chroma_subsampling: u8,
-    pub video_full_range: bool,
-    pub colour_primaries: u8,
-    pub transfer_characteristics: u8,
-    pub matrix_coefficients: u8,
+    pub(crate) chroma_subsampling: u8,
+    pub(crate) video_full_range: bool,
+    pub(crate) colour_primaries: u8,
+    pub(crate) transfer_characteristics: u8,
+    pub(crate) matrix_coefficients: u8,
 }
 
 impl VpcConfig {
@@ -69,12 +69,12 @@ pub fn parse_vpcc(data: &[u8]) -> Result<VpcConfig, CodecError> {
 /// What kls-rec reads from a keyframe's uncompressed header.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KeyframeHeader {
-    pub profile: u8,
-    pub bit_depth: u8,
-    pub width: u32,
-    pub height: u32,
-    pub subsampling_x: bool,
-    pub subsampling_y: bool,
+    pub(crate) profile: u8,
+    pub(crate) bit_depth: u8,
+    pub(crate) width: u32,
+    pub(crate) height: u32,
+    pub(crate) subsampling_x: bool,
+    pub(crate) subsampling_y: bool,
 }
 
 /// The uncompressed header of a frame (§6.2): `Some` for a keyframe, `None` for an inter frame
@@ -146,7 +146,7 @@ fn read_color_config(r: &mut BitReader<'_>, profile: u8) -> Result<(u8, bool, bo
 }
 
 /// ffprobe's profile name (FFmpeg's `ff_vp9_profiles`).
-pub fn profile_name(profile: u8) -> &'static str {
+pub(crate) fn profile_name(profile: u8) -> &'static str {
     match profile {
         0 => "Profile 0",
         1 => "Profile 1",

@@ -52,9 +52,8 @@ impl std::fmt::Debug for Poster {
 
 /// Why one POST attempt failed.
 #[derive(Debug)]
-pub struct PostError {
-    pub status: Option<u16>,
-    pub message: String,
+pub(crate) struct PostError {
+    pub(crate) message: String,
 }
 
 impl std::fmt::Display for PostError {
@@ -90,19 +89,20 @@ impl Poster {
     }
 
     /// The URL without query or user info, for messages.
-    pub fn display_url(&self) -> String {
+    pub(crate) fn display_url(&self) -> String {
         redact_url(&self.url)
     }
 
     /// POSTs one callback, retrying per the policy. The error says what failed, how often it
     /// was tried and for how long.
-    pub fn post(&self, json_line: &str) -> Result<()> {
+    #[cfg(test)]
+    pub(crate) fn post(&self, json_line: &str) -> Result<()> {
         self.try_post(json_line)
             .map_err(|e| anyhow::anyhow!("posting the callback to {}: {e}", redact_url(&self.url)))
     }
 
     /// As [`Poster::post`], keeping the structured failure (to tell transient from permanent).
-    pub fn try_post(&self, json_line: &str) -> Result<(), GaveUp<PostError>> {
+    pub(crate) fn try_post(&self, json_line: &str) -> Result<(), GaveUp<PostError>> {
         retry(&self.retry, |_| self.attempt(json_line))
     }
 
@@ -116,10 +116,7 @@ impl Poster {
             Ok(r) => r,
             Err(e) => {
                 let message = describe_error(&e, &self.timeouts);
-                let error = PostError {
-                    status: None,
-                    message,
-                };
+                let error = PostError { message };
                 // A URL ureq cannot use will never work; everything else may be passing.
                 return Err(match e {
                     ureq::Error::BadUri(_) | ureq::Error::RedirectFailed => {
@@ -141,7 +138,6 @@ impl Poster {
             .map(|s| quote_reply(&s))
             .unwrap_or_default();
         let error = PostError {
-            status: Some(status),
             message: format!("HTTP {status}{quote}"),
         };
         Err(if status >= 500 || status == 408 || status == 429 {
@@ -186,7 +182,7 @@ fn quote_reply(body: &str) -> String {
 }
 
 /// `scheme://host[:port]/path` of a URL: drops `user:password@`, `?query` and `#fragment`.
-pub fn redact_url(url: &str) -> String {
+pub(crate) fn redact_url(url: &str) -> String {
     let url = url.split(['?', '#']).next().unwrap_or_default();
     let (scheme, rest) = match url.split_once("://") {
         Some((s, r)) => (Some(s), r),

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 
 /// File name of the lock in the output root.
-pub const LOCK_FILE: &str = ".kls-rec.lock";
+pub(crate) const LOCK_FILE: &str = ".kls-rec.lock";
 
 /// Longest pid text read back from a lock file (the file may hold anything).
 const PID_TEXT_MAX: u64 = 64;
@@ -22,7 +22,6 @@ const PID_TEXT_MAX: u64 = 64;
 #[derive(Debug)]
 pub struct OutputLock {
     root: PathBuf,
-    path: PathBuf,
     // Keeps the descriptor, and with it the lock, open.
     _file: File,
 }
@@ -61,19 +60,19 @@ impl OutputLock {
         write_pid(&mut file).with_context(|| format!("writing pid to {}", path.display()))?;
         Ok(OutputLock {
             root: root.to_path_buf(),
-            path,
             _file: file,
         })
     }
 
     /// The locked output root.
-    pub fn root(&self) -> &Path {
+    pub(crate) fn root(&self) -> &Path {
         &self.root
     }
 
     /// The lock file's path.
-    pub fn path(&self) -> &Path {
-        &self.path
+    #[cfg(test)]
+    pub(crate) fn path(&self) -> PathBuf {
+        self.root.join(LOCK_FILE)
     }
 }
 

@@ -15,23 +15,24 @@
 //! Network failures never lose a recording: the local file stays, the callback goes to the
 //! spool (or reports status 4 when its upload gave up), and the next run finishes the job.
 
-pub mod http;
-pub mod lock;
-pub mod retry;
-pub mod s3;
-pub mod sender;
-pub mod spool;
+pub(crate) mod http;
+pub(crate) mod lock;
+pub(crate) mod retry;
+pub(crate) mod s3;
+pub(crate) mod sender;
+pub(crate) mod spool;
 
 pub use http::{Poster, Timeouts};
 pub use lock::OutputLock;
 pub use retry::RetryPolicy;
-pub use s3::{S3Access, S3Credentials, S3Flags, S3Options, UploadOutcome, Uploader};
-pub use sender::{CallbackSender, Sent, SpoolReport};
+pub(crate) use s3::{S3Access, S3Flags};
+pub use s3::{S3Credentials, S3Options, UploadOutcome, Uploader};
+pub use sender::{CallbackSender, Sent};
 
 /// Installs the process-wide rustls crypto provider (aws-lc-rs, the one rust-s3 is built with).
 /// Without exactly one installed provider, the first HTTPS request panics. Idempotent; the
 /// constructors here call it too.
-pub fn init_tls() {
+pub(crate) fn init_tls() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         // Err means another provider is already installed, which serves as well.

@@ -13,20 +13,20 @@ use anyhow::{Context, Result, bail};
 
 /// Hidden knobs (environment only, not flags): attempts in all, and the longest single delay in
 /// milliseconds. They exist so tests and impatient operators need not wait out the defaults.
-pub const ENV_ATTEMPTS: &str = "KLS_REC_RETRY_ATTEMPTS";
-pub const ENV_MAX_DELAY_MS: &str = "KLS_REC_RETRY_MAX_MS";
+pub(crate) const ENV_ATTEMPTS: &str = "KLS_REC_RETRY_ATTEMPTS";
+pub(crate) const ENV_MAX_DELAY_MS: &str = "KLS_REC_RETRY_MAX_MS";
 
 /// How often and how long to retry one operation.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RetryPolicy {
     /// Attempts in all, the first included (at least 1).
-    pub max_attempts: u32,
+    pub(crate) max_attempts: u32,
     /// Delay before the second attempt (before jitter).
-    pub initial_backoff: Duration,
+    pub(crate) initial_backoff: Duration,
     /// Upper bound of any one delay.
-    pub max_backoff: Duration,
+    pub(crate) max_backoff: Duration,
     /// No new attempt starts once this much time has passed since the first one.
-    pub max_total: Duration,
+    pub(crate) max_total: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -43,7 +43,8 @@ impl Default for RetryPolicy {
 
 impl RetryPolicy {
     /// One attempt, no retry.
-    pub fn once() -> RetryPolicy {
+    #[cfg(test)]
+    pub(crate) fn once() -> RetryPolicy {
         RetryPolicy {
             max_attempts: 1,
             ..RetryPolicy::default()
@@ -61,7 +62,7 @@ impl RetryPolicy {
     }
 
     /// The default policy with [`ENV_ATTEMPTS`] and [`ENV_MAX_DELAY_MS`] applied when set.
-    pub fn from_env() -> Result<RetryPolicy> {
+    pub(crate) fn from_env() -> Result<RetryPolicy> {
         Self::default().with_overrides(
             std::env::var(ENV_ATTEMPTS).ok().as_deref(),
             std::env::var(ENV_MAX_DELAY_MS).ok().as_deref(),
@@ -107,7 +108,7 @@ impl RetryPolicy {
 
 /// Whether a failed attempt is worth repeating.
 #[derive(Debug)]
-pub enum Attempt<E> {
+pub(crate) enum Attempt<E> {
     /// Network errors, timeouts, 5xx, 408, 429: another attempt may succeed.
     Transient(E),
     /// The other side refused for good (4xx, bad input): retrying cannot help.
@@ -116,12 +117,12 @@ pub enum Attempt<E> {
 
 /// The last error of an operation that gave up, with how hard it tried.
 #[derive(Debug)]
-pub struct GaveUp<E> {
-    pub error: E,
-    pub attempts: u32,
-    pub elapsed: Duration,
+pub(crate) struct GaveUp<E> {
+    pub(crate) error: E,
+    pub(crate) attempts: u32,
+    pub(crate) elapsed: Duration,
     /// False when the last error was permanent (no retry was attempted for it).
-    pub transient: bool,
+    pub(crate) transient: bool,
 }
 
 impl<E: fmt::Display> fmt::Display for GaveUp<E> {
@@ -143,7 +144,7 @@ impl<E: fmt::Debug + fmt::Display> std::error::Error for GaveUp<E> {}
 
 /// Runs `op` until it succeeds, fails permanently, or the policy is exhausted. `op` receives
 /// the 1-based attempt number.
-pub fn retry<T, E>(
+pub(crate) fn retry<T, E>(
     policy: &RetryPolicy,
     mut op: impl FnMut(u32) -> Result<T, Attempt<E>>,
 ) -> Result<T, GaveUp<E>> {

@@ -42,9 +42,9 @@ mod credentials;
 mod profile;
 mod target;
 
-pub use access::{S3Access, S3Flags};
+pub(crate) use access::{S3Access, S3Flags};
 pub use credentials::S3Credentials;
-pub use target::{Target, default_path_style};
+pub(crate) use target::{Target, default_path_style};
 
 /// S3's smallest part (all but the last) and its largest part count.
 const MIN_PART_SIZE: u64 = 5 << 20;
@@ -121,7 +121,7 @@ impl fmt::Debug for Uploader {
 /// to AWS in `region` (default `us-east-1`); `path_style` defaults to on when the endpoint's
 /// host is an IP address or `localhost`. Returns the bucket and the endpoint as shown in
 /// messages. Shared by uploads and `s3://` inputs.
-pub fn connect(
+pub(crate) fn connect(
     bucket_name: &str,
     endpoint: Option<&str>,
     region: Option<&str>,
@@ -173,7 +173,7 @@ struct Put<'a> {
 impl Uploader {
     /// An uploader for `target` (`s3://BUCKET[/PREFIX]`) reached as `access` says, with default
     /// options.
-    pub fn new(target: &str, access: &S3Access) -> Result<Uploader> {
+    pub(crate) fn new(target: &str, access: &S3Access) -> Result<Uploader> {
         let (endpoint, region) = access.endpoint_and_region()?;
         Self::with_credentials(
             target,
@@ -232,7 +232,8 @@ impl Uploader {
     }
 
     /// `s3://BUCKET[/PREFIX]`, for messages.
-    pub fn target(&self) -> String {
+    #[cfg(test)]
+    pub(crate) fn target(&self) -> String {
         self.target.to_string()
     }
 

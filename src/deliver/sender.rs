@@ -37,7 +37,7 @@ pub enum Sent {
 pub struct SpoolReport {
     pub delivered: usize,
     /// Dropped from the spool because the delivered-log already had them.
-    pub already_delivered: usize,
+    pub(crate) already_delivered: usize,
     /// Still in the spool.
     pub still_spooled: usize,
     /// Damaged lines dropped from the spool.

@@ -23,41 +23,41 @@ use md5::{Digest, Md5};
 use crate::sink::local::{hex, temp_path};
 
 /// Spool file name in the output root.
-pub const SPOOL_FILE: &str = ".kls-rec-callbacks.spool";
+pub(crate) const SPOOL_FILE: &str = ".kls-rec-callbacks.spool";
 /// Delivered-log file name in the output root.
-pub const DELIVERED_FILE: &str = ".kls-rec-delivered";
+pub(crate) const DELIVERED_FILE: &str = ".kls-rec-delivered";
 
 /// Longest line read back from either file: callbacks are a few KiB; anything longer is damage.
 const LINE_MAX: u64 = 1 << 20;
 
 /// The undelivered callbacks of an output root.
 #[derive(Clone, Debug)]
-pub struct CallbackSpool {
+pub(crate) struct CallbackSpool {
     path: PathBuf,
 }
 
 /// What reading the spool found.
 #[derive(Debug, Default)]
-pub struct SpoolContents {
+pub(crate) struct SpoolContents {
     /// Callback bodies, oldest first.
-    pub lines: Vec<String>,
+    pub(crate) lines: Vec<String>,
     /// Lines that were not a JSON object (a torn append, an edit by hand): skipped.
-    pub invalid: usize,
+    pub(crate) invalid: usize,
 }
 
 impl CallbackSpool {
-    pub fn new(root: &Path) -> CallbackSpool {
+    pub(crate) fn new(root: &Path) -> CallbackSpool {
         CallbackSpool {
             path: root.join(SPOOL_FILE),
         }
     }
 
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
     /// Appends one callback body and makes it durable before returning.
-    pub fn append(&self, json_line: &str) -> Result<()> {
+    pub(crate) fn append(&self, json_line: &str) -> Result<()> {
         let mut f = File::options()
             .create(true)
             .append(true)
@@ -71,7 +71,7 @@ impl CallbackSpool {
     }
 
     /// The spooled callbacks; an absent spool is empty.
-    pub fn read(&self) -> Result<SpoolContents> {
+    pub(crate) fn read(&self) -> Result<SpoolContents> {
         let mut out = SpoolContents::default();
         let Some(lines) = read_lines(&self.path)? else {
             return Ok(out);
@@ -90,7 +90,7 @@ impl CallbackSpool {
     }
 
     /// Replaces the spool with `lines` atomically; no lines removes it.
-    pub fn rewrite(&self, lines: &[String]) -> Result<()> {
+    pub(crate) fn rewrite(&self, lines: &[String]) -> Result<()> {
         if lines.is_empty() {
             return match fs::remove_file(&self.path) {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e)
@@ -124,14 +124,14 @@ impl CallbackSpool {
 
 /// Which callbacks were delivered, across runs.
 #[derive(Debug)]
-pub struct DeliveredLog {
+pub(crate) struct DeliveredLog {
     path: PathBuf,
     seen: HashSet<String>,
 }
 
 impl DeliveredLog {
     /// Loads the log of `root` (absent: empty).
-    pub fn open(root: &Path) -> Result<DeliveredLog> {
+    pub(crate) fn open(root: &Path) -> Result<DeliveredLog> {
         let path = root.join(DELIVERED_FILE);
         let seen = read_lines(&path)?
             .unwrap_or_default()
@@ -141,16 +141,17 @@ impl DeliveredLog {
         Ok(DeliveredLog { path, seen })
     }
 
-    pub fn path(&self) -> &Path {
+    #[cfg(test)]
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
-    pub fn contains(&self, entry: &str) -> bool {
+    pub(crate) fn contains(&self, entry: &str) -> bool {
         self.seen.contains(entry)
     }
 
     /// Records a delivery durably.
-    pub fn record(&mut self, entry: &str) -> Result<()> {
+    pub(crate) fn record(&mut self, entry: &str) -> Result<()> {
         if self.seen.contains(entry) {
             return Ok(());
         }
@@ -168,7 +169,7 @@ impl DeliveredLog {
 }
 
 /// The delivered-log entry of `body` sent to `destination`: `{taskid} {md5 hex}`.
-pub fn delivery_entry(destination: &str, body: &str) -> String {
+pub(crate) fn delivery_entry(destination: &str, body: &str) -> String {
     let task = serde_json::from_str::<serde_json::Value>(body)
         .ok()
         .and_then(|v| v.get("taskid").and_then(|t| t.as_str()).map(str::to_owned))

@@ -9,7 +9,7 @@ use super::InputError;
 const BLOCK_LEN: usize = 64 * 1024;
 
 /// A reader handing out its bytes a block at a time, each with the input offset it starts at.
-pub struct Blocks<R> {
+pub(crate) struct Blocks<R> {
     reader: R,
     input: String,
     position: u64,
@@ -18,7 +18,7 @@ pub struct Blocks<R> {
 
 impl<R: Read> Blocks<R> {
     /// `input` names the input in errors.
-    pub fn new(reader: R, input: &str) -> Blocks<R> {
+    pub(crate) fn new(reader: R, input: &str) -> Blocks<R> {
         Blocks {
             reader,
             input: input.to_string(),
@@ -28,7 +28,7 @@ impl<R: Read> Blocks<R> {
     }
 
     /// The next block and the input offset of its first byte; `None` at the end of the input.
-    pub fn next_block(&mut self) -> Result<Option<(&[u8], u64)>, InputError> {
+    pub(crate) fn next_block(&mut self) -> Result<Option<(&[u8], u64)>, InputError> {
         let at = self.position;
         let read = self.reader.read(&mut self.block);
         let n = read.map_err(|e| InputError::io(&self.input, Some(at), e))?;
@@ -37,7 +37,7 @@ impl<R: Read> Blocks<R> {
     }
 
     /// Bytes read so far.
-    pub fn position(&self) -> u64 {
+    pub(crate) fn position(&self) -> u64 {
         self.position
     }
 }

@@ -6,10 +6,10 @@
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Files in order, read and seeked as one byte stream.
-pub struct Concat {
+pub(crate) struct Concat {
     /// Each file and the offset it starts at.
     parts: Vec<(PathBuf, u64)>,
     len: u64,
@@ -20,7 +20,7 @@ pub struct Concat {
 
 impl Concat {
     /// Takes the files' lengths now; a file that changes size afterwards reads short.
-    pub fn new(files: Vec<PathBuf>) -> io::Result<Concat> {
+    pub(crate) fn new(files: Vec<PathBuf>) -> io::Result<Concat> {
         let mut parts = Vec::with_capacity(files.len());
         let mut len = 0u64;
         for f in files {
@@ -36,16 +36,13 @@ impl Concat {
         })
     }
 
-    pub fn len(&self) -> u64 {
+    pub(crate) fn len(&self) -> u64 {
         self.len
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
     /// The file an offset falls in, and the offset within it.
-    pub fn locate(&self, offset: u64) -> Option<(&Path, u64)> {
+    #[cfg(test)]
+    pub(crate) fn locate(&self, offset: u64) -> Option<(&std::path::Path, u64)> {
         let i = self.part_at(offset)?;
         let (path, start) = &self.parts[i];
         Some((path, offset - start))

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use super::{InputError, InputOptions, PendingSession};
 
 /// The files `dir` stands for, in the order they are read.
-pub fn list(dir: &Path) -> Result<Vec<PathBuf>, InputError> {
+pub(crate) fn list(dir: &Path) -> Result<Vec<PathBuf>, InputError> {
     let mut files = Vec::new();
     walk(dir, &mut files)?;
     if files.is_empty() {
@@ -53,7 +53,7 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), InputError> {
 }
 
 /// Opens every file under `dir` as its own input would be opened.
-pub fn open(dir: &Path, opts: &InputOptions) -> Result<Vec<PendingSession>, InputError> {
+pub(crate) fn open(dir: &Path, opts: &InputOptions) -> Result<Vec<PendingSession>, InputError> {
     let mut sessions = Vec::new();
     for file in list(dir)? {
         sessions.extend(super::open(&file.display().to_string(), opts)?);

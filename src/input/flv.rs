@@ -20,21 +20,22 @@ use super::{
     stream_from_file_name, time_from_file_name,
 };
 
-pub mod body;
-pub mod paramsets;
-pub mod session;
-pub mod tags;
+pub(crate) mod body;
+pub(crate) mod paramsets;
+pub(crate) mod session;
+pub(crate) mod tags;
 
-pub use session::{FlvMetadata, FlvSession};
-pub use tags::{FlvHeader, Tag, TagEvent, TagKind, TagReader};
+pub(crate) use session::FlvMetadata;
+pub use session::FlvSession;
+pub use tags::{Tag, TagEvent, TagKind, TagReader};
 
 /// Stream name for stdin without `--stream`.
-pub const STDIN_STREAM: &str = "stdin";
+pub(crate) const STDIN_STREAM: &str = "stdin";
 /// Tags read at most when probing for the first media timestamp and `onMetaData`.
 const PROBE_MAX_TAGS: usize = 64;
 
 /// Opens an FLV file as one pending session.
-pub fn open_path(path: &Path, opts: &InputOptions) -> Result<PendingSession, InputError> {
+pub(crate) fn open_path(path: &Path, opts: &InputOptions) -> Result<PendingSession, InputError> {
     let input = path.display().to_string();
     let file = File::open(path).map_err(|e| InputError::io(&input, None, e))?;
     let meta = file
@@ -77,7 +78,7 @@ pub fn open_path(path: &Path, opts: &InputOptions) -> Result<PendingSession, Inp
 }
 
 /// Opens stdin as one pending session; it is read only when the session is opened.
-pub fn open_stdin(opts: &InputOptions) -> Result<PendingSession, InputError> {
+pub(crate) fn open_stdin(opts: &InputOptions) -> Result<PendingSession, InputError> {
     let mut warnings = Vec::new();
     let (wall_start_ms, wall_clock) = match opts.start_time_ms {
         Some(t) => (t, WallClockSource::Flag),

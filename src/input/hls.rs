@@ -30,7 +30,7 @@ use super::{
 };
 use crate::media::CodecConfig;
 
-pub mod naming;
+pub(crate) mod naming;
 pub mod playlist;
 #[cfg(test)]
 mod tests;
@@ -38,11 +38,11 @@ mod tests;
 /// One segment of a run.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PlaylistSegment {
-    pub uri: String,
+    pub(crate) uri: String,
     /// The local file the URI names; `None` for remote URIs.
-    pub path: Option<PathBuf>,
-    pub duration_ms: i64,
-    pub exists: bool,
+    pub(crate) path: Option<PathBuf>,
+    pub(crate) duration_ms: i64,
+    pub(crate) exists: bool,
 }
 
 /// One discontinuity run: a push session as far as the playlist tells.
@@ -53,13 +53,13 @@ pub struct PlaylistRun {
     pub wall_start_ms: i64,
     /// Start plus the run's `EXTINF` durations.
     pub wall_end_ms: i64,
-    pub wall_clock: WallClockSource,
+    pub(crate) wall_clock: WallClockSource,
     pub duration_ms: i64,
     pub segments: Vec<PlaylistSegment>,
     /// The init segment of fMP4 segments (`EXT-X-MAP`); `None` for MPEG-TS.
-    pub init: Option<PathBuf>,
+    pub(crate) init: Option<PathBuf>,
     /// Missing segments, guessed clocks.
-    pub warnings: Vec<String>,
+    pub(crate) warnings: Vec<String>,
 }
 
 /// Reads a playlist into its runs with their wall-clock times, without reading any media.
@@ -181,7 +181,7 @@ fn resolve(dir: &Path, uri: &str) -> Option<PathBuf> {
 
 /// The codec configuration of the recording beside a playlist in kls-rec's output layout
 /// (`…/hls/{name}.m3u8` → `…/mp4/{name}.mp4` or `…/flv/{name}.flv`), if there is one.
-pub fn sibling_config(playlist: &Path) -> Option<CodecConfig> {
+pub(crate) fn sibling_config(playlist: &Path) -> Option<CodecConfig> {
     let stem = playlist.file_stem()?;
     let hls_dir = playlist.parent()?;
     if hls_dir.file_name()? != "hls" {
@@ -200,14 +200,17 @@ pub fn sibling_config(playlist: &Path) -> Option<CodecConfig> {
 }
 
 /// Opens a playlist as one pending session per discontinuity run.
-pub fn open_path(path: &Path, opts: &InputOptions) -> Result<Vec<PendingSession>, InputError> {
+pub(crate) fn open_path(
+    path: &Path,
+    opts: &InputOptions,
+) -> Result<Vec<PendingSession>, InputError> {
     let hints = sibling_config(path).unwrap_or_default();
     open_with_hints(path, opts, hints)
 }
 
 /// Like [`open_path`], with the decoder configurations to keep when their parameter sets match
 /// the stream's (e.g. from another recording of the same stream, for `splice`).
-pub fn open_with_hints(
+pub(crate) fn open_with_hints(
     path: &Path,
     opts: &InputOptions,
     hints: CodecConfig,

@@ -13,9 +13,9 @@
 //! past.
 
 pub mod file;
-pub mod request;
-pub mod response;
-pub mod tags;
+pub(crate) mod request;
+pub(crate) mod response;
+pub(crate) mod tags;
 
 pub use request::{RequestLines, key_of_path};
 pub use response::{HttpEvent, ResponseParser};

@@ -34,7 +34,7 @@ use crate::rules::Span;
 use crate::wallclock::parse_time_ms;
 
 mod fields;
-pub mod sort;
+pub(crate) mod sort;
 
 use fields::Fields;
 
@@ -43,7 +43,7 @@ const MAX_LINE: usize = 64 * 1024;
 
 /// Whether a file reads as a segment log: a `.jsonl`/`.ndjson`/`.csv` name, or a first line that
 /// is a JSON object or a CSV header naming `stream` and `start`.
-pub fn looks_like_log(path: &Path) -> bool {
+pub(crate) fn looks_like_log(path: &Path) -> bool {
     let ext = path
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase());
@@ -70,13 +70,13 @@ fn is_csv_header(line: &str) -> bool {
 #[derive(Clone, Debug, PartialEq)]
 pub struct LogLine {
     pub line_no: usize,
-    pub app: Option<String>,
-    pub stream: Option<String>,
-    pub vdoid: Option<String>,
+    pub(crate) app: Option<String>,
+    pub(crate) stream: Option<String>,
+    pub(crate) vdoid: Option<String>,
     pub start_ms: i64,
     pub end_ms: Option<i64>,
-    pub file: Option<PathBuf>,
-    pub session: Option<String>,
+    pub(crate) file: Option<PathBuf>,
+    pub(crate) session: Option<String>,
 }
 
 /// Reads every line of a log (JSON Lines or CSV).
@@ -85,7 +85,7 @@ pub fn read_lines(path: &Path) -> Result<Vec<LogLine>, InputError> {
 }
 
 /// A log's lines, read one at a time.
-pub struct Lines {
+pub(crate) struct Lines {
     input: String,
     base: PathBuf,
     reader: BufReader<File>,
@@ -97,7 +97,7 @@ pub struct Lines {
 }
 
 impl Lines {
-    pub fn open(path: &Path) -> Result<Lines, InputError> {
+    pub(crate) fn open(path: &Path) -> Result<Lines, InputError> {
         let input = path.display().to_string();
         let f = File::open(path).map_err(|e| InputError::io(&input, None, e))?;
         Ok(Lines {
@@ -207,7 +207,10 @@ fn line_of(fields: Fields, line_no: usize, base: &Path) -> Result<LogLine, Strin
 }
 
 /// Opens a log: its lines grouped into push sessions.
-pub fn open_path(path: &Path, opts: &InputOptions) -> Result<Vec<PendingSession>, InputError> {
+pub(crate) fn open_path(
+    path: &Path,
+    opts: &InputOptions,
+) -> Result<Vec<PendingSession>, InputError> {
     let input = path.display().to_string();
     let mut sessions = Vec::new();
     for s in Sessions::open(path, opts)? {
@@ -219,22 +222,22 @@ pub fn open_path(path: &Path, opts: &InputOptions) -> Result<Vec<PendingSession>
 /// A push session of a log, as its lines give it: small, so millions can be sorted
 /// ([`sort`]) before any is opened.
 #[derive(Clone, Debug, PartialEq)]
-pub struct LogSession {
+pub(crate) struct LogSession {
     /// The session's number in the log.
-    pub index: usize,
+    pub(crate) index: usize,
     /// Its first line.
-    pub line_no: usize,
-    pub key: StreamKey,
-    pub start_ms: i64,
+    pub(crate) line_no: usize,
+    pub(crate) key: StreamKey,
+    pub(crate) start_ms: i64,
     /// The latest end of its lines (the start when none has one).
-    pub end_ms: i64,
+    pub(crate) end_ms: i64,
     /// Each line's start and media file, when every line has one.
-    pub segments: Vec<(i64, PathBuf)>,
+    pub(crate) segments: Vec<(i64, PathBuf)>,
 }
 
 impl LogSession {
     /// The session, ready to be read: its media files, or placeholders spanning its length.
-    pub fn pending(self, input: &str, opts: &InputOptions) -> PendingSession {
+    pub(crate) fn pending(self, input: &str, opts: &InputOptions) -> PendingSession {
         let info = SessionInfo {
             key: self.key,
             wall_start_ms: self.start_ms,
@@ -269,7 +272,7 @@ impl LogSession {
 
 /// A log's push sessions in log order: consecutive lines sharing a `session` (and stream)
 /// are one.
-pub struct Sessions<'o> {
+pub(crate) struct Sessions<'o> {
     input: String,
     lines: std::iter::Peekable<Lines>,
     opts: &'o InputOptions,
@@ -277,7 +280,10 @@ pub struct Sessions<'o> {
 }
 
 impl Sessions<'_> {
-    pub fn open<'o>(path: &Path, opts: &'o InputOptions) -> Result<Sessions<'o>, InputError> {
+    pub(crate) fn open<'o>(
+        path: &Path,
+        opts: &'o InputOptions,
+    ) -> Result<Sessions<'o>, InputError> {
         Ok(Sessions {
             input: path.display().to_string(),
             lines: Lines::open(path)?.peekable(),
@@ -358,7 +364,7 @@ impl Iterator for Sessions<'_> {
 /// last packet the duration of the step before it, so the last packet sits halfway between
 /// the previous one and the end (all values are even in the 90 kHz clock: exact). The pipeline
 /// takes them as one [`Span`], placed at once.
-pub struct Placeholder {
+pub(crate) struct Placeholder {
     config: Arc<CodecConfig>,
     span: Span,
     /// Packets handed out so far.
@@ -366,7 +372,7 @@ pub struct Placeholder {
 }
 
 impl Placeholder {
-    pub fn new(duration_ms: i64) -> Placeholder {
+    pub(crate) fn new(duration_ms: i64) -> Placeholder {
         const STEP_90K: i64 = 90_000;
         Placeholder {
             config: Arc::new(CodecConfig::default()),

@@ -15,32 +15,32 @@ use std::sync::{Arc, Mutex};
 
 use crate::media::{CodecConfig, Event, StreamKey};
 
-pub mod blocks;
-pub mod concat;
-pub mod dir;
+pub(crate) mod blocks;
+pub(crate) mod concat;
+pub(crate) mod dir;
 pub mod flv;
 pub mod hls;
 pub mod httpflv;
 pub mod log;
 pub mod mp4;
 pub mod pcap;
-pub mod prelude;
+pub(crate) mod prelude;
 pub mod rtmp;
-pub mod s3;
-pub mod spill;
-pub mod timeline;
+pub(crate) mod s3;
+pub(crate) mod spill;
+pub(crate) mod timeline;
 pub mod ts;
 
 /// A failure that stops reading an input: names the input and, where known, the byte offset.
 #[derive(Debug)]
 pub struct InputError {
-    pub input: String,
-    pub offset: Option<u64>,
-    pub message: String,
+    pub(crate) input: String,
+    pub(crate) offset: Option<u64>,
+    pub(crate) message: String,
 }
 
 impl InputError {
-    pub fn new(input: &str, offset: Option<u64>, message: impl Into<String>) -> InputError {
+    pub(crate) fn new(input: &str, offset: Option<u64>, message: impl Into<String>) -> InputError {
         InputError {
             input: input.to_string(),
             offset,
@@ -48,7 +48,7 @@ impl InputError {
         }
     }
 
-    pub fn io(input: &str, offset: Option<u64>, err: io::Error) -> InputError {
+    pub(crate) fn io(input: &str, offset: Option<u64>, err: io::Error) -> InputError {
         InputError::new(input, offset, err.to_string())
     }
 }
@@ -65,24 +65,24 @@ impl fmt::Display for InputError {
 impl std::error::Error for InputError {}
 
 /// The app of a stream key when neither the input nor `--app` names one.
-pub const DEFAULT_APP: &str = "live";
+pub(crate) const DEFAULT_APP: &str = "live";
 
 /// Settings from the command line that say what inputs cannot (README "Inputs" table).
 #[derive(Clone, Debug, Default)]
 pub struct InputOptions {
-    pub app: Option<String>,
-    pub stream: Option<String>,
-    pub vdoid: Option<String>,
+    pub(crate) app: Option<String>,
+    pub(crate) stream: Option<String>,
+    pub(crate) vdoid: Option<String>,
     /// `--start-time`, Unix milliseconds.
-    pub start_time_ms: Option<i64>,
+    pub(crate) start_time_ms: Option<i64>,
     /// How `s3://` inputs are reached (`None`: from the environment alone).
-    pub s3: Option<std::sync::Arc<s3::S3Inputs>>,
+    pub(crate) s3: Option<std::sync::Arc<s3::S3Inputs>>,
 }
 
 impl InputOptions {
     /// The stream key the flags give, the stream named by `default_stream` when `--stream` is
     /// absent and the app [`DEFAULT_APP`] when `--app` is.
-    pub fn stream_key(&self, default_stream: impl FnOnce() -> String) -> StreamKey {
+    pub(crate) fn stream_key(&self, default_stream: impl FnOnce() -> String) -> StreamKey {
         StreamKey {
             app: self.app.clone().unwrap_or_else(|| DEFAULT_APP.to_string()),
             stream: self.stream.clone().unwrap_or_else(default_stream),
@@ -93,7 +93,7 @@ impl InputOptions {
 
 /// Where a session's wall-clock start came from, so a guess is never mistaken for a fact.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum WallClockSource {
+pub(crate) enum WallClockSource {
     /// `--start-time`.
     Flag,
     /// A Unix time in the file name (nginx-rtmp `record_unique`, SRS DVR).
@@ -110,25 +110,25 @@ pub enum WallClockSource {
 
 /// What is known of a session before its media is read.
 #[derive(Clone, Debug)]
-pub struct SessionInfo {
-    pub key: StreamKey,
+pub(crate) struct SessionInfo {
+    pub(crate) key: StreamKey,
     /// Unix milliseconds of the session's first media packet.
-    pub wall_start_ms: i64,
-    pub wall_clock: WallClockSource,
+    pub(crate) wall_start_ms: i64,
+    pub(crate) wall_clock: WallClockSource,
     /// What a viewer received (an RTMP play, an HTTP-FLV download), not what a publisher sent
     /// (README "Played streams").
-    pub played: bool,
+    pub(crate) played: bool,
     /// The input's display name (its path, or `-`).
-    pub input: String,
+    pub(crate) input: String,
     /// Index of the session within its input (captures hold many).
-    pub index: usize,
+    pub(crate) index: usize,
     /// Warnings found while probing (e.g. a guessed wall clock), printed before reading.
-    pub warnings: Vec<String>,
+    pub(crate) warnings: Vec<String>,
 }
 
 impl SessionInfo {
     /// The one published session of an input (a file, an object, stdin).
-    pub fn single(
+    pub(crate) fn single(
         key: StreamKey,
         (wall_start_ms, wall_clock): (i64, WallClockSource),
         input: String,
@@ -178,19 +178,19 @@ enum Opener {
 
 /// A session whose facts are known and whose media is not read yet.
 pub struct PendingSession {
-    pub info: SessionInfo,
+    pub(crate) info: SessionInfo,
     /// Total input bytes, when known (progress).
-    pub size_hint: Option<u64>,
+    pub(crate) size_hint: Option<u64>,
     /// False for a session known only from a log or playlist: its reader yields placeholder
     /// packets (no payload) spanning its duration, good for decisions (`--dry-run`,
     /// `inspect --rules`) and nothing else.
-    pub has_media: bool,
+    pub(crate) has_media: bool,
     opener: Opener,
 }
 
 impl PendingSession {
     /// A session whose media can be read only once.
-    pub fn new(
+    pub(crate) fn new(
         info: SessionInfo,
         size_hint: Option<u64>,
         opener: Box<dyn FnOnce() -> Open + Send>,
@@ -204,7 +204,7 @@ impl PendingSession {
     }
 
     /// A session whose media can be read again, each opening from its start (files).
-    pub fn rereadable(
+    pub(crate) fn rereadable(
         info: SessionInfo,
         size_hint: Option<u64>,
         opener: Box<dyn Fn() -> Open + Send + Sync>,
@@ -218,13 +218,13 @@ impl PendingSession {
     }
 
     /// A session without media (see [`PendingSession::has_media`]).
-    pub fn without_media(mut self) -> PendingSession {
+    pub(crate) fn without_media(mut self) -> PendingSession {
         self.has_media = false;
         self
     }
 
     /// Whether [`PendingSession::open`] can be called more than once.
-    pub fn can_reread(&self) -> bool {
+    pub(crate) fn can_reread(&self) -> bool {
         matches!(self.opener, Opener::Again(_))
     }
 
@@ -282,7 +282,7 @@ pub fn open(path: &str, opts: &InputOptions) -> Result<Vec<PendingSession>, Inpu
 
 /// What a file holds, recognised by its content.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     Flv,
     Capture,
     Mp4,
@@ -295,10 +295,10 @@ pub enum Kind {
 }
 
 /// Bytes enough to recognise every kind: three MPEG-TS sync bytes (at 0, 188 and 376).
-pub const SNIFF_LEN: usize = 3 * crate::container::ts::PACKET_LEN + 1;
+pub(crate) const SNIFF_LEN: usize = 3 * crate::container::ts::PACKET_LEN + 1;
 
 /// Recognises a local file's kind by its first bytes (a segment log also by its name).
-pub fn kind(path: &str) -> Result<Kind, InputError> {
+pub(crate) fn kind(path: &str) -> Result<Kind, InputError> {
     let (head, len) = head(path)?;
     match Kind::recognise(&head, len, Path::new(path)) {
         Some(kind) => Ok(kind),
@@ -314,7 +314,7 @@ pub fn kind(path: &str) -> Result<Kind, InputError> {
 }
 
 /// The first [`SNIFF_LEN`] bytes of a local file (fewer when it is shorter), and its length.
-pub fn head(path: &str) -> Result<(Vec<u8>, u64), InputError> {
+pub(crate) fn head(path: &str) -> Result<(Vec<u8>, u64), InputError> {
     let mut magic = vec![0u8; SNIFF_LEN];
     let (n, len) = File::open(path)
         .and_then(|mut f| Ok((read_up_to(&mut f, &mut magic)?, f.metadata()?.len())))
@@ -326,7 +326,7 @@ pub fn head(path: &str) -> Result<(Vec<u8>, u64), InputError> {
 impl Kind {
     /// The kind whose signature `head` (a file's first bytes; the file is `len` bytes long)
     /// carries; a segment log is also recognised by its name.
-    pub fn recognise(head: &[u8], len: u64, path: &Path) -> Option<Kind> {
+    pub(crate) fn recognise(head: &[u8], len: u64, path: &Path) -> Option<Kind> {
         let text = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
         Some(match head {
             [b'F', b'L', b'V', ..] => Kind::Flv,
@@ -344,7 +344,7 @@ impl Kind {
 }
 
 /// Whether `path` is a local segment log (not stdin, `s3://` or a directory).
-pub fn is_segment_log(path: &str) -> bool {
+pub(crate) fn is_segment_log(path: &str) -> bool {
     path != "-"
         && !s3::is_s3(path)
         && !Path::new(path).is_dir()
@@ -365,7 +365,7 @@ fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
 /// The stream name a file name implies: its stem without a trailing `-<unix time>` or
 /// `.<unix time>` (so `cam-1585829187.flv` is `cam`), or without both times (and the number) of
 /// a recording's own name (`cam-1585829187-1585829324.flv` and `…-1585829324_1.flv` are `cam`).
-pub fn stream_from_file_name(path: &Path) -> String {
+pub(crate) fn stream_from_file_name(path: &Path) -> String {
     let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -383,7 +383,7 @@ pub fn stream_from_file_name(path: &Path) -> String {
 /// A Unix time in a file name: a 10-digit second or 13-digit millisecond number standing alone
 /// (bounded by non-digits). The first such number wins, so a recording's own name
 /// (`{stream}-{start}-{end}`) gives its start. Returns Unix milliseconds.
-pub fn time_from_file_name(path: &Path) -> Option<i64> {
+pub(crate) fn time_from_file_name(path: &Path) -> Option<i64> {
     let stem = path.file_stem()?.to_string_lossy().into_owned();
     let bytes = stem.as_bytes();
     let mut i = 0;

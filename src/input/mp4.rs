@@ -43,10 +43,10 @@ use super::{InputError, InputOptions, PendingSession, SessionInfo, SessionReader
 use crate::codec::mp3;
 use crate::media::{CodecConfig, Damage, Event, Packet, Track as MediaTrack, TrackKind};
 
-pub mod boxes;
-pub mod cursor;
-pub mod entry;
-pub mod fragment;
+pub(crate) mod boxes;
+pub(crate) mod cursor;
+pub(crate) mod entry;
+pub(crate) mod fragment;
 pub mod movie;
 
 #[cfg(test)]
@@ -54,7 +54,6 @@ pub(crate) mod tests;
 pub mod track;
 
 pub use movie::{BoxInfo, Movie};
-pub use track::EditMap;
 
 use cursor::{Cursor, Sample, TableError};
 use entry::EntryCodec;
@@ -68,7 +67,7 @@ pub fn read_index(path: &Path) -> Result<Movie, InputError> {
 
 /// Bytes an MP4 is read from: a file, or an fMP4 HLS run's init segment and media segments
 /// read as one ([`super::concat::Concat`]).
-pub trait Source: Read + Seek + Send {}
+pub(crate) trait Source: Read + Seek + Send {}
 impl<T: Read + Seek + Send> Source for T {}
 
 type Reader = BufReader<Box<dyn Source>>;
@@ -95,7 +94,7 @@ fn read_source(
 
 /// Opens an MP4 file as one pending session. The `moov` is read now (to validate the file and
 /// know its duration) and handed to the session.
-pub fn open_path(path: &Path, opts: &InputOptions) -> Result<PendingSession, InputError> {
+pub(crate) fn open_path(path: &Path, opts: &InputOptions) -> Result<PendingSession, InputError> {
     let input = path.display().to_string();
     let session = Mp4Session::open(path)?;
     let mut warnings = session.warnings.clone();
@@ -152,7 +151,7 @@ impl TrackReader {
 }
 
 /// `ticks` of a `timescale` clock in 90 kHz, rounded to nearest (exact when it divides 90000).
-pub fn rescale_90k(ticks: i64, timescale: u32) -> i64 {
+pub(crate) fn rescale_90k(ticks: i64, timescale: u32) -> i64 {
     let ts = i128::from(timescale.max(1));
     let num = i128::from(ticks) * 90_000 * 2 + ts;
     let v = num.div_euclid(2 * ts);
@@ -170,7 +169,7 @@ pub struct Mp4Session {
     config: Arc<CodecConfig>,
     queue: std::collections::VecDeque<Event>,
     /// Facts found while opening, for [`SessionInfo::warnings`].
-    pub warnings: Vec<String>,
+    pub(crate) warnings: Vec<String>,
     movie_duration_ms: i64,
     movie_file_len: u64,
 }

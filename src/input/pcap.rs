@@ -29,19 +29,20 @@ use crate::media::StreamKey;
 
 pub mod capture;
 pub mod flows;
-pub mod link;
+pub(crate) mod link;
 pub mod scan;
-pub mod session;
-pub mod spool;
+pub(crate) mod session;
+pub(crate) mod spool;
 pub mod stream;
 pub mod tcp;
 
-pub use scan::{Connection, Delivery, Publish, Scan, scan};
-pub use session::CaptureSession;
+pub(crate) use scan::Connection;
+pub use scan::{Delivery, Publish, Scan, scan};
+pub(crate) use session::CaptureSession;
 
 /// The first bytes of a capture file: pcap in both byte orders, microsecond and nanosecond
 /// variants, and a pcapng section header block.
-pub fn is_capture_magic(magic: &[u8]) -> bool {
+pub(crate) fn is_capture_magic(magic: &[u8]) -> bool {
     matches!(
         magic,
         [0xa1, 0xb2, 0xc3, 0xd4, ..]
@@ -53,7 +54,10 @@ pub fn is_capture_magic(magic: &[u8]) -> bool {
 }
 
 /// Opens a capture: one pending session per push that carried media, in capture order.
-pub fn open_path(path: &Path, opts: &InputOptions) -> Result<Vec<PendingSession>, InputError> {
+pub(crate) fn open_path(
+    path: &Path,
+    opts: &InputOptions,
+) -> Result<Vec<PendingSession>, InputError> {
     let input = path.display().to_string();
     let size = std::fs::metadata(path)
         .map_err(|e| InputError::io(&input, None, e))?

@@ -5,15 +5,15 @@
 //! a configuration change.
 
 /// Media time the prelude may span: 3 s.
-pub const MAX_SPAN_90K: i64 = 3 * 90_000;
+pub(crate) const MAX_SPAN_90K: i64 = 3 * 90_000;
 /// Tags (FLV, RTMP) or packets (MPEG-TS) the prelude may hold.
-pub const MAX_ITEMS: usize = 2_000;
+pub(crate) const MAX_ITEMS: usize = 2_000;
 /// Payload bytes the prelude may hold.
-pub const MAX_BYTES: usize = 32 << 20;
+pub(crate) const MAX_BYTES: usize = 32 << 20;
 
 /// What a prelude has held so far.
 #[derive(Clone, Debug, Default)]
-pub struct Budget {
+pub(crate) struct Budget {
     /// The first and the latest media DTS held.
     span_90k: Option<(i64, i64)>,
     items: usize,
@@ -22,24 +22,24 @@ pub struct Budget {
 
 impl Budget {
     /// A tag or packet was held.
-    pub fn item(&mut self) {
+    pub(crate) fn item(&mut self) {
         self.items += 1;
     }
 
     /// A media packet of `bytes` at `dts_90k` was held.
-    pub fn media(&mut self, dts_90k: i64, bytes: usize) {
+    pub(crate) fn media(&mut self, dts_90k: i64, bytes: usize) {
         let (_, last) = self.span_90k.get_or_insert((dts_90k, dts_90k));
         *last = (*last).max(dts_90k);
         self.bytes += bytes;
     }
 
     /// Whether a media packet has been held.
-    pub fn framed(&self) -> bool {
+    pub(crate) fn framed(&self) -> bool {
         self.span_90k.is_some()
     }
 
     /// Whether the prelude may hold no more: the start is settled with what came.
-    pub fn spent(&self) -> bool {
+    pub(crate) fn spent(&self) -> bool {
         let span = self.span_90k.map_or(0, |(first, last)| last - first);
         span >= MAX_SPAN_90K || self.items >= MAX_ITEMS || self.bytes >= MAX_BYTES
     }

@@ -19,17 +19,17 @@
 //! opens a *played* session the same way (the viewer's copy of the stream), ended by
 //! `NetStream.Play.Stop` / `UnpublishNotify`, the next start, or the end.
 
-pub mod chunk;
-pub mod dump;
-pub mod parser;
-pub mod publishes;
+pub(crate) mod chunk;
+pub(crate) mod dump;
+pub(crate) mod parser;
+pub(crate) mod publishes;
 
 #[cfg(test)]
 mod tests;
 
-pub use dump::{RtmpSession, connections_summary, open_path};
+pub(crate) use dump::{connections_summary, open_path};
 pub use parser::RtmpParser;
-pub use publishes::{DumpSummary, PublishSummary, PublishTracker};
+pub(crate) use publishes::{DumpSummary, PublishSummary, PublishTracker};
 
 use crate::input::flv::{Tag, TagKind};
 use crate::media::Damage;
@@ -40,7 +40,7 @@ use crate::media::Damage;
 pub struct Position {
     pub input_offset: u64,
     /// Unix milliseconds (None for a raw dump).
-    pub arrival_ms: Option<i64>,
+    pub(crate) arrival_ms: Option<i64>,
 }
 
 /// What the parser finds in a connection, in order.
@@ -90,7 +90,7 @@ pub enum RtmpEvent {
 }
 
 /// A media event as the FLV tag the session logic consumes (its offset: the message's).
-pub fn media_tag(kind: TagKind, timestamp_ms: u32, body: Vec<u8>, at: Position) -> Tag {
+pub(crate) fn media_tag(kind: TagKind, timestamp_ms: u32, body: Vec<u8>, at: Position) -> Tag {
     Tag {
         offset: at.input_offset,
         kind,

@@ -29,9 +29,9 @@ use crate::deliver::s3::{S3Access, S3Flags, Target};
 /// How `s3://` inputs reach their bucket, and where the inputs that are downloaded (not
 /// streamed) are kept for the run (the caller removes it afterwards).
 #[derive(Debug)]
-pub struct S3Inputs {
-    pub access: S3Access,
-    pub scratch: PathBuf,
+pub(crate) struct S3Inputs {
+    pub(crate) access: S3Access,
+    pub(crate) scratch: PathBuf,
 }
 
 impl S3Inputs {
@@ -46,7 +46,7 @@ impl S3Inputs {
 }
 
 /// Whether an input names S3 storage.
-pub fn is_s3(path: &str) -> bool {
+pub(crate) fn is_s3(path: &str) -> bool {
     path.starts_with("s3://")
 }
 
@@ -119,7 +119,7 @@ fn list(url: &str, s3: &S3Inputs) -> Result<Listing, InputError> {
 }
 
 /// Opens an `s3://` input: one object, or every object under a prefix.
-pub fn open(url: &str, opts: &InputOptions) -> Result<Vec<PendingSession>, InputError> {
+pub(crate) fn open(url: &str, opts: &InputOptions) -> Result<Vec<PendingSession>, InputError> {
     let s3 = settings(opts);
     let listing = list(url, &s3)?;
     let mut sessions = Vec::new();
@@ -144,7 +144,7 @@ pub fn open(url: &str, opts: &InputOptions) -> Result<Vec<PendingSession>, Input
 /// Downloads every object an `s3://` input names into the scratch directory: each input's
 /// `s3://` name and local path, in key order (an HLS listing's `.ts` segments are downloaded
 /// beside their playlists, not listed as inputs).
-pub fn fetch(url: &str, opts: &InputOptions) -> Result<Vec<(String, PathBuf)>, InputError> {
+pub(crate) fn fetch(url: &str, opts: &InputOptions) -> Result<Vec<(String, PathBuf)>, InputError> {
     let s3 = settings(opts);
     let listing = list(url, &s3)?;
     let mut inputs = Vec::new();

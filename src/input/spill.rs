@@ -41,46 +41,46 @@ pub(crate) fn unnamed_file() -> io::Result<File> {
     }
 }
 
-pub fn put_u64(buf: &mut Vec<u8>, v: u64) {
+pub(crate) fn put_u64(buf: &mut Vec<u8>, v: u64) {
     buf.extend_from_slice(&v.to_le_bytes());
 }
 
 /// A byte string: its length, then its bytes.
-pub fn put_bytes(buf: &mut Vec<u8>, b: &[u8]) {
+pub(crate) fn put_bytes(buf: &mut Vec<u8>, b: &[u8]) {
     put_u64(buf, b.len() as u64);
     buf.extend_from_slice(b);
 }
 
 /// The fields of a record, read in order; each `None` where the record is cut short.
-pub struct Fields<'a> {
+pub(crate) struct Fields<'a> {
     buf: &'a [u8],
     at: usize,
 }
 
 impl<'a> Fields<'a> {
-    pub fn new(buf: &'a [u8]) -> Fields<'a> {
+    pub(crate) fn new(buf: &'a [u8]) -> Fields<'a> {
         Fields { buf, at: 0 }
     }
 
     /// Bytes read so far.
-    pub fn consumed(&self) -> usize {
+    pub(crate) fn consumed(&self) -> usize {
         self.at
     }
 
-    pub fn u8(&mut self) -> Option<u8> {
+    pub(crate) fn u8(&mut self) -> Option<u8> {
         let b = *self.buf.get(self.at)?;
         self.at += 1;
         Some(b)
     }
 
-    pub fn u64(&mut self) -> Option<u64> {
+    pub(crate) fn u64(&mut self) -> Option<u64> {
         let b = self.buf.get(self.at..self.at.checked_add(8)?)?;
         self.at += 8;
         Some(u64::from_le_bytes(b.try_into().ok()?))
     }
 
     /// A byte string [`put_bytes`] wrote.
-    pub fn bytes(&mut self) -> Option<&'a [u8]> {
+    pub(crate) fn bytes(&mut self) -> Option<&'a [u8]> {
         let len = usize::try_from(self.u64()?).ok()?;
         let b = self.buf.get(self.at..self.at.checked_add(len)?)?;
         self.at += len;
@@ -88,7 +88,7 @@ impl<'a> Fields<'a> {
     }
 
     /// A byte string that is UTF-8.
-    pub fn text(&mut self) -> Option<String> {
+    pub(crate) fn text(&mut self) -> Option<String> {
         String::from_utf8(self.bytes()?.to_vec()).ok()
     }
 }

@@ -19,7 +19,7 @@
 use crate::media::{Damage, Track, ms_to_90k};
 
 /// A forward jump larger than this (past the latest DTS of the session) is a discontinuity.
-pub const MAX_FORWARD_JUMP_MS: i64 = 10_000;
+pub(crate) const MAX_FORWARD_JUMP_MS: i64 = 10_000;
 
 /// A frame interval longer than this is not copied into a repair (it was a pause, not a rate).
 const MAX_STEP_MS: i64 = 1_000;
@@ -35,7 +35,7 @@ struct TrackState {
 /// Repairs the unwrapped timestamps of one session, in arrival order, in a clock of
 /// `units_per_second` (1000 for milliseconds, 90 000 for MPEG-TS).
 #[derive(Clone, Debug)]
-pub struct Repair {
+pub(crate) struct Repair {
     units_per_second: i64,
     /// Added to timestamps; changed at each discontinuity.
     offset: i64,
@@ -47,13 +47,13 @@ pub struct Repair {
 
 /// A discontinuity, in the clock's unit: the track's DTS before it, and the DTS it jumped to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Jump {
-    pub from: i64,
-    pub to: i64,
+pub(crate) struct Jump {
+    pub(crate) from: i64,
+    pub(crate) to: i64,
 }
 
 impl Repair {
-    pub fn new(units_per_second: i64) -> Repair {
+    pub(crate) fn new(units_per_second: i64) -> Repair {
         Repair {
             units_per_second,
             offset: 0,
@@ -62,14 +62,9 @@ impl Repair {
         }
     }
 
-    /// The current session-wide correction (0 until a discontinuity).
-    pub fn offset(&self) -> i64 {
-        self.offset
-    }
-
     /// The repaired DTS of a packet of `track` whose unwrapped DTS is `dts`, and the jump it
     /// revealed if any. Saturates rather than overflows on absurd values.
-    pub fn repair(&mut self, track: Track, dts: i64) -> (i64, Option<Jump>) {
+    pub(crate) fn repair(&mut self, track: Track, dts: i64) -> (i64, Option<Jump>) {
         let unit = self.units_per_second / 1000;
         let seen = dts.saturating_add(self.offset);
         let max_dts = self.max_dts;
@@ -113,7 +108,7 @@ impl Repair {
 
 /// Unwraps and repairs the 32-bit millisecond timestamps of one FLV or RTMP session.
 #[derive(Clone, Debug)]
-pub struct Timeline {
+pub(crate) struct Timeline {
     /// The last raw timestamp, of any track, and its unwrapped value.
     last_raw: Option<(u32, i64)>,
     repair: Repair,
@@ -130,23 +125,18 @@ impl Default for Timeline {
 
 /// A repaired timestamp, and the discontinuity it revealed if any.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Stamp {
-    pub dts_ms: i64,
-    pub damage: Option<Damage>,
+pub(crate) struct Stamp {
+    pub(crate) dts_ms: i64,
+    pub(crate) damage: Option<Damage>,
 }
 
 impl Timeline {
-    pub fn new() -> Timeline {
+    pub(crate) fn new() -> Timeline {
         Timeline::default()
     }
 
-    /// The current session-wide correction, in milliseconds (0 until a discontinuity).
-    pub fn offset_ms(&self) -> i64 {
-        self.repair.offset()
-    }
-
     /// Repairs the 32-bit millisecond timestamp of a packet of `track` found at byte `offset`.
-    pub fn repair(&mut self, track: Track, raw_ms: u32, offset: u64) -> Stamp {
+    pub(crate) fn repair(&mut self, track: Track, raw_ms: u32, offset: u64) -> Stamp {
         let unwrapped = match self.last_raw {
             // Serial-number arithmetic: the signed 32-bit difference to the previous timestamp.
             Some((prev_raw, prev)) => prev + i64::from(raw_ms.wrapping_sub(prev_raw) as i32),

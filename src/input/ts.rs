@@ -28,22 +28,22 @@ use super::prelude::{self, Budget};
 use super::{InputError, InputOptions, PendingSession, SessionInfo, SessionReader};
 use crate::media::{CodecConfig, Damage, Event, Packet, TrackKind};
 
-pub mod au;
-pub mod audio;
-pub mod demux;
+pub(crate) mod au;
+pub(crate) mod audio;
+pub(crate) mod demux;
 mod order;
-pub mod packet;
-pub mod pes;
-pub mod psi;
+pub(crate) mod packet;
+pub(crate) mod pes;
+pub(crate) mod psi;
 #[cfg(test)]
 mod tests;
-pub mod video;
+pub(crate) mod video;
 
-pub use demux::{Demuxed, TS_OFFSET_90K, TsDemuxer};
+pub use demux::{Demuxed, TsDemuxer};
 
 /// Whether the first bytes of an input look like a transport stream: sync bytes 188 bytes apart
 /// (three of them when the input is that long).
-pub fn looks_like_ts(head: &[u8]) -> bool {
+pub(crate) fn looks_like_ts(head: &[u8]) -> bool {
     let syncs = head
         .iter()
         .step_by(crate::container::ts::PACKET_LEN)
@@ -57,7 +57,7 @@ pub fn looks_like_ts(head: &[u8]) -> bool {
 }
 
 /// Opens a `.ts` file as one pending session.
-pub fn open_path(path: &Path, opts: &InputOptions) -> Result<PendingSession, InputError> {
+pub(crate) fn open_path(path: &Path, opts: &InputOptions) -> Result<PendingSession, InputError> {
     let input = path.display().to_string();
     let size = std::fs::metadata(path)
         .map_err(|e| InputError::io(&input, None, e))?
@@ -88,7 +88,7 @@ pub fn open_path(path: &Path, opts: &InputOptions) -> Result<PendingSession, Inp
 }
 
 /// One push session read from transport stream files in order (one file, or an HLS run).
-pub struct TsSession {
+pub(crate) struct TsSession {
     input: String,
     demux: TsDemuxer,
     /// Files still to read, each with the name damage is reported under (HLS segments).
@@ -113,7 +113,7 @@ pub struct TsSession {
 impl TsSession {
     /// Reads `files` in order as one timeline; `hints` as for [`TsDemuxer::new`]. A file that
     /// cannot be opened is reported and skipped. The prelude is read here.
-    pub fn open(
+    pub(crate) fn open(
         input: String,
         files: Vec<(PathBuf, Option<String>)>,
         hints: CodecConfig,

@@ -12,7 +12,7 @@ use crate::input::pcap::{Connection, Publish, Scan};
 /// Steps printed per connection; the rest are counted.
 const MAX_STEPS: usize = 12;
 
-pub fn write(o: &mut String, scan: &Scan) {
+pub(crate) fn write(o: &mut String, scan: &Scan) {
     for c in &scan.connections {
         connection(o, c, scan);
     }

@@ -16,76 +16,76 @@ use crate::mediainfo::{self, StreamInfo};
 /// ffprobe does not say: the damage found (the exit status is 3 when there is any) and the
 /// streams not recorded, each omitted when empty.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Probe {
-    pub streams: Vec<ProbeStream>,
-    pub format: ProbeFormat,
+pub(crate) struct Probe {
+    pub(crate) streams: Vec<ProbeStream>,
+    pub(crate) format: ProbeFormat,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub damage: Option<ProbeDamage>,
+    pub(crate) damage: Option<ProbeDamage>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub not_recorded: Vec<ProbeNotRecorded>,
+    pub(crate) not_recorded: Vec<ProbeNotRecorded>,
 }
 
 /// A stream not recorded, and the byte where it was first seen (the PMT, the tag).
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct ProbeNotRecorded {
-    pub what: String,
-    pub offset: u64,
+pub(crate) struct ProbeNotRecorded {
+    pub(crate) what: String,
+    pub(crate) offset: u64,
 }
 
 /// Damage across the input's sessions: how many reports, and the first ones (with their byte
 /// offsets) as the report prints them.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct ProbeDamage {
-    pub count: u64,
-    pub reports: Vec<String>,
+pub(crate) struct ProbeDamage {
+    pub(crate) count: u64,
+    pub(crate) reports: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct ProbeFormat {
-    pub filename: String,
-    pub nb_streams: usize,
-    pub format_name: String,
+pub(crate) struct ProbeFormat {
+    pub(crate) filename: String,
+    pub(crate) nb_streams: usize,
+    pub(crate) format_name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub duration: Option<String>,
-    pub size: String,
+    pub(crate) duration: Option<String>,
+    pub(crate) size: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub bit_rate: Option<String>,
+    pub(crate) bit_rate: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct ProbeStream {
-    pub index: usize,
+pub(crate) struct ProbeStream {
+    pub(crate) index: usize,
     /// Absent where ffprobe knows no codec (an MPEG-TS stream_type it does not map).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub codec_name: Option<String>,
+    pub(crate) codec_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub codec_type: Option<String>,
+    pub(crate) codec_type: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub profile: Option<String>,
+    pub(crate) profile: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub width: Option<u32>,
+    pub(crate) width: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub height: Option<u32>,
+    pub(crate) height: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub level: Option<i32>,
-    pub r_frame_rate: String,
-    pub avg_frame_rate: String,
+    pub(crate) level: Option<i32>,
+    pub(crate) r_frame_rate: String,
+    pub(crate) avg_frame_rate: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub sample_rate: Option<String>,
+    pub(crate) sample_rate: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub channels: Option<u32>,
+    pub(crate) channels: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub duration: Option<String>,
+    pub(crate) duration: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub bit_rate: Option<String>,
-    pub nb_read_packets: String,
+    pub(crate) bit_rate: Option<String>,
+    pub(crate) nb_read_packets: String,
     /// MPEG-TS: the PID, as ffprobe prints it (`0x100`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub(crate) id: Option<String>,
 }
 
 /// ffprobe's values for an inspected file.
-pub fn probe(ins: &Inspection) -> Probe {
+pub(crate) fn probe(ins: &Inspection) -> Probe {
     // The first session with media gives the configuration and the frame-rate analysis (ffprobe
     // analyses the start of a file); packets are counted over all sessions.
     let first = ins.sessions.iter().find_map(|s| s.scan.as_ref());

@@ -13,45 +13,45 @@ use crate::media::{self, AudioCodec, CodecConfig, Event, NotRecorded, Packet, Tr
 use crate::mediainfo::FileStats;
 
 /// A DTS step larger than this many times the track's median step is a gap.
-pub const GAP_FACTOR: i64 = 3;
+pub(crate) const GAP_FACTOR: i64 = 3;
 /// Distinct DTS steps counted per track; a stream with more is counted approximately.
 const MAX_DISTINCT_STEPS: usize = 4096;
 /// Largest DTS steps kept per track as gap candidates (the count stays exact).
 const MAX_GAP_CANDIDATES: usize = 64;
 /// DTS values kept from a track's start.
-pub const EARLY_DTS: usize = 41;
+pub(crate) const EARLY_DTS: usize = 41;
 /// Damage reports and configuration changes kept per session (the rest are counted).
-pub const MAX_KEPT: usize = 64;
+pub(crate) const MAX_KEPT: usize = 64;
 
 /// A DTS step, where it happened.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Gap {
+pub(crate) struct Gap {
     /// Session-relative DTS of the packet after the step.
-    pub at_ms: i64,
-    pub step_ms: i64,
+    pub(crate) at_ms: i64,
+    pub(crate) step_ms: i64,
     /// Input bytes consumed when the packet was read (the packet ends at or before it).
-    pub byte: u64,
+    pub(crate) byte: u64,
 }
 
 /// A codec configuration change inside the session.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct ConfigChange {
-    pub byte: u64,
-    pub at_ms: i64,
-    pub differences: Vec<String>,
+pub(crate) struct ConfigChange {
+    pub(crate) byte: u64,
+    pub(crate) at_ms: i64,
+    pub(crate) differences: Vec<String>,
 }
 
 /// Group-of-pictures lengths of a video track: keyframe to keyframe.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct GopStats {
+pub(crate) struct GopStats {
     /// Complete GOPs (the last, open one is not counted).
-    pub count: u64,
-    pub min_frames: u64,
-    pub max_frames: u64,
-    pub total_frames: u64,
-    pub min_90k: i64,
-    pub max_90k: i64,
-    pub total_90k: i64,
+    pub(crate) count: u64,
+    pub(crate) min_frames: u64,
+    pub(crate) max_frames: u64,
+    pub(crate) total_frames: u64,
+    pub(crate) min_90k: i64,
+    pub(crate) max_90k: i64,
+    pub(crate) total_90k: i64,
 }
 
 impl GopStats {
@@ -72,22 +72,22 @@ impl GopStats {
 
 /// One track of one session.
 #[derive(Clone, Debug, Default, Serialize)]
-pub struct TrackScan {
-    pub packets: u64,
-    pub keyframes: u64,
-    pub bytes: u64,
-    pub first_dts_90k: Option<i64>,
-    pub last_dts_90k: i64,
-    pub gop: GopStats,
+pub(crate) struct TrackScan {
+    pub(crate) packets: u64,
+    pub(crate) keyframes: u64,
+    pub(crate) bytes: u64,
+    pub(crate) first_dts_90k: Option<i64>,
+    pub(crate) last_dts_90k: i64,
+    pub(crate) gop: GopStats,
     /// Steps larger than [`GAP_FACTOR`] × the median, at most [`MAX_GAP_CANDIDATES`] kept.
-    pub gaps: Vec<Gap>,
-    pub gap_count: u64,
-    pub median_step_90k: i64,
+    pub(crate) gaps: Vec<Gap>,
+    pub(crate) gap_count: u64,
+    pub(crate) median_step_90k: i64,
     /// The step before the last packet: its duration, as the rules and ffprobe take it.
-    pub last_step_90k: i64,
+    pub(crate) last_step_90k: i64,
     /// The first DTS values (the window FFmpeg analyses for `avg_frame_rate`).
     #[serde(skip)]
-    pub early_dts_90k: Vec<i64>,
+    pub(crate) early_dts_90k: Vec<i64>,
     #[serde(skip)]
     steps: BTreeMap<i64, u64>,
     #[serde(skip)]
@@ -185,12 +185,12 @@ impl TrackScan {
     }
 
     /// Last DTS − first DTS + the last packet's duration (the step before it).
-    pub fn duration_90k(&self) -> i64 {
+    pub(crate) fn duration_90k(&self) -> i64 {
         media::media_duration_90k(self.first_dts_90k, self.last_dts_90k, self.last_step_90k)
     }
 
     /// Bits per second over [`TrackScan::duration_90k`].
-    pub fn bit_rate(&self) -> Option<u64> {
+    pub(crate) fn bit_rate(&self) -> Option<u64> {
         media::bit_rate(self.bytes, self.duration_90k())
     }
 }
@@ -204,15 +204,15 @@ const ADTS_FRAME_SAMPLES: i64 = 1024;
 /// What FFmpeg's audio parsers (`aac_ac3_parser.c` over `adts_header.c`, `mpegaudio_parser.c`)
 /// make of a session's audio, as an MPEG-TS demuxer reports it.
 #[derive(Clone, Debug, Default)]
-pub struct AudioParse {
+pub(crate) struct AudioParse {
     frames: i64,
     /// After every frame `bit_rate += (frame_rate − bit_rate) / frames`, in integers, where an
     /// AAC frame's rate is its ADTS bytes × 8 × the ADTS sample rate / 1024 and an MP3 frame's
     /// the rate its header names.
-    pub bit_rate: i64,
+    pub(crate) bit_rate: i64,
     /// One frame's duration, ⌊samples × 90000 / sample rate⌋: the packet duration FFmpeg
     /// assumes where the container gives none.
-    pub frame_90k: Option<i64>,
+    pub(crate) frame_90k: Option<i64>,
 }
 
 impl AudioParse {
@@ -255,38 +255,38 @@ impl AudioParse {
 
 /// What one session held.
 #[derive(Clone, Debug, Default, Serialize)]
-pub struct SessionScan {
+pub(crate) struct SessionScan {
     #[serde(skip)]
-    pub config: Arc<CodecConfig>,
-    pub video: TrackScan,
+    pub(crate) config: Arc<CodecConfig>,
+    pub(crate) video: TrackScan,
     /// Video tracks 1, 2, … of a multitrack push.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub more_video: Vec<TrackScan>,
-    pub audio: TrackScan,
+    pub(crate) more_video: Vec<TrackScan>,
+    pub(crate) audio: TrackScan,
     /// Audio tracks 1, 2, … of a multitrack push.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub more_audio: Vec<TrackScan>,
-    pub config_changes: Vec<ConfigChange>,
-    pub config_change_count: u64,
+    pub(crate) more_audio: Vec<TrackScan>,
+    pub(crate) config_changes: Vec<ConfigChange>,
+    pub(crate) config_change_count: u64,
     /// Damage reports, rendered with their byte offsets.
-    pub damage: Vec<String>,
-    pub damage_count: u64,
+    pub(crate) damage: Vec<String>,
+    pub(crate) damage_count: u64,
     /// Streams not recorded (not damage), as reported.
     #[serde(skip)]
-    pub not_recorded: Vec<NotRecorded>,
+    pub(crate) not_recorded: Vec<NotRecorded>,
     /// ffprobe-style counters for the frame-rate guess.
     #[serde(skip)]
-    pub stats: FileStats,
+    pub(crate) stats: FileStats,
     /// What an MPEG-TS demuxer's audio parser would report.
     #[serde(skip)]
-    pub audio_parse: AudioParse,
+    pub(crate) audio_parse: AudioParse,
     /// Input bytes read.
-    pub bytes_read: u64,
+    pub(crate) bytes_read: u64,
 }
 
 impl SessionScan {
     /// Session duration: from the earliest first DTS of any track to the latest track end.
-    pub fn duration_90k(&self) -> i64 {
+    pub(crate) fn duration_90k(&self) -> i64 {
         let tracks: Vec<&TrackScan> = std::iter::once(&self.video)
             .chain(&self.more_video)
             .chain(std::iter::once(&self.audio))
@@ -304,7 +304,7 @@ impl SessionScan {
     }
 
     /// A track's scan; `None` for a track after the first the session does not have.
-    pub fn track(&self, track: Track) -> Option<&TrackScan> {
+    pub(crate) fn track(&self, track: Track) -> Option<&TrackScan> {
         let (first, more) = match track.kind {
             TrackKind::Video => (&self.video, &self.more_video),
             TrackKind::Audio => (&self.audio, &self.more_audio),
@@ -322,7 +322,7 @@ impl SessionScan {
 }
 
 /// Reads a session to its end.
-pub fn scan(mut reader: Box<dyn SessionReader>) -> Result<SessionScan, InputError> {
+pub(crate) fn scan(mut reader: Box<dyn SessionReader>) -> Result<SessionScan, InputError> {
     let mut s = SessionScan {
         config: reader.config().clone(),
         ..SessionScan::default()

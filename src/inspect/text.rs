@@ -18,7 +18,7 @@ const HEX_SHOWN: usize = 16;
 const LISTED: usize = 10;
 
 /// The report for one input.
-pub fn render(ins: &Inspection, probe: &Probe) -> String {
+pub(crate) fn render(ins: &Inspection, probe: &Probe) -> String {
     let mut o = String::new();
     let _ = write!(
         o,
@@ -503,7 +503,7 @@ fn clock_source(s: WallClockSource) -> &'static str {
 }
 
 /// The first bytes in hex, then the total length.
-pub fn hex_short(bytes: &[u8]) -> String {
+pub(crate) fn hex_short(bytes: &[u8]) -> String {
     let mut s: String = bytes
         .iter()
         .take(HEX_SHOWN)
@@ -517,7 +517,7 @@ pub fn hex_short(bytes: &[u8]) -> String {
 }
 
 /// Unix milliseconds as `YYYY-MM-DD hh:mm:ss.mmm UTC`.
-pub fn utc(ms: i64) -> String {
+pub(crate) fn utc(ms: i64) -> String {
     let (y, m, d, h, mi, s, ms) = crate::wallclock::utc_fields(ms);
     format!("{y:04}-{m:02}-{d:02} {h:02}:{mi:02}:{s:02}.{ms:03} UTC")
 }

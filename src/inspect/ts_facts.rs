@@ -13,16 +13,15 @@ use crate::input::ts::psi::{self, EsKind, SectionBuffer};
 
 /// One PMT entry and what was found on its PID.
 #[derive(Clone, Debug)]
-pub struct TsStream {
-    pub pid: u16,
-    pub stream_type: u8,
-    pub kind: EsKind,
+pub(crate) struct TsStream {
+    pub(crate) pid: u16,
+    pub(crate) kind: EsKind,
     /// PES packets (or, for streams FFmpeg reads as sections, packets starting a section).
-    pub units: u64,
+    pub(crate) units: u64,
     /// PTS of the first PES, 33 bits as written.
-    pub first_pts_90k: Option<u64>,
+    pub(crate) first_pts_90k: Option<u64>,
     /// Latest PES PTS after the first, in ticks from it (modulo 2^33, so a wrap continues).
-    pub max_pts_after_first_90k: Option<i64>,
+    pub(crate) max_pts_after_first_90k: Option<i64>,
 }
 
 /// Per-PID state while reading.
@@ -61,7 +60,7 @@ impl Reading {
 
 /// Reads the whole input; the streams of its first PMT (empty when it has none). Unreadable
 /// bytes end the pass: what was found before them stands.
-pub fn read(input: impl Read) -> Vec<TsStream> {
+pub(crate) fn read(input: impl Read) -> Vec<TsStream> {
     let mut packets = PacketReader::new(input);
     let (mut pat, mut pmt) = (SectionBuffer::default(), SectionBuffer::default());
     let mut pmt_pid = None;
@@ -121,7 +120,6 @@ fn program(table: &psi::Pmt) -> Vec<Reading> {
             Reading {
                 stream: TsStream {
                     pid: s.pid,
-                    stream_type: s.stream_type,
                     kind,
                     units: 0,
                     first_pts_90k: None,

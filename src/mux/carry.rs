@@ -9,7 +9,7 @@ use super::Format;
 use crate::media::{AudioCodec, CodecConfig, Track, TrackKind, VideoCodec};
 
 /// Whether `format` can carry a video codec.
-pub fn carries_video(format: Format, codec: VideoCodec) -> bool {
+pub(crate) fn carries_video(format: Format, codec: VideoCodec) -> bool {
     match format {
         Format::Flv => true,
         Format::Mp4 | Format::Hls => codec.mp4_carries(),
@@ -17,7 +17,7 @@ pub fn carries_video(format: Format, codec: VideoCodec) -> bool {
 }
 
 /// Whether `format` can carry an audio codec.
-pub fn carries_audio(format: Format, codec: AudioCodec) -> bool {
+pub(crate) fn carries_audio(format: Format, codec: AudioCodec) -> bool {
     match format {
         Format::Flv => true,
         Format::Mp4 | Format::Hls => codec.mp4_carries(),
@@ -27,10 +27,10 @@ pub fn carries_audio(format: Format, codec: AudioCodec) -> bool {
 /// What a format's writer gets of a file: the configuration of the tracks it can carry (video
 /// and audio tracks each renumbered in order), and which tracks were left out.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Carried {
-    pub config: CodecConfig,
+pub(crate) struct Carried {
+    pub(crate) config: CodecConfig,
     /// Each track left out, with its codec's ffprobe name.
-    pub left_out: Vec<(Track, &'static str)>,
+    pub(crate) left_out: Vec<(Track, &'static str)>,
     /// Per source video track: its track in `config`, `None` when left out.
     video: Vec<Option<Track>>,
     /// Per source audio track: its track in `config`, `None` when left out.
@@ -38,7 +38,7 @@ pub struct Carried {
 }
 
 impl Carried {
-    pub fn new(format: Format, config: &CodecConfig) -> Carried {
+    pub(crate) fn new(format: Format, config: &CodecConfig) -> Carried {
         let mut out = CodecConfig::default();
         let mut left_out = Vec::new();
         let mut video = Vec::new();
@@ -75,17 +75,17 @@ impl Carried {
     }
 
     /// Whether the format gets no track at all: it writes no file.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.config.video.is_none() && self.config.audio.is_none()
     }
 
     /// Whether every track is carried as it is.
-    pub fn is_whole(&self) -> bool {
+    pub(crate) fn is_whole(&self) -> bool {
         self.left_out.is_empty()
     }
 
     /// The track a source track's packets go to in the format's file; `None` when left out.
-    pub fn track(&self, track: Track) -> Option<Track> {
+    pub(crate) fn track(&self, track: Track) -> Option<Track> {
         let map = match track.kind {
             TrackKind::Video => &self.video,
             TrackKind::Audio => &self.audio,

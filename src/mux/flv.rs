@@ -53,10 +53,10 @@ use header::{
     AudioPart, VideoForm, VideoPart, audio_prefix, audio_sequence_header, carries_composition_time,
     enhanced_audio, video_form, video_prefix, whole_tags,
 };
-pub use header::{has_sequence_header_audio, has_sequence_header_video};
+pub(crate) use header::{has_sequence_header_audio, has_sequence_header_video};
 
 use meta::{IndexEntry, Summary};
-pub use plan::FlvPlan;
+pub(crate) use plan::FlvPlan;
 use plan::{Body, Planned, Tracks};
 
 /// Version of the bytes this writer produces; bumped whenever they change, so a changed ETag is
@@ -68,7 +68,7 @@ const CTS_MIN_MS: i64 = -(1 << 23);
 const CTS_MAX_MS: i64 = (1 << 23) - 1;
 
 /// Writes one FLV recording file.
-pub struct FlvMuxer {
+pub(crate) struct FlvMuxer {
     dir: PathBuf,
     config: CodecConfig,
     /// Every tag after the script tag, in file order.
@@ -82,7 +82,7 @@ pub struct FlvMuxer {
 
 impl FlvMuxer {
     /// Starts a file that spools its tags and writes `onMetaData` once every packet is known.
-    pub fn open(file: &FileOpen<'_>) -> Result<FlvMuxer> {
+    pub(crate) fn open(file: &FileOpen<'_>) -> Result<FlvMuxer> {
         check_tracks(file.config)?;
         let body = Body::Spooled(Spool::create(file.dir, file.stream_name)?);
         FlvMuxer::start(file.dir, file.config, body)
@@ -92,7 +92,11 @@ impl FlvMuxer {
     /// `onMetaData` go out now, then every tag straight after them. `None` (the index pass
     /// planned no more files), or a plan for another configuration, fails the file, naming
     /// `input`.
-    pub fn follow(file: &FileOpen<'_>, plan: Option<FlvPlan>, input: &str) -> Result<FlvMuxer> {
+    pub(crate) fn follow(
+        file: &FileOpen<'_>,
+        plan: Option<FlvPlan>,
+        input: &str,
+    ) -> Result<FlvMuxer> {
         check_tracks(file.config)?;
         let body = match plan {
             Some(plan) if plan.config == *file.config => {
@@ -229,14 +233,14 @@ impl FlvMuxer {
 }
 
 /// Builds [`FlvPlan`]s in the index pass: the writer itself, its tags counted, not written.
-pub struct Planner {
+pub(crate) struct Planner {
     muxer: FlvMuxer,
     inputs: Vec<String>,
 }
 
 impl Planner {
     /// Fails as [`FlvMuxer::open`] fails, with the same error.
-    pub fn new(config: &CodecConfig) -> Result<Planner> {
+    pub(crate) fn new(config: &CodecConfig) -> Result<Planner> {
         check_tracks(config)?;
         Ok(Planner {
             muxer: FlvMuxer::start(Path::new(""), config, Body::Counted(0))?,
@@ -245,16 +249,16 @@ impl Planner {
     }
 
     /// A push session from `input` begins in the file.
-    pub fn begin_session(&mut self, input: &str) {
+    pub(crate) fn begin_session(&mut self, input: &str) {
         self.inputs.push(input.to_string());
     }
 
     /// Fails where the writer's `write` fails, with the same error.
-    pub fn write(&mut self, packet: &Packet) -> Result<()> {
+    pub(crate) fn write(&mut self, packet: &Packet) -> Result<()> {
         self.muxer.write(packet)
     }
 
-    pub fn finish(mut self) -> Result<FlvPlan> {
+    pub(crate) fn finish(mut self) -> Result<FlvPlan> {
         self.muxer.write_end_of_sequence()?;
         Ok(FlvPlan {
             body_len: self.muxer.body.len(),
@@ -321,7 +325,7 @@ fn write_head(out: &mut OutFile, config: &CodecConfig, script: &[u8]) -> Result<
 
 /// The bit rate this writer declares for a track (`videodatarate`/`audiodatarate` × 1024, which
 /// ffprobe reports as the stream's `bit_rate`): its payload bits over the file duration, rounded.
-pub fn bit_rate(payload_bytes: u64, duration_ms: i64) -> Option<u64> {
+pub(crate) fn bit_rate(payload_bytes: u64, duration_ms: i64) -> Option<u64> {
     (duration_ms > 0).then(|| (payload_bytes as f64 * 8000.0 / duration_ms as f64).round() as u64)
 }
 

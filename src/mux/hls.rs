@@ -33,13 +33,14 @@ use super::{FileClose, FileOpen, Format, Muxer, Produced, SessionStart};
 use crate::media::{Packet, Track, TrackKind};
 use crate::sink::local::{OutFile, Outcome, PlainFile};
 
-pub mod fmp4;
+pub(crate) mod fmp4;
 mod playlist;
-pub mod segment;
+pub(crate) mod segment;
 #[cfg(test)]
 mod tests;
 
-pub use segment::{SegmentChoice, SegmentFormat, SegmentWriter};
+pub use segment::SegmentChoice;
+pub(crate) use segment::{SegmentFormat, SegmentWriter};
 
 /// Version of the bytes this writer produces (playlist and segments); bumped whenever they
 /// change, so changed outputs are always deliberate (`tests/golden.rs` holds it to that).
@@ -88,7 +89,7 @@ impl TrackEnd {
     }
 }
 
-pub struct HlsMuxer {
+pub(crate) struct HlsMuxer {
     dir: PathBuf,
     stream_name: String,
     start_time_s: i64,
@@ -110,7 +111,7 @@ pub struct HlsMuxer {
 }
 
 impl HlsMuxer {
-    pub fn open(file: &FileOpen<'_>) -> Result<HlsMuxer> {
+    pub(crate) fn open(file: &FileOpen<'_>) -> Result<HlsMuxer> {
         if file.options.hls_segment_90k <= 0 {
             bail!(
                 "the HLS segment length must be positive (got {} ms)",

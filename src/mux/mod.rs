@@ -13,13 +13,13 @@ use anyhow::Result;
 use crate::media::{CodecConfig, Packet};
 use crate::sink::local::{Committed, Outcome};
 
-pub use crate::format::Format;
+pub(crate) use crate::format::Format;
 
-pub mod carry;
+pub(crate) mod carry;
 pub mod flv;
 pub mod hls;
 pub mod mp4;
-pub mod ts;
+pub(crate) mod ts;
 
 /// Settings that shape the bytes of outputs.
 #[derive(Clone, Debug)]
@@ -99,7 +99,7 @@ pub struct Produced {
 
 impl Produced {
     /// A format written as one file (FLV, MP4), now committed.
-    pub fn single(format: Format, committed: Committed) -> Produced {
+    pub(crate) fn single(format: Format, committed: Committed) -> Produced {
         Produced {
             format,
             path: committed.path,
@@ -115,12 +115,12 @@ impl Produced {
 
 /// How every error of a planned file's write pass that differs from its plan (an input that
 /// changed between the index pass and the write pass) begins, after the input's name.
-pub const CHANGED: &str = "changed between the index pass and the write pass";
+pub(crate) const CHANGED: &str = "changed between the index pass and the write pass";
 
 /// A recording-file writer for one format.
 /// The input of the push being written, of a planned file's `inputs` (one per push), when
 /// `sessions` pushes have begun.
-pub fn push_input(inputs: &[String], sessions: usize) -> &str {
+pub(crate) fn push_input(inputs: &[String], sessions: usize) -> &str {
     (inputs.get(sessions.saturating_sub(1))).map_or("the input", String::as_str)
 }
 

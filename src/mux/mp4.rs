@@ -60,7 +60,7 @@ use crate::sink::local::{OutFile, Spool};
 
 mod bmff;
 mod follow;
-pub mod fragment;
+pub(crate) mod fragment;
 mod index;
 mod layout;
 mod moov;
@@ -113,7 +113,7 @@ struct Planned {
 
 impl Mp4Muxer {
     /// A writer that spools its media and lays the file out once every packet is known.
-    pub fn open(file: &FileOpen<'_>) -> Result<Mp4Muxer> {
+    pub(crate) fn open(file: &FileOpen<'_>) -> Result<Mp4Muxer> {
         let layout = Layout::new(file.config)?;
         Ok(Mp4Muxer {
             dir: file.dir.to_path_buf(),

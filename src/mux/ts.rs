@@ -50,22 +50,22 @@ mod es;
 mod pes;
 mod psi;
 
-pub use es::{AudioEs, VideoEs};
+pub(crate) use es::{AudioEs, VideoEs};
 
-pub const PMT_PID: u16 = 0x1000;
-pub const VIDEO_PID: u16 = 0x0100;
-pub const AUDIO_PID: u16 = 0x0101;
+pub(crate) const PMT_PID: u16 = 0x1000;
+pub(crate) const VIDEO_PID: u16 = 0x0100;
+pub(crate) const AUDIO_PID: u16 = 0x0101;
 /// transport_stream_id and program_number, both 1 as in ffmpeg.
-pub const TRANSPORT_STREAM_ID: u16 = 0x0001;
-pub const PROGRAM_NUMBER: u16 = 0x0001;
+pub(crate) const TRANSPORT_STREAM_ID: u16 = 0x0001;
+pub(crate) const PROGRAM_NUMBER: u16 = 0x0001;
 
 /// The fewest transport packets in a segment (see the module doc): 2048 bytes and more.
-pub const MIN_SEGMENT_PACKETS: u64 = 11;
+pub(crate) const MIN_SEGMENT_PACKETS: u64 = 11;
 
 /// How far the PCR runs ahead of the DTS it precedes: 0.7 s, ffmpeg's default `muxdelay`.
-pub const PCR_DELAY_90K: i64 = 63_000;
+pub(crate) const PCR_DELAY_90K: i64 = 63_000;
 /// A new PCR is sent once the last one is this old (40 ms of stream time).
-pub const PCR_REFRESH_90K: i64 = 3_600;
+pub(crate) const PCR_REFRESH_90K: i64 = 3_600;
 
 /// One elementary stream of the program.
 #[derive(Clone, Debug)]
@@ -93,7 +93,7 @@ impl<E> Stream<E> {
 
 /// Writes one program's packets as a transport stream, segment after segment.
 #[derive(Debug)]
-pub struct TsWriter {
+pub(crate) struct TsWriter {
     /// One stream per video track, track 0 first.
     video: Vec<Stream<VideoEs>>,
     /// One stream per audio track, track 0 first.
@@ -127,7 +127,7 @@ fn refusal(gap: TsGap, codec: &str, kind: &str) -> anyhow::Error {
 impl TsWriter {
     /// Reads what the streams need from the codec configuration (NAL length size, parameter
     /// sets, AudioSpecificConfig).
-    pub fn new(config: &CodecConfig) -> Result<TsWriter> {
+    pub(crate) fn new(config: &CodecConfig) -> Result<TsWriter> {
         let mut video = Vec::new();
         for ((track, v), pid) in config.video_tracks().zip(VIDEO_PID..PMT_PID) {
             let ts = v.codec.ids().ts;
@@ -170,7 +170,7 @@ impl TsWriter {
     }
 
     /// Starts a segment: PAT and PMT, and a PCR with the next PES on the PCR PID.
-    pub fn start_segment(&mut self, out: &mut impl Write) -> Result<()> {
+    pub(crate) fn start_segment(&mut self, out: &mut impl Write) -> Result<()> {
         let streams: Vec<psi::PmtStream> = self
             .video
             .iter()
@@ -201,7 +201,7 @@ impl TsWriter {
 
     /// Ends a segment of which `len` bytes are written: pads a short one with null packets up to
     /// [`MIN_SEGMENT_PACKETS`].
-    pub fn end_segment(&mut self, len: u64, out: &mut impl Write) -> Result<()> {
+    pub(crate) fn end_segment(&mut self, len: u64, out: &mut impl Write) -> Result<()> {
         let mut null = [0xFF; PACKET_LEN];
         // sync byte, PID 0x1FFF, payload only (continuity counter 0: ignored for null packets).
         let header = PacketHeader {
@@ -221,7 +221,7 @@ impl TsWriter {
 
     /// Writes one packet (file-relative timestamps) as a PES. A packet of a track the
     /// configuration lacks is an error.
-    pub fn write_packet(&mut self, packet: &Packet, out: &mut impl Write) -> Result<()> {
+    pub(crate) fn write_packet(&mut self, packet: &Packet, out: &mut impl Write) -> Result<()> {
         // Wrapping: the 33-bit fields wrap anyway, and no timestamp may panic the writer.
         let dts_90k = packet.dts_90k.wrapping_add(TS_OFFSET_90K);
         let pts_90k = dts_90k.wrapping_add(i64::from(packet.cts_90k));

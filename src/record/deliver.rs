@@ -14,20 +14,20 @@ use crate::sink::naming;
 
 /// Where finished files and their callbacks go besides the local output root.
 pub struct Delivery {
-    pub uploader: Option<crate::deliver::Uploader>,
+    pub(crate) uploader: Option<crate::deliver::Uploader>,
     /// Local files are removed once uploaded.
-    pub delete_after_upload: bool,
+    pub(crate) delete_after_upload: bool,
     /// POSTs callbacks (with retries and the spool) instead of printing them.
-    pub callbacks: Option<crate::deliver::CallbackSender>,
+    pub(crate) callbacks: Option<crate::deliver::CallbackSender>,
 }
 
 /// What handing a file's formats out came to.
 pub(super) struct HandedOut {
     /// Uploads that gave up and callbacks left in the spool.
-    pub delivery_failures: usize,
+    pub(crate) delivery_failures: usize,
     /// The first format that failed to complete: the others are committed already, so each
     /// was handed out before this is reported.
-    pub failed: Option<anyhow::Error>,
+    pub(crate) failed: Option<anyhow::Error>,
 }
 
 /// Hands out the formats of `file` as they finished (`finished`, in the order of `results`):

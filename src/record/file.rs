@@ -25,10 +25,10 @@ pub(super) struct OpenFile {
     muxers: Vec<(Format, Box<dyn Muxer>)>,
     /// In the index pass, instead of muxers: the file's plans being learnt.
     planners: Option<Planners>,
-    pub opened: Reason,
-    pub config: Arc<CodecConfig>,
-    pub stats: FileStats,
-    pub vdoid: Option<String>,
+    pub(crate) opened: Reason,
+    pub(crate) config: Arc<CodecConfig>,
+    pub(crate) stats: FileStats,
+    pub(crate) vdoid: Option<String>,
     /// Formats whose writer failed to open or to write (reported then): not completed, so no
     /// second error follows.
     failed: Vec<Format>,
@@ -40,22 +40,22 @@ pub(super) struct OpenFile {
 
 /// How a file opens: why, when, with which configuration, for which push.
 pub(super) struct Opening<'a> {
-    pub reason: Reason,
-    pub wall_start_ms: i64,
-    pub config: &'a Arc<CodecConfig>,
-    pub vdoid: Option<String>,
+    pub(crate) reason: Reason,
+    pub(crate) wall_start_ms: i64,
+    pub(crate) config: &'a Arc<CodecConfig>,
+    pub(crate) vdoid: Option<String>,
     /// The input of the push being read.
-    pub input: &'a str,
+    pub(crate) input: &'a str,
     /// The formats that cannot carry every track, with what each carries.
-    pub partial: Vec<(Format, Carried)>,
+    pub(crate) partial: Vec<(Format, Carried)>,
     /// The number of the first HLS segment ([`crate::mux::FileOpen::first_segment`]).
-    pub first_segment: usize,
+    pub(crate) first_segment: usize,
 }
 
 impl OpenFile {
     /// Opens the file's writers (or its planners, in the index pass). A format that cannot be
     /// written is reported and does not cost the others their files.
-    pub fn open(
+    pub(crate) fn open(
         key: &StreamKey,
         opts: &RecordOptions,
         plans: &Plans,
@@ -126,7 +126,7 @@ impl OpenFile {
     }
 
     /// A push session from `input` is spliced into the file.
-    pub fn begin_session(&mut self, start: &SessionStart, input: &str) -> Result<()> {
+    pub(crate) fn begin_session(&mut self, start: &SessionStart, input: &str) -> Result<()> {
         for (format, m) in &mut self.muxers {
             if !self.failed.contains(format) {
                 m.begin_session(start)?;
@@ -140,7 +140,7 @@ impl OpenFile {
 
     /// One placed packet into the file's writers. A writer that fails is reported once and
     /// stops; the other formats' files go on.
-    pub fn write(
+    pub(crate) fn write(
         &mut self,
         packet: &Packet,
         log: &mut dyn Write,
@@ -167,7 +167,7 @@ impl OpenFile {
     }
 
     /// The push being read ended in an error: the writers note that its media stops short.
-    pub fn push_ended_early(&mut self) {
+    pub(crate) fn push_ended_early(&mut self) {
         for (_, m) in &mut self.muxers {
             m.push_ended_early();
         }
@@ -175,7 +175,7 @@ impl OpenFile {
 
     /// The requested formats this file completes: those that carry some of its tracks and
     /// whose writer did not fail.
-    pub fn formats(&self, requested: &[Format]) -> Vec<Format> {
+    pub(crate) fn formats(&self, requested: &[Format]) -> Vec<Format> {
         (requested.iter().copied())
             .filter(|&f| self.writes(f) && !self.failed.contains(&f))
             .collect()
@@ -187,13 +187,13 @@ impl OpenFile {
     }
 
     /// The configuration `format`'s writer gets: the tracks it carries.
-    pub fn config_of(&self, format: Format) -> &CodecConfig {
+    pub(crate) fn config_of(&self, format: Format) -> &CodecConfig {
         carried_in(&self.partial, format).map_or(&*self.config, |c| &c.config)
     }
 
     /// The packet statistics `format`'s callback describes: the tracks it carries, numbered as
     /// in its file (the file's statistics are kept by source track).
-    pub fn stats_of(&self, format: Format) -> Cow<'_, FileStats> {
+    pub(crate) fn stats_of(&self, format: Format) -> Cow<'_, FileStats> {
         match carried_in(&self.partial, format) {
             Some(carried) => Cow::Owned(carried_stats(carried, &self.config, &self.stats)),
             None => Cow::Borrowed(&self.stats),
@@ -202,13 +202,13 @@ impl OpenFile {
 
     /// In the index pass: the file's plans, handed to the write pass as it closes as
     /// `base_name`. `None` elsewhere.
-    pub fn take_plans(&mut self, base_name: &str) -> Option<FilePlans> {
+    pub(crate) fn take_plans(&mut self, base_name: &str) -> Option<FilePlans> {
         self.planners.take().map(|p| p.finish(base_name))
     }
 
     /// Completes the file's writers side by side: finishing copies each format's spooled media
     /// into place and hashes it, work that the formats can share the cores for.
-    pub fn finish(&mut self, close: &FileClose) -> Vec<(Format, Result<Produced>)> {
+    pub(crate) fn finish(&mut self, close: &FileClose) -> Vec<(Format, Result<Produced>)> {
         let failed = &self.failed;
         let muxers: Vec<_> = (self.muxers.drain(..))
             .filter(|(f, _)| !failed.contains(f))

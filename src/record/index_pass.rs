@@ -64,7 +64,11 @@ impl Planners {
     /// The planners of a file opening at `start_time_s` with a push from `input`, one per
     /// format written with the configuration of the tracks it carries. A format whose writer
     /// will refuse the file gets no planner: its writer reports why.
-    pub fn new(formats: &[(Format, &CodecConfig)], start_time_s: i64, input: &str) -> Planners {
+    pub(crate) fn new(
+        formats: &[(Format, &CodecConfig)],
+        start_time_s: i64,
+        input: &str,
+    ) -> Planners {
         let mut planners = Planners {
             mp4: None,
             flv: None,
@@ -81,7 +85,7 @@ impl Planners {
     }
 
     /// A push session from `input` begins in the file.
-    pub fn begin_session(&mut self, input: &str) {
+    pub(crate) fn begin_session(&mut self, input: &str) {
         if let Some(p) = &mut self.mp4 {
             p.begin_session(input);
         }
@@ -93,7 +97,7 @@ impl Planners {
     /// Plans one packet, as each format's writer gets it (`packet`: `None` where the format
     /// leaves its track out); a planner that fails is dropped, as its writer fails at this
     /// packet.
-    pub fn write<'p>(&mut self, packet: impl Fn(Format) -> Option<Cow<'p, Packet>>) {
+    pub(crate) fn write<'p>(&mut self, packet: impl Fn(Format) -> Option<Cow<'p, Packet>>) {
         if let Some(p) = &mut self.mp4
             && let Some(packet) = packet(Format::Mp4)
             && p.write(&packet).is_err()
@@ -109,7 +113,7 @@ impl Planners {
     }
 
     /// The file's plans, once it closes as `base_name`.
-    pub fn finish(self, base_name: &str) -> FilePlans {
+    pub(crate) fn finish(self, base_name: &str) -> FilePlans {
         FilePlans {
             mp4: self.mp4.map(|p| p.finish(base_name)),
             flv: self.flv.and_then(|p| p.finish().ok()),

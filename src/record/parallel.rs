@@ -11,14 +11,14 @@ use crate::input::PendingSession;
 /// A stable hash-partition of stream keys, so N machines split a backfill with no coordination.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Shard {
-    pub index: u64,
-    pub count: u64,
+    pub(crate) index: u64,
+    pub(crate) count: u64,
 }
 
 impl Shard {
     /// Whether a stream belongs to this shard: the first 8 bytes of MD5(`app/stream`), big
     /// endian, modulo the shard count. Stable across machines, runs and versions.
-    pub fn owns(&self, app: &str, stream: &str) -> bool {
+    pub(crate) fn owns(&self, app: &str, stream: &str) -> bool {
         use md5::{Digest, Md5};
         let digest = Md5::digest(format!("{app}/{stream}").as_bytes());
         let h = u64::from_be_bytes(digest[..8].try_into().expect("8 bytes"));

@@ -191,32 +191,32 @@ impl StreamRun<'_, '_> {
     }
 
     /// The configuration of the session being read.
-    pub fn config(&self) -> &Arc<CodecConfig> {
+    pub(crate) fn config(&self) -> &Arc<CodecConfig> {
         &self.config
     }
 
     /// The session's configuration is now `config` (at its start, or a change).
-    pub fn set_config(&mut self, config: Arc<CodecConfig>) {
+    pub(crate) fn set_config(&mut self, config: Arc<CodecConfig>) {
         self.config = config;
     }
 
     /// `splice`: a codec configuration that differs is an error, not a new file.
-    pub fn strict_config(&self) -> bool {
+    pub(crate) fn strict_config(&self) -> bool {
         self.opts.strict_config
     }
 
     /// Where warnings go.
-    pub fn log(&mut self) -> &mut dyn Write {
+    pub(crate) fn log(&mut self) -> &mut dyn Write {
         self.io.log
     }
 
     /// Bytes of the current input consumed so far.
-    pub fn position(&self, bytes: u64) {
+    pub(crate) fn position(&self, bytes: u64) {
         self.io.progress.position(bytes);
     }
 
     /// With `strict_config` (`splice`): the session's configuration must equal the first one's.
-    pub fn check_joinable(&mut self, info: &SessionInfo) -> Result<()> {
+    pub(crate) fn check_joinable(&mut self, info: &SessionInfo) -> Result<()> {
         if !self.opts.strict_config {
             return Ok(());
         }
@@ -239,7 +239,7 @@ impl StreamRun<'_, '_> {
 
     /// A stream kls-rec does not record, reported once per input: a later push of the same
     /// input repeats what the first said.
-    pub fn not_recorded(&mut self, input: &str, n: NotRecorded) -> Result<()> {
+    pub(crate) fn not_recorded(&mut self, input: &str, n: NotRecorded) -> Result<()> {
         let marks = &self.report.not_recorded;
         if marks.iter().any(|m| m.input == input && m.what == n.what) {
             return Ok(());
@@ -255,7 +255,7 @@ impl StreamRun<'_, '_> {
     }
 
     /// Counts, prints and marks (for `--timeline`) one piece of damage.
-    pub fn damage(&mut self, input: &str, wall_ms: i64, what: String) -> Result<()> {
+    pub(crate) fn damage(&mut self, input: &str, wall_ms: i64, what: String) -> Result<()> {
         self.summary.damage += 1;
         writeln!(self.io.log, "warning: {input}: {what}")?;
         self.report.damage.push(DamageMark {
@@ -267,7 +267,7 @@ impl StreamRun<'_, '_> {
     }
 
     /// The session has begun in the rules, at its first packet placed.
-    pub fn session_began(&mut self, info: &SessionInfo) {
+    pub(crate) fn session_began(&mut self, info: &SessionInfo) {
         self.report.sessions.push(SessionSpan {
             input: info.input.clone(),
             push: self.push,
@@ -282,7 +282,7 @@ impl StreamRun<'_, '_> {
 
     /// The session that began has ended, at `wall_end_ms` (`None`: where it began), with
     /// `packets` placed.
-    pub fn session_ended(&mut self, wall_end_ms: Option<i64>, packets: u64) {
+    pub(crate) fn session_ended(&mut self, wall_end_ms: Option<i64>, packets: u64) {
         if let Some(span) = self.report.sessions.last_mut() {
             span.wall_end_ms = wall_end_ms.unwrap_or(span.wall_start_ms);
             span.packets = packets;
@@ -290,7 +290,7 @@ impl StreamRun<'_, '_> {
     }
 
     /// One placed packet into the open file.
-    pub fn write(&mut self, packet: &Packet) -> Result<()> {
+    pub(crate) fn write(&mut self, packet: &Packet) -> Result<()> {
         match self.file.as_mut() {
             Some(f) => f.write(packet, self.io.log, self.summary),
             None => Ok(()),
@@ -301,7 +301,7 @@ impl StreamRun<'_, '_> {
 /// Carrying out the engine's decisions.
 impl StreamRun<'_, '_> {
     /// Carries out the engine's decisions: opens, splices into, and completes files.
-    pub fn apply(&mut self, engine: &mut Engine) -> Result<()> {
+    pub(crate) fn apply(&mut self, engine: &mut Engine) -> Result<()> {
         let decisions: Vec<Decision> = engine.drain_decisions().collect();
         for d in decisions {
             if self.opts.explain {

@@ -10,7 +10,7 @@ use crate::report::StreamReport;
 use crate::sink::naming;
 
 /// Takes each stream's files and report once the stream is done, in stream-key order.
-pub trait Reports {
+pub(crate) trait Reports {
     fn stream(&mut self, files: Vec<FileResult>, streams: Vec<StreamReport>) -> io::Result<()>;
 }
 
@@ -33,32 +33,11 @@ fn file_json(f: &FileResult) -> serde_json::Value {
     v
 }
 
-/// The `--json` summary: one line, `{"summary":{…}}`.
-pub fn summary_json(summary: &Summary, exit_status: i32) -> String {
-    let files: Vec<serde_json::Value> = summary.files.iter().map(file_json).collect();
-    let mut v = serde_json::json!({
-        "summary": {
-            "files": files,
-            "damage": summary.damage,
-            "not_recorded": summary.not_recorded,
-            "failures": summary.failures,
-            "delivery_failures": summary.delivery_failures,
-            "exit_status": exit_status,
-            "streams": summary.streams,
-        }
-    });
-    // Written only when some media was lost, so the summaries of earlier runs stay as they were.
-    if summary.lost_media > 0 {
-        v["summary"]["lost_media"] = summary.lost_media.into();
-    }
-    v.to_string()
-}
-
 /// The `--json` summary written as the run goes: each stream's files and report are
 /// serialised into two unnamed spool files in `TMPDIR` (the counts and the exit status, which
 /// come first, are known only at the end), and [`JsonSpool::finish`] prints the line
 /// [`summary_json`] would print, byte for byte (keys in the same sorted order), from them.
-pub struct JsonSpool {
+pub(crate) struct JsonSpool {
     files: Part,
     streams: Part,
     /// Reports also kept for the caller (`--timeline` draws them).
@@ -103,7 +82,7 @@ impl Part {
 
 impl JsonSpool {
     /// `keep`: the stream reports are also kept, for [`JsonSpool::finish`] to return.
-    pub fn new(keep: bool) -> io::Result<JsonSpool> {
+    pub(crate) fn new(keep: bool) -> io::Result<JsonSpool> {
         Ok(JsonSpool {
             files: Part::new()?,
             streams: Part::new()?,
@@ -112,7 +91,7 @@ impl JsonSpool {
     }
 
     /// Prints the summary line; returns the kept stream reports.
-    pub fn finish(
+    pub(crate) fn finish(
         self,
         summary: &Summary,
         exit_status: i32,
@@ -160,7 +139,7 @@ impl Reports for JsonSpool {
 
 /// Results kept only as far as the caller needs: the stream reports when `--timeline` draws
 /// them, nothing otherwise (the plan and the callbacks are printed as the run goes).
-pub struct KeepStreams(pub Option<Vec<StreamReport>>);
+pub(crate) struct KeepStreams(pub Option<Vec<StreamReport>>);
 
 impl Reports for KeepStreams {
     fn stream(&mut self, _files: Vec<FileResult>, streams: Vec<StreamReport>) -> io::Result<()> {

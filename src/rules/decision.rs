@@ -27,7 +27,7 @@ pub enum Reason {
 }
 
 impl Reason {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Reason::FirstPush => "first-push",
             Reason::Slice => "slice",
@@ -138,12 +138,12 @@ impl fmt::Display for Decision {
 }
 
 /// `1585829187.123` style: Unix seconds with milliseconds.
-pub fn wall_ms_display(ms: i64) -> String {
+pub(crate) fn wall_ms_display(ms: i64) -> String {
     format!("{}.{:03}", ms.div_euclid(1000), ms.rem_euclid(1000))
 }
 
 /// `1h02m03.456s` style.
-pub fn duration_display(ms: i64) -> String {
+pub(crate) fn duration_display(ms: i64) -> String {
     let sign = if ms < 0 { "-" } else { "" };
     let ms = ms.unsigned_abs();
     let (h, m, s, frac) = (ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, ms % 1000);

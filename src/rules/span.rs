@@ -13,10 +13,10 @@ use crate::media::{Track, TrackKind, to_ms};
 /// except the last, at `last_90k`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Span {
-    pub track: TrackKind,
-    pub step_90k: i64,
-    pub count: u64,
-    pub last_90k: i64,
+    pub(crate) track: TrackKind,
+    pub(crate) step_90k: i64,
+    pub(crate) count: u64,
+    pub(crate) last_90k: i64,
 }
 
 impl Span {
@@ -31,7 +31,7 @@ impl Span {
     /// Packets every `step_90k` from 0 while before `end_90k`, then one halfway between the
     /// previous and the end, so the last lasts as long as the step before it and the span
     /// covers `end_90k` exactly (one packet at 0 when `end_90k` is 0 or less).
-    pub fn until(track: TrackKind, step_90k: i64, end_90k: i64) -> Span {
+    pub(crate) fn until(track: TrackKind, step_90k: i64, end_90k: i64) -> Span {
         let before_end = match end_90k {
             ..=0 => 0,
             end => (end + step_90k - 1) / step_90k,
@@ -49,7 +49,7 @@ impl Span {
     }
 
     /// Session DTS of packet `i`.
-    pub fn dts_90k(&self, i: u64) -> i64 {
+    pub(crate) fn dts_90k(&self, i: u64) -> i64 {
         if i + 1 == self.count {
             self.last_90k
         } else {
@@ -61,7 +61,7 @@ impl Span {
 impl Engine {
     /// Places every packet of `span` in the running session, as [`Engine::packet`] for each
     /// in turn would; decisions are recorded the same way.
-    pub fn span(&mut self, span: &Span) {
+    pub(crate) fn span(&mut self, span: &Span) {
         if span.count == 0 {
             return;
         }

@@ -34,7 +34,7 @@ const TEMP_SUFFIXES: [&str; 2] = ["partial", "spool"];
 /// A unique hidden temporary path in `dir`, derived from `hint` (e.g. the file's stem):
 /// `.{hint}.{pid}-{n}.{suffix}`. The first time a process names one in a directory, the
 /// temporaries left there by dead processes (a killed run) are removed.
-pub fn temp_path(dir: &Path, hint: &str, suffix: &str) -> PathBuf {
+pub(crate) fn temp_path(dir: &Path, hint: &str, suffix: &str) -> PathBuf {
     sweep_stale_temporaries(dir);
     let n = TEMP_SEQ.fetch_add(1, Ordering::Relaxed);
     dir.join(format!(".{hint}.{}-{n}.{suffix}", std::process::id()))
@@ -219,15 +219,15 @@ impl Drop for TempFile {
 }
 
 /// Whether an [`Output`] hashes the bytes it writes.
-pub trait Hashing {
+pub(crate) trait Hashing {
     const HASHED: bool;
 }
 
 /// An [`OutFile`]'s bytes are hashed as they pass: its MD5 is the callback's ETag.
-pub enum Hashed {}
+pub(crate) enum Hashed {}
 
 /// A [`PlainFile`]'s bytes are not hashed.
-pub enum Unhashed {}
+pub(crate) enum Unhashed {}
 
 impl Hashing for Hashed {
     const HASHED: bool = true;
@@ -239,38 +239,34 @@ impl Hashing for Unhashed {
 
 /// A file being written under a temporary name: counts its bytes (and hashes them, as `H` says)
 /// as they pass, on a worker thread, so the file is never read back.
-pub struct Output<H>(TempFile, PhantomData<H>);
+pub(crate) struct Output<H>(TempFile, PhantomData<H>);
 
 /// A file being written under a temporary name, hashed (MD5 is the callback's ETag).
-pub type OutFile = Output<Hashed>;
+pub(crate) type OutFile = Output<Hashed>;
 
 /// Like [`OutFile`], without the digest: for files no callback carries an ETag of (HLS
 /// segments; an uploader hashes what it sends itself).
-pub type PlainFile = Output<Unhashed>;
+pub(crate) type PlainFile = Output<Unhashed>;
 
 impl<H: Hashing> Output<H> {
-    pub fn create(dir: &Path, hint: &str) -> Result<Output<H>> {
+    pub(crate) fn create(dir: &Path, hint: &str) -> Result<Output<H>> {
         TempFile::create(dir, hint, H::HASHED).map(|f| Output(f, PhantomData))
     }
 }
 
 impl<H> Output<H> {
-    pub fn len(&self) -> u64 {
+    pub(crate) fn len(&self) -> u64 {
         self.0.w.len
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.0.w.len == 0
-    }
-
-    pub fn temp_path(&self) -> &Path {
+    pub(crate) fn temp_path(&self) -> &Path {
         &self.0.w.path
     }
 }
 
 impl OutFile {
     /// Writes, syncs and renames the file to `final_path` (see [`commit`]).
-    pub fn commit(mut self, final_path: &Path) -> Result<Committed> {
+    pub(crate) fn commit(mut self, final_path: &Path) -> Result<Committed> {
         let (outcome, md5) = self.0.commit(final_path)?;
         let Some(md5) = md5 else {
             bail!("{}: no digest was computed", final_path.display());
@@ -286,7 +282,7 @@ impl OutFile {
 
 impl PlainFile {
     /// Writes, syncs and renames the file to `final_path` (see [`commit`]).
-    pub fn commit(mut self, final_path: &Path) -> Result<Outcome> {
+    pub(crate) fn commit(mut self, final_path: &Path) -> Result<Outcome> {
         Ok(self.0.commit(final_path)?.0)
     }
 }
@@ -304,7 +300,7 @@ impl<H> Write for Output<H> {
 
 /// What committing a file did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// The file did not exist and now does.
     Written,
     /// An identical file already existed; it was left untouched.
@@ -313,17 +309,17 @@ pub enum Outcome {
 
 /// A file now complete under its final name.
 #[derive(Clone, Debug)]
-pub struct Committed {
-    pub path: PathBuf,
-    pub size: u64,
-    pub md5: [u8; 16],
-    pub outcome: Outcome,
+pub(crate) struct Committed {
+    pub(crate) path: PathBuf,
+    pub(crate) size: u64,
+    pub(crate) md5: [u8; 16],
+    pub(crate) outcome: Outcome,
 }
 
 /// Renames the complete file `temp` (`len` bytes) to `final_path`. If `final_path` exists with
 /// the same bytes, `temp` is removed and the existing file kept; with different bytes, nothing
 /// is replaced and an error says so.
-pub fn commit(temp: &Path, final_path: &Path, len: u64) -> Result<Outcome> {
+pub(crate) fn commit(temp: &Path, final_path: &Path, len: u64) -> Result<Outcome> {
     if let Ok(meta) = fs::metadata(final_path) {
         let same = meta.len() == len && same_bytes(temp, final_path).unwrap_or(false);
         let _ = fs::remove_file(temp);
@@ -398,14 +394,14 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// Scratch storage for data that must be written after something computed from it (the FLV
 /// keyframe index, the MP4 `moov`): a hidden file beside the output, removed when dropped.
-pub struct Spool {
+pub(crate) struct Spool {
     /// Our handle, for reading back; the writer's worker has its own.
     file: File,
     w: Writer,
 }
 
 impl Spool {
-    pub fn create(dir: &Path, hint: &str) -> Result<Spool> {
+    pub(crate) fn create(dir: &Path, hint: &str) -> Result<Spool> {
         fs::create_dir_all(dir).with_context(|| format!("creating directory {}", dir.display()))?;
         let path = temp_path(dir, hint, "spool");
         let file = File::options()
@@ -429,17 +425,13 @@ impl Spool {
     }
 
     /// Bytes written so far: the offset the next write lands at.
-    pub fn len(&self) -> u64 {
+    pub(crate) fn len(&self) -> u64 {
         self.w.len
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.w.len == 0
     }
 
     /// Copies the whole spool to the end of `out`, reading straight into its blocks. Nothing
     /// may be written to the spool afterwards.
-    pub fn copy_to(&mut self, out: &mut OutFile) -> Result<()> {
+    pub(crate) fn copy_to(&mut self, out: &mut OutFile) -> Result<()> {
         let path = self.w.path.clone();
         self.w
             .complete()

@@ -2,4 +2,4 @@
 //! later, S3-compatible storage.
 
 pub mod local;
-pub mod naming;
+pub(crate) mod naming;

@@ -17,10 +17,10 @@ use crate::format::Format;
 
 /// Longest component written (file systems allow 255 bytes; room is left for the times and the
 /// extension in file names).
-pub const MAX_COMPONENT: usize = 160;
+pub(crate) const MAX_COMPONENT: usize = 160;
 
 /// One safe path component for an untrusted name.
-pub fn safe_component(name: &str) -> String {
+pub(crate) fn safe_component(name: &str) -> String {
     if name.is_empty() {
         return "_".to_string();
     }
@@ -54,12 +54,12 @@ pub fn safe_component(name: &str) -> String {
 
 /// The Unix second names and callbacks give a wall-clock time in milliseconds
 /// (`{StartTime}`, `{EndTime}`, `start_time`, `end_time`): floored, also before 1970.
-pub fn name_second(wall_ms: i64) -> i64 {
+pub(crate) fn name_second(wall_ms: i64) -> i64 {
     wall_ms.div_euclid(1000)
 }
 
 /// `{StreamName}-{StartTime}-{EndTime}` from wall-clock milliseconds (floored to seconds).
-pub fn base_name(stream: &str, wall_start_ms: i64, wall_end_ms: i64) -> String {
+pub(crate) fn base_name(stream: &str, wall_start_ms: i64, wall_end_ms: i64) -> String {
     format!(
         "{}-{}-{}",
         safe_component(stream),
@@ -73,13 +73,13 @@ pub fn base_name(stream: &str, wall_start_ms: i64, wall_end_ms: i64) -> String {
 /// `{StreamName}-{StartTime}-{EndTime}_1`, `_2` …, so neither replaces the other, a listing
 /// sorts them in order (`_` after `.`), and a rerun gives the same names.
 #[derive(Debug, Default)]
-pub struct RunNames {
+pub(crate) struct RunNames {
     /// The last base name given without its number, and how many files took it before.
     last: Option<(String, usize)>,
 }
 
 impl RunNames {
-    pub fn name(&mut self, stream: &str, wall_start_ms: i64, wall_end_ms: i64) -> String {
+    pub(crate) fn name(&mut self, stream: &str, wall_start_ms: i64, wall_end_ms: i64) -> String {
         let base = base_name(stream, wall_start_ms, wall_end_ms);
         match &mut self.last {
             Some((last, n)) if *last == base => {
@@ -97,13 +97,13 @@ impl RunNames {
 /// The end a recording's own name states (`{StreamName}-{StartTime}-{EndTime}.{ext}`, or with
 /// the [`RunNames`] number after it), in Unix milliseconds: the `EndTime` second. `None` for any
 /// other name.
-pub fn end_time_ms(path: &Path) -> Option<i64> {
+pub(crate) fn end_time_ms(path: &Path) -> Option<i64> {
     end_time_of(unnumbered(path.file_stem()?.to_str()?))
 }
 
 /// A recording's name without the number [`RunNames`] gives a file named like the one before it
 /// (`cam-1764072000-1764072000_1` is `cam-1764072000-1764072000`); any other name as it is.
-pub fn unnumbered(stem: &str) -> &str {
+pub(crate) fn unnumbered(stem: &str) -> &str {
     match stem.rsplit_once('_') {
         Some((named, n))
             if !n.is_empty()
@@ -130,7 +130,7 @@ fn end_time_of(stem: &str) -> Option<i64> {
 
 /// The directory of a format's files, relative to the output root or the upload prefix:
 /// `record/{App}/{StreamName}/{format}`.
-pub fn format_dir(app: &str, stream: &str, format: Format) -> PathBuf {
+pub(crate) fn format_dir(app: &str, stream: &str, format: Format) -> PathBuf {
     Path::new("record")
         .join(safe_component(app))
         .join(safe_component(stream))
@@ -138,7 +138,7 @@ pub fn format_dir(app: &str, stream: &str, format: Format) -> PathBuf {
 }
 
 /// The key of a recording file: `record/{App}/{StreamName}/{format}/{base_name}.{ext}`.
-pub fn file_key(app: &str, stream: &str, format: Format, base_name: &str) -> String {
+pub(crate) fn file_key(app: &str, stream: &str, format: Format, base_name: &str) -> String {
     format!(
         "record/{}/{}/{}/{base_name}.{}",
         safe_component(app),
@@ -149,7 +149,8 @@ pub fn file_key(app: &str, stream: &str, format: Format, base_name: &str) -> Str
 }
 
 /// The object key (`/`-separated, relative) of a file under the output root.
-pub fn key_of(root: &Path, path: &Path) -> String {
+#[cfg(test)]
+pub(crate) fn key_of(root: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(root).unwrap_or(path);
     rel.components()
         .map(|c| c.as_os_str().to_string_lossy())

@@ -13,11 +13,11 @@ use crate::media::{
 use crate::mux::{FileClose, FileOpen, MuxOptions, Muxer, Produced, SessionStart};
 
 /// The wall clock of the test files' start: 2025-11-25T12:00:00Z.
-pub const START_MS: i64 = 1_764_072_000_000;
+pub(crate) const START_MS: i64 = 1_764_072_000_000;
 
 /// One committed FLV fixture of each kind of push: video and audio (studio, with B-frames),
 /// audio only (radio), video only (silent).
-pub const FLV_OF_EACH_KIND: [&str; 3] = [
+pub(crate) const FLV_OF_EACH_KIND: [&str; 3] = [
     "studio-1764072000.flv",
     "radio-1764072000.flv",
     "silent-1764072000.flv",
@@ -25,11 +25,11 @@ pub const FLV_OF_EACH_KIND: [&str; 3] = [
 
 /// The `hvcC` of an x265 3.5 encode, 330x186 8-bit 30 fps (coded 336x192 with a conformance
 /// window), as hex.
-pub const HVCC_330X186_HEX: &str = "0101600000009000000000003cf000fcfdf8f800000f03a00001001840010c01ffff0160000003009000000300\
+pub(crate) const HVCC_330X186_HEX: &str = "0101600000009000000000003cf000fcfdf8f800000f03a00001001840010c01ffff0160000003009000000300\
     0003003c959809a10001002b42010101600000030090000003000003003ca00a880c1c9265959a4932bc05a020000003002000000303c1a2000100074401c172b46240";
 
 /// A packet of track 0 of `kind` at `dts_ms`, presented at its DTS.
-pub fn packet(kind: TrackKind, dts_ms: i64, keyframe: bool, data: &[u8]) -> Packet {
+pub(crate) fn packet(kind: TrackKind, dts_ms: i64, keyframe: bool, data: &[u8]) -> Packet {
     Packet {
         track: Track { kind, index: 0 },
         dts_90k: dts_ms * 90,
@@ -42,7 +42,7 @@ pub fn packet(kind: TrackKind, dts_ms: i64, keyframe: bool, data: &[u8]) -> Pack
 
 /// A 320x240 H.264 + 44.1 kHz stereo AAC-LC configuration (the records are stubs: nothing
 /// parses them).
-pub fn h264_aac() -> CodecConfig {
+pub(crate) fn h264_aac() -> CodecConfig {
     CodecConfig {
         more_video: Vec::new(),
         video: Some(VideoConfig {
@@ -68,15 +68,15 @@ pub fn h264_aac() -> CodecConfig {
 
 /// A reader's events sorted by kind.
 #[derive(Default)]
-pub struct ByKind<'a> {
-    pub packets: Vec<&'a Packet>,
-    pub damage: Vec<&'a Damage>,
-    pub configs: Vec<&'a Arc<CodecConfig>>,
-    pub not_recorded: Vec<&'a NotRecorded>,
+pub(crate) struct ByKind<'a> {
+    pub(crate) packets: Vec<&'a Packet>,
+    pub(crate) damage: Vec<&'a Damage>,
+    pub(crate) configs: Vec<&'a Arc<CodecConfig>>,
+    pub(crate) not_recorded: Vec<&'a NotRecorded>,
 }
 
 /// Sorts a reader's events by kind, keeping their order within each.
-pub fn by_kind(events: &[Event]) -> ByKind<'_> {
+pub(crate) fn by_kind(events: &[Event]) -> ByKind<'_> {
     let mut sorted = ByKind::default();
     for e in events {
         match e {
@@ -90,23 +90,23 @@ pub fn by_kind(events: &[Event]) -> ByKind<'_> {
 }
 
 /// The packets among a reader's events.
-pub fn packets(events: &[Event]) -> Vec<&Packet> {
+pub(crate) fn packets(events: &[Event]) -> Vec<&Packet> {
     by_kind(events).packets
 }
 
 /// The damage among a reader's events.
-pub fn damage(events: &[Event]) -> Vec<&Damage> {
+pub(crate) fn damage(events: &[Event]) -> Vec<&Damage> {
     by_kind(events).damage
 }
 
 /// The configuration changes among a reader's events.
-pub fn configs(events: &[Event]) -> Vec<&Arc<CodecConfig>> {
+pub(crate) fn configs(events: &[Event]) -> Vec<&Arc<CodecConfig>> {
     by_kind(events).configs
 }
 
 /// Writes `packets` as one session starting at [`START_MS`] through the muxer `open` makes,
 /// into `dir` as `stream`, and completes the file as `base_name`.
-pub fn mux_session(
+pub(crate) fn mux_session(
     open: impl FnOnce(&FileOpen<'_>) -> Box<dyn Muxer>,
     dir: &Path,
     stream: &str,
@@ -121,7 +121,7 @@ pub fn mux_session(
 
 /// Writes `sessions` (each a start and its packets on the file timeline) through the muxer
 /// `open` makes, into `dir` as `stream`, and completes the file as `base_name`.
-pub fn mux_sessions(
+pub(crate) fn mux_sessions(
     open: impl FnOnce(&FileOpen<'_>) -> Box<dyn Muxer>,
     (dir, stream): (&Path, &str),
     config: &CodecConfig,
@@ -145,14 +145,13 @@ pub fn mux_sessions(
 }
 
 /// The committed pushes of `show`, 70 s apart.
-pub const SHOW_PUSHES: [&str; 2] = ["push/show-1764075600.flv", "push/show-1764075670.flv"];
+pub(crate) const SHOW_PUSHES: [&str; 2] = ["push/show-1764075600.flv", "push/show-1764075670.flv"];
 /// The wall clock start of the first `show` push: 2025-11-25T13:00:00Z.
-pub const SHOW_START_MS: i64 = 1_764_075_600_000;
+pub(crate) const SHOW_START_MS: i64 = 1_764_075_600_000;
 
-/// The start of a file's first session, at `wall_ms`.
 /// Where a test's file opens: `dir`, named `stream`, starting at `start_time_s`, its HLS
 /// segments numbered from 0.
-pub fn file_open<'a>(
+pub(crate) fn file_open<'a>(
     (dir, stream): (&'a Path, &'a str),
     start_time_s: i64,
     config: &'a CodecConfig,
@@ -168,7 +167,8 @@ pub fn file_open<'a>(
     }
 }
 
-pub fn first_session(wall_ms: i64) -> SessionStart {
+/// The start of a file's first session, at `wall_ms`.
+pub(crate) fn first_session(wall_ms: i64) -> SessionStart {
     SessionStart {
         file_dts_90k: 0,
         wall_ms,
@@ -179,7 +179,7 @@ pub fn first_session(wall_ms: i64) -> SessionStart {
 /// A push spliced into the file after `first`, one video frame (40 ms) after its last packet on
 /// the file timeline, beginning at `wall_ms`: its session start and `second` moved onto the file
 /// timeline.
-pub fn splice_after(
+pub(crate) fn splice_after(
     first: &[Packet],
     second: &[Packet],
     wall_ms: i64,
@@ -200,7 +200,7 @@ pub fn splice_after(
 }
 
 /// Calls `f` with every prefix of `bytes` and with every copy of it that has one bit flipped.
-pub fn each_mangled(bytes: &[u8], mut f: impl FnMut(&[u8])) {
+pub(crate) fn each_mangled(bytes: &[u8], mut f: impl FnMut(&[u8])) {
     for len in 0..=bytes.len() {
         f(&bytes[..len]);
     }
@@ -212,7 +212,7 @@ pub fn each_mangled(bytes: &[u8], mut f: impl FnMut(&[u8])) {
 }
 
 /// Calls `f` with runs of one byte value (0x00, 0xFF, 0x55, 0xAA) of every length below `max_len`.
-pub fn each_filled(max_len: usize, mut f: impl FnMut(Vec<u8>)) {
+pub(crate) fn each_filled(max_len: usize, mut f: impl FnMut(Vec<u8>)) {
     for fill in [0x00u8, 0xff, 0x55, 0xaa] {
         for len in 0..max_len {
             f(vec![fill; len]);
@@ -221,7 +221,7 @@ pub fn each_filled(max_len: usize, mut f: impl FnMut(Vec<u8>)) {
 }
 
 /// `be`, the big-endian bytes of a number, in the byte order asked for.
-pub fn in_byte_order<const N: usize>(big_endian: bool, mut be: [u8; N]) -> [u8; N] {
+pub(crate) fn in_byte_order<const N: usize>(big_endian: bool, mut be: [u8; N]) -> [u8; N] {
     if !big_endian {
         be.reverse();
     }

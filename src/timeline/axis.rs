@@ -34,16 +34,16 @@ const STEPS_S: &[i64] = &[
 
 /// Unix milliseconds → x in px, over `[t0_ms, t1_ms]` drawn on `[x0, x0 + width]`.
 #[derive(Clone, Copy, Debug)]
-pub struct Scale {
-    pub t0_ms: i64,
-    pub t1_ms: i64,
-    pub x0: f64,
-    pub width: f64,
+pub(crate) struct Scale {
+    pub(crate) t0_ms: i64,
+    pub(crate) t1_ms: i64,
+    pub(crate) x0: f64,
+    pub(crate) width: f64,
 }
 
 impl Scale {
     /// A scale covering `[lo_ms, hi_ms]` with a little room on both sides; at least one second.
-    pub fn covering(lo_ms: i64, hi_ms: i64, x0: f64, width: f64) -> Scale {
+    pub(crate) fn covering(lo_ms: i64, hi_ms: i64, x0: f64, width: f64) -> Scale {
         let (lo, hi) = (lo_ms.min(hi_ms), lo_ms.max(hi_ms));
         let span = (hi as i128 - lo as i128).max(1000);
         let pad = span / 50;
@@ -56,29 +56,29 @@ impl Scale {
         }
     }
 
-    pub fn x(&self, ms: i64) -> f64 {
+    pub(crate) fn x(&self, ms: i64) -> f64 {
         let span = (self.t1_ms as f64 - self.t0_ms as f64).max(1.0);
         self.x0 + (ms as f64 - self.t0_ms as f64) / span * self.width
     }
 
     /// `x` kept inside the plot.
-    pub fn x_clamped(&self, ms: i64) -> f64 {
+    pub(crate) fn x_clamped(&self, ms: i64) -> f64 {
         self.x(ms).clamp(self.x0, self.x0 + self.width)
     }
 
     /// Px per millisecond.
-    pub fn px_per_ms(&self) -> f64 {
+    pub(crate) fn px_per_ms(&self) -> f64 {
         self.width / (self.t1_ms as f64 - self.t0_ms as f64).max(1.0)
     }
 }
 
 /// One tick: its time and label lines (date only where the day changes, time of day, Unix s).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Tick {
-    pub ms: i64,
-    pub date: Option<String>,
-    pub time: Option<String>,
-    pub unix: String,
+pub(crate) struct Tick {
+    pub(crate) ms: i64,
+    pub(crate) date: Option<String>,
+    pub(crate) time: Option<String>,
+    pub(crate) unix: String,
 }
 
 /// Widest a tick label may be, in px, plus the space kept between neighbours.
@@ -92,7 +92,7 @@ fn label_room_px(scale: &Scale) -> f64 {
 }
 
 /// The smallest round step whose ticks sit far enough apart for their labels.
-pub fn step_s(scale: &Scale) -> i64 {
+pub(crate) fn step_s(scale: &Scale) -> i64 {
     let room = label_room_px(scale);
     let px_per_s = scale.px_per_ms() * 1000.0;
     if let Some(&s) = STEPS_S.iter().find(|&&s| s as f64 * px_per_s >= room) {
@@ -107,7 +107,7 @@ pub fn step_s(scale: &Scale) -> i64 {
 }
 
 /// The ticks of the scale.
-pub fn ticks(scale: &Scale) -> Vec<Tick> {
+pub(crate) fn ticks(scale: &Scale) -> Vec<Tick> {
     let step = step_s(scale) as i128;
     let t0_s = (scale.t0_ms as i128).div_euclid(1000);
     let t1_s = (scale.t1_ms as i128).div_euclid(1000);
@@ -142,7 +142,7 @@ pub fn ticks(scale: &Scale) -> Vec<Tick> {
 }
 
 /// `("2025-11-25", "13:00:00")` for a Unix millisecond.
-pub fn utc_parts(ms: i64) -> (String, String) {
+pub(crate) fn utc_parts(ms: i64) -> (String, String) {
     let (y, m, d, h, mi, s, _) = crate::wallclock::utc_fields(ms);
     (
         format!("{y:04}-{m:02}-{d:02}"),
@@ -151,13 +151,13 @@ pub fn utc_parts(ms: i64) -> (String, String) {
 }
 
 /// `2025-11-25 13:00:00.123` (UTC).
-pub fn utc_ms(ms: i64) -> String {
+pub(crate) fn utc_ms(ms: i64) -> String {
     let (date, time) = utc_parts(ms);
     format!("{date} {time}.{:03}", ms.rem_euclid(1000))
 }
 
 /// A short duration for labels: `850ms`, `20.2s`, `4m05s`, `11h00m`, `3d04h`.
-pub fn short_duration(ms: i64) -> String {
+pub(crate) fn short_duration(ms: i64) -> String {
     let sign = if ms < 0 { "-" } else { "" };
     let ms = ms.unsigned_abs();
     if ms < 1000 {

@@ -15,10 +15,10 @@ use super::{palette, tips};
 
 /// Horizontal geometry shared by all bands.
 #[derive(Clone, Copy, Debug)]
-pub struct Frame {
-    pub width: f64,
-    pub x0: f64,
-    pub plot_w: f64,
+pub(crate) struct Frame {
+    pub(crate) width: f64,
+    pub(crate) x0: f64,
+    pub(crate) plot_w: f64,
 }
 
 /// Most legend rows a band lists before summarising the rest.
@@ -38,7 +38,7 @@ const FILE_H: f64 = 24.0;
 const LANES: usize = 2;
 
 /// Draws `r` with its top at `top`; returns the y below it.
-pub fn draw(svg: &mut Svg, r: &StreamReport, frame: &Frame, top: f64) -> f64 {
+pub(crate) fn draw(svg: &mut Svg, r: &StreamReport, frame: &Frame, top: f64) -> f64 {
     let span = extent(r);
     let title = format!("{} / {}", r.app, r.stream);
     svg.group("band-title", &title);

@@ -5,23 +5,23 @@
 use super::axis::Scale;
 
 /// Narrower than this (px), a span is merged with its tiny neighbours.
-pub const MIN_SPAN_PX: f64 = 4.0;
+pub(crate) const MIN_SPAN_PX: f64 = 4.0;
 /// More groups than this in one row: merge everything that touches (pathological overlaps).
-pub const MAX_GROUPS: usize = 600;
+pub(crate) const MAX_GROUPS: usize = 600;
 /// Points (damage) closer than this (px) share one marker.
-pub const POINT_PX: f64 = 9.0;
+pub(crate) const POINT_PX: f64 = 9.0;
 
 /// Consecutive members (indexes into the caller's order) drawn as one shape.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Group {
-    pub members: Vec<usize>,
-    pub start_ms: i64,
-    pub end_ms: i64,
+pub(crate) struct Group {
+    pub(crate) members: Vec<usize>,
+    pub(crate) start_ms: i64,
+    pub(crate) end_ms: i64,
 }
 
 /// Groups `spans` (start, end), given in start order: a span joins the previous group only when
 /// both are narrower than [`MIN_SPAN_PX`], so every wide span keeps its own shape and label.
-pub fn spans(spans: &[(i64, i64)], scale: &Scale) -> Vec<Group> {
+pub(crate) fn spans(spans: &[(i64, i64)], scale: &Scale) -> Vec<Group> {
     let px = |a: i64, b: i64| (scale.x(b) - scale.x(a)).abs();
     let groups = gather(spans.iter().map(|&(s, e)| (s, e.max(s))), |g, s, e| {
         px(g.start_ms, g.end_ms) < MIN_SPAN_PX && px(s, e) < MIN_SPAN_PX
@@ -45,7 +45,7 @@ pub fn spans(spans: &[(i64, i64)], scale: &Scale) -> Vec<Group> {
 
 /// Groups points given in time order: a point joins the group whose first point is within
 /// [`POINT_PX`].
-pub fn points(times_ms: &[i64], scale: &Scale) -> Vec<Group> {
+pub(crate) fn points(times_ms: &[i64], scale: &Scale) -> Vec<Group> {
     gather(times_ms.iter().map(|&t| (t, t)), |g, t, _| {
         scale.x(t) - scale.x(g.start_ms) < POINT_PX
     })
@@ -76,7 +76,7 @@ fn gather(
 
 /// Label lanes under a row: a label goes into the first lane where it does not run into the
 /// previous label, or nowhere.
-pub struct Lanes {
+pub(crate) struct Lanes {
     free_x: Vec<f64>,
     left_px: f64,
     right_px: f64,
@@ -84,7 +84,7 @@ pub struct Lanes {
 
 impl Lanes {
     /// `count` lanes whose labels start at `left_px` or later and end by `right_px`.
-    pub fn new(count: usize, left_px: f64, right_px: f64) -> Lanes {
+    pub(crate) fn new(count: usize, left_px: f64, right_px: f64) -> Lanes {
         Lanes {
             free_x: vec![left_px; count],
             left_px,
@@ -94,7 +94,7 @@ impl Lanes {
 
     /// Where a label `w` px wide meant for `x` goes: its lane and x (moved left when it would
     /// leave the picture, never before the previous label of its lane).
-    pub fn place(&mut self, x: f64, w: f64) -> Option<(usize, f64)> {
+    pub(crate) fn place(&mut self, x: f64, w: f64) -> Option<(usize, f64)> {
         let x = x.min(self.right_px - w);
         let lane = self.free_x.iter().position(|&f| f <= x)?;
         self.free_x[lane] = x + w + 10.0;
@@ -102,7 +102,7 @@ impl Lanes {
     }
 
     /// How many lanes hold a label.
-    pub fn used(&self) -> usize {
+    pub(crate) fn used(&self) -> usize {
         self.free_x.iter().filter(|&&f| f > self.left_px).count()
     }
 }

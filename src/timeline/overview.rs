@@ -20,11 +20,11 @@ use super::svg::{Anchor, BoxPx, LINE_H, Svg, ellipsize, esc};
 use super::tips::{file_name, file_reasons, wall_span};
 
 /// More stream keys than this: the summary lanes replace the bands.
-pub const MAX_BANDS: usize = 24;
+pub(crate) const MAX_BANDS: usize = 24;
 /// Most summary lanes.
-pub const MAX_LANES: usize = 64;
+pub(crate) const MAX_LANES: usize = 64;
 /// Shapes of one lane closer than this (px) are merged.
-pub const MERGE_PX: f64 = 6.0;
+pub(crate) const MERGE_PX: f64 = 6.0;
 /// Most stream keys a tooltip names.
 const TIP_KEYS: usize = 8;
 
@@ -33,7 +33,7 @@ const PUSH_H: f64 = 9.0;
 const FILE_H: f64 = 9.0;
 
 /// Draws the summary with its top at `top`; returns the y below it.
-pub fn draw(svg: &mut Svg, streams: &[StreamReport], frame: &Frame, top: f64) -> f64 {
+pub(crate) fn draw(svg: &mut Svg, streams: &[StreamReport], frame: &Frame, top: f64) -> f64 {
     let Some((lo, hi)) = streams
         .iter()
         .filter_map(band::extent)
@@ -192,7 +192,7 @@ fn draw_lane(svg: &mut Svg, lane: &[StreamReport], scale: &Scale, top: f64) {
 /// Every file of every stream key by name, one line each, for the HTML page: per key a line
 /// with its directories, then per file its name (without the format's extension), length and
 /// reasons, so 100 000 files stay a few MB.
-pub fn file_list(streams: &[StreamReport]) -> String {
+pub(crate) fn file_list(streams: &[StreamReport]) -> String {
     let mut out = String::from("<details id=\"files\"><summary>every file</summary><pre>");
     for r in streams {
         let dirs: Vec<&str> = r

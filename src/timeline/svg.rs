@@ -5,15 +5,15 @@
 use std::fmt::Write as _;
 
 /// Font size of all labels, in px.
-pub const FONT_PX: f64 = 11.0;
+pub(crate) const FONT_PX: f64 = 11.0;
 /// Advance of one column of the monospace font (DejaVu Sans Mono: 0.602 em), rounded up.
-pub const CHAR_W: f64 = 6.7;
+pub(crate) const CHAR_W: f64 = 6.7;
 /// Height of one text line, in px.
-pub const LINE_H: f64 = 13.0;
+pub(crate) const LINE_H: f64 = 13.0;
 
 /// Escapes text for XML character data and attribute values. Characters XML 1.0 does not allow
 /// (most C0 controls, U+FFFE, U+FFFF) become U+FFFD, so a hostile name cannot break the document.
-pub fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -35,7 +35,7 @@ pub fn esc(s: &str) -> String {
 }
 
 /// Columns a string takes in a monospace font: East Asian wide characters take two.
-pub fn cols(s: &str) -> usize {
+pub(crate) fn cols(s: &str) -> usize {
     s.chars().map(char_cols).sum()
 }
 
@@ -55,12 +55,12 @@ fn char_cols(c: char) -> usize {
 }
 
 /// Estimated width of a label in px.
-pub fn text_w(s: &str) -> f64 {
+pub(crate) fn text_w(s: &str) -> f64 {
     cols(s) as f64 * CHAR_W
 }
 
 /// `s` cut to at most `max_cols` columns, ending in `…` when cut.
-pub fn ellipsize(s: &str, max_cols: usize) -> String {
+pub(crate) fn ellipsize(s: &str, max_cols: usize) -> String {
     if cols(s) <= max_cols {
         return s.to_string();
     }
@@ -79,7 +79,7 @@ pub fn ellipsize(s: &str, max_cols: usize) -> String {
 }
 
 /// A number with one decimal: coordinates at a tenth of a pixel, printed identically everywhere.
-pub fn num(v: f64) -> String {
+pub(crate) fn num(v: f64) -> String {
     let v = if v.is_finite() { v } else { 0.0 };
     let s = format!("{v:.1}");
     match s.strip_suffix(".0") {
@@ -91,23 +91,23 @@ pub fn num(v: f64) -> String {
 
 /// An axis-aligned box, in px.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct BoxPx {
-    pub x: f64,
-    pub y: f64,
-    pub w: f64,
-    pub h: f64,
+pub(crate) struct BoxPx {
+    pub(crate) x: f64,
+    pub(crate) y: f64,
+    pub(crate) w: f64,
+    pub(crate) h: f64,
 }
 
 impl BoxPx {
     #[cfg(test)]
-    pub fn overlaps(&self, o: &BoxPx) -> bool {
+    pub(crate) fn overlaps(&self, o: &BoxPx) -> bool {
         self.x < o.x + o.w && o.x < self.x + self.w && self.y < o.y + o.h && o.y < self.y + self.h
     }
 }
 
 /// How a label is anchored on its x.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Anchor {
+pub(crate) enum Anchor {
     Start,
     Middle,
 }
@@ -115,24 +115,24 @@ pub enum Anchor {
 /// The document being written, and the boxes of the visible text placed so far (tests check
 /// that no two overlap).
 #[derive(Default)]
-pub struct Svg {
-    pub out: String,
-    pub text_boxes: Vec<BoxPx>,
+pub(crate) struct Svg {
+    pub(crate) out: String,
+    pub(crate) text_boxes: Vec<BoxPx>,
 }
 
 impl Svg {
     /// Appends `other` (drawn later, so on top).
-    pub fn append(&mut self, other: Svg) {
+    pub(crate) fn append(&mut self, other: Svg) {
         self.out.push_str(&other.out);
         self.text_boxes.extend(other.text_boxes);
     }
 
-    pub fn raw(&mut self, s: &str) {
+    pub(crate) fn raw(&mut self, s: &str) {
         self.out.push_str(s);
     }
 
     /// A visible label; `class` picks its style.
-    pub fn text(&mut self, x: f64, y_baseline: f64, anchor: Anchor, class: &str, s: &str) {
+    pub(crate) fn text(&mut self, x: f64, y_baseline: f64, anchor: Anchor, class: &str, s: &str) {
         let w = text_w(s);
         let left = match anchor {
             Anchor::Start => x,
@@ -163,7 +163,7 @@ impl Svg {
     }
 
     /// A filled rectangle; `extra` holds further attributes (already escaped).
-    pub fn rect(&mut self, b: BoxPx, fill: &str, extra: &str) {
+    pub(crate) fn rect(&mut self, b: BoxPx, fill: &str, extra: &str) {
         let _ = write!(
             self.out,
             "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{fill}\"{extra}/>",
@@ -174,7 +174,7 @@ impl Svg {
         );
     }
 
-    pub fn line(&mut self, x1: f64, y1: f64, x2: f64, y2: f64, class: &str) {
+    pub(crate) fn line(&mut self, x1: f64, y1: f64, x2: f64, y2: f64, class: &str) {
         let _ = write!(
             self.out,
             "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" class=\"{class}\"/>",
@@ -186,11 +186,11 @@ impl Svg {
     }
 
     /// Opens a hoverable group whose tooltip is `tip`.
-    pub fn group(&mut self, class: &str, tip: &str) {
+    pub(crate) fn group(&mut self, class: &str, tip: &str) {
         let _ = write!(self.out, "<g class=\"{class}\"><title>{}</title>", esc(tip));
     }
 
-    pub fn end_group(&mut self) {
+    pub(crate) fn end_group(&mut self) {
         self.out.push_str("</g>\n");
     }
 }

@@ -13,7 +13,7 @@ use super::axis::utc_ms;
 const TIP_LIST_MAX: usize = 20;
 
 /// `13:00:00.000 → 13:00:10.089 UTC (1764075600.000 → 1764075610.089)`, dates included.
-pub fn wall_span(start_ms: i64, end_ms: i64) -> String {
+pub(crate) fn wall_span(start_ms: i64, end_ms: i64) -> String {
     format!(
         "{} → {} UTC (Unix {} → {})",
         utc_ms(start_ms),
@@ -24,16 +24,16 @@ pub fn wall_span(start_ms: i64, end_ms: i64) -> String {
 }
 
 /// The last component of an input's display name: labels have no room for directories.
-pub fn basename(input: &str) -> &str {
+pub(crate) fn basename(input: &str) -> &str {
     input.rsplit(['/', '\\']).next().unwrap_or(input)
 }
 
-pub fn session_label(s: &SessionSpan) -> String {
+pub(crate) fn session_label(s: &SessionSpan) -> String {
     format!("{} #{}", basename(&s.input), s.push)
 }
 
 /// A file's name: its first key's last component without the extension.
-pub fn file_name(f: &FileSpan, number: usize) -> String {
+pub(crate) fn file_name(f: &FileSpan, number: usize) -> String {
     match f.keys.first() {
         Some(k) => {
             let last = basename(k);
@@ -46,11 +46,15 @@ pub fn file_name(f: &FileSpan, number: usize) -> String {
     }
 }
 
-pub fn file_reasons(f: &FileSpan) -> String {
+pub(crate) fn file_reasons(f: &FileSpan) -> String {
     format!("{} → {}", f.opened, f.closed)
 }
 
-pub fn session_tip(s: &SessionSpan, gap_before_ms: Option<i64>, st: &SettingsReport) -> String {
+pub(crate) fn session_tip(
+    s: &SessionSpan,
+    gap_before_ms: Option<i64>,
+    st: &SettingsReport,
+) -> String {
     let mut t = format!("push #{} from {}\n", s.push, s.input);
     if let Some(v) = &s.vdoid {
         let _ = writeln!(t, "vdoid {v}");
@@ -69,7 +73,7 @@ pub fn session_tip(s: &SessionSpan, gap_before_ms: Option<i64>, st: &SettingsRep
 }
 
 /// `1m00.000s, within the 3m00.000s splice window`.
-pub fn gap_words(gap_ms: i64, st: &SettingsReport) -> String {
+pub(crate) fn gap_words(gap_ms: i64, st: &SettingsReport) -> String {
     let verdict = if st.splice_window_ms == 0 {
         "splicing is off (window 0)".to_string()
     } else if gap_ms <= st.splice_window_ms {
@@ -86,7 +90,7 @@ pub fn gap_words(gap_ms: i64, st: &SettingsReport) -> String {
     format!("{}, {verdict}", duration_display(gap_ms))
 }
 
-pub fn sessions_tip(members: &[&SessionSpan]) -> String {
+pub(crate) fn sessions_tip(members: &[&SessionSpan]) -> String {
     let (Some(first), Some(last)) = (members.first(), members.last()) else {
         return String::new();
     };
@@ -108,7 +112,12 @@ pub fn sessions_tip(members: &[&SessionSpan]) -> String {
     t
 }
 
-pub fn file_tip(f: &FileSpan, number: usize, sessions: &[SessionSpan], marks: &str) -> String {
+pub(crate) fn file_tip(
+    f: &FileSpan,
+    number: usize,
+    sessions: &[SessionSpan],
+    marks: &str,
+) -> String {
     let mut t = format!("F{number} {}\n", file_name(f, number));
     for k in &f.keys {
         let _ = writeln!(t, "{k}");
@@ -134,7 +143,7 @@ pub fn file_tip(f: &FileSpan, number: usize, sessions: &[SessionSpan], marks: &s
     t
 }
 
-pub fn files_tip(members: &[(usize, &FileSpan)]) -> String {
+pub(crate) fn files_tip(members: &[(usize, &FileSpan)]) -> String {
     let (Some(first), Some(last)) = (members.first(), members.last()) else {
         return String::new();
     };
@@ -170,7 +179,7 @@ pub fn files_tip(members: &[(usize, &FileSpan)]) -> String {
     t
 }
 
-pub fn damage_tip(members: &[&DamageMark]) -> String {
+pub(crate) fn damage_tip(members: &[&DamageMark]) -> String {
     let mut t = format!(
         "{} damage report{}",
         members.len(),
@@ -196,7 +205,7 @@ fn list(t: &mut String, items: impl ExactSizeIterator<Item = String>) {
     }
 }
 
-pub fn settings_line(r: &crate::report::StreamReport, span: Option<(i64, i64)>) -> String {
+pub(crate) fn settings_line(r: &crate::report::StreamReport, span: Option<(i64, i64)>) -> String {
     let st = &r.settings;
     let mut t = format!(
         "slice {} · period {} · splice window {} · {} push{}, {} file{}, {} damage report{}",

@@ -24,15 +24,15 @@ use super::profile::{self, Profile};
 
 /// The S3 settings of the command line.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct S3Flags {
-    pub endpoint: Option<String>,
-    pub region: Option<String>,
+pub(crate) struct S3Flags {
+    pub(crate) endpoint: Option<String>,
+    pub(crate) region: Option<String>,
     /// `Some(true)` forces path-style addressing; `None` decides by the endpoint.
-    pub path_style: Option<bool>,
+    pub(crate) path_style: Option<bool>,
 }
 
 /// The flags with the AWS environment and shared files they fall back on.
-pub struct S3Access {
+pub(crate) struct S3Access {
     flags: S3Flags,
     env: BTreeMap<String, String>,
     profile: OnceLock<Result<Profile, String>>,
@@ -49,7 +49,7 @@ impl fmt::Debug for S3Access {
 
 impl S3Access {
     /// The flags with this process's environment (`AWS_*` and `HOME`).
-    pub fn from_env(flags: S3Flags) -> S3Access {
+    pub(crate) fn from_env(flags: S3Flags) -> S3Access {
         let env = std::env::vars()
             .filter(|(k, _)| k.starts_with("AWS_") || k == "HOME")
             .collect();
@@ -57,7 +57,7 @@ impl S3Access {
     }
 
     /// The flags with the given environment (tests).
-    pub fn with_env(flags: S3Flags, env: BTreeMap<String, String>) -> S3Access {
+    pub(crate) fn with_env(flags: S3Flags, env: BTreeMap<String, String>) -> S3Access {
         let env = env.into_iter().filter(|(_, v)| !v.is_empty()).collect();
         S3Access {
             flags,
@@ -79,7 +79,7 @@ impl S3Access {
     }
 
     /// The endpoint URL and where it was set, if anywhere.
-    pub fn endpoint(&self) -> Result<Option<(String, String)>> {
+    pub(crate) fn endpoint(&self) -> Result<Option<(String, String)>> {
         if let Some(e) = &self.flags.endpoint {
             return Ok(Some((e.clone(), "--endpoint".into())));
         }
@@ -100,7 +100,7 @@ impl S3Access {
     }
 
     /// The region, if set anywhere.
-    pub fn region(&self) -> Result<Option<String>> {
+    pub(crate) fn region(&self) -> Result<Option<String>> {
         if let Some(r) = &self.flags.region {
             return Ok(Some(r.clone()));
         }
@@ -114,7 +114,7 @@ impl S3Access {
     }
 
     /// The credentials, looked up on the first call.
-    pub fn credentials(&self) -> Result<S3Credentials> {
+    pub(crate) fn credentials(&self) -> Result<S3Credentials> {
         self.credentials
             .get_or_init(|| {
                 let p = self.profile().map_err(|e| format!("{e:#}"))?;
@@ -125,12 +125,12 @@ impl S3Access {
     }
 
     /// `--path-style`, if given.
-    pub fn path_style(&self) -> Option<bool> {
+    pub(crate) fn path_style(&self) -> Option<bool> {
         self.flags.path_style
     }
 
     /// A handle on `bucket`, and the endpoint as messages show it.
-    pub fn connect(&self, bucket: &str) -> Result<(Box<Bucket>, String)> {
+    pub(crate) fn connect(&self, bucket: &str) -> Result<(Box<Bucket>, String)> {
         let (endpoint, region) = self.endpoint_and_region()?;
         super::connect(
             bucket,
@@ -142,7 +142,7 @@ impl S3Access {
     }
 
     /// Endpoint and region, the endpoint checked for a scheme wherever it came from.
-    pub fn endpoint_and_region(&self) -> Result<(Option<String>, Option<String>)> {
+    pub(crate) fn endpoint_and_region(&self) -> Result<(Option<String>, Option<String>)> {
         let endpoint = match self.endpoint()? {
             Some((e, from)) if !(e.starts_with("http://") || e.starts_with("https://")) => {
                 bail!("{from} {e}: must start with http:// or https://")

@@ -51,7 +51,8 @@ impl S3Credentials {
     }
 
     /// Where the keys came from ("the environment", "profile ci" …), for messages.
-    pub fn source(&self) -> &str {
+    #[cfg(test)]
+    pub(crate) fn source(&self) -> &str {
         &self.source
     }
 

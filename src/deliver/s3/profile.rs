@@ -13,19 +13,19 @@ use anyhow::{Context, Result, bail};
 
 /// Settings of the selected profile, merged from both files.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Profile {
+pub(crate) struct Profile {
     /// The profile's name, as selected.
-    pub name: String,
+    pub(crate) name: String,
     /// Whether the name was asked for (`AWS_PROFILE`), so its absence is an error.
-    pub named: bool,
+    pub(crate) named: bool,
     /// Whether either file has a section for it.
-    pub found: bool,
+    pub(crate) found: bool,
     settings: BTreeMap<String, String>,
 }
 
 impl Profile {
     /// A setting of the profile (`region`, `endpoint_url`, `aws_access_key_id` …).
-    pub fn get(&self, key: &str) -> Option<&str> {
+    pub(crate) fn get(&self, key: &str) -> Option<&str> {
         self.settings
             .get(key)
             .map(String::as_str)
@@ -34,7 +34,7 @@ impl Profile {
 }
 
 /// Where the two files are: the variables, else under `home`.
-pub fn files(env: &dyn Fn(&str) -> Option<String>) -> (Option<PathBuf>, Option<PathBuf>) {
+pub(crate) fn files(env: &dyn Fn(&str) -> Option<String>) -> (Option<PathBuf>, Option<PathBuf>) {
     let home = env("HOME").map(PathBuf::from);
     let under_home = |name: &str| home.as_ref().map(|h| h.join(".aws").join(name));
     let credentials = env("AWS_SHARED_CREDENTIALS_FILE")
@@ -47,7 +47,7 @@ pub fn files(env: &dyn Fn(&str) -> Option<String>) -> (Option<PathBuf>, Option<P
 }
 
 /// The selected profile from the files the environment names.
-pub fn load(env: &dyn Fn(&str) -> Option<String>) -> Result<Profile> {
+pub(crate) fn load(env: &dyn Fn(&str) -> Option<String>) -> Result<Profile> {
     let asked = env("AWS_PROFILE").or_else(|| env("AWS_DEFAULT_PROFILE"));
     let name = asked.clone().unwrap_or_else(|| "default".to_string());
     let (credentials, config) = files(env);

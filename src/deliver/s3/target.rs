@@ -8,9 +8,9 @@ use anyhow::{Result, bail};
 
 /// A bucket and a normalised key prefix (no leading, trailing or doubled slashes).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Target {
-    pub bucket: String,
-    pub prefix: String,
+pub(crate) struct Target {
+    pub(crate) bucket: String,
+    pub(crate) prefix: String,
 }
 
 /// Longest bucket name S3 accepts.
@@ -51,7 +51,7 @@ impl FromStr for Target {
 
 impl Target {
     /// `PREFIX/key`, one slash between, none leading.
-    pub fn key_for(&self, key: &str) -> String {
+    pub(crate) fn key_for(&self, key: &str) -> String {
         let key = key.trim_start_matches('/');
         if self.prefix.is_empty() {
             key.to_string()
@@ -73,7 +73,7 @@ impl fmt::Display for Target {
 
 /// Path-style addressing suits endpoints without bucket subdomains: an IP address or
 /// `localhost` (MinIO, test servers).
-pub fn default_path_style(endpoint: &str) -> bool {
+pub(crate) fn default_path_style(endpoint: &str) -> bool {
     let rest = endpoint.split_once("://").map_or(endpoint, |(_, r)| r);
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
     let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);

@@ -41,7 +41,7 @@ const SOUND_FORMATS: [&str; 16] = [
 
 /// What a video tag holds.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum VideoBody<'a> {
+pub(crate) enum VideoBody<'a> {
     /// AVCPacketType 0 / SequenceStart: the decoder configuration record.
     Config {
         codec: VideoCodec,
@@ -71,7 +71,7 @@ pub enum VideoBody<'a> {
 
 /// What an audio tag holds.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum AudioBody<'a> {
+pub(crate) enum AudioBody<'a> {
     /// AACPacketType 0: AudioSpecificConfig.
     AacConfig {
         sound_byte: u8,
@@ -110,15 +110,15 @@ pub enum AudioBody<'a> {
 /// of an E-RTMP v2 multitrack tag (`None` for a plain tag, which is track 0's), and the ModEx
 /// TimestampOffsetNano the tag carried (0 without one).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MediaTag<B> {
-    pub tracks: Vec<(Option<u8>, B)>,
-    pub offset_ns: u32,
+pub(crate) struct MediaTag<B> {
+    pub(crate) tracks: Vec<(Option<u8>, B)>,
+    pub(crate) offset_ns: u32,
 }
 
 /// An audio tag's tracks.
-pub type AudioTag<'a> = MediaTag<AudioBody<'a>>;
+pub(crate) type AudioTag<'a> = MediaTag<AudioBody<'a>>;
 /// A video tag's tracks.
-pub type VideoTag<'a> = MediaTag<VideoBody<'a>>;
+pub(crate) type VideoTag<'a> = MediaTag<VideoBody<'a>>;
 
 impl<B> MediaTag<B> {
     fn plain(body: B, offset_ns: u32) -> MediaTag<B> {
@@ -130,7 +130,7 @@ impl<B> MediaTag<B> {
 }
 
 /// How a video tag's header is laid out: Enhanced RTMP when its first byte sets `IsExHeader`.
-pub fn video_signal(first_byte: u8) -> FlvVideoSignal {
+pub(crate) fn video_signal(first_byte: u8) -> FlvVideoSignal {
     if first_byte & EX_HEADER != 0 {
         FlvVideoSignal::Enhanced
     } else {
@@ -190,7 +190,7 @@ fn ex_packet_type(data: &[u8]) -> Result<(u8, u32, usize), String> {
 /// A video tag: one plain track (legacy, or Enhanced RTMP with a FourCC), or the tracks of a
 /// multitrack tag.
 /// Parses a video tag body; `Err` names what is malformed.
-pub fn parse_video_tag(data: &[u8]) -> Result<VideoTag<'_>, String> {
+pub(crate) fn parse_video_tag(data: &[u8]) -> Result<VideoTag<'_>, String> {
     let Some(&first) = data.first() else {
         return Err("empty video tag".into());
     };
@@ -202,7 +202,7 @@ pub fn parse_video_tag(data: &[u8]) -> Result<VideoTag<'_>, String> {
 
 /// The body of a plain video tag.
 #[cfg(test)]
-pub fn parse_video(data: &[u8]) -> Result<VideoBody<'_>, String> {
+pub(crate) fn parse_video(data: &[u8]) -> Result<VideoBody<'_>, String> {
     let mut tag = parse_video_tag(data)?;
     assert_eq!(tag.tracks.len(), 1);
     Ok(tag.tracks.remove(0).1)
@@ -262,7 +262,7 @@ fn parse_legacy_video(data: &[u8], first: u8) -> Result<VideoBody<'_>, String> {
 /// Bytes of a legacy-codec video tag before what ffmpeg takes as the packet: the FrameType /
 /// CodecID byte, and for VP6 the size-adjustment byte (E.4.3.1 VP6FLVVIDEOPACKET
 /// HorizontalAdjustment / VerticalAdjustment).
-pub fn flv_only_video_header_len(codec: FlvVideo) -> usize {
+pub(crate) fn flv_only_video_header_len(codec: FlvVideo) -> usize {
     match codec {
         FlvVideo::Vp6 | FlvVideo::Vp6Alpha => 2,
         FlvVideo::SorensonH263 | FlvVideo::ScreenVideo | FlvVideo::ScreenVideo2 => 1,
@@ -346,7 +346,7 @@ fn enhanced_video_body<'a>(
 }
 
 /// Parses an audio tag body; `Err` names what is malformed.
-pub fn parse_audio(data: &[u8]) -> Result<AudioTag<'_>, String> {
+pub(crate) fn parse_audio(data: &[u8]) -> Result<AudioTag<'_>, String> {
     let Some(&sound_byte) = data.first() else {
         return Err("empty audio tag".into());
     };
@@ -479,7 +479,7 @@ fn enhanced_audio_body<'a>(
 /// Sample rate and channels of a codec only FLV carries, as ffmpeg reads them: the sound byte's
 /// SoundRate and SoundType, except where the codec fixes the rate (Nellymoser 8 and 16 kHz,
 /// Speex 16 kHz, G.711 8 kHz).
-pub fn flv_only_rate_channels(codec: FlvAudio, sound_byte: u8) -> (u32, u8) {
+pub(crate) fn flv_only_rate_channels(codec: FlvAudio, sound_byte: u8) -> (u32, u8) {
     let (rate, channels) = sound_byte_rate_channels(sound_byte);
     let fixed = match codec {
         FlvAudio::Nellymoser8k | FlvAudio::Alaw | FlvAudio::Mulaw => Some(8_000),
@@ -496,7 +496,7 @@ pub fn flv_only_rate_channels(codec: FlvAudio, sound_byte: u8) -> (u32, u8) {
 
 /// Sample rate and channels the AUDIODATA sound byte claims (E.4.2.1 SoundRate, SoundType);
 /// only a fallback, the codec's own header is authoritative.
-pub fn sound_byte_rate_channels(sound_byte: u8) -> (u32, u8) {
+pub(crate) fn sound_byte_rate_channels(sound_byte: u8) -> (u32, u8) {
     const RATES: [u32; 4] = [5_512, 11_025, 22_050, 44_100];
     let rate = if sound_byte >> 4 == SOUND_FORMAT_MP3_8K {
         8_000

@@ -24,7 +24,7 @@ const IN_BAND_LENGTH_SIZE: u8 = 4;
 
 /// Whether a sequence header body is Annex B (a start code) rather than a configuration record,
 /// which begins with configurationVersion 1.
-pub fn is_annex_b(body: &[u8]) -> bool {
+pub(crate) fn is_annex_b(body: &[u8]) -> bool {
     body.starts_with(&[0, 0, 1]) || body.starts_with(&[0, 0, 0, 1])
 }
 
@@ -57,13 +57,13 @@ fn record_from(nal: NalCodec, nals: &[&[u8]]) -> Result<Vec<u8>, String> {
 }
 
 /// The record for an Annex B sequence header body ([`is_annex_b`]).
-pub fn from_annex_b(codec: VideoCodec, body: &[u8]) -> Result<Vec<u8>, String> {
+pub(crate) fn from_annex_b(codec: VideoCodec, body: &[u8]) -> Result<Vec<u8>, String> {
     record_from(nal_codec(codec)?, &split_annex_b(body))
 }
 
 /// The record for a coded frame that carries a complete set of parameter sets in-band;
 /// `None` when it carries none, or is not 4-byte length-prefixed NAL units.
-pub fn from_in_band(codec: VideoCodec, frame: &[u8]) -> Option<Result<Vec<u8>, String>> {
+pub(crate) fn from_in_band(codec: VideoCodec, frame: &[u8]) -> Option<Result<Vec<u8>, String>> {
     let nals: Vec<&[u8]> = codec::nal_units(frame, IN_BAND_LENGTH_SIZE)
         .collect::<Result<_, _>>()
         .ok()?;
@@ -79,21 +79,21 @@ pub fn from_in_band(codec: VideoCodec, frame: &[u8]) -> Option<Result<Vec<u8>, S
 #[cfg(test)]
 pub(super) mod sample {
     // x264's 160x120 Main profile SPS and its PPS (testdata/mp3-1764072000.flv).
-    pub const SPS: &[u8] = &[
+    pub(crate) const SPS: &[u8] = &[
         0x67, 0x4d, 0x40, 0x0b, 0xda, 0x0a, 0x11, 0xf9, 0x70, 0x11, 0x00, 0x00, 0x03, 0x00, 0x01,
         0x00, 0x00, 0x03, 0x00, 0x32, 0x0f, 0x14, 0x2a, 0xa0,
     ];
-    pub const PPS: &[u8] = &[0x68, 0xef, 0x3c, 0x80];
+    pub(crate) const PPS: &[u8] = &[0x68, 0xef, 0x3c, 0x80];
 
     /// NAL units behind 4-byte start codes.
-    pub fn annex_b(nals: &[&[u8]]) -> Vec<u8> {
+    pub(crate) fn annex_b(nals: &[&[u8]]) -> Vec<u8> {
         nals.iter()
             .flat_map(|n| [&[0, 0, 0, 1][..], n].concat())
             .collect()
     }
 
     /// NAL units behind 4-byte lengths, as FLV carries them.
-    pub fn length_prefixed(nals: &[&[u8]]) -> Vec<u8> {
+    pub(crate) fn length_prefixed(nals: &[&[u8]]) -> Vec<u8> {
         nals.iter()
             .flat_map(|n| [&(n.len() as u32).to_be_bytes()[..], n].concat())
             .collect()

@@ -27,18 +27,18 @@ use crate::media::{CodecConfig, Damage, Event, NotRecorded, Packet, Track, ms_to
 
 /// What `onMetaData` said, when a script tag carried it. Advisory: never required.
 #[derive(Clone, Debug, PartialEq)]
-pub struct FlvMetadata {
+pub(crate) struct FlvMetadata {
     /// `duration`, seconds in the source, here milliseconds.
-    pub duration_ms: Option<i64>,
-    pub video_codec_id: Option<f64>,
-    pub audio_codec_id: Option<f64>,
+    pub(crate) duration_ms: Option<i64>,
+    pub(crate) video_codec_id: Option<f64>,
+    pub(crate) audio_codec_id: Option<f64>,
     /// The whole ECMA array or object, keys in source order.
-    pub value: Value,
+    pub(crate) value: Value,
 }
 
 impl FlvMetadata {
     /// Reads a script tag body: `onMetaData` (or `@setDataFrame`, `onMetaData`) then its values.
-    pub fn from_script(data: &[u8]) -> Result<Option<FlvMetadata>, amf0::Amf0Error> {
+    pub(crate) fn from_script(data: &[u8]) -> Result<Option<FlvMetadata>, amf0::Amf0Error> {
         let values = amf0::decode_all(data)?;
         let mut it = values
             .into_iter()
@@ -103,7 +103,7 @@ impl Default for TagSession {
 }
 
 impl TagSession {
-    pub fn new() -> TagSession {
+    pub(crate) fn new() -> TagSession {
         TagSession {
             timeline: Timeline::new(),
             start: Arc::default(),
@@ -120,12 +120,12 @@ impl TagSession {
     }
 
     /// Consumes one tag (an FLV tag, or an RTMP media/data message laid out as one).
-    pub fn push_tag(&mut self, tag: &Tag) {
+    pub(crate) fn push_tag(&mut self, tag: &Tag) {
         self.push_tag_ref(tag.as_ref());
     }
 
     /// [`TagSession::push_tag`] for a borrowed tag.
-    pub fn push_tag_ref(&mut self, tag: TagRef<'_>) {
+    pub(crate) fn push_tag_ref(&mut self, tag: TagRef<'_>) {
         if self.in_prelude {
             self.prelude.item();
         }
@@ -136,29 +136,29 @@ impl TagSession {
     }
 
     /// Queues damage found by the framing layer, in input order with the tags.
-    pub fn push_damage(&mut self, damage: Damage) {
+    pub(crate) fn push_damage(&mut self, damage: Damage) {
         self.queue.push_back(Event::Damage(damage));
     }
 
     /// Whether the starting configuration is settled (events can be popped).
-    pub fn settled(&self) -> bool {
+    pub(crate) fn settled(&self) -> bool {
         !self.in_prelude
     }
 
     /// Settles the starting configuration now (the input ended during the prelude).
-    pub fn settle(&mut self) {
+    pub(crate) fn settle(&mut self) {
         if self.in_prelude {
             self.end_prelude();
         }
     }
 
     /// The configuration at the session's start; final once [`TagSession::settled`].
-    pub fn start_config(&self) -> &Arc<CodecConfig> {
+    pub(crate) fn start_config(&self) -> &Arc<CodecConfig> {
         &self.start
     }
 
     /// The next event; `None` while the prelude holds events back, or when none is queued.
-    pub fn pop_event(&mut self) -> Option<Event> {
+    pub(crate) fn pop_event(&mut self) -> Option<Event> {
         if self.in_prelude {
             return None;
         }
@@ -166,7 +166,8 @@ impl TagSession {
     }
 
     /// `onMetaData`, if the stream carried one so far.
-    pub fn metadata(&self) -> Option<&FlvMetadata> {
+    #[cfg(test)]
+    pub(crate) fn metadata(&self) -> Option<&FlvMetadata> {
         self.metadata.as_ref()
     }
 
@@ -361,7 +362,7 @@ pub struct TagSessionReader<S> {
 impl<S: TagSource> TagSessionReader<S> {
     /// Feeds `session` (perhaps already holding damage found in opening) from `source` until
     /// the prelude has settled the starting configuration.
-    pub fn settle(mut source: S, mut session: TagSession) -> Result<Self, InputError> {
+    pub(crate) fn settle(mut source: S, mut session: TagSession) -> Result<Self, InputError> {
         while !session.settled() {
             if !source.feed(&mut session)? {
                 session.settle();
@@ -371,7 +372,8 @@ impl<S: TagSource> TagSessionReader<S> {
     }
 
     /// `onMetaData`, if the stream carried one before the current position.
-    pub fn metadata(&self) -> Option<&FlvMetadata> {
+    #[cfg(test)]
+    pub(crate) fn metadata(&self) -> Option<&FlvMetadata> {
         self.session.metadata()
     }
 }

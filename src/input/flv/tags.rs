@@ -14,7 +14,7 @@ use std::io::{self, Read};
 use crate::input::InputError;
 use crate::media::Damage;
 
-pub use crate::container::flv::{HEADER_LEN, TAG_HEADER_LEN};
+pub(crate) use crate::container::flv::{HEADER_LEN, TAG_HEADER_LEN};
 use crate::container::flv::{PREV_SIZE_LEN, SIGNATURE, TAG_AUDIO, TAG_SCRIPT, TAG_VIDEO};
 /// A header extension beyond this is taken for a corrupt `DataOffset`, not skipped.
 const MAX_DATA_OFFSET: u32 = 64 * 1024;
@@ -34,7 +34,7 @@ pub enum TagKind {
 
 impl TagKind {
     /// The kind of a `TagType` byte (its reserved and Filter bits clear), if it is one.
-    pub fn from_type(t: u8) -> Option<TagKind> {
+    pub(crate) fn from_type(t: u8) -> Option<TagKind> {
         match t {
             TAG_AUDIO => Some(TagKind::Audio),
             TAG_VIDEO => Some(TagKind::Video),
@@ -56,7 +56,7 @@ pub struct Tag {
 }
 
 impl Tag {
-    pub fn as_ref(&self) -> TagRef<'_> {
+    pub(crate) fn as_ref(&self) -> TagRef<'_> {
         TagRef {
             offset: self.offset,
             kind: self.kind,
@@ -68,15 +68,15 @@ impl Tag {
 
 /// A tag whose body is borrowed: from the reader's window (no copy per tag) or from a [`Tag`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct TagRef<'a> {
-    pub offset: u64,
-    pub kind: TagKind,
-    pub timestamp_ms: u32,
-    pub data: &'a [u8],
+pub(crate) struct TagRef<'a> {
+    pub(crate) offset: u64,
+    pub(crate) kind: TagKind,
+    pub(crate) timestamp_ms: u32,
+    pub(crate) data: &'a [u8],
 }
 
 impl TagRef<'_> {
-    pub fn to_owned(&self) -> Tag {
+    pub(crate) fn to_owned(self) -> Tag {
         Tag {
             offset: self.offset,
             kind: self.kind,
@@ -88,12 +88,12 @@ impl TagRef<'_> {
 
 /// The FLV header fields (E.2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct FlvHeader {
-    pub version: u8,
+pub(crate) struct FlvHeader {
+    pub(crate) version: u8,
     /// `TypeFlagsAudio` / `TypeFlagsVideo`: advisory only, encoders set them carelessly.
-    pub has_audio: bool,
-    pub has_video: bool,
-    pub data_offset: u32,
+    pub(crate) has_audio: bool,
+    pub(crate) has_video: bool,
+    pub(crate) data_offset: u32,
 }
 
 /// What the reader yields, in input order.
@@ -105,7 +105,7 @@ pub enum TagEvent {
 
 /// [`TagEvent`] with the tag borrowed from the reader.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum TagEventRef<'a> {
+pub(crate) enum TagEventRef<'a> {
     Tag(TagRef<'a>),
     Damage(Damage),
 }
@@ -226,6 +226,8 @@ impl<R: Read> Window<R> {
 pub struct TagReader<R> {
     w: Window<R>,
     input: String,
+    /// The file header as read (only the tests look at it again).
+    #[cfg(test)]
     header: FlvHeader,
     /// Damage found together with a tag, reported after it.
     pending: Option<Damage>,
@@ -283,6 +285,7 @@ impl<R: Read> TagReader<R> {
         let mut reader = TagReader {
             w,
             input: input.to_string(),
+            #[cfg(test)]
             header,
             pending: None,
             done: false,
@@ -315,7 +318,8 @@ impl<R: Read> TagReader<R> {
         Ok(())
     }
 
-    pub fn header(&self) -> FlvHeader {
+    #[cfg(test)]
+    pub(crate) fn header(&self) -> FlvHeader {
         self.header
     }
 
@@ -341,7 +345,7 @@ impl<R: Read> TagReader<R> {
 
     /// Like [`TagReader::next_event`], the tag body borrowed from the reader (valid until the
     /// next call).
-    pub fn next_event_ref(&mut self) -> Result<Option<TagEventRef<'_>>, InputError> {
+    pub(crate) fn next_event_ref(&mut self) -> Result<Option<TagEventRef<'_>>, InputError> {
         Ok(self.next_found()?.map(|f| match f {
             Found::Tag {
                 offset,

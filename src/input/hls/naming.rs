@@ -14,7 +14,7 @@ use crate::media::StreamKey;
 
 /// `{stream}-{start}-{end}` (or `{stream}-{start}-{seq}` for a `.ts` segment): the stream and
 /// the start, Unix milliseconds.
-pub fn recording_name(path: &Path) -> Option<(String, i64)> {
+pub(crate) fn recording_name(path: &Path) -> Option<(String, i64)> {
     let stem = path.file_stem()?.to_str()?;
     let (rest, last) = stem.rsplit_once('-')?;
     let (stream, start) = rest.rsplit_once('-')?;
@@ -33,24 +33,24 @@ pub fn recording_name(path: &Path) -> Option<(String, i64)> {
 }
 
 /// The stream a recording file's name implies (see the module doc).
-pub fn stream_from_recording_name(path: &Path) -> String {
+pub(crate) fn stream_from_recording_name(path: &Path) -> String {
     recording_name(path).map_or_else(|| stream_from_file_name(path), |(s, _)| s)
 }
 
 /// The wall-clock start a recording file's name implies, Unix milliseconds.
-pub fn time_from_recording_name(path: &Path) -> Option<i64> {
+pub(crate) fn time_from_recording_name(path: &Path) -> Option<i64> {
     recording_name(path).map_or_else(|| time_from_file_name(path), |(_, t)| Some(t))
 }
 
 /// The stream key of a recording file: flags first, else `live` and the name's stream.
-pub fn stream_key(opts: &InputOptions, path: &Path) -> StreamKey {
+pub(crate) fn stream_key(opts: &InputOptions, path: &Path) -> StreamKey {
     opts.stream_key(|| stream_from_recording_name(path))
 }
 
 /// The wall-clock start of a recording file, as for FLV (README "Inputs"): `--start-time`, else the
 /// name's time, else the file's modification time minus `duration_ms`, with a warning naming
 /// the guess.
-pub fn wall_clock(
+pub(crate) fn wall_clock(
     opts: &InputOptions,
     path: &Path,
     duration_ms: i64,

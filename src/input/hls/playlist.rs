@@ -10,15 +10,15 @@
 pub struct SegmentLine {
     pub uri: String,
     /// `EXTINF` duration, milliseconds (rounded).
-    pub duration_ms: i64,
+    pub(crate) duration_ms: i64,
     /// `EXT-X-PROGRAM-DATE-TIME`, Unix milliseconds.
-    pub program_date_time_ms: Option<i64>,
+    pub(crate) program_date_time_ms: Option<i64>,
     /// `EXT-X-DISCONTINUITY` before it.
-    pub discontinuity: bool,
+    pub(crate) discontinuity: bool,
     /// The URI of the `EXT-X-MAP` in force: the segment is a fragment of that init segment.
-    pub map: Option<String>,
+    pub(crate) map: Option<String>,
     /// 1-based line number of the URI.
-    pub line: usize,
+    pub(crate) line: usize,
 }
 
 /// Parses a media playlist's text. Errors name the line.

@@ -22,7 +22,7 @@ use crate::input::{
 };
 
 /// What a saved response begins with (RFC 9112 §4: the status line's HTTP-version).
-pub const STATUS_LINE_START: &[u8] = b"HTTP/1.";
+pub(crate) const STATUS_LINE_START: &[u8] = b"HTTP/1.";
 
 /// The first FLV response of a file: its number among the file's responses and the span of
 /// its media tag timestamps.
@@ -73,7 +73,7 @@ fn find(path: &Path, input: &str) -> Result<(Option<Found>, u64), InputError> {
 }
 
 /// Opens a saved HTTP-FLV response as one pending session.
-pub fn open_path(path: &Path, opts: &InputOptions) -> Result<PendingSession, InputError> {
+pub(crate) fn open_path(path: &Path, opts: &InputOptions) -> Result<PendingSession, InputError> {
     let input = path.display().to_string();
     let (found, size) = find(path, &input)?;
     let Some(found) = found else {

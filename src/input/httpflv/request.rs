@@ -1,8 +1,6 @@
 //! The client's side of an HTTP connection: its request lines (RFC 9112 §3), one per request
 //! on a keep-alive connection, and the stream key an HTTP-FLV path names.
 
-use crate::media::StreamKey;
-
 /// A request head longer than this is not followed further.
 const MAX_HEAD: usize = 64 * 1024;
 /// The extension an HTTP-FLV path's last segment carries.
@@ -52,7 +50,7 @@ impl RequestLines {
 }
 
 /// The path of a request line `GET /live/hot.flv?token=… HTTP/1.1`.
-pub fn path_of(line: &str) -> Option<&str> {
+pub(crate) fn path_of(line: &str) -> Option<&str> {
     let mut parts = line.split(' ');
     let _method = parts.next()?;
     parts.next()
@@ -72,16 +70,6 @@ pub fn key_of_path(path: &str) -> (Option<String>, String, Option<String>) {
         .find_map(|kv| kv.strip_prefix("vdoid="))
         .map(str::to_string);
     (app, stream, vdoid)
-}
-
-/// [`key_of_path`] as a key, the default app where the path names none.
-pub fn stream_key_of_path(path: &str, default_app: &str) -> StreamKey {
-    let (app, stream, vdoid) = key_of_path(path);
-    StreamKey {
-        app: app.unwrap_or_else(|| default_app.to_string()),
-        stream,
-        vdoid,
-    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 //! [`MAX_DATA_SIZE`] cannot be framed and ends the body (reported as damage).
 
 use super::response::HttpEvent;
-pub use crate::container::flv::SIGNATURE;
+pub(crate) use crate::container::flv::SIGNATURE;
 use crate::container::flv::{FILE_HEADER_LEN, MAX_DATA_SIZE, PREV_SIZE_LEN, TAG_HEADER_LEN};
 use crate::input::flv::{Tag, TagKind};
 use crate::input::rtmp::Position;
@@ -24,7 +24,7 @@ enum Want {
 
 /// One FLV body.
 #[derive(Debug)]
-pub struct FlvTags {
+pub(crate) struct FlvTags {
     input: String,
     /// The response said `video/x-flv`: a body without the signature is damage.
     typed: bool,
@@ -38,7 +38,7 @@ pub struct FlvTags {
 }
 
 impl FlvTags {
-    pub fn new(input: &str, typed: bool) -> FlvTags {
+    pub(crate) fn new(input: &str, typed: bool) -> FlvTags {
         FlvTags {
             input: input.to_string(),
             typed,
@@ -60,7 +60,7 @@ impl FlvTags {
         }
     }
 
-    pub fn feed(&mut self, mut bytes: &[u8], at: Position, out: &mut Vec<HttpEvent>) {
+    pub(crate) fn feed(&mut self, mut bytes: &[u8], at: Position, out: &mut Vec<HttpEvent>) {
         let mut offset = at.input_offset;
         while !bytes.is_empty() && self.want != Want::Nothing {
             let piece = Position {
@@ -81,7 +81,7 @@ impl FlvTags {
     }
 
     /// The body ended: a tag cut short is damage.
-    pub fn finish(&mut self, at: Position, out: &mut Vec<HttpEvent>) {
+    pub(crate) fn finish(&mut self, at: Position, out: &mut Vec<HttpEvent>) {
         // An untyped body shorter than an FLV header was never FLV.
         let flv = self.typed || self.want != Want::FileHeader;
         if flv && !self.buf.is_empty() && self.want != Want::Nothing {

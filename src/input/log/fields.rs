@@ -9,14 +9,14 @@ use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 
 /// The keys a log line may carry.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Fields {
-    pub app: Option<String>,
-    pub stream: Option<String>,
-    pub vdoid: Option<String>,
-    pub start: Option<String>,
-    pub end: Option<String>,
-    pub file: Option<String>,
-    pub session: Option<String>,
+pub(crate) struct Fields {
+    pub(crate) app: Option<String>,
+    pub(crate) stream: Option<String>,
+    pub(crate) vdoid: Option<String>,
+    pub(crate) start: Option<String>,
+    pub(crate) end: Option<String>,
+    pub(crate) file: Option<String>,
+    pub(crate) session: Option<String>,
 }
 
 impl Fields {
@@ -35,7 +35,7 @@ impl Fields {
     }
 
     /// A JSON object's fields; `Err` says why the line is not one.
-    pub fn from_json(text: &str) -> Result<Fields, String> {
+    pub(crate) fn from_json(text: &str) -> Result<Fields, String> {
         serde_json::from_str(text).map_err(|e| {
             // Said as before the fields were read straight: not JSON, or JSON of another kind.
             match serde_json::from_str::<serde_json::Value>(text) {
@@ -46,7 +46,7 @@ impl Fields {
     }
 
     /// A CSV row under its header's columns (empty values are absent).
-    pub fn from_csv(columns: &[String], text: &str) -> Fields {
+    pub(crate) fn from_csv(columns: &[String], text: &str) -> Fields {
         let mut fields = Fields::default();
         for (column, value) in columns.iter().zip(text.split(',').map(str::trim)) {
             if let Some(slot) = fields.slot(column)

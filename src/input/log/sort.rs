@@ -20,24 +20,24 @@ use crate::input::{InputError, InputOptions, PendingSession};
 use crate::media::StreamKey;
 
 /// Sessions per run: about 40 MB of them in memory.
-pub const RUN_SESSIONS: usize = 256 * 1024;
+pub(crate) const RUN_SESSIONS: usize = 256 * 1024;
 
 /// How much of a spilled run is read at a time while merging.
 const READ_CHUNK: usize = 64 * 1024;
 
 /// (app, stream): the key sessions are grouped by.
-pub type GroupKey = (String, String);
+pub(crate) type GroupKey = (String, String);
 
 fn group_key(s: &LogSession) -> GroupKey {
     (s.key.app.clone(), s.key.stream.clone())
 }
 
 /// A log's sessions, sorted by stream key, handed out one key at a time.
-pub struct SortedLog {
+pub(crate) struct SortedLog {
     input: String,
     opts: InputOptions,
     /// Sessions per stream key (only the keys `keep` kept).
-    pub counts: BTreeMap<GroupKey, usize>,
+    pub(crate) counts: BTreeMap<GroupKey, usize>,
     source: Source,
 }
 
@@ -50,7 +50,7 @@ enum Source {
 impl SortedLog {
     /// Reads the whole log (so a bad line is reported before anything is decided), keeping the
     /// sessions whose key `keep` accepts.
-    pub fn open(
+    pub(crate) fn open(
         path: &Path,
         opts: &InputOptions,
         keep: impl Fn(&str, &str) -> bool,
@@ -123,7 +123,7 @@ impl SortedLog {
     }
 
     /// The key of the next group, without taking it.
-    pub fn peek_key(&mut self) -> Result<Option<GroupKey>, InputError> {
+    pub(crate) fn peek_key(&mut self) -> Result<Option<GroupKey>, InputError> {
         let next = match &mut self.source {
             Source::Memory(it) => it.as_slice().first().map(group_key),
             Source::Spilled(m) => m
@@ -135,7 +135,7 @@ impl SortedLog {
     }
 
     /// The next stream key's sessions, in log order.
-    pub fn next_group(&mut self) -> Result<Vec<PendingSession>, InputError> {
+    pub(crate) fn next_group(&mut self) -> Result<Vec<PendingSession>, InputError> {
         let Some(key) = self.peek_key()? else {
             return Ok(Vec::new());
         };

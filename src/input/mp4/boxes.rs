@@ -9,12 +9,12 @@ use crate::container::mp4::{BOX_HEADER_LEN, LARGE_BOX_HEADER_LEN, SIZE_IS_LARGE,
 /// Why a box or field could not be read; `offset` is the file offset of the failure.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BoxError {
-    pub offset: u64,
-    pub message: String,
+    pub(crate) offset: u64,
+    pub(crate) message: String,
 }
 
 impl BoxError {
-    pub fn new(offset: u64, message: impl Into<String>) -> BoxError {
+    pub(crate) fn new(offset: u64, message: impl Into<String>) -> BoxError {
         BoxError {
             offset,
             message: message.into(),
@@ -30,7 +30,7 @@ impl fmt::Display for BoxError {
 
 /// A four-character code, printed as text when it is printable.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct FourCc(pub [u8; 4]);
+pub(crate) struct FourCc(pub [u8; 4]);
 
 impl fmt::Display for FourCc {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -51,32 +51,32 @@ impl fmt::Debug for FourCc {
 
 /// A box header: where the box starts, how long its header is, and its total size.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct BoxHeader {
-    pub kind: FourCc,
+pub(crate) struct BoxHeader {
+    pub(crate) kind: FourCc,
     /// File offset of the box's first byte.
-    pub offset: u64,
+    pub(crate) offset: u64,
     /// 8, or 16 with a `largesize`.
-    pub header_len: u64,
+    pub(crate) header_len: u64,
     /// Total size, header included; never past the parent's end.
-    pub size: u64,
+    pub(crate) size: u64,
 }
 
 impl BoxHeader {
-    pub fn payload_offset(&self) -> u64 {
+    pub(crate) fn payload_offset(&self) -> u64 {
         self.offset + self.header_len
     }
 
-    pub fn payload_len(&self) -> u64 {
+    pub(crate) fn payload_len(&self) -> u64 {
         self.size - self.header_len
     }
 
-    pub fn end(&self) -> u64 {
+    pub(crate) fn end(&self) -> u64 {
         self.offset + self.size
     }
 
     /// Parses a header from `bytes` (at least 8, 16 for a `largesize`) found at file offset
     /// `offset` inside a parent ending at `parent_end`.
-    pub fn parse(bytes: &[u8], offset: u64, parent_end: u64) -> Result<BoxHeader, BoxError> {
+    pub(crate) fn parse(bytes: &[u8], offset: u64, parent_end: u64) -> Result<BoxHeader, BoxError> {
         let Some(&[s0, s1, s2, s3, t0, t1, t2, t3]) = bytes.first_chunk::<8>() else {
             return Err(BoxError::new(
                 offset,
@@ -133,14 +133,14 @@ impl BoxHeader {
 
 /// A box whose payload is in memory (everything inside `moov`).
 #[derive(Clone, Copy, Debug)]
-pub struct MemBox<'a> {
-    pub header: BoxHeader,
-    pub payload: &'a [u8],
+pub(crate) struct MemBox<'a> {
+    pub(crate) header: BoxHeader,
+    pub(crate) payload: &'a [u8],
 }
 
 impl<'a> MemBox<'a> {
     /// The child boxes of a container payload, each checked against it.
-    pub fn children(&self) -> Children<'a> {
+    pub(crate) fn children(&self) -> Children<'a> {
         Children {
             data: self.payload,
             base: self.header.payload_offset(),
@@ -149,7 +149,7 @@ impl<'a> MemBox<'a> {
     }
 
     /// The child boxes starting `skip` bytes into the payload (none when it is shorter).
-    pub fn children_at(&self, skip: usize) -> Children<'a> {
+    pub(crate) fn children_at(&self, skip: usize) -> Children<'a> {
         Children {
             data: self.payload.get(skip..).unwrap_or_default(),
             base: self.header.payload_offset() + skip as u64,
@@ -158,13 +158,13 @@ impl<'a> MemBox<'a> {
     }
 
     /// The first child of `kind`, if any; a malformed child list is an error.
-    pub fn child(&self, kind: &[u8; 4]) -> Result<Option<MemBox<'a>>, BoxError> {
+    pub(crate) fn child(&self, kind: &[u8; 4]) -> Result<Option<MemBox<'a>>, BoxError> {
         self.children_from(0, kind)
     }
 
     /// Like [`MemBox::child`], for containers whose children start `skip` bytes into the payload
     /// (sample entries).
-    pub fn children_from(
+    pub(crate) fn children_from(
         &self,
         skip: usize,
         kind: &[u8; 4],
@@ -179,7 +179,7 @@ impl<'a> MemBox<'a> {
     }
 
     /// The child of `kind`, or an error naming the path that lacks it.
-    pub fn require(&self, kind: &[u8; 4]) -> Result<MemBox<'a>, BoxError> {
+    pub(crate) fn require(&self, kind: &[u8; 4]) -> Result<MemBox<'a>, BoxError> {
         self.child(kind)?.ok_or_else(|| {
             BoxError::new(
                 self.header.offset,
@@ -189,7 +189,7 @@ impl<'a> MemBox<'a> {
     }
 
     /// A reader over the payload.
-    pub fn reader(&self) -> Fields<'a> {
+    pub(crate) fn reader(&self) -> Fields<'a> {
         Fields {
             data: self.payload,
             base: self.header.payload_offset(),
@@ -199,7 +199,7 @@ impl<'a> MemBox<'a> {
     }
 
     /// A reader past a full box's version and flags, returning them.
-    pub fn full(&self) -> Result<(u8, u32, Fields<'a>), BoxError> {
+    pub(crate) fn full(&self) -> Result<(u8, u32, Fields<'a>), BoxError> {
         let mut r = self.reader();
         let v = r.u32("version and flags")?;
         Ok(((v >> 24) as u8, v & 0x00FF_FFFF, r))
@@ -207,7 +207,7 @@ impl<'a> MemBox<'a> {
 }
 
 /// Iterates the boxes of an in-memory container payload; stops after the first error.
-pub struct Children<'a> {
+pub(crate) struct Children<'a> {
     data: &'a [u8],
     base: u64,
     pos: usize,
@@ -244,7 +244,7 @@ impl<'a> Iterator for Children<'a> {
 
 /// Big-endian fields of a box payload; errors name the box, the field and the file offset.
 #[derive(Clone, Debug)]
-pub struct Fields<'a> {
+pub(crate) struct Fields<'a> {
     data: &'a [u8],
     base: u64,
     pos: usize,
@@ -252,19 +252,19 @@ pub struct Fields<'a> {
 }
 
 impl<'a> Fields<'a> {
-    pub fn remaining(&self) -> usize {
+    pub(crate) fn remaining(&self) -> usize {
         self.data.len() - self.pos
     }
 
-    pub fn offset(&self) -> u64 {
+    pub(crate) fn offset(&self) -> u64 {
         self.base + self.pos as u64
     }
 
-    pub fn err(&self, field: &str, detail: impl fmt::Display) -> BoxError {
+    pub(crate) fn err(&self, field: &str, detail: impl fmt::Display) -> BoxError {
         BoxError::new(self.offset(), format!("'{}' {field}: {detail}", self.kind))
     }
 
-    pub fn take(&mut self, n: usize, field: &str) -> Result<&'a [u8], BoxError> {
+    pub(crate) fn take(&mut self, n: usize, field: &str) -> Result<&'a [u8], BoxError> {
         if n > self.remaining() {
             return Err(self.err(
                 field,
@@ -277,7 +277,7 @@ impl<'a> Fields<'a> {
     }
 
     /// This reader limited to its next `len` bytes (no more than remain).
-    pub fn narrowed(&self, len: usize) -> Fields<'a> {
+    pub(crate) fn narrowed(&self, len: usize) -> Fields<'a> {
         let end = self.pos + len.min(self.remaining());
         Fields {
             data: &self.data[..end],
@@ -287,25 +287,25 @@ impl<'a> Fields<'a> {
         }
     }
 
-    pub fn skip(&mut self, n: usize, field: &str) -> Result<(), BoxError> {
+    pub(crate) fn skip(&mut self, n: usize, field: &str) -> Result<(), BoxError> {
         self.take(n, field).map(|_| ())
     }
 
-    pub fn u8(&mut self, field: &str) -> Result<u8, BoxError> {
+    pub(crate) fn u8(&mut self, field: &str) -> Result<u8, BoxError> {
         Ok(self.take(1, field)?[0])
     }
 
-    pub fn u16(&mut self, field: &str) -> Result<u16, BoxError> {
+    pub(crate) fn u16(&mut self, field: &str) -> Result<u16, BoxError> {
         let b = self.take(2, field)?;
         Ok(u16::from_be_bytes([b[0], b[1]]))
     }
 
-    pub fn u32(&mut self, field: &str) -> Result<u32, BoxError> {
+    pub(crate) fn u32(&mut self, field: &str) -> Result<u32, BoxError> {
         let b = self.take(4, field)?;
         Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
     }
 
-    pub fn u64(&mut self, field: &str) -> Result<u64, BoxError> {
+    pub(crate) fn u64(&mut self, field: &str) -> Result<u64, BoxError> {
         let b = self.take(8, field)?;
         let mut a = [0u8; 8];
         a.copy_from_slice(b);
@@ -313,7 +313,7 @@ impl<'a> Fields<'a> {
     }
 
     /// A 32-bit field in version 0, a 64-bit one in version 1.
-    pub fn versioned(&mut self, version: u8, field: &str) -> Result<u64, BoxError> {
+    pub(crate) fn versioned(&mut self, version: u8, field: &str) -> Result<u64, BoxError> {
         if version == 1 {
             self.u64(field)
         } else {
@@ -323,7 +323,7 @@ impl<'a> Fields<'a> {
 
     /// An entry count whose `entry_len`-byte entries must all be present: checked before any
     /// allocation sized by it.
-    pub fn count(&mut self, entry_len: usize, field: &str) -> Result<usize, BoxError> {
+    pub(crate) fn count(&mut self, entry_len: usize, field: &str) -> Result<usize, BoxError> {
         let n = self.u32(field)? as usize;
         if n.saturating_mul(entry_len) > self.remaining() {
             return Err(self.err(

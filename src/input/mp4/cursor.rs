@@ -7,19 +7,19 @@ use super::track::Tables;
 
 /// One sample, in its track's media timescale.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Sample {
+pub(crate) struct Sample {
     /// 0-based sample number.
-    pub number: u32,
-    pub offset: u64,
-    pub size: u32,
-    pub dts: i64,
-    pub cts: i32,
-    pub sync: bool,
+    pub(crate) number: u32,
+    pub(crate) offset: u64,
+    pub(crate) size: u32,
+    pub(crate) dts: i64,
+    pub(crate) cts: i32,
+    pub(crate) sync: bool,
 }
 
 /// Where the tables disagree; the samples before it stand.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum TableError {
+pub(crate) enum TableError {
     /// `stsc`/`stco` place fewer samples than `stsz` counts.
     NoChunk { sample: u32 },
     /// A sample's offset plus size overflows.
@@ -27,7 +27,7 @@ pub enum TableError {
 }
 
 #[derive(Clone, Debug, Default)]
-pub struct Cursor {
+pub(crate) struct Cursor {
     next: u32,
     dts: i64,
     stts_i: usize,
@@ -41,11 +41,11 @@ pub struct Cursor {
     left_in_chunk: u32,
     next_offset: u64,
     /// `stts` ran out before the samples did (their decode delta is taken as 0).
-    pub stts_short: bool,
+    pub(crate) stts_short: bool,
 }
 
 impl Cursor {
-    pub fn new(t: &Tables) -> Cursor {
+    pub(crate) fn new(t: &Tables) -> Cursor {
         Cursor {
             stts_left: t.stts.first().map_or(0, |e| e.0),
             ctts_left: t.ctts.first().map_or(0, |e| e.0),
@@ -55,7 +55,7 @@ impl Cursor {
     }
 
     /// The next sample, `Ok(None)` after the last.
-    pub fn next(&mut self, t: &Tables) -> Result<Option<Sample>, TableError> {
+    pub(crate) fn next(&mut self, t: &Tables) -> Result<Option<Sample>, TableError> {
         let Some(sizes) = &t.sizes else {
             return Ok(None);
         };

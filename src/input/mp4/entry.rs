@@ -15,13 +15,13 @@ use crate::container::mp4::{DEC_SPECIFIC_INFO_TAG, DECODER_CONFIG_DESCR_TAG, ES_
 
 /// What a track's first sample entry says.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SampleEntry {
-    pub fourcc: FourCc,
-    pub codec: EntryCodec,
+pub(crate) struct SampleEntry {
+    pub(crate) fourcc: FourCc,
+    pub(crate) codec: EntryCodec,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum EntryCodec {
+pub(crate) enum EntryCodec {
     Video(VideoConfig),
     /// For MP3, `sample_rate`/`channels` come from the entry until the first frame is read.
     Audio(AudioConfig),
@@ -30,7 +30,7 @@ pub enum EntryCodec {
 }
 
 /// Reads a sample entry box of a video or audio track.
-pub fn read_entry(b: &MemBox<'_>, kind: Option<TrackKind>) -> Result<SampleEntry, BoxError> {
+pub(crate) fn read_entry(b: &MemBox<'_>, kind: Option<TrackKind>) -> Result<SampleEntry, BoxError> {
     let fourcc = b.header.kind;
     let unsupported = || EntryCodec::Unsupported(format!("sample entry '{fourcc}'"));
     let codec = match kind {

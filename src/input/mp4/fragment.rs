@@ -28,14 +28,14 @@ use crate::container::mp4::{
 
 /// `trex` defaults of one track (§8.8.3).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Defaults {
-    pub duration: u32,
-    pub size: u32,
-    pub flags: u32,
+pub(crate) struct Defaults {
+    pub(crate) duration: u32,
+    pub(crate) size: u32,
+    pub(crate) flags: u32,
 }
 
 /// The `trex` boxes of `mvex`, by track_ID.
-pub fn read_mvex(mvex: &MemBox<'_>) -> Result<HashMap<u32, Defaults>, BoxError> {
+pub(crate) fn read_mvex(mvex: &MemBox<'_>) -> Result<HashMap<u32, Defaults>, BoxError> {
     let mut out = HashMap::new();
     for b in mvex.children() {
         let b = b?;
@@ -65,15 +65,15 @@ struct Tail {
 }
 
 /// Appends movie fragments to the tracks' tables.
-pub struct Appender {
+pub(crate) struct Appender {
     defaults: HashMap<u32, Defaults>,
     tails: HashMap<u32, Tail>,
     /// Non-fatal findings, for the movie's warnings.
-    pub warnings: Vec<String>,
+    pub(crate) warnings: Vec<String>,
 }
 
 impl Appender {
-    pub fn new(defaults: HashMap<u32, Defaults>) -> Appender {
+    pub(crate) fn new(defaults: HashMap<u32, Defaults>) -> Appender {
         Appender {
             defaults,
             tails: HashMap::new(),
@@ -82,7 +82,7 @@ impl Appender {
     }
 
     /// Appends one `moof` (its box, read into memory) to `tracks`.
-    pub fn moof(&mut self, moof: &MemBox<'_>, tracks: &mut [Track]) -> Result<(), BoxError> {
+    pub(crate) fn moof(&mut self, moof: &MemBox<'_>, tracks: &mut [Track]) -> Result<(), BoxError> {
         let moof_start = moof.header.offset;
         // Where the previous traf's data ended (the base of a traf that names none).
         let mut prev_end: Option<u64> = None;

@@ -9,7 +9,7 @@ use super::track::{self, Track};
 use crate::container::mp4::EPOCH_1904_TO_1970_S;
 
 /// Largest `moov` read into memory: a day of 60 fps video with audio needs about 50 MiB.
-pub const MAX_MOOV_BYTES: u64 = 512 << 20;
+pub(crate) const MAX_MOOV_BYTES: u64 = 512 << 20;
 
 /// Deepest box nesting listed in the layout (the sample tables sit at depth 6).
 const MAX_LAYOUT_DEPTH: usize = 8;
@@ -24,27 +24,27 @@ const CONTAINERS: [&[u8; 4]; 11] = [
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BoxInfo {
     /// Nesting depth: 0 for top-level boxes.
-    pub depth: usize,
-    pub kind: String,
-    pub offset: u64,
-    pub size: u64,
+    pub(crate) depth: usize,
+    pub(crate) kind: String,
+    pub(crate) offset: u64,
+    pub(crate) size: u64,
 }
 
 /// What the top-level walk and `moov` give.
 #[derive(Clone, Debug)]
 pub struct Movie {
     pub file_len: u64,
-    pub major_brand: Option<FourCc>,
-    pub compatible_brands: Vec<FourCc>,
-    pub timescale: u32,
+    pub(crate) major_brand: Option<FourCc>,
+    pub(crate) compatible_brands: Vec<FourCc>,
+    pub(crate) timescale: u32,
     /// `mvhd` duration, movie timescale.
-    pub duration: u64,
+    pub(crate) duration: u64,
     /// `mvhd` creation_time, seconds since 1904-01-01 (0 when unset).
-    pub creation_time_1904_s: u64,
+    pub(crate) creation_time_1904_s: u64,
     pub tracks: Vec<Track>,
     pub layout: Vec<BoxInfo>,
     /// `moov` comes before the first `mdat` (faststart).
-    pub moov_first: bool,
+    pub(crate) moov_first: bool,
     /// Damage the walk stepped over (a cut `mdat`, trailing garbage).
     pub warnings: Vec<String>,
 }

@@ -12,7 +12,7 @@ use crate::testutil::fixtures::file_open;
 use crate::testutil::{Drained, drain, have_ffprobe, probe_packets, read_flv, scratch, testdata};
 
 /// Writes one file of `format` holding `sessions` (wall clock, packets with file-relative times).
-pub fn write(
+pub(crate) fn write(
     dir: &Path,
     format: Format,
     config: &CodecConfig,
@@ -49,7 +49,7 @@ pub fn write(
 
 /// A fixture written as one `format` file (one session at 2025-11-25 12:00:00 UTC) in `dir`:
 /// its configuration, its packets and the file.
-pub fn write_fixture(
+pub(crate) fn write_fixture(
     dir: &Path,
     format: Format,
     name: &str,
@@ -65,7 +65,7 @@ fn per_track(packets: &[Packet], track: TrackKind) -> Vec<&Packet> {
 
 /// A packet as (DTS shifted by `shift_90k`, CTS, keyframe, size, payload hash): comparable
 /// without printing payloads.
-pub fn summary(packets: &[&Packet], shift_90k: i64) -> Vec<(i64, i32, bool, usize, String)> {
+pub(crate) fn summary(packets: &[&Packet], shift_90k: i64) -> Vec<(i64, i32, bool, usize, String)> {
     packets
         .iter()
         .map(|p| {
@@ -82,7 +82,7 @@ pub fn summary(packets: &[&Packet], shift_90k: i64) -> Vec<(i64, i32, bool, usiz
 
 /// Checks `got` equals `want` per track, every time shifted by one constant (the file's
 /// origin); returns that shift.
-pub fn assert_same_packets(got: &[Packet], want: &[Packet], what: &str) -> i64 {
+pub(crate) fn assert_same_packets(got: &[Packet], want: &[Packet], what: &str) -> i64 {
     let first = |p: &[Packet]| p.iter().map(|p| p.dts_90k).min().unwrap_or(0);
     let shift = first(want) - first(got);
     for track in [TrackKind::Video, TrackKind::Audio] {
@@ -189,13 +189,18 @@ fn md5_hex(data: &[u8]) -> String {
 }
 
 /// Compares the packets we read with ffprobe's, per track: times (ms), sizes, data hashes.
-pub fn assert_matches_ffprobe(path: &Path, got: &[Packet]) {
+pub(crate) fn assert_matches_ffprobe(path: &Path, got: &[Packet]) {
     assert_times_match_ffprobe(path, got, 0, true);
 }
 
 /// Compares times (ffprobe's less `offset_90k`), counts and keyframes with ffprobe's; sizes and
 /// hashes too when `payloads` (not for MPEG-TS, where ffprobe sees Annex B and ADTS).
-pub fn assert_times_match_ffprobe(path: &Path, got: &[Packet], offset_90k: i64, payloads: bool) {
+pub(crate) fn assert_times_match_ffprobe(
+    path: &Path,
+    got: &[Packet],
+    offset_90k: i64,
+    payloads: bool,
+) {
     let probed = probe_packets(path);
     for (track, name) in [(TrackKind::Video, "video"), (TrackKind::Audio, "audio")] {
         let ours = per_track(got, track);

@@ -9,13 +9,13 @@ use crate::media::{TrackKind, rescale};
 
 /// Sample sizes: one for all, or one per sample.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Sizes {
+pub(crate) enum Sizes {
     Uniform { size: u32, count: u32 },
     Each(Vec<u32>),
 }
 
 impl Sizes {
-    pub fn count(&self) -> u32 {
+    pub(crate) fn count(&self) -> u32 {
         match self {
             Sizes::Uniform { count, .. } => *count,
             // Built from a u32 count.
@@ -23,7 +23,7 @@ impl Sizes {
         }
     }
 
-    pub fn get(&self, i: u32) -> Option<u32> {
+    pub(crate) fn get(&self, i: u32) -> Option<u32> {
         match self {
             Sizes::Uniform { size, count } => (i < *count).then_some(*size),
             Sizes::Each(v) => v.get(i as usize).copied(),
@@ -33,58 +33,58 @@ impl Sizes {
 
 /// `stsc` entry: from `first_chunk` (1-based) on, `samples_per_chunk` samples per chunk.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ChunkRun {
-    pub first_chunk: u32,
-    pub samples_per_chunk: u32,
+pub(crate) struct ChunkRun {
+    pub(crate) first_chunk: u32,
+    pub(crate) samples_per_chunk: u32,
 }
 
 /// The sample tables of one track, as stored.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Tables {
+pub(crate) struct Tables {
     /// (sample_count, sample_delta)
-    pub stts: Vec<(u32, u32)>,
+    pub(crate) stts: Vec<(u32, u32)>,
     /// (sample_count, sample_offset), read as signed in both versions, as ffmpeg does: writers
     /// put negative offsets in version 0 boxes too.
-    pub ctts: Vec<(u32, i32)>,
+    pub(crate) ctts: Vec<(u32, i32)>,
     /// 1-based sync sample numbers; `None` when `stss` is absent (every sample is a sync sample).
-    pub stss: Option<Vec<u32>>,
-    pub sizes: Option<Sizes>,
-    pub stsc: Vec<ChunkRun>,
-    pub chunk_offsets: Vec<u64>,
+    pub(crate) stss: Option<Vec<u32>>,
+    pub(crate) sizes: Option<Sizes>,
+    pub(crate) stsc: Vec<ChunkRun>,
+    pub(crate) chunk_offsets: Vec<u64>,
     /// Decode time of the first sample, media timescale: 0 for sample tables, the first
     /// `tfdt` for samples from movie fragments ([`super::fragment`]).
-    pub first_dts: i64,
+    pub(crate) first_dts: i64,
 }
 
 /// How the edit list places the media on the movie timeline.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct EditMap {
+pub(crate) struct EditMap {
     /// Total of the leading empty edits, movie timescale.
-    pub empty_movie: u64,
+    pub(crate) empty_movie: u64,
     /// media_time of the first media edit, media timescale (0 without an edit list).
-    pub media_time: i64,
+    pub(crate) media_time: i64,
     /// Edits after the first media edit (or a media rate other than 1), which are not applied.
-    pub ignored_edits: u32,
+    pub(crate) ignored_edits: u32,
     /// Every edit's segment_duration rescaled to the media timescale (each rounded on its own,
     /// as FFmpeg's `mov_fix_index` does) and added up; `None` without an edit.
-    pub span_media: Option<u64>,
+    pub(crate) span_media: Option<u64>,
 }
 
 #[derive(Clone, Debug)]
 pub struct Track {
-    pub id: u32,
-    pub handler: FourCc,
+    pub(crate) id: u32,
+    pub(crate) handler: FourCc,
     pub kind: Option<TrackKind>,
-    pub timescale: u32,
+    pub(crate) timescale: u32,
     /// `mdhd` duration, media timescale.
-    pub duration: u64,
-    pub entry: Option<SampleEntry>,
+    pub(crate) duration: u64,
+    pub(crate) entry: Option<SampleEntry>,
     /// Number of sample entries in `stsd` (only the first is used).
-    pub entry_count: u32,
-    pub edit: EditMap,
-    pub tables: Tables,
+    pub(crate) entry_count: u32,
+    pub(crate) edit: EditMap,
+    pub(crate) tables: Tables,
     /// File offset of the `trak` box, for errors.
-    pub offset: u64,
+    pub(crate) offset: u64,
 }
 
 impl Track {
@@ -119,7 +119,7 @@ impl Track {
 }
 
 /// Reads one `trak` of a movie whose `mvhd` timescale is `movie_timescale`.
-pub fn read_trak(trak: &MemBox<'_>, movie_timescale: u32) -> Result<Track, BoxError> {
+pub(crate) fn read_trak(trak: &MemBox<'_>, movie_timescale: u32) -> Result<Track, BoxError> {
     let tkhd = trak.require(b"tkhd")?;
     let (version, _, mut r) = tkhd.full()?;
     r.versioned(version, "creation_time")?;

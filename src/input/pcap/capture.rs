@@ -25,34 +25,34 @@ use crate::media::Damage;
 const INITIAL_WINDOW: usize = 256 * 1024;
 /// The largest record accepted: far above any real snap length (262144 for tcpdump), so only a
 /// corrupt length reaches it.
-pub const MAX_RECORD: usize = 16 * 1024 * 1024;
+pub(crate) const MAX_RECORD: usize = 16 * 1024 * 1024;
 /// Timestamp units per second when an interface does not say (pcapng §4.2 `if_tsresol`).
 const DEFAULT_RESOLUTION: u64 = 1_000_000;
 
 /// One captured frame.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Frame {
+pub(crate) struct Frame {
     /// 1-based, as Wireshark numbers them.
-    pub number: u64,
+    pub(crate) number: u64,
     /// Byte offset of its record (pcap) or block (pcapng) in the file.
-    pub offset: u64,
+    pub(crate) offset: u64,
     /// Capture time, Unix microseconds.
-    pub time_us: i64,
+    pub(crate) time_us: i64,
     /// `LINKTYPE_*` of its interface.
-    pub link_type: u32,
+    pub(crate) link_type: u32,
     /// The captured bytes (possibly fewer than were on the wire: the snap length).
-    pub data: Vec<u8>,
+    pub(crate) data: Vec<u8>,
 }
 
 impl Frame {
-    pub fn time_ms(&self) -> i64 {
+    pub(crate) fn time_ms(&self) -> i64 {
         self.time_us.div_euclid(1000)
     }
 }
 
 /// What a capture yields, in file order.
 #[derive(Debug)]
-pub enum CaptureItem {
+pub(crate) enum CaptureItem {
     /// A frame: read it with [`CaptureReader::frame`].
     Frame,
     Damage(Damage),
@@ -100,17 +100,17 @@ impl CaptureReader {
     }
 
     /// The frame of the last [`CaptureItem::Frame`].
-    pub fn frame(&self) -> &Frame {
+    pub(crate) fn frame(&self) -> &Frame {
         &self.state.frame
     }
 
     /// Bytes of the file consumed so far.
-    pub fn position(&self) -> u64 {
+    pub(crate) fn position(&self) -> u64 {
         self.consumed
     }
 
     /// The next frame or damage report; `None` at the end of the capture.
-    pub fn next_item(&mut self) -> Result<Option<CaptureItem>, InputError> {
+    pub(crate) fn next_item(&mut self) -> Result<Option<CaptureItem>, InputError> {
         while !self.ended {
             let offset = self.consumed;
             if let Some(damage) = self.state.short_block(self.inner.data(), offset) {

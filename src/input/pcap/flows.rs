@@ -128,7 +128,7 @@ impl Conn {
 
 /// The connections of one capture.
 #[derive(Debug)]
-pub struct Flows {
+pub(crate) struct Flows {
     /// By (client, server).
     conns: HashMap<(SocketAddr, SocketAddr), Conn>,
     next_id: u64,
@@ -139,7 +139,7 @@ pub struct Flows {
 }
 
 impl Flows {
-    pub fn new(window: u64, only: Option<u64>) -> Flows {
+    pub(crate) fn new(window: u64, only: Option<u64>) -> Flows {
         Flows {
             conns: HashMap::new(),
             next_id: 0,
@@ -150,7 +150,7 @@ impl Flows {
     }
 
     /// Takes one segment; events go to `out`.
-    pub fn segment(&mut self, seg: &Segment<'_>, mark: Mark, out: &mut Vec<FlowEvent>) {
+    pub(crate) fn segment(&mut self, seg: &Segment<'_>, mark: Mark, out: &mut Vec<FlowEvent>) {
         let forward = (seg.src, seg.dst);
         let backward = (seg.dst, seg.src);
         let key = if self.conns.contains_key(&forward) {
@@ -231,7 +231,7 @@ impl Flows {
     }
 
     /// End of the capture: every open connection ends, holes declared lost.
-    pub fn finish(&mut self, mark: Mark, out: &mut Vec<FlowEvent>) {
+    pub(crate) fn finish(&mut self, mark: Mark, out: &mut Vec<FlowEvent>) {
         let mut keys: Vec<_> = self.conns.iter().map(|(k, c)| (c.id, *k)).collect();
         keys.sort();
         for (_, k) in keys {

@@ -11,23 +11,23 @@ use std::net::{IpAddr, SocketAddr};
 use etherparse::{EtherType, LaxNetSlice, LaxSlicedPacket, TransportSlice};
 
 /// `LINKTYPE_*` values (https://www.tcpdump.org/linktypes.html), one row per link type read.
-pub mod link_type {
+pub(crate) mod link_type {
     /// BSD loopback: a 4-byte address family in the capturing host's byte order.
-    pub const NULL: u32 = 0;
+    pub(crate) const NULL: u32 = 0;
     /// Ethernet II (VLAN tags followed).
-    pub const ETHERNET: u32 = 1;
+    pub(crate) const ETHERNET: u32 = 1;
     /// Raw IPv4 or IPv6, the version nibble says which.
-    pub const RAW: u32 = 101;
+    pub(crate) const RAW: u32 = 101;
     /// OpenBSD loopback: like NULL, the address family in network byte order.
-    pub const LOOP: u32 = 108;
+    pub(crate) const LOOP: u32 = 108;
     /// Linux cooked capture v1: 16-byte header, protocol at bytes 14..16.
-    pub const LINUX_SLL: u32 = 113;
+    pub(crate) const LINUX_SLL: u32 = 113;
     /// Raw IPv4.
-    pub const IPV4: u32 = 228;
+    pub(crate) const IPV4: u32 = 228;
     /// Raw IPv6.
-    pub const IPV6: u32 = 229;
+    pub(crate) const IPV6: u32 = 229;
     /// Linux cooked capture v2: 20-byte header, protocol at bytes 0..2.
-    pub const LINUX_SLL2: u32 = 276;
+    pub(crate) const LINUX_SLL2: u32 = 276;
 }
 
 const SLL_HEADER_LEN: usize = 16;
@@ -37,21 +37,21 @@ const LOOPBACK_HEADER_LEN: usize = 4;
 
 /// One TCP segment, borrowed from its frame.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Segment<'a> {
-    pub src: SocketAddr,
-    pub dst: SocketAddr,
-    pub seq: u32,
+pub(crate) struct Segment<'a> {
+    pub(crate) src: SocketAddr,
+    pub(crate) dst: SocketAddr,
+    pub(crate) seq: u32,
     /// The acknowledgment number, when the ACK flag is set.
-    pub ack: Option<u32>,
-    pub syn: bool,
-    pub fin: bool,
-    pub rst: bool,
-    pub payload: &'a [u8],
+    pub(crate) ack: Option<u32>,
+    pub(crate) syn: bool,
+    pub(crate) fin: bool,
+    pub(crate) rst: bool,
+    pub(crate) payload: &'a [u8],
 }
 
 /// What a frame holds, as far as TCP reassembly cares.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Decoded<'a> {
+pub(crate) enum Decoded<'a> {
     Tcp(Segment<'a>),
     /// Not TCP over IP (ARP, UDP, ICMP …): nothing for RTMP.
     Other,
@@ -63,7 +63,7 @@ pub enum Decoded<'a> {
 }
 
 /// Decodes one frame of the given link type.
-pub fn decode(link: u32, data: &[u8]) -> Decoded<'_> {
+pub(crate) fn decode(link: u32, data: &[u8]) -> Decoded<'_> {
     let sliced = match link {
         link_type::ETHERNET => LaxSlicedPacket::from_ethernet(data).map_err(|e| e.to_string()),
         link_type::LINUX_SLL => match (data.get(14..16), data.get(SLL_HEADER_LEN..)) {

@@ -28,7 +28,7 @@ pub enum Delivery {
 
 impl Delivery {
     /// The session was what a viewer received, not what a publisher sent.
-    pub fn played(self) -> bool {
+    pub(crate) fn played(self) -> bool {
         match self {
             Delivery::Published => false,
             Delivery::Played | Delivery::HttpFlv => true,
@@ -36,14 +36,14 @@ impl Delivery {
     }
 
     /// The direction its media run.
-    pub fn dir(self) -> Dir {
+    pub(crate) fn dir(self) -> Dir {
         match self {
             Delivery::Published => Dir::ClientToServer,
             Delivery::Played | Delivery::HttpFlv => Dir::ServerToClient,
         }
     }
 
-    pub fn word(self) -> &'static str {
+    pub(crate) fn word(self) -> &'static str {
         match self {
             Delivery::Published => "RTMP publish",
             Delivery::Played => "RTMP play",
@@ -58,48 +58,48 @@ pub struct Publish {
     /// The connection's number in the capture ([`super::flows`]).
     pub conn: u64,
     /// Index among the connection's pushes of its delivery (publishes, play starts, responses).
-    pub index: usize,
-    pub client: SocketAddr,
-    pub server: SocketAddr,
+    pub(crate) index: usize,
+    pub(crate) client: SocketAddr,
+    pub(crate) server: SocketAddr,
     pub delivery: Delivery,
     /// `app` from `connect`, or from an HTTP path (`None` without one).
-    pub app: Option<String>,
+    pub(crate) app: Option<String>,
     pub name: String,
-    pub vdoid: Option<String>,
+    pub(crate) vdoid: Option<String>,
     /// Capture time of the push's first media message (`None`: it carried none).
     pub first_media_ms: Option<i64>,
     /// Audio, video and script messages (RTMP) or tags (HTTP-FLV), and their body bytes.
-    pub media_messages: u64,
-    pub media_bytes: u64,
+    pub(crate) media_messages: u64,
+    pub(crate) media_bytes: u64,
 }
 
 /// One TCP connection of the capture, as `inspect` lists it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Connection {
-    pub conn: u64,
-    pub client: SocketAddr,
-    pub server: SocketAddr,
+pub(crate) struct Connection {
+    pub(crate) conn: u64,
+    pub(crate) client: SocketAddr,
+    pub(crate) server: SocketAddr,
     /// `None`: neither RTMP nor HTTP.
-    pub carrier: Option<Carrier>,
+    pub(crate) carrier: Option<Carrier>,
     /// RTMP commands and statuses, or HTTP request and status lines, in order.
-    pub steps: Vec<String>,
+    pub(crate) steps: Vec<String>,
     /// The first client bytes of a connection of no known carrier.
-    pub first: Vec<u8>,
+    pub(crate) first: Vec<u8>,
     /// Bytes seen client to server and server to client.
-    pub bytes: [u64; 2],
+    pub(crate) bytes: [u64; 2],
     /// Indexes in [`Scan::pushes`] of its pushes.
-    pub pushes: Vec<usize>,
+    pub(crate) pushes: Vec<usize>,
     /// A `play` whose media the capture does not hold (client bytes only).
-    pub plays_without_media: Vec<String>,
+    pub(crate) plays_without_media: Vec<String>,
 }
 
 /// What the first pass found.
 #[derive(Clone, Debug, Default)]
 pub struct Scan {
     pub pushes: Vec<Publish>,
-    pub connections: Vec<Connection>,
+    pub(crate) connections: Vec<Connection>,
     /// The first damage not tied to a connection.
-    pub damage: Option<crate::media::Damage>,
+    pub(crate) damage: Option<crate::media::Damage>,
 }
 
 #[derive(Debug)]
@@ -152,7 +152,7 @@ pub fn scan(path: &Path, input: &str) -> Result<Scan, InputError> {
 }
 
 /// Lists the connections and pushes of a capture and spools what their sessions read.
-pub fn scan_spooled(path: &Path, input: &str) -> Result<(Scan, Spool), InputError> {
+pub(crate) fn scan_spooled(path: &Path, input: &str) -> Result<(Scan, Spool), InputError> {
     let spool_error = |e| InputError::new(input, None, format!("capture spool: {e}"));
     let mut spool = SpoolWriter::create().map_err(spool_error)?;
     let found = scan_into(path, input, Some(&mut spool))?;
@@ -251,8 +251,8 @@ fn start(input: &str, carrier: Carrier, row: Connection, found: &mut Scan) -> Co
     let name = |d: &str| format!("{input} ({client} -> {server}, {d})");
     let sides = match carrier {
         Carrier::Rtmp => Sides::Rtmp {
-            client: Box::new(RtmpParser::new(&name("client to server"))),
-            server: Box::new(RtmpParser::new(&name("server to client"))),
+            client: Box::new(RtmpParser::new()),
+            server: Box::new(RtmpParser::new()),
             app: None,
             play: None,
         },

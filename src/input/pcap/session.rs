@@ -34,7 +34,7 @@ enum Phase {
 }
 
 /// One publish of a capture, replayed from the spool: the source of a [`CaptureSession`].
-pub struct CaptureTags {
+pub(crate) struct CaptureTags {
     input: String,
     items: SpoolReader,
     /// The capture position of the last item read.
@@ -47,12 +47,16 @@ pub struct CaptureTags {
 }
 
 /// Replays one publish of a capture.
-pub type CaptureSession = TagSessionReader<CaptureTags>;
+pub(crate) type CaptureSession = TagSessionReader<CaptureTags>;
 
 impl CaptureSession {
     /// Opens the publish's connection in the spool and reads up to the publish's settled
     /// starting configuration.
-    pub fn new(spool: &Spool, input: &str, target: Publish) -> Result<CaptureSession, InputError> {
+    pub(crate) fn new(
+        spool: &Spool,
+        input: &str,
+        target: Publish,
+    ) -> Result<CaptureSession, InputError> {
         let carrier = match target.delivery {
             Delivery::Published | Delivery::Played => super::flows::Carrier::Rtmp,
             Delivery::HttpFlv => super::flows::Carrier::Http,
@@ -174,7 +178,7 @@ impl CaptureTags {
     fn parser(&self) -> Parser {
         let name = format!("{} ({})", self.input, self.direction());
         match self.target.delivery {
-            Delivery::Published | Delivery::Played => Parser::Rtmp(RtmpParser::new(&name)),
+            Delivery::Published | Delivery::Played => Parser::Rtmp(RtmpParser::new()),
             Delivery::HttpFlv => Parser::Http(ResponseParser::new(&name)),
         }
     }
@@ -240,6 +244,6 @@ impl CaptureTags {
 }
 
 /// The stream key's app: from `connect`, else the default.
-pub fn app_of(p: &Publish) -> String {
+pub(crate) fn app_of(p: &Publish) -> String {
     p.app.clone().unwrap_or_else(|| DEFAULT_APP.to_string())
 }

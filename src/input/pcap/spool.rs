@@ -28,7 +28,7 @@ use crate::input::spill::{Fields, put_bytes, put_u64, unnamed_file};
 use crate::media::{Damage, Track, TrackKind};
 
 /// A connection's buffer is written out once it holds this much.
-pub const CHUNK: usize = 64 * 1024;
+pub(crate) const CHUNK: usize = 64 * 1024;
 
 thread_local! {
     static CAPTURE_READ: Cell<u64> = const { Cell::new(0) };
@@ -38,12 +38,14 @@ thread_local! {
 /// Bytes this thread has read from capture files and from spools (tests and benchmarks check
 /// that a capture is read once).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct ReadCounts {
-    pub capture: u64,
-    pub spool: u64,
+#[cfg(test)]
+pub(crate) struct ReadCounts {
+    pub(crate) capture: u64,
+    pub(crate) spool: u64,
 }
 
-pub fn read_counts() -> ReadCounts {
+#[cfg(test)]
+pub(crate) fn read_counts() -> ReadCounts {
     ReadCounts {
         capture: CAPTURE_READ.with(Cell::get),
         spool: SPOOL_READ.with(Cell::get),
@@ -51,7 +53,7 @@ pub fn read_counts() -> ReadCounts {
 }
 
 /// A capture file, its bytes counted in [`read_counts`].
-pub struct Counted<R>(pub R);
+pub(crate) struct Counted<R>(pub R);
 
 impl<R: io::Read> io::Read for Counted<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
@@ -74,7 +76,7 @@ struct Open {
 }
 
 /// The spool being written by the first pass.
-pub struct SpoolWriter {
+pub(crate) struct SpoolWriter {
     file: File,
     end: u64,
     open: HashMap<u64, Open>,
@@ -83,7 +85,7 @@ pub struct SpoolWriter {
 }
 
 impl SpoolWriter {
-    pub fn create() -> io::Result<SpoolWriter> {
+    pub(crate) fn create() -> io::Result<SpoolWriter> {
         Ok(SpoolWriter {
             file: unnamed_file()?,
             end: 0,
@@ -93,7 +95,7 @@ impl SpoolWriter {
     }
 
     /// One item of the pass, yielded at capture position `position`.
-    pub fn item(&mut self, item: &Item, position: u64) -> io::Result<()> {
+    pub(crate) fn item(&mut self, item: &Item, position: u64) -> io::Result<()> {
         match item {
             Item::Damage(d) => {
                 let mut keys: Vec<u64> = self.open.keys().copied().collect();
@@ -147,7 +149,7 @@ impl SpoolWriter {
     }
 
     /// The spool, every connection's buffer written out.
-    pub fn finish(mut self) -> io::Result<Spool> {
+    pub(crate) fn finish(mut self) -> io::Result<Spool> {
         let mut keys: Vec<u64> = self.open.keys().copied().collect();
         keys.sort_unstable();
         for conn in keys {
@@ -166,14 +168,14 @@ impl SpoolWriter {
 
 /// The written spool, shared by a capture's sessions.
 #[derive(Clone)]
-pub struct Spool {
+pub(crate) struct Spool {
     file: Arc<File>,
     chunks: HashMap<u64, Arc<[Chunk]>>,
 }
 
 impl Spool {
     /// A reader of connection `conn`'s items (none when it carried no RTMP).
-    pub fn reader(&self, conn: u64, start: FlowEvent) -> SpoolReader {
+    pub(crate) fn reader(&self, conn: u64, start: FlowEvent) -> SpoolReader {
         SpoolReader {
             file: Arc::clone(&self.file),
             chunks: self
@@ -190,7 +192,7 @@ impl Spool {
 }
 
 /// One connection's items, in pass order.
-pub struct SpoolReader {
+pub(crate) struct SpoolReader {
     file: Arc<File>,
     chunks: Arc<[Chunk]>,
     next: usize,
@@ -202,7 +204,7 @@ pub struct SpoolReader {
 
 impl SpoolReader {
     /// The next item and the capture position it was yielded at; `None` after the last.
-    pub fn next_item(&mut self) -> io::Result<Option<(Item, u64)>> {
+    pub(crate) fn next_item(&mut self) -> io::Result<Option<(Item, u64)>> {
         if self.at >= self.buf.len() {
             let Some(chunk) = self.chunks.get(self.next).copied() else {
                 return Ok(None);

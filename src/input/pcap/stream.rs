@@ -29,7 +29,6 @@ pub enum Item {
 
 /// A pass over one capture file.
 pub struct Pass {
-    input: String,
     capture: CaptureReader,
     flows: Flows,
     queue: VecDeque<Item>,
@@ -46,14 +45,12 @@ impl Pass {
         let file = File::open(path).map_err(|e| InputError::io(input, None, e))?;
         Ok(Pass::new(
             CaptureReader::new(BufReader::new(Counted(file)), input)?,
-            input,
             only,
         ))
     }
 
-    pub fn new(capture: CaptureReader, input: &str, only: Option<u64>) -> Pass {
+    pub fn new(capture: CaptureReader, only: Option<u64>) -> Pass {
         Pass {
-            input: input.to_string(),
             capture,
             flows: Flows::new(DEFAULT_WINDOW, only),
             queue: VecDeque::new(),
@@ -63,11 +60,6 @@ impl Pass {
             last: Mark::default(),
             finished: false,
         }
-    }
-
-    /// The capture's display name.
-    pub fn input(&self) -> &str {
-        &self.input
     }
 
     /// Bytes of the capture read so far.
@@ -141,7 +133,7 @@ impl Pass {
 }
 
 /// Names a capture position for people: packet number and UTC capture time.
-pub fn describe(mark: Mark) -> String {
+pub(crate) fn describe(mark: Mark) -> String {
     format!(
         "capture packet #{} ({})",
         mark.frame,

@@ -16,7 +16,7 @@
 use std::collections::BTreeMap;
 
 /// Out-of-order bytes held per direction before the hole in front of them is declared lost.
-pub const DEFAULT_WINDOW: u64 = 16 * 1024 * 1024;
+pub(crate) const DEFAULT_WINDOW: u64 = 16 * 1024 * 1024;
 
 /// Where a stretch of bytes came from in the capture.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -51,7 +51,7 @@ pub struct Reassembler {
     pending_bytes: u64,
     window: u64,
     /// Segments (or parts) dropped as copies of bytes already seen.
-    pub duplicate_bytes: u64,
+    pub(crate) duplicate_bytes: u64,
 }
 
 impl Reassembler {
@@ -71,12 +71,12 @@ impl Reassembler {
     /// Starts the stream at `isn + 1`, the initial sequence number of a SYN seen after the
     /// reassembler was made without one (the server's SYN+ACK of a connection begun by the
     /// client's SYN). A stream that a segment has started already keeps its start.
-    pub fn anchor(&mut self, isn: u32) {
+    pub(crate) fn anchor(&mut self, isn: u32) {
         self.next_seq.get_or_insert(isn.wrapping_add(1));
     }
 
     /// Changes the window; buffered bytes beyond a smaller one are handled at the next segment.
-    pub fn set_window(&mut self, window: u64) {
+    pub(crate) fn set_window(&mut self, window: u64) {
         self.window = window.max(1);
     }
 
@@ -92,7 +92,7 @@ impl Reassembler {
 
     /// The stream offset a sequence number stands for, or `None` before the stream starts
     /// (nothing seen yet) or behind its start.
-    pub fn offset_of(&self, seq: u32) -> Option<u64> {
+    pub(crate) fn offset_of(&self, seq: u32) -> Option<u64> {
         let next = self.next_seq?;
         // Serial-number distance: within ±2 GiB of the next expected byte.
         let dist = i64::from(seq.wrapping_sub(next) as i32);

@@ -35,37 +35,38 @@ mod tests;
 use header::{Header, Parse, parse_header};
 
 /// C0 (version) + C1 + C2 (§5.2.2–§5.2.4).
-pub const HANDSHAKE_LEN: u64 = 1 + 1536 + 1536;
+pub(crate) const HANDSHAKE_LEN: u64 = 1 + 1536 + 1536;
 /// C0 for plain RTMP; 6 is RTMPE (encrypted, not readable).
-pub const RTMP_VERSION: u8 = 3;
+pub(crate) const RTMP_VERSION: u8 = 3;
 /// Chunk size until the client sends Set Chunk Size (§5.4.1).
-pub const DEFAULT_CHUNK_SIZE: usize = 128;
+pub(crate) const DEFAULT_CHUNK_SIZE: usize = 128;
 /// Bytes all partial messages together may hold; beyond, messages are dropped and reported.
-pub const MAX_PARTIAL_BYTES: usize = 64 * 1024 * 1024;
+pub(crate) const MAX_PARTIAL_BYTES: usize = 64 * 1024 * 1024;
 /// Longest chunk header: 3-byte basic header, 11-byte type 0 header, extended timestamp.
-pub const MAX_HEADER_LEN: usize = 3 + 11 + 4;
+#[cfg(test)]
+pub(crate) const MAX_HEADER_LEN: usize = 3 + 11 + 4;
 /// The 24-bit timestamp value that announces an extended timestamp (§5.3.1.3).
 const EXTENDED: u32 = 0xFF_FFFF;
 
 /// Protocol control message types handled here (§5.4).
-pub const TYPE_SET_CHUNK_SIZE: u8 = 1;
-pub const TYPE_ABORT: u8 = 2;
+pub(crate) const TYPE_SET_CHUNK_SIZE: u8 = 1;
+pub(crate) const TYPE_ABORT: u8 = 2;
 
 /// One complete message.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Message {
-    pub csid: u32,
-    pub type_id: u8,
+pub(crate) struct Message {
+    pub(crate) csid: u32,
+    pub(crate) type_id: u8,
     /// Absolute message timestamp, extended timestamps resolved (wrapping 32-bit).
-    pub timestamp_ms: u32,
-    pub stream_id: u32,
-    pub body: Vec<u8>,
+    pub(crate) timestamp_ms: u32,
+    pub(crate) stream_id: u32,
+    pub(crate) body: Vec<u8>,
     /// Where the message's first chunk header is.
-    pub at: Position,
+    pub(crate) at: Position,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ChunkEvent {
+pub(crate) enum ChunkEvent {
     Message(Message),
     Damage(Damage),
 }
@@ -135,7 +136,7 @@ struct Segment {
 
 /// Client-to-server RTMP bytes → messages.
 #[derive(Debug)]
-pub struct ChunkReader {
+pub(crate) struct ChunkReader {
     /// Unconsumed bytes; `buf[0]` is at stream position `base`.
     buf: Vec<u8>,
     base: u64,
@@ -176,7 +177,7 @@ impl ChunkStream {
 }
 
 impl ChunkReader {
-    pub fn new() -> ChunkReader {
+    pub(crate) fn new() -> ChunkReader {
         ChunkReader {
             buf: Vec::new(),
             base: 0,
@@ -198,12 +199,12 @@ impl ChunkReader {
     }
 
     /// The chunk size in force (the client's, §5.4.1).
-    pub fn chunk_size(&self) -> usize {
+    pub(crate) fn chunk_size(&self) -> usize {
         self.chunk_size
     }
 
     /// Bytes that follow the previous ones; see [`super::RtmpParser::feed`].
-    pub fn feed(&mut self, bytes: &[u8], arrival_ms: Option<i64>, input_offset: u64) {
+    pub(crate) fn feed(&mut self, bytes: &[u8], arrival_ms: Option<i64>, input_offset: u64) {
         if bytes.is_empty() || self.finished {
             return;
         }
@@ -218,7 +219,7 @@ impl ChunkReader {
     }
 
     /// The next event, in input order.
-    pub fn next_event(&mut self) -> Option<ChunkEvent> {
+    pub(crate) fn next_event(&mut self) -> Option<ChunkEvent> {
         self.out.pop_front()
     }
 

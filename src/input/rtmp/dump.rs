@@ -35,7 +35,7 @@ use crate::media::{Damage, StreamKey};
 
 /// Reads a whole dump through a parser, handing each event to `on_event`; returns its length.
 fn scan(r: impl Read, input: &str, mut on_event: impl FnMut(RtmpEvent)) -> Result<u64, InputError> {
-    let mut parser = RtmpParser::new(input);
+    let mut parser = RtmpParser::new();
     let mut blocks = Blocks::new(r, input);
     while let Some((block, at)) = blocks.next_block()? {
         parser.feed(block, None, at);
@@ -47,7 +47,7 @@ fn scan(r: impl Read, input: &str, mut on_event: impl FnMut(RtmpEvent)) -> Resul
 }
 
 /// What a dump holds: its publishes, their keys, timestamps and message counts (for `inspect`).
-pub fn connections_summary(path: &Path) -> Result<DumpSummary, InputError> {
+pub(crate) fn connections_summary(path: &Path) -> Result<DumpSummary, InputError> {
     let input = path.display().to_string();
     let file = File::open(path).map_err(|e| InputError::io(&input, None, e))?;
     let mut tracker = PublishTracker::new();
@@ -56,7 +56,10 @@ pub fn connections_summary(path: &Path) -> Result<DumpSummary, InputError> {
 }
 
 /// Opens a raw RTMP dump: one pending session per publish that carries media.
-pub fn open_path(path: &Path, opts: &InputOptions) -> Result<Vec<PendingSession>, InputError> {
+pub(crate) fn open_path(
+    path: &Path,
+    opts: &InputOptions,
+) -> Result<Vec<PendingSession>, InputError> {
     let summary = connections_summary(path)?;
     let input = summary.input.clone();
     refuse_empty(&summary)?;
@@ -228,7 +231,7 @@ enum Phase {
 }
 
 /// One publish of a raw dump: the source of an [`RtmpSession`].
-pub struct RtmpDumpTags<R> {
+pub(crate) struct RtmpDumpTags<R> {
     blocks: Blocks<R>,
     parser: RtmpParser,
     pending: VecDeque<RtmpEvent>,
@@ -242,12 +245,12 @@ pub struct RtmpDumpTags<R> {
 }
 
 /// Reads one publish of a raw dump as a push session.
-pub type RtmpSession<R> = TagSessionReader<RtmpDumpTags<R>>;
+pub(crate) type RtmpSession<R> = TagSessionReader<RtmpDumpTags<R>>;
 
 impl<R: Read> RtmpSession<R> {
     /// Reads the dump up to publish number `target` and through the session's prelude.
     /// `is_last`: no later publish takes the damage found after this one ends.
-    pub fn new(
+    pub(crate) fn new(
         reader: R,
         input: &str,
         target: usize,
@@ -255,7 +258,7 @@ impl<R: Read> RtmpSession<R> {
     ) -> Result<RtmpSession<R>, InputError> {
         let tags = RtmpDumpTags {
             blocks: Blocks::new(reader, input),
-            parser: RtmpParser::new(input),
+            parser: RtmpParser::new(),
             pending: VecDeque::new(),
             target,
             seen: 0,

@@ -18,13 +18,13 @@ use crate::media::Damage;
 
 /// Message type ids (§7.1).
 mod kind {
-    pub const AUDIO: u8 = 8;
-    pub const VIDEO: u8 = 9;
-    pub const DATA_AMF3: u8 = 15;
-    pub const COMMAND_AMF3: u8 = 17;
-    pub const DATA_AMF0: u8 = 18;
-    pub const COMMAND_AMF0: u8 = 20;
-    pub const AGGREGATE: u8 = 22;
+    pub(crate) const AUDIO: u8 = 8;
+    pub(crate) const VIDEO: u8 = 9;
+    pub(crate) const DATA_AMF3: u8 = 15;
+    pub(crate) const COMMAND_AMF3: u8 = 17;
+    pub(crate) const DATA_AMF0: u8 = 18;
+    pub(crate) const COMMAND_AMF0: u8 = 20;
+    pub(crate) const AGGREGATE: u8 = 22;
 }
 
 /// Aggregate sub-message header: type, size (3), timestamp (3 + 1 extended), stream id (3)
@@ -36,7 +36,6 @@ const BACK_POINTER_LEN: usize = 4;
 /// feed it segment by segment; a raw dump feeds it the whole file in blocks.
 #[derive(Debug)]
 pub struct RtmpParser {
-    input: String,
     chunks: ChunkReader,
     events: Vec<RtmpEvent>,
     /// A publish is running: FCUnpublish, deleteStream and closeStream end it once.
@@ -45,27 +44,27 @@ pub struct RtmpParser {
     playing: bool,
 }
 
+impl Default for RtmpParser {
+    fn default() -> RtmpParser {
+        RtmpParser::new()
+    }
+}
+
 /// `onStatus` codes a server sends a player (RTMP 1.0 §7.2.2; the codes as Flash defined them).
 mod status {
-    pub const PLAY_START: &str = "NetStream.Play.Start";
-    pub const PLAY_STOP: &str = "NetStream.Play.Stop";
-    pub const PLAY_UNPUBLISH_NOTIFY: &str = "NetStream.Play.UnpublishNotify";
+    pub(crate) const PLAY_START: &str = "NetStream.Play.Start";
+    pub(crate) const PLAY_STOP: &str = "NetStream.Play.Stop";
+    pub(crate) const PLAY_UNPUBLISH_NOTIFY: &str = "NetStream.Play.UnpublishNotify";
 }
 
 impl RtmpParser {
-    /// `input` names the connection (a path, or a capture's flow) for [`RtmpParser::input`].
-    pub fn new(input: &str) -> RtmpParser {
+    pub fn new() -> RtmpParser {
         RtmpParser {
-            input: input.to_string(),
             chunks: ChunkReader::new(),
             events: Vec::new(),
             publishing: false,
             playing: false,
         }
-    }
-
-    pub fn input(&self) -> &str {
-        &self.input
     }
 
     /// Bytes that follow the previous ones. `arrival_ms`: Unix ms of the capture packet that
@@ -322,7 +321,7 @@ struct StreamName {
 }
 
 /// Splits a publish name at its `?`: `stream?vdoid=1&t=2` → (`stream`, `vdoid=1&t=2`).
-pub fn split_query(full: &str) -> (&str, Option<&str>) {
+pub(crate) fn split_query(full: &str) -> (&str, Option<&str>) {
     match full.split_once('?') {
         Some((name, q)) => (name, Some(q)),
         None => (full, None),
@@ -330,7 +329,7 @@ pub fn split_query(full: &str) -> (&str, Option<&str>) {
 }
 
 /// The first value of `key` in an `a=1&b=2` query (not percent-decoded: carried as sent).
-pub fn query_value<'q>(query: &'q str, key: &str) -> Option<&'q str> {
+pub(crate) fn query_value<'q>(query: &'q str, key: &str) -> Option<&'q str> {
     query
         .split('&')
         .filter_map(|kv| kv.split_once('='))

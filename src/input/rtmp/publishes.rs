@@ -10,56 +10,56 @@ use crate::input::flv::TagKind;
 use crate::media::Damage;
 
 /// Damage reports kept in a summary (the rest are only counted).
-pub const MAX_DAMAGE_KEPT: usize = 32;
+pub(crate) const MAX_DAMAGE_KEPT: usize = 32;
 
 /// One publish of a connection.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PublishSummary {
+pub(crate) struct PublishSummary {
     /// Index among the connection's publishes.
-    pub index: usize,
+    pub(crate) index: usize,
     /// A played stream (the server's media to a player), not a publish.
-    pub played: bool,
+    pub(crate) played: bool,
     /// `app` of the connection's `connect` ("" when there was none).
-    pub app: String,
-    pub tc_url: Option<String>,
+    pub(crate) app: String,
+    pub(crate) tc_url: Option<String>,
     /// Publish name without its query.
-    pub name: String,
-    pub query: Option<String>,
-    pub vdoid: Option<String>,
+    pub(crate) name: String,
+    pub(crate) query: Option<String>,
+    pub(crate) vdoid: Option<String>,
     /// The publish command.
-    pub at: Position,
+    pub(crate) at: Position,
     /// Input offset where the publish ended (its unpublish, the next publish, or the end).
-    pub end_offset: u64,
+    pub(crate) end_offset: u64,
     /// The publish ended with FCUnpublish / deleteStream / closeStream.
-    pub unpublished: bool,
+    pub(crate) unpublished: bool,
     /// Raw message timestamps of the first and last media messages.
-    pub first_timestamp_ms: Option<u32>,
-    pub last_timestamp_ms: Option<u32>,
+    pub(crate) first_timestamp_ms: Option<u32>,
+    pub(crate) last_timestamp_ms: Option<u32>,
     /// The first media message's timestamp unwrapped over the whole connection (serial-number
     /// arithmetic), so publishes of one connection can be placed relative to each other.
-    pub first_unwrapped_ms: Option<i64>,
+    pub(crate) first_unwrapped_ms: Option<i64>,
     /// Largest unwrapped media timestamp.
-    pub last_unwrapped_ms: Option<i64>,
+    pub(crate) last_unwrapped_ms: Option<i64>,
     /// Capture time of the first media message (None for a raw dump).
-    pub first_media_arrival_ms: Option<i64>,
-    pub audio_messages: u64,
-    pub video_messages: u64,
-    pub data_messages: u64,
+    pub(crate) first_media_arrival_ms: Option<i64>,
+    pub(crate) audio_messages: u64,
+    pub(crate) video_messages: u64,
+    pub(crate) data_messages: u64,
     /// Media and data body bytes.
-    pub media_bytes: u64,
-    pub damage_count: u64,
+    pub(crate) media_bytes: u64,
+    pub(crate) damage_count: u64,
 }
 
 impl PublishSummary {
     /// Media duration by message timestamps (0 without media).
-    pub fn duration_ms(&self) -> i64 {
+    pub(crate) fn duration_ms(&self) -> i64 {
         match (self.first_unwrapped_ms, self.last_unwrapped_ms) {
             (Some(f), Some(l)) => (l - f).max(0),
             _ => 0,
         }
     }
 
-    pub fn has_media(&self) -> bool {
+    pub(crate) fn has_media(&self) -> bool {
         self.audio_messages + self.video_messages > 0
     }
 }
@@ -103,17 +103,17 @@ impl fmt::Display for PublishSummary {
 
 /// What one connection (a dump) holds.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct DumpSummary {
-    pub input: String,
-    pub bytes: u64,
-    pub publishes: Vec<PublishSummary>,
+pub(crate) struct DumpSummary {
+    pub(crate) input: String,
+    pub(crate) bytes: u64,
+    pub(crate) publishes: Vec<PublishSummary>,
     /// Names of the `play` commands a client sent (a client-side dump of a player).
-    pub plays_requested: Vec<String>,
+    pub(crate) plays_requested: Vec<String>,
     /// Media messages outside any publish (before the first, after an unpublish).
-    pub media_outside: u64,
-    pub damage_count: u64,
+    pub(crate) media_outside: u64,
+    pub(crate) damage_count: u64,
     /// The first [`MAX_DAMAGE_KEPT`] damage reports.
-    pub damage: Vec<Damage>,
+    pub(crate) damage: Vec<Damage>,
 }
 
 impl fmt::Display for DumpSummary {
@@ -154,7 +154,7 @@ impl fmt::Display for DumpSummary {
 
 /// Turns a connection's events into [`PublishSummary`]s, one event at a time.
 #[derive(Debug, Default)]
-pub struct PublishTracker {
+pub(crate) struct PublishTracker {
     app: String,
     tc_url: Option<String>,
     publishes: Vec<PublishSummary>,
@@ -170,11 +170,11 @@ pub struct PublishTracker {
 }
 
 impl PublishTracker {
-    pub fn new() -> PublishTracker {
+    pub(crate) fn new() -> PublishTracker {
         PublishTracker::default()
     }
 
-    pub fn push(&mut self, e: &RtmpEvent) {
+    pub(crate) fn push(&mut self, e: &RtmpEvent) {
         match e {
             RtmpEvent::Connect { app, tc_url, .. } => {
                 self.app.clone_from(app);
@@ -252,7 +252,7 @@ impl PublishTracker {
     }
 
     /// The summary, once the connection has ended at input offset `end_offset`.
-    pub fn finish(mut self, input: &str, end_offset: u64) -> DumpSummary {
+    pub(crate) fn finish(mut self, input: &str, end_offset: u64) -> DumpSummary {
         self.close(end_offset, false);
         DumpSummary {
             input: input.to_string(),

@@ -32,18 +32,18 @@
 use crate::media::VideoCodec;
 
 /// Largest access unit kept (as large as the largest PES).
-pub const MAX_AU_BYTES: usize = super::pes::MAX_PES_BYTES;
+pub(crate) const MAX_AU_BYTES: usize = super::pes::MAX_PES_BYTES;
 
 /// Unwrapped PTS and DTS, 90 kHz.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct AuTime {
-    pub pts: i64,
-    pub dts: i64,
+pub(crate) struct AuTime {
+    pub(crate) pts: i64,
+    pub(crate) dts: i64,
 }
 
 /// What the assembler gives out, in stream order.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum AuEvent {
+pub(crate) enum AuEvent {
     /// One access unit (Annex B bytes, from its first start code) with its times and the offset
     /// of the PES it started in.
     Unit {
@@ -124,7 +124,7 @@ fn header_len(codec: VideoCodec) -> usize {
 
 /// Rebuilds one video PID's access units from its PES payloads.
 #[derive(Debug)]
-pub struct AuAssembler {
+pub(crate) struct AuAssembler {
     codec: VideoCodec,
     /// The access unit in progress from its first start code, then bytes not yet scanned; or,
     /// before the first access unit start, the bytes not yet skipped.
@@ -147,7 +147,7 @@ pub struct AuAssembler {
 }
 
 impl AuAssembler {
-    pub fn new(codec: VideoCodec) -> AuAssembler {
+    pub(crate) fn new(codec: VideoCodec) -> AuAssembler {
         AuAssembler {
             codec,
             buf: Vec::new(),
@@ -165,13 +165,13 @@ impl AuAssembler {
     }
 
     /// The events so far.
-    pub fn take(&mut self) -> Vec<AuEvent> {
+    pub(crate) fn take(&mut self) -> Vec<AuEvent> {
         std::mem::take(&mut self.out)
     }
 
     /// Whether `es`, the first payload bytes of a PES, begins with an access unit start;
     /// `None` when too few bytes are there to tell.
-    pub fn begins_unit(&self, es: &[u8]) -> Option<bool> {
+    pub(crate) fn begins_unit(&self, es: &[u8]) -> Option<bool> {
         let zeros = es.iter().take_while(|&&b| b == 0).count();
         let rest = &es[zeros..];
         if rest.is_empty() {
@@ -196,7 +196,7 @@ impl AuAssembler {
     }
 
     /// Adds one PES payload with its times (`None`: the PES had no PTS) and offset.
-    pub fn push(&mut self, es: &[u8], time: Option<AuTime>, offset: u64) {
+    pub(crate) fn push(&mut self, es: &[u8], time: Option<AuTime>, offset: u64) {
         if self.begins_unit(es) == Some(false) {
             self.aligned = false;
         }
@@ -227,21 +227,21 @@ impl AuAssembler {
 
     /// The PES just pushed is followed by one whose payload begins with `next`: when that
     /// begins an access unit, the unit in progress is complete now.
-    pub fn before_pes(&mut self, next: &[u8]) {
+    pub(crate) fn before_pes(&mut self, next: &[u8]) {
         if self.begins_unit(next) == Some(true) {
             self.finish();
         }
     }
 
     /// The end of one input: a stream aligned so far ends its unit with the input.
-    pub fn end_of_input(&mut self) {
+    pub(crate) fn end_of_input(&mut self) {
         if self.aligned {
             self.finish();
         }
     }
 
     /// Completes the unit in progress (the end of the stream).
-    pub fn finish(&mut self) {
+    pub(crate) fn finish(&mut self) {
         self.scan_units(true);
         if self.started {
             let data = std::mem::take(&mut self.buf);
@@ -253,7 +253,7 @@ impl AuAssembler {
     }
 
     /// Drops the unit in progress (its PES was broken): bytes up to the next start are skipped.
-    pub fn lose(&mut self) {
+    pub(crate) fn lose(&mut self) {
         self.reset();
     }
 

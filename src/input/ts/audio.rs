@@ -20,16 +20,16 @@ use crate::media::{AudioCodec, AudioConfig};
 const MAX_FRAME: usize = 8191;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AudioFrame {
+pub(crate) struct AudioFrame {
     /// Presentation time (the unwrapped 90 kHz clock of the PES timestamps).
-    pub pts_90k: i64,
-    pub data: Vec<u8>,
+    pub(crate) pts_90k: i64,
+    pub(crate) data: Vec<u8>,
     /// A configuration first seen here (the first, or a change).
-    pub new_config: Option<AudioConfig>,
+    pub(crate) new_config: Option<AudioConfig>,
 }
 
 #[derive(Debug)]
-pub struct AudioStream {
+pub(crate) struct AudioStream {
     codec: AudioCodec,
     hint: Option<AudioConfig>,
     config: Option<AudioConfig>,
@@ -84,7 +84,7 @@ fn parse_adts(b: &[u8]) -> Result<Option<Adts>, String> {
 }
 
 impl AudioStream {
-    pub fn new(codec: AudioCodec, hint: Option<AudioConfig>) -> AudioStream {
+    pub(crate) fn new(codec: AudioCodec, hint: Option<AudioConfig>) -> AudioStream {
         AudioStream {
             codec,
             hint: hint.filter(|h| h.codec == codec),
@@ -95,11 +95,7 @@ impl AudioStream {
         }
     }
 
-    pub fn config(&self) -> Option<&AudioConfig> {
-        self.config.as_ref()
-    }
-
-    pub fn codec(&self) -> AudioCodec {
+    pub(crate) fn codec(&self) -> AudioCodec {
         self.codec
     }
 
@@ -147,7 +143,11 @@ impl AudioStream {
 
     /// Splits one PES payload, presenting at `pts_90k` (else right after the last frame), into
     /// frames; damage found is returned beside them.
-    pub fn pes(&mut self, payload: &[u8], pts_90k: Option<i64>) -> (Vec<AudioFrame>, Vec<String>) {
+    pub(crate) fn pes(
+        &mut self,
+        payload: &[u8],
+        pts_90k: Option<i64>,
+    ) -> (Vec<AudioFrame>, Vec<String>) {
         let base = pts_90k.unwrap_or(self.next_pts_90k);
         let mut data = std::mem::take(&mut self.carry);
         let carried = !data.is_empty();

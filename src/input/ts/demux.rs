@@ -24,7 +24,7 @@ use super::packet::{PacketEvent, PacketReader, TsPacket};
 use super::pes::{Assembled, Pes, PesAssembler};
 use super::psi::{self, SectionBuffer};
 use super::video::VideoStream;
-pub use crate::container::ts::{TS_OFFSET_90K, WRAP_90K};
+pub(crate) use crate::container::ts::{TS_OFFSET_90K, WRAP_90K};
 use crate::input::timeline::Repair;
 use crate::media::{
     AudioConfig, CodecConfig, Damage, NotRecorded, Packet, Track, TrackKind, VideoConfig,
@@ -141,7 +141,7 @@ impl TsDemuxer {
     }
 
     /// Offset within the current input.
-    pub fn offset(&self) -> u64 {
+    pub(crate) fn offset(&self) -> u64 {
         self.packets.as_ref().map_or(0, |p| p.position())
     }
 

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::media::AudioConfig;
 
 #[derive(Debug, Default)]
-pub struct AudioOrder {
+pub(crate) struct AudioOrder {
     /// The demultiplexer's index → the session's.
     numbered: BTreeMap<u8, u8>,
     /// Configurations of streams waiting for the ones listed ahead of them.
@@ -23,18 +23,18 @@ pub struct AudioOrder {
 
 impl AudioOrder {
     /// The session's index of the demultiplexer's audio stream `index`, once numbered.
-    pub fn session_index(&self, index: u8) -> Option<u8> {
+    pub(crate) fn session_index(&self, index: u8) -> Option<u8> {
         self.numbered.get(&index).copied()
     }
 
     /// Whether stream `index` has a configuration waiting to be numbered.
-    pub fn is_pending(&self, index: u8) -> bool {
+    pub(crate) fn is_pending(&self, index: u8) -> bool {
         self.pending.contains_key(&index)
     }
 
     /// Stream `index` gave `config`: the configurations the session can now install, with
     /// their session indexes, in order.
-    pub fn configure(&mut self, index: u8, config: AudioConfig) -> Vec<(u8, AudioConfig)> {
+    pub(crate) fn configure(&mut self, index: u8, config: AudioConfig) -> Vec<(u8, AudioConfig)> {
         if let Some(i) = self.session_index(index) {
             return vec![(i, config)];
         }
@@ -47,7 +47,7 @@ impl AudioOrder {
 
     /// Stops waiting for the silent streams listed ahead of the pending ones: the
     /// configurations now installable, as for [`Self::configure`].
-    pub fn pass_silent(&mut self) -> Vec<(u8, AudioConfig)> {
+    pub(crate) fn pass_silent(&mut self) -> Vec<(u8, AudioConfig)> {
         let Some(&last) = self.pending.keys().next_back() else {
             return Vec::new();
         };

@@ -14,27 +14,27 @@ const BUFFER_LEN: usize = 64 * PACKET_LEN;
 
 /// One transport packet's header fields and payload.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TsPacket {
+pub(crate) struct TsPacket {
     /// File offset of the sync byte.
-    pub offset: u64,
-    pub pid: u16,
-    pub transport_error: bool,
-    pub payload_unit_start: bool,
-    pub continuity_counter: u8,
-    pub has_payload: bool,
+    pub(crate) offset: u64,
+    pub(crate) pid: u16,
+    pub(crate) transport_error: bool,
+    pub(crate) payload_unit_start: bool,
+    pub(crate) continuity_counter: u8,
+    pub(crate) has_payload: bool,
     /// adaptation_field discontinuity_indicator (§2.4.3.5).
-    pub discontinuity: bool,
-    pub random_access: bool,
-    pub payload: Vec<u8>,
+    pub(crate) discontinuity: bool,
+    pub(crate) random_access: bool,
+    pub(crate) payload: Vec<u8>,
 }
 
-pub enum PacketEvent {
+pub(crate) enum PacketEvent {
     Packet(TsPacket),
     Damage(Damage),
 }
 
 /// Reads transport packets, resynchronising on lost sync bytes.
-pub struct PacketReader<R> {
+pub(crate) struct PacketReader<R> {
     inner: R,
     buf: Vec<u8>,
     /// Start of unread bytes in `buf`.
@@ -45,7 +45,7 @@ pub struct PacketReader<R> {
 }
 
 impl<R: Read> PacketReader<R> {
-    pub fn new(inner: R) -> PacketReader<R> {
+    pub(crate) fn new(inner: R) -> PacketReader<R> {
         PacketReader {
             inner,
             buf: Vec::with_capacity(2 * BUFFER_LEN),
@@ -56,7 +56,7 @@ impl<R: Read> PacketReader<R> {
     }
 
     /// Bytes consumed so far.
-    pub fn position(&self) -> u64 {
+    pub(crate) fn position(&self) -> u64 {
         self.offset
     }
 
@@ -85,7 +85,7 @@ impl<R: Read> PacketReader<R> {
     }
 
     /// The next packet or damage report; `None` at the end of the input.
-    pub fn next_event(&mut self) -> io::Result<Option<PacketEvent>> {
+    pub(crate) fn next_event(&mut self) -> io::Result<Option<PacketEvent>> {
         self.fill(PACKET_LEN + 1)?;
         let avail = self.buf.len() - self.start;
         if avail == 0 {

@@ -5,25 +5,25 @@
 use crate::container::ts::{PES_START_CODE, parse_timestamp};
 
 /// Largest PES kept: far above any real access unit, and a bound on memory for hostile input.
-pub const MAX_PES_BYTES: usize = 32 << 20;
+pub(crate) const MAX_PES_BYTES: usize = 32 << 20;
 
 /// A complete PES packet's timing and elementary stream bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Pes {
+pub(crate) struct Pes {
     /// File offset of the packet that started it.
-    pub offset: u64,
-    pub stream_id: u8,
+    pub(crate) offset: u64,
+    pub(crate) stream_id: u8,
     /// 33-bit values as carried.
-    pub pts: Option<u64>,
-    pub dts: Option<u64>,
+    pub(crate) pts: Option<u64>,
+    pub(crate) dts: Option<u64>,
     /// random_access_indicator of its first packet.
-    pub random_access: bool,
-    pub data: Vec<u8>,
+    pub(crate) random_access: bool,
+    pub(crate) data: Vec<u8>,
 }
 
 /// Collects one PID's payloads into PES packets.
 #[derive(Debug, Default)]
-pub struct PesAssembler {
+pub(crate) struct PesAssembler {
     buf: Vec<u8>,
     offset: u64,
     random_access: bool,
@@ -33,7 +33,7 @@ pub struct PesAssembler {
 }
 
 /// What a payload completed.
-pub enum Assembled {
+pub(crate) enum Assembled {
     Pes(Pes),
     /// A PES that could not be read; the message names the problem, the offset where it began.
     Bad {
@@ -45,7 +45,7 @@ pub enum Assembled {
 impl PesAssembler {
     /// Adds one packet's payload; returns the PES it completes, if any (the previous one when
     /// this payload starts a new unit, or this one when its bounded length is reached).
-    pub fn push(
+    pub(crate) fn push(
         &mut self,
         payload: &[u8],
         unit_start: bool,
@@ -75,7 +75,7 @@ impl PesAssembler {
 
     /// The elementary stream bytes gathered so far of the PES in progress, once its header is
     /// complete (the first bytes of the next PES, when the previous one was just completed).
-    pub fn peek_es(&self) -> Option<&[u8]> {
+    pub(crate) fn peek_es(&self) -> Option<&[u8]> {
         if !self.active || self.buf.len() < 9 || self.buf[..3] != [0, 0, 1] {
             return None;
         }
@@ -94,7 +94,7 @@ impl PesAssembler {
     }
 
     /// Completes the PES being gathered, if any (at the end of the input, or on a new start).
-    pub fn finish(&mut self) -> Option<Assembled> {
+    pub(crate) fn finish(&mut self) -> Option<Assembled> {
         if !self.active {
             return None;
         }

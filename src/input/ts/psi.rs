@@ -12,7 +12,7 @@ use crate::media::{AudioCodec, VideoCodec};
 
 /// Gathers one PID's section bytes from packet payloads.
 #[derive(Debug, Default)]
-pub struct SectionBuffer {
+pub(crate) struct SectionBuffer {
     buf: Vec<u8>,
     active: bool,
 }
@@ -20,7 +20,11 @@ pub struct SectionBuffer {
 impl SectionBuffer {
     /// Adds a payload; returns a complete section when one ends in it. Sections that start in
     /// the same packet after the first are not needed for PAT/PMT and are ignored.
-    pub fn push(&mut self, payload: &[u8], unit_start: bool) -> Result<Option<Vec<u8>>, String> {
+    pub(crate) fn push(
+        &mut self,
+        payload: &[u8],
+        unit_start: bool,
+    ) -> Result<Option<Vec<u8>>, String> {
         let data = if unit_start {
             let pointer = usize::from(*payload.first().ok_or("empty PSI payload")?);
             let rest = payload.get(1..).unwrap_or_default();
@@ -98,7 +102,7 @@ fn body(section: &[u8], want_table: u8, name: &str) -> Result<Vec<u8>, String> {
 }
 
 /// §2.4.4.3: the PMT PID of the first program (program_number ≠ 0).
-pub fn parse_pat(section: &[u8]) -> Result<Option<u16>, String> {
+pub(crate) fn parse_pat(section: &[u8]) -> Result<Option<u16>, String> {
     let b = body(section, TABLE_PAT, "program_association_section")?;
     Ok(b.chunks_exact(4)
         .find(|e| u16::from_be_bytes([e[0], e[1]]) != 0)
@@ -107,27 +111,27 @@ pub fn parse_pat(section: &[u8]) -> Result<Option<u16>, String> {
 
 /// One elementary stream of the PMT.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PmtStream {
-    pub stream_type: u8,
-    pub pid: u16,
+pub(crate) struct PmtStream {
+    pub(crate) stream_type: u8,
+    pub(crate) pid: u16,
     /// The format_identifier of its registration_descriptor (tag 0x05, §2.6.8), or the
     /// metadata_format_identifier of its metadata_descriptor (tag 0x26, §2.6.60), if any; DVB's
     /// AC-3 and enhanced AC-3 descriptors (ETSI EN 300 468 tags 0x6A, 0x7A) give `AC-3` / `EAC3`,
     /// the registrations ATSC uses for the same streams.
-    pub format: Option<[u8; 4]>,
+    pub(crate) format: Option<[u8; 4]>,
 }
 
 /// A program map: its own registration (SCTE 35 §8.1 puts `CUEI` there) and its streams.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Pmt {
-    pub format: Option<[u8; 4]>,
-    pub streams: Vec<PmtStream>,
+pub(crate) struct Pmt {
+    pub(crate) format: Option<[u8; 4]>,
+    pub(crate) streams: Vec<PmtStream>,
 }
 
 /// What a PMT entry carries, as FFmpeg 5.1's `mpegts` demuxer names it (`codec_type`,
 /// `codec_name`, `None` where it knows none) and as kls-rec's reports call it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EsKind {
+pub(crate) enum EsKind {
     /// A codec kls-rec reads.
     Video(VideoCodec),
     Audio(AudioCodec),
@@ -140,7 +144,7 @@ pub enum EsKind {
 }
 
 /// Classifies a PMT entry (ISO/IEC 13818-1 Table 2-34; the registration formats FFmpeg knows).
-pub fn classify(program_format: Option<[u8; 4]>, s: &PmtStream) -> EsKind {
+pub(crate) fn classify(program_format: Option<[u8; 4]>, s: &PmtStream) -> EsKind {
     let other = |codec_type, codec_name, label| EsKind::Other {
         codec_type: Some(codec_type),
         codec_name,
@@ -207,7 +211,7 @@ fn descriptor_format(mut d: &[u8], metadata: bool) -> Option<[u8; 4]> {
 }
 
 /// §2.4.4.8: the elementary streams listed.
-pub fn parse_pmt(section: &[u8]) -> Result<Pmt, String> {
+pub(crate) fn parse_pmt(section: &[u8]) -> Result<Pmt, String> {
     let b = body(section, TABLE_PMT, "TS_program_map_section")?;
     let info_len = b
         .get(2..4)

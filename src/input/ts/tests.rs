@@ -6,6 +6,7 @@ use std::process::Command;
 
 use super::*;
 use crate::input::mp4::tests::{assert_times_match_ffprobe, summary};
+use crate::input::ts::demux::TS_OFFSET_90K;
 use crate::media::TrackKind;
 use crate::media::{Damage, Packet};
 use crate::testutil::{drain, have_ffprobe, read_flv, scratch, testdata};

@@ -72,24 +72,24 @@ fn config_sets(config: &VideoConfig) -> Option<ConfigSets> {
 
 /// One access unit converted.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AccessUnit {
-    pub keyframe: bool,
+pub(crate) struct AccessUnit {
+    pub(crate) keyframe: bool,
     /// Length-prefixed NAL units (the configuration's NAL length size).
-    pub data: Vec<u8>,
+    pub(crate) data: Vec<u8>,
     /// A configuration first seen here (the first, or a change).
-    pub new_config: Option<VideoConfig>,
+    pub(crate) new_config: Option<VideoConfig>,
 }
 
 /// Turns one video PID's access units into samples.
 #[derive(Debug)]
-pub struct VideoStream {
+pub(crate) struct VideoStream {
     codec: VideoCodec,
     hint: Option<VideoConfig>,
     config: Option<(VideoConfig, ConfigSets)>,
 }
 
 impl VideoStream {
-    pub fn new(codec: VideoCodec, hint: Option<VideoConfig>) -> VideoStream {
+    pub(crate) fn new(codec: VideoCodec, hint: Option<VideoConfig>) -> VideoStream {
         VideoStream {
             codec,
             hint: hint.filter(|h| h.codec == codec),
@@ -97,12 +97,8 @@ impl VideoStream {
         }
     }
 
-    pub fn config(&self) -> Option<&VideoConfig> {
-        self.config.as_ref().map(|c| &c.0)
-    }
-
     /// Converts one PES payload. `Err` names why it cannot be used (no configuration yet).
-    pub fn access_unit(&mut self, annex_b: &[u8]) -> Result<AccessUnit, String> {
+    pub(crate) fn access_unit(&mut self, annex_b: &[u8]) -> Result<AccessUnit, String> {
         let Some(nal) = NalCodec::of(self.codec) else {
             return Err(format!("{} in MPEG-TS is not read", self.codec.name()));
         };

@@ -130,13 +130,13 @@ pub(super) fn whole_tags(v: &VideoConfig) -> bool {
 
 /// Whether the file's head has a sequence header tag for the video (it is the file's first
 /// tag after `onMetaData`).
-pub fn has_sequence_header_video(v: &VideoConfig) -> bool {
+pub(crate) fn has_sequence_header_video(v: &VideoConfig) -> bool {
     !whole_tags(v)
 }
 
 /// Whether the file's head has a sequence header tag for an audio track (after the video's, in
 /// track order).
-pub fn has_sequence_header_audio(a: &AudioConfig) -> bool {
+pub(crate) fn has_sequence_header_audio(a: &AudioConfig) -> bool {
     audio_sequence_header(Track::AUDIO, a).is_some()
 }
 

@@ -18,10 +18,10 @@ use crate::media::{AudioConfig, CodecConfig, Track, VideoConfig};
 
 /// Per-track counts gathered while writing.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct TrackStats {
-    pub packets: u64,
+pub(crate) struct TrackStats {
+    pub(crate) packets: u64,
     /// Sum of the codec payloads (what ffprobe reports as packet sizes).
-    pub payload_bytes: u64,
+    pub(crate) payload_bytes: u64,
     first_dts_ms: i64,
     last_dts_ms: i64,
     /// DTS step before the last packet: the last packet's assumed duration.
@@ -32,7 +32,7 @@ pub struct TrackStats {
 }
 
 impl TrackStats {
-    pub fn add(&mut self, dts_ms: i64, pts_ms: i64, payload_len: usize) {
+    pub(crate) fn add(&mut self, dts_ms: i64, pts_ms: i64, payload_len: usize) {
         if self.packets == 0 {
             self.first_dts_ms = dts_ms;
         } else {
@@ -46,12 +46,12 @@ impl TrackStats {
         self.last_pts_ms = pts_ms;
     }
 
-    pub fn last_dts_ms(&self) -> i64 {
+    pub(crate) fn last_dts_ms(&self) -> i64 {
         self.last_dts_ms
     }
 
     /// Presentation end of the track: the last packet lasts as long as the step before it.
-    pub fn end_ms(&self) -> i64 {
+    pub(crate) fn end_ms(&self) -> i64 {
         if self.packets == 0 {
             return 0;
         }
@@ -68,29 +68,29 @@ impl TrackStats {
 
 /// One `keyframes` entry: the tag's timestamp and where its tag header starts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct IndexEntry {
-    pub time_ms: u32,
+pub(crate) struct IndexEntry {
+    pub(crate) time_ms: u32,
     /// Offset in the spooled body; the file position adds the header and script tag lengths.
-    pub body_offset: u64,
+    pub(crate) body_offset: u64,
 }
 
 /// What the script tag says, gathered over the whole file.
 #[derive(Clone, Copy, Debug)]
-pub struct Summary<'a> {
-    pub config: &'a CodecConfig,
-    pub video: &'a TrackStats,
+pub(crate) struct Summary<'a> {
+    pub(crate) config: &'a CodecConfig,
+    pub(crate) video: &'a TrackStats,
     /// The video tracks after the first, together.
-    pub other_video: &'a TrackStats,
-    pub audio: &'a TrackStats,
+    pub(crate) other_video: &'a TrackStats,
+    pub(crate) audio: &'a TrackStats,
     /// The audio tracks after the first, together.
-    pub other_audio: &'a TrackStats,
-    pub index: &'a [IndexEntry],
+    pub(crate) other_audio: &'a TrackStats,
+    pub(crate) index: &'a [IndexEntry],
 }
 
 impl Summary<'_> {
     /// File duration in milliseconds: from 0 to the latest presentation end of any track, as
     /// ffmpeg's FLV muxer computes it.
-    pub fn duration_ms(&self) -> i64 {
+    pub(crate) fn duration_ms(&self) -> i64 {
         let audio_end = self.audio.end_ms().max(self.other_audio.end_ms());
         let video_end = self.video.end_ms().max(self.other_video.end_ms());
         video_end.max(audio_end).max(0)
@@ -98,7 +98,7 @@ impl Summary<'_> {
 
     /// Bit rate of a track over the file duration, rounded to whole bits per second, so that
     /// ffprobe's `bit_rate` (the data rate × 1024) is exactly this integer.
-    pub fn bit_rate(&self, track: &TrackStats) -> Option<u64> {
+    pub(crate) fn bit_rate(&self, track: &TrackStats) -> Option<u64> {
         if track.packets == 0 {
             return None;
         }
@@ -107,7 +107,7 @@ impl Summary<'_> {
 
     /// The script tag's data: the string `onMetaData` and the ECMA array, with file positions
     /// offset by `body_start` (where the spooled body begins in the file) and the given file size.
-    pub fn encode(&self, body_start: u64, file_size: u64) -> Vec<u8> {
+    pub(crate) fn encode(&self, body_start: u64, file_size: u64) -> Vec<u8> {
         let mut out = Vec::new();
         amf0::encode(&Value::String("onMetaData".into()), &mut out);
         amf0::encode(

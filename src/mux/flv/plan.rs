@@ -20,7 +20,7 @@ use crate::sink::local::{OutFile, Spool};
 
 /// What the index pass learnt of one FLV file: everything its script tag says.
 #[derive(Debug)]
-pub struct FlvPlan {
+pub(crate) struct FlvPlan {
     pub(super) config: CodecConfig,
     pub(super) tracks: Tracks,
     /// Bytes of the tags after the script tag, the end-of-sequence tag included.
@@ -33,14 +33,14 @@ pub struct FlvPlan {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(super) struct Tracks {
     /// The first video track, which `onMetaData` describes.
-    pub video: TrackStats,
+    pub(crate) video: TrackStats,
     /// Every video track after the first, together: they count for the file's duration.
-    pub other_video: TrackStats,
+    pub(crate) other_video: TrackStats,
     /// The first audio track, which `onMetaData` describes.
-    pub audio: TrackStats,
+    pub(crate) audio: TrackStats,
     /// Every audio track after the first, together: they count for the file's duration.
-    pub other_audio: TrackStats,
-    pub index: Vec<IndexEntry>,
+    pub(crate) other_audio: TrackStats,
+    pub(crate) index: Vec<IndexEntry>,
 }
 
 /// Where the tags after the script tag go.
@@ -57,19 +57,19 @@ pub(super) enum Body {
 
 /// A file being written in place from its plan.
 pub(super) struct Planned {
-    pub plan: FlvPlan,
-    pub out: OutFile,
+    pub(crate) plan: FlvPlan,
+    pub(crate) out: OutFile,
     /// Where the tags after the script tag begin in the file.
-    pub body_start: u64,
+    pub(crate) body_start: u64,
     /// Push sessions begun so far.
-    pub sessions: usize,
+    pub(crate) sessions: usize,
     /// The input of a push that stopped early on an error in the write pass.
-    pub ended_early: Option<String>,
+    pub(crate) ended_early: Option<String>,
 }
 
 impl Body {
     /// Bytes of tags so far: where the next tag lands, relative to the body's start.
-    pub fn len(&self) -> u64 {
+    pub(crate) fn len(&self) -> u64 {
         match self {
             Body::Counted(n) => *n,
             Body::Spooled(s) => s.len(),
@@ -79,7 +79,13 @@ impl Body {
     }
 
     /// Appends one tag (see [`tag::write_tag`]).
-    pub fn tag(&mut self, tag_type: u8, ts_ms: u32, prefix: &[u8], data: &[u8]) -> Result<()> {
+    pub(crate) fn tag(
+        &mut self,
+        tag_type: u8,
+        ts_ms: u32,
+        prefix: &[u8],
+        data: &[u8],
+    ) -> Result<()> {
         match self {
             Body::Counted(n) => *n += tag::tag_len(prefix.len() + data.len()),
             Body::Spooled(s) => {
@@ -101,7 +107,7 @@ impl Planned {
     }
 
     /// A push session begins; one more than planned fails the file.
-    pub fn begin_session(&mut self) -> Result<(), anyhow::Error> {
+    pub(crate) fn begin_session(&mut self) -> Result<(), anyhow::Error> {
         self.sessions += 1;
         if self.sessions > self.plan.inputs.len() {
             let last = self.plan.inputs.last().map_or("?", String::as_str);
@@ -114,7 +120,7 @@ impl Planned {
     }
 
     /// Whether the tags written are the planned ones, so the script tag written first is right.
-    pub fn check(&self, tracks: &Tracks, base_name: &str) -> Result<()> {
+    pub(crate) fn check(&self, tracks: &Tracks, base_name: &str) -> Result<()> {
         let plan = &self.plan;
         let differs = [
             ("tag bytes", plan.body_len, self.out.len() - self.body_start),
@@ -160,7 +166,7 @@ impl Planned {
         })
     }
 
-    pub fn push_ended_early(&mut self) {
+    pub(crate) fn push_ended_early(&mut self) {
         if self.ended_early.is_none() {
             self.ended_early = Some(self.input().to_string());
         }

@@ -10,7 +10,7 @@ use std::io::{self, Write};
 
 use crate::codec::ids::{SOUND_FORMAT_EX_HEADER, VideoIds};
 
-pub use crate::container::flv::{
+pub(crate) use crate::container::flv::{
     AAC_RAW, AAC_SEQUENCE_HEADER, AVC_END_OF_SEQUENCE, AVC_NALU, AVC_SEQUENCE_HEADER,
     EX_CODED_FRAMES, EX_HEADER, EX_SEQUENCE_END, EX_SEQUENCE_START, FILE_HEADER_LEN, FRAME_INTER,
     FRAME_KEY, HEADER_LEN, MAX_DATA_SIZE, PREV_SIZE_LEN, SIGNATURE, TAG_AUDIO, TAG_HEADER_LEN,
@@ -22,7 +22,7 @@ use crate::container::flv::{
 };
 
 /// The file header (E.2) and PreviousTagSize0.
-pub fn file_header(has_audio: bool, has_video: bool) -> [u8; FILE_HEADER_LEN] {
+pub(crate) fn file_header(has_audio: bool, has_video: bool) -> [u8; FILE_HEADER_LEN] {
     // TypeFlagsAudio is bit 2, TypeFlagsVideo bit 0; the other bits are reserved, 0.
     let flags = (u8::from(has_audio) << 2) | u8::from(has_video);
     [
@@ -44,7 +44,7 @@ pub fn file_header(has_audio: bool, has_video: bool) -> [u8; FILE_HEADER_LEN] {
 
 /// Writes one tag: header, `prefix` (the codec tag header) and `payload` as its data, then its
 /// PreviousTagSize. Returns the bytes written. The caller checks the data size fits a UI24.
-pub fn write_tag(
+pub(crate) fn write_tag(
     out: &mut impl Write,
     tag_type: u8,
     timestamp_ms: u32,
@@ -71,14 +71,14 @@ pub fn write_tag(
 }
 
 /// Bytes a tag of `data_size` bytes of data takes in the file: header, data, PreviousTagSize.
-pub fn tag_len(data_size: usize) -> u64 {
+pub(crate) fn tag_len(data_size: usize) -> u64 {
     (TAG_HEADER_LEN + data_size + PREV_SIZE_LEN) as u64
 }
 
 /// A codec tag header of at most 16 bytes, built on the stack: the longest, a multitrack video
 /// header with a CompositionTime (10 bytes) behind a TimestampOffsetNano ModEx (5).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Prefix {
+pub(crate) struct Prefix {
     bytes: [u8; 16],
     len: usize,
 }
@@ -90,7 +90,7 @@ impl Prefix {
         self
     }
 
-    pub fn as_bytes(&self) -> &[u8] {
+    pub(crate) fn as_bytes(&self) -> &[u8] {
         &self.bytes[..self.len]
     }
 }
@@ -103,7 +103,7 @@ fn si24(v: i32) -> [u8; 3] {
 
 /// Legacy VIDEODATA + AVCVIDEOPACKET header (E.4.3.1): FrameType/CodecID, AVCPacketType,
 /// CompositionTime (SI24, milliseconds).
-pub fn legacy_video(frame_type: u8, codec_id: u8, packet_type: u8, cts_ms: i32) -> Prefix {
+pub(crate) fn legacy_video(frame_type: u8, codec_id: u8, packet_type: u8, cts_ms: i32) -> Prefix {
     Prefix::default()
         .push(&[(frame_type << 4) | codec_id, packet_type])
         .push(&si24(cts_ms))
@@ -111,7 +111,7 @@ pub fn legacy_video(frame_type: u8, codec_id: u8, packet_type: u8, cts_ms: i32) 
 
 /// Enhanced RTMP `ExVideoTagHeader`: IsExHeader (1 bit), FrameType (3 bits), PacketType
 /// (4 bits), the FourCC, then for CodedFrames of a codec that has one the SI24 CompositionTime.
-pub fn enhanced_video(
+pub(crate) fn enhanced_video(
     frame_type: u8,
     packet_type: u8,
     fourcc: &[u8; 4],
@@ -132,7 +132,7 @@ pub fn enhanced_video(
 /// VideoPacketType Multitrack, then AvMultitrackType OneTrack with the track's packet type, its
 /// FourCC and its track id, then for CodedFrames of a codec that has one the SI24
 /// CompositionTime.
-pub fn multitrack_video(
+pub(crate) fn multitrack_video(
     frame_type: u8,
     packet_type: u8,
     fourcc: &[u8; 4],
@@ -156,7 +156,7 @@ pub fn multitrack_video(
 /// TimestampOffsetNano of `offset_ns` in front of its packet type: the first byte's packet type
 /// becomes ModEx, followed by the size − 1 (2), the UI24, and ModExType 0 with the packet type.
 /// A legacy header, which cannot carry one, and an offset of 0 leave the header as it is.
-pub fn with_offset_ns(tag_type: u8, prefix: Prefix, offset_ns: u32) -> Prefix {
+pub(crate) fn with_offset_ns(tag_type: u8, prefix: Prefix, offset_ns: u32) -> Prefix {
     let Some((&first, rest)) = prefix.as_bytes().split_first() else {
         return prefix;
     };
@@ -177,7 +177,7 @@ pub fn with_offset_ns(tag_type: u8, prefix: Prefix, offset_ns: u32) -> Prefix {
 
 /// Enhanced RTMP v2 `ExAudioTagHeader`: SoundFormat 9 and the AudioPacketType in one byte, then
 /// the FourCC.
-pub fn enhanced_audio(packet_type: u8, fourcc: &[u8; 4]) -> Prefix {
+pub(crate) fn enhanced_audio(packet_type: u8, fourcc: &[u8; 4]) -> Prefix {
     Prefix::default()
         .push(&[(SOUND_FORMAT_EX_HEADER << 4) | packet_type])
         .push(fourcc)
@@ -186,7 +186,7 @@ pub fn enhanced_audio(packet_type: u8, fourcc: &[u8; 4]) -> Prefix {
 /// Enhanced RTMP v2 multitrack audio header for one track: SoundFormat 9 with AudioPacketType
 /// Multitrack, then AvMultitrackType OneTrack with the track's packet type, its FourCC and its
 /// track id.
-pub fn multitrack_audio(packet_type: u8, fourcc: &[u8; 4], track_id: u8) -> Prefix {
+pub(crate) fn multitrack_audio(packet_type: u8, fourcc: &[u8; 4], track_id: u8) -> Prefix {
     Prefix::default()
         .push(&[(SOUND_FORMAT_EX_HEADER << 4) | EX_AUDIO_MULTITRACK])
         .push(&[(MULTITRACK_ONE_TRACK << 4) | packet_type])
@@ -196,7 +196,7 @@ pub fn multitrack_audio(packet_type: u8, fourcc: &[u8; 4], track_id: u8) -> Pref
 
 /// AUDIODATA header (E.4.2.1): the sound byte as the source sent it, then for AAC the
 /// AACPacketType.
-pub fn audio(sound_byte: u8, aac_packet_type: Option<u8>) -> Prefix {
+pub(crate) fn audio(sound_byte: u8, aac_packet_type: Option<u8>) -> Prefix {
     let p = Prefix::default().push(&[sound_byte]);
     match aac_packet_type {
         Some(t) => p.push(&[t]),

@@ -72,7 +72,7 @@ impl TrackBuffer {
 }
 
 /// Writes fMP4 segments for one recording file.
-pub struct Fmp4Segments {
+pub(crate) struct Fmp4Segments {
     init: Vec<u8>,
     tracks: Vec<TrackBuffer>,
     /// `mfhd` sequence number of the next fragment.
@@ -80,7 +80,7 @@ pub struct Fmp4Segments {
 }
 
 impl Fmp4Segments {
-    pub fn new(config: &CodecConfig, start_time_s: i64) -> Result<Fmp4Segments> {
+    pub(crate) fn new(config: &CodecConfig, start_time_s: i64) -> Result<Fmp4Segments> {
         let init = fragment::init_segment(config, start_time_s)?;
         let mut tracks = Vec::new();
         // Track ids as the init segment numbers them: video first.

@@ -9,21 +9,21 @@ use crate::wallclock::rfc3339_ms;
 
 /// One `EXTINF` entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Entry {
+pub(crate) struct Entry {
     /// The segment's file name, relative to the playlist.
-    pub uri: String,
-    pub duration_ms: i64,
+    pub(crate) uri: String,
+    pub(crate) duration_ms: i64,
     /// Wall clock of the segment's first packet, Unix milliseconds.
-    pub program_date_time_ms: i64,
+    pub(crate) program_date_time_ms: i64,
     /// A spliced session begins here (`EXT-X-DISCONTINUITY`, §4.3.2.3).
-    pub discontinuity: bool,
+    pub(crate) discontinuity: bool,
 }
 
 /// The playlist text: version 3 (decimal `EXTINF`, §4.3.2.1), target duration the ceiling of
 /// the longest segment (§4.3.3.1), media sequence 0, VOD, ended. With an init segment `map`
 /// (fMP4), `EXT-X-MAP` names it before the first segment (§4.3.2.5), which needs version 6 in a
 /// playlist without `EXT-X-I-FRAMES-ONLY` (§4.3.2.5, §7).
-pub fn render(entries: &[Entry], map: Option<&str>) -> String {
+pub(crate) fn render(entries: &[Entry], map: Option<&str>) -> String {
     let longest_ms = entries
         .iter()
         .map(|e| e.duration_ms)

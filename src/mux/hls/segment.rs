@@ -26,7 +26,7 @@ pub enum SegmentChoice {
 
 /// The segment format a file is written in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SegmentFormat {
+pub(crate) enum SegmentFormat {
     Ts,
     Fmp4,
 }
@@ -35,7 +35,7 @@ impl SegmentChoice {
     /// The format for a file of `config`: under `auto`, MPEG-TS where it carries every track,
     /// the reference's layout; fMP4 otherwise, and for HEVC, which Apple's players take only in
     /// fMP4 (HLS authoring specification 1.10).
-    pub fn resolve(self, config: &CodecConfig) -> SegmentFormat {
+    pub(crate) fn resolve(self, config: &CodecConfig) -> SegmentFormat {
         match self {
             SegmentChoice::Ts => SegmentFormat::Ts,
             SegmentChoice::Fmp4 => SegmentFormat::Fmp4,
@@ -64,7 +64,7 @@ impl SegmentChoice {
 
 /// A writer of one HLS recording's media segments; the playlist writer decides where each
 /// segment begins and names the files.
-pub trait SegmentWriter: Send {
+pub(crate) trait SegmentWriter: Send {
     /// Extension of the media segments (`ts`, `m4s`).
     fn extension(&self) -> &'static str;
 

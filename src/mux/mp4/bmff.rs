@@ -5,7 +5,7 @@ use anyhow::{Result, bail};
 
 /// Builds nested boxes into one buffer.
 #[derive(Default)]
-pub struct BoxWriter {
+pub(crate) struct BoxWriter {
     buf: Vec<u8>,
     /// Start offsets of the boxes still open, innermost last.
     open: Vec<usize>,
@@ -14,26 +14,26 @@ pub struct BoxWriter {
 }
 
 impl BoxWriter {
-    pub fn new() -> BoxWriter {
+    pub(crate) fn new() -> BoxWriter {
         BoxWriter::default()
     }
 
     /// Opens a box (§4.2 `Box`): a size placeholder and the four-character type.
-    pub fn open(&mut self, fourcc: &[u8; 4]) {
+    pub(crate) fn open(&mut self, fourcc: &[u8; 4]) {
         self.open.push(self.buf.len());
         self.u32(0);
         self.bytes(fourcc);
     }
 
     /// Opens a full box (§4.2 `FullBox`): a box with an 8-bit version and 24-bit flags.
-    pub fn open_full(&mut self, fourcc: &[u8; 4], version: u8, flags: u32) {
+    pub(crate) fn open_full(&mut self, fourcc: &[u8; 4], version: u8, flags: u32) {
         self.open(fourcc);
         self.u8(version);
         self.u24(flags);
     }
 
     /// Closes the innermost open box, writing its size.
-    pub fn close(&mut self) {
+    pub(crate) fn close(&mut self) {
         let Some(start) = self.open.pop() else {
             debug_assert!(false, "close without open");
             return;
@@ -52,7 +52,7 @@ impl BoxWriter {
     }
 
     /// The finished bytes; every box must be closed.
-    pub fn finish(self) -> Result<Vec<u8>> {
+    pub(crate) fn finish(self) -> Result<Vec<u8>> {
         if let Some(t) = self.too_large {
             bail!(
                 "mp4 box '{}' exceeds 4 GiB (too many samples for one file)",
@@ -63,37 +63,37 @@ impl BoxWriter {
         Ok(self.buf)
     }
 
-    pub fn u8(&mut self, v: u8) {
+    pub(crate) fn u8(&mut self, v: u8) {
         self.buf.push(v);
     }
 
-    pub fn u16(&mut self, v: u16) {
+    pub(crate) fn u16(&mut self, v: u16) {
         self.buf.extend_from_slice(&v.to_be_bytes());
     }
 
-    pub fn u24(&mut self, v: u32) {
+    pub(crate) fn u24(&mut self, v: u32) {
         self.buf.extend_from_slice(&v.to_be_bytes()[1..]);
     }
 
-    pub fn u32(&mut self, v: u32) {
+    pub(crate) fn u32(&mut self, v: u32) {
         self.buf.extend_from_slice(&v.to_be_bytes());
     }
 
-    pub fn i32(&mut self, v: i32) {
+    pub(crate) fn i32(&mut self, v: i32) {
         self.buf.extend_from_slice(&v.to_be_bytes());
     }
 
-    pub fn u64(&mut self, v: u64) {
+    pub(crate) fn u64(&mut self, v: u64) {
         self.buf.extend_from_slice(&v.to_be_bytes());
     }
 
-    pub fn i64(&mut self, v: i64) {
+    pub(crate) fn i64(&mut self, v: i64) {
         self.buf.extend_from_slice(&v.to_be_bytes());
     }
 
     /// A time or duration of a full box whose version 1 widens it from 32 to 64 bits
     /// (`mvhd`, `tkhd`, `mdhd`, `elst`).
-    pub fn u32_or_u64(&mut self, version: u8, v: u64) {
+    pub(crate) fn u32_or_u64(&mut self, version: u8, v: u64) {
         if version == 1 {
             self.u64(v);
         } else {
@@ -102,7 +102,7 @@ impl BoxWriter {
     }
 
     /// [`BoxWriter::u32_or_u64`] for a signed field (`elst`'s media_time).
-    pub fn i32_or_i64(&mut self, version: u8, v: i64) {
+    pub(crate) fn i32_or_i64(&mut self, version: u8, v: i64) {
         if version == 1 {
             self.i64(v);
         } else {
@@ -110,11 +110,11 @@ impl BoxWriter {
         }
     }
 
-    pub fn bytes(&mut self, v: &[u8]) {
+    pub(crate) fn bytes(&mut self, v: &[u8]) {
         self.buf.extend_from_slice(v);
     }
 
-    pub fn zeros(&mut self, n: usize) {
+    pub(crate) fn zeros(&mut self, n: usize) {
         self.buf.resize(self.buf.len() + n, 0);
     }
 }

@@ -14,7 +14,7 @@ use crate::media::{Packet, Track, TrackKind};
 
 /// Where the write pass differs from the plan.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Deviation {
+pub(crate) enum Deviation {
     /// A packet past the last sample the plan has for its track.
     Extra { track: Track, planned: u32 },
     /// Sample `sample` (1-based) of `track` has `got` where the plan has `planned`.
@@ -66,7 +66,7 @@ impl fmt::Display for Deviation {
 
 /// How far the write pass has come through the plan: per track, the next sample and its place.
 #[derive(Debug, Default)]
-pub struct Follower {
+pub(crate) struct Follower {
     /// One per video track, as far as packets have come.
     video: Vec<TrackCursor>,
     /// One per audio track, as far as packets have come.
@@ -120,7 +120,11 @@ impl Follower {
     /// writer would refuse is refused with the same error (`Err`); one it would accept but the
     /// plan does not have is a [`Deviation`] (`Ok(Err(..))`).
     /// The plan has the tracks the file's configuration has.
-    pub fn check(&mut self, plan: &Layout, packet: &Packet) -> Result<Result<(), Deviation>> {
+    pub(crate) fn check(
+        &mut self,
+        plan: &Layout,
+        packet: &Packet,
+    ) -> Result<Result<(), Deviation>> {
         let Some(index) = plan.track(packet.track) else {
             return Err(missing_track(packet.track));
         };
@@ -144,7 +148,7 @@ impl Follower {
     }
 
     /// Whether every planned sample arrived.
-    pub fn finish(&self, plan: &Layout) -> Result<(), Deviation> {
+    pub(crate) fn finish(&self, plan: &Layout) -> Result<(), Deviation> {
         for (track, index) in plan.indexes() {
             let planned = index.count();
             let cursors = match track.kind {

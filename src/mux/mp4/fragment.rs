@@ -33,7 +33,7 @@ use crate::media::CodecConfig;
 
 /// The init segment of a fragmented file with the tracks `config` configures (video first, as
 /// track 1, as the whole-file writer numbers them).
-pub fn init_segment(config: &CodecConfig, start_time_s: i64) -> Result<Vec<u8>> {
+pub(crate) fn init_segment(config: &CodecConfig, start_time_s: i64) -> Result<Vec<u8>> {
     let layout = Layout::new(config)?;
     let plan = MoviePlan::fragmented(layout.tracks(config), start_time_s);
     let mut w = BoxWriter::new();
@@ -52,24 +52,24 @@ pub fn init_segment(config: &CodecConfig, start_time_s: i64) -> Result<Vec<u8>> 
 
 /// One sample of a fragment, in the 90 kHz media clock.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct FragmentSample {
-    pub duration_90k: u32,
-    pub size: u32,
-    pub keyframe: bool,
-    pub cts_90k: i32,
+pub(crate) struct FragmentSample {
+    pub(crate) duration_90k: u32,
+    pub(crate) size: u32,
+    pub(crate) keyframe: bool,
+    pub(crate) cts_90k: i32,
 }
 
 /// One track's run of samples in a fragment.
 #[derive(Clone, Copy, Debug)]
-pub struct TrackFragment<'a> {
-    pub track_id: u32,
+pub(crate) struct TrackFragment<'a> {
+    pub(crate) track_id: u32,
     /// DTS of the first sample (`tfdt`).
-    pub base_dts_90k: u64,
-    pub samples: &'a [FragmentSample],
+    pub(crate) base_dts_90k: u64,
+    pub(crate) samples: &'a [FragmentSample],
 }
 
 /// `moof` and the `mdat` header of one fragment; the tracks' payloads follow, in `tracks` order.
-pub fn fragment_head(sequence: u32, tracks: &[TrackFragment<'_>]) -> Result<Vec<u8>> {
+pub(crate) fn fragment_head(sequence: u32, tracks: &[TrackFragment<'_>]) -> Result<Vec<u8>> {
     let payload: u64 = tracks
         .iter()
         .flat_map(|t| t.samples)

@@ -11,9 +11,9 @@ use crate::media::TrackKind;
 
 /// A run of `count` consecutive samples sharing `value` (the `stts`/`ctts` entry shape).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Run<T> {
-    pub count: u32,
-    pub value: T,
+pub(crate) struct Run<T> {
+    pub(crate) count: u32,
+    pub(crate) value: T,
 }
 
 fn push_run<T: PartialEq + Copy>(runs: &mut Vec<Run<T>>, value: T) {
@@ -25,7 +25,7 @@ fn push_run<T: PartialEq + Copy>(runs: &mut Vec<Run<T>>, value: T) {
 
 /// Default duration of a lone sample when no decode delta exists to copy (§ "last sample").
 #[derive(Clone, Copy, Debug)]
-pub enum LoneSample {
+pub(crate) enum LoneSample {
     /// Audio: `samples` PCM samples per frame (1024 for AAC, 1152 for MP3) at `rate` Hz.
     Audio { samples: u32, rate: u32 },
     /// Video: one frame at 25 fps, the most common live frame rate.
@@ -33,20 +33,20 @@ pub enum LoneSample {
 }
 
 #[derive(Debug)]
-pub struct TrackIndex {
-    pub kind: TrackKind,
+pub(crate) struct TrackIndex {
+    pub(crate) kind: TrackKind,
     /// `stsz`: every sample's size in bytes.
-    pub sizes: Vec<u32>,
+    pub(crate) sizes: Vec<u32>,
     /// `stts` in 90 kHz: the decode delta of every sample but the last.
-    pub deltas_90k: Vec<Run<u32>>,
+    pub(crate) deltas_90k: Vec<Run<u32>>,
     /// `ctts` in 90 kHz: every sample's composition offset.
-    pub offsets_90k: Vec<Run<i32>>,
+    pub(crate) offsets_90k: Vec<Run<i32>>,
     /// `stss`: 1-based numbers of the keyframes.
-    pub sync: Vec<u32>,
+    pub(crate) sync: Vec<u32>,
     /// `stco`/`co64`: chunk start offsets within the spooled `mdat` payload.
-    pub chunk_offsets: Vec<u64>,
+    pub(crate) chunk_offsets: Vec<u64>,
     /// `stsc`: (first chunk, 1-based; samples per chunk) where the count changes.
-    pub chunk_runs: Vec<(u32, u32)>,
+    pub(crate) chunk_runs: Vec<(u32, u32)>,
     /// Samples in the chunk being filled.
     open_chunk_samples: u32,
     first_dts_90k: i64,
@@ -59,17 +59,17 @@ pub struct TrackIndex {
     last_nonzero_delta_90k: Option<u32>,
     /// Every DTS and composition offset is a whole millisecond (FLV/RTMP sources).
     ms_exact: bool,
-    pub total_bytes: u64,
-    pub max_size: u32,
+    pub(crate) total_bytes: u64,
+    pub(crate) max_size: u32,
     /// Bytes per one-second window of DTS, for the `esds` maxBitrate.
     window: i64,
     window_bytes: u64,
-    pub max_window_bytes: u64,
+    pub(crate) max_window_bytes: u64,
 }
 
 /// Why a packet cannot join the index.
 #[derive(Debug, PartialEq, Eq)]
-pub enum IndexError {
+pub(crate) enum IndexError {
     DtsBackwards {
         from_90k: i64,
         to_90k: i64,
@@ -90,7 +90,11 @@ const MAX_DTS_90K: i64 = 1 << 53;
 /// Whether a sample decoding at `dts_90k` may follow `count` samples, the last decoding at
 /// `last_dts_90k`; its decode delta from that one (none for a first sample). These are all
 /// the checks [`TrackIndex::push`] makes.
-pub fn admit(count: u32, last_dts_90k: i64, dts_90k: i64) -> Result<Option<u32>, IndexError> {
+pub(crate) fn admit(
+    count: u32,
+    last_dts_90k: i64,
+    dts_90k: i64,
+) -> Result<Option<u32>, IndexError> {
     if count == u32::MAX {
         return Err(IndexError::TooManySamples);
     }
@@ -113,7 +117,7 @@ pub fn admit(count: u32, last_dts_90k: i64, dts_90k: i64) -> Result<Option<u32>,
 }
 
 impl TrackIndex {
-    pub fn new(kind: TrackKind) -> TrackIndex {
+    pub(crate) fn new(kind: TrackKind) -> TrackIndex {
         TrackIndex {
             kind,
             sizes: Vec::new(),
@@ -140,11 +144,11 @@ impl TrackIndex {
     }
 
     /// Decode time of the first sample (0 while there is none).
-    pub fn first_dts_90k(&self) -> i64 {
+    pub(crate) fn first_dts_90k(&self) -> i64 {
         self.first_dts_90k
     }
 
-    pub fn count(&self) -> u32 {
+    pub(crate) fn count(&self) -> u32 {
         // `push` refuses a sample past u32::MAX, so this never truncates.
         self.sizes.len() as u32
     }
@@ -152,7 +156,7 @@ impl TrackIndex {
     /// Adds one sample. `chunk_offset` is its spool offset when it starts a new chunk (always
     /// the case for a track's first sample).
     /// Validates before changing anything, so a refused sample leaves the index intact.
-    pub fn push(
+    pub(crate) fn push(
         &mut self,
         dts_90k: i64,
         cts_90k: i32,
@@ -212,22 +216,22 @@ impl TrackIndex {
     }
 
     /// Completes the `stsc` runs; call once, after the last sample.
-    pub fn seal(&mut self) {
+    pub(crate) fn seal(&mut self) {
         self.close_chunk();
     }
 
-    pub fn ms_exact(&self) -> bool {
+    pub(crate) fn ms_exact(&self) -> bool {
         self.ms_exact
     }
 
     /// Earliest presentation time, when the track has samples.
-    pub fn min_pts_90k(&self) -> Option<i64> {
+    pub(crate) fn min_pts_90k(&self) -> Option<i64> {
         (!self.sizes.is_empty()).then_some(self.min_pts_90k)
     }
 
     /// The track's timing in its own timescale: 1000 when every time is a whole millisecond,
     /// else 90000, so no timestamp is rounded.
-    pub fn timing(&self, lone: LoneSample) -> Timing {
+    pub(crate) fn timing(&self, lone: LoneSample) -> Timing {
         let (timescale, div) = if self.ms_exact {
             (1000u32, 90i64)
         } else {
@@ -276,42 +280,42 @@ impl TrackIndex {
     }
 
     /// Whether any written composition offset is below zero (`ctts` version 1).
-    pub fn negative_offsets(&self, t: &Timing) -> bool {
+    pub(crate) fn negative_offsets(&self, t: &Timing) -> bool {
         i64::from(self.min_offset_90k) / t.div + t.offset_shift < 0
     }
 
     /// Whether a `ctts` box is needed at all.
-    pub fn has_offsets(&self, t: &Timing) -> bool {
+    pub(crate) fn has_offsets(&self, t: &Timing) -> bool {
         t.offset_shift != 0 || self.offsets_90k.iter().any(|r| r.value != 0)
     }
 }
 
 /// A track's times in its media timescale (`mdhd`), relative to its first decode time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Timing {
-    pub timescale: u32,
+pub(crate) struct Timing {
+    pub(crate) timescale: u32,
     /// 90 kHz ticks per timescale tick (90 or 1).
-    pub div: i64,
+    pub(crate) div: i64,
     /// Duration given to the last sample: the previous sample's.
-    pub last_delta: i64,
+    pub(crate) last_delta: i64,
     /// Sum of all sample durations (`mdhd` duration).
-    pub media_duration: i64,
+    pub(crate) media_duration: i64,
     /// Added to every composition offset written in `ctts` (0 unless a PTS precedes the first DTS).
-    pub offset_shift: i64,
+    pub(crate) offset_shift: i64,
     /// Earliest composition time in media time, before `offset_shift`.
-    pub media_min_pts: i64,
+    pub(crate) media_min_pts: i64,
     /// Latest presentation end (max PTS + duration) in media time, before `offset_shift`.
-    pub presentation_end: i64,
+    pub(crate) presentation_end: i64,
 }
 
 impl Timing {
     /// The edit's media_time: where presentation begins in the media timeline.
-    pub fn media_time(&self) -> i64 {
+    pub(crate) fn media_time(&self) -> i64 {
         self.media_min_pts + self.offset_shift
     }
 
     /// Presentation length from the first presented sample to the end of the last.
-    pub fn presentation_duration(&self) -> i64 {
+    pub(crate) fn presentation_duration(&self) -> i64 {
         self.presentation_end - self.media_min_pts
     }
 }

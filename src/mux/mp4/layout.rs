@@ -31,7 +31,7 @@ struct OpenChunk {
 
 /// The sample indexes of a file's tracks and the length of its `mdat` payload.
 #[derive(Debug)]
-pub struct Layout {
+pub(crate) struct Layout {
     /// One index per video track, track 0 first.
     video: Vec<TrackIndex>,
     /// One index per audio track, track 0 first.
@@ -42,7 +42,7 @@ pub struct Layout {
 
 impl Layout {
     /// An empty layout with one track per configured codec.
-    pub fn new(config: &CodecConfig) -> Result<Layout> {
+    pub(crate) fn new(config: &CodecConfig) -> Result<Layout> {
         if config.video.is_none() && config.audio.is_none() {
             bail!("mp4: the file has neither a video nor an audio configuration");
         }
@@ -69,24 +69,24 @@ impl Layout {
         }
     }
 
-    pub fn track(&self, track: Track) -> Option<&TrackIndex> {
+    pub(crate) fn track(&self, track: Track) -> Option<&TrackIndex> {
         self.of_kind(track.kind).get(usize::from(track.index))
     }
 
     /// Every track's index with its track, video first.
-    pub fn indexes(&self) -> impl Iterator<Item = (Track, &TrackIndex)> {
+    pub(crate) fn indexes(&self) -> impl Iterator<Item = (Track, &TrackIndex)> {
         let video = (0u8..).zip(&self.video).map(|(i, t)| (Track::video(i), t));
         let audio = (0u8..).zip(&self.audio).map(|(i, t)| (Track::audio(i), t));
         video.chain(audio)
     }
 
     /// Bytes of `mdat` payload: where the next packet lands, relative to the payload's start.
-    pub fn payload_len(&self) -> u64 {
+    pub(crate) fn payload_len(&self) -> u64 {
         self.payload_len
     }
 
     /// Places one packet after the previous ones. A refused packet changes nothing.
-    pub fn push(&mut self, packet: &Packet) -> Result<()> {
+    pub(crate) fn push(&mut self, packet: &Packet) -> Result<()> {
         let index = match packet.track.kind {
             TrackKind::Video => &mut self.video,
             TrackKind::Audio => &mut self.audio,
@@ -127,7 +127,7 @@ impl Layout {
     }
 
     /// Completes the chunk tables; call once, after the last packet.
-    pub fn seal(&mut self) {
+    pub(crate) fn seal(&mut self) {
         for t in self.video.iter_mut().chain(self.audio.iter_mut()) {
             t.seal();
         }
@@ -135,7 +135,10 @@ impl Layout {
 
     /// The tracks with their sample entries, video first, as `moov` lists them. A track is
     /// listed when both the layout and `config` have it.
-    pub fn tracks<'a>(&'a self, config: &'a CodecConfig) -> Vec<(&'a TrackIndex, Entry<'a>)> {
+    pub(crate) fn tracks<'a>(
+        &'a self,
+        config: &'a CodecConfig,
+    ) -> Vec<(&'a TrackIndex, Entry<'a>)> {
         let video = self.video.iter().zip(config.video_tracks());
         let video = video.map(|(t, (_, v))| (t, Entry::Video(v)));
         let audio = self.audio.iter().zip(config.audio_tracks());
@@ -145,7 +148,7 @@ impl Layout {
     }
 
     /// Whether the layout has exactly the tracks `config` configures.
-    pub fn fits(&self, config: &CodecConfig) -> bool {
+    pub(crate) fn fits(&self, config: &CodecConfig) -> bool {
         self.video.len() == config.video_tracks().count()
             && self.audio.len() == config.audio_tracks().count()
     }
@@ -202,7 +205,7 @@ impl Planner {
 }
 
 /// A packet's size as its `stsz` entry, refused past 4 GiB.
-pub fn sample_size(packet: &Packet) -> Result<u32> {
+pub(crate) fn sample_size(packet: &Packet) -> Result<u32> {
     u32::try_from(packet.data.len()).map_err(|_| {
         anyhow!(
             "mp4: {} packet of {} bytes exceeds 4 GiB",
@@ -213,12 +216,12 @@ pub fn sample_size(packet: &Packet) -> Result<u32> {
 }
 
 /// A packet of a track the file's configuration does not have.
-pub fn missing_track(track: Track) -> anyhow::Error {
+pub(crate) fn missing_track(track: Track) -> anyhow::Error {
     anyhow!("mp4: {track} packet but the file has no {track} configuration")
 }
 
 /// Why the `sample`-th (0-based) sample of `track` was refused.
-pub fn index_error(track: Track, sample: u32, e: IndexError) -> anyhow::Error {
+pub(crate) fn index_error(track: Track, sample: u32, e: IndexError) -> anyhow::Error {
     let n = u64::from(sample) + 1;
     match e {
         IndexError::DtsBackwards { from_90k, to_90k } => {

@@ -15,7 +15,7 @@ const LANGUAGE_UND: u16 = 0x55C4;
 
 /// Writes `moov`. `data_start` is the file offset of the first `mdat` payload byte; `co64`
 /// selects 64-bit chunk offsets. The size of the result does not depend on `data_start`.
-pub fn write_moov(plan: &MoviePlan<'_>, data_start: u64, co64: bool) -> Result<Vec<u8>> {
+pub(crate) fn write_moov(plan: &MoviePlan<'_>, data_start: u64, co64: bool) -> Result<Vec<u8>> {
     let mut w = BoxWriter::new();
     w.open(b"moov");
     mvhd(&mut w, plan);

@@ -13,52 +13,55 @@ use crate::container::mp4::EPOCH_1904_TO_1970_S;
 use crate::media::{AudioConfig, VideoConfig};
 
 /// The timescale of every track of a fragmented file: the media clock itself.
-pub const FRAGMENT_TIMESCALE: u32 = 90_000;
+pub(crate) const FRAGMENT_TIMESCALE: u32 = 90_000;
 
 /// What a track's sample entry describes.
 #[derive(Clone, Copy, Debug)]
-pub enum Entry<'a> {
+pub(crate) enum Entry<'a> {
     Video(&'a VideoConfig),
     Audio(&'a AudioConfig),
 }
 
 /// An edit list: an optional empty edit, then one edit into the media.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Edit {
+pub(crate) struct Edit {
     /// Movie-timescale length of the empty edit (0: none).
-    pub empty_movie: u64,
+    pub(crate) empty_movie: u64,
     /// Movie-timescale length of the media edit.
-    pub segment_movie: u64,
+    pub(crate) segment_movie: u64,
     /// Media-timescale start of the media edit.
-    pub media_time: u64,
+    pub(crate) media_time: u64,
 }
 
-pub struct TrackPlan<'a> {
+pub(crate) struct TrackPlan<'a> {
     /// track_ID: 1 for the first track written.
-    pub id: u32,
-    pub index: &'a TrackIndex,
-    pub entry: Entry<'a>,
-    pub timing: Timing,
-    pub edit: Option<Edit>,
+    pub(crate) id: u32,
+    pub(crate) index: &'a TrackIndex,
+    pub(crate) entry: Entry<'a>,
+    pub(crate) timing: Timing,
+    pub(crate) edit: Option<Edit>,
     /// `tkhd` duration in the movie timescale.
-    pub duration_movie: u64,
+    pub(crate) duration_movie: u64,
 }
 
-pub struct MoviePlan<'a> {
+pub(crate) struct MoviePlan<'a> {
     /// 1000 when every track is millisecond-exact, else 90000: edits then never round.
-    pub timescale: u32,
+    pub(crate) timescale: u32,
     /// Seconds since 1904 of the recording's start, for every creation/modification time.
-    pub time_1904_s: u64,
-    pub duration_movie: u64,
-    pub tracks: Vec<TrackPlan<'a>>,
+    pub(crate) time_1904_s: u64,
+    pub(crate) duration_movie: u64,
+    pub(crate) tracks: Vec<TrackPlan<'a>>,
     /// An init segment of a fragmented file (ISO/IEC 14496-12 §8.8): the sample tables stay
     /// empty, no `stss` or edit list is written, and `mvex` announces the fragments.
-    pub fragmented: bool,
+    pub(crate) fragmented: bool,
 }
 
 impl<'a> MoviePlan<'a> {
     /// Plans the movie from the tracks' indexes, video first.
-    pub fn new(tracks: Vec<(&'a TrackIndex, Entry<'a>)>, start_time_s: i64) -> MoviePlan<'a> {
+    pub(crate) fn new(
+        tracks: Vec<(&'a TrackIndex, Entry<'a>)>,
+        start_time_s: i64,
+    ) -> MoviePlan<'a> {
         let all_exact = tracks.iter().all(|(t, _)| t.ms_exact());
         let timescale: u32 = if all_exact { 1000 } else { 90_000 };
         let movie_div = 90_000 / i64::from(timescale);
@@ -113,7 +116,7 @@ impl<'a> MoviePlan<'a> {
 
     /// The movie of an init segment: every track in the 90 kHz media clock (so every packet
     /// time is exact before any is known), no samples, no edits, durations 0.
-    pub fn fragmented(
+    pub(crate) fn fragmented(
         tracks: Vec<(&'a TrackIndex, Entry<'a>)>,
         start_time_s: i64,
     ) -> MoviePlan<'a> {
@@ -148,7 +151,7 @@ impl<'a> MoviePlan<'a> {
     }
 
     /// Whether any track writes negative composition offsets (`ctts` version 1).
-    pub fn negative_offsets(&self) -> bool {
+    pub(crate) fn negative_offsets(&self) -> bool {
         self.tracks
             .iter()
             .any(|t| t.index.negative_offsets(&t.timing))

@@ -26,7 +26,7 @@ use crate::container::mp4::{
 /// streamType AudioStream (0x05) << 2 | upStream 0 | reserved 1.
 const STREAM_TYPE_AUDIO: u8 = 0x15;
 
-pub fn write_stsd(w: &mut BoxWriter, t: &TrackPlan<'_>) -> Result<()> {
+pub(crate) fn write_stsd(w: &mut BoxWriter, t: &TrackPlan<'_>) -> Result<()> {
     w.open_full(b"stsd", 0, 0);
     w.u32(1); // entry_count
     match t.entry {
@@ -57,7 +57,7 @@ fn audio_config_box(a: &AudioConfig) -> Result<Vec<u8>> {
 }
 
 /// Refuses, before anything is written, a configuration this writer cannot describe.
-pub fn check_carried(config: &CodecConfig) -> Result<()> {
+pub(crate) fn check_carried(config: &CodecConfig) -> Result<()> {
     if let Some(a) = &config.audio
         && audio_oti(a).is_none()
     {

@@ -22,7 +22,7 @@ use crate::codec::nal::{NalCodec, START_CODE};
 
 /// How a video track's samples become Annex B access units.
 #[derive(Clone, Debug)]
-pub struct VideoEs {
+pub(crate) struct VideoEs {
     nal: NalCodec,
     nal_length_size: u8,
     /// The record's parameter sets, each behind a start code, ready to insert.
@@ -31,7 +31,7 @@ pub struct VideoEs {
 
 impl VideoEs {
     /// Reads the NAL length size and parameter sets from the decoder configuration record.
-    pub fn new(config: &VideoConfig) -> Result<VideoEs, CodecError> {
+    pub(crate) fn new(config: &VideoConfig) -> Result<VideoEs, CodecError> {
         let nal = NalCodec::of(config.codec).ok_or_else(|| {
             CodecError::new(
                 "decoder configuration",
@@ -79,7 +79,7 @@ impl VideoEs {
     /// the sample carries its own (SPS and PPS; HEVC also VPS), as live encoders often do and as
     /// ffmpeg's mp4toannexb filters also decide; then every NAL unit. Empty NAL units carry
     /// nothing and are skipped rather than written as a bare start code.
-    pub fn write_access_unit(
+    pub(crate) fn write_access_unit(
         &self,
         data: &[u8],
         keyframe: bool,
@@ -126,7 +126,7 @@ impl VideoEs {
 
 /// How an audio track's frames become the elementary stream.
 #[derive(Clone, Debug)]
-pub enum AudioEs {
+pub(crate) enum AudioEs {
     Aac(aac::AscInfo),
     Mp3,
     /// AC-3 and E-AC-3: the access unit's syncframes as they are (ATSC A/52 Annex G).
@@ -134,7 +134,7 @@ pub enum AudioEs {
 }
 
 impl AudioEs {
-    pub fn new(config: &AudioConfig) -> Result<AudioEs, CodecError> {
+    pub(crate) fn new(config: &AudioConfig) -> Result<AudioEs, CodecError> {
         Ok(match config.codec {
             AudioCodec::Aac => AudioEs::Aac(aac::parse_asc(&config.specific)?),
             AudioCodec::Mp3 => AudioEs::Mp3,
@@ -150,7 +150,7 @@ impl AudioEs {
     }
 
     /// Appends one frame, ADTS-framed for AAC, to `out`.
-    pub fn write_frame(&self, data: &[u8], out: &mut Vec<u8>) -> Result<(), CodecError> {
+    pub(crate) fn write_frame(&self, data: &[u8], out: &mut Vec<u8>) -> Result<(), CodecError> {
         match self {
             AudioEs::Aac(asc) => {
                 // A frame over ADTS's 13-bit length is refused, never written with a wrong length.

@@ -10,13 +10,13 @@ use crate::container::ts::{
 };
 
 /// Longest PES header [`pes_header`] writes: 9 bytes, PTS and DTS.
-pub const MAX_HEADER_LEN: usize = 19;
+pub(crate) const MAX_HEADER_LEN: usize = 19;
 
 /// Appends a PES header for one access unit to `out`. `pts_90k`/`dts_90k` are taken modulo 2^33;
 /// DTS is written only when it differs from PTS (§2.4.3.7: PTS_DTS_flags '10' or '11').
 /// `pes_len` is the PES_packet_length: the bytes after that field, or 0 for "unbounded", which
 /// §2.4.3.7 allows for video elementary streams only.
-pub fn pes_header(
+pub(crate) fn pes_header(
     out: &mut Vec<u8>,
     stream_id: u8,
     pts_90k: i64,
@@ -62,18 +62,18 @@ pub fn pes_header(
 
 /// What the first transport packet of a PES announces in its adaptation field.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct FirstPacket {
+pub(crate) struct FirstPacket {
     /// PCR base (90 kHz, taken modulo 2^33); the 27 MHz extension is always 0.
-    pub pcr_base_90k: Option<i64>,
+    pub(crate) pcr_base_90k: Option<i64>,
     /// random_access_indicator: the PES starts a keyframe (§2.4.3.5).
-    pub random_access: bool,
+    pub(crate) random_access: bool,
 }
 
 /// Splits one whole PES, given as its header and its payload (`parts`, so neither is copied
 /// into one buffer first), into transport packets on `pid`, written to `out`. `cc` holds the
 /// PID's last continuity_counter and is advanced for each packet (every packet here has a
 /// payload).
-pub fn write_pes(
+pub(crate) fn write_pes(
     out: &mut impl Write,
     pid: u16,
     cc: &mut u8,
@@ -134,7 +134,7 @@ pub fn write_pes(
 
 /// A packet with only an adaptation field carrying a PCR (§2.4.3.3: no payload, so the
 /// continuity_counter repeats the PID's last one instead of advancing).
-pub fn pcr_only_packet(pid: u16, cc: u8, pcr_base_90k: i64) -> [u8; PACKET_LEN] {
+pub(crate) fn pcr_only_packet(pid: u16, cc: u8, pcr_base_90k: i64) -> [u8; PACKET_LEN] {
     let mut p = [0xFFu8; PACKET_LEN];
     let header = PacketHeader {
         pid,

@@ -6,14 +6,14 @@ use crate::container::ts::{PACKET_LEN, PacketHeader, TABLE_PAT, TABLE_PMT, crc32
 
 /// One elementary stream as the PMT lists it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PmtStream {
+pub(crate) struct PmtStream {
     /// stream_type (§2.4.4.9 Table 2-34).
-    pub stream_type: u8,
-    pub pid: u16,
+    pub(crate) stream_type: u8,
+    pub(crate) pid: u16,
 }
 
 /// The program association section: program [`PROGRAM_NUMBER`] → PMT on [`PMT_PID`].
-pub fn pat_section() -> Vec<u8> {
+pub(crate) fn pat_section() -> Vec<u8> {
     let mut body = Vec::with_capacity(4);
     body.extend_from_slice(&PROGRAM_NUMBER.to_be_bytes()); // program_number
     body.extend_from_slice(&(0xE000 | PMT_PID).to_be_bytes()); // reserved '111' + program_map_PID
@@ -21,7 +21,7 @@ pub fn pat_section() -> Vec<u8> {
 }
 
 /// The program map section listing `streams` in order, PCR carried on `pcr_pid`.
-pub fn pmt_section(pcr_pid: u16, streams: &[PmtStream]) -> Vec<u8> {
+pub(crate) fn pmt_section(pcr_pid: u16, streams: &[PmtStream]) -> Vec<u8> {
     let mut body = Vec::with_capacity(4 + 5 * streams.len());
     body.extend_from_slice(&(0xE000 | pcr_pid).to_be_bytes()); // reserved '111' + PCR_PID
     body.extend_from_slice(&0xF000u16.to_be_bytes()); // reserved '1111' + program_info_length 0
@@ -54,7 +54,7 @@ fn section(table_id: u8, table_id_extension: u16, body: &[u8]) -> Vec<u8> {
 
 /// One transport packet carrying a whole section: payload_unit_start set, pointer_field 0,
 /// the rest stuffed with 0xFF (§2.4.4.1). `cc` is the packet's continuity_counter.
-pub fn section_packet(pid: u16, cc: u8, section: &[u8]) -> [u8; PACKET_LEN] {
+pub(crate) fn section_packet(pid: u16, cc: u8, section: &[u8]) -> [u8; PACKET_LEN] {
     let mut p = [0xFFu8; PACKET_LEN];
     let header = PacketHeader {
         pid,

@@ -16,7 +16,7 @@ use std::thread::JoinHandle;
 use md5::{Digest, Md5};
 
 /// Size of one block handed to the worker: large sequential writes.
-pub const BLOCK_LEN: usize = 1 << 20;
+pub(crate) const BLOCK_LEN: usize = 1 << 20;
 /// Blocks in existence per file (the one being filled included): one for each stage, so the
 /// producer, the hasher and the writer are busy at once. Peak RSS is mostly these blocks.
 fn max_blocks(hashed: bool) -> usize {
@@ -25,13 +25,13 @@ fn max_blocks(hashed: bool) -> usize {
 
 /// A block of file bytes: `data[..filled]` is meaningful; `data` has [`BLOCK_LEN`] bytes once
 /// in use.
-pub struct Block {
+pub(crate) struct Block {
     data: Vec<u8>,
-    pub filled: usize,
+    pub(crate) filled: usize,
 }
 
 impl Block {
-    pub fn new() -> Block {
+    pub(crate) fn new() -> Block {
         Block {
             data: vec![0; BLOCK_LEN],
             filled: 0,
@@ -39,23 +39,23 @@ impl Block {
     }
 
     /// A placeholder holding no memory (and no room: it is replaced before use).
-    pub fn empty() -> Block {
+    pub(crate) fn empty() -> Block {
         Block {
             data: Vec::new(),
             filled: 0,
         }
     }
 
-    pub fn bytes(&self) -> &[u8] {
+    pub(crate) fn bytes(&self) -> &[u8] {
         &self.data[..self.filled]
     }
 
-    pub fn is_full(&self) -> bool {
+    pub(crate) fn is_full(&self) -> bool {
         self.filled == self.data.len()
     }
 
     /// Appends what fits of `buf`; returns how many bytes were taken.
-    pub fn push(&mut self, buf: &[u8]) -> usize {
+    pub(crate) fn push(&mut self, buf: &[u8]) -> usize {
         let n = buf.len().min(self.data.len() - self.filled);
         self.data[self.filled..self.filled + n].copy_from_slice(&buf[..n]);
         self.filled += n;
@@ -63,7 +63,7 @@ impl Block {
     }
 
     /// The free tail, for reading straight into the block.
-    pub fn spare(&mut self) -> &mut [u8] {
+    pub(crate) fn spare(&mut self) -> &mut [u8] {
         &mut self.data[self.filled..]
     }
 }
@@ -95,7 +95,7 @@ impl Worker {
 }
 
 /// Writes blocks to the end of a file, in order, and hashes them when asked to.
-pub struct BlockPipe {
+pub(crate) struct BlockPipe {
     /// The file, until the worker takes it.
     file: Option<File>,
     hashed: bool,
@@ -108,7 +108,7 @@ pub struct BlockPipe {
 
 impl BlockPipe {
     /// `file`'s offset is where the first block lands.
-    pub fn new(file: File, hashed: bool, sync: bool) -> BlockPipe {
+    pub(crate) fn new(file: File, hashed: bool, sync: bool) -> BlockPipe {
         BlockPipe {
             file: Some(file),
             hashed,
@@ -119,7 +119,7 @@ impl BlockPipe {
     }
 
     /// Hands a block over to be written (and hashed) and returns an empty one to fill next.
-    pub fn send(&mut self, block: Block) -> io::Result<Block> {
+    pub(crate) fn send(&mut self, block: Block) -> io::Result<Block> {
         if self.worker.is_none() {
             let file = self
                 .file
@@ -152,7 +152,7 @@ impl BlockPipe {
 
     /// Writes `last` (the partly filled final block), waits until every block is written (and
     /// synced), and returns the digest of all of them when hashing.
-    pub fn finish(mut self, last: Block) -> io::Result<Option<[u8; 16]>> {
+    pub(crate) fn finish(mut self, last: Block) -> io::Result<Option<[u8; 16]>> {
         let Some(w) = self.worker.take() else {
             let mut file = self
                 .file

@@ -4,7 +4,12 @@ use super::*;
 use crate::testutil::fixtures::in_byte_order;
 
 /// A pcap file: header then records, in either byte order.
-pub fn pcap(big_endian: bool, nanos: bool, link: u32, frames: &[(u32, u32, Vec<u8>)]) -> Vec<u8> {
+pub(crate) fn pcap(
+    big_endian: bool,
+    nanos: bool,
+    link: u32,
+    frames: &[(u32, u32, Vec<u8>)],
+) -> Vec<u8> {
     let u32b = |v: u32| in_byte_order(big_endian, v.to_be_bytes());
     let u16b = |v: u16| in_byte_order(big_endian, v.to_be_bytes());
     let mut out = Vec::new();

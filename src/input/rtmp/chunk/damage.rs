@@ -8,7 +8,7 @@ use crate::media::Damage;
 
 impl ChunkReader {
     /// `lost` bytes are missing at `input_offset`.
-    pub fn gap(&mut self, lost: u64, input_offset: u64) {
+    pub(crate) fn gap(&mut self, lost: u64, input_offset: u64) {
         if lost == 0 || self.finished {
             return;
         }
@@ -76,7 +76,7 @@ impl ChunkReader {
     }
 
     /// End of the connection: reports what is incomplete.
-    pub fn finish(&mut self) {
+    pub(crate) fn finish(&mut self) {
         if self.finished {
             return;
         }

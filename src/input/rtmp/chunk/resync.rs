@@ -18,11 +18,11 @@ const COMMON_CHUNK_SIZES: [usize; 4] = [4096, 1024, 60_000, 65_536];
 /// Consecutive chunk headers a trial must parse cleanly.
 const TRIAL_HEADERS: usize = 4;
 /// Bytes needed to recognise a dump that starts with the connect command.
-pub const CONNECT_PROBE_LEN: usize = 12 + 10;
+pub(crate) const CONNECT_PROBE_LEN: usize = 12 + 10;
 
 /// Where the scan stopped.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Found {
+pub(crate) enum Found {
     /// A header starts at this index; the chunk size the trial found.
     At(usize, usize),
     /// Nothing before this index; what follows needs more bytes to decide.
@@ -31,7 +31,7 @@ pub enum Found {
 
 /// Whether `b` starts with a type 0 chunk on chunk stream 3 carrying AMF0 `"connect"`: a dump
 /// without its handshake.
-pub fn starts_with_connect(b: &[u8]) -> bool {
+pub(crate) fn starts_with_connect(b: &[u8]) -> bool {
     // Basic header 0x03, timestamp (3), length (3), type 20 at 7, stream id (4), body at 12.
     b.first() == Some(&0x03)
         && b.get(7) == Some(&20)

@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 
 use super::*;
+use crate::input::rtmp::dump::RtmpSession;
 use crate::media::Damage;
 
 /// A small deterministic generator (64-bit LCG, Knuth's constants).
@@ -162,7 +163,7 @@ fn gaps_inside_a_chunk_keep_step_and_others_resync() {
     let total = fixture_tags(STUDIO).len() - 1;
     let segment = 1400;
     for lost_segment in [5, 40, 77, 150, 200] {
-        let mut p = RtmpParser::new("capture");
+        let mut p = RtmpParser::new();
         let mut events = Vec::new();
         for (i, seg) in dump.chunks(segment).enumerate() {
             let offset = (i * segment) as u64;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use super::*;
 use crate::input::SessionReader;
 use crate::input::flv::FlvSession;
+use crate::input::rtmp::dump::RtmpSession;
 use crate::media::{CodecConfig, Event};
 use crate::testutil::testdata;
 
@@ -17,7 +18,7 @@ mod writer;
 
 use writer::{Msg, Writer, fixture_tags};
 
-pub const STUDIO: &str = "studio-1764072000.flv";
+pub(crate) const STUDIO: &str = "studio-1764072000.flv";
 
 /// All events of a session reader.
 fn read_all<S: SessionReader + ?Sized>(s: &mut S) -> (Arc<CodecConfig>, Vec<Event>) {
@@ -42,7 +43,7 @@ fn rtmp_session(dump: &[u8], target: usize) -> (Arc<CodecConfig>, Vec<Event>) {
 
 /// The parser's events for `bytes` fed in blocks of `block` bytes.
 fn parse(bytes: &[u8], block: usize) -> Vec<RtmpEvent> {
-    let mut p = RtmpParser::new("built");
+    let mut p = RtmpParser::new();
     let mut events = Vec::new();
     for (i, b) in bytes.chunks(block.max(1)).enumerate() {
         p.feed(b, None, (i * block) as u64);

@@ -9,21 +9,21 @@ use crate::amf0::{self, Value};
 use crate::input::flv::{Tag, TagKind, TagReader};
 use crate::testutil::testdata;
 
-pub const CSID_CONTROL: u32 = 2;
-pub const CSID_COMMAND: u32 = 3;
-pub const CSID_AUDIO: u32 = 4;
-pub const CSID_VIDEO: u32 = 6;
-pub const CSID_DATA: u32 = 8;
-pub const STREAM: u32 = 1;
+pub(crate) const CSID_CONTROL: u32 = 2;
+pub(crate) const CSID_COMMAND: u32 = 3;
+pub(crate) const CSID_AUDIO: u32 = 4;
+pub(crate) const CSID_VIDEO: u32 = 6;
+pub(crate) const CSID_DATA: u32 = 8;
+pub(crate) const STREAM: u32 = 1;
 
 /// One message to chunk.
 #[derive(Clone, Debug)]
-pub struct Msg {
-    pub csid: u32,
-    pub type_id: u8,
-    pub timestamp_ms: u32,
-    pub stream_id: u32,
-    pub body: Vec<u8>,
+pub(crate) struct Msg {
+    pub(crate) csid: u32,
+    pub(crate) type_id: u8,
+    pub(crate) timestamp_ms: u32,
+    pub(crate) stream_id: u32,
+    pub(crate) body: Vec<u8>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -35,19 +35,19 @@ struct Prev {
     stream_id: u32,
 }
 
-pub struct Writer {
-    pub out: Vec<u8>,
-    pub chunk_size: usize,
+pub(crate) struct Writer {
+    pub(crate) out: Vec<u8>,
+    pub(crate) chunk_size: usize,
     /// Every message with a type 0 header (as SRS writes them).
-    pub always_type0: bool,
+    pub(crate) always_type0: bool,
     /// Type 3 chunks repeat an extended timestamp (FFmpeg, librtmp) or not.
-    pub repeat_ext: bool,
+    pub(crate) repeat_ext: bool,
     prev: HashMap<u32, Prev>,
 }
 
 impl Writer {
     /// A writer whose output starts with C0, C1 and C2.
-    pub fn new() -> Writer {
+    pub(crate) fn new() -> Writer {
         let mut out = vec![3u8];
         // C1: time, zero, random bytes; C2: the echo of S1. Contents are not checked.
         out.extend((0..1536u32).map(|i| (i * 7 + 1) as u8));
@@ -73,7 +73,7 @@ impl Writer {
     }
 
     /// The message as chunks (each its header and body), updating the header state.
-    pub fn chunks(&mut self, m: &Msg) -> Vec<Vec<u8>> {
+    pub(crate) fn chunks(&mut self, m: &Msg) -> Vec<Vec<u8>> {
         let prev = self.prev.get(&m.csid).copied();
         let usable = prev.filter(|p| {
             !self.always_type0 && p.stream_id == m.stream_id && m.timestamp_ms >= p.timestamp_ms
@@ -134,7 +134,7 @@ impl Writer {
         chunks
     }
 
-    pub fn message(&mut self, m: &Msg) -> &mut Writer {
+    pub(crate) fn message(&mut self, m: &Msg) -> &mut Writer {
         for c in self.chunks(m) {
             self.out.extend_from_slice(&c);
         }
@@ -142,7 +142,7 @@ impl Writer {
     }
 
     /// Messages on different chunk streams, their chunks sent round-robin.
-    pub fn interleave(&mut self, msgs: &[Msg]) -> &mut Writer {
+    pub(crate) fn interleave(&mut self, msgs: &[Msg]) -> &mut Writer {
         let mut lists: Vec<_> = msgs.iter().map(|m| self.chunks(m).into_iter()).collect();
         loop {
             let mut any = false;
@@ -158,7 +158,7 @@ impl Writer {
         }
     }
 
-    pub fn set_chunk_size(&mut self, size: usize) -> &mut Writer {
+    pub(crate) fn set_chunk_size(&mut self, size: usize) -> &mut Writer {
         let body = (size as u32).to_be_bytes().to_vec();
         self.message(&Msg {
             csid: CSID_CONTROL,
@@ -171,7 +171,7 @@ impl Writer {
         self
     }
 
-    pub fn abort(&mut self, csid: u32) -> &mut Writer {
+    pub(crate) fn abort(&mut self, csid: u32) -> &mut Writer {
         self.message(&Msg {
             csid: CSID_CONTROL,
             type_id: 2,
@@ -181,7 +181,7 @@ impl Writer {
         })
     }
 
-    pub fn command(&mut self, csid: u32, stream_id: u32, values: &[Value]) -> &mut Writer {
+    pub(crate) fn command(&mut self, csid: u32, stream_id: u32, values: &[Value]) -> &mut Writer {
         let mut body = Vec::new();
         for v in values {
             amf0::encode(v, &mut body);
@@ -196,7 +196,7 @@ impl Writer {
     }
 
     /// connect, releaseStream, FCPublish, createStream, publish: what FFmpeg sends.
-    pub fn publish_start(&mut self, app: &str, publish_name: &str) -> &mut Writer {
+    pub(crate) fn publish_start(&mut self, app: &str, publish_name: &str) -> &mut Writer {
         let s = |t: &str| Value::String(t.to_string());
         let n = Value::Number;
         let obj = Value::Object(vec![
@@ -231,7 +231,7 @@ impl Writer {
     }
 
     /// FCUnpublish and deleteStream.
-    pub fn publish_end(&mut self, publish_name: &str) -> &mut Writer {
+    pub(crate) fn publish_end(&mut self, publish_name: &str) -> &mut Writer {
         let s = |t: &str| Value::String(t.to_string());
         self.command(
             CSID_COMMAND,
@@ -256,7 +256,7 @@ impl Writer {
     }
 
     /// An FLV tag as the message FFmpeg sends for it (`@setDataFrame` before `onMetaData`).
-    pub fn tag_message(tag: &Tag, shift_ms: u32) -> Msg {
+    pub(crate) fn tag_message(tag: &Tag, shift_ms: u32) -> Msg {
         let (csid, type_id, body) = match tag.kind {
             TagKind::Audio => (CSID_AUDIO, 8, tag.data.clone()),
             TagKind::Video => (CSID_VIDEO, 9, tag.data.clone()),
@@ -278,7 +278,7 @@ impl Writer {
 }
 
 /// The tags of a committed FLV fixture.
-pub fn fixture_tags(name: &str) -> Vec<Tag> {
+pub(crate) fn fixture_tags(name: &str) -> Vec<Tag> {
     let bytes = std::fs::read(testdata(name)).unwrap();
     let (mut r, _) = TagReader::new(&bytes[..], name).unwrap();
     let mut tags = Vec::new();

@@ -6,19 +6,19 @@ use crate::media::{
     VideoConfig,
 };
 
-pub struct Flv {
-    pub config: CodecConfig,
+pub(crate) struct Flv {
+    pub(crate) config: CodecConfig,
     /// Timestamps relative to the first media packet.
-    pub packets: Vec<Packet>,
+    pub(crate) packets: Vec<Packet>,
     /// NAL length size of the video record (test-side read of avcC byte 4).
-    pub nal_length_size: u8,
+    pub(crate) nal_length_size: u8,
 }
 
 const AAC_RATES: [u32; 13] = [
     96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350,
 ];
 
-pub fn read(path: &std::path::Path) -> Flv {
+pub(crate) fn read(path: &std::path::Path) -> Flv {
     let d = std::fs::read(path).unwrap();
     assert_eq!(&d[..3], b"FLV");
     let mut p = u32::from_be_bytes(d[5..9].try_into().unwrap()) as usize + 4;

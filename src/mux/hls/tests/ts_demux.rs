@@ -3,23 +3,23 @@
 
 use std::collections::HashMap;
 
-pub struct Pes {
-    pub pid: u16,
-    pub pts_90k: i64,
-    pub dts_90k: i64,
-    pub random_access: bool,
-    pub segment: usize,
-    pub data: Vec<u8>,
+pub(crate) struct Pes {
+    pub(crate) pid: u16,
+    pub(crate) pts_90k: i64,
+    pub(crate) dts_90k: i64,
+    pub(crate) random_access: bool,
+    pub(crate) segment: usize,
+    pub(crate) data: Vec<u8>,
 }
 
 #[derive(Default)]
-pub struct Demuxed {
-    pub pes: Vec<Pes>,
+pub(crate) struct Demuxed {
+    pub(crate) pes: Vec<Pes>,
     /// (segment, PCR base) in stream order.
-    pub pcrs: Vec<(usize, i64)>,
+    pub(crate) pcrs: Vec<(usize, i64)>,
     /// (stream_type, PID) from the last PMT.
-    pub streams: Vec<(u8, u16)>,
-    pub pcr_pid: u16,
+    pub(crate) streams: Vec<(u8, u16)>,
+    pub(crate) pcr_pid: u16,
 }
 
 fn timestamp(b: &[u8]) -> i64 {
@@ -56,7 +56,7 @@ fn finish_pes(out: &mut Demuxed, pid: u16, seg: usize, rai: bool, bytes: &[u8]) 
     });
 }
 
-pub fn demux(segments: &[Vec<u8>]) -> Demuxed {
+pub(crate) fn demux(segments: &[Vec<u8>]) -> Demuxed {
     let mut out = Demuxed::default();
     let mut cc: HashMap<u16, u8> = HashMap::new();
     // PID → (segment, random access, bytes) of the PES being gathered.
@@ -151,7 +151,7 @@ pub fn demux(segments: &[Vec<u8>]) -> Demuxed {
 }
 
 /// The NAL units of an Annex B byte stream (3- or 4-byte start codes).
-pub fn annexb_nals(data: &[u8]) -> Vec<Vec<u8>> {
+pub(crate) fn annexb_nals(data: &[u8]) -> Vec<Vec<u8>> {
     let mut starts = Vec::new();
     let mut i = 0;
     while i + 3 <= data.len() {
