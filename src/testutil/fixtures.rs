@@ -129,7 +129,7 @@ pub(crate) fn mux_sessions(
     sessions: &[(SessionStart, &[Packet])],
     base_name: &str,
 ) -> Produced {
-    let start_time_s = sessions[0].0.wall_ms.div_euclid(1000);
+    let start_time_s = crate::sink::naming::name_second(sessions[0].0.wall_ms);
     let file = file_open((dir, stream), start_time_s, config, options);
     let mut m = open(&file);
     for (start, packets) in sessions {

@@ -21,7 +21,7 @@ pub(crate) fn write(
     let options = MuxOptions::default();
     let file = file_open(
         (dir, "show"),
-        sessions[0].1.div_euclid(1000),
+        crate::sink::naming::name_second(sessions[0].1),
         config,
         &options,
     );
