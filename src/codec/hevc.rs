@@ -296,7 +296,7 @@ fn skip_scaling_list_data(r: &mut BitReader<'_>) -> Result<(), CodecError> {
     Ok(())
 }
 
-/// st_ref_pic_set(idx) (§7.3.7) in an SPS; returns NumDeltaPocs[idx].
+/// st_ref_pic_set(idx) (§7.3.7) in an SPS; returns NumDeltaPocs\[idx\].
 fn skip_st_ref_pic_set(
     r: &mut BitReader<'_>,
     idx: usize,

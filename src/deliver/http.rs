@@ -101,7 +101,8 @@ impl Poster {
             .map_err(|e| anyhow::anyhow!("posting the callback to {}: {e}", redact_url(&self.url)))
     }
 
-    /// As [`Poster::post`], keeping the structured failure (to tell transient from permanent).
+    /// POSTs one callback, retrying per the policy, and returns the structured failure (to tell
+    /// transient from permanent).
     pub(crate) fn try_post(&self, json_line: &str) -> Result<(), GaveUp<PostError>> {
         retry(&self.retry, |_| self.attempt(json_line))
     }

@@ -1,8 +1,8 @@
 //! Several files read as one: an fMP4 HLS run is its init segment followed by its media
 //! segments (RFC 8216 §3.3: each segment is a fragment that needs the init segment's `moov`),
 //! which the MP4 reader reads as the fragmented file they make together. Offsets count from
-//! the start of the first file; [`Concat::locate`] turns one back into a file and an offset for
-//! reports. One file is open at a time.
+//! the start of the first file (the tests map one back to a file and an offset with
+//! `Concat::locate`). One file is open at a time.
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};

@@ -1,6 +1,6 @@
 //! HTTP-FLV: FLV served over HTTP/1.1 (RFC 9112), the usual low-latency delivery of Chinese
 //! CDNs, as a player receives it — from the server's side of a captured TCP connection
-//! (`input::pcap`) or a response saved with its headers (`curl -i`, [`file`]).
+//! (`input::pcap`) or a response saved with its headers (`curl -i`, [`mod@file`]).
 //!
 //! - [`response`]: the server's byte stream → responses (status line, `Content-Type`,
 //!   `Transfer-Encoding: chunked` §7.1, `Content-Length` §6.3, or the body running to the close),

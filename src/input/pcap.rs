@@ -10,7 +10,7 @@
 //! - [`flows`]: connections → both streams of those that carry RTMP or HTTP;
 //! - [`stream`]: one pass over a capture, damage named by capture position;
 //! - [`spool`]: what that pass spools per connection for the sessions;
-//! - [`scan`]: the connections and pushes a first pass finds (what `inspect` lists);
+//! - [`mod@scan`]: the connections and pushes a first pass finds (what `inspect` lists);
 //! - [`session`]: the replay of one push through `input::rtmp`'s or `input::httpflv`'s parser
 //!   and the FLV session logic.
 //!

@@ -36,7 +36,8 @@ fn file_json(f: &FileResult) -> serde_json::Value {
 /// The `--json` summary written as the run goes: each stream's files and report are
 /// serialised into two unnamed spool files in `TMPDIR` (the counts and the exit status, which
 /// come first, are known only at the end), and [`JsonSpool::finish`] prints the line
-/// [`summary_json`] would print, byte for byte (keys in the same sorted order), from them.
+/// that serialising the whole summary at once would print, byte for byte (keys in the same
+/// sorted order), from them.
 pub(crate) struct JsonSpool {
     files: Part,
     streams: Part,

@@ -71,7 +71,7 @@ pub enum Decision {
         file_len_90k: i64,
         /// File DTS at which the session's first packet lands: its lead track continues the
         /// file's exactly, so this may fall a little before `file_len_90k` (see
-        /// [`OpenFile::continuation_90k`]).
+        /// [`crate::rules::OpenFile::continuation_90k`]).
         start_90k: i64,
         wall_start_ms: i64,
     },

@@ -10,7 +10,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use etherparse::{EtherType, LaxNetSlice, LaxSlicedPacket, TransportSlice};
 
-/// `LINKTYPE_*` values (https://www.tcpdump.org/linktypes.html), one row per link type read.
+/// `LINKTYPE_*` values (<https://www.tcpdump.org/linktypes.html>), one row per link type read.
 pub(crate) mod link_type {
     /// BSD loopback: a 4-byte address family in the capturing host's byte order.
     pub(crate) const NULL: u32 = 0;

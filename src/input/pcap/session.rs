@@ -1,5 +1,5 @@
 //! The replay of one push of a capture ([`CaptureSession`]) — an RTMP publish, an RTMP play,
-//! an HTTP-FLV download, as [`super::scan`] found them — through the FLV session logic, since
+//! an HTTP-FLV download, as [`mod@super::scan`] found them — through the FLV session logic, since
 //! RTMP media bodies and HTTP-FLV tags have the FLV tag body layout.
 //!
 //! Each session replays its connection from the spool the first pass wrote, seeing the items

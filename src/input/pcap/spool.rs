@@ -52,7 +52,7 @@ pub(crate) fn read_counts() -> ReadCounts {
     }
 }
 
-/// A capture file, its bytes counted in [`read_counts`].
+/// A capture file, its bytes counted (the tests read the counts with `read_counts`).
 pub(crate) struct Counted<R>(pub R);
 
 impl<R: io::Read> io::Read for Counted<R> {
