@@ -88,6 +88,10 @@ python3 scripts/gen-late-audio.py "$out/push/show-1764075600.flv" "$out/late-tra
 # the same second.
 scripts/gen-same-second.sh "$out/same-second"
 
+# MPEG-TS programs with two video streams (one listed after the audio), and the same with the
+# first video stream silent.
+scripts/gen-ts-tracks.sh "$out/ts/tracks"
+
 # Single-track pushes for HLS: MP3 only (the H.264 + MP3 push without its video tags), and
 # pushes too short to fill 2048 bytes of MPEG-TS (MP3 only, AAC only, video only).
 mkdir -p "$out/single"

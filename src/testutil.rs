@@ -61,16 +61,21 @@ pub struct ProbePacket {
 
 /// Runs `ffprobe -show_packets -show_data_hash MD5` on a file.
 pub fn probe_packets(path: &Path) -> Vec<ProbePacket> {
-    let v = ffprobe(
-        path,
-        &[
-            "-show_packets",
-            "-show_data_hash",
-            "MD5",
-            "-show_entries",
-            "packet=codec_type,pts_time,dts_time,size,flags,data_hash",
-        ],
-    );
+    probe_stream_packets(path, None)
+}
+
+/// [`probe_packets`] of the streams an ffprobe stream specifier selects (`v:1`: the second
+/// video stream), or of all.
+pub fn probe_stream_packets(path: &Path, streams: Option<&str>) -> Vec<ProbePacket> {
+    let select = streams.map_or_else(Vec::new, |s| vec!["-select_streams", s]);
+    let entries = [
+        "-show_packets",
+        "-show_data_hash",
+        "MD5",
+        "-show_entries",
+        "packet=codec_type,pts_time,dts_time,size,flags,data_hash",
+    ];
+    let v = ffprobe(path, &[&select[..], &entries[..]].concat());
     let ms = |p: &serde_json::Value, k: &str| {
         p.get(k)
             .and_then(|t| t.as_str())

@@ -135,11 +135,12 @@ fn hls_recordings_are_packet_exact_by_ffmpeg8() {
     }
 }
 
-/// MPEG-TS HLS both ways: HEVC + AC-3 with `--hls-segments ts`, H.264 + E-AC-3 and H.264 with
-/// two AAC tracks (TS under `auto`) are packet-exact by FFmpeg 8, with stream types 0x81 / 0x87
-/// / 0x0F on the audio PID 0x101 (the second AAC track on 0x102), and the playlists, read back,
-/// record MP4 and FLV packet-exact to the push, every track, with its audio configuration bytes
-/// (`dac3` / `dec3` built from the first syncframe, as from the FLV).
+/// MPEG-TS HLS both ways: HEVC + AC-3 with `--hls-segments ts`, H.264 + E-AC-3, H.264 with
+/// two AAC tracks and two H.264 tracks with AAC (TS under `auto`) are packet-exact by FFmpeg 8,
+/// with stream types 0x81 / 0x87 / 0x0F on the audio PID 0x101 (the second AAC track on 0x102),
+/// or 0x1B on 0x101 for the second video track, and the playlists, read back, record MP4 and
+/// FLV packet-exact to the push, every track, with its audio configuration bytes (`dac3` /
+/// `dec3` built from the first syncframe, as from the FLV).
 #[test]
 fn mpeg_ts_hls_is_written_and_read_back_packet_exact() {
     let Some(python) = pyav::pyav() else { return };
@@ -147,6 +148,7 @@ fn mpeg_ts_hls_is_written_and_read_back_packet_exact() {
         ("hevc-ac3", 0x81u8),
         ("h264-eac3", 0x87),
         ("h264-2aac", 0x0F),
+        ("h264x2-aac", 0x1B),
     ];
     for (name, stream_type) in cases {
         let (hls, _) = record_with(
@@ -159,7 +161,7 @@ fn mpeg_ts_hls_is_written_and_read_back_packet_exact() {
         let segments = files(&hls, "ts");
         assert_eq!(segments.len(), 1, "{name}: {segments:?}");
         let ts = std::fs::read(&segments[0]).unwrap();
-        // The PMT (second packet) lists the audio PID 0x101 under its stream type.
+        // The PMT (second packet) lists PID 0x101 under its stream type.
         let pmt = &ts[188..376];
         let at = pmt.windows(3).position(|w| w == [stream_type, 0xE1, 0x01]);
         assert!(

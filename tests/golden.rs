@@ -120,6 +120,14 @@ fn inputs() -> Vec<(&'static str, Vec<&'static str>)> {
             vec!["testdata/audio-lead/lead-1764072000.ts"],
         ),
         (
+            "ts two-video",
+            vec!["testdata/ts/tracks/twovideo-1764072000.ts"],
+        ),
+        (
+            "ts silent-first-video",
+            vec!["testdata/ts/tracks/silentfirst-1764072000.ts"],
+        ),
+        (
             "data-streams cue",
             vec!["testdata/data-streams/cue-1764072000.ts"],
         ),

@@ -108,6 +108,8 @@ fn json_equals_ffprobe_on_fixtures() {
     // ffmpeg-written MPEG-TS (several AAC frames per PES) with SCTE-35, timed ID3 and KLV PIDs.
     inputs.push(testdata("data-streams/cue-1764072000.ts"));
     inputs.push(testdata("data-streams/klv-1764072000.ts"));
+    // Two video PIDs, the audio's listed between them.
+    inputs.push(testdata("ts/tracks/twovideo-1764072000.ts"));
     for p in &inputs {
         assert_like_ffprobe(p);
     }

@@ -116,7 +116,7 @@ fn check(item: Demuxed, bound: u64, input_len: usize, dts_order: &mut DtsOrder) 
     match item {
         // Offsets name the current input or all inputs read: both lie within these.
         Demuxed::Damage(d) => check_damage(&d, bound as usize),
-        Demuxed::Video(_) | Demuxed::Audio(..) => {}
+        Demuxed::Video(..) | Demuxed::Audio(..) => {}
         Demuxed::NotRecorded(n) => assert!(n.offset <= bound, "{n}"),
         Demuxed::Packet(p) => {
             dts_order.check(&p);

@@ -12,7 +12,8 @@
 //!
 //! Elementary streams read: H.264 (stream_type 0x1B), HEVC (0x24), AAC in ADTS (0x0F), MPEG
 //! audio (0x03, 0x04), AC-3 and E-AC-3 (0x81 / 0x87, or 0x06 with their DVB descriptor or
-//! registration); the first video and every audio stream of the program. The session's
+//! registration); every video and audio stream of the program, numbered per kind in PMT order
+//! ([`order`]). The session's
 //! starting configuration is settled over a bounded prelude, as for FLV: events are held until
 //! every stream of the PMT has given its configuration (or the prelude's budget,
 //! [`crate::input::prelude`], is spent); later changes are [`Event::Config`].
@@ -26,12 +27,15 @@ use std::sync::Arc;
 use super::hls::naming;
 use super::prelude::{self, Budget};
 use super::{InputError, InputOptions, PendingSession, SessionInfo, SessionReader};
-use crate::media::{CodecConfig, Damage, Event, Packet, TrackKind};
+use crate::media::{
+    AudioConfig, CodecConfig, Damage, Event, Packet, Track, TrackKind, VideoConfig,
+};
 
 pub(crate) mod au;
 pub(crate) mod audio;
 pub(crate) mod demux;
 mod order;
+use order::TrackOrder;
 pub(crate) mod packet;
 pub(crate) mod pes;
 pub(crate) mod psi;
@@ -101,9 +105,10 @@ pub(crate) struct TsSession {
     in_prelude: bool,
     prelude: Budget,
     eof: bool,
-    /// The session's numbering of the program's audio streams.
-    audio_order: order::AudioOrder,
-    /// Packets of audio streams waiting in `audio_order`, in input order, with the
+    /// The session's numbering of the program's video and audio streams.
+    video_order: TrackOrder<VideoConfig>,
+    audio_order: TrackOrder<AudioConfig>,
+    /// Packets of streams waiting in `video_order` or `audio_order`, in input order, with the
     /// demultiplexer's numbering.
     held: Vec<Packet>,
     /// A packet of a track without its configuration was reported.
@@ -127,7 +132,8 @@ impl TsSession {
             current: CodecConfig::default(),
             queue: VecDeque::new(),
             in_prelude: true,
-            audio_order: Default::default(),
+            video_order: TrackOrder::default(),
+            audio_order: TrackOrder::default(),
             held: Vec::new(),
             orphan_reported: false,
             prelude: Budget::default(),
@@ -144,8 +150,8 @@ impl TsSession {
 
     fn prelude_complete(&self) -> bool {
         let (video, audio) = self.demux.has_tracks();
-        let have_all = (video || audio > 0)
-            && (!video || self.current.video.is_some())
+        let have_all = (video > 0 || audio > 0)
+            && self.current.video_tracks().count() >= video
             && self.current.audio_tracks().count() >= audio;
         have_all || self.prelude.spent()
     }
@@ -202,8 +208,14 @@ impl TsSession {
     fn handle(&mut self, d: Demuxed) {
         match d {
             Demuxed::Packet(p) => self.packet(p),
-            Demuxed::Video(v) => self.configure(|c| &mut c.video, v),
-            Demuxed::Audio(track, a) => self.configure_audio(track, a),
+            Demuxed::Video(index, v) => {
+                let ready = self.video_order.configure(index, v);
+                self.install_numbered(ready, Vec::new());
+            }
+            Demuxed::Audio(index, a) => {
+                let ready = self.audio_order.configure(index, a);
+                self.install_numbered(Vec::new(), ready);
+            }
             Demuxed::Damage(mut d) => {
                 if let Some(seg) = &self.segment {
                     name_damage(&mut d, seg);
@@ -217,12 +229,10 @@ impl TsSession {
 
     /// A packet as the demultiplexer numbers it.
     fn packet(&mut self, mut p: Packet) {
-        if p.track.kind == TrackKind::Audio {
-            match self.audio_order.session_index(p.track.index) {
-                Some(index) => p.track.index = index,
-                None if self.audio_order.is_pending(p.track.index) => return self.hold(p),
-                None => return self.orphan(&p),
-            }
+        match self.session_index(p.track) {
+            Some(index) => p.track.index = index,
+            None if self.is_pending(p.track) => return self.hold(p),
+            None => return self.orphan(&p),
         }
         if !self.current.has_track(p.track) {
             return self.orphan(&p);
@@ -234,33 +244,44 @@ impl TsSession {
         self.queue.push_back(Event::Packet(p));
     }
 
-    /// A track's configuration: silently at the start, as an event afterwards.
-    fn configure<T: PartialEq>(&mut self, slot: fn(&mut CodecConfig) -> &mut Option<T>, new: T) {
-        let old = slot(&mut self.current);
-        if old.as_ref() == Some(&new) {
-            return;
+    /// The session's number of a demultiplexer track, once its kind's order gave it one.
+    fn session_index(&self, track: Track) -> Option<u8> {
+        match track.kind {
+            TrackKind::Video => self.video_order.session_index(track.index),
+            TrackKind::Audio => self.audio_order.session_index(track.index),
         }
-        let first = old.is_none();
-        self.install(first, move |c| *slot(c) = Some(new));
     }
 
-    /// [`Self::configure`] for the demultiplexer's audio stream `index`, numbered by
-    /// [`order::AudioOrder`]; packets held for the streams it numbers follow.
-    fn configure_audio(&mut self, index: u8, new: crate::media::AudioConfig) {
-        let ready = self.audio_order.configure(index, new);
-        self.install_numbered(ready);
+    fn is_pending(&self, track: Track) -> bool {
+        match track.kind {
+            TrackKind::Video => self.video_order.is_pending(track.index),
+            TrackKind::Audio => self.audio_order.is_pending(track.index),
+        }
     }
 
-    fn install_numbered(&mut self, ready: Vec<(u8, crate::media::AudioConfig)>) {
-        if ready.is_empty() {
+    /// Installs the configurations [`TrackOrder`] numbered, with their session indexes; the
+    /// packets held for those streams follow.
+    fn install_numbered(&mut self, video: Vec<(u8, VideoConfig)>, audio: Vec<(u8, AudioConfig)>) {
+        if video.is_empty() && audio.is_empty() {
             return;
         }
-        for (index, config) in ready {
-            self.install_audio(index, config);
+        for (index, new) in video {
+            let old = self.current.video_track(index);
+            let (same, first) = (old == Some(&new), old.is_none());
+            if !same {
+                self.install(first, move |c| c.set_video_track(index, new));
+            }
+        }
+        for (index, new) in audio {
+            let old = self.current.audio_track(index);
+            let (same, first) = (old == Some(&new), old.is_none());
+            if !same {
+                self.install(first, move |c| c.set_audio_track(index, new));
+            }
         }
         let (ready, wait): (Vec<_>, Vec<_>) = std::mem::take(&mut self.held)
             .into_iter()
-            .partition(|p| self.audio_order.session_index(p.track.index).is_some());
+            .partition(|p| self.session_index(p.track).is_some());
         self.held = wait;
         for p in ready {
             self.packet(p);
@@ -277,8 +298,9 @@ impl TsSession {
     }
 
     fn pass_silent(&mut self) {
-        let ready = self.audio_order.pass_silent();
-        self.install_numbered(ready);
+        let video = self.video_order.pass_silent();
+        let audio = self.audio_order.pass_silent();
+        self.install_numbered(video, audio);
     }
 
     /// A packet of a track without a configuration: dropped, reported once.
@@ -294,15 +316,6 @@ impl TsSession {
             offset: self.demux.position(),
             what,
         }));
-    }
-
-    fn install_audio(&mut self, index: u8, new: crate::media::AudioConfig) {
-        let old = self.current.audio_track(index);
-        if old == Some(&new) {
-            return;
-        }
-        let first = old.is_none();
-        self.install(first, move |c| c.set_audio_track(index, new));
     }
 
     fn install(&mut self, first: bool, set: impl FnOnce(&mut CodecConfig)) {

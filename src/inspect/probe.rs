@@ -92,12 +92,7 @@ pub(crate) fn probe(ins: &Inspection) -> Probe {
     let config = first.map(|s| s.config.as_ref().clone()).unwrap_or_default();
     let stats = first.map(|s| s.stats.clone()).unwrap_or_default();
     let info = mediainfo::describe(stats_format(ins.container), ins.size, &config, &stats);
-    let video_rate = info
-        .streams
-        .iter()
-        .find(|s| s.codec_type == "video")
-        .and_then(|s| s.r_frame_rate.as_deref());
-    let ts = ts_spans(ins, video_rate);
+    let ts = ts_spans(ins, &info.streams);
     let duration_us = format_duration_us(ins, &ts);
     let mut streams: Vec<ProbeStream> = (info.streams.iter().enumerate())
         .map(|(index, s)| probe_stream(ins, first, &config, &ts, index, s))
@@ -227,7 +222,8 @@ fn damage(ins: &Inspection) -> Option<ProbeDamage> {
 }
 
 /// The media streams and every other PMT entry in PMT order, as ffprobe lists an MPEG-TS: the
-/// streams kls-rec reads (the first video and the first audio entry) keep their values and
+/// streams kls-rec reads (each video and audio entry that carries a PES, matched to the
+/// session's tracks of its kind in order, as the reader numbers them) keep their values and
 /// gain their PID; the others are listed with the codec FFmpeg names and their unit count.
 fn ts_streams(media: Vec<ProbeStream>, pmt: &[ts_facts::TsStream]) -> Vec<ProbeStream> {
     let mut media: Vec<Option<ProbeStream>> = media.into_iter().map(Some).collect();
@@ -240,18 +236,11 @@ fn ts_streams(media: Vec<ProbeStream>, pmt: &[ts_facts::TsStream]) -> Vec<ProbeS
             })
             .and_then(Option::take)
     };
-    let (mut video_seen, mut audio_seen) = (false, false);
     let mut out = Vec::new();
     for s in pmt {
         let read = match s.kind {
-            EsKind::Video(_) if !video_seen => {
-                video_seen = true;
-                take("video")
-            }
-            EsKind::Audio(_) if !audio_seen => {
-                audio_seen = true;
-                take("audio")
-            }
+            EsKind::Video(_) if s.units > 0 => take("video"),
+            EsKind::Audio(_) if s.units > 0 => take("audio"),
             EsKind::Video(_) | EsKind::Audio(_) | EsKind::Other { .. } => None,
         };
         let (codec_type, codec_name) = match s.kind {
@@ -335,28 +324,38 @@ fn format_duration_us(ins: &Inspection, ts: &TsSpans) -> Option<i64> {
 /// one packet's duration — for video 1 / `r_frame_rate`, for audio one frame (1024 AAC or
 /// 1152/576 MP3 samples at the stream's rate), each rounded down to whole ticks; without them,
 /// the DTS step before the packet.
-#[derive(Clone, Copy, Debug, Default)]
+///
+/// Every video track has its span; of the audio tracks the first (the one whose frames the
+/// inspection parses as FFmpeg's parser does), so further audio tracks have no `duration`.
+#[derive(Clone, Debug, Default)]
 struct TsSpans {
-    video: Option<(i64, i64)>,
+    /// By video track index.
+    video: Vec<Option<(i64, i64)>>,
     audio: Option<(i64, i64)>,
 }
 
 impl TsSpans {
-    fn of(&self, kind: TrackKind) -> Option<(i64, i64)> {
-        match kind {
-            TrackKind::Video => self.video,
-            TrackKind::Audio => self.audio,
+    fn of(&self, track: Track) -> Option<(i64, i64)> {
+        match (track.kind, track.index) {
+            (TrackKind::Video, n) => self.video.get(usize::from(n)).copied().flatten(),
+            (TrackKind::Audio, 0) => self.audio,
+            (TrackKind::Audio, _) => None,
         }
     }
 
     /// `update_stream_timings`: the latest stream end minus the earliest stream start, each
     /// start and duration rescaled to µs on its own (rounded).
     fn format_duration_us(&self) -> i64 {
-        let spans = [self.video, self.audio];
-        let start = spans.iter().flatten().map(|&(s, _)| ticks_to_us(s)).min();
+        let spans: Vec<(i64, i64)> = self
+            .video
+            .iter()
+            .chain([&self.audio])
+            .flatten()
+            .copied()
+            .collect();
+        let start = spans.iter().map(|&(s, _)| ticks_to_us(s)).min();
         let end = spans
             .iter()
-            .flatten()
             .map(|&(s, e)| ticks_to_us(s).saturating_add(ticks_to_us(e.saturating_sub(s))))
             .max();
         match (start, end) {
@@ -366,8 +365,9 @@ impl TsSpans {
     }
 }
 
-/// The spans of the first session with media, for MPEG-TS inputs.
-fn ts_spans(ins: &Inspection, video_rate: Option<&str>) -> TsSpans {
+/// The spans of the first session with media, for MPEG-TS inputs; `streams` give each video
+/// track's frame rate.
+fn ts_spans(ins: &Inspection, streams: &[StreamInfo]) -> TsSpans {
     let Some(scan) = ins.sessions.iter().find_map(|s| s.scan.as_ref()) else {
         return TsSpans::default();
     };
@@ -382,11 +382,16 @@ fn ts_spans(ins: &Inspection, video_rate: Option<&str>) -> TsSpans {
         };
         Some((t.min_pts_90k, end))
     };
-    let video_frame_90k = video_rate
-        .and_then(|r| r.split_once('/'))
-        .and_then(|(n, d)| Some((n.parse::<i64>().ok()?, d.parse::<i64>().ok()?)))
-        .filter(|&(n, d)| n > 0 && d > 0)
-        .map(|(n, d)| d.saturating_mul(90_000) / n);
+    let frame_90k = |track: Track| {
+        let rate = streams
+            .iter()
+            .find(|s| s.track == track)?
+            .r_frame_rate
+            .as_deref()?;
+        let (n, d) = rate.split_once('/')?;
+        let (n, d) = (n.parse::<i64>().ok()?, d.parse::<i64>().ok()?);
+        (n > 0 && d > 0).then(|| d.saturating_mul(90_000) / n)
+    };
     // FFmpeg times the audio end by the last PES, which may hold several frames: its PTS
     // (the PES's first frame) plus one frame.
     let audio_pes = match &ins.facts {
@@ -416,10 +421,13 @@ fn ts_spans(ins: &Inspection, video_rate: Option<&str>) -> TsSpans {
         )),
         (s, _) => s,
     };
-    TsSpans {
-        video: span(&scan.stats.video, video_frame_90k),
-        audio,
-    }
+    let video = (scan.config.video_tracks())
+        .map(|(track, _)| {
+            let stats = scan.stats.track(track)?;
+            span(stats, frame_90k(track))
+        })
+        .collect();
+    TsSpans { video, audio }
 }
 
 /// 90 kHz ticks to µs, rounded to nearest with halves away from zero (`av_rescale_q`).
@@ -496,8 +504,7 @@ fn stream_timing(ins: &Inspection, track: Track, ts: &TsSpans) -> (Option<String
             (None, rate.map(|r| (r * 1024.0) as u64).filter(|&b| b > 0))
         }
         ContainerFacts::MpegTs(_) => (
-            ts.of(kind)
-                .filter(|_| track.index == 0)
+            ts.of(track)
                 .map(|(start, end)| seconds(end.saturating_sub(start), 90_000)),
             parsed_audio_bit_rate(),
         ),

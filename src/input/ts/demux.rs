@@ -1,7 +1,8 @@
-//! The demultiplexer: transport packets → PAT → PMT → the first video and every audio
-//! elementary stream → PES → packets of the media model, on an unwrapped, repaired timeline.
+//! The demultiplexer: transport packets → PAT → PMT → every video and audio elementary stream
+//! → PES → packets of the media model, on an unwrapped, repaired timeline.
 //!
-//! - Audio PIDs become audio tracks in the PMT's order (track 0 the first listed).
+//! - Video and audio PIDs become tracks of their kind in the PMT's order (track 0 the first
+//!   listed), as the MPEG-TS writer lays several tracks out (`mux::ts`).
 //! - Continuity counters (§2.4.3.3) are checked per PID; a gap (not announced by the
 //!   discontinuity_indicator) drops the PES it broke and is reported. One duplicate packet is
 //!   allowed, as the standard does.
@@ -27,18 +28,20 @@ use super::video::VideoStream;
 pub(crate) use crate::container::ts::{TS_OFFSET_90K, WRAP_90K};
 use crate::input::timeline::Repair;
 use crate::media::{
-    AudioConfig, CodecConfig, Damage, NotRecorded, Packet, Track, TrackKind, VideoConfig,
+    AudioConfig, CodecConfig, Damage, NotRecorded, Packet, Track, TrackKind, VideoCodec,
+    VideoConfig,
 };
 
 /// What the demultiplexer yields, in stream order.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Demuxed {
     Packet(Packet),
-    Video(VideoConfig),
+    /// The configuration of video track `.0`.
+    Video(u8, VideoConfig),
     /// The configuration of audio track `.0`.
     Audio(u8, AudioConfig),
     Damage(Damage),
-    /// A PMT entry kls-rec does not record (data, another codec, a second track): once per PID.
+    /// A PMT entry kls-rec does not record (data, another codec): once per PID.
     NotRecorded(NotRecorded),
 }
 
@@ -58,6 +61,19 @@ struct Es<S> {
     duplicate_seen: bool,
 }
 
+impl VideoTrack {
+    fn new(codec: VideoCodec, hint: Option<VideoConfig>) -> VideoTrack {
+        VideoTrack {
+            units: AuAssembler::new(codec),
+            samples: VideoStream::new(codec, hint),
+        }
+    }
+
+    fn codec(&self) -> VideoCodec {
+        self.samples.codec()
+    }
+}
+
 impl<S> Es<S> {
     fn new(pid: u16, stream: S) -> Es<S> {
         Es {
@@ -73,7 +89,8 @@ impl<S> Es<S> {
 /// Which elementary stream of the program a PES belongs to.
 #[derive(Clone, Copy, Debug)]
 enum Stream {
-    Video,
+    /// The `.0`-th video stream of the PMT.
+    Video(usize),
     /// The `.0`-th audio stream of the PMT.
     Audio(usize),
 }
@@ -81,7 +98,7 @@ enum Stream {
 impl Stream {
     fn kind(self) -> TrackKind {
         match self {
-            Stream::Video => TrackKind::Video,
+            Stream::Video(_) => TrackKind::Video,
             Stream::Audio(_) => TrackKind::Audio,
         }
     }
@@ -98,7 +115,8 @@ pub struct TsDemuxer {
     pmt: SectionBuffer,
     /// (stream_type, PID) pairs of the PMT in force.
     pmt_streams: Vec<(u8, u16)>,
-    video: Option<Es<VideoTrack>>,
+    /// Every video PID of the PMT, in its order.
+    video: Vec<Es<VideoTrack>>,
     /// Every audio PID of the PMT, in its order.
     audio: Vec<Es<AudioStream>>,
     hints: CodecConfig,
@@ -121,7 +139,7 @@ impl TsDemuxer {
             pat: SectionBuffer::default(),
             pmt: SectionBuffer::default(),
             pmt_streams: Vec::new(),
-            video: None,
+            video: Vec::new(),
             audio: Vec::new(),
             hints,
             last_raw_90k: None,
@@ -150,9 +168,9 @@ impl TsDemuxer {
         self.consumed_before + self.offset()
     }
 
-    /// Whether the PMT lists a video stream kls-rec reads, and how many audio streams.
-    pub fn has_tracks(&self) -> (bool, usize) {
-        (self.video.is_some(), self.audio.len())
+    /// How many video and audio streams of the PMT kls-rec reads.
+    pub fn has_tracks(&self) -> (usize, usize) {
+        (self.video.len(), self.audio.len())
     }
 
     /// The next item of the current input; `None` when it is exhausted (its last PES flushed).
@@ -180,24 +198,24 @@ impl TsDemuxer {
     /// Completes the video access unit in progress, at the end of the last input; true when
     /// that gave items for [`TsDemuxer::next_item`].
     pub fn end_of_stream(&mut self) -> bool {
-        if let Some(v) = self.video.as_mut() {
-            v.stream.units.finish();
+        for i in 0..self.video.len() {
+            self.video[i].stream.units.finish();
+            self.video_units(i);
         }
-        self.video_units();
         !self.out.is_empty()
     }
 
     /// Completes the PES packets in progress (at the end of an input).
     fn flush(&mut self) {
-        if let Some(v) = self.video.as_mut()
-            && let Some(a) = v.pes.finish()
-        {
-            self.assembled(Stream::Video, a);
+        for i in 0..self.video.len() {
+            if let Some(a) = self.video[i].pes.finish() {
+                self.assembled(Stream::Video(i), a);
+            }
+            if let Some(v) = self.video.get_mut(i) {
+                v.stream.units.end_of_input();
+            }
+            self.video_units(i);
         }
-        if let Some(v) = self.video.as_mut() {
-            v.stream.units.end_of_input();
-        }
-        self.video_units();
         for i in 0..self.audio.len() {
             if let Some(a) = self.audio[i].pes.finish() {
                 self.assembled(Stream::Audio(i), a);
@@ -238,9 +256,9 @@ impl TsDemuxer {
             self.psi(p, true);
         } else if Some(p.pid) == self.pmt_pid {
             self.psi(p, false);
-        } else if self.video.as_ref().is_some_and(|v| v.pid == p.pid) {
-            if self.continuity(Stream::Video, &p) {
-                self.video_packet(&p);
+        } else if let Some(i) = self.video.iter().position(|v| v.pid == p.pid) {
+            if self.continuity(Stream::Video(i), &p) {
+                self.video_packet(i, &p);
             }
         } else if let Some(i) = self.audio.iter().position(|a| a.pid == p.pid)
             && self.continuity(Stream::Audio(i), &p)
@@ -257,8 +275,8 @@ impl TsDemuxer {
 
     /// A video payload; a PES it completes is followed by the first bytes of the next one,
     /// which may show that the access unit in progress is complete.
-    fn video_packet(&mut self, p: &TsPacket) {
-        let Some(v) = self.video.as_mut() else {
+    fn video_packet(&mut self, i: usize, p: &TsPacket) {
+        let Some(v) = self.video.get_mut(i) else {
             return;
         };
         let Some(a) = v
@@ -268,18 +286,18 @@ impl TsDemuxer {
             return;
         };
         let next = v.pes.peek_es().map(<[u8]>::to_vec);
-        self.assembled(Stream::Video, a);
-        if let (Some(next), Some(v)) = (next, self.video.as_mut()) {
+        self.assembled(Stream::Video(i), a);
+        if let (Some(next), Some(v)) = (next, self.video.get_mut(i)) {
             v.stream.units.before_pes(&next);
         }
-        self.video_units();
+        self.video_units(i);
     }
 
     /// Checks the continuity counter; false when the packet is to be skipped (a duplicate or
     /// no payload).
     fn continuity(&mut self, stream: Stream, p: &TsPacket) -> bool {
         let (pid, last, dup) = match stream {
-            Stream::Video => match self.video.as_mut() {
+            Stream::Video(i) => match self.video.get_mut(i) {
                 Some(e) => (e.pid, &mut e.last_cc, &mut e.duplicate_seen),
                 None => return false,
             },
@@ -307,7 +325,7 @@ impl TsDemuxer {
         }
         let lost = (cc.wrapping_sub(prev).wrapping_sub(1)) & 0x0F;
         let broken = match stream {
-            Stream::Video => self.video.as_mut().and_then(|e| {
+            Stream::Video(i) => self.video.get_mut(i).and_then(|e| {
                 // The access unit the broken PES continued is lost with it.
                 e.stream.units.lose();
                 e.pes.finish()
@@ -362,27 +380,27 @@ impl TsDemuxer {
         }
     }
 
-    /// Takes the first video and every audio stream of the PMT; every other entry is reported
-    /// once as not recorded. A PMT repeating the same streams changes nothing.
+    /// Takes every video and audio stream of the PMT (up to 255 of a kind); every other entry
+    /// is reported once as not recorded. A PMT repeating the same streams changes nothing.
     fn program(&mut self, pmt: &psi::Pmt, offset: u64) {
         let listed: Vec<(u8, u16)> = pmt.streams.iter().map(|s| (s.stream_type, s.pid)).collect();
         if listed == self.pmt_streams {
             return;
         }
         self.pmt_streams = listed;
-        let mut video = None;
+        let mut video = Vec::new();
         let mut audio = Vec::new();
         for s in &pmt.streams {
             let what = match psi::classify(pmt.format, s) {
-                psi::EsKind::Video(c) if video.is_none() => {
-                    video = Some((c, s.pid));
+                psi::EsKind::Video(c) if video.len() < usize::from(u8::MAX) => {
+                    video.push((c, s.pid));
                     continue;
                 }
                 psi::EsKind::Audio(c) if audio.len() < usize::from(u8::MAX) => {
                     audio.push((c, s.pid));
                     continue;
                 }
-                psi::EsKind::Video(c) => format!("a second video stream ({c:?})"),
+                psi::EsKind::Video(c) => format!("one video stream too many ({c:?})"),
                 psi::EsKind::Audio(c) => format!("one audio stream too many ({c:?})"),
                 psi::EsKind::Other { label, .. } => label.to_string(),
             };
@@ -395,33 +413,20 @@ impl TsDemuxer {
                     .push_back(Demuxed::NotRecorded(NotRecorded { offset, what }));
             }
         }
-        // Streams that keep their PID and codec keep their state (configuration, counters).
-        let keep_video = matches!((&self.video, video), (Some(e), Some((_, pid))) if e.pid == pid);
-        if !keep_video {
-            self.video = video.map(|(c, pid)| {
-                let track = VideoTrack {
-                    units: AuAssembler::new(c),
-                    samples: VideoStream::new(c, self.hints.video.clone()),
-                };
-                Es::new(pid, track)
-            });
-        }
-        let mut kept = std::mem::take(&mut self.audio);
-        for (c, pid) in audio {
-            let es = match kept
-                .iter()
-                .position(|e| e.pid == pid && e.stream.codec() == c)
-            {
-                Some(at) => kept.remove(at),
-                None => {
-                    // A hint is the configuration the track had in a recording (its index).
-                    let n = u8::try_from(self.audio.len()).unwrap_or(u8::MAX);
-                    let hint = self.hints.audio_track(n).cloned();
-                    Es::new(pid, AudioStream::new(c, hint))
-                }
-            };
-            self.audio.push(es);
-        }
+        // A hint is the configuration the track had in a recording (its index).
+        let hints = &self.hints;
+        self.video = restream(
+            std::mem::take(&mut self.video),
+            video,
+            VideoTrack::codec,
+            |c, n| VideoTrack::new(c, hints.video_track(n).cloned()),
+        );
+        self.audio = restream(
+            std::mem::take(&mut self.audio),
+            audio,
+            AudioStream::codec,
+            |c, n| AudioStream::new(c, hints.audio_track(n).cloned()),
+        );
     }
 
     /// Unwraps a 33-bit timestamp against the last DTS.
@@ -452,13 +457,13 @@ impl TsDemuxer {
             }
         };
         match stream {
-            Stream::Video => self.video_pes(pes),
+            Stream::Video(i) => self.video_pes(i, pes),
             Stream::Audio(i) => self.audio_pes(i, pes),
         }
     }
 
     /// A video PES: its bytes go to the access unit assembler with its unwrapped times.
-    fn video_pes(&mut self, pes: Pes) {
+    fn video_pes(&mut self, i: usize, pes: Pes) {
         let time = pes.pts.map(|pts| {
             let dts = self.unwrap(pes.dts.unwrap_or(pts));
             self.last_raw_90k = Some(dts);
@@ -467,19 +472,19 @@ impl TsDemuxer {
                 dts,
             }
         });
-        if let Some(v) = self.video.as_mut() {
+        if let Some(v) = self.video.get_mut(i) {
             v.stream.units.push(&pes.data, time, pes.offset);
         }
     }
 
-    /// Turns the access units rebuilt so far into packets.
-    fn video_units(&mut self) {
-        let Some(v) = self.video.as_mut() else {
+    /// Turns the access units of video stream `i` rebuilt so far into packets.
+    fn video_units(&mut self, i: usize) {
+        let Some(v) = self.video.get_mut(i) else {
             return;
         };
         for e in v.stream.units.take() {
             match e {
-                AuEvent::Unit { data, time, offset } => self.video_unit(&data, time, offset),
+                AuEvent::Unit { data, time, offset } => self.video_unit(i, &data, time, offset),
                 AuEvent::Skipped { offset, len, what } => {
                     self.damage(Damage::Skipped { offset, len, what })
                 }
@@ -498,25 +503,26 @@ impl TsDemuxer {
         }
     }
 
-    fn video_unit(&mut self, annex_b: &[u8], time: AuTime, offset: u64) {
-        let Some(v) = self.video.as_mut() else {
+    fn video_unit(&mut self, i: usize, annex_b: &[u8], time: AuTime, offset: u64) {
+        let (Some(v), Ok(index)) = (self.video.get_mut(i), u8::try_from(i)) else {
             return;
         };
+        let track = Track::video(index);
         let au = match v.stream.samples.access_unit(annex_b) {
             Ok(au) => au,
             Err(e) => return self.report_once(format!("video access unit: {e}"), offset),
         };
         if let Some(c) = au.new_config {
-            self.out.push_back(Demuxed::Video(c));
+            self.out.push_back(Demuxed::Video(index, c));
         }
         // A unit with no media bytes (empty, or parameter sets only) is no packet, as for audio.
         if au.data.is_empty() {
             return;
         }
-        let dts_90k = self.repair(Track::VIDEO, time.dts.saturating_sub(TS_OFFSET_90K), offset);
+        let dts_90k = self.repair(track, time.dts.saturating_sub(TS_OFFSET_90K), offset);
         let cts = time.pts.saturating_sub(time.dts);
         self.out.push_back(Demuxed::Packet(Packet {
-            track: Track::VIDEO,
+            track,
             dts_90k,
             cts_90k: i32::try_from(cts).unwrap_or(0),
             keyframe: au.keyframe,
@@ -582,6 +588,28 @@ impl TsDemuxer {
         }
         fixed
     }
+}
+
+/// A kind's streams under a new PMT, in its order: a stream that keeps its PID and codec keeps
+/// its state (configuration, counters); another is made by `new(codec, its index)`.
+fn restream<C: PartialEq, S>(
+    mut old: Vec<Es<S>>,
+    listed: Vec<(C, u16)>,
+    codec: impl Fn(&S) -> C,
+    new: impl Fn(C, u8) -> S,
+) -> Vec<Es<S>> {
+    let mut out = Vec::with_capacity(listed.len());
+    for (c, pid) in listed {
+        let es = match old
+            .iter()
+            .position(|e| e.pid == pid && codec(&e.stream) == c)
+        {
+            Some(at) => old.remove(at),
+            None => Es::new(pid, new(c, u8::try_from(out.len()).unwrap_or(u8::MAX))),
+        };
+        out.push(es);
+    }
+    out
 }
 
 #[cfg(test)]

@@ -1,28 +1,37 @@
-//! The session's numbering of a program's audio tracks: PMT order, without gaps.
+//! The session's numbering of a program's tracks of one kind: PMT order, without gaps.
 //!
-//! The demultiplexer numbers audio streams by their place in the PMT; a track's configuration
+//! The demultiplexer numbers a kind's streams by their place in the PMT; a track's configuration
 //! comes with its first frame, so the streams may configure in any order. The session numbers a
 //! stream once every stream listed ahead of it has configured, or has been passed over: a
-//! stream still silent when the session stops waiting ([`AudioOrder::pass_silent`], at the end
+//! stream still silent when the session stops waiting ([`TrackOrder::pass_silent`], at the end
 //! of the input or when too much is held for it) gives its place to the ones behind it, and is
 //! numbered after them should it ever speak.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::media::AudioConfig;
-
-#[derive(Debug, Default)]
-pub(crate) struct AudioOrder {
+/// `C` is the kind's configuration (`VideoConfig`, `AudioConfig`).
+#[derive(Debug)]
+pub(crate) struct TrackOrder<C> {
     /// The demultiplexer's index → the session's.
     numbered: BTreeMap<u8, u8>,
     /// Configurations of streams waiting for the ones listed ahead of them.
-    pending: BTreeMap<u8, AudioConfig>,
+    pending: BTreeMap<u8, C>,
     /// Streams passed over while silent.
     passed: BTreeSet<u8>,
 }
 
-impl AudioOrder {
-    /// The session's index of the demultiplexer's audio stream `index`, once numbered.
+impl<C> Default for TrackOrder<C> {
+    fn default() -> Self {
+        TrackOrder {
+            numbered: BTreeMap::new(),
+            pending: BTreeMap::new(),
+            passed: BTreeSet::new(),
+        }
+    }
+}
+
+impl<C> TrackOrder<C> {
+    /// The session's index of the demultiplexer's stream `index`, once numbered.
     pub(crate) fn session_index(&self, index: u8) -> Option<u8> {
         self.numbered.get(&index).copied()
     }
@@ -34,7 +43,7 @@ impl AudioOrder {
 
     /// Stream `index` gave `config`: the configurations the session can now install, with
     /// their session indexes, in order.
-    pub(crate) fn configure(&mut self, index: u8, config: AudioConfig) -> Vec<(u8, AudioConfig)> {
+    pub(crate) fn configure(&mut self, index: u8, config: C) -> Vec<(u8, C)> {
         if let Some(i) = self.session_index(index) {
             return vec![(i, config)];
         }
@@ -47,7 +56,7 @@ impl AudioOrder {
 
     /// Stops waiting for the silent streams listed ahead of the pending ones: the
     /// configurations now installable, as for [`Self::configure`].
-    pub(crate) fn pass_silent(&mut self) -> Vec<(u8, AudioConfig)> {
+    pub(crate) fn pass_silent(&mut self) -> Vec<(u8, C)> {
         let Some(&last) = self.pending.keys().next_back() else {
             return Vec::new();
         };
@@ -60,7 +69,7 @@ impl AudioOrder {
     }
 
     /// Numbers the pending streams that nothing ahead of them waits for.
-    fn drain(&mut self) -> Vec<(u8, AudioConfig)> {
+    fn drain(&mut self) -> Vec<(u8, C)> {
         let mut ready = Vec::new();
         while let Some(next) = (0..=u8::MAX)
             .find(|i| !self.numbered.contains_key(i) && !self.passed.contains(i))
@@ -81,7 +90,7 @@ impl AudioOrder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::media::AudioCodec;
+    use crate::media::{AudioCodec, AudioConfig};
 
     fn config(rate: u32) -> AudioConfig {
         AudioConfig {
@@ -100,7 +109,7 @@ mod tests {
 
     #[test]
     fn streams_are_numbered_in_pmt_order_once_those_ahead_configure() {
-        let mut o = AudioOrder::default();
+        let mut o = TrackOrder::default();
         assert_eq!(indexes(o.configure(1, config(1))), vec![]);
         assert!(o.is_pending(1));
         assert_eq!(indexes(o.configure(0, config(0))), vec![(0, 0), (1, 1)]);
@@ -110,7 +119,7 @@ mod tests {
 
     #[test]
     fn a_silent_stream_passed_over_gives_its_place_and_comes_last() {
-        let mut o = AudioOrder::default();
+        let mut o = TrackOrder::default();
         assert_eq!(indexes(o.configure(2, config(2))), vec![]);
         assert_eq!(indexes(o.configure(1, config(1))), vec![]);
         assert_eq!(indexes(o.pass_silent()), vec![(0, 1), (1, 2)]);

@@ -97,6 +97,10 @@ impl VideoStream {
         }
     }
 
+    pub(crate) fn codec(&self) -> VideoCodec {
+        self.codec
+    }
+
     /// Converts one PES payload. `Err` names why it cannot be used (no configuration yet).
     pub(crate) fn access_unit(&mut self, annex_b: &[u8]) -> Result<AccessUnit, String> {
         let Some(nal) = NalCodec::of(self.codec) else {

@@ -1,13 +1,18 @@
-//! End-to-end: transport streams whose video PES boundaries fall inside access units and NAL
-//! units (as Apple's mediafilesegmenter writes them; `scripts/gen-ts-repack.py`) record to
-//! HLS, MP4 and FLV with the source's packets, as ffprobe reads the source.
+//! End-to-end MPEG-TS inputs, against ffprobe's reading of the source:
+//! - transport streams whose video PES boundaries fall inside access units and NAL units (as
+//!   Apple's mediafilesegmenter writes them; `scripts/gen-ts-repack.py`) record to HLS, MP4 and
+//!   FLV with the source's packets;
+//! - programs with more than one video stream (`scripts/gen-ts-tracks.sh`): every video PID is
+//!   a track of its own, numbered in PMT order among the video PIDs whatever the audio's place
+//!   between them; each records to MP4 and MPEG-TS HLS with its source packets, and the HLS
+//!   reads back the same. A PID the PMT lists that carries no frame gives its place to the next.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use kls_rec::testutil::{
     ProbePacket, assert_decodes_cleanly, assert_same_packets, have_ffprobe, of, probe_packets,
-    run_binary, scratch, testdata, with_ext,
+    probe_stream_packets, run_binary, scratch, testdata, with_ext,
 };
 
 /// (re-packetised input, the ffmpeg-written source it was made from, codec).
@@ -36,10 +41,15 @@ fn record(out: &Path, input: &Path, formats: &str) {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
-/// The source's packets as MP4 samples: ffmpeg's remux of the source with the access unit
-/// delimiters and parameter sets taken out of the video (they are in the sample entry, as
-/// kls-rec writes them).
+/// The source's packets as MP4 samples: [`ffmpeg_samples`] of its default streams.
 fn source_samples(dir: &Path, source: &Path, codec: &str) -> Vec<ProbePacket> {
+    probe_packets(&ffmpeg_samples(dir, source, codec, &[]))
+}
+
+/// ffmpeg's own remux to MP4 of the source's `maps` (its default streams with none), with the
+/// access unit delimiters and parameter sets taken out of the video (they are in the sample
+/// entry, as kls-rec writes them): the samples to expect.
+fn ffmpeg_samples(dir: &Path, source: &Path, codec: &str, maps: &[&str]) -> PathBuf {
     let out = dir.join("source.mp4");
     let types = match codec {
         "h264" => "7|8|9",
@@ -48,13 +58,14 @@ fn source_samples(dir: &Path, source: &Path, codec: &str) -> Vec<ProbePacket> {
     let ok = Command::new("ffmpeg")
         .args(["-v", "error", "-y", "-i"])
         .arg(source)
+        .args(maps.iter().flat_map(|m| ["-map", m]))
         .args(["-c", "copy", "-bsf:v"])
         .arg(format!("filter_units=remove_types={types}"))
         .arg(&out)
         .status()
         .is_ok_and(|s| s.success());
     assert!(ok, "ffmpeg remux of {}", source.display());
-    probe_packets(&out)
+    out
 }
 
 fn only(files: Vec<PathBuf>, what: &str) -> PathBuf {
@@ -196,4 +207,84 @@ fn access_units_without_timestamps_are_timed_as_ffmpeg_remuxes_them() {
         "hls",
     );
     assert_decodes_cleanly(&m3u8);
+}
+
+fn stream(path: &Path, spec: &str) -> Vec<ProbePacket> {
+    probe_stream_packets(path, Some(spec))
+}
+
+/// Audio times come from frame durations where a PES holds several AAC frames (ffmpeg's
+/// muxer), so they may round to another millisecond than ffmpeg's: count and payloads.
+fn assert_same_audio_payloads(a: &[ProbePacket], b: &[ProbePacket], what: &str) {
+    let payloads = |p: &[ProbePacket]| {
+        p.iter()
+            .map(|p| (p.size, p.hash.clone()))
+            .collect::<Vec<_>>()
+    };
+    assert!(!a.is_empty(), "{what}: audio in the source");
+    assert!(payloads(a) == payloads(b), "{what}: audio payloads");
+}
+
+fn stream_count(path: &Path, kind: &str) -> usize {
+    let o = Command::new("ffprobe")
+        .args(["-v", "error", "-select_streams", kind])
+        .args(["-show_entries", "stream=index", "-of", "csv=p=0"])
+        .arg(path)
+        .output()
+        .expect("running ffprobe");
+    String::from_utf8_lossy(&o.stdout).lines().count()
+}
+
+#[test]
+fn every_video_pid_records_as_a_track_of_its_own() {
+    if !have_ffprobe() {
+        eprintln!("skipped: ffprobe is not installed (CI installs it)");
+        return;
+    }
+    let source = testdata("ts/tracks/twovideo-1764072000.ts");
+    let dir = scratch("e2e-ts-two-video");
+    let want = ffmpeg_samples(&dir, &source, "h264", &["0"]);
+    let out = dir.join("out");
+    record(&out, &source, "mp4,hls");
+    let mp4 = only(with_ext(&out, "mp4"), "mp4");
+    let m3u8 = only(with_ext(&out, "m3u8"), "m3u8");
+    let again = dir.join("again");
+    record(&again, &m3u8, "mp4");
+    let back = only(with_ext(&again, "mp4"), "hls read back");
+    for (file, what) in [(&mp4, "mp4"), (&back, "hls read back")] {
+        assert_eq!(stream_count(file, "v"), 2, "{what}: video streams");
+        assert_eq!(stream_count(file, "a"), 1, "{what}: audio streams");
+        for spec in ["v:0", "v:1"] {
+            let (a, b) = (stream(&want, spec), stream(file, spec));
+            assert!(!a.is_empty(), "{spec}: packets in the source");
+            assert_same_packets(&a, &b, true, &format!("{what} {spec}"));
+        }
+        assert_same_audio_payloads(&stream(&want, "a:0"), &stream(file, "a:0"), what);
+        assert_decodes_cleanly(file);
+    }
+    // The TS carries the parameter sets in-band as kls-rec writes them: times and key flags.
+    for spec in ["v:0", "v:1"] {
+        let (a, b) = (stream(&source, spec), stream(&m3u8, spec));
+        assert_same_packets(&a, &b, false, &format!("hls {spec}"));
+    }
+}
+
+#[test]
+fn a_silent_video_pid_gives_its_place_to_the_next() {
+    if !have_ffprobe() {
+        eprintln!("skipped: ffprobe is not installed (CI installs it)");
+        return;
+    }
+    let source = testdata("ts/tracks/silentfirst-1764072000.ts");
+    let dir = scratch("e2e-ts-silent-video");
+    // ffmpeg cannot copy a stream it saw no frame of: the second video and the audio.
+    let want = ffmpeg_samples(&dir, &source, "h264", &["0:v:1", "0:a"]);
+    let out = dir.join("out");
+    record(&out, &source, "mp4");
+    let mp4 = only(with_ext(&out, "mp4"), "mp4");
+    assert_eq!(stream_count(&mp4, "v"), 1, "video streams");
+    let (a, b) = (stream(&want, "v:0"), stream(&mp4, "v:0"));
+    assert!(!a.is_empty(), "packets of the second video stream");
+    assert_same_packets(&a, &b, true, "mp4 video");
+    assert_same_audio_payloads(&stream(&want, "a:0"), &stream(&mp4, "a:0"), "mp4");
 }
