@@ -204,7 +204,8 @@ pub(crate) fn run_with(
                         continue;
                     }
                     for w in &s.info.warnings {
-                        writeln!(io.log, "warning: {}: {w}", s.info.input)?;
+                        // Each names its input (and where in it), as inspect prints it.
+                        writeln!(io.log, "warning: {w}")?;
                     }
                     let k = &s.info.key;
                     if owned(&k.app, &k.stream) {

@@ -283,6 +283,44 @@ fn explain_and_warnings_read_whole_under_the_bar() {
     );
 }
 
+/// A warning of an input's probing names the input once, as `inspect` prints it: a file with
+/// no time in its name, of each kind whose wall clock comes from its modification time.
+#[test]
+fn probing_warnings_name_their_input_once() {
+    let dir = scratch("cli-warnings");
+    for (fixture, name) in [
+        ("studio-1764072000.flv", "studio.flv"),
+        ("ts/tracks/twovideo-1764072000.ts", "cam.ts"),
+        ("rtmp/show-1764075600.rtmp", "show.rtmp"),
+    ] {
+        let input = dir.join(name);
+        std::fs::copy(testdata(fixture), &input).unwrap();
+        let out = kls_rec()
+            .args(["record", "--dry-run", "-q", "-o"])
+            .arg(dir.join("out"))
+            .arg(&input)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{name}: {out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let path = input.display().to_string();
+        let warnings: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.starts_with("warning: "))
+            .collect();
+        assert!(
+            warnings.iter().any(|w| w.contains("no --start-time")),
+            "{name}: {stderr}"
+        );
+        for w in warnings {
+            assert!(
+                w.starts_with(&format!("warning: {path}: ")) && w.matches(&path).count() == 1,
+                "{name}: {w}"
+            );
+        }
+    }
+}
+
 /// Every unusable setting is a usage error (status 2) found before any work: nothing is
 /// written, not even the output root.
 #[test]

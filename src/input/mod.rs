@@ -122,7 +122,8 @@ pub(crate) struct SessionInfo {
     pub(crate) input: String,
     /// Index of the session within its input (captures hold many).
     pub(crate) index: usize,
-    /// Warnings found while probing (e.g. a guessed wall clock), printed before reading.
+    /// Warnings found while probing (e.g. a guessed wall clock), printed before reading; each
+    /// begins with the input it speaks of (its name, and a line or byte where it has one).
     pub(crate) warnings: Vec<String>,
 }
 

@@ -200,8 +200,8 @@ fn stream_flv(
                     .duration_since(std::time::UNIX_EPOCH)
                     .map_or(0, |d| d.as_millis() as i64);
                 warnings.push(format!(
-                    "no --start-time and no Unix time in the object's name: the wall clock is \
-                 guessed as the time reading began ({now} ms since the epoch)"
+                    "{name}: no --start-time and no Unix time in the object's name: the wall \
+                     clock is guessed as the time reading began ({now} ms since the epoch)"
                 ));
                 (now, WallClockSource::ReadTime)
             }
