@@ -147,6 +147,39 @@ fn json_equals_ffprobe_on_recordings() {
     }
 }
 
+/// Recordings with several tracks of a kind (two AAC tracks; two H.264 tracks), as MP4 and as
+/// MPEG-TS HLS: every stream, the further ones included, as ffprobe lists it.
+#[test]
+fn json_equals_ffprobe_on_multi_track_recordings() {
+    if !have_ffprobe() {
+        eprintln!("skipped: ffprobe is not installed (CI installs it)");
+        return;
+    }
+    let dir = scratch("inspect-multi-track");
+    for input in [
+        "ertmp/h264-2aac-1764072000.flv",
+        "ts/tracks/twovideo-1764072000.ts",
+    ] {
+        let out = kls_rec(&[
+            "record",
+            "-q",
+            "--formats",
+            "hls,mp4",
+            "--hls-segments",
+            "ts",
+            "-o",
+            dir.to_str().unwrap(),
+            testdata(input).to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let files = recording_files(&dir);
+    assert_eq!(files.len(), 6, "{files:?}");
+    for f in &files {
+        assert_like_ffprobe(f);
+    }
+}
+
 #[test]
 fn json_lines_one_object_per_input() {
     let a = testdata("radio-1764072000.flv");

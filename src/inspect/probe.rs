@@ -324,23 +324,21 @@ fn format_duration_us(ins: &Inspection, ts: &TsSpans) -> Option<i64> {
 /// one packet's duration — for video 1 / `r_frame_rate`, for audio one frame (1024 AAC or
 /// 1152/576 MP3 samples at the stream's rate), each rounded down to whole ticks; without them,
 /// the DTS step before the packet.
-///
-/// Every video track has its span; of the audio tracks the first (the one whose frames the
-/// inspection parses as FFmpeg's parser does), so further audio tracks have no `duration`.
 #[derive(Clone, Debug, Default)]
 struct TsSpans {
     /// By video track index.
     video: Vec<Option<(i64, i64)>>,
-    audio: Option<(i64, i64)>,
+    /// By audio track index.
+    audio: Vec<Option<(i64, i64)>>,
 }
 
 impl TsSpans {
     fn of(&self, track: Track) -> Option<(i64, i64)> {
-        match (track.kind, track.index) {
-            (TrackKind::Video, n) => self.video.get(usize::from(n)).copied().flatten(),
-            (TrackKind::Audio, 0) => self.audio,
-            (TrackKind::Audio, _) => None,
-        }
+        let spans = match track.kind {
+            TrackKind::Video => &self.video,
+            TrackKind::Audio => &self.audio,
+        };
+        spans.get(usize::from(track.index)).copied().flatten()
     }
 
     /// `update_stream_timings`: the latest stream end minus the earliest stream start, each
@@ -349,7 +347,7 @@ impl TsSpans {
         let spans: Vec<(i64, i64)> = self
             .video
             .iter()
-            .chain([&self.audio])
+            .chain(&self.audio)
             .flatten()
             .copied()
             .collect();
@@ -393,34 +391,39 @@ fn ts_spans(ins: &Inspection, streams: &[StreamInfo]) -> TsSpans {
         (n > 0 && d > 0).then(|| d.saturating_mul(90_000) / n)
     };
     // FFmpeg times the audio end by the last PES, which may hold several frames: its PTS
-    // (the PES's first frame) plus one frame.
-    let audio_pes = match &ins.facts {
-        ContainerFacts::MpegTs(pmt) => pmt
-            .iter()
-            .find(|s| matches!(s.kind, EsKind::Audio(_)))
-            .and_then(|s| {
+    // (the PES's first frame) plus one frame. The PIDs that carry a PES are the audio tracks,
+    // in order (as `ts_streams` matches them).
+    let audio_pes: Vec<Option<i64>> = match &ins.facts {
+        ContainerFacts::MpegTs(pmt) => (pmt.iter())
+            .filter(|s| matches!(s.kind, EsKind::Audio(_)) && s.units > 0)
+            .map(|s| {
                 s.first_pts_90k
                     .map(|_| s.max_pts_after_first_90k.unwrap_or(0))
-            }),
+            })
+            .collect(),
         ContainerFacts::Flv { .. }
         | ContainerFacts::Mp4(_)
         | ContainerFacts::Hls { .. }
         | ContainerFacts::Rtmp(_)
         | ContainerFacts::Capture(_)
-        | ContainerFacts::None => None,
+        | ContainerFacts::None => Vec::new(),
     };
-    let audio = match (
-        span(&scan.stats.audio, scan.audio_parse.frame_90k),
-        audio_pes,
-    ) {
-        (Some((start, _)), Some(after)) => Some((
-            start,
-            start
-                .saturating_add(after)
-                .saturating_add(scan.audio_parse.frame_90k.unwrap_or(0)),
-        )),
-        (s, _) => s,
-    };
+    let audio = (scan.config.audio_tracks())
+        .map(|(track, _)| {
+            let i = usize::from(track.index);
+            let frame_90k = scan.audio_parse.get(i).and_then(|p| p.frame_90k);
+            let pes = audio_pes.get(i).copied().flatten();
+            match (span(scan.stats.track(track)?, frame_90k), pes) {
+                (Some((start, _)), Some(after)) => Some((
+                    start,
+                    start
+                        .saturating_add(after)
+                        .saturating_add(frame_90k.unwrap_or(0)),
+                )),
+                (s, _) => s,
+            }
+        })
+        .collect();
     let video = (scan.config.video_tracks())
         .map(|(track, _)| {
             let stats = scan.stats.track(track)?;
@@ -459,9 +462,9 @@ fn stream_timing(ins: &Inspection, track: Track, ts: &TsSpans) -> (Option<String
     let kind = track.kind;
     let parsed_audio_bit_rate = || {
         let first = ins.sessions.iter().find_map(|s| s.scan.as_ref())?;
-        u64::try_from(first.audio_parse.bit_rate)
-            .ok()
-            .filter(|&b| b > 0 && track == Track::AUDIO)
+        let parse = (track.kind == TrackKind::Audio)
+            .then(|| first.audio_parse.get(usize::from(track.index)))??;
+        u64::try_from(parse.bit_rate).ok().filter(|&b| b > 0)
     };
     match &ins.facts {
         ContainerFacts::Mp4(index) => {
@@ -512,7 +515,7 @@ fn stream_timing(ins: &Inspection, track: Track, ts: &TsSpans) -> (Option<String
         ContainerFacts::Hls { .. } => {
             let first = ins.sessions.iter().find_map(|s| s.scan.as_ref());
             let reported = first
-                .and_then(|s| s.config.audio.as_ref())
+                .and_then(|s| s.config.audio_track(track.index))
                 .is_some_and(|a| a.codec.ids().path.decoder_bit_rate);
             (None, parsed_audio_bit_rate().filter(|_| reported))
         }

@@ -9,7 +9,9 @@ use serde::Serialize;
 
 use crate::codec::{aac, mp3};
 use crate::input::{InputError, SessionReader};
-use crate::media::{self, AudioCodec, CodecConfig, Event, NotRecorded, Packet, Track, TrackKind};
+use crate::media::{
+    self, AudioCodec, AudioConfig, CodecConfig, Event, NotRecorded, Packet, Track, TrackKind,
+};
 use crate::mediainfo::FileStats;
 
 /// A DTS step larger than this many times the track's median step is a gap.
@@ -277,9 +279,9 @@ pub(crate) struct SessionScan {
     /// ffprobe-style counters for the frame-rate guess.
     #[serde(skip)]
     pub(crate) stats: FileStats,
-    /// What an MPEG-TS demuxer's audio parser would report.
+    /// What an MPEG-TS demuxer's audio parser would report, by audio track index.
     #[serde(skip)]
-    pub(crate) audio_parse: AudioParse,
+    pub(crate) audio_parse: Vec<AudioParse>,
     /// Input bytes read.
     pub(crate) bytes_read: u64,
 }
@@ -328,7 +330,7 @@ pub(crate) fn scan(mut reader: Box<dyn SessionReader>) -> Result<SessionScan, In
         ..SessionScan::default()
     };
     let mut current = s.config.clone();
-    let mut adts_rate = adts_sample_rate(&current);
+    let mut adts_rates = adts_sample_rates(&current);
     let mut origin_90k: Option<i64> = None;
     let mut last_90k = 0i64;
     while let Some(event) = reader.next_event()? {
@@ -339,10 +341,15 @@ pub(crate) fn scan(mut reader: Box<dyn SessionReader>) -> Result<SessionScan, In
                 last_90k = p.dts_90k;
                 s.stats.add(&p);
                 s.track_mut(p.track).add(&p, origin, byte);
-                if p.track == Track::AUDIO
-                    && let Some(a) = &current.audio
+                if p.track.kind == TrackKind::Audio
+                    && let Some(a) = current.audio_track(p.track.index)
                 {
-                    s.audio_parse.add(a.codec, adts_rate, &p.data);
+                    let i = usize::from(p.track.index);
+                    if s.audio_parse.len() <= i {
+                        s.audio_parse.resize_with(i + 1, AudioParse::default);
+                    }
+                    let rate = adts_rates.get(i).copied().flatten();
+                    s.audio_parse[i].add(a.codec, rate, &p.data);
                 }
             }
             Event::Config(c) => {
@@ -357,7 +364,7 @@ pub(crate) fn scan(mut reader: Box<dyn SessionReader>) -> Result<SessionScan, In
                     });
                 }
                 current = c;
-                adts_rate = adts_sample_rate(&current);
+                adts_rates = adts_sample_rates(&current);
             }
             Event::NotRecorded(n) => {
                 if s.not_recorded.len() < MAX_KEPT {
@@ -381,8 +388,15 @@ pub(crate) fn scan(mut reader: Box<dyn SessionReader>) -> Result<SessionScan, In
 }
 
 /// The sample rate an ADTS header gives an AAC configuration: its core coder's.
-fn adts_sample_rate(config: &CodecConfig) -> Option<u32> {
-    let a = config.audio.as_ref()?;
+/// Each audio track's ADTS sample rate, by index.
+fn adts_sample_rates(config: &CodecConfig) -> Vec<Option<u32>> {
+    config
+        .audio_tracks()
+        .map(|(_, a)| adts_sample_rate(a))
+        .collect()
+}
+
+fn adts_sample_rate(a: &AudioConfig) -> Option<u32> {
     match a.codec {
         AudioCodec::Aac => aac::parse_asc(&a.specific)
             .ok()
