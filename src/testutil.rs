@@ -100,6 +100,21 @@ pub fn cam_pcapng() -> &'static Path {
     })
 }
 
+/// The two `show-av1` pushes, 62 s apart: the committed `testdata/ertmp/show-av1-1764072000.flv`,
+/// and its bytes as `show-av1-1764072062.flv` (the same stream pushed twice: only the name, and
+/// so the start second, differs), copied once per test process into a scratch directory.
+pub fn show_av1_pushes() -> [&'static Path; 2] {
+    static FIRST: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    static SECOND: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    let first = FIRST.get_or_init(|| testdata("ertmp/show-av1-1764072000.flv"));
+    let second = SECOND.get_or_init(|| {
+        let path = scratch("show-av1").join("show-av1-1764072062.flv");
+        std::fs::copy(first, &path).unwrap();
+        path
+    });
+    [first, second]
+}
+
 /// Whether ffprobe/ffmpeg cross-checks can run. In CI (`CI` set) they must: a missing ffprobe
 /// fails the test instead of skipping it.
 pub fn have_ffprobe() -> bool {

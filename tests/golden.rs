@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use kls_rec::testutil::{cam_pcapng, recording_files, run_binary, scratch};
+use kls_rec::testutil::{cam_pcapng, recording_files, run_binary, scratch, show_av1_pushes};
 
 const LIST: &str = "tests/golden.md5";
 
@@ -186,7 +186,7 @@ fn inputs() -> Vec<(&'static str, Vec<&'static str>)> {
             "ertmp show-av1",
             vec![
                 "testdata/ertmp/show-av1-1764072000.flv",
-                "testdata/ertmp/show-av1-1764072062.flv",
+                built_path(show_av1_pushes()[1]),
             ],
         ),
         (
@@ -205,8 +205,14 @@ fn built_path(path: &'static Path) -> &'static str {
 /// The inputs built at test time, each with the path it is named by in the list: an output
 /// naming such an input is scrubbed to that path, so that a case's lines do not depend on where
 /// its input was built.
-fn built_inputs() -> [(&'static Path, &'static str); 1] {
-    [(cam_pcapng(), "testdata/capture/cam.pcapng")]
+fn built_inputs() -> [(&'static Path, &'static str); 2] {
+    [
+        (cam_pcapng(), "testdata/capture/cam.pcapng"),
+        (
+            show_av1_pushes()[1],
+            "testdata/ertmp/show-av1-1764072062.flv",
+        ),
+    ]
 }
 
 /// Damaged inputs kept from fuzzing: their reports and partial recordings are pinned too.
