@@ -4,9 +4,11 @@
 #
 #   pushed.flv   the sample both pushes sent (`-c copy`: what the capture must give back)
 #   cam.pcap     tcpdump's capture (Ethernet link type, microsecond times)
-#   cam.pcapng   the same packets as pcapng, nanosecond times (`if_tsresol` 9)
 #
-# Needs ffmpeg (5.1), tcpdump and python3, and root (or CAP_NET_RAW) to capture. The capture is
+# The tests read the same packets as pcapng too: they build it from cam.pcap at test time
+# (`testutil::pcapng_of`: one interface, nanosecond times, `if_tsresol` 9), nothing committed.
+#
+# Needs ffmpeg (5.1) and tcpdump, and root (or CAP_NET_RAW) to capture. The capture is
 # not byte-reproducible (handshake bytes, ports and times change), only its content is.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -56,29 +58,4 @@ wait "${pids[0]}" || true
 pids=()
 cp "$tmp/cam.pcap" "$out/cam.pcap"
 
-# pcap → pcapng (SHB, one IDB with if_tsresol = 9, one EPB per packet).
-python3 - "$out/cam.pcap" "$out/cam.pcapng" <<'PY'
-import struct, sys
-src = open(sys.argv[1], "rb").read()
-magic, = struct.unpack_from("<I", src, 0)
-assert magic == 0xA1B2C3D4, "expected a little-endian microsecond pcap"
-snaplen, linktype = struct.unpack_from("<II", src, 16)
-
-def block(kind, body):
-    body += b"\0" * (-len(body) % 4)
-    n = 12 + len(body)
-    return struct.pack("<II", kind, n) + body + struct.pack("<I", n)
-
-out = [block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1) + b"\0" * 4)]
-tsresol = struct.pack("<HHB", 9, 1, 9) + b"\0" * 3  # if_tsresol: 10^-9 s
-out.append(block(1, struct.pack("<HHI", linktype, 0, snaplen) + tsresol + b"\0" * 4))
-pos = 24
-while pos + 16 <= len(src):
-    sec, usec, caplen, origlen = struct.unpack_from("<IIII", src, pos)
-    data = src[pos + 16 : pos + 16 + caplen]
-    ns = (sec * 1_000_000 + usec) * 1000
-    out.append(block(6, struct.pack("<IIIII", 0, ns >> 32, ns & 0xFFFFFFFF, caplen, origlen) + data))
-    pos += 16 + caplen
-open(sys.argv[2], "wb").write(b"".join(out))
-PY
 ls -l "$out"

@@ -28,6 +28,93 @@ pub fn scratch(name: &str) -> PathBuf {
     d
 }
 
+/// A pcapng block, little-endian: type, total length, `body` padded to 32 bits, total length.
+pub fn pcapng_block(kind: u32, body: &[u8]) -> Vec<u8> {
+    let padded = body.len().next_multiple_of(4);
+    let len = u32::try_from(12 + padded).unwrap().to_le_bytes();
+    let mut out = kind.to_le_bytes().to_vec();
+    out.extend_from_slice(&len);
+    out.extend_from_slice(body);
+    out.resize(8 + padded, 0);
+    out.extend_from_slice(&len);
+    out
+}
+
+/// Writes the little-endian microsecond pcap at `pcap` to `out` as pcapng: a section header,
+/// one interface description with its link type, snap length and `if_tsresol` 9 (nanoseconds),
+/// then one enhanced packet block per record.
+pub fn pcapng_of(pcap: &Path, out: &Path) {
+    use crate::input::pcap::capture::{
+        BOM_MAGIC, EPB_MAGIC, IDB_MAGIC, OptionCode, PCAP_MAGIC_US, SHB_MAGIC,
+    };
+    let src = std::fs::read(pcap).unwrap();
+    let word = |at: usize| u32::from_le_bytes(src[at..at + 4].try_into().unwrap());
+    assert_eq!(
+        word(0),
+        PCAP_MAGIC_US,
+        "{}: not a little-endian microsecond pcap",
+        pcap.display()
+    );
+    let (snaplen, link_type) = (word(16), u16::try_from(word(20)).unwrap());
+    // Version 1.0, section length unknown, then the end of options.
+    let mut shb = BOM_MAGIC.to_le_bytes().to_vec();
+    shb.extend_from_slice(&[1, 0, 0, 0]);
+    shb.extend_from_slice(&(-1i64).to_le_bytes());
+    shb.extend_from_slice(&[0; 4]);
+    let mut bytes = pcapng_block(SHB_MAGIC, &shb);
+    // Link type, reserved, snap length, `if_tsresol` (1 byte: 10^-9 s), the end of options.
+    let mut idb = link_type.to_le_bytes().to_vec();
+    idb.extend_from_slice(&[0, 0]);
+    idb.extend_from_slice(&snaplen.to_le_bytes());
+    idb.extend_from_slice(&OptionCode::IfTsresol.0.to_le_bytes());
+    idb.extend_from_slice(&1u16.to_le_bytes());
+    idb.extend_from_slice(&[9, 0, 0, 0]);
+    idb.extend_from_slice(&[0; 4]);
+    bytes.extend(pcapng_block(IDB_MAGIC, &idb));
+    let mut pos = 24;
+    while pos + 16 <= src.len() {
+        let (sec, usec, caplen, origlen) =
+            (word(pos), word(pos + 4), word(pos + 8), word(pos + 12));
+        let data = &src[pos + 16..pos + 16 + caplen as usize];
+        let ns = (u64::from(sec) * 1_000_000 + u64::from(usec)) * 1000;
+        // Interface 0, the time's high and low words, captured and original lengths, the frame.
+        let mut epb = 0u32.to_le_bytes().to_vec();
+        for w in [(ns >> 32) as u32, ns as u32, caplen, origlen] {
+            epb.extend_from_slice(&w.to_le_bytes());
+        }
+        epb.extend_from_slice(data);
+        bytes.extend(pcapng_block(EPB_MAGIC, &epb));
+        pos += 16 + caplen as usize;
+    }
+    std::fs::write(out, bytes).unwrap();
+}
+
+/// `testdata/capture/cam.pcap` as pcapng ([`pcapng_of`]), written once per test process into a
+/// scratch directory as `cam.pcapng`.
+pub fn cam_pcapng() -> &'static Path {
+    static PATH: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    PATH.get_or_init(|| {
+        let path = scratch("pcapng").join("cam.pcapng");
+        pcapng_of(&testdata("capture/cam.pcap"), &path);
+        path
+    })
+}
+
+/// The two `show-av1` pushes, 62 s apart: the committed `testdata/ertmp/show-av1-1764072000.flv`,
+/// and its bytes as `show-av1-1764072062.flv` (the same stream pushed twice: only the name, and
+/// so the start second, differs), copied once per test process into a scratch directory.
+pub fn show_av1_pushes() -> [&'static Path; 2] {
+    static FIRST: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    static SECOND: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    let first = FIRST.get_or_init(|| testdata("ertmp/show-av1-1764072000.flv"));
+    let second = SECOND.get_or_init(|| {
+        let path = scratch("show-av1").join("show-av1-1764072062.flv");
+        std::fs::copy(first, &path).unwrap();
+        path
+    });
+    [first, second]
+}
+
 /// Whether ffprobe/ffmpeg cross-checks can run. In CI (`CI` set) they must: a missing ffprobe
 /// fails the test instead of skipping it.
 pub fn have_ffprobe() -> bool {
@@ -424,6 +511,31 @@ pub fn flv_tags(bytes: &[u8]) -> (u8, Vec<Tag>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The pcapng that `pcapng_of` makes of the committed pcap reads, with the capture reader,
+    /// as the same frames: times, link types and bytes, in order, without damage.
+    #[test]
+    fn pcapng_of_the_pcap_reads_as_its_frames() {
+        use crate::input::pcap::capture::{CaptureItem, CaptureReader};
+        let frames = |path: &Path| {
+            let file = std::fs::File::open(path).unwrap();
+            let mut r = CaptureReader::new(std::io::BufReader::new(file), "capture").unwrap();
+            let mut frames = Vec::new();
+            while let Some(item) = r.next_item().unwrap() {
+                match item {
+                    CaptureItem::Frame => {
+                        let f = r.frame();
+                        frames.push((f.number, f.time_us, f.link_type, f.data.clone()));
+                    }
+                    CaptureItem::Damage(d) => panic!("{}: {d}", path.display()),
+                }
+            }
+            frames
+        };
+        let pcap = frames(&testdata("capture/cam.pcap"));
+        assert!(pcap.len() > 100, "{} frames", pcap.len());
+        assert!(pcap == frames(cam_pcapng()), "the pcapng's frames differ");
+    }
 
     /// The tag walk used on writers' output fails on what a careless writer would leave.
     #[test]

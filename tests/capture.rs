@@ -1,7 +1,8 @@
 //! End-to-end: `kls-rec record` on the committed packet capture (`testdata/capture/`, made by
 //! `scripts/gen-capture.sh`): ffmpeg pushing `pushed.flv` twice to `rtmp://…/live/cam?vdoid=42`
-//! with a ~5 s reconnect, captured on loopback, as pcap and as pcapng. Also the capture rewritten
-//! with segments reordered, duplicated or dropped, to check reassembly.
+//! with a ~5 s reconnect, captured on loopback, as pcap and as the pcapng built from it at test
+//! time (`testutil::cam_pcapng`). Also the capture rewritten with segments reordered, duplicated
+//! or dropped, to check reassembly.
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -10,8 +11,8 @@ mod common;
 
 use common::capture::{mangle, read_capture, runs, write_capture};
 use kls_rec::testutil::{
-    ProbePacket, assert_same_packets, have_ffprobe, of, probe_packets, recording_files, run_binary,
-    scratch, testdata, with_ext,
+    ProbePacket, assert_same_packets, cam_pcapng, have_ffprobe, of, probe_packets, recording_files,
+    run_binary, scratch, testdata, with_ext,
 };
 
 /// Runs `kls-rec` without the caller's `KLS_REC_*` settings.
@@ -119,7 +120,7 @@ fn pcapng_and_pcap_give_the_same_files() {
     let (a, b) = (scratch("e2e-capture-pcap"), scratch("e2e-capture-pcapng"));
     let args = ["--formats", "flv,mp4,hls"];
     let out_a = record(&testdata("capture/cam.pcap"), &a, &args);
-    let out_b = record(&testdata("capture/cam.pcapng"), &b, &args);
+    let out_b = record(cam_pcapng(), &b, &args);
     assert!(out_a.status.success() && out_b.status.success());
     let (ta, tb) = (tree(&a), tree(&b));
     assert!(!ta.is_empty());

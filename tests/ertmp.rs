@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use common::pyav;
 use common::run::final_files;
 use kls_rec::testutil::{
-    assert_mediainfo_like_ffprobe, recording_files, run_binary, scratch, testdata,
+    assert_mediainfo_like_ffprobe, recording_files, run_binary, scratch, show_av1_pushes, testdata,
 };
 
 /// Every single-push fixture.
@@ -233,10 +233,7 @@ fn hex(b: &[u8]) -> String {
 #[test]
 fn two_av1_opus_pushes_splice_packet_exact() {
     let Some(python) = pyav::pyav() else { return };
-    let inputs: Vec<PathBuf> = ["1764072000", "1764072062"]
-        .iter()
-        .map(|t| testdata(&format!("ertmp/show-av1-{t}.flv")))
-        .collect();
+    let inputs: Vec<PathBuf> = show_av1_pushes().map(Path::to_path_buf).to_vec();
     let (dir, _) = record("show-av1", "flv,mp4,hls", &inputs, 0);
     let pushes: Vec<_> = inputs
         .iter()
@@ -520,10 +517,7 @@ fn fmp4_hls_recordings_read_back_packet_exact() {
             pyav::assert_packet_exact(&source, &theirs, true, &file.display().to_string());
         }
     }
-    let inputs: Vec<PathBuf> = ["1764072000", "1764072062"]
-        .iter()
-        .map(|t| testdata(&format!("ertmp/show-av1-{t}.flv")))
-        .collect();
+    let inputs: Vec<PathBuf> = show_av1_pushes().map(Path::to_path_buf).to_vec();
     let pushes: Vec<_> = inputs
         .iter()
         .map(|p| pyav::probe(&python, p, false))

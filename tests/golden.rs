@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use kls_rec::testutil::{recording_files, run_binary, scratch};
+use kls_rec::testutil::{cam_pcapng, recording_files, run_binary, scratch, show_av1_pushes};
 
 const LIST: &str = "tests/golden.md5";
 
@@ -70,7 +70,7 @@ fn inputs() -> Vec<(&'static str, Vec<&'static str>)> {
         ("push-csv", vec!["testdata/push/pushes-media.csv"]),
         ("rtmp", vec!["testdata/rtmp/show-1764075600.rtmp"]),
         ("pcap", vec!["testdata/capture/cam.pcap"]),
-        ("pcapng", vec!["testdata/capture/cam.pcapng"]),
+        ("pcapng", vec![built_path(cam_pcapng())]),
         (
             "pushed",
             [&["testdata/capture/pushed.flv"][..], &fixed].concat(),
@@ -194,7 +194,7 @@ fn inputs() -> Vec<(&'static str, Vec<&'static str>)> {
             "ertmp show-av1",
             vec![
                 "testdata/ertmp/show-av1-1764072000.flv",
-                "testdata/ertmp/show-av1-1764072062.flv",
+                built_path(show_av1_pushes()[1]),
             ],
         ),
         (
@@ -202,6 +202,24 @@ fn inputs() -> Vec<(&'static str, Vec<&'static str>)> {
             [&["testdata/ertmp/rtmp/av1-opus.rtmp"][..], &fixed].concat(),
         ),
         ("ertmp pcap", vec!["testdata/ertmp/ertmp.pcap"]),
+    ]
+}
+
+/// An input built at test time, as an argument.
+fn built_path(path: &'static Path) -> &'static str {
+    path.to_str().unwrap()
+}
+
+/// The inputs built at test time, each with the path it is named by in the list: an output
+/// naming such an input is scrubbed to that path, so that a case's lines do not depend on where
+/// its input was built.
+fn built_inputs() -> [(&'static Path, &'static str); 2] {
+    [
+        (cam_pcapng(), "testdata/capture/cam.pcapng"),
+        (
+            show_av1_pushes()[1],
+            "testdata/ertmp/show-av1-1764072062.flv",
+        ),
     ]
 }
 
@@ -325,9 +343,12 @@ fn run(case: &Case, out: &Path, root: &Path, lines: &mut BTreeMap<String, String
         .collect();
     let output = kls_rec(&args);
     let scrub = |bytes: &[u8]| {
-        String::from_utf8_lossy(bytes)
+        let text = String::from_utf8_lossy(bytes)
             .replace(&*out.to_string_lossy(), "{out}")
-            .replace(&*root.to_string_lossy(), "{root}")
+            .replace(&*root.to_string_lossy(), "{root}");
+        built_inputs().into_iter().fold(text, |t, (path, named)| {
+            t.replace(&*path.to_string_lossy(), named)
+        })
     };
     let name = &case.name;
     let status = output

@@ -13,7 +13,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use kls_rec::testutil::{recording_files, run_binary, scratch, testdata};
+use kls_rec::testutil::{recording_files, run_binary, scratch, show_av1_pushes, testdata};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_kls-rec");
@@ -105,7 +105,7 @@ fn recordings_play_to_their_end_in_chromium() {
     // Two pushes 62 s apart spliced into one recording (one EXT-X-DISCONTINUITY).
     record(
         &root.join("show-av1"),
-        &[ertmp("show-av1-1764072000"), ertmp("show-av1-1764072062")],
+        &show_av1_pushes().map(Path::to_path_buf),
         &[],
     );
     // H.264/AAC: MPEG-TS segments under auto, fMP4 when asked.

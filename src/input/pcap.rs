@@ -43,14 +43,13 @@ pub(crate) use session::CaptureSession;
 /// The first bytes of a capture file: pcap in both byte orders, microsecond and nanosecond
 /// variants, and a pcapng section header block.
 pub(crate) fn is_capture_magic(magic: &[u8]) -> bool {
-    matches!(
-        magic,
-        [0xa1, 0xb2, 0xc3, 0xd4, ..]
-            | [0xd4, 0xc3, 0xb2, 0xa1, ..]
-            | [0xa1, 0xb2, 0x3c, 0x4d, ..]
-            | [0x4d, 0x3c, 0xb2, 0xa1, ..]
-            | [0x0a, 0x0d, 0x0d, 0x0a, ..]
-    )
+    use capture::{PCAP_MAGIC_NS, PCAP_MAGIC_US, SHB_MAGIC};
+    let Some(&word) = magic.first_chunk::<4>() else {
+        return false;
+    };
+    [u32::from_le_bytes(word), u32::from_be_bytes(word)]
+        .iter()
+        .any(|m| [PCAP_MAGIC_US, PCAP_MAGIC_NS, SHB_MAGIC].contains(m))
 }
 
 /// Opens a capture: one pending session per push that carried media, in capture order.

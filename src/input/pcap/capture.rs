@@ -29,6 +29,21 @@ pub(crate) const MAX_RECORD: usize = 16 * 1024 * 1024;
 /// Timestamp units per second when an interface does not say (pcapng §4.2 `if_tsresol`).
 const DEFAULT_RESOLUTION: u64 = 1_000_000;
 
+/// libpcap's file magic with microsecond times, as a word in the file's byte order.
+pub(crate) const PCAP_MAGIC_US: u32 = 0xa1b2_c3d4;
+/// libpcap's file magic with nanosecond times.
+pub(crate) const PCAP_MAGIC_NS: u32 = 0xa1b2_3c4d;
+/// pcapng's section header block type, as `pcap-parser` names it: it reads the same in either
+/// byte order.
+pub(crate) use pcap_parser::pcapng::SHB_MAGIC;
+/// The section header's byte-order magic, the block types of an interface description and an
+/// enhanced packet, and the option codes, for the tests' pcapng writer.
+#[cfg(any(test, feature = "testutil"))]
+pub(crate) use pcap_parser::pcapng::{BOM_MAGIC, EPB_MAGIC, IDB_MAGIC, OptionCode};
+/// The block types of a simple packet and a process information block, for the unit tests.
+#[cfg(test)]
+pub(crate) use pcap_parser::pcapng::{PIB_MAGIC, SPB_MAGIC};
+
 /// One captured frame.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Frame {
@@ -273,10 +288,9 @@ impl State {
     /// the 12 bytes of its own framing (type, length, trailing length). Section headers are
     /// left to the crate: their byte order is their own, and it checks their length.
     fn short_block(&self, window: &[u8], offset: u64) -> Option<Damage> {
-        const SHB_TYPE: [u8; 4] = [0x0a, 0x0d, 0x0d, 0x0a];
         let big_endian = self.ng_big_endian?;
         let header: &[u8; 8] = window.get(..8)?.try_into().ok()?;
-        if header[..4] == SHB_TYPE {
+        if header[..4] == SHB_MAGIC.to_le_bytes() {
             return None;
         }
         let word = |b: [u8; 4]| {

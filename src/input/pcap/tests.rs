@@ -3,7 +3,7 @@ use std::fs::File;
 use super::*;
 use crate::input::flv::FlvSession;
 use crate::media::{Damage, Event, Packet};
-use crate::testutil::testdata;
+use crate::testutil::{cam_pcapng, testdata};
 
 fn packets(mut r: Box<dyn SessionReader>) -> (Vec<Packet>, Vec<String>) {
     let (mut packets, mut damage) = (Vec::new(), Vec::new());
@@ -64,8 +64,8 @@ fn scan_finds_both_publishes_of_the_committed_capture() {
 fn each_session_replays_the_pushed_flv() {
     let expected = pushed();
     let opts = InputOptions::default();
-    for name in ["capture/cam.pcap", "capture/cam.pcapng"] {
-        let sessions = open_path(&testdata(name), &opts).unwrap();
+    for name in [testdata("capture/cam.pcap").as_path(), cam_pcapng()] {
+        let sessions = open_path(name, &opts).unwrap();
         assert_eq!(sessions.len(), 2);
         for s in sessions {
             assert_eq!(s.info.key.to_string(), "live/cam?vdoid=42");
@@ -75,7 +75,8 @@ fn each_session_replays_the_pushed_flv() {
             assert_eq!(got.len(), expected.len());
             assert!(
                 got == expected,
-                "{name}: packets differ from the pushed FLV"
+                "{}: packets differ from the pushed FLV",
+                name.display()
             );
         }
     }
@@ -142,16 +143,16 @@ fn corrupted_and_truncated_captures_do_not_panic() {
 
 #[test]
 fn a_pcapng_block_shorter_than_its_framing_is_reported_at_its_offset() {
-    // The committed pcapng's section and interface blocks, then a Process Information Block
-    // declaring 8 bytes: pcap-parser alone would subtract 12 from 8.
-    let original = std::fs::read(testdata("capture/cam.pcapng")).unwrap();
+    // The converted capture's section header block, then a Process Information Block declaring
+    // 8 bytes: pcap-parser alone would subtract 12 from 8.
+    let original = std::fs::read(cam_pcapng()).unwrap();
     for big_endian in [false, true] {
         let word = |v: u32| crate::testutil::fixtures::in_byte_order(big_endian, v.to_be_bytes());
         let mut bytes = Vec::new();
         if big_endian {
             // A big-endian section header: type, length, byte-order magic, version 1.0,
             // section length unknown, no options.
-            for v in [0x0a0d_0d0a, 28, 0x1a2b_3c4d] {
+            for v in [capture::SHB_MAGIC, 28, capture::BOM_MAGIC] {
                 bytes.extend(word(v));
             }
             bytes.extend([0, 1, 0, 0]);
@@ -161,7 +162,7 @@ fn a_pcapng_block_shorter_than_its_framing_is_reported_at_its_offset() {
             bytes.extend(&original[..32]);
         }
         let offset = bytes.len() as u64;
-        for v in [0x8000_0001, 8, 8] {
+        for v in [capture::PIB_MAGIC, 8, 8] {
             bytes.extend(word(v));
         }
         let mut c = capture::CaptureReader::new(std::io::Cursor::new(bytes), "x.pcapng").unwrap();

@@ -8,7 +8,7 @@ use super::*;
 use crate::input::{self, InputOptions, SessionInfo, WallClockSource};
 use crate::media::StreamKey;
 use crate::record::{NoProgress, Outputs, Summary, record_stream, run};
-use crate::testutil::{scratch, testdata, tree, with_ext};
+use crate::testutil::{cam_pcapng, scratch, testdata, tree, with_ext};
 
 /// HLS beside the planned formats, so the write pass has a writer that follows no plan.
 const FORMATS: [Format; 3] = [Format::Hls, Format::Mp4, Format::Flv];
@@ -106,7 +106,7 @@ fn every_fixture_gives_the_same_bytes_with_and_without_the_index_pass() {
         ("pushes-sliced", pushes, slice(4_000)),
         ("rtmp", t(&["rtmp/show-1764075600.rtmp"]), d.clone()),
         ("pcap", t(&["capture/cam.pcap"]), d.clone()),
-        ("pcapng", t(&["capture/cam.pcapng"]), d.clone()),
+        ("pcapng", vec![cam_pcapng().to_path_buf()], d.clone()),
         ("log", t(&["push/pushes-media.csv"]), d.clone()),
         // MP4 and HLS leave the Nellymoser track out: the MP4 planned without it.
         (

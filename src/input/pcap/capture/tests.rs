@@ -2,6 +2,7 @@ use std::io::Cursor;
 
 use super::*;
 use crate::testutil::fixtures::in_byte_order;
+use crate::testutil::pcapng_block as block;
 
 /// A pcap file: header then records, in either byte order.
 pub(crate) fn pcap(
@@ -13,7 +14,7 @@ pub(crate) fn pcap(
     let u32b = |v: u32| in_byte_order(big_endian, v.to_be_bytes());
     let u16b = |v: u16| in_byte_order(big_endian, v.to_be_bytes());
     let mut out = Vec::new();
-    out.extend_from_slice(&u32b(if nanos { 0xa1b2_3c4d } else { 0xa1b2_c3d4 }));
+    out.extend_from_slice(&u32b(if nanos { PCAP_MAGIC_NS } else { PCAP_MAGIC_US }));
     out.extend_from_slice(&u16b(2));
     out.extend_from_slice(&u16b(4));
     out.extend_from_slice(&[0; 8]);
@@ -29,25 +30,12 @@ pub(crate) fn pcap(
     out
 }
 
-fn block(kind: u32, body: &[u8]) -> Vec<u8> {
-    let mut body = body.to_vec();
-    while !body.len().is_multiple_of(4) {
-        body.push(0);
-    }
-    let len = (12 + body.len()) as u32;
-    let mut out = kind.to_le_bytes().to_vec();
-    out.extend_from_slice(&len.to_le_bytes());
-    out.extend_from_slice(&body);
-    out.extend_from_slice(&len.to_le_bytes());
-    out
-}
-
 fn shb() -> Vec<u8> {
-    let mut b = 0x1a2b_3c4du32.to_le_bytes().to_vec();
+    let mut b = BOM_MAGIC.to_le_bytes().to_vec();
     b.extend_from_slice(&1u16.to_le_bytes());
     b.extend_from_slice(&0u16.to_le_bytes());
     b.extend_from_slice(&(-1i64).to_le_bytes());
-    block(0x0a0d_0d0a, &b)
+    block(SHB_MAGIC, &b)
 }
 
 fn idb(link: u16, tsresol: Option<u8>) -> Vec<u8> {
@@ -55,12 +43,12 @@ fn idb(link: u16, tsresol: Option<u8>) -> Vec<u8> {
     b.extend_from_slice(&[0, 0]);
     b.extend_from_slice(&262_144u32.to_le_bytes());
     if let Some(r) = tsresol {
-        b.extend_from_slice(&9u16.to_le_bytes());
+        b.extend_from_slice(&OptionCode::IfTsresol.0.to_le_bytes());
         b.extend_from_slice(&1u16.to_le_bytes());
         b.extend_from_slice(&[r, 0, 0, 0]);
         b.extend_from_slice(&[0; 4]);
     }
-    block(1, &b)
+    block(IDB_MAGIC, &b)
 }
 
 fn epb(if_id: u32, ts: u64, data: &[u8]) -> Vec<u8> {
@@ -70,13 +58,13 @@ fn epb(if_id: u32, ts: u64, data: &[u8]) -> Vec<u8> {
     b.extend_from_slice(&(data.len() as u32).to_le_bytes());
     b.extend_from_slice(&(data.len() as u32).to_le_bytes());
     b.extend_from_slice(data);
-    block(6, &b)
+    block(EPB_MAGIC, &b)
 }
 
 fn spb(data: &[u8]) -> Vec<u8> {
     let mut b = (data.len() as u32).to_le_bytes().to_vec();
     b.extend_from_slice(data);
-    block(3, &b)
+    block(SPB_MAGIC, &b)
 }
 
 /// Every item: frames as (number, offset, time_us, link, data), damage as its text.
