@@ -69,6 +69,7 @@ pub(crate) mod probe;
 pub(crate) mod scan;
 pub(crate) mod text;
 pub(crate) mod ts_facts;
+mod ts_spans;
 
 pub(crate) use probe::{Probe, probe};
 pub(crate) use scan::SessionScan;

@@ -8,6 +8,7 @@
 //! - [`video`]: Annex B → length-prefixed NAL units, decoder configuration record (generated
 //!   from the stream's parameter sets, or a matching hint);
 //! - [`audio`]: ADTS → raw AAC + AudioSpecificConfig, MP3 frames;
+//! - [`es`]: one elementary stream's state, kept across PMT versions;
 //! - [`demux`]: continuity counters, 33-bit unwrapping, timeline repair, stream selection.
 //!
 //! Elementary streams read: H.264 (stream_type 0x1B), HEVC (0x24), AAC in ADTS (0x0F), MPEG
@@ -34,6 +35,7 @@ use crate::media::{
 pub(crate) mod au;
 pub(crate) mod audio;
 pub(crate) mod demux;
+mod es;
 mod order;
 use order::TrackOrder;
 pub(crate) mod packet;

@@ -19,17 +19,16 @@
 use std::collections::{HashSet, VecDeque};
 use std::io::Read;
 
-use super::au::{AuAssembler, AuEvent, AuTime};
+use super::au::{AuEvent, AuTime};
 use super::audio::AudioStream;
+use super::es::{Es, VideoTrack, restream};
 use super::packet::{PacketEvent, PacketReader, TsPacket};
-use super::pes::{Assembled, Pes, PesAssembler};
+use super::pes::{Assembled, Pes};
 use super::psi::{self, SectionBuffer};
-use super::video::VideoStream;
 pub(crate) use crate::container::ts::{TS_OFFSET_90K, WRAP_90K};
 use crate::input::timeline::Repair;
 use crate::media::{
-    AudioConfig, CodecConfig, Damage, NotRecorded, Packet, Track, TrackKind, VideoCodec,
-    VideoConfig,
+    AudioConfig, CodecConfig, Damage, NotRecorded, Packet, Track, TrackKind, VideoConfig,
 };
 
 /// What the demultiplexer yields, in stream order.
@@ -43,47 +42,6 @@ pub enum Demuxed {
     Damage(Damage),
     /// A PMT entry kls-rec does not record (data, another codec): once per PID.
     NotRecorded(NotRecorded),
-}
-
-/// A video PID: its access units rebuilt, then converted to samples.
-struct VideoTrack {
-    units: AuAssembler,
-    samples: VideoStream,
-}
-
-/// One elementary stream being read.
-struct Es<S> {
-    pid: u16,
-    stream: S,
-    pes: PesAssembler,
-    last_cc: Option<u8>,
-    /// The last packet was a duplicate already (a second one is a gap).
-    duplicate_seen: bool,
-}
-
-impl VideoTrack {
-    fn new(codec: VideoCodec, hint: Option<VideoConfig>) -> VideoTrack {
-        VideoTrack {
-            units: AuAssembler::new(codec),
-            samples: VideoStream::new(codec, hint),
-        }
-    }
-
-    fn codec(&self) -> VideoCodec {
-        self.samples.codec()
-    }
-}
-
-impl<S> Es<S> {
-    fn new(pid: u16, stream: S) -> Es<S> {
-        Es {
-            pid,
-            stream,
-            pes: PesAssembler::default(),
-            last_cc: None,
-            duplicate_seen: false,
-        }
-    }
 }
 
 /// Which elementary stream of the program a PES belongs to.
@@ -588,28 +546,6 @@ impl TsDemuxer {
         }
         fixed
     }
-}
-
-/// A kind's streams under a new PMT, in its order: a stream that keeps its PID and codec keeps
-/// its state (configuration, counters); another is made by `new(codec, its index)`.
-fn restream<C: PartialEq, S>(
-    mut old: Vec<Es<S>>,
-    listed: Vec<(C, u16)>,
-    codec: impl Fn(&S) -> C,
-    new: impl Fn(C, u8) -> S,
-) -> Vec<Es<S>> {
-    let mut out = Vec::with_capacity(listed.len());
-    for (c, pid) in listed {
-        let es = match old
-            .iter()
-            .position(|e| e.pid == pid && codec(&e.stream) == c)
-        {
-            Some(at) => old.remove(at),
-            None => Es::new(pid, new(c, u8::try_from(out.len()).unwrap_or(u8::MAX))),
-        };
-        out.push(es);
-    }
-    out
 }
 
 #[cfg(test)]
