@@ -152,7 +152,6 @@ fn json_equals_ffprobe_on_recordings() {
 #[test]
 fn json_equals_ffprobe_on_multi_track_recordings() {
     if !have_ffprobe() {
-        eprintln!("skipped: ffprobe is not installed (CI installs it)");
         return;
     }
     let dir = scratch("inspect-multi-track");

@@ -387,8 +387,7 @@ pub(crate) fn scan(mut reader: Box<dyn SessionReader>) -> Result<SessionScan, In
     Ok(s)
 }
 
-/// The sample rate an ADTS header gives an AAC configuration: its core coder's.
-/// Each audio track's ADTS sample rate, by index.
+/// Each audio track's ADTS sample rate, by index ([`adts_sample_rate`]).
 fn adts_sample_rates(config: &CodecConfig) -> Vec<Option<u32>> {
     config
         .audio_tracks()
@@ -396,6 +395,7 @@ fn adts_sample_rates(config: &CodecConfig) -> Vec<Option<u32>> {
         .collect()
 }
 
+/// The sample rate an ADTS header gives an AAC configuration: its core coder's.
 fn adts_sample_rate(a: &AudioConfig) -> Option<u32> {
     match a.codec {
         AudioCodec::Aac => aac::parse_asc(&a.specific)
